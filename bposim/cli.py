@@ -1,0 +1,229 @@
+"""The `bposim` command line: run, validate, schema, erlang.
+
+Bad input (a scenario file, a flag) prints one short message per problem to stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bposim import analytic, metrics
+from bposim.run import Run, simulate
+from bposim.scenario import Scenario, ScenarioError, load_scenario
+
+app = typer.Typer(
+    help="Contact-centre simulation: staffing, skills and service level, checked against Erlang.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(width=None if Console().is_terminal else 120)
+err = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 120)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _fail(lines: list[str]) -> None:
+    for line in lines:
+        err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _load(path: Path) -> Scenario:
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        _fail([f"{exc.source}: {problem}" for problem in exc.problems])
+
+
+@app.command()
+def run(
+    file: Annotated[Path, typer.Argument(help="scenario file (YAML)")],
+    seed: Annotated[int, typer.Option(min=0, help="random seed; the same seed gives the same tables")] = 0,
+    replications: Annotated[int, typer.Option(min=1, help="independent replications (days) to run")] = 1,
+    format: Annotated[Format, typer.Option("--format", help="how to print the summary")] = Format.table,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="write calls/intervals/agents tables here")] = None,
+) -> None:
+    """Simulate a scenario and print its service level, waiting, abandonment and occupancy."""
+    scenario = _load(file)
+    result = simulate(scenario, seed=seed, replications=replications)
+    if out_dir is not None:
+        _write_tables(result, out_dir)
+    if format is Format.json:
+        print(json.dumps(_jsonable(result.summary), indent=2))
+    elif format is Format.csv:
+        _summary_rows(result).to_csv(sys.stdout, index=False)
+    else:
+        _print_summary(result)
+    if out_dir is not None and format is Format.table:
+        out.print(f"Tables written to {out_dir}/ (calls, intervals, agents as CSV and Parquet; summary.json)")
+
+
+@app.command()
+def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")]) -> None:
+    """Check a scenario file and say what it describes."""
+    scenario = _load(file)
+    agents = sum(max(g.agents.per_interval_counts(scenario.horizon.intervals)) for g in scenario.agent_groups)
+    out.print(
+        f"{file}: valid — '{scenario.name}': {len(scenario.call_types)} call types, "
+        f"{len(scenario.agent_groups)} agent groups (up to {agents} agents), {scenario.horizon.intervals} "
+        f"intervals of {scenario.horizon.interval_minutes} min × {scenario.horizon.days} day(s)",
+        highlight=False,
+    )
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON schema of scenario files (for editors and linters)."""
+    print(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+@app.command()
+def erlang(
+    calls_per_hour: Annotated[float, typer.Option(min=0, help="offered calls per hour")],
+    handle_seconds: Annotated[float, typer.Option(min=0.001, help="mean handle time, seconds")],
+    threshold_seconds: Annotated[float, typer.Option(min=0, help="service-level threshold")] = 20,
+    target: Annotated[float, typer.Option(min=0, max=1, help="service-level target")] = 0.8,
+    patience_seconds: Annotated[
+        float | None, typer.Option(min=0.001, help="mean patience: Erlang A; leave out for Erlang C")
+    ] = None,
+    agents: Annotated[str | None, typer.Option(help="agent count or range, e.g. 12 or 10-20")] = None,
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Erlang C (or A, with --patience-seconds): service level per agent count, and agents required."""
+    rate = calls_per_hour / 3600.0
+    required = analytic.required_agents(rate, handle_seconds, threshold_seconds, target,
+                                        mean_patience_seconds=patience_seconds)  # fmt: skip
+    low, high = _agent_range(agents, required)
+    table = analytic.erlang_table(rate, handle_seconds, threshold_seconds, range(low, high + 1),
+                                  mean_patience_seconds=patience_seconds)  # fmt: skip
+    if format is Format.json:
+        rows = _jsonable(table.to_dict(orient="records"))
+        print(json.dumps({"required_agents": required, "rows": rows}, indent=2))
+        return
+    if format is Format.csv:
+        table.to_csv(sys.stdout, index=False)
+        return
+    model = "Erlang A" if patience_seconds else "Erlang C"
+    view = Table(title=f"{model}: {calls_per_hour:g} calls/h × {handle_seconds:g} s = "
+                       f"{rate * handle_seconds:.2f} Erlangs; target {target:.0%} in {threshold_seconds:g} s")  # fmt: skip
+    for column in table.columns:
+        view.add_column(column, justify="right")
+    for row in table.itertuples(index=False):
+        marker = "bold green" if row.agents == required else None
+        view.add_row(*[_cell(name, value) for name, value in zip(table.columns, row, strict=True)], style=marker)
+    out.print(view)
+    out.print(f"Agents required: [bold]{required}[/]")
+
+
+def _agent_range(text: str | None, required: int) -> tuple[int, int]:
+    if text is None:
+        return max(1, required - 3), required + 3
+    try:
+        low, _, high = text.partition("-")
+        bounds = (int(low), int(high or low))
+    except ValueError:
+        bounds = (0, -1)
+    if not 1 <= bounds[0] <= bounds[1] or bounds[1] - bounds[0] > 2_000:
+        _fail([f"--agents: '{text}' is not an agent count or range; write e.g. 12 or 10-20 (at most 2,000 rows)"])
+    return bounds
+
+
+def _cell(name: str, value) -> str:
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return "—"
+        if name in ("service_level", "p_wait", "p_abandon", "occupancy", "service_level_answered"):
+            return f"{value:.1%}"
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _summary_rows(result: Run):
+    import pandas as pd
+
+    rows = [{"call_type": "all", **_flat(result.summary)}]
+    rows += [{"call_type": name, **_flat(kpis)} for name, kpis in result.summary["by_call_type"].items()]
+    return pd.DataFrame(rows)
+
+
+def _flat(kpis: dict) -> dict:
+    return {key: value for key, value in kpis.items() if key.removesuffix("_ci") in metrics.SUMMARY_KEYS}
+
+
+def _print_summary(result: Run) -> None:
+    summary = result.summary
+    pooled = result.replications > 1
+    title = f"{summary['scenario']} — seed {result.seed}"
+    title += f", mean of {result.replications} replications (± 95% CI)" if pooled else ""
+    view = Table(title=title)
+    columns = [("offered", "Offered"), ("answered", "Answered"), ("abandoned", "Abandoned"), ("blocked", "Blocked"),
+               ("service_level", "Service level"), ("asa_seconds", "ASA s"), ("abandon_rate", "Abandon %"),
+               ("occupancy", "Occupancy")]  # fmt: skip
+    view.add_column("Call type")
+    for _, label in columns:
+        view.add_column(label, justify="right")
+    rows = [(name, kpis) for name, kpis in summary["by_call_type"].items()]
+    if len(rows) > 1:
+        rows.append(("all", summary))
+    for name, kpis in rows:
+        view.add_row(name, *[_kpi(kpis, key, pooled) for key, _ in columns], style="bold" if name == "all" else None)
+    out.print(view)
+    definition = summary["service_level_definition"].replace("_", " ")
+    out.print(f"Service level = answered within threshold / {definition}; ASA = mean wait of answered calls.",
+              style="dim", highlight=False)  # fmt: skip
+
+
+def _kpi(kpis: dict, key: str, pooled: bool) -> str:
+    value = kpis[key]
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    percent = key in ("service_level", "abandon_rate", "occupancy")
+    text = f"{value:.1%}" if percent else (f"{value:.1f}" if key.endswith("seconds") else f"{value:,.0f}")
+    half = kpis.get(f"{key}_ci")
+    if pooled and half is not None and not math.isnan(half):
+        text += f" ± {half:.1%}" if percent else f" ± {half:.1f}"
+    return text
+
+
+def _write_tables(result: Run, directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail([f"--out: cannot create directory {directory} ({exc.strerror})"])
+    for name in ("calls", "intervals", "agents"):
+        frame = getattr(result, name)
+        frame.to_csv(directory / f"{name}.csv", index=False)
+        frame.to_parquet(directory / f"{name}.parquet", index=False)
+    (directory / "summary.json").write_text(json.dumps(_jsonable(result.summary), indent=2) + "\n")
+
+
+def _jsonable(value):
+    """Summary values as plain JSON: NaN and infinity become null."""
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):
+        return _jsonable(value.item())
+    return value
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

@@ -1,0 +1,1 @@
+"""The simulation engine: the centre on SimPy, its router, agents and records."""

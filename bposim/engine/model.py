@@ -1,0 +1,289 @@
+"""The contact centre on SimPy, driven by events and callbacks rather than one generator per caller.
+
+Every happening is a SimPy `Timeout` whose value says who it concerns and whose callback acts on it: the
+next arrival, a caller's patience running out, an overflow delay passing, an agent finishing a call and its
+wrap-up, a retrial, an interval boundary, closing time. Abandonment is lazy: the patience event of a caller
+already answered finds it served and does nothing, so no event is ever cancelled.
+
+Random numbers come from one stream per source (per call type: arrivals, patience, handle time, wrap-up,
+retrials; plus day busyness and routing), each keyed by the seed, the replication and the source's name, so
+changing staffing or adding a call type leaves the other sources' draws unchanged (common random numbers).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Iterator
+from itertools import repeat
+
+import numpy as np
+import simpy
+from simpy.events import NORMAL, Event
+
+from bposim.arrivals import busyness_factors, interval_arrivals
+from bposim.engine.agents import log_out, set_staff
+from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, UNSERVED, CallRecords
+from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Router
+from bposim.scenario import SECONDS_PER_DAY, Scenario
+
+NAN = math.nan
+INF = math.inf
+
+
+class Later(Event):
+    """A SimPy event already triggered with `value`, processed after `delay` by `callback` (a cheap Timeout)."""
+
+    def __init__(self, env: simpy.Environment, delay: float, value, callback) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        self._value = value
+        self._ok = True
+        env.schedule(self, NORMAL, delay)
+
+
+def stream(seed: int, replication: int, name: str) -> np.random.Generator:
+    """The random stream of one named source, independent of every other source's name."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication, zlib.crc32(name.encode()))))
+
+
+class Centre:
+    """One replication of a scenario: build with a seed, `run()`, then read `calls`, `sessions`, `agents`."""
+
+    def __init__(self, scenario: Scenario, seed: int, replication: int = 0):
+        self.scenario = scenario
+        self.env = simpy.Environment()
+        horizon = scenario.horizon
+        self.interval_seconds = horizon.interval_seconds
+        self.intervals = horizon.intervals
+        self.days = horizon.days
+        self.clear_at_close = horizon.closing == "clear"
+        self.trunks = scenario.trunk_lines
+        self.in_system = 0
+        self.closing = False
+        self.close_time = INF
+        self.day = 0
+        self.next_call_id = 0
+        self.router = Router(scenario, stream(seed, replication, "routing"), self._hung_up)
+        self.records = CallRecords()
+        self._record = self.records.add
+        self.sessions: list[tuple] = []
+        self.agents: list[Agent] = []
+        self.plans = [g.agents.per_interval_counts(self.intervals) for g in scenario.agent_groups]
+        self.factors = busyness_factors(
+            scenario.busyness.cv if scenario.busyness else None, self.days, stream(seed, replication, "busyness")
+        )
+        self.sources = []
+        for call_type in scenario.call_types:
+            def rng(purpose: str, name: str = call_type.name) -> np.random.Generator:
+                return stream(seed, replication, f"{name}/{purpose}")
+            self.sources.append((
+                call_type.arrivals.hourly_rates(self.intervals),
+                call_type.patience, call_type.handle_time, call_type.after_call_work, call_type.retrial,
+                rng("arrivals"), rng("patience"), rng("handle"), rng("wrap"), rng("retrial"),
+            ))  # fmt: skip
+        self._times: Iterator[float] = iter(())
+        self._offers: Iterator[tuple] = iter(())
+        self._on_patience = self._patience
+        self._on_overflow = self._overflow
+        self._on_free = self._free
+        self._on_release = self._release
+        self._on_offer = self._offer
+        Later(self.env, 0, 0, self._interval_start)
+
+    def run(self) -> Centre:
+        """Simulate to the end of the horizon, served out, and record whatever is left waiting."""
+        self.env.run()
+        for queue in self.router.queues:
+            for call in queue.waiting:
+                if call.state == WAITING:
+                    self._drop(call, UNSERVED)
+            queue.waiting.clear()
+        return self
+
+    # --- the day's clock: interval boundaries, arrivals drawn an interval at a time, closing -----------
+
+    def _interval_start(self, event: Later) -> None:
+        interval = event._value
+        env = self.env
+        now = env.now
+        if interval == 0:
+            self.closing = False
+            self.close_time = now + self.intervals * self.interval_seconds
+        for group, plan in zip(self.router.groups, self.plans, strict=True):
+            for agent in set_staff(group, plan[interval], now, self.sessions, self.agents):
+                self._give_work(agent, now)
+        self._draw_arrivals(interval, now)
+        if interval + 1 < self.intervals:
+            Later(env, self.interval_seconds, interval + 1, self._interval_start)
+        else:
+            Later(env, self.interval_seconds, None, self._close)
+        self.records.pack_if_large()
+
+    def _draw_arrivals(self, interval: int, now: float) -> None:
+        length, factor = self.interval_seconds, self.factors[self.day]
+        parts = []
+        for index, (rates, patience, handle, wrap, _, arrivals, patience_rng, handle_rng, wrap_rng, _) in enumerate(
+            self.sources
+        ):
+            times = interval_arrivals(rates[interval], now, length, factor, arrivals)
+            n = len(times)
+            if n:
+                parts.append((
+                    times, np.full(n, index),
+                    patience.sample(patience_rng, n) if patience is not None else np.full(n, INF),
+                    handle.sample(handle_rng, n),
+                    wrap.sample(wrap_rng, n) if wrap is not None else np.zeros(n),
+                ))  # fmt: skip
+        if not parts:
+            return
+        times, types, patience, handle, wrap = (np.concatenate(column) for column in zip(*parts, strict=True))
+        if len(parts) > 1:
+            order = np.argsort(times, kind="stable")
+            times, types, patience, handle, wrap = (c[order] for c in (times, types, patience, handle, wrap))
+        queues = self.router.queues
+        first = self.next_call_id
+        self.next_call_id = first + len(times)
+        offers = zip(range(first, self.next_call_id), [queues[i] for i in types.tolist()], repeat(1),
+                     patience.tolist(), handle.tolist(), wrap.tolist())  # fmt: skip
+        self._times = iter(times.tolist())
+        self._offers = offers
+        Later(self.env, next(self._times) - now, next(offers), self._on_offer)
+
+    def _close(self, event: Later) -> None:
+        now = self.env.now
+        self.closing = True
+        if self.clear_at_close:
+            for queue in self.router.queues:
+                for call in queue.waiting:
+                    if call.state == WAITING:
+                        self._drop(call, UNSERVED)
+                queue.waiting.clear()
+        for group in self.router.groups:
+            for agent in list(group.idle):
+                del group.idle[agent]
+                self._give_work(agent, now)
+        self.day += 1
+        if self.day < self.days:
+            Later(self.env, self.day * SECONDS_PER_DAY - now, 0, self._interval_start)
+
+    # --- callers -------------------------------------------------------------------------------------
+
+    def _offer(self, event: Later) -> None:
+        """A caller's attempt reaches the centre: blocked, answered at once, or queued.
+
+        A first attempt comes from the interval's arrival stream, and schedules the next arrival of it.
+        """
+        call_id, queue, attempt, patience, handle, wrap = event._value
+        if attempt == 1:
+            upcoming = next(self._times, None)
+            if upcoming is not None:
+                Later(self.env, upcoming - self.env.now, next(self._offers), self._on_offer)
+        env = self.env
+        now = env.now
+        if self.trunks is not None:
+            if self.in_system >= self.trunks:
+                self._record((call_id, queue.index, attempt, now, NAN, now, 0.0, 0.0, BLOCKED, -1))
+                self._maybe_retry(call_id, queue, attempt, now, blocked=True)
+                return
+            self.in_system += 1
+        solo = queue.solo
+        if solo is not None:
+            idle = solo.idle
+            if idle:
+                agent = next(iter(idle))
+                del idle[agent]
+                self._serve(agent, call_id, queue, attempt, now, now, handle, wrap)
+                return
+        else:
+            agent = self.router.find_agent(queue.agent_tiers)
+            if agent is not None:
+                self._serve(agent, call_id, queue, attempt, now, now, handle, wrap)
+                return
+        if queue.lazy_patience:
+            queue.waiting.append(Call(call_id, queue, attempt, now, now + patience, handle, wrap))
+        else:
+            call = Call(call_id, queue, attempt, now, INF, handle, wrap)
+            queue.waiting.append(call)
+            if patience < INF:
+                Later(env, patience, call, self._on_patience)
+        for delay, tiers in queue.delayed:
+            Later(env, delay, (queue.waiting[-1], tiers), self._on_overflow)
+
+    def _patience(self, event: Later) -> None:
+        call = event._value
+        if call.state == WAITING:
+            self._drop(call, ABANDONED)
+            self._maybe_retry(call.call_id, call.queue, call.attempt, self.env.now, blocked=False)
+
+    def _drop(self, call: Call, outcome: int, when: float | None = None) -> None:
+        """Record a caller leaving unanswered (now, or at `when`); lazy hang-ups are recorded at their deadline."""
+        call.state = GONE
+        if self.trunks is not None:
+            self.in_system -= 1
+        if when is None:
+            when = self.env.now
+        if call.deadline <= when:
+            when, outcome = call.deadline, ABANDONED
+        self._record((call.call_id, call.queue.index, call.attempt, call.arrival, NAN, when, 0.0, 0.0, outcome, -1))
+
+    def _hung_up(self, call: Call) -> None:
+        """The router found a caller whose patience ran out while waiting (lazy abandonment)."""
+        self._record(
+            (call.call_id, call.queue.index, call.attempt, call.arrival, NAN, call.deadline, 0.0, 0.0, ABANDONED, -1)
+        )
+
+    def _overflow(self, event: Later) -> None:
+        call, tiers = event._value
+        if call.state == WAITING and call.deadline > self.env.now:
+            agent = self.router.find_agent(tiers)
+            if agent is not None:
+                call.state = SERVED
+                self._serve(agent, call.call_id, call.queue, call.attempt, call.arrival, self.env.now,
+                            call.handle, call.wrap)  # fmt: skip
+
+    def _maybe_retry(self, call_id: int, queue, attempt: int, now: float, blocked: bool) -> None:
+        source = self.sources[queue.index]
+        retrial = source[4]
+        if retrial is None or attempt >= retrial.max_attempts:
+            return
+        rng = source[9]
+        if rng.random() >= (retrial.after_blocked if blocked else retrial.after_abandon):
+            return
+        delay = float(retrial.delay.sample(rng, 1)[0])
+        patience = float(source[1].sample(rng, 1)[0]) if source[1] is not None else INF
+        handle = float(source[2].sample(rng, 1)[0])
+        wrap = float(source[3].sample(rng, 1)[0]) if source[3] is not None else 0.0
+        if now + delay < self.close_time:
+            Later(self.env, delay, (call_id, queue, attempt + 1, patience, handle, wrap), self._on_offer)
+
+    # --- agents --------------------------------------------------------------------------------------
+
+    def _serve(self, agent: Agent, call_id, queue, attempt, arrival, now, handle, wrap) -> None:
+        talk = handle * agent.group.proficiency[queue.index]
+        self._record((call_id, queue.index, attempt, arrival, now, now + talk, talk, wrap, ANSWERED,
+                          agent.index))  # fmt: skip
+        Later(self.env, talk + wrap, agent, self._on_free)
+        if self.trunks is not None:
+            Later(self.env, talk, None, self._on_release)
+
+    def _release(self, event: Later) -> None:
+        self.in_system -= 1
+
+    def _free(self, event: Later) -> None:
+        agent = event._value
+        now = self.env.now
+        if agent.leaving:
+            log_out(agent, now, self.sessions)
+        else:
+            self._give_work(agent, now)
+
+    def _give_work(self, agent: Agent, now: float) -> None:
+        call = self.router.next_call(agent.group, now, self.closing)
+        if call is not None:
+            self._serve(agent, call.call_id, call.queue, call.attempt, call.arrival, now, call.handle, call.wrap)
+        elif self.closing:
+            log_out(agent, now, self.sessions)
+        else:
+            agent.idle_since = now
+            agent.group.idle[agent] = None

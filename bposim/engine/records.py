@@ -1,0 +1,43 @@
+"""Flat records of call attempts and agent sessions, collected cheaply and turned into arrays once.
+
+The engine appends one plain tuple per finished call attempt; every so often the buffered tuples are packed
+into a float array, so memory stays close to the size of the final calls table whatever the horizon.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ANSWERED, ABANDONED, BLOCKED, UNSERVED = 0, 1, 2, 3
+OUTCOMES = ("answered", "abandoned", "blocked", "unserved")
+CALL_FIELDS = (
+    "call_id", "call_type", "attempt", "arrival", "answer", "end", "handle_seconds", "wrap_seconds", "outcome",
+    "agent",
+)  # fmt: skip
+PACK_EVERY = 50_000
+
+
+class CallRecords:
+    """Call attempts as rows of CALL_FIELDS; `add` is the bound append of the current buffer."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple] = []
+        self._blocks: list[np.ndarray] = []
+        self.add = self._rows.append
+
+    def pack_if_large(self) -> None:
+        """Pack the buffered rows into an array when there are many (called at interval boundaries)."""
+        if len(self._rows) >= PACK_EVERY:
+            self._pack()
+
+    def _pack(self) -> None:
+        if self._rows:
+            self._blocks.append(np.array(self._rows, dtype=np.float64))
+            self._rows.clear()
+
+    def array(self) -> np.ndarray:
+        """All records as an (n, len(CALL_FIELDS)) float array."""
+        self._pack()
+        if not self._blocks:
+            return np.empty((0, len(CALL_FIELDS)))
+        return np.concatenate(self._blocks) if len(self._blocks) > 1 else self._blocks[0]

@@ -1,0 +1,185 @@
+"""The router: per-call-type queues, idle agents per group, and the two matching decisions.
+
+A caller who arrives is matched to an idle agent of the best-priority groups that hold its skill (by the
+scenario's agent-selection policy); an agent who frees takes a waiting call by the call-selection policy.
+Waiting lines are FIFO deques with lazy removal: a caller who abandons is only marked, and skipped later.
+Idle agents sit in an insertion-ordered dict per group, so the first key is the agent idle longest.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from itertools import groupby
+
+import numpy as np
+
+from bposim.scenario import Scenario
+
+WAITING, SERVED, GONE = 0, 1, 2
+
+
+class Call:
+    """One call attempt while it is in the system.
+
+    `deadline` is when the caller hangs up if still waiting, for queues whose abandonment is lazy (see
+    CallQueue.lazy_patience); otherwise infinity, and a patience event does the hanging up.
+    """
+
+    __slots__ = ("call_id", "queue", "attempt", "arrival", "deadline", "handle", "wrap", "state")
+
+    def __init__(self, call_id, queue, attempt, arrival, deadline, handle, wrap):
+        self.call_id = call_id
+        self.queue = queue
+        self.attempt = attempt
+        self.arrival = arrival
+        self.deadline = deadline
+        self.handle = handle
+        self.wrap = wrap
+        self.state = WAITING
+
+
+class Agent:
+    """One agent: who they are and whether they are logged in, idle or on their way out."""
+
+    __slots__ = ("index", "name", "group", "idle_since", "logged_in", "leaving", "login_time")
+
+    def __init__(self, index: int, name: str, group: Group):
+        self.index = index
+        self.name = name
+        self.group = group
+        self.idle_since = 0.0
+        self.logged_in = False
+        self.leaving = False
+        self.login_time = 0.0
+
+
+class Group:
+    """An agent group at run time: its idle agents and the order in which it takes waiting calls."""
+
+    def __init__(self, index: int, name: str):
+        self.index = index
+        self.name = name
+        self.idle: dict[Agent, None] = {}
+        self.agents: list[Agent] = []
+        self.staffed = 0
+        self.proficiency: list[float] = []
+        self.take_tiers: list[list[tuple[CallQueue, float]]] = []
+
+
+class CallQueue:
+    """A call type at run time: its waiting line and the groups that serve it, best priority first.
+
+    `solo` is the one group that takes its calls at once, when there is exactly one (a fast path). With
+    `lazy_patience`, a caller whose patience ran out is found and recorded when it reaches the head of the
+    line, at its true hang-up time, instead of by an event: exact whenever nothing else depends on the
+    moment of hanging up (no retrial to schedule, no trunk line to free).
+    """
+
+    def __init__(self, index: int, name: str, priority: int):
+        self.index = index
+        self.name = name
+        self.priority = priority
+        self.waiting: deque[Call] = deque()
+        self.agent_tiers: list[list[Group]] = []
+        self.delayed: list[tuple[float, list[list[Group]]]] = []
+        self.solo: Group | None = None
+        self.lazy_patience = True
+
+
+class Router:
+    """Matches callers and agents; knows nothing of time beyond the `now` it is given."""
+
+    def __init__(self, scenario: Scenario, rng: np.random.Generator, abandoned):
+        self.rng = rng
+        self.abandoned = abandoned
+        self.random = scenario.routing.agent_selection == "random"
+        self.queues = [CallQueue(i, ct.name, ct.priority) for i, ct in enumerate(scenario.call_types)]
+        by_name = {q.name: q for q in self.queues}
+        self.groups = [Group(i, g.name) for i, g in enumerate(scenario.agent_groups)]
+        servers: dict[str, list[tuple[tuple, float, Group]]] = {q.name: [] for q in self.queues}
+        for group, spec in zip(self.groups, scenario.agent_groups, strict=True):
+            group.proficiency = [1.0] * len(self.queues)
+            takes = []
+            for skill in spec.skills:
+                queue = by_name[skill.call_type]
+                group.proficiency[queue.index] = skill.proficiency
+                rank = (skill.priority,)
+                if scenario.routing.agent_selection == "most_proficient":
+                    rank = (skill.priority, skill.proficiency)
+                servers[queue.name].append((rank, skill.delay_seconds, group))
+                takes.append((_take_rank(scenario.routing.call_selection, skill.priority, queue), queue, skill))
+            takes.sort(key=lambda item: item[0])
+            group.take_tiers = [
+                [(queue, skill.delay_seconds) for _, queue, skill in tier]
+                for _, tier in groupby(takes, key=lambda item: item[0])
+            ]
+        for queue in self.queues:
+            entries = sorted(servers[queue.name], key=lambda item: (item[1], item[0]))
+            immediate = [e for e in entries if e[1] == 0]
+            queue.agent_tiers = _tiers(immediate)
+            if len(immediate) == 1 and not self.random:
+                queue.solo = immediate[0][2]
+            retrial = scenario.call_types[queue.index].retrial
+            queue.lazy_patience = scenario.trunk_lines is None and (retrial is None or retrial.after_abandon == 0)
+            for delay, same in groupby([e for e in entries if e[1] > 0], key=lambda item: item[1]):
+                queue.delayed.append((delay, _tiers(list(same))))
+
+    def find_agent(self, tiers: list[list[Group]]) -> Agent | None:
+        """Take the idle agent an arriving call goes to, from the first tier that has one."""
+        for tier in tiers:
+            best = None
+            if self.random:
+                idle = [agent for group in tier for agent in group.idle]
+                if idle:
+                    best = idle[int(self.rng.integers(len(idle)))]
+            else:
+                for group in tier:
+                    if group.idle:
+                        agent = next(iter(group.idle))
+                        if best is None or agent.idle_since < best.idle_since:
+                            best = agent
+            if best is not None:
+                del best.group.idle[best]
+                return best
+        return None
+
+    def next_call(self, group: Group, now: float, closing: bool) -> Call | None:
+        """Take the waiting call a freed agent of `group` serves next, or None."""
+        for tier in group.take_tiers:
+            best = None
+            for queue, delay in tier:
+                waiting = queue.waiting
+                while waiting:
+                    head = waiting[0]
+                    if head.state:
+                        waiting.popleft()
+                    elif head.deadline <= now:
+                        waiting.popleft()
+                        head.state = GONE
+                        self.abandoned(head)
+                    else:
+                        break
+                if waiting:
+                    head = waiting[0]
+                    if delay and not closing and now - head.arrival < delay:
+                        continue
+                    if best is None or head.arrival < best.arrival:
+                        best = head
+            if best is not None:
+                best.queue.waiting.popleft()
+                best.state = SERVED
+                return best
+        return None
+
+
+def _take_rank(policy: str, skill_priority: int, queue: CallQueue) -> tuple:
+    if policy == "skill_priority":
+        return (skill_priority, queue.priority)
+    if policy == "longest_wait":
+        return ()
+    return (queue.priority,)
+
+
+def _tiers(entries: list[tuple[tuple, float, Group]]) -> list[list[Group]]:
+    entries = sorted(entries, key=lambda item: item[0])
+    return [[group for _, _, group in tier] for _, tier in groupby(entries, key=lambda item: item[0])]

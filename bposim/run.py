@@ -1,0 +1,155 @@
+"""`simulate(scenario, seed)`: a pure function from a scenario to a `Run` of tidy tables.
+
+Tables (times in seconds from the opening of day 0; a day d opens at d × 86,400 s):
+
+``calls``: one row per call attempt. call_id (the caller; retrials keep it), call_type, attempt (1 = first),
+day, interval (of the day, by arrival), arrival, answer (NaN unless answered), end (call end if answered,
+else when the caller left or was cleared), wait (answer or end − arrival), handle_seconds (talk, after the
+group's proficiency), wrap_seconds (after-call work), outcome (answered | abandoned | blocked | unserved),
+agent and group (answered calls only), warmup (arrived during the warm-up: left out of KPIs), and
+replication when there are several.
+
+``intervals``: one row per (replication,) day, interval and call type: interval_start (HH:MM), the counts and
+KPIs of `bposim.metrics`, and the call type's threshold_seconds and target.
+
+``agents``: one row per (replication,) agent: group, calls_handled, busy_seconds, idle_seconds,
+logged_in_seconds, occupancy.
+
+``summary``: the KPIs over everything and per call type (`by_call_type`); with several replications, each
+KPI is the mean over replications with a 95% confidence half-width under `<key>_ci`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bposim import metrics
+from bposim.engine.model import Centre
+from bposim.engine.records import CALL_FIELDS, OUTCOMES
+from bposim.scenario import SECONDS_PER_DAY, Scenario
+
+
+@dataclass(frozen=True)
+class Run:
+    """The result of simulating a scenario: tidy tables and a summary."""
+
+    scenario: Scenario
+    seed: int
+    replications: int
+    calls: pd.DataFrame
+    intervals: pd.DataFrame
+    agents: pd.DataFrame
+    summary: dict = field(repr=False)
+
+
+def simulate(scenario: Scenario, seed: int = 0, replications: int = 1) -> Run:
+    """Simulate `replications` independent runs of `scenario`; replication r is the same whatever their number."""
+    if replications < 1:
+        raise ValueError(f"replications must be at least 1, got {replications}")
+    parts = [_replicate(scenario, seed, r) for r in range(replications)]
+    if replications == 1:
+        calls, intervals, agents, per_run = parts[0]
+        summary = per_run
+    else:
+        calls, intervals, agents = (
+            pd.concat([part[i].assign(replication=r) for r, part in enumerate(parts)], ignore_index=True)
+            for i in range(3)
+        )
+        summary = _pool([part[3] for part in parts])
+    summary = {"scenario": scenario.name, "seed": seed, "replications": replications,
+               "service_level_definition": scenario.service_level.definition, **summary}  # fmt: skip
+    return Run(scenario, seed, replications, calls, intervals, agents, summary)
+
+
+def _replicate(scenario: Scenario, seed: int, replication: int):
+    centre = Centre(scenario, seed, replication).run()
+    calls = _calls_table(scenario, centre)
+    thresholds = {ct.name: scenario.service_level_for(ct)[0] for ct in scenario.call_types}
+    definition = scenario.service_level.definition
+    horizon = scenario.horizon
+    intervals, overall, per_type = metrics.kpi_tables(calls, thresholds, definition, horizon.days, horizon.intervals)
+    intervals = _label_intervals(scenario, intervals, thresholds)
+    sessions = pd.DataFrame(centre.sessions, columns=["agent", "login", "logout"])
+    codes = sessions["agent"].to_numpy(dtype=np.int64)
+    sessions["group"] = pd.Categorical.from_codes(
+        np.array([agent.group.index for agent in centre.agents], dtype=np.int64)[codes],
+        [g.name for g in scenario.agent_groups],
+    )
+    sessions["agent"] = pd.Categorical.from_codes(codes, calls["agent"].cat.categories)
+    agents = metrics.agent_table(calls, sessions, _window_start(scenario))
+    overall["occupancy"] = metrics.occupancy(agents)
+    for call_type in scenario.call_types:
+        holders = [g.name for g in scenario.agent_groups if any(s.call_type == call_type.name for s in g.skills)]
+        per_type[call_type.name]["occupancy"] = metrics.occupancy(agents, holders)
+    return calls, intervals, agents, {**overall, "by_call_type": per_type}
+
+
+def _window_start(scenario: Scenario):
+    """For an array of times: when statistics start on each time's day (the day's opening + warm-up)."""
+    warmup = scenario.horizon.warmup_minutes * 60.0
+    if scenario.horizon.days == 1:
+        return lambda times: np.full(len(times), warmup)
+    return lambda times: np.floor(np.asarray(times) / SECONDS_PER_DAY) * SECONDS_PER_DAY + warmup
+
+
+def _calls_table(scenario: Scenario, centre: Centre) -> pd.DataFrame:
+    rows = centre.records.array()
+    raw = {name: rows[:, i] for i, name in enumerate(CALL_FIELDS)}
+    order = np.lexsort((raw["attempt"], raw["call_id"]))
+    raw = {name: column[order] for name, column in raw.items()}
+    horizon = scenario.horizon
+    arrival = raw["arrival"]
+    day = (arrival // SECONDS_PER_DAY).astype(np.int64) if horizon.days > 1 else np.zeros(len(arrival), np.int64)
+    since_open = arrival - day * SECONDS_PER_DAY
+    interval = np.clip((since_open // horizon.interval_seconds).astype(np.int64), 0, horizon.intervals - 1)
+    answered = raw["outcome"] == 0
+    agent_index = raw["agent"].astype(np.int64)
+    group_index = np.array([agent.group.index for agent in centre.agents] + [-1], dtype=np.int64)[agent_index]
+    return pd.DataFrame({
+        "call_id": raw["call_id"].astype(np.int64),
+        "call_type": pd.Categorical.from_codes(raw["call_type"].astype(np.int64),
+                                               [ct.name for ct in scenario.call_types]),
+        "attempt": raw["attempt"].astype(np.int64),
+        "day": day,
+        "interval": interval,
+        "arrival": arrival,
+        "answer": raw["answer"],
+        "end": raw["end"],
+        "wait": np.where(answered, raw["answer"], raw["end"]) - arrival,
+        "handle_seconds": raw["handle_seconds"],
+        "wrap_seconds": raw["wrap_seconds"],
+        "outcome": pd.Categorical.from_codes(raw["outcome"].astype(np.int64), OUTCOMES),
+        "agent": pd.Categorical.from_codes(agent_index, [agent.name for agent in centre.agents]),
+        "group": pd.Categorical.from_codes(group_index, [g.name for g in scenario.agent_groups]),
+        "warmup": since_open < horizon.warmup_minutes * 60.0,
+    })  # fmt: skip
+
+
+def _label_intervals(scenario: Scenario, table: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
+    horizon = scenario.horizon
+    starts = horizon.start_seconds + table["interval"].to_numpy() * horizon.interval_seconds
+    table.insert(2, "interval_start", [f"{int(s // 3600) % 24:02d}:{int(s % 3600 // 60):02d}" for s in starts])
+    targets = {ct.name: scenario.service_level_for(ct)[1] for ct in scenario.call_types}
+    table["threshold_seconds"] = table["call_type"].map(thresholds).astype(float)
+    table["target"] = table["call_type"].map(targets).astype(float)
+    return table
+
+
+def _pool(summaries: list[dict]) -> dict:
+    """Mean and 95% confidence half-width across replications, overall and per call type."""
+
+    def pooled(rows: list[dict]) -> dict:
+        out: dict = {}
+        for key in metrics.SUMMARY_KEYS:
+            mean, half = metrics.mean_and_ci([float(row[key]) for row in rows])
+            out[key] = mean
+            out[f"{key}_ci"] = half
+        return out
+
+    result = pooled(summaries)
+    names = summaries[0]["by_call_type"].keys()
+    result["by_call_type"] = {name: pooled([s["by_call_type"][name] for s in summaries]) for name in names}
+    return result

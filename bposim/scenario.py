@@ -1,0 +1,404 @@
+"""A contact centre as typed, validated configuration, and its loading from YAML.
+
+This is the one place where defaults live. Every cross-field rule (a skill nobody has, a staffing list of
+the wrong length) is checked here, so the engine can trust what it is given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from bposim.distributions import Distribution
+
+SECONDS_PER_DAY = 86_400
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _clock_seconds(value: str) -> int:
+    match = _CLOCK.match(value)
+    if not match or int(match[1]) > 24 or int(match[2]) > 59 or (int(match[1]) == 24 and int(match[2])):
+        raise ValueError(f"'{value}' is not a clock time; write HH:MM between 00:00 and 24:00")
+    return int(match[1]) * 3600 + int(match[2]) * 60
+
+
+def _custom_error(title: str, errors: list[tuple[tuple[str | int, ...], str, Any]]) -> ValidationError:
+    details = [
+        InitErrorDetails(type=PydanticCustomError("scenario", message), loc=loc, input=value)
+        for loc, message, value in errors
+    ]
+    return ValidationError.from_exception_data(title, details)
+
+
+class Horizon(_Model):
+    """The opening hours simulated: one or more days, cut into planning intervals."""
+
+    start: str = Field("08:00", description="opening time, HH:MM")
+    end: str | None = Field(None, description="closing time, HH:MM (or give length_hours)")
+    length_hours: float | None = Field(None, gt=0, description="open length, for horizons longer than a day")
+    interval_minutes: int = Field(30, gt=0, le=1440, description="length of a planning interval")
+    days: int = Field(1, ge=1, le=3660, description="number of days simulated, each opening afresh")
+    warmup_minutes: float = Field(0, ge=0, description="time at the start excluded from statistics")
+    closing: Literal["serve", "clear"] = Field(
+        "serve", description="at closing, serve the callers still waiting, or clear the queue"
+    )
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str | None) -> str | None:
+        if value is not None:
+            _clock_seconds(value)
+        return value
+
+    @model_validator(mode="after")
+    def _length(self) -> Horizon:
+        if (self.end is None) == (self.length_hours is None):
+            raise ValueError("give either end (HH:MM) or length_hours, not both and not neither")
+        if self.end is not None and _clock_seconds(self.end) <= _clock_seconds(self.start):
+            raise ValueError(f"end {self.end} must be after start {self.start} on the same day")
+        if self.open_seconds % self.interval_seconds:
+            raise ValueError(
+                f"the open time ({self.open_seconds / 60:g} minutes) is not a whole number of "
+                f"{self.interval_minutes}-minute intervals"
+            )
+        if self.days > 1 and self.open_seconds > SECONDS_PER_DAY:
+            raise ValueError("with days > 1, each day can be open at most 24 hours")
+        if self.warmup_minutes * 60 >= self.open_seconds:
+            raise ValueError("warmup_minutes must be shorter than the open time")
+        return self
+
+    @property
+    def start_seconds(self) -> int:
+        """Opening time as seconds after midnight (for labels)."""
+        return _clock_seconds(self.start)
+
+    @property
+    def open_seconds(self) -> float:
+        if self.end is not None:
+            return float(_clock_seconds(self.end) - _clock_seconds(self.start))
+        return float(self.length_hours) * 3600.0
+
+    @property
+    def interval_seconds(self) -> float:
+        return self.interval_minutes * 60.0
+
+    @property
+    def intervals(self) -> int:
+        """Planning intervals per day."""
+        return round(self.open_seconds / self.interval_seconds)
+
+
+class ServiceLevel(_Model):
+    """The service-level objective: `target` of calls answered within `threshold_seconds`."""
+
+    threshold_seconds: float = Field(20, ge=0)
+    target: float = Field(0.8, ge=0, le=1)
+    definition: Literal["offered", "answered", "offered_less_short_abandons"] = Field(
+        "offered",
+        description="denominator: all offered calls; answered calls; or offered minus abandons within threshold",
+    )
+
+
+class ServiceLevelOverride(_Model):
+    """A call type's own threshold and target; what is left out comes from the scenario's service_level."""
+
+    threshold_seconds: float | None = Field(None, ge=0)
+    target: float | None = Field(None, ge=0, le=1)
+
+
+class Arrivals(_Model):
+    """Poisson arrivals at a constant hourly rate, or one hourly rate per interval of the day."""
+
+    per_hour: float | None = Field(None, ge=0)
+    per_interval: list[Annotated[float, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Arrivals:
+        if (self.per_hour is None) == (self.per_interval is None):
+            raise ValueError("give either per_hour or per_interval (hourly rates, one per interval)")
+        return self
+
+    def hourly_rates(self, intervals: int) -> list[float]:
+        """The hourly arrival rate of each interval of a day."""
+        return list(self.per_interval) if self.per_interval is not None else [self.per_hour] * intervals
+
+
+class Busyness(_Model):
+    """A day-level gamma factor (mean 1) multiplying every call type's rates: real days vary more than Poisson."""
+
+    cv: float = Field(gt=0, le=2, description="coefficient of variation of the daily factor")
+
+
+class Retrial(_Model):
+    """Callers who abandon or get a busy signal may call again after a delay."""
+
+    after_abandon: float = Field(0, ge=0, le=1, description="probability an abandoning caller calls again")
+    after_blocked: float = Field(0, ge=0, le=1, description="probability a blocked caller calls again")
+    delay: Distribution = Field(description="time until the caller tries again")
+    max_attempts: int = Field(3, ge=1, description="attempts per caller, the first included")
+
+
+class CallType(_Model):
+    """A kind of call with its own arrivals, work content, callers' patience and objective."""
+
+    name: str = Field(min_length=1)
+    priority: int = Field(1, ge=1, description="1 is served first; larger numbers wait behind")
+    arrivals: Arrivals
+    handle_time: Distribution
+    after_call_work: Distribution | None = Field(None, description="wrap-up after the call; none if left out")
+    patience: Distribution | None = Field(None, description="time callers wait before hanging up; never if left out")
+    service_level: ServiceLevelOverride | None = None
+    retrial: Retrial | None = None
+
+
+class Skill(_Model):
+    """A call type an agent group can take, how fast, and how eagerly."""
+
+    call_type: str
+    proficiency: float = Field(1.0, gt=0, description="handle-time multiplier: 0.8 is 20% faster, 1.3 is slower")
+    priority: int = Field(1, ge=1, description="routing priority: calls go to priority-1 groups first")
+    delay_seconds: float = Field(0, ge=0, description="overflow: take this call type only after it waited this long")
+
+
+class Staffing(_Model):
+    """Agents logged in: a constant count, or one count per interval of the day."""
+
+    count: int | None = None
+    per_interval: list[Annotated[int, Field(ge=0)]] | None = None
+
+    def per_interval_counts(self, intervals: int) -> list[int]:
+        return list(self.per_interval) if self.per_interval is not None else [self.count] * intervals
+
+
+class AgentGroup(_Model):
+    """A team of interchangeable agents sharing skills and a staffing plan."""
+
+    name: str = Field(min_length=1)
+    skills: list[Skill] = Field(min_length=1)
+    agents: Staffing
+
+    @field_validator("skills", mode="before")
+    @classmethod
+    def _skill_names(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"call_type": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("agents", mode="before")
+    @classmethod
+    def _agents(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | dict | Staffing):
+            raise ValueError("must be a whole number of agents (≥ 0) or {per_interval: [counts]}")
+        if isinstance(value, int):
+            if value < 0:
+                raise ValueError(f"must be a whole number of agents (≥ 0), got {value}")
+            return {"count": value}
+        if isinstance(value, dict) and set(value) != {"per_interval"}:
+            raise ValueError("must be a whole number of agents (≥ 0) or {per_interval: [counts]}")
+        return value
+
+
+class Routing(_Model):
+    """How the router matches calls and agents."""
+
+    agent_selection: Literal["longest_idle", "most_proficient", "random"] = Field(
+        "longest_idle",
+        description="among idle agents of the best-priority groups: the one idle longest; the fastest group's "
+        "longest idle; or one at random",
+    )
+    call_selection: Literal["priority", "skill_priority", "longest_wait"] = Field(
+        "priority",
+        description="a freed agent takes: the most urgent call type, then longest waiting; its own best-priority "
+        "skill first; or simply the longest waiting call",
+    )
+
+
+class Scenario(_Model):
+    """A whole contact centre: horizon, objective, call types, agent groups and routing."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    horizon: Horizon
+    service_level: ServiceLevel = ServiceLevel()
+    trunk_lines: int | None = Field(None, ge=0, description="calls in the system at most; beyond, busy signal")
+    busyness: Busyness | None = None
+    routing: Routing = Routing()
+    call_types: list[CallType] = Field(min_length=1)
+    agent_groups: list[AgentGroup] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        errors = list(self._cross_field_errors())
+        if errors:
+            raise _custom_error("Scenario", errors)
+        return self
+
+    def _cross_field_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+        intervals = self.horizon.intervals
+        names = [ct.name for ct in self.call_types]
+        known = ", ".join(names)
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                yield ("call_types", i, "name"), f"call type '{name}' is defined twice", name
+        groups = [g.name for g in self.agent_groups]
+        for i, name in enumerate(groups):
+            if name in groups[:i]:
+                yield ("agent_groups", i, "name"), f"agent group '{name}' is defined twice", name
+        served = set()
+        for g, group in enumerate(self.agent_groups):
+            seen: set[str] = set()
+            for s, skill in enumerate(group.skills):
+                loc = ("agent_groups", g, "skills", s)
+                if skill.call_type not in names:
+                    yield loc, f"unknown call type '{skill.call_type}'; known: {known}", skill.call_type
+                elif skill.call_type in seen:
+                    yield loc, f"skill '{skill.call_type}' is listed twice", skill.call_type
+                seen.add(skill.call_type)
+                served.add(skill.call_type)
+            plan = group.agents.per_interval
+            if plan is not None and len(plan) != intervals:
+                yield (
+                    ("agent_groups", g, "agents", "per_interval"),
+                    f"{len(plan)} values given; the horizon has {intervals} intervals of "
+                    f"{self.horizon.interval_minutes} minutes",
+                    plan,
+                )
+        for c, call_type in enumerate(self.call_types):
+            if call_type.name not in served:
+                yield ("call_types", c), f"no agent group has the skill '{call_type.name}'", call_type.name
+            rates = call_type.arrivals.per_interval
+            if rates is not None and len(rates) != intervals:
+                yield (
+                    ("call_types", c, "arrivals", "per_interval"),
+                    f"{len(rates)} values given; the horizon has {intervals} intervals of "
+                    f"{self.horizon.interval_minutes} minutes",
+                    rates,
+                )
+            retrial = call_type.retrial
+            if retrial is not None and retrial.after_blocked > 0 and self.trunk_lines is None:
+                yield (
+                    ("call_types", c, "retrial", "after_blocked"),
+                    "callers are only blocked when trunk_lines is set; set it or make this 0",
+                    retrial.after_blocked,
+                )
+
+    def service_level_for(self, call_type: CallType) -> tuple[float, float]:
+        """(threshold_seconds, target) of a call type, its own override first."""
+        override = call_type.service_level
+        threshold = override.threshold_seconds if override and override.threshold_seconds is not None else None
+        target = override.target if override and override.target is not None else None
+        return (
+            self.service_level.threshold_seconds if threshold is None else threshold,
+            self.service_level.target if target is None else target,
+        )
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be used, with one line per problem naming the file and field."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {problem}" for problem in problems))
+
+
+def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping, with file-level errors as ScenarioError."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(str(path), ["file not found"]) from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), [f"cannot read the file ({exc.__class__.__name__})"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(str(path), [f"{where}not valid YAML ({problem})"]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(str(path), ["the file must hold a mapping of fields (name:, horizon:, ...)"])
+    return data
+
+
+def format_validation_error(error: ValidationError, root: type[BaseModel]) -> list[str]:
+    """One readable line per pydantic error: the field path and what is allowed."""
+    from bposim.distributions import DISTRIBUTION_NAMES
+
+    lines = []
+    for item in error.errors(include_url=False):
+        loc = [part for part in item["loc"] if part not in DISTRIBUTION_NAMES]
+        path = _render_loc(loc)
+        kind, message = item["type"], item["msg"]
+        if kind == "extra_forbidden":
+            allowed = _allowed_fields(root, loc[:-1])
+            message = f"unknown field '{loc[-1]}'" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
+            path = _render_loc(loc[:-1]) or "(top level)"
+        elif kind == "missing":
+            message = "required field is missing"
+        elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
+            message = f"distribution must be one of: {', '.join(DISTRIBUTION_NAMES)}"
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        lines.append(f"{path}: {message}" if path else message)
+    return lines
+
+
+def _render_loc(loc: list[str | int]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _allowed_fields(root: type[BaseModel], loc: list[str | int]) -> list[str]:
+    """The field names allowed at a location, found by walking the model types along the path."""
+    import typing
+
+    model: Any = root
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if isinstance(model, type) and issubclass(model, BaseModel) else None
+        if field is None:
+            return []
+        candidates = [field.annotation]
+        model = None
+        while candidates:
+            kind = candidates.pop()
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                model = kind
+                break
+            candidates.extend(typing.get_args(kind))
+        if model is None:
+            return []
+    return list(model.model_fields) if model is not None else []
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file; problems raise ScenarioError naming the file and field path."""
+    data = load_yaml_mapping(path)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(str(path), format_validation_error(exc, Scenario)) from None
