@@ -298,6 +298,18 @@ class Scenario(_Model):
                     retrial.after_blocked,
                 )
 
+    def updated(self, changes: dict[str, Any]) -> Scenario:
+        """A new, re-validated scenario with fields changed by dotted path; this one is left as it is.
+
+        List items are addressed by name or index: ``{"agent_groups.team.agents": 13,
+        "call_types.support.arrivals.per_hour": 300}``. An unknown path raises ValueError naming the known
+        ones; a bad value raises pydantic's ValidationError.
+        """
+        data = self.model_dump(mode="python", exclude_none=True)
+        for path, value in changes.items():
+            _assign(data, path, value)
+        return Scenario.model_validate(data)
+
     def service_level_for(self, call_type: CallType) -> tuple[float, float]:
         """(threshold_seconds, target) of a call type, its own override first."""
         override = call_type.service_level
@@ -307,6 +319,34 @@ class Scenario(_Model):
             self.service_level.threshold_seconds if threshold is None else threshold,
             self.service_level.target if target is None else target,
         )
+
+
+def _assign(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set `value` at a dotted path in a scenario's plain data (list items by name or index)."""
+    node: Any = data
+    parts = path.split(".")
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        where = ".".join(parts[:depth]) or "the scenario"
+        if isinstance(node, list):
+            names = [item.get("name") for item in node if isinstance(item, dict)]
+            if part in names:
+                index = names.index(part)
+            elif part.isdigit() and int(part) < len(node):
+                index = int(part)
+            else:
+                raise ValueError(f"{path}: no item '{part}' in {where}; known: {', '.join(map(str, names))}")
+            if last:
+                node[index] = value
+            node = node[index]
+        elif isinstance(node, dict):
+            if part not in node and not last:
+                raise ValueError(f"{path}: no field '{part}' in {where}; known: {', '.join(node)}")
+            if last:
+                node[part] = value
+            node = node[part]
+        else:
+            raise ValueError(f"{path}: {where} is a value, not a mapping or list")
 
 
 class ScenarioError(Exception):
