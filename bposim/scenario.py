@@ -209,7 +209,7 @@ class AgentGroup(_Model):
             if value < 0:
                 raise ValueError(f"must be a whole number of agents (≥ 0), got {value}")
             return {"count": value}
-        if isinstance(value, dict) and set(value) != {"per_interval"}:
+        if isinstance(value, dict) and set(value) not in ({"per_interval"}, {"count"}):
             raise ValueError("must be a whole number of agents (≥ 0) or {per_interval: [counts]}")
         return value
 

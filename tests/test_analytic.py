@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -60,7 +61,10 @@ SMALL_CASES = [
     (3, 3.4 / 120, 120.0, 90.0, 30.0),
     (5, 3.0 / 300, 300.0, 600.0, 20.0),
     (8, 10.0 / 240, 240.0, 60.0, 45.0),
+    (4, 0.077, 694.0, 0.127, 0.05),
 ]
+# Overloaded with long patience: the queue builds to hundreds of callers before abandonment balances it.
+OVERLOADED_CASE = (20, 25.0 / 60, 60.0, 3000.0, 120.0)
 
 
 @pytest.mark.parametrize(("agents", "load", "expected"), [(10, 5.0, 0.018385), (1, 1.0, 0.5), (2, 1.0, 0.2)])
@@ -150,11 +154,13 @@ def test_erlang_a_overload_limit_loses_the_excess() -> None:
     assert metrics.occupancy == pytest.approx(1.0, abs=1e-6)
 
 
-@pytest.mark.parametrize(("agents", "arrival_rate", "handle", "patience", "threshold"), SMALL_CASES)
+@pytest.mark.parametrize(
+    ("agents", "arrival_rate", "handle", "patience", "threshold"), [*SMALL_CASES, OVERLOADED_CASE]
+)
 def test_erlang_a_matches_birth_death_distribution(
     agents: int, arrival_rate: float, handle: float, patience: float, threshold: float
 ) -> None:
-    queue_states = 600
+    queue_states = 1500
     distribution = birth_death(agents, arrival_rate, handle, patience, queue_states)
     assert distribution[-1] < 1e-20
     ahead = distribution[agents:]
@@ -317,6 +323,6 @@ def test_erlang_table_rows_match_metrics() -> None:
         lambda: required_agents(0.01, 180.0, 20.0, 0.8, max_occupancy=0.0),
     ],
 )
-def test_invalid_arguments_raise(call) -> None:
+def test_invalid_arguments_raise(call: Callable[[], object]) -> None:
     with pytest.raises(ValueError):
         call()
