@@ -9,19 +9,18 @@ DEMO_OUT := out/demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install -qq --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install -qq -e .
 	touch $@
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install -qq -e '.[dev]'
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
 	$(BIN)/bposim run models/helpdesk.yaml --seed 1 --out $(DEMO_OUT)
-	@echo "Tables written to $(DEMO_OUT)/ (calls, intervals, agents as CSV and Parquet; summary.json)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

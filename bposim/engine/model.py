@@ -86,7 +86,7 @@ class Centre:
         self._offers: Iterator[tuple] = iter(())
         self._on_patience = self._patience
         self._on_overflow = self._overflow
-        self._on_free = self._free
+        self._on_ready = self._ready
         self._on_release = self._release
         self._on_offer = self._offer
         Later(self.env, 0, 0, self._interval_start)
@@ -112,7 +112,7 @@ class Centre:
             self.close_time = now + self.intervals * self.interval_seconds
         for group, plan in zip(self.router.groups, self.plans, strict=True):
             for agent in set_staff(group, plan[interval], now, self.sessions, self.agents):
-                self._give_work(agent, now)
+                Later(env, 0, agent, self._on_ready)
         self._draw_arrivals(interval, now)
         if interval + 1 < self.intervals:
             Later(env, self.interval_seconds, interval + 1, self._interval_start)
@@ -162,7 +162,7 @@ class Centre:
         for group in self.router.groups:
             for agent in list(group.idle):
                 del group.idle[agent]
-                self._give_work(agent, now)
+                Later(self.env, 0, agent, self._on_ready)
         self.day += 1
         if self.day < self.days:
             Later(self.env, self.day * SECONDS_PER_DAY - now, 0, self._interval_start)
@@ -263,22 +263,20 @@ class Centre:
         talk = handle * agent.group.proficiency[queue.index]
         self._record((call_id, queue.index, attempt, arrival, now, now + talk, talk, wrap, ANSWERED,
                           agent.index))  # fmt: skip
-        Later(self.env, talk + wrap, agent, self._on_free)
+        Later(self.env, talk + wrap, agent, self._on_ready)
         if self.trunks is not None:
             Later(self.env, talk, None, self._on_release)
 
     def _release(self, event: Later) -> None:
         self.in_system -= 1
 
-    def _free(self, event: Later) -> None:
+    def _ready(self, event: Later) -> None:
+        """An agent is free for work: after a call and its wrap-up, on logging in, or at closing."""
         agent = event._value
         now = self.env.now
         if agent.leaving:
             log_out(agent, now, self.sessions)
-        else:
-            self._give_work(agent, now)
-
-    def _give_work(self, agent: Agent, now: float) -> None:
+            return
         call = self.router.next_call(agent.group, now, self.closing)
         if call is not None:
             self._serve(agent, call.call_id, call.queue, call.attempt, call.arrival, now, call.handle, call.wrap)

@@ -14,7 +14,7 @@ CALL_FIELDS = (
     "call_id", "call_type", "attempt", "arrival", "answer", "end", "handle_seconds", "wrap_seconds", "outcome",
     "agent",
 )  # fmt: skip
-PACK_EVERY = 50_000
+PACK_EVERY = 20_000
 
 
 class CallRecords:
@@ -36,8 +36,9 @@ class CallRecords:
             self._rows.clear()
 
     def array(self) -> np.ndarray:
-        """All records as an (n, len(CALL_FIELDS)) float array."""
+        """All records as an (n, len(CALL_FIELDS)) float array; the buffers are handed over, not kept."""
         self._pack()
-        if not self._blocks:
+        blocks, self._blocks = self._blocks, []
+        if not blocks:
             return np.empty((0, len(CALL_FIELDS)))
-        return np.concatenate(self._blocks) if len(self._blocks) > 1 else self._blocks[0]
+        return np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
