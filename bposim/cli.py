@@ -118,8 +118,9 @@ def erlang(
         table.to_csv(sys.stdout, index=False)
         return
     model = "Erlang A" if patience_seconds else "Erlang C"
-    view = Table(title=f"{model}: {calls_per_hour:g} calls/h × {handle_seconds:g} s = "
-                       f"{rate * handle_seconds:.2f} Erlangs; target {target:.0%} in {threshold_seconds:g} s")  # fmt: skip
+    load = rate * handle_seconds
+    title = f"{model}: {calls_per_hour:g} calls/h × {handle_seconds:g} s = {load:.2f} Erlangs"
+    view = Table(title=f"{title}; target {target:.0%} in {threshold_seconds:g} s")
     for column in table.columns:
         view.add_column(column, justify="right")
     for row in table.itertuples(index=False):

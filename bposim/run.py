@@ -28,7 +28,7 @@ import pandas as pd
 
 from bposim import metrics
 from bposim.engine.model import Centre
-from bposim.engine.records import CALL_FIELDS, OUTCOMES
+from bposim.engine.records import ANSWERED, CALL_FIELDS, OUTCOMES
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
 
@@ -96,36 +96,44 @@ def _window_start(scenario: Scenario):
 
 
 def _calls_table(scenario: Scenario, centre: Centre) -> pd.DataFrame:
+    """The calls table, sorted by caller and attempt, built a column at a time to keep memory low."""
     rows = centre.records.array()
-    raw = {name: rows[:, i] for i, name in enumerate(CALL_FIELDS)}
-    order = np.lexsort((raw["attempt"], raw["call_id"]))
-    raw = {name: column[order] for name, column in raw.items()}
+    fields = {name: i for i, name in enumerate(CALL_FIELDS)}
+    order = np.lexsort((rows[:, fields["attempt"]], rows[:, fields["call_id"]]))
+
+    def column(name: str, dtype=np.float64) -> np.ndarray:
+        return rows[order, fields[name]].astype(dtype, copy=False)
+
     horizon = scenario.horizon
-    arrival = raw["arrival"]
-    day = (arrival // SECONDS_PER_DAY).astype(np.int64) if horizon.days > 1 else np.zeros(len(arrival), np.int64)
-    since_open = arrival - day * SECONDS_PER_DAY
-    interval = np.clip((since_open // horizon.interval_seconds).astype(np.int64), 0, horizon.intervals - 1)
-    answered = raw["outcome"] == 0
-    agent_index = raw["agent"].astype(np.int64)
-    group_index = np.array([agent.group.index for agent in centre.agents] + [-1], dtype=np.int64)[agent_index]
-    return pd.DataFrame({
-        "call_id": raw["call_id"].astype(np.int64),
-        "call_type": pd.Categorical.from_codes(raw["call_type"].astype(np.int64),
-                                               [ct.name for ct in scenario.call_types]),
-        "attempt": raw["attempt"].astype(np.int64),
+    arrival = column("arrival")
+    day = (arrival // SECONDS_PER_DAY).astype(np.int32) if horizon.days > 1 else np.zeros(len(arrival), np.int32)
+    since_open = arrival - day * float(SECONDS_PER_DAY)
+    interval = np.clip(since_open // horizon.interval_seconds, 0, horizon.intervals - 1).astype(np.int32)
+    warmup = since_open < horizon.warmup_minutes * 60.0
+    del since_open
+    outcome = column("outcome", np.int8)
+    answer, end = column("answer"), column("end")
+    agent_index = column("agent", np.int32)
+    group_index = np.array([agent.group.index for agent in centre.agents] + [-1], dtype=np.int32)[agent_index]
+    table = {
+        "call_id": column("call_id", np.int64),
+        "call_type": pd.Categorical.from_codes(column("call_type", np.int16), [ct.name for ct in scenario.call_types]),
+        "attempt": column("attempt", np.int32),
         "day": day,
         "interval": interval,
         "arrival": arrival,
-        "answer": raw["answer"],
-        "end": raw["end"],
-        "wait": np.where(answered, raw["answer"], raw["end"]) - arrival,
-        "handle_seconds": raw["handle_seconds"],
-        "wrap_seconds": raw["wrap_seconds"],
-        "outcome": pd.Categorical.from_codes(raw["outcome"].astype(np.int64), OUTCOMES),
+        "answer": answer,
+        "end": end,
+        "wait": np.where(outcome == ANSWERED, answer, end) - arrival,
+        "handle_seconds": column("handle_seconds"),
+        "wrap_seconds": column("wrap_seconds"),
+        "outcome": pd.Categorical.from_codes(outcome, OUTCOMES),
         "agent": pd.Categorical.from_codes(agent_index, [agent.name for agent in centre.agents]),
         "group": pd.Categorical.from_codes(group_index, [g.name for g in scenario.agent_groups]),
-        "warmup": since_open < horizon.warmup_minutes * 60.0,
-    })  # fmt: skip
+        "warmup": warmup,
+    }
+    del rows
+    return pd.DataFrame(table, copy=False)
 
 
 def _label_intervals(scenario: Scenario, table: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
