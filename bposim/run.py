@@ -98,11 +98,12 @@ def _window_start(scenario: Scenario):
 def _calls_table(scenario: Scenario, centre: Centre) -> pd.DataFrame:
     """The calls table, sorted by caller and attempt, built a column at a time to keep memory low."""
     rows = centre.records.array()
-    fields = {name: i for i, name in enumerate(CALL_FIELDS)}
-    order = np.lexsort((rows[:, fields["attempt"]], rows[:, fields["call_id"]]))
+    order = np.lexsort((rows[:, CALL_FIELDS.index("attempt")], rows[:, CALL_FIELDS.index("call_id")]))
+    raw = {name: rows[order, i] for i, name in enumerate(CALL_FIELDS)}
+    del rows, order
 
     def column(name: str, dtype=np.float64) -> np.ndarray:
-        return rows[order, fields[name]].astype(dtype, copy=False)
+        return raw.pop(name).astype(dtype, copy=False)
 
     horizon = scenario.horizon
     arrival = column("arrival")
@@ -132,7 +133,6 @@ def _calls_table(scenario: Scenario, centre: Centre) -> pd.DataFrame:
         "group": pd.Categorical.from_codes(group_index, [g.name for g in scenario.agent_groups]),
         "warmup": warmup,
     }
-    del rows
     return pd.DataFrame(table, copy=False)
 
 
