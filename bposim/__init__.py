@@ -4,11 +4,27 @@
     scenario = bposim.load_scenario("models/helpdesk.yaml")
     run = bposim.simulate(scenario, seed=1)
     run.summary["service_level"], run.intervals.head()
+
+`simulate`, `Run` and `analytic` are imported on first use, so that reading and checking scenario files
+(`bposim validate`) starts without loading pandas and SciPy.
 """
 
-from bposim import analytic
-from bposim.run import Run, simulate
+from importlib import import_module
+from typing import Any
+
 from bposim.scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = ["Run", "Scenario", "ScenarioError", "analytic", "load_scenario", "simulate"]
 __version__ = "0.1.0"
+
+_LAZY = {"simulate": ("bposim.run", "simulate"), "Run": ("bposim.run", "Run"), "analytic": ("bposim.analytic", None)}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'bposim' has no attribute '{name}'")
+    module_name, attribute = _LAZY[name]
+    module = import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value

@@ -10,15 +10,17 @@ import math
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from bposim import analytic, metrics
-from bposim.run import Run, simulate
 from bposim.scenario import Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    from bposim.run import Run
 
 app = typer.Typer(
     help="Contact-centre simulation: staffing, skills and service level, checked against Erlang.",
@@ -38,7 +40,7 @@ class Format(StrEnum):
 
 def _fail(lines: list[str]) -> None:
     for line in lines:
-        err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+        err.print(Text("error: ", style="bold red") + Text(line), highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -58,7 +60,11 @@ def run(
     out_dir: Annotated[Path | None, typer.Option("--out", help="write calls/intervals/agents tables here")] = None,
 ) -> None:
     """Simulate a scenario and print its service level, waiting, abandonment and occupancy."""
+    from bposim.run import simulate
+
     scenario = _load(file)
+    if out_dir is not None:
+        _prepare_directory(out_dir)
     result = simulate(scenario, seed=seed, replications=replications)
     if out_dir is not None:
         _write_tables(result, out_dir)
@@ -82,6 +88,8 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
         f"{len(scenario.agent_groups)} agent groups (up to {agents} agents), {scenario.horizon.intervals} "
         f"intervals of {scenario.horizon.interval_minutes} min × {scenario.horizon.days} day(s)",
         highlight=False,
+        soft_wrap=True,
+        markup=False,
     )
 
 
@@ -104,6 +112,8 @@ def erlang(
     format: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
     """Erlang C (or A, with --patience-seconds): service level per agent count, and agents required."""
+    from bposim import analytic
+
     rate = calls_per_hour / 3600.0
     required = analytic.required_agents(rate, handle_seconds, threshold_seconds, target,
                                         mean_patience_seconds=patience_seconds)  # fmt: skip
@@ -162,6 +172,8 @@ def _summary_rows(result: Run):
 
 
 def _flat(kpis: dict) -> dict:
+    from bposim import metrics
+
     return {key: value for key, value in kpis.items() if key.removesuffix("_ci") in metrics.SUMMARY_KEYS}
 
 
@@ -200,11 +212,15 @@ def _kpi(kpis: dict, key: str, pooled: bool) -> str:
     return text
 
 
-def _write_tables(result: Run, directory: Path) -> None:
+def _prepare_directory(directory: Path) -> None:
+    """Create the output directory before a long run, so a bad --out fails at once."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        _fail([f"--out: cannot create directory {directory} ({exc.strerror})"])
+        _fail([f"--out: cannot create directory {directory} ({exc.strerror or exc})"])
+
+
+def _write_tables(result: Run, directory: Path) -> None:
     for name in ("calls", "intervals", "agents"):
         frame = getattr(result, name)
         frame.to_csv(directory / f"{name}.csv", index=False)

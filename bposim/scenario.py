@@ -387,16 +387,17 @@ def format_validation_error(error: ValidationError, root: type[BaseModel]) -> li
 
     lines = []
     for item in error.errors(include_url=False):
-        loc = [part for part in item["loc"] if part not in DISTRIBUTION_NAMES]
-        path = _render_loc(loc)
+        loc = list(item["loc"])
+        shown = [part for part in loc if part not in DISTRIBUTION_NAMES]
+        path = _render_loc(shown)
         kind, message = item["type"], item["msg"]
         if kind == "extra_forbidden":
             allowed = _allowed_fields(root, loc[:-1])
             message = f"unknown field '{loc[-1]}'" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
-            path = _render_loc(loc[:-1]) or "(top level)"
+            path = _render_loc(shown[:-1]) or "(top level)"
         elif kind == "missing":
             message = "required field is missing"
-        elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
             message = f"distribution must be one of: {', '.join(DISTRIBUTION_NAMES)}"
         elif message.startswith("Value error, "):
             message = message[len("Value error, ") :]
@@ -411,28 +412,40 @@ def _render_loc(loc: list[str | int]) -> str:
     return text
 
 
-def _allowed_fields(root: type[BaseModel], loc: list[str | int]) -> list[str]:
-    """The field names allowed at a location, found by walking the model types along the path."""
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation may hold (through lists, unions and Annotated)."""
     import typing
 
-    model: Any = root
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in typing.get_args(annotation) for model in _models_in(arg)]
+
+
+def _allowed_fields(root: type[BaseModel], loc: list[str | int]) -> list[str]:
+    """The field names allowed at a location, found by walking the model types along the path.
+
+    A discriminated union (distributions) appears in the path as its tag, which picks the member.
+    """
+    candidates: list[type[BaseModel]] = [root]
     for part in loc:
         if isinstance(part, int):
             continue
-        field = model.model_fields.get(part) if isinstance(model, type) and issubclass(model, BaseModel) else None
-        if field is None:
+        tagged = [m for m in candidates if part in _literal_values(m.model_fields.get("distribution"))]
+        if tagged:
+            candidates = tagged
+            continue
+        fields = [m.model_fields[part] for m in candidates if part in m.model_fields]
+        candidates = [model for field in fields for model in _models_in(field.annotation)]
+        if not candidates:
             return []
-        candidates = [field.annotation]
-        model = None
-        while candidates:
-            kind = candidates.pop()
-            if isinstance(kind, type) and issubclass(kind, BaseModel):
-                model = kind
-                break
-            candidates.extend(typing.get_args(kind))
-        if model is None:
-            return []
-    return list(model.model_fields) if model is not None else []
+    return list(candidates[0].model_fields) if len(candidates) == 1 else []
+
+
+def _literal_values(field: Any) -> tuple:
+    """The values of a Literal-typed field (empty for anything else)."""
+    import typing
+
+    return typing.get_args(field.annotation) if field is not None else ()
 
 
 def load_scenario(path: str | Path) -> Scenario:

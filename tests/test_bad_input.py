@@ -1,0 +1,212 @@
+"""Bad scenario files and bad flags: exit status 2, one plain line per problem naming file and field, no traceback.
+
+Every case goes through `bposim validate`, and a sample of them through `bposim run`, as real subprocesses, and
+through `load_scenario` in process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bposim import ScenarioError, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+HELPDESK = ROOT / "models" / "helpdesk.yaml"
+BASE = """\
+name: Helpdesk
+horizon: {start: "08:00", end: "16:00", interval_minutes: 30}
+service_level: {threshold_seconds: 20, target: 0.80}
+call_types:
+  - name: support
+    arrivals: {per_hour: 252}
+    handle_time: {distribution: exponential, mean_seconds: 120}
+    patience: {distribution: exponential, mean_seconds: 60}
+agent_groups:
+  - name: team
+    skills: [support]
+    agents: 12
+"""
+DISTRIBUTIONS = "exponential, lognormal, gamma, weibull, fixed, uniform, empirical"
+MISSING, DIRECTORY = "<no file>", "<a directory>"
+
+
+def edited(old: str, new: str) -> str:
+    """The base scenario with one piece of its text (which must be there) replaced."""
+    assert old in BASE, old
+    return BASE.replace(old, new, 1)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A bad scenario: its text (or MISSING, DIRECTORY) and the pieces its error message must contain."""
+
+    id: str
+    text: str
+    expected: tuple[str, ...]
+
+
+CASES = [
+    Case("agents-not-a-number", edited("agents: 12", 'agents: "twelve"'),
+         ("agent_groups[0].agents: must be a whole number of agents", "or {per_interval: [counts]}")),
+    Case("per-hour-not-a-number", edited("per_hour: 252", 'per_hour: "lots"'),
+         ("call_types[0].arrivals.per_hour: ", "valid number")),
+    Case("unknown-top-level-field", BASE + "colour: blue\n",
+         ("(top level): unknown field 'colour'; allowed: name, description, horizon, ", "call_types, agent_groups")),
+    Case("unknown-horizon-field", edited("interval_minutes: 30}", "interval_minutes: 30, foo: 1}"),
+         ("horizon: unknown field 'foo'; allowed: start, end, length_hours, interval_minutes, days",)),
+    Case("misspelt-call-type-field", edited("handle_time:", "handel_time:"),
+         ("call_types[0]: unknown field 'handel_time'; allowed: name, priority, arrivals, handle_time, ",
+          "call_types[0].handle_time: required field is missing")),
+    Case("unknown-distribution-field", edited("mean_seconds: 120}", "mean_seconds: 120, sd: 30}"),
+         ("call_types[0].handle_time: unknown field 'sd'; allowed: distribution, mean_seconds",)),
+    Case("unknown-skill-field", edited("skills: [support]", "skills: [{call_type: support, prof: 0.9}]"),
+         ("agent_groups[0].skills[0]: unknown field 'prof'; allowed: call_type, proficiency, priority",)),
+    Case("negative-mean", edited("mean_seconds: 120", "mean_seconds: -5"),
+         ("call_types[0].handle_time.mean_seconds: ", "greater than 0")),
+    Case("unknown-distribution", edited("exponential, mean_seconds: 120", "triangular, mean_seconds: 120"),
+         (f"call_types[0].handle_time: distribution must be one of: {DISTRIBUTIONS}",)),
+    Case("lognormal-without-cv", edited("exponential, mean_seconds: 120", "lognormal, mean_seconds: 120"),
+         ("call_types[0].handle_time.cv: required field is missing",)),
+    Case("uniform-high-below-low",
+         edited("exponential, mean_seconds: 120", "uniform, low_seconds: 100, high_seconds: 50"),
+         ("call_types[0].handle_time: ", "high_seconds (50.0) must be at least low_seconds (100.0)")),
+    Case("unknown-call-type-in-skills", edited("skills: [support]", "skills: [support, sales]"),
+         ("agent_groups[0].skills[1]: unknown call type 'sales'; known: support",)),
+    Case("call-type-nobody-serves",
+         edited("agent_groups:", "  - name: billing\n    arrivals: {per_hour: 10}\n"
+                                 "    handle_time: {distribution: fixed, value_seconds: 60}\nagent_groups:"),
+         ("call_types[1]: no agent group has the skill 'billing'",)),
+    Case("duplicate-call-type",
+         edited("agent_groups:", "  - name: support\n    arrivals: {per_hour: 10}\n"
+                                 "    handle_time: {distribution: fixed, value_seconds: 60}\nagent_groups:"),
+         ("call_types[1].name: call type 'support' is defined twice",)),
+    Case("staffing-wrong-length", edited("agents: 12", "agents: {per_interval: [10, 12, 12]}"),
+         ("agent_groups[0].agents.per_interval: 3 values given; the horizon has 16 intervals of 30 minutes",)),
+    Case("arrivals-wrong-length", edited("per_hour: 252", "per_interval: [100, 200]"),
+         ("call_types[0].arrivals.per_interval: 2 values given; the horizon has 16 intervals of 30 minutes",)),
+    Case("end-before-start", edited('end: "16:00"', 'end: "07:00"'),
+         ("horizon: end 07:00 must be after start 08:00",)),
+    Case("not-a-clock-time", edited('end: "16:00"', 'end: "25:00"'),
+         ("horizon.end: '25:00' is not a clock time; write HH:MM",)),
+    Case("open-time-not-whole-intervals", edited('end: "16:00"', 'end: "16:10"'),
+         ("horizon: the open time (490 minutes) is not a whole number of 30-minute intervals",)),
+    Case("target-above-one", edited("target: 0.80", "target: 80"),
+         ("service_level.target: ", "less than or equal to 1")),
+    Case("unknown-routing-choice", BASE + "routing: {agent_selection: best}\n",
+         ("routing.agent_selection: ", "'longest_idle', 'most_proficient' or 'random'")),
+    Case("retrial-after-blocked-without-trunk-lines",
+         edited("    patience:", "    retrial: {after_blocked: 0.5, delay: {distribution: fixed, value_seconds: 30}}\n"
+                                 "    patience:"),
+         ("call_types[0].retrial.after_blocked: callers are only blocked when trunk_lines is set",)),
+    Case("yaml-syntax-error", edited("arrivals: {per_hour: 252}", "arrivals: per_hour: 252"),
+         ("line 6, column 23: not valid YAML (mapping values are not allowed here)",)),
+    Case("list-not-mapping", "- name: Helpdesk\n- horizon: {}\n", ("the file must hold a mapping of fields",)),
+    Case("empty-file", "", ("the file must hold a mapping of fields",)),
+    Case("missing-file", MISSING, ("file not found",)),
+    Case("directory-not-file", DIRECTORY, ("cannot read the file",)),
+]  # fmt: skip
+RUN_TOO = {
+    "agents-not-a-number", "unknown-horizon-field", "unknown-call-type-in-skills", "yaml-syntax-error", "missing-file",
+}  # fmt: skip
+FLAGS = {
+    "run-replications-0": (["run", HELPDESK, "--replications", "0"], ("'--replications'",)),
+    "run-seed-negative": (["run", HELPDESK, "--seed", "-1"], ("'--seed'",)),
+    "run-format-xml": (["run", HELPDESK, "--format", "xml"], ("'--format'", "'xml'", "'json'")),
+    "run-out-is-a-file": (["run", HELPDESK, "--out", "{file}"], ("error: --out: cannot create directory",)),
+    "erlang-agents-abc": (["erlang", "--calls-per-hour", "252", "--handle-seconds", "120", "--agents", "abc"],
+                          ("error: --agents: 'abc' is not an agent count or range; write e.g. 12 or 10-20",)),
+    "erlang-calls-per-hour-not-a-number": (["erlang", "--calls-per-hour", "many", "--handle-seconds", "120"],
+                                           ("'--calls-per-hour'",)),
+}  # fmt: skip
+def place(case: Case, folder: Path) -> Path:
+    """Where the case's scenario is, written into folder (a directory, or nothing, for the file-level cases)."""
+    path = folder / f"{case.id}.yaml"
+    if case.text == DIRECTORY:
+        path.mkdir(exist_ok=True)
+    elif case.text != MISSING:
+        path.write_text(case.text, encoding="utf-8")
+    return path
+
+
+def bposim(*args: object) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bposim ARGS` from the project root, capturing stdout and stderr as text."""
+    env = {key: value for key, value in os.environ.items() if key not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    env["PYTHONIOENCODING"] = "utf-8"
+    return subprocess.run(
+        [sys.executable, "-m", "bposim", *map(str, args)],
+        cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8", timeout=300, check=False,
+    )  # fmt: skip
+
+
+def assert_rejected(result: subprocess.CompletedProcess[str], source: Path, expected: tuple[str, ...]) -> None:
+    """Exit status 2, nothing on stdout, no traceback, and on stderr one 'error: FILE: ...' line per problem."""
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines
+    for line in lines:
+        assert line.startswith(f"error: {source}: "), line
+    for piece in expected:
+        assert piece in result.stderr
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_validate_rejects_bad_scenario(case, tmp_path):
+    """validate: exit 2 and a one-line message per problem with the file, field path and what is allowed."""
+    path = place(case, tmp_path)
+    assert_rejected(bposim("validate", path), path, case.expected)
+
+
+@pytest.mark.parametrize("case", [case for case in CASES if case.id in RUN_TOO], ids=lambda case: case.id)
+def test_run_rejects_bad_scenario(case, tmp_path):
+    """run refuses a bad scenario with the same messages as validate."""
+    path = place(case, tmp_path)
+    assert_rejected(bposim("run", path, "--format", "json"), path, case.expected)
+
+
+@pytest.mark.parametrize("name", FLAGS)
+def test_bad_flag_exits_2_without_traceback(name, tmp_path):
+    """A bad flag value: exit 2, the flag named on stderr, nothing on stdout, no traceback."""
+    args, expected = FLAGS[name]
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a directory\n")
+    result = bposim(*[str(arg).replace("{file}", str(a_file)) for arg in args])
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    for piece in expected:
+        assert piece in result.stderr
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_load_scenario_raises_scenario_error_with_field_paths(case, tmp_path):
+    """load_scenario raises ScenarioError whose problems carry the field path; its text names the file."""
+    path = place(case, tmp_path)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    error = caught.value
+    assert error.source == str(path)
+    assert error.problems
+    assert str(error).splitlines() == [f"{path}: {problem}" for problem in error.problems]
+    for piece in case.expected:
+        assert piece in "\n".join(error.problems)
+
+
+def test_scenario_error_lists_every_problem_on_its_own_line(tmp_path):
+    """Several problems in one file give one problem line each, each starting with its own field path."""
+    path = tmp_path / "many.yaml"
+    path.write_text(edited("agents: 12", "agents: -3").replace("mean_seconds: 60", "mean_seconds: 0") + "foo: 1\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    problems = caught.value.problems
+    assert len(problems) == 3, problems
+    assert sorted(problem.split(":")[0] for problem in problems) == [
+        "(top level)", "agent_groups[0].agents", "call_types[0].patience.mean_seconds",
+    ]  # fmt: skip
