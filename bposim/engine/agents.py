@@ -38,6 +38,8 @@ def set_staff(group: Group, target: int, now: float, sessions: list[tuple], ever
             agent.leaving = False
             agent.login_time = now
             group.staffed += 1
+            for queue in group.queues:
+                queue.staffed += 1
     elif change < 0:
         leaving = -change
         while leaving and group.idle:
@@ -58,4 +60,6 @@ def log_out(agent: Agent, now: float, sessions: list[tuple]) -> None:
         agent.group.staffed -= 1
     agent.logged_in = False
     agent.leaving = False
+    for queue in agent.group.queues:
+        queue.staffed -= 1
     sessions.append((agent.index, agent.login_time, now))

@@ -95,10 +95,7 @@ class Centre:
         """Simulate to the end of the horizon, served out, and record whatever is left waiting."""
         self.env.run()
         for queue in self.router.queues:
-            for call in queue.waiting:
-                if call.state == WAITING:
-                    self._drop(call, UNSERVED)
-            queue.waiting.clear()
+            self._let_go(queue, UNSERVED)
         return self
 
     # --- the day's clock: interval boundaries, arrivals drawn an interval at a time, closing -----------
@@ -153,12 +150,9 @@ class Centre:
     def _close(self, event: Later) -> None:
         now = self.env.now
         self.closing = True
-        if self.clear_at_close:
-            for queue in self.router.queues:
-                for call in queue.waiting:
-                    if call.state == WAITING:
-                        self._drop(call, UNSERVED)
-                queue.waiting.clear()
+        for queue in self.router.queues:
+            if self.clear_at_close or not queue.staffed:
+                self._let_go(queue, UNSERVED)
         for group in self.router.groups:
             for agent in list(group.idle):
                 del group.idle[agent]
@@ -270,18 +264,33 @@ class Centre:
     def _release(self, event: Later) -> None:
         self.in_system -= 1
 
+    def _log_out(self, agent: Agent, now: float) -> None:
+        """An agent leaves; after closing, callers nobody is left to serve are let go as unserved."""
+        log_out(agent, now, self.sessions)
+        if self.closing:
+            for queue in agent.group.queues:
+                if not queue.staffed:
+                    self._let_go(queue, UNSERVED)
+
+    def _let_go(self, queue, outcome: int) -> None:
+        """Every caller still waiting in a queue leaves now (or at their hang-up time, if earlier)."""
+        for call in queue.waiting:
+            if call.state == WAITING:
+                self._drop(call, outcome)
+        queue.waiting.clear()
+
     def _ready(self, event: Later) -> None:
         """An agent is free for work: after a call and its wrap-up, on logging in, or at closing."""
         agent = event._value
         now = self.env.now
         if agent.leaving:
-            log_out(agent, now, self.sessions)
+            self._log_out(agent, now)
             return
         call = self.router.next_call(agent.group, now, self.closing)
         if call is not None:
             self._serve(agent, call.call_id, call.queue, call.attempt, call.arrival, now, call.handle, call.wrap)
         elif self.closing:
-            log_out(agent, now, self.sessions)
+            self._log_out(agent, now)
         else:
             agent.idle_since = now
             agent.group.idle[agent] = None

@@ -63,16 +63,18 @@ class Group:
         self.agents: list[Agent] = []
         self.staffed = 0
         self.proficiency: list[float] = []
+        self.queues: list[CallQueue] = []
         self.take_tiers: list[list[tuple[CallQueue, float]]] = []
 
 
 class CallQueue:
     """A call type at run time: its waiting line and the groups that serve it, best priority first.
 
-    `solo` is the one group that takes its calls at once, when there is exactly one (a fast path). With
-    `lazy_patience`, a caller whose patience ran out is found and recorded when it reaches the head of the
-    line, at its true hang-up time, instead of by an event: exact whenever nothing else depends on the
-    moment of hanging up (no retrial to schedule, no trunk line to free).
+    `staffed` counts the logged-in agents who hold the skill. `solo` is the one group that takes its calls at
+    once, when there is exactly one (a fast path). With `lazy_patience`, a caller whose patience ran out is
+    found and recorded when it reaches the head of the line, at its true hang-up time, instead of by an
+    event: exact whenever nothing else depends on the moment of hanging up (no retrial to schedule, no trunk
+    line to free).
     """
 
     def __init__(self, index: int, name: str, priority: int):
@@ -84,6 +86,7 @@ class CallQueue:
         self.delayed: list[tuple[float, list[list[Group]]]] = []
         self.solo: Group | None = None
         self.lazy_patience = True
+        self.staffed = 0
 
 
 class Router:
@@ -103,6 +106,7 @@ class Router:
             for skill in spec.skills:
                 queue = by_name[skill.call_type]
                 group.proficiency[queue.index] = skill.proficiency
+                group.queues.append(queue)
                 rank = (skill.priority,)
                 if scenario.routing.agent_selection == "most_proficient":
                     rank = (skill.priority, skill.proficiency)
