@@ -1,4 +1,4 @@
-"""A contact centre as typed, validated configuration, and its loading from YAML.
+"""A contact centre as typed, validated configuration: horizon, objective, call types, agent groups, routing.
 
 This is the one place where defaults live. Every cross-field rule (a skill nobody has, a staffing list of
 the wrong length) is checked here, so the engine can trust what it is given.
@@ -6,47 +6,16 @@ the wrong length) is checked here, so the engine can trust what it is given.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import Field, field_validator, model_validator
 
 from bposim.distributions import Distribution
-
-SECONDS_PER_DAY = 86_400
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+from bposim.scenario.common import SECONDS_PER_DAY, Model, clock_seconds, custom_error
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _clock_seconds(value: str) -> int:
-    match = _CLOCK.match(value)
-    if not match or int(match[1]) > 24 or int(match[2]) > 59 or (int(match[1]) == 24 and int(match[2])):
-        raise ValueError(f"'{value}' is not a clock time; write HH:MM between 00:00 and 24:00")
-    return int(match[1]) * 3600 + int(match[2]) * 60
-
-
-def _custom_error(title: str, errors: list[tuple[tuple[str | int, ...], str, Any]]) -> ValidationError:
-    details = [
-        InitErrorDetails(type=PydanticCustomError("scenario", message), loc=loc, input=value)
-        for loc, message, value in errors
-    ]
-    return ValidationError.from_exception_data(title, details)
-
-
-class Horizon(_Model):
+class Horizon(Model):
     """The opening hours simulated: one or more days, cut into planning intervals."""
 
     start: str = Field("08:00", description="opening time, HH:MM")
@@ -63,14 +32,14 @@ class Horizon(_Model):
     @classmethod
     def _clock(cls, value: str | None) -> str | None:
         if value is not None:
-            _clock_seconds(value)
+            clock_seconds(value)
         return value
 
     @model_validator(mode="after")
     def _length(self) -> Horizon:
         if (self.end is None) == (self.length_hours is None):
             raise ValueError("give either end (HH:MM) or length_hours, not both and not neither")
-        if self.end is not None and _clock_seconds(self.end) <= _clock_seconds(self.start):
+        if self.end is not None and clock_seconds(self.end) <= clock_seconds(self.start):
             raise ValueError(f"end {self.end} must be after start {self.start} on the same day")
         if self.open_seconds % self.interval_seconds:
             raise ValueError(
@@ -86,12 +55,12 @@ class Horizon(_Model):
     @property
     def start_seconds(self) -> int:
         """Opening time as seconds after midnight (for labels)."""
-        return _clock_seconds(self.start)
+        return clock_seconds(self.start)
 
     @property
     def open_seconds(self) -> float:
         if self.end is not None:
-            return float(_clock_seconds(self.end) - _clock_seconds(self.start))
+            return float(clock_seconds(self.end) - clock_seconds(self.start))
         return float(self.length_hours) * 3600.0
 
     @property
@@ -104,7 +73,7 @@ class Horizon(_Model):
         return round(self.open_seconds / self.interval_seconds)
 
 
-class ServiceLevel(_Model):
+class ServiceLevel(Model):
     """The service-level objective: `target` of calls answered within `threshold_seconds`."""
 
     threshold_seconds: float = Field(20, ge=0)
@@ -115,14 +84,14 @@ class ServiceLevel(_Model):
     )
 
 
-class ServiceLevelOverride(_Model):
+class ServiceLevelOverride(Model):
     """A call type's own threshold and target; what is left out comes from the scenario's service_level."""
 
     threshold_seconds: float | None = Field(None, ge=0)
     target: float | None = Field(None, ge=0, le=1)
 
 
-class Arrivals(_Model):
+class Arrivals(Model):
     """Poisson arrivals at a constant hourly rate, or one hourly rate per interval of the day."""
 
     per_hour: float | None = Field(None, ge=0)
@@ -139,13 +108,13 @@ class Arrivals(_Model):
         return list(self.per_interval) if self.per_interval is not None else [self.per_hour] * intervals
 
 
-class Busyness(_Model):
+class Busyness(Model):
     """A day-level gamma factor (mean 1) multiplying every call type's rates: real days vary more than Poisson."""
 
     cv: float = Field(gt=0, le=2, description="coefficient of variation of the daily factor")
 
 
-class Retrial(_Model):
+class Retrial(Model):
     """Callers who abandon or get a busy signal may call again after a delay."""
 
     after_abandon: float = Field(0, ge=0, le=1, description="probability an abandoning caller calls again")
@@ -154,7 +123,7 @@ class Retrial(_Model):
     max_attempts: int = Field(3, ge=1, description="attempts per caller, the first included")
 
 
-class CallType(_Model):
+class CallType(Model):
     """A kind of call with its own arrivals, work content, callers' patience and objective."""
 
     name: str = Field(min_length=1)
@@ -167,7 +136,7 @@ class CallType(_Model):
     retrial: Retrial | None = None
 
 
-class Skill(_Model):
+class Skill(Model):
     """A call type an agent group can take, how fast, and how eagerly."""
 
     call_type: str
@@ -176,7 +145,7 @@ class Skill(_Model):
     delay_seconds: float = Field(0, ge=0, description="overflow: take this call type only after it waited this long")
 
 
-class Staffing(_Model):
+class Staffing(Model):
     """Agents logged in: a constant count, or one count per interval of the day."""
 
     count: int | None = None
@@ -186,7 +155,7 @@ class Staffing(_Model):
         return list(self.per_interval) if self.per_interval is not None else [self.count] * intervals
 
 
-class AgentGroup(_Model):
+class AgentGroup(Model):
     """A team of interchangeable agents sharing skills and a staffing plan."""
 
     name: str = Field(min_length=1)
@@ -214,7 +183,7 @@ class AgentGroup(_Model):
         return value
 
 
-class Routing(_Model):
+class Routing(Model):
     """How the router matches calls and agents."""
 
     agent_selection: Literal["longest_idle", "most_proficient", "random"] = Field(
@@ -229,7 +198,7 @@ class Routing(_Model):
     )
 
 
-class Scenario(_Model):
+class Scenario(Model):
     """A whole contact centre: horizon, objective, call types, agent groups and routing."""
 
     name: str = Field(min_length=1)
@@ -246,7 +215,7 @@ class Scenario(_Model):
     def _consistent(self) -> Scenario:
         errors = list(self._cross_field_errors())
         if errors:
-            raise _custom_error("Scenario", errors)
+            raise custom_error("Scenario", errors)
         return self
 
     def _cross_field_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
@@ -347,111 +316,3 @@ def _assign(data: dict[str, Any], path: str, value: Any) -> None:
             node = node[part]
         else:
             raise ValueError(f"{path}: {where} is a value, not a mapping or list")
-
-
-class ScenarioError(Exception):
-    """A scenario file that cannot be used, with one line per problem naming the file and field."""
-
-    def __init__(self, source: str, problems: list[str]):
-        self.source = source
-        self.problems = problems
-        super().__init__("\n".join(f"{source}: {problem}" for problem in problems))
-
-
-def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
-    """Read a YAML file that must hold a mapping, with file-level errors as ScenarioError."""
-    import yaml
-
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(str(path), ["file not found"]) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(path), [f"cannot read the file ({exc.__class__.__name__})"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(str(path), [f"{where}not valid YAML ({problem})"]) from None
-    if not isinstance(data, dict):
-        raise ScenarioError(str(path), ["the file must hold a mapping of fields (name:, horizon:, ...)"])
-    return data
-
-
-def format_validation_error(error: ValidationError, root: type[BaseModel]) -> list[str]:
-    """One readable line per pydantic error: the field path and what is allowed."""
-    from bposim.distributions import DISTRIBUTION_NAMES
-
-    lines = []
-    for item in error.errors(include_url=False):
-        loc = list(item["loc"])
-        shown = [part for part in loc if part not in DISTRIBUTION_NAMES]
-        path = _render_loc(shown)
-        kind, message = item["type"], item["msg"]
-        if kind == "extra_forbidden":
-            allowed = _allowed_fields(root, loc[:-1])
-            message = f"unknown field '{loc[-1]}'" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
-            path = _render_loc(shown[:-1]) or "(top level)"
-        elif kind == "missing":
-            message = "required field is missing"
-        elif kind in ("union_tag_invalid", "union_tag_not_found"):
-            message = f"distribution must be one of: {', '.join(DISTRIBUTION_NAMES)}"
-        elif message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        lines.append(f"{path}: {message}" if path else message)
-    return lines
-
-
-def _render_loc(loc: list[str | int]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    """The pydantic models an annotation may hold (through lists, unions and Annotated)."""
-    import typing
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [model for arg in typing.get_args(annotation) for model in _models_in(arg)]
-
-
-def _allowed_fields(root: type[BaseModel], loc: list[str | int]) -> list[str]:
-    """The field names allowed at a location, found by walking the model types along the path.
-
-    A discriminated union (distributions) appears in the path as its tag, which picks the member.
-    """
-    candidates: list[type[BaseModel]] = [root]
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        tagged = [m for m in candidates if part in _literal_values(m.model_fields.get("distribution"))]
-        if tagged:
-            candidates = tagged
-            continue
-        fields = [m.model_fields[part] for m in candidates if part in m.model_fields]
-        candidates = [model for field in fields for model in _models_in(field.annotation)]
-        if not candidates:
-            return []
-    return list(candidates[0].model_fields) if len(candidates) == 1 else []
-
-
-def _literal_values(field: Any) -> tuple:
-    """The values of a Literal-typed field (empty for anything else)."""
-    import typing
-
-    return typing.get_args(field.annotation) if field is not None else ()
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a scenario file; problems raise ScenarioError naming the file and field path."""
-    data = load_yaml_mapping(path)
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(str(path), format_validation_error(exc, Scenario)) from None

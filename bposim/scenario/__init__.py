@@ -1,0 +1,24 @@
+"""Scenario files: the pydantic models of a contact centre, and their loading from YAML."""
+
+from bposim.scenario.centre import (
+    AgentGroup,
+    Arrivals,
+    Busyness,
+    CallType,
+    Horizon,
+    Retrial,
+    Routing,
+    Scenario,
+    ServiceLevel,
+    ServiceLevelOverride,
+    Skill,
+    Staffing,
+)
+from bposim.scenario.common import SECONDS_PER_DAY
+from bposim.scenario.loading import ScenarioError, format_validation_error, load_scenario, load_yaml_mapping
+
+__all__ = [
+    "SECONDS_PER_DAY", "AgentGroup", "Arrivals", "Busyness", "CallType", "Horizon", "Retrial", "Routing", "Scenario",
+    "ScenarioError", "ServiceLevel", "ServiceLevelOverride", "Skill", "Staffing", "format_validation_error",
+    "load_scenario", "load_yaml_mapping",
+]  # fmt: skip

@@ -1,0 +1,35 @@
+"""Shared pieces of the scenario models: the strict base model, clock times and located errors."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+SECONDS_PER_DAY = 86_400
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+class Model(BaseModel):
+    """A frozen model that rejects unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def clock_seconds(value: str) -> int:
+    """Seconds after midnight of an HH:MM clock time (24:00 allowed)."""
+    match = _CLOCK.match(value)
+    if not match or int(match[1]) > 24 or int(match[2]) > 59 or (int(match[1]) == 24 and int(match[2])):
+        raise ValueError(f"'{value}' is not a clock time; write HH:MM between 00:00 and 24:00")
+    return int(match[1]) * 3600 + int(match[2]) * 60
+
+
+def custom_error(title: str, errors: list[tuple[tuple[str | int, ...], str, Any]]) -> ValidationError:
+    """A pydantic ValidationError carrying cross-field problems, each at its own field path."""
+    details = [
+        InitErrorDetails(type=PydanticCustomError("scenario", message), loc=loc, input=value)
+        for loc, message, value in errors
+    ]
+    return ValidationError.from_exception_data(title, details)
