@@ -75,7 +75,7 @@ def run(
     else:
         _print_summary(result)
     if out_dir is not None and format is Format.table:
-        out.print(f"Tables written to {out_dir}/ (calls, intervals, agents as CSV and Parquet; summary.json)")
+        out.print(f"Tables written to {out_dir}/ (calls, intervals, agents, staffing, activities: CSV and Parquet)")
 
 
 @app.command()
@@ -221,7 +221,7 @@ def _prepare_directory(directory: Path) -> None:
 
 
 def _write_tables(result: Run, directory: Path) -> None:
-    for name in ("calls", "intervals", "agents"):
+    for name in result.TABLES:
         frame = getattr(result, name)
         frame.to_csv(directory / f"{name}.csv", index=False)
         frame.to_parquet(directory / f"{name}.parquet", index=False)

@@ -11,8 +11,8 @@ Definitions (all times in seconds; calls that arrive during the warm-up are left
   ``offered_less_short_abandons``: answered within T / (offered − abandoned within T).
 - asa_seconds: mean wait of answered calls. aht_seconds: mean talk + wrap-up of answered calls.
 - abandon_rate: abandoned / offered.
-- occupancy: busy (talk + wrap-up) seconds / logged-in seconds of the agents concerned; per call type, of the
-  agents holding that skill.
+- occupancy: busy (talk + wrap-up) seconds / available seconds (logged in, not on a break or other off-phone
+  activity) of the agents concerned; per call type, of the agents holding that skill.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
 COUNTS = (
     "offered", "answered", "abandoned", "blocked", "unserved", "answered_within_threshold",
@@ -58,7 +57,7 @@ def summed(indicators: dict[str, np.ndarray], cells: np.ndarray, n_cells: int) -
     """Sum every indicator over the cells (0..n_cells-1) that each call attempt belongs to."""
     return pd.DataFrame({
         key: (np.bincount(cells, weights=np.asarray(values, dtype=float), minlength=n_cells).round().astype(np.int64)
-              if key in COUNTS else np.bincount(cells, weights=values, minlength=n_cells))
+              if key in COUNTS else _sum_by(cells, values, n_cells))
         for key, values in indicators.items()
     })  # fmt: skip
 
@@ -116,42 +115,87 @@ def kpi_tables(
     return table, _clean(overall.iloc[0]), {name: _clean(per_type.iloc[i]) for i, name in enumerate(types)}
 
 
-def agent_table(calls: pd.DataFrame, sessions: pd.DataFrame, window_start) -> pd.DataFrame:
-    """Per agent: calls handled, busy, logged-in and idle seconds, occupancy, counted after the warm-up.
+def agent_table(
+    calls: pd.DataFrame, sessions: pd.DataFrame, activities: pd.DataFrame, groups: pd.Categorical, window_start
+) -> pd.DataFrame:
+    """Per agent: calls handled, busy, idle, off-phone, logged-in, overtime and unpaid seconds, absent days and
+    occupancy, counted after the warm-up.
 
-    `calls["agent"]` and `sessions["agent"]` are categoricals over the same agent names, `sessions["group"]`
-    gives each session's group; `window_start(times)` says when statistics start on each time's day.
+    `calls`, `sessions` and `activities` name agents by categoricals over the same agent names, in the order
+    of `groups` (each agent's group); `window_start(times)` says when statistics start on each time's day.
+    Occupancy is busy time over the time the agent was available for calls: logged in and not on a break or
+    other off-phone activity.
     """
     names = sessions["agent"].cat.categories
+    n = len(names)
     answered = calls[calls["outcome"].to_numpy() == "answered"]
     codes = answered["agent"].cat.codes.to_numpy()
     begin = answered["answer"].to_numpy()
     window = window_start(begin)
-    start = np.maximum(begin, window)
-    busy = np.clip((answered["end"] + answered["wrap_seconds"]).to_numpy() - start, 0.0, None)
-    login = sessions["login"].to_numpy()
-    logged = np.clip(sessions["logout"].to_numpy() - np.maximum(login, window_start(login)), 0.0, None)
+    busy = _after(begin, (answered["end"] + answered["wrap_seconds"]).to_numpy(), window)
+    login, logout = sessions["login"].to_numpy(), sessions["logout"].to_numpy()
+    session_window = window_start(login)
     session_codes = sessions["agent"].cat.codes.to_numpy()
-    group_of = np.empty(len(names), dtype=object)
-    group_of[session_codes] = sessions["group"].to_numpy()
+    overtime_from = np.maximum(sessions["planned_logout"].to_numpy(), login)
+    kind = activities["kind"].to_numpy()
+    taken = (kind != "absence") & ~activities["missed"].to_numpy(dtype=bool)
+    off = activities[taken]
+    off_seconds = _after(off["start"].to_numpy(), off["end"].to_numpy(), window_start(off["start"].to_numpy()))
+    off_codes = off["agent"].cat.codes.to_numpy()
+    unpaid = ~off["paid"].to_numpy(dtype=bool)
     table = pd.DataFrame({
         "agent": names,
-        "group": group_of,
-        "calls_handled": np.bincount(codes[begin >= window], minlength=len(names)),
-        "busy_seconds": np.bincount(codes, weights=busy, minlength=len(names)),
-        "logged_in_seconds": np.bincount(session_codes, weights=logged, minlength=len(names)),
+        "group": groups,
+        "calls_handled": np.bincount(codes[begin >= window], minlength=n),
+        "busy_seconds": _sum_by(codes, busy, n),
+        "off_phone_seconds": _sum_by(off_codes, off_seconds, n),
+        "logged_in_seconds": _sum_by(session_codes, _after(login, logout, session_window), n),
+        "overtime_seconds": _sum_by(session_codes, _after(overtime_from, logout, session_window), n),
+        "unpaid_seconds": _sum_by(off_codes[unpaid], off_seconds[unpaid], n),
+        "absent_days": np.bincount(activities["agent"].cat.codes.to_numpy()[kind == "absence"], minlength=n),
     })  # fmt: skip
-    table.insert(4, "idle_seconds", table["logged_in_seconds"] - table["busy_seconds"])
+    available = table["logged_in_seconds"] - table["off_phone_seconds"]
+    table.insert(4, "idle_seconds", available - table["busy_seconds"])
     with np.errstate(invalid="ignore", divide="ignore"):
-        table["occupancy"] = table["busy_seconds"] / table["logged_in_seconds"]
+        table["occupancy"] = table["busy_seconds"] / available
     return table
 
 
 def occupancy(agents: pd.DataFrame, groups: list[str] | None = None) -> float:
-    """Busy over logged-in seconds of the agents (of the given groups)."""
+    """Busy over available (logged-in, not off-phone) seconds of the agents (of the given groups)."""
     if groups is not None:
         agents = agents[agents["group"].isin(groups)]
-    return _ratio(agents["busy_seconds"].sum(), agents["logged_in_seconds"].sum())
+    available = agents["logged_in_seconds"].sum() - agents["off_phone_seconds"].sum()
+    return _ratio(agents["busy_seconds"].sum(), available)
+
+
+def covered_before(starts: np.ndarray, ends: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """For each point t, the total length of the spans [start, end) that lies before t."""
+    starts, ends = np.sort(starts), np.sort(ends)
+    start_sums = np.concatenate([[0.0], np.cumsum(starts)])
+    end_sums = np.concatenate([[0.0], np.cumsum(ends)])
+    begun = np.searchsorted(starts, points)
+    ended = np.searchsorted(ends, points)
+    return (begun * points - start_sums[begun]) - (ended * points - end_sums[ended])
+
+
+def per_interval(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Agent-equivalents in each interval: seconds covered by the spans over the interval's length.
+
+    `edges` is (days, intervals + 1): the interval boundaries of each day.
+    """
+    covered = covered_before(starts, ends, edges.ravel()).reshape(edges.shape)
+    return np.diff(covered, axis=1) / np.diff(edges, axis=1)
+
+
+def _sum_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Float sums of `values` per code 0..n-1 (float even when there are no values)."""
+    return np.bincount(codes, weights=values, minlength=n).astype(np.float64)
+
+
+def _after(starts: np.ndarray, ends: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """Length of each span [start, end) after its window start."""
+    return np.clip(ends - np.maximum(starts, window), 0.0, None)
 
 
 def mean_and_ci(values: list[float], confidence: float = 0.95) -> tuple[float, float]:
@@ -161,6 +205,8 @@ def mean_and_ci(values: list[float], confidence: float = 0.95) -> tuple[float, f
         return math.nan, math.nan
     if len(data) < 2:
         return float(data[0]), math.nan
+    from scipy import stats as scipy_stats  # imported here: SciPy's statistics take a second to load
+
     half = scipy_stats.t.ppf(0.5 + confidence / 2, len(data) - 1) * data.std(ddof=1) / math.sqrt(len(data))
     return float(data.mean()), float(half)
 

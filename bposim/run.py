@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from bposim import metrics
+from bposim.engine.agents import ACTIVITY_FIELDS, ACTIVITY_KINDS, SESSION_FIELDS
 from bposim.engine.model import Centre
 from bposim.engine.records import ANSWERED, CALL_FIELDS, OUTCOMES
 from bposim.scenario import SECONDS_PER_DAY, Scenario
@@ -42,7 +43,11 @@ class Run:
     calls: pd.DataFrame
     intervals: pd.DataFrame
     agents: pd.DataFrame
+    staffing: pd.DataFrame
+    activities: pd.DataFrame
     summary: dict = field(repr=False)
+
+    TABLES = ("calls", "intervals", "agents", "staffing", "activities")
 
 
 def simulate(scenario: Scenario, seed: int = 0, replications: int = 1) -> Run:
@@ -51,17 +56,16 @@ def simulate(scenario: Scenario, seed: int = 0, replications: int = 1) -> Run:
         raise ValueError(f"replications must be at least 1, got {replications}")
     parts = [_replicate(scenario, seed, r) for r in range(replications)]
     if replications == 1:
-        calls, intervals, agents, per_run = parts[0]
-        summary = per_run
+        tables, summary = parts[0][:-1], parts[0][-1]
     else:
-        calls, intervals, agents = (
+        tables = [
             pd.concat([part[i].assign(replication=r) for r, part in enumerate(parts)], ignore_index=True)
-            for i in range(3)
-        )
-        summary = _pool([part[3] for part in parts])
+            for i in range(len(Run.TABLES))
+        ]
+        summary = _pool([part[-1] for part in parts])
     summary = {"scenario": scenario.name, "seed": seed, "replications": replications,
                "service_level_definition": scenario.service_level.definition, **summary}  # fmt: skip
-    return Run(scenario, seed, replications, calls, intervals, agents, summary)
+    return Run(scenario, seed, replications, *tables, summary=summary)
 
 
 def _replicate(scenario: Scenario, seed: int, replication: int):
@@ -72,19 +76,92 @@ def _replicate(scenario: Scenario, seed: int, replication: int):
     horizon = scenario.horizon
     intervals, overall, per_type = metrics.kpi_tables(calls, thresholds, definition, horizon.days, horizon.intervals)
     intervals = _label_intervals(scenario, intervals, thresholds)
-    sessions = pd.DataFrame(centre.sessions, columns=["agent", "login", "logout"])
-    codes = sessions["agent"].to_numpy(dtype=np.int64)
-    sessions["group"] = pd.Categorical.from_codes(
-        np.array([agent.group.index for agent in centre.agents], dtype=np.int64)[codes],
-        [g.name for g in scenario.agent_groups],
+    names = calls["agent"].cat.categories
+    group_names = [g.name for g in scenario.agent_groups]
+    agent_groups = pd.Categorical.from_codes(
+        np.array([agent.group.index for agent in centre.agents], dtype=np.int64), group_names
     )
-    sessions["agent"] = pd.Categorical.from_codes(codes, calls["agent"].cat.categories)
-    agents = metrics.agent_table(calls, sessions, _window_start(scenario))
+    sessions = pd.DataFrame(
+        np.array(centre.workforce.sessions, dtype=np.float64).reshape(-1, len(SESSION_FIELDS)),
+        columns=list(SESSION_FIELDS),
+    )
+    sessions["agent"] = pd.Categorical.from_codes(sessions["agent"].to_numpy(dtype=np.int64), names)
+    activities = _activities_table(centre, names, agent_groups)
+    agents = metrics.agent_table(calls, sessions, activities, agent_groups, _window_start(scenario))
+    staffing = _staffing_table(scenario, centre, calls, sessions, activities, agent_groups)
     overall["occupancy"] = metrics.occupancy(agents)
     for call_type in scenario.call_types:
         holders = [g.name for g in scenario.agent_groups if any(s.call_type == call_type.name for s in g.skills)]
         per_type[call_type.name]["occupancy"] = metrics.occupancy(agents, holders)
-    return calls, intervals, agents, {**overall, "by_call_type": per_type}
+    return calls, intervals, agents, staffing, activities, {**overall, "by_call_type": per_type}
+
+
+def _activities_table(centre: Centre, names, agent_groups: pd.Categorical) -> pd.DataFrame:
+    rows = centre.workforce.activities
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(ACTIVITY_FIELDS)
+    table = pd.DataFrame({
+        name: np.asarray(values, dtype=object if name == "name" else np.float64)
+        for name, values in zip(ACTIVITY_FIELDS, columns, strict=True)
+    })  # fmt: skip
+    codes = table["agent"].to_numpy(dtype=np.int64)
+    table["agent"] = pd.Categorical.from_codes(codes, names)
+    table.insert(1, "group", agent_groups[codes] if len(codes) else pd.Categorical([], agent_groups.categories))
+    table["kind"] = pd.Categorical.from_codes(table["kind"].to_numpy(dtype=np.int64), ACTIVITY_KINDS)
+    for flag in ("late", "missed", "paid"):
+        table[flag] = table[flag].astype(bool)
+    return table.sort_values(["start", "agent"], kind="stable", ignore_index=True)
+
+
+def _staffing_table(
+    scenario: Scenario, centre: Centre, calls: pd.DataFrame, sessions: pd.DataFrame, activities: pd.DataFrame,
+    agent_groups: pd.Categorical,
+) -> pd.DataFrame:
+    """Per day, interval and group: agents scheduled, absent, present, off the phones, on the phones, busy."""
+    horizon = scenario.horizon
+    edges = (np.arange(horizon.days)[:, None] * float(SECONDS_PER_DAY)
+             + np.arange(horizon.intervals + 1)[None, :] * horizon.interval_seconds)  # fmt: skip
+    session_group = agent_groups.codes[sessions["agent"].cat.codes.to_numpy()]
+    answered = calls[calls["outcome"] == "answered"]
+    taken = activities[(activities["kind"] != "absence") & ~activities["missed"]]
+    absent = activities[activities["kind"] == "absence"]
+    rostered = np.array([[a.group.index, a.shift.start_seconds, a.shift.end_seconds]
+                         for a in centre.workforce.rostered], dtype=float).reshape(-1, 3)  # fmt: skip
+    day_starts = np.arange(horizon.days) * float(SECONDS_PER_DAY) - horizon.start_seconds
+    frames = []
+    for index, group in enumerate(scenario.agent_groups):
+        shifts = rostered[rostered[:, 0] == index]
+        shift_starts = (day_starts[:, None] + shifts[None, :, 1]).ravel()
+        shift_ends = (day_starts[:, None] + shifts[None, :, 2]).ravel()
+        plan = np.tile(np.asarray(group.agents.per_interval_counts(horizon.intervals), float), horizon.days)
+        mine = answered["group"] == group.name
+        present = metrics.per_interval(sessions["login"].to_numpy()[session_group == index],
+                                       sessions["logout"].to_numpy()[session_group == index], edges).ravel()
+        off = metrics.per_interval(taken["start"].to_numpy()[taken["group"] == group.name],
+                                   taken["end"].to_numpy()[taken["group"] == group.name], edges).ravel()
+        frames.append(pd.DataFrame({
+            "day": np.repeat(np.arange(horizon.days), horizon.intervals),
+            "interval": np.tile(np.arange(horizon.intervals), horizon.days),
+            "group": group.name,
+            "scheduled": plan + metrics.per_interval(shift_starts, shift_ends, edges).ravel(),
+            "absent": metrics.per_interval(absent["start"].to_numpy()[absent["group"] == group.name],
+                                           absent["end"].to_numpy()[absent["group"] == group.name], edges).ravel(),
+            "present": present,
+            "off_phone": off,
+            "on_phone": present - off,
+            "busy": metrics.per_interval(answered["answer"].to_numpy()[mine],
+                                         (answered["end"] + answered["wrap_seconds"]).to_numpy()[mine], edges).ravel(),
+        }))  # fmt: skip
+    table = pd.concat(frames, ignore_index=True).sort_values(["day", "interval"], kind="stable", ignore_index=True)
+    table["group"] = pd.Categorical(table["group"], [g.name for g in scenario.agent_groups])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["occupancy"] = table["busy"] / table["on_phone"]
+    starts = horizon.start_seconds + table["interval"].to_numpy() * horizon.interval_seconds
+    table.insert(2, "interval_start", _clock_labels(starts))
+    return table
+
+
+def _clock_labels(seconds: np.ndarray) -> list[str]:
+    return [f"{int(s // 3600) % 24:02d}:{int(s % 3600 // 60):02d}" for s in seconds]
 
 
 def _window_start(scenario: Scenario):
@@ -139,7 +216,7 @@ def _calls_table(scenario: Scenario, centre: Centre) -> pd.DataFrame:
 def _label_intervals(scenario: Scenario, table: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     horizon = scenario.horizon
     starts = horizon.start_seconds + table["interval"].to_numpy() * horizon.interval_seconds
-    table.insert(2, "interval_start", [f"{int(s // 3600) % 24:02d}:{int(s % 3600 // 60):02d}" for s in starts])
+    table.insert(2, "interval_start", _clock_labels(starts))
     targets = {ct.name: scenario.service_level_for(ct)[1] for ct in scenario.call_types}
     table["threshold_seconds"] = table["call_type"].map(thresholds).astype(float)
     table["target"] = table["call_type"].map(targets).astype(float)

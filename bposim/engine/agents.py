@@ -1,65 +1,218 @@
-"""Agents logging in and out as each group's staffing plan changes from interval to interval.
+"""The workforce at run time: agents logging in and out by staffing plan or by shift, breaks, absence, shrinkage.
 
-A group's `staffed` count is the agents logged in and staying. When the plan falls, idle agents leave at
-once (the most recently idle first) and busy agents leave when their call and wrap-up end; when it rises,
-agents on their way out stay on before anyone new logs in. Each logged-in stretch is one session record.
+Two kinds of agents share a group. Plan agents follow the group's per-interval count: when it falls, idle
+agents leave at once (the most recently idle first) and busy ones when their call and wrap-up end; when it
+rises, agents on their way out stay before anyone new logs in. Rostered agents work their shift: each day
+they are absent with the group's absence probability, or log in at the shift start and out at its end
+(finishing a call in progress: overtime). A break falls due at a time staggered across its window among the
+shift's agents and starts when the agent is next free; shrinkage episodes fall due at random while logged
+in and are taken the same way. Logged-in stretches are session records; breaks, shrinkage and absences are
+activity records.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from bposim.engine.events import Later
 from bposim.engine.routing import Agent, Group
+from bposim.scenario import Scenario
+
+BREAK, SHRINKAGE, ABSENCE = 0, 1, 2
+ACTIVITY_KINDS = ("break", "shrinkage", "absence")
+SESSION_FIELDS = ("agent", "login", "logout", "planned_logout")
+ACTIVITY_FIELDS = ("agent", "kind", "name", "planned", "start", "end", "late", "missed", "paid")
 
 
-def set_staff(group: Group, target: int, now: float, sessions: list[tuple], everyone: list[Agent]) -> list[Agent]:
-    """Move the group to `target` agents; returns the agents who just logged in (to be given work).
+class Workforce:
+    """All agents of a centre and their comings and goings; the centre gives agents work when `ready` says."""
 
-    New agents are numbered in `everyone`, the centre's list of all agents ever logged in.
-    """
-    change = target - group.staffed
-    arrived: list[Agent] = []
-    if change > 0:
-        for agent in group.agents:
-            if change and agent.logged_in and agent.leaving:
-                agent.leaving = False
-                group.staffed += 1
+    def __init__(
+        self,
+        scenario: Scenario,
+        groups: list[Group],
+        env: simpy.Environment,
+        rng: Callable[[str], np.random.Generator],
+        on_ready: Callable[[Later], None],
+    ):
+        self.env = env
+        self.on_ready = on_ready
+        self.groups = groups
+        self.opening = scenario.horizon.start_seconds
+        self.agents: list[Agent] = []
+        self.sessions: list[tuple] = []
+        self.activities: list[tuple] = []
+        by_name = {group.name: group for group in groups}
+        self.traits = {}
+        for group, spec in zip(groups, scenario.agent_groups, strict=True):
+            absence, shrinkage = scenario.group_absence(spec), scenario.group_shrinkage(spec)
+            self.traits[group.name] = (
+                absence.probability if absence else 0.0,
+                shrinkage.per_hour / 3600.0 if shrinkage else 0.0,
+                shrinkage.duration if shrinkage else None,
+                spec.learning_curve,
+                rng(f"{group.name}/absence"),
+                rng(f"{group.name}/shrinkage"),
+            )
+        self.rostered: list[Agent] = []
+        for number, shift in enumerate(scenario.roster, start=1):
+            group = by_name[shift.group]
+            for slot in range(shift.agents):
+                agent = Agent(len(self.agents), f"{group.name}-s{number}-{slot + 1:03d}", group, shift, slot)
+                self.agents.append(agent)
+                self.rostered.append(agent)
+
+    def _later(self, delay: float, value, callback) -> None:
+        Later(self.env, delay, value, callback)
+
+    # --- plan agents -------------------------------------------------------------------------------------
+
+    def set_staff(self, group: Group, target: int, now: float) -> None:
+        """Move the group's plan agents to `target`; new ones are logged in and made ready."""
+        change = target - group.staffed
+        if change > 0:
+            for agent in group.agents:
+                if change and agent.logged_in and agent.leaving:
+                    agent.leaving = False
+                    agent.planned_end = math.inf
+                    group.staffed += 1
+                    change -= 1
+            for agent in group.agents:
+                if change and not agent.logged_in:
+                    self._log_in(agent, now)
+                    change -= 1
+            while change:
+                agent = Agent(len(self.agents), f"{group.name}-{len(group.agents) + 1:03d}", group)
+                group.agents.append(agent)
+                self.agents.append(agent)
+                self._log_in(agent, now)
                 change -= 1
-        for agent in group.agents:
-            if change and not agent.logged_in:
-                arrived.append(agent)
-                change -= 1
-        while change:
-            agent = Agent(len(everyone), f"{group.name}-{len(group.agents) + 1:03d}", group)
-            group.agents.append(agent)
-            everyone.append(agent)
-            arrived.append(agent)
-            change -= 1
-        for agent in arrived:
-            agent.logged_in = True
-            agent.leaving = False
-            agent.login_time = now
+        elif change < 0:
+            leaving = -change
+            for agent in reversed(list(group.idle)):
+                if leaving and agent.shift is None:
+                    del group.idle[agent]
+                    agent.planned_end = now
+                    self.log_out(agent, now)
+                    leaving -= 1
+            for agent in reversed(group.agents):
+                if leaving and agent.logged_in and not agent.leaving:
+                    agent.leaving = True
+                    agent.planned_end = now
+                    group.staffed -= 1
+                    leaving -= 1
+
+    def closing(self, now: float) -> None:
+        """At closing, plan agents are due to leave: staying on to serve the queue counts as overtime."""
+        for agent in self.agents:
+            if agent.logged_in and agent.shift is None:
+                agent.planned_end = min(agent.planned_end, now)
+
+    # --- rostered agents -----------------------------------------------------------------------------------
+
+    def open_day(self, now: float) -> None:
+        """The day opens at `now`: each rostered agent is absent, or will log in at their shift start."""
+        for agent in self.rostered:
+            shift = agent.shift
+            start = now + shift.start_seconds - self.opening
+            end = now + shift.end_seconds - self.opening
+            absence, _, _, _, absence_rng, _ = self.traits[agent.group.name]
+            if absence and absence_rng.random() < absence:
+                self.activities.append((agent.index, ABSENCE, "", start, start, end, False, False, False))
+            else:
+                self._later(start - now, (agent, start, end), self._shift_start)
+
+    def _shift_start(self, event: Later) -> None:
+        agent, start, end = event._value
+        agent.planned_end = end
+        self._log_in(agent, start)
+        session = agent.session
+        shift = agent.shift
+        for spec in shift.breaks:
+            low, high = (start + t - shift.start_seconds for t in spec.window_seconds)
+            length = spec.minutes * 60.0
+            planned = low + (high - low - length) * (agent.slot + 0.5) / shift.agents
+            item = (BREAK, spec.name, planned, length, high - length, spec.paid)
+            self._later(planned - start, (agent, session, item), self._due)
+        self._later(end - start, (agent, session), self._shift_end)
+
+    def _shift_end(self, event: Later) -> None:
+        agent, session = event._value
+        if agent.session != session or not agent.logged_in:
+            return
+        if agent in agent.group.idle:
+            del agent.group.idle[agent]
+            self.log_out(agent, self.env.now)
+        else:
+            agent.leaving = True
+
+    # --- breaks and shrinkage --------------------------------------------------------------------------------
+
+    def _due(self, event: Later) -> None:
+        self.fall_due(*event._value)
+
+    def fall_due(self, agent: Agent, session: int, item: tuple) -> None:
+        """An activity falls due: taken now if the agent is idle, else as soon as they are free."""
+        if agent.session != session or not agent.logged_in:
+            return
+        idle = agent.group.idle
+        if agent in idle and not agent.leaving:
+            del idle[agent]
+            self.start_activity(agent, item, self.env.now)
+        else:
+            agent.pending.append(item)
+
+    def _shrinkage_clock(self, event: Later) -> None:
+        agent, session = event._value
+        if agent.session != session or not agent.logged_in:
+            return
+        _, rate, duration, _, _, rng = self.traits[agent.group.name]
+        now = self.env.now
+        length = float(duration.sample(rng, 1)[0])
+        self.fall_due(agent, session, (SHRINKAGE, "", now, length, math.inf, True))
+        self._later(float(rng.exponential(1.0 / rate)), (agent, session), self._shrinkage_clock)
+
+    def start_activity(self, agent: Agent, item: tuple, now: float) -> None:
+        """The agent goes off the phones for the activity; `ready` is called when it ends."""
+        kind, name, planned, length, latest, paid = item
+        self.activities.append((agent.index, kind, name, planned, now, now + length, now > latest + 1e-9, False, paid))
+        self._later(length, agent, self.on_ready)
+
+    # --- logging in and out ----------------------------------------------------------------------------------
+
+    def _log_in(self, agent: Agent, now: float) -> None:
+        group = agent.group
+        agent.logged_in = True
+        agent.leaving = False
+        agent.login_time = now
+        agent.session += 1
+        agent.pending = []
+        if agent.shift is None:
             group.staffed += 1
-            for queue in group.queues:
-                queue.staffed += 1
-    elif change < 0:
-        leaving = -change
-        while leaving and group.idle:
-            agent, _ = group.idle.popitem()
-            log_out(agent, now, sessions)
-            leaving -= 1
-        for agent in reversed(group.agents):
-            if leaving and agent.logged_in and not agent.leaving:
-                agent.leaving = True
-                group.staffed -= 1
-                leaving -= 1
-    return arrived
+            agent.planned_end = math.inf
+        for queue in group.queues:
+            queue.staffed += 1
+        _, rate, _, learning, _, rng = self.traits[group.name]
+        agent.learning = learning
+        if rate:
+            self._later(float(rng.exponential(1.0 / rate)), (agent, agent.session), self._shrinkage_clock)
+        self._later(0.0, agent, self.on_ready)
 
-
-def log_out(agent: Agent, now: float, sessions: list[tuple]) -> None:
-    """End an agent's session (the agent must not be idle-listed or busy)."""
-    if not agent.leaving:
-        agent.group.staffed -= 1
-    agent.logged_in = False
-    agent.leaving = False
-    for queue in agent.group.queues:
-        queue.staffed -= 1
-    sessions.append((agent.index, agent.login_time, now))
+    def log_out(self, agent: Agent, now: float) -> None:
+        """End an agent's session (the agent must be neither idle-listed nor busy); untaken breaks are missed."""
+        group = agent.group
+        if agent.shift is None and not agent.leaving:
+            group.staffed -= 1
+        agent.logged_in = False
+        agent.leaving = False
+        for queue in group.queues:
+            queue.staffed -= 1
+        for kind, name, planned, _, _, paid in agent.pending:
+            if kind == BREAK:
+                self.activities.append((agent.index, BREAK, name, planned, math.nan, math.nan, False, True, paid))
+        agent.pending = []
+        self.sessions.append((agent.index, agent.login_time, now, agent.planned_end))

@@ -19,27 +19,16 @@ from itertools import repeat
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, Event
 
 from bposim.arrivals import busyness_factors, interval_arrivals
-from bposim.engine.agents import log_out, set_staff
+from bposim.engine.agents import Workforce
+from bposim.engine.events import Later
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, UNSERVED, CallRecords
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Router
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
 NAN = math.nan
 INF = math.inf
-
-
-class Later(Event):
-    """A SimPy event already triggered with `value`, processed after `delay` by `callback` (a cheap Timeout)."""
-
-    def __init__(self, env: simpy.Environment, delay: float, value, callback) -> None:
-        self.env = env
-        self.callbacks = [callback]
-        self._value = value
-        self._ok = True
-        env.schedule(self, NORMAL, delay)
 
 
 def stream(seed: int, replication: int, name: str) -> np.random.Generator:
@@ -67,8 +56,6 @@ class Centre:
         self.router = Router(scenario, stream(seed, replication, "routing"), self._hung_up)
         self.records = CallRecords()
         self._record = self.records.add
-        self.sessions: list[tuple] = []
-        self.agents: list[Agent] = []
         self.plans = [g.agents.per_interval_counts(self.intervals) for g in scenario.agent_groups]
         self.factors = busyness_factors(
             scenario.busyness.cv if scenario.busyness else None, self.days, stream(seed, replication, "busyness")
@@ -89,6 +76,10 @@ class Centre:
         self._on_ready = self._ready
         self._on_release = self._release
         self._on_offer = self._offer
+        self.workforce = Workforce(
+            scenario, self.router.groups, self.env, lambda name: stream(seed, replication, name), self._on_ready
+        )
+        self.agents = self.workforce.agents
         Later(self.env, 0, 0, self._interval_start)
 
     def run(self) -> Centre:
@@ -107,9 +98,9 @@ class Centre:
         if interval == 0:
             self.closing = False
             self.close_time = now + self.intervals * self.interval_seconds
+            self.workforce.open_day(now)
         for group, plan in zip(self.router.groups, self.plans, strict=True):
-            for agent in set_staff(group, plan[interval], now, self.sessions, self.agents):
-                Later(env, 0, agent, self._on_ready)
+            self.workforce.set_staff(group, plan[interval], now)
         self._draw_arrivals(interval, now)
         if interval + 1 < self.intervals:
             Later(env, self.interval_seconds, interval + 1, self._interval_start)
@@ -150,6 +141,7 @@ class Centre:
     def _close(self, event: Later) -> None:
         now = self.env.now
         self.closing = True
+        self.workforce.closing(now)
         for queue in self.router.queues:
             if self.clear_at_close or not queue.staffed:
                 self._let_go(queue, UNSERVED)
@@ -255,6 +247,9 @@ class Centre:
 
     def _serve(self, agent: Agent, call_id, queue, attempt, arrival, now, handle, wrap) -> None:
         talk = handle * agent.group.proficiency[queue.index]
+        if agent.learning is not None:
+            talk *= agent.learning.multiplier(agent.handled)
+            agent.handled += 1
         self._record((call_id, queue.index, attempt, arrival, now, now + talk, talk, wrap, ANSWERED,
                           agent.index))  # fmt: skip
         Later(self.env, talk + wrap, agent, self._on_ready)
@@ -266,7 +261,7 @@ class Centre:
 
     def _log_out(self, agent: Agent, now: float) -> None:
         """An agent leaves; after closing, callers nobody is left to serve are let go as unserved."""
-        log_out(agent, now, self.sessions)
+        self.workforce.log_out(agent, now)
         if self.closing:
             for queue in agent.group.queues:
                 if not queue.staffed:
@@ -285,6 +280,9 @@ class Centre:
         now = self.env.now
         if agent.leaving:
             self._log_out(agent, now)
+            return
+        if agent.pending:
+            self.workforce.start_activity(agent, agent.pending.pop(0), now)
             return
         call = self.router.next_call(agent.group, now, self.closing)
         if call is not None:

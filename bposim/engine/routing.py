@@ -8,6 +8,7 @@ Idle agents sit in an insertion-ordered dict per group, so the first key is the 
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from itertools import groupby
 
@@ -39,18 +40,28 @@ class Call:
 
 
 class Agent:
-    """One agent: who they are and whether they are logged in, idle or on their way out."""
+    """One agent: who they are, their shift if rostered, and whether logged in, idle or on their way out."""
 
-    __slots__ = ("index", "name", "group", "idle_since", "logged_in", "leaving", "login_time")
+    __slots__ = (
+        "index", "name", "group", "shift", "slot", "idle_since", "logged_in", "leaving", "login_time", "planned_end",
+        "session", "pending", "learning", "handled",
+    )  # fmt: skip
 
-    def __init__(self, index: int, name: str, group: Group):
+    def __init__(self, index: int, name: str, group: Group, shift=None, slot: int = 0):
         self.index = index
         self.name = name
         self.group = group
+        self.shift = shift
+        self.slot = slot
         self.idle_since = 0.0
         self.logged_in = False
         self.leaving = False
         self.login_time = 0.0
+        self.planned_end = math.inf
+        self.session = 0
+        self.pending: list[tuple] = []
+        self.learning = None
+        self.handled = 0
 
 
 class Group:

@@ -16,9 +16,10 @@ from bposim.scenario.centre import (
 )
 from bposim.scenario.common import SECONDS_PER_DAY
 from bposim.scenario.loading import ScenarioError, format_validation_error, load_scenario, load_yaml_mapping
+from bposim.scenario.workforce import Absence, Break, LearningCurve, Shift, Shrinkage
 
 __all__ = [
-    "SECONDS_PER_DAY", "AgentGroup", "Arrivals", "Busyness", "CallType", "Horizon", "Retrial", "Routing", "Scenario",
-    "ScenarioError", "ServiceLevel", "ServiceLevelOverride", "Skill", "Staffing", "format_validation_error",
-    "load_scenario", "load_yaml_mapping",
+    "SECONDS_PER_DAY", "Absence", "AgentGroup", "Arrivals", "Break", "Busyness", "CallType", "Horizon",
+    "LearningCurve", "Retrial", "Routing", "Scenario", "ScenarioError", "ServiceLevel", "ServiceLevelOverride",
+    "Shift", "Shrinkage", "Skill", "Staffing", "format_validation_error", "load_scenario", "load_yaml_mapping",
 ]  # fmt: skip

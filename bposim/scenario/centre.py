@@ -7,12 +7,14 @@ the wrong length) is checked here, so the engine can trust what it is given.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from bposim.distributions import Distribution
 from bposim.scenario.common import SECONDS_PER_DAY, Model, clock_seconds, custom_error
+from bposim.scenario.workforce import Absence, LearningCurve, Shift, Shrinkage, read_roster_csv
 
 
 class Horizon(Model):
@@ -156,11 +158,14 @@ class Staffing(Model):
 
 
 class AgentGroup(Model):
-    """A team of interchangeable agents sharing skills and a staffing plan."""
+    """A team of agents sharing skills: a staffing plan (or shifts in the roster) and their own workforce traits."""
 
     name: str = Field(min_length=1)
     skills: list[Skill] = Field(min_length=1)
-    agents: Staffing
+    agents: Staffing = Field(Staffing(count=0), description="agents outside the roster, logged in by plan")
+    absence: Absence | None = Field(None, description="overrides the scenario's absence for this group")
+    shrinkage: Shrinkage | None = Field(None, description="overrides the scenario's shrinkage for this group")
+    learning_curve: LearningCurve | None = Field(None, description="new hires: slower at first")
 
     @field_validator("skills", mode="before")
     @classmethod
@@ -210,6 +215,40 @@ class Scenario(Model):
     routing: Routing = Routing()
     call_types: list[CallType] = Field(min_length=1)
     agent_groups: list[AgentGroup] = Field(min_length=1)
+    roster: list[Shift] = Field([], description="shifts; agents log in and out by them, with breaks")
+    roster_file: str | None = Field(
+        None, description="a CSV of more shifts (group,start,end,agents,breaks), relative to the scenario file"
+    )
+    absence: Absence | None = Field(None, description="day absence of rostered agents, for every group")
+    shrinkage: Shrinkage | None = Field(None, description="off-phone episodes of logged-in agents, for every group")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _roster_file(cls, data: Any, info: ValidationInfo) -> Any:
+        """Add the shifts of `roster_file` to `roster` (once: the file name is then cleared)."""
+        if not isinstance(data, dict) or not data.get("roster_file"):
+            return data
+        base = Path((info.context or {}).get("base_dir", "."))
+        path = base / str(data["roster_file"])
+        try:
+            rows = read_roster_csv(path)
+        except OSError as exc:
+            raise custom_error("Scenario", [(("roster_file",), f"cannot read {path} ({exc.strerror or exc})",
+                                             data["roster_file"])]) from None  # fmt: skip
+        except ValueError as exc:
+            raise custom_error("Scenario", [(("roster_file",), f"{path}: {exc}", data["roster_file"])]) from None
+        problems = []
+        for line, row in enumerate(rows, start=2):
+            try:
+                Shift.model_validate(row)
+            except ValidationError as exc:
+                first = exc.errors(include_url=False)[0]
+                field = ".".join(str(part) for part in first["loc"]) or "row"
+                message = first["msg"].removeprefix("Value error, ")
+                problems.append((("roster_file",), f"{path} line {line}: {field}: {message}", row))
+        if problems:
+            raise custom_error("Scenario", problems)
+        return {**data, "roster": [*data.get("roster", []), *rows], "roster_file": None}
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -219,6 +258,7 @@ class Scenario(Model):
         return self
 
     def _cross_field_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+        yield from self._roster_errors()
         intervals = self.horizon.intervals
         names = [ct.name for ct in self.call_types]
         known = ", ".join(names)
@@ -278,6 +318,30 @@ class Scenario(Model):
         for path, value in changes.items():
             _assign(data, path, value)
         return Scenario.model_validate(data)
+
+    def _roster_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+        groups = [g.name for g in self.agent_groups]
+        horizon = self.horizon
+        for i, shift in enumerate(self.roster):
+            if shift.group not in groups:
+                known = ", ".join(groups)
+                yield ("roster", i, "group"), f"unknown agent group '{shift.group}'; known: {known}", shift.group
+            if horizon.end is None:
+                yield ("roster", i), "a roster needs a horizon with an end time (HH:MM), not length_hours", shift.start
+            elif clock_seconds(shift.start) < horizon.start_seconds:
+                yield (
+                    ("roster", i, "start"),
+                    f"shift starts at {shift.start}, before the centre opens at {horizon.start}",
+                    shift.start,
+                )
+
+    def group_absence(self, group: AgentGroup) -> Absence | None:
+        """The absence that applies to a group: its own, else the scenario's."""
+        return group.absence if group.absence is not None else self.absence
+
+    def group_shrinkage(self, group: AgentGroup) -> Shrinkage | None:
+        """The shrinkage that applies to a group: its own, else the scenario's."""
+        return group.shrinkage if group.shrinkage is not None else self.shrinkage
 
     def service_level_for(self, call_type: CallType) -> tuple[float, float]:
         """(threshold_seconds, target) of a call type, its own override first."""

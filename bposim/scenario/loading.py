@@ -113,6 +113,6 @@ def load_scenario(path: str | Path) -> Scenario:
     """Load and validate a scenario file; problems raise ScenarioError naming the file and field path."""
     data = load_yaml_mapping(path)
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, context={"base_dir": str(Path(path).parent)})
     except ValidationError as exc:
         raise ScenarioError(str(path), format_validation_error(exc, Scenario)) from None
