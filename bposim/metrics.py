@@ -2,7 +2,10 @@
 
 Definitions (all times in seconds; calls that arrive during the warm-up are left out of every KPI):
 
-- offered: call attempts that arrived (answered + abandoned + blocked + unserved). A retrial is a new attempt.
+- offered: live call attempts that reached the queue or got a busy signal: answered + abandoned + blocked +
+  unserved. A retrial is a new attempt. Callers the bot contained (contained) and callers who took a
+  callback instead of waiting (callback_requests) are counted apart, and so are the callbacks made
+  (callbacks_made, callbacks_within_deadline; callback_service_level = within deadline / requests).
 - answered_within_threshold: answered with wait ≤ the call type's threshold.
 - abandoned_within_threshold: abandoned with wait ≤ the threshold ("short abandons").
 - service_level, by the scenario's `service_level.definition`:
@@ -22,32 +25,48 @@ import math
 import numpy as np
 import pandas as pd
 
+from bposim.engine.records import OUTCOMES
+
 COUNTS = (
     "offered", "answered", "abandoned", "blocked", "unserved", "answered_within_threshold",
-    "abandoned_within_threshold",
+    "abandoned_within_threshold", "contained", "callback_requests", "callbacks_made", "callbacks_within_deadline",
 )  # fmt: skip
 SUMMARY_KEYS = (
-    *COUNTS, "service_level", "asa_seconds", "aht_seconds", "abandon_rate", "occupancy",
+    *COUNTS, "service_level", "asa_seconds", "aht_seconds", "abandon_rate", "callback_service_level", "occupancy",
 )  # fmt: skip
 SERVICE_LEVEL_DEFINITIONS = ("offered", "answered", "offered_less_short_abandons")
+OUTCOME_CODE = {name: code for code, name in enumerate(OUTCOMES)}
 
 
-def call_counts(calls: pd.DataFrame, thresholds: dict[str, float]) -> dict[str, np.ndarray]:
-    """Per call attempt, a 0/1 indicator for each count in COUNTS, plus the wait and work of answered calls."""
+def call_counts(
+    calls: pd.DataFrame, thresholds: dict[str, float], callback_deadline: float = math.inf
+) -> dict[str, np.ndarray]:
+    """Per call attempt, a 0/1 indicator for each count in COUNTS, plus the wait and work of answered calls.
+
+    Live attempts are those not made as callbacks; the live KPIs leave out callers the bot contained and
+    callers who took a callback instead of waiting.
+    """
     categories = calls["call_type"].cat.categories
     threshold = np.array([thresholds[name] for name in categories], dtype=float)[calls["call_type"].cat.codes]
-    outcome = calls["outcome"].to_numpy()
+    outcome = calls["outcome"].cat.codes.to_numpy()
     wait = calls["wait"].to_numpy()
-    answered = outcome == "answered"
-    abandoned = outcome == "abandoned"
+    live = calls["path"].to_numpy() != "callback"
+    answered_any = outcome == OUTCOME_CODE["answered"]
+    answered = live & answered_any
+    abandoned = outcome == OUTCOME_CODE["abandoned"]
+    callback = ~live & answered_any
     return {
-        "offered": np.ones(len(calls)),
+        "offered": live & (outcome <= OUTCOME_CODE["unserved"]),
         "answered": answered,
         "abandoned": abandoned,
-        "blocked": outcome == "blocked",
-        "unserved": outcome == "unserved",
+        "blocked": outcome == OUTCOME_CODE["blocked"],
+        "unserved": live & (outcome == OUTCOME_CODE["unserved"]),
         "answered_within_threshold": answered & (wait <= threshold),
         "abandoned_within_threshold": abandoned & (wait <= threshold),
+        "contained": outcome == OUTCOME_CODE["contained"],
+        "callback_requests": outcome == OUTCOME_CODE["callback_requested"],
+        "callbacks_made": callback,
+        "callbacks_within_deadline": callback & (wait <= callback_deadline),
         "wait_answered_seconds": np.where(answered, wait, 0.0),
         "work_seconds": np.where(answered, calls["handle_seconds"] + calls["wrap_seconds"], 0.0),
     }
@@ -87,11 +106,15 @@ def with_rates(sums: pd.DataFrame, definition: str) -> pd.DataFrame:
         out["asa_seconds"] = sums["wait_answered_seconds"].to_numpy(float) / answered
         out["aht_seconds"] = sums["work_seconds"].to_numpy(float) / answered
         out["abandon_rate"] = sums["abandoned"].to_numpy(float) / sums["offered"].to_numpy(float)
+        out["callback_service_level"] = (
+            sums["callbacks_within_deadline"].to_numpy(float) / sums["callback_requests"].to_numpy(float)
+        )
     return out
 
 
 def kpi_tables(
-    calls: pd.DataFrame, thresholds: dict[str, float], definition: str, days: int, intervals: int
+    calls: pd.DataFrame, thresholds: dict[str, float], definition: str, days: int, intervals: int,
+    callback_deadline: float = math.inf,
 ) -> tuple[pd.DataFrame, dict, dict[str, dict]]:
     """KPIs per (day, interval, call type) with every cell present, overall, and per call type.
 
@@ -100,7 +123,7 @@ def kpi_tables(
     kept = calls[~calls["warmup"].to_numpy()]
     types = kept["call_type"].cat.categories
     type_codes = kept["call_type"].cat.codes.to_numpy().astype(np.int64)
-    indicators = call_counts(kept, thresholds)
+    indicators = call_counts(kept, thresholds, callback_deadline)
     cells = (kept["day"].to_numpy() * intervals + kept["interval"].to_numpy()) * len(types) + type_codes
     sums = summed(indicators, cells, days * intervals * len(types))
     grid = pd.MultiIndex.from_product([range(days), range(intervals), range(len(types))])
@@ -113,6 +136,21 @@ def kpi_tables(
     per_type = with_rates(per_type_sums, definition)
     overall = with_rates(per_type_sums.sum().to_frame().T, definition)
     return table, _clean(overall.iloc[0]), {name: _clean(per_type.iloc[i]) for i, name in enumerate(types)}
+
+
+def window_counts(
+    calls: pd.DataFrame, thresholds: dict[str, float], starts: np.ndarray, ends: np.ndarray
+) -> dict[str, np.ndarray]:
+    """For each time window [start, end), the counts of the live calls that arrived in it."""
+    order = np.argsort(calls["arrival"].to_numpy(), kind="stable")
+    arrival = calls["arrival"].to_numpy()[order]
+    first, last = np.searchsorted(arrival, starts), np.searchsorted(arrival, ends)
+    out = {}
+    for key, values in call_counts(calls, thresholds).items():
+        if key in COUNTS:
+            running = np.concatenate([[0], np.cumsum(np.asarray(values, dtype=np.int64)[order])])
+            out[key] = running[last] - running[first]
+    return out
 
 
 def agent_table(

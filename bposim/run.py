@@ -3,17 +3,30 @@
 Tables (times in seconds from the opening of day 0; a day d opens at d × 86,400 s):
 
 ``calls``: one row per call attempt. call_id (the caller; retrials keep it), call_type, attempt (1 = first),
-day, interval (of the day, by arrival), arrival, answer (NaN unless answered), end (call end if answered,
-else when the caller left or was cleared), wait (answer or end − arrival), handle_seconds (talk, after the
-group's proficiency), wrap_seconds (after-call work), outcome (answered | abandoned | blocked | unserved),
-agent and group (answered calls only), warmup (arrived during the warm-up: left out of KPIs), and
-replication when there are several.
+day, interval (of the day, by arrival), arrival (when the caller reached the agents' queue; for callers the
+bot contained, when they entered the bot), answer (NaN unless answered), end (call end if answered, else when
+the caller left), wait (answer or end − arrival), handle_seconds (talk, after proficiency, learning, AI assist
+and outage slow-downs), wrap_seconds (after-call work), outcome (answered | abandoned | blocked | unserved |
+contained | callback_requested), agent and group (answered calls only), path (direct | bot_opt_out |
+bot_bounce | bot_contained | callback), bot_seconds (time in the bot), warmup (arrived during the warm-up:
+left out of KPIs), and replication when there are several.
 
-``intervals``: one row per (replication,) day, interval and call type: interval_start (HH:MM), the counts and
-KPIs of `bposim.metrics`, and the call type's threshold_seconds and target.
+``intervals``: one row per day, interval and call type: interval_start (HH:MM), the counts and KPIs of
+`bposim.metrics`, and the call type's threshold_seconds and target.
 
-``agents``: one row per (replication,) agent: group, calls_handled, busy_seconds, idle_seconds,
-logged_in_seconds, occupancy.
+``agents``: one row per agent: group, calls_handled, busy, idle, off-phone, logged-in, overtime and unpaid
+seconds, absent_days, occupancy.
+
+``staffing``: one row per day, interval and agent group, in agent-equivalents averaged over the interval:
+scheduled (plan + roster), absent, present (logged in), off_phone (breaks, shrinkage), on_phone, busy, and
+occupancy (busy / on_phone).
+
+``activities``: one row per break, shrinkage episode or absence: agent, group, kind, name, planned start,
+start, end, late (started after the latest start its window allows), missed (the shift ended first), paid.
+
+``outages``: one row per tool outage: tool, kind (random | planned), start, end, duration_seconds, effects,
+and the offered, answered, abandoned, blocked and answered-within-threshold calls that arrived during it and
+in the interval after it, with the service level of each.
 
 ``summary``: the KPIs over everything and per call type (`by_call_type`); with several replications, each
 KPI is the mean over replications with a 95% confidence half-width under `<key>_ci`.
@@ -21,6 +34,7 @@ KPI is the mean over replications with a 95% confidence half-width under `<key>_
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +44,8 @@ from bposim import metrics
 from bposim.engine.agents import ACTIVITY_FIELDS, ACTIVITY_KINDS, SESSION_FIELDS
 from bposim.engine.model import Centre
 from bposim.engine.records import ANSWERED, CALL_FIELDS, OUTCOMES
+from bposim.engine.routing import PATHS
+from bposim.engine.technology import OUTAGE_FIELDS, OUTAGE_KINDS
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
 
@@ -45,9 +61,10 @@ class Run:
     agents: pd.DataFrame
     staffing: pd.DataFrame
     activities: pd.DataFrame
+    outages: pd.DataFrame
     summary: dict = field(repr=False)
 
-    TABLES = ("calls", "intervals", "agents", "staffing", "activities")
+    TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages")
 
 
 def simulate(scenario: Scenario, seed: int = 0, replications: int = 1) -> Run:
@@ -74,7 +91,11 @@ def _replicate(scenario: Scenario, seed: int, replication: int):
     thresholds = {ct.name: scenario.service_level_for(ct)[0] for ct in scenario.call_types}
     definition = scenario.service_level.definition
     horizon = scenario.horizon
-    intervals, overall, per_type = metrics.kpi_tables(calls, thresholds, definition, horizon.days, horizon.intervals)
+    callbacks = scenario.technology.callbacks
+    deadline = callbacks.deadline_minutes * 60.0 if callbacks is not None else math.inf
+    intervals, overall, per_type = metrics.kpi_tables(
+        calls, thresholds, definition, horizon.days, horizon.intervals, deadline
+    )
     intervals = _label_intervals(scenario, intervals, thresholds)
     names = calls["agent"].cat.categories
     group_names = [g.name for g in scenario.agent_groups]
@@ -93,7 +114,8 @@ def _replicate(scenario: Scenario, seed: int, replication: int):
     for call_type in scenario.call_types:
         holders = [g.name for g in scenario.agent_groups if any(s.call_type == call_type.name for s in g.skills)]
         per_type[call_type.name]["occupancy"] = metrics.occupancy(agents, holders)
-    return calls, intervals, agents, staffing, activities, {**overall, "by_call_type": per_type}
+    outages = _outages_table(scenario, centre, calls, thresholds)
+    return calls, intervals, agents, staffing, activities, outages, {**overall, "by_call_type": per_type}
 
 
 def _activities_table(centre: Centre, names, agent_groups: pd.Categorical) -> pd.DataFrame:
@@ -160,6 +182,38 @@ def _staffing_table(
     return table
 
 
+def _outages_table(scenario: Scenario, centre: Centre, calls: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
+    """One row per outage, with what happened to the calls that arrived during it and in the interval after."""
+    rows = np.array(centre.outages.records, dtype=np.float64).reshape(-1, len(OUTAGE_FIELDS))
+    rows = rows[np.lexsort((rows[:, 0], rows[:, 2]))]
+    tools = scenario.tools
+    table = pd.DataFrame({
+        "tool": pd.Categorical.from_codes(rows[:, 0].astype(np.int64), [tool.name for tool in tools]),
+        "kind": pd.Categorical.from_codes(rows[:, 1].astype(np.int64), OUTAGE_KINDS),
+        "start": rows[:, 2],
+        "end": rows[:, 3],
+        "duration_seconds": rows[:, 3] - rows[:, 2],
+        "effects": [_effects_label(tools[int(i)]) for i in rows[:, 0]],
+    })  # fmt: skip
+    recovery = scenario.horizon.interval_seconds
+    for label, starts, ends in (("during", rows[:, 2], rows[:, 3]), ("after", rows[:, 3], rows[:, 3] + recovery)):
+        window = metrics.window_counts(calls, thresholds, starts, ends)
+        for key in ("offered", "answered", "abandoned", "blocked", "answered_within_threshold"):
+            table[f"{key}_{label}"] = window[key]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table[f"service_level_{label}"] = window["answered_within_threshold"] / window["offered"]
+    return table
+
+
+def _effects_label(tool) -> str:
+    parts = []
+    for effect in tool.effects:
+        scope = ", ".join([*(effect.groups or []), *(effect.call_types or [])]) or "all"
+        what = f"slow ×{effect.multiplier:g}" if effect.type == "slow" else effect.type
+        parts.append(f"{what} ({scope})")
+    return "; ".join(parts)
+
+
 def _clock_labels(seconds: np.ndarray) -> list[str]:
     return [f"{int(s // 3600) % 24:02d}:{int(s % 3600 // 60):02d}" for s in seconds]
 
@@ -208,6 +262,8 @@ def _calls_table(scenario: Scenario, centre: Centre) -> pd.DataFrame:
         "outcome": pd.Categorical.from_codes(outcome, OUTCOMES),
         "agent": pd.Categorical.from_codes(agent_index, [agent.name for agent in centre.agents]),
         "group": pd.Categorical.from_codes(group_index, [g.name for g in scenario.agent_groups]),
+        "path": pd.Categorical.from_codes(column("path", np.int8), PATHS),
+        "bot_seconds": column("bot_seconds"),
         "warmup": warmup,
     }
     return pd.DataFrame(table, copy=False)

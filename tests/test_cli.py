@@ -24,7 +24,7 @@ COUNTS = (
 KEYS = (*COUNTS, "service_level", "asa_seconds", "abandon_rate", "occupancy")
 CALLS_COLUMNS = [
     "call_id", "call_type", "attempt", "day", "interval", "arrival", "answer", "end", "wait", "handle_seconds",
-    "wrap_seconds", "outcome", "agent", "group", "warmup",
+    "wrap_seconds", "outcome", "agent", "group", "path", "bot_seconds", "warmup",
 ]  # fmt: skip
 TWO_QUEUES = """\
 name: Two queues

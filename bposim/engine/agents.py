@@ -41,6 +41,7 @@ class Workforce:
     ):
         self.env = env
         self.on_ready = on_ready
+        self.equip: Callable[[Agent], None] = lambda agent: None
         self.groups = groups
         self.opening = scenario.horizon.start_seconds
         self.agents: list[Agent] = []
@@ -89,13 +90,15 @@ class Workforce:
                 agent = Agent(len(self.agents), f"{group.name}-{len(group.agents) + 1:03d}", group)
                 group.agents.append(agent)
                 self.agents.append(agent)
+                self.equip(agent)
                 self._log_in(agent, now)
                 change -= 1
         elif change < 0:
             leaving = -change
-            for agent in reversed(list(group.idle)):
+            for agent in reversed([*group.idle, *group.blocked]):
                 if leaving and agent.shift is None:
-                    del group.idle[agent]
+                    group.idle.pop(agent, None)
+                    group.blocked.pop(agent, None)
                     agent.planned_end = now
                     self.log_out(agent, now)
                     leaving -= 1
@@ -144,8 +147,10 @@ class Workforce:
         agent, session = event._value
         if agent.session != session or not agent.logged_in:
             return
-        if agent in agent.group.idle:
-            del agent.group.idle[agent]
+        group = agent.group
+        if agent in group.idle or agent in group.blocked:
+            group.idle.pop(agent, None)
+            group.blocked.pop(agent, None)
             self.log_out(agent, self.env.now)
         else:
             agent.leaving = True
@@ -159,9 +164,10 @@ class Workforce:
         """An activity falls due: taken now if the agent is idle, else as soon as they are free."""
         if agent.session != session or not agent.logged_in:
             return
-        idle = agent.group.idle
-        if agent in idle and not agent.leaving:
-            del idle[agent]
+        group = agent.group
+        if not agent.leaving and (agent in group.idle or agent in group.blocked):
+            group.idle.pop(agent, None)
+            group.blocked.pop(agent, None)
             self.start_activity(agent, item, self.env.now)
         else:
             agent.pending.append(item)

@@ -25,6 +25,7 @@ from bposim.engine.agents import Workforce
 from bposim.engine.events import Later
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, UNSERVED, CallRecords
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Router
+from bposim.engine.technology import Levers, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
 NAN = math.nan
@@ -80,12 +81,18 @@ class Centre:
             scenario, self.router.groups, self.env, lambda name: stream(seed, replication, name), self._on_ready
         )
         self.agents = self.workforce.agents
+        rng = lambda name: stream(seed, replication, name)  # noqa: E731
+        self.levers = Levers(scenario, self.router, self.env, rng, self)
+        self.workforce.equip = self.levers.equip
+        for agent in self.agents:
+            self.levers.equip(agent)
+        self.outages = Outages(scenario, self.router, self.env, rng, self._on_ready)
         Later(self.env, 0, 0, self._interval_start)
 
     def run(self) -> Centre:
         """Simulate to the end of the horizon, served out, and record whatever is left waiting."""
         self.env.run()
-        for queue in self.router.queues:
+        for queue in self.router.queues + self.levers.callback_queues:
             self._let_go(queue, UNSERVED)
         return self
 
@@ -132,7 +139,7 @@ class Centre:
         queues = self.router.queues
         first = self.next_call_id
         self.next_call_id = first + len(times)
-        offers = zip(range(first, self.next_call_id), [queues[i] for i in types.tolist()], repeat(1),
+        offers = map(Call, range(first, self.next_call_id), [queues[i] for i in types.tolist()], repeat(1),
                      patience.tolist(), handle.tolist(), wrap.tolist())  # fmt: skip
         self._times = iter(times.tolist())
         self._offers = offers
@@ -142,7 +149,7 @@ class Centre:
         now = self.env.now
         self.closing = True
         self.workforce.closing(now)
-        for queue in self.router.queues:
+        for queue in self.router.queues + self.levers.callback_queues:
             if self.clear_at_close or not queue.staffed:
                 self._let_go(queue, UNSERVED)
         for group in self.router.groups:
@@ -156,68 +163,78 @@ class Centre:
     # --- callers -------------------------------------------------------------------------------------
 
     def _offer(self, event: Later) -> None:
-        """A caller's attempt reaches the centre: blocked, answered at once, or queued.
+        """A caller's attempt reaches the centre: busy signal, the bot, an agent at once, or the queue.
 
         A first attempt comes from the interval's arrival stream, and schedules the next arrival of it.
         """
-        call_id, queue, attempt, patience, handle, wrap = event._value
-        if attempt == 1:
-            upcoming = next(self._times, None)
-            if upcoming is not None:
-                Later(self.env, upcoming - self.env.now, next(self._offers), self._on_offer)
+        call = event._value
         env = self.env
         now = env.now
+        if call.attempt == 1:
+            upcoming = next(self._times, None)
+            if upcoming is not None:
+                Later(env, upcoming - now, next(self._offers), self._on_offer)
+        call.arrival = now
+        queue = call.queue
+        if queue.door_closed or (self.trunks is not None and self.in_system >= self.trunks):
+            self._drop(call, BLOCKED)
+            self._maybe_retry(call, now, blocked=True)
+            return
         if self.trunks is not None:
-            if self.in_system >= self.trunks:
-                self._record((call_id, queue.index, attempt, now, NAN, now, 0.0, 0.0, BLOCKED, -1))
-                self._maybe_retry(call_id, queue, attempt, now, blocked=True)
-                return
             self.in_system += 1
+        if queue.bot is not None and not queue.bot_off:
+            self.levers.enter_bot(call, now)
+            return
+        self._to_agents(call, now)
+
+    def _to_agents(self, call: Call, now: float) -> None:
+        """Answer the caller at once if an agent is free, else queue them (or call them back later)."""
+        queue = call.queue
         solo = queue.solo
         if solo is not None:
             idle = solo.idle
             if idle:
                 agent = next(iter(idle))
                 del idle[agent]
-                self._serve(agent, call_id, queue, attempt, now, now, handle, wrap)
+                self._serve(agent, call, now)
                 return
         else:
             agent = self.router.find_agent(queue.agent_tiers)
             if agent is not None:
-                self._serve(agent, call_id, queue, attempt, now, now, handle, wrap)
+                self._serve(agent, call, now)
                 return
+        if queue.callbacks is not None and self.levers.takes_callback(call, now):
+            return
         if queue.lazy_patience:
-            queue.waiting.append(Call(call_id, queue, attempt, now, now + patience, handle, wrap))
-        else:
-            call = Call(call_id, queue, attempt, now, INF, handle, wrap)
-            queue.waiting.append(call)
-            if patience < INF:
-                Later(env, patience, call, self._on_patience)
+            call.deadline = now + call.patience
+        elif call.patience < INF:
+            Later(self.env, call.patience, call, self._on_patience)
+        queue.waiting.append(call)
         for delay, tiers in queue.delayed:
-            Later(env, delay, (queue.waiting[-1], tiers), self._on_overflow)
+            Later(self.env, delay, (call, tiers), self._on_overflow)
 
     def _patience(self, event: Later) -> None:
         call = event._value
         if call.state == WAITING:
             self._drop(call, ABANDONED)
-            self._maybe_retry(call.call_id, call.queue, call.attempt, self.env.now, blocked=False)
+            self._maybe_retry(call, self.env.now, blocked=False)
 
     def _drop(self, call: Call, outcome: int, when: float | None = None) -> None:
         """Record a caller leaving unanswered (now, or at `when`); lazy hang-ups are recorded at their deadline."""
         call.state = GONE
-        if self.trunks is not None:
+        if self.trunks is not None and outcome != BLOCKED:
             self.in_system -= 1
         if when is None:
             when = self.env.now
         if call.deadline <= when:
             when, outcome = call.deadline, ABANDONED
-        self._record((call.call_id, call.queue.index, call.attempt, call.arrival, NAN, when, 0.0, 0.0, outcome, -1))
+        self._record((call.call_id, call.queue.index, call.attempt, call.arrival, NAN, when, 0.0, 0.0, outcome, -1,
+                      call.path, call.bot))  # fmt: skip
 
     def _hung_up(self, call: Call) -> None:
         """The router found a caller whose patience ran out while waiting (lazy abandonment)."""
-        self._record(
-            (call.call_id, call.queue.index, call.attempt, call.arrival, NAN, call.deadline, 0.0, 0.0, ABANDONED, -1)
-        )
+        self._record((call.call_id, call.queue.index, call.attempt, call.arrival, NAN, call.deadline, 0.0, 0.0,
+                      ABANDONED, -1, call.path, call.bot))  # fmt: skip
 
     def _overflow(self, event: Later) -> None:
         call, tiers = event._value
@@ -225,13 +242,12 @@ class Centre:
             agent = self.router.find_agent(tiers)
             if agent is not None:
                 call.state = SERVED
-                self._serve(agent, call.call_id, call.queue, call.attempt, call.arrival, self.env.now,
-                            call.handle, call.wrap)  # fmt: skip
+                self._serve(agent, call, self.env.now)
 
-    def _maybe_retry(self, call_id: int, queue, attempt: int, now: float, blocked: bool) -> None:
-        source = self.sources[queue.index]
+    def _maybe_retry(self, call: Call, now: float, blocked: bool) -> None:
+        source = self.sources[call.queue.index]
         retrial = source[4]
-        if retrial is None or attempt >= retrial.max_attempts:
+        if retrial is None or call.attempt >= retrial.max_attempts:
             return
         rng = source[9]
         if rng.random() >= (retrial.after_blocked if blocked else retrial.after_abandon):
@@ -241,17 +257,23 @@ class Centre:
         handle = float(source[2].sample(rng, 1)[0])
         wrap = float(source[3].sample(rng, 1)[0]) if source[3] is not None else 0.0
         if now + delay < self.close_time:
-            Later(self.env, delay, (call_id, queue, attempt + 1, patience, handle, wrap), self._on_offer)
+            again = Call(call.call_id, call.queue, call.attempt + 1, patience, handle, wrap)
+            Later(self.env, delay, again, self._on_offer)
 
     # --- agents --------------------------------------------------------------------------------------
 
-    def _serve(self, agent: Agent, call_id, queue, attempt, arrival, now, handle, wrap) -> None:
-        talk = handle * agent.group.proficiency[queue.index]
+    def _serve(self, agent: Agent, call: Call, now: float) -> None:
+        queue = call.queue
+        talk = call.handle * agent.group.speed[queue.index]
+        if agent.assist is not None:
+            talk *= agent.assist[queue.index]
         if agent.learning is not None:
             talk *= agent.learning.multiplier(agent.handled)
             agent.handled += 1
-        self._record((call_id, queue.index, attempt, arrival, now, now + talk, talk, wrap, ANSWERED,
-                          agent.index))  # fmt: skip
+        wrap = call.wrap
+        self._record((call.call_id, queue.index, call.attempt, call.arrival, now, now + talk, talk, wrap, ANSWERED,
+                      agent.index, call.path, call.bot))  # fmt: skip
+        agent.busy = True
         Later(self.env, talk + wrap, agent, self._on_ready)
         if self.trunks is not None:
             Later(self.env, talk, None, self._on_release)
@@ -281,14 +303,19 @@ class Centre:
         if agent.leaving:
             self._log_out(agent, now)
             return
+        agent.busy = False
         if agent.pending:
             self.workforce.start_activity(agent, agent.pending.pop(0), now)
             return
-        call = self.router.next_call(agent.group, now, self.closing)
+        group = agent.group
+        if group.down:
+            group.blocked[agent] = None
+            return
+        call = self.router.next_call(group, now, self.closing)
         if call is not None:
-            self._serve(agent, call.call_id, call.queue, call.attempt, call.arrival, now, call.handle, call.wrap)
+            self._serve(agent, call, now)
         elif self.closing:
             self._log_out(agent, now)
         else:
             agent.idle_since = now
-            agent.group.idle[agent] = None
+            group.idle[agent] = None

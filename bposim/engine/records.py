@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-ANSWERED, ABANDONED, BLOCKED, UNSERVED = 0, 1, 2, 3
-OUTCOMES = ("answered", "abandoned", "blocked", "unserved")
+ANSWERED, ABANDONED, BLOCKED, UNSERVED, CONTAINED, CALLBACK_REQUESTED = 0, 1, 2, 3, 4, 5
+OUTCOMES = ("answered", "abandoned", "blocked", "unserved", "contained", "callback_requested")
 CALL_FIELDS = (
     "call_id", "call_type", "attempt", "arrival", "answer", "end", "handle_seconds", "wrap_seconds", "outcome",
-    "agent",
+    "agent", "path", "bot_seconds",
 )  # fmt: skip
 PACK_EVERY = 20_000
 

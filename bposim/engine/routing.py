@@ -17,26 +17,34 @@ import numpy as np
 from bposim.scenario import Scenario
 
 WAITING, SERVED, GONE = 0, 1, 2
+DIRECT, BOT_OPT_OUT, BOT_BOUNCE, BOT_CONTAINED, CALLBACK = 0, 1, 2, 3, 4
+PATHS = ("direct", "bot_opt_out", "bot_bounce", "bot_contained", "callback")
 
 
 class Call:
     """One call attempt while it is in the system.
 
     `deadline` is when the caller hangs up if still waiting, for queues whose abandonment is lazy (see
-    CallQueue.lazy_patience); otherwise infinity, and a patience event does the hanging up.
+    CallQueue.lazy_patience); otherwise infinity, and a patience event does the hanging up. `path` says how
+    the caller got here (straight, through the bot, or as a callback) and `bot` the seconds spent in the bot.
     """
 
-    __slots__ = ("call_id", "queue", "attempt", "arrival", "deadline", "handle", "wrap", "state")
+    __slots__ = (
+        "call_id", "queue", "attempt", "patience", "handle", "wrap", "arrival", "deadline", "state", "path", "bot",
+    )  # fmt: skip
 
-    def __init__(self, call_id, queue, attempt, arrival, deadline, handle, wrap):
+    def __init__(self, call_id: int, queue: CallQueue, attempt: int, patience: float, handle: float, wrap: float):
         self.call_id = call_id
         self.queue = queue
         self.attempt = attempt
-        self.arrival = arrival
-        self.deadline = deadline
+        self.patience = patience
         self.handle = handle
         self.wrap = wrap
+        self.arrival = math.nan
+        self.deadline = math.inf
         self.state = WAITING
+        self.path = DIRECT
+        self.bot = 0.0
 
 
 class Agent:
@@ -44,7 +52,7 @@ class Agent:
 
     __slots__ = (
         "index", "name", "group", "shift", "slot", "idle_since", "logged_in", "leaving", "login_time", "planned_end",
-        "session", "pending", "learning", "handled",
+        "session", "pending", "learning", "handled", "assist", "busy",
     )  # fmt: skip
 
     def __init__(self, index: int, name: str, group: Group, shift=None, slot: int = 0):
@@ -62,6 +70,8 @@ class Agent:
         self.pending: list[tuple] = []
         self.learning = None
         self.handled = 0
+        self.assist: list[float] | None = None
+        self.busy = False
 
 
 class Group:
@@ -71,9 +81,12 @@ class Group:
         self.index = index
         self.name = name
         self.idle: dict[Agent, None] = {}
+        self.blocked: dict[Agent, None] = {}
+        self.down = 0
         self.agents: list[Agent] = []
         self.staffed = 0
         self.proficiency: list[float] = []
+        self.speed: list[float] = []
         self.queues: list[CallQueue] = []
         self.take_tiers: list[list[tuple[CallQueue, float]]] = []
 
@@ -98,6 +111,10 @@ class CallQueue:
         self.solo: Group | None = None
         self.lazy_patience = True
         self.staffed = 0
+        self.door_closed = 0
+        self.bot: tuple | None = None
+        self.bot_off = 0
+        self.callbacks: tuple | None = None
 
 
 class Router:
@@ -124,6 +141,7 @@ class Router:
                 servers[queue.name].append((rank, skill.delay_seconds, group))
                 takes.append((_take_rank(scenario.routing.call_selection, skill.priority, queue), queue, skill))
             takes.sort(key=lambda item: item[0])
+            group.speed = list(group.proficiency)
             group.take_tiers = [
                 [(queue, skill.delay_seconds) for _, queue, skill in tier]
                 for _, tier in groupby(takes, key=lambda item: item[0])

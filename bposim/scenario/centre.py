@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from bposim.distributions import Distribution
 from bposim.scenario.common import SECONDS_PER_DAY, Model, clock_seconds, custom_error
+from bposim.scenario.technology import Technology, Tool
 from bposim.scenario.workforce import Absence, LearningCurve, Shift, Shrinkage, read_roster_csv
 
 
@@ -221,6 +222,8 @@ class Scenario(Model):
     )
     absence: Absence | None = Field(None, description="day absence of rostered agents, for every group")
     shrinkage: Shrinkage | None = Field(None, description="off-phone episodes of logged-in agents, for every group")
+    tools: list[Tool] = Field([], description="tools that fail, and what their outages do")
+    technology: Technology = Technology()
 
     @model_validator(mode="before")
     @classmethod
@@ -259,6 +262,7 @@ class Scenario(Model):
 
     def _cross_field_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
         yield from self._roster_errors()
+        yield from self._technology_errors()
         intervals = self.horizon.intervals
         names = [ct.name for ct in self.call_types]
         known = ", ".join(names)
@@ -334,6 +338,40 @@ class Scenario(Model):
                     f"shift starts at {shift.start}, before the centre opens at {horizon.start}",
                     shift.start,
                 )
+
+    def _technology_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+        groups = [g.name for g in self.agent_groups]
+        types = [ct.name for ct in self.call_types]
+
+        def unknown(loc: tuple, names: list[str] | None, known: list[str], what: str):
+            for j, name in enumerate(names or []):
+                if name not in known:
+                    yield (*loc, j), f"unknown {what} '{name}'; known: {', '.join(known)}", name
+
+        seen: set[str] = set()
+        for t, tool in enumerate(self.tools):
+            if tool.name in seen:
+                yield ("tools", t, "name"), f"tool '{tool.name}' is defined twice", tool.name
+            seen.add(tool.name)
+            for e, effect in enumerate(tool.effects):
+                yield from unknown(("tools", t, "effects", e, "groups"), effect.groups, groups, "agent group")
+                yield from unknown(("tools", t, "effects", e, "call_types"), effect.call_types, types, "call type")
+            for m, window in enumerate(tool.maintenance):
+                if clock_seconds(window.start) < self.horizon.start_seconds:
+                    message = f"{window.start} is before the centre opens at {self.horizon.start}"
+                    yield ("tools", t, "maintenance", m, "start"), message, window.start
+        technology = self.technology
+        bots = [bot.call_type for bot in technology.self_service]
+        yield from unknown(("technology", "self_service"), bots, types, "call type")
+        for i, name in enumerate(bots):
+            if name in bots[:i]:
+                yield ("technology", "self_service", i), f"call type '{name}' has two self-service entries", name
+        if technology.ai_assist is not None:
+            names = list(technology.ai_assist.by_call_type)
+            yield from unknown(("technology", "ai_assist", "by_call_type"), names, types, "call type")
+        if technology.callbacks is not None:
+            yield from unknown(("technology", "callbacks", "call_types"), technology.callbacks.call_types, types,
+                               "call type")  # fmt: skip
 
     def group_absence(self, group: AgentGroup) -> Absence | None:
         """The absence that applies to a group: its own, else the scenario's."""

@@ -1,0 +1,136 @@
+"""What a run costs: one row per cost item from the run's tables and the scenario's `costs`, and a summary.
+
+Definitions (everything after the warm-up, like the KPIs; a run of several replications gives rows per
+replication and a summary of means over them):
+
+- agents: per group, regular paid hours × per_paid_hour. Paid seconds of an agent are logged_in_seconds −
+  unpaid_seconds (unpaid breaks); regular seconds are paid seconds − overtime_seconds.
+- overtime: per group, overtime hours (logged in past the planned log-out, finishing a call) ×
+  per_paid_hour × (1 + overtime_premium).
+- technology, per seat-day: seats are the agents of the covered groups who were logged in at some time in
+  the run; each is a seat on every simulated day they were not absent (days − absent_days). The agents table
+  is per run, not per day, so an agent logged in on some days only counts on every day they were not absent.
+- technology, per contact: call attempts of the covered call types, whatever their outcome.
+- technology, fixed per day: the simulated days.
+- abandoned_calls: per call type, abandoned call attempts × abandoned_call.
+- service_level_penalty: per call type, the intervals with calls offered whose service level is below the
+  call type's target (an undefined service level, NaN, is not a miss) × service_level_penalty.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from bposim import metrics
+from bposim.scenario import Scenario
+from bposim.scenario.costs import Costs
+
+COMPONENTS = ("agents", "overtime", "technology", "abandoned_calls", "service_level_penalty")
+COLUMNS = ("component", "item", "site", "quantity", "unit", "unit_cost", "amount")
+SUMMARY_KEYS = ("total_cost", "cost_per_handled_contact", *(f"cost_{component}" for component in COMPONENTS))
+SECONDS_PER_HOUR = 3600.0
+
+
+def cost_table(
+    costs: Costs | None, scenario: Scenario, calls: pd.DataFrame, intervals: pd.DataFrame, agents: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per cost item (columns COLUMNS; amount = quantity × unit_cost); empty without a costs section.
+
+    With several replications (a `replication` column in the tables) the rows are per replication.
+    """
+    if costs is None:
+        return _frame([])
+    if "replication" not in intervals:
+        return _frame(_cost_rows(costs, scenario, calls, intervals, agents))
+    frames = []
+    for replication in np.unique(intervals["replication"].to_numpy()):
+        rows = _cost_rows(
+            costs, scenario, calls[calls["replication"] == replication],
+            intervals[intervals["replication"] == replication], agents[agents["replication"] == replication],
+        )  # fmt: skip
+        frames.append(_frame(rows).assign(replication=replication))
+    return pd.concat(frames, ignore_index=True)
+
+
+def cost_summary(table: pd.DataFrame, calls: pd.DataFrame) -> dict[str, float]:
+    """total_cost, cost_per_handled_contact (total over answered calls) and cost_<component> for each component.
+
+    Empty when the table is (no costs section). With several replications each key is the mean over them,
+    with its 95% confidence half-width under `<key>_ci`, as in the run's summary.
+    """
+    if table.empty:
+        return {}
+    if "replication" not in table:
+        return _summary(table, calls)
+    parts = [
+        _summary(table[table["replication"] == replication], calls[calls["replication"] == replication])
+        for replication in np.unique(table["replication"].to_numpy())
+    ]
+    pooled: dict[str, float] = {}
+    for key in SUMMARY_KEYS:
+        pooled[key], pooled[f"{key}_ci"] = metrics.mean_and_ci([part[key] for part in parts])
+    return pooled
+
+
+def _summary(table: pd.DataFrame, calls: pd.DataFrame) -> dict[str, float]:
+    """The cost summary of one replication."""
+    total = float(table["amount"].sum())
+    answered = int(((calls["outcome"] == "answered") & ~calls["warmup"]).sum())
+    by_component = table.groupby("component")["amount"].sum()
+    return {
+        "total_cost": total,
+        "cost_per_handled_contact": total / answered if answered else math.nan,
+        **{f"cost_{component}": float(by_component.get(component, 0.0)) for component in COMPONENTS},
+    }
+
+
+def _cost_rows(
+    costs: Costs, scenario: Scenario, calls: pd.DataFrame, intervals: pd.DataFrame, agents: pd.DataFrame
+) -> list[tuple]:
+    """The cost items of one replication, as (component, item, site, quantity, unit, unit_cost) tuples."""
+    days = scenario.horizon.days
+    type_names = [call_type.name for call_type in scenario.call_types]
+    counted = calls[~calls["warmup"].to_numpy(dtype=bool)]
+    group = agents["group"].astype(str)
+    paid = agents["logged_in_seconds"] - agents["unpaid_seconds"]
+    regular_hours = (paid - agents["overtime_seconds"]).groupby(group).sum() / SECONDS_PER_HOUR
+    overtime_hours = agents["overtime_seconds"].groupby(group).sum() / SECONDS_PER_HOUR
+    rows: list[tuple] = []
+    for entry in costs.groups:
+        rate = entry.per_paid_hour
+        rows.append(("agents", entry.group, entry.site, float(regular_hours.get(entry.group, 0.0)), "paid hours",
+                     rate))  # fmt: skip
+        rows.append(("overtime", entry.group, entry.site, float(overtime_hours.get(entry.group, 0.0)),
+                     "overtime hours", rate * (1.0 + entry.overtime_premium)))  # fmt: skip
+    for tool in costs.technology:
+        if tool.per_seat_per_day is not None:
+            seats = agents["logged_in_seconds"].to_numpy() > 0
+            if tool.groups is not None:
+                seats &= group.isin(tool.groups).to_numpy()
+            seat_days = float((days - agents["absent_days"].to_numpy()[seats]).clip(min=0).sum())
+            rows.append(("technology", tool.name, "", seat_days, "seat-days", tool.per_seat_per_day))
+        if tool.per_contact is not None:
+            covered = counted if tool.call_types is None else counted[counted["call_type"].isin(tool.call_types)]
+            rows.append(("technology", tool.name, "", float(len(covered)), "contacts", tool.per_contact))
+        if tool.fixed_per_day is not None:
+            rows.append(("technology", tool.name, "", float(days), "days", tool.fixed_per_day))
+    if costs.abandoned_call is not None:
+        abandoned = counted[counted["outcome"] == "abandoned"]["call_type"].value_counts()
+        rows += [("abandoned_calls", name, "", float(abandoned.get(name, 0)), "abandoned calls", costs.abandoned_call)
+                 for name in type_names]  # fmt: skip
+    if costs.service_level_penalty is not None:
+        missed = intervals[(intervals["offered"] > 0) & (intervals["service_level"] < intervals["target"])]
+        by_type = missed["call_type"].value_counts()
+        rows += [("service_level_penalty", name, "", float(by_type.get(name, 0)), "missed intervals",
+                  costs.service_level_penalty) for name in type_names]  # fmt: skip
+    return rows
+
+
+def _frame(rows: list[tuple]) -> pd.DataFrame:
+    """The cost table of (component, item, site, quantity, unit, unit_cost) rows, with amount added."""
+    table = pd.DataFrame(rows, columns=list(COLUMNS[:-1])).astype({"quantity": float, "unit_cost": float})
+    table["amount"] = table["quantity"] * table["unit_cost"]
+    return table

@@ -1,0 +1,207 @@
+"""Technology at run time: tool outages and their effects; self-service, AI assist and callbacks.
+
+Outages: each tool fails at random (up time, then repair time, each from its distribution) and is taken down
+for planned maintenance every day; while at least one outage of a tool is on, its effects hold: `down`
+moves the covered groups' free agents aside until it ends (calls in progress finish), `slow` multiplies the
+talk time of calls that start meanwhile, `ivr_off` sends callers past the bot, `arrivals_blocked` gives
+callers a busy signal. Each outage is one record: tool, kind, start, end.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from bposim.engine.events import Later
+from bposim.engine.records import CALLBACK_REQUESTED, CONTAINED
+from bposim.engine.routing import (
+    BOT_BOUNCE,
+    BOT_CONTAINED,
+    BOT_OPT_OUT,
+    CALLBACK,
+    WAITING,
+    Agent,
+    Call,
+    CallQueue,
+    Router,
+)
+from bposim.scenario import SECONDS_PER_DAY, Scenario
+
+RANDOM, PLANNED = 0, 1
+OUTAGE_KINDS = ("random", "planned")
+OUTAGE_FIELDS = ("tool", "kind", "start", "end")
+
+
+class Outages:
+    """The failure and maintenance processes of every tool, and the switching of their effects."""
+
+    def __init__(self, scenario: Scenario, router: Router, env, rng: Callable[[str], np.random.Generator], ready):
+        self.env = env
+        self.ready = ready
+        self.tools = scenario.tools
+        self.rngs = [rng(f"tool/{tool.name}") for tool in self.tools]
+        self.active = [0] * len(self.tools)
+        self.records: list[tuple] = []
+        horizon = scenario.horizon
+        self.last_close = (horizon.days - 1) * SECONDS_PER_DAY + horizon.open_seconds
+        groups = {group.name: group for group in router.groups}
+        queues = {queue.name: queue for queue in router.queues}
+        self.effects = []
+        for tool in self.tools:
+            resolved = []
+            for effect in tool.effects:
+                covered_groups = [groups[name] for name in (effect.groups or groups)]
+                covered_queues = [queues[name] for name in (effect.call_types or queues)]
+                resolved.append((effect.type, effect.multiplier, covered_groups, covered_queues))
+            self.effects.append(resolved)
+        self.slowdowns: dict[tuple[int, int], list[float]] = {}
+        for index, tool in enumerate(self.tools):
+            if tool.failures is not None:
+                self._next_failure(index, 0.0)
+            for day in range(horizon.days):
+                for window in tool.maintenance:
+                    start = day * SECONDS_PER_DAY + window.start_seconds - horizon.start_seconds
+                    Later(env, start, (index, PLANNED, window.minutes * 60.0), self._begin)
+
+    def _next_failure(self, index: int, now: float) -> None:
+        failures = self.tools[index].failures
+        up = float(failures.time_between.sample(self.rngs[index], 1)[0])
+        if now + up < self.last_close:
+            repair = float(failures.repair.sample(self.rngs[index], 1)[0])
+            Later(self.env, up, (index, RANDOM, repair), self._begin)
+
+    def _begin(self, event: Later) -> None:
+        index, kind, length = event._value
+        now = self.env.now
+        self.active[index] += 1
+        if self.active[index] == 1:
+            for effect in self.effects[index]:
+                self._switch(effect, +1)
+        Later(self.env, length, (index, kind, now), self._end)
+
+    def _end(self, event: Later) -> None:
+        index, kind, start = event._value
+        now = self.env.now
+        self.records.append((index, kind, start, now))
+        self.active[index] -= 1
+        if self.active[index] == 0:
+            for effect in self.effects[index]:
+                self._switch(effect, -1)
+        if kind == RANDOM:
+            self._next_failure(index, now)
+
+    def _switch(self, effect: tuple, sign: int) -> None:
+        kind, multiplier, groups, queues = effect
+        if kind == "down":
+            for group in groups:
+                group.down += sign
+                if sign > 0 and group.down == 1:
+                    group.blocked.update(group.idle)
+                    group.idle.clear()
+                elif sign < 0 and group.down == 0:
+                    for agent in group.blocked:
+                        Later(self.env, 0.0, agent, self.ready)
+                    group.blocked.clear()
+        elif kind == "slow":
+            for group in groups:
+                for queue in queues:
+                    active = self.slowdowns.setdefault((group.index, queue.index), [])
+                    if sign > 0:
+                        active.append(multiplier)
+                    else:
+                        active.remove(multiplier)
+                    group.speed[queue.index] = group.proficiency[queue.index] * math.prod(active)
+        elif kind == "ivr_off":
+            for queue in queues:
+                queue.bot_off += sign
+        else:
+            for queue in queues:
+                queue.door_closed += sign
+
+
+class Levers:
+    """Self-service in front of call types, AI assist on agents, and callbacks instead of waiting."""
+
+    def __init__(self, scenario: Scenario, router: Router, env, rng: Callable[[str], np.random.Generator], centre):
+        self.env = env
+        self.centre = centre
+        self.rng = rng
+        technology = scenario.technology
+        queues = {queue.name: queue for queue in router.queues}
+        for bot in technology.self_service:
+            queues[bot.call_type].bot = (bot, rng(f"{bot.call_type}/bot"))
+        assist = technology.ai_assist
+        self.assist = assist if assist is not None and assist.enabled else None
+        self.names = [queue.name for queue in router.queues]
+        self.callback_queues: list[CallQueue] = []
+        callbacks = technology.callbacks
+        if callbacks is not None and callbacks.enabled:
+            self._set_up_callbacks(scenario, router, callbacks)
+
+    def _set_up_callbacks(self, scenario: Scenario, router: Router, callbacks) -> None:
+        means = {ct.name: ct.handle_time.mean for ct in scenario.call_types}
+        for queue in router.queues:
+            if callbacks.call_types is not None and queue.name not in callbacks.call_types:
+                continue
+            twin = CallQueue(queue.index, queue.name, queue.priority)
+            queue.callbacks = (twin, callbacks, means[queue.name], self.rng(f"{queue.name}/callbacks"))
+            self.callback_queues.append(twin)
+            for group in router.groups:
+                if queue in group.queues:
+                    group.queues.append(twin)
+                    group.take_tiers.append([(twin, 0.0)])
+
+    def equip(self, agent: Agent) -> None:
+        """Give a new agent AI assist with the adoption probability (a draw of its own, by name)."""
+        assist = self.assist
+        if assist is None or self.rng(f"ai_assist/{agent.name}").random() >= assist.adoption:
+            return
+        group = agent.group
+        agent.assist = [
+            assist.novice_multiplier
+            if assist.novice_multiplier is not None and group.proficiency[q] > 1.0
+            else assist.by_call_type.get(name, assist.handle_time_multiplier)
+            for q, name in enumerate(self.names)
+        ]
+
+    def enter_bot(self, call: Call, now: float) -> None:
+        """The caller starts in the bot; what happens after is drawn now, for common random numbers."""
+        spec, rng = call.queue.bot
+        length = float(spec.bot_time.sample(rng, 1)[0])
+        draw = float(rng.random())
+        Later(self.env, length, (call, length, draw), self._leave_bot)
+
+    def _leave_bot(self, event: Later) -> None:
+        call, length, draw = event._value
+        spec, _ = call.queue.bot
+        now = self.env.now
+        call.bot = length
+        contained = spec.containment
+        if draw < contained * (1.0 - spec.bounce_back):
+            call.path = BOT_CONTAINED
+            self.centre._drop(call, CONTAINED)
+            return
+        if draw < contained:
+            call.path = BOT_BOUNCE
+            call.handle *= spec.bounce_handle_multiplier
+        else:
+            call.path = BOT_OPT_OUT
+        call.arrival = now
+        self.centre._to_agents(call, now)
+
+    def takes_callback(self, call: Call, now: float) -> bool:
+        """Offer a callback when the estimated wait is over the threshold; True if the caller takes it."""
+        twin, spec, mean_handle, rng = call.queue.callbacks
+        queue = call.queue
+        estimate = (len(queue.waiting) + 1) * mean_handle / max(1, queue.staffed)
+        if estimate <= spec.offer_when_wait_over_seconds or rng.random() >= spec.acceptance:
+            return False
+        self.centre._drop(call, CALLBACK_REQUESTED)
+        back = Call(call.call_id, twin, call.attempt, math.inf, call.handle, call.wrap)
+        back.arrival = now
+        back.path = CALLBACK
+        back.state = WAITING
+        twin.waiting.append(back)
+        return True

@@ -1,0 +1,130 @@
+"""The technology side: tools that fail (and what their outages do), self-service, AI assist and callbacks."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from bposim.distributions import Distribution
+from bposim.scenario.common import Model, clock_seconds
+
+SCOPES = {
+    "down": ("groups",),
+    "slow": ("groups", "call_types"),
+    "ivr_off": ("call_types",),
+    "arrivals_blocked": ("call_types",),
+}
+
+
+class Failures(Model):
+    """Random failures: time up between failures, then time to repair."""
+
+    time_between: Distribution
+    repair: Distribution
+
+
+class Maintenance(Model):
+    """A planned outage, every day at the same time."""
+
+    start: str = Field(description="HH:MM")
+    minutes: float = Field(gt=0)
+
+    @field_validator("start")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        clock_seconds(value)
+        return value
+
+    @property
+    def start_seconds(self) -> int:
+        return clock_seconds(self.start)
+
+
+class Effect(Model):
+    """What an outage of the tool does, and to whom (a scope left out means everyone).
+
+    down: covered agents take no new calls (a call in progress is finished); slow: talk time of calls that
+    start during the outage is multiplied; ivr_off: self-service stops and callers go straight to the queue;
+    arrivals_blocked: the front door is shut, callers get a busy signal (and may retry, by their retrial rule).
+    """
+
+    type: Literal["down", "slow", "ivr_off", "arrivals_blocked"]
+    multiplier: float | None = Field(None, gt=0, description="slow only: talk-time multiplier, e.g. 1.6")
+    groups: list[str] | None = Field(None, description="agent groups covered (down, slow)")
+    call_types: list[str] | None = Field(None, description="call types covered (slow, ivr_off, arrivals_blocked)")
+
+    @model_validator(mode="after")
+    def _fields_fit_type(self) -> Effect:
+        if (self.type == "slow") != (self.multiplier is not None):
+            raise ValueError("multiplier is required for type slow and not allowed for other types")
+        allowed = SCOPES[self.type]
+        for scope in ("groups", "call_types"):
+            if getattr(self, scope) is not None and scope not in allowed:
+                raise ValueError(f"an effect of type {self.type} is scoped by {' and '.join(allowed)}, not {scope}")
+        return self
+
+
+class Tool(Model):
+    """A named tool (telephony, CRM, knowledge base, IVR/bot, ...) with its failures and their effects."""
+
+    name: str = Field(min_length=1)
+    failures: Failures | None = None
+    maintenance: list[Maintenance] = []
+    effects: list[Effect] = Field(min_length=1)
+
+
+class SelfService(Model):
+    """An IVR or bot in front of a call type: some callers end there, some fail and queue anyway.
+
+    Of the callers the bot claims to contain, the bounce_back share did not get what they needed and queue for
+    an agent right after, with a longer handle time; true deflection is containment × (1 − bounce_back).
+    """
+
+    call_type: str
+    containment: float = Field(ge=0, le=1, description="share of callers the bot ends without an agent")
+    bounce_back: float = Field(0, ge=0, le=1, description="share of those who queue for an agent anyway")
+    bot_time: Distribution = Field(description="time a caller spends in the bot")
+    bounce_handle_multiplier: float = Field(1.0, gt=0, description="handle-time multiplier for bounced callers")
+
+
+class AiAssist(Model):
+    """Agent assist: a handle-time multiplier for the agents who use it."""
+
+    enabled: bool = True
+    adoption: float = Field(1.0, ge=0, le=1, description="share of agents using it")
+    handle_time_multiplier: float = Field(0.9, gt=0, description="on every skill, unless given below")
+    by_call_type: dict[str, float] = Field({}, description="multiplier per call type")
+    novice_multiplier: float | None = Field(
+        None, gt=0, description="instead, on skills where the agent's proficiency is slower than 1.0"
+    )
+
+    @field_validator("by_call_type")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, multiplier in value.items():
+            if multiplier <= 0:
+                raise ValueError(f"multiplier for '{name}' must be greater than 0, got {multiplier}")
+        return value
+
+
+class Callbacks(Model):
+    """Virtual hold: when the estimated wait is long, callers are offered a call back and some accept.
+
+    Callbacks are served when an agent is free and no live caller of the agent's skills waits; a callback
+    counts as within target if made within deadline_minutes of the request.
+    """
+
+    enabled: bool = True
+    offer_when_wait_over_seconds: float = Field(ge=0)
+    acceptance: float = Field(ge=0, le=1)
+    deadline_minutes: float = Field(60, gt=0)
+    call_types: list[str] | None = Field(None, description="call types offered callbacks; all if left out")
+
+
+class Technology(Model):
+    """Levers in front of and beside the agents."""
+
+    self_service: list[SelfService] = []
+    ai_assist: AiAssist | None = None
+    callbacks: Callbacks | None = None
