@@ -1,0 +1,523 @@
+"""Invariants of the simulator that must hold for any small scenario and any seed, checked with hypothesis.
+
+Scenarios are drawn as plain dicts (the YAML shape) so a failing example reads like a scenario file.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import bposim
+from bposim.scenario import SECONDS_PER_DAY
+
+OUTCOMES = ("answered", "abandoned", "blocked", "unserved")
+COUNTS = ("offered", *OUTCOMES, "answered_within_threshold", "abandoned_within_threshold")
+CALL_TYPES = ("sales", "billing", "tech")
+GROUPS = ("generalists", "specialists", "backoffice")
+DISTRIBUTIONS = ("exponential", "lognormal", "gamma", "weibull", "fixed", "uniform", "empirical")
+TOL = 1e-9
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+def checked(max_examples: int):
+    """Hypothesis settings for simulation properties: no deadline, a fixed budget of examples."""
+    return settings(max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# --- strategies -----------------------------------------------------------------------------------------------
+
+
+@st.composite
+def durations(draw, low: float, high: float) -> dict:
+    """A duration distribution of any kind, its mean between `low` and `high` seconds."""
+    kind = draw(st.sampled_from(DISTRIBUTIONS))
+    mean = draw(st.floats(low, high))
+    if kind == "exponential":
+        return {"distribution": kind, "mean_seconds": mean}
+    if kind in ("lognormal", "gamma"):
+        return {"distribution": kind, "mean_seconds": mean, "cv": draw(st.floats(0.1, 2.0))}
+    if kind == "weibull":
+        return {"distribution": kind, "mean_seconds": mean, "shape": draw(st.floats(0.5, 3.0))}
+    if kind == "fixed":
+        return {"distribution": kind, "value_seconds": draw(st.just(0.0) | st.just(mean))}
+    if kind == "uniform":
+        spread = draw(st.floats(0.0, mean))
+        return {"distribution": kind, "low_seconds": mean - spread, "high_seconds": mean + spread}
+    return {"distribution": kind, "values_seconds": draw(st.lists(st.floats(0.0, 2 * mean), min_size=1, max_size=5))}
+
+
+def staffing_plans(intervals: int) -> st.SearchStrategy:
+    """A group's agents: a constant headcount or one per interval, zeros allowed."""
+    per_interval = st.lists(st.integers(0, 5), min_size=intervals, max_size=intervals)
+    return st.integers(1, 5) | st.integers(0, 5) | per_interval.map(lambda counts: {"per_interval": counts})
+
+
+@st.composite
+def call_type_specs(draw, name: str, intervals: int, trunked: bool) -> dict:
+    """A call type with random arrivals, work content, patience, wrap-up and retrials."""
+    rates = st.floats(2.0, 40.0) | st.floats(0.0, 40.0)
+    arrivals = draw(
+        rates.map(lambda rate: {"per_hour": rate})
+        | st.lists(rates, min_size=intervals, max_size=intervals).map(lambda values: {"per_interval": values})
+    )
+    spec = {"name": name, "priority": draw(st.integers(1, 3)), "arrivals": arrivals,
+            "handle_time": draw(durations(20.0, 600.0))}  # fmt: skip
+    if draw(st.booleans()):
+        spec["after_call_work"] = draw(durations(1.0, 120.0))
+    if draw(st.booleans()):
+        spec["patience"] = draw(durations(1.0, 300.0))
+    if draw(st.booleans()):
+        spec["service_level"] = {"threshold_seconds": draw(st.floats(0.0, 60.0))}
+    if draw(st.booleans()):
+        spec["retrial"] = {
+            "after_abandon": draw(st.floats(0.0, 1.0)),
+            "after_blocked": draw(st.floats(0.0, 1.0)) if trunked else 0.0,
+            "delay": draw(durations(1.0, 600.0)),
+            "max_attempts": draw(st.integers(1, 4)),
+        }
+    return spec
+
+
+@st.composite
+def skill_specs(draw, call_type: str) -> dict:
+    """A skill with a random proficiency, routing priority and sometimes an overflow delay."""
+    return {
+        "call_type": call_type,
+        "proficiency": draw(st.just(1.0) | st.floats(0.5, 2.0)),
+        "priority": draw(st.integers(1, 2)),
+        "delay_seconds": draw(st.just(0.0) | st.floats(1.0, 120.0)),
+    }
+
+
+@st.composite
+def scenario_specs(draw, min_intervals: int = 1) -> dict:
+    """A small random contact centre (1–4 hours, 1–3 call types, 1–3 groups) as a scenario dict."""
+    minutes = draw(st.sampled_from([15, 30, 60]))
+    hours = draw(st.integers(-(-min_intervals * minutes // 60), 4))
+    intervals = hours * 60 // minutes
+    trunk_lines = draw(st.none() | st.integers(0, 12))
+    names = CALL_TYPES[: draw(st.integers(1, 3))]
+    skill_sets = [draw(st.sets(st.sampled_from(names), min_size=1)) for _ in range(draw(st.integers(1, 3)))]
+    for name in names:
+        if not any(name in skills for skills in skill_sets):
+            skill_sets[draw(st.integers(0, len(skill_sets) - 1))].add(name)
+    spec = {
+        "name": "property",
+        "horizon": {
+            "start": "08:00",
+            "length_hours": hours,
+            "interval_minutes": minutes,
+            "days": draw(st.integers(1, 2)),
+            "warmup_minutes": draw(st.sampled_from([0, 0, 10, 30])),
+            "closing": draw(st.sampled_from(["serve", "clear"])),
+        },
+        "service_level": {
+            "threshold_seconds": draw(st.floats(0.0, 60.0)),
+            "definition": draw(st.sampled_from(["offered", "answered", "offered_less_short_abandons"])),
+        },
+        "routing": {
+            "agent_selection": draw(st.sampled_from(["longest_idle", "most_proficient", "random"])),
+            "call_selection": draw(st.sampled_from(["priority", "skill_priority", "longest_wait"])),
+        },
+        "call_types": [draw(call_type_specs(name, intervals, trunk_lines is not None)) for name in names],
+        "agent_groups": [
+            {
+                "name": GROUPS[g],
+                "skills": [draw(skill_specs(name)) for name in names if name in skills],
+                "agents": draw(staffing_plans(intervals)),
+            }
+            for g, skills in enumerate(skill_sets)
+        ],
+    }
+    if trunk_lines is not None:
+        spec["trunk_lines"] = trunk_lines
+    if draw(st.booleans()):
+        spec["busyness"] = {"cv": draw(st.floats(0.05, 1.0))}
+    return spec
+
+
+# --- helpers --------------------------------------------------------------------------------------------------
+
+
+def simulate(spec: dict, seed: int, replications: int = 1) -> bposim.Run:
+    """Validate a scenario dict and simulate it."""
+    return bposim.simulate(bposim.Scenario.model_validate(spec), seed=seed, replications=replications)
+
+
+def intervals_of(spec: dict) -> int:
+    horizon = spec["horizon"]
+    return round(horizon["length_hours"] * 60 / horizon["interval_minutes"])
+
+
+def answered_calls(calls: pd.DataFrame) -> pd.DataFrame:
+    return calls[calls["outcome"] == "answered"]
+
+
+def proficiencies(spec: dict) -> dict[tuple[str, str], float]:
+    """(group, call type) → handle-time multiplier."""
+    return {
+        (group["name"], skill["call_type"]): skill["proficiency"]
+        for group in spec["agent_groups"]
+        for skill in group["skills"]
+    }
+
+
+def max_concurrent(starts: np.ndarray, ends: np.ndarray) -> int:
+    """The most half-open spans [start, end) that overlap at any moment."""
+    if len(starts) == 0:
+        return 0
+    times = np.concatenate([starts, ends])
+    steps = np.concatenate([np.ones(len(starts)), -np.ones(len(ends))])
+    order = np.lexsort((steps, times))
+    return int(np.cumsum(steps[order]).max())
+
+
+# --- 1. conservation ------------------------------------------------------------------------------------------
+
+
+@checked(100)
+@given(spec=scenario_specs(), seed=SEEDS)
+def test_every_attempt_has_one_outcome_and_every_table_counts_it_once(spec, seed):
+    """Each attempt has one outcome; calls, intervals and summary agree on the counts, warm-up left out alike."""
+    run = simulate(spec, seed)
+    scenario, calls = run.scenario, run.calls
+    horizon = scenario.horizon
+    assert calls["outcome"].notna().all()
+    assert set(calls["outcome"].astype(str)) <= set(OUTCOMES)
+
+    since_open = calls["arrival"] - calls["day"] * SECONDS_PER_DAY
+    assert ((since_open >= 0) & (since_open < horizon.open_seconds)).all()
+    assert (calls["interval"] == (since_open // horizon.interval_seconds).astype(int)).all()
+    assert (calls["warmup"] == (since_open < horizon.warmup_minutes * 60)).all()
+
+    kept = calls[~calls["warmup"]]
+    intervals = run.intervals
+    assert len(intervals) == horizon.days * horizon.intervals * len(scenario.call_types)
+    for call_type in scenario.call_types:
+        summary = run.summary["by_call_type"][call_type.name]
+        mine = kept[kept["call_type"] == call_type.name]
+        assert summary["offered"] == len(mine) == sum(summary[outcome] for outcome in OUTCOMES)
+        for outcome in OUTCOMES:
+            assert summary[outcome] == (mine["outcome"] == outcome).sum()
+        assert summary["answered_within_threshold"] <= summary["answered"]
+        assert summary["abandoned_within_threshold"] <= summary["abandoned"]
+        per_interval = intervals[intervals["call_type"] == call_type.name]
+        for key in COUNTS:
+            assert per_interval[key].sum() == summary[key]
+    for key in COUNTS:
+        assert run.summary[key] == sum(run.summary["by_call_type"][ct.name][key] for ct in scenario.call_types)
+
+
+@checked(100)
+@given(spec=scenario_specs(), seed=SEEDS)
+def test_attempts_of_a_caller_are_consecutive_and_retrials_follow_the_previous_attempt(spec, seed):
+    """(call_id, attempt) is unique; a caller's attempts are 1..k, and each retrial follows an unanswered attempt."""
+    run = simulate(spec, seed)
+    calls = run.calls.sort_values(["call_id", "attempt"]).reset_index(drop=True)
+    assert not calls.duplicated(["call_id", "attempt"]).any()
+    by_caller = calls.groupby("call_id")
+    assert (calls["attempt"] == by_caller.cumcount() + 1).all()
+    assert (by_caller["call_type"].nunique() == 1).all()
+
+    previous = by_caller[["end", "outcome"]].shift(1)
+    retrial = calls["attempt"] > 1
+    assert (calls.loc[retrial, "arrival"] >= previous.loc[retrial, "end"]).all()
+    assert previous.loc[retrial, "outcome"].isin(["abandoned", "blocked"]).all()
+    limit = {ct.name: ct.retrial.max_attempts if ct.retrial else 1 for ct in run.scenario.call_types}
+    assert (calls["attempt"] <= calls["call_type"].map(limit).astype(int)).all()
+
+
+# --- 2 and 3. agents ------------------------------------------------------------------------------------------
+
+
+@checked(100)
+@given(spec=scenario_specs(), seed=SEEDS)
+def test_no_agent_is_on_two_calls_at_once(spec, seed):
+    """The busy spans [answer, end + wrap] of one agent's calls never overlap."""
+    answered = answered_calls(simulate(spec, seed).calls).assign(
+        free=lambda frame: frame["end"] + frame["wrap_seconds"]
+    )
+    assert answered["agent"].notna().all()
+    for _, spans in answered.sort_values(["answer", "free"]).groupby("agent", observed=True):
+        starts, frees = spans["answer"].to_numpy(), spans["free"].to_numpy()
+        assert np.all(starts[1:] >= frees[:-1] - TOL), spans[["call_id", "answer", "free"]]
+
+
+@checked(100)
+@given(spec=scenario_specs(), seed=SEEDS)
+def test_calls_are_answered_only_by_agents_with_the_skill(spec, seed):
+    """Every answered call's group holds a skill for its call type, and the agent belongs to that group."""
+    run = simulate(spec, seed)
+    calls = run.calls
+    answered = answered_calls(calls)
+    skills = set(proficiencies(spec))
+    pairs = set(zip(answered["group"].astype(str), answered["call_type"].astype(str), strict=True))
+    assert pairs <= skills
+    group_of_agent = dict(zip(run.agents["agent"].astype(str), run.agents["group"].astype(str), strict=True))
+    assert all(group_of_agent[a] == g for a, g in zip(answered["agent"].astype(str), answered["group"].astype(str),
+                                                        strict=True))  # fmt: skip
+    unanswered = calls[calls["outcome"] != "answered"]
+    assert unanswered["agent"].isna().all()
+    assert unanswered["group"].isna().all()
+
+
+# --- 4. time sanity, patience and trunk lines -----------------------------------------------------------------
+
+
+@checked(100)
+@given(spec=scenario_specs(), seed=SEEDS)
+def test_times_are_ordered_and_outcomes_need_their_cause(spec, seed):
+    """answer ≥ arrival, end ≥ answer, wait ≥ 0; abandons need patience, blocks trunk lines; unserved means closed."""
+    run = simulate(spec, seed)
+    scenario, calls = run.scenario, run.calls
+    answered = answered_calls(calls)
+    assert (answered["answer"] >= answered["arrival"]).all()
+    assert (answered["end"] >= answered["answer"]).all()
+    assert np.allclose(answered["end"] - answered["answer"], answered["handle_seconds"], rtol=0, atol=1e-6)
+    assert np.allclose(answered["wait"], answered["answer"] - answered["arrival"], rtol=0, atol=1e-6)
+    assert (calls["wait"] >= 0).all()
+    assert (calls["wrap_seconds"] >= 0).all()
+
+    unanswered = calls[calls["outcome"] != "answered"]
+    assert unanswered["answer"].isna().all()
+    assert (unanswered["end"] >= unanswered["arrival"]).all()
+    assert (unanswered[["handle_seconds", "wrap_seconds"]] == 0).all().all()
+
+    blocked = calls[calls["outcome"] == "blocked"]
+    if scenario.trunk_lines is None:
+        assert blocked.empty
+    assert (blocked["wait"] == 0).all()
+    patient = {ct.name for ct in scenario.call_types if ct.patience is None}
+    assert not calls.loc[calls["outcome"] == "abandoned", "call_type"].astype(str).isin(patient).any()
+
+    close = calls["day"] * SECONDS_PER_DAY + scenario.horizon.open_seconds
+    unserved = calls["outcome"] == "unserved"
+    assert (calls.loc[unserved, "end"] >= close[unserved] - TOL).all()
+    if scenario.horizon.closing == "clear":
+        assert (answered["answer"] <= close[answered.index] + TOL).all()
+        assert np.allclose(calls.loc[unserved, "end"], close[unserved], rtol=0, atol=1e-6)
+
+
+@checked(80)
+@given(spec=scenario_specs(), patience=st.just(0.0) | st.floats(0.5, 60.0) | st.floats(0.5, 300.0), seed=SEEDS)
+def test_fixed_patience_is_exactly_how_long_abandoning_callers_waited(spec, patience, seed):
+    """With a fixed patience P, every abandoned caller waited exactly P and nobody else waited longer than P."""
+    spec = copy.deepcopy(spec)
+    for call_type in spec["call_types"]:
+        call_type["patience"] = {"distribution": "fixed", "value_seconds": patience}
+    calls = simulate(spec, seed).calls
+    abandoned = calls[calls["outcome"] == "abandoned"]
+    assert np.allclose(abandoned["wait"], patience, rtol=0, atol=1e-6), abandoned[["call_id", "arrival", "wait"]]
+    assert (calls["wait"] <= patience + 1e-6).all()
+
+
+@checked(80)
+@given(spec=scenario_specs(), trunk_lines=st.integers(0, 6), seed=SEEDS)
+def test_trunk_lines_bound_the_calls_in_the_system(spec, trunk_lines, seed):
+    """Never more than trunk_lines calls waiting or talking; a caller is blocked only when all lines are held."""
+    spec = copy.deepcopy(spec)
+    spec["trunk_lines"] = trunk_lines
+    calls = simulate(spec, seed).calls
+    held = calls[calls["outcome"] != "blocked"]
+    arrival, end = held["arrival"].to_numpy(), held["end"].to_numpy()
+    assert max_concurrent(arrival, end) <= trunk_lines
+    for moment in calls.loc[calls["outcome"] == "blocked", "arrival"]:
+        assert np.count_nonzero((arrival <= moment) & (end >= moment)) >= trunk_lines
+
+
+# --- 5. occupancy and logged-in time --------------------------------------------------------------------------
+
+
+@checked(100)
+@given(spec=scenario_specs(), seed=SEEDS)
+def test_occupancy_is_a_fraction_of_logged_in_time(spec, seed):
+    """Busy ≤ logged-in seconds, occupancy in [0, 1] per agent and overall, and calls handled match the calls."""
+    run = simulate(spec, seed)
+    agents = run.agents
+    assert (agents["busy_seconds"] >= 0).all()
+    assert (agents["busy_seconds"] <= agents["logged_in_seconds"] + 1e-6).all(), agents
+    logged = agents[agents["logged_in_seconds"] > 0]
+    assert ((logged["occupancy"] >= 0) & (logged["occupancy"] <= 1 + TOL)).all()
+    overall = run.summary["occupancy"]
+    assert np.isnan(overall) or 0 <= overall <= 1 + TOL
+    for per_type in run.summary["by_call_type"].values():
+        assert np.isnan(per_type["occupancy"]) or 0 <= per_type["occupancy"] <= 1 + TOL
+
+    answered = answered_calls(run.calls)
+    if run.scenario.horizon.warmup_minutes == 0:
+        work = (answered["handle_seconds"] + answered["wrap_seconds"]).groupby(answered["agent"], observed=False).sum()
+        handled = answered.groupby("agent", observed=False).size()
+        names = agents["agent"].astype(str)
+        assert np.allclose(agents["busy_seconds"], work.reindex(names).fillna(0).to_numpy(), rtol=1e-9, atol=1e-6)
+        assert (agents["calls_handled"].to_numpy() == handled.reindex(names).fillna(0).to_numpy()).all()
+
+
+@st.composite
+def staffing_gaps(draw) -> tuple[dict, int, int]:
+    """A scenario without patience whose every group has no agents in the middle intervals [first, stop)."""
+    spec = draw(scenario_specs(min_intervals=3))
+    intervals = intervals_of(spec)
+    first = draw(st.integers(1, intervals - 2))
+    stop = draw(st.integers(first + 1, intervals - 1))
+    for call_type in spec["call_types"]:
+        call_type.pop("patience", None)
+    for group in spec["agent_groups"]:
+        plan = group["agents"]
+        counts = list(plan["per_interval"]) if isinstance(plan, dict) else [plan] * intervals
+        counts[first:stop] = [0] * (stop - first)
+        group["agents"] = {"per_interval": counts}
+    return spec, first, stop
+
+
+@checked(80)
+@given(gap=staffing_gaps(), seed=SEEDS)
+def test_agents_answer_calls_only_while_logged_in(gap, seed):
+    """While every group's staffing is 0, no call is answered (calls already in progress may finish)."""
+    spec, first, stop = gap
+    run = simulate(spec, seed)
+    length = run.scenario.horizon.interval_seconds
+    answers = answered_calls(run.calls)["answer"].to_numpy()
+    for day in range(run.scenario.horizon.days):
+        opened = day * SECONDS_PER_DAY
+        inside = (answers > opened + first * length + TOL) & (answers < opened + stop * length - TOL)
+        assert not inside.any(), np.sort(answers[inside])
+
+
+@st.composite
+def unstaffed_closings(draw) -> dict:
+    """A two-day scenario without patience that closes (serve) with no agent logged in in the last interval."""
+    spec = draw(scenario_specs())
+    intervals = intervals_of(spec)
+    spec["horizon"].update(days=2, closing="serve")
+    for call_type in spec["call_types"]:
+        call_type.pop("patience", None)
+    for group in spec["agent_groups"]:
+        plan = group["agents"]
+        counts = list(plan["per_interval"]) if isinstance(plan, dict) else [plan] * intervals
+        group["agents"] = {"per_interval": [*counts[:-1], 0]}
+    return spec
+
+
+OVERNIGHT = {
+    "name": "nobody at closing",
+    "horizon": {"length_hours": 1, "interval_minutes": 30, "days": 2, "closing": "serve"},
+    "call_types": [{"name": "sales", "arrivals": {"per_hour": 20},
+                    "handle_time": {"distribution": "fixed", "value_seconds": 60}}],
+    "agent_groups": [{"name": "generalists", "skills": ["sales"], "agents": {"per_interval": [1, 0]}}],
+}  # fmt: skip
+
+
+@checked(30)
+@example(spec=OVERNIGHT, seed=3)
+@given(spec=unstaffed_closings(), seed=SEEDS)
+def test_each_day_opens_afresh(spec, seed):
+    """Every attempt is over before the next day opens: no caller of day d is answered or still waiting on day d + 1."""
+    calls = simulate(spec, seed).calls
+    next_opening = (calls["day"] + 1) * SECONDS_PER_DAY
+    carried = calls[(calls["answer"] >= next_opening) | (calls["end"] >= next_opening)]
+    assert carried.empty, carried[["call_id", "day", "arrival", "answer", "end", "outcome"]]
+
+
+def without_callers(spec: dict) -> dict:
+    """The same centre with nobody calling."""
+    quiet = copy.deepcopy(spec)
+    for call_type in quiet["call_types"]:
+        call_type["arrivals"] = {"per_hour": 0.0}
+    return quiet
+
+
+@checked(30)
+@example(spec=OVERNIGHT, seed=0)
+@given(spec=scenario_specs(), seed=SEEDS)
+def test_agents_table_has_the_same_columns_and_dtypes_whatever_happened(spec, seed):
+    """The agents table's columns and dtypes do not depend on whether anyone called; seconds are floats."""
+    busy, quiet = simulate(spec, seed).agents, simulate(without_callers(spec), seed).agents
+    assert busy.dtypes.to_dict() == quiet.dtypes.to_dict()
+    for column in ("busy_seconds", "idle_seconds", "logged_in_seconds", "occupancy"):
+        assert quiet[column].dtype == np.float64, column
+
+
+# --- 6. reproducibility ---------------------------------------------------------------------------------------
+
+
+@checked(60)
+@given(spec=scenario_specs(), seed=SEEDS)
+def test_the_same_seed_gives_the_same_run(spec, seed):
+    """Simulating twice with one seed gives identical calls, intervals and agents tables."""
+    first, again = simulate(spec, seed), simulate(spec, seed)
+    pd.testing.assert_frame_equal(first.calls, again.calls)
+    pd.testing.assert_frame_equal(first.intervals, again.intervals)
+    pd.testing.assert_frame_equal(first.agents, again.agents)
+
+
+@checked(30)
+@given(spec=scenario_specs(), seeds=st.lists(SEEDS, min_size=2, max_size=2, unique=True))
+def test_different_seeds_give_different_calls(spec, seeds):
+    """Two seeds give different calls when callers are sure to arrive."""
+    spec = copy.deepcopy(spec)
+    spec.pop("busyness", None)
+    spec["call_types"][0]["arrivals"] = {"per_hour": 30.0}
+    first, second = (simulate(spec, seed) for seed in seeds)
+    assert not first.calls.equals(second.calls)
+
+
+# --- 7. common random numbers ---------------------------------------------------------------------------------
+
+
+@st.composite
+def restaffed(draw) -> tuple[dict, dict]:
+    """A scenario and a copy of it with only the agent groups' staffing plans redrawn."""
+    spec = draw(scenario_specs())
+    other = copy.deepcopy(spec)
+    for group in other["agent_groups"]:
+        group["agents"] = draw(staffing_plans(intervals_of(spec)))
+    return spec, other
+
+
+@checked(80)
+@given(pair=restaffed(), seed=SEEDS)
+def test_changing_staffing_keeps_callers_and_their_work(pair, seed):
+    """With one seed, other staffing leaves first attempts' arrivals, types and base handle and wrap times alone."""
+    spec, other = pair
+    first, second = (simulate(s, seed).calls for s in (spec, other))
+    columns = ["call_id", "call_type", "arrival"]
+    callers = [calls.loc[calls["attempt"] == 1, columns].sort_values("call_id").reset_index(drop=True)
+               for calls in (first, second)]  # fmt: skip
+    pd.testing.assert_frame_equal(callers[0], callers[1])
+
+    multiplier = proficiencies(spec)
+    work = []
+    for calls in (first, second):
+        answered = answered_calls(calls[calls["attempt"] == 1])
+        keys = zip(answered["group"].astype(str), answered["call_type"].astype(str), strict=True)
+        base = answered["handle_seconds"].to_numpy() / np.array([multiplier[key] for key in keys], dtype=float)
+        work.append(pd.DataFrame({"call_id": answered["call_id"], "base": base, "wrap": answered["wrap_seconds"]}))
+    both = work[0].merge(work[1], on="call_id", suffixes=("_first", "_second"))
+    assert np.allclose(both["base_first"], both["base_second"], rtol=1e-12, atol=1e-9)
+    assert (both["wrap_first"] == both["wrap_second"]).all()
+
+
+# --- 8. replications ------------------------------------------------------------------------------------------
+
+
+@checked(30)
+@given(spec=scenario_specs(), seed=SEEDS)
+def test_replication_r_does_not_depend_on_how_many_are_run(spec, seed):
+    """Replication 0 of three equals a single run, and replication 1 is the same in runs of two and of three."""
+    three, two, one = (simulate(spec, seed, replications=n) for n in (3, 2, 1))
+    for table in ("calls", "intervals", "agents"):
+        assert set(getattr(three, table)["replication"]) <= {0, 1, 2}
+    assert set(three.intervals["replication"]) == {0, 1, 2}
+
+    def part(run: bposim.Run, table: str, replication: int) -> pd.DataFrame:
+        frame = getattr(run, table)
+        return frame[frame["replication"] == replication].drop(columns="replication").reset_index(drop=True)
+
+    for table in ("calls", "intervals", "agents"):
+        pd.testing.assert_frame_equal(part(three, table, 0), getattr(one, table))
+        pd.testing.assert_frame_equal(part(three, table, 1), part(two, table, 1))
