@@ -198,6 +198,38 @@ def _print_summary(result: Run) -> None:
     definition = summary["service_level_definition"].replace("_", " ")
     out.print(f"Service level = answered within threshold / {definition}; ASA = mean wait of answered calls.",
               style="dim", highlight=False)  # fmt: skip
+    extras = [f"{summary[key]:,.0f} {label}" for key, label in (
+        ("contained", "contained by the bot"), ("callback_requests", "callbacks requested"),
+        ("callbacks_made", "callbacks made"),
+    ) if summary.get(key)]  # fmt: skip
+    if extras:
+        out.print("Also: " + ", ".join(extras) + ".", highlight=False)
+    if len(result.outages) and not pooled:
+        _print_outages(result)
+
+
+def _print_outages(result: Run) -> None:
+    """The tool outages of the run and what they did to the calls arriving during and after them."""
+    view = Table(title="Tool outages")
+    for label in ("Tool", "Kind", "From", "To", "Effects", "Offered", "SL during", "SL after"):
+        view.add_column(label, justify="left" if label in ("Tool", "Kind", "Effects") else "right")
+    opening = result.scenario.horizon.start_seconds
+    for row in result.outages.itertuples(index=False):
+        view.add_row(
+            str(row.tool), str(row.kind), _clock(opening + row.start), _clock(opening + row.end), row.effects,
+            f"{row.offered_during:,}", _percent(row.service_level_during), _percent(row.service_level_after),
+        )
+    out.print(view)
+
+
+def _clock(seconds: float) -> str:
+    day, rest = divmod(int(seconds), 86_400)
+    text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}"
+    return text if day == 0 else f"d{day} {text}"
+
+
+def _percent(value: float) -> str:
+    return "—" if math.isnan(value) else f"{value:.0%}"
 
 
 def _kpi(kpis: dict, key: str, pooled: bool) -> str:
