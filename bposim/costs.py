@@ -10,7 +10,9 @@ replication and a summary of means over them):
 - technology, per seat-day: seats are the agents of the covered groups who were logged in at some time in
   the run; each is a seat on every simulated day they were not absent (days − absent_days). The agents table
   is per run, not per day, so an agent logged in on some days only counts on every day they were not absent.
-- technology, per contact: call attempts of the covered call types, whatever their outcome.
+- technology, per contact: call attempts of the covered call types, whatever their outcome (a callback made
+  is an attempt of its own); or, with `contacts: bot_sessions`, the attempts that went into a self-service
+  bot (path bot_opt_out, bot_bounce or bot_contained).
 - technology, fixed per day: the simulated days.
 - abandoned_calls: per call type, abandoned call attempts × abandoned_call.
 - service_level_penalty: per call type, the intervals with calls offered whose service level is below the
@@ -32,6 +34,7 @@ COMPONENTS = ("agents", "overtime", "technology", "abandoned_calls", "service_le
 COLUMNS = ("component", "item", "site", "quantity", "unit", "unit_cost", "amount")
 SUMMARY_KEYS = ("total_cost", "cost_per_handled_contact", *(f"cost_{component}" for component in COMPONENTS))
 SECONDS_PER_HOUR = 3600.0
+BOT_PATHS = ("bot_opt_out", "bot_bounce", "bot_contained")
 
 
 def cost_table(
@@ -56,10 +59,12 @@ def cost_table(
 
 
 def cost_summary(table: pd.DataFrame, calls: pd.DataFrame) -> dict[str, float]:
-    """total_cost, cost_per_handled_contact (total over answered calls) and cost_<component> for each component.
+    """total_cost, cost_per_handled_contact and cost_<component> for each component.
 
-    Empty when the table is (no costs section). With several replications each key is the mean over them,
-    with its 95% confidence half-width under `<key>_ci`, as in the run's summary.
+    Handled contacts are the calls agents answered, live or as callbacks (the summary's `answered` counts live
+    calls only); callers the bot contained are not among them. An empty table (no costs section) gives {}.
+    With several replications each key is the mean over them, with its 95% confidence half-width under
+    `<key>_ci`, as in the run's summary.
     """
     if table.empty:
         return {}
@@ -114,7 +119,10 @@ def _cost_rows(
             rows.append(("technology", tool.name, "", seat_days, "seat-days", tool.per_seat_per_day))
         if tool.per_contact is not None:
             covered = counted if tool.call_types is None else counted[counted["call_type"].isin(tool.call_types)]
-            rows.append(("technology", tool.name, "", float(len(covered)), "contacts", tool.per_contact))
+            if tool.contacts == "bot_sessions":
+                covered = covered[covered["path"].isin(BOT_PATHS)]
+            unit = "contacts" if tool.contacts == "attempts" else "bot sessions"
+            rows.append(("technology", tool.name, "", float(len(covered)), unit, tool.per_contact))
         if tool.fixed_per_day is not None:
             rows.append(("technology", tool.name, "", float(days), "days", tool.fixed_per_day))
     if costs.abandoned_call is not None:

@@ -87,6 +87,8 @@ class Centre:
         for agent in self.agents:
             self.levers.equip(agent)
         self.outages = Outages(scenario, self.router, self.env, rng, self._on_ready)
+        for queue in self.router.queues:
+            queue.entry_checks = self.trunks is not None or queue.bot is not None or self.outages.may_close(queue)
         Later(self.env, 0, 0, self._interval_start)
 
     def run(self) -> Centre:
@@ -176,14 +178,22 @@ class Centre:
                 Later(env, upcoming - now, next(self._offers), self._on_offer)
         call.arrival = now
         queue = call.queue
-        if queue.door_closed or (self.trunks is not None and self.in_system >= self.trunks):
-            self._drop(call, BLOCKED)
-            self._maybe_retry(call, now, blocked=True)
-            return
-        if self.trunks is not None:
-            self.in_system += 1
-        if queue.bot is not None and not queue.bot_off:
-            self.levers.enter_bot(call, now)
+        if queue.entry_checks:
+            if queue.door_closed or (self.trunks is not None and self.in_system >= self.trunks):
+                self._drop(call, BLOCKED)
+                self._maybe_retry(call, now, blocked=True)
+                return
+            if self.trunks is not None:
+                self.in_system += 1
+            if queue.bot is not None and not queue.bot_off:
+                self.levers.enter_bot(call, now)
+                return
+        solo = queue.solo
+        if solo is not None and solo.idle:
+            idle = solo.idle
+            agent = next(iter(idle))
+            del idle[agent]
+            self._serve(agent, call, now)
             return
         self._to_agents(call, now)
 
@@ -273,7 +283,6 @@ class Centre:
         wrap = call.wrap
         self._record((call.call_id, queue.index, call.attempt, call.arrival, now, now + talk, talk, wrap, ANSWERED,
                       agent.index, call.path, call.bot))  # fmt: skip
-        agent.busy = True
         Later(self.env, talk + wrap, agent, self._on_ready)
         if self.trunks is not None:
             Later(self.env, talk, None, self._on_release)
@@ -303,13 +312,17 @@ class Centre:
         if agent.leaving:
             self._log_out(agent, now)
             return
-        agent.busy = False
         if agent.pending:
             self.workforce.start_activity(agent, agent.pending.pop(0), now)
             return
         group = agent.group
         if group.down:
             group.blocked[agent] = None
+            return
+        only = group.only_queue
+        if only is not None and not only.waiting and not self.closing:
+            agent.idle_since = now
+            group.idle[agent] = None
             return
         call = self.router.next_call(group, now, self.closing)
         if call is not None:

@@ -52,7 +52,7 @@ class Agent:
 
     __slots__ = (
         "index", "name", "group", "shift", "slot", "idle_since", "logged_in", "leaving", "login_time", "planned_end",
-        "session", "pending", "learning", "handled", "assist", "busy",
+        "session", "pending", "learning", "handled", "assist",
     )  # fmt: skip
 
     def __init__(self, index: int, name: str, group: Group, shift=None, slot: int = 0):
@@ -71,11 +71,13 @@ class Agent:
         self.learning = None
         self.handled = 0
         self.assist: list[float] | None = None
-        self.busy = False
 
 
 class Group:
-    """An agent group at run time: its idle agents and the order in which it takes waiting calls."""
+    """An agent group at run time: its idle agents and the order in which it takes waiting calls.
+
+    `only_queue` is the one queue the group takes calls from, when there is exactly one (a fast path).
+    """
 
     def __init__(self, index: int, name: str):
         self.index = index
@@ -87,6 +89,7 @@ class Group:
         self.staffed = 0
         self.proficiency: list[float] = []
         self.speed: list[float] = []
+        self.only_queue: CallQueue | None = None
         self.queues: list[CallQueue] = []
         self.take_tiers: list[list[tuple[CallQueue, float]]] = []
 
@@ -112,6 +115,7 @@ class CallQueue:
         self.lazy_patience = True
         self.staffed = 0
         self.door_closed = 0
+        self.entry_checks = True
         self.bot: tuple | None = None
         self.bot_off = 0
         self.callbacks: tuple | None = None
@@ -146,6 +150,8 @@ class Router:
                 [(queue, skill.delay_seconds) for _, queue, skill in tier]
                 for _, tier in groupby(takes, key=lambda item: item[0])
             ]
+            if len(takes) == 1 and takes[0][2].delay_seconds == 0:
+                group.only_queue = takes[0][1]
         for queue in self.queues:
             entries = sorted(servers[queue.name], key=lambda item: (item[1], item[0]))
             immediate = [e for e in entries if e[1] == 0]

@@ -65,6 +65,11 @@ class Outages:
                     start = day * SECONDS_PER_DAY + window.start_seconds - horizon.start_seconds
                     Later(env, start, (index, PLANNED, window.minutes * 60.0), self._begin)
 
+    def may_close(self, queue: CallQueue) -> bool:
+        """Whether some outage can shut the front door to this call type."""
+        return any(kind == "arrivals_blocked" and queue in queues
+                   for effects in self.effects for kind, _, _, queues in effects)  # fmt: skip
+
     def _next_failure(self, index: int, now: float) -> None:
         failures = self.tools[index].failures
         up = float(failures.time_between.sample(self.rngs[index], 1)[0])
@@ -152,6 +157,7 @@ class Levers:
                 if queue in group.queues:
                     group.queues.append(twin)
                     group.take_tiers.append([(twin, 0.0)])
+                    group.only_queue = None
 
     def equip(self, agent: Agent) -> None:
         """Give a new agent AI assist with the adoption probability (a draw of its own, by name)."""

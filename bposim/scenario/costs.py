@@ -7,7 +7,7 @@ does not exist, an agent group without a rate) are in `cost_errors`, which the S
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -30,13 +30,18 @@ class GroupCost(Model):
     site: str = Field("", description="where the group works (onshore, offshore, ...), to total costs by site")
 
 
-class Technology(Model):
+class TechnologyCost(Model):
     """A tool or lever (CRM, AI assist, bot, telephony) costing per seat-day, per contact and/or per day."""
 
     name: str = Field(min_length=1)
     per_seat_per_day: Money | None = Field(None, description="per agent logged in on a day")
-    per_contact: Money | None = Field(None, description="per call attempt, whatever its outcome")
+    per_contact: Money | None = Field(None, description="per contact counted as `contacts` says")
     fixed_per_day: Money | None = Field(None, description="per simulated day, however busy")
+    contacts: Literal["attempts", "bot_sessions"] = Field(
+        "attempts",
+        description="what per_contact counts: every call attempt whatever its outcome (callbacks made included), "
+        "or the callers who went into a self-service bot",
+    )
     groups: list[str] | None = Field(
         None, min_length=1, description="seats are the agents of these groups only; all groups if left out"
     )
@@ -45,7 +50,7 @@ class Technology(Model):
     )
 
     @model_validator(mode="after")
-    def _priced(self) -> Technology:
+    def _priced(self) -> TechnologyCost:
         if self.per_seat_per_day is None and self.per_contact is None and self.fixed_per_day is None:
             raise ValueError(f"technology '{self.name}' has no cost; give per_seat_per_day, per_contact "
                              "and/or fixed_per_day")  # fmt: skip
@@ -53,6 +58,8 @@ class Technology(Model):
             raise ValueError(f"technology '{self.name}': groups narrows per_seat_per_day, which is not given")
         if self.call_types is not None and self.per_contact is None:
             raise ValueError(f"technology '{self.name}': call_types narrows per_contact, which is not given")
+        if self.contacts != "attempts" and self.per_contact is None:
+            raise ValueError(f"technology '{self.name}': contacts says what per_contact counts, which is not given")
         for field, names in (("groups", self.groups), ("call_types", self.call_types)):
             twice = _repeated(names or [])
             if twice:
@@ -65,7 +72,7 @@ class Costs(Model):
 
     currency: str = Field("", description="a label for reports; amounts are not converted")
     groups: list[GroupCost] = Field([], description="agent cost by group; when given, every agent group needs an entry")
-    technology: list[Technology] = []
+    technology: list[TechnologyCost] = []
     abandoned_call: Money | None = Field(None, description="cost of each abandoned call attempt (lost business)")
     service_level_penalty: Money | None = Field(
         None, description="penalty per interval and call type with calls offered whose service level missed its target"
@@ -76,15 +83,15 @@ class Costs(Model):
     def _groups_once(cls, value: list[GroupCost]) -> list[GroupCost]:
         twice = _repeated([entry.group for entry in value])
         if twice:
-            raise ValueError(f"agent group {_quoted(twice)} has more than one cost entry")
+            raise ValueError(f"more than one cost entry for {_named('agent group', twice)}")
         return value
 
     @field_validator("technology")
     @classmethod
-    def _technology_once(cls, value: list[Technology]) -> list[Technology]:
+    def _technology_once(cls, value: list[TechnologyCost]) -> list[TechnologyCost]:
         twice = _repeated([tool.name for tool in value])
         if twice:
-            raise ValueError(f"technology {_quoted(twice)} is listed more than once; give each tool once")
+            raise ValueError(f"technology {_quoted(twice)} listed more than once; give each tool once")
         return value
 
     @model_validator(mode="after")
@@ -108,7 +115,7 @@ def cost_errors(costs: Costs, scenario: Scenario) -> Iterator[tuple[tuple[str | 
         priced = {entry.group for entry in costs.groups}
         missing = [name for name in groups if name not in priced]
         if missing:
-            yield (("costs", "groups"), f"no cost given for agent group {_quoted(missing)}; every agent group "
+            yield (("costs", "groups"), f"no cost given for {_named('agent group', missing)}; every agent group "
                    "needs a per_paid_hour when costs.groups is given", missing)  # fmt: skip
     for t, tool in enumerate(costs.technology):
         for field, names, known in (("groups", tool.groups, groups), ("call_types", tool.call_types, call_types)):
@@ -128,6 +135,11 @@ def _repeated(names: list[str]) -> list[str]:
             twice.append(name)
         seen.add(name)
     return twice
+
+
+def _named(kind: str, names: list[str]) -> str:
+    """A kind and its names for an error message: agent group 'a', or agent groups 'a', 'b'."""
+    return f"{kind}{'s' if len(names) > 1 else ''} {_quoted(names)}"
 
 
 def _quoted(names: list[str]) -> str:
