@@ -3,9 +3,10 @@
 Definitions (all times in seconds; calls that arrive during the warm-up are left out of every KPI):
 
 - offered: live call attempts that reached the queue or got a busy signal: answered + abandoned + blocked +
-  unserved. A retrial is a new attempt. Callers the bot contained (contained) and callers who took a
-  callback instead of waiting (callback_requests) are counted apart, and so are the callbacks made
-  (callbacks_made, callbacks_within_deadline; callback_service_level = within deadline / requests).
+  unserved + dropped (answered, then cut off by an outage). A retrial is a new attempt. Callers the bot
+  contained (contained) and callers who took a callback instead of waiting (callback_requests) are counted
+  apart, and so are the callbacks made (callbacks_made, callbacks_within_deadline; callback_service_level =
+  within deadline / requests).
 - answered_within_threshold: answered with wait ≤ the call type's threshold.
 - abandoned_within_threshold: abandoned with wait ≤ the threshold ("short abandons").
 - service_level, by the scenario's `service_level.definition`:
@@ -28,7 +29,7 @@ import pandas as pd
 from bposim.engine.records import OUTCOMES
 
 COUNTS = (
-    "offered", "answered", "abandoned", "blocked", "unserved", "answered_within_threshold",
+    "offered", "answered", "abandoned", "blocked", "unserved", "dropped", "answered_within_threshold",
     "abandoned_within_threshold", "contained", "callback_requests", "callbacks_made", "callbacks_within_deadline",
 )  # fmt: skip
 SUMMARY_KEYS = (
@@ -56,11 +57,12 @@ def call_counts(
     abandoned = outcome == OUTCOME_CODE["abandoned"]
     callback = ~live & answered_any
     return {
-        "offered": live & (outcome <= OUTCOME_CODE["unserved"]),
+        "offered": live & ((outcome <= OUTCOME_CODE["unserved"]) | (outcome == OUTCOME_CODE["dropped"])),
         "answered": answered,
         "abandoned": abandoned,
         "blocked": outcome == OUTCOME_CODE["blocked"],
         "unserved": live & (outcome == OUTCOME_CODE["unserved"]),
+        "dropped": outcome == OUTCOME_CODE["dropped"],
         "answered_within_threshold": answered & (wait <= threshold),
         "abandoned_within_threshold": abandoned & (wait <= threshold),
         "contained": outcome == OUTCOME_CODE["contained"],
@@ -166,7 +168,7 @@ def agent_table(
     """
     names = sessions["agent"].cat.categories
     n = len(names)
-    answered = calls[calls["outcome"].to_numpy() == "answered"]
+    answered = calls[calls["answer"].notna().to_numpy()]
     codes = answered["agent"].cat.codes.to_numpy()
     begin = answered["answer"].to_numpy()
     window = window_start(begin)

@@ -7,9 +7,9 @@ day, interval (of the day, by arrival), arrival (when the caller reached the age
 bot contained, when they entered the bot), answer (NaN unless answered), end (call end if answered, else when
 the caller left), wait (answer or end − arrival), handle_seconds (talk, after proficiency, learning, AI assist
 and outage slow-downs), wrap_seconds (after-call work), outcome (answered | abandoned | blocked | unserved |
-contained | callback_requested), agent and group (answered calls only), path (direct | bot_opt_out |
-bot_bounce | bot_contained | callback), bot_seconds (time in the bot), warmup (arrived during the warm-up:
-left out of KPIs), and replication when there are several.
+contained | callback_requested | dropped: cut off by an outage), agent and group (answered and dropped calls),
+path (direct | bot_opt_out | bot_bounce | bot_contained | callback), bot_seconds (time in the bot), warmup
+(arrived during the warm-up: left out of KPIs), and replication when there are several.
 
 ``intervals``: one row per day, interval and call type: interval_start (HH:MM), the counts and KPIs of
 `bposim.metrics`, and the call type's threshold_seconds and target.
@@ -25,7 +25,7 @@ occupancy (busy / on_phone).
 start, end, late (started after the latest start its window allows), missed (the shift ended first), paid.
 
 ``outages``: one row per tool outage: tool, kind (random | planned), start, end, duration_seconds, effects,
-and the offered, answered, abandoned, blocked and answered-within-threshold calls that arrived during it and
+dropped (calls cut off by it), and the offered, answered, abandoned, blocked and answered-within-threshold calls that arrived during it and
 in the interval after it, with the service level of each.
 
 ``summary``: the KPIs over everything and per call type (`by_call_type`); with several replications, each
@@ -43,7 +43,7 @@ import pandas as pd
 from bposim import metrics
 from bposim.engine.agents import ACTIVITY_FIELDS, ACTIVITY_KINDS, SESSION_FIELDS
 from bposim.engine.model import Centre
-from bposim.engine.records import ANSWERED, CALL_FIELDS, OUTCOMES
+from bposim.engine.records import ANSWERED, CALL_FIELDS, DROPPED, OUTCOMES
 from bposim.engine.routing import PATHS
 from bposim.engine.technology import OUTAGE_FIELDS, OUTAGE_KINDS
 from bposim.scenario import SECONDS_PER_DAY, Scenario
@@ -143,7 +143,7 @@ def _staffing_table(
     edges = (np.arange(horizon.days)[:, None] * float(SECONDS_PER_DAY)
              + np.arange(horizon.intervals + 1)[None, :] * horizon.interval_seconds)  # fmt: skip
     session_group = agent_groups.codes[sessions["agent"].cat.codes.to_numpy()]
-    answered = calls[calls["outcome"] == "answered"]
+    answered = calls[calls["answer"].notna()]
     taken = activities[(activities["kind"] != "absence") & ~activities["missed"]]
     absent = activities[activities["kind"] == "absence"]
     rostered = np.array([[a.group.index, a.shift.start_seconds, a.shift.end_seconds]
@@ -195,6 +195,8 @@ def _outages_table(scenario: Scenario, centre: Centre, calls: pd.DataFrame, thre
         "duration_seconds": rows[:, 3] - rows[:, 2],
         "effects": [_effects_label(tools[int(i)]) for i in rows[:, 0]],
     })  # fmt: skip
+    cut = np.sort(calls.loc[calls["outcome"] == "dropped", "end"].to_numpy())
+    table["dropped"] = np.searchsorted(cut, rows[:, 3], side="right") - np.searchsorted(cut, rows[:, 2])
     recovery = scenario.horizon.interval_seconds
     for label, starts, ends in (("during", rows[:, 2], rows[:, 3]), ("after", rows[:, 3], rows[:, 3] + recovery)):
         window = metrics.window_counts(calls, thresholds, starts, ends)
@@ -226,12 +228,27 @@ def _window_start(scenario: Scenario):
     return lambda times: np.floor(np.asarray(times) / SECONDS_PER_DAY) * SECONDS_PER_DAY + warmup
 
 
+def _apply_drops(raw: dict[str, np.ndarray], dropped: dict[tuple[int, int], float]) -> None:
+    """Calls cut off by an outage: answered, then ended at the cut, with no wrap-up, outcome dropped."""
+    if not dropped:
+        return
+    keys = raw["call_id"].astype(np.int64) * 1_000 + raw["attempt"].astype(np.int64)
+    cut = pd.Series(dropped.values(), index=[call_id * 1_000 + attempt for call_id, attempt in dropped])
+    hit = (raw["outcome"] == ANSWERED) & np.isin(keys, cut.index.to_numpy())
+    when = cut.reindex(keys[hit]).to_numpy()
+    raw["end"][hit] = when
+    raw["handle_seconds"][hit] = when - raw["answer"][hit]
+    raw["wrap_seconds"][hit] = 0.0
+    raw["outcome"][hit] = DROPPED
+
+
 def _calls_table(scenario: Scenario, centre: Centre) -> pd.DataFrame:
     """The calls table, sorted by caller and attempt, built a column at a time to keep memory low."""
     rows = centre.records.array()
     order = np.lexsort((rows[:, CALL_FIELDS.index("attempt")], rows[:, CALL_FIELDS.index("call_id")]))
     raw = {name: rows[order, i] for i, name in enumerate(CALL_FIELDS)}
     del rows, order
+    _apply_drops(raw, centre.outages.dropped)
 
     def column(name: str, dtype=np.float64) -> np.ndarray:
         return raw.pop(name).astype(dtype, copy=False)

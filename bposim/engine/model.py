@@ -86,7 +86,8 @@ class Centre:
         self.workforce.equip = self.levers.equip
         for agent in self.agents:
             self.levers.equip(agent)
-        self.outages = Outages(scenario, self.router, self.env, rng, self._on_ready)
+        self.outages = Outages(scenario, self.router, self.env, rng, self._on_ready, self.agents)
+        self.track_jobs = self.outages.drops_calls
         for queue in self.router.queues:
             queue.entry_checks = self.trunks is not None or queue.bot is not None or self.outages.may_close(queue)
         Later(self.env, 0, 0, self._interval_start)
@@ -283,6 +284,8 @@ class Centre:
         wrap = call.wrap
         self._record((call.call_id, queue.index, call.attempt, call.arrival, now, now + talk, talk, wrap, ANSWERED,
                       agent.index, call.path, call.bot))  # fmt: skip
+        if self.track_jobs:
+            agent.job = (call.call_id, call.attempt, now, now + talk, now + (talk + wrap))
         Later(self.env, talk + wrap, agent, self._on_ready)
         if self.trunks is not None:
             Later(self.env, talk, None, self._on_release)
@@ -309,6 +312,9 @@ class Centre:
         """An agent is free for work: after a call and its wrap-up, on logging in, or at closing."""
         agent = event._value
         now = self.env.now
+        if agent.voided and now in agent.voided:
+            agent.voided.remove(now)
+            return
         if agent.leaving:
             self._log_out(agent, now)
             return

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-ANSWERED, ABANDONED, BLOCKED, UNSERVED, CONTAINED, CALLBACK_REQUESTED = 0, 1, 2, 3, 4, 5
-OUTCOMES = ("answered", "abandoned", "blocked", "unserved", "contained", "callback_requested")
+ANSWERED, ABANDONED, BLOCKED, UNSERVED, CONTAINED, CALLBACK_REQUESTED, DROPPED = 0, 1, 2, 3, 4, 5, 6
+OUTCOMES = ("answered", "abandoned", "blocked", "unserved", "contained", "callback_requested", "dropped")
 CALL_FIELDS = (
     "call_id", "call_type", "attempt", "arrival", "answer", "end", "handle_seconds", "wrap_seconds", "outcome",
     "agent", "path", "bot_seconds",

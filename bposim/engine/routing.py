@@ -52,7 +52,7 @@ class Agent:
 
     __slots__ = (
         "index", "name", "group", "shift", "slot", "idle_since", "logged_in", "leaving", "login_time", "planned_end",
-        "session", "pending", "learning", "handled", "assist",
+        "session", "pending", "learning", "handled", "assist", "job", "voided",
     )  # fmt: skip
 
     def __init__(self, index: int, name: str, group: Group, shift=None, slot: int = 0):
@@ -71,6 +71,8 @@ class Agent:
         self.learning = None
         self.handled = 0
         self.assist: list[float] | None = None
+        self.job: tuple | None = None
+        self.voided: list[float] = []
 
 
 class Group:

@@ -10,6 +10,7 @@ callers a busy signal. Each outage is one record: tool, kind, start, end.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from collections.abc import Callable
 
 import numpy as np
@@ -30,6 +31,7 @@ from bposim.engine.routing import (
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
 RANDOM, PLANNED = 0, 1
+ResolvedEffect = namedtuple("ResolvedEffect", "kind multiplier groups queues in_progress")
 OUTAGE_KINDS = ("random", "planned")
 OUTAGE_FIELDS = ("tool", "kind", "start", "end")
 
@@ -37,9 +39,12 @@ OUTAGE_FIELDS = ("tool", "kind", "start", "end")
 class Outages:
     """The failure and maintenance processes of every tool, and the switching of their effects."""
 
-    def __init__(self, scenario: Scenario, router: Router, env, rng: Callable[[str], np.random.Generator], ready):
+    def __init__(
+        self, scenario: Scenario, router: Router, env, rng: Callable[[str], np.random.Generator], ready, agents: list
+    ):
         self.env = env
         self.ready = ready
+        self.agents = agents
         self.tools = scenario.tools
         self.rngs = [rng(f"tool/{tool.name}") for tool in self.tools]
         self.active = [0] * len(self.tools)
@@ -54,9 +59,13 @@ class Outages:
             for effect in tool.effects:
                 covered_groups = [groups[name] for name in (effect.groups or groups)]
                 covered_queues = [queues[name] for name in (effect.call_types or queues)]
-                resolved.append((effect.type, effect.multiplier, covered_groups, covered_queues))
+                resolved.append(
+                    ResolvedEffect(effect.type, effect.multiplier, covered_groups, covered_queues, effect.in_progress)
+                )
             self.effects.append(resolved)
         self.slowdowns: dict[tuple[int, int], list[float]] = {}
+        self.drops_calls = any(effect.in_progress == "drop" for effects in self.effects for effect in effects)
+        self.dropped: dict[tuple[int, int], float] = {}
         for index, tool in enumerate(self.tools):
             if tool.failures is not None:
                 self._next_failure(index, 0.0)
@@ -65,10 +74,24 @@ class Outages:
                     start = day * SECONDS_PER_DAY + window.start_seconds - horizon.start_seconds
                     Later(env, start, (index, PLANNED, window.minutes * 60.0), self._begin)
 
+    def _cut_calls(self, group) -> None:
+        """Cut off the calls in progress of a group's agents: each is recorded as dropped, and the agent is free."""
+        now = self.env.now
+        for agent in self.agents:
+            job = agent.job
+            if job is None or agent.group is not group or not agent.logged_in:
+                continue
+            call_id, attempt, answer, talk_end, free_at = job
+            if answer <= now < talk_end:
+                self.dropped[(call_id, attempt)] = now
+                agent.voided.append(free_at)
+                agent.job = None
+                Later(self.env, 0.0, agent, self.ready)
+
     def may_close(self, queue: CallQueue) -> bool:
         """Whether some outage can shut the front door to this call type."""
-        return any(kind == "arrivals_blocked" and queue in queues
-                   for effects in self.effects for kind, _, _, queues in effects)  # fmt: skip
+        return any(effect.kind == "arrivals_blocked" and queue in effect.queues
+                   for effects in self.effects for effect in effects)  # fmt: skip
 
     def _next_failure(self, index: int, now: float) -> None:
         failures = self.tools[index].failures
@@ -97,11 +120,13 @@ class Outages:
         if kind == RANDOM:
             self._next_failure(index, now)
 
-    def _switch(self, effect: tuple, sign: int) -> None:
-        kind, multiplier, groups, queues = effect
+    def _switch(self, effect: ResolvedEffect, sign: int) -> None:
+        kind, multiplier, groups, queues, in_progress = effect
         if kind == "down":
             for group in groups:
                 group.down += sign
+                if sign > 0 and in_progress == "drop":
+                    self._cut_calls(group)
                 if sign > 0 and group.down == 1:
                     group.blocked.update(group.idle)
                     group.idle.clear()

@@ -44,13 +44,17 @@ class Maintenance(Model):
 class Effect(Model):
     """What an outage of the tool does, and to whom (a scope left out means everyone).
 
-    down: covered agents take no new calls (a call in progress is finished); slow: talk time of calls that
+    down: covered agents take no new calls, and a call in progress is finished or dropped (in_progress); slow:
+    talk time of calls that
     start during the outage is multiplied; ivr_off: self-service stops and callers go straight to the queue;
     arrivals_blocked: the front door is shut, callers get a busy signal (and may retry, by their retrial rule).
     """
 
     type: Literal["down", "slow", "ivr_off", "arrivals_blocked"]
     multiplier: float | None = Field(None, gt=0, description="slow only: talk-time multiplier, e.g. 1.6")
+    in_progress: Literal["finish", "drop"] = Field(
+        "finish", description="down only: calls in progress when it starts are finished, or cut off (dropped)"
+    )
     groups: list[str] | None = Field(None, description="agent groups covered (down, slow)")
     call_types: list[str] | None = Field(None, description="call types covered (slow, ivr_off, arrivals_blocked)")
 
@@ -58,6 +62,8 @@ class Effect(Model):
     def _fields_fit_type(self) -> Effect:
         if (self.type == "slow") != (self.multiplier is not None):
             raise ValueError("multiplier is required for type slow and not allowed for other types")
+        if self.in_progress == "drop" and self.type != "down":
+            raise ValueError("in_progress: drop applies to effects of type down only")
         allowed = SCOPES[self.type]
         for scope in ("groups", "call_types"):
             if getattr(self, scope) is not None and scope not in allowed:
