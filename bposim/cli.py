@@ -75,7 +75,7 @@ def run(
     else:
         _print_summary(result)
     if out_dir is not None and format is Format.table:
-        out.print(f"Tables written to {out_dir}/ (calls, intervals, agents, staffing, activities: CSV and Parquet)")
+        out.print(f"Tables written to {out_dir}/ (every table as CSV and Parquet; summary.json)")
 
 
 @app.command()
@@ -253,7 +253,7 @@ def _prepare_directory(directory: Path) -> None:
 
 
 def _write_tables(result: Run, directory: Path) -> None:
-    for name in result.TABLES:
+    for name in (*result.TABLES, "costs"):
         frame = getattr(result, name)
         frame.to_csv(directory / f"{name}.csv", index=False)
         frame.to_parquet(directory / f"{name}.parquet", index=False)

@@ -25,8 +25,11 @@ occupancy (busy / on_phone).
 start, end, late (started after the latest start its window allows), missed (the shift ended first), paid.
 
 ``outages``: one row per tool outage: tool, kind (random | planned), start, end, duration_seconds, effects,
-dropped (calls cut off by it), and the offered, answered, abandoned, blocked and answered-within-threshold calls that arrived during it and
-in the interval after it, with the service level of each.
+dropped (calls cut off by it), and the offered, answered, abandoned, blocked and answered-within-threshold
+calls that arrived during it and in the interval after it, with the service level of each.
+
+``costs``: one row per cost item (component, item, site, quantity, unit, unit_cost, amount), when the scenario
+has a `costs` section; the summary then has total_cost, cost_per_handled_contact and cost_<component>.
 
 ``summary``: the KPIs over everything and per call type (`by_call_type`); with several replications, each
 KPI is the mean over replications with a 95% confidence half-width under `<key>_ci`.
@@ -41,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from bposim import metrics
+from bposim.costs import cost_summary, cost_table
 from bposim.engine.agents import ACTIVITY_FIELDS, ACTIVITY_KINDS, SESSION_FIELDS
 from bposim.engine.model import Centre
 from bposim.engine.records import ANSWERED, CALL_FIELDS, DROPPED, OUTCOMES
@@ -62,6 +66,7 @@ class Run:
     staffing: pd.DataFrame
     activities: pd.DataFrame
     outages: pd.DataFrame
+    costs: pd.DataFrame
     summary: dict = field(repr=False)
 
     TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages")
@@ -80,9 +85,11 @@ def simulate(scenario: Scenario, seed: int = 0, replications: int = 1) -> Run:
             for i in range(len(Run.TABLES))
         ]
         summary = _pool([part[-1] for part in parts])
+    costs = cost_table(scenario.costs, scenario, tables[0], tables[1], tables[2])
     summary = {"scenario": scenario.name, "seed": seed, "replications": replications,
-               "service_level_definition": scenario.service_level.definition, **summary}  # fmt: skip
-    return Run(scenario, seed, replications, *tables, summary=summary)
+               "service_level_definition": scenario.service_level.definition, **summary,
+               **cost_summary(costs, tables[0])}  # fmt: skip
+    return Run(scenario, seed, replications, *tables, costs=costs, summary=summary)
 
 
 def _replicate(scenario: Scenario, seed: int, replication: int):

@@ -183,8 +183,19 @@ class Workforce:
         self._later(float(rng.exponential(1.0 / rate)), (agent, session), self._shrinkage_clock)
 
     def start_activity(self, agent: Agent, item: tuple, now: float) -> None:
-        """The agent goes off the phones for the activity; `ready` is called when it ends."""
+        """The agent goes off the phones for the activity; `ready` is called when it ends.
+
+        An activity never runs past the end of the agent's shift: it is cut short there, and one that would
+        start at or after it is missed.
+        """
         kind, name, planned, length, latest, paid = item
+        if agent.shift is not None and now + length > agent.planned_end:
+            length = agent.planned_end - now
+            if length <= 0:
+                if kind == BREAK:
+                    self.activities.append((agent.index, BREAK, name, planned, math.nan, math.nan, False, True, paid))
+                self._later(0.0, agent, self.on_ready)
+                return
         self.activities.append((agent.index, kind, name, planned, now, now + length, now > latest + 1e-9, False, paid))
         self._later(length, agent, self.on_ready)
 

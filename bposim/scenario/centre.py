@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from bposim.distributions import Distribution
 from bposim.scenario.common import SECONDS_PER_DAY, Model, clock_seconds, custom_error
+from bposim.scenario.costs import Costs, cost_errors
 from bposim.scenario.technology import Technology, Tool
 from bposim.scenario.workforce import Absence, LearningCurve, Shift, Shrinkage, read_roster_csv
 
@@ -224,6 +225,7 @@ class Scenario(Model):
     shrinkage: Shrinkage | None = Field(None, description="off-phone episodes of logged-in agents, for every group")
     tools: list[Tool] = Field([], description="tools that fail, and what their outages do")
     technology: Technology = Technology()
+    costs: Costs | None = Field(None, description="what the centre costs; no cost figures if left out")
 
     @model_validator(mode="before")
     @classmethod
@@ -263,6 +265,8 @@ class Scenario(Model):
     def _cross_field_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
         yield from self._roster_errors()
         yield from self._technology_errors()
+        if self.costs is not None:
+            yield from cost_errors(self.costs, self)
         intervals = self.horizon.intervals
         names = [ct.name for ct in self.call_types]
         known = ", ".join(names)
