@@ -85,6 +85,18 @@ def simulate(scenario: Scenario, seed: int = 0, replications: int = 1) -> Run:
             for i in range(len(Run.TABLES))
         ]
         summary = _pool([part[-1] for part in parts])
+    return _assemble(scenario, seed, replications, tables, summary)
+
+
+def simulate_replication(scenario: Scenario, seed: int, replication: int) -> Run:
+    """Replication `replication` of `simulate(scenario, seed, ...)` on its own: one task of an experiment."""
+    if replication < 0:
+        raise ValueError(f"replication must be at least 0, got {replication}")
+    *tables, summary = _replicate(scenario, seed, replication)
+    return _assemble(scenario, seed, 1, tables, summary)
+
+
+def _assemble(scenario: Scenario, seed: int, replications: int, tables: list, summary: dict) -> Run:
     costs = cost_table(scenario.costs, scenario, tables[0], tables[1], tables[2])
     summary = {"scenario": scenario.name, "seed": seed, "replications": replications,
                "service_level_definition": scenario.service_level.definition, **summary,
