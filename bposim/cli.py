@@ -82,11 +82,19 @@ def run(
 def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")]) -> None:
     """Check a scenario file and say what it describes."""
     scenario = _load(file)
-    agents = sum(max(g.agents.per_interval_counts(scenario.horizon.intervals)) for g in scenario.agent_groups)
+    planned = sum(max(g.agents.per_interval_counts(scenario.horizon.intervals)) for g in scenario.agent_groups)
+    rostered = sum(shift.agents for shift in scenario.roster)
+    staff = f"up to {planned} agents by plan" + (f", {rostered} on {len(scenario.roster)} shifts" if rostered else "")
+    extras = [f"{len(scenario.tools)} tools"] if scenario.tools else []
+    extras += [name for name, on in (("self-service", scenario.technology.self_service),
+                                     ("AI assist", scenario.technology.ai_assist),
+                                     ("callbacks", scenario.technology.callbacks),
+                                     ("costs", scenario.costs)) if on]  # fmt: skip
     out.print(
         f"{file}: valid — '{scenario.name}': {len(scenario.call_types)} call types, "
-        f"{len(scenario.agent_groups)} agent groups (up to {agents} agents), {scenario.horizon.intervals} "
-        f"intervals of {scenario.horizon.interval_minutes} min × {scenario.horizon.days} day(s)",
+        f"{len(scenario.agent_groups)} agent groups ({staff}), {scenario.horizon.intervals} "
+        f"intervals of {scenario.horizon.interval_minutes} min × {scenario.horizon.days} day(s)"
+        + (f"; {', '.join(extras)}" if extras else ""),
         highlight=False,
         soft_wrap=True,
         markup=False,
