@@ -79,6 +79,36 @@ def run(
 
 
 @app.command()
+def sweep(
+    file: Annotated[Path, typer.Argument(help="experiment file (YAML)")],
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="worker processes; default all cores, 1 runs in this process")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, or 'local' to start a local Dask cluster")
+    ] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="results directory; default out/<experiment>")] = None,
+) -> None:
+    """Run an experiment (cells × replications, resumable), then list the cells that meet the target."""
+    from bposim.experiment import Experiment
+    from bposim.experiment.report import print_sweep
+
+    try:
+        experiment = Experiment.from_file(file)
+    except ScenarioError as exc:
+        _fail([f"{exc.source}: {problem}" for problem in exc.problems])
+    directory = out_dir if out_dir is not None else Path("out") / experiment.name
+    try:
+        results = experiment.run(out=directory, workers=workers, scheduler=scheduler, progress=True)
+    except ScenarioError as exc:
+        _fail([f"{exc.source}: {problem}" for problem in exc.problems])
+    except KeyboardInterrupt:
+        err.print(f"interrupted: finished tasks are saved in {directory}/; run the same command to resume")
+        raise typer.Exit(130) from None
+    print_sweep(out, experiment, results, directory)
+
+
+@app.command()
 def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")]) -> None:
     """Check a scenario file and say what it describes."""
     scenario = _load(file)

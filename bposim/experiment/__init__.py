@@ -1,0 +1,16 @@
+"""Experiments: sweeps of a scenario over factors, replicated under common random numbers, resumable on disk.
+
+    from bposim.experiment import Experiment, cell_summary
+    experiment = Experiment.from_file("experiments/multiskill_agents_ai.yaml")
+    results = experiment.run(out="out/multiskill", workers=2)   # one row per cell × replication
+    cell_summary(results)                                       # means, 95% CIs, share of days on target
+
+Modules: `design` (files, factors, cells and their checks), `runner` (tasks and executors), `storage` (the
+resumable results directory), `tables` (results rows and the per-cell summary), `report` (the CLI's table).
+"""
+
+from bposim.experiment.design import Experiment, ExperimentError, scenario_paths
+from bposim.experiment.runner import run_experiment
+from bposim.experiment.tables import cell_summary, ranked_cells
+
+__all__ = ["Experiment", "ExperimentError", "cell_summary", "ranked_cells", "run_experiment", "scenario_paths"]

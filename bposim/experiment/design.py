@@ -1,0 +1,340 @@
+"""What an experiment is: a base scenario, factors crossed into cells, replications and a base seed.
+
+Experiment files are checked at the door like scenario files: the schema by pydantic, every dotted path against
+the base scenario (an unknown one names the valid paths near it), and every cell's scenario by the scenario's own
+validation, so a sweep never fails half-way on a bad value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import itertools
+import json
+import numbers
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+
+from bposim.scenario import Scenario, ScenarioError, format_validation_error, load_scenario, load_yaml_mapping
+from bposim.scenario.common import Model
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RESERVED = ("cell", "replication", "seed", "service_level_target", "met_target", "scheduled_agent_hours")
+
+
+class ExperimentError(ScenarioError):
+    """An experiment that cannot be run (its file, a factor, a cell, its results directory), one line per problem."""
+
+
+class ExperimentSpec(Model):
+    """The parts of an experiment besides its base scenario: changes, factors, replications, seed, what to keep."""
+
+    name: str = Field("experiment", pattern=r"^[\w.-]+$", description="names the default results directory")
+    description: str = ""
+    changes: dict[str, Any] = Field({}, description="dotted path: value, changed in the base model for every cell")
+    factors: dict[str, list[Any] | dict[str, dict[str, Any]]] = Field(
+        {}, description="path: [values], or name: {variant: {path: value}}; all factors are crossed into cells"
+    )
+    replications: int = Field(10, ge=1, le=100_000, description="days simulated per cell, the same in every cell")
+    seed: int = Field(0, ge=0, description="replication r of every cell uses this seed: common random numbers")
+    keep: Literal["summary", "all"] = Field("summary", description="summary rows only, or every run's tables too")
+
+    @field_validator("factors", mode="before")
+    @classmethod
+    def _factor_shapes(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        for name, levels in value.items():
+            if name in RESERVED:
+                raise ValueError(f"'{name}' is a column of the results; give the factor another name")
+            if isinstance(levels, list):
+                if not levels:
+                    raise ValueError(f"'{name}': give at least one value")
+            elif isinstance(levels, dict) and levels:
+                for variant, changes in levels.items():
+                    if isinstance(variant, bool):
+                        raise ValueError(f"'{name}': a variant is named {str(variant).lower()}: YAML reads on/off and "
+                                         'yes/no as true/false; quote the name ("off")')  # fmt: skip
+                    if not isinstance(changes, dict):
+                        raise ValueError(f"'{name}.{variant}': a named variant is a mapping of path: value "
+                                         "({} for the model as it is); to try values of a path, list them: "
+                                         "path: [value, ...]")  # fmt: skip
+            else:
+                raise ValueError(f"'{name}': a factor is a list of values (path: [v1, v2]) or a mapping of named "
+                                 "variants (name: {variant: {path: value}})")  # fmt: skip
+        return value
+
+
+class ExperimentFile(ExperimentSpec):
+    """An experiment file: the spec and the base model's file, relative to the experiment file."""
+
+    name: str | None = Field(None, pattern=r"^[\w.-]+$", description="names the results directory; the file's name")
+    model: str = Field(description="the base scenario file, relative to this file")
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One factor: its results-table column, a label per level and the scenario changes of each level."""
+
+    name: str
+    labels: tuple[Any, ...]
+    changes: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One combination of factor levels: its number, its label per factor, and its scenario."""
+
+    index: int
+    labels: dict[str, Any]
+    scenario: Scenario
+
+
+class Experiment:
+    """A sweep: every cell (one combination of factor levels) × replication of a base scenario, under CRN.
+
+    Replication r of every cell is `simulate_replication(cell_scenario, seed, r)`: the same random streams, so
+    differences between cells are the factors', not the dice's.
+    """
+
+    def __init__(
+        self, base: Scenario, factors: Mapping[str, Any] | None = None, replications: int = 10, seed: int = 0,
+        keep: str = "summary", name: str = "experiment", *, changes: Mapping[str, Any] | None = None,
+        description: str = "", source: str = "experiment", text: str | None = None,
+    ) -> None:  # fmt: skip
+        spec = {"name": name, "description": description, "changes": dict(changes or {}), "replications": replications,
+                "seed": seed, "keep": keep, "factors": {key: _plain(value) for key, value in (factors or {}).items()}}
+        try:
+            self.spec = ExperimentSpec.model_validate(spec)
+        except ValidationError as exc:
+            raise ExperimentError(source, format_validation_error(exc, ExperimentSpec)) from None
+        self.source = source
+        self.base = _changed_base(base, self.spec.changes, source)
+        self.factors = [_factor(name, levels) for name, levels in self.spec.factors.items()]
+        _check_paths(self.base, _factor_changes(self.factors), source)
+        self.cells = _cells(self.base, self.factors, source)
+        definition = self.spec.model_dump(mode="json")
+        self.text = text if text is not None else json.dumps(definition, indent=2, default=str)
+        self.sha256 = _sha256(json.dumps(definition, sort_keys=True, default=str))
+        self.model_sha256 = _sha256(base.model_dump_json())
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Experiment:
+        """Read and check an experiment file; problems raise ExperimentError (the model's own, ScenarioError)."""
+        path = Path(path)
+        data = load_yaml_mapping(path)
+        try:
+            spec = ExperimentFile.model_validate(data)
+        except ValidationError as exc:
+            raise ExperimentError(str(path), format_validation_error(exc, ExperimentFile)) from None
+        model = path.parent / spec.model
+        if not model.is_file():
+            raise ExperimentError(str(path), [f"model: file not found: {model}"])
+        fields = spec.model_dump(exclude={"model"})
+        fields["name"] = spec.name or re.sub(r"[^\w.-]+", "_", path.stem)
+        return cls(load_scenario(model), **fields, source=str(path), text=path.read_text(encoding="utf-8"))
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def replications(self) -> int:
+        return self.spec.replications
+
+    @property
+    def seed(self) -> int:
+        return self.spec.seed
+
+    @property
+    def keep(self) -> str:
+        return self.spec.keep
+
+    @property
+    def factor_names(self) -> list[str]:
+        return [factor.name for factor in self.factors]
+
+    @property
+    def design(self) -> pd.DataFrame:
+        """One row per cell: its number and its level of each factor (what `run` will simulate)."""
+        import pandas as pd
+
+        return pd.DataFrame([{"cell": cell.index, **cell.labels} for cell in self.cells])
+
+    def scenario(self, cell: int) -> Scenario:
+        """The scenario of one cell, e.g. to look into it with `bposim.simulate`."""
+        return self.cells[cell].scenario
+
+    def run(
+        self, out: str | Path | None = None, workers: int | None = None, scheduler: str | None = None,
+        progress: bool = True,
+    ) -> pd.DataFrame:  # fmt: skip
+        """Run every task not yet in `out`; return the results table (one row per cell × replication).
+
+        workers: processes (default all cores; 1 runs here); scheduler: a Dask address, or "local" for a
+        LocalCluster. With `out`, each finished task is saved at once, so a rerun resumes where it stopped.
+        """
+        from bposim.experiment.runner import run_experiment
+
+        return run_experiment(self, out=out, workers=workers, scheduler=scheduler, progress=progress)
+
+    def cell_summary(self, results: pd.DataFrame) -> pd.DataFrame:
+        """Per cell: means, 95% CI half-widths and the share of replications meeting the service-level target."""
+        from bposim.experiment.tables import cell_summary
+
+        return cell_summary(results)
+
+
+def _plain(levels: Any) -> Any:
+    """Factor levels given in code (tuples, ranges, numpy arrays) as the plain lists and dicts of a file."""
+    if isinstance(levels, Mapping):
+        return {str(key): dict(value) if isinstance(value, Mapping) else value for key, value in levels.items()}
+    if isinstance(levels, Sequence | range) and not isinstance(levels, str):
+        return list(levels)
+    return levels.tolist() if hasattr(levels, "tolist") else levels
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _factor(name: str, levels: list[Any] | dict[str, dict[str, Any]]) -> Factor:
+    """A path with values (labelled by value), or named variants (labelled by name)."""
+    if isinstance(levels, dict):
+        return Factor(name, tuple(levels), tuple(levels.values()))
+    return Factor(name, tuple(_labels(levels)), tuple({name: value} for value in levels))
+
+
+def _labels(values: list[Any]) -> list[Any]:
+    """Values as one results-table column: numbers, flags and names as they are, anything else as JSON text."""
+    if all(isinstance(v, bool) for v in values) or all(isinstance(v, str) for v in values):
+        return values
+    if all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
+        return [int(v) for v in values]
+    if all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
+        return [float(v) for v in values]
+    return [json.dumps(v, sort_keys=True, default=str) for v in values]
+
+
+def _changed_base(base: Scenario, changes: dict[str, Any], source: str) -> Scenario:
+    """The base scenario with the experiment's `changes`, made in every cell."""
+    if not changes:
+        return base
+    _check_paths(base, [("changes", "changes", changes)], source)
+    try:
+        return base.updated(changes)
+    except ValidationError as exc:
+        raise ExperimentError(source, [f"changes: {line}" for line in format_validation_error(exc, Scenario)]) from None
+
+
+def scenario_paths(scenario: Scenario) -> tuple[dict[str, Any], set[str]]:
+    """Every dotted path a factor can set, with its value, list items by name; and the index forms also accepted."""
+    paths: dict[str, Any] = {}
+    aliases: set[str] = set()
+
+    def walk(node: Any, prefix: str, alias: bool) -> None:
+        if isinstance(node, dict):
+            items = list(node.items())
+        elif isinstance(node, list) and node and all(isinstance(item, dict) for item in node):
+            items = [(str(item.get("name", index)), item) for index, item in enumerate(node)]
+            for index, item in enumerate(node):
+                if "name" in item:
+                    aliases.add(f"{prefix}.{index}")
+                    walk(item, f"{prefix}.{index}", True)
+        else:
+            return
+        for key, item in items:
+            path = f"{prefix}.{key}" if prefix else key
+            (aliases.add(path) if alias else paths.__setitem__(path, item))
+            walk(item, path, alias)
+
+    walk(scenario.model_dump(mode="python"), "", False)
+    return paths, aliases
+
+
+def _factor_changes(factors: list[Factor]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Where each level's changes are written in the file (factors.<path>, or factors.<name>.<variant>)."""
+    entries = []
+    for factor in factors:
+        named = any(changes.keys() != {factor.name} for changes in factor.changes)
+        for label, changes in zip(factor.labels, factor.changes, strict=True):
+            entries.append((f"factors.{factor.name}" + (f".{label}" if named else ""), factor.name, changes))
+    return entries
+
+
+def _check_paths(base: Scenario, entries: list[tuple[str, str, dict[str, Any]]], source: str) -> None:
+    """Every path set must exist in the base scenario; an unknown one names the valid paths near it."""
+    paths, aliases = scenario_paths(base)
+    setter: dict[str, str] = {}
+    problems = []
+    for where, factor, changes in entries:
+        for path in changes:
+            if path not in paths and path not in aliases:
+                problems.append(f"{where}: {_unknown_path(path, paths)}")
+            elif setter.setdefault(path, factor) != factor:
+                problems.append(f"{where}: {path} is also set by factor '{setter[path]}'; set it in one factor only")
+    if problems:
+        raise ExperimentError(source, list(dict.fromkeys(problems)))
+
+
+def _unknown_path(path: str, paths: dict[str, Any]) -> str:
+    """What is wrong with a path: an unset optional part, a near miss, or the names known where it goes astray."""
+    parts = path.split(".")
+    for depth in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:depth])
+        if prefix in paths and paths[prefix] is None:
+            return (f"unknown path '{path}': {prefix} is not set in the model; set it whole "
+                    f"({prefix}: {{...}}) instead")  # fmt: skip
+    near = _near(path, [p for p in paths if p.count(".") == path.count(".")]) or _near(path, list(paths))
+    if near:
+        return f"unknown path '{path}'; did you mean {' or '.join(near)}?"
+    for depth in range(len(parts) - 1, -1, -1):
+        prefix = ".".join(parts[:depth])
+        if depth and prefix not in paths:
+            continue
+        children = [p.rsplit(".", 1)[-1] for p in paths
+                    if p.count(".") == depth and (not depth or p.startswith(prefix + "."))]  # fmt: skip
+        if children:
+            return f"unknown path '{path}'; known under {prefix or 'the scenario'}: {', '.join(children)}"
+    return f"unknown path '{path}'"
+
+
+def _near(path: str, candidates: list[str]) -> list[str]:
+    """The closest paths (difflib), keeping only those about as close as the best."""
+    near = difflib.get_close_matches(path, candidates, n=3, cutoff=0.6)
+    ratios = [difflib.SequenceMatcher(None, path, other).ratio() for other in near]
+    return [other for other, ratio in zip(near, ratios, strict=True) if ratio >= ratios[0] - 0.03]
+
+
+def _cells(base: Scenario, factors: list[Factor], source: str) -> list[Cell]:
+    """Every combination of factor levels as a validated scenario; bad values name the cell and the field."""
+    for factor in factors:
+        twice = [label for i, label in enumerate(factor.labels) if label in factor.labels[:i]]
+        if twice:
+            raise ExperimentError(source, [f"factors.{factor.name}: the level {twice[0]!r} is given twice"])
+    cells, problems = [], {}
+    for index, levels in enumerate(itertools.product(*(range(len(f.labels)) for f in factors))):
+        labels = {f.name: f.labels[level] for f, level in zip(factors, levels, strict=True)}
+        changes = {path: value for f, level in zip(factors, levels, strict=True)
+                   for path, value in f.changes[level].items()}  # fmt: skip
+        try:
+            cells.append(Cell(index, labels, base.updated(changes)))
+        except ValidationError as exc:
+            for line in format_validation_error(exc, Scenario):
+                problems.setdefault(line, []).append((index, labels))
+    if problems:
+        lines = []
+        for line, where in problems.items():
+            (index, labels), others = where[0], [str(i) for i, _ in where[1:]]
+            shown = ", ".join(f"{name} = {label}" for name, label in labels.items())
+            also = f" (also cells {', '.join(others[:10])}{', ...' if len(others) > 10 else ''})" if others else ""
+            lines.append(f"factors: cell {index} ({shown}): {line}{also}")
+        raise ExperimentError(source, lines)
+    return cells

@@ -1,0 +1,61 @@
+"""What `bposim sweep` prints: the cells that meet the service-level target, cheapest first, with their risk."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from bposim.experiment.design import Experiment
+from bposim.experiment.tables import cell_summary, factor_columns, ranked_cells
+
+
+def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame, out: Path | None = None) -> None:
+    """A table of the cells whose mean service level meets the target, then where the results are."""
+    cells = cell_summary(results)
+    feasible = ranked_cells(cells)
+    factors = factor_columns(results)
+    costed = "total_cost" in cells and not cells["total_cost"].isna().all()
+    unit = "Days" if experiment.base.horizon.days == 1 else "Runs"
+    target = experiment.base.service_level
+    title = (f"{experiment.name}: {len(feasible)} of {len(cells)} cells meet the service-level target "
+             f"({target.target:.0%} in {target.threshold_seconds:g} s), {experiment.replications} replications each"
+             + (", cheapest first" if costed else ", fewest agent hours first"))  # fmt: skip
+    view = Table(title=title)
+    for label in ("Cell", *factors, "Service level", f"{unit} meeting target", "Agent hours",
+                  *(("Cost",) if costed else ())):  # fmt: skip
+        view.add_column(label, justify="left" if label in factors else "right")
+    for row in feasible.to_dict(orient="records"):
+        view.add_row(
+            str(row["cell"]), *[str(row[name]) for name in factors],
+            _share(row["service_level"], row["service_level_ci"]), _share(row["met_target_share"]),
+            f"{row['scheduled_agent_hours']:,.0f}",
+            *((_amount(row["total_cost"], row["total_cost_ci"]),) if costed else ()),
+        )  # fmt: skip
+    if len(feasible):
+        console.print(view)
+    else:
+        best = cells.sort_values(["service_level", "cell"], ascending=[False, True]).iloc[0]
+        reach = _share(best["service_level"], best["service_level_ci"])
+        console.print(f"{experiment.name}: no cell meets the service-level target; the best, cell {best['cell']}, "
+                      f"reaches {reach}.", highlight=False)  # fmt: skip
+    console.print("Service level: mean over replications ± 95% CI; "
+                  f"{unit.lower()} meeting target: the share of replications at or above it.", style="dim")  # fmt: skip
+    if out is not None:
+        console.print(f"Results in {out}/ (results.parquet: one row per cell × replication; cells.parquet; "
+                      "manifest.json)", highlight=False)  # fmt: skip
+
+
+def _share(value: float, half: float | None = None) -> str:
+    if math.isnan(value):
+        return "—"
+    return f"{value:.1%}" + (f" ± {half:.1%}" if half is not None and not math.isnan(half) else "")
+
+
+def _amount(value: float, half: float) -> str:
+    if math.isnan(value):
+        return "—"
+    return f"{value:,.0f}" + (f" ± {half:,.0f}" if not math.isnan(half) else "")

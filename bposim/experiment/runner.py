@@ -1,0 +1,175 @@
+"""Running an experiment: every cell × replication is a task, run here, in local processes or on Dask.
+
+A task is `simulate_replication(cell_scenario, seed, replication)`, a pure function, so the results table is the
+same whatever the executor and the number of workers. Results come back to this process, which saves each as it
+finishes (workers need no shared disk) and draws the progress bar.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from bposim.experiment.design import ExperimentError
+from bposim.experiment.storage import ResultsDirectory
+from bposim.experiment.tables import kpi_row, results_table
+
+if TYPE_CHECKING:
+    from bposim.experiment.design import Experiment
+    from bposim.scenario import Scenario
+
+TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages", "costs")
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """What a worker sends back: the task, its KPI columns and, with keep: all, its tables."""
+
+    cell: int
+    replication: int
+    kpis: dict[str, float | int | bool]
+    tables: dict[str, pd.DataFrame] | None
+
+
+def run_task(scenario: Scenario, seed: int, cell: int, replication: int, keep_tables: bool) -> TaskResult:
+    """Simulate one replication of one cell (the same random streams as that replication of every other cell)."""
+    from bposim.run import simulate_replication
+
+    run = simulate_replication(scenario, seed, replication)
+    tables = {name: getattr(run, name) for name in TABLES} if keep_tables else None
+    return TaskResult(cell, replication, kpi_row(run), tables)
+
+
+def default_workers() -> int:
+    """All the cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def run_experiment(
+    experiment: Experiment, out: str | Path | None = None, workers: int | None = None, scheduler: str | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:  # fmt: skip
+    """Run the tasks not yet saved in `out` and return the whole results table, sorted by cell and replication."""
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    directory = ResultsDirectory(out, experiment) if out is not None else None
+    done = directory.open() if directory is not None else set()
+    jobs = [(cell.index, r) for cell in experiment.cells for r in range(experiment.replications)
+            if (cell.index, r) not in done]  # fmt: skip
+    total = len(experiment.cells) * experiment.replications
+    rows: list[pd.DataFrame] = []
+    with _progress_bar(progress) as bar:
+        if bar is not None and done:
+            bar.console.print(f"Resuming {out}: {len(done)} of {total} tasks already done")
+        task = bar.add_task(experiment.name, total=total, completed=len(done)) if bar is not None else None
+        for result in _execute(experiment, jobs, workers, scheduler):
+            cell = experiment.cells[result.cell]
+            row = pd.DataFrame([{"cell": cell.index, **cell.labels, "replication": result.replication,
+                                 "seed": experiment.seed, **result.kpis}])  # fmt: skip
+            if directory is not None:
+                directory.save(result.cell, result.replication, row, result.tables)
+            else:
+                rows.append(row)
+            if bar is not None:
+                bar.advance(task)
+    return directory.finish() if directory is not None else results_table(rows)
+
+
+def _execute(experiment: Experiment, jobs: list[tuple[int, int]], workers: int | None,
+             scheduler: str | None) -> Iterator[TaskResult]:  # fmt: skip
+    """Task results in the order they finish, from the executor asked for."""
+    if not jobs:
+        return iter(())
+    workers = min(workers or default_workers(), len(jobs))
+    keep = experiment.keep == "all"
+    if scheduler is not None:
+        return _on_dask(experiment, jobs, workers, scheduler, keep)
+    if workers == 1:
+        return (run_task(experiment.cells[c].scenario, experiment.seed, c, r, keep) for c, r in jobs)
+    return _in_processes(experiment, jobs, workers, keep)
+
+
+def _in_processes(experiment: Experiment, jobs: list[tuple[int, int]], workers: int,
+                  keep: bool) -> Iterator[TaskResult]:  # fmt: skip
+    """Tasks on local worker processes; leaving early (an error, Ctrl-C) cancels those not started."""
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
+        futures = [pool.submit(run_task, experiment.cells[c].scenario, experiment.seed, c, r, keep) for c, r in jobs]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _on_dask(experiment: Experiment, jobs: list[tuple[int, int]], workers: int, scheduler: str,
+             keep: bool) -> Iterator[TaskResult]:  # fmt: skip
+    """Tasks on a Dask cluster: an existing one at `scheduler`, or a LocalCluster of `workers` processes."""
+    from distributed import Client, LocalCluster
+    from distributed import as_completed as dask_completed
+
+    cluster = None
+    try:
+        if scheduler == "local":
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster if cluster is not None else scheduler, timeout="20s")
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        where = "a local Dask cluster" if scheduler == "local" else f"the Dask scheduler at {scheduler}"
+        raise ExperimentError("--scheduler", [f"cannot reach {where} ({exc})"]) from None
+    futures = []
+    try:
+        scenarios = client.scatter([cell.scenario for cell in experiment.cells], hash=False)
+        futures = [client.submit(run_task, scenarios[c], experiment.seed, c, r, keep, pure=False) for c, r in jobs]
+        for future in dask_completed(futures):
+            yield future.result()
+            future.release()
+    finally:
+        client.cancel(futures)
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+class _RateColumn(ProgressColumn):
+    """Tasks finished per second."""
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} tasks/s" if speed else "– tasks/s", style="progress.data.speed")
+
+
+class _NoBar:
+    """Stands in for the progress bar when progress=False."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _progress_bar(enabled: bool) -> Progress | _NoBar:
+    """A rich progress bar on stderr (it renders in Jupyter too): done/total, rate, elapsed, ETA."""
+    if not enabled:
+        return _NoBar()
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())  # fmt: skip
+    return Progress(*columns, console=Console(stderr=True))

@@ -1,0 +1,212 @@
+"""Experiments: the same results table whatever the executor, resuming after a kill, common random numbers, and
+bad experiment files refused at the door (exit status 2, a plain message, no traceback)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bposim import ScenarioError
+from bposim.experiment import Experiment, ExperimentError, cell_summary
+from bposim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+HELPDESK = """\
+name: Helpdesk
+horizon: {start: "08:00", end: "16:00", interval_minutes: 30, days: DAYS}
+service_level: {threshold_seconds: 20, target: 0.80}
+busyness: {cv: 0.1}
+call_types:
+  - name: support
+    arrivals: {per_hour: 252}
+    handle_time: {distribution: exponential, mean_seconds: 120}
+    patience: {distribution: exponential, mean_seconds: 60}
+agent_groups:
+  - name: team
+    skills: [support]
+    agents: 12
+"""
+SWEEP = """\
+name: helpdesk_sweep
+model: helpdesk.yaml
+replications: 5
+seed: 11
+factors:
+  agent_groups.team.agents: [10, 11, 12, 13]
+"""
+
+
+def helpdesk(days: int = 1) -> Scenario:
+    """A one-queue helpdesk (Erlang A), `days` long: about 2,000 calls a day."""
+    import yaml
+
+    return Scenario.model_validate(yaml.safe_load(HELPDESK.replace("DAYS", str(days))))
+
+
+def write_sweep(folder: Path, sweep: str = SWEEP, days: int = 1) -> Path:
+    """An experiment file and its model in `folder`; returns the experiment file."""
+    (folder / "helpdesk.yaml").write_text(HELPDESK.replace("DAYS", str(days)))
+    path = folder / "sweep.yaml"
+    path.write_text(sweep)
+    return path
+
+
+def bposim_command(*args: object) -> list[str]:
+    """The command line of `python -m bposim ARGS`."""
+    return [sys.executable, "-m", "bposim", *map(str, args)]
+
+
+def environment() -> dict[str, str]:
+    """This environment, without forced colours, with the project importable from any directory."""
+    env = {key: value for key, value in os.environ.items() if key not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    env["PYTHONIOENCODING"] = "utf-8"
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def sweep_cli(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bposim sweep ARGS` in `cwd`, capturing its output."""
+    return subprocess.run(bposim_command("sweep", *args), cwd=cwd, env=environment(), capture_output=True,
+                          text=True, encoding="utf-8", timeout=300, check=False)  # fmt: skip
+
+
+def small_experiment(keep: str = "summary") -> Experiment:
+    """Two staffing levels × AI assist off/on, three replications: 12 quick tasks."""
+    agents = {"agent_groups.team.agents": [11, 12]}
+    assist = {"off": {}, "on": {"technology.ai_assist": {"handle_time_multiplier": 0.9}}}
+    return Experiment(helpdesk(), factors={**agents, "ai_assist": assist}, replications=3, seed=5, keep=keep)
+
+
+def test_results_table_is_the_same_in_process_in_processes_and_on_dask(tmp_path: Path) -> None:
+    experiment = small_experiment()
+    here = experiment.run(workers=1, progress=False)
+    assert len(here) == 4 * 3 and not here.duplicated(["cell", "replication"]).any()
+    assert list(here.columns[:5]) == ["cell", "agent_groups.team.agents", "ai_assist", "replication", "seed"]
+    assert (here["seed"] == 5).all() and "support.service_level" in here
+    pd.testing.assert_frame_equal(here, experiment.run(workers=2, progress=False))
+    pd.testing.assert_frame_equal(here, experiment.run(out=tmp_path / "saved", workers=2, progress=False))
+    assert len(pd.read_parquet(tmp_path / "saved" / "cells.parquet")) == 4
+    distributed = pytest.importorskip("distributed")
+    try:
+        cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
+    except Exception as exc:  # noqa: BLE001 - any failure to start means this machine cannot host a cluster
+        pytest.skip(f"a local Dask cluster could not start here ({exc.__class__.__name__}: {exc})")
+    try:
+        on_dask = experiment.run(scheduler=cluster.scheduler_address, workers=2, progress=False)
+    finally:
+        cluster.close()
+    pd.testing.assert_frame_equal(here, on_dask)
+
+
+def test_keep_all_saves_every_run_tables(tmp_path: Path) -> None:
+    experiment = Experiment(helpdesk(), factors={"agent_groups.team.agents": [11, 12]}, replications=2, keep="all")
+    results = experiment.run(out=tmp_path, workers=1, progress=False)
+    calls = pd.read_parquet(tmp_path / "tables" / "1" / "0" / "calls.parquet")
+    assert len(calls) == results.loc[(results["cell"] == 1) & (results["replication"] == 0), "offered"].item()
+    assert {file.name for file in (tmp_path / "tables" / "0" / "1").iterdir()} >= {"intervals.parquet",
+                                                                                   "staffing.parquet"}
+
+
+def test_a_killed_sweep_resumes_to_the_same_results(tmp_path: Path) -> None:
+    file = write_sweep(tmp_path, days=4)  # 20 tasks of about 0.2 s each
+    out = tmp_path / "out"
+    process = subprocess.Popen(bposim_command("sweep", file, "--out", out, "--workers", "1"),
+                               cwd=tmp_path, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list((out / "tasks").glob("cell*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    still_running = process.poll() is None
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    saved = len(list((out / "tasks").glob("cell*.parquet")))
+    assert still_running and 1 <= saved < 20, saved
+    assert not (out / "results.parquet").exists()
+
+    again = sweep_cli(file, "--out", out, "--workers", "1", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert f"{saved} of 20 tasks already done" in " ".join(again.stderr.split())
+    resumed = pd.read_parquet(out / "results.parquet")
+    assert len(resumed) == 20 and not resumed.duplicated(["cell", "replication"]).any()
+    whole = Experiment.from_file(file).run(out=tmp_path / "whole", workers=2, progress=False)
+    pd.testing.assert_frame_equal(resumed, whole)
+
+
+def test_common_random_numbers_make_neighbouring_cells_differ_by_staffing_only() -> None:
+    experiment = Experiment(helpdesk(), factors={"agent_groups.team.agents": [11, 12]}, replications=12, seed=3)
+    results = experiment.run(workers=1, progress=False)
+    level = results.pivot(index="replication", columns="agent_groups.team.agents", values="service_level")
+    assert (results.groupby("replication")["offered"].nunique() == 1).all()  # the same callers in both cells
+    assert (level[12] >= level[11]).mean() >= 0.9
+    assert (level[12] - level[11]).var() < 0.5 * (level[11].var() + level[12].var())
+    cells = cell_summary(results)
+    assert list(cells["replications"]) == [12, 12] and cells["service_level_ci"].gt(0).all()
+    assert cells["met_target_share"].between(0, 1).all()
+
+
+def test_unknown_path_names_it_and_the_valid_paths_near_it() -> None:
+    with pytest.raises(ExperimentError) as caught:
+        Experiment(helpdesk(), factors={"agent_groups.tem.agents": [11, 12]})
+    assert caught.value.problems == ["factors.agent_groups.tem.agents: unknown path 'agent_groups.tem.agents'; "
+                                     "did you mean agent_groups.team.agents?"]  # fmt: skip
+    with pytest.raises(ExperimentError, match="technology.ai_assist is not set in the model"):
+        Experiment(helpdesk(), factors={"ai": {"on": {"technology.ai_assist.adoption": 0.5}}})
+    with pytest.raises(ExperimentError, match="unknown path 'colour'; known under the scenario: name, description, "):
+        Experiment(helpdesk(), factors={"colour": ["blue"]})
+
+
+def test_bad_values_name_the_cell_and_the_field() -> None:
+    with pytest.raises(ExperimentError) as caught:
+        Experiment(helpdesk(), factors={"agent_groups.team.agents": [11, -2], "service_level.target": [0.8, 0.9]})
+    assert caught.value.problems == [
+        "factors: cell 2 (agent_groups.team.agents = -2, service_level.target = 0.8): agent_groups[0].agents: "
+        "must be a whole number of agents (≥ 0), got -2 (also cells 3)"
+    ]
+
+
+def test_experiment_errors_are_scenario_errors_the_cli_prints() -> None:
+    assert issubclass(ExperimentError, ScenarioError)
+
+
+BAD_FILES = [
+    pytest.param(SWEEP.replace("agent_groups.team.agents", "agent_groups.tem.agents"),
+                 ["unknown path 'agent_groups.tem.agents'", "did you mean agent_groups.team.agents?"],
+                 id="unknown-path"),
+    pytest.param(SWEEP.replace("[10, 11, 12, 13]", "[10, lots]"),
+                 ["sweep.yaml: factors: cell 1 (agent_groups.team.agents = \"lots\")", "agent_groups[0].agents: must "
+                  "be a whole number of agents"], id="wrong-value-type"),  # fmt: skip
+    pytest.param(SWEEP.replace("helpdesk.yaml", "nowhere.yaml"), ["sweep.yaml: model: file not found: "],
+                 id="missing-model"),
+    pytest.param(SWEEP.replace("seed: 11", "seed: 11\ncolour: blue"),
+                 ["sweep.yaml: (top level): unknown field 'colour'; allowed: name, description, changes, factors"],
+                 id="unknown-field"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), BAD_FILES)
+def test_bad_experiment_files_exit_2_with_a_clear_message(tmp_path: Path, text: str, expected: list[str]) -> None:
+    result = sweep_cli(write_sweep(tmp_path, text), "--workers", "1", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.startswith("error: ")
+    message = " ".join(result.stderr.split())
+    for piece in expected:
+        assert piece in message
+
+
+def test_a_changed_experiment_file_is_not_mixed_into_old_results(tmp_path: Path) -> None:
+    file = write_sweep(tmp_path, SWEEP.replace("replications: 5", "replications: 1").replace("10, 11, 12, ", ""))
+    first = sweep_cli(file, "--workers", "1", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "out" / "helpdesk_sweep" / "results.parquet").exists()
+    file.write_text(file.read_text().replace("seed: 11", "seed: 12"))
+    second = sweep_cli(file, "--workers", "1", cwd=tmp_path)
+    assert second.returncode == 2 and "Traceback" not in second.stderr
+    message = " ".join(second.stderr.split())
+    assert "out/helpdesk_sweep: holds the results of a different experiment" in message
+    assert "use another --out directory, or delete this one" in message
