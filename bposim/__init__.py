@@ -14,10 +14,20 @@ from typing import Any
 
 from bposim.scenario import Scenario, ScenarioError, load_scenario
 
-__all__ = ["Run", "Scenario", "ScenarioError", "analytic", "load_scenario", "simulate"]
+__all__ = [
+    "Experiment", "Run", "Scenario", "ScenarioError", "analytic", "cell_summary", "load_scenario", "run_experiment",
+    "simulate",
+]  # fmt: skip
 __version__ = "0.1.0"
 
-_LAZY = {"simulate": ("bposim.run", "simulate"), "Run": ("bposim.run", "Run"), "analytic": ("bposim.analytic", None)}
+_LAZY = {
+    "simulate": ("bposim.run", "simulate"),
+    "Run": ("bposim.run", "Run"),
+    "analytic": ("bposim.analytic", None),
+    "Experiment": ("bposim.experiment", "Experiment"),
+    "run_experiment": ("bposim.experiment", "run_experiment"),
+    "cell_summary": ("bposim.experiment", "cell_summary"),
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""The `bposim` command line: run, validate, schema, erlang.
+"""The `bposim` command line: run, sweep, validate, schema, erlang.
 
 Bad input (a scenario file, a flag) prints one short message per problem to stderr and exits with status 2.
 """

@@ -62,7 +62,7 @@ def call_counts(
         "abandoned": abandoned,
         "blocked": outcome == OUTCOME_CODE["blocked"],
         "unserved": live & (outcome == OUTCOME_CODE["unserved"]),
-        "dropped": outcome == OUTCOME_CODE["dropped"],
+        "dropped": live & (outcome == OUTCOME_CODE["dropped"]),
         "answered_within_threshold": answered & (wait <= threshold),
         "abandoned_within_threshold": abandoned & (wait <= threshold),
         "contained": outcome == OUTCOME_CODE["contained"],

@@ -364,9 +364,6 @@ def callback_centre(**changes) -> dict:
     return spec
 
 
-@pytest.mark.xfail(reason="a callback cut off by an outage counts as dropped but not as offered (metrics.call_counts "
-                          "masks offered to live attempts, dropped not), so offered != answered + ... + dropped",
-                   strict=True)  # fmt: skip
 def test_dropped_callbacks_are_counted_like_other_dropped_calls():
     """With callbacks and an outage that drops calls in progress, the summary still adds up."""
     tools = [{"name": "pbx", "effects": [{"type": "down", "in_progress": "drop"}],
@@ -376,9 +373,6 @@ def test_dropped_callbacks_are_counted_like_other_dropped_calls():
     check_conservation(run)
 
 
-@pytest.mark.xfail(reason="a callback never takes a trunk line, yet its end of talk releases one (Centre._serve "
-                          "schedules _release for every call), so in_system drifts below 0 and the limit lapses",
-                   strict=True)  # fmt: skip
 def test_trunk_lines_bound_the_live_callers_when_callbacks_are_made():
     """With trunk lines and callbacks, live callers in the system never exceed the trunk lines."""
     busy = [{"name": "sales", "arrivals": {"per_hour": 300}, "handle_time": exponential(180.0),
@@ -390,9 +384,6 @@ def test_trunk_lines_bound_the_live_callers_when_callbacks_are_made():
     check_trunk_lines(calls, 6)
 
 
-@pytest.mark.xfail(reason="a call cut off by a down/drop outage keeps its trunk line until its planned end of talk "
-                          "(the _release event is not moved to the cut), so callers get busy signals on free lines",
-                   strict=True)  # fmt: skip
 def test_a_dropped_call_frees_its_trunk_line():
     """With trunk lines and calls dropped by outages, callers are blocked only when every line is held."""
     tools = [{"name": "pbx", "effects": [{"type": "down", "in_progress": "drop"}],
@@ -531,9 +522,6 @@ def test_callers_who_come_while_the_ivr_is_off_skip_the_bot(seed):
     assert np.allclose(answered["handle_seconds"], np.where(bounced, 180.0, 120.0))
 
 
-@pytest.mark.xfail(reason="Scenario validation still refuses retrial.after_blocked > 0 without trunk_lines ('callers "
-                          "are only blocked when trunk_lines is set'), though arrivals_blocked outages block callers",
-                   strict=True)  # fmt: skip
 def test_blocked_callers_may_retry_without_trunk_lines():
     """arrivals_blocked gives busy signals without trunk lines, so retrial.after_blocked must be allowed there too."""
     spec = outage_centre({"type": "arrivals_blocked", "call_types": ["sales"]})

@@ -24,7 +24,7 @@ from bposim.arrivals import busyness_factors, interval_arrivals
 from bposim.engine.agents import Workforce
 from bposim.engine.events import Later
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, UNSERVED, CallRecords
-from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Router
+from bposim.engine.routing import CALLBACK, GONE, SERVED, WAITING, Agent, Call, Router
 from bposim.engine.technology import Levers, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
@@ -88,6 +88,7 @@ class Centre:
             self.levers.equip(agent)
         self.outages = Outages(scenario, self.router, self.env, rng, self._on_ready, self.agents)
         self.track_jobs = self.outages.drops_calls
+        self.outages.line_freed = self._line_freed_by_cut
         for queue in self.router.queues:
             queue.entry_checks = self.trunks is not None or queue.bot is not None or self.outages.may_close(queue)
         Later(self.env, 0, 0, self._interval_start)
@@ -285,13 +286,19 @@ class Centre:
         self._record((call.call_id, queue.index, call.attempt, call.arrival, now, now + talk, talk, wrap, ANSWERED,
                       agent.index, call.path, call.bot))  # fmt: skip
         if self.track_jobs:
-            agent.job = (call.call_id, call.attempt, now, now + talk, now + (talk + wrap))
+            agent.job = (call.call_id, call.attempt, now, now + talk, now + (talk + wrap), call.path)
         Later(self.env, talk + wrap, agent, self._on_ready)
-        if self.trunks is not None:
-            Later(self.env, talk, None, self._on_release)
+        if self.trunks is not None and call.path != CALLBACK:
+            Later(self.env, talk, (call.call_id, call.attempt), self._on_release)
 
     def _release(self, event: Later) -> None:
-        self.in_system -= 1
+        """The end of talk frees the caller's trunk line (a call cut off by an outage freed it at the cut)."""
+        if event._value not in self.outages.dropped:
+            self.in_system -= 1
+
+    def _line_freed_by_cut(self, path: int) -> None:
+        if self.trunks is not None and path != CALLBACK:
+            self.in_system -= 1
 
     def _log_out(self, agent: Agent, now: float) -> None:
         """An agent leaves; after closing, callers nobody is left to serve are let go as unserved."""

@@ -66,6 +66,7 @@ class Outages:
         self.slowdowns: dict[tuple[int, int], list[float]] = {}
         self.drops_calls = any(effect.in_progress == "drop" for effects in self.effects for effect in effects)
         self.dropped: dict[tuple[int, int], float] = {}
+        self.line_freed: Callable[[int], None] = lambda path: None
         for index, tool in enumerate(self.tools):
             if tool.failures is not None:
                 self._next_failure(index, 0.0)
@@ -81,9 +82,10 @@ class Outages:
             job = agent.job
             if job is None or agent.group is not group or not agent.logged_in:
                 continue
-            call_id, attempt, answer, talk_end, free_at = job
+            call_id, attempt, answer, talk_end, free_at, path = job
             if answer <= now < talk_end:
                 self.dropped[(call_id, attempt)] = now
+                self.line_freed(path)
                 agent.voided.append(free_at)
                 agent.job = None
                 Later(self.env, 0.0, agent, self.ready)

@@ -6,6 +6,7 @@ the wrong length) is checked here, so the engine can trust what it is given.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -308,10 +309,15 @@ class Scenario(Model):
                     rates,
                 )
             retrial = call_type.retrial
-            if retrial is not None and retrial.after_blocked > 0 and self.trunk_lines is None:
+            door = any(
+                effect.type == "arrivals_blocked" and (effect.call_types is None or call_type.name in effect.call_types)
+                for tool in self.tools for effect in tool.effects
+            )  # fmt: skip
+            if retrial is not None and retrial.after_blocked > 0 and self.trunk_lines is None and not door:
                 yield (
                     ("call_types", c, "retrial", "after_blocked"),
-                    "callers are only blocked when trunk_lines is set; set it or make this 0",
+                    "callers are only blocked when trunk_lines is set or an arrivals_blocked outage covers this call "
+                    "type; set one or make this 0",
                     retrial.after_blocked,
                 )
 
@@ -324,7 +330,7 @@ class Scenario(Model):
         """
         data = self.model_dump(mode="python", exclude_none=True)
         for path, value in changes.items():
-            _assign(data, path, value)
+            _assign(data, path, copy.deepcopy(value))
         return Scenario.model_validate(data)
 
     def _roster_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
