@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from bposim.engine.records import OUTCOMES
+from bposim.engine.routing import PATHS
 
 COUNTS = (
     "offered", "answered", "abandoned", "blocked", "unserved", "dropped", "answered_within_threshold",
@@ -51,7 +52,7 @@ def call_counts(
     threshold = np.array([thresholds[name] for name in categories], dtype=float)[calls["call_type"].cat.codes]
     outcome = calls["outcome"].cat.codes.to_numpy()
     wait = calls["wait"].to_numpy()
-    live = calls["path"].to_numpy() != "callback"
+    live = calls["path"].cat.codes.to_numpy() != PATHS.index("callback")
     answered_any = outcome == OUTCOME_CODE["answered"]
     answered = live & answered_any
     abandoned = outcome == OUTCOME_CODE["abandoned"]
@@ -141,17 +142,20 @@ def kpi_tables(
 
 
 def window_counts(
-    calls: pd.DataFrame, thresholds: dict[str, float], starts: np.ndarray, ends: np.ndarray
-) -> dict[str, np.ndarray]:
-    """For each time window [start, end), the counts of the live calls that arrived in it."""
+    calls: pd.DataFrame, thresholds: dict[str, float], windows: list[tuple[np.ndarray, np.ndarray]]
+) -> list[dict[str, np.ndarray]]:
+    """For each list of time windows [start, end), the counts of the live calls that arrived in each window."""
     order = np.argsort(calls["arrival"].to_numpy(), kind="stable")
     arrival = calls["arrival"].to_numpy()[order]
-    first, last = np.searchsorted(arrival, starts), np.searchsorted(arrival, ends)
-    out = {}
-    for key, values in call_counts(calls, thresholds).items():
-        if key in COUNTS:
-            running = np.concatenate([[0], np.cumsum(np.asarray(values, dtype=np.int64)[order])])
-            out[key] = running[last] - running[first]
+    running = {
+        key: np.concatenate([[0], np.cumsum(np.asarray(values, dtype=np.int64)[order])])
+        for key, values in call_counts(calls, thresholds).items()
+        if key in COUNTS
+    }
+    out = []
+    for starts, ends in windows:
+        first, last = np.searchsorted(arrival, starts), np.searchsorted(arrival, ends)
+        out.append({key: totals[last] - totals[first] for key, totals in running.items()})
     return out
 
 

@@ -217,8 +217,10 @@ def _outages_table(scenario: Scenario, centre: Centre, calls: pd.DataFrame, thre
     cut = np.sort(calls.loc[calls["outcome"] == "dropped", "end"].to_numpy())
     table["dropped"] = np.searchsorted(cut, rows[:, 3], side="right") - np.searchsorted(cut, rows[:, 2])
     recovery = scenario.horizon.interval_seconds
-    for label, starts, ends in (("during", rows[:, 2], rows[:, 3]), ("after", rows[:, 3], rows[:, 3] + recovery)):
-        window = metrics.window_counts(calls, thresholds, starts, ends)
+    windows = [(rows[:, 2], rows[:, 3]), (rows[:, 3], rows[:, 3] + recovery)]
+    counted = metrics.window_counts(calls, thresholds, windows) if len(rows) else [{}, {}]
+    for label, window in zip(("during", "after"), counted, strict=True):
+        window = {key: window.get(key, np.zeros(0, np.int64)) for key in metrics.COUNTS}
         for key in ("offered", "answered", "abandoned", "blocked", "answered_within_threshold"):
             table[f"{key}_{label}"] = window[key]
         with np.errstate(invalid="ignore", divide="ignore"):
