@@ -6,17 +6,15 @@ through `load_scenario` in process.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_runner import ROOT, bposim
 
 from bposim import ScenarioError, load_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
 HELPDESK = ROOT / "models" / "helpdesk.yaml"
 BASE = """\
 name: Helpdesk
@@ -134,14 +132,6 @@ def place(case: Case, folder: Path) -> Path:
     return path
 
 
-def bposim(*args: object) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bposim ARGS` from the project root, capturing stdout and stderr as text."""
-    env = {key: value for key, value in os.environ.items() if key not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    return subprocess.run(
-        [sys.executable, "-m", "bposim", *map(str, args)],
-        cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8", timeout=300, check=False,
-    )  # fmt: skip
 
 
 def assert_rejected(result: subprocess.CompletedProcess[str], source: Path, expected: tuple[str, ...]) -> None:

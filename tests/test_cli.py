@@ -5,17 +5,14 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_runner import ROOT, bposim
 
 from bposim import analytic
 
-ROOT = Path(__file__).resolve().parents[1]
 HELPDESK = ROOT / "models" / "helpdesk.yaml"
 COUNTS = (
     "offered", "answered", "abandoned", "blocked", "unserved", "answered_within_threshold",
@@ -44,14 +41,6 @@ agent_groups:
 """
 
 
-def bposim(*args: object) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bposim ARGS` from the project root, capturing stdout and stderr as text."""
-    env = {key: value for key, value in os.environ.items() if key not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    return subprocess.run(
-        [sys.executable, "-m", "bposim", *map(str, args)],
-        cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8", timeout=300, check=False,
-    )  # fmt: skip
 
 
 def succeed(*args: object) -> str:
