@@ -1,0 +1,333 @@
+"""Plotly figures built from the tidy tables of a `Run` and from experiment cell summaries.
+
+The builders read tables only (no engine objects); each returns a `plotly.graph_objects.Figure`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+TEMPLATE = "plotly_white"
+PALETTE = qualitative.Plotly
+
+
+def _layout(fig: go.Figure, title: str, **kwargs: Any) -> go.Figure:
+    """Apply the shared title, template and legend defaults."""
+    fig.update_layout(title={"text": title}, template=TEMPLATE, hovermode="closest", **kwargs)
+    return fig
+
+
+def _column(cells: pd.DataFrame, name: str) -> np.ndarray:
+    """A numeric column as a float array, NaN when it is missing."""
+    if name not in cells:
+        return np.full(len(cells), np.nan)
+    return pd.to_numeric(cells[name], errors="coerce").to_numpy(dtype=float)
+
+
+def factor_columns(cells: pd.DataFrame) -> list[str]:
+    """The factor columns of a cell summary: those between `cell` and `service_level_target`."""
+    columns = list(cells.columns)
+    if "cell" in columns and "service_level_target" in columns:
+        return columns[columns.index("cell") + 1 : columns.index("service_level_target")]
+    return []
+
+
+def pareto_frontier(cells: pd.DataFrame, cost: str = "total_cost", service: str = "service_level") -> pd.DataFrame:
+    """The non-dominated rows (no other row is as cheap and as good, and strictly better in one), cheapest first."""
+    data = cells.dropna(subset=[cost, service])
+    c = data[cost].to_numpy(dtype=float)
+    s = data[service].to_numpy(dtype=float)
+    no_worse = (c[None, :] <= c[:, None]) & (s[None, :] >= s[:, None])
+    better = (c[None, :] < c[:, None]) | (s[None, :] > s[:, None])
+    dominated = (no_worse & better).any(axis=1)
+    return data[~dominated].sort_values([cost, service], ascending=[True, False], kind="stable")
+
+
+def _hover(cells: pd.DataFrame, factors: list[str]) -> list[str]:
+    """One hover label per cell listing its factor values."""
+    labels = []
+    for _, row in cells.iterrows():
+        parts = [f"cell {row['cell']}"] if "cell" in cells else []
+        parts += [f"{name}: {row[name]}" for name in factors]
+        labels.append("<br>".join(parts))
+    return labels
+
+
+def service_level_vs_cost(cells: pd.DataFrame, target: float | None = None, color_by: str | None = None) -> go.Figure:
+    """Mean service level against mean total cost per sweep cell, with 95% CI bars, Pareto frontier and target."""
+    if color_by is not None and color_by not in cells:
+        raise ValueError(f"color_by {color_by!r} is not a column of the cell summary")
+    factors = factor_columns(cells)
+    fig = go.Figure()
+    groups = [(None, cells)] if color_by is None else list(cells.groupby(color_by, sort=True))
+    for i, (key, part) in enumerate(groups):
+        fig.add_trace(
+            go.Scatter(
+                x=_column(part, "total_cost"),
+                y=_column(part, "service_level"),
+                mode="markers",
+                name="cells" if color_by is None else f"{color_by} = {key}",
+                marker={"size": 10, "color": PALETTE[i % len(PALETTE)]},
+                error_x={"type": "data", "array": _column(part, "total_cost_ci"), "visible": True, "thickness": 1},
+                error_y={"type": "data", "array": _column(part, "service_level_ci"), "visible": True, "thickness": 1},
+                customdata=part["cell"].to_numpy() if "cell" in part else None,
+                text=_hover(part, factors),
+                hovertemplate="%{text}<br>cost %{x:,.0f}<br>service level %{y:.1%}<extra></extra>",
+            )
+        )
+    frontier = pareto_frontier(cells)
+    fig.add_trace(
+        go.Scatter(
+            x=frontier["total_cost"].to_numpy(dtype=float),
+            y=frontier["service_level"].to_numpy(dtype=float),
+            mode="lines",
+            name="Pareto frontier",
+            line={"color": "black", "dash": "dot", "shape": "hv"},
+            hoverinfo="skip",
+        )
+    )
+    if target is None and "service_level_target" in cells and cells["service_level_target"].nunique() == 1:
+        target = float(cells["service_level_target"].iloc[0])
+    if target is not None:
+        fig.add_hline(y=target, line={"color": "firebrick", "dash": "dash"}, annotation_text=f"target {target:.0%}")
+    fig.update_xaxes(title_text="Mean total cost (currency units)", tickformat=",.0f")
+    fig.update_yaxes(title_text="Mean service level (% of calls)", tickformat=".0%")
+    return _layout(fig, "Service level vs cost per sweep cell (95% CI)", legend_title_text=color_by or "")
+
+
+def _slot_labels(table: pd.DataFrame) -> pd.Series:
+    """A label per row for its day and interval: HH:MM, prefixed by the day when there are several."""
+    start = table["interval_start"].astype(str) if "interval_start" in table else table["interval"].astype(str)
+    if table["day"].nunique() > 1:
+        return "day " + table["day"].astype(str) + " " + start
+    return start
+
+
+def _weighted(values: pd.Series, weights: pd.Series) -> float:
+    """The weighted mean of the non-missing values (NaN if no weight)."""
+    ok = values.notna() & (weights > 0)
+    return float(np.average(values[ok], weights=weights[ok])) if ok.any() else float("nan")
+
+
+def interval_profile(run: Any, call_type: str | None = None) -> pd.DataFrame:
+    """Per day and interval: offered, offered-weighted service level and target, scheduled and on-phone agents."""
+    intervals = run.intervals
+    if call_type is not None:
+        intervals = intervals[intervals["call_type"] == call_type]
+    keys = ["day", "interval"]
+    rows = []
+    for (day, interval), part in intervals.groupby(keys, sort=True):
+        rows.append(
+            {
+                "day": day,
+                "interval": interval,
+                "interval_start": part["interval_start"].iloc[0],
+                "offered": int(part["offered"].sum()),
+                "service_level": _weighted(part["service_level"], part["offered"]),
+                "target": _weighted(part["target"], part["offered"].clip(lower=1)),
+            }
+        )
+    profile = pd.DataFrame(rows, columns=[*keys, "interval_start", "offered", "service_level", "target"])
+    staff = run.staffing.groupby(keys, as_index=False)[["scheduled", "on_phone"]].sum()
+    return profile.merge(staff, on=keys, how="outer").sort_values(keys, ignore_index=True)
+
+
+def day_profile(run: Any, call_type: str | None = None) -> go.Figure:
+    """By interval: offered calls (bars), service level vs target (secondary axis) and scheduled vs on-phone agents."""
+    profile = interval_profile(run, call_type)
+    if "interval_start" in profile:
+        profile["interval_start"] = profile["interval_start"].fillna(profile["interval"].astype(str))
+    x = _slot_labels(profile).tolist()
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        row_heights=[0.6, 0.4],
+        specs=[[{"secondary_y": True}], [{}]],
+    )
+    fig.add_trace(go.Bar(x=x, y=profile["offered"], name="offered calls", marker_color="#9ecae1"), row=1, col=1)
+    fig.add_trace(
+        go.Scatter(x=x, y=profile["service_level"], name="service level", mode="lines+markers", line_color="#08519c"),
+        row=1,
+        col=1,
+        secondary_y=True,
+    )
+    fig.add_trace(
+        go.Scatter(x=x, y=profile["target"], name="target", mode="lines", line={"color": "firebrick", "dash": "dash"}),
+        row=1,
+        col=1,
+        secondary_y=True,
+    )
+    fig.add_trace(
+        go.Scatter(x=x, y=profile["scheduled"], name="scheduled agents", mode="lines", line={"shape": "hv"}),
+        row=2,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(x=x, y=profile["on_phone"], name="on-phone agents", mode="lines", line={"shape": "hv"}),
+        row=2,
+        col=1,
+    )
+    fig.update_yaxes(title_text="Offered calls (calls / interval)", row=1, col=1, secondary_y=False)
+    fig.update_yaxes(title_text="Service level (%)", tickformat=".0%", range=[0, 1.05], row=1, col=1, secondary_y=True)
+    fig.update_yaxes(title_text="Agents (agent-equivalents)", row=2, col=1)
+    fig.update_xaxes(title_text="Interval start (HH:MM)", row=2, col=1)
+    fig.update_xaxes(title_text="Interval start (HH:MM)", row=1, col=1)
+    scope = f" — {call_type}" if call_type else ""
+    return _layout(fig, f"Day profile{scope}: demand, service level and staffing", bargap=0.1)
+
+
+def occupancy_heatmap(run: Any) -> go.Figure:
+    """Occupancy (busy / on-phone) of each agent group in each interval, as a heatmap."""
+    staffing = run.staffing.sort_values(["day", "interval"]).copy()
+    staffing["slot"] = _slot_labels(staffing)
+    slots = list(dict.fromkeys(staffing["slot"]))
+    grid = staffing.pivot_table(index="group", columns="slot", values="occupancy", aggfunc="mean", sort=True)
+    grid = grid.reindex(columns=slots)
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(dtype=float),
+            x=list(grid.columns),
+            y=list(grid.index),
+            zmin=0,
+            zmax=1,
+            colorscale="YlOrRd",
+            colorbar={"title": {"text": "occupancy"}, "tickformat": ".0%"},
+            hovertemplate="%{y} at %{x}<br>occupancy %{z:.1%}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text="Interval start (HH:MM)")
+    fig.update_yaxes(title_text="Agent group")
+    return _layout(fig, "Occupancy by agent group and interval (busy / on-phone, %)")
+
+
+def cost_components(run_or_cells: Any) -> pd.DataFrame:
+    """Long table (bar, component, amount): a Run's cost items by item, or a cell summary's cost_<component> means."""
+    if isinstance(run_or_cells, pd.DataFrame):
+        cells = run_or_cells
+        components = [
+            c
+            for c in cells.columns
+            if c.startswith("cost_") and not c.endswith("_ci") and c != "cost_per_handled_contact"
+        ]
+        bars = cells["cell"].astype(str) if "cell" in cells else pd.Series(cells.index.astype(str), index=cells.index)
+        if factor_columns(cells):
+            bars = cells[factor_columns(cells)].astype(str).agg(" / ".join, axis=1)
+        long = pd.DataFrame(
+            [
+                {"bar": bars.loc[i], "component": c.removeprefix("cost_"), "amount": float(cells.loc[i, c])}
+                for i in cells.index
+                for c in components
+            ],
+            columns=["bar", "component", "amount"],
+        )
+        return long
+    costs = run_or_cells.costs
+    if costs.empty:
+        return pd.DataFrame(columns=["bar", "component", "amount"])
+    long = costs.groupby(["item", "component"], as_index=False, sort=False)["amount"].sum()
+    return long.rename(columns={"item": "bar"})[["bar", "component", "amount"]]
+
+
+def cost_breakdown(run_or_cells: Any) -> go.Figure:
+    """Stacked bars of cost by component: per cost item for a Run, per sweep cell for a cell summary."""
+    long = cost_components(run_or_cells)
+    fig = go.Figure()
+    for i, (component, part) in enumerate(long.groupby("component", sort=False)):
+        fig.add_trace(
+            go.Bar(
+                x=part["bar"],
+                y=part["amount"],
+                name=str(component),
+                marker_color=PALETTE[i % len(PALETTE)],
+                hovertemplate="%{x}<br>" + str(component) + ": %{y:,.2f}<extra></extra>",
+            )
+        )
+    per_cell = isinstance(run_or_cells, pd.DataFrame)
+    fig.update_xaxes(title_text="Sweep cell" if per_cell else "Cost item")
+    fig.update_yaxes(title_text="Cost (currency units)", tickformat=",.0f")
+    title = "Mean cost by component per sweep cell" if per_cell else "Cost by component and item"
+    return _layout(fig, title, barmode="stack", legend_title_text="component")
+
+
+def outage_timeline(run: Any) -> go.Figure:
+    """One horizontal bar per tool outage on a time axis (hours from the opening of day 0), with calls affected."""
+    outages = run.outages
+    fig = go.Figure()
+    for i, (kind, part) in enumerate(outages.groupby("kind", sort=True)):
+        text = [
+            f"{row.tool} ({row.kind})<br>{row.effects}<br>calls offered during {row.offered_during}, "
+            f"dropped {row.dropped}, blocked {row.blocked_during}"
+            for row in part.itertuples()
+        ]
+        fig.add_trace(
+            go.Bar(
+                y=part["tool"],
+                x=part["duration_seconds"] / 3600,
+                base=part["start"] / 3600,
+                orientation="h",
+                name=str(kind),
+                marker_color=PALETTE[i % len(PALETTE)],
+                customdata=part["start"] / 3600,
+                hovertext=text,
+                hovertemplate="%{hovertext}<br>from %{customdata:.2f} h for %{x:.2f} h<extra></extra>",
+            )
+        )
+    fig.update_xaxes(title_text="Time (hours from the opening of day 0)")
+    fig.update_yaxes(title_text="Tool", type="category")
+    return _layout(fig, f"Tool outages ({len(outages)})", barmode="overlay", legend_title_text="kind")
+
+
+def staffing_results(results_by_agents: pd.DataFrame | Mapping[int, Any]) -> pd.DataFrame:
+    """Table (agents, service_level, service_level_ci) from a DataFrame or a mapping agents → Run."""
+    if isinstance(results_by_agents, pd.DataFrame):
+        table = results_by_agents.copy()
+    else:
+        table = pd.DataFrame(
+            [
+                {
+                    "agents": n,
+                    "service_level": run.summary["service_level"],
+                    "service_level_ci": run.summary.get("service_level_ci", float("nan")),
+                }
+                for n, run in results_by_agents.items()
+            ]
+        )
+    if "service_level_ci" not in table:
+        table["service_level_ci"] = float("nan")
+    return table.sort_values("agents", ignore_index=True)[["agents", "service_level", "service_level_ci"]]
+
+
+def staffing_curve(results_by_agents: pd.DataFrame | Mapping[int, Any], erlang: pd.DataFrame) -> go.Figure:
+    """Service level against agents: simulated (with 95% CI) beside the analytic Erlang curve."""
+    sim = staffing_results(results_by_agents)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=erlang["agents"],
+            y=erlang["service_level"],
+            mode="lines+markers",
+            name="Erlang (analytic)",
+            line={"color": "grey", "dash": "dash"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=sim["agents"],
+            y=sim["service_level"],
+            mode="markers+lines",
+            name="simulation",
+            error_y={"type": "data", "array": sim["service_level_ci"].to_numpy(dtype=float), "visible": True},
+        )
+    )
+    fig.update_xaxes(title_text="Agents (headcount)", dtick=1)
+    fig.update_yaxes(title_text="Service level (%)", tickformat=".0%")
+    return _layout(fig, "Service level vs agents: simulation vs Erlang")

@@ -1,0 +1,192 @@
+"""Charts: figure data is checked against the tables it was built from."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+import bposim
+from bposim import charts
+from bposim.analytic import erlang_table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def run() -> bposim.Run:
+    """One day of the outage-prone site."""
+    return bposim.simulate(bposim.load_scenario(ROOT / "models" / "outage_prone_site.yaml"), seed=1)
+
+
+@pytest.fixture(scope="module")
+def cells() -> pd.DataFrame:
+    """The cell summary of the multiskill / AI-assist sweep."""
+    experiment = bposim.Experiment.from_file(ROOT / "experiments" / "multiskill_agents_ai.yaml")
+    return bposim.cell_summary(experiment.run(workers=2, progress=False))
+
+
+def _dominated(cost: np.ndarray, service: np.ndarray, i: int) -> bool:
+    """Brute force: is point i dominated by any other point?"""
+    return any(
+        cost[j] <= cost[i] and service[j] >= service[i] and (cost[j] < cost[i] or service[j] > service[i])
+        for j in range(len(cost))
+        if j != i
+    )
+
+
+def _check_frontier(table: pd.DataFrame) -> None:
+    """Frontier rows are non-dominated and every other row is dominated."""
+    frontier = charts.pareto_frontier(table)
+    cost, service = table["total_cost"].to_numpy(float), table["service_level"].to_numpy(float)
+    on = set(frontier.index)
+    assert on, "a non-empty table has a frontier"
+    for position, index in enumerate(table.index):
+        assert _dominated(cost, service, position) == (index not in on)
+    assert frontier["total_cost"].is_monotonic_increasing
+
+
+def _titled(fig: go.Figure) -> None:
+    """The figure has a title and every used axis has a label."""
+    assert isinstance(fig, go.Figure)
+    assert fig.layout.title.text
+    assert fig.layout.xaxis.title.text
+    assert fig.layout.yaxis.title.text
+
+
+def test_pareto_frontier_on_sweep(cells: pd.DataFrame) -> None:
+    _check_frontier(cells)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pareto_frontier_random_with_ties(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    table = pd.DataFrame(
+        {"total_cost": rng.integers(0, 6, 30).astype(float), "service_level": rng.integers(0, 6, 30) / 5}
+    )
+    _check_frontier(table)
+
+
+def test_pareto_frontier_ignores_missing() -> None:
+    table = pd.DataFrame({"total_cost": [1.0, np.nan, 2.0], "service_level": [0.5, 0.9, 0.8]})
+    assert list(charts.pareto_frontier(table).index) == [0, 2]
+
+
+def test_service_level_vs_cost_points_and_error_bars(cells: pd.DataFrame) -> None:
+    fig = charts.service_level_vs_cost(cells, color_by="ai_assist")
+    _titled(fig)
+    points = [t for t in fig.data if t.mode == "markers"]
+    assert len(points) == cells["ai_assist"].nunique()
+    by_cell = cells.set_index("cell")
+    seen = []
+    for trace in points:
+        rows = by_cell.loc[list(trace.customdata)]
+        np.testing.assert_allclose(trace.x, rows["total_cost"])
+        np.testing.assert_allclose(trace.y, rows["service_level"])
+        np.testing.assert_allclose(trace.error_x.array, rows["total_cost_ci"])
+        np.testing.assert_allclose(trace.error_y.array, rows["service_level_ci"])
+        assert all("staffing:" in text and "ai_assist:" in text for text in trace.text)
+        seen += list(trace.customdata)
+    assert sorted(seen) == sorted(cells["cell"])
+    (line,) = [t for t in fig.data if t.name == "Pareto frontier"]
+    frontier = charts.pareto_frontier(cells)
+    np.testing.assert_allclose(line.x, frontier["total_cost"])
+    np.testing.assert_allclose(line.y, frontier["service_level"])
+    assert [s.y0 for s in fig.layout.shapes] == [pytest.approx(cells["service_level_target"].iloc[0])]
+
+
+def test_service_level_vs_cost_explicit_target_and_bad_colour(cells: pd.DataFrame) -> None:
+    fig = charts.service_level_vs_cost(cells, target=0.9)
+    assert [s.y0 for s in fig.layout.shapes] == [0.9]
+    with pytest.raises(ValueError, match="color_by"):
+        charts.service_level_vs_cost(cells, color_by="nope")
+
+
+def test_day_profile_matches_intervals_and_staffing(run: bposim.Run) -> None:
+    fig = charts.day_profile(run)
+    _titled(fig)
+    assert fig.layout.yaxis2.title.text and fig.layout.yaxis3.title.text
+    (bars,) = [t for t in fig.data if isinstance(t, go.Bar)]
+    offered = run.intervals.groupby(["day", "interval"])["offered"].sum()
+    np.testing.assert_array_equal(bars.y, offered.to_numpy())
+    assert sum(bars.y) == run.intervals["offered"].sum()
+    staff = run.staffing.groupby(["day", "interval"])[["scheduled", "on_phone"]].sum()
+    traces = {t.name: t for t in fig.data}
+    np.testing.assert_allclose(traces["scheduled agents"].y, staff["scheduled"])
+    np.testing.assert_allclose(traces["on-phone agents"].y, staff["on_phone"])
+    assert traces["service level"].yaxis == "y2"
+
+
+def test_day_profile_one_call_type(run: bposim.Run) -> None:
+    fig = charts.day_profile(run, call_type="tech")
+    (bars,) = [t for t in fig.data if isinstance(t, go.Bar)]
+    tech = run.intervals[run.intervals["call_type"] == "tech"]
+    assert sum(bars.y) == tech["offered"].sum()
+    sl = {t.name: t for t in fig.data}["service level"].y
+    np.testing.assert_allclose(sl, tech.sort_values(["day", "interval"])["service_level"])
+
+
+def test_occupancy_heatmap(run: bposim.Run) -> None:
+    fig = charts.occupancy_heatmap(run)
+    _titled(fig)
+    (heat,) = fig.data
+    assert list(heat.y) == sorted(run.staffing["group"].unique())
+    grid = run.staffing.pivot_table(index="group", columns="interval", values="occupancy")
+    np.testing.assert_allclose(np.array(heat.z, dtype=float), grid.to_numpy(float), equal_nan=True)
+
+
+def test_cost_breakdown_run(run: bposim.Run) -> None:
+    fig = charts.cost_breakdown(run)
+    _titled(fig)
+    assert fig.layout.barmode == "stack"
+    assert {t.name for t in fig.data} == set(run.costs["component"])
+    assert sum(sum(t.y) for t in fig.data) == pytest.approx(run.costs["amount"].sum())
+    assert sum(sum(t.y) for t in fig.data) == pytest.approx(run.summary["total_cost"])
+
+
+def test_cost_breakdown_cells(cells: pd.DataFrame) -> None:
+    fig = charts.cost_breakdown(cells)
+    _titled(fig)
+    totals = np.sum([np.array(t.y, dtype=float) for t in fig.data], axis=0)
+    np.testing.assert_allclose(totals, cells["total_cost"], rtol=1e-9)
+
+
+def test_outage_timeline(run: bposim.Run) -> None:
+    fig = charts.outage_timeline(run)
+    _titled(fig)
+    bars = [t for t in fig.data if isinstance(t, go.Bar)]
+    assert sum(len(t.y) for t in bars) == len(run.outages)
+    starts = sorted(b for t in bars for b in t.base)
+    np.testing.assert_allclose(starts, sorted(run.outages["start"] / 3600))
+    assert all("offered during" in text for t in bars for text in t.hovertext)
+
+
+def test_outage_timeline_empty(run: bposim.Run) -> None:
+    quiet = dataclasses.replace(run, outages=run.outages.iloc[0:0])
+    fig = charts.outage_timeline(quiet)
+    _titled(fig)
+    assert not [t for t in fig.data if isinstance(t, go.Bar)]
+
+
+def test_staffing_curve() -> None:
+    erlang = erlang_table(0.05, 180.0, 20.0, range(10, 16))
+    sim = pd.DataFrame(
+        {"agents": [14, 12, 10], "service_level": [0.9, 0.8, 0.5], "service_level_ci": [0.01, 0.02, 0.05]}
+    )
+    fig = charts.staffing_curve(sim, erlang)
+    _titled(fig)
+    traces = {t.name: t for t in fig.data}
+    np.testing.assert_allclose(traces["Erlang (analytic)"].y, erlang["service_level"])
+    np.testing.assert_array_equal(traces["simulation"].x, [10, 12, 14])
+    np.testing.assert_allclose(traces["simulation"].error_y.array, [0.05, 0.02, 0.01])
+
+
+def test_staffing_curve_from_runs() -> None:
+    scenario = bposim.load_scenario(ROOT / "models" / "helpdesk.yaml")
+    runs = {1: bposim.simulate(scenario, seed=2)}
+    fig = charts.staffing_curve(runs, erlang_table(0.01, 300.0, 20.0, range(1, 4)))
+    assert list({t.name: t for t in fig.data}["simulation"].y) == [runs[1].summary["service_level"]]
