@@ -15,7 +15,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_properties import scenario_specs
+from test_properties import max_concurrent, scenario_specs
 
 import bposim
 from bposim.scenario import SECONDS_PER_DAY
@@ -272,14 +272,6 @@ def lever_specs(draw) -> dict:
     return spec
 
 
-def max_concurrent(starts: np.ndarray, ends: np.ndarray) -> int:
-    """The most half-open spans [start, end) that overlap at any moment."""
-    if len(starts) == 0:
-        return 0
-    times = np.concatenate([starts, ends])
-    steps = np.concatenate([np.ones(len(starts)), -np.ones(len(ends))])
-    order = np.lexsort((steps, times))
-    return int(np.cumsum(steps[order]).max())
 
 
 def entry_times(calls: pd.DataFrame) -> np.ndarray:

@@ -268,7 +268,6 @@ class Scenario(Model):
         yield from self._technology_errors()
         if self.costs is not None:
             yield from cost_errors(self.costs, self)
-        intervals = self.horizon.intervals
         names = [ct.name for ct in self.call_types]
         known = ", ".join(names)
         for i, name in enumerate(names):
@@ -290,24 +289,12 @@ class Scenario(Model):
                 seen.add(skill.call_type)
                 served.add(skill.call_type)
             plan = group.agents.per_interval
-            if plan is not None and len(plan) != intervals:
-                yield (
-                    ("agent_groups", g, "agents", "per_interval"),
-                    f"{len(plan)} values given; the horizon has {intervals} intervals of "
-                    f"{self.horizon.interval_minutes} minutes",
-                    plan,
-                )
+            yield from self._interval_list_errors(("agent_groups", g, "agents", "per_interval"), plan)
         for c, call_type in enumerate(self.call_types):
             if call_type.name not in served:
                 yield ("call_types", c), f"no agent group has the skill '{call_type.name}'", call_type.name
             rates = call_type.arrivals.per_interval
-            if rates is not None and len(rates) != intervals:
-                yield (
-                    ("call_types", c, "arrivals", "per_interval"),
-                    f"{len(rates)} values given; the horizon has {intervals} intervals of "
-                    f"{self.horizon.interval_minutes} minutes",
-                    rates,
-                )
+            yield from self._interval_list_errors(("call_types", c, "arrivals", "per_interval"), rates)
             retrial = call_type.retrial
             door = any(
                 effect.type == "arrivals_blocked" and (effect.call_types is None or call_type.name in effect.call_types)
@@ -332,6 +319,14 @@ class Scenario(Model):
         for path, value in changes.items():
             _assign(data, path, copy.deepcopy(value))
         return Scenario.model_validate(data)
+
+    def _interval_list_errors(self, loc: tuple, values: list | None) -> Iterator[tuple[tuple, str, Any]]:
+        """A per-interval list must have one value per interval of the day."""
+        intervals = self.horizon.intervals
+        if values is not None and len(values) != intervals:
+            message = (f"{len(values)} values given; the horizon has {intervals} intervals of "
+                       f"{self.horizon.interval_minutes} minutes")  # fmt: skip
+            yield loc, message, values
 
     def _roster_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
         groups = [g.name for g in self.agent_groups]
