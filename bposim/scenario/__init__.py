@@ -17,6 +17,7 @@ from bposim.scenario.centre import (
 from bposim.scenario.common import SECONDS_PER_DAY
 from bposim.scenario.costs import Costs
 from bposim.scenario.loading import ScenarioError, format_validation_error, load_scenario, load_yaml_mapping
+from bposim.scenario.scheduling import BreakRule, Scheduling, ShiftPattern, StartTimes
 from bposim.scenario.technology import AiAssist, Callbacks, Effect, Failures, Maintenance, SelfService, Technology, Tool
 from bposim.scenario.workforce import Absence, Break, LearningCurve, Shift, Shrinkage
 
@@ -25,4 +26,5 @@ __all__ = [
     "SelfService", "Technology", "Tool", "Arrivals", "Break", "Busyness", "CallType", "Horizon",
     "LearningCurve", "Retrial", "Routing", "Scenario", "ScenarioError", "ServiceLevel", "ServiceLevelOverride",
     "Shift", "Shrinkage", "Skill", "Staffing", "format_validation_error", "load_scenario", "load_yaml_mapping",
+    "BreakRule", "Scheduling", "ShiftPattern", "StartTimes",
 ]  # fmt: skip

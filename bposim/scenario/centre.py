@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from bposim.distributions import Distribution
 from bposim.scenario.common import SECONDS_PER_DAY, Model, clock_seconds, custom_error
 from bposim.scenario.costs import Costs, cost_errors
+from bposim.scenario.scheduling import Scheduling, scheduling_errors
 from bposim.scenario.technology import Technology, Tool
 from bposim.scenario.workforce import Absence, LearningCurve, Shift, Shrinkage, read_roster_csv
 
@@ -227,6 +228,7 @@ class Scenario(Model):
     tools: list[Tool] = Field([], description="tools that fail, and what their outages do")
     technology: Technology = Technology()
     costs: Costs | None = Field(None, description="what the centre costs; no cost figures if left out")
+    scheduling: Scheduling | None = Field(None, description="shift patterns for the roster optimiser (bposim staff)")
 
     @model_validator(mode="before")
     @classmethod
@@ -268,6 +270,8 @@ class Scenario(Model):
         yield from self._technology_errors()
         if self.costs is not None:
             yield from cost_errors(self.costs, self)
+        if self.scheduling is not None:
+            yield from scheduling_errors(self.scheduling, self)
         names = [ct.name for ct in self.call_types]
         known = ", ".join(names)
         for i, name in enumerate(names):
