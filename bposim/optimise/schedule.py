@@ -1,0 +1,316 @@
+"""Shift scheduling as an integer program: the cheapest set of shifts that covers a staffing requirement.
+
+Formulation. Every shift the `scheduling` section allows is enumerated as a pattern p: a group, a start, a
+length and one placement of each break (breaks do not overlap). a[p, i] is the share of interval i the agent
+is on the phones (logged in and not on a break; a break covering part of an interval counts for that part).
+x[p] ≥ 0 integer is the number of agents working p. Minimise Σ cost[p] · x[p], cost = paid hours × the group's
+per_paid_hour (1 per paid hour without a cost for the group), subject to
+
+    Σ_{p of group g} a[p, i] · x[p] ≥ required[g, i]     for every group g and interval i
+    Σ_{p of group g} x[p] ≤ max_agents[g]                 for every group with a limit
+
+solved by HiGHS through `scipy.optimize.milp`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_matrix
+
+from bposim.scenario import Break, Scenario, Scheduling, Shift, ShiftPattern
+
+TOLERANCE = 1e-6
+
+
+class ScheduleError(ValueError):
+    """No roster can be built: an interval no shift covers, too few agents allowed, or no shift fits the day."""
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One shift an agent may work: group, log-in and log-out, and each break pinned to its start."""
+
+    group: str
+    name: str
+    start: int
+    end: int
+    breaks: tuple[tuple[str, int, int, bool], ...]
+    unit_cost: float
+
+    @property
+    def paid_hours(self) -> float:
+        unpaid = sum(minutes for _, _, minutes, paid in self.breaks if not paid)
+        return (self.end - self.start) / 3600 - unpaid / 60
+
+    @property
+    def cost(self) -> float:
+        return self.paid_hours * self.unit_cost
+
+    @property
+    def label(self) -> str:
+        """E.g. ``full 08:00-16:00, lunch 11:30``."""
+        text = f"{self.name} {_clock(self.start)}-{_clock(self.end)}"
+        return ", ".join([text, *(f"{name} {_clock(start)}" for name, start, _, _ in self.breaks)])
+
+    def coverage(self, scenario: Scenario) -> np.ndarray:
+        """Share of each interval of the day the agent is on the phones."""
+        horizon = scenario.horizon
+        edges = horizon.start_seconds + np.arange(horizon.intervals + 1) * horizon.interval_seconds
+        on = _overlap(self.start, self.end, edges)
+        for _, start, minutes, _ in self.breaks:
+            on -= _overlap(start, start + minutes * 60, edges)
+        return on / horizon.interval_seconds
+
+    def shift(self, agents: int) -> Shift:
+        """This pattern as a roster shift of `agents` agents, each break's window exactly its length."""
+        breaks = [Break(name=name, minutes=minutes, window=(_clock(start), _clock(start + minutes * 60)), paid=paid)
+                  for name, start, minutes, paid in self.breaks]  # fmt: skip
+        return Shift(group=self.group, start=_clock(self.start), end=_clock(self.end), agents=agents, breaks=breaks)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The chosen shifts and their agents, what they cost, and how they cover the requirement."""
+
+    scenario: Scenario
+    patterns: tuple[Pattern, ...]
+    agents: tuple[int, ...]
+    cost: float
+    cost_unit: str
+    coverage: pd.DataFrame
+    optimal: bool
+
+    @property
+    def shifts(self) -> pd.DataFrame:
+        """One row per chosen pattern: group, pattern, start, end, breaks, paid_hours, agents, cost."""
+        rows = [{
+            "group": p.group, "pattern": p.name, "start": _clock(p.start), "end": _clock(p.end),
+            "breaks": ", ".join(f"{name} {_clock(start)}" for name, start, _, _ in p.breaks),
+            "paid_hours": p.paid_hours, "agents": n, "cost": n * p.cost,
+        } for p, n in zip(self.patterns, self.agents, strict=True)]  # fmt: skip
+        columns = ["group", "pattern", "start", "end", "breaks", "paid_hours", "agents", "cost"]
+        return pd.DataFrame(rows, columns=columns)
+
+    @property
+    def headcount(self) -> dict[str, int]:
+        """Agents on shifts per group."""
+        counts = dict.fromkeys(self.coverage["group"].unique(), 0)
+        for pattern, n in zip(self.patterns, self.agents, strict=True):
+            counts[pattern.group] += n
+        return counts
+
+    @property
+    def paid_hours(self) -> float:
+        return float(sum(p.paid_hours * n for p, n in zip(self.patterns, self.agents, strict=True)))
+
+    def roster(self) -> list[Shift]:
+        """The schedule as roster shifts, one per chosen pattern, breaks pinned to their placement."""
+        return [pattern.shift(n) for pattern, n in zip(self.patterns, self.agents, strict=True)]
+
+
+def enumerate_patterns(scenario: Scenario, scheduling: Scheduling | None = None) -> list[Pattern]:
+    """Every shift the scheduling section allows: group × start × length × break placements."""
+    scheduling = _scheduling(scenario, scheduling)
+    groups = [group.name for group in scenario.agent_groups]
+    rates = _hourly_costs(scenario)
+    horizon = scenario.horizon
+    patterns = []
+    for index, rule in enumerate(scheduling.shifts):
+        times = rule.shift_times(horizon)
+        if not times:
+            raise ScheduleError(f"shift pattern '{rule.name}' (scheduling.shifts[{index}]) has no shift inside the "
+                                f"opening hours {horizon.start}-{horizon.end}")  # fmt: skip
+        found = [(start, end, placement) for start, end in times
+                 for placement in _placements(rule, end - start, horizon.interval_minutes)]  # fmt: skip
+        if not found:
+            raise ScheduleError(f"shift pattern '{rule.name}' (scheduling.shifts[{index}]): its breaks cannot be "
+                                "placed without overlapping or running past the shift end")  # fmt: skip
+        for group in scheduling.groups_of(rule, groups):
+            for start, end, placement in found:
+                breaks = tuple((name, start + offset, minutes, paid) for name, offset, minutes, paid in placement)
+                patterns.append(Pattern(group, rule.name, start, end, breaks, rates[group]))
+    return patterns
+
+
+def solve_schedule(
+    scenario: Scenario, requirement: Any, *, scheduling: Scheduling | None = None, time_limit: float = 60.0
+) -> Schedule:
+    """The cheapest roster covering `requirement` (a table or a Requirement with group, interval, required).
+
+    Groups no pattern applies to are left out. Raises ScheduleError when no roster can cover the requirement.
+    """
+    scheduling = _scheduling(scenario, scheduling)
+    patterns = enumerate_patterns(scenario, scheduling)
+    horizon = scenario.horizon
+    groups = scheduling.scheduled_groups([group.name for group in scenario.agent_groups])
+    required = _required(requirement, groups, horizon.intervals)
+    coverage = np.array([pattern.coverage(scenario) for pattern in patterns])
+    owner = np.array([groups.index(pattern.group) for pattern in patterns])
+    _check_coverable(scenario, scheduling, groups, required, coverage, owner)
+    rows = [(g, i) for g in range(len(groups)) for i in range(horizon.intervals) if required[g, i] > 0]
+    matrix = np.array([coverage[:, i] * (owner == g) for g, i in rows]).reshape(len(rows), len(patterns))
+    constraints = [LinearConstraint(csr_matrix(matrix), lb=[required[g, i] - TOLERANCE for g, i in rows])]
+    limited = [g for g, name in enumerate(groups) if name in scheduling.max_agents]
+    if limited:
+        heads = np.array([(owner == g).astype(float) for g in limited])
+        constraints.append(LinearConstraint(heads, ub=[scheduling.max_agents[groups[g]] for g in limited]))
+    costs = np.array([pattern.cost for pattern in patterns])
+    result = milp(costs, integrality=np.ones(len(patterns)), bounds=Bounds(0, np.inf), constraints=constraints,
+                  options={"time_limit": time_limit, "mip_rel_gap": 1e-6})  # fmt: skip
+    if result.x is None:
+        if result.status == 2:
+            raise ScheduleError(_shortfall_message(scenario, scheduling, groups, required, coverage, owner))
+        raise ScheduleError(f"the shift scheduling problem was not solved: {result.message}")
+    counts = np.round(result.x).astype(int)
+    chosen = np.flatnonzero(counts)
+    scheduled = np.array([coverage[owner == g].T @ counts[owner == g] for g in range(len(groups))])
+    logged_in = np.array([(coverage[owner == g] > 0).T @ counts[owner == g] for g in range(len(groups))])
+    table = pd.DataFrame({
+        "group": np.repeat(groups, horizon.intervals),
+        "interval": np.tile(np.arange(horizon.intervals), len(groups)),
+        "interval_start": np.tile(_interval_labels(scenario), len(groups)),
+        "required": required.ravel(),
+        "scheduled": scheduled.ravel(),
+        "logged_in": logged_in.ravel(),
+    })  # fmt: skip
+    unit = "paid hours" if not _priced(scenario) else (scenario.costs.currency or "cost")
+    return Schedule(scenario, tuple(patterns[p] for p in chosen), tuple(int(counts[p]) for p in chosen),
+                    float(costs @ counts), unit, table, result.status == 0)  # fmt: skip
+
+
+def _scheduling(scenario: Scenario, scheduling: Scheduling | None) -> Scheduling:
+    chosen = scheduling if scheduling is not None else scenario.scheduling
+    if chosen is None:
+        raise ScheduleError("the scenario has no scheduling section: add scheduling: {shifts: [...]} with the shift "
+                            "patterns the optimiser may use")  # fmt: skip
+    if scenario.horizon.end is None:
+        raise ScheduleError("shift scheduling needs a horizon with an end time (HH:MM), not length_hours")
+    return chosen
+
+
+def _priced(scenario: Scenario) -> bool:
+    return scenario.costs is not None and bool(scenario.costs.groups)
+
+
+def _hourly_costs(scenario: Scenario) -> dict[str, float]:
+    """Cost of a paid hour per group: its per_paid_hour, else 1 (the objective is then paid hours)."""
+    rates = {group.name: 1.0 for group in scenario.agent_groups}
+    if _priced(scenario):
+        rates.update({entry.group: entry.per_paid_hour for entry in scenario.costs.groups})
+    return rates
+
+
+def _placements(rule: ShiftPattern, length: int, step_minutes: int) -> list[tuple[tuple[str, int, int, bool], ...]]:
+    """Each way to place the pattern's breaks in a shift of `length` seconds, breaks in time order, none overlapping."""
+    options = [[(item.name, offset, item.minutes, item.paid) for offset in item.offsets(step_minutes)
+                if offset + item.minutes * 60 <= length] for item in rule.breaks]  # fmt: skip
+    placements = []
+    for combination in itertools.product(*options):
+        ordered = sorted(combination, key=lambda item: item[1])
+        if all(a[1] + a[2] * 60 <= b[1] for a, b in itertools.pairwise(ordered)):
+            placements.append(tuple(ordered))
+    return placements
+
+
+def _required(requirement: Any, groups: list[str], intervals: int) -> np.ndarray:
+    """The requirement as a groups × intervals array (missing rows are 0)."""
+    table = getattr(requirement, "table", requirement)
+    missing = {"group", "interval", "required"} - set(table.columns)
+    if missing:
+        raise ScheduleError(f"the requirement table lacks the column(s) {', '.join(sorted(missing))}")
+    required = np.zeros((len(groups), intervals))
+    for row in table.itertuples(index=False):
+        if row.group not in groups:
+            continue
+        if not 0 <= int(row.interval) < intervals:
+            raise ScheduleError(f"requirement for group '{row.group}' at interval {row.interval}: the day has "
+                                f"intervals 0-{intervals - 1}")  # fmt: skip
+        if not math.isfinite(row.required) or row.required < 0:
+            raise ScheduleError(f"requirement for group '{row.group}' at interval {row.interval} is {row.required}; "
+                                "it must be a number of agents ≥ 0")  # fmt: skip
+        required[groups.index(row.group), int(row.interval)] = row.required
+    return required
+
+
+def _check_coverable(
+    scenario: Scenario, scheduling: Scheduling, groups: list[str], required: np.ndarray, coverage: np.ndarray,
+    owner: np.ndarray,
+) -> None:
+    """Intervals no pattern covers, and headcount limits too low for a single interval, named one by one."""
+    labels = _interval_labels(scenario)
+    problems = []
+    for g, group in enumerate(groups):
+        best = coverage[owner == g].max(axis=0, initial=0.0)
+        limit = scheduling.max_agents.get(group)
+        for i in np.flatnonzero(required[g] > 0):
+            need = f"group '{group}' needs {required[g, i]:g} agents at {labels[i]} (interval {i})"
+            if best[i] <= 0:
+                problems.append(f"{need}, but no shift pattern of '{group}' has agents on the phones then "
+                                f"({_span(coverage[owner == g], labels, scenario)})")  # fmt: skip
+            elif limit is not None and limit * best[i] < required[g, i] - TOLERANCE:
+                problems.append(f"{need}, more than max_agents allows ({group}: {limit})")
+    if problems:
+        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise ScheduleError("; ".join(problems[:5]) + more)
+
+
+def _shortfall_message(
+    scenario: Scenario, scheduling: Scheduling, groups: list[str], required: np.ndarray, coverage: np.ndarray,
+    owner: np.ndarray,
+) -> str:
+    """Why the headcount limits leave the requirement uncovered: the intervals short of agents at best."""
+    labels = _interval_labels(scenario)
+    parts = []
+    for g, group in enumerate(groups):
+        limit = scheduling.max_agents.get(group)
+        if limit is None:
+            continue
+        mine = coverage[owner == g]
+        rows = np.flatnonzero(required[g] > 0)
+        # Fewest shortfall agent-intervals with at most `limit` agents: a linear program with slack per interval.
+        n, m = len(mine), len(rows)
+        matrix = np.hstack([mine[:, rows].T, np.eye(m)])
+        result = milp(np.r_[np.zeros(n), np.ones(m)], integrality=np.r_[np.ones(n), np.zeros(m)],
+                      bounds=Bounds(0, np.inf),
+                      constraints=[LinearConstraint(matrix, lb=required[g, rows]),
+                                   LinearConstraint(np.r_[np.ones(n), np.zeros(m)][None, :], ub=limit)],
+                      options={"time_limit": 30})  # fmt: skip
+        if result.x is None:
+            continue
+        short = [(rows[k], result.x[n + k]) for k in range(m) if result.x[n + k] > TOLERANCE]
+        if short:
+            listed = ", ".join(f"{labels[i]} (interval {i}) by {gap:.1f}" for i, gap in short[:6])
+            parts.append(f"max_agents {group}: {limit} is too low: with {limit} agents on shifts, '{group}' falls "
+                         f"short at {listed}{' …' if len(short) > 6 else ''}")  # fmt: skip
+    return "; ".join(parts) or "no roster meets the requirement within the max_agents limits"
+
+
+def _span(coverage: np.ndarray, labels: list[str], scenario: Scenario) -> str:
+    """The part of the day a group's patterns cover, for an error message."""
+    covered = np.flatnonzero(coverage.max(axis=0, initial=0.0) > 0)
+    if not len(covered):
+        return "its patterns cover no interval"
+    end = scenario.horizon.start_seconds + (covered[-1] + 1) * scenario.horizon.interval_seconds
+    return f"its patterns cover {labels[covered[0]]}-{_clock(end)}"
+
+
+def _interval_labels(scenario: Scenario) -> list[str]:
+    horizon = scenario.horizon
+    return [_clock(horizon.start_seconds + i * horizon.interval_seconds) for i in range(horizon.intervals)]
+
+
+def _overlap(start: float, end: float, edges: np.ndarray) -> np.ndarray:
+    """Seconds of [start, end) inside each interval between consecutive edges."""
+    return np.clip(np.minimum(end, edges[1:]) - np.maximum(start, edges[:-1]), 0.0, None)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
