@@ -1,9 +1,10 @@
-# bposim: `make demo` runs the bundled model; `make test` runs the whole suite.
+# bposim: `make demo` runs a bundled sweep and writes its HTML report; `make test` runs the whole suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
-DEMO_OUT := out/demo
+DEMO_EXPERIMENT := experiments/multiskill_agents_ai.yaml
+DEMO_OUT := out/multiskill_agents_ai
 
 .PHONY: demo test lint bench clean
 
@@ -20,7 +21,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
-	$(BIN)/bposim run models/helpdesk.yaml --seed 1 --out $(DEMO_OUT)
+	$(BIN)/bposim sweep $(DEMO_EXPERIMENT) --out $(DEMO_OUT) --report
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

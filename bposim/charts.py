@@ -14,6 +14,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from bposim import metrics
+
 TEMPLATE = "plotly_white"
 PALETTE = qualitative.Plotly
 
@@ -331,3 +333,76 @@ def staffing_curve(results_by_agents: pd.DataFrame | Mapping[int, Any], erlang: 
     fig.update_xaxes(title_text="Agents (headcount)", dtick=1)
     fig.update_yaxes(title_text="Service level (%)", tickformat=".0%")
     return _layout(fig, "Service level vs agents: simulation vs Erlang")
+
+
+
+def queue_and_busy(run: Any, day: int = 0, bin_minutes: float = 5, replication: int = 0) -> pd.DataFrame:
+    """Per `bin_minutes` of one day: mean calls waiting for an agent, agents busy (talk and wrap-up) and agents on
+    the phone, each averaged exactly over the bin."""
+    calls, staffing = run.calls, run.staffing
+    if "replication" in calls:
+        calls = calls[calls["replication"] == replication]
+    if "replication" in staffing:
+        staffing = staffing[staffing["replication"] == replication]
+    calls, staffing = calls[calls["day"] == day], staffing[staffing["day"] == day]
+    opening = day * 86_400.0  # times count from the opening of day 0; day d opens d days later
+    scenario = getattr(run, "scenario", None)
+    clock_start = scenario.horizon.start_seconds if scenario is not None else _opening(staffing)
+    answered = calls[calls["answer"].notna()]
+    busy_end = (answered["end"] + answered["wrap_seconds"].fillna(0)).to_numpy(dtype=float)
+    queued = calls[~calls["outcome"].isin(["blocked", "contained"])]
+    left = queued["answer"].fillna(queued["end"]).to_numpy(dtype=float)
+    last = float(np.nanmax(np.concatenate([[opening + 3_600], left, busy_end])))
+    width = bin_minutes * 60
+    edges = opening + np.arange(0, np.ceil((last - opening) / width) + 1)[None, :] * width
+    clock = [_clock(t - opening + clock_start) for t in edges[0, :-1]]
+    staffed = staffing.groupby("interval_start", sort=True)["on_phone"].sum()
+    slots = list(staffed.index)
+    on_phone = [float(staffed[max((s for s in slots if s <= c), default=slots[0])]) if slots else np.nan
+                for c in clock]  # fmt: skip
+    return pd.DataFrame(
+        {
+            "time": edges[0, :-1],
+            "clock": clock,
+            "waiting": metrics.per_interval(queued["arrival"].to_numpy(dtype=float), left, edges).ravel(),
+            "busy": metrics.per_interval(answered["answer"].to_numpy(dtype=float), busy_end, edges).ravel(),
+            "on_phone": on_phone,
+        }
+    )
+
+
+def _opening(staffing: pd.DataFrame) -> float:
+    """Seconds after midnight of the first interval in a staffing table (for tables read back from files)."""
+    first = str(staffing["interval_start"].min()) if len(staffing) else "00:00"
+    hours, minutes = first.split(":")
+    return int(hours) * 3600 + int(minutes) * 60
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds) % 86_400
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def queue_and_agents(run: Any, day: int = 0, bin_minutes: float = 5) -> go.Figure:
+    """Calls waiting and agents busy over one day (time averages per bin), beside the agents on the phone."""
+    table = queue_and_busy(run, day=day, bin_minutes=bin_minutes)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.45, 0.55])
+    fig.add_trace(
+        go.Scatter(x=table["clock"], y=table["waiting"], name="calls waiting", mode="lines", fill="tozeroy",
+                   line={"color": "#d62728", "shape": "hv"}),
+        row=1, col=1,
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(x=table["clock"], y=table["busy"], name="agents busy", mode="lines",
+                   line={"color": "#1f77b4", "shape": "hv"}),
+        row=2, col=1,
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(x=table["clock"], y=table["on_phone"], name="agents on the phone", mode="lines",
+                   line={"color": "grey", "dash": "dot", "shape": "hv"}),
+        row=2, col=1,
+    )  # fmt: skip
+    fig.update_yaxes(title_text="Calls waiting (mean)", row=1, col=1)
+    fig.update_yaxes(title_text="Agents (mean)", row=2, col=1)
+    fig.update_xaxes(title_text="Time of day (HH:MM)", row=2, col=1)
+    return _layout(fig, f"Queue length and agents busy, day {day} ({bin_minutes:g}-minute averages)")

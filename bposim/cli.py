@@ -1,4 +1,4 @@
-"""The `bposim` command line: run, sweep, validate, schema, erlang.
+"""The `bposim` command line: run, sweep, report, validate, schema, erlang.
 
 Bad input (a scenario file, a flag) prints one short message per problem to stderr and exits with status 2.
 """
@@ -58,16 +58,23 @@ def run(
     replications: Annotated[int, typer.Option(min=1, help="independent replications (days) to run")] = 1,
     format: Annotated[Format, typer.Option("--format", help="how to print the summary")] = Format.table,
     out_dir: Annotated[Path | None, typer.Option("--out", help="write calls/intervals/agents tables here")] = None,
+    report: Annotated[bool, typer.Option("--report", help="also write report.html in the --out directory")] = False,
 ) -> None:
     """Simulate a scenario and print its service level, waiting, abandonment and occupancy."""
     from bposim.run import simulate
 
     scenario = _load(file)
+    if report and out_dir is None:
+        _fail(["--report: give --out DIRECTORY too; the report is written there as report.html"])
     if out_dir is not None:
         _prepare_directory(out_dir)
     result = simulate(scenario, seed=seed, replications=replications)
     if out_dir is not None:
         _write_tables(result, out_dir)
+    if report:
+        from bposim.report import run_report
+
+        page = run_report(result, out_dir / "report.html")
     if format is Format.json:
         print(json.dumps(_jsonable(result.summary), indent=2))
     elif format is Format.csv:
@@ -76,6 +83,8 @@ def run(
         _print_summary(result)
     if out_dir is not None and format is Format.table:
         out.print(f"Tables written to {out_dir}/ (every table as CSV and Parquet; summary.json)")
+    if report:
+        (err if format is not Format.table else out).print(f"Report: {page}", highlight=False)
 
 
 @app.command()
@@ -88,6 +97,7 @@ def sweep(
         str | None, typer.Option(help="Dask scheduler address, or 'local' to start a local Dask cluster")
     ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="results directory; default out/<experiment>")] = None,
+    report: Annotated[bool, typer.Option("--report", help="write report.html in the results directory")] = False,
 ) -> None:
     """Run an experiment (cells × replications, resumable), then list the cells that meet the target."""
     from bposim.experiment import Experiment
@@ -106,6 +116,29 @@ def sweep(
         err.print(f"interrupted: finished tasks are saved in {directory}/; run the same command to resume")
         raise typer.Exit(130) from None
     print_sweep(out, experiment, results, directory)
+    if report:
+        from bposim.report import write_report
+
+        out.print(f"Report: {write_report(directory, directory / 'report.html')}", highlight=False)
+
+
+@app.command("report")
+def report_command(
+    results: Annotated[Path, typer.Argument(help="a sweep's results directory, or a run's --out directory")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file; default RESULTS/report.html")] = (
+        None
+    ),
+) -> None:
+    """Write a self-contained HTML report (tables and plotly charts, opens offline) of a sweep or a run."""
+    from bposim.report import ReportError, write_report
+
+    try:
+        page = write_report(results, output if output is not None else results / "report.html")
+    except ReportError as exc:
+        _fail([str(exc)])
+    except OSError as exc:
+        _fail([f"--output: cannot write {output} ({exc.strerror or exc})"])
+    out.print(f"Report: {page}", highlight=False)
 
 
 @app.command()

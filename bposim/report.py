@@ -1,0 +1,376 @@
+"""A self-contained HTML report of a sweep or a run: the key table and the charts, plotly embedded (opens offline).
+
+    from bposim.report import write_report
+    write_report("out/multiskill_agents_ai", "out/multiskill_agents_ai/report.html")   # a sweep's results
+    write_report("out/helpdesk", "out/helpdesk/report.html")                           # `bposim run --out`
+
+A sweep's report shows every cell ranked (those meeting the target first, cheapest first), service level against
+cost with the Pareto frontier, the cost breakdown per cell, and the day of the recommended cell (its first
+replication: from the kept tables, or simulated again from the experiment file, which gives the same day).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from bposim import charts
+
+RUN_TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages", "costs")
+
+
+class ReportError(ValueError):
+    """The directory holds neither a sweep's results nor a run's tables."""
+
+    def __init__(self, source: str, problem: str):
+        super().__init__(f"{source}: {problem}")
+        self.source = source
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class SavedRun:
+    """A run's tables read back from a directory written by `bposim run --out` (or a sweep's kept tables)."""
+
+    calls: pd.DataFrame
+    intervals: pd.DataFrame
+    agents: pd.DataFrame
+    staffing: pd.DataFrame
+    activities: pd.DataFrame
+    outages: pd.DataFrame
+    costs: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+    scenario: Any = None
+
+    @classmethod
+    def from_directory(cls, directory: Path, summary: dict | None = None) -> SavedRun:
+        tables = {}
+        for name in RUN_TABLES:
+            path = directory / f"{name}.parquet"
+            tables[name] = pd.read_parquet(path) if path.is_file() else pd.DataFrame()
+        if summary is None:
+            summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
+        return cls(**tables, summary=summary)
+
+
+@dataclass
+class Section:
+    """One part of the report: a heading, a few sentences, a table and/or a figure."""
+
+    title: str
+    text: str = ""
+    table: str = ""
+    figure: go.Figure | None = None
+
+
+def write_report(results: str | Path, path: str | Path) -> Path:
+    """Write the report of a sweep's results directory or a run's tables directory to `path`; return `path`."""
+    results, path = Path(results), Path(path)
+    title, sections = report_sections(results)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(title, sections), encoding="utf-8")
+    return path
+
+
+def run_report(run: Any, path: str | Path) -> Path:
+    """Write the report of a `Run` in memory to `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(*_run_sections(run)), encoding="utf-8")
+    return path
+
+
+def report_sections(results: Path) -> tuple[str, list[Section]]:
+    """The title and sections for a directory: a sweep's (manifest.json) or a run's (summary.json)."""
+    if not results.is_dir():
+        raise ReportError(str(results), "not a directory; give a sweep's results directory or a run's --out directory")
+    if (results / "manifest.json").is_file():
+        return _sweep_sections(results)
+    if (results / "summary.json").is_file() and (results / "calls.parquet").is_file():
+        return _run_sections(SavedRun.from_directory(results))
+    raise ReportError(str(results), "holds neither a sweep's results (manifest.json, written by `bposim sweep`) nor "
+                                    "a run's tables (summary.json and calls.parquet, written by `bposim run --out`)")
+
+
+# -- a sweep ------------------------------------------------------------------------------------------------------
+
+
+def _sweep_sections(directory: Path) -> tuple[str, list[Section]]:
+    from bposim.experiment.tables import cell_summary, ranked_cells, results_table
+
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReportError(str(directory / "manifest.json"), f"cannot read the manifest ({exc})") from None
+    tasks = sorted((directory / "tasks").glob("cell*-rep*.parquet"))
+    if (directory / "results.parquet").is_file() and manifest.get("finished"):
+        results = pd.read_parquet(directory / "results.parquet")
+    elif tasks:
+        results = results_table([pd.read_parquet(file) for file in tasks])
+    else:
+        raise ReportError(str(directory), "the sweep has no finished tasks yet")
+    cells = cell_summary(results)
+    ranked = ranked_cells(cells)
+    factors = charts.factor_columns(cells)
+    target = float(cells["service_level_target"].iloc[0]) if "service_level_target" in cells else None
+    costed = "total_cost" in cells and not cells["total_cost"].isna().all()
+    done, total = len(results), manifest.get("tasks", len(results))
+    name = manifest.get("experiment", directory.name)
+    facts = [
+        f"{len(cells)} cells × {manifest.get('replications', '?')} replications under common random numbers "
+        f"(seed {manifest.get('seed', '?')}); factors: {', '.join(factors) or 'none'}.",
+        f"Experiment file: {manifest.get('source', '?')}; started {manifest.get('started', '?')}, "
+        + (f"finished {manifest['finished']}." if manifest.get("finished") else f"unfinished: {done} of {total} "
+           "tasks done (run the same sweep again to resume)."),
+    ]  # fmt: skip
+    sections = [Section("Experiment", " ".join(facts))]
+    sections.append(Section("Recommendation", _recommendation(cells, ranked, factors, target, costed)))
+    order = pd.concat([ranked, cells[~cells["cell"].isin(ranked["cell"])].sort_values("service_level",
+                                                                                       ascending=False)])
+    sections.append(Section(
+        "Cells", "Every cell: those meeting the service-level target first"
+        + (", cheapest first" if costed else ", fewest agent hours first")
+        + "; then the rest, best service first. Means over replications ± 95% confidence half-widths.",
+        table=_cells_table(order, factors, costed),
+    ))  # fmt: skip
+    color_by = min(factors, key=lambda f: (cells[f].nunique(), factors.index(f))) if len(factors) > 1 else None
+    if costed:
+        sections.append(Section(
+            "Service level against cost",
+            "One point per cell with 95% confidence bars on both axes; the dotted line joins the cells no other cell "
+            "beats on both cost and service level (the Pareto frontier).",
+            figure=charts.service_level_vs_cost(cells, target=target, color_by=color_by),
+        ))  # fmt: skip
+        sections.append(Section("Cost by component", "Mean cost per day of each cell, by component.",
+                                figure=charts.cost_breakdown(cells)))  # fmt: skip
+    else:
+        sections.append(Section(
+            "Service level against agent hours", "The model has no costs section, so agent hours stand in for cost.",
+            figure=charts.service_level_vs_cost(
+                cells.assign(total_cost=cells["scheduled_agent_hours"], total_cost_ci=float("nan")), target=target,
+                color_by=color_by).update_xaxes(title_text="Scheduled agent hours per day"),
+        ))  # fmt: skip
+    best_first = cells.sort_values(["service_level", "cell"], ascending=[False, True])
+    best = ranked.iloc[0] if len(ranked) else best_first.iloc[0]
+    run, how = _cell_day(directory, manifest, int(best["cell"]))
+    if run is None:
+        sections.append(Section("A day of the recommended cell", how))
+    else:
+        sections += _day_sections(run, f"A day of cell {int(best['cell'])}",
+                                  f"Replication 0 of cell {int(best['cell'])} ({_levels(best, factors)}), {how}.")
+    return f"{name}: sweep report", sections
+
+
+def _recommendation(cells: pd.DataFrame, ranked: pd.DataFrame, factors: list[str], target: float | None,
+                    costed: bool) -> str:  # fmt: skip
+    goal = f"the {target:.0%} service-level target" if target is not None else "the service-level target"
+    if len(ranked) == 0:
+        best = cells.sort_values(["service_level", "cell"], ascending=[False, True]).iloc[0]
+        return (f"No cell meets {goal} on average. The best, cell {int(best['cell'])} ({_levels(best, factors)}), "
+                f"reaches {_share(best['service_level'], best['service_level_ci'])}.")  # fmt: skip
+    best = ranked.iloc[0]
+    money = f" at {_amount(best['total_cost'], best['total_cost_ci'])} a day" if costed else ""
+    text = (f"Cell {int(best['cell'])} ({_levels(best, factors)}) is the cheapest of the {len(ranked)} cells meeting "
+            f"{goal}: service level {_share(best['service_level'], best['service_level_ci'])}{money}, "
+            f"{best['scheduled_agent_hours']:,.0f} agent hours; {best['met_target_share']:.0%} of its days met the "
+            f"target.")  # fmt: skip
+    if best["service_level"] - best["service_level_ci"] < (target or 0):
+        text += " Its confidence interval reaches below the target: more replications would settle it."
+    return text
+
+
+def _levels(row: pd.Series, factors: list[str]) -> str:
+    return ", ".join(f"{f} = {row[f]}" for f in factors) or "the base scenario"
+
+
+def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool) -> str:
+    columns: list[tuple[str, Callable[[pd.Series], str]]] = [("Cell", lambda r: str(int(r["cell"])))]
+    columns += [(f, lambda r, f=f: str(r[f])) for f in factors]
+    columns += [
+        ("Service level", lambda r: _share(r["service_level"], r["service_level_ci"])),
+        ("Days meeting target", lambda r: _share(r["met_target_share"])),
+        ("Abandoned", lambda r: _share(r.get("abandon_rate", math.nan), r.get("abandon_rate_ci"))),
+        ("ASA s", lambda r: _number(r.get("asa_seconds", math.nan), r.get("asa_seconds_ci"), ",.1f")),
+        ("Agent hours", lambda r: _number(r["scheduled_agent_hours"], None, ",.0f")),
+    ]
+    if costed:
+        columns.append(("Cost / day", lambda r: _amount(r["total_cost"], r["total_cost_ci"])))
+    rows = [[render(r) for _, render in columns] for _, r in cells.iterrows()]
+    meets = [bool(r["service_level"] >= r["service_level_target"]) for _, r in cells.iterrows()]
+    return _html_table([name for name, _ in columns], rows, meets, numeric_from=1 + len(factors))
+
+
+def _cell_day(directory: Path, manifest: dict, cell: int) -> tuple[Any, str]:
+    """Replication 0 of a cell: from kept tables, else simulated again (same seed, same day) from the experiment."""
+    kept = directory / "tables" / str(cell) / "0"
+    if (kept / "calls.parquet").is_file():
+        return SavedRun.from_directory(kept, summary={}), "from the tables the sweep kept"
+    source = Path(manifest.get("source", ""))
+    if not source.is_file():
+        return None, (f"The sweep kept no tables (keep: summary) and its experiment file {source} is not here to "
+                      "simulate the day again; run the report where the sweep ran, or sweep with keep: all.")
+    from bposim.experiment import Experiment, ExperimentError
+    from bposim.run import simulate_replication
+    from bposim.scenario import ScenarioError
+
+    try:
+        experiment = Experiment.from_file(source)
+    except (ExperimentError, ScenarioError):
+        return None, f"The experiment file {source} no longer loads, so the day cannot be simulated again."
+    if experiment.sha256 != manifest.get("experiment_sha256") or experiment.model_sha256 != manifest.get(
+        "model_sha256"
+    ):
+        return None, f"The experiment file {source} or its model changed since the sweep; the day is not shown."
+    run = simulate_replication(experiment.scenario(cell), experiment.seed, 0)
+    return run, "simulated again from the experiment file (the same seed gives the same day)"
+
+
+# -- a run --------------------------------------------------------------------------------------------------------
+
+
+def _run_sections(run: Any) -> tuple[str, list[Section]]:
+    summary = run.summary
+    name = summary.get("scenario", "run")
+    replications = summary.get("replications", 1)
+    facts = f"Seed {summary.get('seed', '?')}, {replications} replication{'s' if replications != 1 else ''}"
+    facts += (", means ± 95% confidence half-widths." if replications > 1 else ".")
+    definition = str(summary.get("service_level_definition", "offered")).replace("_", " ")
+    facts += f" Service level = answered within the threshold / {definition}; ASA = mean wait of answered calls."
+    sections = [Section("Key figures", facts, table=_summary_table(summary))]
+    if summary.get("total_cost") is not None and not _nan(summary.get("total_cost")):
+        sections[0].text += (f" Total cost {_amount(summary['total_cost'], summary.get('total_cost_ci'))}"
+                             + (" per replication." if replications > 1 else "."))  # fmt: skip
+    if replications > 1:
+        run = _replication(run, 0)
+    sections += _day_sections(run, "The day" if replications == 1 else "The first replication",
+                              "" if replications == 1 else "Replication 0 of the run.")
+    return f"{name}: run report", sections
+
+
+def _replication(run: Any, replication: int) -> SavedRun:
+    """One replication's rows of every table of a run with several."""
+    tables = {}
+    for name in RUN_TABLES:
+        table = getattr(run, name)
+        tables[name] = table[table["replication"] == replication] if "replication" in table else table
+    return SavedRun(**tables, summary=run.summary, scenario=getattr(run, "scenario", None))
+
+
+def _summary_table(summary: dict) -> str:
+    by_type = summary.get("by_call_type", {})
+    rows_in = [(name, kpis) for name, kpis in by_type.items()]
+    if len(rows_in) != 1:
+        rows_in.append(("all", summary))
+    columns = [("offered", "Offered", ",.0f"), ("answered", "Answered", ",.0f"), ("abandoned", "Abandoned", ",.0f"),
+               ("service_level", "Service level", "%"), ("asa_seconds", "ASA s", ",.1f"),
+               ("abandon_rate", "Abandon rate", "%"), ("occupancy", "Occupancy", "%")]  # fmt: skip
+    rows = []
+    for name, kpis in rows_in:
+        row = [name]
+        for key, _, spec in columns:
+            value, half = kpis.get(key, math.nan), kpis.get(f"{key}_ci")
+            row.append(_share(value, half) if spec == "%" else _number(value, half, spec))
+        rows.append(row)
+    return _html_table(["Call type", *(label for _, label, _ in columns)], rows, None, numeric_from=1)
+
+
+def _day_sections(run: Any, title: str, text: str) -> list[Section]:
+    """Charts of one run's day: profile, queue and busy agents, occupancy, costs, outages."""
+    sections = [
+        Section(title, (text + " " if text else "") + "Offered calls, service level against its target, and agents "
+                "scheduled and on the phone, interval by interval.", figure=charts.day_profile(run)),
+        Section("Queue and agents", "Calls waiting and agents busy, averaged over 5 minutes; the dotted line is the "
+                "agents on the phone (logged in, not on a break).", figure=charts.queue_and_agents(run)),
+        Section("Occupancy", "Busy time over on-phone time of each agent group in each interval.",
+                figure=charts.occupancy_heatmap(run)),
+    ]  # fmt: skip
+    if len(run.costs):
+        sections.append(Section("Cost of the day", "Cost by component and item.", figure=charts.cost_breakdown(run)))
+    if len(run.outages):
+        sections.append(Section("Tool outages", "Each outage of a tool and the calls it touched.",
+                                figure=charts.outage_timeline(run)))  # fmt: skip
+    return sections
+
+
+# -- HTML ---------------------------------------------------------------------------------------------------------
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 1200px;
+       padding: 0 1rem; color: #222; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid
+#ddd; padding-bottom: .2rem; } p.meta { color: #666; margin-top: 0; }
+table { border-collapse: collapse; font-size: .9rem; margin: .5rem 0; }
+th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; } th { text-align: left; background: #f6f6f6; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.meets td:first-child { border-left: 4px solid #2ca02c; } tr.misses td:first-child { border-left: 4px solid #ddd; }
+.figure { min-height: 450px; }
+"""
+
+
+def render(title: str, sections: list[Section]) -> str:
+    """The whole HTML page: plotly.js inlined once, then each section's text, table and figure."""
+    from bposim import __version__
+
+    parts = []
+    for number, section in enumerate(sections):
+        parts.append(f"<section><h2>{html.escape(section.title)}</h2>")
+        if section.text:
+            parts.append(f"<p>{html.escape(section.text)}</p>")
+        parts.append(section.table)
+        if section.figure is not None:
+            figure = pio.to_html(section.figure, full_html=False, include_plotlyjs=False, div_id=f"figure-{number}",
+                                 config={"displaylogo": False, "responsive": True})  # fmt: skip
+            parts.append(f'<div class="figure">{figure}</div>')
+        parts.append("</section>")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style>"
+        f"<script type=\"text/javascript\">{get_plotlyjs()}</script></head><body>"
+        f"<h1>{html.escape(title)}</h1><p class=\"meta\">bposim {__version__}, written {stamp}</p>"
+        + "\n".join(parts) + "</body></html>\n"
+    )  # fmt: skip
+
+
+def _html_table(header: list[str], rows: list[list[str]], meets: list[bool] | None, numeric_from: int) -> str:
+    def cell(tag: str, i: int, text: str) -> str:
+        kind = ' class="num"' if i >= numeric_from else ""
+        return f"<{tag}{kind}>{html.escape(text)}</{tag}>"
+
+    head = "<tr>" + "".join(cell("th", i, h) for i, h in enumerate(header)) + "</tr>"
+    body = []
+    for n, row in enumerate(rows):
+        mark = "" if meets is None else (' class="meets"' if meets[n] else ' class="misses"')
+        body.append(f"<tr{mark}>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>")
+    return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _nan(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _share(value: Any, half: Any = None) -> str:
+    if _nan(value):
+        return "—"
+    return f"{value:.1%}" + ("" if _nan(half) else f" ± {half:.1%}")
+
+
+def _number(value: Any, half: Any, spec: str) -> str:
+    if _nan(value):
+        return "—"
+    return format(value, spec) + ("" if _nan(half) else f" ± {format(half, spec)}")
+
+
+def _amount(value: Any, half: Any) -> str:
+    return _number(value, half, ",.0f")
