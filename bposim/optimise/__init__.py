@@ -1,5 +1,9 @@
 """Optimisation: staffing requirements per interval, and the cheapest roster of shifts that meets them."""
 
+from bposim.optimise.requirement import Requirement, RequirementError, staffing_requirement
 from bposim.optimise.schedule import Pattern, Schedule, ScheduleError, enumerate_patterns, solve_schedule
 
-__all__ = ["Pattern", "Schedule", "ScheduleError", "enumerate_patterns", "solve_schedule"]
+__all__ = [
+    "Requirement", "RequirementError", "staffing_requirement",
+    "Pattern", "Schedule", "ScheduleError", "enumerate_patterns", "solve_schedule",
+]

@@ -1,0 +1,477 @@
+"""Staffing requirement per interval: an Erlang start, refined by simulation with common random numbers.
+
+Erlang start. Each call type's load in an interval (hourly rate × mean talk after proficiency + mean wrap-up)
+is split over the groups that hold the skill at routing priority 1, in proportion to the agents those groups
+have planned in that interval in the given scenario (equal shares where none are). Each group is then an
+Erlang queue with the summed load, and needs the smallest headcount meeting the service level of every call
+type it serves first (and the occupancy cap). Patience enters as Erlang A with the load-weighted abandonment
+rate 1/mean; a non-exponential patience is replaced by an exponential one of the same mean (an approximation);
+without patience, or with ``method="erlang_c"``, it is Erlang C. Busyness, retrials, trunk lines, shrinkage,
+overflow delays and technology are left to the simulation.
+
+Simulation refinement (the iterative staffing algorithm for time-varying load). Every search run simulates the
+same `replications` days (same seed: common random numbers), so two plans differ only by their staffing. The
+service level of a call type in an interval is pooled over those days by the scenario's definition. Where it
+falls short, agents are added at once to the group whose extra agent gives the most gain per cost (a priority-1
+holder of the skill counts fully, a secondary holder by the share of the interval it was idle, both divided by
+proficiency; cost is the group's per_paid_hour, else 1), as many as the Erlang curve says close the gap, more
+when the interval stays short. When every interval meets its target, one agent is taken from every group and
+interval whose Erlang-predicted service level without it still meets the targets of the call types it holds;
+a removal followed by a shortfall in that interval or the next is undone for good. The search stops when no
+removal is left to try or after `max_iterations` runs; the result is the last plan that met every target in the
+search runs. A verification run on `replications` fresh days (replications R..2R−1 of the same seed, never
+seen by the search) then shows how the requirement holds on other days.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from bposim import analytic, metrics
+from bposim.run import simulate, simulate_replication
+from bposim.scenario import Scenario
+from bposim.scenario.common import clock_seconds
+
+Method = Literal["simulation", "erlang_a", "erlang_c"]
+METHODS = ("simulation", "erlang_a", "erlang_c")
+BOUND_FACTOR = 10  # the search never staffs a group above 10 × its Erlang number (at least Erlang + 10)
+_COUNT_COLUMNS = ["offered", "answered", "answered_within_threshold", "abandoned_within_threshold"]
+
+
+class RequirementError(ValueError):
+    """No staffing up to the bound meets a call type's target in some interval."""
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Required agents per group and interval of the day, and how the requirement performs on fresh days.
+
+    `table`: group, interval (0-based in the open day), interval_start (HH:MM), erlang (the Erlang start) and
+    required. `achieved`: per call type and interval, from the verification run: offered (calls over all its
+    days), service_level (pooled over those days), service_level_ci (95% half-width, ratio estimator over days),
+    target and met (True where nothing was offered). `simulations` counts simulated days, verification included.
+    """
+
+    table: pd.DataFrame
+    achieved: pd.DataFrame
+    simulations: int
+    iterations: int
+    method: str
+    source: Scenario = field(repr=False)
+
+    def per_interval(self, group: str) -> list[int]:
+        """Required agents in each interval of the day, for one group."""
+        rows = self.table[self.table["group"] == group]
+        if rows.empty:
+            known = ", ".join(self.table["group"].unique())
+            raise ValueError(f"unknown agent group '{group}'; known: {known}")
+        return [int(n) for n in rows.sort_values("interval")["required"]]
+
+    def scenario(self) -> Scenario:
+        """The scenario staffed by the requirement: every group by `per_interval`, no roster, the objective used."""
+        changes: dict = {"roster": [], "roster_file": None}
+        for group in self.source.agent_groups:
+            changes[f"agent_groups.{group.name}.agents"] = {"per_interval": self.per_interval(group.name)}
+        return self.source.updated(changes)
+
+
+@dataclass(frozen=True)
+class _Queue:
+    """One group in one interval as an Erlang queue: the load it serves first."""
+
+    arrival_rate: float  # per second
+    handle_seconds: float
+    patience_seconds: float | None  # None: Erlang C
+
+    def service_level(self, agents: int, threshold: float) -> float:
+        if self.arrival_rate == 0:
+            return 1.0
+        if agents == 0:
+            return 0.0
+        if self.patience_seconds is None:
+            return analytic.erlang_c_metrics(agents, self.arrival_rate, self.handle_seconds, threshold).service_level
+        return analytic.erlang_a_metrics(
+            agents, self.arrival_rate, self.handle_seconds, self.patience_seconds, threshold
+        ).service_level
+
+
+def staffing_requirement(
+    scenario: Scenario,
+    *,
+    target: float | None = None,
+    threshold_seconds: float | None = None,
+    occupancy_cap: float | None = None,
+    seed: int = 0,
+    replications: int = 10,
+    max_iterations: int = 12,
+    method: Method = "simulation",
+) -> Requirement:
+    """The fewest agents per group and interval meeting every call type's service level in every interval.
+
+    `target` and `threshold_seconds` replace the objective of every call type when given. Raises
+    RequirementError when a target cannot be met (naming the call type and interval).
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if replications < 1 or max_iterations < 1:
+        raise ValueError("replications and max_iterations must be at least 1")
+    if occupancy_cap is not None and not 0 < occupancy_cap <= 1:
+        raise ValueError(f"occupancy_cap must be in (0, 1], got {occupancy_cap!r}")
+    source = _with_objective(scenario, target, threshold_seconds)
+    centre = _Centre(source, method, occupancy_cap)
+    plan, iterations, simulations = centre.erlang.copy(), 0, 0
+    if method == "simulation":
+        search = _Search(centre, seed, replications)
+        plan = search.run(max_iterations)
+        iterations, simulations = search.iterations, search.simulations
+    requirement = Requirement(centre.table(plan), pd.DataFrame(), 0, iterations, method, source)
+    achieved = centre.verify(requirement.scenario(), seed, replications)
+    simulations += replications * source.horizon.days
+    return Requirement(requirement.table, achieved, simulations, iterations, method, source)
+
+
+def _with_objective(scenario: Scenario, target: float | None, threshold_seconds: float | None) -> Scenario:
+    """The scenario with one objective for every call type, when one is given."""
+    if target is None and threshold_seconds is None:
+        return scenario
+    changes: dict = {}
+    for call_type in scenario.call_types:
+        own_threshold, own_target = scenario.service_level_for(call_type)
+        changes[f"call_types.{call_type.name}.service_level"] = {
+            "threshold_seconds": own_threshold if threshold_seconds is None else threshold_seconds,
+            "target": own_target if target is None else target,
+        }
+    return scenario.updated(changes)
+
+
+class _Centre:
+    """The scenario as arrays: skills, objectives, Erlang queues, the Erlang start and the search bounds."""
+
+    def __init__(self, scenario: Scenario, method: str, occupancy_cap: float | None) -> None:
+        self.scenario = scenario
+        horizon = scenario.horizon
+        self.intervals = horizon.intervals
+        self.groups = [g.name for g in scenario.agent_groups]
+        self.types = [ct.name for ct in scenario.call_types]
+        objectives = [scenario.service_level_for(ct) for ct in scenario.call_types]
+        self.thresholds = np.array([threshold for threshold, _ in objectives])
+        self.targets = np.array([goal for _, goal in objectives])
+        starts = horizon.start_seconds + np.arange(self.intervals) * horizon.interval_seconds
+        self.labels = [f"{int(s // 3600) % 24:02d}:{int(s % 3600 // 60):02d}" for s in starts]
+        shape = (len(self.groups), len(self.types))
+        self.holds = np.zeros(shape, bool)
+        self.proficiency = np.ones(shape)
+        self.priority = np.zeros(shape, int)
+        self.delay = np.zeros(shape)
+        for g, group in enumerate(scenario.agent_groups):
+            for skill in group.skills:
+                k = self.types.index(skill.call_type)
+                self.holds[g, k] = True
+                self.proficiency[g, k] = skill.proficiency
+                self.priority[g, k] = skill.priority
+                self.delay[g, k] = skill.delay_seconds
+        rates = {gc.group: gc.per_paid_hour for gc in scenario.costs.groups} if scenario.costs else {}
+        self.cost = np.array([rates.get(name, 1.0) or 1.0 for name in self.groups])
+        self.first = self.holds & (self.priority == 1)
+        self.queues = self._queues(method)
+        self.service_level = cache(lambda g, t, agents, threshold: self.queues[g][t].service_level(agents, threshold))
+        self.erlang, self.floor = self._erlang_start(occupancy_cap)
+        self.bound = np.maximum(BOUND_FACTOR * self.erlang, self.erlang + 10)
+
+    def _planned(self) -> np.ndarray:
+        """Agents each group has in each interval in the given scenario: plan plus shifts covering its start."""
+        horizon = self.scenario.horizon
+        planned = np.array([g.agents.per_interval_counts(self.intervals) for g in self.scenario.agent_groups], float)
+        starts = horizon.start_seconds + np.arange(self.intervals) * horizon.interval_seconds
+        for shift in self.scenario.roster:
+            covered = (clock_seconds(shift.start) <= starts) & (starts < clock_seconds(shift.end))
+            planned[self.groups.index(shift.group)] += shift.agents * covered
+        return planned
+
+    def _queues(self, method: str) -> list[list[_Queue]]:
+        """Each group's Erlang queue per interval, from its share of the priority-1 load."""
+        planned = self._planned()
+        rates = np.array([ct.arrivals.hourly_rates(self.intervals) for ct in self.scenario.call_types]) / 3600.0
+        talk = np.array([ct.handle_time.mean for ct in self.scenario.call_types])
+        wrap = np.array([ct.after_call_work.mean if ct.after_call_work else 0.0 for ct in self.scenario.call_types])
+        abandon = np.array([
+            0.0 if ct.patience is None or method == "erlang_c" else 1.0 / ct.patience.mean
+            for ct in self.scenario.call_types
+        ])  # fmt: skip
+        handle = talk[None, :] * self.proficiency + wrap[None, :]  # group × call type
+        weight = self.first[:, :, None] * planned[:, None, :]  # group × call type × interval
+        weight = np.where(weight.sum(axis=0) > 0, weight, self.first[:, :, None] * 1.0)
+        share = weight / weight.sum(axis=0)
+        arrivals = share * rates[None, :, :]
+        total = arrivals.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_handle = (arrivals * handle[:, :, None]).sum(axis=1) / total
+            theta = (arrivals * abandon[None, :, None]).sum(axis=1) / total
+        return [
+            [
+                _Queue(float(total[g, t]), float(mean_handle[g, t]), 1.0 / theta[g, t] if theta[g, t] > 0 else None)
+                if total[g, t] > 0 else _Queue(0.0, 1.0, None)
+                for t in range(self.intervals)
+            ]
+            for g in range(len(self.groups))
+        ]  # fmt: skip
+
+    def _erlang_start(self, occupancy_cap: float | None) -> tuple[np.ndarray, np.ndarray]:
+        """Erlang headcount per group and interval, and the floor the occupancy cap alone sets."""
+        erlang = np.zeros((len(self.groups), self.intervals), int)
+        floor = np.zeros_like(erlang)
+        for g, row in enumerate(self.queues):
+            for t, queue in enumerate(row):
+                if queue.arrival_rate == 0:
+                    continue
+                load = queue.arrival_rate * queue.handle_seconds
+                ceiling = max(BOUND_FACTOR * math.ceil(load), math.ceil(load) + 50)
+                arguments = (queue.arrival_rate, queue.handle_seconds)
+                if occupancy_cap is not None:
+                    floor[g, t] = analytic.required_agents(
+                        *arguments, math.inf, 1e-9, queue.patience_seconds, occupancy_cap, ceiling
+                    )
+                for k in np.flatnonzero(self.first[g]):
+                    goal = max(float(self.targets[k]), 1e-9)
+                    try:
+                        needed = analytic.required_agents(
+                            *arguments, float(self.thresholds[k]), goal, queue.patience_seconds, occupancy_cap, ceiling
+                        )
+                    except ValueError:
+                        raise RequirementError(
+                            f"call type '{self.types[k]}' in interval {t} ({self.labels[t]}): Erlang finds no "
+                            f"staffing up to {ceiling} agents of group '{self.groups[g]}' meeting "
+                            f"{self.targets[k]:.0%} within {self.thresholds[k]:g} s"
+                        ) from None
+                    erlang[g, t] = max(erlang[g, t], needed)
+        return erlang, floor
+
+    def staffed(self, plan: np.ndarray) -> Scenario:
+        """The scenario with each group's agents per interval from `plan`, and no roster."""
+        changes: dict = {"roster": [], "roster_file": None}
+        for g, name in enumerate(self.groups):
+            changes[f"agent_groups.{name}.agents"] = {"per_interval": [int(n) for n in plan[g]]}
+        return self.scenario.updated(changes)
+
+    def counts(self, intervals: pd.DataFrame) -> pd.DataFrame:
+        """Offered and service-level counts per call type and interval, summed over days (and replications)."""
+        grid = pd.MultiIndex.from_product([self.types, range(self.intervals)], names=["call_type", "interval"])
+        sums = intervals.groupby(["call_type", "interval"], observed=True)[_COUNT_COLUMNS].sum()
+        return sums.reindex(grid, fill_value=0)
+
+    def pooled_service_level(self, counts: pd.DataFrame) -> np.ndarray:
+        """Service level per call type × interval by the scenario's definition (NaN where nothing was offered)."""
+        level = metrics.service_level(
+            counts["answered_within_threshold"], counts["offered"], counts["answered"],
+            counts["abandoned_within_threshold"], self.scenario.service_level.definition,
+        )  # fmt: skip
+        return np.asarray(level, float).reshape(len(self.types), self.intervals)
+
+    def table(self, plan: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({
+            "group": np.repeat(self.groups, self.intervals),
+            "interval": np.tile(np.arange(self.intervals), len(self.groups)),
+            "interval_start": self.labels * len(self.groups),
+            "erlang": self.erlang.ravel(),
+            "required": np.asarray(plan, int).ravel(),
+        })  # fmt: skip
+
+    def verify(self, staffed: Scenario, seed: int, replications: int) -> pd.DataFrame:
+        """Service level per call type and interval on days the search never saw, with 95% half-widths."""
+        runs = [simulate_replication(staffed, seed, r) for r in range(replications, 2 * replications)]
+        days = pd.concat([run.intervals.assign(replication=r) for r, run in enumerate(runs)], ignore_index=True)
+        counts = self.counts(days)
+        level = self.pooled_service_level(counts).ravel()
+        targets = np.repeat(self.targets, self.intervals)
+        days["within"] = days["answered_within_threshold"].astype(float)
+        days["base"] = self.denominator(days)
+        days["ratio"] = days.set_index(["call_type", "interval"]).index.map(pd.Series(level, counts.index))
+        days["linearised"] = days["ratio"] + (days["within"] - days["ratio"] * days["base"]) / days.groupby(
+            ["call_type", "interval"], observed=True)["base"].transform("mean")  # fmt: skip
+        half = days.groupby(["call_type", "interval"], observed=True)["linearised"].agg(_half_width)
+        return pd.DataFrame({
+            "call_type": np.repeat(self.types, self.intervals),
+            "interval": np.tile(np.arange(self.intervals), len(self.types)),
+            "interval_start": self.labels * len(self.types),
+            "offered": counts["offered"].to_numpy(),
+            "service_level": level,
+            "service_level_ci": half.reindex(counts.index).to_numpy(float),
+            "target": targets,
+            "met": np.where(self.denominator(counts) > 0, level >= targets, True),
+        })  # fmt: skip
+
+    def denominator(self, counts: pd.DataFrame) -> np.ndarray:
+        """The service level's denominator by the scenario's definition."""
+        definition = self.scenario.service_level.definition
+        if definition == "answered":
+            return counts["answered"].to_numpy(float)
+        if definition == "offered_less_short_abandons":
+            return (counts["offered"] - counts["abandoned_within_threshold"]).to_numpy(float)
+        return counts["offered"].to_numpy(float)
+
+
+def _half_width(linearised: pd.Series) -> float:
+    """95% half-width of a ratio pooled over days: the delta method, as the CI of its linearised daily values.
+
+    With R = Σx/Σy, the daily values R + (x − R·y)/ȳ have mean R and the ratio's first-order variance.
+    """
+    return metrics.mean_and_ci(list(linearised))[1]
+
+
+class _Search:
+    """The simulation refinement: add where short, remove where slack, on the same days every run."""
+
+    def __init__(self, centre: _Centre, seed: int, replications: int) -> None:
+        self.centre = centre
+        self.seed = seed
+        self.replications = replications
+        self.iterations = 0
+        self.simulations = 0
+        self.saturation_checked = False
+
+    def simulate(self, plan: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pooled service level and offered calls per call type × interval, and occupancy per group × interval."""
+        c = self.centre
+        run = simulate(c.staffed(plan), self.seed, self.replications)
+        self.simulations += self.replications * c.scenario.horizon.days
+        counts = c.counts(run.intervals)
+        offered = counts["offered"].to_numpy().reshape(len(c.types), c.intervals)
+        staffing = run.staffing.groupby(["group", "interval"], observed=True)[["busy", "on_phone"]].sum()
+        staffing = staffing.reindex(pd.MultiIndex.from_product([c.groups, range(c.intervals)]), fill_value=0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            busy = (staffing["busy"] / staffing["on_phone"]).to_numpy().reshape(len(c.groups), c.intervals)
+        return c.pooled_service_level(counts), offered, np.nan_to_num(np.clip(busy, 0, 1), nan=0.0)
+
+    def run(self, max_iterations: int) -> np.ndarray:
+        c = self.centre
+        plan = np.maximum(c.erlang, c.floor)
+        frozen = np.zeros_like(plan, bool)
+        streak = np.zeros((len(c.types), c.intervals), int)
+        removed: list[tuple[int, int]] = []
+        best = None
+        while self.iterations < max_iterations:
+            self.iterations += 1
+            level, offered, busy = self.simulate(plan)
+            short = (offered > 0) & (level < c.targets[:, None])
+            if not short.any():
+                best, removed = plan.copy(), self._removals(plan, frozen, level, offered)
+                if not removed:
+                    break
+                for g, t in removed:
+                    plan[g, t] -= 1
+                continue
+            undone = self._undo(plan, frozen, removed, short)
+            removed = []
+            streak = np.where(short & ~undone, streak + 1, 0)
+            self._add(plan, short & ~undone, streak, level, busy)
+        if best is None:
+            self._check_saturation()
+            k, t = np.argwhere(short)[0]
+            raise RequirementError(
+                f"call type '{c.types[k]}' in interval {t} ({c.labels[t]}) still misses its target "
+                f"({level[k, t]:.1%} < {c.targets[k]:.0%}) after {max_iterations} search runs; "
+                "raise max_iterations"
+            )
+        return best
+
+    def _undo(self, plan, frozen, removed, short) -> np.ndarray:
+        """Put back the removals in or just before a short interval, for good; which shortfalls they explain."""
+        explained = np.zeros_like(short)
+        for g, t in removed:
+            hit = short[:, t] | (short[:, t + 1] if t + 1 < short.shape[1] else False)
+            if hit.any():
+                plan[g, t] += 1
+                frozen[g, t] = True
+                explained[:, t] |= short[:, t]
+                if t + 1 < short.shape[1]:
+                    explained[:, t + 1] |= short[:, t + 1]
+        return explained
+
+    def _weight(self, t: int, busy: np.ndarray) -> np.ndarray:
+        """Gain of one more agent of each group for each call type in interval t, before cost."""
+        c = self.centre
+        available = np.where(c.priority == 1, 1.0, (1.0 - busy[:, t])[:, None])
+        fast_enough = c.delay < c.thresholds[None, :]
+        return np.where(c.holds & fast_enough, available / c.proficiency, 0.0)
+
+    def _add(self, plan, short, streak, level, busy) -> None:
+        """Add agents in every short interval: best gain per cost first, sized by the Erlang curve."""
+        c = self.centre
+        for t in np.flatnonzero(short.any(axis=0)):
+            weight = self._weight(t, busy)
+            gap = np.where(short[:, t], c.targets - np.nan_to_num(level[:, t]), 0.0)
+            open_gap = gap.copy()
+            while open_gap.any():
+                score = (weight * open_gap[None, :]).sum(axis=1) / c.cost
+                score[plan[:, t] >= c.bound[:, t]] = 0.0
+                if not score.any():
+                    self._check_saturation()
+                    k = int(np.argmax(open_gap))
+                    raise RequirementError(
+                        f"call type '{c.types[k]}' in interval {t} ({c.labels[t]}) misses its target even with "
+                        f"{BOUND_FACTOR} × the Erlang staffing of every group that can take it"
+                    )
+                g = int(np.argmax(score))
+                k = int(np.argmax(weight[g] * open_gap))
+                step = max(self._erlang_step(int(plan[g, t]), g, t, k, gap[k]), 2 ** (streak[k, t] - 1))
+                plan[g, t] = min(plan[g, t] + step, c.bound[g, t])
+                open_gap[(weight[g] > 0) & (c.priority[g] == 1)] = 0.0
+                open_gap[k] = 0.0
+                if streak[k, t] >= 3:
+                    self._check_saturation()
+
+    def _erlang_step(self, n: int, g: int, t: int, k: int, gain: float) -> int:
+        """Agents the group's Erlang curve says close a service-level gap, at most a quarter more (at least 1)."""
+        c = self.centre
+        threshold = float(c.thresholds[k])
+        cap = max(1, math.ceil(0.25 * n))
+        now = c.service_level(g, t, n, threshold)
+        for extra in range(1, cap + 1):
+            if c.service_level(g, t, n + extra, threshold) - now >= gain:
+                return extra
+        return cap
+
+    def _removals(self, plan, frozen, level, offered) -> list[tuple[int, int]]:
+        """Group-intervals where one agent less still meets, by the Erlang slope, the targets of its call types."""
+        c = self.centre
+        order = np.argsort(-c.cost, kind="stable")
+        chosen = []
+        for t in range(c.intervals):
+            drop = np.zeros(len(c.types))
+            for g in order:
+                n = int(plan[g, t])
+                if n <= c.floor[g, t] or frozen[g, t] or n == 0:
+                    continue
+                mine = c.holds[g] & (offered[:, t] > 0)
+                slope = np.array([
+                    c.service_level(int(g), t, n, float(c.thresholds[k])) - c.service_level(int(g), t, n - 1,
+                                                                                           float(c.thresholds[k]))
+                    for k in range(len(c.types))
+                ])  # fmt: skip
+                after = np.nan_to_num(level[:, t], nan=1.0) - drop - np.where(mine, slope, 0.0)
+                if np.all(after[mine] >= c.targets[mine]):
+                    drop += np.where(mine, slope, 0.0)
+                    chosen.append((int(g), t))
+        return chosen
+
+    def _check_saturation(self) -> None:
+        """Once: simulate every group at its bound; a call type short even then cannot be met."""
+        if self.saturation_checked:
+            return
+        self.saturation_checked = True
+        c = self.centre
+        level, offered, _ = self.simulate(c.bound)
+        short = (offered > 0) & (level < c.targets[:, None])
+        if short.any():
+            k, t = np.argwhere(short)[0]
+            raise RequirementError(
+                f"call type '{c.types[k]}' in interval {t} ({c.labels[t]}) cannot meet its target: "
+                f"{level[k, t]:.1%} < {c.targets[k]:.0%} even with {BOUND_FACTOR} × the Erlang staffing "
+                f"(at least Erlang + 10) in every group"
+            )
