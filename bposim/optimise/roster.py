@@ -1,0 +1,284 @@
+"""The closed loop: staffing requirement → cheapest shifts → simulate the roster → raise where it misses → again.
+
+Each round solves the shift scheduling problem for the requirement plus the agents added so far, simulates the
+roster under common random numbers (the same seed every round, so only the roster changes), and adds one agent
+for each interval and call type whose service level misses its target, to the primary group serving that call
+type (its best routing priority, then the cheapest); a miss in the same place two rounds running also adds one
+in the interval before, where the queue builds up. The loop ends when every interval meets its target, or after
+`max_rounds`. A last run with fresh seeds gives the achieved service levels with 95% confidence intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from bposim.optimise.schedule import Schedule, ScheduleError, solve_schedule
+from bposim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from bposim.run import Run
+
+VERIFICATION_SEED_OFFSET = 1_000
+ACHIEVED_COLUMNS = ["call_type", "interval", "interval_start", "offered", "service_level", "service_level_ci",
+                    "target", "met"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RosterPlan:
+    """An optimised roster: the requirement, the chosen shifts, the roster scenario, and what it achieved.
+
+    `achieved` is per call type and interval, `by_call_type` per call type over the day, both from a verification
+    run with fresh seeds (`verification_seed`): the mean service level over replications with its 95% confidence
+    half-width, the target, and `met` (the target is inside or below the confidence interval). `cost` is the
+    verification run's mean total cost when the scenario has costs, else the roster's paid hours. `converged` says
+    whether the last round of the loop met every interval's target; `shortfall` says why not.
+    """
+
+    requirement: Any
+    schedule: Schedule
+    scenario: Scenario
+    achieved: pd.DataFrame
+    by_call_type: pd.DataFrame
+    cost: float
+    cost_ci: float
+    cost_unit: str
+    rounds: int
+    simulations: int
+    converged: bool
+    shortfall: str
+    added: pd.DataFrame
+    verification_seed: int
+
+    def to_yaml(self, path: str | Path) -> Path:
+        """Write the roster scenario as a scenario file that `bposim run` accepts."""
+        import yaml
+
+        data = self.scenario.model_dump(mode="json", exclude_none=True)
+        data.pop("roster_file", None)
+        headcount = ", ".join(f"{group}: {n}" for group, n in self.schedule.headcount.items())
+        header = (f"# Roster optimised by bposim staff: {sum(self.schedule.agents)} agents on "
+                  f"{len(self.schedule.agents)} shifts ({headcount}); cost {self.cost:,.2f} "
+                  f"{self.cost_unit}.\n")  # fmt: skip
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=112)
+        path = Path(path)
+        path.write_text(header + text, encoding="utf-8")
+        return path
+
+
+def optimise_roster(
+    scenario: Scenario,
+    *,
+    target: float | None = None,
+    threshold_seconds: float | None = None,
+    seed: int = 0,
+    replications: int = 10,
+    max_rounds: int = 8,
+    method: str = "simulation",
+    progress: Callable[[str], None] | None = None,
+) -> RosterPlan:
+    """The cheapest roster from the scenario's shift patterns whose simulated service level meets the target.
+
+    `target` and `threshold_seconds`, when given, replace every call type's objective. Raises ScheduleError when
+    the scenario has no scheduling section or no roster can cover the requirement.
+    """
+    from bposim.optimise.requirement import staffing_requirement
+    from bposim.run import simulate
+
+    if scenario.scheduling is None:
+        raise ScheduleError("the scenario has no scheduling section: add scheduling: {shifts: [...]} with the shift "
+                            "patterns the optimiser may use")  # fmt: skip
+    if max_rounds < 1 or replications < 1:
+        raise ValueError("max_rounds and replications must be at least 1")
+    say = progress or (lambda message: None)
+    goal = with_objective(scenario, target, threshold_seconds)
+    requirement = staffing_requirement(goal, occupancy_cap=scenario.scheduling.occupancy_cap, seed=seed,
+                                       replications=replications, method=method)  # fmt: skip
+    simulations = int(getattr(requirement, "simulations", 0))
+    say(f"requirement: {simulations} simulated days, peak {_peak(requirement.table)} agents")
+    groups = scenario.scheduling.scheduled_groups([group.name for group in goal.agent_groups])
+    intervals = goal.horizon.intervals
+    base = _requirement_array(requirement.table, groups, intervals)
+    added = np.zeros_like(base)
+    schedule, rostered, misses = None, None, pd.DataFrame()
+    previous: set[tuple[str, int]] = set()
+    converged, shortfall, rounds = False, "", 0
+    for rounds in range(1, max_rounds + 1):
+        try:
+            candidate = solve_schedule(goal, _requirement_table(base + added, groups))
+        except ScheduleError as exc:
+            if schedule is None:
+                raise
+            shortfall = f"{_misses_text(misses)}; raising the requirement further is infeasible: {exc}"
+            rounds -= 1
+            break
+        schedule, rostered = candidate, roster_scenario(goal, candidate)
+        run = simulate(rostered, seed=seed, replications=replications)
+        simulations += replications * goal.horizon.days
+        achieved = interval_service_levels(run)
+        misses = achieved[achieved["service_level"] < achieved["target"]]
+        say(f"round {rounds}: {sum(schedule.agents)} agents, cost {schedule.cost:,.2f} {schedule.cost_unit}; "
+            f"{len(misses)} interval(s) below target")  # fmt: skip
+        if misses.empty:
+            converged = True
+            break
+        if rounds == max_rounds:
+            shortfall = f"after {max_rounds} rounds, {_misses_text(misses)}"
+            break
+        unfixable = []
+        for row in misses.itertuples(index=False):
+            group = _group_to_raise(goal, row.call_type, groups)
+            if group is None:
+                unfixable.append(str(row.call_type))
+                continue
+            added[groups.index(group), row.interval] += 1
+            if (row.call_type, row.interval) in previous and row.interval > 0:
+                added[groups.index(group), row.interval - 1] += 1
+        if unfixable:
+            shortfall = (f"no scheduled group serves {', '.join(sorted(set(unfixable)))}; "
+                         f"{_misses_text(misses)}")  # fmt: skip
+            break
+        previous = {(row.call_type, row.interval) for row in misses.itertuples(index=False)}
+    verification_seed = seed + VERIFICATION_SEED_OFFSET
+    check = simulate(rostered, seed=verification_seed, replications=replications)
+    simulations += replications * goal.horizon.days
+    achieved = interval_service_levels(check)
+    by_type = call_type_service_levels(check)
+    say(f"verification: {replications} fresh days; " + ", ".join(
+        f"{row.call_type} {row.service_level:.1%}" for row in by_type.itertuples(index=False)))  # fmt: skip
+    cost, cost_ci, unit = _cost(check, schedule)
+    return RosterPlan(requirement, schedule, rostered, achieved, by_type, cost, cost_ci, unit, rounds, simulations,
+                      converged, shortfall, _requirement_table(added, groups), verification_seed)  # fmt: skip
+
+
+def with_objective(scenario: Scenario, target: float | None, threshold_seconds: float | None) -> Scenario:
+    """The scenario with `target` and/or `threshold_seconds` as every call type's objective."""
+    if target is None and threshold_seconds is None:
+        return scenario
+    data = scenario.model_dump(mode="python", exclude_none=True)
+    replaced = {key: value for key, value in (("target", target), ("threshold_seconds", threshold_seconds))
+                if value is not None}  # fmt: skip
+    data["service_level"] = {**data.get("service_level", {}), **replaced}
+    for call_type in data["call_types"]:
+        override = {k: v for k, v in call_type.get("service_level", {}).items() if k not in replaced}
+        call_type.pop("service_level", None)
+        if override:
+            call_type["service_level"] = override
+    return Scenario.model_validate(data)
+
+
+def roster_scenario(scenario: Scenario, schedule: Schedule) -> Scenario:
+    """The scenario staffed by the schedule: its shifts replace the scheduled groups' shifts and plan agents."""
+    scheduled = set(schedule.coverage["group"])
+    data = scenario.model_dump(mode="python", exclude_none=True)
+    data.pop("roster_file", None)
+    kept = [shift.model_dump(mode="python") for shift in scenario.roster if shift.group not in scheduled]
+    data["roster"] = kept + [shift.model_dump(mode="python") for shift in schedule.roster()]
+    for group in data["agent_groups"]:
+        if group["name"] in scheduled:
+            group["agents"] = 0
+    return Scenario.model_validate(data)
+
+
+def interval_service_levels(run: Run) -> pd.DataFrame:
+    """Per call type and interval of the day: calls offered per day, mean service level over replications,
+    its 95% confidence half-width, the target and whether it is met (target inside or below the interval)."""
+    from bposim import metrics
+
+    table = run.intervals.copy()
+    if "replication" not in table:
+        table["replication"] = 0
+    keys = ["call_type", "interval", "interval_start"]
+    counts = ["offered", "answered", "answered_within_threshold", "abandoned_within_threshold"]
+    sums = table.groupby(["replication", *keys], observed=True, sort=True)[counts].sum().reset_index()
+    sums["service_level"] = metrics.service_level(
+        sums["answered_within_threshold"], sums["offered"], sums["answered"], sums["abandoned_within_threshold"],
+        run.scenario.service_level.definition,
+    )  # fmt: skip
+    days = run.scenario.horizon.days * run.replications
+    grouped = sums.groupby(keys, observed=True, sort=True)
+    result = grouped["offered"].sum().div(days).rename("offered").to_frame()
+    result["service_level"], result["service_level_ci"] = _mean_and_ci(grouped["service_level"])
+    targets = table.groupby(keys, observed=True, sort=True)["target"].first()
+    result["target"] = targets
+    result = result.reset_index()
+    result["met"] = ~(result["service_level"] + result["service_level_ci"].fillna(0) < result["target"])
+    return result[ACHIEVED_COLUMNS]
+
+
+def call_type_service_levels(run: Run) -> pd.DataFrame:
+    """Per call type over the day: offered per day, service level with 95% CI half-width, target, met."""
+    rows = []
+    for call_type in run.scenario.call_types:
+        kpis = run.summary["by_call_type"][call_type.name]
+        level, half = kpis["service_level"], kpis.get("service_level_ci", np.nan)
+        target = run.scenario.service_level_for(call_type)[1]
+        rows.append({
+            "call_type": call_type.name, "offered": kpis["offered"] / run.scenario.horizon.days,
+            "service_level": level, "service_level_ci": half, "target": target,
+            "met": not (level + (0 if np.isnan(half) else half) < target),
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=["call_type", "offered", "service_level", "service_level_ci", "target", "met"])
+
+
+def _mean_and_ci(levels) -> tuple[pd.Series, pd.Series]:
+    """Mean and Student-t 95% half-width of grouped values (NaN values left out; NaN half-width below two)."""
+    from scipy import stats
+
+    mean, std, n = levels.mean(), levels.std(ddof=1), levels.count()
+    with np.errstate(invalid="ignore"):
+        half = stats.t.ppf(0.975, (n - 1).clip(lower=1)) * std / np.sqrt(n)
+    return mean, half.where(n >= 2)
+
+
+def _group_to_raise(scenario: Scenario, call_type: str, groups: list[str]) -> str | None:
+    """The scheduled group that serves a call type first: best routing priority, no overflow delay, cheapest."""
+    rates = {entry.group: entry.per_paid_hour for entry in scenario.costs.groups} if scenario.costs else {}
+    candidates = [(skill.priority, skill.delay_seconds, rates.get(group.name, 1.0), index, group.name)
+                  for index, group in enumerate(scenario.agent_groups) if group.name in groups
+                  for skill in group.skills if skill.call_type == call_type]  # fmt: skip
+    return min(candidates)[-1] if candidates else None
+
+
+def _requirement_array(table: pd.DataFrame, groups: list[str], intervals: int) -> np.ndarray:
+    required = np.zeros((len(groups), intervals))
+    for row in table.itertuples(index=False):
+        if row.group in groups:
+            required[groups.index(row.group), int(row.interval)] = row.required
+    return required
+
+
+def _requirement_table(required: np.ndarray, groups: list[str]) -> pd.DataFrame:
+    intervals = required.shape[1]
+    return pd.DataFrame({
+        "group": np.repeat(groups, intervals),
+        "interval": np.tile(np.arange(intervals), len(groups)),
+        "required": required.ravel().round().astype(int),
+    })  # fmt: skip
+
+
+def _peak(table: pd.DataFrame) -> int:
+    return int(table.groupby("interval")["required"].sum().max()) if len(table) else 0
+
+
+def _misses_text(misses: pd.DataFrame) -> str:
+    """E.g. ``2 intervals still miss their target: support 08:00 76.3% < 80% (3.7 points short), ...``."""
+    worst = misses.assign(gap=misses["target"] - misses["service_level"]).sort_values("gap", ascending=False)
+    listed = "; ".join(f"{row.call_type} {row.interval_start} {row.service_level:.1%} < {row.target:.0%} "
+                       f"({100 * row.gap:.1f} points short)"
+                       for row in worst.head(6).itertuples(index=False))  # fmt: skip
+    more = f"; and {len(worst) - 6} more" if len(worst) > 6 else ""
+    return f"{len(worst)} interval(s) still miss their target: {listed}{more}"
+
+
+def _cost(run: Run, schedule: Schedule) -> tuple[float, float, str]:
+    """The verification run's mean total cost (with CI) when the scenario has costs, else paid hours."""
+    costs = run.scenario.costs
+    if costs is None or "total_cost" not in run.summary:
+        return schedule.paid_hours, 0.0, "paid hours"
+    return float(run.summary["total_cost"]), float(run.summary.get("total_cost_ci", np.nan)), costs.currency or "cost"
