@@ -404,5 +404,5 @@ def queue_and_agents(run: Any, day: int = 0, bin_minutes: float = 5) -> go.Figur
     )  # fmt: skip
     fig.update_yaxes(title_text="Calls waiting (mean)", row=1, col=1)
     fig.update_yaxes(title_text="Agents (mean)", row=2, col=1)
-    fig.update_xaxes(title_text="Time of day (HH:MM)", row=2, col=1)
+    fig.update_xaxes(title_text="Time of day (HH:MM)")
     return _layout(fig, f"Queue length and agents busy, day {day} ({bin_minutes:g}-minute averages)")

@@ -190,3 +190,26 @@ def test_staffing_curve_from_runs() -> None:
     runs = {1: bposim.simulate(scenario, seed=2)}
     fig = charts.staffing_curve(runs, erlang_table(0.01, 300.0, 20.0, range(1, 4)))
     assert list({t.name: t for t in fig.data}["simulation"].y) == [runs[1].summary["service_level"]]
+
+
+def test_queue_and_busy_match_the_tables(run: bposim.Run) -> None:
+    """Averaged over whole intervals, busy agents equal the staffing table's, and waiting integrates to the waits."""
+    minutes = run.scenario.horizon.interval_minutes
+    table = charts.queue_and_busy(run, bin_minutes=minutes)
+    staffing = run.staffing[run.staffing["day"] == 0].groupby("interval")["busy"].sum().to_numpy()
+    assert np.allclose(table["busy"].to_numpy()[: len(staffing)], staffing)
+    calls = run.calls[(run.calls["day"] == 0) & ~run.calls["outcome"].isin(["blocked", "contained"])]
+    assert table["waiting"].sum() * minutes * 60 == pytest.approx(calls["wait"].sum(), rel=1e-9)
+    assert (table["waiting"] >= 0).all() and (table["busy"] <= table["on_phone"] + 1e-9).all()
+    on_phone = run.staffing[run.staffing["day"] == 0].groupby("interval")["on_phone"].sum().to_numpy()
+    assert np.allclose(table["on_phone"].to_numpy()[: len(on_phone)], on_phone)
+
+
+def test_queue_and_agents_figure(run: bposim.Run) -> None:
+    fig = charts.queue_and_agents(run, bin_minutes=10)
+    table = charts.queue_and_busy(run, bin_minutes=10)
+    _titled(fig)
+    waiting, busy, on_phone = fig.data
+    assert list(waiting.y) == pytest.approx(table["waiting"].tolist())
+    assert list(busy.y) == pytest.approx(table["busy"].tolist())
+    assert list(on_phone.x) == table["clock"].tolist() and on_phone.x[0] == run.scenario.horizon.start

@@ -1,0 +1,198 @@
+"""The HTML report: its content checked against the results it came from, then opened in headless Chromium."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bposim.report import write_report
+from tests.cli_runner import ROOT
+from tests.cli_runner import bposim as cli
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+COSTS = {"currency": "EUR", "groups": [{"group": "team", "per_paid_hour": 22}], "abandoned_call": 5.0}
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small costed sweep of the helpdesk (agents 8..11, 4 days each), its results written to disk."""
+    directory = tmp_path_factory.mktemp("sweep")
+    experiment_file = directory / "agents.yaml"
+    experiment_file.write_text(json.dumps({
+        "name": "helpdesk_agents", "model": str(ROOT / "models" / "helpdesk.yaml"), "replications": 4, "seed": 3,
+        "changes": {"costs": COSTS}, "factors": {"agent_groups.team.agents": [8, 9, 10, 11]},
+    }))  # fmt: skip
+    result = cli("sweep", experiment_file, "--out", directory / "results", "--workers", "1", "--report")
+    assert result.returncode == 0, result.stderr
+    assert f"Report: {directory / 'results' / 'report.html'}" in result.stdout.replace("\n", "")
+    return directory / "results"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two replications of the outage-prone site (costs and outages), tables and report written by `run`."""
+    directory = tmp_path_factory.mktemp("run")
+    result = cli("run", ROOT / "models" / "outage_prone_site.yaml", "--seed", 4, "--replications", 2,
+                 "--out", directory, "--report")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return directory
+
+
+def _text(page: str) -> str:
+    """The visible text of the report's own markup (the inlined plotly.js and figure JSON left out)."""
+    page = re.sub(r"<script.*?</script>", " ", page, flags=re.DOTALL)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def _table_rows(page: str) -> list[list[str]]:
+    """The body rows of the report's first table, cell texts."""
+    body = re.search(r"<tbody>(.*?)</tbody>", page, flags=re.DOTALL)[1]
+    return [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in body.split("</tr>")[:-1]]
+
+
+def _values(data: list | dict) -> np.ndarray:
+    """A figure's data array as written in the page: a JSON list, or plotly's base64 typed array."""
+    if isinstance(data, dict):
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"])
+    return np.asarray(data, dtype=float)
+
+
+def test_sweep_report_recommends_the_cheapest_cell_meeting_the_target(sweep_dir: Path) -> None:
+    page = (sweep_dir / "report.html").read_text(encoding="utf-8")
+    cells = pd.read_parquet(sweep_dir / "cells.parquet")
+    meeting = cells[cells["service_level"] >= cells["service_level_target"]].sort_values("total_cost")
+    assert 0 < len(meeting) < len(cells), "the sweep spans both sides of the target"
+    best = meeting.iloc[0]
+    text = _text(page)
+    assert f"Cell {int(best['cell'])} (agent_groups.team.agents = {int(best['agent_groups.team.agents'])}) is the " \
+           f"cheapest of the {len(meeting)} cells meeting the 80% service-level target" in " ".join(text.split())
+    rows = _table_rows(page)
+    assert [int(row[0]) for row in rows[: len(meeting)]] == meeting["cell"].astype(int).tolist()
+    assert sorted(int(row[0]) for row in rows) == sorted(cells["cell"].astype(int))
+    for row in rows:
+        cell = cells.set_index("cell").loc[int(row[0])]
+        assert row[2] == f"{cell['service_level']:.1%} ± {cell['service_level_ci']:.1%}"
+        assert row[-1] == f"{cell['total_cost']:,.0f} ± {cell['total_cost_ci']:,.0f}"
+    assert "<script src=" not in page and "<link" not in page, "nothing is fetched: plotly.js is inlined"
+    assert len(page) > 3_000_000
+    assert page.count('class="plotly-graph-div"') == 6
+
+
+def test_sweep_report_day_is_the_recommended_cells_first_replication(sweep_dir: Path) -> None:
+    """The day charts are replication 0 of the recommended cell, simulated again: its offered calls match."""
+    page = (sweep_dir / "report.html").read_text(encoding="utf-8")
+    results = pd.read_parquet(sweep_dir / "results.parquet")
+    cells = pd.read_parquet(sweep_dir / "cells.parquet")
+    best = cells[cells["service_level"] >= cells["service_level_target"]].sort_values("total_cost").iloc[0]
+    offered = results[(results["cell"] == best["cell"]) & (results["replication"] == 0)]["offered"].iloc[0]
+    figures = re.findall(r'Plotly\.newPlot\(\s*"(figure-\d+)",\s*(\[.*?\]),\s*\{', page, flags=re.DOTALL)
+    day = json.loads(figures[2][1])
+    bars = next(trace for trace in day if trace["type"] == "bar")
+    assert _values(bars["y"]).sum() == offered
+
+
+def test_run_report_lists_each_call_type(run_dir: Path) -> None:
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    rows = {row[0]: row for row in _table_rows(page)}
+    assert set(rows) == {*summary["by_call_type"], "all"}
+    for name, kpis in [*summary["by_call_type"].items(), ("all", summary)]:
+        assert rows[name][1] == f"{kpis['offered']:,.0f} ± {kpis['offered_ci']:,.0f}"
+        assert rows[name][4].startswith(f"{kpis['service_level']:.1%}")
+    assert page.count('class="plotly-graph-div"') == 5, "day, queue, occupancy, cost and outages"
+
+
+def test_report_command_rewrites_a_run_directory_report(run_dir: Path, tmp_path: Path) -> None:
+    result = cli("report", run_dir, "-o", tmp_path / "again.html")
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "again.html").read_text(encoding="utf-8")
+    assert _table_rows(page) == _table_rows((run_dir / "report.html").read_text(encoding="utf-8"))
+
+
+def test_report_of_an_unfinished_sweep_says_so(sweep_dir: Path, tmp_path: Path) -> None:
+    """A sweep killed part-way (task files only, no results.parquet) is reported from the tasks done."""
+    partial = tmp_path / "partial"
+    shutil.copytree(sweep_dir, partial)
+    (partial / "results.parquet").unlink()
+    (partial / "cells.parquet").unlink()
+    manifest = json.loads((partial / "manifest.json").read_text())
+    (partial / "manifest.json").write_text(json.dumps({**manifest, "finished": None}))
+    for task in sorted((partial / "tasks").iterdir())[:5]:
+        task.unlink()
+    page = write_report(partial, tmp_path / "partial.html").read_text(encoding="utf-8")
+    assert f"unfinished: {manifest['tasks'] - 5} of {manifest['tasks']} tasks done" in _text(page)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "models"], "holds neither a sweep's results"),
+        (["report", "no/such/dir"], "not a directory"),
+        (["run", "models/helpdesk.yaml", "--report"], "--report: give --out DIRECTORY too"),
+    ],
+)
+def test_report_bad_input_exits_2(args: list[str], message: str) -> None:
+    result = cli(*args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+# -- in a real browser --------------------------------------------------------------------------------------------
+
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("no chromium on this machine (.ci/run installs Debian's chromium where it can)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize(("which", "figures"), [("sweep", 6), ("run", 5)])
+def test_report_renders_in_headless_chromium(browser, which: str, figures: int, request, tmp_path: Path) -> None:
+    """Offline (every request refused), every chart draws, no JavaScript error, and the page is not blank."""
+    directory = request.getfixturevalue(f"{which}_dir")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.route(re.compile(r"^https?://"), lambda route: route.abort())
+    page.goto((directory / "report.html").as_uri())
+    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {figures}",
+                           timeout=30_000)  # fmt: skip
+    assert errors == []
+    plots = page.locator(".js-plotly-plot")
+    assert plots.count() == figures
+    for i in range(figures):
+        box = plots.nth(i).bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 200
+        assert plots.nth(i).locator(".main-svg .trace, .main-svg .hm, .main-svg .bars").count() > 0
+    shot = page.screenshot(full_page=True)
+    page.close()
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("L"), dtype=float)
+    assert pixels.std() > 10, "the screenshot is not blank"
+    assert (pixels < 128).mean() > 0.005, "there is dark ink (text, lines) on the page"
+
+
+def test_sweep_report_is_the_same_from_python(sweep_dir: Path, tmp_path: Path) -> None:
+    """`bposim.report.write_report` is what the CLI calls: the same tables come out."""
+    page = write_report(sweep_dir, tmp_path / "again.html").read_text(encoding="utf-8")
+    assert _table_rows(page) == _table_rows((sweep_dir / "report.html").read_text(encoding="utf-8"))
