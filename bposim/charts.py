@@ -119,10 +119,15 @@ def _weighted(values: pd.Series, weights: pd.Series) -> float:
 
 
 def interval_profile(run: Any, call_type: str | None = None) -> pd.DataFrame:
-    """Per day and interval: offered, offered-weighted service level and target, scheduled and on-phone agents."""
+    """Per day and interval: offered, offered-weighted service level and target, scheduled and on-phone agents.
+
+    With several replications (a sweep cell, or `simulate(..., replications=n)`), offered calls and agents are the
+    means per replication and the service level is pooled over them.
+    """
     intervals = run.intervals
     if call_type is not None:
         intervals = intervals[intervals["call_type"] == call_type]
+    replications = intervals["replication"].nunique() if "replication" in intervals else 1
     keys = ["day", "interval"]
     rows = []
     for (day, interval), part in intervals.groupby(keys, sort=True):
@@ -131,13 +136,16 @@ def interval_profile(run: Any, call_type: str | None = None) -> pd.DataFrame:
                 "day": day,
                 "interval": interval,
                 "interval_start": part["interval_start"].iloc[0],
-                "offered": int(part["offered"].sum()),
+                "offered": part["offered"].sum() / max(replications, 1),
                 "service_level": _weighted(part["service_level"], part["offered"]),
                 "target": _weighted(part["target"], part["offered"].clip(lower=1)),
             }
         )
     profile = pd.DataFrame(rows, columns=[*keys, "interval_start", "offered", "service_level", "target"])
-    staff = run.staffing.groupby(keys, as_index=False)[["scheduled", "on_phone"]].sum()
+    staffing = run.staffing
+    per_replication = staffing["replication"].nunique() if "replication" in staffing else 1
+    staff = staffing.groupby(keys, as_index=False)[["scheduled", "on_phone"]].sum()
+    staff[["scheduled", "on_phone"]] /= max(per_replication, 1)
     return profile.merge(staff, on=keys, how="outer").sort_values(keys, ignore_index=True)
 
 
@@ -178,7 +186,7 @@ def day_profile(run: Any, call_type: str | None = None) -> go.Figure:
         row=2,
         col=1,
     )
-    fig.update_yaxes(title_text="Offered calls (calls / interval)", row=1, col=1, secondary_y=False)
+    fig.update_yaxes(title_text="Offered calls (per interval)", row=1, col=1, secondary_y=False)
     fig.update_yaxes(title_text="Service level (%)", tickformat=".0%", range=[0, 1.05], row=1, col=1, secondary_y=True)
     fig.update_yaxes(title_text="Agents (agent-equivalents)", row=2, col=1)
     fig.update_xaxes(title_text="Interval start (HH:MM)", row=2, col=1)

@@ -13,6 +13,7 @@ import pytest
 import bposim
 from bposim import charts
 from bposim.analytic import erlang_table
+from bposim.run import simulate_replication
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,6 +129,18 @@ def test_day_profile_one_call_type(run: bposim.Run) -> None:
     assert sum(bars.y) == tech["offered"].sum()
     sl = {t.name: t for t in fig.data}["service level"].y
     np.testing.assert_allclose(sl, tech.sort_values(["day", "interval"])["service_level"])
+
+
+def test_day_profile_of_several_replications_is_per_replication() -> None:
+    """A cell's profile: mean offered calls and agents per replication, service level pooled over them."""
+    scenario = bposim.load_scenario(ROOT / "models" / "helpdesk.yaml")
+    runs = [simulate_replication(scenario, 5, r) for r in range(3)]
+    pooled = charts.interval_profile(bposim.simulate(scenario, seed=5, replications=3))
+    offered = np.mean([r.intervals["offered"].to_numpy() for r in runs], axis=0)
+    np.testing.assert_allclose(pooled["offered"], offered)
+    np.testing.assert_allclose(pooled["scheduled"], runs[0].staffing["scheduled"])
+    within = sum(r.intervals["service_level"].fillna(0).to_numpy() * r.intervals["offered"].to_numpy() for r in runs)
+    np.testing.assert_allclose(pooled["service_level"], within / (offered * 3))
 
 
 def test_occupancy_heatmap(run: bposim.Run) -> None:
