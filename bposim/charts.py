@@ -188,7 +188,7 @@ def day_profile(run: Any, call_type: str | None = None) -> go.Figure:
     )
     fig.update_yaxes(title_text="Offered calls (per interval)", row=1, col=1, secondary_y=False)
     fig.update_yaxes(title_text="Service level (%)", tickformat=".0%", range=[0, 1.05], row=1, col=1, secondary_y=True)
-    fig.update_yaxes(title_text="Agents (agent-equivalents)", row=2, col=1)
+    fig.update_yaxes(title_text="Agents", row=2, col=1)
     fig.update_xaxes(title_text="Interval start (HH:MM)", row=2, col=1)
     fig.update_xaxes(title_text="Interval start (HH:MM)", row=1, col=1)
     scope = f" — {call_type}" if call_type else ""

@@ -141,7 +141,8 @@ def _sweep_sections(directory: Path) -> tuple[str, list[Section]]:
     sections.append(Section(
         "Cells", "Every cell: those meeting the service-level target first"
         + (", cheapest first" if costed else ", fewest agent hours first")
-        + "; then the rest, best service first. Means over replications ± 95% confidence half-widths.",
+        + "; then the rest, best service first. Means over replications ± 95% confidence half-widths; "
+        "days meeting target: the share of replications at or above it.",
         table=_cells_table(order, factors, costed),
     ))  # fmt: skip
     color_by = min(factors, key=lambda f: (cells[f].nunique(), factors.index(f))) if len(factors) > 1 else None
@@ -152,7 +153,7 @@ def _sweep_sections(directory: Path) -> tuple[str, list[Section]]:
             "beats on both cost and service level (the Pareto frontier).",
             figure=charts.service_level_vs_cost(cells, target=target, color_by=color_by),
         ))  # fmt: skip
-        sections.append(Section("Cost by component", "Mean cost per day of each cell, by component.",
+        sections.append(Section("Cost by component", "Mean cost per replication of each cell, by component.",
                                 figure=charts.cost_breakdown(cells)))  # fmt: skip
     else:
         sections.append(Section(
@@ -180,7 +181,7 @@ def _recommendation(cells: pd.DataFrame, ranked: pd.DataFrame, factors: list[str
         return (f"No cell meets {goal} on average. The best, cell {int(best['cell'])} ({_levels(best, factors)}), "
                 f"reaches {_share(best['service_level'], best['service_level_ci'])}.")  # fmt: skip
     best = ranked.iloc[0]
-    money = f" at {_amount(best['total_cost'], best['total_cost_ci'])} a day" if costed else ""
+    money = f" at {_amount(best['total_cost'], best['total_cost_ci'])} per replication" if costed else ""
     text = (f"Cell {int(best['cell'])} ({_levels(best, factors)}) is the cheapest of the {len(ranked)} cells meeting "
             f"{goal}: service level {_share(best['service_level'], best['service_level_ci'])}{money}, "
             f"{best['scheduled_agent_hours']:,.0f} agent hours; {best['met_target_share']:.0%} of its days met the "
@@ -205,7 +206,7 @@ def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool) -> str:
         ("Agent hours", lambda r: _number(r["scheduled_agent_hours"], None, ",.0f")),
     ]
     if costed:
-        columns.append(("Cost / day", lambda r: _amount(r["total_cost"], r["total_cost_ci"])))
+        columns.append(("Cost", lambda r: _amount(r["total_cost"], r["total_cost_ci"])))
     rows = [[render(r) for _, render in columns] for _, r in cells.iterrows()]
     meets = [bool(r["service_level"] >= r["service_level_target"]) for _, r in cells.iterrows()]
     return _html_table([name for name, _ in columns], rows, meets, numeric_from=1 + len(factors))
@@ -296,7 +297,7 @@ def _day_sections(run: Any, title: str, text: str) -> list[Section]:
                 figure=charts.occupancy_heatmap(run)),
     ]  # fmt: skip
     if len(run.costs):
-        sections.append(Section("Cost of the day", "Cost by component and item.", figure=charts.cost_breakdown(run)))
+        sections.append(Section("Cost", "Cost by component and item.", figure=charts.cost_breakdown(run)))
     if len(run.outages):
         sections.append(Section("Tool outages", "Each outage of a tool and the calls it touched.",
                                 figure=charts.outage_timeline(run)))  # fmt: skip
