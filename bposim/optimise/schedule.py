@@ -153,7 +153,7 @@ def solve_schedule(
     required = _required(requirement, groups, horizon.intervals)
     coverage = np.array([pattern.coverage(scenario) for pattern in patterns])
     owner = np.array([groups.index(pattern.group) for pattern in patterns])
-    _check_coverable(scenario, scheduling, groups, required, coverage, owner)
+    _check_coverable(scenario, scheduling, groups, required, patterns, coverage, owner)
     rows = [(g, i) for g in range(len(groups)) for i in range(horizon.intervals) if required[g, i] > 0]
     matrix = np.array([coverage[:, i] * (owner == g) for g, i in rows]).reshape(len(rows), len(patterns))
     constraints = [LinearConstraint(csr_matrix(matrix), lb=[required[g, i] - TOLERANCE for g, i in rows])]
@@ -240,18 +240,26 @@ def _required(requirement: Any, groups: list[str], intervals: int) -> np.ndarray
 
 
 def _check_coverable(
-    scenario: Scenario, scheduling: Scheduling, groups: list[str], required: np.ndarray, coverage: np.ndarray,
-    owner: np.ndarray,
+    scenario: Scenario, scheduling: Scheduling, groups: list[str], required: np.ndarray, patterns: list[Pattern],
+    coverage: np.ndarray, owner: np.ndarray,
 ) -> None:
     """Intervals no pattern covers, and headcount limits too low for a single interval, named one by one."""
     labels = _interval_labels(scenario)
+    horizon = scenario.horizon
+    edges = horizon.start_seconds + np.arange(horizon.intervals + 1) * horizon.interval_seconds
     problems = []
     for g, group in enumerate(groups):
         best = coverage[owner == g].max(axis=0, initial=0.0)
+        logged_in = np.zeros(horizon.intervals, bool)
+        for pattern in (p for p in patterns if p.group == group):
+            logged_in |= _overlap(pattern.start, pattern.end, edges) > 0
         limit = scheduling.max_agents.get(group)
         for i in np.flatnonzero(required[g] > 0):
-            need = f"group '{group}' needs {required[g, i]:g} agents at {labels[i]} (interval {i})"
-            if best[i] <= 0:
+            count = required[g, i]
+            need = f"group '{group}' needs {count:g} agent{'' if count == 1 else 's'} at {labels[i]} (interval {i})"
+            if best[i] <= 0 and logged_in[i]:
+                problems.append(f"{need}, but every shift of '{group}' logged in then has a break there")
+            elif best[i] <= 0:
                 problems.append(f"{need}, but no shift pattern of '{group}' has agents on the phones then "
                                 f"({_span(coverage[owner == g], labels, scenario)})")  # fmt: skip
             elif limit is not None and limit * best[i] < required[g, i] - TOLERANCE:
