@@ -11,11 +11,12 @@ replication: from the kept tables, or simulated again from the experiment file, 
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from bposim import charts
-
-RUN_TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages", "costs")
+from bposim.run import Run
 
 
 class ReportError(ValueError):
@@ -37,31 +37,6 @@ class ReportError(ValueError):
         super().__init__(f"{source}: {problem}")
         self.source = source
         self.problem = problem
-
-
-@dataclass(frozen=True)
-class SavedRun:
-    """A run's tables read back from a directory written by `bposim run --out` (or a sweep's kept tables)."""
-
-    calls: pd.DataFrame
-    intervals: pd.DataFrame
-    agents: pd.DataFrame
-    staffing: pd.DataFrame
-    activities: pd.DataFrame
-    outages: pd.DataFrame
-    costs: pd.DataFrame
-    summary: dict = field(default_factory=dict)
-    scenario: Any = None
-
-    @classmethod
-    def from_directory(cls, directory: Path, summary: dict | None = None) -> SavedRun:
-        tables = {}
-        for name in RUN_TABLES:
-            path = directory / f"{name}.parquet"
-            tables[name] = pd.read_parquet(path) if path.is_file() else pd.DataFrame()
-        if summary is None:
-            summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
-        return cls(**tables, summary=summary)
 
 
 @dataclass
@@ -98,7 +73,7 @@ def report_sections(results: Path) -> tuple[str, list[Section]]:
     if (results / "manifest.json").is_file():
         return _sweep_sections(results)
     if (results / "summary.json").is_file() and (results / "calls.parquet").is_file():
-        return _run_sections(SavedRun.from_directory(results))
+        return _run_sections(Run.load(results))
     raise ReportError(str(results), "holds neither a sweep's results (manifest.json, written by `bposim sweep`) nor "
                                     "a run's tables (summary.json and calls.parquet, written by `bposim run --out`)")
 
@@ -216,7 +191,7 @@ def _cell_day(directory: Path, manifest: dict, cell: int) -> tuple[Any, str]:
     """Replication 0 of a cell: from kept tables, else simulated again (same seed, same day) from the experiment."""
     kept = directory / "tables" / str(cell) / "0"
     if (kept / "calls.parquet").is_file():
-        return SavedRun.from_directory(kept, summary={}), "from the tables the sweep kept"
+        return Run.load(kept, summary={}), "from the tables the sweep kept"
     source = Path(manifest.get("source", ""))
     if not source.is_file():
         return None, (f"The sweep kept no tables (keep: summary) and its experiment file {source} is not here to "
@@ -259,13 +234,13 @@ def _run_sections(run: Any) -> tuple[str, list[Section]]:
     return f"{name}: run report", sections
 
 
-def _replication(run: Any, replication: int) -> SavedRun:
+def _replication(run: Run, replication: int) -> Run:
     """One replication's rows of every table of a run with several."""
     tables = {}
-    for name in RUN_TABLES:
+    for name in (*Run.TABLES, "costs"):
         table = getattr(run, name)
         tables[name] = table[table["replication"] == replication] if "replication" in table else table
-    return SavedRun(**tables, summary=run.summary, scenario=getattr(run, "scenario", None))
+    return dataclasses.replace(run, replications=1, **tables)
 
 
 def _summary_table(summary: dict) -> str:

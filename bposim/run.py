@@ -37,8 +37,10 @@ KPI is the mean over replications with a 95% confidence half-width under `<key>_
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -70,6 +72,38 @@ class Run:
     summary: dict = field(repr=False)
 
     TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages")
+
+    def save(self, directory: str | Path) -> None:
+        """Write every table (and costs) as CSV and Parquet, and the summary as summary.json (NaN as null)."""
+        directory = Path(directory)
+        for name in (*self.TABLES, "costs"):
+            frame = getattr(self, name)
+            frame.to_csv(directory / f"{name}.csv", index=False)
+            frame.to_parquet(directory / f"{name}.parquet", index=False)
+        (directory / "summary.json").write_text(json.dumps(jsonable(self.summary), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, directory: str | Path, summary: dict | None = None) -> Run:
+        """A run's tables read back from a directory written by `save` (its scenario is not kept: None)."""
+        directory = Path(directory)
+        tables = {name: pd.read_parquet(directory / f"{name}.parquet") if (directory / f"{name}.parquet").is_file()
+                  else pd.DataFrame() for name in (*cls.TABLES, "costs")}  # fmt: skip
+        if summary is None:
+            summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
+        return cls(None, summary.get("seed", 0), summary.get("replications", 1), **tables, summary=summary)
+
+
+def jsonable(value):
+    """Summary values as plain JSON: NaN and infinity become null, numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [jsonable(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):
+        return jsonable(value.item())
+    return value
 
 
 def simulate(scenario: Scenario, seed: int = 0, replications: int = 1) -> Run:
