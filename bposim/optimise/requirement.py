@@ -41,6 +41,8 @@ from bposim.scenario.common import clock_seconds
 Method = Literal["simulation", "erlang_a", "erlang_c"]
 METHODS = ("simulation", "erlang_a", "erlang_c")
 BOUND_FACTOR = 10  # the search never staffs a group above 10 × its Erlang number (at least Erlang + 10)
+SHARED_MARGIN = 0.02  # a group sharing skills gives up an agent only if its call types keep 2 points to spare
+ADD_MARGIN = 0.01
 _COUNT_COLUMNS = ["offered", "answered", "answered_within_threshold", "abandoned_within_threshold"]
 
 
@@ -179,6 +181,9 @@ class _Centre:
         rates = {gc.group: gc.per_paid_hour for gc in scenario.costs.groups} if scenario.costs else {}
         self.cost = np.array([rates.get(name, 1.0) or 1.0 for name in self.groups])
         self.first = self.holds & (self.priority == 1)
+        sharing = (self.holds.astype(int) @ self.holds.T.astype(int)) > 0  # group × group: a skill in common
+        self.alone = sharing.sum(axis=1) == 1
+        self.neighbours = (sharing.astype(int) @ self.holds.astype(int)) > 0  # call types of groups sharing a skill
         self.queues = self._queues(method)
         self.service_level = cache(lambda g, t, agents, threshold: self.queues[g][t].service_level(agents, threshold))
         self.erlang, self.floor = self._erlang_start(occupancy_cap)
@@ -351,24 +356,27 @@ class _Search:
     def run(self, max_iterations: int) -> np.ndarray:
         c = self.centre
         plan = np.maximum(c.erlang, c.floor)
-        frozen = np.zeros_like(plan, bool)
+        lowest = c.floor.copy()  # fewer agents than this failed (or the occupancy cap forbids them)
         streak = np.zeros((len(c.types), c.intervals), int)
-        removed: list[tuple[int, int]] = []
-        best = None
+        removed: dict[tuple[int, int], int] = {}
+        best, previous = None, np.zeros((len(c.types), c.intervals))
         while self.iterations < max_iterations:
             self.iterations += 1
             level, offered, busy = self.simulate(plan)
             short = (offered > 0) & (level < c.targets[:, None])
             if not short.any():
-                best, removed = plan.copy(), self._removals(plan, frozen, level, offered)
+                best, removed = plan.copy(), self._removals(plan, lowest, level, offered)
                 if not removed:
                     break
-                for g, t in removed:
-                    plan[g, t] -= 1
+                for (g, t), count in removed.items():
+                    plan[g, t] -= count
                 continue
-            undone = self._undo(plan, frozen, removed, short)
-            removed = []
+            undone = self._undo(plan, lowest, removed, short)
+            removed = {}
             streak = np.where(short & ~undone, streak + 1, 0)
+            if ((streak >= 3) & (level <= previous + 1e-9)).any() or streak.max() >= 5:
+                self._check_saturation()  # more agents did not help on the same days: can any number?
+            previous = level
             self._add(plan, short & ~undone, streak, level, busy)
         if best is None:
             self._check_saturation()
@@ -380,18 +388,31 @@ class _Search:
             )
         return best
 
-    def _undo(self, plan, frozen, removed, short) -> np.ndarray:
-        """Put back the removals in or just before a short interval, for good; which shortfalls they explain."""
+    def _undo(self, plan, lowest, removed, short) -> np.ndarray:
+        """Put back the removals in or just before a short interval, raising the lowest headcount there.
+
+        Returns the shortfalls these removals explain (they need no added agents).
+        """
         explained = np.zeros_like(short)
-        for g, t in removed:
-            hit = short[:, t] | (short[:, t + 1] if t + 1 < short.shape[1] else False)
-            if hit.any():
-                plan[g, t] += 1
-                frozen[g, t] = True
+        for (g, t), count in removed.items():
+            after = short[:, t + 1] if t + 1 < short.shape[1] else np.zeros(short.shape[0], bool)
+            if short[:, t].any() or after.any():
+                lowest[g, t] = plan[g, t] + 1
+                plan[g, t] += count
                 explained[:, t] |= short[:, t]
                 if t + 1 < short.shape[1]:
-                    explained[:, t + 1] |= short[:, t + 1]
+                    explained[:, t + 1] |= after
         return explained
+
+    def predicted(self, g: int, t: int, k: int, level: float, agents: int, new: int) -> float:
+        """Service level of call type k with `new` instead of `agents` agents in group g, from the simulated
+        `level`: the shortfall 1 − SL scales as Erlang's does (additive where Erlang has no shortfall)."""
+        c = self.centre
+        threshold = float(c.thresholds[k])
+        before, after = c.service_level(g, t, agents, threshold), c.service_level(g, t, new, threshold)
+        if before < 1.0 - 1e-9 and after < 1.0 - 1e-9:
+            return float(np.clip(1.0 - (1.0 - level) * (1.0 - after) / (1.0 - before), 0.0, 1.0))
+        return float(np.clip(level + after - before, 0.0, 1.0))
 
     def _weight(self, t: int, busy: np.ndarray) -> np.ndarray:
         """Gain of one more agent of each group for each call type in interval t, before cost."""
@@ -406,58 +427,68 @@ class _Search:
         for t in np.flatnonzero(short.any(axis=0)):
             weight = self._weight(t, busy)
             gap = np.where(short[:, t], c.targets - np.nan_to_num(level[:, t]), 0.0)
-            open_gap = gap.copy()
-            while open_gap.any():
-                score = (weight * open_gap[None, :]).sum(axis=1) / c.cost
+            while gap.any():
+                score = (weight * gap[None, :]).sum(axis=1) / c.cost
                 score[plan[:, t] >= c.bound[:, t]] = 0.0
                 if not score.any():
                     self._check_saturation()
-                    k = int(np.argmax(open_gap))
+                    k = int(np.argmax(gap))
                     raise RequirementError(
                         f"call type '{c.types[k]}' in interval {t} ({c.labels[t]}) misses its target even with "
                         f"{BOUND_FACTOR} × the Erlang staffing of every group that can take it"
                     )
                 g = int(np.argmax(score))
-                k = int(np.argmax(weight[g] * open_gap))
-                step = max(self._erlang_step(int(plan[g, t]), g, t, k, gap[k]), 2 ** (streak[k, t] - 1))
+                k = int(np.argmax(weight[g] * gap))
+                step = max(self._step(plan, g, t, k, float(level[k, t])), 2 ** (streak[k, t] - 1))
                 plan[g, t] = min(plan[g, t] + step, c.bound[g, t])
-                open_gap[(weight[g] > 0) & (c.priority[g] == 1)] = 0.0
-                open_gap[k] = 0.0
-                if streak[k, t] >= 3:
-                    self._check_saturation()
+                gap[(weight[g] > 0) & (c.priority[g] == 1)] = 0.0
+                gap[k] = 0.0
 
-    def _erlang_step(self, n: int, g: int, t: int, k: int, gain: float) -> int:
-        """Agents the group's Erlang curve says close a service-level gap, at most a quarter more (at least 1)."""
-        c = self.centre
-        threshold = float(c.thresholds[k])
+    def _step(self, plan, g: int, t: int, k: int, level: float) -> int:
+        """Agents the Erlang-scaled curve says lift call type k a point above its target (so that the next run is
+        not a near miss again): at most a quarter more, at least 1."""
+        n, target = int(plan[g, t]), float(self.centre.targets[k]) + ADD_MARGIN
         cap = max(1, math.ceil(0.25 * n))
-        now = c.service_level(g, t, n, threshold)
         for extra in range(1, cap + 1):
-            if c.service_level(g, t, n + extra, threshold) - now >= gain:
+            if self.predicted(g, t, k, level, n, n + extra) >= target:
                 return extra
         return cap
 
-    def _removals(self, plan, frozen, level, offered) -> list[tuple[int, int]]:
-        """Group-intervals where one agent less still meets, by the Erlang slope, the targets of its call types."""
+    def _removals(self, plan, lowest, level, offered) -> dict[tuple[int, int], int]:
+        """Agents to take from each group and interval so that, by the Erlang-scaled curves, the call types the
+        group holds still meet their targets; the most expensive groups first.
+
+        A group sharing a skill with another gives up one agent a run at most, one such group per interval, and
+        only if every call type of the groups its calls would move to keeps SHARED_MARGIN above target after the
+        largest loss predicted for its own call types: its own curve cannot see that work moving.
+        """
         c = self.centre
-        order = np.argsort(-c.cost, kind="stable")
-        chosen = []
+        chosen = {}
         for t in range(c.intervals):
-            drop = np.zeros(len(c.types))
-            for g in order:
-                n = int(plan[g, t])
-                if n <= c.floor[g, t] or frozen[g, t] or n == 0:
+            drop, shared_taken = np.zeros(len(c.types)), False
+            slack = np.nan_to_num(level[:, t], nan=1.0) - c.targets
+            for g in np.argsort(-c.cost, kind="stable"):
+                if not c.alone[g] and shared_taken:
                     continue
-                mine = c.holds[g] & (offered[:, t] > 0)
-                slope = np.array([
-                    c.service_level(int(g), t, n, float(c.thresholds[k])) - c.service_level(int(g), t, n - 1,
-                                                                                           float(c.thresholds[k]))
-                    for k in range(len(c.types))
-                ])  # fmt: skip
-                after = np.nan_to_num(level[:, t], nan=1.0) - drop - np.where(mine, slope, 0.0)
-                if np.all(after[mine] >= c.targets[mine]):
-                    drop += np.where(mine, slope, 0.0)
-                    chosen.append((int(g), t))
+                n = int(plan[g, t])
+                mine = np.flatnonzero(c.holds[g] & (offered[:, t] > 0))
+                count, losses = 0, np.zeros(len(c.types))
+                for fewer in range(1, (max(1, n // 4) if c.alone[g] else 1) + 1):
+                    if n - fewer < lowest[g, t]:
+                        break
+                    loss = np.zeros(len(c.types))
+                    for k in mine:
+                        loss[k] = level[k, t] - self.predicted(int(g), t, k, level[k, t], n, n - fewer)
+                    if not c.alone[g]:
+                        moved = np.maximum(loss, loss.max()) + SHARED_MARGIN
+                        loss = np.where(c.neighbours[g], moved, 0.0)
+                    if np.any(slack - drop - loss < 0):
+                        break
+                    count, losses = fewer, loss
+                if count:
+                    chosen[(int(g), t)] = count
+                    drop += losses
+                    shared_taken |= not c.alone[g]
         return chosen
 
     def _check_saturation(self) -> None:
