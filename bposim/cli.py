@@ -325,6 +325,112 @@ def _prepare_directory(directory: Path) -> None:
         _fail([f"--out: cannot create directory {directory} ({exc.strerror or exc})"])
 
 
+@app.command()
+def staff(
+    file: Annotated[Path, typer.Argument(help="scenario file (YAML) with a scheduling section")],
+    target: Annotated[
+        str | None, typer.Option(help="service level wanted as TARGET/SECONDS, e.g. 0.80/20; default the scenario's")
+    ] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="write the roster as a scenario file (YAML)")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="write an HTML chart of required against scheduled agents")
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="random seed; the same seed gives the same roster")] = 0,
+    replications: Annotated[int, typer.Option(min=1, help="days simulated for each evaluation")] = 10,
+    max_rounds: Annotated[int, typer.Option(min=1, help="rounds of simulate-and-raise at most")] = 8,
+) -> None:
+    """Find the cheapest roster of the scenario's shift patterns that meets the service level in every interval."""
+    goal, threshold = _staff_target(target)
+    scenario = _load(file)
+    if scenario.scheduling is None:
+        _fail([f"{file}: no scheduling section; add one listing the shift patterns the optimiser may use, e.g. "
+               "scheduling: {shifts: [{name: day, length_hours: 8, starts: {earliest: \"08:00\", latest: "
+               "\"12:00\"}}]} (see models/helpdesk_shifts.yaml)"])  # fmt: skip
+    for flag, path in (("--out", out_file), ("--report", report)):
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                _fail([f"{flag}: cannot create directory {path.parent} ({exc.strerror or exc})"])
+    from bposim.optimise import RequirementError, ScheduleError, optimise_roster
+
+    try:
+        plan = optimise_roster(scenario, target=goal, threshold_seconds=threshold, seed=seed,
+                               replications=replications, max_rounds=max_rounds,
+                               progress=lambda line: err.print(line, style="dim", highlight=False))  # fmt: skip
+    except (ScheduleError, RequirementError) as exc:
+        _fail([f"{file}: {exc}"])
+    _print_roster_plan(plan, replications)
+    if out_file is not None:
+        try:
+            out.print(f"Roster scenario written to {plan.to_yaml(out_file)}", highlight=False)
+        except OSError as exc:
+            _fail([f"--out: cannot write {out_file} ({exc.strerror or exc})"])
+    if report is not None:
+        from bposim.optimise.charts import requirement_vs_scheduled
+
+        try:
+            requirement_vs_scheduled(plan).write_html(report, include_plotlyjs=True, full_html=True)
+        except OSError as exc:
+            _fail([f"--report: cannot write {report} ({exc.strerror or exc})"])
+        out.print(f"Report: {report}", highlight=False)
+
+
+def _staff_target(text: str | None) -> tuple[float | None, float | None]:
+    """`0.80/20` as (target, threshold seconds); `0.80` alone keeps the scenario's threshold."""
+    if text is None:
+        return None, None
+    share, _, seconds = text.partition("/")
+    try:
+        goal = float(share)
+        threshold = float(seconds) if seconds else None
+    except ValueError:
+        goal, threshold = math.nan, None
+    if not 0 < goal <= 1:
+        _fail([f"--target: '{text}' is not a service level; write TARGET/SECONDS with TARGET between 0 and 1, "
+               "e.g. 0.80/20 (80% of calls answered within 20 seconds)"])  # fmt: skip
+    if threshold is not None and not 0 <= threshold < math.inf:
+        _fail([f"--target: '{text}': the threshold must be a number of seconds ≥ 0, e.g. 0.80/20"])
+    return goal, threshold
+
+
+def _print_roster_plan(plan, replications: int) -> None:
+    """The chosen shifts, the service level they achieved on fresh days, and what they cost."""
+    schedule = plan.schedule
+    view = Table(title=f"{plan.scenario.name} — optimised roster")
+    for label in ("Group", "Pattern", "Start", "End", "Breaks", "Agents", "Paid h", "Cost"):
+        view.add_column(label, justify="right" if label in ("Agents", "Paid h", "Cost") else "left")
+    for row in schedule.shifts.itertuples(index=False):
+        view.add_row(row.group, row.pattern, row.start, row.end, row.breaks, f"{row.agents}",
+                     f"{row.paid_hours * row.agents:g}", f"{row.cost:,.2f}")  # fmt: skip
+    headcount = ", ".join(f"{group} {n}" for group, n in schedule.headcount.items())
+    view.add_row("all", "", "", "", headcount, f"{sum(schedule.agents)}", f"{schedule.paid_hours:g}",
+                 f"{schedule.cost:,.2f}", style="bold")  # fmt: skip
+    out.print(view)
+    levels = Table(title=f"Service level on {replications} fresh days (seed {plan.verification_seed}, ± 95% CI)")
+    for label in ("Call type", "Offered/day", "Service level", "Target", "Met"):
+        levels.add_column(label, justify="left" if label == "Call type" else "right")
+    for row in plan.by_call_type.itertuples(index=False):
+        half = "" if math.isnan(row.service_level_ci) else f" ± {row.service_level_ci:.1%}"
+        levels.add_row(row.call_type, f"{row.offered:,.0f}", f"{row.service_level:.1%}{half}", f"{row.target:.0%}",
+                       "yes" if row.met else "no", style=None if row.met else "red")  # fmt: skip
+    out.print(levels)
+    cost = f"{plan.cost:,.2f}" + ("" if math.isnan(plan.cost_ci) or not plan.cost_ci else f" ± {plan.cost_ci:,.2f}")
+    basis = "mean total of the fresh days" if plan.cost_unit != "paid hours" else "the roster's paid hours"
+    out.print(f"Cost: {cost} {plan.cost_unit} per day ({basis}); shifts {schedule.cost:,.2f} {schedule.cost_unit}.",
+              highlight=False)  # fmt: skip
+    if plan.converged:
+        out.print(f"Every interval met its target in round {plan.rounds}; {plan.simulations:,} simulated days.",
+                  highlight=False)  # fmt: skip
+    else:
+        out.print(f"Not every interval meets its target: {plan.shortfall}", style="yellow", highlight=False)
+    missed = plan.achieved[~plan.achieved["met"]]
+    if len(missed):
+        listed = ", ".join(f"{row.call_type} {row.interval_start} {row.service_level:.1%}"
+                           for row in missed.head(8).itertuples(index=False))  # fmt: skip
+        out.print(f"Below target on the fresh days beyond the 95% CI: {listed}", style="yellow", highlight=False)
+
+
 def main() -> None:
     """Console entry point."""
     app()

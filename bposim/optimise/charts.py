@@ -22,12 +22,13 @@ def requirement_vs_scheduled(plan: RosterPlan) -> go.Figure:
     coverage = plan.schedule.coverage
     groups = list(dict.fromkeys(coverage["group"]))
     base = plan.requirement.table.set_index(["group", "interval"])["required"]
+    closing = plan.scenario.horizon.end
     titles = [f"Agents: {group}" for group in groups] + ["Service level achieved (fresh days, 95% CI)"]
     fig = make_subplots(rows=len(groups) + 1, cols=1, shared_xaxes=True, subplot_titles=titles,
                         vertical_spacing=0.08)  # fmt: skip
     for row, group in enumerate(groups, start=1):
         mine = coverage[coverage["group"] == group]
-        x = mine["interval_start"].tolist()
+        x = [*mine["interval_start"], closing]  # each step drawn to the interval's end, the last to closing
         first = row == 1
         requirement = [base.get((group, i), 0) for i in mine["interval"]]
         lines = [
@@ -37,6 +38,7 @@ def requirement_vs_scheduled(plan: RosterPlan) -> go.Figure:
             ("scheduled, logged in", mine["logged_in"].tolist(), PALETTE[0], "dot"),
         ]
         for name, values, color, dash in lines:
+            values = [*values, values[-1]]
             fig.add_trace(go.Scatter(x=x, y=values, name=name, legendgroup=name, showlegend=first, mode="lines",
                                      line={"shape": "hv", "color": color, "dash": dash}), row=row, col=1)  # fmt: skip
         fig.update_yaxes(title_text="agents", rangemode="tozero", row=row, col=1)
