@@ -12,15 +12,23 @@ overflow delays and technology are left to the simulation.
 Simulation refinement (the iterative staffing algorithm for time-varying load). Every search run simulates the
 same `replications` days (same seed: common random numbers), so two plans differ only by their staffing. The
 service level of a call type in an interval is pooled over those days by the scenario's definition. Where it
-falls short, agents are added at once to the group whose extra agent gives the most gain per cost (a priority-1
-holder of the skill counts fully, a secondary holder by the share of the interval it was idle, both divided by
-proficiency; cost is the group's per_paid_hour, else 1), as many as the Erlang curve says close the gap, more
-when the interval stays short. When every interval meets its target, one agent is taken from every group and
-interval whose Erlang-predicted service level without it still meets the targets of the call types it holds;
-a removal followed by a shortfall in that interval or the next is undone for good. The search stops when no
+falls short, agents are added to the group whose extra agent gives the most gain per cost (a priority-1 holder
+of the skill counts fully, a secondary holder by the share of the interval it was idle, both divided by
+proficiency; cost is the group's per_paid_hour, else 1): as many as the group's Erlang curve, scaled to the
+simulated shortfall 1 − SL, says reach the target, twice as many each time the interval stays short. When every
+interval meets its target, agents are taken where the scaled curve says the targets still hold (a group sharing
+a skill with another: one agent, one such group per interval, with a margin on its neighbours' call types); a
+removal followed by a shortfall in that interval or the next is undone and never tried again. Intervals are
+adjusted together and re-simulated, since a change in one carries over into the next. The search stops when no
 removal is left to try or after `max_iterations` runs; the result is the last plan that met every target in the
-search runs. A verification run on `replications` fresh days (replications R..2R−1 of the same seed, never
-seen by the search) then shows how the requirement holds on other days.
+search runs ("met in the search runs": on those days, not a guarantee for others). An occupancy cap is a floor
+from Erlang that removals respect; an interval where nothing was offered (a warm-up) keeps its Erlang number.
+When more agents stop helping, one run with every group at BOUND_FACTOR × its Erlang number tells whether any
+staffing can meet the target; if not, RequirementError names the call type and interval.
+
+Verification. The final plan (any method) is simulated on `replications` fresh days, replications R..2R−1 of the
+same seed, never seen by the search: `achieved` shows how the requirement holds on other days, and for the Erlang
+methods where Erlang misleads.
 """
 
 from __future__ import annotations
@@ -472,6 +480,8 @@ class _Search:
                     continue
                 n = int(plan[g, t])
                 mine = np.flatnonzero(c.holds[g] & (offered[:, t] > 0))
+                if not len(mine):  # nothing measured (e.g. a warm-up interval): keep the Erlang number
+                    continue
                 count, losses = 0, np.zeros(len(c.types))
                 for fewer in range(1, (max(1, n // 4) if c.alone[g] else 1) + 1):
                     if n - fewer < lowest[g, t]:
