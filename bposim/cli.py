@@ -417,8 +417,9 @@ def _print_roster_plan(plan, replications: int) -> None:
     out.print(levels)
     cost = f"{plan.cost:,.2f}" + ("" if math.isnan(plan.cost_ci) or not plan.cost_ci else f" ± {plan.cost_ci:,.2f}")
     basis = "mean total of the fresh days" if plan.cost_unit != "paid hours" else "the roster's paid hours"
-    out.print(f"Cost: {cost} {plan.cost_unit} per day ({basis}); shifts {schedule.cost:,.2f} {schedule.cost_unit}.",
-              highlight=False)  # fmt: skip
+    out.print(f"Cost: {cost} {plan.cost_unit} per day ({basis}); shifts {schedule.cost:,.2f} {schedule.cost_unit}."
+              + ("" if schedule.optimal else " The solver's time ran out: the cheapest roster it found, not proven "
+                 "the cheapest."), highlight=False)  # fmt: skip
     if plan.converged:
         out.print(f"Every interval met its target in round {plan.rounds}; {plan.simulations:,} simulated days.",
                   highlight=False)  # fmt: skip

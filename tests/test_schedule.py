@@ -199,3 +199,23 @@ def test_a_two_group_roster_meets_every_call_types_target_on_fresh_days():
         kpis = run.summary["by_call_type"][call_type.name]
         assert kpis["service_level"] + kpis["service_level_ci"] >= plan.scenario.service_level_for(call_type)[1]
     assert plan.by_call_type["met"].all()
+
+
+def test_the_loop_raises_missed_intervals_and_says_why_it_stopped(monkeypatch, tmp_path):
+    """A requirement far too low: each round adds agents where the roster missed; at max_rounds the plan says
+    which intervals still miss and by how much. The roster file reads back as the same scenario."""
+    from bposim.optimise import requirement as requirement_module
+
+    patience = {"distribution": "exponential", "mean_seconds": 60}
+    scenario = small(**{"horizon.interval_minutes": 30, "call_types.support.arrivals.per_hour": 250,
+                        "call_types.support.patience": patience})  # fmt: skip
+    low = type("Low", (), {"table": requirement([3] * 8), "simulations": 0})()
+    monkeypatch.setattr(requirement_module, "staffing_requirement", lambda *args, **kwargs: low)
+    plan = optimise_roster(scenario, seed=2, replications=3, max_rounds=2)
+    assert plan.rounds == 2 and not plan.converged
+    assert plan.added["required"].tolist() == [1] * 8  # every interval missed in round 1
+    assert (plan.schedule.coverage["required"] == 4).all()
+    assert plan.shortfall.startswith("after 2 rounds, 8 interval(s) still miss their target: support ")
+    assert "points short" in plan.shortfall and not plan.by_call_type["met"].any()
+    assert plan.simulations == 3 * 3
+    assert load_scenario(plan.to_yaml(tmp_path / "roster.yaml")) == plan.scenario
