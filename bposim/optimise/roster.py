@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from bposim.optimise.schedule import Schedule, ScheduleError, solve_schedule
 from bposim.scenario import Scenario
 
 if TYPE_CHECKING:
+    from bposim.optimise.requirement import Requirement
     from bposim.run import Run
 
 VERIFICATION_SEED_OFFSET = 1_000
@@ -37,10 +38,12 @@ class RosterPlan:
     run with fresh seeds (`verification_seed`): the mean service level over replications with its 95% confidence
     half-width, the target, and `met` (the target is inside or below the confidence interval). `cost` is the
     verification run's mean total cost when the scenario has costs, else the roster's paid hours. `converged` says
-    whether the last round of the loop met every interval's target; `shortfall` says why not.
+    whether the last round of the loop met every interval's target; `shortfall` says why not. `added` holds the
+    agents the loop added to the requirement (group, interval, required); `simulations` counts simulated days,
+    the requirement's and the verification's included.
     """
 
-    requirement: Any
+    requirement: Requirement
     schedule: Schedule
     scenario: Scenario
     achieved: pd.DataFrame

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,9 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
 from bposim.scenario import Break, Scenario, Scheduling, Shift, ShiftPattern
+
+if TYPE_CHECKING:
+    from bposim.optimise.requirement import Requirement
 
 TOLERANCE = 1e-6
 
@@ -140,7 +143,8 @@ def enumerate_patterns(scenario: Scenario, scheduling: Scheduling | None = None)
 
 
 def solve_schedule(
-    scenario: Scenario, requirement: Any, *, scheduling: Scheduling | None = None, time_limit: float = 60.0
+    scenario: Scenario, requirement: pd.DataFrame | Requirement, *, scheduling: Scheduling | None = None,
+    time_limit: float = 60.0,
 ) -> Schedule:
     """The cheapest roster covering `requirement` (a table or a Requirement with group, interval, required).
 
