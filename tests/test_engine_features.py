@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import bposim
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def scenario(**changes) -> bposim.Scenario:
@@ -235,3 +239,10 @@ def test_simulate_leaves_the_scenario_unchanged() -> None:
     before = base.model_dump()
     bposim.simulate(base, seed=1, replications=2)
     assert base.model_dump() == before
+
+
+@pytest.mark.parametrize("model", sorted((ROOT / "models").glob("*.yaml")), ids=lambda path: path.stem)
+def test_a_scenario_dump_validates_back_to_itself(model: Path) -> None:
+    """`model_dump()`, None fields included, is a valid scenario equal to the one dumped."""
+    loaded = bposim.load_scenario(model)
+    assert bposim.Scenario.model_validate(loaded.model_dump()) == loaded

@@ -187,6 +187,8 @@ class AgentGroup(Model):
             if value < 0:
                 raise ValueError(f"must be a whole number of agents (≥ 0), got {value}")
             return {"count": value}
+        if isinstance(value, dict):
+            value = {key: item for key, item in value.items() if item is not None}  # as model_dump() writes it
         if isinstance(value, dict) and set(value) not in ({"per_interval"}, {"count"}):
             raise ValueError("must be a whole number of agents (≥ 0) or {per_interval: [counts]}")
         return value
