@@ -1,6 +1,7 @@
-"""The `bposim` command line: run, sweep, report, validate, schema, erlang.
+"""The `bposim` command line: run, sweep, report, staff, validate, schema, erlang.
 
-Bad input (a scenario file, a flag) prints one short message per problem to stderr and exits with status 2.
+Bad input (a scenario file, a flag) prints one short message per problem to stderr and exits with status 2;
+`staff` exits with status 1 when no roster it found meets the target (it still writes the best one).
 """
 
 from __future__ import annotations
@@ -149,6 +150,8 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
     rostered = sum(shift.agents for shift in scenario.roster)
     staff = f"up to {planned} agents by plan" + (f", {rostered} on {len(scenario.roster)} shifts" if rostered else "")
     extras = [f"{len(scenario.tools)} tools"] if scenario.tools else []
+    if scenario.scheduling is not None:
+        extras.append(f"{len(scenario.scheduling.shifts)} shift patterns to schedule")
     extras += [name for name, on in (("self-service", scenario.technology.self_service),
                                      ("AI assist", scenario.technology.ai_assist),
                                      ("callbacks", scenario.technology.callbacks),
@@ -333,13 +336,16 @@ def staff(
     ] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="write the roster as a scenario file (YAML)")] = None,
     report: Annotated[
-        Path | None, typer.Option("--report", help="write an HTML chart of required against scheduled agents")
+        Path | None, typer.Option("--report", help="write an HTML report: shifts, service level, agents by interval")
     ] = None,
     seed: Annotated[int, typer.Option(min=0, help="random seed; the same seed gives the same roster")] = 0,
     replications: Annotated[int, typer.Option(min=1, help="days simulated for each evaluation")] = 10,
     max_rounds: Annotated[int, typer.Option(min=1, help="rounds of simulate-and-raise at most")] = 8,
 ) -> None:
-    """Find the cheapest roster of the scenario's shift patterns that meets the service level in every interval."""
+    """Find the cheapest roster of the scenario's shift patterns that meets the service level in every interval.
+
+    Exits with status 1 if the best roster found still misses the target somewhere (it is written all the same).
+    """
     goal, threshold = _staff_target(target)
     scenario = _load(file)
     if scenario.scheduling is None:
@@ -367,13 +373,15 @@ def staff(
         except OSError as exc:
             _fail([f"--out: cannot write {out_file} ({exc.strerror or exc})"])
     if report is not None:
-        from bposim.optimise.charts import requirement_vs_scheduled
+        from bposim.report import roster_report
 
         try:
-            requirement_vs_scheduled(plan).write_html(report, include_plotlyjs=True, full_html=True)
+            roster_report(plan, report)
         except OSError as exc:
             _fail([f"--report: cannot write {report} ({exc.strerror or exc})"])
         out.print(f"Report: {report}", highlight=False)
+    if not plan.converged:
+        raise typer.Exit(1)
 
 
 def _staff_target(text: str | None) -> tuple[float | None, float | None]:

@@ -279,6 +279,45 @@ def _day_sections(run: Any, title: str, text: str) -> list[Section]:
     return sections
 
 
+# -- an optimised roster -------------------------------------------------------------------------------------------
+
+
+def roster_report(plan: Any, path: str | Path) -> Path:
+    """Write the report of an optimised roster (`bposim.optimise.RosterPlan`): shifts, service level, chart."""
+    from bposim.optimise.charts import requirement_vs_scheduled
+
+    schedule = plan.schedule
+    rows = [[row.group, row.pattern, row.start, row.end, row.breaks, f"{row.agents}",
+             f"{row.paid_hours * row.agents:g}", f"{row.cost:,.2f}"] for row in schedule.shifts.itertuples(index=False)]
+    rows.append(["all", "", "", "", "", f"{sum(schedule.agents)}", f"{schedule.paid_hours:g}", f"{schedule.cost:,.2f}"])
+    shifts = _html_table(["Group", "Pattern", "Start", "End", "Breaks", "Agents", "Paid hours", "Cost"], rows, None,
+                         numeric_from=5)  # fmt: skip
+    levels = [[row.call_type, f"{row.offered:,.0f}", _share(row.service_level, row.service_level_ci),
+               f"{row.target:.0%}"] for row in plan.by_call_type.itertuples(index=False)]  # fmt: skip
+    met = plan.by_call_type["met"].astype(bool).tolist()
+    cost = _number(plan.cost, plan.cost_ci or None, ",.2f")
+    verdict = (f"Every interval met its target in round {plan.rounds} of the loop" if plan.converged
+               else f"Not every interval meets its target: {plan.shortfall}")  # fmt: skip
+    sections = [
+        Section("Roster", f"The cheapest set of the scenario's shift patterns covering the requirement: "
+                f"{sum(schedule.agents)} agents, {schedule.paid_hours:g} paid hours, shifts {schedule.cost:,.2f} "
+                f"{schedule.cost_unit}. {verdict}; {plan.simulations:,} simulated days.", table=shifts),
+        Section("Service level on fresh days",
+                f"Requirement by {plan.requirement.method.replace('_', ' ')}; the roster verified on days the search "
+                f"never saw (seed {plan.verification_seed}), means ± 95% confidence half-widths. Cost {cost} "
+                f"{plan.cost_unit} per day.",
+                table=_html_table(["Call type", "Offered / day", "Service level", "Target"], levels, met, 1)),
+        Section("Required and scheduled agents", "Per group and interval: the requirement (dashed), with what the "
+                "loop added where the simulated roster missed (solid), against the agents scheduled on the phones "
+                "and logged in; below, the service level each interval achieved.",
+                figure=requirement_vs_scheduled(plan)),
+    ]  # fmt: skip
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(f"{plan.scenario.name}: optimised roster", sections), encoding="utf-8")
+    return path
+
+
 # -- HTML ---------------------------------------------------------------------------------------------------------
 
 STYLE = """

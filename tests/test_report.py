@@ -164,16 +164,17 @@ def browser():
         browser.close()
 
 
-@pytest.mark.parametrize(("which", "figures"), [("sweep", 6), ("run", 5)])
+@pytest.mark.parametrize(("which", "figures"), [("sweep", 6), ("run", 5), ("roster", 1)])
 def test_report_renders_in_headless_chromium(browser, which: str, figures: int, request, tmp_path: Path) -> None:
     """Offline (every request refused), every chart draws, no JavaScript error, and the page is not blank."""
     directory = request.getfixturevalue(f"{which}_dir")
+    page_file = directory[0] / "roster.html" if which == "roster" else directory / "report.html"
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.route(re.compile(r"^https?://"), lambda route: route.abort())
-    page.goto((directory / "report.html").as_uri())
+    page.goto(page_file.as_uri())
     page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {figures}",
                            timeout=30_000)  # fmt: skip
     assert errors == []
@@ -196,3 +197,33 @@ def test_sweep_report_is_the_same_from_python(sweep_dir: Path, tmp_path: Path) -
     """`bposim.report.write_report` is what the CLI calls: the same tables come out."""
     page = write_report(sweep_dir, tmp_path / "again.html").read_text(encoding="utf-8")
     assert _table_rows(page) == _table_rows((sweep_dir / "report.html").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def roster_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    """`bposim staff` stopped after one round of the loop (seed 0: that round misses an interval)."""
+    directory = tmp_path_factory.mktemp("roster")
+    result = cli("staff", "models/helpdesk_shifts.yaml", "--max-rounds", 1, "--out", directory / "roster.yaml",
+                 "--report", directory / "roster.html")  # fmt: skip
+    return directory, result
+
+
+def test_staff_that_misses_the_target_exits_1_and_still_writes_the_roster(roster_dir) -> None:
+    directory, result = roster_dir
+    assert "round 1:" in result.stderr and "0 interval(s) below target" not in result.stderr
+    assert result.returncode == 1, result.stderr
+    assert "Not every interval meets its target" in result.stdout.replace("\n", " ")
+    assert (directory / "roster.yaml").is_file() and (directory / "roster.html").is_file()
+
+
+def test_roster_report_lists_the_shifts_of_the_written_roster(roster_dir) -> None:
+    from bposim.scenario import load_scenario
+
+    directory, _ = roster_dir
+    roster = load_scenario(directory / "roster.yaml").roster
+    rows = _table_rows((directory / "roster.html").read_text(encoding="utf-8"))
+    shifts = [row for row in rows if row[0] != "all"]
+    assert sorted((row[2], row[3], int(row[5])) for row in shifts) == sorted(
+        (shift.start, shift.end, shift.agents) for shift in roster
+    )
+    assert int(rows[-1][5]) == sum(shift.agents for shift in roster)
