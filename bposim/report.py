@@ -82,7 +82,7 @@ def report_sections(results: Path) -> tuple[str, list[Section]]:
 
 
 def _sweep_sections(directory: Path) -> tuple[str, list[Section]]:
-    from bposim.experiment.tables import cell_summary, ranked_cells, results_table
+    from bposim.experiment.tables import cell_summary, paired_differences, ranked_cells, results_table
 
     try:
         manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
@@ -110,6 +110,12 @@ def _sweep_sections(directory: Path) -> tuple[str, list[Section]]:
            "tasks done (run the same sweep again to resume)."),
     ]  # fmt: skip
     sections = [Section("Experiment", " ".join(facts))]
+    best_first = cells.sort_values(["service_level", "cell"], ascending=[False, True])
+    best = ranked.iloc[0] if len(ranked) else best_first.iloc[0]
+    paired = paired_differences(results, int(best["cell"]), ("service_level", "total_cost" if costed
+                                                              else "scheduled_agent_hours"))  # fmt: skip
+    cells = cells.merge(paired, on="cell", how="left")
+    ranked = ranked.merge(paired, on="cell", how="left")
     sections.append(Section("Recommendation", _recommendation(cells, ranked, factors, target, costed)))
     order = pd.concat([ranked, cells[~cells["cell"].isin(ranked["cell"])].sort_values("service_level",
                                                                                        ascending=False)])
@@ -117,8 +123,10 @@ def _sweep_sections(directory: Path) -> tuple[str, list[Section]]:
         "Cells", "Every cell: those meeting the service-level target first"
         + (", cheapest first" if costed else ", fewest agent hours first")
         + "; then the rest, best service first. Means over replications ± 95% confidence half-widths; "
-        "days meeting target: the share of replications at or above it.",
-        table=_cells_table(order, factors, costed),
+        "days meeting target: the share of replications at or above it. The Δ columns compare each cell with "
+        f"cell {int(best['cell'])} on the same days (common random numbers), so their intervals are usually much "
+        "narrower than the difference of two cells' own intervals.",
+        table=_cells_table(order, factors, costed, int(best["cell"])),
     ))  # fmt: skip
     color_by = min(factors, key=lambda f: (cells[f].nunique(), factors.index(f))) if len(factors) > 1 else None
     if costed:
@@ -137,8 +145,6 @@ def _sweep_sections(directory: Path) -> tuple[str, list[Section]]:
                 cells.assign(total_cost=cells["scheduled_agent_hours"], total_cost_ci=float("nan")), target=target,
                 color_by=color_by).update_xaxes(title_text="Scheduled agent hours per day"),
         ))  # fmt: skip
-    best_first = cells.sort_values(["service_level", "cell"], ascending=[False, True])
-    best = ranked.iloc[0] if len(ranked) else best_first.iloc[0]
     run, how = _cell_day(directory, manifest, int(best["cell"]))
     if run is None:
         sections.append(Section("A day of the recommended cell", how))
@@ -163,14 +169,36 @@ def _recommendation(cells: pd.DataFrame, ranked: pd.DataFrame, factors: list[str
             f"target.")  # fmt: skip
     if best["service_level"] - best["service_level_ci"] < (target or 0):
         text += " Its confidence interval reaches below the target: more replications would settle it."
+    if len(ranked) > 1:
+        other = ranked.iloc[1]
+        key, what = ("total_cost", "costs") if costed else ("scheduled_agent_hours", "takes")
+        diff, half = other[f"{key}_diff"], other[f"{key}_diff_ci"]
+        amount = _amount(abs(diff), half) + ("" if costed else " agent hours")
+        if not _nan(half) and abs(diff) > half:
+            text += (f" On the same days, the next cheapest, cell {int(other['cell'])}, {what} {amount} "
+                     f"{'more' if diff > 0 else 'less'}, with service level {_signed(other['service_level_diff'])} "
+                     f"± {other['service_level_diff_ci'] * 100:.1f} points.")  # fmt: skip
+        else:
+            text += (f" The next cheapest, cell {int(other['cell'])} ({_levels(other, factors)}), is not "
+                     f"distinguishable on cost on the same days ({_signed_amount(diff)} ± {_amount(half, None)}); "
+                     f"its service level differs by {_signed(other['service_level_diff'])} ± "
+                     f"{other['service_level_diff_ci'] * 100:.1f} points.")  # fmt: skip
     return text
+
+
+def _signed(share: float) -> str:
+    return f"{share * 100:+.1f}"
+
+
+def _signed_amount(value: float) -> str:
+    return f"{value:+,.0f}"
 
 
 def _levels(row: pd.Series, factors: list[str]) -> str:
     return ", ".join(f"{f} = {row[f]}" for f in factors) or "the base scenario"
 
 
-def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool) -> str:
+def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool, baseline: int) -> str:
     columns: list[tuple[str, Callable[[pd.Series], str]]] = [("Cell", lambda r: str(int(r["cell"])))]
     columns += [(f, lambda r, f=f: str(r[f])) for f in factors]
     columns += [
@@ -182,6 +210,13 @@ def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool) -> str:
     ]
     if costed:
         columns.append(("Cost", lambda r: _amount(r["total_cost"], r["total_cost_ci"])))
+    key = "total_cost" if costed else "scheduled_agent_hours"
+    columns += [
+        (f"Δ service level vs {baseline}, points", lambda r: "—" if r["cell"] == baseline else
+         f"{_signed(r['service_level_diff'])} ± {r['service_level_diff_ci'] * 100:.1f}"),
+        (f"Δ {'cost' if costed else 'agent hours'} vs {baseline}", lambda r: "—" if r["cell"] == baseline else
+         f"{_signed_amount(r[f'{key}_diff'])} ± {_amount(r[f'{key}_diff_ci'], None)}"),
+    ]  # fmt: skip
     rows = [[render(r) for _, render in columns] for _, r in cells.iterrows()]
     meets = [bool(r["service_level"] >= r["service_level_target"]) for _, r in cells.iterrows()]
     return _html_table([name for name, _ in columns], rows, meets, numeric_from=1 + len(factors))

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from bposim import ScenarioError
-from bposim.experiment import Experiment, ExperimentError, cell_summary
-from bposim.scenario import Scenario
+from bposim.experiment import Experiment, ExperimentError, cell_summary, paired_differences
+from bposim.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 HELPDESK = """\
@@ -210,3 +210,22 @@ def test_a_changed_experiment_file_is_not_mixed_into_old_results(tmp_path: Path)
     message = " ".join(second.stderr.split())
     assert "out/helpdesk_sweep: holds the results of a different experiment" in message
     assert "use another --out directory, or delete this one" in message
+
+
+def test_paired_differences_are_day_by_day_and_narrower_than_the_cells_own() -> None:
+    """Each cell minus the baseline on the same replication: the baseline's row is zero, the sign flips with the
+    baseline, and under common random numbers the interval is narrower than the two cells' own added up."""
+    base = load_scenario(ROOT / "models" / "helpdesk.yaml")
+    experiment = Experiment(base, {"agent_groups.team.agents": [10, 11, 12]}, replications=6, seed=9)
+    results = experiment.run(workers=1, progress=False)
+    diffs = paired_differences(results, baseline=1, kpis=("service_level", "asa_seconds")).set_index("cell")
+    assert diffs.loc[1, "service_level_diff"] == 0 and diffs.loc[1, "service_level_diff_ci"] == 0
+    by_day = results.pivot(index="replication", columns="cell", values="service_level")
+    assert diffs.loc[2, "service_level_diff"] == pytest.approx((by_day[2] - by_day[1]).mean())
+    flipped = paired_differences(results, baseline=2, kpis=("service_level",)).set_index("cell")
+    assert flipped.loc[1, "service_level_diff"] == pytest.approx(-diffs.loc[2, "service_level_diff"])
+    assert flipped.loc[1, "service_level_diff_ci"] == pytest.approx(diffs.loc[2, "service_level_diff_ci"])
+    cells = cell_summary(results).set_index("cell")
+    assert diffs.loc[0, "service_level_diff_ci"] < cells.loc[0, "service_level_ci"] + cells.loc[1, "service_level_ci"]
+    with pytest.raises(ValueError, match="cell 7"):
+        paired_differences(results, baseline=7)

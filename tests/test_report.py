@@ -59,6 +59,13 @@ def _table_rows(page: str) -> list[list[str]]:
     return [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in body.split("</tr>")[:-1]]
 
 
+def _table_records(page: str) -> list[dict[str, str]]:
+    """The report's first table as one mapping header → text per row."""
+    head = re.search(r"<thead>(.*?)</thead>", page, flags=re.DOTALL)[1]
+    names = [html.unescape(c) for c in re.findall(r"<th[^>]*>(.*?)</th>", head)]
+    return [dict(zip(names, row, strict=True)) for row in _table_rows(page)]
+
+
 def _values(data: list | dict) -> np.ndarray:
     """A figure's data array as written in the page: a JSON list, or plotly's base64 typed array."""
     if isinstance(data, dict):
@@ -78,10 +85,14 @@ def test_sweep_report_recommends_the_cheapest_cell_meeting_the_target(sweep_dir:
     rows = _table_rows(page)
     assert [int(row[0]) for row in rows[: len(meeting)]] == meeting["cell"].astype(int).tolist()
     assert sorted(int(row[0]) for row in rows) == sorted(cells["cell"].astype(int))
-    for row in rows:
-        cell = cells.set_index("cell").loc[int(row[0])]
-        assert row[2] == f"{cell['service_level']:.1%} ± {cell['service_level_ci']:.1%}"
-        assert row[-1] == f"{cell['total_cost']:,.0f} ± {cell['total_cost_ci']:,.0f}"
+    results = pd.read_parquet(sweep_dir / "results.parquet").set_index(["cell", "replication"])
+    for row in _table_records(page):
+        cell = cells.set_index("cell").loc[int(row["Cell"])]
+        assert row["Service level"] == f"{cell['service_level']:.1%} ± {cell['service_level_ci']:.1%}"
+        assert row["Cost"] == f"{cell['total_cost']:,.0f} ± {cell['total_cost_ci']:,.0f}"
+        paired = results.loc[int(row["Cell"]), "total_cost"] - results.loc[int(best["cell"]), "total_cost"]
+        expected = "—" if row["Cell"] == str(int(best["cell"])) else f"{paired.mean():+,.0f} ± "
+        assert row[f"Δ cost vs {int(best['cell'])}"].startswith(expected)
     assert "<script src=" not in page and "<link" not in page, "nothing is fetched: plotly.js is inlined"
     assert len(page) > 3_000_000
     assert page.count('class="plotly-graph-div"') == 6

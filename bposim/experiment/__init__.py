@@ -4,6 +4,7 @@
     experiment = Experiment.from_file("experiments/multiskill_agents_ai.yaml")
     results = experiment.run(out="out/multiskill", workers=2)   # one row per cell × replication
     cell_summary(results)                                       # means, 95% CIs, share of days on target
+    paired_differences(results, baseline=0)                     # each cell minus cell 0, day by day, ± 95% CI
 
 Modules: `design` (files, factors, cells and their checks), `runner` (tasks and executors), `storage` (the
 resumable results directory), `tables` (results rows and the per-cell summary), `report` (the CLI's table).
@@ -11,6 +12,7 @@ resumable results directory), `tables` (results rows and the per-cell summary), 
 
 from bposim.experiment.design import Experiment, ExperimentError, scenario_paths
 from bposim.experiment.runner import run_experiment
-from bposim.experiment.tables import cell_summary, ranked_cells
+from bposim.experiment.tables import cell_summary, paired_differences, ranked_cells
 
-__all__ = ["Experiment", "ExperimentError", "cell_summary", "ranked_cells", "run_experiment", "scenario_paths"]
+__all__ = ["Experiment", "ExperimentError", "cell_summary", "paired_differences", "ranked_cells", "run_experiment",
+           "scenario_paths"]
