@@ -70,10 +70,18 @@ def report_sections(results: Path) -> tuple[str, list[Section]]:
     """The title and sections for a directory: a sweep's (manifest.json) or a run's (summary.json)."""
     if not results.is_dir():
         raise ReportError(str(results), "not a directory; give a sweep's results directory or a run's --out directory")
-    if (results / "manifest.json").is_file():
-        return _sweep_sections(results)
-    if (results / "summary.json").is_file() and (results / "calls.parquet").is_file():
-        return _run_sections(Run.load(results))
+    import pyarrow
+
+    try:
+        if (results / "manifest.json").is_file():
+            return _sweep_sections(results)
+        if (results / "summary.json").is_file() and (results / "calls.parquet").is_file():
+            return _run_sections(Run.load(results))
+    except (OSError, ValueError, KeyError, pyarrow.ArrowException) as exc:
+        if isinstance(exc, ReportError):
+            raise
+        raise ReportError(str(results), f"cannot read its tables ({type(exc).__name__}: {exc}); was it written by "
+                          "this version of bposim, and completely?") from None  # fmt: skip
     raise ReportError(str(results), "holds neither a sweep's results (manifest.json, written by `bposim sweep`) nor "
                                     "a run's tables (summary.json and calls.parquet, written by `bposim run --out`)")
 

@@ -204,6 +204,21 @@ def test_report_renders_in_headless_chromium(browser, which: str, figures: int, 
     assert (pixels < 128).mean() > 0.005, "there is dark ink (text, lines) on the page"
 
 
+def test_report_of_damaged_results_is_a_clear_error(run_dir: Path, sweep_dir: Path, tmp_path: Path) -> None:
+    """A truncated table or manifest: exit 2 naming the directory or file, no traceback."""
+    broken_run = tmp_path / "run"
+    shutil.copytree(run_dir, broken_run)
+    (broken_run / "calls.parquet").write_bytes((run_dir / "calls.parquet").read_bytes()[:100])
+    broken_sweep = tmp_path / "sweep"
+    shutil.copytree(sweep_dir, broken_sweep)
+    (broken_sweep / "manifest.json").write_text('{"experiment": ')
+    for directory, message in ((broken_run, "cannot read its tables"), (broken_sweep, "cannot read the manifest")):
+        result = cli("report", directory)
+        assert result.returncode == 2
+        assert message in result.stderr and str(directory) in result.stderr.replace("\n", "")
+        assert "Traceback" not in result.stderr
+
+
 def test_sweep_report_is_the_same_from_python(sweep_dir: Path, tmp_path: Path) -> None:
     """`bposim.report.write_report` is what the CLI calls: the same tables come out."""
     page = write_report(sweep_dir, tmp_path / "again.html").read_text(encoding="utf-8")
