@@ -2,12 +2,18 @@
 
 Each is a pydantic model, written in a scenario file as ``{distribution: NAME, ...}`` with its
 parameters in seconds, and draws vectors of samples from a ``numpy.random.Generator``.
+
+The unbounded ones (exponential, lognormal, gamma, weibull) take an optional ``max_seconds``: the distribution
+is then truncated there, i.e. conditioned on a duration ≤ max_seconds (drawn by inversion of the truncated
+distribution function), and ``mean`` is the truncated mean. Use it for handle times fitted to data whose long
+tail is handled elsewhere (escalated, transferred); mean_seconds and cv stay those of the untruncated law.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from functools import lru_cache
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -26,66 +32,117 @@ class _Distribution(BaseModel):
         raise NotImplementedError
 
 
-class Exponential(_Distribution):
+MIN_KEPT = 0.01  # max_seconds must keep at least 1% of the distribution
+
+
+class _Truncatable(_Distribution):
+    """An unbounded distribution, optionally truncated at max_seconds."""
+
+    distribution: str  # each kind narrows it to its Literal name; declared here so it comes first
+    mean_seconds: float = Field(gt=0)
+    max_seconds: float | None = Field(
+        None, gt=0, description="truncate here: durations are conditioned on ≤ max_seconds (mean is then lower)"
+    )
+
+    @model_validator(mode="after")
+    def _keeps_enough(self) -> _Truncatable:
+        if self.max_seconds is not None and self._law().cdf(self.max_seconds) < MIN_KEPT:
+            raise ValueError(f"max_seconds {self.max_seconds:g} keeps less than {MIN_KEPT:.0%} of the "
+                             f"distribution (mean {self.mean_seconds:g} s); raise it or change the distribution")
+        return self
+
+    def _law(self) -> Any:
+        """The untruncated law as a frozen scipy.stats distribution."""
+        raise NotImplementedError
+
+    def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def mean(self) -> float:
+        if self.max_seconds is None:
+            return self.mean_seconds
+        return _truncated_mean(self)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        if self.max_seconds is None:
+            return self._draw(rng, size)
+        law = self._law()
+        return np.minimum(law.ppf(rng.uniform(0.0, law.cdf(self.max_seconds), size)), self.max_seconds)
+
+
+@lru_cache(maxsize=256)
+def _truncated_mean(distribution: _Truncatable) -> float:
+    return float(distribution._law().expect(lambda x: x, lb=0.0, ub=distribution.max_seconds, conditional=True))
+
+
+class Exponential(_Truncatable):
     """Memoryless durations: the Erlang C/A assumption."""
 
     distribution: Literal["exponential"]
-    mean_seconds: float = Field(gt=0)
 
-    @property
-    def mean(self) -> float:
-        return self.mean_seconds
+    def _law(self) -> Any:
+        from scipy import stats
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return stats.expon(scale=self.mean_seconds)
+
+    def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.exponential(self.mean_seconds, size)
 
 
-class Lognormal(_Distribution):
+class Lognormal(_Truncatable):
     """Right-skewed durations given by their mean and coefficient of variation (typical of handle times)."""
 
     distribution: Literal["lognormal"]
-    mean_seconds: float = Field(gt=0)
     cv: float = Field(gt=0, description="standard deviation / mean")
 
-    @property
-    def mean(self) -> float:
-        return self.mean_seconds
-
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+    def _parameters(self) -> tuple[float, float]:
         sigma2 = math.log1p(self.cv**2)
-        return rng.lognormal(math.log(self.mean_seconds) - sigma2 / 2, math.sqrt(sigma2), size)
+        return math.log(self.mean_seconds) - sigma2 / 2, math.sqrt(sigma2)
+
+    def _law(self) -> Any:
+        from scipy import stats
+
+        mu, sigma = self._parameters()
+        return stats.lognorm(s=sigma, scale=math.exp(mu))
+
+    def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.lognormal(*self._parameters(), size)
 
 
-class Gamma(_Distribution):
+class Gamma(_Truncatable):
     """Gamma durations given by their mean and coefficient of variation."""
 
     distribution: Literal["gamma"]
-    mean_seconds: float = Field(gt=0)
     cv: float = Field(gt=0, description="standard deviation / mean")
 
-    @property
-    def mean(self) -> float:
-        return self.mean_seconds
+    def _law(self) -> Any:
+        from scipy import stats
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        shape = 1.0 / self.cv**2
+        return stats.gamma(shape, scale=self.mean_seconds / shape)
+
+    def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         shape = 1.0 / self.cv**2
         return rng.gamma(shape, self.mean_seconds / shape, size)
 
 
-class Weibull(_Distribution):
+class Weibull(_Truncatable):
     """Weibull durations given by their mean and shape (shape < 1: heavy early abandonment)."""
 
     distribution: Literal["weibull"]
-    mean_seconds: float = Field(gt=0)
     shape: float = Field(gt=0)
 
-    @property
-    def mean(self) -> float:
-        return self.mean_seconds
+    def _scale(self) -> float:
+        return self.mean_seconds / math.gamma(1.0 + 1.0 / self.shape)
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        scale = self.mean_seconds / math.gamma(1.0 + 1.0 / self.shape)
-        return scale * rng.weibull(self.shape, size)
+    def _law(self) -> Any:
+        from scipy import stats
+
+        return stats.weibull_min(self.shape, scale=self._scale())
+
+    def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return self._scale() * rng.weibull(self.shape, size)
 
 
 class Fixed(_Distribution):

@@ -246,3 +246,16 @@ def test_a_scenario_dump_validates_back_to_itself(model: Path) -> None:
     """`model_dump()`, None fields included, is a valid scenario equal to the one dumped."""
     loaded = bposim.load_scenario(model)
     assert bposim.Scenario.model_validate(loaded.model_dump()) == loaded
+
+
+def test_truncated_handle_times_cap_every_call() -> None:
+    """A lognormal handle time with cv 2 truncated at 10 minutes: no call talks longer, and the mean talk time
+    matches the truncated mean (within 5 standard errors), well below the untruncated 180 s."""
+    handle = {"distribution": "lognormal", "mean_seconds": 180, "cv": 2.0, "max_seconds": 600}
+    centre = scenario(call_types=[{"name": "support", "arrivals": {"per_hour": 120}, "handle_time": handle}],
+                      agent_groups=[{"name": "team", "skills": ["support"], "agents": 8}])  # fmt: skip
+    talk = bposim.simulate(centre, seed=3, replications=20).calls["handle_seconds"].dropna()
+    assert talk.max() <= 600
+    expected = centre.call_types[0].handle_time.mean
+    assert expected < 150
+    assert abs(talk.mean() - expected) <= 5 * talk.std() / np.sqrt(len(talk))

@@ -521,3 +521,28 @@ def test_replication_r_does_not_depend_on_how_many_are_run(spec, seed):
     for table in ("calls", "intervals", "agents"):
         pd.testing.assert_frame_equal(part(three, table, 0), getattr(one, table))
         pd.testing.assert_frame_equal(part(three, table, 1), part(two, table, 1))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    kind=st.sampled_from(["exponential", "lognormal", "gamma", "weibull"]),
+    mean=st.floats(10.0, 600.0),
+    spread=st.floats(0.3, 2.5),
+    quantile=st.floats(0.3, 0.999),
+)
+def test_a_truncated_distribution_stays_below_its_max_and_has_the_mean_it_says(kind, mean, spread, quantile):
+    """Every draw is at most max_seconds, and the sample mean is within 5 standard errors of `mean`."""
+    from pydantic import TypeAdapter
+
+    from bposim.distributions import Distribution
+
+    adapter = TypeAdapter(Distribution)
+    law = adapter.validate_python({"distribution": kind, "mean_seconds": mean,
+                                   **({"shape": 1 / spread} if kind == "weibull" else {"cv": spread}
+                                      if kind != "exponential" else {})})  # fmt: skip
+    cap = float(law._law().ppf(quantile))
+    truncated = adapter.validate_python({**law.model_dump(), "max_seconds": cap})
+    draws = truncated.sample(np.random.default_rng(7), 20_000)
+    assert draws.max() <= cap and draws.min() >= 0
+    assert truncated.mean < law.mean
+    assert abs(draws.mean() - truncated.mean) <= 5 * draws.std() / np.sqrt(len(draws)) + 1e-9 * cap
