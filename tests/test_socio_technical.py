@@ -376,6 +376,24 @@ def test_trunk_lines_bound_the_live_callers_when_callbacks_are_made():
     check_trunk_lines(calls, 6)
 
 
+def test_idle_overflow_agents_make_callbacks_at_once():
+    """An overflow group whose delay outlasts every caller's patience never takes a live call, so its agents are
+    idle: they make the callbacks as soon as they are requested, and callbacks are conserved."""
+    groups = [{"name": "front", "skills": ["sales"], "agents": 6},
+              {"name": "back", "skills": [{"call_type": "sales", "delay_seconds": 900}], "agents": 2}]
+    call_types = [{"name": "sales", "arrivals": {"per_hour": 100}, "handle_time": exponential(300.0),
+                   "patience": fixed(120.0)}]  # fmt: skip
+    run = simulate(callback_centre(agent_groups=groups, call_types=call_types), 0)
+    calls = run.calls
+    back = calls[calls["group"] == "back"]
+    assert len(back) > 0 and (back["path"] == "callback").all(), "the overflow group takes callbacks only"
+    requested = calls[calls["outcome"] == "callback_requested"].set_index(["call_id", "attempt"])["end"]
+    made = back.set_index(["call_id", "attempt"])["answer"]
+    at_once = made - requested.reindex(made.index)
+    assert (at_once == 0).sum() > 0, "an idle overflow agent calls back when the callback is requested"
+    check_conservation(run)
+
+
 def test_a_dropped_call_frees_its_trunk_line():
     """With trunk lines and calls dropped by outages, callers are blocked only when every line is held."""
     tools = [{"name": "pbx", "effects": [{"type": "down", "in_progress": "drop"}],

@@ -22,6 +22,7 @@ from bposim.engine.routing import (
     BOT_CONTAINED,
     BOT_OPT_OUT,
     CALLBACK,
+    SERVED,
     WAITING,
     Agent,
     Call,
@@ -237,4 +238,10 @@ class Levers:
         back.path = CALLBACK
         back.state = WAITING
         twin.waiting.append(back)
+        if queue.delayed:  # an idle agent of an overflow group may take no live caller yet: it calls back now
+            agent = self.centre.router.find_agent([tier for _, tiers in queue.delayed for tier in tiers])
+            if agent is not None:
+                twin.waiting.pop()
+                back.state = SERVED
+                self.centre._serve(agent, back, now)
         return True

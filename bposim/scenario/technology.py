@@ -117,8 +117,9 @@ class AiAssist(Model):
 class Callbacks(Model):
     """Virtual hold: when the estimated wait is long, callers are offered a call back and some accept.
 
-    Callbacks are served when an agent is free and no live caller of the agent's skills waits; a callback
-    counts as within target if made within deadline_minutes of the request.
+    Callbacks are served when an agent is free and no live caller it may take is waiting (an idle agent of an
+    overflow group, which may not take the live callers yet, calls back at once); a callback counts as within
+    target if made within deadline_minutes of the request.
     """
 
     enabled: bool = True
