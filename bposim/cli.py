@@ -341,6 +341,9 @@ def staff(
     seed: Annotated[int, typer.Option(min=0, help="random seed; the same seed gives the same roster")] = 0,
     replications: Annotated[int, typer.Option(min=1, help="days simulated for each evaluation")] = 10,
     max_rounds: Annotated[int, typer.Option(min=1, help="rounds of simulate-and-raise at most")] = 8,
+    trim_trials: Annotated[
+        int, typer.Option(min=0, help="trials at taking agents off where there is slack, once every target is met")
+    ] = 12,
 ) -> None:
     """Find the cheapest roster of the scenario's shift patterns that meets the service level in every interval.
 
@@ -362,11 +365,11 @@ def staff(
 
     try:
         plan = optimise_roster(scenario, target=goal, threshold_seconds=threshold, seed=seed,
-                               replications=replications, max_rounds=max_rounds,
+                               replications=replications, max_rounds=max_rounds, trim_trials=trim_trials,
                                progress=lambda line: err.print(line, style="dim", highlight=False))  # fmt: skip
     except (ScheduleError, RequirementError) as exc:
         _fail([f"{file}: {exc}"])
-    _print_roster_plan(plan, replications)
+    _print_roster_plan(plan, replications, trim_trials)
     if out_file is not None:
         try:
             out.print(f"Roster scenario written to {plan.to_yaml(out_file)}", highlight=False)
@@ -402,7 +405,7 @@ def _staff_target(text: str | None) -> tuple[float | None, float | None]:
     return goal, threshold
 
 
-def _print_roster_plan(plan, replications: int) -> None:
+def _print_roster_plan(plan, replications: int, trim_trials: int = 0) -> None:
     """The chosen shifts, the service level they achieved on fresh days, and what they cost."""
     schedule = plan.schedule
     view = Table(title=f"{plan.scenario.name} — optimised roster")
@@ -431,6 +434,10 @@ def _print_roster_plan(plan, replications: int) -> None:
     if plan.converged:
         out.print(f"Every interval met its target in round {plan.rounds}; {plan.simulations:,} simulated days.",
                   highlight=False)  # fmt: skip
+        if trim_trials:
+            out.print(f"Trim: {plan.trim_trials} trial{'' if plan.trim_trials == 1 else 's'}, {plan.trim_accepted} "
+                      f"accepted, saved {plan.trim_saving:,.2f} {schedule.cost_unit} a day on the shifts.",
+                      highlight=False)  # fmt: skip
     else:
         out.print(f"Not every interval meets its target: {plan.shortfall}", style="yellow", highlight=False)
     missed = plan.achieved[~plan.achieved["met"]]

@@ -219,3 +219,50 @@ def test_the_loop_raises_missed_intervals_and_says_why_it_stopped(monkeypatch, t
     assert "points short" in plan.shortfall and not plan.by_call_type["met"].any()
     assert plan.simulations == 3 * 3
     assert load_scenario(plan.to_yaml(tmp_path / "roster.yaml")) == plan.scenario
+
+
+def test_the_trim_phase_makes_the_roster_no_dearer_and_every_interval_still_meets_its_target():
+    """Trimming after the loop: strictly cheaper when a trial is kept, the saving is what the shifts cost less, the
+    agents taken off are in the requirement the roster covers, and the roster meets every target on the search days."""
+    from bposim.optimise.roster import interval_service_levels
+
+    scenario = Scenario.model_validate(MULTI_SKILL)
+    loop_only = optimise_roster(scenario, seed=2, replications=6, max_rounds=6, trim_trials=0)
+    plan = optimise_roster(scenario, seed=2, replications=6, max_rounds=6, trim_trials=8)
+    assert loop_only.converged and plan.converged
+    assert 0 < plan.trim_trials <= 8 and 0 < plan.trim_accepted <= plan.trim_trials
+    assert plan.schedule.cost < loop_only.schedule.cost
+    assert plan.schedule.cost == pytest.approx(loop_only.schedule.cost - plan.trim_saving)
+    keys = ["group", "interval"]
+    base = plan.requirement.table.set_index(keys)["required"]
+    wanted = base.add(plan.added.set_index(keys)["required"], fill_value=0).sub(
+        plan.trimmed.set_index(keys)["required"], fill_value=0)  # fmt: skip
+    coverage = plan.schedule.coverage.set_index(keys)
+    assert coverage["required"].tolist() == wanted.reindex(coverage.index).tolist()
+    assert (coverage["scheduled"] >= coverage["required"] - 1e-9).all()
+    assert plan.trimmed["required"].sum() > 0
+    searched = interval_service_levels(simulate(plan.scenario, seed=2, replications=6))
+    assert (searched["service_level"] >= searched["target"]).all()
+
+
+def test_a_trim_that_breaks_a_target_is_undone_and_zero_trials_keep_the_loops_roster(monkeypatch):
+    """A requirement at the edge: every interval meets 75/20 on the search days, and the only cheaper roster (an
+    agent fewer at 08:00) misses there; the trial is simulated, undone, and the loop's roster stays."""
+    from bposim.optimise import requirement as requirement_module
+    from bposim.optimise.roster import interval_service_levels, roster_scenario
+
+    scenario = small(**{"service_level": {"threshold_seconds": 20, "target": 0.75}})
+    edge = type("Edge", (), {"table": requirement([4, 4, 4, 3]), "simulations": 0})()
+    monkeypatch.setattr(requirement_module, "staffing_requirement", lambda *args, **kwargs: edge)
+    lines: list[str] = []
+    plan = optimise_roster(scenario, seed=3, replications=4, max_rounds=1, progress=lines.append)
+    loop_only = optimise_roster(scenario, seed=3, replications=4, max_rounds=1, trim_trials=0)
+    assert plan.converged and plan.trim_trials >= 1 and plan.trim_accepted == 0 and plan.trim_saving == 0
+    assert any(line.startswith("trim 1: one agent fewer required at team 08:00") and line.endswith("undone")
+               for line in lines)  # fmt: skip
+    assert loop_only.trim_trials == 0 and (loop_only.trimmed["required"] == 0).all()
+    pd.testing.assert_frame_equal(plan.schedule.shifts, loop_only.schedule.shifts)
+    lowered = solve_schedule(scenario, requirement([3, 4, 4, 3]))
+    assert lowered.cost < plan.schedule.cost
+    searched = interval_service_levels(simulate(roster_scenario(scenario, lowered), seed=3, replications=4))
+    assert (searched["service_level"] < searched["target"]).any()

@@ -6,12 +6,22 @@ for each interval and call type whose service level misses its target, to the pr
 type (its best routing priority, then the cheapest); a miss in the same place two rounds running also adds one
 in the interval before, where the queue builds up. The loop ends when every interval meets its target, or after
 `max_rounds`. A last run with fresh seeds gives the achieved service levels with 95% confidence intervals.
+
+Trim. The shapes of the shifts leave slack (more agents on the phones than required, and a queue emptied early
+that makes the next intervals easier), which the loop never takes back. Once it has converged, up to
+`trim_trials` trials each lower the requirement by one agent in the intervals where the scheduled groups have the
+most service-level slack on the search days (simulated level minus target, the least over the call types the group
+serves): as few of them, taken in order of slack, as let the programme find a cheaper roster (one interval alone
+seldom does, as a shift spans many). A trial is kept only if the new roster is strictly cheaper and, simulated
+whole on the same search days (it may be a quite different roster), still meets every interval's target. A trial
+not kept is not tried again: the next one lowers one more interval in order of slack, for another roster with the
+same saving (a deeper cut waits until a smaller one has held).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,7 +50,9 @@ class RosterPlan:
     verification run's mean total cost when the scenario has costs, else the roster's paid hours. `converged` says
     whether the last round of the loop met every interval's target; `shortfall` says why not. `added` holds the
     agents the loop added to the requirement (group, interval, required); `simulations` counts simulated days,
-    the requirement's and the verification's included.
+    the requirement's and the verification's included. `trim_trials` counts the trim trials spent after the loop
+    converged, `trim_accepted` those kept, `trim_saving` what they saved on the shifts' cost (`cost_unit` of the
+    schedule), and `trimmed` the agents they took off the requirement (group, interval, required).
     """
 
     requirement: Requirement
@@ -57,6 +69,10 @@ class RosterPlan:
     shortfall: str
     added: pd.DataFrame
     verification_seed: int
+    trim_trials: int = 0
+    trim_accepted: int = 0
+    trim_saving: float = 0.0
+    trimmed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["group", "interval", "required"]))
 
     def to_yaml(self, path: str | Path) -> Path:
         """Write the roster scenario as a scenario file that `bposim run` accepts."""
@@ -83,12 +99,14 @@ def optimise_roster(
     replications: int = 10,
     max_rounds: int = 8,
     method: str = "simulation",
+    trim_trials: int = 12,
     progress: Callable[[str], None] | None = None,
 ) -> RosterPlan:
     """The cheapest roster from the scenario's shift patterns whose simulated service level meets the target.
 
-    `target` and `threshold_seconds`, when given, replace every call type's objective. Raises ScheduleError when
-    the scenario has no scheduling section or no roster can cover the requirement.
+    `target` and `threshold_seconds`, when given, replace every call type's objective. `trim_trials` bounds the
+    trim phase after convergence (0: none). Raises ScheduleError when the scenario has no scheduling section or
+    no roster can cover the requirement.
     """
     from bposim.optimise.requirement import staffing_requirement
     from bposim.run import simulate
@@ -96,8 +114,8 @@ def optimise_roster(
     if scenario.scheduling is None:
         raise ScheduleError("the scenario has no scheduling section: add scheduling: {shifts: [...]} with the shift "
                             "patterns the optimiser may use")  # fmt: skip
-    if max_rounds < 1 or replications < 1:
-        raise ValueError("max_rounds and replications must be at least 1")
+    if max_rounds < 1 or replications < 1 or trim_trials < 0:
+        raise ValueError("max_rounds and replications must be at least 1, trim_trials at least 0")
     say = progress or (lambda message: None)
     goal = with_objective(scenario, target, threshold_seconds)
     requirement = staffing_requirement(goal, occupancy_cap=scenario.scheduling.occupancy_cap, seed=seed,
@@ -124,7 +142,7 @@ def optimise_roster(
         run = simulate(rostered, seed=seed, replications=replications)
         simulations += replications * goal.horizon.days
         achieved = interval_service_levels(run)
-        misses = achieved[achieved["service_level"] < achieved["target"]]
+        misses = _misses(achieved)
         say(f"round {rounds}: {sum(schedule.agents)} agents, cost {schedule.cost:,.2f} {schedule.cost_unit}; "
             f"{len(misses)} interval(s) below target")  # fmt: skip
         if misses.empty:
@@ -147,6 +165,10 @@ def optimise_roster(
                          f"{_misses_text(misses)}")  # fmt: skip
             break
         previous = {(row.call_type, row.interval) for row in misses.itertuples(index=False)}
+    trim = _Trim(goal, groups, base + added, seed, replications, say)
+    if converged:
+        schedule, rostered = trim.run(schedule, rostered, achieved, trim_trials)
+        simulations += trim.simulations
     verification_seed = seed + VERIFICATION_SEED_OFFSET
     check = simulate(rostered, seed=verification_seed, replications=replications)
     simulations += replications * goal.horizon.days
@@ -156,7 +178,125 @@ def optimise_roster(
         f"{row.call_type} {row.service_level:.1%}" for row in by_type.itertuples(index=False)))  # fmt: skip
     cost, cost_ci, unit = _cost(check, schedule)
     return RosterPlan(requirement, schedule, rostered, achieved, by_type, cost, cost_ci, unit, rounds, simulations,
-                      converged, shortfall, _requirement_table(added, groups), verification_seed)  # fmt: skip
+                      converged, shortfall, _requirement_table(added, groups), verification_seed, trim.trials,
+                      trim.accepted, trim.saving, _requirement_table(trim.removed, groups))  # fmt: skip
+
+
+class _Trim:
+    """The trim phase: take agents off the requirement where the roster has slack, while the roster gets cheaper
+    and every target still holds on the search days."""
+
+    def __init__(self, scenario: Scenario, groups: list[str], required: np.ndarray, seed: int, replications: int,
+                 say: Callable[[str], None]) -> None:  # fmt: skip
+        self.scenario, self.groups, self.required = scenario, groups, required
+        self.seed, self.replications, self.say = seed, replications, say
+        self.removed = np.zeros_like(required)
+        self.trials = self.accepted = self.simulations = 0
+        self.saving = 0.0
+        self.serves = [[skill.call_type for group in scenario.agent_groups if group.name == name
+                        for skill in group.skills] for name in groups]  # fmt: skip
+        rates = {entry.group: entry.per_paid_hour for entry in scenario.costs.groups} if scenario.costs else {}
+        self.rates = [rates.get(name, 1.0) for name in groups]
+
+    def run(self, schedule: Schedule, rostered: Scenario, achieved: pd.DataFrame,
+            budget: int) -> tuple[Schedule, Scenario]:  # fmt: skip
+        """The cheapest roster the trials found that meets every target (the given one if no trial was kept)."""
+        from bposim.run import simulate
+
+        candidates = self._cheaper(schedule, self._by_slack(achieved))
+        while self.trials < budget:
+            found = next(candidates, None)
+            if found is None:
+                break
+            candidate, places = found
+            self.trials += 1
+            candidate_roster = roster_scenario(self.scenario, candidate)
+            run = simulate(candidate_roster, seed=self.seed, replications=self.replications)
+            self.simulations += self.replications * self.scenario.horizon.days
+            levels = interval_service_levels(run)
+            misses = _misses(levels)
+            self.say(f"trim {self.trials}: one agent fewer required at {self._places_text(places)}: "
+                     f"{sum(candidate.agents)} agents, cost {candidate.cost:,.2f} {candidate.cost_unit}; "
+                     f"{len(misses)} interval(s) below target; {'kept' if misses.empty else 'undone'}")  # fmt: skip
+            if not misses.empty:
+                continue
+            self.accepted += 1
+            self.saving += schedule.cost - candidate.cost
+            for place in places:
+                self.removed[place] += 1
+            schedule, rostered, achieved = candidate, candidate_roster, levels
+            candidates = self._cheaper(schedule, self._by_slack(achieved))
+        return schedule, rostered
+
+    def _by_slack(self, achieved: pd.DataFrame) -> list[tuple[int, int]]:
+        """Groups and intervals whose requirement may go down, most slack first: the service level above target
+        on the search days, the least over the call types the group serves; a dearer group first on a tie."""
+        keyed = achieved.set_index(["call_type", "interval"])
+        slack = (keyed["service_level"] - keyed["target"]).unstack("interval")
+        ranked = []
+        for g, call_types in enumerate(self.serves):
+            least = slack.reindex(index=call_types).min(axis=0, skipna=False)
+            for i, value in least.items():
+                place = (g, int(i))
+                if value > 0 and self.required[place] - self.removed[place] >= 1:
+                    ranked.append(((value, self.rates[g], -place[1]), place))
+        return [place for _, place in sorted(ranked, reverse=True)]
+
+    def _cheaper(self, schedule: Schedule, ranked: list[tuple[int, int]]) -> Iterator[tuple[Schedule, list]]:
+        """Cheaper rosters when the requirement goes down by one at the first k `ranked` places: from the fewest k
+        that let the programme find one (bisection: the cost only falls as k grows) upwards, each roster once, as
+        long as the saving stays the first one's (a deeper cut waits until a smaller one has held). Each comes with
+        the places it covers below their requirement, where its coverage table shows the requirement lowered."""
+        current = self.required - self.removed
+
+        def solve(k: int) -> Schedule | None:
+            trial = current.copy()
+            for place in ranked[:k]:
+                trial[place] -= 1
+            try:
+                found = solve_schedule(self.scenario, _requirement_table(trial, self.groups))
+            except ScheduleError:
+                return None
+            return found if found.cost < schedule.cost - 1e-9 else None
+
+        low, high = 0, len(ranked)
+        if not ranked or solve(high) is None:
+            return
+        while high - low > 1:
+            middle = (low + high) // 2
+            if solve(middle) is None:
+                low = middle
+            else:
+                high = middle
+        seen, step = set(), None
+        for k in range(high, len(ranked) + 1):
+            found = solve(k)
+            if found is None:
+                continue
+            step = found.cost if step is None else step
+            if found.cost < step - 1e-9:
+                return
+            scheduled = found.coverage.set_index(["group", "interval"])["scheduled"]
+            used = [(g, i) for g, i in ranked[:k] if scheduled[(self.groups[g], i)] < current[g, i] - 1e-6]
+            if tuple(used) in seen:
+                continue
+            seen.add(tuple(used))
+            places = used or ranked[:k]
+            required = current.copy()
+            for place in places:
+                required[place] -= 1
+            # The roster is the cheapest for the requirement lowered at these places alone: it covers it, and it
+            # is the cheapest for the requirement lowered at all k.
+            yield replace(found, coverage=found.coverage.assign(required=required.ravel())), places
+
+    def _places_text(self, places: list[tuple[int, int]]) -> str:
+        """E.g. ``team 08:00, 08:30, 14:00; bilingual 09:00``."""
+        parts = []
+        for g, name in enumerate(self.groups):
+            times = [_clock_of(self.scenario, i) for h, i in sorted(places) if h == g]
+            if times:
+                parts.append(f"{name} {', '.join(times)}")
+        return "; ".join(parts)
 
 
 def with_objective(scenario: Scenario, target: float | None, threshold_seconds: float | None) -> Scenario:
@@ -263,6 +403,17 @@ def _requirement_table(required: np.ndarray, groups: list[str]) -> pd.DataFrame:
         "interval": np.tile(np.arange(intervals), len(groups)),
         "required": required.ravel().round().astype(int),
     })  # fmt: skip
+
+
+def _misses(achieved: pd.DataFrame) -> pd.DataFrame:
+    """Intervals whose service level on the search days is below target."""
+    return achieved[achieved["service_level"] < achieved["target"]]
+
+
+def _clock_of(scenario: Scenario, interval: int) -> str:
+    """The start of an interval of the day as HH:MM."""
+    seconds = int(scenario.horizon.start_seconds + interval * scenario.horizon.interval_seconds)
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
 def _peak(table: pd.DataFrame) -> int:
