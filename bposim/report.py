@@ -350,9 +350,10 @@ def roster_report(plan: Any, path: str | Path) -> Path:
                 f"never saw (seed {plan.verification_seed}), means ± 95% confidence half-widths. Cost {cost} "
                 f"{plan.cost_unit} per day.",
                 table=_html_table(["Call type", "Offered / day", "Service level", "Target"], levels, met, 1)),
-        Section("Required and scheduled agents", "Per group and interval: the requirement (dashed), with what the "
-                "loop added where the simulated roster missed (solid), against the agents scheduled on the phones "
-                "and logged in; below, the service level each interval achieved.",
+        Section("Required and scheduled agents", "Per group and interval: the requirement (dashed) and the "
+                "requirement as the loop left it (solid: raised where the simulated roster missed, lowered where a "
+                "trim held), against the agents scheduled on the phones and logged in; below, the service level "
+                "each interval achieved.",
                 figure=requirement_vs_scheduled(plan)),
     ]  # fmt: skip
     path = Path(path)

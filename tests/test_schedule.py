@@ -159,7 +159,7 @@ def test_staff_writes_a_roster_that_meets_the_target_on_fresh_days(tmp_path):
         kpis = run.summary["by_call_type"][call_type.name]
         assert kpis["service_level"] + kpis["service_level_ci"] >= roster.service_level_for(call_type)[1]
     page = (tmp_path / "roster.html").read_text(encoding="utf-8")
-    assert "requirement + loop" in page and "scheduled, on the phones" in page
+    assert "requirement as the loop left it" in page and "scheduled, on the phones" in page
 
 
 MULTI_SKILL = {

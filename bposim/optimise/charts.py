@@ -33,7 +33,7 @@ def requirement_vs_scheduled(plan: RosterPlan) -> go.Figure:
         requirement = [base.get((group, i), 0) for i in mine["interval"]]
         lines = [
             ("requirement", requirement, PALETTE[1], "dash"),
-            ("requirement + loop", mine["required"].tolist(), PALETTE[1], "solid"),
+            ("requirement as the loop left it", mine["required"].tolist(), PALETTE[1], "solid"),
             ("scheduled, on the phones", mine["scheduled"].tolist(), PALETTE[0], "solid"),
             ("scheduled, logged in", mine["logged_in"].tolist(), PALETTE[0], "dot"),
         ]
