@@ -151,7 +151,8 @@ def _sweep_sections(directory: Path) -> tuple[str, list[Section]]:
             "Service level against agent hours", "The model has no costs section, so agent hours stand in for cost.",
             figure=charts.service_level_vs_cost(
                 cells.assign(total_cost=cells["scheduled_agent_hours"], total_cost_ci=float("nan")), target=target,
-                color_by=color_by).update_xaxes(title_text="Scheduled agent hours per day"),
+                color_by=color_by).update_xaxes(title_text="Scheduled agent hours per replication")
+            .update_layout(title_text="Service level vs agent hours per sweep cell (95% CI)"),
         ))  # fmt: skip
     run, how = _cell_day(directory, manifest, int(best["cell"]))
     if run is None:
@@ -371,7 +372,7 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-t
 #ddd; padding-bottom: .2rem; } p.meta { color: #666; margin-top: 0; }
 table { border-collapse: collapse; font-size: .9rem; margin: .5rem 0; }
 th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; } th { text-align: left; background: #f6f6f6; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; } td.num { white-space: nowrap; }
 tr.meets td:first-child { border-left: 4px solid #2ca02c; } tr.misses td:first-child { border-left: 4px solid #ddd; }
 .figure { min-height: 450px; }
 """
@@ -428,7 +429,7 @@ def _share(value: Any, half: Any = None) -> str:
 def _number(value: Any, half: Any, spec: str) -> str:
     if _nan(value):
         return "—"
-    return format(value, spec) + ("" if _nan(half) else f" ± {format(half, spec)}")
+    return format(value, spec) + ("" if _nan(half) or half == 0 else f" ± {format(half, spec)}")
 
 
 def _amount(value: Any, half: Any) -> str:
