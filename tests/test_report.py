@@ -253,3 +253,22 @@ def test_roster_report_lists_the_shifts_of_the_written_roster(roster_dir) -> Non
         (shift.start, shift.end, shift.agents) for shift in roster
     )
     assert int(rows[-1][5]) == sum(shift.agents for shift in roster)
+
+
+def test_sweep_without_costs_ranks_by_agent_hours(tmp_path: Path) -> None:
+    """Without a costs section the report ranks by agent hours and plots service level against them."""
+    experiment_file = tmp_path / "agents.yaml"
+    experiment_file.write_text(json.dumps({
+        "name": "no_costs", "model": str(ROOT / "models" / "helpdesk.yaml"), "replications": 3,
+        "factors": {"agent_groups.team.agents": [9, 10, 11]},
+    }))  # fmt: skip
+    from bposim.experiment import Experiment
+
+    Experiment.from_file(experiment_file).run(out=tmp_path / "results", workers=1, progress=False)
+    page = write_report(tmp_path / "results", tmp_path / "report.html").read_text(encoding="utf-8")
+    cells = pd.read_parquet(tmp_path / "results" / "cells.parquet")
+    meeting = cells[cells["meets_target"]].sort_values("scheduled_agent_hours")
+    assert [int(r["Cell"]) for r in _table_records(page)][: len(meeting)] == meeting["cell"].tolist()
+    assert "Δ agent hours vs" in page and "Δ cost" not in page and "Cost by component" not in page
+    assert "Service level vs agent hours per sweep cell" in page
+    assert page.count('class="plotly-graph-div"') == 4
