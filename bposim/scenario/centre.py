@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from bposim.distributions import Distribution
-from bposim.scenario.common import SECONDS_PER_DAY, Model, clock_seconds, custom_error
+from bposim.scenario.common import SECONDS_PER_DAY, Clock, Model, clock_seconds, custom_error
 from bposim.scenario.costs import Costs, cost_errors
 from bposim.scenario.scheduling import Scheduling, scheduling_errors
 from bposim.scenario.technology import Technology, Tool
@@ -24,8 +24,8 @@ from bposim.scenario.workforce import Absence, LearningCurve, Shift, Shrinkage, 
 class Horizon(Model):
     """The opening hours simulated: one or more days, cut into planning intervals."""
 
-    start: str = Field("08:00", description="opening time, HH:MM")
-    end: str | None = Field(None, description="closing time, HH:MM (or give length_hours)")
+    start: Clock = Field("08:00", description="opening time, HH:MM")
+    end: Clock | None = Field(None, description="closing time, HH:MM (or give length_hours)")
     length_hours: float | None = Field(None, gt=0, description="open length, for horizons longer than a day")
     interval_minutes: int = Field(30, gt=0, le=1440, description="length of a planning interval")
     days: int = Field(1, ge=1, le=3660, description="number of days simulated, each opening afresh")
@@ -33,13 +33,6 @@ class Horizon(Model):
     closing: Literal["serve", "clear"] = Field(
         "serve", description="at closing, serve the callers still waiting, or clear the queue"
     )
-
-    @field_validator("start", "end")
-    @classmethod
-    def _clock(cls, value: str | None) -> str | None:
-        if value is not None:
-            clock_seconds(value)
-        return value
 
     @model_validator(mode="after")
     def _length(self) -> Horizon:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 SECONDS_PER_DAY = 86_400
@@ -24,6 +24,15 @@ def clock_seconds(value: str) -> int:
     if not match or int(match[1]) > 24 or int(match[2]) > 59 or (int(match[1]) == 24 and int(match[2])):
         raise ValueError(f"'{value}' is not a clock time; write HH:MM between 00:00 and 24:00")
     return int(match[1]) * 3600 + int(match[2]) * 60
+
+
+def _clock_time(value: str) -> str:
+    clock_seconds(value)
+    return value
+
+
+Clock = Annotated[str, AfterValidator(_clock_time)]
+"""An HH:MM clock time between 00:00 and 24:00, checked on validation."""
 
 
 def custom_error(title: str, errors: list[tuple[tuple[str | int, ...], str, Any]]) -> ValidationError:

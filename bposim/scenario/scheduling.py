@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from bposim.scenario.common import Model, clock_seconds
+from bposim.scenario.common import Clock, Model, clock_seconds
 
 if TYPE_CHECKING:
     from bposim.scenario.centre import Horizon, Scenario
@@ -24,16 +24,9 @@ Hours = Annotated[float, Field(gt=0, le=24)]
 class StartTimes(Model):
     """When shifts of a pattern may start: every `every_minutes` from `earliest` to `latest`."""
 
-    earliest: str = Field(description="first start, HH:MM")
-    latest: str | None = Field(None, description="last start, HH:MM; only `earliest` if left out")
+    earliest: Clock = Field(description="first start, HH:MM")
+    latest: Clock | None = Field(None, description="last start, HH:MM; only `earliest` if left out")
     every_minutes: int = Field(30, gt=0, le=1440, description="step between start times")
-
-    @field_validator("earliest", "latest")
-    @classmethod
-    def _clock(cls, value: str | None) -> str | None:
-        if value is not None:
-            clock_seconds(value)
-        return value
 
     @model_validator(mode="after")
     def _order(self) -> StartTimes:

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from bposim.distributions import Distribution
-from bposim.scenario.common import Model, clock_seconds
+from bposim.scenario.common import Clock, Model, clock_seconds
 
 SCOPES = {
     "down": ("groups",),
@@ -27,14 +27,8 @@ class Failures(Model):
 class Maintenance(Model):
     """A planned outage, every day at the same time."""
 
-    start: str = Field(description="HH:MM")
+    start: Clock = Field(description="HH:MM")
     minutes: float = Field(gt=0)
-
-    @field_validator("start")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        clock_seconds(value)
-        return value
 
     @property
     def start_seconds(self) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from bposim.distributions import Distribution
-from bposim.scenario.common import Model, clock_seconds
+from bposim.scenario.common import Clock, Model, clock_seconds
 
 
 class Break(Model):
@@ -43,16 +43,10 @@ class Shift(Model):
     """A shift pattern: how many agents of a group work from start to end, with which breaks."""
 
     group: str
-    start: str = Field(description="log-in time, HH:MM")
-    end: str = Field(description="log-out time, HH:MM; a call in progress is finished (overtime)")
+    start: Clock = Field(description="log-in time, HH:MM")
+    end: Clock = Field(description="log-out time, HH:MM; a call in progress is finished (overtime)")
     agents: int = Field(ge=0)
     breaks: list[Break] = []
-
-    @field_validator("start", "end")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        clock_seconds(value)
-        return value
 
     @model_validator(mode="after")
     def _order(self) -> Shift:
