@@ -265,3 +265,47 @@ def _clean(row) -> dict:
         for key, value in dict(row).items()
         if key in SUMMARY_KEYS
     }
+
+
+def pooled_service_level(
+    days: pd.DataFrame, keys: list[str], definition: str, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Service level per `keys` pooled over days, with its standard error and confidence half-width.
+
+    `days` holds one row of counts per day and key (a run's `intervals` table: every day and replication a row).
+    The service level is the pooled ratio R = Σ within / Σ base over the days (`base` by the definition), the
+    scenario's own definition. Its standard error is the delta method's over days: the daily values
+    (within − R·base) / mean(base) have the ratio's first-order variance, and days, not calls, are independent
+    (calls within a day share a queue). The half-width is Student-t with days − 1 degrees of freedom (NaN for
+    one day). Returns offered, within, base, days, service_level, service_level_se and service_level_ci per key;
+    the service level is NaN where the base is 0.
+    """
+    if definition not in SERVICE_LEVEL_DEFINITIONS:
+        raise ValueError(f"unknown service-level definition '{definition}'; known: {SERVICE_LEVEL_DEFINITIONS}")
+    base = {
+        "offered": days["offered"],
+        "answered": days["answered"],
+        "offered_less_short_abandons": days["offered"] - days["abandoned_within_threshold"],
+    }[definition]
+    table = pd.DataFrame({key: days[key] for key in keys})
+    table["offered"] = days["offered"].to_numpy(float)
+    table["within"] = days["answered_within_threshold"].to_numpy(float)
+    table["base"] = np.asarray(base, float)
+    grouped = table.groupby(keys, observed=True, sort=True)
+    pooled = grouped[["offered", "within", "base"]].sum()
+    pooled["days"] = grouped.size()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = pooled["within"] / pooled["base"]
+        mean_base = pooled["base"] / pooled["days"]
+        index = pd.MultiIndex.from_frame(table[keys]) if len(keys) > 1 else pd.Index(table[keys[0]])
+        residual = (table["within"].to_numpy() - ratio.reindex(index).to_numpy() * table["base"].to_numpy()) / (
+            mean_base.reindex(index).to_numpy())  # fmt: skip
+    spread = pd.Series(residual, index=table.index).groupby([table[key] for key in keys], observed=True,
+                                                            sort=True).std(ddof=1)  # fmt: skip
+    from scipy import stats as scipy_stats
+
+    pooled["service_level"] = ratio
+    pooled["service_level_se"] = (spread / np.sqrt(pooled["days"])).where(pooled["days"] >= 2)
+    quantile = scipy_stats.t.ppf(0.5 + confidence / 2, (pooled["days"] - 1).clip(lower=1))
+    pooled["service_level_ci"] = quantile * pooled["service_level_se"]
+    return pooled

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bposim import analytic, load_scenario, simulate
+from bposim import analytic, load_scenario, metrics, simulate
 from bposim.optimise import RequirementError, staffing_requirement
 from bposim.scenario import Scenario
 
@@ -17,6 +17,14 @@ def search_levels(scenario: Scenario, seed: int, replications: int) -> np.ndarra
     intervals = simulate(scenario, seed, replications).intervals
     sums = intervals.groupby(["call_type", "interval"], observed=True)[["answered_within_threshold", "offered"]].sum()
     return (sums["answered_within_threshold"] / sums["offered"]).unstack().to_numpy()
+
+
+def search_bounds(scenario: Scenario, seed: int, replications: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper 95% bounds of the pooled service level per call type × interval on the search days."""
+    intervals = simulate(scenario, seed, replications).intervals
+    pooled = metrics.pooled_service_level(intervals, ["call_type", "interval"], "offered")
+    level, half = pooled["service_level"].unstack(), pooled["service_level_ci"].unstack()
+    return (level - half).to_numpy(), (level + half).to_numpy()
 
 
 def two_languages() -> Scenario:
@@ -80,25 +88,23 @@ def test_multi_skill_requirement_holds_on_fresh_days_and_is_minimal():
     assert set(achieved["call_type"]) == {"en", "es"} and len(achieved) == 16
     offered = achieved[achieved["offered"] > 0]
     assert (offered["service_level"] + offered["service_level_ci"] >= offered["target"]).all()
+    # About 40 Spanish calls an interval a day: on 10 days an interval's service level is known to ±10 points, so
+    # the search holds a plan to "no interval clearly short" (the whole 95% interval below target), not to the
+    # point estimate, and a plan is minimal when no agent fewer keeps the target with that margin.
     staffed = requirement.scenario()
-    levels = search_levels(staffed, seed=1, replications=10)
+    _, upper = search_bounds(staffed, seed=1, replications=10)
     targets = np.array([[0.8], [0.8]])
-    assert (levels >= targets).all()
-    # One agent fewer somewhere breaks a target on the same days: try the tightest group-intervals first.
+    assert (upper >= targets).all()
     plan = {group.name: group.agents.per_interval for group in staffed.agent_groups}
-    tight = np.argsort((levels - targets).min(axis=0))[:4]
-    broken = []
-    for t in tight:
+    for t in range(8):
         for group in ("en_team", "bilingual"):
             if plan[group][t] == 0:
                 continue
             fewer = list(plan[group])
             fewer[t] -= 1
             trial = staffed.updated({f"agent_groups.{group}.agents": {"per_interval": fewer}})
-            broken.append(bool((search_levels(trial, seed=1, replications=10) < targets).any()))
-        if any(broken):
-            break
-    assert any(broken)
+            lower, _ = search_bounds(trial, seed=1, replications=10)
+            assert (lower[:, t] < targets[:, 0]).any()
 
 
 def test_unreachable_target_names_the_call_type_and_interval():

@@ -42,7 +42,8 @@ import numpy as np
 import pandas as pd
 
 from bposim import analytic, metrics
-from bposim.run import simulate, simulate_replication
+from bposim.optimise.evidence import SearchDays, ambiguous, clearly_short
+from bposim.run import simulate_replication
 from bposim.scenario import Scenario
 from bposim.scenario.common import clock_seconds
 
@@ -51,7 +52,6 @@ METHODS = ("simulation", "erlang_a", "erlang_c")
 BOUND_FACTOR = 10  # the search never staffs a group above 10 × its Erlang number (at least Erlang + 10)
 SHARED_MARGIN = 0.02  # a group sharing skills gives up an agent only if its call types keep 2 points to spare
 ADD_MARGIN = 0.01
-_COUNT_COLUMNS = ["offered", "answered", "answered_within_threshold", "abandoned_within_threshold"]
 
 
 class RequirementError(ValueError):
@@ -272,19 +272,16 @@ class _Centre:
             changes[f"agent_groups.{name}.agents"] = {"per_interval": [int(n) for n in plan[g]]}
         return self.scenario.updated(changes)
 
-    def counts(self, intervals: pd.DataFrame) -> pd.DataFrame:
-        """Offered and service-level counts per call type and interval, summed over days (and replications)."""
+    def levels(self, days: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pooled service level, its 95% half-width and calls offered (over all days) per call type × interval,
+        from a run's intervals table (`metrics.pooled_service_level`; NaN where nothing was offered)."""
         grid = pd.MultiIndex.from_product([self.types, range(self.intervals)], names=["call_type", "interval"])
-        sums = intervals.groupby(["call_type", "interval"], observed=True)[_COUNT_COLUMNS].sum()
-        return sums.reindex(grid, fill_value=0)
-
-    def pooled_service_level(self, counts: pd.DataFrame) -> np.ndarray:
-        """Service level per call type × interval by the scenario's definition (NaN where nothing was offered)."""
-        level = metrics.service_level(
-            counts["answered_within_threshold"], counts["offered"], counts["answered"],
-            counts["abandoned_within_threshold"], self.scenario.service_level.definition,
-        )  # fmt: skip
-        return np.asarray(level, float).reshape(len(self.types), self.intervals)
+        pooled = metrics.pooled_service_level(days, ["call_type", "interval"], self.scenario.service_level.definition)
+        pooled = pooled.reindex(grid)
+        shape = (len(self.types), self.intervals)
+        return (pooled["service_level"].to_numpy(float).reshape(shape),
+                pooled["service_level_ci"].to_numpy(float).reshape(shape),
+                pooled["offered"].fillna(0).to_numpy(float).reshape(shape))  # fmt: skip
 
     def table(self, plan: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame({
@@ -299,42 +296,19 @@ class _Centre:
         """Service level per call type and interval on days the search never saw, with 95% half-widths."""
         runs = [simulate_replication(staffed, seed, r) for r in range(replications, 2 * replications)]
         days = pd.concat([run.intervals.assign(replication=r) for r, run in enumerate(runs)], ignore_index=True)
-        counts = self.counts(days)
-        level = self.pooled_service_level(counts).ravel()
+        level, half, offered = self.levels(days)
         targets = np.repeat(self.targets, self.intervals)
-        days["within"] = days["answered_within_threshold"].astype(float)
-        days["base"] = self.denominator(days)
-        days["ratio"] = days.set_index(["call_type", "interval"]).index.map(pd.Series(level, counts.index))
-        days["linearised"] = days["ratio"] + (days["within"] - days["ratio"] * days["base"]) / days.groupby(
-            ["call_type", "interval"], observed=True)["base"].transform("mean")  # fmt: skip
-        half = days.groupby(["call_type", "interval"], observed=True)["linearised"].agg(_half_width)
+        level, half = level.ravel(), half.ravel()
         return pd.DataFrame({
             "call_type": np.repeat(self.types, self.intervals),
             "interval": np.tile(np.arange(self.intervals), len(self.types)),
             "interval_start": self.labels * len(self.types),
-            "offered": counts["offered"].to_numpy(),
+            "offered": offered.ravel().astype(np.int64),
             "service_level": level,
-            "service_level_ci": half.reindex(counts.index).to_numpy(float),
+            "service_level_ci": half,
             "target": targets,
-            "met": np.where(self.denominator(counts) > 0, level >= targets, True),
+            "met": np.isnan(level) | ~(level + np.nan_to_num(half) < targets),
         })  # fmt: skip
-
-    def denominator(self, counts: pd.DataFrame) -> np.ndarray:
-        """The service level's denominator by the scenario's definition."""
-        definition = self.scenario.service_level.definition
-        if definition == "answered":
-            return counts["answered"].to_numpy(float)
-        if definition == "offered_less_short_abandons":
-            return (counts["offered"] - counts["abandoned_within_threshold"]).to_numpy(float)
-        return counts["offered"].to_numpy(float)
-
-
-def _half_width(linearised: pd.Series) -> float:
-    """95% half-width of a ratio pooled over days: the delta method, as the CI of its linearised daily values.
-
-    With R = Σx/Σy, the daily values R + (x − R·y)/ȳ have mean R and the ratio's first-order variance.
-    """
-    return metrics.mean_and_ci(list(linearised))[1]
 
 
 class _Search:
@@ -342,24 +316,37 @@ class _Search:
 
     def __init__(self, centre: _Centre, seed: int, replications: int) -> None:
         self.centre = centre
-        self.seed = seed
-        self.replications = replications
+        self.days = SearchDays(seed, replications)
         self.iterations = 0
-        self.simulations = 0
         self.saturation_checked = False
 
-    def simulate(self, plan: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Pooled service level and offered calls per call type × interval, and occupancy per group × interval."""
+    @property
+    def simulations(self) -> int:
+        return self.days.simulated
+
+    def simulate(self, plan: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Pooled service level and its 95% half-width (0 where unknown) and offered calls per call type ×
+        interval, and occupancy per group × interval, on the search days."""
         c = self.centre
-        run = simulate(c.staffed(plan), self.seed, self.replications)
-        self.simulations += self.replications * c.scenario.horizon.days
-        counts = c.counts(run.intervals)
-        offered = counts["offered"].to_numpy().reshape(len(c.types), c.intervals)
-        staffing = run.staffing.groupby(["group", "interval"], observed=True)[["busy", "on_phone"]].sum()
+        intervals, staffing = self.days.tables(c.staffed(plan))
+        level, half, offered = c.levels(intervals)
+        staffing = staffing.groupby(["group", "interval"], observed=True)[["busy", "on_phone"]].sum()
         staffing = staffing.reindex(pd.MultiIndex.from_product([c.groups, range(c.intervals)]), fill_value=0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             busy = (staffing["busy"] / staffing["on_phone"]).to_numpy().reshape(len(c.groups), c.intervals)
-        return c.pooled_service_level(counts), offered, np.nan_to_num(np.clip(busy, 0, 1), nan=0.0)
+        return level, np.nan_to_num(half, nan=0.0), offered, np.nan_to_num(np.clip(busy, 0, 1), nan=0.0)
+
+    def evidence(self, plan: np.ndarray, removed: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """`simulate`, with more search days while a shortfall, or a removal's margin, is ambiguous."""
+        c = self.centre
+        while True:
+            level, half, offered, busy = self.simulate(plan)
+            unclear = ambiguous(level, half, c.targets[:, None]) & (offered > 0)
+            for (g, t) in removed:
+                mine = c.neighbours[g] & (offered[:, t] > 0)
+                unclear[:, t] |= mine & (level[:, t] >= c.targets) & (level[:, t] - half[:, t] < c.targets)
+            if not unclear.any() or not self.days.extend():
+                return level, half, offered, busy
 
     def run(self, max_iterations: int) -> np.ndarray:
         c = self.centre
@@ -367,20 +354,25 @@ class _Search:
         lowest = c.floor.copy()  # fewer agents than this failed (or the occupancy cap forbids them)
         streak = np.zeros((len(c.types), c.intervals), int)
         removed: dict[tuple[int, int], int] = {}
-        best, previous = None, np.zeros((len(c.types), c.intervals))
+        best, kept = None, np.zeros((len(c.types), c.intervals))
+        previous = np.zeros((len(c.types), c.intervals))
         while self.iterations < max_iterations:
             self.iterations += 1
-            level, offered, busy = self.simulate(plan)
-            short = (offered > 0) & (level < c.targets[:, None])
-            if not short.any():
-                best, removed = plan.copy(), self._removals(plan, lowest, level, offered)
+            level, half, offered, busy = self.evidence(plan, removed)
+            short = (offered > 0) & clearly_short(level, half, c.targets[:, None])
+            failed = self._failed(removed, level, half, kept, offered)
+            if not short.any() and not failed:
+                best, kept = plan.copy(), level
+                removed = self._removals(plan, lowest, level, half, offered)
                 if not removed:
                     break
                 for (g, t), count in removed.items():
                     plan[g, t] -= count
                 continue
-            undone = self._undo(plan, lowest, removed, short)
+            undone = self._undo(plan, lowest, failed, short)
             removed = {}
+            if not (short & ~undone).any():
+                continue  # only removals failed: simulate the plan with them put back
             streak = np.where(short & ~undone, streak + 1, 0)
             if ((streak >= 3) & (level <= previous + 1e-9)).any() or streak.max() >= 5:
                 self._check_saturation()  # more agents did not help on the same days: can any number?
@@ -388,7 +380,7 @@ class _Search:
             self._add(plan, short & ~undone, streak, level, busy)
         if best is None:
             self._check_saturation()
-            k, t = np.argwhere(short)[0]
+            k, t = np.argwhere(short)[0] if short.any() else (0, 0)
             raise RequirementError(
                 f"call type '{c.types[k]}' in interval {t} ({c.labels[t]}) still misses its target "
                 f"({level[k, t]:.1%} < {c.targets[k]:.0%}) after {max_iterations} search runs; "
@@ -396,20 +388,34 @@ class _Search:
             )
         return best
 
-    def _undo(self, plan, lowest, removed, short) -> np.ndarray:
-        """Put back the removals in or just before a short interval, raising the lowest headcount there.
+    def _failed(self, removed, level, half, kept, offered) -> dict[tuple[int, int], int]:
+        """The removals the search days do not support: in their interval a call type the group's calls reach no
+        longer keeps its target with the 95% margin (lower bound below target), or in the next interval one
+        falls below target where it met it before the removal (the queue carries over)."""
+        c = self.centre
+        failed = {}
+        targets = c.targets
+        for (g, t), count in removed.items():
+            affected = c.neighbours[g] & (offered[:, t] > 0)
+            weak = affected & (level[:, t] - half[:, t] < targets)
+            if t + 1 < c.intervals:
+                later = c.neighbours[g] & (offered[:, t + 1] > 0)
+                weak = weak | (later & (level[:, t + 1] < targets) & (kept[:, t + 1] >= targets))
+                weak = weak | (later & (level[:, t + 1] + half[:, t + 1] < targets))
+            if weak.any():
+                failed[(g, t)] = count
+        return failed
 
-        Returns the shortfalls these removals explain (they need no added agents).
-        """
+    def _undo(self, plan, lowest, removed, short) -> np.ndarray:
+        """Put back the failed removals, and those in or just before a clearly short interval, raising the lowest
+        headcount there. Returns the shortfalls these removals explain (they need no added agents)."""
         explained = np.zeros_like(short)
         for (g, t), count in removed.items():
-            after = short[:, t + 1] if t + 1 < short.shape[1] else np.zeros(short.shape[0], bool)
-            if short[:, t].any() or after.any():
-                lowest[g, t] = plan[g, t] + 1
-                plan[g, t] += count
-                explained[:, t] |= short[:, t]
-                if t + 1 < short.shape[1]:
-                    explained[:, t + 1] |= after
+            lowest[g, t] = plan[g, t] + 1
+            plan[g, t] += count
+            explained[:, t] |= short[:, t]
+            if t + 1 < short.shape[1]:
+                explained[:, t + 1] |= short[:, t + 1]
         return explained
 
     def predicted(self, g: int, t: int, k: int, level: float, agents: int, new: int) -> float:
@@ -462,9 +468,10 @@ class _Search:
                 return extra
         return cap
 
-    def _removals(self, plan, lowest, level, offered) -> dict[tuple[int, int], int]:
+    def _removals(self, plan, lowest, level, half, offered) -> dict[tuple[int, int], int]:
         """Agents to take from each group and interval so that, by the Erlang-scaled curves, the call types the
-        group holds still meet their targets; the most expensive groups first.
+        group's calls reach still meet their targets with the 95% margin (level − half-width); the most expensive
+        groups first.
 
         A group sharing a skill with another gives up one agent a run at most, one such group per interval, and
         only if every call type of the groups its calls would move to keeps SHARED_MARGIN above target after the
@@ -474,7 +481,7 @@ class _Search:
         chosen = {}
         for t in range(c.intervals):
             drop, shared_taken = np.zeros(len(c.types)), False
-            slack = np.nan_to_num(level[:, t], nan=1.0) - c.targets
+            slack = np.nan_to_num(level[:, t] - half[:, t], nan=1.0) - c.targets
             for g in np.argsort(-c.cost, kind="stable"):
                 if not c.alone[g] and shared_taken:
                     continue
@@ -492,7 +499,7 @@ class _Search:
                     if not c.alone[g]:
                         moved = np.maximum(loss, loss.max()) + SHARED_MARGIN
                         loss = np.where(c.neighbours[g], moved, 0.0)
-                    if np.any(slack - drop - loss < 0):
+                    if np.any((slack - drop - loss < 0) & c.neighbours[g]):
                         break
                     count, losses = fewer, loss
                 if count:
@@ -507,8 +514,8 @@ class _Search:
             return
         self.saturation_checked = True
         c = self.centre
-        level, offered, _ = self.simulate(c.bound)
-        short = (offered > 0) & (level < c.targets[:, None])
+        level, half, offered, _ = self.simulate(c.bound)
+        short = (offered > 0) & (level + half < c.targets[:, None])
         if short.any():
             k, t = np.argwhere(short)[0]
             raise RequirementError(
