@@ -59,7 +59,8 @@ def test_single_skill_constant_load_matches_erlang_a():
     requirement = staffing_requirement(scenario, seed=3, replications=20)
     assert list(requirement.table["erlang"]) == [erlang] * 4
     assert all(abs(n - erlang) <= 1 for n in requirement.per_interval("team"))
-    assert requirement.simulations == 20 * (requirement.iterations + 1)
+    # Ambiguous intervals get more search days in batches of 20: every run counts 20 days or more.
+    assert requirement.simulations % 20 == 0 and requirement.simulations >= 20 * (requirement.iterations + 1)
     assert list(requirement.table.columns) == ["group", "interval", "interval_start", "erlang", "required"]
     assert list(requirement.table["interval_start"]) == ["08:00", "09:00", "10:00", "11:00"]
 
@@ -127,3 +128,15 @@ def test_scenario_is_staffed_by_the_requirement_without_a_roster():
     erlang_c = analytic.required_agents(252 / 3600, 120, 30, 0.8)
     assert requirement.per_interval("team") == [erlang_c] * 16
     assert requirement.achieved["met"].dtype == bool
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_search_does_not_chase_noise_on_erlang_as_own_queue(seed):
+    # Constant Poisson load, exponential handle and patience, a warm-up: Erlang A is right in every interval. One
+    # agent moves a 30-minute interval's service level by about as much as 10 days' noise, so a search that
+    # reacted to point estimates would wander; deciding on the 95% CI it stays within one agent of Erlang A.
+    scenario = HELPDESK.updated({"horizon": {"start": "08:00", "end": "12:00", "interval_minutes": 30,
+                                             "warmup_minutes": 10}})  # fmt: skip
+    requirement = staffing_requirement(scenario, seed=seed, replications=10)
+    deviation = requirement.table["required"] - requirement.table["erlang"]
+    assert deviation.abs().max() <= 1

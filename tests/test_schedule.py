@@ -221,14 +221,20 @@ def test_the_loop_raises_missed_intervals_and_says_why_it_stopped(monkeypatch, t
     assert load_scenario(plan.to_yaml(tmp_path / "roster.yaml")) == plan.scenario
 
 
-def test_the_trim_phase_makes_the_roster_no_dearer_and_every_interval_still_meets_its_target():
-    """Trimming after the loop: strictly cheaper when a trial is kept, the saving is what the shifts cost less, the
-    agents taken off are in the requirement the roster covers, and the roster meets every target on the search days."""
+def test_the_trim_phase_makes_the_roster_no_dearer_and_every_interval_still_meets_its_target(monkeypatch):
+    """Trimming after the loop, from a requirement with real slack (6 agents for 2 Erlangs): a kept trial is
+    strictly cheaper, the saving is what the shifts cost less, the agents taken off are in the requirement the
+    roster covers, and the trimmed roster keeps every target on its hold-out days and is not clearly below it on
+    the search days. (A cut the search days only seem to allow is the next test's.)"""
+    from bposim.optimise import requirement as requirement_module
+    from bposim.optimise.evidence import HOLDOUT_SEED_OFFSET
     from bposim.optimise.roster import interval_service_levels
 
-    scenario = Scenario.model_validate(MULTI_SKILL)
-    loop_only = optimise_roster(scenario, seed=2, replications=6, max_rounds=6, trim_trials=0)
-    plan = optimise_roster(scenario, seed=2, replications=6, max_rounds=6, trim_trials=8)
+    scenario = small()
+    generous = type("Generous", (), {"table": requirement([6, 6, 6, 6]), "simulations": 0})()
+    monkeypatch.setattr(requirement_module, "staffing_requirement", lambda *args, **kwargs: generous)
+    loop_only = optimise_roster(scenario, seed=2, replications=6, max_rounds=2, trim_trials=0)
+    plan = optimise_roster(scenario, seed=2, replications=6, max_rounds=2, trim_trials=8)
     assert loop_only.converged and plan.converged
     assert 0 < plan.trim_trials <= 8 and 0 < plan.trim_accepted <= plan.trim_trials
     assert plan.schedule.cost < loop_only.schedule.cost
@@ -241,8 +247,9 @@ def test_the_trim_phase_makes_the_roster_no_dearer_and_every_interval_still_meet
     assert coverage["required"].tolist() == wanted.reindex(coverage.index).tolist()
     assert (coverage["scheduled"] >= coverage["required"] - 1e-9).all()
     assert plan.trimmed["required"].sum() > 0
-    searched = interval_service_levels(simulate(plan.scenario, seed=2, replications=6))
-    assert (searched["service_level"] >= searched["target"]).all()
+    for seed in (2, 2 + HOLDOUT_SEED_OFFSET):
+        levels = interval_service_levels(simulate(plan.scenario, seed=seed, replications=6))
+        assert levels["met"].all()
 
 
 def test_a_trim_that_breaks_a_target_is_undone_and_zero_trials_keep_the_loops_roster(monkeypatch):
@@ -266,3 +273,30 @@ def test_a_trim_that_breaks_a_target_is_undone_and_zero_trials_keep_the_loops_ro
     assert lowered.cost < plan.schedule.cost
     searched = interval_service_levels(simulate(roster_scenario(scenario, lowered), seed=3, replications=4))
     assert (searched["service_level"] < searched["target"]).any()
+
+
+def test_a_trim_without_a_margin_on_the_hold_out_days_is_not_kept(monkeypatch):
+    """Only an agent fewer at 08:00 makes the roster cheaper. On the hold-out days (another seed than the search's)
+    the interval after the cut still meets 80% by its point estimate, but not beyond its 95% confidence interval:
+    the data do not support the cut, so the trial is undone and the loop's roster stays."""
+    from bposim.optimise import requirement as requirement_module
+    from bposim.optimise.evidence import HOLDOUT_SEED_OFFSET, SearchDays
+    from bposim.optimise.roster import interval_service_levels, roster_scenario
+
+    scenario = small(**{"service_level": {"threshold_seconds": 20, "target": 0.8}})
+    edge = type("Edge", (), {"table": requirement([5, 4, 4, 4]), "simulations": 0})()
+    monkeypatch.setattr(requirement_module, "staffing_requirement", lambda *args, **kwargs: edge)
+    lines: list[str] = []
+    plan = optimise_roster(scenario, seed=3, replications=4, max_rounds=1, progress=lines.append)
+    loop_only = optimise_roster(scenario, seed=3, replications=4, max_rounds=1, trim_trials=0)
+    assert plan.converged and plan.trim_trials == 1 and plan.trim_accepted == 0
+    (trial,) = [line for line in lines if line.startswith("trim 1: one agent fewer required at team 08:00")]
+    assert "hold-out days support 09:00" in trial and trial.endswith("undone")
+    pd.testing.assert_frame_equal(plan.schedule.shifts, loop_only.schedule.shifts)
+    cut = roster_scenario(scenario, solve_schedule(scenario, requirement([4, 4, 4, 4])))
+    holdout = SearchDays(3 + HOLDOUT_SEED_OFFSET, 4)
+    holdout.batches = holdout.max_batches
+    days = holdout.tables(cut)[0]
+    levels = interval_service_levels(type("Days", (), {"intervals": days, "scenario": cut})())
+    after = levels.set_index("interval_start").loc["09:00"]
+    assert after["service_level"] >= 0.8 > after["service_level"] - after["service_level_ci"]

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from bposim import metrics
+from bposim.optimise.evidence import HOLDOUT_SEED_OFFSET, SearchDays, ambiguous, clearly_short, holds_with_margin
 from bposim.optimise.schedule import Schedule, ScheduleError, solve_schedule
 from bposim.scenario import Scenario
 
@@ -101,12 +103,14 @@ def optimise_roster(
     method: str = "simulation",
     trim_trials: int = 12,
     progress: Callable[[str], None] | None = None,
+    requirement: Requirement | None = None,
 ) -> RosterPlan:
     """The cheapest roster from the scenario's shift patterns whose simulated service level meets the target.
 
     `target` and `threshold_seconds`, when given, replace every call type's objective. `trim_trials` bounds the
-    trim phase after convergence (0: none). Raises ScheduleError when the scenario has no scheduling section or
-    no roster can cover the requirement.
+    trim phase after convergence (0: none). A `requirement` already computed for this scenario and objective is
+    used as it is (`method` is then ignored); otherwise it is computed. Raises ScheduleError when the scenario has
+    no scheduling section or no roster can cover the requirement.
     """
     from bposim.optimise.requirement import staffing_requirement
     from bposim.run import simulate
@@ -118,8 +122,9 @@ def optimise_roster(
         raise ValueError("max_rounds and replications must be at least 1, trim_trials at least 0")
     say = progress or (lambda message: None)
     goal = with_objective(scenario, target, threshold_seconds)
-    requirement = staffing_requirement(goal, occupancy_cap=scenario.scheduling.occupancy_cap, seed=seed,
-                                       replications=replications, method=method)  # fmt: skip
+    if requirement is None:
+        requirement = staffing_requirement(goal, occupancy_cap=scenario.scheduling.occupancy_cap, seed=seed,
+                                           replications=replications, method=method)  # fmt: skip
     simulations = int(getattr(requirement, "simulations", 0))
     say(f"requirement: {simulations} simulated days, peak {_peak(requirement.table)} agents")
     groups = scenario.scheduling.scheduled_groups([group.name for group in goal.agent_groups])
@@ -129,6 +134,7 @@ def optimise_roster(
     schedule, rostered, misses = None, None, pd.DataFrame()
     previous: set[tuple[str, int]] = set()
     converged, shortfall, rounds = False, "", 0
+    search = SearchDays(seed, replications)
     for rounds in range(1, max_rounds + 1):
         try:
             candidate = solve_schedule(goal, _requirement_table(base + added, groups))
@@ -139,12 +145,10 @@ def optimise_roster(
             rounds -= 1
             break
         schedule, rostered = candidate, roster_scenario(goal, candidate)
-        run = simulate(rostered, seed=seed, replications=replications)
-        simulations += replications * goal.horizon.days
-        achieved = interval_service_levels(run)
+        achieved = _evidence(search, rostered)
         misses = _misses(achieved)
         say(f"round {rounds}: {sum(schedule.agents)} agents, cost {schedule.cost:,.2f} {schedule.cost_unit}; "
-            f"{len(misses)} interval(s) below target")  # fmt: skip
+            f"{len(misses)} interval(s) clearly below target on {search.count} days")  # fmt: skip
         if misses.empty:
             converged = True
             break
@@ -165,10 +169,10 @@ def optimise_roster(
                          f"{_misses_text(misses)}")  # fmt: skip
             break
         previous = {(row.call_type, row.interval) for row in misses.itertuples(index=False)}
-    trim = _Trim(goal, groups, base + added, seed, replications, say)
+    trim = _Trim(goal, groups, base + added, search, say)
     if converged:
         schedule, rostered = trim.run(schedule, rostered, achieved, trim_trials)
-        simulations += trim.simulations
+    simulations += search.simulated + trim.holdout.simulated
     verification_seed = seed + VERIFICATION_SEED_OFFSET
     check = simulate(rostered, seed=verification_seed, replications=replications)
     simulations += replications * goal.horizon.days
@@ -186,12 +190,12 @@ class _Trim:
     """The trim phase: take agents off the requirement where the roster has slack, while the roster gets cheaper
     and every target still holds on the search days."""
 
-    def __init__(self, scenario: Scenario, groups: list[str], required: np.ndarray, seed: int, replications: int,
+    def __init__(self, scenario: Scenario, groups: list[str], required: np.ndarray, search: SearchDays,
                  say: Callable[[str], None]) -> None:  # fmt: skip
-        self.scenario, self.groups, self.required = scenario, groups, required
-        self.seed, self.replications, self.say = seed, replications, say
+        self.scenario, self.groups, self.required, self.search, self.say = scenario, groups, required, search, say
+        self.holdout = SearchDays(search.seed + HOLDOUT_SEED_OFFSET, search.replications)
         self.removed = np.zeros_like(required)
-        self.trials = self.accepted = self.simulations = 0
+        self.trials = self.accepted = 0
         self.saving = 0.0
         self.serves = [[skill.call_type for group in scenario.agent_groups if group.name == name
                         for skill in group.skills] for name in groups]  # fmt: skip
@@ -200,9 +204,7 @@ class _Trim:
 
     def run(self, schedule: Schedule, rostered: Scenario, achieved: pd.DataFrame,
             budget: int) -> tuple[Schedule, Scenario]:  # fmt: skip
-        """The cheapest roster the trials found that meets every target (the given one if no trial was kept)."""
-        from bposim.run import simulate
-
+        """The cheapest roster the trials found that the hold-out days support (the given one if none was)."""
         candidates = self._cheaper(schedule, self._by_slack(achieved))
         while self.trials < budget:
             found = next(candidates, None)
@@ -211,28 +213,59 @@ class _Trim:
             candidate, places = found
             self.trials += 1
             candidate_roster = roster_scenario(self.scenario, candidate)
-            run = simulate(candidate_roster, seed=self.seed, replications=self.replications)
-            self.simulations += self.replications * self.scenario.horizon.days
-            levels = interval_service_levels(run)
-            misses = _misses(levels)
+            kept, verdict = self._judge(schedule, candidate, candidate_roster)
             self.say(f"trim {self.trials}: one agent fewer required at {self._places_text(places)}: "
                      f"{sum(candidate.agents)} agents, cost {candidate.cost:,.2f} {candidate.cost_unit}; "
-                     f"{len(misses)} interval(s) below target; {'kept' if misses.empty else 'undone'}")  # fmt: skip
-            if not misses.empty:
+                     f"{verdict}; {'kept' if kept else 'undone'}")  # fmt: skip
+            if not kept:
                 continue
             self.accepted += 1
             self.saving += schedule.cost - candidate.cost
             for place in places:
                 self.removed[place] += 1
-            schedule, rostered, achieved = candidate, candidate_roster, levels
+            schedule, rostered = candidate, candidate_roster
+            achieved = _evidence(self.search, rostered)
             candidates = self._cheaper(schedule, self._by_slack(achieved))
         return schedule, rostered
 
+    def _judge(self, schedule: Schedule, candidate: Schedule, rostered: Scenario) -> tuple[bool, str]:
+        """Whether the hold-out days support the cut: every call type keeps its target with the 95% margin (the
+        whole confidence interval at or above it) in each interval where the candidate has fewer agents on the
+        phones than the roster it would replace, and in the interval after (the queue carries over), and no
+        interval is clearly below target. More hold-out days are simulated while a margin is ambiguous and no cut
+        interval is below target already."""
+        before = schedule.coverage.set_index(["group", "interval"])["scheduled"]
+        after = candidate.coverage.set_index(["group", "interval"])["scheduled"]
+        cut = sorted({int(i) for (_, i), fewer in (after < before.reindex(after.index) - 1e-9).items() if fewer})
+        intervals = self.scenario.horizon.intervals
+        watched = sorted({j for i in cut for j in (i, i + 1) if j < intervals})
+        while True:
+            levels = _interval_levels(self.holdout.tables(rostered)[0], rostered)
+            level, half, target = levels["service_level"], levels["service_level_ci"], levels["target"]
+            offered = levels["offered"] > 0
+            mine = levels["interval"].isin(watched) & offered
+            margin = holds_with_margin(level, half, target)
+            unclear = mine & ~margin & (level >= target)
+            hopeless = (mine & (level < target)).any()  # below target already: more days will not show a margin
+            if hopeless or not unclear.any() or not self.holdout.extend():
+                break
+        weak = mine & ~margin
+        short = clearly_short(level, half, target) & offered
+        days = self.holdout.count
+        if weak.any() or short.any():
+            worst = levels[weak | short].assign(low=level - half).sort_values("low").iloc[0]
+            return False, (f"on {days} hold-out days {worst.call_type} {worst.interval_start} "
+                           f"{worst.service_level:.1%} ± {worst.service_level_ci:.1%} does not keep "
+                           f"{worst.target:.0%}")  # fmt: skip
+        return True, f"on {days} hold-out days every cut interval keeps its target beyond the 95% CI"
+
     def _by_slack(self, achieved: pd.DataFrame) -> list[tuple[int, int]]:
-        """Groups and intervals whose requirement may go down, most slack first: the service level above target
-        on the search days, the least over the call types the group serves; a dearer group first on a tie."""
+        """Groups and intervals whose requirement may go down, most slack first: the lower 95% bound of the
+        service level above target on the search days, the least over the call types the group serves (only
+        where it is positive: slack the days show beyond their noise); a dearer group first on a tie."""
         keyed = achieved.set_index(["call_type", "interval"])
-        slack = (keyed["service_level"] - keyed["target"]).unstack("interval")
+        slack = (keyed["service_level"] - keyed["service_level_ci"].fillna(np.inf) - keyed["target"])
+        slack = slack.unstack("interval")
         ranked = []
         for g, call_types in enumerate(self.serves):
             least = slack.reindex(index=call_types).min(axis=0, skipna=False)
@@ -329,28 +362,22 @@ def roster_scenario(scenario: Scenario, schedule: Schedule) -> Scenario:
 
 
 def interval_service_levels(run: Run) -> pd.DataFrame:
-    """Per call type and interval of the day: calls offered per day, mean service level over replications,
-    its 95% confidence half-width, the target and whether it is met (target inside or below the interval)."""
-    from bposim import metrics
+    """Per call type and interval of the day: calls offered per day, the service level pooled over the days with
+    its 95% confidence half-width (`metrics.pooled_service_level`), the target and whether it is met (the target
+    inside or below the interval)."""
+    table = run.intervals if "replication" in run.intervals else run.intervals.assign(replication=0)
+    return _interval_levels(table, run.scenario)
 
-    table = run.intervals.copy()
-    if "replication" not in table:
-        table["replication"] = 0
+
+def _interval_levels(intervals: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """`interval_service_levels` from an intervals table (one row per replication, day, interval, call type)."""
     keys = ["call_type", "interval", "interval_start"]
-    counts = ["offered", "answered", "answered_within_threshold", "abandoned_within_threshold"]
-    sums = table.groupby(["replication", *keys], observed=True, sort=True)[counts].sum().reset_index()
-    sums["service_level"] = metrics.service_level(
-        sums["answered_within_threshold"], sums["offered"], sums["answered"], sums["abandoned_within_threshold"],
-        run.scenario.service_level.definition,
-    )  # fmt: skip
-    days = run.scenario.horizon.days * run.replications
-    grouped = sums.groupby(keys, observed=True, sort=True)
-    result = grouped["offered"].sum().div(days).rename("offered").to_frame()
-    result["service_level"], result["service_level_ci"] = _mean_and_ci(grouped["service_level"])
-    targets = table.groupby(keys, observed=True, sort=True)["target"].first()
-    result["target"] = targets
+    pooled = metrics.pooled_service_level(intervals, keys, scenario.service_level.definition)
+    result = pooled[["service_level", "service_level_se", "service_level_ci"]].copy()
+    result.insert(0, "offered", pooled["offered"] / pooled["days"])
+    result["target"] = intervals.groupby(keys, observed=True, sort=True)["target"].first()
     result = result.reset_index()
-    result["met"] = ~(result["service_level"] + result["service_level_ci"].fillna(0) < result["target"])
+    result["met"] = ~clearly_short(result["service_level"], result["service_level_ci"], result["target"])
     return result[ACHIEVED_COLUMNS]
 
 
@@ -367,16 +394,6 @@ def call_type_service_levels(run: Run) -> pd.DataFrame:
             "met": not (level + (0 if np.isnan(half) else half) < target),
         })  # fmt: skip
     return pd.DataFrame(rows, columns=["call_type", "offered", "service_level", "service_level_ci", "target", "met"])
-
-
-def _mean_and_ci(levels) -> tuple[pd.Series, pd.Series]:
-    """Mean and Student-t 95% half-width of grouped values (NaN values left out; NaN half-width below two)."""
-    from scipy import stats
-
-    mean, std, n = levels.mean(), levels.std(ddof=1), levels.count()
-    with np.errstate(invalid="ignore"):
-        half = stats.t.ppf(0.975, (n - 1).clip(lower=1)) * std / np.sqrt(n)
-    return mean, half.where(n >= 2)
 
 
 def _group_to_raise(scenario: Scenario, call_type: str, groups: list[str]) -> str | None:
@@ -405,9 +422,19 @@ def _requirement_table(required: np.ndarray, groups: list[str]) -> pd.DataFrame:
     })  # fmt: skip
 
 
+def _evidence(days: SearchDays, rostered: Scenario) -> pd.DataFrame:
+    """The roster's service levels on the search days, with another batch of days while an interval is ambiguous
+    (below target, but its 95% confidence interval reaches it)."""
+    while True:
+        achieved = _interval_levels(days.tables(rostered)[0], rostered)
+        unclear = ambiguous(achieved["service_level"], achieved["service_level_ci"], achieved["target"])
+        if not unclear.any() or not days.extend():
+            return achieved
+
+
 def _misses(achieved: pd.DataFrame) -> pd.DataFrame:
-    """Intervals whose service level on the search days is below target."""
-    return achieved[achieved["service_level"] < achieved["target"]]
+    """Intervals clearly below target on the search days: the whole 95% confidence interval below it."""
+    return achieved[clearly_short(achieved["service_level"], achieved["service_level_ci"], achieved["target"])]
 
 
 def _clock_of(scenario: Scenario, interval: int) -> str:
