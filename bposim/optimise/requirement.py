@@ -9,26 +9,31 @@ rate 1/mean; a non-exponential patience is replaced by an exponential one of the
 without patience, or with ``method="erlang_c"``, it is Erlang C. Busyness, retrials, trunk lines, shrinkage,
 overflow delays and technology are left to the simulation.
 
-Simulation refinement (the iterative staffing algorithm for time-varying load). Every search run simulates the
-same `replications` days (same seed: common random numbers), so two plans differ only by their staffing. The
-service level of a call type in an interval is pooled over those days by the scenario's definition. Where it
-falls short, agents are added to the group whose extra agent gives the most gain per cost (a priority-1 holder
-of the skill counts fully, a secondary holder by the share of the interval it was idle, both divided by
-proficiency; cost is the group's per_paid_hour, else 1): as many as the group's Erlang curve, scaled to the
-simulated shortfall 1 − SL, says reach the target, twice as many each time the interval stays short. When every
-interval meets its target, agents are taken where the scaled curve says the targets still hold (a group sharing
-a skill with another: one agent, one such group per interval, with a margin on its neighbours' call types); a
-removal followed by a shortfall in that interval or the next is undone and never tried again. Intervals are
-adjusted together and re-simulated, since a change in one carries over into the next. The search stops when no
-removal is left to try or after `max_iterations` runs; the result is the last plan that met every target in the
-search runs ("met in the search runs": on those days, not a guarantee for others). An occupancy cap is a floor
-from Erlang that removals respect; an interval where nothing was offered (a warm-up) keeps its Erlang number.
-When more agents stop helping, one run with every group at BOUND_FACTOR × its Erlang number tells whether any
-staffing can meet the target; if not, RequirementError names the call type and interval.
+Simulation refinement (the iterative staffing algorithm for time-varying load), on evidence. Every search run
+simulates the same days (same seed: common random numbers), so two plans differ only by their staffing. The
+service level of a call type in an interval is pooled over those days by the scenario's definition, with a 95%
+confidence interval over days (`metrics.pooled_service_level`); the Erlang plan stands until the days show
+otherwise. An interval is raised only where it is clearly short (the whole interval below target): agents go to
+the group whose extra agent gives the most gain per cost (a priority-1 holder of the skill counts fully, a
+secondary holder by the share of the interval it was idle, both divided by proficiency; cost is the group's
+per_paid_hour, else 1), as many as the group's Erlang curve, scaled to the simulated shortfall 1 − SL, says reach
+the target, twice as many each time the interval stays short. When no interval is clearly short, agents are
+taken only where the scaled curve says the targets still hold with the 95% margin (lower bound at or above target;
+a group sharing a skill with another: one agent, one such group per interval, with a margin on its neighbours'
+call types); a removal is undone, and never tried again, when the new run does not keep that margin in its
+interval, or leaves the next interval (the queue carries over) below target where it met it. While an interval is
+ambiguous (below target by the point estimate but not beyond its interval) or a removal's margin is, the search
+days grow by another `replications` days, up to 3 × `replications` (`evidence.SearchDays`). Intervals are adjusted
+together and re-simulated, since a change in one carries over into the next. The search stops when no removal is
+left to try or after `max_iterations` runs; the result is the last plan with no interval clearly short in the
+search runs (on those days, not a guarantee for others). An occupancy cap is a floor from Erlang that removals
+respect; an interval where nothing was offered (a warm-up) keeps its Erlang number. When more agents stop
+helping, one run with every group at BOUND_FACTOR × its Erlang number tells whether any staffing can meet the
+target; if not, RequirementError names the call type and interval.
 
 Verification. The final plan (any method) is simulated on `replications` fresh days, replications R..2R−1 of the
-same seed, never seen by the search: `achieved` shows how the requirement holds on other days, and for the Erlang
-methods where Erlang misleads.
+same seed, never seen by the search: `achieved` shows how the requirement holds on other days (met: not clearly
+below target), and for the Erlang methods where Erlang misleads.
 """
 
 from __future__ import annotations
@@ -64,8 +69,9 @@ class Requirement:
 
     `table`: group, interval (0-based in the open day), interval_start (HH:MM), erlang (the Erlang start) and
     required. `achieved`: per call type and interval, from the verification run: offered (calls over all its
-    days), service_level (pooled over those days), service_level_ci (95% half-width, ratio estimator over days),
-    target and met (True where nothing was offered). `simulations` counts simulated days, verification included.
+    days), service_level (pooled over those days), service_level_ci (95% half-width, delta method over days; see
+    `metrics.pooled_service_level`), target and met (the target inside or below the interval; True where nothing
+    was offered). `simulations` counts simulated days, verification included.
     """
 
     table: pd.DataFrame

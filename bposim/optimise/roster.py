@@ -1,21 +1,28 @@
 """The closed loop: staffing requirement → cheapest shifts → simulate the roster → raise where it misses → again.
 
-Each round solves the shift scheduling problem for the requirement plus the agents added so far, simulates the
-roster under common random numbers (the same seed every round, so only the roster changes), and adds one agent
-for each interval and call type whose service level misses its target, to the primary group serving that call
-type (its best routing priority, then the cheapest); a miss in the same place two rounds running also adds one
-in the interval before, where the queue builds up. The loop ends when every interval meets its target, or after
+Each round solves the shift scheduling problem for the requirement plus the agents added so far and simulates
+the roster on the search days (the same seed every round: common random numbers, so only the roster changes).
+Service levels are pooled over the days with a 95% confidence interval (`metrics.pooled_service_level`), and the
+loop reacts to evidence, not noise: it adds one agent for each interval and call type clearly below target (the
+whole interval below it), to the primary group serving that call type (its best routing priority, then the
+cheapest); a miss in the same place two rounds running also adds one in the interval before, where the queue
+builds up. While an interval is ambiguous (below target, but its interval reaches it) the search days grow by
+another batch (`evidence.SearchDays`); once they can grow no more, an interval below target by more than one
+standard error is raised too (the evidence there is to have). The loop ends when no interval is short so, or after
 `max_rounds`. A last run with fresh seeds gives the achieved service levels with 95% confidence intervals.
 
 Trim. The shapes of the shifts leave slack (more agents on the phones than required, and a queue emptied early
 that makes the next intervals easier), which the loop never takes back. Once it has converged, up to
-`trim_trials` trials each lower the requirement by one agent in the intervals where the scheduled groups have the
-most service-level slack on the search days (simulated level minus target, the least over the call types the group
-serves): as few of them, taken in order of slack, as let the programme find a cheaper roster (one interval alone
-seldom does, as a shift spans many). A trial is kept only if the new roster is strictly cheaper and, simulated
-whole on the same search days (it may be a quite different roster), still meets every interval's target. A trial
-not kept is not tried again: the next one lowers one more interval in order of slack, for another roster with the
-same saving (a deeper cut waits until a smaller one has held).
+`trim_trials` trials each lower the requirement by one agent in the intervals where the scheduled groups show
+slack beyond the noise on the search days (the lower 95% bound above target, the least over the call types the
+group serves), as few of them, taken in order of slack, as let the programme find a cheaper roster (one interval
+alone seldom does, as a shift spans many). The search days chose the cut, so they cannot judge it: a trial is
+judged on hold-out days (another seed than the search's and the verification's) and kept only if the new roster
+is strictly cheaper, every call type keeps its target with the 95% margin (lower bound at or above target) in each
+interval where it has fewer agents on the phones and in the interval after, and no interval is clearly below
+target; the hold-out days grow while such a margin is ambiguous. A trial not kept is not tried again: the next
+one lowers one more interval in order of slack, for another roster with the same saving (a deeper cut waits until
+a smaller one has held).
 """
 
 from __future__ import annotations
@@ -47,14 +54,15 @@ class RosterPlan:
     """An optimised roster: the requirement, the chosen shifts, the roster scenario, and what it achieved.
 
     `achieved` is per call type and interval, `by_call_type` per call type over the day, both from a verification
-    run with fresh seeds (`verification_seed`): the mean service level over replications with its 95% confidence
+    run with fresh seeds (`verification_seed`): the service level pooled over the days with its 95% confidence
     half-width, the target, and `met` (the target is inside or below the confidence interval). `cost` is the
     verification run's mean total cost when the scenario has costs, else the roster's paid hours. `converged` says
-    whether the last round of the loop met every interval's target; `shortfall` says why not. `added` holds the
-    agents the loop added to the requirement (group, interval, required); `simulations` counts simulated days,
-    the requirement's and the verification's included. `trim_trials` counts the trim trials spent after the loop
-    converged, `trim_accepted` those kept, `trim_saving` what they saved on the shifts' cost (`cost_unit` of the
-    schedule), and `trimmed` the agents they took off the requirement (group, interval, required).
+    whether the last round of the loop left no interval clearly below target; `shortfall` says why not. `added`
+    holds the agents the loop added to the requirement (group, interval, required); `simulations` counts
+    simulated days, the requirement's, the hold-out's and the verification's included. `trim_trials` counts the
+    trim trials spent after the loop converged, `trim_accepted` those kept, `trim_saving` what they saved on the
+    shifts' cost (`cost_unit` of the schedule), and `trimmed` the agents they took off the requirement (group,
+    interval, required).
     """
 
     requirement: Requirement
@@ -148,7 +156,7 @@ def optimise_roster(
         achieved = _evidence(search, rostered)
         misses = _misses(achieved)
         say(f"round {rounds}: {sum(schedule.agents)} agents, cost {schedule.cost:,.2f} {schedule.cost_unit}; "
-            f"{len(misses)} interval(s) clearly below target on {search.count} days")  # fmt: skip
+            f"{len(misses)} interval(s) below target on {search.count} days")  # fmt: skip
         if misses.empty:
             converged = True
             break
@@ -366,7 +374,7 @@ def interval_service_levels(run: Run) -> pd.DataFrame:
     its 95% confidence half-width (`metrics.pooled_service_level`), the target and whether it is met (the target
     inside or below the interval)."""
     table = run.intervals if "replication" in run.intervals else run.intervals.assign(replication=0)
-    return _interval_levels(table, run.scenario)
+    return _interval_levels(table, run.scenario)[ACHIEVED_COLUMNS]
 
 
 def _interval_levels(intervals: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -378,7 +386,7 @@ def _interval_levels(intervals: pd.DataFrame, scenario: Scenario) -> pd.DataFram
     result["target"] = intervals.groupby(keys, observed=True, sort=True)["target"].first()
     result = result.reset_index()
     result["met"] = ~clearly_short(result["service_level"], result["service_level_ci"], result["target"])
-    return result[ACHIEVED_COLUMNS]
+    return result[[*ACHIEVED_COLUMNS, "service_level_se"]]
 
 
 def call_type_service_levels(run: Run) -> pd.DataFrame:
@@ -429,12 +437,17 @@ def _evidence(days: SearchDays, rostered: Scenario) -> pd.DataFrame:
         achieved = _interval_levels(days.tables(rostered)[0], rostered)
         unclear = ambiguous(achieved["service_level"], achieved["service_level_ci"], achieved["target"])
         if not unclear.any() or not days.extend():
-            return achieved
+            return achieved.assign(days_spent=days.batches >= days.max_batches)
 
 
 def _misses(achieved: pd.DataFrame) -> pd.DataFrame:
-    """Intervals clearly below target on the search days: the whole 95% confidence interval below it."""
-    return achieved[clearly_short(achieved["service_level"], achieved["service_level_ci"], achieved["target"])]
+    """Intervals below target on the search days: clearly (the whole 95% confidence interval below it), or, once
+    the search days can grow no more, by more than one standard error (the evidence there is to have)."""
+    level, target = achieved["service_level"], achieved["target"]
+    short = clearly_short(level, achieved["service_level_ci"], target)
+    if "days_spent" in achieved and achieved["days_spent"].all():
+        short = short | np.asarray(level + achieved["service_level_se"].fillna(np.inf) < target, bool)
+    return achieved[short]
 
 
 def _clock_of(scenario: Scenario, interval: int) -> str:
