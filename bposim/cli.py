@@ -428,7 +428,8 @@ def _print_roster_plan(plan, replications: int, trim_trials: int = 0) -> None:
     out.print(levels)
     cost = f"{plan.cost:,.2f}" + ("" if math.isnan(plan.cost_ci) or not plan.cost_ci else f" ± {plan.cost_ci:,.2f}")
     basis = "mean total of the fresh days" if plan.cost_unit != "paid hours" else "the roster's paid hours"
-    out.print(f"Cost: {cost} {plan.cost_unit} per day ({basis}); shifts {schedule.cost:,.2f} {schedule.cost_unit}."
+    out.print(f"Cost: {cost} {plan.cost_unit} per day ({basis}); shifts {schedule.cost:,.2f} {schedule.cost_unit} "
+              "if every rostered agent comes in."
               + ("" if schedule.optimal else " The solver's time ran out: the cheapest roster it found, not proven "
                  "the cheapest."), highlight=False)  # fmt: skip
     if plan.converged:
