@@ -24,6 +24,7 @@ demo: $(VENV)/.installed
 	$(BIN)/bposim sweep $(DEMO_EXPERIMENT) --out $(DEMO_OUT) --report
 
 test: $(STAMP)
+	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
