@@ -19,9 +19,10 @@ secondary holder by the share of the interval it was idle, both divided by profi
 per_paid_hour, else 1), as many as the group's Erlang curve, scaled to the simulated shortfall 1 − SL, says reach
 the target, twice as many each time the interval stays short. When no interval is clearly short, agents are
 taken only where the scaled curve says the targets still hold with the 95% margin (lower bound at or above target;
-a group sharing a skill with another: one agent, one such group per interval, with a margin on its neighbours'
-call types); a removal is undone, and never tried again, when the new run does not keep that margin in its
-interval, or leaves the next interval (the queue carries over) below target where it met it. While an interval is
+a group sharing a skill with another also moves work to the groups that share it, so its removal is judged by the
+predicted losses of every call type those groups serve first, with SHARED_MARGIN to spare); a removal is undone,
+and never tried again, when the new run does not keep that margin in the call types the group serves, or leaves the
+next interval (the queue carries over) below target where it met it. While an interval is
 ambiguous (below target by the point estimate but not beyond its interval) or a removal's margin is, the search
 days grow by another `replications` days, up to 3 × `replications` (`evidence.SearchDays`). Intervals are adjusted
 together and re-simulated, since a change in one carries over into the next. The search stops when no removal is
@@ -55,7 +56,7 @@ from bposim.scenario.common import clock_seconds
 Method = Literal["simulation", "erlang_a", "erlang_c"]
 METHODS = ("simulation", "erlang_a", "erlang_c")
 BOUND_FACTOR = 10  # the search never staffs a group above 10 × its Erlang number (at least Erlang + 10)
-SHARED_MARGIN = 0.02  # a group sharing skills gives up an agent only if its call types keep 2 points to spare
+SHARED_MARGIN = 0.02  # a shared group's removal leaves every call type it affects 2 points beyond its loss
 ADD_MARGIN = 0.01
 
 
@@ -198,6 +199,7 @@ class _Centre:
         sharing = (self.holds.astype(int) @ self.holds.T.astype(int)) > 0  # group × group: a skill in common
         self.alone = sharing.sum(axis=1) == 1
         self.neighbours = (sharing.astype(int) @ self.holds.astype(int)) > 0  # call types of groups sharing a skill
+        self.own = np.where(self.alone[:, None], self.holds, self.first)  # the call types a group's curve is about
         self.queues = self._queues(method)
         self.service_level = cache(lambda g, t, agents, threshold: self.queues[g][t].service_level(agents, threshold))
         self.erlang, self.floor = self._erlang_start(occupancy_cap)
@@ -349,7 +351,7 @@ class _Search:
             level, half, offered, busy = self.simulate(plan)
             unclear = ambiguous(level, half, c.targets[:, None]) & (offered > 0)
             for (g, t) in removed:
-                mine = c.neighbours[g] & (offered[:, t] > 0)
+                mine = c.own[g] & (offered[:, t] > 0)
                 unclear[:, t] |= mine & (level[:, t] >= c.targets) & (level[:, t] - half[:, t] < c.targets)
             if not unclear.any() or not self.days.extend():
                 return level, half, offered, busy
@@ -402,10 +404,10 @@ class _Search:
         failed = {}
         targets = c.targets
         for (g, t), count in removed.items():
-            affected = c.neighbours[g] & (offered[:, t] > 0)
+            affected = c.own[g] & (offered[:, t] > 0)
             weak = affected & (level[:, t] - half[:, t] < targets)
             if t + 1 < c.intervals:
-                later = c.neighbours[g] & (offered[:, t + 1] > 0)
+                later = c.own[g] & (offered[:, t + 1] > 0)
                 weak = weak | (later & (level[:, t + 1] < targets) & (kept[:, t + 1] >= targets))
                 weak = weak | (later & (level[:, t + 1] + half[:, t + 1] < targets))
             if weak.any():
@@ -479,40 +481,84 @@ class _Search:
         group's calls reach still meet their targets with the 95% margin (level − half-width); the most expensive
         groups first.
 
-        A group sharing a skill with another gives up one agent a run at most, one such group per interval, and
-        only if every call type of the groups its calls would move to keeps SHARED_MARGIN above target after the
-        largest loss predicted for its own call types: its own curve cannot see that work moving.
+        A group alone with its skills is sized by its own curve, up to a quarter of its agents. A group sharing a
+        skill also sends work to the other groups (`_shared_losses`), so its removal is sized by the predicted
+        losses of every call type those groups serve, on top of the removals already chosen in the interval, and
+        each affected call type must keep SHARED_MARGIN beyond them: the curves are an approximation there.
         """
         c = self.centre
         chosen = {}
         for t in range(c.intervals):
-            drop, shared_taken = np.zeros(len(c.types)), False
+            drop, lost = np.zeros(len(c.types)), np.zeros(len(c.groups))
             slack = np.nan_to_num(level[:, t] - half[:, t], nan=1.0) - c.targets
             for g in np.argsort(-c.cost, kind="stable"):
-                if not c.alone[g] and shared_taken:
-                    continue
                 n = int(plan[g, t])
                 mine = np.flatnonzero(c.holds[g] & (offered[:, t] > 0))
                 if not len(mine):  # nothing measured (e.g. a warm-up interval): keep the Erlang number
                     continue
-                count, losses = 0, np.zeros(len(c.types))
-                for fewer in range(1, (max(1, n // 4) if c.alone[g] else 1) + 1):
+                count, losses, after = 0, np.zeros(len(c.types)), lost
+                for fewer in range(1, max(1, n // 4) + 1):
                     if n - fewer < lowest[g, t]:
                         break
-                    loss = np.zeros(len(c.types))
-                    for k in mine:
-                        loss[k] = level[k, t] - self.predicted(int(g), t, k, level[k, t], n, n - fewer)
-                    if not c.alone[g]:
-                        moved = np.maximum(loss, loss.max()) + SHARED_MARGIN
-                        loss = np.where(c.neighbours[g], moved, 0.0)
-                    if np.any((slack - drop - loss < 0) & c.neighbours[g]):
+                    if c.alone[g]:
+                        loss = np.zeros(len(c.types))
+                        for k in mine:
+                            loss[k] = level[k, t] - self.predicted(int(g), t, k, level[k, t], n, n - fewer)
+                        if np.any((slack - drop - loss < 0) & c.neighbours[g]):
+                            break
+                        count, losses = fewer, loss
+                        continue
+                    trial = lost + self._moved(int(g), t, n, fewer)
+                    loss = self._shared_losses(plan, t, trial, level[:, t], offered[:, t])
+                    if np.any((slack - drop - loss - SHARED_MARGIN < 0) & c.own[g] & (offered[:, t] > 0)):
                         break
-                    count, losses = fewer, loss
+                    if np.any(clearly_short(level[:, t] - drop - loss, half[:, t], c.targets) & (loss > 0)):
+                        break
+                    count, after = fewer, trial
                 if count:
                     chosen[(int(g), t)] = count
                     drop += losses
-                    shared_taken |= not c.alone[g]
+                    lost = after
         return chosen
+
+    def _moved(self, g: int, t: int, n: int, fewer: int) -> np.ndarray:
+        """Agents' worth of work each group loses in interval t when group g has `fewer` agents fewer. g loses
+        them. The work they carried of g's first call types (Erlang B: g's load × the rise in blocking, at most
+        `fewer`) goes to the other holders of those call types, and the rest of their time, which was free to
+        help with g's other call types, is missing to the groups serving those first; each such group is charged
+        as if it took all of it, at its proficiency over g's."""
+        c = self.centre
+        queue = c.queues[g][t]
+        moved = np.zeros(len(c.groups))
+        moved[g] = fewer
+        load = queue.arrival_rate * queue.handle_seconds
+        carried = load * (analytic.erlang_b(n - fewer, load) - analytic.erlang_b(n, load)) if load > 0 else 0.0
+        carried = min(max(carried, 0.0), float(fewer))
+        for share, served in ((carried, c.first[g]), (fewer - carried, c.holds[g] & ~c.first[g])):
+            if share <= 0 or not served.any():
+                continue
+            takers = c.holds[:, served].any(axis=1) if served is c.first[g] else c.first[:, served].any(axis=1)
+            takers[g] = False
+            speed = np.where(c.holds[:, served], c.proficiency[:, served], np.inf).min(axis=1, initial=np.inf)
+            ratio = np.where(takers, c.proficiency[g, served].max() / np.where(np.isfinite(speed), speed, 1.0), 0.0)
+            moved += share * ratio
+        return moved
+
+    def _shared_losses(self, plan, t: int, lost: np.ndarray, level: np.ndarray, offered: np.ndarray) -> np.ndarray:
+        """Predicted loss of each call type's service level in interval t when each group has `lost` agents'
+        worth fewer, by the group's Erlang-scaled curve for the call types it serves first (fractional agents by
+        linear interpolation), summed over groups."""
+        c = self.centre
+        loss = np.zeros(len(c.types))
+        for h in np.flatnonzero(lost > 1e-9):
+            n = int(plan[h, t])
+            remaining = max(n - float(lost[h]), 0.0)
+            low = math.floor(remaining)
+            for k in np.flatnonzero(c.first[h] & (offered > 0)):
+                at_low = self.predicted(int(h), t, k, float(level[k]), n, low)
+                at_high = self.predicted(int(h), t, k, float(level[k]), n, min(low + 1, n))
+                loss[k] += level[k] - (at_low + (remaining - low) * (at_high - at_low))
+        return np.maximum(loss, 0.0)
 
     def _check_saturation(self) -> None:
         """Once: simulate every group at its bound; a call type short even then cannot be met."""
