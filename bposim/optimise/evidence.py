@@ -21,6 +21,7 @@ from bposim.scenario import Scenario
 
 MAX_BATCHES = 3  # the search days grow to at most 3 × replications
 HOLDOUT_SEED_OFFSET = 2_000  # hold-out days: another seed than the search's (seed) and the verification's (+1000)
+LOOP_SEED_OFFSET = 3_000  # the roster loop's search days: not the days the requirement was tuned on
 
 
 class SearchDays:
@@ -75,6 +76,13 @@ def ambiguous(level, half, targets) -> np.ndarray:
     """Below the target by the point estimate, but the 95% confidence interval reaches it: more days may tell."""
     with np.errstate(invalid="ignore"):
         return np.asarray((level < targets) & ~(level + np.nan_to_num(half) < targets), bool)
+
+
+def undecided(level, half, targets) -> np.ndarray:
+    """The 95% confidence interval holds the target: the days tell neither that it is met nor that it is missed."""
+    with np.errstate(invalid="ignore"):
+        half = np.nan_to_num(half)
+        return np.asarray((level - half < targets) & (level + half >= targets), bool)
 
 
 def holds_with_margin(level, half, targets) -> np.ndarray:

@@ -1,15 +1,20 @@
 """The closed loop: staffing requirement → cheapest shifts → simulate the roster → raise where it misses → again.
 
 Each round solves the shift scheduling problem for the requirement plus the agents added so far and simulates
-the roster on the search days (the same seed every round: common random numbers, so only the roster changes).
+the roster on the search days (the same days every round: common random numbers, so only the roster changes).
+These are not the days the requirement was tuned on (seed + LOOP_SEED_OFFSET): on those, the search kept the
+removals the days happened to favour, and a roster judged there would inherit that luck.
 Service levels are pooled over the days with a 95% confidence interval (`metrics.pooled_service_level`), and the
 loop reacts to evidence, not noise: it adds one agent for each interval and call type clearly below target (the
 whole interval below it), to the primary group serving that call type (its best routing priority, then the
 cheapest); a miss in the same place two rounds running also adds one in the interval before, where the queue
-builds up. While an interval is ambiguous (below target, but its interval reaches it) the search days grow by
-another batch (`evidence.SearchDays`); once they can grow no more, an interval below target by more than one
-standard error is raised too (the evidence there is to have). The loop ends when no interval is short so, or after
-`max_rounds`. A last run with fresh seeds gives the achieved service levels with 95% confidence intervals.
+builds up. Before adding, the requirement is raised to what the roster put on the phones in every interval, so
+that an added agent is not absorbed by the slack the shifts left and an interval that met its target does not lose
+agents to a reshuffle of equally cheap shifts. While an interval is undecided (its 95% confidence interval holds
+the target, on either side) the search days grow by another batch (`evidence.SearchDays`); once they can grow no
+more, an interval below target by more than one standard error is raised too (the evidence there is to have). The
+loop ends when no interval is short so, or after `max_rounds`. A last run with fresh seeds gives the achieved
+service levels with 95% confidence intervals.
 
 Trim. The shapes of the shifts leave slack (more agents on the phones than required, and a queue emptied early
 that makes the next intervals easier), which the loop never takes back. Once it has converged, up to
@@ -36,7 +41,14 @@ import numpy as np
 import pandas as pd
 
 from bposim import metrics
-from bposim.optimise.evidence import HOLDOUT_SEED_OFFSET, SearchDays, ambiguous, clearly_short, holds_with_margin
+from bposim.optimise.evidence import (
+    HOLDOUT_SEED_OFFSET,
+    LOOP_SEED_OFFSET,
+    SearchDays,
+    clearly_short,
+    holds_with_margin,
+    undecided,
+)
 from bposim.optimise.schedule import Schedule, ScheduleError, solve_schedule
 from bposim.scenario import Scenario
 
@@ -142,7 +154,7 @@ def optimise_roster(
     schedule, rostered, misses = None, None, pd.DataFrame()
     previous: set[tuple[str, int]] = set()
     converged, shortfall, rounds = False, "", 0
-    search = SearchDays(seed, replications)
+    search = SearchDays(seed + LOOP_SEED_OFFSET, replications)
     for rounds in range(1, max_rounds + 1):
         try:
             candidate = solve_schedule(goal, _requirement_table(base + added, groups))
@@ -163,6 +175,10 @@ def optimise_roster(
         if rounds == max_rounds:
             shortfall = f"after {max_rounds} rounds, {_misses_text(misses)}"
             break
+        # The next roster keeps at least this one's coverage everywhere: a raise is not absorbed by the slack the
+        # shifts left, and intervals that met their target do not lose agents to the reshuffle.
+        scheduled = schedule.coverage.drop(columns="required").rename(columns={"scheduled": "required"})
+        added = np.maximum(base + added, _requirement_array(scheduled, groups, intervals)) - base
         unfixable = []
         for row in misses.itertuples(index=False):
             group = _group_to_raise(goal, row.call_type, groups)
@@ -177,7 +193,7 @@ def optimise_roster(
                          f"{_misses_text(misses)}")  # fmt: skip
             break
         previous = {(row.call_type, row.interval) for row in misses.itertuples(index=False)}
-    trim = _Trim(goal, groups, base + added, search, say)
+    trim = _Trim(goal, groups, base + added, search, SearchDays(seed + HOLDOUT_SEED_OFFSET, replications), say)
     if converged:
         schedule, rostered = trim.run(schedule, rostered, achieved, trim_trials)
     simulations += search.simulated + trim.holdout.simulated
@@ -199,9 +215,9 @@ class _Trim:
     and every target still holds on the search days."""
 
     def __init__(self, scenario: Scenario, groups: list[str], required: np.ndarray, search: SearchDays,
-                 say: Callable[[str], None]) -> None:  # fmt: skip
+                 holdout: SearchDays, say: Callable[[str], None]) -> None:  # fmt: skip
         self.scenario, self.groups, self.required, self.search, self.say = scenario, groups, required, search, say
-        self.holdout = SearchDays(search.seed + HOLDOUT_SEED_OFFSET, search.replications)
+        self.holdout = holdout
         self.removed = np.zeros_like(required)
         self.trials = self.accepted = 0
         self.saving = 0.0
@@ -435,7 +451,7 @@ def _evidence(days: SearchDays, rostered: Scenario) -> pd.DataFrame:
     (below target, but its 95% confidence interval reaches it)."""
     while True:
         achieved = _interval_levels(days.tables(rostered)[0], rostered)
-        unclear = ambiguous(achieved["service_level"], achieved["service_level_ci"], achieved["target"])
+        unclear = undecided(achieved["service_level"], achieved["service_level_ci"], achieved["target"])
         if not unclear.any() or not days.extend():
             return achieved.assign(days_spent=days.batches >= days.max_batches)
 
