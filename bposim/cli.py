@@ -391,7 +391,10 @@ def _staff_target(text: str | None) -> tuple[float | None, float | None]:
     """`0.80/20` as (target, threshold seconds); `0.80` alone keeps the scenario's threshold."""
     if text is None:
         return None, None
-    share, _, seconds = text.partition("/")
+    share, slash, seconds = text.partition("/")
+    if slash and not seconds.strip():
+        _fail([f"--target: '{text}' has no threshold after '/'; write TARGET/SECONDS, e.g. 0.80/20, or TARGET alone "
+               "to keep the scenario's threshold"])  # fmt: skip
     try:
         goal = float(share)
         threshold = float(seconds) if seconds else None

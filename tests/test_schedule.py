@@ -139,6 +139,9 @@ def test_scheduling_section_is_checked_against_the_centre(tmp_path):
     (["models/helpdesk.yaml"], "models/helpdesk.yaml: no scheduling section; add one"),
     (["models/helpdesk_shifts.yaml", "--target", "1.5/20"], "--target: '1.5/20' is not a service level"),
     (["models/helpdesk_shifts.yaml", "--target", "0.8/soon"], "--target: '0.8/soon' is not a service level"),
+    (["models/helpdesk_shifts.yaml", "--target", "80/20"], "--target: '80/20' is not a service level"),
+    (["models/helpdesk_shifts.yaml", "--target", "0.8/"], "--target: '0.8/' has no threshold after '/'"),
+    (["models/helpdesk_shifts.yaml", "--target", "0.8/-5"], "the threshold must be a number of seconds ≥ 0"),
 ])  # fmt: skip
 def test_staff_bad_input_exits_2_with_an_error_line(args, expected):
     result = bposim("staff", *args)
@@ -315,3 +318,15 @@ def test_a_trim_without_a_margin_on_the_hold_out_days_is_not_kept(monkeypatch):
     levels = interval_service_levels(type("Days", (), {"intervals": days, "scenario": cut})())
     after = levels.set_index("interval_start").loc["09:00"]
     assert after["service_level"] >= 0.8 > after["service_level"] - after["service_level_ci"]
+
+
+def test_staff_with_too_few_agents_allowed_names_the_interval_and_exits_2(tmp_path):
+    """max_agents below what the requirement needs at the peak: a short error naming the group, the interval and
+    the limit, exit status 2, no traceback."""
+    model = tmp_path / "tight.yaml"
+    model.write_text((ROOT / "models" / "helpdesk_shifts.yaml").read_text()
+                     .replace("max_agents: {team: 45}", "max_agents: {team: 8}"))  # fmt: skip
+    result = bposim("staff", str(model))
+    assert result.returncode == 2 and "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.splitlines()[-1].startswith(f"error: {model}: group 'team' needs ")
+    assert "more than max_agents allows (team: 8)" in result.stderr
