@@ -41,6 +41,28 @@ def factor_columns(cells: pd.DataFrame) -> list[str]:
     return []
 
 
+def currency(data: Any, given: str | None = None) -> str:
+    """The currency of costs: `given`, else the data's (a cell summary's currency column, a Run's scenario), else
+    "currency units"."""
+    scenario = getattr(data, "scenario", None)
+    if isinstance(data, pd.DataFrame):
+        known = data["currency"].iloc[0] if "currency" in data and len(data) else ""
+    else:
+        known = scenario.costs.currency if scenario is not None and scenario.costs is not None else ""
+    return given or known or "currency units"
+
+
+def cost_unit(data: Any, given: str | None = None) -> str:
+    """What a cost is in, e.g. "EUR per day": the currency, per day when a replication is one day, else per
+    replication."""
+    scenario = getattr(data, "scenario", None)
+    if isinstance(data, pd.DataFrame):
+        days = data["horizon_days"].iloc[0] if "horizon_days" in data and len(data) else None
+    else:
+        days = scenario.horizon.days if scenario is not None else data.staffing["day"].nunique()
+    return f"{currency(data, given)} per {'day' if days == 1 else 'replication'}"
+
+
 def pareto_frontier(cells: pd.DataFrame, cost: str = "total_cost", service: str = "service_level") -> pd.DataFrame:
     """The non-dominated rows (no other row is as cheap and as good, and strictly better in one), cheapest first."""
     data = cells.dropna(subset=[cost, service])
@@ -62,7 +84,9 @@ def _hover(cells: pd.DataFrame, factors: list[str]) -> list[str]:
     return labels
 
 
-def service_level_vs_cost(cells: pd.DataFrame, target: float | None = None, color_by: str | None = None) -> go.Figure:
+def service_level_vs_cost(
+    cells: pd.DataFrame, target: float | None = None, color_by: str | None = None, currency: str | None = None
+) -> go.Figure:
     """Mean service level against mean total cost per sweep cell, with 95% CI bars, Pareto frontier and target."""
     if color_by is not None and color_by not in cells:
         raise ValueError(f"color_by {color_by!r} is not a column of the cell summary")
@@ -99,7 +123,7 @@ def service_level_vs_cost(cells: pd.DataFrame, target: float | None = None, colo
         target = float(cells["service_level_target"].iloc[0])
     if target is not None:
         fig.add_hline(y=target, line={"color": "firebrick", "dash": "dash"}, annotation_text=f"target {target:.0%}")
-    fig.update_xaxes(title_text="Mean total cost (currency units)", tickformat=",.0f")
+    fig.update_xaxes(title_text=f"Mean total cost ({cost_unit(cells, currency)})", tickformat=",.0f")
     fig.update_yaxes(title_text="Mean service level (% of calls)", tickformat=".0%")
     return _layout(fig, "Service level vs cost per sweep cell (95% CI)", legend_title_text=color_by or "")
 
@@ -187,10 +211,10 @@ def day_profile(run: Any, call_type: str | None = None) -> go.Figure:
         col=1,
     )
     fig.update_yaxes(title_text="Offered calls (per interval)", row=1, col=1, secondary_y=False)
-    fig.update_yaxes(title_text="Service level (%)", tickformat=".0%", range=[0, 1.05], row=1, col=1, secondary_y=True)
+    fig.update_yaxes(title_text="Service level (%)", tickformat=".0%", range=[0, 1.05], tick0=0, dtick=0.2,
+                     showgrid=False, row=1, col=1, secondary_y=True)  # fmt: skip
     fig.update_yaxes(title_text="Agents", row=2, col=1)
     fig.update_xaxes(title_text="Interval start (HH:MM)", row=2, col=1)
-    fig.update_xaxes(title_text="Interval start (HH:MM)", row=1, col=1)
     scope = f" — {call_type}" if call_type else ""
     return _layout(fig, f"Day profile{scope}: demand, service level and staffing", bargap=0.1)
 
@@ -247,7 +271,7 @@ def cost_components(run_or_cells: Any) -> pd.DataFrame:
     return long.rename(columns={"item": "bar"})[["bar", "component", "amount"]]
 
 
-def cost_breakdown(run_or_cells: Any) -> go.Figure:
+def cost_breakdown(run_or_cells: Any, currency: str | None = None) -> go.Figure:
     """Stacked bars of cost by component: per cost item for a Run, per sweep cell for a cell summary."""
     long = cost_components(run_or_cells)
     fig = go.Figure()
@@ -263,18 +287,29 @@ def cost_breakdown(run_or_cells: Any) -> go.Figure:
         )
     per_cell = isinstance(run_or_cells, pd.DataFrame)
     fig.update_xaxes(title_text="Sweep cell" if per_cell else "Cost item")
-    fig.update_yaxes(title_text="Cost (currency units)", tickformat=",.0f")
+    fig.update_yaxes(title_text=f"Cost ({cost_unit(run_or_cells, currency)})", tickformat=",.0f")
     title = "Mean cost by component per sweep cell" if per_cell else "Cost by component and item"
     return _layout(fig, title, barmode="stack", legend_title_text="component")
 
 
+def outage_label(row: Any) -> str:
+    """The calls an outage affected, as printed beside its bar: those arriving during it, and any dropped or blocked."""
+    counts = ((row.dropped, "dropped"), (row.blocked_during, "blocked"))
+    return ", ".join([f"{row.offered_during:,} calls", *(f"{count:,} {what}" for count, what in counts if count)])
+
+
 def outage_timeline(run: Any) -> go.Figure:
-    """One horizontal bar per tool outage on a time axis (hours from the opening of day 0), with calls affected."""
-    outages = run.outages
+    """One horizontal bar per tool outage on the clock (HH:MM, day-prefixed over several days), labelled with the
+    calls it affected."""
+    outages, staffing = run.outages, run.staffing
+    scenario = getattr(run, "scenario", None)
+    opening = scenario.horizon.start_seconds if scenario is not None else _opening(staffing)
+    several = staffing["day"].nunique() > 1
     fig = go.Figure()
     for i, (kind, part) in enumerate(outages.groupby("kind", sort=True)):
         text = [
-            f"{row.tool} ({row.kind})<br>{row.effects}<br>calls offered during {row.offered_during}, "
+            f"{row.tool} ({row.kind})<br>{row.effects}<br>from {_day_clock(opening + row.start, several)} to "
+            f"{_day_clock(opening + row.end, several)}<br>calls offered during {row.offered_during}, "
             f"dropped {row.dropped}, blocked {row.blocked_during}"
             for row in part.itertuples()
         ]
@@ -282,18 +317,28 @@ def outage_timeline(run: Any) -> go.Figure:
             go.Bar(
                 y=part["tool"],
                 x=part["duration_seconds"] / 3600,
-                base=part["start"] / 3600,
+                base=(opening + part["start"]) / 3600,
                 orientation="h",
                 name=str(kind),
                 marker_color=PALETTE[i % len(PALETTE)],
-                customdata=part["start"] / 3600,
+                text=[outage_label(row) for row in part.itertuples()],
+                textposition="outside",
+                textfont={"size": 11},
+                cliponaxis=False,
                 hovertext=text,
-                hovertemplate="%{hovertext}<br>from %{customdata:.2f} h for %{x:.2f} h<extra></extra>",
+                hovertemplate="%{hovertext}<extra></extra>",
             )
         )
-    fig.update_xaxes(title_text="Time (hours from the opening of day 0)")
+    if len(outages):
+        first, last = (opening + outages["start"].min()) / 3600, (opening + outages["end"].max()) / 3600
+        step = next(h for h in (1, 2, 3, 6, 12, 24) if (last - first) / h <= 12)
+        ticks = np.arange(np.floor(first / step) * step, last + step, step)
+        fig.update_xaxes(tickvals=ticks, ticktext=[_day_clock(t * 3600, several) for t in ticks],
+                         range=[ticks[0], max(ticks[-1], last + (last - first) * 0.15)])  # room for the last label
+    fig.update_xaxes(title_text="Time of day (HH:MM)")
     fig.update_yaxes(title_text="Tool", type="category")
-    return _layout(fig, f"Tool outages ({len(outages)})", barmode="overlay", legend_title_text="kind")
+    return _layout(fig, f"Tool outages ({len(outages)}) and the calls arriving during each", barmode="overlay",
+                   legend={"title_text": "kind", "orientation": "h", "y": 1.1, "x": 1, "xanchor": "right"})  # fmt: skip
 
 
 def staffing_results(results_by_agents: pd.DataFrame | Mapping[int, Any]) -> pd.DataFrame:
@@ -391,6 +436,11 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
+def _day_clock(seconds: float, several: bool) -> str:
+    """Seconds after midnight of day 0 as HH:MM, prefixed by the day when there are several."""
+    return (f"day {int(seconds // 86_400)} " if several else "") + _clock(seconds)
+
+
 def queue_and_agents(run: Any, day: int = 0, bin_minutes: float = 5) -> go.Figure:
     """Calls waiting and agents busy over one day (time averages per bin), beside the agents on the phone."""
     table = queue_and_busy(run, day=day, bin_minutes=bin_minutes)
@@ -412,5 +462,5 @@ def queue_and_agents(run: Any, day: int = 0, bin_minutes: float = 5) -> go.Figur
     )  # fmt: skip
     fig.update_yaxes(title_text="Calls waiting (mean)", row=1, col=1)
     fig.update_yaxes(title_text="Agents (mean)", row=2, col=1)
-    fig.update_xaxes(title_text="Time of day (HH:MM)")
+    fig.update_xaxes(title_text="Time of day (HH:MM)", row=2, col=1)
     return _layout(fig, f"Queue length and agents busy, day {day} ({bin_minutes:g}-minute averages)")

@@ -4,9 +4,10 @@
     write_report("out/multiskill_agents_ai", "out/multiskill_agents_ai/report.html")   # a sweep's results
     write_report("out/helpdesk", "out/helpdesk/report.html")                           # `bposim run --out`
 
-A sweep's report shows every cell ranked (those meeting the target first, cheapest first), service level against
-cost with the Pareto frontier, the cost breakdown per cell, and the day of the recommended cell (its first
-replication: from the kept tables, or simulated again from the experiment file, which gives the same day).
+A sweep's report shows every cell ranked (those meeting the target overall and for every call type first, cheapest
+first), service level against cost with the Pareto frontier, the cost breakdown per cell, and the day of the
+recommended cell (its first replication: from the kept tables, or simulated again from the experiment file, which
+gives the same day). Costs are in the scenario's currency, per day when a replication is one day.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Section:
     text: str = ""
     table: str = ""
     figure: go.Figure | None = None
+    note: str = ""
 
 
 def write_report(results: str | Path, path: str | Path) -> Path:
@@ -117,24 +119,25 @@ def _sweep_sections(directory: Path) -> tuple[str, list[Section]]:
         + (f"finished {manifest['finished']}." if manifest.get("finished") else f"unfinished: {done} of {total} "
            "tasks done (run the same sweep again to resume)."),
     ]  # fmt: skip
-    sections = [Section("Experiment", " ".join(facts))]
+    sections = [Section("Experiment", " ".join(facts), note=_few(int(cells["replications"].min()), "per cell"))]
     best_first = cells.sort_values(["service_level", "cell"], ascending=[False, True])
     best = ranked.iloc[0] if len(ranked) else best_first.iloc[0]
     paired = paired_differences(results, int(best["cell"]), ("service_level", "total_cost" if costed
                                                               else "scheduled_agent_hours"))  # fmt: skip
     cells = cells.merge(paired, on="cell", how="left")
     ranked = ranked.merge(paired, on="cell", how="left")
-    sections.append(Section("Recommendation", _recommendation(cells, ranked, factors, target, costed)))
+    unit = charts.cost_unit(cells)
+    sections.append(Section("Recommendation", _recommendation(cells, ranked, factors, target, costed, unit)))
     order = pd.concat([ranked, cells[~cells["cell"].isin(ranked["cell"])].sort_values("service_level",
                                                                                        ascending=False)])
     sections.append(Section(
-        "Cells", "Every cell: those meeting the service-level target first"
+        "Cells", "Every cell: those meeting the service-level target overall and for every call type first"
         + (", cheapest first" if costed else ", fewest agent hours first")
         + "; then the rest, best service first. Means over replications ± 95% confidence half-widths; "
-        "days meeting target: the share of replications at or above it. The Δ columns compare each cell with "
+        "days meeting target: the share of replications at or above it overall. The Δ columns compare each cell with "
         f"cell {int(best['cell'])} on the same days (common random numbers), so their intervals are usually much "
         "narrower than the difference of two cells' own intervals.",
-        table=_cells_table(order, factors, costed, int(best["cell"])),
+        table=_cells_table(order, factors, costed, int(best["cell"]), unit),
     ))  # fmt: skip
     color_by = min(factors, key=lambda f: (cells[f].nunique(), factors.index(f))) if len(factors) > 1 else None
     if costed:
@@ -144,7 +147,7 @@ def _sweep_sections(directory: Path) -> tuple[str, list[Section]]:
             "beats on both cost and service level (the Pareto frontier).",
             figure=charts.service_level_vs_cost(cells, target=target, color_by=color_by),
         ))  # fmt: skip
-        sections.append(Section("Cost by component", "Mean cost per replication of each cell, by component.",
+        sections.append(Section("Cost by component", f"Mean cost of each cell, by component, in {unit}.",
                                 figure=charts.cost_breakdown(cells)))  # fmt: skip
     else:
         sections.append(Section(
@@ -164,25 +167,37 @@ def _sweep_sections(directory: Path) -> tuple[str, list[Section]]:
 
 
 def _recommendation(cells: pd.DataFrame, ranked: pd.DataFrame, factors: list[str], target: float | None,
-                    costed: bool) -> str:  # fmt: skip
+                    costed: bool, unit: str) -> str:  # fmt: skip
+    from bposim.experiment.tables import shortfalls
+
     goal = f"the {target:.0%} service-level target" if target is not None else "the service-level target"
     if len(ranked) == 0:
         best = cells.sort_values(["service_level", "cell"], ascending=[False, True]).iloc[0]
-        return (f"No cell meets {goal} on average. The best, cell {int(best['cell'])} ({_levels(best, factors)}), "
-                f"reaches {_share(best['service_level'], best['service_level_ci'])}.")  # fmt: skip
+        short = shortfalls(best)
+        return (f"No cell meets {goal} on average overall and for every call type. The best, cell "
+                f"{int(best['cell'])} ({_levels(best, factors)}), reaches "
+                f"{_share(best['service_level'], best['service_level_ci'])}"
+                + (f" overall, but {short}." if short else "."))  # fmt: skip
     best = ranked.iloc[0]
-    money = f" at {_amount(best['total_cost'], best['total_cost_ci'])} per replication" if costed else ""
+    money = f" at {_amount(best['total_cost'], best['total_cost_ci'])} {unit}" if costed else ""
     text = (f"Cell {int(best['cell'])} ({_levels(best, factors)}) is the cheapest of the {len(ranked)} cells meeting "
-            f"{goal}: service level {_share(best['service_level'], best['service_level_ci'])}{money}, "
+            f"{goal} overall and for every call type: service level "
+            f"{_share(best['service_level'], best['service_level_ci'])}{money}, "
             f"{best['scheduled_agent_hours']:,.0f} agent hours; {best['met_target_share']:.0%} of its days met the "
-            f"target.")  # fmt: skip
+            f"target overall.")  # fmt: skip
+    key = "total_cost" if costed else "scheduled_agent_hours"
+    cheaper = cells[~cells["meets_target"] & (cells["service_level"] >= cells["service_level_target"])
+                    & (cells[key] < best[key])].sort_values([key, "cell"])  # fmt: skip
+    if len(cheaper):
+        text += (" Cheaper cells reach the target overall but not for every call type: "
+                 + "; ".join(f"cell {int(r['cell'])} ({shortfalls(r)})" for _, r in cheaper.iterrows()) + ".")
     if best["service_level"] - best["service_level_ci"] < (target or 0):
         text += " Its confidence interval reaches below the target: more replications would settle it."
     if len(ranked) > 1:
         other = ranked.iloc[1]
         key, what = ("total_cost", "costs") if costed else ("scheduled_agent_hours", "takes")
         diff, half = other[f"{key}_diff"], other[f"{key}_diff_ci"]
-        amount = _amount(abs(diff), half) + ("" if costed else " agent hours")
+        amount = _amount(abs(diff), half) + (f" {charts.currency(cells)}" if costed else " agent hours")
         if not _nan(half) and abs(diff) > half:
             text += (f" On the same days, the next cheapest, cell {int(other['cell'])}, {what} {amount} "
                      f"{'more' if diff > 0 else 'less'}, with service level {_signed(other['service_level_diff'])} "
@@ -207,7 +222,10 @@ def _levels(row: pd.Series, factors: list[str]) -> str:
     return ", ".join(f"{f} = {row[f]}" for f in factors) or "the base scenario"
 
 
-def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool, baseline: int) -> str:
+def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool, baseline: int, unit: str) -> str:
+    from bposim.experiment.tables import shortfalls
+
+    currency = charts.currency(cells)
     columns: list[tuple[str, Callable[[pd.Series], str]]] = [("Cell", lambda r: str(int(r["cell"])))]
     columns += [(f, lambda r, f=f: str(r[f])) for f in factors]
     columns += [
@@ -218,16 +236,18 @@ def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool, baseline
         ("Agent hours", lambda r: _number(r["scheduled_agent_hours"], None, ",.0f")),
     ]
     if costed:
-        columns.append(("Cost", lambda r: _amount(r["total_cost"], r["total_cost_ci"])))
+        columns.append((f"Cost, {unit}", lambda r: _amount(r["total_cost"], r["total_cost_ci"])))
     key = "total_cost" if costed else "scheduled_agent_hours"
     columns += [
         (f"Δ service level vs {baseline}, points", lambda r: "—" if r["cell"] == baseline else
          f"{_signed(r['service_level_diff'])} ± {r['service_level_diff_ci'] * 100:.1f}"),
-        (f"Δ {'cost' if costed else 'agent hours'} vs {baseline}", lambda r: "—" if r["cell"] == baseline else
-         f"{_signed_amount(r[f'{key}_diff'])} ± {_amount(r[f'{key}_diff_ci'], None)}"),
+        (f"Δ cost vs {baseline}, {currency}" if costed else f"Δ agent hours vs {baseline}", lambda r: "—"
+         if r["cell"] == baseline else f"{_signed_amount(r[f'{key}_diff'])} ± {_amount(r[f'{key}_diff_ci'], None)}"),
     ]  # fmt: skip
+    if cells["short_call_types"].ne("").any():
+        columns.append(("Short call types", lambda r: shortfalls(r) or "—"))
     rows = [[render(r) for _, render in columns] for _, r in cells.iterrows()]
-    meets = [bool(r["service_level"] >= r["service_level_target"]) for _, r in cells.iterrows()]
+    meets = cells["meets_target"].astype(bool).tolist()
     return _html_table([name for name, _ in columns], rows, meets, numeric_from=1 + len(factors))
 
 
@@ -267,15 +287,29 @@ def _run_sections(run: Any) -> tuple[str, list[Section]]:
     facts += (", means ± 95% confidence half-widths." if replications > 1 else ".")
     definition = str(summary.get("service_level_definition", "offered")).replace("_", " ")
     facts += f" Service level = answered within the threshold / {definition}; ASA = mean wait of answered calls."
-    sections = [Section("Key figures", facts, table=_summary_table(summary))]
+    sections = [Section("Key figures", facts, table=_summary_table(summary), note=_few(replications, ""))]
     if summary.get("total_cost") is not None and not _nan(summary.get("total_cost")):
-        sections[0].text += (f" Total cost {_amount(summary['total_cost'], summary.get('total_cost_ci'))}"
-                             + (" per replication." if replications > 1 else "."))  # fmt: skip
+        sections[0].text += (f" Total cost {_amount(summary['total_cost'], summary.get('total_cost_ci'))} "
+                             f"{charts.cost_unit(run)}.")  # fmt: skip
     if replications > 1:
         run = _replication(run, 0)
     sections += _day_sections(run, "The day" if replications == 1 else "The first replication",
                               "" if replications == 1 else "Replication 0 of the run.")
     return f"{name}: run report", sections
+
+
+def _few(replications: int, scope: str) -> str:
+    """A warning when too few replications make the ± figures wide (or absent), else ""."""
+    from bposim.experiment.tables import FEW
+
+    where = f" {scope}" if scope else ""
+    if replications == 1:
+        return (f"Only one replication{where}: there are no confidence intervals, and every figure is one "
+                "replication's, as noisy as a single day.")  # fmt: skip
+    if replications < FEW:
+        return (f"Only {replications} replications{where}: the ± figures are 95% Student-t intervals over only "
+                f"{replications} replications, so they are wide; run more replications to narrow them.")  # fmt: skip
+    return ""
 
 
 def _replication(run: Run, replication: int) -> Run:
@@ -375,6 +409,7 @@ th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; } th { text-align
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; } td.num { white-space: nowrap; }
 tr.meets td:first-child { border-left: 4px solid #2ca02c; } tr.misses td:first-child { border-left: 4px solid #ddd; }
 .figure { min-height: 450px; }
+p.note { background: #fff4e5; border-left: 4px solid #f0a030; padding: .4rem .6rem; }
 """
 
 
@@ -387,6 +422,8 @@ def render(title: str, sections: list[Section]) -> str:
         parts.append(f"<section><h2>{html.escape(section.title)}</h2>")
         if section.text:
             parts.append(f"<p>{html.escape(section.text)}</p>")
+        if section.note:
+            parts.append(f'<p class="note">{html.escape(section.note)}</p>')
         parts.append(section.table)
         if section.figure is not None:
             figure = pio.to_html(section.figure, full_html=False, include_plotlyjs=False, div_id=f"figure-{number}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -52,10 +53,10 @@ def _check_frontier(table: pd.DataFrame) -> None:
 
 
 def _titled(fig: go.Figure) -> None:
-    """The figure has a title and every used axis has a label."""
+    """The figure has a title and its x and y axes a label (a shared x axis once, under the bottom panel)."""
     assert isinstance(fig, go.Figure)
     assert fig.layout.title.text
-    assert fig.layout.xaxis.title.text
+    assert [axis.title.text for axis in fig.select_xaxes() if axis.title.text]
     assert fig.layout.yaxis.title.text
 
 
@@ -100,6 +101,19 @@ def test_service_level_vs_cost_points_and_error_bars(cells: pd.DataFrame) -> Non
     assert [s.y0 for s in fig.layout.shapes] == [pytest.approx(cells["service_level_target"].iloc[0])]
 
 
+def test_cost_axes_name_the_currency_and_the_day(cells: pd.DataFrame, run: bposim.Run) -> None:
+    """USD from the cell summary and the run's scenario, per day (one-day replications); "currency units" and per
+    replication only when the data do not tell, and an explicit currency wins."""
+    assert set(cells["currency"]) == {"USD"} and set(cells["horizon_days"]) == {1}
+    assert charts.service_level_vs_cost(cells).layout.xaxis.title.text == "Mean total cost (USD per day)"
+    assert charts.cost_breakdown(cells, currency="EUR").layout.yaxis.title.text == "Cost (EUR per day)"
+    assert charts.cost_breakdown(run).layout.yaxis.title.text == "Cost (USD per day)"
+    bare = cells.drop(columns=["currency", "horizon_days"])
+    assert charts.cost_breakdown(bare).layout.yaxis.title.text == "Cost (currency units per replication)"
+    loaded = dataclasses.replace(run, scenario=None)
+    assert charts.cost_breakdown(loaded).layout.yaxis.title.text == "Cost (currency units per day)"
+
+
 def test_service_level_vs_cost_explicit_target_and_bad_colour(cells: pd.DataFrame) -> None:
     fig = charts.service_level_vs_cost(cells, target=0.9)
     assert [s.y0 for s in fig.layout.shapes] == [0.9]
@@ -120,6 +134,9 @@ def test_day_profile_matches_intervals_and_staffing(run: bposim.Run) -> None:
     np.testing.assert_allclose(traces["scheduled agents"].y, staff["scheduled"])
     np.testing.assert_allclose(traces["on-phone agents"].y, staff["on_phone"])
     assert traces["service level"].yaxis == "y2"
+    level = fig.layout.yaxis2
+    assert (level.tickformat, level.dtick, tuple(level.range), level.showgrid) == (".0%", 0.2, (0, 1.05), False)
+    assert fig.layout.xaxis.title.text is None and fig.layout.xaxis2.title.text == "Interval start (HH:MM)"
 
 
 def test_day_profile_one_call_type(run: bposim.Run) -> None:
@@ -173,9 +190,29 @@ def test_outage_timeline(run: bposim.Run) -> None:
     _titled(fig)
     bars = [t for t in fig.data if isinstance(t, go.Bar)]
     assert sum(len(t.y) for t in bars) == len(run.outages)
+    opening = run.scenario.horizon.start_seconds
     starts = sorted(b for t in bars for b in t.base)
-    np.testing.assert_allclose(starts, sorted(run.outages["start"] / 3600))
+    np.testing.assert_allclose(starts, sorted((opening + run.outages["start"]) / 3600))
     assert all("offered during" in text for t in bars for text in t.hovertext)
+    labels = [(tool, round(base * 3600 - opening, 3), text) for t in bars
+              for tool, base, text in zip(t.y, t.base, t.text, strict=True)]  # fmt: skip
+    expected = [(row.tool, round(row.start, 3), f"{row.offered_during:,} calls" + (f", {row.dropped:,} dropped"
+                 if row.dropped else "") + (f", {row.blocked_during:,} blocked" if row.blocked_during else ""))
+                for row in run.outages.itertuples()]  # fmt: skip
+    assert any(", " in label for *_, label in labels), "some outage dropped or blocked calls"
+    assert sorted(labels) == sorted(expected)
+    axis = fig.layout.xaxis
+    assert axis.title.text == "Time of day (HH:MM)" and len(axis.ticktext) == len(axis.tickvals) > 1
+    assert all(re.fullmatch(r"\d\d:\d\d", text) for text in axis.ticktext)
+    assert axis.ticktext[0] <= charts._clock(opening + run.outages["start"].min()) <= axis.ticktext[1]
+
+
+def test_outage_timeline_over_several_days_prefixes_the_day() -> None:
+    scenario = bposim.load_scenario(ROOT / "models" / "outage_prone_site.yaml")
+    run = bposim.simulate(scenario.updated({"horizon.days": 2}), seed=1)
+    assert run.outages["start"].max() > 86_400, "some outage on day 1"
+    ticks = charts.outage_timeline(run).layout.xaxis.ticktext
+    assert all(re.fullmatch(r"day [01] \d\d:\d\d", text) for text in ticks) and ticks[-1].startswith("day 1")
 
 
 def test_outage_timeline_empty(run: bposim.Run) -> None:
@@ -226,3 +263,4 @@ def test_queue_and_agents_figure(run: bposim.Run) -> None:
     assert list(waiting.y) == pytest.approx(table["waiting"].tolist())
     assert list(busy.y) == pytest.approx(table["busy"].tolist())
     assert list(on_phone.x) == table["clock"].tolist() and on_phone.x[0] == run.scenario.horizon.start
+    assert fig.layout.xaxis.title.text is None and fig.layout.xaxis2.title.text == "Time of day (HH:MM)"

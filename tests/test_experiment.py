@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from bposim import ScenarioError
-from bposim.experiment import Experiment, ExperimentError, cell_summary, paired_differences
+from bposim.experiment import Experiment, ExperimentError, cell_summary, paired_differences, ranked_cells
+from bposim.experiment.tables import shortfalls
 from bposim.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -229,3 +230,30 @@ def test_paired_differences_are_day_by_day_and_narrower_than_the_cells_own() -> 
     assert diffs.loc[0, "service_level_diff_ci"] < cells.loc[0, "service_level_ci"] + cells.loc[1, "service_level_ci"]
     with pytest.raises(ValueError, match="cell 7"):
         paired_differences(results, baseline=7)
+
+
+def test_meets_target_needs_every_call_type_at_its_own_target() -> None:
+    """A VIP line with its own 99% target: a cell whose overall service level reaches 80% but whose VIP calls fall
+    short of 99% does not meet the target, is not ranked, and names vip as its short call type."""
+    import yaml
+
+    vip = ("  - name: vip\n    arrivals: {per_hour: 30}\n"
+           "    handle_time: {distribution: exponential, mean_seconds: 120}\n"
+           "    service_level: {target: 0.99}\nagent_groups:")  # fmt: skip
+    text = HELPDESK.replace("DAYS", "1").replace("agent_groups:", vip).replace("[support]", "[support, vip]")
+    scenario = Scenario.model_validate(yaml.safe_load(text))
+    results = Experiment(scenario, {"agent_groups.team.agents": [12, 14]}, replications=3, seed=5).run(
+        workers=1, progress=False
+    )
+    assert (results["vip.service_level_target"] == 0.99).all()
+    assert (results["support.service_level_target"] == 0.8).all()
+    cells = cell_summary(results)
+    reach = {ct: cells[f"{ct}.service_level"] >= cells[f"{ct}.service_level_target"] for ct in ("support", "vip")}
+    overall = cells["service_level"] >= cells["service_level_target"]
+    assert cells["meets_target"].tolist() == (overall & reach["support"] & reach["vip"]).tolist()
+    missed = cells[overall & ~reach["vip"]]
+    assert len(missed), "some cell reaches 80% overall while its VIP calls miss 99%"
+    assert not missed["meets_target"].any() and set(missed["short_call_types"]) <= {"vip", "support, vip"}
+    assert ranked_cells(cells)["cell"].tolist() == cells.loc[cells["meets_target"], "cell"].tolist() == [1]
+    row = missed.iloc[0]
+    assert shortfalls(row).endswith(f"vip {row['vip.service_level']:.1%} < 99%")

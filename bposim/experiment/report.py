@@ -1,4 +1,5 @@
-"""What `bposim sweep` prints: the cells that meet the service-level target, cheapest first, with their risk."""
+"""What `bposim sweep` prints: the cells that meet the service-level target (overall and for every call type),
+cheapest first, with their risk."""
 
 from __future__ import annotations
 
@@ -10,23 +11,27 @@ from rich.console import Console
 from rich.table import Table
 
 from bposim.experiment.design import Experiment
-from bposim.experiment.tables import cell_summary, factor_columns, ranked_cells
+from bposim.experiment.tables import FEW, cell_summary, factor_columns, ranked_cells, shortfalls
 
 
 def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame, out: Path | None = None) -> None:
-    """A table of the cells whose mean service level meets the target, then where the results are."""
+    """A table of the cells meeting the service-level target overall and for every call type, then where the
+    results are."""
     cells = cell_summary(results)
     feasible = ranked_cells(cells)
     factors = factor_columns(results)
     costed = "total_cost" in cells and not cells["total_cost"].isna().all()
     unit = "Days" if experiment.base.horizon.days == 1 else "Runs"
+    currency = experiment.base.costs.currency if experiment.base.costs is not None else ""
     target = experiment.base.service_level
     title = (f"{experiment.name}: {len(feasible)} of {len(cells)} cells meet the service-level target "
-             f"({target.target:.0%} in {target.threshold_seconds:g} s), {experiment.replications} replications each"
+             f"({target.target:.0%} in {target.threshold_seconds:g} s) overall and for every call type, "
+             f"{experiment.replications} replications each"
              + (", cheapest first" if costed else ", fewest agent hours first"))  # fmt: skip
     view = Table(title=title)
+    cost = f"Cost per {unit.lower()[:-1]}" + (f", {currency}" if currency else "")
     for label in ("Cell", *factors, "Service level", f"{unit} meeting target", "Agent hours",
-                  *(("Cost",) if costed else ())):  # fmt: skip
+                  *((cost,) if costed else ())):  # fmt: skip
         view.add_column(label, justify="left" if label in factors else "right")
     for row in feasible.to_dict(orient="records"):
         view.add_row(
@@ -40,10 +45,22 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
     else:
         best = cells.sort_values(["service_level", "cell"], ascending=[False, True]).iloc[0]
         reach = _share(best["service_level"], best["service_level_ci"])
-        console.print(f"{experiment.name}: no cell meets the service-level target; the best, cell {best['cell']}, "
-                      f"reaches {reach}.", highlight=False)  # fmt: skip
+        short = shortfalls(best)
+        console.print(f"{experiment.name}: no cell meets the service-level target overall and for every call type; "
+                      f"the best, cell {best['cell']}, reaches {reach}" + (f" but {short}." if short else "."),
+                      highlight=False)  # fmt: skip
+    overall = cells[~cells["meets_target"] & cells["short_call_types"].ne("")
+                    & (cells["service_level"] >= cells["service_level_target"])]  # fmt: skip
+    if len(overall):
+        console.print("Reach the target overall but not for every call type: "
+                      + "; ".join(f"cell {row['cell']} ({shortfalls(row)})" for _, row in overall.iterrows()) + ".",
+                      highlight=False)  # fmt: skip
     console.print("Service level: mean over replications ± 95% CI; "
-                  f"{unit.lower()} meeting target: the share of replications at or above it.", style="dim")  # fmt: skip
+                  f"{unit.lower()} meeting target: the share of replications at or above it overall.",
+                  style="dim")  # fmt: skip
+    if experiment.replications < FEW:
+        console.print(f"Only {experiment.replications} replication{'s' if experiment.replications != 1 else ''} per "
+                      "cell: the ± figures are wide; run more replications to narrow them.", style="dim")  # fmt: skip
     if out is not None:
         console.print(f"Results in {out}/ (results.parquet: one row per cell × replication; cells.parquet; "
                       "manifest.json)", highlight=False)  # fmt: skip

@@ -1,9 +1,11 @@
 """The experiment's tables: one tidy row per cell × replication, and the per-cell summary a planner reads.
 
 Results columns, in order: cell, one column per factor (its path, or its name for named variants), replication,
-seed, service_level_target, met_target (this replication's overall service level reached the target),
-scheduled_agent_hours (plan and roster), the overall KPIs of `bposim.metrics.SUMMARY_KEYS` (counts as integers),
-the cost keys when the scenario has costs, then `<call_type>.<kpi>` for every call type.
+seed; the cell's settings: service_level_target, `<call_type>.service_level_target` for every call type, currency
+(of the costs, "" without) and horizon_days (days per replication); met_target (this replication's overall service
+level reached the target), scheduled_agent_hours (plan and roster), the overall KPIs of
+`bposim.metrics.SUMMARY_KEYS` (counts as integers), the cost keys when the scenario has costs, then
+`<call_type>.<kpi>` for every call type.
 """
 
 from __future__ import annotations
@@ -19,15 +21,19 @@ if TYPE_CHECKING:
     from bposim.run import Run
 
 ORDER = ["cell", "replication"]
+FEW = 5  # fewer replications than this give wide 95% t-intervals, and the reports say so
 
 
-def kpi_row(run: Run) -> dict[str, float | int | bool]:
+def kpi_row(run: Run) -> dict[str, float | int | bool | str]:
     """The results-table columns after `seed` for one replication of one cell."""
-    summary = run.summary
-    target = run.scenario.service_level.target
-    interval_hours = run.scenario.horizon.interval_seconds / 3600.0
-    row: dict[str, float | int | bool] = {
+    summary, scenario = run.summary, run.scenario
+    target = scenario.service_level.target
+    interval_hours = scenario.horizon.interval_seconds / 3600.0
+    row: dict[str, float | int | bool | str] = {
         "service_level_target": float(target),
+        **{f"{ct.name}.service_level_target": float(scenario.service_level_for(ct)[1]) for ct in scenario.call_types},
+        "currency": scenario.costs.currency if scenario.costs is not None else "",
+        "horizon_days": int(scenario.horizon.days),
         "met_target": bool(summary["service_level"] >= target),
         "scheduled_agent_hours": float(run.staffing["scheduled"].sum() * interval_hours),
     }
@@ -59,18 +65,25 @@ def factor_columns(results: pd.DataFrame) -> list[str]:
     return list(results.columns[1 : results.columns.get_loc("replication")])
 
 
+def setting_columns(results: pd.DataFrame) -> list[str]:
+    """The columns that are the same for every replication of a cell: service_level_target up to met_target."""
+    columns = results.columns
+    return list(columns[columns.get_loc("service_level_target") : columns.get_loc("met_target")])
+
+
 def cell_summary(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """Per cell: its factor levels, replications, the share that met the target, and each KPI's mean ± CI.
+    """Per cell: its factor levels and settings, replications, whether it meets the target, and each KPI's mean ± CI.
 
     `<kpi>` is the mean over replications and `<kpi>_ci` the Student-t half-width (NaN with one replication);
-    met_target_share is the planner's risk: the share of days that met the service-level target.
-    meets_target says whether the mean service level reached it.
+    met_target_share is the planner's risk: the share of days whose overall service level met the target.
+    meets_target says whether the mean service level reached the target overall and every call type's mean its own
+    target; short_call_types names (comma-separated) the call types whose mean falls below their target.
     """
     from scipy import stats
 
     grouped = results.groupby("cell", sort=True)
     kpis = kpi_columns(results)
-    first = results.drop_duplicates("cell").set_index("cell")[[*factor_columns(results), "service_level_target"]]
+    first = results.drop_duplicates("cell").set_index("cell")[[*factor_columns(results), *setting_columns(results)]]
     means, spread, count = grouped[kpis].mean(), grouped[kpis].std(), grouped[kpis].count()
     with np.errstate(invalid="ignore", divide="ignore"):
         factor = stats.t.ppf(0.5 + confidence / 2, (count - 1).where(count > 1))
@@ -78,7 +91,13 @@ def cell_summary(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     columns: dict[str, pd.Series] = {name: first[name].sort_index() for name in first.columns}
     columns["replications"] = grouped.size()
     columns["met_target_share"] = grouped["met_target"].mean()
-    columns["meets_target"] = means["service_level"] >= first["service_level_target"]
+    types = [key.removesuffix(".service_level") for key in kpis if key.endswith(".service_level")]
+    below = pd.DataFrame({ct: means[f"{ct}.service_level"] < first.get(f"{ct}.service_level_target",
+                                                                       first["service_level_target"]) for ct in types},
+                         index=means.index)  # fmt: skip
+    columns["meets_target"] = (means["service_level"] >= first["service_level_target"]) & ~below.any(axis=1)
+    columns["short_call_types"] = pd.Series([", ".join(below.columns[row]) for row in below.to_numpy(dtype=bool)],
+                                            index=below.index)  # fmt: skip
     for key in kpis:
         columns[key] = means[key]
         columns[f"{key}_ci"] = half[key]
@@ -110,8 +129,20 @@ def paired_differences(
     return pd.DataFrame(rows)
 
 
+def shortfalls(cell: pd.Series) -> str:
+    """A cell's call types below their target, with mean and target: "sales_en 79.6% < 80%, ..." ("" if none)."""
+    parts = []
+    for name in filter(None, str(cell.get("short_call_types", "")).split(", ")):
+        target = cell.get(f"{name}.service_level_target", cell["service_level_target"])
+        level = cell[f"{name}.service_level"]
+        digits = 1 if round(level, 3) < target else 2  # 79.97% < 80%, not 80.0% < 80%
+        parts.append(f"{name} {level:.{digits}%} < {target * 100:g}%")
+    return ", ".join(parts)
+
+
 def ranked_cells(cells: pd.DataFrame) -> pd.DataFrame:
-    """The cells whose mean service level meets the target: cheapest first with costs, else fewest agent hours."""
+    """The cells meeting the target overall and for every call type: cheapest first with costs, else fewest agent
+    hours."""
     feasible = cells[cells["meets_target"]]
     key = "total_cost" if "total_cost" in cells and not cells["total_cost"].isna().all() else "scheduled_agent_hours"
     return feasible.sort_values([key, "cell"], kind="stable", ignore_index=True)
