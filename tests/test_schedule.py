@@ -330,3 +330,16 @@ def test_staff_with_too_few_agents_allowed_names_the_interval_and_exits_2(tmp_pa
     assert result.returncode == 2 and "Traceback" not in result.stderr + result.stdout
     assert result.stderr.splitlines()[-1].startswith(f"error: {model}: group 'team' needs ")
     assert "more than max_agents allows (team: 8)" in result.stderr
+
+
+@pytest.mark.parametrize(("target", "threshold", "expected"), [
+    (0.0, None, "target must be a share of calls in (0, 1]"),
+    (1.5, None, "target must be a share of calls in (0, 1]"),
+    (0.8, -5.0, "threshold_seconds must be a number of seconds ≥ 0"),
+])  # fmt: skip
+def test_the_python_api_refuses_an_objective_that_is_not_one(target, threshold, expected):
+    from bposim.optimise import staffing_requirement
+
+    for call in (optimise_roster, staffing_requirement):
+        with pytest.raises(ValueError, match=expected.replace("(", r"\(").replace("]", r"\]")):
+            call(small(), target=target, threshold_seconds=threshold, replications=1)

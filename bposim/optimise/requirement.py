@@ -153,8 +153,17 @@ def staffing_requirement(
     return Requirement(requirement.table, achieved, simulations, iterations, method, source)
 
 
+def check_objective(target: float | None, threshold_seconds: float | None) -> None:
+    """A ValueError naming the argument when a service-level objective is not one."""
+    if target is not None and not 0 < target <= 1:
+        raise ValueError(f"target must be a share of calls in (0, 1], e.g. 0.8 for 80%, got {target!r}")
+    if threshold_seconds is not None and not 0 <= threshold_seconds < math.inf:
+        raise ValueError(f"threshold_seconds must be a number of seconds ≥ 0, e.g. 20, got {threshold_seconds!r}")
+
+
 def _with_objective(scenario: Scenario, target: float | None, threshold_seconds: float | None) -> Scenario:
     """The scenario with one objective for every call type, when one is given."""
+    check_objective(target, threshold_seconds)
     if target is None and threshold_seconds is None:
         return scenario
     changes: dict = {}

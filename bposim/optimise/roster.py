@@ -358,6 +358,9 @@ class _Trim:
 
 def with_objective(scenario: Scenario, target: float | None, threshold_seconds: float | None) -> Scenario:
     """The scenario with `target` and/or `threshold_seconds` as every call type's objective."""
+    from bposim.optimise.requirement import check_objective
+
+    check_objective(target, threshold_seconds)
     if target is None and threshold_seconds is None:
         return scenario
     data = scenario.model_dump(mode="python", exclude_none=True)
