@@ -168,7 +168,7 @@ def _sweep_sections(directory: Path) -> tuple[str, list[Section]]:
 
 def _recommendation(cells: pd.DataFrame, ranked: pd.DataFrame, factors: list[str], target: float | None,
                     costed: bool, unit: str) -> str:  # fmt: skip
-    from bposim.experiment.tables import shortfalls
+    from bposim.experiment.tables import short_on_call_types, shortfalls
 
     goal = f"the {target:.0%} service-level target" if target is not None else "the service-level target"
     if len(ranked) == 0:
@@ -186,8 +186,8 @@ def _recommendation(cells: pd.DataFrame, ranked: pd.DataFrame, factors: list[str
             f"{best['scheduled_agent_hours']:,.0f} agent hours; {best['met_target_share']:.0%} of its days met the "
             f"target overall.")  # fmt: skip
     key = "total_cost" if costed else "scheduled_agent_hours"
-    cheaper = cells[~cells["meets_target"] & (cells["service_level"] >= cells["service_level_target"])
-                    & (cells[key] < best[key])].sort_values([key, "cell"])  # fmt: skip
+    overall = short_on_call_types(cells)
+    cheaper = overall[overall[key] < best[key]].sort_values([key, "cell"])
     if len(cheaper):
         text += (" Cheaper cells reach the target overall but not for every call type: "
                  + "; ".join(f"cell {int(r['cell'])} ({shortfalls(r)})" for _, r in cheaper.iterrows()) + ".")

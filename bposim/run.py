@@ -74,23 +74,34 @@ class Run:
     TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages")
 
     def save(self, directory: str | Path) -> None:
-        """Write every table (and costs) as CSV and Parquet, and the summary as summary.json (NaN as null)."""
+        """Write every table (and costs) as CSV and Parquet, the summary as summary.json (NaN as null), and the
+        scenario simulated as scenario.yaml (a scenario file `bposim run` accepts)."""
+        import yaml
+
         directory = Path(directory)
         for name in (*self.TABLES, "costs"):
             frame = getattr(self, name)
             frame.to_csv(directory / f"{name}.csv", index=False)
             frame.to_parquet(directory / f"{name}.parquet", index=False)
         (directory / "summary.json").write_text(json.dumps(jsonable(self.summary), indent=2) + "\n")
+        if self.scenario is not None:
+            data = self.scenario.model_dump(mode="json", exclude_none=True)
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=112)
+            (directory / "scenario.yaml").write_text(text, encoding="utf-8")
 
     @classmethod
     def load(cls, directory: str | Path, summary: dict | None = None) -> Run:
-        """A run's tables read back from a directory written by `save` (its scenario is not kept: None)."""
+        """A run's tables read back from a directory written by `save`, with its scenario where scenario.yaml is
+        there (else None)."""
+        from bposim.scenario import load_scenario
+
         directory = Path(directory)
         tables = {name: pd.read_parquet(directory / f"{name}.parquet") if (directory / f"{name}.parquet").is_file()
                   else pd.DataFrame() for name in (*cls.TABLES, "costs")}  # fmt: skip
         if summary is None:
             summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
-        return cls(None, summary.get("seed", 0), summary.get("replications", 1), **tables, summary=summary)
+        scenario = load_scenario(directory / "scenario.yaml") if (directory / "scenario.yaml").is_file() else None
+        return cls(scenario, summary.get("seed", 0), summary.get("replications", 1), **tables, summary=summary)
 
 
 def jsonable(value):

@@ -341,3 +341,17 @@ def test_sweep_without_costs_ranks_by_agent_hours(tmp_path: Path) -> None:
     assert "Δ agent hours vs" in page and "Δ cost" not in page and "Cost by component" not in page
     assert "Service level vs agent hours per sweep cell" in page
     assert page.count('class="plotly-graph-div"') == 4
+
+
+def test_a_run_directory_keeps_its_scenario_and_its_report_names_the_currency(run_dir: Path, tmp_path: Path) -> None:
+    """`run --out` writes scenario.yaml beside the tables: it loads back as the scenario simulated, and `bposim
+    report DIR` (which only has the directory) still gives costs in USD per day."""
+    from bposim import load_scenario
+
+    kept = load_scenario(run_dir / "scenario.yaml")
+    assert kept == load_scenario(ROOT / "models" / "outage_prone_site.yaml")
+    result = cli("report", run_dir, "-o", tmp_path / "again.html")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(_text((tmp_path / "again.html").read_text(encoding="utf-8")).split())
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert f"Total cost {summary['total_cost']:,.0f} ± {summary['total_cost_ci']:,.0f} USD per day." in text

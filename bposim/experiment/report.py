@@ -11,7 +11,14 @@ from rich.console import Console
 from rich.table import Table
 
 from bposim.experiment.design import Experiment
-from bposim.experiment.tables import FEW, cell_summary, factor_columns, ranked_cells, shortfalls
+from bposim.experiment.tables import (
+    FEW,
+    cell_summary,
+    factor_columns,
+    ranked_cells,
+    short_on_call_types,
+    shortfalls,
+)
 
 
 def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame, out: Path | None = None) -> None:
@@ -49,8 +56,7 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
         console.print(f"{experiment.name}: no cell meets the service-level target overall and for every call type; "
                       f"the best, cell {best['cell']}, reaches {reach}" + (f" but {short}." if short else "."),
                       highlight=False)  # fmt: skip
-    overall = cells[~cells["meets_target"] & cells["short_call_types"].ne("")
-                    & (cells["service_level"] >= cells["service_level_target"])]  # fmt: skip
+    overall = short_on_call_types(cells)
     if len(overall):
         console.print("Reach the target overall but not for every call type: "
                       + "; ".join(f"cell {row['cell']} ({shortfalls(row)})" for _, row in overall.iterrows()) + ".",

@@ -140,6 +140,11 @@ def shortfalls(cell: pd.Series) -> str:
     return ", ".join(parts)
 
 
+def short_on_call_types(cells: pd.DataFrame) -> pd.DataFrame:
+    """The cells whose mean reaches the target overall but not for every call type."""
+    return cells[~cells["meets_target"] & (cells["service_level"] >= cells["service_level_target"])]
+
+
 def ranked_cells(cells: pd.DataFrame) -> pd.DataFrame:
     """The cells meeting the target overall and for every call type: cheapest first with costs, else fewest agent
     hours."""

@@ -1,14 +1,17 @@
 """The days the optimiser decides on: search days under common random numbers, extended where the data are
 ambiguous, and a hold-out set for judging cuts.
 
-Every plan is simulated on the same days (replications of one seed), so two plans differ only by their staffing.
-A decision is taken on the service level pooled over those days with its 95% confidence interval
+Every plan is simulated on the same days (replications of one seed), so two plans differ only by their staffing. A
+decision is taken on the service level pooled over those days with its 95% confidence interval
 (`metrics.pooled_service_level`): an interval is *clearly short* when the whole interval lies below its target,
-and *ambiguous* when the point estimate is below the target but the interval reaches it. While some interval is
-ambiguous, another batch of `replications` days is added (up to MAX_BATCHES batches): the confidence interval
-narrows as 1/√days, so a real shortfall becomes clear and noise stops looking like one. The search days are
-replications 0..R−1 of the seed, then 2R, 2R+1, ...: replications R..2R−1 are the requirement's verification days.
-Simulated days are cached by plan, so extending the days of a plan simulates only the new ones.
+*ambiguous* when the point estimate is below the target but the interval reaches it, and *undecided* when the
+interval holds the target on either side. While some interval is ambiguous (the requirement search) or undecided
+(the roster loop, which must also tell a lucky pass from a real one), another batch of `replications` days is added
+(up to MAX_BATCHES batches): the confidence interval narrows as 1/√days, so a real shortfall becomes clear and noise
+stops looking like one. The search days are replications 0..R−1 of the seed, then 2R, 2R+1, ...: replications
+R..2R−1 are the requirement's verification days. The roster loop searches on seed + LOOP_SEED_OFFSET and judges
+trims on seed + HOLDOUT_SEED_OFFSET. Simulated days are cached by plan, so extending the days of a plan simulates
+only the new ones.
 """
 
 from __future__ import annotations

@@ -140,7 +140,7 @@ def staffing_requirement(
         raise ValueError("replications and max_iterations must be at least 1")
     if occupancy_cap is not None and not 0 < occupancy_cap <= 1:
         raise ValueError(f"occupancy_cap must be in (0, 1], got {occupancy_cap!r}")
-    source = _with_objective(scenario, target, threshold_seconds)
+    source = with_objective(scenario, target, threshold_seconds)
     centre = _Centre(source, method, occupancy_cap)
     plan, iterations, simulations = centre.erlang.copy(), 0, 0
     if method == "simulation":
@@ -153,7 +153,7 @@ def staffing_requirement(
     return Requirement(requirement.table, achieved, simulations, iterations, method, source)
 
 
-def check_objective(target: float | None, threshold_seconds: float | None) -> None:
+def _check_objective(target: float | None, threshold_seconds: float | None) -> None:
     """A ValueError naming the argument when a service-level objective is not one."""
     if target is not None and not 0 < target <= 1:
         raise ValueError(f"target must be a share of calls in (0, 1], e.g. 0.8 for 80%, got {target!r}")
@@ -161,19 +161,21 @@ def check_objective(target: float | None, threshold_seconds: float | None) -> No
         raise ValueError(f"threshold_seconds must be a number of seconds ≥ 0, e.g. 20, got {threshold_seconds!r}")
 
 
-def _with_objective(scenario: Scenario, target: float | None, threshold_seconds: float | None) -> Scenario:
-    """The scenario with one objective for every call type, when one is given."""
-    check_objective(target, threshold_seconds)
+def with_objective(scenario: Scenario, target: float | None, threshold_seconds: float | None) -> Scenario:
+    """The scenario with `target` and/or `threshold_seconds` as every call type's objective."""
+    _check_objective(target, threshold_seconds)
     if target is None and threshold_seconds is None:
         return scenario
-    changes: dict = {}
-    for call_type in scenario.call_types:
-        own_threshold, own_target = scenario.service_level_for(call_type)
-        changes[f"call_types.{call_type.name}.service_level"] = {
-            "threshold_seconds": own_threshold if threshold_seconds is None else threshold_seconds,
-            "target": own_target if target is None else target,
-        }
-    return scenario.updated(changes)
+    data = scenario.model_dump(mode="python", exclude_none=True)
+    replaced = {key: value for key, value in (("target", target), ("threshold_seconds", threshold_seconds))
+                if value is not None}  # fmt: skip
+    data["service_level"] = {**data.get("service_level", {}), **replaced}
+    for call_type in data["call_types"]:
+        override = {k: v for k, v in call_type.get("service_level", {}).items() if k not in replaced}
+        call_type.pop("service_level", None)
+        if override:
+            call_type["service_level"] = override
+    return Scenario.model_validate(data)
 
 
 class _Centre:

@@ -8,13 +8,12 @@ Service levels are pooled over the days with a 95% confidence interval (`metrics
 loop reacts to evidence, not noise: it adds one agent for each interval and call type clearly below target (the
 whole interval below it), to the primary group serving that call type (its best routing priority, then the
 cheapest); a miss in the same place two rounds running also adds one in the interval before, where the queue
-builds up. Before adding, the requirement is raised to what the roster put on the phones in every interval, so
-that an added agent is not absorbed by the slack the shifts left and an interval that met its target does not lose
-agents to a reshuffle of equally cheap shifts. While an interval is undecided (its 95% confidence interval holds
-the target, on either side) the search days grow by another batch (`evidence.SearchDays`); once they can grow no
-more, an interval below target by more than one standard error is raised too (the evidence there is to have). The
-loop ends when no interval is short so, or after `max_rounds`. A last run with fresh seeds gives the achieved
-service levels with 95% confidence intervals.
+builds up. The agent is added above what the roster had on the phones there, so that it is not absorbed by the
+slack the shifts left (which would give the same roster again). While an interval is undecided (its 95%
+confidence interval holds the target, on either side) the search days grow by another batch (`evidence.SearchDays`);
+once they can grow no more, an interval below target by more than one standard error is raised too (the evidence
+there is to have). The loop ends when no interval is short so, or after `max_rounds`. A last run with fresh seeds
+gives the achieved service levels with 95% confidence intervals.
 
 Trim. The shapes of the shifts leave slack (more agents on the phones than required, and a queue emptied early
 that makes the next intervals easier), which the loop never takes back. Once it has converged, up to
@@ -49,7 +48,8 @@ from bposim.optimise.evidence import (
     holds_with_margin,
     undecided,
 )
-from bposim.optimise.schedule import Schedule, ScheduleError, solve_schedule
+from bposim.optimise.requirement import with_objective
+from bposim.optimise.schedule import TOLERANCE, Schedule, ScheduleError, solve_schedule
 from bposim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -175,17 +175,18 @@ def optimise_roster(
         if rounds == max_rounds:
             shortfall = f"after {max_rounds} rounds, {_misses_text(misses)}"
             break
-        # The next roster keeps at least this one's coverage everywhere: a raise is not absorbed by the slack the
-        # shifts left, and intervals that met their target do not lose agents to the reshuffle.
         scheduled = schedule.coverage.drop(columns="required").rename(columns={"scheduled": "required"})
-        added = np.maximum(base + added, _requirement_array(scheduled, groups, intervals)) - base
+        on_phones = np.floor(_requirement_array(scheduled, groups, intervals) + TOLERANCE)
         unfixable = []
         for row in misses.itertuples(index=False):
             group = _group_to_raise(goal, row.call_type, groups)
             if group is None:
                 unfixable.append(str(row.call_type))
                 continue
-            added[groups.index(group), row.interval] += 1
+            g, i = groups.index(group), row.interval
+            # One agent above what the roster had on the phones there: a raise within the slack the shifts left
+            # would give the same roster again.
+            added[g, i] = max(base[g, i] + added[g, i], on_phones[g, i]) - base[g, i] + 1
             if (row.call_type, row.interval) in previous and row.interval > 0:
                 added[groups.index(group), row.interval - 1] += 1
         if unfixable:
@@ -356,25 +357,6 @@ class _Trim:
         return "; ".join(parts)
 
 
-def with_objective(scenario: Scenario, target: float | None, threshold_seconds: float | None) -> Scenario:
-    """The scenario with `target` and/or `threshold_seconds` as every call type's objective."""
-    from bposim.optimise.requirement import check_objective
-
-    check_objective(target, threshold_seconds)
-    if target is None and threshold_seconds is None:
-        return scenario
-    data = scenario.model_dump(mode="python", exclude_none=True)
-    replaced = {key: value for key, value in (("target", target), ("threshold_seconds", threshold_seconds))
-                if value is not None}  # fmt: skip
-    data["service_level"] = {**data.get("service_level", {}), **replaced}
-    for call_type in data["call_types"]:
-        override = {k: v for k, v in call_type.get("service_level", {}).items() if k not in replaced}
-        call_type.pop("service_level", None)
-        if override:
-            call_type["service_level"] = override
-    return Scenario.model_validate(data)
-
-
 def roster_scenario(scenario: Scenario, schedule: Schedule) -> Scenario:
     """The scenario staffed by the schedule: its shifts replace the scheduled groups' shifts and plan agents."""
     scheduled = set(schedule.coverage["group"])
@@ -450,8 +432,8 @@ def _requirement_table(required: np.ndarray, groups: list[str]) -> pd.DataFrame:
 
 
 def _evidence(days: SearchDays, rostered: Scenario) -> pd.DataFrame:
-    """The roster's service levels on the search days, with another batch of days while an interval is ambiguous
-    (below target, but its 95% confidence interval reaches it)."""
+    """The roster's service levels on the search days, with another batch of days while an interval is undecided
+    (its 95% confidence interval holds the target, on either side)."""
     while True:
         achieved = _interval_levels(days.tables(rostered)[0], rostered)
         unclear = undecided(achieved["service_level"], achieved["service_level_ci"], achieved["target"])
