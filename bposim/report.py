@@ -5,9 +5,10 @@
     write_report("out/helpdesk", "out/helpdesk/report.html")                           # `bposim run --out`
 
 A sweep's report shows every cell ranked (those meeting the target overall and for every call type first, cheapest
-first), service level against cost with the Pareto frontier, the cost breakdown per cell, and the day of the
-recommended cell (its first replication: from the kept tables, or simulated again from the experiment file, which
-gives the same day). Costs are in the scenario's currency, per day when a replication is one day.
+first), service level against cost with the Pareto frontier, the cost breakdown per cell, and the recommended cell
+over the day (all its replications pooled, then its first alone: from the kept tables, or simulated again from the
+experiment file, which gives the same days). Costs are in the scenario's currency, per day when a replication is
+one day.
 """
 
 from __future__ import annotations
@@ -157,13 +158,23 @@ def _sweep_sections(directory: Path) -> tuple[str, list[Section]]:
                 color_by=color_by).update_xaxes(title_text="Scheduled agent hours per replication")
             .update_layout(title_text="Service level vs agent hours per sweep cell (95% CI)"),
         ))  # fmt: skip
-    run, how = _cell_day(directory, manifest, int(best["cell"]))
+    run, how = _cell_days(directory, manifest, int(best["cell"]))
     if run is None:
         sections.append(Section("A day of the recommended cell", how))
     else:
-        sections += _day_sections(run, f"A day of cell {int(best['cell'])}",
-                                  f"Replication 0 of cell {int(best['cell'])} ({_levels(best, factors)}), {how}.")
+        cell = f"cell {int(best['cell'])} ({_levels(best, factors)})"
+        sections += _pooled_section(run, f"The recommended {cell} over its {run.replications} replications, {how}")
+        sections += _day_sections(_replication(run, 0), f"A day of cell {int(best['cell'])}",
+                                  f"Replication 0 of {cell}: one day, with its own luck.")
     return f"{name}: sweep report", sections
+
+
+def _pooled_section(run: Run, text: str) -> list[Section]:
+    """The day profile over every replication of a run (none when it has one)."""
+    if run.replications < 2:
+        return []
+    return [Section("Over the day, every replication", f"{text}: offered calls and agents are means per "
+                    "replication, the service level is pooled over them.", figure=charts.day_profile(run))]
 
 
 def _recommendation(cells: pd.DataFrame, ranked: pd.DataFrame, factors: list[str], target: float | None,
@@ -251,11 +262,14 @@ def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool, baseline
     return _html_table([name for name, _ in columns], rows, meets, numeric_from=1 + len(factors))
 
 
-def _cell_day(directory: Path, manifest: dict, cell: int) -> tuple[Any, str]:
-    """Replication 0 of a cell: from kept tables, else simulated again (same seed, same day) from the experiment."""
-    kept = directory / "tables" / str(cell) / "0"
-    if (kept / "calls.parquet").is_file():
-        return Run.load(kept, summary={}), "from the tables the sweep kept"
+def _cell_days(directory: Path, manifest: dict, cell: int) -> tuple[Any, str]:
+    """Every replication of a cell (column `replication`): from kept tables, else simulated again from the
+    experiment (the same seed gives the same days)."""
+    kept = sorted((folder for folder in (directory / "tables" / str(cell)).glob("*")
+                   if folder.name.isdigit() and (folder / "calls.parquet").is_file()), key=lambda f: int(f.name))
+    if kept and kept[0].name == "0":
+        return _joined([Run.load(folder, summary={}) for folder in kept], [int(f.name) for f in kept]), (
+            "from the tables the sweep kept")
     source = Path(manifest.get("source", ""))
     if not source.is_file():
         return None, (f"The sweep kept no tables (keep: summary) and its experiment file {source} is not here to "
@@ -272,8 +286,17 @@ def _cell_day(directory: Path, manifest: dict, cell: int) -> tuple[Any, str]:
         "model_sha256"
     ):
         return None, f"The experiment file {source} or its model changed since the sweep; the day is not shown."
-    run = simulate_replication(experiment.scenario(cell), experiment.seed, 0)
-    return run, "simulated again from the experiment file (the same seed gives the same day)"
+    runs = [simulate_replication(experiment.scenario(cell), experiment.seed, r) for r in range(experiment.replications)]
+    return _joined(runs, list(range(experiment.replications))), (
+        "simulated again from the experiment file (the same seed gives the same days)")
+
+
+def _joined(runs: list[Run], replications: list[int]) -> Run:
+    """Runs of one replication each as one run, every table with its `replication` column."""
+    tables = {name: pd.concat([getattr(run, name).assign(replication=r) for run, r in zip(runs, replications,
+                                                                                          strict=True)],
+                              ignore_index=True) for name in (*Run.TABLES, "costs")}  # fmt: skip
+    return dataclasses.replace(runs[0], replications=len(runs), **tables)
 
 
 # -- a run --------------------------------------------------------------------------------------------------------
@@ -291,6 +314,7 @@ def _run_sections(run: Any) -> tuple[str, list[Section]]:
     if summary.get("total_cost") is not None and not _nan(summary.get("total_cost")):
         sections[0].text += (f" Total cost {_amount(summary['total_cost'], summary.get('total_cost_ci'))} "
                              f"{charts.cost_unit(run)}.")  # fmt: skip
+    sections += _pooled_section(run, f"The run's {replications} replications")
     if replications > 1:
         run = _replication(run, 0)
     sections += _day_sections(run, "The day" if replications == 1 else "The first replication",

@@ -97,20 +97,22 @@ def test_sweep_report_recommends_the_cheapest_cell_meeting_the_target(sweep_dir:
         assert row[f"Δ cost vs {int(best['cell'])}, EUR"].startswith(expected)
     assert "<script src=" not in page and "<link" not in page, "nothing is fetched: plotly.js is inlined"
     assert len(page) > 3_000_000
-    assert page.count('class="plotly-graph-div"') == 6
+    assert page.count('class="plotly-graph-div"') == 7
 
 
 def test_sweep_report_day_is_the_recommended_cells_first_replication(sweep_dir: Path) -> None:
-    """The day charts are replication 0 of the recommended cell, simulated again: its offered calls match."""
+    """The recommended cell is shown over all its replications (simulated again: offered calls per replication are
+    the mean of the results'), then its replication 0 alone (its offered calls match the results row)."""
     page = (sweep_dir / "report.html").read_text(encoding="utf-8")
     results = pd.read_parquet(sweep_dir / "results.parquet")
     cells = pd.read_parquet(sweep_dir / "cells.parquet")
     best = cells[cells["meets_target"]].sort_values("total_cost").iloc[0]
-    offered = results[(results["cell"] == best["cell"]) & (results["replication"] == 0)]["offered"].iloc[0]
+    mine = results[results["cell"] == best["cell"]]
     figures = re.findall(r'Plotly\.newPlot\(\s*"(figure-\d+)",\s*(\[.*?\]),\s*\{', page, flags=re.DOTALL)
-    day = json.loads(figures[2][1])
-    bars = next(trace for trace in day if trace["type"] == "bar")
-    assert _values(bars["y"]).sum() == offered
+    pooled, day = (next(t for t in json.loads(figures[k][1]) if t["type"] == "bar") for k in (2, 3))
+    assert _values(pooled["y"]).sum() == pytest.approx(mine["offered"].mean())
+    assert _values(day["y"]).sum() == mine[mine["replication"] == 0]["offered"].iloc[0]
+    assert f"over its {len(mine)} replications, simulated again from the experiment file" in page
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +187,7 @@ def test_run_report_lists_each_call_type(run_dir: Path) -> None:
     for name, kpis in [*summary["by_call_type"].items(), ("all", summary)]:
         assert rows[name][1] == f"{kpis['offered']:,.0f} ± {kpis['offered_ci']:,.0f}"
         assert rows[name][4].startswith(f"{kpis['service_level']:.1%}")
-    assert page.count('class="plotly-graph-div"') == 5, "day, queue, occupancy, cost and outages"
+    assert page.count('class="plotly-graph-div"') == 6, "pooled day, day, queue, occupancy, cost and outages"
 
 
 def test_report_command_rewrites_a_run_directory_report(run_dir: Path, tmp_path: Path) -> None:
@@ -241,7 +243,7 @@ def browser():
         browser.close()
 
 
-@pytest.mark.parametrize(("which", "figures"), [("sweep", 6), ("run", 5), ("roster", 1)])
+@pytest.mark.parametrize(("which", "figures"), [("sweep", 7), ("run", 6), ("roster", 1)])
 def test_report_renders_in_headless_chromium(browser, which: str, figures: int, request, tmp_path: Path) -> None:
     """Offline (every request refused), every chart draws, no JavaScript error, and the page is not blank."""
     directory = request.getfixturevalue(f"{which}_dir")
@@ -340,7 +342,7 @@ def test_sweep_without_costs_ranks_by_agent_hours(tmp_path: Path) -> None:
     assert [int(r["Cell"]) for r in _table_records(page)][: len(meeting)] == meeting["cell"].tolist()
     assert "Δ agent hours vs" in page and "Δ cost" not in page and "Cost by component" not in page
     assert "Service level vs agent hours per sweep cell" in page
-    assert page.count('class="plotly-graph-div"') == 4
+    assert page.count('class="plotly-graph-div"') == 5
 
 
 def test_a_run_directory_keeps_its_scenario_and_its_report_names_the_currency(run_dir: Path, tmp_path: Path) -> None:
@@ -355,3 +357,26 @@ def test_a_run_directory_keeps_its_scenario_and_its_report_names_the_currency(ru
     text = " ".join(_text((tmp_path / "again.html").read_text(encoding="utf-8")).split())
     summary = json.loads((run_dir / "summary.json").read_text())
     assert f"Total cost {summary['total_cost']:,.0f} ± {summary['total_cost_ci']:,.0f} USD per day." in text
+
+
+def test_a_sweep_that_kept_its_tables_shows_the_cell_from_them(tmp_path: Path) -> None:
+    """With keep: all the report reads every replication of the recommended cell from the kept tables: the pooled
+    day's offered calls per replication are the mean of the results'."""
+    from bposim.experiment import Experiment
+
+    experiment_file = tmp_path / "kept.yaml"
+    experiment_file.write_text(json.dumps({
+        "name": "kept", "model": str(ROOT / "models" / "helpdesk.yaml"), "replications": 3, "keep": "all",
+        "factors": {"agent_groups.team.agents": [11, 12]},
+    }))  # fmt: skip
+    Experiment.from_file(experiment_file).run(out=tmp_path / "results", workers=1, progress=False)
+    experiment_file.unlink()  # the day cannot be simulated again: it must come from the tables
+    page = write_report(tmp_path / "results", tmp_path / "report.html").read_text(encoding="utf-8")
+    results = pd.read_parquet(tmp_path / "results" / "results.parquet")
+    cells = pd.read_parquet(tmp_path / "results" / "cells.parquet")
+    best = cells[cells["meets_target"]].sort_values("scheduled_agent_hours").iloc[0]
+    mine = results[results["cell"] == best["cell"]]
+    assert "over its 3 replications, from the tables the sweep kept" in page
+    figures = re.findall(r'Plotly\.newPlot\(\s*"(figure-\d+)",\s*(\[.*?\]),\s*\{', page, flags=re.DOTALL)
+    pooled = next(t for t in json.loads(figures[1][1]) if t["type"] == "bar")
+    assert _values(pooled["y"]).sum() == pytest.approx(mine["offered"].mean())
