@@ -255,11 +255,12 @@ def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool, baseline
         (f"Δ cost vs {baseline}, {currency}" if costed else f"Δ agent hours vs {baseline}", lambda r: "—"
          if r["cell"] == baseline else f"{_signed_amount(r[f'{key}_diff'])} ± {_amount(r[f'{key}_diff_ci'], None)}"),
     ]  # fmt: skip
+    numbers = len(columns)
     if cells["short_call_types"].ne("").any():
         columns.append(("Short call types", lambda r: shortfalls(r) or "—"))
     rows = [[render(r) for _, render in columns] for _, r in cells.iterrows()]
     meets = cells["meets_target"].astype(bool).tolist()
-    return _html_table([name for name, _ in columns], rows, meets, numeric_from=1 + len(factors))
+    return _html_table([name for name, _ in columns], rows, meets, numeric_from=1 + len(factors), numeric_to=numbers)
 
 
 def _cell_days(directory: Path, manifest: dict, cell: int) -> tuple[Any, str]:
@@ -464,9 +465,11 @@ def render(title: str, sections: list[Section]) -> str:
     )  # fmt: skip
 
 
-def _html_table(header: list[str], rows: list[list[str]], meets: list[bool] | None, numeric_from: int) -> str:
+def _html_table(header: list[str], rows: list[list[str]], meets: list[bool] | None, numeric_from: int,
+                numeric_to: int | None = None) -> str:  # fmt: skip
+    """Columns numeric_from up to numeric_to (exclusive; None: to the end) are numbers: right-aligned, unwrapped."""
     def cell(tag: str, i: int, text: str) -> str:
-        kind = ' class="num"' if i >= numeric_from else ""
+        kind = ' class="num"' if numeric_from <= i < (len(header) if numeric_to is None else numeric_to) else ""
         return f"<{tag}{kind}>{html.escape(text)}</{tag}>"
 
     head = "<tr>" + "".join(cell("th", i, h) for i, h in enumerate(header)) + "</tr>"

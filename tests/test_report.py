@@ -150,6 +150,7 @@ def test_a_cell_short_on_one_call_type_does_not_meet_the_target(site_sweep: tupl
     assert f"Cheaper cells reach the target overall but not for every call type: cell 0 ({tech})." in text
     records = _table_records(page)
     assert [(r["Cell"], r["Short call types"]) for r in records] == [("1", "—"), ("0", tech)]
+    assert f"<td>{html.escape(tech)}</td>" in page, "the call types short of target are text that may wrap"
     assert re.findall(r'<tr class="(\w+)"><td>', page)[:2] == ["meets", "misses"]
     assert "1 of 2 cells meet the service-level target (80% in 20 s) overall and for every call type" in printed
     assert f"Reach the target overall but not for every call type: cell 0 ({tech})." in printed
