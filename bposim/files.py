@@ -28,6 +28,7 @@ from typing import BinaryIO
 
 TEMPORARY_FILE = re.compile(r"^\..+\.(\d+)(?:-\d+-[0-9a-f]+)?\.tmp$")
 UNFINISHED_LOCK_SECONDS = 10.0  # a lock file still empty after this long was left by a writer killed mid-way
+TAKEOVER_SECONDS = 2.0  # how long to wait for a lock being written or taken over by another process
 
 
 class WriteError(OSError):
@@ -166,7 +167,8 @@ class DirectoryLock:
 
     def acquire(self) -> None:
         """Take the lock, or raise `DirectoryBusy` naming the holder (a `WriteError` if the lock cannot be written)."""
-        for _ in range(8):
+        deadline = time.monotonic() + TAKEOVER_SECONDS
+        while True:
             try:
                 descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
                                      0o644)  # fmt: skip
@@ -175,10 +177,15 @@ class DirectoryLock:
                 if found is None:  # released in the meantime
                     continue
                 content, holder, age = found
-                if not self._stale(holder, age):
+                if self._stale(holder, age):
+                    if self._remove_stale(content):
+                        self.taken_over = holder or {}
+                        continue
+                elif holder is not None:
                     raise DirectoryBusy(self.path, holder) from None
-                if self._remove_stale(content):
-                    self.taken_over = holder or {}
+                if time.monotonic() > deadline:
+                    raise DirectoryBusy(self.path, holder) from None
+                time.sleep(0.01)  # a lock being written, or taken over by another process: look again
                 continue
             except OSError as exc:
                 raise cannot_write(self.path, exc) from None
@@ -194,8 +201,6 @@ class DirectoryLock:
                 raise cannot_write(self.path, exc) from None
             self.held = True
             return
-        found = self._read()
-        raise DirectoryBusy(self.path, found[1] if found else None)
 
     def release(self) -> None:
         """Remove the lock file if this process holds it (idempotent; never raises)."""
@@ -249,21 +254,28 @@ class DirectoryLock:
             return age > UNFINISHED_LOCK_SECONDS
 
     def _remove_stale(self, content: bytes) -> bool:
-        """Move the stale lock aside and delete it, unless another process replaced it since it was read."""
-        aside = self.path.with_name(f".lock.{os.getpid()}-{secrets.token_hex(4)}.stale")
+        """Delete the stale lock if it still holds `content`, under ``.lock.takeover`` (a second lock held for an
+        instant), so that of several processes taking it over at once none deletes the lock another has just taken.
+        Returns whether this process deleted it."""
+        guard = self.path.with_name(".lock.takeover")
         try:
-            os.rename(self.path, aside)
-        except FileNotFoundError:
+            os.close(os.open(guard, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644))
+        except FileExistsError:
+            with contextlib.suppress(OSError):
+                if time.time() - guard.stat().st_mtime > UNFINISHED_LOCK_SECONDS:
+                    guard.unlink()  # left by a process killed while taking over
             return False
         except OSError as exc:
             raise cannot_write(self.path, exc) from None
         try:
-            moved = aside.read_bytes()
-        except OSError:
-            moved = content
-        if moved != content:  # another process took the lock over first: put its lock back
+            if self.path.read_bytes() != content:
+                return False
+            self.path.unlink()
+            return True
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise cannot_write(self.path, exc) from None
+        finally:
             with contextlib.suppress(OSError):
-                os.link(aside, self.path)
-        with contextlib.suppress(OSError):
-            aside.unlink()
-        return moved == content
+                guard.unlink()

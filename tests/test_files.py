@@ -8,6 +8,7 @@ the reason.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -454,3 +455,26 @@ def test_check_writable_leaves_nothing_behind(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(WriteError, match="cannot write"):
         check_writable(tmp_path / "absent")
+
+
+def test_of_many_taking_over_a_stale_lock_at_once_one_holds_it(tmp_path: Path) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    (tmp_path / ".lock").write_text(json.dumps({"pid": gone.pid, "host": socket.gethostname(), "since": "then"}))
+    locks = [DirectoryLock(tmp_path) for _ in range(8)]
+    barrier = threading.Barrier(len(locks))
+
+    def take(lock: DirectoryLock) -> None:
+        barrier.wait()
+        with contextlib.suppress(DirectoryBusy):
+            lock.acquire()
+
+    threads = [threading.Thread(target=take, args=(lock,)) for lock in locks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    (holder,) = [lock for lock in locks if lock.held]
+    assert (tmp_path / ".lock").read_bytes() == holder._content and not temporary_files(tmp_path)
+    holder.release()
+    assert not (tmp_path / ".lock").exists()

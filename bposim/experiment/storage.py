@@ -39,7 +39,7 @@ TASK_FILE = re.compile(r"^cell(\d+)-rep(\d+)\.parquet$")
 
 def _ours(name: str) -> bool:
     """A file a sweep leaves before its manifest exists: its lock, or a temporary file of a write killed mid-way."""
-    return name == ".lock" or (name.startswith(".") and name.endswith(".tmp"))
+    return name.startswith(".lock") or (name.startswith(".") and name.endswith(".tmp"))
 
 
 def _now() -> str:
