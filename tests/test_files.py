@@ -363,6 +363,8 @@ def test_a_finished_sweep_on_a_read_only_volume_is_read_without_writing(tmp_path
     failed_with(bposim("sweep", experiment, "--out", out, "--workers", "1", "--report"),
                 f"{out / 'report.html'}: cannot write (Read-only file system)")  # fmt: skip
     failed_with(bposim("report", out), f"{out / 'report.html'}: cannot write (Read-only file system)")
+    failed_with(bposim("report", run, "-o", volume / "run.html"),
+                f"{volume / 'run.html'}: cannot write (Read-only file system)")  # fmt: skip
     elsewhere = bposim("report", out, "-o", tmp_path / "report.html")
     assert elsewhere.returncode == 0 and (tmp_path / "report.html").stat().st_size > 100_000, elsewhere.stderr
     failed_with(bposim("run", desk(tmp_path), "--out", run), f"{run}: cannot write (Read-only file system)")
