@@ -45,6 +45,13 @@ def _fail(lines: list[str]) -> None:
     raise typer.Exit(2)
 
 
+def _cannot_write(exc: OSError, path: Path) -> str:
+    """'PATH: cannot write (REASON)', naming the file the error names (never a temporary one), else `path`."""
+    from bposim.files import WriteError, cannot_write
+
+    return str(exc if isinstance(exc, WriteError) else cannot_write(exc.filename or path, exc))
+
+
 def _load(path: Path) -> Scenario:
     try:
         return load_scenario(path)
@@ -71,11 +78,17 @@ def run(
         _prepare_directory(out_dir)
     result = simulate(scenario, seed=seed, replications=replications)
     if out_dir is not None:
-        result.save(out_dir)
+        try:
+            result.save(out_dir)
+        except OSError as exc:
+            _fail([_cannot_write(exc, out_dir)])
     if report:
         from bposim.report import run_report
 
-        page = run_report(result, out_dir / "report.html")
+        try:
+            page = run_report(result, out_dir / "report.html")
+        except OSError as exc:
+            _fail([_cannot_write(exc, out_dir / "report.html")])
     if format is Format.json:
         print(json.dumps(jsonable(result.summary), indent=2))
     elif format is Format.csv:
@@ -103,6 +116,7 @@ def sweep(
     """Run an experiment (cells × replications, resumable), then list the cells that meet the target."""
     from bposim.experiment import Experiment
     from bposim.experiment.report import print_sweep
+    from bposim.files import WriteError
 
     try:
         experiment = Experiment.from_file(file)
@@ -113,6 +127,9 @@ def sweep(
         results = experiment.run(out=directory, workers=workers, scheduler=scheduler, progress=True)
     except ScenarioError as exc:
         _fail([f"{exc.source}: {problem}" for problem in exc.problems])
+    except WriteError as exc:
+        _fail([f"{exc}; the finished tasks are kept in {directory}/: run the same command to carry on once it can be "
+               "written"])  # fmt: skip
     except KeyboardInterrupt:
         err.print(f"interrupted: finished tasks are saved in {directory}/; run the same command to resume")
         raise typer.Exit(130) from None
@@ -120,7 +137,11 @@ def sweep(
     if report:
         from bposim.report import write_report
 
-        out.print(f"Report: {write_report(directory, directory / 'report.html')}", highlight=False)
+        try:
+            page = write_report(directory, directory / "report.html")
+        except OSError as exc:
+            _fail([_cannot_write(exc, directory / "report.html")])
+        out.print(f"Report: {page}", highlight=False)
 
 
 @app.command("report")
@@ -133,12 +154,13 @@ def report_command(
     """Write a self-contained HTML report (tables and plotly charts, opens offline) of a sweep or a run."""
     from bposim.report import ReportError, write_report
 
+    page = output if output is not None else results / "report.html"
     try:
-        page = write_report(results, output if output is not None else results / "report.html")
+        write_report(results, page)
     except ReportError as exc:
         _fail([str(exc)])
     except OSError as exc:
-        _fail([f"--output: cannot write {output} ({exc.strerror or exc})"])
+        _fail([_cannot_write(exc, page)])
     out.print(f"Report: {page}", highlight=False)
 
 
@@ -321,11 +343,18 @@ def _kpi(kpis: dict, key: str, pooled: bool) -> str:
 
 
 def _prepare_directory(directory: Path) -> None:
-    """Create the output directory before a long run, so a bad --out fails at once."""
+    """Create the output directory and check a file can be written there before a long run, so a bad --out (or a
+    read-only or full volume) fails at once."""
+    from bposim.files import WriteError, check_writable
+
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         _fail([f"--out: cannot create directory {directory} ({exc.strerror or exc})"])
+    try:
+        check_writable(directory)
+    except WriteError as exc:
+        _fail([str(exc)])
 
 
 @app.command()
@@ -349,6 +378,8 @@ def staff(
 
     Exits with status 1 if the best roster found still misses the target somewhere (it is written all the same).
     """
+    from bposim.files import WriteError, check_writable
+
     goal, threshold = _staff_target(target)
     scenario = _load(file)
     if scenario.scheduling is None:
@@ -361,6 +392,10 @@ def staff(
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 _fail([f"{flag}: cannot create directory {path.parent} ({exc.strerror or exc})"])
+            try:
+                check_writable(path.parent)
+            except WriteError as exc:
+                _fail([str(exc)])
     from bposim.optimise import RequirementError, ScheduleError, optimise_roster
 
     try:
@@ -374,14 +409,14 @@ def staff(
         try:
             out.print(f"Roster scenario written to {plan.to_yaml(out_file)}", highlight=False)
         except OSError as exc:
-            _fail([f"--out: cannot write {out_file} ({exc.strerror or exc})"])
+            _fail([_cannot_write(exc, out_file)])
     if report is not None:
         from bposim.report import roster_report
 
         try:
             roster_report(plan, report)
         except OSError as exc:
-            _fail([f"--report: cannot write {report} ({exc.strerror or exc})"])
+            _fail([_cannot_write(exc, report)])
         out.print(f"Report: {report}", highlight=False)
     if not plan.converged:
         raise typer.Exit(1)

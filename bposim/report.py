@@ -29,6 +29,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from bposim import charts
+from bposim.files import write_text_atomically
 from bposim.run import Run
 
 
@@ -57,7 +58,7 @@ def write_report(results: str | Path, path: str | Path) -> Path:
     results, path = Path(results), Path(path)
     title, sections = report_sections(results)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(title, sections), encoding="utf-8")
+    write_text_atomically(path, render(title, sections))
     return path
 
 
@@ -65,7 +66,7 @@ def run_report(run: Any, path: str | Path) -> Path:
     """Write the report of a `Run` in memory to `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(*_run_sections(run)), encoding="utf-8")
+    write_text_atomically(path, render(*_run_sections(run)))
     return path
 
 
@@ -418,7 +419,7 @@ def roster_report(plan: Any, path: str | Path) -> Path:
     ]  # fmt: skip
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(f"{plan.scenario.name}: optimised roster", sections), encoding="utf-8")
+    write_text_atomically(path, render(f"{plan.scenario.name}: optimised roster", sections))
     return path
 
 

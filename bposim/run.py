@@ -52,6 +52,7 @@ from bposim.engine.model import Centre
 from bposim.engine.records import ANSWERED, CALL_FIELDS, DROPPED, OUTCOMES
 from bposim.engine.routing import PATHS
 from bposim.engine.technology import OUTAGE_FIELDS, OUTAGE_KINDS
+from bposim.files import write_atomically, write_text_atomically
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
 
@@ -75,19 +76,21 @@ class Run:
 
     def save(self, directory: str | Path) -> None:
         """Write every table (and costs) as CSV and Parquet, the summary as summary.json (NaN as null), and the
-        scenario simulated as scenario.yaml (a scenario file `bposim run` accepts)."""
+        scenario simulated as scenario.yaml (a scenario file `bposim run` accepts). Each file is written whole or
+        not at all (`bposim.files.write_atomically`); a failure raises a `WriteError` naming the file."""
         import yaml
 
         directory = Path(directory)
         for name in (*self.TABLES, "costs"):
             frame = getattr(self, name)
-            frame.to_csv(directory / f"{name}.csv", index=False)
-            frame.to_parquet(directory / f"{name}.parquet", index=False)
-        (directory / "summary.json").write_text(json.dumps(jsonable(self.summary), indent=2) + "\n")
+            write_atomically(directory / f"{name}.csv", lambda handle, frame=frame: frame.to_csv(handle, index=False))
+            write_atomically(directory / f"{name}.parquet",
+                             lambda handle, frame=frame: frame.to_parquet(handle, index=False))  # fmt: skip
+        write_text_atomically(directory / "summary.json", json.dumps(jsonable(self.summary), indent=2) + "\n")
         if self.scenario is not None:
             data = self.scenario.model_dump(mode="json", exclude_none=True)
             text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=112)
-            (directory / "scenario.yaml").write_text(text, encoding="utf-8")
+            write_text_atomically(directory / "scenario.yaml", text)
 
     @classmethod
     def load(cls, directory: str | Path, summary: dict | None = None) -> Run:

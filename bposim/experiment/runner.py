@@ -2,12 +2,14 @@
 
 A task is `simulate_replication(cell_scenario, seed, replication)`, a pure function, so the results table is the
 same whatever the executor and the number of workers. Results come back to this process, which saves each as it
-finishes (workers need no shared disk) and draws the progress bar.
+finishes (workers need no shared disk and write nothing, so the results directory's lock, held here, never blocks
+them) and draws the progress bar.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -71,25 +73,36 @@ def run_experiment(
         raise ValueError(f"workers must be at least 1, got {workers}")
     directory = ResultsDirectory(out, experiment) if out is not None else None
     done = directory.open() if directory is not None else set()
-    jobs = [(cell.index, r) for cell in experiment.cells for r in range(experiment.replications)
-            if (cell.index, r) not in done]  # fmt: skip
-    total = len(experiment.cells) * experiment.replications
-    rows: list[pd.DataFrame] = []
-    with _progress_bar(progress) as bar:
-        if bar is not None and done:
-            bar.console.print(f"Resuming {out}: {len(done)} of {total} tasks already done")
-        task = bar.add_task(experiment.name, total=total, completed=len(done)) if bar is not None else None
-        for result in _execute(experiment, jobs, workers, scheduler):
-            cell = experiment.cells[result.cell]
-            row = pd.DataFrame([{"cell": cell.index, **cell.labels, "replication": result.replication,
-                                 "seed": experiment.seed, **result.kpis}])  # fmt: skip
-            if directory is not None:
-                directory.save(result.cell, result.replication, row, result.tables)
-            else:
-                rows.append(row)
-            if bar is not None:
-                bar.advance(task)
-    return directory.finish() if directory is not None else results_table(rows)
+    try:
+        jobs = [(cell.index, r) for cell in experiment.cells for r in range(experiment.replications)
+                if (cell.index, r) not in done]  # fmt: skip
+        total = len(experiment.cells) * experiment.replications
+        rows: list[pd.DataFrame] = []
+        with _progress_bar(progress) as bar:
+            for note in directory.notes if directory is not None else ():
+                if bar is not None:
+                    bar.console.print(note, highlight=False)
+                else:
+                    warnings.warn(note, stacklevel=2)
+            if bar is not None and done:
+                bar.console.print(f"{out}: all {total} tasks already done; reading the results" if directory.complete
+                                  else f"Resuming {out}: {len(done)} of {total} tasks already done",
+                                  highlight=False)  # fmt: skip
+            task = bar.add_task(experiment.name, total=total, completed=len(done)) if bar is not None else None
+            for result in _execute(experiment, jobs, workers, scheduler):
+                cell = experiment.cells[result.cell]
+                row = pd.DataFrame([{"cell": cell.index, **cell.labels, "replication": result.replication,
+                                     "seed": experiment.seed, **result.kpis}])  # fmt: skip
+                if directory is not None:
+                    directory.save(result.cell, result.replication, row, result.tables)
+                else:
+                    rows.append(row)
+                if bar is not None:
+                    bar.advance(task)
+        return directory.finish() if directory is not None else results_table(rows)
+    finally:
+        if directory is not None:
+            directory.close()
 
 
 def _execute(experiment: Experiment, jobs: list[tuple[int, int]], workers: int | None,

@@ -3,15 +3,16 @@
 Layout: ``manifest.json`` (the experiment's text and hashes, package version, seed, replications, cells, times);
 ``tasks/cell<c>-rep<r>.parquet``, one row per finished task; with ``keep: all``,
 ``tables/<cell>/<replication>/<table>.parquet``; and at the end ``results.parquet`` and ``cells.parquet``.
-Every file is written under a temporary name and renamed into place, so a file that exists is complete.
+Every file is written under a temporary name and renamed into place (`bposim.files`), so a file that exists is
+complete. The process writing holds ``.lock`` (another sweep on the same directory is refused); a sweep whose results
+are all there reads them and writes nothing, so it also runs on a read-only copy.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Callable
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,15 @@ import pandas as pd
 
 from bposim.experiment.design import ExperimentError
 from bposim.experiment.tables import cell_summary, results_table
+from bposim.files import (
+    DirectoryBusy,
+    DirectoryLock,
+    cannot_write,
+    describe_holder,
+    remove_leftovers,
+    write_atomically,
+    write_text_atomically,
+)
 
 if TYPE_CHECKING:
     from bposim.experiment.design import Experiment
@@ -27,15 +37,13 @@ if TYPE_CHECKING:
 TASK_FILE = re.compile(r"^cell(\d+)-rep(\d+)\.parquet$")
 
 
+def _ours(name: str) -> bool:
+    """A file a sweep leaves before its manifest exists: its lock, or a temporary file of a write killed mid-way."""
+    return name.startswith(".lock") or (name.startswith(".") and name.endswith(".tmp"))
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    """Write a file under a temporary name in its directory, then rename it into place (atomic on POSIX)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    write(temporary)
-    os.replace(temporary, path)
 
 
 class ResultsDirectory:
@@ -46,34 +54,75 @@ class ResultsDirectory:
         self.experiment = experiment
         self.tasks = self.path / "tasks"
         self.manifest_path = self.path / "manifest.json"
+        self.lock = DirectoryLock(self.path)
+        self.complete = False
+        self.notes: list[str] = []
 
     def open(self) -> set[tuple[int, int]]:
-        """Create the directory or check it holds this experiment's results; return the (cell, replication) done."""
+        """Create the directory or check it holds this experiment's results; return the (cell, replication) done.
+
+        If every task and the combined tables are there already, nothing is written (`complete`); otherwise take the
+        directory's lock (an `ExperimentError` naming the holder if another process has it), remove what writers
+        killed mid-write left, and stamp the manifest. `close()` releases the lock."""
         manifest = self._read_manifest()
+        done = self._done()
+        if manifest is not None and self._is_complete(manifest, done):
+            self.complete = True
+            return done
         try:
-            self.tasks.mkdir(parents=True, exist_ok=True)
+            self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             problem = f"cannot create the results directory ({exc.strerror or exc})"
             raise ExperimentError(str(self.path), [problem]) from None
-        for leftover in self.path.rglob(".*.tmp"):
-            leftover.unlink(missing_ok=True)
-        if manifest is None:
-            manifest = self._new_manifest()
-        else:
-            manifest["resumed"] = [*manifest.get("resumed", []), _now()]
-            manifest["finished"] = None
-        self._write_manifest(manifest)
-        done = set()
-        for file in self.tasks.iterdir():
-            match = TASK_FILE.match(file.name)
-            if match:
-                done.add((int(match[1]), int(match[2])))
-        return done
+        try:
+            self.lock.acquire()
+        except DirectoryBusy as exc:
+            problem = f"in use by another sweep ({describe_holder(exc.holder)}); wait for it to finish or stop it"
+            if exc.holder.get("host") != socket.gethostname():
+                problem += f"; if that process is gone, delete {self.lock.path}"
+            raise ExperimentError(str(self.path), [problem]) from None
+        try:
+            if self.lock.taken_over is not None:
+                self.notes.append(f"{self.lock.path}: took over the lock left by "
+                                  f"{describe_holder(self.lock.taken_over)}, which is no longer running")  # fmt: skip
+            manifest = self._read_manifest()
+            remove_leftovers(self.path)
+            if manifest is None:
+                manifest = self._new_manifest()
+            else:
+                manifest["resumed"] = [*manifest.get("resumed", []), _now()]
+                manifest["finished"] = None
+            self._write_manifest(manifest)
+            try:
+                self.tasks.mkdir(exist_ok=True)
+            except OSError as exc:
+                raise cannot_write(self.tasks, exc) from None
+            return self._done()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release the directory's lock, if this process holds it."""
+        self.lock.release()
+
+    def _done(self) -> set[tuple[int, int]]:
+        """The (cell, replication) of every task file present."""
+        if not self.tasks.is_dir():
+            return set()
+        matches = (TASK_FILE.match(file.name) for file in self.tasks.iterdir())
+        return {(int(match[1]), int(match[2])) for match in matches if match}
+
+    def _is_complete(self, manifest: dict, done: set[tuple[int, int]]) -> bool:
+        """Finished, with every task and the combined tables on disk: nothing left to do or write."""
+        tasks = {(cell.index, r) for cell in self.experiment.cells for r in range(self.experiment.replications)}
+        return (bool(manifest.get("finished")) and done >= tasks and (self.path / "results.parquet").is_file()
+                and (self.path / "cells.parquet").is_file())  # fmt: skip
 
     def _read_manifest(self) -> dict | None:
         experiment = self.experiment
         if not self.manifest_path.is_file():
-            if self.path.is_dir() and any(self.path.iterdir()):
+            if self.path.is_dir() and any(not _ours(entry.name) for entry in self.path.iterdir()):
                 raise ExperimentError(str(self.path), ["the directory is not empty and has no manifest.json, so it "
                                                        "does not hold results of a sweep; choose a new directory"])
             return None
@@ -116,24 +165,30 @@ class ResultsDirectory:
 
     def _write_manifest(self, manifest: dict) -> None:
         text = json.dumps(manifest, indent=2) + "\n"
-        write_atomically(self.manifest_path, lambda path: path.write_text(text, encoding="utf-8"))
+        write_text_atomically(self.manifest_path, text)
 
     def save(self, cell: int, replication: int, row: pd.DataFrame, tables: dict[str, pd.DataFrame] | None) -> None:
         """Save one finished task: its tables first, then its results row, which marks it done."""
         if tables is not None:
             folder = self.path / "tables" / str(cell) / str(replication)
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise cannot_write(folder, exc) from None
             for name, table in tables.items():
-                write_atomically(folder / f"{name}.parquet", lambda path, table=table: table.to_parquet(path))
-        write_atomically(self.tasks / f"cell{cell}-rep{replication}.parquet", lambda path: row.to_parquet(path))
+                write_atomically(folder / f"{name}.parquet", lambda handle, table=table: table.to_parquet(handle))
+        write_atomically(self.tasks / f"cell{cell}-rep{replication}.parquet", lambda handle: row.to_parquet(handle))
 
     def finish(self) -> pd.DataFrame:
-        """Combine the task rows into results.parquet and cells.parquet, stamp the manifest, return the results."""
+        """Combine the task rows into results.parquet and cells.parquet, stamp the manifest, return the results (read
+        back, without writing, when the directory was complete already)."""
+        if self.complete:
+            return pd.read_parquet(self.path / "results.parquet")
         files = sorted(file for file in self.tasks.iterdir() if TASK_FILE.match(file.name))
         results = results_table([pd.read_parquet(file) for file in files])
-        write_atomically(self.path / "results.parquet", lambda path: results.to_parquet(path, index=False))
+        write_atomically(self.path / "results.parquet", lambda handle: results.to_parquet(handle, index=False))
         cells = cell_summary(results)
-        write_atomically(self.path / "cells.parquet", lambda path: cells.to_parquet(path, index=False))
+        write_atomically(self.path / "cells.parquet", lambda handle: cells.to_parquet(handle, index=False))
         manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         manifest["finished"] = _now()
         self._write_manifest(manifest)

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from bposim import metrics
+from bposim.files import write_text_atomically
 from bposim.optimise.evidence import (
     HOLDOUT_SEED_OFFSET,
     LOOP_SEED_OFFSET,
@@ -97,7 +98,7 @@ class RosterPlan:
     trimmed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["group", "interval", "required"]))
 
     def to_yaml(self, path: str | Path) -> Path:
-        """Write the roster scenario as a scenario file that `bposim run` accepts."""
+        """Write the roster scenario as a scenario file that `bposim run` accepts (whole or not at all)."""
         import yaml
 
         data = self.scenario.model_dump(mode="json", exclude_none=True)
@@ -108,7 +109,7 @@ class RosterPlan:
                   f"{self.cost_unit}.\n")  # fmt: skip
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=112)
         path = Path(path)
-        path.write_text(header + text, encoding="utf-8")
+        write_text_atomically(path, header + text)
         return path
 
 
