@@ -115,7 +115,11 @@ def sweep(
     """Run an experiment (cells × replications, resumable), then list the cells that meet the target."""
     from bposim.experiment import Experiment
     from bposim.experiment.report import print_sweep
+    from bposim.experiment.runner import scheduler_problem
 
+    problem = scheduler_problem(scheduler) if scheduler is not None else None
+    if problem is not None:
+        _fail([f"--scheduler: {problem}"])
     try:
         experiment = Experiment.from_file(file)
     except ScenarioError as exc:
