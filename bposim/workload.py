@@ -153,7 +153,7 @@ def run_problems(workload: Workload, replications: int, replications_field: str 
             where, advice = replications_field, f"lower {replications_field}"
         span = "at once" if quantity.per_scenario else f"over {days:,} day(s) × {runs:,} replication(s)"
         per = "at once" if quantity.per_scenario else "per run"
-        problems.append(f"{where}: about {about(total)} {quantity.name} {span}; bposim runs at most "
+        problems.append(f"{where}: {_approximately(total)} {quantity.name} {span}; bposim runs at most "
                         f"{about(quantity.limit)} {per} — {advice}")  # fmt: skip
     return problems
 
@@ -168,6 +168,10 @@ def about(value: float) -> str:
         return f"{float(f'{value:.2g}'):,.0f}"
     mantissa, exponent = f"{value:.1e}".split("e")
     return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
+
+
+def _approximately(value: float) -> str:
+    return f"about {about(value)}" if math.isfinite(value) else about(value)
 
 
 # --- the parts of each quantity --------------------------------------------------------------------------------
@@ -346,7 +350,7 @@ def sweep_problems(workloads: list[Workload], replications: int, labels: list[st
         total = math.fsum(workload.per_replication(name) for workload in workloads) * replications
         limit = quantity.limit * SWEEP_RUNS
         if not total <= limit:
-            problems.append(f"replications: about {about(total)} {name} over {len(workloads):,} cell(s) × "
+            problems.append(f"replications: {_approximately(total)} {name} over {len(workloads):,} cell(s) × "
                             f"{replications:,} replication(s); a sweep does at most {about(limit)} "
                             f"({SWEEP_RUNS} runs' worth) — lower replications or the number of cells")  # fmt: skip
     return problems
@@ -388,7 +392,7 @@ def staff_problems(scenario: Scenario, replications: int) -> list[str]:
         problems += run_problems(estimate(scenario), replications, "--replications")
     variants, blame = shift_variants(scenario)
     if not variants <= MAX_SHIFT_VARIANTS:
-        problems.append(f"{blame}: about {about(variants)} shifts to choose from (group × start × length × break "
+        problems.append(f"{blame}: {_approximately(variants)} shifts to choose from (group × start × length × break "
                         f"placements); bposim staff takes at most {about(MAX_SHIFT_VARIANTS)} — fewer start times or "
                         "break placements (a larger every_minutes)")  # fmt: skip
     return problems
