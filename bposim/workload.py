@@ -111,7 +111,7 @@ def estimate(scenario: Scenario) -> Workload:
             MAX_INTERVAL_ROWS,
             (_interval_part(scenario, intervals),),
             days_advice="lower horizon.days or raise horizon.interval_minutes",
-        ),  # fmt: skip
+        ),
     ]
     return Workload(days, intervals, {quantity.name: quantity for quantity in quantities})
 
@@ -160,6 +160,7 @@ def run_problems(workload: Workload, replications: int, replications_field: str 
 
 def about(value: float) -> str:
     """A count as a planner reads it: 12,000 or 3.2e12 (two significant figures)."""
+    value = _number(value)
     if math.isnan(value) or math.isinf(value):
         return "infinitely many" if value > 0 else "an unknown number of"
     if value < 100:
@@ -168,6 +169,14 @@ def about(value: float) -> str:
         return f"{float(f'{value:.2g}'):,.0f}"
     mantissa, exponent = f"{value:.1e}".split("e")
     return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
+
+
+def _number(value: float) -> float:
+    """A count as a float; an integer too large for one is infinity."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def _approximately(value: float) -> str:
@@ -224,7 +233,7 @@ def _attempts_per_caller(call_type, open_seconds: float) -> tuple[float, str]:
     if retrial is None or max(after_abandon, retrial.after_blocked) <= 0:
         return 1.0, ""
     p = max(after_abandon, retrial.after_blocked)
-    limit = float(retrial.max_attempts)
+    limit = _number(retrial.max_attempts)
     geometric = limit if p >= 1 else -math.expm1(limit * math.log(p)) / (1.0 - p)
     # A caller's attempts are at least a retrial delay apart within the open day: by Lorden's bound on a renewal
     # process, at most 1 + T/μ + E[X²]/μ² of them are expected (X the delay, μ its mean).
@@ -248,7 +257,10 @@ def _second_moment_ratio(distribution) -> float:
     if isinstance(distribution, Lognormal | Gamma):
         return 1.0 + distribution.cv**2
     if isinstance(distribution, Weibull):
-        return math.gamma(1 + 2 / distribution.shape) / math.gamma(1 + 1 / distribution.shape) ** 2
+        try:
+            return math.gamma(1 + 2 / distribution.shape) / math.gamma(1 + 1 / distribution.shape) ** 2
+        except OverflowError:
+            return math.inf
     if isinstance(distribution, Uniform):
         low, high = distribution.low_seconds, distribution.high_seconds
         return (low * low + low * high + high * high) / 3.0 / mean**2
@@ -260,11 +272,11 @@ def _second_moment_ratio(distribution) -> float:
 def _plan(staffing, intervals: int) -> tuple[float, float, float, str]:
     """A group's plan: peak agents, agents summed over the day's intervals, log-ins a day, and the peak's field."""
     if staffing.per_interval is not None and staffing.per_interval:
-        counts = staffing.per_interval
+        counts = [_number(count) for count in staffing.per_interval]
         peak = max(counts)
-        logins = math.fsum(max(0, now - before) for before, now in zip([0, *counts], counts, strict=False))
-        return float(peak), float(math.fsum(counts)), logins, f".per_interval[{counts.index(peak)}]"
-    count = float(staffing.count or 0)
+        logins = math.fsum(max(0.0, now - before) for before, now in zip([0.0, *counts], counts, strict=False))
+        return peak, math.fsum(counts), logins, f".per_interval[{counts.index(peak)}]"
+    count = _number(staffing.count or 0)
     return count, count * intervals, count, ""
 
 
@@ -280,11 +292,10 @@ def _agent_parts(scenario: Scenario, open_seconds: float, interval_hours: float)
         records.append(Part(path, f"lower agent_groups[{g}].agents", logins))
         hours[group.name] = interval_agents * interval_hours
     for i, shift in enumerate(scenario.roster):
-        agents.append(Part(f"roster[{i}].agents", f"lower roster[{i}].agents", float(shift.agents)))
-        records.append(
-            Part(f"roster[{i}].agents", f"lower roster[{i}].agents", shift.agents * (1.0 + len(shift.breaks)))
-        )
-        shift_hours = shift.agents * (shift.end_seconds - shift.start_seconds) / 3600.0
+        count = _number(shift.agents)
+        agents.append(Part(f"roster[{i}].agents", f"lower roster[{i}].agents", count))
+        records.append(Part(f"roster[{i}].agents", f"lower roster[{i}].agents", count * (1.0 + len(shift.breaks))))
+        shift_hours = count * (shift.end_seconds - shift.start_seconds) / 3600.0
         hours[shift.group] = hours.get(shift.group, 0.0) + shift_hours
     for g, group in enumerate(scenario.agent_groups):
         shrinkage = scenario.group_shrinkage(group)
@@ -370,8 +381,8 @@ def shift_variants(scenario: Scenario) -> tuple[float, str]:
         widest, widest_field = 0.0, f"scheduling.shifts[{p}].starts"
         for b, rule in enumerate(pattern.breaks):
             # every possible start is listed before those that do not fit in the shift are dropped
-            span = round(rule.after_hours[1] * 3600) - round(rule.after_hours[0] * 3600)
-            options = span // ((rule.every_minutes or step) * 60) + 1
+            steps = (rule.after_hours[1] - rule.after_hours[0]) * 60.0 / (rule.every_minutes or step)
+            options = math.floor(steps) + 1.0 if math.isfinite(steps) else math.inf
             placements *= options
             if options > widest:
                 widest, widest_field = options, f"scheduling.shifts[{p}].breaks[{b}].after_hours"

@@ -125,6 +125,8 @@ CASES = [
          ("horizon.days: about 1,100,000 tool outages over 3,660 day(s)",)),
     Case("trillion-agents", scenario_data(agent_groups__0__agents=10**12),
          ("agent_groups[0].agents: about 1e12 agents at once", "at most 100,000 at once")),
+    Case("more-agents-than-a-float-holds", scenario_data(agent_groups__0__agents=10**400),
+         ("agent_groups[0].agents: infinitely many agents at once",)),
     Case("trillion-agents-in-one-interval",
          scenario_data(agent_groups__0__agents={"per_interval": [12] * 3 + [10**12] + [12] * 12}),
          ("agent_groups[0].agents.per_interval[3]: about 1e12 agents at once",)),
