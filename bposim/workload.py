@@ -393,14 +393,14 @@ def shift_variants(scenario: Scenario) -> tuple[float, str]:
     return total, blame
 
 
-def staff_problems(scenario: Scenario, replications: int) -> list[str]:
+def staff_problems(scenario: Scenario, replications: int, replications_field: str = "--replications") -> list[str]:
     """`bposim staff`: each evaluation within the limits of a run, and the shifts to choose from enumerable."""
     problems = []
     if not 1 <= replications <= MAX_REPLICATIONS:
-        problems.append(f"--replications: {replications:,} replications; bposim runs 1 to {MAX_REPLICATIONS:,} — "
-                        "lower --replications")  # fmt: skip
+        problems.append(f"{replications_field}: {replications:,} replications; bposim runs 1 to "
+                        f"{MAX_REPLICATIONS:,} — lower {replications_field}")  # fmt: skip
     else:
-        problems += run_problems(estimate(scenario), replications, "--replications")
+        problems += run_problems(estimate(scenario), replications, replications_field)
     variants, blame = shift_variants(scenario)
     if not variants <= MAX_SHIFT_VARIANTS:
         problems.append(f"{blame}: {_approximately(variants)} shifts to choose from (group × start × length × break "

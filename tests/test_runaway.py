@@ -307,6 +307,17 @@ def test_simulate_replication_refuses_runaway_scenario(no_simulation, tmp_path):
         bposim.run.simulate_replication(scenario, 0, 3)
 
 
+def test_the_optimisers_refuse_a_billion_replications(no_simulation):
+    """The roster optimiser and the staffing requirement check their replications like simulate()."""
+    from bposim.optimise import optimise_roster, staffing_requirement
+
+    scenario = load_scenario(SHIFTS)
+    with pytest.raises(ScenarioError, match=r"^scenario: replications: 1,000,000,000 replications"):
+        optimise_roster(scenario, replications=1_000_000_000)
+    with pytest.raises(ScenarioError, match=r"^scenario: replications: about 2.4e8 call attempts"):
+        staffing_requirement(scenario, replications=100_000)
+
+
 def test_experiment_refuses_a_billion_cells_before_building_them(monkeypatch):
     """A compact 10^9-cell grid is refused from its factors' lengths: no cell scenario is built."""
     monkeypatch.setattr("bposim.experiment.design._cells", lambda *args: pytest.fail("built the cells"))
