@@ -23,6 +23,7 @@ from cli_runner import ROOT
 import bposim.run
 from bposim import ScenarioError, load_scenario, simulate, workload
 from bposim.experiment import Experiment, ExperimentError
+from bposim.experiment.runner import scheduler_problem
 
 MEMORY_BYTES = 2 * 1024**3
 HELPDESK = ROOT / "models" / "helpdesk.yaml"
@@ -330,6 +331,21 @@ def test_experiment_refuses_a_billion_cells_before_building_them(monkeypatch):
 def test_experiment_refuses_a_heavy_cell():
     with pytest.raises(ExperimentError, match=r"factors: cell 1 \(agent_groups.team.agents = 1000000000000\): "):
         Experiment(load_scenario(HELPDESK), {"agent_groups.team.agents": [12, 10**12]}, replications=2)
+
+
+def test_experiment_run_refuses_a_scheduler_that_is_not_one(no_simulation, tmp_path):
+    """The Python API checks the address before it creates the results directory or connects."""
+    experiment = Experiment(load_scenario(HELPDESK), replications=1)
+    with pytest.raises(ExperimentError, match=r"^--scheduler: 'nonsense' is not a Dask scheduler address; give local"):
+        experiment.run(out=tmp_path / "out", scheduler="nonsense", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "address", ["local", "tcp://10.0.0.5:8786", "scheduler.internal:8786", "tls://[::1]:8786", "inproc://10.0.0.5/1/1"]
+)
+def test_scheduler_addresses_with_a_port_are_accepted(address):
+    assert scheduler_problem(address) is None
 
 
 # --- positive controls ----------------------------------------------------------------------------------------------
