@@ -22,6 +22,7 @@ from bposim.scenario import Scenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:
     from bposim.run import Run
+    from bposim.workload import Workload
 
 app = typer.Typer(
     help="Contact-centre simulation: staffing, skills and service level, checked against Erlang.",
@@ -59,6 +60,16 @@ def _load(path: Path) -> Scenario:
         _fail([f"{exc.source}: {problem}" for problem in exc.problems])
 
 
+def _within_limits(scenario: Scenario, path: Path, replications: int = 1) -> Workload:
+    """The scenario's workload, or exit 2 naming the field (or --replications) that takes it beyond bposim's limits."""
+    from bposim import workload
+
+    try:
+        return workload.check(scenario, replications, source=str(path), replications_field="--replications")
+    except ScenarioError as exc:
+        _fail([f"{exc.source}: {problem}" for problem in exc.problems])
+
+
 @app.command()
 def run(
     file: Annotated[Path, typer.Argument(help="scenario file (YAML)")],
@@ -72,6 +83,7 @@ def run(
     from bposim.run import jsonable, simulate
 
     scenario = _load(file)
+    _within_limits(scenario, file, replications)
     if report and out_dir is None:
         _fail(["--report: give --out DIRECTORY too; the report is written there as report.html"])
     if out_dir is not None:
@@ -116,8 +128,12 @@ def sweep(
     """Run an experiment (cells × replications, resumable), then list the cells that meet the target."""
     from bposim.experiment import Experiment
     from bposim.experiment.report import print_sweep
+    from bposim.experiment.runner import scheduler_problem
     from bposim.files import WriteError
 
+    problem = scheduler_problem(scheduler) if scheduler is not None else None
+    if problem is not None:
+        _fail([f"--scheduler: {problem}"])
     try:
         experiment = Experiment.from_file(file)
     except ScenarioError as exc:
@@ -166,8 +182,11 @@ def report_command(
 
 @app.command()
 def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")]) -> None:
-    """Check a scenario file and say what it describes."""
+    """Check a scenario file and say what it describes, with the calls a day it expects."""
+    from bposim.workload import about
+
     scenario = _load(file)
+    load = _within_limits(scenario, file)
     planned = sum(max(g.agents.per_interval_counts(scenario.horizon.intervals)) for g in scenario.agent_groups)
     rostered = sum(shift.agents for shift in scenario.roster)
     staff = f"up to {planned} agents by plan" + (f", {rostered} on {len(scenario.roster)} shifts" if rostered else "")
@@ -178,11 +197,14 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
                                      ("AI assist", scenario.technology.ai_assist),
                                      ("callbacks", scenario.technology.callbacks),
                                      ("costs", scenario.costs)) if on]  # fmt: skip
+    callers, attempts = about(load.per_day("callers")), about(load.calls_per_day)
+    calls = f"about {callers} calls a day" + (f" (up to {attempts} attempts with retrials and callbacks)"
+                                              if attempts != callers else "")  # fmt: skip
     out.print(
         f"{file}: valid — '{scenario.name}': {len(scenario.call_types)} call types, "
         f"{len(scenario.agent_groups)} agent groups ({staff}), {scenario.horizon.intervals} "
         f"intervals of {scenario.horizon.interval_minutes} min × {scenario.horizon.days} day(s)"
-        + (f"; {', '.join(extras)}" if extras else ""),
+        + (f"; {', '.join(extras)}" if extras else "") + f"; {calls}",
         highlight=False,
         soft_wrap=True,
         markup=False,
@@ -382,6 +404,11 @@ def staff(
 
     goal, threshold = _staff_target(target)
     scenario = _load(file)
+    from bposim import workload
+
+    problems = workload.staff_problems(scenario, replications)
+    if problems:
+        _fail([f"{file}: {problem}" for problem in problems])
     if scenario.scheduling is None:
         _fail([f"{file}: no scheduling section; add one listing the shift patterns the optimiser may use, e.g. "
                "scheduling: {shifts: [{name: day, length_hours: 8, starts: {earliest: \"08:00\", latest: "

@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bposim import metrics
+from bposim import metrics, workload
 from bposim.costs import cost_summary, cost_table
 from bposim.engine.agents import ACTIVITY_FIELDS, ACTIVITY_KINDS, SESSION_FIELDS
 from bposim.engine.model import Centre
@@ -121,9 +121,13 @@ def jsonable(value):
 
 
 def simulate(scenario: Scenario, seed: int = 0, replications: int = 1) -> Run:
-    """Simulate `replications` independent runs of `scenario`; replication r is the same whatever their number."""
+    """Simulate `replications` independent runs of `scenario`; replication r is the same whatever their number.
+
+    A scenario (with its replications) beyond the limits of `bposim.workload` raises ScenarioError at once.
+    """
     if replications < 1:
         raise ValueError(f"replications must be at least 1, got {replications}")
+    workload.check(scenario, replications)
     parts = [_replicate(scenario, seed, r) for r in range(replications)]
     if replications == 1:
         tables, summary = parts[0][:-1], parts[0][-1]
@@ -140,6 +144,7 @@ def simulate_replication(scenario: Scenario, seed: int, replication: int) -> Run
     """Replication `replication` of `simulate(scenario, seed, ...)` on its own: one task of an experiment."""
     if replication < 0:
         raise ValueError(f"replication must be at least 0, got {replication}")
+    workload.check(scenario)
     *tables, summary = _replicate(scenario, seed, replication)
     return _assemble(scenario, seed, 1, tables, summary)
 

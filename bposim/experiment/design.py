@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import itertools
 import json
+import math
 import numbers
 import re
 from collections.abc import Mapping, Sequence
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
+from bposim import workload
 from bposim.scenario import Scenario, ScenarioError, format_validation_error, load_scenario, load_yaml_mapping
 from bposim.scenario.common import Model
 
@@ -42,7 +44,9 @@ class ExperimentSpec(Model):
     factors: dict[str, list[Any] | dict[str, dict[str, Any]]] = Field(
         {}, description="path: [values], or name: {variant: {path: value}}; all factors are crossed into cells"
     )
-    replications: int = Field(10, ge=1, le=100_000, description="days simulated per cell, the same in every cell")
+    replications: int = Field(
+        10, ge=1, le=workload.MAX_REPLICATIONS, description="days simulated per cell, the same in every cell"
+    )
     seed: int = Field(0, ge=0, description="replication r of every cell uses this seed: common random numbers")
     keep: Literal["summary", "all"] = Field("summary", description="summary rows only, or every run's tables too")
 
@@ -101,7 +105,8 @@ class Experiment:
     """A sweep: every cell (one combination of factor levels) × replication of a base scenario, under CRN.
 
     Replication r of every cell is `simulate_replication(cell_scenario, seed, r)`: the same random streams, so
-    differences between cells are the factors', not the dice's.
+    differences between cells are the factors', not the dice's. A sweep beyond the limits of `bposim.workload`
+    (too many cells or tasks, a cell too heavy to simulate, too much work in all) is refused before it starts.
     """
 
     def __init__(
@@ -119,7 +124,12 @@ class Experiment:
         self.base = _changed_base(base, self.spec.changes, source)
         self.factors = [_factor(name, levels) for name, levels in self.spec.factors.items()]
         _check_paths(self.base, _factor_changes(self.factors), source)
+        cells = math.prod(len(factor.labels) for factor in self.factors)
+        problems = workload.grid_problems(cells, self.spec.replications)
+        if problems:
+            raise ExperimentError(source, problems)
         self.cells = _cells(self.base, self.factors, source)
+        _check_workload(self.cells, self.spec.replications, source)
         definition = self.spec.model_dump(mode="json")
         self.text = text if text is not None else json.dumps(definition, indent=2, default=str)
         self.sha256 = _sha256(json.dumps(definition, sort_keys=True, default=str))
@@ -338,3 +348,12 @@ def _cells(base: Scenario, factors: list[Factor], source: str) -> list[Cell]:
             lines.append(f"factors: cell {index} ({shown}): {line}{also}")
         raise ExperimentError(source, lines)
     return cells
+
+
+def _check_workload(cells: list[Cell], replications: int, source: str) -> None:
+    """Every cell's task within the limits of a run, and the whole sweep within the limits of a sweep."""
+    labels = [f"factors: cell {cell.index} ({', '.join(f'{name} = {label}' for name, label in cell.labels.items())}): "
+              if cell.labels else "" for cell in cells]  # fmt: skip
+    problems = workload.sweep_problems([workload.estimate(cell.scenario) for cell in cells], replications, labels)
+    if problems:
+        raise ExperimentError(source, problems)

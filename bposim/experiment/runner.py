@@ -9,6 +9,7 @@ them) and draws the progress bar.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from bposim.scenario import Scenario
 
 TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages", "costs")
+CONNECT_TIMEOUT = "5s"  # how long to try reaching a Dask scheduler before giving up
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})$")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,15 @@ def run_task(scenario: Scenario, seed: int, cell: int, replication: int, keep_ta
     return TaskResult(cell, replication, kpi_row(run), tables)
 
 
+def scheduler_problem(scheduler: str) -> str | None:
+    """What is wrong with a --scheduler value ('local', or a Dask scheduler address with host and port), or None."""
+    match = _ADDRESS.match(scheduler)
+    if scheduler == "local" or scheduler.startswith("inproc://") or (match and 0 < int(match[1]) < 65_536):
+        return None
+    return (f"'{scheduler}' is not a Dask scheduler address; give local (a Dask cluster on this machine) or the "
+            "scheduler's address with its port, like tcp://host:8786")  # fmt: skip
+
+
 def default_workers() -> int:
     """All the cores this process may use."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -71,6 +83,9 @@ def run_experiment(
     """Run the tasks not yet saved in `out` and return the whole results table, sorted by cell and replication."""
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
+    problem = scheduler_problem(scheduler) if scheduler is not None else None
+    if problem is not None:
+        raise ExperimentError("--scheduler", [problem])
     directory = ResultsDirectory(out, experiment) if out is not None else None
     done = directory.open() if directory is not None else set()
     try:
@@ -141,12 +156,14 @@ def _on_dask(experiment: Experiment, jobs: list[tuple[int, int]], workers: int, 
     try:
         if scheduler == "local":
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster if cluster is not None else scheduler, timeout="20s")
-    except (OSError, TimeoutError) as exc:
+        client = Client(cluster if cluster is not None else scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
             cluster.close()
-        where = "a local Dask cluster" if scheduler == "local" else f"the Dask scheduler at {scheduler}"
-        raise ExperimentError("--scheduler", [f"cannot reach {where} ({exc})"]) from None
+        if scheduler == "local":
+            raise ExperimentError("--scheduler", [f"cannot start a local Dask cluster ({exc})"]) from None
+        raise ExperimentError("--scheduler", [f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one "
+                                              "there, or give local for a Dask cluster on this machine"]) from None
     futures = []
     try:
         scenarios = client.scatter([cell.scenario for cell in experiment.cells], hash=False)

@@ -47,7 +47,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from bposim import analytic, metrics
+from bposim import analytic, metrics, workload
 from bposim.optimise.evidence import SearchDays, ambiguous, clearly_short
 from bposim.run import simulate_replication
 from bposim.scenario import Scenario
@@ -132,12 +132,14 @@ def staffing_requirement(
     """The fewest agents per group and interval meeting every call type's service level in every interval.
 
     `target` and `threshold_seconds` replace the objective of every call type when given. Raises
-    RequirementError when a target cannot be met (naming the call type and interval).
+    RequirementError when a target cannot be met (naming the call type and interval), ScenarioError when the
+    scenario with `replications` is beyond the limits of `bposim.workload`.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if replications < 1 or max_iterations < 1:
         raise ValueError("replications and max_iterations must be at least 1")
+    workload.check(scenario, replications)
     if occupancy_cap is not None and not 0 < occupancy_cap <= 1:
         raise ValueError(f"occupancy_cap must be in (0, 1], got {occupancy_cap!r}")
     source = with_objective(scenario, target, threshold_seconds)

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from bposim import metrics
+from bposim import metrics, workload
 from bposim.files import write_text_atomically
 from bposim.optimise.evidence import (
     HOLDOUT_SEED_OFFSET,
@@ -51,7 +51,7 @@ from bposim.optimise.evidence import (
 )
 from bposim.optimise.requirement import with_objective
 from bposim.optimise.schedule import TOLERANCE, Schedule, ScheduleError, solve_schedule
-from bposim.scenario import Scenario
+from bposim.scenario import Scenario, ScenarioError
 
 if TYPE_CHECKING:
     from bposim.optimise.requirement import Requirement
@@ -131,7 +131,8 @@ def optimise_roster(
     `target` and `threshold_seconds`, when given, replace every call type's objective. `trim_trials` bounds the
     trim phase after convergence (0: none). A `requirement` already computed for this scenario and objective is
     used as it is (`method` is then ignored); otherwise it is computed. Raises ScheduleError when the scenario has
-    no scheduling section or no roster can cover the requirement.
+    no scheduling section or no roster can cover the requirement, ScenarioError when it (with `replications`) or its
+    shift patterns are beyond the limits of `bposim.workload`.
     """
     from bposim.optimise.requirement import staffing_requirement
     from bposim.run import simulate
@@ -141,6 +142,9 @@ def optimise_roster(
                             "patterns the optimiser may use")  # fmt: skip
     if max_rounds < 1 or replications < 1 or trim_trials < 0:
         raise ValueError("max_rounds and replications must be at least 1, trim_trials at least 0")
+    problems = workload.staff_problems(scenario, replications, "replications")
+    if problems:
+        raise ScenarioError("scenario", problems)
     say = progress or (lambda message: None)
     goal = with_objective(scenario, target, threshold_seconds)
     if requirement is None:
