@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
+from bposim.fields import PositiveWholeNumber, WholeNumber
 from bposim.scenario import Scenario, ScenarioError, format_validation_error, load_scenario, load_yaml_mapping
 from bposim.scenario.common import Model
 
@@ -42,8 +43,10 @@ class ExperimentSpec(Model):
     factors: dict[str, list[Any] | dict[str, dict[str, Any]]] = Field(
         {}, description="path: [values], or name: {variant: {path: value}}; all factors are crossed into cells"
     )
-    replications: int = Field(10, ge=1, le=100_000, description="days simulated per cell, the same in every cell")
-    seed: int = Field(0, ge=0, description="replication r of every cell uses this seed: common random numbers")
+    replications: PositiveWholeNumber = Field(
+        10, le=100_000, description="days simulated per cell, the same in every cell"
+    )
+    seed: WholeNumber = Field(0, description="replication r of every cell uses this seed: common random numbers")
     keep: Literal["summary", "all"] = Field("summary", description="summary rows only, or every run's tables too")
 
     @field_validator("factors", mode="before")

@@ -7,6 +7,7 @@ the wrong length) is checked here, so the engine can trust what it is given.
 from __future__ import annotations
 
 import copy
+import numbers
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -14,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from bposim.distributions import Distribution
+from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
 from bposim.scenario.common import SECONDS_PER_DAY, Clock, Model, clock_seconds, custom_error
 from bposim.scenario.costs import Costs, cost_errors
 from bposim.scenario.scheduling import Scheduling, scheduling_errors
@@ -26,10 +28,10 @@ class Horizon(Model):
 
     start: Clock = Field("08:00", description="opening time, HH:MM")
     end: Clock | None = Field(None, description="closing time, HH:MM (or give length_hours)")
-    length_hours: float | None = Field(None, gt=0, description="open length, for horizons longer than a day")
-    interval_minutes: int = Field(30, gt=0, le=1440, description="length of a planning interval")
-    days: int = Field(1, ge=1, le=3660, description="number of days simulated, each opening afresh")
-    warmup_minutes: float = Field(0, ge=0, description="time at the start excluded from statistics")
+    length_hours: FiniteFloat | None = Field(None, gt=0, description="open length, for horizons longer than a day")
+    interval_minutes: PositiveWholeNumber = Field(30, le=1440, description="length of a planning interval")
+    days: PositiveWholeNumber = Field(1, le=3660, description="number of days simulated, each opening afresh")
+    warmup_minutes: FiniteFloat = Field(0, ge=0, description="time at the start excluded from statistics")
     closing: Literal["serve", "clear"] = Field(
         "serve", description="at closing, serve the callers still waiting, or clear the queue"
     )
@@ -75,8 +77,8 @@ class Horizon(Model):
 class ServiceLevel(Model):
     """The service-level objective: `target` of calls answered within `threshold_seconds`."""
 
-    threshold_seconds: float = Field(20, ge=0)
-    target: float = Field(0.8, ge=0, le=1)
+    threshold_seconds: FiniteFloat = Field(20, ge=0)
+    target: FiniteFloat = Field(0.8, ge=0, le=1)
     definition: Literal["offered", "answered", "offered_less_short_abandons"] = Field(
         "offered",
         description="denominator: all offered calls; answered calls; or offered minus abandons within threshold",
@@ -86,15 +88,15 @@ class ServiceLevel(Model):
 class ServiceLevelOverride(Model):
     """A call type's own threshold and target; what is left out comes from the scenario's service_level."""
 
-    threshold_seconds: float | None = Field(None, ge=0)
-    target: float | None = Field(None, ge=0, le=1)
+    threshold_seconds: FiniteFloat | None = Field(None, ge=0)
+    target: FiniteFloat | None = Field(None, ge=0, le=1)
 
 
 class Arrivals(Model):
     """Poisson arrivals at a constant hourly rate, or one hourly rate per interval of the day."""
 
-    per_hour: float | None = Field(None, ge=0)
-    per_interval: list[Annotated[float, Field(ge=0)]] | None = None
+    per_hour: FiniteFloat | None = Field(None, ge=0)
+    per_interval: list[Annotated[FiniteFloat, Field(ge=0)]] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Arrivals:
@@ -110,23 +112,23 @@ class Arrivals(Model):
 class Busyness(Model):
     """A day-level gamma factor (mean 1) multiplying every call type's rates: real days vary more than Poisson."""
 
-    cv: float = Field(gt=0, le=2, description="coefficient of variation of the daily factor")
+    cv: FiniteFloat = Field(gt=0, le=2, description="coefficient of variation of the daily factor")
 
 
 class Retrial(Model):
     """Callers who abandon or get a busy signal may call again after a delay."""
 
-    after_abandon: float = Field(0, ge=0, le=1, description="probability an abandoning caller calls again")
-    after_blocked: float = Field(0, ge=0, le=1, description="probability a blocked caller calls again")
+    after_abandon: FiniteFloat = Field(0, ge=0, le=1, description="probability an abandoning caller calls again")
+    after_blocked: FiniteFloat = Field(0, ge=0, le=1, description="probability a blocked caller calls again")
     delay: Distribution = Field(description="time until the caller tries again")
-    max_attempts: int = Field(3, ge=1, description="attempts per caller, the first included")
+    max_attempts: PositiveWholeNumber = Field(3, description="attempts per caller, the first included")
 
 
 class CallType(Model):
     """A kind of call with its own arrivals, work content, callers' patience and objective."""
 
     name: str = Field(min_length=1)
-    priority: int = Field(1, ge=1, description="1 is served first; larger numbers wait behind")
+    priority: PositiveWholeNumber = Field(1, description="1 is served first; larger numbers wait behind")
     arrivals: Arrivals
     handle_time: Distribution
     after_call_work: Distribution | None = Field(None, description="wrap-up after the call; none if left out")
@@ -139,16 +141,18 @@ class Skill(Model):
     """A call type an agent group can take, how fast, and how eagerly."""
 
     call_type: str
-    proficiency: float = Field(1.0, gt=0, description="handle-time multiplier: 0.8 is 20% faster, 1.3 is slower")
-    priority: int = Field(1, ge=1, description="routing priority: calls go to priority-1 groups first")
-    delay_seconds: float = Field(0, ge=0, description="overflow: take this call type only after it waited this long")
+    proficiency: FiniteFloat = Field(1.0, gt=0, description="handle-time multiplier: 0.8 is 20% faster, 1.3 is slower")
+    priority: PositiveWholeNumber = Field(1, description="routing priority: calls go to priority-1 groups first")
+    delay_seconds: FiniteFloat = Field(
+        0, ge=0, description="overflow: take this call type only after it waited this long"
+    )
 
 
 class Staffing(Model):
     """Agents logged in: a constant count, or one count per interval of the day."""
 
-    count: int | None = None
-    per_interval: list[Annotated[int, Field(ge=0)]] | None = None
+    count: WholeNumber | None = None
+    per_interval: list[WholeNumber] | None = None
 
     def per_interval_counts(self, intervals: int) -> list[int]:
         return list(self.per_interval) if self.per_interval is not None else [self.count] * intervals
@@ -174,12 +178,12 @@ class AgentGroup(Model):
     @field_validator("agents", mode="before")
     @classmethod
     def _agents(cls, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int | dict | Staffing):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral | dict | Staffing):
             raise ValueError("must be a whole number of agents (≥ 0) or {per_interval: [counts]}")
-        if isinstance(value, int):
+        if isinstance(value, numbers.Integral):
             if value < 0:
                 raise ValueError(f"must be a whole number of agents (≥ 0), got {value}")
-            return {"count": value}
+            return {"count": int(value)}
         if isinstance(value, dict):
             value = {key: item for key, item in value.items() if item is not None}  # as model_dump() writes it
         if isinstance(value, dict) and set(value) not in ({"per_interval"}, {"count"}):
@@ -209,7 +213,7 @@ class Scenario(Model):
     description: str = ""
     horizon: Horizon
     service_level: ServiceLevel = ServiceLevel()
-    trunk_lines: int | None = Field(None, ge=0, description="calls in the system at most; beyond, busy signal")
+    trunk_lines: WholeNumber | None = Field(None, description="calls in the system at most; beyond, busy signal")
     busyness: Busyness | None = None
     routing: Routing = Routing()
     call_types: list[CallType] = Field(min_length=1)
@@ -241,7 +245,7 @@ class Scenario(Model):
         except ValueError as exc:
             raise custom_error("Scenario", [(("roster_file",), f"{path}: {exc}", data["roster_file"])]) from None
         problems = []
-        for line, row in enumerate(rows, start=2):
+        for line, row in rows:
             try:
                 Shift.model_validate(row)
             except ValidationError as exc:
@@ -251,7 +255,7 @@ class Scenario(Model):
                 problems.append((("roster_file",), f"{path} line {line}: {field}: {message}", row))
         if problems:
             raise custom_error("Scenario", problems)
-        return {**data, "roster": [*data.get("roster", []), *rows], "roster_file": None}
+        return {**data, "roster": [*data.get("roster", []), *(row for _, row in rows)], "roster_file": None}
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

@@ -9,13 +9,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 SECONDS_PER_DAY = 86_400
+MAX_FILE_BYTES = 10 * 2**20
+"""Scenario, experiment and roster files larger than this are refused before they are read."""
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 class Model(BaseModel):
     """A frozen model that rejects unknown fields."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def clock_seconds(value: str) -> int:

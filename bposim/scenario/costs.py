@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from bposim.fields import FiniteFloat
 from bposim.scenario.common import Model
 
 if TYPE_CHECKING:
     from bposim.scenario.centre import Scenario
 
-Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Money = Annotated[FiniteFloat, Field(ge=0)]
 
 
 class GroupCost(Model):

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
+from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
 from bposim.scenario.common import Clock, Model, clock_seconds
 
 if TYPE_CHECKING:
     from bposim.scenario.centre import Horizon, Scenario
 
-Hours = Annotated[float, Field(gt=0, le=24)]
+Hours = Annotated[FiniteFloat, Field(gt=0, le=24)]
 
 
 class StartTimes(Model):
@@ -26,7 +27,7 @@ class StartTimes(Model):
 
     earliest: Clock = Field(description="first start, HH:MM")
     latest: Clock | None = Field(None, description="last start, HH:MM; only `earliest` if left out")
-    every_minutes: int = Field(30, gt=0, le=1440, description="step between start times")
+    every_minutes: PositiveWholeNumber = Field(30, le=1440, description="step between start times")
 
     @model_validator(mode="after")
     def _order(self) -> StartTimes:
@@ -45,12 +46,12 @@ class BreakRule(Model):
     """A break each shift of the pattern takes, starting between after_hours[0] and after_hours[1] into it."""
 
     name: str = Field(min_length=1)
-    minutes: int = Field(gt=0, description="length of the break, whole minutes")
-    after_hours: tuple[float, float] = Field(
+    minutes: PositiveWholeNumber = Field(description="length of the break, whole minutes")
+    after_hours: tuple[FiniteFloat, FiniteFloat] = Field(
         description="earliest and latest start of the break, in hours after the shift starts"
     )
-    every_minutes: int | None = Field(
-        None, gt=0, description="step between the break's possible starts; the planning interval if left out"
+    every_minutes: PositiveWholeNumber | None = Field(
+        None, description="step between the break's possible starts; the planning interval if left out"
     )
     paid: bool = True
 
@@ -120,10 +121,10 @@ class Scheduling(Model):
     """What the roster optimiser may do: the shift patterns, headcount limits, and an occupancy cap."""
 
     shifts: list[ShiftPattern] = Field(min_length=1, description="the shift patterns the optimiser may use")
-    max_agents: dict[str, Annotated[int, Field(ge=0)]] = Field(
+    max_agents: dict[str, WholeNumber] = Field(
         {}, description="agents available per group (headcount on shifts in a day); no limit if left out"
     )
-    occupancy_cap: float | None = Field(
+    occupancy_cap: FiniteFloat | None = Field(
         None, gt=0, le=1, description="size intervals so agents are busy at most this share of their on-phone time"
     )
 
