@@ -18,6 +18,7 @@ from bposim.distributions import Distribution
 from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
 from bposim.scenario.common import SECONDS_PER_DAY, Clock, Model, clock_seconds, custom_error
 from bposim.scenario.costs import Costs, cost_errors
+from bposim.scenario.errors import ScenarioError, format_validation_error
 from bposim.scenario.scheduling import Scheduling, scheduling_errors
 from bposim.scenario.technology import Technology, Tool
 from bposim.scenario.workforce import Absence, LearningCurve, Shift, Shrinkage, read_roster_csv
@@ -229,6 +230,15 @@ class Scenario(Model):
     costs: Costs | None = Field(None, description="what the centre costs; no cost figures if left out")
     scheduling: Scheduling | None = Field(None, description="shift patterns for the roster optimiser (bposim staff)")
 
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> Scenario:
+        """pydantic's model_validate, raising ScenarioError (a ValueError) with one "field path: what is wrong"
+        line per problem instead of pydantic's ValidationError."""
+        try:
+            return super().model_validate(obj, **options)
+        except ValidationError as exc:
+            raise ScenarioError("", format_validation_error(exc, cls)) from None
+
     @model_validator(mode="before")
     @classmethod
     def _roster_file(cls, data: Any, info: ValidationInfo) -> Any:
@@ -316,11 +326,14 @@ class Scenario(Model):
 
         List items are addressed by name or index: ``{"agent_groups.team.agents": 13,
         "call_types.support.arrivals.per_hour": 300}``. An unknown path raises ValueError naming the known
-        ones; a bad value raises pydantic's ValidationError.
+        ones, and a bad value names its field: both as ScenarioError (a ValueError), one line per problem.
         """
         data = self.model_dump(mode="python", exclude_none=True)
         for path, value in changes.items():
-            _assign(data, path, copy.deepcopy(value))
+            try:
+                _assign(data, path, copy.deepcopy(value))
+            except ValueError as exc:
+                raise ScenarioError("", [str(exc)]) from None
         return Scenario.model_validate(data)
 
     def _interval_list_errors(self, loc: tuple, values: list | None) -> Iterator[tuple[tuple, str, Any]]:
