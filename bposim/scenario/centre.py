@@ -283,19 +283,16 @@ class Scenario(Model):
             yield from scheduling_errors(self.scheduling, self)
         names = [ct.name for ct in self.call_types]
         known = ", ".join(names)
-        for i, name in enumerate(names):
-            if name in names[:i]:
-                yield ("call_types", i, "name"), f"call type '{name}' is defined twice", name
+        yield from _twice(("call_types",), names, "call type '{}' is defined twice")
         groups = [g.name for g in self.agent_groups]
-        for i, name in enumerate(groups):
-            if name in groups[:i]:
-                yield ("agent_groups", i, "name"), f"agent group '{name}' is defined twice", name
+        yield from _twice(("agent_groups",), groups, "agent group '{}' is defined twice")
+        types = set(names)
         served = set()
         for g, group in enumerate(self.agent_groups):
             seen: set[str] = set()
             for s, skill in enumerate(group.skills):
                 loc = ("agent_groups", g, "skills", s)
-                if skill.call_type not in names:
+                if skill.call_type not in types:
                     yield loc, f"unknown call type '{skill.call_type}'; known: {known}", skill.call_type
                 elif skill.call_type in seen:
                     yield loc, f"skill '{skill.call_type}' is listed twice", skill.call_type
@@ -303,16 +300,17 @@ class Scenario(Model):
                 served.add(skill.call_type)
             plan = group.agents.per_interval
             yield from self._interval_list_errors(("agent_groups", g, "agents", "per_interval"), plan)
+        blocked_types, blocked_all = set(), False
+        for effect in (effect for tool in self.tools for effect in tool.effects if effect.type == "arrivals_blocked"):
+            blocked_all = blocked_all or effect.call_types is None
+            blocked_types.update(effect.call_types or [])
         for c, call_type in enumerate(self.call_types):
             if call_type.name not in served:
                 yield ("call_types", c), f"no agent group has the skill '{call_type.name}'", call_type.name
             rates = call_type.arrivals.per_interval
             yield from self._interval_list_errors(("call_types", c, "arrivals", "per_interval"), rates)
             retrial = call_type.retrial
-            door = any(
-                effect.type == "arrivals_blocked" and (effect.call_types is None or call_type.name in effect.call_types)
-                for tool in self.tools for effect in tool.effects
-            )  # fmt: skip
+            door = blocked_all or call_type.name in blocked_types
             if retrial is not None and retrial.after_blocked > 0 and self.trunk_lines is None and not door:
                 yield (
                     ("call_types", c, "retrial", "after_blocked"),
@@ -346,9 +344,10 @@ class Scenario(Model):
 
     def _roster_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
         groups = [g.name for g in self.agent_groups]
+        group_names = set(groups)
         horizon = self.horizon
         for i, shift in enumerate(self.roster):
-            if shift.group not in groups:
+            if shift.group not in group_names:
                 known = ", ".join(groups)
                 yield ("roster", i, "group"), f"unknown agent group '{shift.group}'; known: {known}", shift.group
             if horizon.end is None:
@@ -361,10 +360,10 @@ class Scenario(Model):
                 )
 
     def _technology_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
-        groups = [g.name for g in self.agent_groups]
-        types = [ct.name for ct in self.call_types]
+        groups = dict.fromkeys(g.name for g in self.agent_groups)  # ordered, and a quick `in`
+        types = dict.fromkeys(ct.name for ct in self.call_types)
 
-        def unknown(loc: tuple, names: list[str] | None, known: list[str], what: str):
+        def unknown(loc: tuple, names: list[str] | None, known: dict[str, None], what: str):
             for j, name in enumerate(names or []):
                 if name not in known:
                     yield (*loc, j), f"unknown {what} '{name}'; known: {', '.join(known)}", name
@@ -384,9 +383,11 @@ class Scenario(Model):
         technology = self.technology
         bots = [bot.call_type for bot in technology.self_service]
         yield from unknown(("technology", "self_service"), bots, types, "call type")
+        offered: set[str] = set()
         for i, name in enumerate(bots):
-            if name in bots[:i]:
+            if name in offered:
                 yield ("technology", "self_service", i), f"call type '{name}' has two self-service entries", name
+            offered.add(name)
         if technology.ai_assist is not None:
             names = list(technology.ai_assist.by_call_type)
             yield from unknown(("technology", "ai_assist", "by_call_type"), names, types, "call type")
@@ -411,6 +412,15 @@ class Scenario(Model):
             self.service_level.threshold_seconds if threshold is None else threshold,
             self.service_level.target if target is None else target,
         )
+
+
+def _twice(loc: tuple, names: list[str], message: str) -> Iterator[tuple[tuple, str, str]]:
+    """Each repeat of a name in a list, at (*loc, index, "name"), with `message` formatted with the name."""
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            yield (*loc, i, "name"), message.format(name), name
+        seen.add(name)
 
 
 def _assign(data: dict[str, Any], path: str, value: Any) -> None:

@@ -8,6 +8,7 @@ Scenario validator calls.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -98,8 +99,8 @@ class ShiftPattern(Model):
             if end > shortest:
                 raise ValueError(f"break '{item.name}' cannot end inside a {shortest / 3600:g}-hour shift when it "
                                  f"starts {item.after_hours[0]:g} hours in")  # fmt: skip
-        names = [item.name for item in self.breaks]
-        twice = sorted({name for name in names if names.count(name) > 1})
+        names = Counter(item.name for item in self.breaks)
+        twice = sorted(name for name, count in names.items() if count > 1)
         if twice:
             raise ValueError(f"break names must differ within a pattern; repeated: {', '.join(twice)}")
         return self
@@ -131,8 +132,8 @@ class Scheduling(Model):
     @field_validator("shifts")
     @classmethod
     def _names_once(cls, value: list[ShiftPattern]) -> list[ShiftPattern]:
-        names = [pattern.name for pattern in value]
-        twice = sorted({name for name in names if names.count(name) > 1})
+        names = Counter(pattern.name for pattern in value)
+        twice = sorted(name for name, count in names.items() if count > 1)
         if twice:
             raise ValueError(f"shift pattern names must differ; repeated: {', '.join(twice)}")
         return value
@@ -150,6 +151,7 @@ class Scheduling(Model):
 def scheduling_errors(scheduling: Scheduling, scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
     """Problems between the scheduling section and the centre, located under ("scheduling", ...)."""
     groups = [group.name for group in scenario.agent_groups]
+    group_names = set(groups)
     known = ", ".join(groups)
     horizon = scenario.horizon
     if horizon.end is None:
@@ -157,7 +159,7 @@ def scheduling_errors(scheduling: Scheduling, scenario: Scenario) -> Iterator[tu
         return
     for p, pattern in enumerate(scheduling.shifts):
         for g, name in enumerate(pattern.groups or []):
-            if name not in groups:
+            if name not in group_names:
                 yield ("scheduling", "shifts", p, "groups", g), f"unknown agent group '{name}'; known: {known}", name
         if not pattern.shift_times(horizon):
             lengths = "/".join(f"{seconds / 3600:g}" for seconds in pattern.lengths_seconds)
@@ -169,5 +171,5 @@ def scheduling_errors(scheduling: Scheduling, scenario: Scenario) -> Iterator[tu
                 pattern.starts.earliest,
             )
     for name in scheduling.max_agents:
-        if name not in groups:
+        if name not in group_names:
             yield ("scheduling", "max_agents", name), f"unknown agent group '{name}'; known: {known}", name
