@@ -146,7 +146,10 @@ class Experiment:
     def from_file(cls, path: str | Path) -> Experiment:
         """Read and check an experiment file; problems raise ExperimentError (the model's own, ScenarioError)."""
         path = Path(path)
-        data = load_yaml_mapping(path)
+        try:
+            data = load_yaml_mapping(path)
+        except ScenarioError as exc:
+            raise ExperimentError(exc.source, exc.problems) from None
         try:
             spec = ExperimentFile.model_validate(data)
         except ValidationError as exc:

@@ -28,10 +28,15 @@ def format_validation_error(error: ValidationError, root: type[BaseModel]) -> li
     from bposim.distributions import DISTRIBUTION_NAMES
 
     lines = []
+    union_paths = set()
     for item in error.errors(include_url=False):
         loc = list(item["loc"])
-        shown = [part for part in loc if part not in DISTRIBUTION_NAMES]
+        shown = [part for part in loc if part not in DISTRIBUTION_NAMES and not _union_member(part)]
         path = _render_loc(shown)
+        if len(shown) < len(loc) and any(_union_member(part) for part in loc):
+            if path in union_paths:
+                continue  # a value fitting no member of a union (a number or a list): its first member's error
+            union_paths.add(path)
         kind, message = item["type"], item["msg"]
         if kind == "extra_forbidden":
             allowed = _allowed_fields(root, loc[:-1])
@@ -45,6 +50,11 @@ def format_validation_error(error: ValidationError, root: type[BaseModel]) -> li
             message = message[len("Value error, ") :]
         lines.append(f"{path}: {message}" if path else message)
     return lines
+
+
+def _union_member(part: str | int) -> bool:
+    """Whether a location part names a member of a union type (pydantic's `list[float]`), not a field."""
+    return isinstance(part, str) and "[" in part
 
 
 def _render_loc(loc: list[str | int]) -> str:

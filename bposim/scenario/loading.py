@@ -54,10 +54,14 @@ def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
         data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
     except _Refused as exc:
         raise ScenarioError(str(path), [str(exc)]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        raise ScenarioError(str(path), [f"line {line}: character {character!r} is not allowed in YAML"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
         raise ScenarioError(str(path), [f"{where}not valid YAML ({problem})"]) from None
     if not isinstance(data, dict):
         held = "it is empty" if data is None else "it holds a list" if isinstance(data, list) else "it holds one value"
