@@ -12,7 +12,8 @@ import numbers
 from typing import Annotated, Any
 
 from pydantic import AllowInfNan, BeforeValidator, Field, Strict
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 _FLAGS = "YAML reads yes/no, on/off and true/false as flags"
 
@@ -57,4 +58,22 @@ WholeNumber = Annotated[int, BeforeValidator(_Whole(0)), Strict(), Field(ge=0)]
 
 PositiveWholeNumber = Annotated[int, BeforeValidator(_Whole(1)), Strict(), Field(ge=1)]
 """A whole number ≥ 1 (priorities, minutes, days, replications), checked like `WholeNumber`."""
+
+
+class NumberBoundsSchema(GenerateJsonSchema):
+    """JSON Schema with the bounds of these types as minimum/maximum: pydantic writes a bound applied after a
+    validator function under its own name (ge, gt, le, lt), which JSON Schema does not know."""
+
+    BOUNDS = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
+
+    def generate(self, schema: core_schema.CoreSchema, mode: Any = "validation") -> JsonSchemaValue:
+        return self._rename(super().generate(schema, mode=mode))
+
+    def _rename(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [self._rename(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        numeric = node.get("type") in ("number", "integer")
+        return {(self.BOUNDS.get(key, key) if numeric else key): self._rename(item) for key, item in node.items()}
 
