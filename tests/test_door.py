@@ -584,3 +584,13 @@ def test_default_experiment_name_from_an_awkward_file_name(tmp_path):
     path = tmp_path / "-.my sweep.yaml"
     path.write_text("model: model.yaml\nreplications: 1\n", encoding="utf-8")
     assert Experiment.from_file(path).name == "my_sweep"
+
+
+def test_json_schema_keeps_the_bounds_of_the_number_types():
+    """`bposim schema` writes bounds as JSON Schema's minimum/maximum, not pydantic's ge/le names."""
+    definitions = Scenario.model_json_schema()["$defs"]
+    assert definitions["Horizon"]["properties"]["days"]["minimum"] == 1
+    assert definitions["Horizon"]["properties"]["days"]["maximum"] == 3660
+    assert definitions["Shift"]["properties"]["agents"]["minimum"] == 0
+    assert {"minimum": 0, "type": "number"} in definitions["Arrivals"]["properties"]["per_hour"]["anyOf"]
+    assert '"ge"' not in str(definitions).replace("'", '"')
