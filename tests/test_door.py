@@ -27,6 +27,7 @@ from bposim import Scenario, ScenarioError, load_scenario
 from bposim.experiment import Experiment
 from bposim.experiment.design import ExperimentError, ExperimentFile
 from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
+from bposim.scenario import load_yaml_mapping
 
 RICH: dict[str, Any] = {
     "name": "door",
@@ -239,6 +240,10 @@ YAML_CASES = [
     Case("python-object-tag", SMALL + "x: !!python/object/apply:os.system ['echo owned']\n",
          ("not valid YAML", "python/object/apply:os.system")),
     Case("two-documents", SMALL + "---\n" + SMALL, ("not valid YAML",)),
+    Case("impossible-date", SMALL + "description: 2024-13-45\n",
+         ("line 11: '2024-13-45' is not a valid timestamp (month must be in 1..12)",)),
+    Case("impossible-date-with-merge-key", SMALL + "x: &x {a: 1}\ny: {<<: *x, d: 2024-13-45}\n",
+         ("line 12: '2024-13-45' is not a valid timestamp",)),
     Case("not-utf8", SMALL.encode() + b"description: caf\xe9\n", ("line 11: byte 0xe9 is not UTF-8 text",)),
     Case("utf16", SMALL.encode("utf-16"), ("the file is UTF-16 text; save it as UTF-8",)),
     Case("nul-byte", SMALL + "description: a\x00b\n", ("line 11: character '\\x00' is not allowed in YAML",)),
@@ -594,3 +599,29 @@ def test_json_schema_keeps_the_bounds_of_the_number_types():
     assert definitions["Shift"]["properties"]["agents"]["minimum"] == 0
     assert {"minimum": 0, "type": "number"} in definitions["Arrivals"]["properties"]["per_hour"]["anyOf"]
     assert '"ge"' not in str(definitions).replace("'", '"')
+
+
+READABLE = [
+    "a: &x 1\nb: *x\n", "a: &x [1, 2]\nb: *x\n", "&k key: 1\n*k : 2\n", "d: 2024-01-02\nt: 2024-01-02 10:00:00\n",
+    "a: ~\nb: null\nc:\nd: ''\n", "a: '12'\nb: !!str 12\nc: !!int '12'\n", "a: yes\nb: No\nc: on\nd: OFF\n",
+    "a: 012\nb: 0x1f\nc: 0o12\nd: 1:30\ne: 1_000\n", "a: .5\nb: 1e3\nc: 1.0e+3\nd: -.inf\n",
+    "a: |\n  line1\n  line2\nb: >\n  folded\n  text\n", "base: &b {x: 1, y: 2}\nm: {<<: *b, y: 3}\n",
+    "base: &b {x: 1}\nmore: &c {x: 2, z: 3}\nm: {<<: [*b, *c], w: 4}\n", "s: !!set {a, b}\n",
+    "{a: 1, b: [x, {c: d}]}\n",
+    "a: !!float 1\nb: !!bool yes\nc: -0\nd: +12\ne: 0b101\n",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", READABLE)
+def test_the_loader_reads_yaml_as_safe_load_does(text, tmp_path):
+    """Positive control: anchors, aliases, merge keys, tags and YAML 1.1 scalars give what yaml.safe_load gives."""
+    path = tmp_path / "file.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert load_yaml_mapping(path) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize("path", [*sorted((ROOT / "models").glob("*.yaml")),
+                                  *sorted((ROOT / "experiments").glob("*.yaml"))], ids=lambda path: path.name)
+def test_the_shipped_files_read_as_safe_load_reads_them(path):
+    assert load_yaml_mapping(path) == yaml.safe_load(path.read_text(encoding="utf-8"))
+
