@@ -2,8 +2,8 @@
 
 Every YAML file bposim reads (scenarios, experiments, a run's scenario.yaml) goes through `load_yaml_mapping`:
 `yaml.safe_load` semantics (plain data, never Python objects), the libyaml C parser where it is installed, and
-limits checked on the parse events before anything is built, so that a hostile file (deep nesting, an alias
-bomb, a duplicated key) is refused at once, in little memory, with the line it is on.
+the data built from the stream of parse events with its limits checked as they come, so that a hostile file
+(deep nesting, an alias bomb, a duplicated key) is refused at once, in little memory, with the line it is on.
 """
 
 from __future__ import annotations
