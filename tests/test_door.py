@@ -376,7 +376,7 @@ def test_load_scenario_refuses(case, tmp_path):
 def test_validate_refuses(case, tmp_path):
     """Through `bposim validate`: exit 2 within seconds and in bounded memory, no traceback, the field named."""
     path = place(case, tmp_path)
-    result = bposim_limited("validate", path, seconds=30 if case.id in BOMBS else 60)
+    result = bposim_limited("validate", path, seconds=20 if case.id in BOMBS else 60)
     assert_refused(result, (f"error: {path}: ", *case.expected))
 
 
@@ -625,3 +625,10 @@ def test_the_loader_reads_yaml_as_safe_load_does(text, tmp_path):
 def test_the_shipped_files_read_as_safe_load_reads_them(path):
     assert load_yaml_mapping(path) == yaml.safe_load(path.read_text(encoding="utf-8"))
 
+
+
+@pytest.mark.parametrize("case", YAML_CASES, ids=lambda case: case.id)
+def test_yaml_cases_without_libyaml(case, tmp_path, monkeypatch):
+    """The same refusals with PyYAML's pure-Python parser, for installs without libyaml."""
+    monkeypatch.setattr("bposim.scenario.loading._LOADER", yaml.SafeLoader)
+    test_load_scenario_refuses(case, tmp_path)
