@@ -115,8 +115,9 @@ def read_roster_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
-                         "save it as CSV UTF-8") from None  # fmt: skip
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ValueError(f"line {line}: byte {exc.object[exc.start]:#04x} is not UTF-8 text; save the file as CSV "
+                         "UTF-8") from None  # fmt: skip
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
