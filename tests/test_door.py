@@ -633,3 +633,16 @@ def test_yaml_cases_without_libyaml(case, tmp_path, monkeypatch):
     """The same refusals with PyYAML's pure-Python parser, for installs without libyaml."""
     monkeypatch.setattr("bposim.scenario.loading._LOADER", yaml.SafeLoader)
     test_load_scenario_refuses(case, tmp_path)
+
+
+def test_a_long_list_of_known_names_is_cut_short():
+    """An unknown name among thousands of call types gives one short line: the first 20 known, and how many."""
+    data = copy.deepcopy(RICH)
+    extra = [{**data["call_types"][1], "name": f"type_{i:04d}"} for i in range(2_000)]
+    data["call_types"] += extra
+    data["agent_groups"][1]["skills"] = ["sales", *(item["name"] for item in extra), "billing"]
+    with pytest.raises(ScenarioError) as caught:
+        Scenario.model_validate(data)
+    (line,) = str(caught.value).splitlines()
+    assert line.startswith("agent_groups[1].skills[2001]: unknown call type 'billing'; known: support, sales, ")
+    assert line.endswith(", type_0017, ... (2,002 in all)") and len(line) < 400

@@ -18,7 +18,7 @@ from bposim.distributions import Distribution
 from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
 from bposim.scenario.common import SECONDS_PER_DAY, Clock, Model, clock_seconds, custom_error
 from bposim.scenario.costs import Costs, cost_errors
-from bposim.scenario.errors import ScenarioError, format_validation_error
+from bposim.scenario.errors import ScenarioError, format_validation_error, listed
 from bposim.scenario.scheduling import Scheduling, scheduling_errors
 from bposim.scenario.technology import Technology, Tool
 from bposim.scenario.workforce import Absence, LearningCurve, Shift, Shrinkage, read_roster_csv
@@ -282,7 +282,7 @@ class Scenario(Model):
         if self.scheduling is not None:
             yield from scheduling_errors(self.scheduling, self)
         names = [ct.name for ct in self.call_types]
-        known = ", ".join(names)
+        known = listed(names)
         yield from _twice(("call_types",), names, "call type '{}' is defined twice")
         groups = [g.name for g in self.agent_groups]
         yield from _twice(("agent_groups",), groups, "agent group '{}' is defined twice")
@@ -348,7 +348,7 @@ class Scenario(Model):
         horizon = self.horizon
         for i, shift in enumerate(self.roster):
             if shift.group not in group_names:
-                known = ", ".join(groups)
+                known = listed(groups)
                 yield ("roster", i, "group"), f"unknown agent group '{shift.group}'; known: {known}", shift.group
             if horizon.end is None:
                 yield ("roster", i), "a roster needs a horizon with an end time (HH:MM), not length_hours", shift.start
@@ -366,7 +366,7 @@ class Scenario(Model):
         def unknown(loc: tuple, names: list[str] | None, known: dict[str, None], what: str):
             for j, name in enumerate(names or []):
                 if name not in known:
-                    yield (*loc, j), f"unknown {what} '{name}'; known: {', '.join(known)}", name
+                    yield (*loc, j), f"unknown {what} '{name}'; known: {listed(known)}", name
 
         seen: set[str] = set()
         for t, tool in enumerate(self.tools):
@@ -437,13 +437,13 @@ def _assign(data: dict[str, Any], path: str, value: Any) -> None:
             elif part.isdigit() and int(part) < len(node):
                 index = int(part)
             else:
-                raise ValueError(f"{path}: no item '{part}' in {where}; known: {', '.join(map(str, names))}")
+                raise ValueError(f"{path}: no item '{part}' in {where}; known: {listed(names)}")
             if last:
                 node[index] = value
             node = node[index]
         elif isinstance(node, dict):
             if part not in node and not last:
-                raise ValueError(f"{path}: no field '{part}' in {where}; known: {', '.join(node)}")
+                raise ValueError(f"{path}: no field '{part}' in {where}; known: {listed(node)}")
             if last:
                 node[part] = value
             node = node[part]

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bposim.fields import FiniteFloat
 from bposim.scenario.common import Model
+from bposim.scenario.errors import listed
 
 if TYPE_CHECKING:
     from bposim.scenario.centre import Scenario
@@ -111,7 +112,7 @@ def cost_errors(costs: Costs, scenario: Scenario) -> Iterator[tuple[tuple[str | 
     group_names, type_names = set(groups), set(call_types)
     for i, entry in enumerate(costs.groups):
         if entry.group not in group_names:
-            yield (("costs", "groups", i, "group"), f"unknown agent group '{entry.group}'; known: {', '.join(groups)}",
+            yield (("costs", "groups", i, "group"), f"unknown agent group '{entry.group}'; known: {listed(groups)}",
                    entry.group)  # fmt: skip
     if costs.groups:
         priced = {entry.group for entry in costs.groups}
@@ -125,7 +126,7 @@ def cost_errors(costs: Costs, scenario: Scenario) -> Iterator[tuple[tuple[str | 
             for n, name in enumerate(names or []):
                 if name not in names_known:
                     kind = "agent group" if field == "groups" else "call type"
-                    yield (("costs", "technology", t, field, n), f"unknown {kind} '{name}'; known: {', '.join(known)}",
+                    yield (("costs", "technology", t, field, n), f"unknown {kind} '{name}'; known: {listed(known)}",
                            name)  # fmt: skip
 
 
@@ -147,4 +148,4 @@ def _named(kind: str, names: list[str]) -> str:
 
 def _quoted(names: list[str]) -> str:
     """Names for an error message: 'a', 'b'."""
-    return ", ".join(f"'{name}'" for name in names)
+    return listed(f"'{name}'" for name in names)

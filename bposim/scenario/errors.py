@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -21,6 +22,14 @@ class ScenarioError(ValueError):
 
     def __reduce__(self) -> tuple:
         return type(self), (self.source, self.problems)
+
+
+def listed(names: Iterable[Any], limit: int = 20) -> str:
+    """Names for an error message, comma-separated; past `limit`, the first ones and how many there are in all."""
+    names = [str(name) for name in names]
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])}, ... ({len(names):,} in all)"
 
 
 def format_validation_error(error: ValidationError, root: type[BaseModel]) -> list[str]:

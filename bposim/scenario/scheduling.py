@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
 from bposim.scenario.common import Clock, Model, clock_seconds
+from bposim.scenario.errors import listed
 
 if TYPE_CHECKING:
     from bposim.scenario.centre import Horizon, Scenario
@@ -152,7 +153,7 @@ def scheduling_errors(scheduling: Scheduling, scenario: Scenario) -> Iterator[tu
     """Problems between the scheduling section and the centre, located under ("scheduling", ...)."""
     groups = [group.name for group in scenario.agent_groups]
     group_names = set(groups)
-    known = ", ".join(groups)
+    known = listed(groups)
     horizon = scenario.horizon
     if horizon.end is None:
         yield ("scheduling",), "shift scheduling needs a horizon with an end time (HH:MM), not length_hours", None
