@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -217,14 +218,33 @@ def schema() -> None:
     print(json.dumps(Scenario.model_json_schema(), indent=2))
 
 
+def _finite_number(low: float = 0.0, high: float = math.inf, *, above: bool = False) -> Callable[[str], float]:
+    """A float flag's parser: a finite number from `low` (or `above` it) to `high`; nan and inf are refused."""
+    allowed = f"a number {'>' if above else '≥'} {low:g}" + (f" and ≤ {high:g}" if high < math.inf else "")
+
+    def parse(text: str | float) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise typer.BadParameter(f"{text!r} is not a number; give {allowed}") from None
+        if not math.isfinite(value):
+            raise typer.BadParameter(f"{text!r} is not a finite number; give {allowed}")
+        if value < low or (above and value == low) or value > high:
+            raise typer.BadParameter(f"{text!r} is out of range; give {allowed}")
+        return value
+
+    return parse
+
+
 @app.command()
 def erlang(
-    calls_per_hour: Annotated[float, typer.Option(min=0, help="offered calls per hour")],
-    handle_seconds: Annotated[float, typer.Option(min=0.001, help="mean handle time, seconds")],
-    threshold_seconds: Annotated[float, typer.Option(min=0, help="service-level threshold")] = 20,
-    target: Annotated[float, typer.Option(min=0, max=1, help="service-level target")] = 0.8,
+    calls_per_hour: Annotated[float, typer.Option(parser=_finite_number(), help="offered calls per hour")],
+    handle_seconds: Annotated[float, typer.Option(parser=_finite_number(above=True), help="mean handle time, seconds")],
+    threshold_seconds: Annotated[float, typer.Option(parser=_finite_number(), help="service-level threshold")] = 20,
+    target: Annotated[float, typer.Option(parser=_finite_number(high=1), help="service-level target")] = 0.8,
     patience_seconds: Annotated[
-        float | None, typer.Option(min=0.001, help="mean patience: Erlang A; leave out for Erlang C")
+        float | None,
+        typer.Option(parser=_finite_number(above=True), help="mean patience: Erlang A; leave out for Erlang C"),
     ] = None,
     agents: Annotated[str | None, typer.Option(help="agent count or range, e.g. 12 or 10-20")] = None,
     format: Annotated[Format, typer.Option("--format")] = Format.table,

@@ -18,9 +18,11 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bposim.fields import FiniteFloat
+
 
 class _Distribution(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @property
     def mean(self) -> float:
@@ -39,8 +41,8 @@ class _Truncatable(_Distribution):
     """An unbounded distribution, optionally truncated at max_seconds."""
 
     distribution: str  # each kind narrows it to its Literal name; declared here so it comes first
-    mean_seconds: float = Field(gt=0)
-    max_seconds: float | None = Field(
+    mean_seconds: FiniteFloat = Field(gt=0)
+    max_seconds: FiniteFloat | None = Field(
         None, gt=0, description="truncate here: durations are conditioned on ≤ max_seconds (mean is then lower)"
     )
 
@@ -94,7 +96,7 @@ class Lognormal(_Truncatable):
     """Right-skewed durations given by their mean and coefficient of variation (typical of handle times)."""
 
     distribution: Literal["lognormal"]
-    cv: float = Field(gt=0, description="standard deviation / mean")
+    cv: FiniteFloat = Field(gt=0, description="standard deviation / mean")
 
     def _parameters(self) -> tuple[float, float]:
         sigma2 = math.log1p(self.cv**2)
@@ -114,7 +116,7 @@ class Gamma(_Truncatable):
     """Gamma durations given by their mean and coefficient of variation."""
 
     distribution: Literal["gamma"]
-    cv: float = Field(gt=0, description="standard deviation / mean")
+    cv: FiniteFloat = Field(gt=0, description="standard deviation / mean")
 
     def _law(self) -> Any:
         from scipy import stats
@@ -131,7 +133,7 @@ class Weibull(_Truncatable):
     """Weibull durations given by their mean and shape (shape < 1: heavy early abandonment)."""
 
     distribution: Literal["weibull"]
-    shape: float = Field(gt=0)
+    shape: FiniteFloat = Field(gt=0)
 
     def _scale(self) -> float:
         return self.mean_seconds / math.gamma(1.0 + 1.0 / self.shape)
@@ -149,7 +151,7 @@ class Fixed(_Distribution):
     """The same duration every time."""
 
     distribution: Literal["fixed"]
-    value_seconds: float = Field(ge=0)
+    value_seconds: FiniteFloat = Field(ge=0)
 
     @property
     def mean(self) -> float:
@@ -163,8 +165,8 @@ class Uniform(_Distribution):
     """Durations spread evenly between two bounds."""
 
     distribution: Literal["uniform"]
-    low_seconds: float = Field(ge=0)
-    high_seconds: float = Field(ge=0)
+    low_seconds: FiniteFloat = Field(ge=0)
+    high_seconds: FiniteFloat = Field(ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -186,7 +188,7 @@ class Empirical(_Distribution):
     """Durations resampled from observed values (e.g. last month's handle times)."""
 
     distribution: Literal["empirical"]
-    values_seconds: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    values_seconds: list[Annotated[FiniteFloat, Field(ge=0)]] = Field(min_length=1)
 
     @property
     def mean(self) -> float:

@@ -103,7 +103,7 @@ CASES = [
                                  "    patience:"),
          ("call_types[0].retrial.after_blocked: callers are only blocked when trunk_lines is set",)),
     Case("yaml-syntax-error", edited("arrivals: {per_hour: 252}", "arrivals: per_hour: 252"),
-         ("line 6, column 23: not valid YAML (mapping values are not allowed here)",)),
+         ("line 6, column 23: not valid YAML (mapping values are not allowed",)),
     Case("list-not-mapping", "- name: Helpdesk\n- horizon: {}\n", ("the file must hold a mapping of fields",)),
     Case("empty-file", "", ("the file must hold a mapping of fields",)),
     Case("missing-file", MISSING, ("file not found",)),

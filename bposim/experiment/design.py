@@ -17,11 +17,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator
 
 from bposim import workload
+from bposim.fields import PositiveWholeNumber, WholeNumber
 from bposim.scenario import Scenario, ScenarioError, format_validation_error, load_scenario, load_yaml_mapping
 from bposim.scenario.common import Model
 
@@ -35,19 +36,33 @@ class ExperimentError(ScenarioError):
     """An experiment that cannot be run (its file, a factor, a cell, its results directory), one line per problem."""
 
 
+_FOLDER_NAME = re.compile(r"\w[\w.-]{0,99}")
+
+
+def _folder_name(value: str) -> str:
+    """An experiment's name names its results folder: one plain path component, never `..`, `/` or `-x`."""
+    if not _FOLDER_NAME.fullmatch(value):
+        raise ValueError(f"{value!r} cannot name a results folder; use 1 to 100 letters, digits, '_', '-' and '.', "
+                         "starting with a letter, digit or '_'")  # fmt: skip
+    return value
+
+
+FolderName = Annotated[str, AfterValidator(_folder_name)]
+
+
 class ExperimentSpec(Model):
     """The parts of an experiment besides its base scenario: changes, factors, replications, seed, what to keep."""
 
-    name: str = Field("experiment", pattern=r"^[\w.-]+$", description="names the default results directory")
+    name: FolderName = Field("experiment", description="names the default results directory")
     description: str = ""
     changes: dict[str, Any] = Field({}, description="dotted path: value, changed in the base model for every cell")
     factors: dict[str, list[Any] | dict[str, dict[str, Any]]] = Field(
         {}, description="path: [values], or name: {variant: {path: value}}; all factors are crossed into cells"
     )
-    replications: int = Field(
-        10, ge=1, le=workload.MAX_REPLICATIONS, description="days simulated per cell, the same in every cell"
+    replications: PositiveWholeNumber = Field(
+        10, le=workload.MAX_REPLICATIONS, description="days simulated per cell, the same in every cell"
     )
-    seed: int = Field(0, ge=0, description="replication r of every cell uses this seed: common random numbers")
+    seed: WholeNumber = Field(0, description="replication r of every cell uses this seed: common random numbers")
     keep: Literal["summary", "all"] = Field("summary", description="summary rows only, or every run's tables too")
 
     @field_validator("factors", mode="before")
@@ -79,7 +94,7 @@ class ExperimentSpec(Model):
 class ExperimentFile(ExperimentSpec):
     """An experiment file: the spec and the base model's file, relative to the experiment file."""
 
-    name: str | None = Field(None, pattern=r"^[\w.-]+$", description="names the results directory; the file's name")
+    name: FolderName | None = Field(None, description="names the results directory; the file's name")
     model: str = Field(description="the base scenario file, relative to this file")
 
 
@@ -139,7 +154,10 @@ class Experiment:
     def from_file(cls, path: str | Path) -> Experiment:
         """Read and check an experiment file; problems raise ExperimentError (the model's own, ScenarioError)."""
         path = Path(path)
-        data = load_yaml_mapping(path)
+        try:
+            data = load_yaml_mapping(path)
+        except ScenarioError as exc:
+            raise ExperimentError(exc.source, exc.problems) from None
         try:
             spec = ExperimentFile.model_validate(data)
         except ValidationError as exc:
@@ -148,8 +166,8 @@ class Experiment:
         if not model.is_file():
             raise ExperimentError(str(path), [f"model: file not found: {model}"])
         fields = spec.model_dump(exclude={"model"})
-        fields["name"] = spec.name or re.sub(r"[^\w.-]+", "_", path.stem)
-        return cls(load_scenario(model), **fields, source=str(path), text=path.read_text(encoding="utf-8"))
+        fields["name"] = spec.name or re.sub(r"[^\w.-]+", "_", path.stem).lstrip(".-")[:100] or "experiment"
+        return cls(load_scenario(model), **fields, source=str(path), text=path.read_text(encoding="utf-8-sig"))
 
     @property
     def name(self) -> str:
@@ -240,8 +258,8 @@ def _changed_base(base: Scenario, changes: dict[str, Any], source: str) -> Scena
     _check_paths(base, [("changes", "changes", changes)], source)
     try:
         return base.updated(changes)
-    except ValidationError as exc:
-        raise ExperimentError(source, [f"changes: {line}" for line in format_validation_error(exc, Scenario)]) from None
+    except ScenarioError as exc:
+        raise ExperimentError(source, [f"changes: {line}" for line in exc.problems]) from None
 
 
 def scenario_paths(scenario: Scenario) -> tuple[dict[str, Any], set[str]]:
@@ -336,8 +354,8 @@ def _cells(base: Scenario, factors: list[Factor], source: str) -> list[Cell]:
                    for path, value in f.changes[level].items()}  # fmt: skip
         try:
             cells.append(Cell(index, labels, base.updated(changes)))
-        except ValidationError as exc:
-            for line in format_validation_error(exc, Scenario):
+        except ScenarioError as exc:
+            for line in exc.problems:
                 problems.setdefault(line, []).append((index, labels))
     if problems:
         lines = []

@@ -7,6 +7,7 @@ the wrong length) is checked here, so the engine can trust what it is given.
 from __future__ import annotations
 
 import copy
+import numbers
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -14,8 +15,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from bposim.distributions import Distribution
+from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
 from bposim.scenario.common import SECONDS_PER_DAY, Clock, Model, clock_seconds, custom_error
 from bposim.scenario.costs import Costs, cost_errors
+from bposim.scenario.errors import ScenarioError, format_validation_error, listed
 from bposim.scenario.scheduling import Scheduling, scheduling_errors
 from bposim.scenario.technology import Technology, Tool
 from bposim.scenario.workforce import Absence, LearningCurve, Shift, Shrinkage, read_roster_csv
@@ -26,10 +29,10 @@ class Horizon(Model):
 
     start: Clock = Field("08:00", description="opening time, HH:MM")
     end: Clock | None = Field(None, description="closing time, HH:MM (or give length_hours)")
-    length_hours: float | None = Field(None, gt=0, description="open length, for horizons longer than a day")
-    interval_minutes: int = Field(30, gt=0, le=1440, description="length of a planning interval")
-    days: int = Field(1, ge=1, le=3660, description="number of days simulated, each opening afresh")
-    warmup_minutes: float = Field(0, ge=0, description="time at the start excluded from statistics")
+    length_hours: FiniteFloat | None = Field(None, gt=0, description="open length, for horizons longer than a day")
+    interval_minutes: PositiveWholeNumber = Field(30, le=1440, description="length of a planning interval")
+    days: PositiveWholeNumber = Field(1, le=3660, description="number of days simulated, each opening afresh")
+    warmup_minutes: FiniteFloat = Field(0, ge=0, description="time at the start excluded from statistics")
     closing: Literal["serve", "clear"] = Field(
         "serve", description="at closing, serve the callers still waiting, or clear the queue"
     )
@@ -75,8 +78,8 @@ class Horizon(Model):
 class ServiceLevel(Model):
     """The service-level objective: `target` of calls answered within `threshold_seconds`."""
 
-    threshold_seconds: float = Field(20, ge=0)
-    target: float = Field(0.8, ge=0, le=1)
+    threshold_seconds: FiniteFloat = Field(20, ge=0)
+    target: FiniteFloat = Field(0.8, ge=0, le=1)
     definition: Literal["offered", "answered", "offered_less_short_abandons"] = Field(
         "offered",
         description="denominator: all offered calls; answered calls; or offered minus abandons within threshold",
@@ -86,15 +89,15 @@ class ServiceLevel(Model):
 class ServiceLevelOverride(Model):
     """A call type's own threshold and target; what is left out comes from the scenario's service_level."""
 
-    threshold_seconds: float | None = Field(None, ge=0)
-    target: float | None = Field(None, ge=0, le=1)
+    threshold_seconds: FiniteFloat | None = Field(None, ge=0)
+    target: FiniteFloat | None = Field(None, ge=0, le=1)
 
 
 class Arrivals(Model):
     """Poisson arrivals at a constant hourly rate, or one hourly rate per interval of the day."""
 
-    per_hour: float | None = Field(None, ge=0)
-    per_interval: list[Annotated[float, Field(ge=0)]] | None = None
+    per_hour: FiniteFloat | None = Field(None, ge=0)
+    per_interval: list[Annotated[FiniteFloat, Field(ge=0)]] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Arrivals:
@@ -110,23 +113,23 @@ class Arrivals(Model):
 class Busyness(Model):
     """A day-level gamma factor (mean 1) multiplying every call type's rates: real days vary more than Poisson."""
 
-    cv: float = Field(gt=0, le=2, description="coefficient of variation of the daily factor")
+    cv: FiniteFloat = Field(gt=0, le=2, description="coefficient of variation of the daily factor")
 
 
 class Retrial(Model):
     """Callers who abandon or get a busy signal may call again after a delay."""
 
-    after_abandon: float = Field(0, ge=0, le=1, description="probability an abandoning caller calls again")
-    after_blocked: float = Field(0, ge=0, le=1, description="probability a blocked caller calls again")
+    after_abandon: FiniteFloat = Field(0, ge=0, le=1, description="probability an abandoning caller calls again")
+    after_blocked: FiniteFloat = Field(0, ge=0, le=1, description="probability a blocked caller calls again")
     delay: Distribution = Field(description="time until the caller tries again")
-    max_attempts: int = Field(3, ge=1, description="attempts per caller, the first included")
+    max_attempts: PositiveWholeNumber = Field(3, description="attempts per caller, the first included")
 
 
 class CallType(Model):
     """A kind of call with its own arrivals, work content, callers' patience and objective."""
 
     name: str = Field(min_length=1)
-    priority: int = Field(1, ge=1, description="1 is served first; larger numbers wait behind")
+    priority: PositiveWholeNumber = Field(1, description="1 is served first; larger numbers wait behind")
     arrivals: Arrivals
     handle_time: Distribution
     after_call_work: Distribution | None = Field(None, description="wrap-up after the call; none if left out")
@@ -139,16 +142,18 @@ class Skill(Model):
     """A call type an agent group can take, how fast, and how eagerly."""
 
     call_type: str
-    proficiency: float = Field(1.0, gt=0, description="handle-time multiplier: 0.8 is 20% faster, 1.3 is slower")
-    priority: int = Field(1, ge=1, description="routing priority: calls go to priority-1 groups first")
-    delay_seconds: float = Field(0, ge=0, description="overflow: take this call type only after it waited this long")
+    proficiency: FiniteFloat = Field(1.0, gt=0, description="handle-time multiplier: 0.8 is 20% faster, 1.3 is slower")
+    priority: PositiveWholeNumber = Field(1, description="routing priority: calls go to priority-1 groups first")
+    delay_seconds: FiniteFloat = Field(
+        0, ge=0, description="overflow: take this call type only after it waited this long"
+    )
 
 
 class Staffing(Model):
     """Agents logged in: a constant count, or one count per interval of the day."""
 
-    count: int | None = None
-    per_interval: list[Annotated[int, Field(ge=0)]] | None = None
+    count: WholeNumber | None = None
+    per_interval: list[WholeNumber] | None = None
 
     def per_interval_counts(self, intervals: int) -> list[int]:
         return list(self.per_interval) if self.per_interval is not None else [self.count] * intervals
@@ -174,12 +179,12 @@ class AgentGroup(Model):
     @field_validator("agents", mode="before")
     @classmethod
     def _agents(cls, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int | dict | Staffing):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral | dict | Staffing):
             raise ValueError("must be a whole number of agents (≥ 0) or {per_interval: [counts]}")
-        if isinstance(value, int):
+        if isinstance(value, numbers.Integral):
             if value < 0:
                 raise ValueError(f"must be a whole number of agents (≥ 0), got {value}")
-            return {"count": value}
+            return {"count": int(value)}
         if isinstance(value, dict):
             value = {key: item for key, item in value.items() if item is not None}  # as model_dump() writes it
         if isinstance(value, dict) and set(value) not in ({"per_interval"}, {"count"}):
@@ -209,7 +214,7 @@ class Scenario(Model):
     description: str = ""
     horizon: Horizon
     service_level: ServiceLevel = ServiceLevel()
-    trunk_lines: int | None = Field(None, ge=0, description="calls in the system at most; beyond, busy signal")
+    trunk_lines: WholeNumber | None = Field(None, description="calls in the system at most; beyond, busy signal")
     busyness: Busyness | None = None
     routing: Routing = Routing()
     call_types: list[CallType] = Field(min_length=1)
@@ -224,6 +229,15 @@ class Scenario(Model):
     technology: Technology = Technology()
     costs: Costs | None = Field(None, description="what the centre costs; no cost figures if left out")
     scheduling: Scheduling | None = Field(None, description="shift patterns for the roster optimiser (bposim staff)")
+
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> Scenario:
+        """pydantic's model_validate, raising ScenarioError (a ValueError) with one "field path: what is wrong"
+        line per problem instead of pydantic's ValidationError."""
+        try:
+            return super().model_validate(obj, **options)
+        except ValidationError as exc:
+            raise ScenarioError("", format_validation_error(exc, cls)) from None
 
     @model_validator(mode="before")
     @classmethod
@@ -241,7 +255,7 @@ class Scenario(Model):
         except ValueError as exc:
             raise custom_error("Scenario", [(("roster_file",), f"{path}: {exc}", data["roster_file"])]) from None
         problems = []
-        for line, row in enumerate(rows, start=2):
+        for line, row in rows:
             try:
                 Shift.model_validate(row)
             except ValidationError as exc:
@@ -251,7 +265,7 @@ class Scenario(Model):
                 problems.append((("roster_file",), f"{path} line {line}: {field}: {message}", row))
         if problems:
             raise custom_error("Scenario", problems)
-        return {**data, "roster": [*data.get("roster", []), *rows], "roster_file": None}
+        return {**data, "roster": [*data.get("roster", []), *(row for _, row in rows)], "roster_file": None}
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -268,20 +282,17 @@ class Scenario(Model):
         if self.scheduling is not None:
             yield from scheduling_errors(self.scheduling, self)
         names = [ct.name for ct in self.call_types]
-        known = ", ".join(names)
-        for i, name in enumerate(names):
-            if name in names[:i]:
-                yield ("call_types", i, "name"), f"call type '{name}' is defined twice", name
+        known = listed(names)
+        yield from _twice(("call_types",), names, "call type '{}' is defined twice")
         groups = [g.name for g in self.agent_groups]
-        for i, name in enumerate(groups):
-            if name in groups[:i]:
-                yield ("agent_groups", i, "name"), f"agent group '{name}' is defined twice", name
+        yield from _twice(("agent_groups",), groups, "agent group '{}' is defined twice")
+        types = set(names)
         served = set()
         for g, group in enumerate(self.agent_groups):
             seen: set[str] = set()
             for s, skill in enumerate(group.skills):
                 loc = ("agent_groups", g, "skills", s)
-                if skill.call_type not in names:
+                if skill.call_type not in types:
                     yield loc, f"unknown call type '{skill.call_type}'; known: {known}", skill.call_type
                 elif skill.call_type in seen:
                     yield loc, f"skill '{skill.call_type}' is listed twice", skill.call_type
@@ -289,16 +300,17 @@ class Scenario(Model):
                 served.add(skill.call_type)
             plan = group.agents.per_interval
             yield from self._interval_list_errors(("agent_groups", g, "agents", "per_interval"), plan)
+        blocked_types, blocked_all = set(), False
+        for effect in (effect for tool in self.tools for effect in tool.effects if effect.type == "arrivals_blocked"):
+            blocked_all = blocked_all or effect.call_types is None
+            blocked_types.update(effect.call_types or [])
         for c, call_type in enumerate(self.call_types):
             if call_type.name not in served:
                 yield ("call_types", c), f"no agent group has the skill '{call_type.name}'", call_type.name
             rates = call_type.arrivals.per_interval
             yield from self._interval_list_errors(("call_types", c, "arrivals", "per_interval"), rates)
             retrial = call_type.retrial
-            door = any(
-                effect.type == "arrivals_blocked" and (effect.call_types is None or call_type.name in effect.call_types)
-                for tool in self.tools for effect in tool.effects
-            )  # fmt: skip
+            door = blocked_all or call_type.name in blocked_types
             if retrial is not None and retrial.after_blocked > 0 and self.trunk_lines is None and not door:
                 yield (
                     ("call_types", c, "retrial", "after_blocked"),
@@ -312,11 +324,14 @@ class Scenario(Model):
 
         List items are addressed by name or index: ``{"agent_groups.team.agents": 13,
         "call_types.support.arrivals.per_hour": 300}``. An unknown path raises ValueError naming the known
-        ones; a bad value raises pydantic's ValidationError.
+        ones, and a bad value names its field: both as ScenarioError (a ValueError), one line per problem.
         """
         data = self.model_dump(mode="python", exclude_none=True)
         for path, value in changes.items():
-            _assign(data, path, copy.deepcopy(value))
+            try:
+                _assign(data, path, copy.deepcopy(value))
+            except ValueError as exc:
+                raise ScenarioError("", [str(exc)]) from None
         return Scenario.model_validate(data)
 
     def _interval_list_errors(self, loc: tuple, values: list | None) -> Iterator[tuple[tuple, str, Any]]:
@@ -329,10 +344,11 @@ class Scenario(Model):
 
     def _roster_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
         groups = [g.name for g in self.agent_groups]
+        group_names = set(groups)
         horizon = self.horizon
         for i, shift in enumerate(self.roster):
-            if shift.group not in groups:
-                known = ", ".join(groups)
+            if shift.group not in group_names:
+                known = listed(groups)
                 yield ("roster", i, "group"), f"unknown agent group '{shift.group}'; known: {known}", shift.group
             if horizon.end is None:
                 yield ("roster", i), "a roster needs a horizon with an end time (HH:MM), not length_hours", shift.start
@@ -344,13 +360,13 @@ class Scenario(Model):
                 )
 
     def _technology_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
-        groups = [g.name for g in self.agent_groups]
-        types = [ct.name for ct in self.call_types]
+        groups = dict.fromkeys(g.name for g in self.agent_groups)  # ordered, and a quick `in`
+        types = dict.fromkeys(ct.name for ct in self.call_types)
 
-        def unknown(loc: tuple, names: list[str] | None, known: list[str], what: str):
+        def unknown(loc: tuple, names: list[str] | None, known: dict[str, None], what: str):
             for j, name in enumerate(names or []):
                 if name not in known:
-                    yield (*loc, j), f"unknown {what} '{name}'; known: {', '.join(known)}", name
+                    yield (*loc, j), f"unknown {what} '{name}'; known: {listed(known)}", name
 
         seen: set[str] = set()
         for t, tool in enumerate(self.tools):
@@ -367,9 +383,11 @@ class Scenario(Model):
         technology = self.technology
         bots = [bot.call_type for bot in technology.self_service]
         yield from unknown(("technology", "self_service"), bots, types, "call type")
+        offered: set[str] = set()
         for i, name in enumerate(bots):
-            if name in bots[:i]:
+            if name in offered:
                 yield ("technology", "self_service", i), f"call type '{name}' has two self-service entries", name
+            offered.add(name)
         if technology.ai_assist is not None:
             names = list(technology.ai_assist.by_call_type)
             yield from unknown(("technology", "ai_assist", "by_call_type"), names, types, "call type")
@@ -396,6 +414,15 @@ class Scenario(Model):
         )
 
 
+def _twice(loc: tuple, names: list[str], message: str) -> Iterator[tuple[tuple, str, str]]:
+    """Each repeat of a name in a list, at (*loc, index, "name"), with `message` formatted with the name."""
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            yield (*loc, i, "name"), message.format(name), name
+        seen.add(name)
+
+
 def _assign(data: dict[str, Any], path: str, value: Any) -> None:
     """Set `value` at a dotted path in a scenario's plain data (list items by name or index)."""
     node: Any = data
@@ -410,13 +437,13 @@ def _assign(data: dict[str, Any], path: str, value: Any) -> None:
             elif part.isdigit() and int(part) < len(node):
                 index = int(part)
             else:
-                raise ValueError(f"{path}: no item '{part}' in {where}; known: {', '.join(map(str, names))}")
+                raise ValueError(f"{path}: no item '{part}' in {where}; known: {listed(names)}")
             if last:
                 node[index] = value
             node = node[index]
         elif isinstance(node, dict):
             if part not in node and not last:
-                raise ValueError(f"{path}: no field '{part}' in {where}; known: {', '.join(node)}")
+                raise ValueError(f"{path}: no field '{part}' in {where}; known: {listed(node)}")
             if last:
                 node[part] = value
             node = node[part]

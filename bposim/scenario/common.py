@@ -8,14 +8,23 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from bposim.fields import NumberBoundsSchema
+
 SECONDS_PER_DAY = 86_400
+MAX_FILE_BYTES = 10 * 2**20
+"""Scenario, experiment and roster files larger than this are refused before they are read."""
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 class Model(BaseModel):
     """A frozen model that rejects unknown fields."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, schema_generator: type = NumberBoundsSchema, **options: Any) -> dict:
+        """pydantic's JSON schema, with the bounds of the shared number types as minimum/maximum."""
+        return super().model_json_schema(*args, schema_generator=schema_generator, **options)
 
 
 def clock_seconds(value: str) -> int:

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from bposim.fields import FiniteFloat
 from bposim.scenario.common import Model
+from bposim.scenario.errors import listed
 
 if TYPE_CHECKING:
     from bposim.scenario.centre import Scenario
 
-Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Money = Annotated[FiniteFloat, Field(ge=0)]
 
 
 class GroupCost(Model):
@@ -107,9 +109,10 @@ def cost_errors(costs: Costs, scenario: Scenario) -> Iterator[tuple[tuple[str | 
     """Problems between the costs and the centre, located under ("costs", ...), for Scenario's validator."""
     groups = [group.name for group in scenario.agent_groups]
     call_types = [call_type.name for call_type in scenario.call_types]
+    group_names, type_names = set(groups), set(call_types)
     for i, entry in enumerate(costs.groups):
-        if entry.group not in groups:
-            yield (("costs", "groups", i, "group"), f"unknown agent group '{entry.group}'; known: {', '.join(groups)}",
+        if entry.group not in group_names:
+            yield (("costs", "groups", i, "group"), f"unknown agent group '{entry.group}'; known: {listed(groups)}",
                    entry.group)  # fmt: skip
     if costs.groups:
         priced = {entry.group for entry in costs.groups}
@@ -118,11 +121,12 @@ def cost_errors(costs: Costs, scenario: Scenario) -> Iterator[tuple[tuple[str | 
             yield (("costs", "groups"), f"no cost given for {_named('agent group', missing)}; every agent group "
                    "needs a per_paid_hour when costs.groups is given", missing)  # fmt: skip
     for t, tool in enumerate(costs.technology):
-        for field, names, known in (("groups", tool.groups, groups), ("call_types", tool.call_types, call_types)):
+        for field, names, known, names_known in (("groups", tool.groups, groups, group_names),
+                                                 ("call_types", tool.call_types, call_types, type_names)):  # fmt: skip
             for n, name in enumerate(names or []):
-                if name not in known:
+                if name not in names_known:
                     kind = "agent group" if field == "groups" else "call type"
-                    yield (("costs", "technology", t, field, n), f"unknown {kind} '{name}'; known: {', '.join(known)}",
+                    yield (("costs", "technology", t, field, n), f"unknown {kind} '{name}'; known: {listed(known)}",
                            name)  # fmt: skip
 
 
@@ -144,4 +148,4 @@ def _named(kind: str, names: list[str]) -> str:
 
 def _quoted(names: list[str]) -> str:
     """Names for an error message: 'a', 'b'."""
-    return ", ".join(f"'{name}'" for name in names)
+    return listed(f"'{name}'" for name in names)

@@ -1,112 +1,196 @@
-"""Loading scenario files: YAML (safe_load only) into a validated Scenario, with readable errors."""
+"""Loading scenario files: YAML into a validated Scenario, with readable errors.
+
+Every YAML file bposim reads (scenarios, experiments, a run's scenario.yaml) goes through `load_yaml_mapping`:
+`yaml.safe_load` semantics (plain data, never Python objects), the libyaml C parser where it is installed, and
+the data built from the stream of parse events with its limits checked as they come, so that a hostile file
+(deep nesting, an alias bomb, a duplicated key) is refused at once, in little memory, with the line it is on.
+"""
 
 from __future__ import annotations
 
+import codecs
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+import yaml
 
 from bposim.scenario.centre import Scenario
+from bposim.scenario.common import MAX_FILE_BYTES
+from bposim.scenario.errors import ScenarioError, format_validation_error
+
+__all__ = ["ScenarioError", "format_validation_error", "load_scenario", "load_yaml_mapping"]
+
+MAX_DEPTH = 64
+"""Nesting levels of lists and mappings a file may have."""
+MAX_NODES = 1_000_000
+"""Values a file may hold once every alias is expanded (an alias counts as the whole node it refers to)."""
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MAPPING = "a mapping of fields (name:, horizon:, ...)"
 
 
-class ScenarioError(Exception):
-    """A scenario file that cannot be used, with one line per problem naming the file and field."""
+class _Refused(Exception):
+    """A file the event checks refuse, with the line-located problem."""
 
-    def __init__(self, source: str, problems: list[str]):
-        self.source = source
-        self.problems = problems
-        super().__init__("\n".join(f"{source}: {problem}" for problem in problems))
+
+_NO_KEY = object()
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_CORE + name for name in ("str", "int", "float", "bool", "null", "timestamp")}
+
+
+@dataclass
+class _Collection:
+    """A list or mapping being read from the events: its data so far, and what the checks need."""
+
+    anchor: str | None
+    nodes_before: int
+    data: dict | list
+    key: Any = _NO_KEY  # a mapping's key waiting for its value
+    keys: dict[str, int] = field(default_factory=dict)  # each key's text and line, to find one given twice
 
 
 def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
-    """Read a YAML file that must hold a mapping, with file-level errors as ScenarioError."""
-    import yaml
-
+    """Read a YAML file that must hold a mapping, with file-level problems raised as ScenarioError."""
     path = Path(path)
+    text = _read_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(str(path), ["file not found"]) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(path), [f"cannot read the file ({exc.__class__.__name__})"]) from None
-    try:
-        data = yaml.safe_load(text)
+        built, data = _read_events(text)
+        if not built:
+            data = yaml.load(text, Loader=_LOADER)  # a SafeLoader: plain data only
+    except _Refused as exc:
+        raise ScenarioError(str(path), [str(exc)]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        raise ScenarioError(str(path), [f"line {line}: character {character!r} is not allowed in YAML"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
         raise ScenarioError(str(path), [f"{where}not valid YAML ({problem})"]) from None
+    except ValueError as exc:  # a value PyYAML's constructors refuse, such as the date 2024-13-45
+        raise ScenarioError(str(path), [f"not valid YAML ({exc})"]) from None
     if not isinstance(data, dict):
-        raise ScenarioError(str(path), ["the file must hold a mapping of fields (name:, horizon:, ...)"])
+        held = "it is empty" if data is None else "it holds a list" if isinstance(data, list) else "it holds one value"
+        raise ScenarioError(str(path), [f"the file must hold {_MAPPING}; {held}"])
     return data
 
 
-def format_validation_error(error: ValidationError, root: type[BaseModel]) -> list[str]:
-    """One readable line per pydantic error: the field path and what is allowed."""
-    from bposim.distributions import DISTRIBUTION_NAMES
-
-    lines = []
-    for item in error.errors(include_url=False):
-        loc = list(item["loc"])
-        shown = [part for part in loc if part not in DISTRIBUTION_NAMES]
-        path = _render_loc(shown)
-        kind, message = item["type"], item["msg"]
-        if kind == "extra_forbidden":
-            allowed = _allowed_fields(root, loc[:-1])
-            message = f"unknown field '{loc[-1]}'" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
-            path = _render_loc(shown[:-1]) or "(top level)"
-        elif kind == "missing":
-            message = "required field is missing"
-        elif kind in ("union_tag_invalid", "union_tag_not_found"):
-            message = f"distribution must be one of: {', '.join(DISTRIBUTION_NAMES)}"
-        elif message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        lines.append(f"{path}: {message}" if path else message)
-    return lines
+def _read_text(path: Path) -> str:
+    """The file's text: at most MAX_FILE_BYTES of UTF-8 (a byte-order mark is dropped)."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ScenarioError(str(path), ["file not found"]) from None
+    except OSError as exc:
+        raise ScenarioError(str(path), [f"cannot read the file ({exc.__class__.__name__})"]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(str(path), [f"the file is larger than {MAX_FILE_BYTES // 2**20} MB; scenario and "
+                                        "experiment files are plain text of a few kB"])  # fmt: skip
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ScenarioError(str(path), ["the file is UTF-16 text; save it as UTF-8"])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError(str(path), [f"line {line}: byte {raw[exc.start]:#04x} is not UTF-8 text; save the file "
+                                        "as UTF-8"]) from None  # fmt: skip
 
 
-def _render_loc(loc: list[str | int]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
+def _read_events(text: str) -> tuple[bool, Any]:
+    """(built, data): the file's data built straight from the parse events, checked on the way for nesting depth,
+    alias expansion and keys given twice, so nothing is built beyond the limits.
 
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    """The pydantic models an annotation may hold (through lists, unions and Annotated)."""
-    import typing
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [model for arg in typing.get_args(annotation) for model in _models_in(arg)]
-
-
-def _allowed_fields(root: type[BaseModel], loc: list[str | int]) -> list[str]:
-    """The field names allowed at a location, found by walking the model types along the path.
-
-    A discriminated union (distributions) appears in the path as its tag, which picks the member.
+    The parser is iterative, so this is safe on any input; each alias counts as the size of the node it names.
+    A file with explicit tags, merge keys (`<<`) or several documents is checked all the same but returned
+    unbuilt (built False), for `yaml.load` to build with the same safe rules. Plain scalars are resolved once
+    per distinct text, which keeps large files quick.
     """
-    candidates: list[type[BaseModel]] = [root]
-    for part in loc:
-        if isinstance(part, int):
+    resolver, constructor = yaml.resolver.Resolver(), yaml.constructor.SafeConstructor()
+    scalars: dict[tuple[str, str], Any] = {}
+    anchors: dict[str, Any] = {}
+    sizes: dict[str, int] = {}
+    stack: list[_Collection] = []
+    nodes, documents, built, root = 0, 0, True, None
+    for event in yaml.parse(text, Loader=_LOADER):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            built = built and documents == 1
             continue
-        tagged = [m for m in candidates if part in _literal_values(m.model_fields.get("distribution"))]
-        if tagged:
-            candidates = tagged
+        if isinstance(event, yaml.CollectionEndEvent):
+            done = stack.pop()
+            if done.anchor is not None:
+                sizes[done.anchor], anchors[done.anchor] = nodes - done.nodes_before, done.data
+            value: Any = done.data
+        elif isinstance(event, yaml.NodeEvent):
+            parent = stack[-1] if stack else None
+            if parent is not None and isinstance(parent.data, dict) and parent.key is _NO_KEY and isinstance(
+                event, yaml.ScalarEvent
+            ):
+                _check_key(parent, event.value, line)
+            if isinstance(event, yaml.AliasEvent):
+                if any(collection.anchor == event.anchor for collection in stack):
+                    raise _Refused(f"line {line}: the alias *{event.anchor} is inside the node &{event.anchor} it "
+                                   "names")  # fmt: skip
+                nodes += sizes.get(event.anchor, 1)
+                built = built and event.anchor in anchors
+                value = anchors.get(event.anchor)
+            else:
+                nodes += 1
+            if nodes > MAX_NODES:
+                raise _Refused(f"line {line}: the file holds more than {MAX_NODES:,} values once its aliases (*name) "
+                               "are expanded")  # fmt: skip
+            if isinstance(event, yaml.CollectionStartEvent):
+                if len(stack) >= MAX_DEPTH:
+                    raise _Refused(f"line {line}: lists and mappings are nested more than {MAX_DEPTH} levels deep")
+                mapping = isinstance(event, yaml.MappingStartEvent)
+                built = built and event.tag in (None, "!", _CORE + ("map" if mapping else "seq"))
+                stack.append(_Collection(event.anchor, nodes - 1, {} if mapping else []))
+                continue
+            if isinstance(event, yaml.ScalarEvent):
+                tag = event.tag
+                if tag in (None, "!"):
+                    tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+                if tag not in _SCALAR_TAGS:
+                    built, value = False, None
+                elif (tag, event.value) in scalars:
+                    value = scalars[tag, event.value]
+                else:
+                    value = scalars[tag, event.value] = _construct(constructor, tag, event.value, line)
+                if event.anchor is not None:
+                    sizes[event.anchor], anchors[event.anchor] = 1, value
+        else:
             continue
-        fields = [m.model_fields[part] for m in candidates if part in m.model_fields]
-        candidates = [model for field in fields for model in _models_in(field.annotation)]
-        if not candidates:
-            return []
-    return list(candidates[0].model_fields) if len(candidates) == 1 else []
+        if not stack:
+            root = value
+        elif isinstance(stack[-1].data, list):
+            stack[-1].data.append(value)
+        elif stack[-1].key is _NO_KEY:
+            built = built and not isinstance(value, dict | list)
+            stack[-1].key = value if built else None
+        else:
+            stack[-1].data[stack[-1].key] = value
+            stack[-1].key = _NO_KEY
+    return built, (root if built else None)
 
 
-def _literal_values(field: Any) -> tuple:
-    """The values of a Literal-typed field (empty for anything else)."""
-    import typing
+def _construct(constructor: yaml.constructor.SafeConstructor, tag: str, text: str, line: int) -> Any:
+    """A scalar's value by PyYAML's safe constructor for its tag (int, float, bool, null, timestamp, str)."""
+    try:
+        return constructor.yaml_constructors[tag](constructor, yaml.ScalarNode(tag, text))
+    except (ValueError, yaml.YAMLError) as exc:
+        raise _Refused(f"line {line}: '{text}' is not a valid {tag.removeprefix(_CORE)} ({exc})") from None
 
-    return typing.get_args(field.annotation) if field is not None else ()
+
+def _check_key(mapping: _Collection, key: str, line: int) -> None:
+    """A key given twice in one mapping is refused (keys that merge keys `<<` bring in may repeat one given in the
+    mapping itself, which wins)."""
+    if key in mapping.keys:
+        raise _Refused(f"line {line}: key '{key}' is given twice (first on line {mapping.keys[key]})")
+    mapping.keys[key] = line
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -114,5 +198,5 @@ def load_scenario(path: str | Path) -> Scenario:
     data = load_yaml_mapping(path)
     try:
         return Scenario.model_validate(data, context={"base_dir": str(Path(path).parent)})
-    except ValidationError as exc:
-        raise ScenarioError(str(path), format_validation_error(exc, Scenario)) from None
+    except ScenarioError as exc:
+        raise ScenarioError(str(path), exc.problems) from None

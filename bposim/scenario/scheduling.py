@@ -8,17 +8,20 @@ Scenario validator calls.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
+from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
 from bposim.scenario.common import Clock, Model, clock_seconds
+from bposim.scenario.errors import listed
 
 if TYPE_CHECKING:
     from bposim.scenario.centre import Horizon, Scenario
 
-Hours = Annotated[float, Field(gt=0, le=24)]
+Hours = Annotated[FiniteFloat, Field(gt=0, le=24)]
 
 
 class StartTimes(Model):
@@ -26,7 +29,7 @@ class StartTimes(Model):
 
     earliest: Clock = Field(description="first start, HH:MM")
     latest: Clock | None = Field(None, description="last start, HH:MM; only `earliest` if left out")
-    every_minutes: int = Field(30, gt=0, le=1440, description="step between start times")
+    every_minutes: PositiveWholeNumber = Field(30, le=1440, description="step between start times")
 
     @model_validator(mode="after")
     def _order(self) -> StartTimes:
@@ -45,12 +48,12 @@ class BreakRule(Model):
     """A break each shift of the pattern takes, starting between after_hours[0] and after_hours[1] into it."""
 
     name: str = Field(min_length=1)
-    minutes: int = Field(gt=0, description="length of the break, whole minutes")
-    after_hours: tuple[float, float] = Field(
+    minutes: PositiveWholeNumber = Field(description="length of the break, whole minutes")
+    after_hours: tuple[FiniteFloat, FiniteFloat] = Field(
         description="earliest and latest start of the break, in hours after the shift starts"
     )
-    every_minutes: int | None = Field(
-        None, gt=0, description="step between the break's possible starts; the planning interval if left out"
+    every_minutes: PositiveWholeNumber | None = Field(
+        None, description="step between the break's possible starts; the planning interval if left out"
     )
     paid: bool = True
 
@@ -97,8 +100,8 @@ class ShiftPattern(Model):
             if end > shortest:
                 raise ValueError(f"break '{item.name}' cannot end inside a {shortest / 3600:g}-hour shift when it "
                                  f"starts {item.after_hours[0]:g} hours in")  # fmt: skip
-        names = [item.name for item in self.breaks]
-        twice = sorted({name for name in names if names.count(name) > 1})
+        names = Counter(item.name for item in self.breaks)
+        twice = sorted(name for name, count in names.items() if count > 1)
         if twice:
             raise ValueError(f"break names must differ within a pattern; repeated: {', '.join(twice)}")
         return self
@@ -120,18 +123,18 @@ class Scheduling(Model):
     """What the roster optimiser may do: the shift patterns, headcount limits, and an occupancy cap."""
 
     shifts: list[ShiftPattern] = Field(min_length=1, description="the shift patterns the optimiser may use")
-    max_agents: dict[str, Annotated[int, Field(ge=0)]] = Field(
+    max_agents: dict[str, WholeNumber] = Field(
         {}, description="agents available per group (headcount on shifts in a day); no limit if left out"
     )
-    occupancy_cap: float | None = Field(
+    occupancy_cap: FiniteFloat | None = Field(
         None, gt=0, le=1, description="size intervals so agents are busy at most this share of their on-phone time"
     )
 
     @field_validator("shifts")
     @classmethod
     def _names_once(cls, value: list[ShiftPattern]) -> list[ShiftPattern]:
-        names = [pattern.name for pattern in value]
-        twice = sorted({name for name in names if names.count(name) > 1})
+        names = Counter(pattern.name for pattern in value)
+        twice = sorted(name for name, count in names.items() if count > 1)
         if twice:
             raise ValueError(f"shift pattern names must differ; repeated: {', '.join(twice)}")
         return value
@@ -149,14 +152,15 @@ class Scheduling(Model):
 def scheduling_errors(scheduling: Scheduling, scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
     """Problems between the scheduling section and the centre, located under ("scheduling", ...)."""
     groups = [group.name for group in scenario.agent_groups]
-    known = ", ".join(groups)
+    group_names = set(groups)
+    known = listed(groups)
     horizon = scenario.horizon
     if horizon.end is None:
         yield ("scheduling",), "shift scheduling needs a horizon with an end time (HH:MM), not length_hours", None
         return
     for p, pattern in enumerate(scheduling.shifts):
         for g, name in enumerate(pattern.groups or []):
-            if name not in groups:
+            if name not in group_names:
                 yield ("scheduling", "shifts", p, "groups", g), f"unknown agent group '{name}'; known: {known}", name
         if not pattern.shift_times(horizon):
             lengths = "/".join(f"{seconds / 3600:g}" for seconds in pattern.lengths_seconds)
@@ -168,5 +172,5 @@ def scheduling_errors(scheduling: Scheduling, scenario: Scenario) -> Iterator[tu
                 pattern.starts.earliest,
             )
     for name in scheduling.max_agents:
-        if name not in groups:
+        if name not in group_names:
             yield ("scheduling", "max_agents", name), f"unknown agent group '{name}'; known: {known}", name

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from bposim.distributions import Distribution
+from bposim.fields import FiniteFloat
 from bposim.scenario.common import Clock, Model, clock_seconds
 
 SCOPES = {
@@ -28,7 +29,7 @@ class Maintenance(Model):
     """A planned outage, every day at the same time."""
 
     start: Clock = Field(description="HH:MM")
-    minutes: float = Field(gt=0)
+    minutes: FiniteFloat = Field(gt=0)
 
     @property
     def start_seconds(self) -> int:
@@ -45,7 +46,7 @@ class Effect(Model):
     """
 
     type: Literal["down", "slow", "ivr_off", "arrivals_blocked"]
-    multiplier: float | None = Field(None, gt=0, description="slow only: talk-time multiplier, e.g. 1.6")
+    multiplier: FiniteFloat | None = Field(None, gt=0, description="slow only: talk-time multiplier, e.g. 1.6")
     in_progress: Literal["finish", "drop"] = Field(
         "finish", description="down only: calls in progress when it starts are finished, or cut off (dropped)"
     )
@@ -82,20 +83,20 @@ class SelfService(Model):
     """
 
     call_type: str
-    containment: float = Field(ge=0, le=1, description="share of callers the bot ends without an agent")
-    bounce_back: float = Field(0, ge=0, le=1, description="share of those who queue for an agent anyway")
+    containment: FiniteFloat = Field(ge=0, le=1, description="share of callers the bot ends without an agent")
+    bounce_back: FiniteFloat = Field(0, ge=0, le=1, description="share of those who queue for an agent anyway")
     bot_time: Distribution = Field(description="time a caller spends in the bot")
-    bounce_handle_multiplier: float = Field(1.0, gt=0, description="handle-time multiplier for bounced callers")
+    bounce_handle_multiplier: FiniteFloat = Field(1.0, gt=0, description="handle-time multiplier for bounced callers")
 
 
 class AiAssist(Model):
     """Agent assist: a handle-time multiplier for the agents who use it."""
 
     enabled: bool = True
-    adoption: float = Field(1.0, ge=0, le=1, description="share of agents using it")
-    handle_time_multiplier: float = Field(0.9, gt=0, description="on every skill, unless given below")
-    by_call_type: dict[str, float] = Field({}, description="multiplier per call type")
-    novice_multiplier: float | None = Field(
+    adoption: FiniteFloat = Field(1.0, ge=0, le=1, description="share of agents using it")
+    handle_time_multiplier: FiniteFloat = Field(0.9, gt=0, description="on every skill, unless given below")
+    by_call_type: dict[str, FiniteFloat] = Field({}, description="multiplier per call type")
+    novice_multiplier: FiniteFloat | None = Field(
         None, gt=0, description="instead, on skills where the agent's proficiency is slower than 1.0"
     )
 
@@ -117,9 +118,9 @@ class Callbacks(Model):
     """
 
     enabled: bool = True
-    offer_when_wait_over_seconds: float = Field(ge=0)
-    acceptance: float = Field(ge=0, le=1)
-    deadline_minutes: float = Field(60, gt=0)
+    offer_when_wait_over_seconds: FiniteFloat = Field(ge=0)
+    acceptance: FiniteFloat = Field(ge=0, le=1)
+    deadline_minutes: FiniteFloat = Field(60, gt=0)
     call_types: list[str] | None = Field(None, description="call types offered callbacks; all if left out")
 
 

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
 from bposim.distributions import Distribution
-from bposim.scenario.common import Clock, Model, clock_seconds
+from bposim.fields import FiniteFloat, WholeNumber
+from bposim.scenario.common import MAX_FILE_BYTES, Clock, Model, clock_seconds
+
+ROSTER_COLUMNS = ("group", "start", "end", "agents", "breaks")
 
 
 class Break(Model):
     """A break or lunch: its length and the window it must fit in; each agent's is staggered across it."""
 
     name: str = Field(min_length=1)
-    minutes: float = Field(gt=0)
+    minutes: FiniteFloat = Field(gt=0)
     window: tuple[str, str] = Field(description="earliest start and latest end, HH:MM")
     paid: bool = True
 
@@ -45,7 +49,7 @@ class Shift(Model):
     group: str
     start: Clock = Field(description="log-in time, HH:MM")
     end: Clock = Field(description="log-out time, HH:MM; a call in progress is finished (overtime)")
-    agents: int = Field(ge=0)
+    agents: WholeNumber
     breaks: list[Break] = []
 
     @model_validator(mode="after")
@@ -77,41 +81,81 @@ class Shift(Model):
 class Absence(Model):
     """Each rostered agent is absent for the whole day with this probability."""
 
-    probability: float = Field(ge=0, lt=1)
+    probability: FiniteFloat = Field(ge=0, lt=1)
 
 
 class Shrinkage(Model):
     """Unplanned off-phone episodes (coaching, system trouble, personal): a rate per logged-in hour and a length."""
 
-    per_hour: float = Field(ge=0)
+    per_hour: FiniteFloat = Field(ge=0)
     duration: Distribution
 
 
 class LearningCurve(Model):
     """New hires start slower: talk-time multiplier 1 + (start_multiplier − 1) · ½^(calls handled / calls_to_halve)."""
 
-    start_multiplier: float = Field(ge=1, description="multiplier on the first call")
-    calls_to_halve: float = Field(gt=0, description="calls after which the extra time has halved")
+    start_multiplier: FiniteFloat = Field(ge=1, description="multiplier on the first call")
+    calls_to_halve: FiniteFloat = Field(gt=0, description="calls after which the extra time has halved")
 
     def multiplier(self, calls_handled: int) -> float:
         return 1.0 + (self.start_multiplier - 1.0) * 0.5 ** (calls_handled / self.calls_to_halve)
 
 
-def read_roster_csv(path: Path) -> list[dict[str, Any]]:
-    """Shifts from a CSV with columns group, start, end, agents and optionally breaks.
+def read_roster_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, shift) of each row of a CSV with columns group, start, end, agents and optionally breaks.
 
     Breaks are written ``name minutes HH:MM-HH:MM [unpaid]`` and separated by ``;``, e.g.
     ``morning 15 09:30-11:00; lunch 30 12:00-13:30 unpaid``.
+    The file is UTF-8 (Excel's "CSV UTF-8", with its byte-order mark, too); a header line alone is no shifts.
+    Problems (an unknown or missing column, a row with more or fewer fields than the header) raise ValueError
+    naming the line.
     """
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    shifts = []
-    for number, row in enumerate(rows, start=2):
-        shift: dict[str, Any] = {key: (value or "").strip() for key, value in row.items() if key is not None}
-        breaks = shift.pop("breaks", "")
-        shift["breaks"] = [_parse_break(text, number) for text in breaks.split(";") if text.strip()]
-        shifts.append(shift)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ValueError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB; split the roster")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ValueError(f"line {line}: byte {exc.object[exc.start]:#04x} is not UTF-8 text; save the file as CSV "
+                         "UTF-8") from None  # fmt: skip
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"the file is empty; its first line must name the columns: {', '.join(ROSTER_COLUMNS)}")
+        columns = _roster_columns(header)
+        shifts = []
+        for fields in reader:
+            if not any(field.strip() for field in fields):
+                continue
+            if len(fields) != len(columns):
+                raise ValueError(f"line {reader.line_num}: {len(fields)} fields, but the header names "
+                                 f"{len(columns)} columns ({', '.join(columns)})")  # fmt: skip
+            shift: dict[str, Any] = {name: field.strip() for name, field in zip(columns, fields, strict=True)}
+            if shift["agents"].isdigit():
+                shift["agents"] = int(shift["agents"])
+            breaks = shift.pop("breaks", "")
+            shift["breaks"] = [_parse_break(part, reader.line_num) for part in breaks.split(";") if part.strip()]
+            shifts.append((reader.line_num, shift))
+    except csv.Error as exc:
+        raise ValueError(f"line {reader.line_num}: not valid CSV ({exc})") from None
     return shifts
+
+
+def _roster_columns(header: list[str]) -> list[str]:
+    """The column names of a roster CSV's header line, checked against the columns a roster has."""
+    columns = [name.strip() for name in header]
+    allowed = ", ".join(ROSTER_COLUMNS)
+    for name in columns:
+        if name not in ROSTER_COLUMNS:
+            raise ValueError(f"line 1: unknown column '{name}'; allowed: {allowed}")
+        if columns.count(name) > 1:
+            raise ValueError(f"line 1: column '{name}' is given twice")
+    missing = [name for name in ROSTER_COLUMNS[:4] if name not in columns]
+    if missing:
+        raise ValueError(f"line 1: column{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing; the columns "
+                         f"are {allowed} (breaks may be left out)")  # fmt: skip
+    return columns
 
 
 def _parse_break(text: str, line: int) -> dict[str, Any]:
