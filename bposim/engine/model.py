@@ -109,7 +109,7 @@ class Centre:
         if interval == 0:
             self.closing = False
             self.close_time = now + self.intervals * self.interval_seconds
-            self.workforce.open_day(now)
+            self.workforce.open_day(now, self.close_time)
         for group, plan in zip(self.router.groups, self.plans, strict=True):
             self.workforce.set_staff(group, plan[interval], now)
         self._draw_arrivals(interval, now)
