@@ -1,13 +1,15 @@
 """The workforce at run time: agents logging in and out by staffing plan or by shift, breaks, absence, shrinkage.
 
 Two kinds of agents share a group. Plan agents follow the group's per-interval count: when it falls, idle
-agents leave at once (the most recently idle first) and busy ones when their call and wrap-up end; when it
-rises, agents on their way out stay before anyone new logs in. Rostered agents work their shift: each day
-they are absent with the group's absence probability, or log in at the shift start and out at its end
-(finishing a call in progress: overtime); a shift that ends at or after closing leaves it to the closing, as
-plan agents do. A break falls due at a time staggered across its window among the shift's agents and starts
-when the agent is next free; shrinkage episodes fall due at random while logged in and are taken the same way.
-Logged-in stretches are session records; breaks, shrinkage and absences are activity records.
+agents leave at once (the most recently idle first); if too few are idle, all the group's busy plan agents are
+on their way out and whoever frees first leaves, until the logged-in count equals the plan, so no call starts
+for the group meanwhile (the rule of ContactCenters); when it rises, agents on their way out stay before anyone
+new logs in. Rostered agents work their shift: each day they are absent with the group's absence probability,
+or log in at the shift start and out at its end (finishing a call in progress: overtime); a shift that ends at
+or after closing leaves it to the closing, as plan agents do. A break falls due at a time staggered across its
+window among the shift's agents and starts when the agent is next free; shrinkage episodes fall due at random
+while logged in and are taken the same way. Logged-in stretches are session records; breaks, shrinkage and
+absences are activity records.
 """
 
 from __future__ import annotations
@@ -76,12 +78,16 @@ class Workforce:
         """Move the group's plan agents to `target`; new ones are logged in and made ready."""
         change = target - group.staffed
         if change > 0:
-            for agent in group.agents:
-                if change and agent.logged_in and agent.leaving:
-                    agent.leaving = False
-                    agent.planned_end = math.inf
-                    group.staffed += 1
-                    change -= 1
+            stay = min(change, group.to_leave)
+            if stay:
+                group.to_leave -= stay
+                group.staffed += stay
+                change -= stay
+                for _ in range(stay):
+                    group.drop_times.pop()
+                if not group.to_leave:
+                    for agent in group.agents:
+                        agent.leaving = False
             for agent in group.agents:
                 if change and not agent.logged_in:
                     self._log_in(agent, now)
@@ -102,12 +108,25 @@ class Workforce:
                     agent.planned_end = now
                     self.log_out(agent, now)
                     leaving -= 1
-            for agent in reversed(group.agents):
-                if leaving and agent.logged_in and not agent.leaving:
-                    agent.leaving = True
-                    agent.planned_end = now
-                    group.staffed -= 1
-                    leaving -= 1
+            if leaving:
+                group.staffed -= leaving
+                group.to_leave += leaving
+                group.drop_times.extend([now] * leaving)
+                for agent in group.agents:
+                    if agent.logged_in:
+                        agent.leaving = True
+
+    def plan_agent_leaves(self, agent: Agent) -> None:
+        """A plan agent of a group above its plan is free: it is the one to log out (the caller logs it out). Its
+        planned log-out is the earliest fall in the plan not yet served; once the group is back at plan, the
+        others stay."""
+        group = agent.group
+        group.to_leave -= 1
+        agent.planned_end = min(agent.planned_end, group.drop_times.popleft())
+        if not group.to_leave:
+            for other in group.agents:
+                if other is not agent:
+                    other.leaving = False
 
     def closing(self, now: float) -> None:
         """At closing, plan agents are due to leave: staying on to serve the queue counts as overtime."""

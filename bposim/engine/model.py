@@ -323,6 +323,8 @@ class Centre:
             agent.voided.remove(now)
             return
         if agent.leaving:
+            if agent.shift is None:
+                self.workforce.plan_agent_leaves(agent)
             self._log_out(agent, now)
             return
         if agent.pending:
