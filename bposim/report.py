@@ -447,8 +447,8 @@ def _fresh_misses_section(plan: Any) -> list[Section]:
     rows = [[row.call_type, row.interval_start, _share(row.service_level, row.service_level_ci), f"{row.target:.0%}",
              f"{100 * row.gap:.1f}"] for row in missed.itertuples(index=False)]  # fmt: skip
     return [Section("Below target on the fresh days",
-                    f"The call types and intervals whose whole 95% confidence interval on the fresh days lies below "
-                    f"the target: {len(missed)}, the furthest below first.",
+                    f"The call types and intervals clearly below target on the fresh days (the whole 95% confidence "
+                    f"interval below it; with one day, the day's value): {len(missed)}, the furthest below first.",
                     table=_html_table(["Call type", "Interval", "Service level", "Target", "Points short"], rows,
                                       [False] * len(rows), 2))]  # fmt: skip
 
