@@ -119,6 +119,22 @@ def test_staff_with_too_few_trunk_lines_says_they_are_the_cause_and_exits_2(tmp_
     assert trunk_limits(scenario.updated({"service_level.definition": "answered"})) == []
 
 
+def test_trunk_lines_the_bound_cannot_judge_are_named_when_the_search_finds_them(tmp_path):
+    """Callers of a call type with a bot hold a line in it, which the up-front bound leaves out: 6 lines, a minute
+    in the bot each. The requirement's search finds the target out of reach with every group at its bound and
+    says the busy signals alone keep it there; the command exits 2."""
+    model = tmp_path / "bot.yaml"
+    model.write_text(SHIFTS.read_text() + "trunk_lines: 6\ntechnology:\n  self_service:\n    - {call_type: support, "
+                     "containment: 0.0, bot_time: {distribution: fixed, value_seconds: 60}}\n")  # fmt: skip
+    assert trunk_limits(bposim.load_scenario(model)) == []
+    result = cli("staff", model, "--replications", 2)
+    assert result.returncode == 2 and "Traceback" not in result.stderr + result.stdout
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith(f"error: {model}: call type 'support' in interval ") and "cannot meet its target" in last
+    assert "; trunk_lines: 6 lines allow at most 6 calls in the system, and " in last
+    assert "of the attempts there got a busy signal (they alone keep it below target: " in last
+
+
 def test_a_shortfall_where_trunk_lines_bind_names_the_busy_signals(monkeypatch, tmp_path):
     """11 lines pass the up-front bound; a requirement far too low (5 agents) stops after one round short of
     target, and both the loop's shortfall and the fresh days' say what share of the attempts got a busy signal."""
