@@ -212,6 +212,25 @@ def test_closing_serve_keeps_rostered_agents_until_every_caller_is_answered(days
     assert (cleared.agents["overtime_seconds"] < 1800 * days).all()
 
 
+@pytest.mark.parametrize("closing", ["clear", "serve"])
+def test_agents_an_outage_keeps_off_the_phones_at_closing_stay_only_for_waiting_callers(closing: str) -> None:
+    """The team is down from 10:50 to 11:50 and closes at 11:00. With the queue cleared, each agent logs out at
+    closing or as its call ends, not when the outage does; with callers waiting (`serve`), the agents stay and
+    answer them once it is over."""
+    down = [{"name": "crm", "effects": [{"type": "down"}], "maintenance": [{"start": "10:50", "minutes": 60}]}]
+    run = bposim.simulate(rostered_backlog(closing).updated({"tools": down}), seed=6)
+    calls = run.calls
+    answered = calls[calls["answer"].notna()]
+    assert not ((answered["answer"] > 6600) & (answered["answer"] < 10_200)).any()
+    if closing == "clear":
+        free = (answered["end"] + answered["wrap_seconds"]).groupby(answered["agent"], observed=True).max()
+        agents = run.agents.set_index("agent")
+        logout = agents["logged_in_seconds"]  # one session each, from the opening
+        assert (logout <= free.reindex(agents.index).fillna(0).clip(lower=7200) + 1e-6).all()
+    else:
+        assert (calls["outcome"] == "answered").all() and answered["answer"].max() > 10_200
+
+
 def test_a_backlog_served_through_the_night_ends_at_the_next_shift_start() -> None:
     """Agents still serving the last closing's backlog when their next shift starts carry on in a new session:
     one call at a time per agent, every caller answered, and the agents log in once per day."""
