@@ -418,7 +418,8 @@ def staff(
 ) -> None:
     """Find the cheapest roster of the scenario's shift patterns that meets the service level in every interval.
 
-    Exits with status 1 if the best roster found still misses the target somewhere (it is written all the same).
+    Exits with status 1 if the best roster found still misses the target somewhere, on the search days or on the
+    fresh days that verify it (it is written all the same); the last line says where.
     """
     from bposim.files import WriteError, check_writable
 
@@ -465,7 +466,9 @@ def staff(
         except OSError as exc:
             _fail([_cannot_write(exc, report)])
         out.print(f"Report: {report}", highlight=False)
-    if not plan.converged:
+    for line in _roster_verdict(plan, replications):
+        out.print(line, style=None if plan.verified else "yellow", highlight=False, soft_wrap=True)
+    if not plan.verified:
         raise typer.Exit(1)
 
 
@@ -517,20 +520,27 @@ def _print_roster_plan(plan, replications: int, trim_trials: int = 0) -> None:
               "if every rostered agent comes in."
               + ("" if schedule.optimal else " The solver's time ran out: the cheapest roster it found, not proven "
                  "the cheapest."), highlight=False)  # fmt: skip
-    if plan.converged:
-        out.print(f"Every interval met its target in round {plan.rounds}; {plan.simulations:,} simulated days.",
+    out.print(f"Search: {plan.rounds} round{'' if plan.rounds == 1 else 's'}, {plan.simulations:,} simulated days.",
+              highlight=False)  # fmt: skip
+    if plan.converged and trim_trials:
+        out.print(f"Trim: {plan.trim_trials} trial{'' if plan.trim_trials == 1 else 's'}, {plan.trim_accepted} "
+                  f"accepted, saved {plan.trim_saving:,.2f} {schedule.cost_unit} a day on the shifts.",
                   highlight=False)  # fmt: skip
-        if trim_trials:
-            out.print(f"Trim: {plan.trim_trials} trial{'' if plan.trim_trials == 1 else 's'}, {plan.trim_accepted} "
-                      f"accepted, saved {plan.trim_saving:,.2f} {schedule.cost_unit} a day on the shifts.",
-                      highlight=False)  # fmt: skip
-    else:
-        out.print(f"Not every interval meets its target: {plan.shortfall}", style="yellow", highlight=False)
-    missed = plan.achieved[~plan.achieved["met"]]
-    if len(missed):
-        listed = ", ".join(f"{row.call_type} {row.interval_start} {row.service_level:.1%}"
-                           for row in missed.head(8).itertuples(index=False))  # fmt: skip
-        out.print(f"Below target on the fresh days beyond the 95% CI: {listed}", style="yellow", highlight=False)
+
+
+def _roster_verdict(plan, replications: int) -> list[str]:
+    """Whether every target held, on the search days and on the fresh days that verify the roster; the last line
+    is about the fresh days whenever they show a shortfall."""
+    if plan.verified:
+        return [f"Every interval met its target: on the search days in round {plan.rounds}, and on {replications} "
+                f"fresh day{'' if replications == 1 else 's'} (seed {plan.verification_seed})."]  # fmt: skip
+    lines = []
+    if not plan.converged:
+        lines.append(f"Not every interval meets its target: {plan.shortfall}")
+    if plan.fresh_shortfall:
+        searched = f" (the search days met every target in round {plan.rounds})" if plan.converged else ""
+        lines.append(f"Not every interval meets its target on the fresh days{searched}: {plan.fresh_shortfall}")
+    return lines
 
 
 def main() -> None:

@@ -400,17 +400,24 @@ def roster_report(plan: Any, path: str | Path) -> Path:
                f"{row.target:.0%}"] for row in plan.by_call_type.itertuples(index=False)]  # fmt: skip
     met = plan.by_call_type["met"].astype(bool).tolist()
     cost = _number(plan.cost, plan.cost_ci or None, ",.2f")
-    verdict = (f"Every interval met its target in round {plan.rounds} of the loop" if plan.converged
-               else f"Not every interval meets its target: {plan.shortfall}")  # fmt: skip
+    if plan.verified:
+        verdict = (f"Every interval met its target, on the search days in round {plan.rounds} of the loop and on the "
+                   "fresh days")  # fmt: skip
+    elif plan.converged:
+        verdict = f"The search days met every target in round {plan.rounds} of the loop, but the fresh days did not"
+    else:
+        verdict = f"Not every interval meets its target: {plan.shortfall}"
     sections = [
         Section("Roster", f"The cheapest set of the scenario's shift patterns covering the requirement: "
                 f"{sum(schedule.agents)} agents, {schedule.paid_hours:g} paid hours, shifts {schedule.cost:,.2f} "
-                f"{schedule.cost_unit}. {verdict}; {plan.simulations:,} simulated days.", table=shifts),
+                f"{schedule.cost_unit}. {verdict}; {plan.simulations:,} simulated days.", table=shifts,
+                note="" if plan.verified else _roster_shortfall_note(plan)),
         Section("Service level on fresh days",
                 f"Requirement by {plan.requirement.method.replace('_', ' ')}; the roster verified on days the search "
                 f"never saw (seed {plan.verification_seed}), means ± 95% confidence half-widths. Cost {cost} "
                 f"{plan.cost_unit} per day.",
                 table=_html_table(["Call type", "Offered / day", "Service level", "Target"], levels, met, 1)),
+        *_fresh_misses_section(plan),
         Section("Required and scheduled agents", "Per group and interval: the requirement (dashed) and the "
                 "requirement as the loop left it (solid: raised where the simulated roster missed, lowered where a "
                 "trim held), against the agents scheduled on the phones and logged in; below, the service level "
@@ -421,6 +428,30 @@ def roster_report(plan: Any, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomically(path, render(f"{plan.scenario.name}: optimised roster", sections))
     return path
+
+
+def _roster_shortfall_note(plan: Any) -> str:
+    """The warning at the top of a roster report whose roster misses a target somewhere."""
+    parts = []
+    if not plan.converged:
+        parts.append(f"Not every interval meets its target on the search days: {plan.shortfall}.")
+    if plan.fresh_shortfall:
+        parts.append(f"Not every interval meets its target on the fresh days: {plan.fresh_shortfall}.")
+    return " ".join(parts)
+
+
+def _fresh_misses_section(plan: Any) -> list[Section]:
+    """A section listing each call type and interval clearly below target on the fresh days, by how much."""
+    missed = plan.fresh_misses
+    if missed.empty:
+        return []
+    rows = [[row.call_type, row.interval_start, _share(row.service_level, row.service_level_ci), f"{row.target:.0%}",
+             f"{100 * row.gap:.1f}"] for row in missed.itertuples(index=False)]  # fmt: skip
+    return [Section("Below target on the fresh days",
+                    f"The call types and intervals clearly below target on the fresh days (the whole 95% confidence "
+                    f"interval below it; with one day, the day's value): {len(missed)}, the furthest below first.",
+                    table=_html_table(["Call type", "Interval", "Service level", "Target", "Points short"], rows,
+                                      [False] * len(rows), 2))]  # fmt: skip
 
 
 # -- HTML ---------------------------------------------------------------------------------------------------------

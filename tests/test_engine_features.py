@@ -174,6 +174,83 @@ def test_closing_clear_leaves_waiting_callers_unserved_and_serve_answers_them() 
     assert served.calls["end"].max() > 3600
 
 
+def rostered_backlog(closing: str, days: int = 1) -> bposim.Scenario:
+    """Email-style work: no patience, far more arriving than the roster can answer by closing; every agent
+    rostered (no plan agents), one shift until closing and one that ends an hour before it."""
+    return scenario(
+        horizon={"start": "09:00", "end": "11:00", "interval_minutes": 30, "closing": closing, "days": days},
+        call_types=[{"name": "email", "arrivals": {"per_hour": 300},
+                     "handle_time": {"distribution": "exponential", "mean_seconds": 180}}],
+        agent_groups=[{"name": "team", "skills": ["email"], "agents": 0}],
+        roster=[{"group": "team", "start": "09:00", "end": "11:00", "agents": 5,
+                 "breaks": [{"name": "coffee", "minutes": 15, "window": ["09:30", "10:30"]}]},
+                {"group": "team", "start": "09:00", "end": "10:00", "agents": 2}],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("days", [1, 2])
+def test_closing_serve_keeps_rostered_agents_until_every_caller_is_answered(days: int) -> None:
+    """Agents whose shift ends at closing stay while callers wait, as plan agents do, each day afresh; those whose
+    shift ends earlier log out as usual, after the call in hand. `clear` lets the queue go at closing instead."""
+    served = bposim.simulate(rostered_backlog("serve", days), seed=4)
+    calls, agents = served.calls, served.agents.set_index("agent")
+    assert (calls["outcome"] == "answered").all() and served.summary["unserved"] == 0
+    since_open = calls["answer"] - calls["day"] * 86_400
+    for day in range(days):
+        assert calls.loc[calls["day"] == day, "answer"].max() > day * 86_400 + 7200 + 3600
+    until_closing = [f"team-s1-{slot:03d}" for slot in range(1, 6)]
+    early = [f"team-s2-{slot:03d}" for slot in range(1, 3)]
+    assert (agents.loc[until_closing, "overtime_seconds"] > 3600 * days).all()
+    assert (agents.loc[early, "overtime_seconds"] < 1800 * days).all()
+    assert (since_open[calls["agent"].isin(early).to_numpy()] < 3600).all()
+    assert calls.groupby("day")["agent"].nunique().tolist() == [7] * days
+
+    cleared = bposim.simulate(rostered_backlog("clear", days), seed=4)
+    unserved = cleared.calls[cleared.calls["outcome"] == "unserved"]
+    assert len(unserved) > 100 * days
+    assert sorted((unserved["end"] - unserved["day"] * 86_400).unique()) == [7200.0]
+    assert (cleared.agents["overtime_seconds"] < 1800 * days).all()
+
+
+@pytest.mark.parametrize("closing", ["clear", "serve"])
+def test_agents_an_outage_keeps_off_the_phones_at_closing_stay_only_for_waiting_callers(closing: str) -> None:
+    """The team is down from 10:50 to 11:50 and closes at 11:00. With the queue cleared, each agent logs out at
+    closing or as its call ends, not when the outage does; with callers waiting (`serve`), the agents stay and
+    answer them once it is over."""
+    down = [{"name": "crm", "effects": [{"type": "down"}], "maintenance": [{"start": "10:50", "minutes": 60}]}]
+    run = bposim.simulate(rostered_backlog(closing).updated({"tools": down}), seed=6)
+    calls = run.calls
+    answered = calls[calls["answer"].notna()]
+    assert not ((answered["answer"] > 6600) & (answered["answer"] < 10_200)).any()
+    if closing == "clear":
+        free = (answered["end"] + answered["wrap_seconds"]).groupby(answered["agent"], observed=True).max()
+        agents = run.agents.set_index("agent")
+        logout = agents["logged_in_seconds"]  # one session each, from the opening
+        assert (logout <= free.reindex(agents.index).fillna(0).clip(lower=7200) + 1e-6).all()
+    else:
+        assert (calls["outcome"] == "answered").all() and answered["answer"].max() > 10_200
+
+
+def test_a_backlog_served_through_the_night_ends_at_the_next_shift_start() -> None:
+    """Agents still serving the last closing's backlog when their next shift starts carry on in a new session:
+    one call at a time per agent, every caller answered, and the agents log in once per day."""
+    from bposim.engine.model import Centre
+
+    backlog = rostered_backlog("serve", days=2).updated({"call_types.email.arrivals.per_hour": 1500})
+    run = bposim.simulate(backlog, seed=5)
+    assert (run.calls["outcome"] == "answered").all()
+    answered = run.calls.sort_values("answer")
+    for _, calls in answered.groupby("agent", observed=True):
+        free = (calls["end"] + calls["wrap_seconds"]).to_numpy()
+        assert (calls["answer"].to_numpy()[1:] >= free[:-1]).all()
+    sessions = pd.DataFrame(Centre(backlog, seed=5).run().workforce.sessions,
+                            columns=["agent", "login", "logout", "planned_logout"])  # fmt: skip
+    assert sessions.groupby("agent").size().tolist() == [2] * 7
+    assert (sessions.sort_values(["agent", "login"]).groupby("agent")["login"].diff().dropna() == 86_400).all()
+    night = sessions[(sessions["login"] == 0) & (sessions["planned_logout"] == 7200)]
+    assert (night["logout"] == 86_400).all() and len(night) == 5
+
+
 def test_warmup_calls_are_flagged_and_left_out_of_kpis() -> None:
     run = bposim.simulate(scenario(horizon={"start": "09:00", "end": "11:00", "warmup_minutes": 30}), seed=9)
     calls = run.calls

@@ -389,6 +389,80 @@ def test_agents_answer_calls_only_while_logged_in(gap, seed):
 
 
 @st.composite
+def falling_plans(draw) -> dict:
+    """A scenario whose groups' plans rise and fall from interval to interval, busy enough that falls find agents
+    on calls (long calls, sometimes no patience)."""
+    spec = draw(scenario_specs(min_intervals=2))
+    intervals = intervals_of(spec)
+    for call_type in spec["call_types"]:
+        call_type["handle_time"] = {"distribution": "exponential", "mean_seconds": draw(st.floats(300.0, 1800.0))}
+        call_type["arrivals"] = {"per_hour": draw(st.floats(10.0, 60.0))}
+        if draw(st.booleans()):
+            call_type.pop("patience", None)
+    for group in spec["agent_groups"]:
+        group["agents"] = {"per_interval": draw(st.lists(st.integers(0, 6), min_size=intervals,
+                                                         max_size=intervals))}  # fmt: skip
+    return spec
+
+
+def plan_in_effect(centre, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's planned count at each time (group × time), and whether the time is within opening hours."""
+    horizon = centre.scenario.horizon
+    since_open = times - np.floor(times / SECONDS_PER_DAY) * SECONDS_PER_DAY
+    interval = np.floor(since_open / horizon.interval_seconds).astype(int)
+    is_open = since_open < horizon.open_seconds
+    plans = np.array(centre.plans, dtype=float)
+    return plans[:, np.clip(interval, 0, horizon.intervals - 1)], is_open
+
+
+@checked(80)
+@given(spec=falling_plans(), seed=SEEDS)
+def test_after_a_fall_in_the_plan_no_call_starts_until_the_group_is_back_at_plan(spec, seed):
+    """While open, no call starts for a group whose agents on calls are at or above its planned count; the agents
+    logged in are never fewer than the plan, and more only while every one of them is on a call (whoever frees
+    first logs out)."""
+    from bposim.engine.model import Centre
+    from bposim.engine.records import ANSWERED, CALL_FIELDS
+
+    centre = Centre(bposim.Scenario.model_validate(spec), seed).run()
+    records = centre.records.array()
+    column = {name: i for i, name in enumerate(CALL_FIELDS)}
+    answered = records[records[:, column["outcome"]] == ANSWERED]  # in the order the calls started
+    answer = answered[:, column["answer"]]
+    free = answer + (answered[:, column["handle_seconds"]] + answered[:, column["wrap_seconds"]])
+    group_of = np.array([agent.group.index for agent in centre.agents])
+    call_group = group_of[answered[:, column["agent"]].astype(int)]
+    sessions = np.array(centre.workforce.sessions, dtype=float).reshape(-1, 4)
+    session_group = group_of[sessions[:, 0].astype(int)]
+    length = centre.scenario.horizon.interval_seconds
+
+    before, _ = plan_in_effect(centre, answer - length / 2)  # a call at a boundary may start under either plan
+    after, is_open = plan_in_effect(centre, answer)
+    for g in range(len(centre.router.groups)):
+        mine = np.flatnonzero((call_group == g) & is_open)
+        for k in mine:
+            others = mine[mine < k]
+            busy = int(((answer[others] <= answer[k]) & (free[others] > answer[k])).sum())
+            on_boundary = abs(answer[k] / length - round(answer[k] / length)) < 1e-9
+            plan = max(after[g, k], before[g, k]) if on_boundary else after[g, k]
+            assert busy < plan, (g, answer[k], busy, plan)
+
+    moments = np.unique(np.concatenate([answer, free, sessions[:, 1], sessions[:, 2]]))
+    moments = (moments[1:] + moments[:-1]) / 2
+    planned, is_open = plan_in_effect(centre, moments)
+    for g in range(len(centre.router.groups)):
+        mine = session_group == g
+        logged = (np.searchsorted(np.sort(sessions[mine, 1]), moments, side="right")
+                  - np.searchsorted(np.sort(sessions[mine, 2]), moments, side="right"))  # fmt: skip
+        calls = call_group == g
+        busy = (np.searchsorted(np.sort(answer[calls]), moments, side="right")
+                - np.searchsorted(np.sort(free[calls]), moments, side="right"))  # fmt: skip
+        assert (logged[is_open] >= planned[g, is_open]).all()
+        above = is_open & (logged > planned[g])
+        assert (busy[above] == logged[above]).all(), moments[above & (busy != logged)][:5]
+
+
+@st.composite
 def unstaffed_closings(draw) -> dict:
     """A two-day scenario without patience that closes (serve) with no agent logged in in the last interval."""
     spec = draw(scenario_specs())

@@ -1,8 +1,9 @@
 """Regression guard: scenarios that use none of the later features give exactly the same calls as the core did.
 
 `tests/data/golden_calls.json` holds digests of the calls tables of frozen copies of the first bundled models
-(`tests/data/*.yaml`), computed with the core engine before shifts, outages and technology levers existed.
-A change that moves any call of these runs, by a single bit, fails here.
+(`tests/data/*.yaml`), computed with the core engine before shifts, outages and technology levers existed, and
+again when a fall in a staffing plan came to hold back new calls until the group is down to the plan (the two
+models whose plans fall). A change that moves any call of these runs, by a single bit, fails here.
 """
 
 from __future__ import annotations

@@ -109,9 +109,13 @@ def test_multi_skill_requirement_holds_on_fresh_days_and_is_minimal():
 
 
 def test_unreachable_target_names_the_call_type_and_interval():
-    # Three trunk lines: most callers get a busy signal whatever the staffing.
+    # Callers an agent may take only after a 30-second delay are never answered within 20 seconds.
     with pytest.raises(RequirementError, match=r"call type 'support' in interval 0 \(08:00\) cannot meet its "
                        r"target: \d+\.\d% < 80% even with 10 × the Erlang staffing"):  # fmt: skip
+        staffing_requirement(HELPDESK.updated({"agent_groups.team.skills.0.delay_seconds": 30}), replications=2)
+    # Three trunk lines: most callers get a busy signal whatever the staffing, which is said before any search.
+    with pytest.raises(RequirementError, match=r"^trunk_lines: 3 lines allow at most 3 calls in the system; the "
+                       r"target 80% within 20 s for support at \d\d:\d\d needs at least \d+ lines"):  # fmt: skip
         staffing_requirement(HELPDESK.updated({"trunk_lines": 3}), replications=2)
     assert issubclass(RequirementError, ValueError)
 

@@ -155,13 +155,17 @@ def rostered_specs(draw) -> dict:
 
 
 def shift_windows(scenario: bposim.Scenario) -> dict[str, tuple[float, float]]:
-    """Rostered agent name → (log-in, log-out) in seconds after the day's opening."""
+    """Rostered agent name → (log-in, log-out) in seconds after the day's opening. With `closing: serve`, a shift
+    that ends at or after closing has no log-out of its own: its agents stay while callers wait."""
     opening = scenario.horizon.start_seconds
     windows = {}
     for number, shift in enumerate(scenario.roster, start=1):
+        end = shift.end_seconds - opening
+        if scenario.horizon.closing == "serve" and end >= scenario.horizon.open_seconds:
+            end = np.inf
         for slot in range(1, shift.agents + 1):
             name = f"{shift.group}-s{number}-{slot:03d}"
-            windows[name] = (shift.start_seconds - opening, shift.end_seconds - opening)
+            windows[name] = (shift.start_seconds - opening, end)
     return windows
 
 

@@ -1,13 +1,15 @@
 """The workforce at run time: agents logging in and out by staffing plan or by shift, breaks, absence, shrinkage.
 
 Two kinds of agents share a group. Plan agents follow the group's per-interval count: when it falls, idle
-agents leave at once (the most recently idle first) and busy ones when their call and wrap-up end; when it
-rises, agents on their way out stay before anyone new logs in. Rostered agents work their shift: each day
-they are absent with the group's absence probability, or log in at the shift start and out at its end
-(finishing a call in progress: overtime). A break falls due at a time staggered across its window among the
-shift's agents and starts when the agent is next free; shrinkage episodes fall due at random while logged
-in and are taken the same way. Logged-in stretches are session records; breaks, shrinkage and absences are
-activity records.
+agents leave at once (the most recently idle first); if too few are idle, all the group's busy plan agents are
+on their way out and whoever frees first leaves, until the logged-in count equals the plan, so no call starts
+for the group meanwhile (the rule of ContactCenters); when it rises, agents on their way out stay before anyone
+new logs in. Rostered agents work their shift: each day they are absent with the group's absence probability,
+or log in at the shift start and out at its end (finishing a call in progress: overtime); a shift that ends at
+or after closing leaves it to the closing, as plan agents do. A break falls due at a time staggered across its
+window among the shift's agents and starts when the agent is next free; shrinkage episodes fall due at random
+while logged in and are taken the same way. Logged-in stretches are session records; breaks, shrinkage and
+absences are activity records.
 """
 
 from __future__ import annotations
@@ -76,12 +78,16 @@ class Workforce:
         """Move the group's plan agents to `target`; new ones are logged in and made ready."""
         change = target - group.staffed
         if change > 0:
-            for agent in group.agents:
-                if change and agent.logged_in and agent.leaving:
-                    agent.leaving = False
-                    agent.planned_end = math.inf
-                    group.staffed += 1
-                    change -= 1
+            stay = min(change, group.to_leave)
+            if stay:
+                group.to_leave -= stay
+                group.staffed += stay
+                change -= stay
+                for _ in range(stay):
+                    group.drop_times.pop()
+                if not group.to_leave:
+                    for agent in group.agents:
+                        agent.leaving = False
             for agent in group.agents:
                 if change and not agent.logged_in:
                     self._log_in(agent, now)
@@ -102,12 +108,25 @@ class Workforce:
                     agent.planned_end = now
                     self.log_out(agent, now)
                     leaving -= 1
-            for agent in reversed(group.agents):
-                if leaving and agent.logged_in and not agent.leaving:
-                    agent.leaving = True
-                    agent.planned_end = now
-                    group.staffed -= 1
-                    leaving -= 1
+            if leaving:
+                group.staffed -= leaving
+                group.to_leave += leaving
+                group.drop_times.extend([now] * leaving)
+                for agent in group.agents:
+                    if agent.logged_in:
+                        agent.leaving = True
+
+    def plan_agent_leaves(self, agent: Agent) -> None:
+        """A plan agent of a group above its plan is free: it is the one to log out (the caller logs it out). Its
+        planned log-out is the earliest fall in the plan not yet served; once the group is back at plan, the
+        others stay."""
+        group = agent.group
+        group.to_leave -= 1
+        agent.planned_end = min(agent.planned_end, group.drop_times.popleft())
+        if not group.to_leave:
+            for other in group.agents:
+                if other is not agent:
+                    other.leaving = False
 
     def closing(self, now: float) -> None:
         """At closing, plan agents are due to leave: staying on to serve the queue counts as overtime."""
@@ -117,9 +136,12 @@ class Workforce:
 
     # --- rostered agents -----------------------------------------------------------------------------------
 
-    def open_day(self, now: float) -> None:
-        """The day opens at `now`: each rostered agent is absent, or will log in at their shift start."""
+    def open_day(self, now: float, close: float) -> None:
+        """The day opens at `now` and closes at `close`: each rostered agent is absent, or will log in at their
+        shift start. One still serving callers who waited at the last closing leaves after the call in hand."""
         for agent in self.rostered:
+            if agent.logged_in:
+                agent.leaving = True
             shift = agent.shift
             start = now + shift.start_seconds - self.opening
             end = now + shift.end_seconds - self.opening
@@ -127,12 +149,14 @@ class Workforce:
             if absence and absence_rng.random() < absence:
                 self.activities.append((agent.index, ABSENCE, "", start, start, end, False, False, False))
             else:
-                self._later(start - now, (agent, start, end), self._shift_start)
+                self._later(start - now, (agent, start, end, end >= close), self._shift_start)
 
     def _shift_start(self, event: Later) -> None:
-        agent, start, end = event._value
-        agent.planned_end = end
+        """A shift begins. One that ends at or after closing has no log-out of its own: the closing governs it
+        (the agent stays while callers of its skills wait, with `serve`), as it does plan agents."""
+        agent, start, end, until_closing = event._value
         self._log_in(agent, start)
+        agent.planned_end = end
         session = agent.session
         shift = agent.shift
         for spec in shift.breaks:
@@ -141,7 +165,8 @@ class Workforce:
             planned = low + (high - low - length) * (agent.slot + 0.5) / shift.agents
             item = (BREAK, spec.name, planned, length, high - length, spec.paid)
             self._later(planned - start, (agent, session, item), self._due)
-        self._later(end - start, (agent, session), self._shift_end)
+        if not until_closing:
+            self._later(end - start, (agent, session), self._shift_end)
 
     def _shift_end(self, event: Later) -> None:
         agent, session = event._value
@@ -202,7 +227,12 @@ class Workforce:
     # --- logging in and out ----------------------------------------------------------------------------------
 
     def _log_in(self, agent: Agent, now: float) -> None:
+        """Start a session. A rostered agent still on a call from the day before (served after closing) has that
+        session end here and the new one begin; the call's end makes them ready."""
         group = agent.group
+        returning = agent.logged_in
+        if returning:
+            self._end_session(agent, now)
         agent.logged_in = True
         agent.leaving = False
         agent.login_time = now
@@ -211,13 +241,15 @@ class Workforce:
         if agent.shift is None:
             group.staffed += 1
             agent.planned_end = math.inf
-        for queue in group.queues:
-            queue.staffed += 1
+        if not returning:
+            for queue in group.queues:
+                queue.staffed += 1
         _, rate, _, learning, _, rng = self.traits[group.name]
         agent.learning = learning
         if rate:
             self._later(float(rng.exponential(1.0 / rate)), (agent, agent.session), self._shrinkage_clock)
-        self._later(0.0, agent, self.on_ready)
+        if not returning:
+            self._later(0.0, agent, self.on_ready)
 
     def log_out(self, agent: Agent, now: float) -> None:
         """End an agent's session (the agent must be neither idle-listed nor busy); untaken breaks are missed."""
@@ -228,6 +260,10 @@ class Workforce:
         agent.leaving = False
         for queue in group.queues:
             queue.staffed -= 1
+        self._end_session(agent, now)
+
+    def _end_session(self, agent: Agent, now: float) -> None:
+        """Record the session ending `now`; breaks still pending are missed."""
         for kind, name, planned, _, _, paid in agent.pending:
             if kind == BREAK:
                 self.activities.append((agent.index, BREAK, name, planned, math.nan, math.nan, False, True, paid))

@@ -109,7 +109,7 @@ class Centre:
         if interval == 0:
             self.closing = False
             self.close_time = now + self.intervals * self.interval_seconds
-            self.workforce.open_day(now)
+            self.workforce.open_day(now, self.close_time)
         for group, plan in zip(self.router.groups, self.plans, strict=True):
             self.workforce.set_staff(group, plan[interval], now)
         self._draw_arrivals(interval, now)
@@ -150,6 +150,8 @@ class Centre:
         Later(self.env, next(self._times) - now, next(offers), self._on_offer)
 
     def _close(self, event: Later) -> None:
+        """Closing: the queue is let go (`clear`) or served. Idle agents serve it or leave; agents a `down` outage
+        keeps off the phones leave at once if no caller of their skills waits, else stay for them."""
         now = self.env.now
         self.closing = True
         self.workforce.closing(now)
@@ -160,6 +162,10 @@ class Centre:
             for agent in list(group.idle):
                 del group.idle[agent]
                 Later(self.env, 0, agent, self._on_ready)
+            if group.blocked and not self._callers_wait(group):
+                for agent in list(group.blocked):
+                    del group.blocked[agent]
+                    self._leave_after_closing(agent, now)
         self.day += 1
         if self.day < self.days:
             Later(self.env, self.day * SECONDS_PER_DAY - now, 0, self._interval_start)
@@ -308,6 +314,17 @@ class Centre:
                 if not queue.staffed:
                     self._let_go(queue, UNSERVED)
 
+    def _callers_wait(self, group) -> bool:
+        """Whether a caller of the group's skills, or any callback, is still waiting."""
+        return any(call.state == WAITING for queue in group.queues + self.levers.callback_queues
+                   for call in queue.waiting)  # fmt: skip
+
+    def _leave_after_closing(self, agent: Agent, now: float) -> None:
+        """An agent kept off the phones by an outage after closing, with nobody left to serve, logs out."""
+        if agent.leaving and agent.shift is None:
+            self.workforce.plan_agent_leaves(agent)
+        self._log_out(agent, now)
+
     def _let_go(self, queue, outcome: int) -> None:
         """Every caller still waiting in a queue leaves now (or at their hang-up time, if earlier)."""
         for call in queue.waiting:
@@ -323,6 +340,8 @@ class Centre:
             agent.voided.remove(now)
             return
         if agent.leaving:
+            if agent.shift is None:
+                self.workforce.plan_agent_leaves(agent)
             self._log_out(agent, now)
             return
         if agent.pending:
@@ -330,7 +349,10 @@ class Centre:
             return
         group = agent.group
         if group.down:
-            group.blocked[agent] = None
+            if self.closing and not self._callers_wait(group):
+                self._leave_after_closing(agent, now)
+            else:
+                group.blocked[agent] = None
             return
         only = group.only_queue
         if only is not None and not only.waiting and not self.closing:

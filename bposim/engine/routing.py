@@ -79,6 +79,8 @@ class Group:
     """An agent group at run time: its idle agents and the order in which it takes waiting calls.
 
     `only_queue` is the one queue the group takes calls from, when there is exactly one (a fast path).
+    `staffed` counts the plan agents logged in and staying; `to_leave` the busy plan agents still to log out
+    after a fall in the plan (whoever frees first), and `drop_times` when each of those falls came.
     """
 
     def __init__(self, index: int, name: str):
@@ -89,6 +91,8 @@ class Group:
         self.down = 0
         self.agents: list[Agent] = []
         self.staffed = 0
+        self.to_leave = 0
+        self.drop_times: deque[float] = deque()
         self.proficiency: list[float] = []
         self.speed: list[float] = []
         self.only_queue: CallQueue | None = None

@@ -49,6 +49,7 @@ import pandas as pd
 
 from bposim import analytic, metrics, workload
 from bposim.optimise.evidence import SearchDays, ambiguous, clearly_short
+from bposim.optimise.trunks import trunk_limit_text, trunk_limits
 from bposim.run import simulate_replication
 from bposim.scenario import Scenario
 from bposim.scenario.common import clock_seconds
@@ -143,6 +144,9 @@ def staffing_requirement(
     if occupancy_cap is not None and not 0 < occupancy_cap <= 1:
         raise ValueError(f"occupancy_cap must be in (0, 1], got {occupancy_cap!r}")
     source = with_objective(scenario, target, threshold_seconds)
+    limits = trunk_limits(source)
+    if limits:
+        raise RequirementError(trunk_limit_text(limits))
     centre = _Centre(source, method, occupancy_cap)
     plan, iterations, simulations = centre.erlang.copy(), 0, 0
     if method == "simulation":
@@ -586,5 +590,23 @@ class _Search:
             raise RequirementError(
                 f"call type '{c.types[k]}' in interval {t} ({c.labels[t]}) cannot meet its target: "
                 f"{level[k, t]:.1%} < {c.targets[k]:.0%} even with {BOUND_FACTOR} × the Erlang staffing "
-                f"(at least Erlang + 10) in every group"
+                f"(at least Erlang + 10) in every group{self._busy_signals(k, t)}"
             )
+
+    def _busy_signals(self, k: int, t: int) -> str:
+        """The trunk lines' part in a target missed with every group at its bound: the share of the attempts that
+        got a busy signal there, when the scenario has trunk lines and there were any."""
+        scenario = self.centre.scenario
+        if scenario.trunk_lines is None:
+            return ""
+        days = self.days.tables(self.centre.staffed(self.centre.bound))[0]
+        mine = days[(days["call_type"] == self.centre.types[k]) & (days["interval"] == t)]
+        offered, blocked = mine["offered"].sum(), mine["blocked"].sum()
+        if not blocked:
+            return ""
+        share = blocked / offered
+        lines = scenario.trunk_lines
+        why = (f"they alone keep it below target: {1 - share:.1%} of the attempts get through"
+               if 1 - share < self.centre.targets[k] else "more lines would help")  # fmt: skip
+        return (f"; trunk_lines: {lines} lines allow at most {lines} calls in the system, and {share:.1%} of the "
+                f"attempts there got a busy signal ({why})")

@@ -13,7 +13,8 @@ slack the shifts left (which would give the same roster again). While an interva
 confidence interval holds the target, on either side) the search days grow by another batch (`evidence.SearchDays`);
 once they can grow no more, an interval below target by more than one standard error is raised too (the evidence
 there is to have). The loop ends when no interval is short so, or after `max_rounds`. A last run with fresh seeds
-gives the achieved service levels with 95% confidence intervals.
+gives the achieved service levels with 95% confidence intervals; the intervals clearly below target there are
+the plan's `fresh_shortfall`, and a plan is `verified` only when the loop converged and there are none.
 
 Trim. The shapes of the shifts leave slack (more agents on the phones than required, and a queue emptied early
 that makes the next intervals easier), which the loop never takes back. Once it has converged, up to
@@ -49,8 +50,9 @@ from bposim.optimise.evidence import (
     holds_with_margin,
     undecided,
 )
-from bposim.optimise.requirement import with_objective
+from bposim.optimise.requirement import RequirementError, with_objective
 from bposim.optimise.schedule import TOLERANCE, Schedule, ScheduleError, solve_schedule
+from bposim.optimise.trunks import trunk_limit_text, trunk_limits
 from bposim.scenario import Scenario, ScenarioError
 
 if TYPE_CHECKING:
@@ -70,7 +72,9 @@ class RosterPlan:
     run with fresh seeds (`verification_seed`): the service level pooled over the days with its 95% confidence
     half-width, the target, and `met` (the target is inside or below the confidence interval). `cost` is the
     verification run's mean total cost when the scenario has costs, else the roster's paid hours. `converged` says
-    whether the last round of the loop left no interval clearly below target; `shortfall` says why not. `added`
+    whether the last round of the loop left no interval clearly below target; `shortfall` says why not;
+    `fresh_shortfall` says which intervals the verification found clearly below target, and by how much ("" when
+    none), and `verified` whether every target held on both. `added`
     holds the agents the loop added to the requirement (group, interval, required); `simulations` counts
     simulated days, the requirement's, the hold-out's and the verification's included. `trim_trials` counts the
     trim trials spent after the loop converged, `trim_accepted` those kept, `trim_saving` what they saved on the
@@ -96,6 +100,20 @@ class RosterPlan:
     trim_accepted: int = 0
     trim_saving: float = 0.0
     trimmed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["group", "interval", "required"]))
+    fresh_shortfall: str = ""
+
+    @property
+    def fresh_misses(self) -> pd.DataFrame:
+        """The call types and intervals clearly below target on the fresh days (the whole 95% confidence interval
+        below it), the furthest below first, with `gap` = target − service level."""
+        missed = self.achieved[~self.achieved["met"].astype(bool)]
+        return missed.assign(gap=missed["target"] - missed["service_level"]).sort_values("gap", ascending=False)
+
+    @property
+    def verified(self) -> bool:
+        """Every target held: the loop converged, and on the fresh days no interval and no call type over the day
+        is clearly below its target."""
+        return self.converged and self.fresh_misses.empty and bool(self.by_call_type["met"].all())
 
     def to_yaml(self, path: str | Path) -> Path:
         """Write the roster scenario as a scenario file that `bposim run` accepts (whole or not at all)."""
@@ -131,8 +149,9 @@ def optimise_roster(
     `target` and `threshold_seconds`, when given, replace every call type's objective. `trim_trials` bounds the
     trim phase after convergence (0: none). A `requirement` already computed for this scenario and objective is
     used as it is (`method` is then ignored); otherwise it is computed. Raises ScheduleError when the scenario has
-    no scheduling section or no roster can cover the requirement, ScenarioError when it (with `replications`) or its
-    shift patterns are beyond the limits of `bposim.workload`.
+    no scheduling section or no roster can cover the requirement, RequirementError when the trunk lines keep a
+    target out of reach whatever the staffing (`trunks.trunk_limits`), and ScenarioError when the scenario (with
+    `replications`) or its shift patterns are beyond the limits of `bposim.workload`.
     """
     from bposim.optimise.requirement import staffing_requirement
     from bposim.run import simulate
@@ -147,6 +166,9 @@ def optimise_roster(
         raise ScenarioError("scenario", problems)
     say = progress or (lambda message: None)
     goal = with_objective(scenario, target, threshold_seconds)
+    limits = trunk_limits(goal)
+    if limits:
+        raise RequirementError(trunk_limit_text(limits))
     if requirement is None:
         requirement = staffing_requirement(goal, occupancy_cap=scenario.scheduling.occupancy_cap, seed=seed,
                                            replications=replications, method=method)  # fmt: skip
@@ -178,7 +200,8 @@ def optimise_roster(
             converged = True
             break
         if rounds == max_rounds:
-            shortfall = f"after {max_rounds} rounds, {_misses_text(misses)}"
+            busy_signals = _busy_signals_text(rostered, search.tables(rostered)[0], misses)
+            shortfall = f"after {max_rounds} rounds, {_misses_text(misses)}{busy_signals}"
             break
         scheduled = schedule.coverage.drop(columns="required").rename(columns={"scheduled": "required"})
         on_phones = np.floor(_requirement_array(scheduled, groups, intervals) + TOLERANCE)
@@ -211,9 +234,12 @@ def optimise_roster(
     say(f"verification: {replications} fresh days; " + ", ".join(
         f"{row.call_type} {row.service_level:.1%}" for row in by_type.itertuples(index=False)))  # fmt: skip
     cost, cost_ci, unit = _cost(check, schedule)
+    fresh = _fresh_shortfall_text(achieved, by_type, replications, verification_seed)
+    if fresh:
+        fresh += _busy_signals_text(rostered, check.intervals, achieved[~achieved["met"]])
     return RosterPlan(requirement, schedule, rostered, achieved, by_type, cost, cost_ci, unit, rounds, simulations,
                       converged, shortfall, _requirement_table(added, groups), verification_seed, trim.trials,
-                      trim.accepted, trim.saving, _requirement_table(trim.removed, groups))  # fmt: skip
+                      trim.accepted, trim.saving, _requirement_table(trim.removed, groups), fresh)  # fmt: skip
 
 
 class _Trim:
@@ -474,6 +500,56 @@ def _misses_text(misses: pd.DataFrame) -> str:
                        for row in worst.head(6).itertuples(index=False))  # fmt: skip
     more = f"; and {len(worst) - 6} more" if len(worst) > 6 else ""
     return f"{len(worst)} interval(s) still miss their target: {listed}{more}"
+
+
+def _fresh_shortfall_text(achieved: pd.DataFrame, by_type: pd.DataFrame, days: int, seed: int) -> str:
+    """E.g. ``on 10 fresh days (seed 1000), 2 interval(s) are below target beyond the 95% CI: support 08:00
+    71.2% ± 3.1% < 80% (8.8 points short), ...``; "" when none is and no call type is over the day."""
+    missed = achieved[~achieved["met"].astype(bool)]
+    short_types = by_type[~by_type["met"].astype(bool)]
+    if missed.empty and short_types.empty:
+        return ""
+    parts = []
+    if len(missed):
+        worst = missed.assign(gap=missed["target"] - missed["service_level"]).sort_values("gap", ascending=False)
+        listed = "; ".join(f"{row.call_type} {row.interval_start} {row.service_level:.1%}"
+                           + ("" if np.isnan(row.service_level_ci) else f" ± {row.service_level_ci:.1%}")
+                           + f" < {row.target:.0%} ({100 * row.gap:.1f} points short)"
+                           for row in worst.head(6).itertuples(index=False))  # fmt: skip
+        more = f"; and {len(worst) - 6} more" if len(worst) > 6 else ""
+        beyond = "beyond the 95% CI" if days > 1 else "(one day gives no confidence interval)"
+        parts.append(f"{len(worst)} interval(s) are below target {beyond}: {listed}{more}")
+    if len(short_types):
+        parts.append("over the day " + ", ".join(
+            f"{row.call_type} {row.service_level:.1%} < {row.target:.0%}" for row in short_types.itertuples(index=False)
+        ))  # fmt: skip
+    return f"on {days} fresh day{'' if days == 1 else 's'} (seed {seed}), " + "; ".join(parts)
+
+
+def _busy_signals_text(scenario: Scenario, intervals: pd.DataFrame, misses: pd.DataFrame) -> str:
+    """The trunk lines' part in the missed intervals: the share of their attempts that got a busy signal, and
+    whether that alone keeps a target out of reach; "" without trunk lines or busy signals."""
+    lines = scenario.trunk_lines
+    if lines is None or misses.empty:
+        return ""
+    missed = set(zip(misses["call_type"].astype(str), misses["interval"].astype(int), strict=True))
+    keys = zip(intervals["call_type"].astype(str), intervals["interval"].astype(int), strict=True)
+    mine = intervals[[key in missed for key in keys]]
+    counts = mine.groupby(["call_type", "interval"], observed=True)[["offered", "blocked"]].sum()
+    if counts.empty or not counts["blocked"].sum():
+        return ""
+    share = counts["blocked"] / counts["offered"].where(counts["offered"] > 0)
+    targets = misses.set_index(["call_type", "interval"])["target"].reindex(share.index)
+    hopeless = share[(1 - share) < targets]
+    total = counts["blocked"].sum() / counts["offered"].sum()
+    text = (f"; trunk_lines: {lines} lines allow at most {lines} calls in the system, and {total:.1%} of the "
+            "attempts in these intervals got a busy signal")  # fmt: skip
+    if len(hopeless):
+        call_type, interval = hopeless.idxmax()
+        label = misses.set_index(["call_type", "interval"]).loc[(call_type, interval), "interval_start"]
+        text += (f" ({hopeless.max():.1%} at {call_type} {label}: more lines are needed there, not more agents, "
+                 "as no staffing answers the callers turned away)")
+    return text
 
 
 def _cost(run: Run, schedule: Schedule) -> tuple[float, float, str]:
