@@ -408,9 +408,12 @@ def falling_plans(draw) -> dict:
 def plan_in_effect(centre, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each group's planned count at each time (group × time), and whether the time is within opening hours."""
     horizon = centre.scenario.horizon
-    since_open = times - np.floor(times / SECONDS_PER_DAY) * SECONDS_PER_DAY
+    # day d opens at d × 86,400 s; a one-day horizon may be open longer than a day, and its closing backlog may be
+    # served past the next midnight, which opens nothing
+    day = np.floor(times / SECONDS_PER_DAY) if horizon.days > 1 else np.zeros_like(times)
+    since_open = times - day * SECONDS_PER_DAY
     interval = np.floor(since_open / horizon.interval_seconds).astype(int)
-    is_open = since_open < horizon.open_seconds
+    is_open = (since_open < horizon.open_seconds) & (day < horizon.days)
     plans = np.array(centre.plans, dtype=float)
     return plans[:, np.clip(interval, 0, horizon.intervals - 1)], is_open
 
