@@ -406,7 +406,8 @@ def roster_report(plan: Any, path: str | Path) -> Path:
     elif plan.converged:
         verdict = f"The search days met every target in round {plan.rounds} of the loop, but the fresh days did not"
     else:
-        verdict = f"Not every interval meets its target: {plan.shortfall}"
+        rounds = f"{plan.rounds} round{'' if plan.rounds == 1 else 's'}"
+        verdict = f"After {rounds} of the loop, not every interval meets its target"
     sections = [
         Section("Roster", f"The cheapest set of the scenario's shift patterns covering the requirement: "
                 f"{sum(schedule.agents)} agents, {schedule.paid_hours:g} paid hours, shifts {schedule.cost:,.2f} "

@@ -201,7 +201,8 @@ def optimise_roster(
             break
         if rounds == max_rounds:
             busy_signals = _busy_signals_text(rostered, search.tables(rostered)[0], misses)
-            shortfall = f"after {max_rounds} rounds, {_misses_text(misses)}{busy_signals}"
+            done = f"{max_rounds} round{'' if max_rounds == 1 else 's'}"
+            shortfall = f"after {done}, {_misses_text(misses)}{busy_signals}"
             break
         scheduled = schedule.coverage.drop(columns="required").rename(columns={"scheduled": "required"})
         on_phones = np.floor(_requirement_array(scheduled, groups, intervals) + TOLERANCE)
