@@ -258,15 +258,28 @@ def _second_moment_ratio(distribution) -> float:
         return 1.0 + distribution.cv**2
     if isinstance(distribution, Weibull):
         try:
-            return math.gamma(1 + 2 / distribution.shape) / math.gamma(1 + 1 / distribution.shape) ** 2
+            ratio = math.gamma(1 + 2 / distribution.shape) / math.gamma(1 + 1 / distribution.shape) ** 2
         except OverflowError:
             return math.inf
+        return ratio if math.isfinite(ratio) else math.inf  # a shape so small that both gammas are infinite
     if isinstance(distribution, Uniform):
-        low, high = distribution.low_seconds, distribution.high_seconds
-        return (low * low + low * high + high * high) / 3.0 / mean**2
+        return _mean_square_ratio([distribution.low_seconds, distribution.high_seconds], uniform=True)
     if isinstance(distribution, Empirical):
-        return math.fsum(v * v for v in distribution.values_seconds) / len(distribution.values_seconds) / mean**2
+        return _mean_square_ratio(distribution.values_seconds)
     return math.inf
+
+
+def _mean_square_ratio(values: list[float], uniform: bool = False) -> float:
+    """E[X²] / E[X]² of an empirical law (or of a uniform one between two values), on values scaled by the largest,
+    so that neither tiny nor huge durations underflow or overflow."""
+    scale = max(values)
+    if not scale > 0:
+        return math.inf
+    x = [value / scale for value in values]
+    if uniform:
+        low, high = x
+        return (low * low + low * high + high * high) / 3.0 / ((low + high) / 2.0) ** 2
+    return math.fsum(v * v for v in x) / len(x) / (math.fsum(x) / len(x)) ** 2
 
 
 def _plan(staffing, intervals: int) -> tuple[float, float, float, str]:

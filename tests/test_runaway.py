@@ -19,7 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 from cli_runner import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import bposim
 import bposim.run
 from bposim import ScenarioError, load_scenario, simulate, workload
 from bposim.experiment import Experiment, ExperimentError
@@ -427,3 +430,38 @@ def test_the_retrial_estimate_bounds_what_the_engine_does():
 )  # fmt: skip
 def test_counts_read_as_a_planner_reads_them(value, text):
     assert workload.about(value) == text
+
+
+DURATIONS = st.floats(min_value=0.0, max_value=1e300, allow_subnormal=True)
+LAWS = st.one_of(
+    st.builds(lambda v: {"distribution": "fixed", "value_seconds": v}, DURATIONS),
+    st.builds(lambda a, b: {"distribution": "uniform", "low_seconds": min(a, b), "high_seconds": max(a, b)},
+              DURATIONS, DURATIONS),
+    st.builds(lambda values: {"distribution": "empirical", "values_seconds": values},
+              st.lists(DURATIONS, min_size=1, max_size=4)),
+    st.builds(lambda mean, shape: {"distribution": "weibull", "mean_seconds": mean, "shape": shape},
+              st.floats(1e-300, 1e300), st.floats(1e-300, 1e300)),
+    st.builds(lambda mean, cv: {"distribution": "lognormal", "mean_seconds": mean, "cv": cv},
+              st.floats(1e-300, 1e300), st.floats(1e-300, 1e6)),
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(delay=LAWS, between=LAWS, repair=LAWS, p=st.floats(0.0, 1.0), attempts=st.integers(1, 10**12))
+def test_the_estimate_of_any_valid_scenario_is_a_number_or_infinite(delay, between, repair, p, attempts):
+    """Tiny, huge and subnormal durations give an estimate (maybe infinite, never NaN), never an arithmetic error."""
+    data = scenario_data(
+        call_types__0__retrial={"after_abandon": p, "delay": delay, "max_attempts": attempts},
+        tools=[tool(failures={"time_between": between, "repair": repair})],
+    )
+    try:
+        scenario = bposim.Scenario.model_validate(data)
+    except ScenarioError:
+        return  # e.g. a law whose parameters its own checks refuse
+    load = workload.estimate(scenario)
+    for name in load.quantities:
+        assert not math.isnan(load.per_replication(name)), name
+    try:
+        workload.check(scenario, 1)
+    except ScenarioError as exc:
+        assert "about" in str(exc) or "infinitely many" in str(exc)
