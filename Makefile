@@ -32,6 +32,7 @@ lint: $(STAMP)
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/engine_speed.py
+	$(BIN)/python benchmarks/validation_speed.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
