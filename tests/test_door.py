@@ -270,7 +270,7 @@ ROSTER_CASES = [
     Case("csv-column-twice", "group,start,end,agents,agents\nteam,08:00,12:00,3,3\n",
          ("shifts.csv: line 1: column 'agents' is given twice",)),
     Case("csv-not-utf8", (HEADER + "t\xe9am,08:00,12:00,3,\n").encode("latin-1"),
-         ("shifts.csv: line 2: byte 0xe9 is not UTF-8 text; save the file as CSV UTF-8",)),
+         ("shifts.csv: line 2: byte 0xe9 is not UTF-8 text; save the file as UTF-8",)),
     Case("csv-agents-yes", HEADER + "team,08:00,12:00,yes,\n",
          ("shifts.csv line 2: agents: must be a whole number ≥ 0; got 'yes'",)),
     Case("csv-agents-decimal", HEADER + "team,08:00,12:00,2.5,\n",
@@ -402,6 +402,16 @@ def test_roster_csv_refused_by_the_cli(case_id, tmp_path):
     model = tmp_path / "model.yaml"
     model.write_text(SMALL + "roster_file: shifts.csv\n", encoding="utf-8")
     assert_refused(bposim("validate", model), (f"error: {model}: roster_file: ", *case.expected))
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero on this machine")
+def test_endless_files_are_refused_unread(tmp_path):
+    """A scenario or roster_file that never ends (a device) is refused after 10 MB, in bounded memory."""
+    assert_refused(bposim_limited("validate", "/dev/zero"), ("error: /dev/zero: the file is larger than 10 MB",))
+    model = tmp_path / "model.yaml"
+    model.write_text(SMALL + "roster_file: /dev/zero\n", encoding="utf-8")
+    assert_refused(bposim_limited("validate", model),
+                   (f"error: {model}: roster_file: /dev/zero: the file is larger than 10 MB",))  # fmt: skip
 
 
 def write_experiment(case: Case, folder: Path) -> Path:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import re
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
@@ -14,6 +16,25 @@ SECONDS_PER_DAY = 86_400
 MAX_FILE_BYTES = 10 * 2**20
 """Scenario, experiment and roster files larger than this are refused before they are read."""
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def read_text_file(path: Path, kind: str) -> str:
+    """A file a planner hands us, as text: at most MAX_FILE_BYTES of UTF-8 (a byte-order mark is dropped).
+
+    Reads no more than the limit allows, whatever the path is (a device, a pipe, a huge file); `kind` says what
+    the file should be, for the messages. Problems raise ValueError (OSError for a file that cannot be opened).
+    """
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise ValueError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB; {kind}")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ValueError("the file is UTF-16 text; save it as UTF-8")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ValueError(f"line {line}: byte {raw[exc.start]:#04x} is not UTF-8 text; save the file as UTF-8") from None
 
 
 class Model(BaseModel):

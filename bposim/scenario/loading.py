@@ -8,7 +8,6 @@ the data built from the stream of parse events with its limits checked as they c
 
 from __future__ import annotations
 
-import codecs
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import yaml
 
 from bposim.scenario.centre import Scenario
-from bposim.scenario.common import MAX_FILE_BYTES
+from bposim.scenario.common import read_text_file
 from bposim.scenario.errors import ScenarioError, format_validation_error
 
 __all__ = ["ScenarioError", "format_validation_error", "load_scenario", "load_yaml_mapping"]
@@ -80,23 +79,13 @@ def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
 def _read_text(path: Path) -> str:
     """The file's text: at most MAX_FILE_BYTES of UTF-8 (a byte-order mark is dropped)."""
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        return read_text_file(path, "scenario and experiment files are plain text of a few kB")
     except FileNotFoundError:
         raise ScenarioError(str(path), ["file not found"]) from None
     except OSError as exc:
         raise ScenarioError(str(path), [f"cannot read the file ({exc.__class__.__name__})"]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError(str(path), [f"the file is larger than {MAX_FILE_BYTES // 2**20} MB; scenario and "
-                                        "experiment files are plain text of a few kB"])  # fmt: skip
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise ScenarioError(str(path), ["the file is UTF-16 text; save it as UTF-8"])
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError(str(path), [f"line {line}: byte {raw[exc.start]:#04x} is not UTF-8 text; save the file "
-                                        "as UTF-8"]) from None  # fmt: skip
+    except ValueError as exc:
+        raise ScenarioError(str(path), [str(exc)]) from None
 
 
 def _read_events(text: str) -> tuple[bool, Any]:

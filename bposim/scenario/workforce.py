@@ -11,7 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bposim.distributions import Distribution
 from bposim.fields import FiniteFloat, WholeNumber
-from bposim.scenario.common import MAX_FILE_BYTES, Clock, Model, clock_seconds
+from bposim.scenario.common import Clock, Model, clock_seconds, read_text_file
 
 ROSTER_COLUMNS = ("group", "start", "end", "agents", "breaks")
 
@@ -110,14 +110,7 @@ def read_roster_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
     Problems (an unknown or missing column, a row with more or fewer fields than the header) raise ValueError
     naming the line.
     """
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ValueError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB; split the roster")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = exc.object[: exc.start].count(b"\n") + 1
-        raise ValueError(f"line {line}: byte {exc.object[exc.start]:#04x} is not UTF-8 text; save the file as CSV "
-                         "UTF-8") from None  # fmt: skip
+    text = read_text_file(path, "split the roster")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
