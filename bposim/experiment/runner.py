@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from bposim.scenario import Scenario
 
 TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages", "costs")
+WORKERS_PER_CORE = 4  # local worker processes beyond this only share the cores and multiply the memory
 CONNECT_TIMEOUT = "5s"  # how long to try reaching a Dask scheduler before giving up
 _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})$")
 
@@ -83,9 +84,16 @@ def run_experiment(
     """Run the tasks not yet saved in `out` and return the whole results table, sorted by cell and replication."""
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
+    if workers is not None and scheduler is None and workers > WORKERS_PER_CORE * default_workers():
+        raise ExperimentError("--workers", [
+            f"{workers:,} worker processes on a machine with {default_workers()} core(s); give at most "
+            f"{WORKERS_PER_CORE * default_workers()} (each is a Python process of its own), or a Dask --scheduler "
+            "for more"])  # fmt: skip
     problem = scheduler_problem(scheduler) if scheduler is not None else None
     if problem is not None:
         raise ExperimentError("--scheduler", [problem])
+    if scheduler is not None and scheduler != "local":
+        _connect(scheduler, 0)[0].close()  # a scheduler that does not answer is refused before anything is written
     directory = ResultsDirectory(out, experiment) if out is not None else None
     done = directory.open() if directory is not None else set()
     try:
@@ -149,21 +157,9 @@ def _in_processes(experiment: Experiment, jobs: list[tuple[int, int]], workers: 
 def _on_dask(experiment: Experiment, jobs: list[tuple[int, int]], workers: int, scheduler: str,
              keep: bool) -> Iterator[TaskResult]:  # fmt: skip
     """Tasks on a Dask cluster: an existing one at `scheduler`, or a LocalCluster of `workers` processes."""
-    from distributed import Client, LocalCluster
     from distributed import as_completed as dask_completed
 
-    cluster = None
-    try:
-        if scheduler == "local":
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster if cluster is not None else scheduler, timeout=CONNECT_TIMEOUT)
-    except (OSError, TimeoutError, ValueError) as exc:
-        if cluster is not None:
-            cluster.close()
-        if scheduler == "local":
-            raise ExperimentError("--scheduler", [f"cannot start a local Dask cluster ({exc})"]) from None
-        raise ExperimentError("--scheduler", [f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one "
-                                              "there, or give local for a Dask cluster on this machine"]) from None
+    client, cluster = _connect(scheduler, workers)
     futures = []
     try:
         scenarios = client.scatter([cell.scenario for cell in experiment.cells], hash=False)
@@ -176,6 +172,25 @@ def _on_dask(experiment: Experiment, jobs: list[tuple[int, int]], workers: int, 
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _connect(scheduler: str, workers: int):
+    """A Dask client of the scheduler at an address, or of a LocalCluster of `workers` processes (and the cluster,
+    else None); a scheduler that cannot be reached or started raises ExperimentError naming --scheduler."""
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    try:
+        if scheduler == "local":
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        return Client(cluster if cluster is not None else scheduler, timeout=CONNECT_TIMEOUT), cluster
+    except (OSError, TimeoutError, ValueError) as exc:
+        if cluster is not None:
+            cluster.close()
+        if scheduler == "local":
+            raise ExperimentError("--scheduler", [f"cannot start a local Dask cluster ({exc})"]) from None
+        raise ExperimentError("--scheduler", [f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one "
+                                              "there, or give local for a Dask cluster on this machine"]) from None
 
 
 class _RateColumn(ProgressColumn):
