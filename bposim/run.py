@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,8 +126,8 @@ def simulate(scenario: Scenario, seed: int = 0, replications: int = 1) -> Run:
 
     A scenario (with its replications) beyond the limits of `bposim.workload` raises ScenarioError at once.
     """
-    if replications < 1:
-        raise ValueError(f"replications must be at least 1, got {replications}")
+    _check_count("seed", seed, 0)
+    _check_count("replications", replications, 1)
     workload.check(scenario, replications)
     parts = [_replicate(scenario, seed, r) for r in range(replications)]
     if replications == 1:
@@ -142,11 +143,17 @@ def simulate(scenario: Scenario, seed: int = 0, replications: int = 1) -> Run:
 
 def simulate_replication(scenario: Scenario, seed: int, replication: int) -> Run:
     """Replication `replication` of `simulate(scenario, seed, ...)` on its own: one task of an experiment."""
-    if replication < 0:
-        raise ValueError(f"replication must be at least 0, got {replication}")
+    _check_count("seed", seed, 0)
+    _check_count("replication", replication, 0)
     workload.check(scenario)
     *tables, summary = _replicate(scenario, seed, replication)
     return _assemble(scenario, seed, 1, tables, summary)
+
+
+def _check_count(name: str, value: object, minimum: int) -> None:
+    """A seed or replication count must be a whole number (a Python or numpy integer, not a flag) ≥ minimum."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name}: must be a whole number ≥ {minimum}; got {value!r}")
 
 
 def _assemble(scenario: Scenario, seed: int, replications: int, tables: list, summary: dict) -> Run:

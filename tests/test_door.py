@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import re
 import resource
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from bposim import Scenario, ScenarioError, load_scenario
 from bposim.experiment import Experiment
 from bposim.experiment.design import ExperimentError, ExperimentFile
 from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
+from bposim.run import simulate, simulate_replication
 from bposim.scenario import load_yaml_mapping
 
 RICH: dict[str, Any] = {
@@ -656,3 +658,21 @@ def test_a_long_list_of_known_names_is_cut_short():
     (line,) = str(caught.value).splitlines()
     assert line.startswith("agent_groups[1].skills[2001]: unknown call type 'billing'; known: support, sales, ")
     assert line.endswith(", type_0017, ... (2,002 in all)") and len(line) < 400
+
+
+@pytest.mark.parametrize(("arguments", "expected"), [
+    ({"seed": -1}, "seed: must be a whole number ≥ 0; got -1"),
+    ({"seed": 1.5}, "seed: must be a whole number ≥ 0; got 1.5"),
+    ({"seed": "7"}, "seed: must be a whole number ≥ 0; got '7'"),
+    ({"replications": 0}, "replications: must be a whole number ≥ 1; got 0"),
+    ({"replications": True}, "replications: must be a whole number ≥ 1; got True"),
+    ({"replications": 2.0}, "replications: must be a whole number ≥ 1; got 2.0"),
+])  # fmt: skip
+def test_simulate_refuses_a_bad_seed_or_replication_count(arguments, expected):
+    """simulate's own arguments get the same kind of message as a scenario's fields; numpy integers are fine."""
+    scenario = load_scenario(ROOT / "models" / "helpdesk.yaml")
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        simulate(scenario, **arguments)
+    with pytest.raises(ValueError, match="seed: must be a whole number"):
+        simulate_replication(scenario, -1, 0)
+    assert simulate(scenario.updated({"horizon.end": "09:00"}), seed=np.int64(3)).seed == 3
