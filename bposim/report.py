@@ -1,8 +1,8 @@
 """A self-contained HTML report of a sweep or a run: the key table and the charts, plotly embedded (opens offline).
 
     from bposim.report import write_report
-    write_report("out/multiskill_agents_ai", "out/multiskill_agents_ai/report.html")   # a sweep's results
-    write_report("out/helpdesk", "out/helpdesk/report.html")                           # `bposim run --out`
+    write_report("out/multiskill_agents_ai", "out/multiskill_agents_ai/report.html")   # a sweep's results directory
+    write_report("out/helpdesk", "out/helpdesk/report.html")   # `bposim run models/helpdesk.yaml --out out/helpdesk`
 
 A sweep's report shows every cell ranked (those meeting the target overall and for every call type first, cheapest
 first), service level against cost with the Pareto frontier, the cost breakdown per cell, and the recommended cell

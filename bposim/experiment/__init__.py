@@ -1,10 +1,10 @@
 """Experiments: sweeps of a scenario over factors, replicated under common random numbers, resumable on disk.
 
-    from bposim.experiment import Experiment, cell_summary
+    from bposim.experiment import Experiment, cell_summary, paired_differences
     experiment = Experiment.from_file("experiments/multiskill_agents_ai.yaml")
-    results = experiment.run(out="out/multiskill", workers=2)   # one row per cell × replication
-    cell_summary(results)                                       # means, 95% CIs, share of days on target
-    paired_differences(results, baseline=0)                     # each cell minus cell 0, day by day, ± 95% CI
+    results = experiment.run(out="out/multiskill_agents_ai", workers=2)   # one row per cell × replication
+    cell_summary(results)                                                 # means, 95% CIs, share of days on target
+    paired_differences(results, baseline=0)                               # each cell minus cell 0, day by day, ± 95% CI
 
 Modules: `design` (files, factors, cells and their checks), `runner` (tasks and executors), `storage` (the
 resumable results directory), `tables` (results rows and the per-cell summary), `report` (the CLI's table).
