@@ -11,25 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import scenario_texts
 from cli_runner import ROOT, bposim
 
 from bposim import ScenarioError, load_scenario
 
 HELPDESK = ROOT / "models" / "helpdesk.yaml"
-BASE = """\
-name: Helpdesk
-horizon: {start: "08:00", end: "16:00", interval_minutes: 30}
-service_level: {threshold_seconds: 20, target: 0.80}
-call_types:
-  - name: support
-    arrivals: {per_hour: 252}
-    handle_time: {distribution: exponential, mean_seconds: 120}
-    patience: {distribution: exponential, mean_seconds: 60}
-agent_groups:
-  - name: team
-    skills: [support]
-    agents: 12
-"""
+BASE = scenario_texts.HELPDESK
 DISTRIBUTIONS = "exponential, lognormal, gamma, weibull, fixed, uniform, empirical"
 MISSING, DIRECTORY = "<no file>", "<a directory>"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import scenario_texts
 
 from bposim import ScenarioError
 from bposim.experiment import Experiment, ExperimentError, cell_summary, paired_differences, ranked_cells
@@ -19,21 +20,10 @@ from bposim.experiment.tables import shortfalls
 from bposim.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-HELPDESK = """\
-name: Helpdesk
-horizon: {start: "08:00", end: "16:00", interval_minutes: 30, days: DAYS}
-service_level: {threshold_seconds: 20, target: 0.80}
-busyness: {cv: 0.1}
-call_types:
-  - name: support
-    arrivals: {per_hour: 252}
-    handle_time: {distribution: exponential, mean_seconds: 120}
-    patience: {distribution: exponential, mean_seconds: 60}
-agent_groups:
-  - name: team
-    skills: [support]
-    agents: 12
-"""
+# the helpdesk over DAYS days, each day's arrival rates scaled by a gamma factor of mean 1
+HELPDESK = scenario_texts.HELPDESK.replace("interval_minutes: 30}", "interval_minutes: 30, days: DAYS}").replace(
+    "call_types:", "busyness: {cv: 0.1}\ncall_types:"
+)
 SWEEP = """\
 name: helpdesk_sweep
 model: helpdesk.yaml

@@ -13,23 +13,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from test_properties import max_concurrent, scenario_specs
+from strategies import SEEDS, answered_calls, checked, max_concurrent, scenario_specs, simulate
 
 import bposim
 from bposim.scenario import SECONDS_PER_DAY
 
-SEEDS = st.integers(0, 2**32 - 1)
 GROUPS = ("front", "back", "experts")
 CALL_TYPES = ("sales", "billing")
 TOL = 1e-6
 PLANNED = re.compile(r"^[a-z]+-\d{3}$")
-
-
-def checked(max_examples: int):
-    """Hypothesis settings for simulation properties: no deadline, a modest budget of examples."""
-    return settings(max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def clock(quarters: int, opening: int = 8) -> str:
@@ -43,15 +37,6 @@ def fixed(seconds: float) -> dict:
 
 def exponential(seconds: float) -> dict:
     return {"distribution": "exponential", "mean_seconds": seconds}
-
-
-def simulate(spec: dict, seed: int, replications: int = 1) -> bposim.Run:
-    """Validate a scenario dict and simulate it."""
-    return bposim.simulate(bposim.Scenario.model_validate(spec), seed=seed, replications=replications)
-
-
-def answered_calls(calls: pd.DataFrame) -> pd.DataFrame:
-    return calls[calls["outcome"] == "answered"]
 
 
 def inside(times: np.ndarray, starts: np.ndarray, ends: np.ndarray, closed: bool = False) -> np.ndarray:
