@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from cli_runner import ROOT, bposim
 
-from bposim import analytic
+from bposim import analytic, load_scenario
 
 HELPDESK = ROOT / "models" / "helpdesk.yaml"
 COUNTS = (
@@ -96,6 +96,29 @@ def test_run_json_values_are_consistent(json_run):
         assert kpis["asa_seconds"] >= 0
     for key in KEYS:
         assert summary[key] == pytest.approx(summary["by_call_type"]["support"][key]), key
+
+
+def test_run_json_kpis_are_those_counted_from_its_calls_and_agents_tables(json_run):
+    """Counts and rates of the JSON summary, counted again from the calls and agents tables written by --out."""
+    summary, tables, _ = json_run
+    calls, agents = pd.read_parquet(tables / "calls.parquet"), pd.read_parquet(tables / "agents.parquet")
+    assert not calls["warmup"].any()
+    threshold = load_scenario(HELPDESK).service_level.threshold_seconds
+    outcome, wait = calls["outcome"].astype(str), calls["wait"]
+    answered = outcome == "answered"
+    from_tables = {
+        "offered": len(calls),
+        **{name: int((outcome == name).sum()) for name in ("answered", "abandoned", "blocked", "unserved")},
+        "answered_within_threshold": int((answered & (wait <= threshold)).sum()),
+        "abandoned_within_threshold": int(((outcome == "abandoned") & (wait <= threshold)).sum()),
+        "service_level": (answered & (wait <= threshold)).sum() / len(calls),  # the helpdesk's definition: offered
+        "abandon_rate": (outcome == "abandoned").sum() / len(calls),
+        "asa_seconds": wait[answered].mean(),
+        "occupancy": agents["busy_seconds"].sum() / (agents["logged_in_seconds"] - agents["off_phone_seconds"]).sum(),
+    }
+    for kpis in (summary, summary["by_call_type"]["support"]):
+        for key, value in from_tables.items():
+            assert kpis[key] == pytest.approx(value), key
 
 
 def test_replications_give_a_confidence_half_width_for_every_kpi(pooled_run):

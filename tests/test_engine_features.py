@@ -283,20 +283,31 @@ def test_busyness_adds_day_to_day_variation() -> None:
 
 
 def test_service_level_definitions() -> None:
+    """Each definition's service level equals the one counted from the calls table: answered within the threshold
+    over offered, over answered, or over offered less the callers who hung up within the threshold."""
     base = scenario(call_types=[{
         "name": "support", "arrivals": {"per_hour": 300},
         "handle_time": {"distribution": "exponential", "mean_seconds": 180},
         "patience": {"distribution": "exponential", "mean_seconds": 40},
     }])  # fmt: skip
-    results = {}
+    runs = {}
     for definition in ("offered", "answered", "offered_less_short_abandons"):
         changed = base.updated({"service_level.definition": definition})
-        results[definition] = bposim.simulate(changed, seed=12).summary
-    s = results["offered"]
-    within, short = s["answered_within_threshold"], s["abandoned_within_threshold"]
-    assert results["offered"]["service_level"] == pytest.approx(within / s["offered"])
-    assert results["answered"]["service_level"] == pytest.approx(within / s["answered"])
-    assert results["offered_less_short_abandons"]["service_level"] == pytest.approx(within / (s["offered"] - short))
+        runs[definition] = bposim.simulate(changed, seed=12)
+    calls = runs["offered"].calls
+    for run in runs.values():  # the definition changes the KPI, not the calls
+        pd.testing.assert_frame_equal(run.calls, calls)
+    assert not calls["warmup"].any()
+    threshold = base.service_level.threshold_seconds
+    answered, abandoned = calls[calls["outcome"] == "answered"], calls[calls["outcome"] == "abandoned"]
+    within, short = int((answered["wait"] <= threshold).sum()), int((abandoned["wait"] <= threshold).sum())
+    from_calls = {"offered": within / len(calls), "answered": within / len(answered),
+                  "offered_less_short_abandons": within / (len(calls) - short)}  # fmt: skip
+    for definition, run in runs.items():
+        assert run.summary["service_level"] == pytest.approx(from_calls[definition]), definition
+    s = runs["offered"].summary
+    assert (s["answered_within_threshold"], s["abandoned_within_threshold"]) == (within, short)
+    assert (s["offered"], s["answered"], s["abandoned"]) == (len(calls), len(answered), len(abandoned))
     assert short > 0 and s["abandoned"] > short
 
 

@@ -9,6 +9,7 @@ import copy
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from strategies import SEEDS, answered_calls, checked, max_concurrent, scenario_specs, simulate, staffing_plans
@@ -27,6 +28,12 @@ TOL = 1e-9
 def intervals_of(spec: dict) -> int:
     horizon = spec["horizon"]
     return round(horizon["length_hours"] * 60 / horizon["interval_minutes"])
+
+
+def threshold_of(spec: dict, call_type: str) -> float:
+    """A call type's service-level threshold in a scenario dict: its own if it has one, else the centre's."""
+    own = next(c for c in spec["call_types"] if c["name"] == call_type).get("service_level", {})
+    return own.get("threshold_seconds", spec["service_level"]["threshold_seconds"])
 
 
 def proficiencies(spec: dict) -> dict[tuple[str, str], float]:
@@ -67,6 +74,16 @@ def test_every_attempt_has_one_outcome_and_every_table_counts_it_once(spec, seed
             assert summary[outcome] == (mine["outcome"] == outcome).sum()
         assert summary["answered_within_threshold"] <= summary["answered"]
         assert summary["abandoned_within_threshold"] <= summary["abandoned"]
+        # counted again from the calls table, with the threshold and definition as the scenario dict gives them
+        threshold = threshold_of(spec, call_type.name)
+        answered, abandoned = mine[mine["outcome"] == "answered"], mine[mine["outcome"] == "abandoned"]
+        within, short = int((answered["wait"] <= threshold).sum()), int((abandoned["wait"] <= threshold).sum())
+        assert (summary["answered_within_threshold"], summary["abandoned_within_threshold"]) == (within, short)
+        denominators = {"offered": len(mine), "answered": len(answered),
+                        "offered_less_short_abandons": len(mine) - short}  # fmt: skip
+        denominator = denominators[spec["service_level"]["definition"]]
+        expected = within / denominator if denominator else np.nan
+        assert summary["service_level"] == pytest.approx(expected, nan_ok=True)
         per_interval = intervals[intervals["call_type"] == call_type.name]
         for key in COUNTS:
             assert per_interval[key].sum() == summary[key]
