@@ -100,17 +100,49 @@ def differences(key: str, recorded: dict, calls: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("key", sorted(GOLDEN))
-def test_core_scenarios_give_the_same_calls_as_before(key: str) -> None:
+def recorded_details() -> dict:
+    """golden_calls_detail.json, once the test is known to run under the versions the digests were checked with."""
     details = json.loads(DETAIL_FILE.read_text())
     if versions() != details["versions"]:
         pytest.skip(
             f"the digests were checked with {details['versions']}, this is {versions()}: their random "
             "streams or hashing may differ; check the digests under these versions and record them"
         )
+    return details
+
+
+@pytest.mark.parametrize("key", sorted(GOLDEN))
+def test_core_scenarios_give_the_same_calls_as_before(key: str) -> None:
+    details = recorded_details()
     model, seed = key.split("/")
     run = bposim.simulate(bposim.load_scenario(DATA / f"{model}.yaml"), seed=int(seed))
     assert digest(run.calls) == GOLDEN[key], differences(key, details["tables"][key], run.calls)
+
+
+def test_a_changed_table_is_described_by_model_columns_counts_and_rows() -> None:
+    """The failure message of the digest test names what moved (negative control: tables changed on purpose)."""
+    details = recorded_details()["tables"]["helpdesk/1"]
+    calls = bposim.simulate(bposim.load_scenario(DATA / "helpdesk.yaml"), seed=1).calls
+    assert digest(calls) == GOLDEN["helpdesk/1"], "see test_core_scenarios_give_the_same_calls_as_before[helpdesk/1]"
+
+    nudged = calls.copy()
+    nudged.loc[700, "end"] += 1.0
+    message = differences("helpdesk/1", details, nudged)
+    assert "tests/data/helpdesk.yaml, seed 1" in message
+    assert "columns that differ: end\n" in message and "end sum:" in message
+    assert f"within 700–{700 + BLOCK_ROWS - 1}" in message
+
+    shorter = calls.drop(index=[3]).reset_index(drop=True)
+    message = differences("helpdesk/1", details, shorter)
+    assert f"rows: {len(calls)} recorded, {len(calls) - 1} now" in message
+    assert "outcome counts (recorded → now): " in message
+    assert f"within 0–{BLOCK_ROWS - 1}" in message
+
+
+def test_other_library_versions_skip_the_digests_saying_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(np, "__version__", "1.26.4")
+    with pytest.raises(pytest.skip.Exception, match=r"checked with .*, this is .*'numpy': '1\.26'"):
+        test_core_scenarios_give_the_same_calls_as_before("helpdesk/1")
 
 
 def record_details() -> None:
