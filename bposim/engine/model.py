@@ -15,21 +15,42 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import repeat
 
 import numpy as np
 import simpy
 
 from bposim.arrivals import busyness_factors, interval_arrivals
+from bposim.distributions import Distribution
 from bposim.engine.agents import Workforce
 from bposim.engine.events import Later
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, UNSERVED, CallRecords
 from bposim.engine.routing import CALLBACK, GONE, SERVED, WAITING, Agent, Call, Router
 from bposim.engine.technology import Levers, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
+from bposim.scenario.centre import Retrial
 
 NAN = math.nan
 INF = math.inf
+
+
+@dataclass(slots=True, frozen=True)
+class CallSource:
+    """What one call type's callers are drawn from: arrival rates per interval, the distributions of patience,
+    handle time and wrap-up (None: no abandonment, no wrap-up), the retrial rule (None: no retrials), and one
+    random stream per purpose."""
+
+    rates: list[float]
+    patience: Distribution | None
+    handle: Distribution
+    wrap: Distribution | None
+    retrial: Retrial | None
+    arrivals_rng: np.random.Generator
+    patience_rng: np.random.Generator
+    handle_rng: np.random.Generator
+    wrap_rng: np.random.Generator
+    retrial_rng: np.random.Generator
 
 
 def stream(seed: int, replication: int, name: str) -> np.random.Generator:
@@ -61,11 +82,11 @@ class Centre:
         self.factors = busyness_factors(
             scenario.busyness.cv if scenario.busyness else None, self.days, stream(seed, replication, "busyness")
         )
-        self.sources = []
+        self.sources: list[CallSource] = []
         for call_type in scenario.call_types:
             def rng(purpose: str, name: str = call_type.name) -> np.random.Generator:
                 return stream(seed, replication, f"{name}/{purpose}")
-            self.sources.append((
+            self.sources.append(CallSource(
                 call_type.arrivals.hourly_rates(self.intervals),
                 call_type.patience, call_type.handle_time, call_type.after_call_work, call_type.retrial,
                 rng("arrivals"), rng("patience"), rng("handle"), rng("wrap"), rng("retrial"),
@@ -122,17 +143,16 @@ class Centre:
     def _draw_arrivals(self, interval: int, now: float) -> None:
         length, factor = self.interval_seconds, self.factors[self.day]
         parts = []
-        for index, (rates, patience, handle, wrap, _, arrivals, patience_rng, handle_rng, wrap_rng, _) in enumerate(
-            self.sources
-        ):
-            times = interval_arrivals(rates[interval], now, length, factor, arrivals)
+        for index, source in enumerate(self.sources):
+            times = interval_arrivals(source.rates[interval], now, length, factor, source.arrivals_rng)
             n = len(times)
             if n:
+                patience, wrap = source.patience, source.wrap
                 parts.append((
                     times, np.full(n, index),
-                    patience.sample(patience_rng, n) if patience is not None else np.full(n, INF),
-                    handle.sample(handle_rng, n),
-                    wrap.sample(wrap_rng, n) if wrap is not None else np.zeros(n),
+                    patience.sample(source.patience_rng, n) if patience is not None else np.full(n, INF),
+                    source.handle.sample(source.handle_rng, n),
+                    wrap.sample(source.wrap_rng, n) if wrap is not None else np.zeros(n),
                 ))  # fmt: skip
         if not parts:
             return
@@ -264,16 +284,16 @@ class Centre:
 
     def _maybe_retry(self, call: Call, now: float, blocked: bool) -> None:
         source = self.sources[call.queue.index]
-        retrial = source[4]
+        retrial = source.retrial
         if retrial is None or call.attempt >= retrial.max_attempts:
             return
-        rng = source[9]
+        rng = source.retrial_rng
         if rng.random() >= (retrial.after_blocked if blocked else retrial.after_abandon):
             return
         delay = float(retrial.delay.sample(rng, 1)[0])
-        patience = float(source[1].sample(rng, 1)[0]) if source[1] is not None else INF
-        handle = float(source[2].sample(rng, 1)[0])
-        wrap = float(source[3].sample(rng, 1)[0]) if source[3] is not None else 0.0
+        patience = float(source.patience.sample(rng, 1)[0]) if source.patience is not None else INF
+        handle = float(source.handle.sample(rng, 1)[0])
+        wrap = float(source.wrap.sample(rng, 1)[0]) if source.wrap is not None else 0.0
         if now + delay < self.close_time:
             again = Call(call.call_id, call.queue, call.attempt + 1, patience, handle, wrap)
             Later(self.env, delay, again, self._on_offer)
