@@ -11,10 +11,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bposim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from bposim.engine.technology import Bot, CallbackDesk
 
 WAITING, SERVED, GONE = 0, 1, 2
 DIRECT, BOT_OPT_OUT, BOT_BOUNCE, BOT_CONTAINED, CALLBACK = 0, 1, 2, 3, 4
@@ -122,9 +126,9 @@ class CallQueue:
         self.staffed = 0
         self.door_closed = 0
         self.entry_checks = True
-        self.bot: tuple | None = None
+        self.bot: Bot | None = None
         self.bot_off = 0
-        self.callbacks: tuple | None = None
+        self.callbacks: CallbackDesk | None = None
 
 
 class Router:

@@ -10,8 +10,8 @@ callers a busy signal. Each outage is one record: tool, kind, start, end.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,14 +27,66 @@ from bposim.engine.routing import (
     Agent,
     Call,
     CallQueue,
+    Group,
     Router,
 )
 from bposim.scenario import SECONDS_PER_DAY, Scenario
+from bposim.scenario.technology import Callbacks, SelfService
 
 RANDOM, PLANNED = 0, 1
-ResolvedEffect = namedtuple("ResolvedEffect", "kind multiplier groups queues in_progress")
 OUTAGE_KINDS = ("random", "planned")
 OUTAGE_FIELDS = ("tool", "kind", "start", "end")
+
+
+class ResolvedEffect(NamedTuple):
+    """One effect of a tool's outage, with the groups and queues it covers looked up."""
+
+    kind: str
+    multiplier: float
+    groups: list[Group]
+    queues: list[CallQueue]
+    in_progress: str
+
+
+class OutageStart(NamedTuple):
+    """A tool going down (`kind` RANDOM or PLANNED) for `length` seconds."""
+
+    tool: int
+    kind: int
+    length: float
+
+
+class OutageEnd(NamedTuple):
+    """A tool coming back up after the outage that began at `start`."""
+
+    tool: int
+    kind: int
+    start: float
+
+
+class Bot(NamedTuple):
+    """Self-service in front of a call type: its settings and random stream."""
+
+    spec: SelfService
+    rng: np.random.Generator
+
+
+class BotExit(NamedTuple):
+    """A caller leaving the bot after `seconds`; `draw` decides whether contained, bounced back or opted out."""
+
+    call: Call
+    seconds: float
+    draw: float
+
+
+class CallbackDesk(NamedTuple):
+    """Callbacks offered to a call type: the queue of callers to call back, the settings, the call type's mean
+    handle time (for the wait estimate) and the acceptance stream."""
+
+    queue: CallQueue
+    spec: Callbacks
+    mean_handle_seconds: float
+    rng: np.random.Generator
 
 
 class Outages:
@@ -74,7 +126,7 @@ class Outages:
             for day in range(horizon.days):
                 for window in tool.maintenance:
                     start = day * SECONDS_PER_DAY + window.start_seconds - horizon.start_seconds
-                    Later(env, start, (index, PLANNED, window.minutes * 60.0), self._begin)
+                    Later(env, start, OutageStart(index, PLANNED, window.minutes * 60.0), self._begin)
 
     def _cut_calls(self, group) -> None:
         """Cut off the calls in progress of a group's agents: each is recorded as dropped, and the agent is free."""
@@ -101,7 +153,7 @@ class Outages:
         up = float(failures.time_between.sample(self.rngs[index], 1)[0])
         if now + up < self.last_close:
             repair = float(failures.repair.sample(self.rngs[index], 1)[0])
-            Later(self.env, up, (index, RANDOM, repair), self._begin)
+            Later(self.env, up, OutageStart(index, RANDOM, repair), self._begin)
 
     def _begin(self, event: Later) -> None:
         index, kind, length = event._value
@@ -110,7 +162,7 @@ class Outages:
         if self.active[index] == 1:
             for effect in self.effects[index]:
                 self._switch(effect, +1)
-        Later(self.env, length, (index, kind, now), self._end)
+        Later(self.env, length, OutageEnd(index, kind, now), self._end)
 
     def _end(self, event: Later) -> None:
         index, kind, start = event._value
@@ -164,7 +216,7 @@ class Levers:
         technology = scenario.technology
         queues = {queue.name: queue for queue in router.queues}
         for bot in technology.self_service:
-            queues[bot.call_type].bot = (bot, rng(f"{bot.call_type}/bot"))
+            queues[bot.call_type].bot = Bot(bot, rng(f"{bot.call_type}/bot"))
         assist = technology.ai_assist
         self.assist = assist if assist is not None and assist.enabled else None
         self.names = [queue.name for queue in router.queues]
@@ -179,7 +231,7 @@ class Levers:
             if callbacks.call_types is not None and queue.name not in callbacks.call_types:
                 continue
             twin = CallQueue(queue.index, queue.name, queue.priority)
-            queue.callbacks = (twin, callbacks, means[queue.name], self.rng(f"{queue.name}/callbacks"))
+            queue.callbacks = CallbackDesk(twin, callbacks, means[queue.name], self.rng(f"{queue.name}/callbacks"))
             self.callback_queues.append(twin)
             for group in router.groups:
                 if queue in group.queues:
@@ -205,11 +257,11 @@ class Levers:
         spec, rng = call.queue.bot
         length = float(spec.bot_time.sample(rng, 1)[0])
         draw = float(rng.random())
-        Later(self.env, length, (call, length, draw), self._leave_bot)
+        Later(self.env, length, BotExit(call, length, draw), self._leave_bot)
 
     def _leave_bot(self, event: Later) -> None:
         call, length, draw = event._value
-        spec, _ = call.queue.bot
+        spec = call.queue.bot.spec
         now = self.env.now
         call.bot = length
         contained = spec.containment
