@@ -26,7 +26,7 @@ from bposim.distributions import Distribution
 from bposim.engine.agents import Workforce
 from bposim.engine.events import Later
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, UNSERVED, CallRecords
-from bposim.engine.routing import CALLBACK, GONE, SERVED, WAITING, Agent, Call, Router
+from bposim.engine.routing import CALLBACK, GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
 from bposim.engine.technology import Levers, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 from bposim.scenario.centre import Retrial
@@ -77,7 +77,7 @@ class Centre:
         self.next_call_id = 0
         self.router = Router(scenario, stream(seed, replication, "routing"), self._hung_up)
         self.records = CallRecords()
-        self._record = self.records.add
+        self._record_call = self.records.call
         self.plans = [g.agents.per_interval_counts(self.intervals) for g in scenario.agent_groups]
         self.factors = busyness_factors(
             scenario.busyness.cv if scenario.busyness else None, self.days, stream(seed, replication, "busyness")
@@ -107,9 +107,9 @@ class Centre:
         self.workforce.equip = self.levers.equip
         for agent in self.agents:
             self.levers.equip(agent)
-        self.outages = Outages(scenario, self.router, self.env, rng, self._on_ready, self.agents)
+        self.outages = Outages(scenario, self.router, self.env, rng, self._on_ready, self.agents, self._record_call,
+                               self._line_freed_by_cut)  # fmt: skip
         self.track_jobs = self.outages.drops_calls
-        self.outages.line_freed = self._line_freed_by_cut
         for queue in self.router.queues:
             queue.entry_checks = self.trunks is not None or queue.bot is not None or self.outages.may_close(queue)
         Later(self.env, 0, 0, self._interval_start)
@@ -249,7 +249,7 @@ class Centre:
             Later(self.env, call.patience, call, self._on_patience)
         queue.waiting.append(call)
         for delay, tiers in queue.delayed:
-            Later(self.env, delay, (call, tiers), self._on_overflow)
+            Later(self.env, delay, Overflow(call, tiers), self._on_overflow)
 
     def _patience(self, event: Later) -> None:
         call = event._value
@@ -266,13 +266,11 @@ class Centre:
             when = self.env.now
         if call.deadline <= when:
             when, outcome = call.deadline, ABANDONED
-        self._record((call.call_id, call.queue.index, call.attempt, call.arrival, NAN, when, 0.0, 0.0, outcome, -1,
-                      call.path, call.bot))  # fmt: skip
+        self._record_call(call, outcome, when)
 
     def _hung_up(self, call: Call) -> None:
         """The router found a caller whose patience ran out while waiting (lazy abandonment)."""
-        self._record((call.call_id, call.queue.index, call.attempt, call.arrival, NAN, call.deadline, 0.0, 0.0,
-                      ABANDONED, -1, call.path, call.bot))  # fmt: skip
+        self._record_call(call, ABANDONED, call.deadline)
 
     def _overflow(self, event: Later) -> None:
         call, tiers = event._value
@@ -309,17 +307,17 @@ class Centre:
             talk *= agent.learning.multiplier(agent.handled)
             agent.handled += 1
         wrap = call.wrap
-        self._record((call.call_id, queue.index, call.attempt, call.arrival, now, now + talk, talk, wrap, ANSWERED,
-                      agent.index, call.path, call.bot))  # fmt: skip
-        if self.track_jobs:
-            agent.job = (call.call_id, call.attempt, now, now + talk, now + (talk + wrap), call.path)
+        if self.track_jobs:  # recorded when the agent is free, unless an outage cuts the call off first
+            agent.job = Job(call, now, talk, wrap, now + talk, now + (talk + wrap))
+        else:
+            self._record_call(call, ANSWERED, now + talk, now, talk, wrap, agent.index)
         Later(self.env, talk + wrap, agent, self._on_ready)
         if self.trunks is not None and call.path != CALLBACK:
-            Later(self.env, talk, (call.call_id, call.attempt), self._on_release)
+            Later(self.env, talk, call, self._on_release)
 
     def _release(self, event: Later) -> None:
         """The end of talk frees the caller's trunk line (a call cut off by an outage freed it at the cut)."""
-        if event._value not in self.outages.dropped:
+        if event._value not in self.outages.cut_off:
             self.in_system -= 1
 
     def _line_freed_by_cut(self, path: int) -> None:
@@ -359,6 +357,10 @@ class Centre:
         if agent.voided and now in agent.voided:
             agent.voided.remove(now)
             return
+        job = agent.job
+        if job is not None:
+            agent.job = None
+            self._record_call(job.call, ANSWERED, job.talk_end, job.answer, job.talk, job.wrap, agent.index)
         if agent.leaving:
             if agent.shift is None:
                 self.workforce.plan_agent_leaves(agent)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from itertools import groupby
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -51,6 +51,25 @@ class Call:
         self.bot = 0.0
 
 
+class Job(NamedTuple):
+    """The call an agent is on, kept while an outage may cut calls off: answered at `answer`, talking `talk`
+    seconds until `talk_end`, then wrapping up `wrap` seconds until `free_at`."""
+
+    call: Call
+    answer: float
+    talk: float
+    wrap: float
+    talk_end: float
+    free_at: float
+
+
+class Overflow(NamedTuple):
+    """A waiting caller's overflow delay has passed: the agent groups of `tiers` may now take the call."""
+
+    call: Call
+    tiers: list[list[Group]]
+
+
 class Agent:
     """One agent: who they are, their shift if rostered, and whether logged in, idle or on their way out."""
 
@@ -75,7 +94,7 @@ class Agent:
         self.learning = None
         self.handled = 0
         self.assist: list[float] | None = None
-        self.job: tuple | None = None
+        self.job: Job | None = None
         self.voided: list[float] = []
 
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bposim.engine.events import Later
-from bposim.engine.records import CALLBACK_REQUESTED, CONTAINED
+from bposim.engine.records import CALLBACK_REQUESTED, CONTAINED, DROPPED
 from bposim.engine.routing import (
     BOT_BOUNCE,
     BOT_CONTAINED,
@@ -93,11 +93,14 @@ class Outages:
     """The failure and maintenance processes of every tool, and the switching of their effects."""
 
     def __init__(
-        self, scenario: Scenario, router: Router, env, rng: Callable[[str], np.random.Generator], ready, agents: list
-    ):
+        self, scenario: Scenario, router: Router, env, rng: Callable[[str], np.random.Generator], ready, agents: list,
+        record_call: Callable[..., None], line_freed: Callable[[int], None],
+    ):  # fmt: skip
         self.env = env
         self.ready = ready
         self.agents = agents
+        self.record_call = record_call
+        self.line_freed = line_freed
         self.tools = scenario.tools
         self.rngs = [rng(f"tool/{tool.name}") for tool in self.tools]
         self.active = [0] * len(self.tools)
@@ -118,8 +121,7 @@ class Outages:
             self.effects.append(resolved)
         self.slowdowns: dict[tuple[int, int], list[float]] = {}
         self.drops_calls = any(effect.in_progress == "drop" for effects in self.effects for effect in effects)
-        self.dropped: dict[tuple[int, int], float] = {}
-        self.line_freed: Callable[[int], None] = lambda path: None
+        self.cut_off: set[Call] = set()
         for index, tool in enumerate(self.tools):
             if tool.failures is not None:
                 self._next_failure(index, 0.0)
@@ -129,17 +131,19 @@ class Outages:
                     Later(env, start, OutageStart(index, PLANNED, window.minutes * 60.0), self._begin)
 
     def _cut_calls(self, group) -> None:
-        """Cut off the calls in progress of a group's agents: each is recorded as dropped, and the agent is free."""
+        """Cut off the calls in progress of a group's agents: each is recorded as dropped (answered, ended now, no
+        wrap-up), and the agent is free."""
         now = self.env.now
         for agent in self.agents:
             job = agent.job
             if job is None or agent.group is not group or not agent.logged_in:
                 continue
-            call_id, attempt, answer, talk_end, free_at, path = job
-            if answer <= now < talk_end:
-                self.dropped[(call_id, attempt)] = now
-                self.line_freed(path)
-                agent.voided.append(free_at)
+            if job.answer <= now < job.talk_end:
+                call = job.call
+                self.cut_off.add(call)
+                self.record_call(call, DROPPED, now, job.answer, now - job.answer, 0.0, agent.index)
+                self.line_freed(call.path)
+                agent.voided.append(job.free_at)
                 agent.job = None
                 Later(self.env, 0.0, agent, self.ready)
 
