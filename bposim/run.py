@@ -48,11 +48,18 @@ import pandas as pd
 
 from bposim import metrics, workload
 from bposim.costs import cost_summary, cost_table
-from bposim.engine.agents import ACTIVITY_FIELDS, ACTIVITY_KINDS, SESSION_FIELDS
 from bposim.engine.model import Centre
-from bposim.engine.records import ANSWERED, CALL_FIELDS, OUTCOMES
-from bposim.engine.routing import PATHS
-from bposim.engine.technology import OUTAGE_FIELDS, OUTAGE_KINDS
+from bposim.engine.records import (
+    ACTIVITY_FIELDS,
+    ACTIVITY_KINDS,
+    ANSWERED,
+    CALL_FIELDS,
+    OUTAGE_FIELDS,
+    OUTAGE_KINDS,
+    OUTCOMES,
+    PATHS,
+    SESSION_FIELDS,
+)
 from bposim.files import write_atomically, write_text_atomically
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 

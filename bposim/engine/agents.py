@@ -23,14 +23,10 @@ import simpy
 
 from bposim.distributions import Distribution
 from bposim.engine.events import Later
+from bposim.engine.records import ABSENCE, BREAK, SHRINKAGE
 from bposim.engine.routing import Agent, Group
 from bposim.scenario import Scenario
 from bposim.scenario.workforce import LearningCurve
-
-BREAK, SHRINKAGE, ABSENCE = 0, 1, 2
-ACTIVITY_KINDS = ("break", "shrinkage", "absence")
-SESSION_FIELDS = ("agent", "login", "logout", "planned_logout")
-ACTIVITY_FIELDS = ("agent", "kind", "name", "planned", "start", "end", "late", "missed", "paid")
 
 
 class Activity(NamedTuple):

@@ -25,8 +25,8 @@ from bposim.arrivals import busyness_factors, interval_arrivals
 from bposim.distributions import Distribution
 from bposim.engine.agents import Workforce
 from bposim.engine.events import Later
-from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, UNSERVED, CallRecords
-from bposim.engine.routing import CALLBACK, GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
+from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords
+from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
 from bposim.engine.technology import Levers, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 from bposim.scenario.centre import Retrial

@@ -1,4 +1,6 @@
-"""Flat records of call attempts and agent sessions, collected cheaply and turned into arrays once.
+"""The schemas of every record the engine keeps (call attempts, agent sessions, activities, outages: their
+fields, and the codes of outcomes, paths and kinds), and the call records, collected cheaply and turned into
+arrays once.
 
 The engine writes one plain tuple per finished call attempt, through `CallRecords.call` whatever the outcome;
 every so often the buffered tuples are packed
@@ -13,10 +15,23 @@ import numpy as np
 
 ANSWERED, ABANDONED, BLOCKED, UNSERVED, CONTAINED, CALLBACK_REQUESTED, DROPPED = 0, 1, 2, 3, 4, 5, 6
 OUTCOMES = ("answered", "abandoned", "blocked", "unserved", "contained", "callback_requested", "dropped")
+DIRECT, BOT_OPT_OUT, BOT_BOUNCE, BOT_CONTAINED, CALLBACK = 0, 1, 2, 3, 4
+PATHS = ("direct", "bot_opt_out", "bot_bounce", "bot_contained", "callback")
 CALL_FIELDS = (
     "call_id", "call_type", "attempt", "arrival", "answer", "end", "handle_seconds", "wrap_seconds", "outcome",
     "agent", "path", "bot_seconds",
 )  # fmt: skip
+
+SESSION_FIELDS = ("agent", "login", "logout", "planned_logout")
+
+BREAK, SHRINKAGE, ABSENCE = 0, 1, 2
+ACTIVITY_KINDS = ("break", "shrinkage", "absence")
+ACTIVITY_FIELDS = ("agent", "kind", "name", "planned", "start", "end", "late", "missed", "paid")
+
+RANDOM, PLANNED = 0, 1
+OUTAGE_KINDS = ("random", "planned")
+OUTAGE_FIELDS = ("tool", "kind", "start", "end")
+
 PACK_EVERY = 20_000
 
 

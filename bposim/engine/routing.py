@@ -15,14 +15,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from bposim.engine.records import DIRECT, PATHS  # noqa: F401 (PATHS: also read from here)
 from bposim.scenario import Scenario
 
 if TYPE_CHECKING:
     from bposim.engine.technology import Bot, CallbackDesk
 
 WAITING, SERVED, GONE = 0, 1, 2
-DIRECT, BOT_OPT_OUT, BOT_BOUNCE, BOT_CONTAINED, CALLBACK = 0, 1, 2, 3, 4
-PATHS = ("direct", "bot_opt_out", "bot_bounce", "bot_contained", "callback")
 
 
 class Call:

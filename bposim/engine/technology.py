@@ -16,12 +16,18 @@ from typing import NamedTuple
 import numpy as np
 
 from bposim.engine.events import Later
-from bposim.engine.records import CALLBACK_REQUESTED, CONTAINED, DROPPED
-from bposim.engine.routing import (
+from bposim.engine.records import (
     BOT_BOUNCE,
     BOT_CONTAINED,
     BOT_OPT_OUT,
     CALLBACK,
+    CALLBACK_REQUESTED,
+    CONTAINED,
+    DROPPED,
+    PLANNED,
+    RANDOM,
+)
+from bposim.engine.routing import (
     SERVED,
     WAITING,
     Agent,
@@ -32,10 +38,6 @@ from bposim.engine.routing import (
 )
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 from bposim.scenario.technology import Callbacks, SelfService
-
-RANDOM, PLANNED = 0, 1
-OUTAGE_KINDS = ("random", "planned")
-OUTAGE_FIELDS = ("tool", "kind", "start", "end")
 
 
 class ResolvedEffect(NamedTuple):
