@@ -27,7 +27,7 @@ from bposim.engine.agents import Workforce
 from bposim.engine.events import Later
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
-from bposim.engine.technology import Levers, Outages
+from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 from bposim.scenario.centre import Retrial
 
@@ -103,10 +103,11 @@ class Centre:
         )
         self.agents = self.workforce.agents
         rng = lambda name: stream(seed, replication, name)  # noqa: E731
-        self.levers = Levers(scenario, self.router, self.env, rng, self)
-        self.workforce.equip = self.levers.equip
+        self.bot_assist_callbacks = BotAssistCallbacks(scenario, self.router, self.env, rng, self._record_unanswered,
+                                                       self._to_agents, self._serve)  # fmt: skip
+        self.workforce.equip = self.bot_assist_callbacks.equip
         for agent in self.agents:
-            self.levers.equip(agent)
+            self.bot_assist_callbacks.equip(agent)
         self.outages = Outages(scenario, self.router, self.env, rng, self._on_ready, self.agents, self._record_call,
                                self._line_freed_by_cut)  # fmt: skip
         self.track_jobs = self.outages.drops_calls
@@ -117,7 +118,7 @@ class Centre:
     def run(self) -> Centre:
         """Simulate to the end of the horizon, served out, and record whatever is left waiting."""
         self.env.run()
-        for queue in self.router.queues + self.levers.callback_queues:
+        for queue in self.router.queues + self.bot_assist_callbacks.callback_queues:
             self._let_go(queue, UNSERVED)
         return self
 
@@ -175,7 +176,7 @@ class Centre:
         now = self.env.now
         self.closing = True
         self.workforce.closing(now)
-        for queue in self.router.queues + self.levers.callback_queues:
+        for queue in self.router.queues + self.bot_assist_callbacks.callback_queues:
             if self.clear_at_close or not queue.staffed:
                 self._let_go(queue, UNSERVED)
         for group in self.router.groups:
@@ -207,14 +208,14 @@ class Centre:
         call.arrival = now
         queue = call.queue
         if queue.entry_checks:
-            if queue.door_closed or (self.trunks is not None and self.in_system >= self.trunks):
-                self._drop(call, BLOCKED)
+            if queue.door_closures or (self.trunks is not None and self.in_system >= self.trunks):
+                self._record_unanswered(call, BLOCKED)
                 self._maybe_retry(call, now, blocked=True)
                 return
             if self.trunks is not None:
                 self.in_system += 1
-            if queue.bot is not None and not queue.bot_off:
-                self.levers.enter_bot(call, now)
+            if queue.bot is not None and not queue.bot_outages:
+                self.bot_assist_callbacks.enter_bot(call, now)
                 return
         solo = queue.solo
         if solo is not None and solo.idle:
@@ -241,7 +242,7 @@ class Centre:
             if agent is not None:
                 self._serve(agent, call, now)
                 return
-        if queue.callbacks is not None and self.levers.takes_callback(call, now):
+        if queue.callbacks is not None and self.bot_assist_callbacks.takes_callback(call, now):
             return
         if queue.lazy_patience:
             call.deadline = now + call.patience
@@ -254,10 +255,10 @@ class Centre:
     def _patience(self, event: Later) -> None:
         call = event._value
         if call.state == WAITING:
-            self._drop(call, ABANDONED)
+            self._record_unanswered(call, ABANDONED)
             self._maybe_retry(call, self.env.now, blocked=False)
 
-    def _drop(self, call: Call, outcome: int, when: float | None = None) -> None:
+    def _record_unanswered(self, call: Call, outcome: int, when: float | None = None) -> None:
         """Record a caller leaving unanswered (now, or at `when`); lazy hang-ups are recorded at their deadline."""
         call.state = GONE
         if self.trunks is not None and outcome != BLOCKED:
@@ -334,7 +335,7 @@ class Centre:
 
     def _callers_wait(self, group) -> bool:
         """Whether a caller of the group's skills, or any callback, is still waiting."""
-        return any(call.state == WAITING for queue in group.queues + self.levers.callback_queues
+        return any(call.state == WAITING for queue in group.queues + self.bot_assist_callbacks.callback_queues
                    for call in queue.waiting)  # fmt: skip
 
     def _leave_after_closing(self, agent: Agent, now: float) -> None:
@@ -347,15 +348,15 @@ class Centre:
         """Every caller still waiting in a queue leaves now (or at their hang-up time, if earlier)."""
         for call in queue.waiting:
             if call.state == WAITING:
-                self._drop(call, outcome)
+                self._record_unanswered(call, outcome)
         queue.waiting.clear()
 
     def _ready(self, event: Later) -> None:
         """An agent is free for work: after a call and its wrap-up, on logging in, or at closing."""
         agent = event._value
         now = self.env.now
-        if agent.voided and now in agent.voided:
-            agent.voided.remove(now)
+        if agent.stale_ready_times and now in agent.stale_ready_times:
+            agent.stale_ready_times.remove(now)
             return
         job = agent.job
         if job is not None:
@@ -370,7 +371,7 @@ class Centre:
             self.workforce.start_activity(agent, agent.pending.pop(0), now)
             return
         group = agent.group
-        if group.down:
+        if group.down_outages:
             if self.closing and not self._callers_wait(group):
                 self._leave_after_closing(agent, now)
             else:

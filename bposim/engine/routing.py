@@ -70,11 +70,15 @@ class Overflow(NamedTuple):
 
 
 class Agent:
-    """One agent: who they are, their shift if rostered, and whether logged in, idle or on their way out."""
+    """One agent: who they are, their shift if rostered, and whether logged in, idle or on their way out.
+
+    `stale_ready_times` are when calls an outage cut off would have freed the agent: the ready events then are
+    ignored.
+    """
 
     __slots__ = (
         "index", "name", "group", "shift", "slot", "idle_since", "logged_in", "leaving", "login_time", "planned_end",
-        "session", "pending", "learning", "handled", "assist", "job", "voided",
+        "session", "pending", "learning", "handled", "assist", "job", "stale_ready_times",
     )  # fmt: skip
 
     def __init__(self, index: int, name: str, group: Group, shift=None, slot: int = 0):
@@ -94,7 +98,7 @@ class Agent:
         self.handled = 0
         self.assist: list[float] | None = None
         self.job: Job | None = None
-        self.voided: list[float] = []
+        self.stale_ready_times: list[float] = []
 
 
 class Group:
@@ -103,6 +107,7 @@ class Group:
     `only_queue` is the one queue the group takes calls from, when there is exactly one (a fast path).
     `staffed` counts the plan agents logged in and staying; `to_leave` the busy plan agents still to log out
     after a fall in the plan (whoever frees first), and `drop_times` when each of those falls came.
+    `down_outages` counts the outages on now that keep the group's agents off the phones.
     """
 
     def __init__(self, index: int, name: str):
@@ -110,7 +115,7 @@ class Group:
         self.name = name
         self.idle: dict[Agent, None] = {}
         self.blocked: dict[Agent, None] = {}
-        self.down = 0
+        self.down_outages = 0
         self.agents: list[Agent] = []
         self.staffed = 0
         self.to_leave = 0
@@ -129,7 +134,8 @@ class CallQueue:
     once, when there is exactly one (a fast path). With `lazy_patience`, a caller whose patience ran out is
     found and recorded when it reaches the head of the line, at its true hang-up time, instead of by an
     event: exact whenever nothing else depends on the moment of hanging up (no retrial to schedule, no trunk
-    line to free).
+    line to free). `door_closures` counts the outages on now that give its callers a busy signal, and
+    `bot_outages` those that send its callers past the bot.
     """
 
     def __init__(self, index: int, name: str, priority: int):
@@ -142,10 +148,10 @@ class CallQueue:
         self.solo: Group | None = None
         self.lazy_patience = True
         self.staffed = 0
-        self.door_closed = 0
+        self.door_closures = 0
         self.entry_checks = True
         self.bot: Bot | None = None
-        self.bot_off = 0
+        self.bot_outages = 0
         self.callbacks: CallbackDesk | None = None
 
 

@@ -145,7 +145,7 @@ class Outages:
                 self.cut_off.add(call)
                 self.record_call(call, DROPPED, now, job.answer, now - job.answer, 0.0, agent.index)
                 self.line_freed(call.path)
-                agent.voided.append(job.free_at)
+                agent.stale_ready_times.append(job.free_at)
                 agent.job = None
                 Later(self.env, 0.0, agent, self.ready)
 
@@ -185,13 +185,13 @@ class Outages:
         kind, multiplier, groups, queues, in_progress = effect
         if kind == "down":
             for group in groups:
-                group.down += sign
+                group.down_outages += sign
                 if sign > 0 and in_progress == "drop":
                     self._cut_calls(group)
-                if sign > 0 and group.down == 1:
+                if sign > 0 and group.down_outages == 1:
                     group.blocked.update(group.idle)
                     group.idle.clear()
-                elif sign < 0 and group.down == 0:
+                elif sign < 0 and group.down_outages == 0:
                     for agent in group.blocked:
                         Later(self.env, 0.0, agent, self.ready)
                     group.blocked.clear()
@@ -206,18 +206,25 @@ class Outages:
                     group.speed[queue.index] = group.proficiency[queue.index] * math.prod(active)
         elif kind == "ivr_off":
             for queue in queues:
-                queue.bot_off += sign
+                queue.bot_outages += sign
         else:
             for queue in queues:
-                queue.door_closed += sign
+                queue.door_closures += sign
 
 
-class Levers:
+class BotAssistCallbacks:
     """Self-service in front of call types, AI assist on agents, and callbacks instead of waiting."""
 
-    def __init__(self, scenario: Scenario, router: Router, env, rng: Callable[[str], np.random.Generator], centre):
+    def __init__(
+        self, scenario: Scenario, router: Router, env, rng: Callable[[str], np.random.Generator],
+        record_unanswered: Callable[[Call, int], None], to_agents: Callable[[Call, float], None],
+        serve: Callable[[Agent, Call, float], None],
+    ):  # fmt: skip
         self.env = env
-        self.centre = centre
+        self.router = router
+        self.record_unanswered = record_unanswered
+        self.to_agents = to_agents
+        self.serve = serve
         self.rng = rng
         technology = scenario.technology
         queues = {queue.name: queue for queue in router.queues}
@@ -236,13 +243,14 @@ class Levers:
         for queue in router.queues:
             if callbacks.call_types is not None and queue.name not in callbacks.call_types:
                 continue
-            twin = CallQueue(queue.index, queue.name, queue.priority)
-            queue.callbacks = CallbackDesk(twin, callbacks, means[queue.name], self.rng(f"{queue.name}/callbacks"))
-            self.callback_queues.append(twin)
+            callback_queue = CallQueue(queue.index, queue.name, queue.priority)
+            queue.callbacks = CallbackDesk(callback_queue, callbacks, means[queue.name],
+                                           self.rng(f"{queue.name}/callbacks"))  # fmt: skip
+            self.callback_queues.append(callback_queue)
             for group in router.groups:
                 if queue in group.queues:
-                    group.queues.append(twin)
-                    group.take_tiers.append([(twin, 0.0)])
+                    group.queues.append(callback_queue)
+                    group.take_tiers.append([(callback_queue, 0.0)])
                     group.only_queue = None
 
     def equip(self, agent: Agent) -> None:
@@ -273,7 +281,7 @@ class Levers:
         contained = spec.containment
         if draw < contained * (1.0 - spec.bounce_back):
             call.path = BOT_CONTAINED
-            self.centre._drop(call, CONTAINED)
+            self.record_unanswered(call, CONTAINED)
             return
         if draw < contained:
             call.path = BOT_BOUNCE
@@ -281,25 +289,25 @@ class Levers:
         else:
             call.path = BOT_OPT_OUT
         call.arrival = now
-        self.centre._to_agents(call, now)
+        self.to_agents(call, now)
 
     def takes_callback(self, call: Call, now: float) -> bool:
         """Offer a callback when the estimated wait is over the threshold; True if the caller takes it."""
-        twin, spec, mean_handle, rng = call.queue.callbacks
+        callback_queue, spec, mean_handle, rng = call.queue.callbacks
         queue = call.queue
         estimate = (len(queue.waiting) + 1) * mean_handle / max(1, queue.staffed)
         if estimate <= spec.offer_when_wait_over_seconds or rng.random() >= spec.acceptance:
             return False
-        self.centre._drop(call, CALLBACK_REQUESTED)
-        back = Call(call.call_id, twin, call.attempt, math.inf, call.handle, call.wrap)
+        self.record_unanswered(call, CALLBACK_REQUESTED)
+        back = Call(call.call_id, callback_queue, call.attempt, math.inf, call.handle, call.wrap)
         back.arrival = now
         back.path = CALLBACK
         back.state = WAITING
-        twin.waiting.append(back)
+        callback_queue.waiting.append(back)
         if queue.delayed:  # an idle agent of an overflow group may take no live caller yet: it calls back now
-            agent = self.centre.router.find_agent([tier for _, tiers in queue.delayed for tier in tiers])
+            agent = self.router.find_agent([tier for _, tiers in queue.delayed for tier in tiers])
             if agent is not None:
-                twin.waiting.pop()
+                callback_queue.waiting.pop()
                 back.state = SERVED
-                self.centre._serve(agent, back, now)
+                self.serve(agent, back, now)
         return True
