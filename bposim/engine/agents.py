@@ -41,6 +41,31 @@ class Activity(NamedTuple):
     paid: bool
 
 
+class AgentSession(NamedTuple):
+    """An agent in one session (their `session` count then): a timer of that session does nothing after it."""
+
+    agent: Agent
+    session: int
+
+
+class DueActivity(NamedTuple):
+    """An activity falling due for an agent in one session."""
+
+    agent: Agent
+    session: int
+    activity: Activity
+
+
+class ShiftStart(NamedTuple):
+    """A rostered agent's shift beginning at `start` and ending at `end`; one ending at or after closing is left
+    to the closing (`until_closing`)."""
+
+    agent: Agent
+    start: float
+    end: float
+    until_closing: bool
+
+
 class GroupProfile(NamedTuple):
     """How a group's agents come and go beside their shifts: the daily absence probability, shrinkage episodes
     per second and their length, the learning curve, and the random streams of absence and shrinkage."""
@@ -173,7 +198,7 @@ class Workforce:
             if absence and profile.absence_rng.random() < absence:
                 self.activities.append((agent.index, ABSENCE, "", start, start, end, False, False, False))
             else:
-                self._later(start - now, (agent, start, end, end >= close), self._shift_start)
+                self._later(start - now, ShiftStart(agent, start, end, end >= close), self._shift_start)
 
     def _shift_start(self, event: Later) -> None:
         """A shift begins. One that ends at or after closing has no log-out of its own: the closing governs it
@@ -188,9 +213,9 @@ class Workforce:
             length = spec.minutes * 60.0
             planned = low + (high - low - length) * (agent.slot + 0.5) / shift.agents
             item = Activity(BREAK, spec.name, planned, length, high - length, spec.paid)
-            self._later(planned - start, (agent, session, item), self._due)
+            self._later(planned - start, DueActivity(agent, session, item), self._due)
         if not until_closing:
-            self._later(end - start, (agent, session), self._shift_end)
+            self._later(end - start, AgentSession(agent, session), self._shift_end)
 
     def _shift_end(self, event: Later) -> None:
         agent, session = event._value
@@ -230,7 +255,8 @@ class Workforce:
         now = self.env.now
         length = float(profile.shrinkage_length.sample(rng, 1)[0])
         self.fall_due(agent, session, Activity(SHRINKAGE, "", now, length, math.inf, True))
-        self._later(float(rng.exponential(1.0 / profile.shrinkage_rate)), (agent, session), self._shrinkage_clock)
+        self._later(float(rng.exponential(1.0 / profile.shrinkage_rate)), AgentSession(agent, session),
+                    self._shrinkage_clock)  # fmt: skip
 
     def start_activity(self, agent: Agent, item: Activity, now: float) -> None:
         """The agent goes off the phones for the activity; `ready` is called when it ends.
@@ -272,8 +298,8 @@ class Workforce:
         profile = self.profiles[group.name]
         agent.learning = profile.learning_curve
         if profile.shrinkage_rate:
-            self._later(float(profile.shrinkage_rng.exponential(1.0 / profile.shrinkage_rate)), (agent, agent.session),
-                        self._shrinkage_clock)  # fmt: skip
+            self._later(float(profile.shrinkage_rng.exponential(1.0 / profile.shrinkage_rate)),
+                        AgentSession(agent, agent.session), self._shrinkage_clock)  # fmt: skip
         if not returning:
             self._later(0.0, agent, self.on_ready)
 

@@ -1,61 +1,57 @@
 """The contact centre on SimPy, driven by events and callbacks rather than one generator per caller.
 
-Every happening is a SimPy `Timeout` whose value says who it concerns and whose callback acts on it: the
-next arrival, a caller's patience running out, an overflow delay passing, an agent finishing a call and its
-wrap-up, a retrial, an interval boundary, closing time. Abandonment is lazy: the patience event of a caller
+Every happening is an `events.Later`: an event already triggered, whose value (the payload) says who it
+concerns and whose one callback (the handler) acts on it. Abandonment is lazy: the patience event of a caller
 already answered finds it served and does nothing, so no event is ever cancelled.
 
-Random numbers come from one stream per source (per call type: arrivals, patience, handle time, wrap-up,
-retrials; plus day busyness and routing), each keyed by the seed, the replication and the source's name, so
-changing staffing or adding a call type leaves the other sources' draws unchanged (common random numbers).
+=====================  ================================  ========================  =================================
+event                  handler                           payload                   what it does
+=====================  ================================  ========================  =================================
+interval boundary      Centre._interval_start            interval index (int)      opens the day (interval 0),
+                                                                                   staffs groups to plan, draws the
+                                                                                   interval's arrivals
+closing time           Centre._close                     None                      lets the queue go or serves it
+an attempt arrives     Centre._offer                     routing.Call              busy signal, bot, agent or queue
+patience runs out      Centre._patience                  routing.Call              a waiting caller hangs up, and
+                                                                                   may retry
+overflow delay passes  Centre._overflow                  routing.Overflow          more groups may take the call
+agent free             Centre._ready                     routing.Agent             records the call just ended
+                                                                                   (where outages cut calls), then a
+                                                                                   break, a call, idling or log-out
+talk ends              Centre._release                   routing.Call              frees the caller's trunk line
+shift starts           Workforce._shift_start            agents.ShiftStart         a rostered agent logs in
+shift ends             Workforce._shift_end              agents.AgentSession       a rostered agent logs out
+break due              Workforce._due                    agents.DueActivity        taken now or when next free
+shrinkage clock        Workforce._shrinkage_clock        agents.AgentSession       a shrinkage episode falls due
+tool goes out          Outages._begin                    technology.OutageStart    effects on; `drop` cuts calls
+tool comes back        Outages._end                      technology.OutageEnd      effects off; the outage recorded
+caller leaves the bot  BotAssistCallbacks._leave_bot     technology.BotExit        contained, or on to the agents
+=====================  ================================  ========================  =================================
+
+Random numbers come from one stream per source (`engine.sources`), so changing staffing or adding a call
+type leaves the other sources' draws unchanged (common random numbers).
 """
 
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import repeat
 
 import numpy as np
 import simpy
 
 from bposim.arrivals import busyness_factors, interval_arrivals
-from bposim.distributions import Distribution
 from bposim.engine.agents import Workforce
 from bposim.engine.events import Later
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
+from bposim.engine.sources import CallSource, stream
 from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
-from bposim.scenario.centre import Retrial
 
 NAN = math.nan
 INF = math.inf
-
-
-@dataclass(slots=True, frozen=True)
-class CallSource:
-    """What one call type's callers are drawn from: arrival rates per interval, the distributions of patience,
-    handle time and wrap-up (None: no abandonment, no wrap-up), the retrial rule (None: no retrials), and one
-    random stream per purpose."""
-
-    rates: list[float]
-    patience: Distribution | None
-    handle: Distribution
-    wrap: Distribution | None
-    retrial: Retrial | None
-    arrivals_rng: np.random.Generator
-    patience_rng: np.random.Generator
-    handle_rng: np.random.Generator
-    wrap_rng: np.random.Generator
-    retrial_rng: np.random.Generator
-
-
-def stream(seed: int, replication: int, name: str) -> np.random.Generator:
-    """The random stream of one named source, independent of every other source's name."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication, zlib.crc32(name.encode()))))
 
 
 class Centre:
