@@ -117,6 +117,11 @@ class Workforce:
                 self.agents.append(agent)
                 self.rostered.append(agent)
 
+    def _record_activity(self, agent: Agent, kind: int, name: str, planned: float, start: float, end: float,
+                         late: bool, missed: bool, paid: bool) -> None:
+        """Record a break, shrinkage episode or absence: one row of records.ACTIVITY_FIELDS."""
+        self.activities.append((agent.index, kind, name, planned, start, end, late, missed, paid))
+
     def _later(self, delay: float, value, callback) -> None:
         Later(self.env, delay, value, callback)
 
@@ -196,7 +201,7 @@ class Workforce:
             profile = self.profiles[agent.group.name]
             absence = profile.absence_probability
             if absence and profile.absence_rng.random() < absence:
-                self.activities.append((agent.index, ABSENCE, "", start, start, end, False, False, False))
+                self._record_activity(agent, ABSENCE, "", start, start, end, False, False, False)
             else:
                 self._later(start - now, ShiftStart(agent, start, end, end >= close), self._shift_start)
 
@@ -269,10 +274,10 @@ class Workforce:
             length = agent.planned_end - now
             if length <= 0:
                 if kind == BREAK:
-                    self.activities.append((agent.index, BREAK, name, planned, math.nan, math.nan, False, True, paid))
+                    self._record_activity(agent, BREAK, name, planned, math.nan, math.nan, False, True, paid)
                 self._later(0.0, agent, self.on_ready)
                 return
-        self.activities.append((agent.index, kind, name, planned, now, now + length, now > latest + 1e-9, False, paid))
+        self._record_activity(agent, kind, name, planned, now, now + length, now > latest + 1e-9, False, paid)
         self._later(length, agent, self.on_ready)
 
     # --- logging in and out ----------------------------------------------------------------------------------
@@ -318,6 +323,6 @@ class Workforce:
         """Record the session ending `now`; breaks still pending are missed."""
         for kind, name, planned, _, _, paid in agent.pending:
             if kind == BREAK:
-                self.activities.append((agent.index, BREAK, name, planned, math.nan, math.nan, False, True, paid))
+                self._record_activity(agent, BREAK, name, planned, math.nan, math.nan, False, True, paid)
         agent.pending = []
         self.sessions.append((agent.index, agent.login_time, now, agent.planned_end))
