@@ -15,9 +15,8 @@ an attempt arrives     Centre._offer                     routing.Call           
 patience runs out      Centre._patience                  routing.Call              a waiting caller hangs up, and
                                                                                    may retry
 overflow delay passes  Centre._overflow                  routing.Overflow          more groups may take the call
-agent free             Centre._ready                     routing.Agent             records the call just ended
-                                                                                   (where outages cut calls), then a
-                                                                                   break, a call, idling or log-out
+agent free             Centre._ready                     routing.Agent             a break, a call, idling or log-out
+  (outages cut calls)  Centre._ready_after_job           routing.Agent             records the call just ended first
 talk ends              Centre._release                   routing.Call              frees the caller's trunk line
 shift starts           Workforce._shift_start            agents.ShiftStart         a rostered agent logs in
 shift ends             Workforce._shift_end              agents.AgentSession       a rostered agent logs out
@@ -91,7 +90,8 @@ class Centre:
         self._offers: Iterator[tuple] = iter(())
         self._on_patience = self._patience
         self._on_overflow = self._overflow
-        self._on_ready = self._ready
+        self.track_jobs = any(effect.in_progress == "drop" for tool in scenario.tools for effect in tool.effects)
+        self._on_ready = self._ready_after_job if self.track_jobs else self._ready
         self._on_release = self._release
         self._on_offer = self._offer
         self.workforce = Workforce(
@@ -106,7 +106,6 @@ class Centre:
             self.bot_assist_callbacks.equip(agent)
         self.outages = Outages(scenario, self.router, self.env, rng, self._on_ready, self.agents, self._record_call,
                                self._line_freed_by_cut)  # fmt: skip
-        self.track_jobs = self.outages.drops_calls
         for queue in self.router.queues:
             queue.entry_checks = self.trunks is not None or queue.bot is not None or self.outages.may_close(queue)
         Later(self.env, 0, 0, self._interval_start)
@@ -347,17 +346,24 @@ class Centre:
                 self._record_unanswered(call, outcome)
         queue.waiting.clear()
 
-    def _ready(self, event: Later) -> None:
-        """An agent is free for work: after a call and its wrap-up, on logging in, or at closing."""
+    def _ready_after_job(self, event: Later) -> None:
+        """`_ready` where outages may cut calls off: a ready event made stale by a cut is ignored, and the call the
+        agent has just finished is recorded as answered."""
         agent = event._value
-        now = self.env.now
-        if agent.stale_ready_times and now in agent.stale_ready_times:
-            agent.stale_ready_times.remove(now)
+        stale = agent.stale_ready_times
+        if stale and self.env.now in stale:
+            stale.remove(self.env.now)
             return
         job = agent.job
         if job is not None:
             agent.job = None
             self._record_call(job.call, ANSWERED, job.talk_end, job.answer, job.talk, job.wrap, agent.index)
+        self._ready(event)
+
+    def _ready(self, event: Later) -> None:
+        """An agent is free for work: after a call and its wrap-up, on logging in, or at closing."""
+        agent = event._value
+        now = self.env.now
         if agent.leaving:
             if agent.shift is None:
                 self.workforce.plan_agent_leaves(agent)

@@ -122,7 +122,6 @@ class Outages:
                 )
             self.effects.append(resolved)
         self.slowdowns: dict[tuple[int, int], list[float]] = {}
-        self.drops_calls = any(effect.in_progress == "drop" for effects in self.effects for effect in effects)
         self.cut_off: set[Call] = set()
         for index, tool in enumerate(self.tools):
             if tool.failures is not None:
