@@ -19,6 +19,7 @@ from bposim.engine.records import DIRECT, PATHS  # noqa: F401 (PATHS: also read 
 from bposim.scenario import Scenario
 
 if TYPE_CHECKING:
+    from bposim.engine.agents import Activity
     from bposim.engine.technology import Bot, CallbackDesk
 
 WAITING, SERVED, GONE = 0, 1, 2
@@ -93,7 +94,7 @@ class Agent:
         self.login_time = 0.0
         self.planned_end = math.inf
         self.session = 0
-        self.pending: list[tuple] = []
+        self.pending: list[Activity] = []
         self.learning = None
         self.handled = 0
         self.assist: list[float] | None = None
