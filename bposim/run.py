@@ -48,11 +48,18 @@ import pandas as pd
 
 from bposim import metrics, workload
 from bposim.costs import cost_summary, cost_table
-from bposim.engine.agents import ACTIVITY_FIELDS, ACTIVITY_KINDS, SESSION_FIELDS
 from bposim.engine.model import Centre
-from bposim.engine.records import ANSWERED, CALL_FIELDS, DROPPED, OUTCOMES
-from bposim.engine.routing import PATHS
-from bposim.engine.technology import OUTAGE_FIELDS, OUTAGE_KINDS
+from bposim.engine.records import (
+    ACTIVITY_FIELDS,
+    ACTIVITY_KINDS,
+    ANSWERED,
+    CALL_FIELDS,
+    OUTAGE_FIELDS,
+    OUTAGE_KINDS,
+    OUTCOMES,
+    PATHS,
+    SESSION_FIELDS,
+)
 from bposim.files import write_atomically, write_text_atomically
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
@@ -309,27 +316,12 @@ def _window_start(scenario: Scenario):
     return lambda times: np.floor(np.asarray(times) / SECONDS_PER_DAY) * SECONDS_PER_DAY + warmup
 
 
-def _apply_drops(raw: dict[str, np.ndarray], dropped: dict[tuple[int, int], float]) -> None:
-    """Calls cut off by an outage: answered, then ended at the cut, with no wrap-up, outcome dropped."""
-    if not dropped:
-        return
-    keys = raw["call_id"].astype(np.int64) * 1_000 + raw["attempt"].astype(np.int64)
-    cut = pd.Series(dropped.values(), index=[call_id * 1_000 + attempt for call_id, attempt in dropped])
-    hit = (raw["outcome"] == ANSWERED) & np.isin(keys, cut.index.to_numpy())
-    when = cut.reindex(keys[hit]).to_numpy()
-    raw["end"][hit] = when
-    raw["handle_seconds"][hit] = when - raw["answer"][hit]
-    raw["wrap_seconds"][hit] = 0.0
-    raw["outcome"][hit] = DROPPED
-
-
 def _calls_table(scenario: Scenario, centre: Centre) -> pd.DataFrame:
     """The calls table, sorted by caller and attempt, built a column at a time to keep memory low."""
     rows = centre.records.array()
     order = np.lexsort((rows[:, CALL_FIELDS.index("attempt")], rows[:, CALL_FIELDS.index("call_id")]))
     raw = {name: rows[order, i] for i, name in enumerate(CALL_FIELDS)}
     del rows, order
-    _apply_drops(raw, centre.outages.dropped)
 
     def column(name: str, dtype=np.float64) -> np.ndarray:
         return raw.pop(name).astype(dtype, copy=False)

@@ -16,18 +16,66 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import simpy
 
+from bposim.distributions import Distribution
 from bposim.engine.events import Later
+from bposim.engine.records import ABSENCE, BREAK, SHRINKAGE
 from bposim.engine.routing import Agent, Group
 from bposim.scenario import Scenario
+from bposim.scenario.workforce import LearningCurve
 
-BREAK, SHRINKAGE, ABSENCE = 0, 1, 2
-ACTIVITY_KINDS = ("break", "shrinkage", "absence")
-SESSION_FIELDS = ("agent", "login", "logout", "planned_logout")
-ACTIVITY_FIELDS = ("agent", "kind", "name", "planned", "start", "end", "late", "missed", "paid")
+
+class Activity(NamedTuple):
+    """A break or shrinkage episode due for an agent: taken at `planned` or when next free, `length` seconds long,
+    late if started after `latest`."""
+
+    kind: int
+    name: str
+    planned: float
+    length: float
+    latest: float
+    paid: bool
+
+
+class AgentSession(NamedTuple):
+    """An agent in one session (their `session` count then): a timer of that session does nothing after it."""
+
+    agent: Agent
+    session: int
+
+
+class DueActivity(NamedTuple):
+    """An activity falling due for an agent in one session."""
+
+    agent: Agent
+    session: int
+    activity: Activity
+
+
+class ShiftStart(NamedTuple):
+    """A rostered agent's shift beginning at `start` and ending at `end`; one ending at or after closing is left
+    to the closing (`until_closing`)."""
+
+    agent: Agent
+    start: float
+    end: float
+    until_closing: bool
+
+
+class GroupProfile(NamedTuple):
+    """How a group's agents come and go beside their shifts: the daily absence probability, shrinkage episodes
+    per second and their length, the learning curve, and the random streams of absence and shrinkage."""
+
+    absence_probability: float
+    shrinkage_rate: float
+    shrinkage_length: Distribution | None
+    learning_curve: LearningCurve | None
+    absence_rng: np.random.Generator
+    shrinkage_rng: np.random.Generator
 
 
 class Workforce:
@@ -50,10 +98,10 @@ class Workforce:
         self.sessions: list[tuple] = []
         self.activities: list[tuple] = []
         by_name = {group.name: group for group in groups}
-        self.traits = {}
+        self.profiles: dict[str, GroupProfile] = {}
         for group, spec in zip(groups, scenario.agent_groups, strict=True):
             absence, shrinkage = scenario.group_absence(spec), scenario.group_shrinkage(spec)
-            self.traits[group.name] = (
+            self.profiles[group.name] = GroupProfile(
                 absence.probability if absence else 0.0,
                 shrinkage.per_hour / 3600.0 if shrinkage else 0.0,
                 shrinkage.duration if shrinkage else None,
@@ -68,6 +116,11 @@ class Workforce:
                 agent = Agent(len(self.agents), f"{group.name}-s{number}-{slot + 1:03d}", group, shift, slot)
                 self.agents.append(agent)
                 self.rostered.append(agent)
+
+    def _record_activity(self, agent: Agent, kind: int, name: str, planned: float, start: float, end: float,
+                         late: bool, missed: bool, paid: bool) -> None:
+        """Record a break, shrinkage episode or absence: one row of records.ACTIVITY_FIELDS."""
+        self.activities.append((agent.index, kind, name, planned, start, end, late, missed, paid))
 
     def _later(self, delay: float, value, callback) -> None:
         Later(self.env, delay, value, callback)
@@ -145,11 +198,12 @@ class Workforce:
             shift = agent.shift
             start = now + shift.start_seconds - self.opening
             end = now + shift.end_seconds - self.opening
-            absence, _, _, _, absence_rng, _ = self.traits[agent.group.name]
-            if absence and absence_rng.random() < absence:
-                self.activities.append((agent.index, ABSENCE, "", start, start, end, False, False, False))
+            profile = self.profiles[agent.group.name]
+            absence = profile.absence_probability
+            if absence and profile.absence_rng.random() < absence:
+                self._record_activity(agent, ABSENCE, "", start, start, end, False, False, False)
             else:
-                self._later(start - now, (agent, start, end, end >= close), self._shift_start)
+                self._later(start - now, ShiftStart(agent, start, end, end >= close), self._shift_start)
 
     def _shift_start(self, event: Later) -> None:
         """A shift begins. One that ends at or after closing has no log-out of its own: the closing governs it
@@ -163,10 +217,10 @@ class Workforce:
             low, high = (start + t - shift.start_seconds for t in spec.window_seconds)
             length = spec.minutes * 60.0
             planned = low + (high - low - length) * (agent.slot + 0.5) / shift.agents
-            item = (BREAK, spec.name, planned, length, high - length, spec.paid)
-            self._later(planned - start, (agent, session, item), self._due)
+            item = Activity(BREAK, spec.name, planned, length, high - length, spec.paid)
+            self._later(planned - start, DueActivity(agent, session, item), self._due)
         if not until_closing:
-            self._later(end - start, (agent, session), self._shift_end)
+            self._later(end - start, AgentSession(agent, session), self._shift_end)
 
     def _shift_end(self, event: Later) -> None:
         agent, session = event._value
@@ -185,7 +239,7 @@ class Workforce:
     def _due(self, event: Later) -> None:
         self.fall_due(*event._value)
 
-    def fall_due(self, agent: Agent, session: int, item: tuple) -> None:
+    def fall_due(self, agent: Agent, session: int, item: Activity) -> None:
         """An activity falls due: taken now if the agent is idle, else as soon as they are free."""
         if agent.session != session or not agent.logged_in:
             return
@@ -201,13 +255,15 @@ class Workforce:
         agent, session = event._value
         if agent.session != session or not agent.logged_in:
             return
-        _, rate, duration, _, _, rng = self.traits[agent.group.name]
+        profile = self.profiles[agent.group.name]
+        rng = profile.shrinkage_rng
         now = self.env.now
-        length = float(duration.sample(rng, 1)[0])
-        self.fall_due(agent, session, (SHRINKAGE, "", now, length, math.inf, True))
-        self._later(float(rng.exponential(1.0 / rate)), (agent, session), self._shrinkage_clock)
+        length = float(profile.shrinkage_length.sample(rng, 1)[0])
+        self.fall_due(agent, session, Activity(SHRINKAGE, "", now, length, math.inf, True))
+        self._later(float(rng.exponential(1.0 / profile.shrinkage_rate)), AgentSession(agent, session),
+                    self._shrinkage_clock)  # fmt: skip
 
-    def start_activity(self, agent: Agent, item: tuple, now: float) -> None:
+    def start_activity(self, agent: Agent, item: Activity, now: float) -> None:
         """The agent goes off the phones for the activity; `ready` is called when it ends.
 
         An activity never runs past the end of the agent's shift: it is cut short there, and one that would
@@ -218,10 +274,10 @@ class Workforce:
             length = agent.planned_end - now
             if length <= 0:
                 if kind == BREAK:
-                    self.activities.append((agent.index, BREAK, name, planned, math.nan, math.nan, False, True, paid))
+                    self._record_activity(agent, BREAK, name, planned, math.nan, math.nan, False, True, paid)
                 self._later(0.0, agent, self.on_ready)
                 return
-        self.activities.append((agent.index, kind, name, planned, now, now + length, now > latest + 1e-9, False, paid))
+        self._record_activity(agent, kind, name, planned, now, now + length, now > latest + 1e-9, False, paid)
         self._later(length, agent, self.on_ready)
 
     # --- logging in and out ----------------------------------------------------------------------------------
@@ -244,10 +300,11 @@ class Workforce:
         if not returning:
             for queue in group.queues:
                 queue.staffed += 1
-        _, rate, _, learning, _, rng = self.traits[group.name]
-        agent.learning = learning
-        if rate:
-            self._later(float(rng.exponential(1.0 / rate)), (agent, agent.session), self._shrinkage_clock)
+        profile = self.profiles[group.name]
+        agent.learning = profile.learning_curve
+        if profile.shrinkage_rate:
+            self._later(float(profile.shrinkage_rng.exponential(1.0 / profile.shrinkage_rate)),
+                        AgentSession(agent, agent.session), self._shrinkage_clock)  # fmt: skip
         if not returning:
             self._later(0.0, agent, self.on_ready)
 
@@ -266,6 +323,6 @@ class Workforce:
         """Record the session ending `now`; breaks still pending are missed."""
         for kind, name, planned, _, _, paid in agent.pending:
             if kind == BREAK:
-                self.activities.append((agent.index, BREAK, name, planned, math.nan, math.nan, False, True, paid))
+                self._record_activity(agent, BREAK, name, planned, math.nan, math.nan, False, True, paid)
         agent.pending = []
         self.sessions.append((agent.index, agent.login_time, now, agent.planned_end))

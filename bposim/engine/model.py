@@ -1,19 +1,39 @@
 """The contact centre on SimPy, driven by events and callbacks rather than one generator per caller.
 
-Every happening is a SimPy `Timeout` whose value says who it concerns and whose callback acts on it: the
-next arrival, a caller's patience running out, an overflow delay passing, an agent finishing a call and its
-wrap-up, a retrial, an interval boundary, closing time. Abandonment is lazy: the patience event of a caller
+Every happening is an `events.Later`: an event already triggered, whose value (the payload) says who it
+concerns and whose one callback (the handler) acts on it. Abandonment is lazy: the patience event of a caller
 already answered finds it served and does nothing, so no event is ever cancelled.
 
-Random numbers come from one stream per source (per call type: arrivals, patience, handle time, wrap-up,
-retrials; plus day busyness and routing), each keyed by the seed, the replication and the source's name, so
-changing staffing or adding a call type leaves the other sources' draws unchanged (common random numbers).
+=====================  ================================  ========================  =================================
+event                  handler                           payload                   what it does
+=====================  ================================  ========================  =================================
+interval boundary      Centre._interval_start            interval index (int)      opens the day (interval 0),
+                                                                                   staffs groups to plan, draws the
+                                                                                   interval's arrivals
+closing time           Centre._close                     None                      lets the queue go or serves it
+an attempt arrives     Centre._offer                     routing.Call              busy signal, bot, agent or queue
+patience runs out      Centre._patience                  routing.Call              a waiting caller hangs up, and
+                                                                                   may retry
+overflow delay passes  Centre._overflow                  routing.Overflow          more groups may take the call
+agent free             Centre._ready                     routing.Agent             a break, a call, idling or log-out
+  (outages cut calls)  Centre._ready_after_job           routing.Agent             records the call just ended first
+talk ends              Centre._release                   routing.Call              frees the caller's trunk line
+shift starts           Workforce._shift_start            agents.ShiftStart         a rostered agent logs in
+shift ends             Workforce._shift_end              agents.AgentSession       a rostered agent logs out
+break due              Workforce._due                    agents.DueActivity        taken now or when next free
+shrinkage clock        Workforce._shrinkage_clock        agents.AgentSession       a shrinkage episode falls due
+tool goes out          Outages._begin                    technology.OutageStart    effects on; `drop` cuts calls
+tool comes back        Outages._end                      technology.OutageEnd      effects off; the outage recorded
+caller leaves the bot  BotAssistCallbacks._leave_bot     technology.BotExit        contained, or on to the agents
+=====================  ================================  ========================  =================================
+
+Random numbers come from one stream per source (`engine.sources`), so changing staffing or adding a call
+type leaves the other sources' draws unchanged (common random numbers).
 """
 
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Iterator
 from itertools import repeat
 
@@ -23,18 +43,14 @@ import simpy
 from bposim.arrivals import busyness_factors, interval_arrivals
 from bposim.engine.agents import Workforce
 from bposim.engine.events import Later
-from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, UNSERVED, CallRecords
-from bposim.engine.routing import CALLBACK, GONE, SERVED, WAITING, Agent, Call, Router
-from bposim.engine.technology import Levers, Outages
+from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords
+from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
+from bposim.engine.sources import CallSource, stream
+from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
 NAN = math.nan
 INF = math.inf
-
-
-def stream(seed: int, replication: int, name: str) -> np.random.Generator:
-    """The random stream of one named source, independent of every other source's name."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication, zlib.crc32(name.encode()))))
 
 
 class Centre:
@@ -56,16 +72,16 @@ class Centre:
         self.next_call_id = 0
         self.router = Router(scenario, stream(seed, replication, "routing"), self._hung_up)
         self.records = CallRecords()
-        self._record = self.records.add
+        self._record_call = self.records.call
         self.plans = [g.agents.per_interval_counts(self.intervals) for g in scenario.agent_groups]
         self.factors = busyness_factors(
             scenario.busyness.cv if scenario.busyness else None, self.days, stream(seed, replication, "busyness")
         )
-        self.sources = []
+        self.sources: list[CallSource] = []
         for call_type in scenario.call_types:
             def rng(purpose: str, name: str = call_type.name) -> np.random.Generator:
                 return stream(seed, replication, f"{name}/{purpose}")
-            self.sources.append((
+            self.sources.append(CallSource(
                 call_type.arrivals.hourly_rates(self.intervals),
                 call_type.patience, call_type.handle_time, call_type.after_call_work, call_type.retrial,
                 rng("arrivals"), rng("patience"), rng("handle"), rng("wrap"), rng("retrial"),
@@ -74,7 +90,8 @@ class Centre:
         self._offers: Iterator[tuple] = iter(())
         self._on_patience = self._patience
         self._on_overflow = self._overflow
-        self._on_ready = self._ready
+        self.track_jobs = any(effect.in_progress == "drop" for tool in scenario.tools for effect in tool.effects)
+        self._on_ready = self._ready_after_job if self.track_jobs else self._ready
         self._on_release = self._release
         self._on_offer = self._offer
         self.workforce = Workforce(
@@ -82,13 +99,13 @@ class Centre:
         )
         self.agents = self.workforce.agents
         rng = lambda name: stream(seed, replication, name)  # noqa: E731
-        self.levers = Levers(scenario, self.router, self.env, rng, self)
-        self.workforce.equip = self.levers.equip
+        self.bot_assist_callbacks = BotAssistCallbacks(scenario, self.router, self.env, rng, self._record_unanswered,
+                                                       self._to_agents, self._serve)  # fmt: skip
+        self.workforce.equip = self.bot_assist_callbacks.equip
         for agent in self.agents:
-            self.levers.equip(agent)
-        self.outages = Outages(scenario, self.router, self.env, rng, self._on_ready, self.agents)
-        self.track_jobs = self.outages.drops_calls
-        self.outages.line_freed = self._line_freed_by_cut
+            self.bot_assist_callbacks.equip(agent)
+        self.outages = Outages(scenario, self.router, self.env, rng, self._on_ready, self.agents, self._record_call,
+                               self._line_freed_by_cut)  # fmt: skip
         for queue in self.router.queues:
             queue.entry_checks = self.trunks is not None or queue.bot is not None or self.outages.may_close(queue)
         Later(self.env, 0, 0, self._interval_start)
@@ -96,7 +113,7 @@ class Centre:
     def run(self) -> Centre:
         """Simulate to the end of the horizon, served out, and record whatever is left waiting."""
         self.env.run()
-        for queue in self.router.queues + self.levers.callback_queues:
+        for queue in self.router.queues + self.bot_assist_callbacks.callback_queues:
             self._let_go(queue, UNSERVED)
         return self
 
@@ -122,17 +139,16 @@ class Centre:
     def _draw_arrivals(self, interval: int, now: float) -> None:
         length, factor = self.interval_seconds, self.factors[self.day]
         parts = []
-        for index, (rates, patience, handle, wrap, _, arrivals, patience_rng, handle_rng, wrap_rng, _) in enumerate(
-            self.sources
-        ):
-            times = interval_arrivals(rates[interval], now, length, factor, arrivals)
+        for index, source in enumerate(self.sources):
+            times = interval_arrivals(source.rates[interval], now, length, factor, source.arrivals_rng)
             n = len(times)
             if n:
+                patience, wrap = source.patience, source.wrap
                 parts.append((
                     times, np.full(n, index),
-                    patience.sample(patience_rng, n) if patience is not None else np.full(n, INF),
-                    handle.sample(handle_rng, n),
-                    wrap.sample(wrap_rng, n) if wrap is not None else np.zeros(n),
+                    patience.sample(source.patience_rng, n) if patience is not None else np.full(n, INF),
+                    source.handle.sample(source.handle_rng, n),
+                    wrap.sample(source.wrap_rng, n) if wrap is not None else np.zeros(n),
                 ))  # fmt: skip
         if not parts:
             return
@@ -155,7 +171,7 @@ class Centre:
         now = self.env.now
         self.closing = True
         self.workforce.closing(now)
-        for queue in self.router.queues + self.levers.callback_queues:
+        for queue in self.router.queues + self.bot_assist_callbacks.callback_queues:
             if self.clear_at_close or not queue.staffed:
                 self._let_go(queue, UNSERVED)
         for group in self.router.groups:
@@ -187,14 +203,14 @@ class Centre:
         call.arrival = now
         queue = call.queue
         if queue.entry_checks:
-            if queue.door_closed or (self.trunks is not None and self.in_system >= self.trunks):
-                self._drop(call, BLOCKED)
+            if queue.door_closures or (self.trunks is not None and self.in_system >= self.trunks):
+                self._record_unanswered(call, BLOCKED)
                 self._maybe_retry(call, now, blocked=True)
                 return
             if self.trunks is not None:
                 self.in_system += 1
-            if queue.bot is not None and not queue.bot_off:
-                self.levers.enter_bot(call, now)
+            if queue.bot is not None and not queue.bot_outages:
+                self.bot_assist_callbacks.enter_bot(call, now)
                 return
         solo = queue.solo
         if solo is not None and solo.idle:
@@ -221,7 +237,7 @@ class Centre:
             if agent is not None:
                 self._serve(agent, call, now)
                 return
-        if queue.callbacks is not None and self.levers.takes_callback(call, now):
+        if queue.callbacks is not None and self.bot_assist_callbacks.takes_callback(call, now):
             return
         if queue.lazy_patience:
             call.deadline = now + call.patience
@@ -229,15 +245,15 @@ class Centre:
             Later(self.env, call.patience, call, self._on_patience)
         queue.waiting.append(call)
         for delay, tiers in queue.delayed:
-            Later(self.env, delay, (call, tiers), self._on_overflow)
+            Later(self.env, delay, Overflow(call, tiers), self._on_overflow)
 
     def _patience(self, event: Later) -> None:
         call = event._value
         if call.state == WAITING:
-            self._drop(call, ABANDONED)
+            self._record_unanswered(call, ABANDONED)
             self._maybe_retry(call, self.env.now, blocked=False)
 
-    def _drop(self, call: Call, outcome: int, when: float | None = None) -> None:
+    def _record_unanswered(self, call: Call, outcome: int, when: float | None = None) -> None:
         """Record a caller leaving unanswered (now, or at `when`); lazy hang-ups are recorded at their deadline."""
         call.state = GONE
         if self.trunks is not None and outcome != BLOCKED:
@@ -246,13 +262,11 @@ class Centre:
             when = self.env.now
         if call.deadline <= when:
             when, outcome = call.deadline, ABANDONED
-        self._record((call.call_id, call.queue.index, call.attempt, call.arrival, NAN, when, 0.0, 0.0, outcome, -1,
-                      call.path, call.bot))  # fmt: skip
+        self._record_call(call, outcome, when)
 
     def _hung_up(self, call: Call) -> None:
         """The router found a caller whose patience ran out while waiting (lazy abandonment)."""
-        self._record((call.call_id, call.queue.index, call.attempt, call.arrival, NAN, call.deadline, 0.0, 0.0,
-                      ABANDONED, -1, call.path, call.bot))  # fmt: skip
+        self._record_call(call, ABANDONED, call.deadline)
 
     def _overflow(self, event: Later) -> None:
         call, tiers = event._value
@@ -264,16 +278,16 @@ class Centre:
 
     def _maybe_retry(self, call: Call, now: float, blocked: bool) -> None:
         source = self.sources[call.queue.index]
-        retrial = source[4]
+        retrial = source.retrial
         if retrial is None or call.attempt >= retrial.max_attempts:
             return
-        rng = source[9]
+        rng = source.retrial_rng
         if rng.random() >= (retrial.after_blocked if blocked else retrial.after_abandon):
             return
         delay = float(retrial.delay.sample(rng, 1)[0])
-        patience = float(source[1].sample(rng, 1)[0]) if source[1] is not None else INF
-        handle = float(source[2].sample(rng, 1)[0])
-        wrap = float(source[3].sample(rng, 1)[0]) if source[3] is not None else 0.0
+        patience = float(source.patience.sample(rng, 1)[0]) if source.patience is not None else INF
+        handle = float(source.handle.sample(rng, 1)[0])
+        wrap = float(source.wrap.sample(rng, 1)[0]) if source.wrap is not None else 0.0
         if now + delay < self.close_time:
             again = Call(call.call_id, call.queue, call.attempt + 1, patience, handle, wrap)
             Later(self.env, delay, again, self._on_offer)
@@ -289,17 +303,17 @@ class Centre:
             talk *= agent.learning.multiplier(agent.handled)
             agent.handled += 1
         wrap = call.wrap
-        self._record((call.call_id, queue.index, call.attempt, call.arrival, now, now + talk, talk, wrap, ANSWERED,
-                      agent.index, call.path, call.bot))  # fmt: skip
-        if self.track_jobs:
-            agent.job = (call.call_id, call.attempt, now, now + talk, now + (talk + wrap), call.path)
+        if self.track_jobs:  # recorded when the agent is free, unless an outage cuts the call off first
+            agent.job = Job(call, now, talk, wrap, now + talk, now + (talk + wrap))
+        else:
+            self._record_call(call, ANSWERED, now + talk, now, talk, wrap, agent.index)
         Later(self.env, talk + wrap, agent, self._on_ready)
         if self.trunks is not None and call.path != CALLBACK:
-            Later(self.env, talk, (call.call_id, call.attempt), self._on_release)
+            Later(self.env, talk, call, self._on_release)
 
     def _release(self, event: Later) -> None:
         """The end of talk frees the caller's trunk line (a call cut off by an outage freed it at the cut)."""
-        if event._value not in self.outages.dropped:
+        if event._value not in self.outages.cut_off:
             self.in_system -= 1
 
     def _line_freed_by_cut(self, path: int) -> None:
@@ -316,7 +330,7 @@ class Centre:
 
     def _callers_wait(self, group) -> bool:
         """Whether a caller of the group's skills, or any callback, is still waiting."""
-        return any(call.state == WAITING for queue in group.queues + self.levers.callback_queues
+        return any(call.state == WAITING for queue in group.queues + self.bot_assist_callbacks.callback_queues
                    for call in queue.waiting)  # fmt: skip
 
     def _leave_after_closing(self, agent: Agent, now: float) -> None:
@@ -329,16 +343,27 @@ class Centre:
         """Every caller still waiting in a queue leaves now (or at their hang-up time, if earlier)."""
         for call in queue.waiting:
             if call.state == WAITING:
-                self._drop(call, outcome)
+                self._record_unanswered(call, outcome)
         queue.waiting.clear()
+
+    def _ready_after_job(self, event: Later) -> None:
+        """`_ready` where outages may cut calls off: a ready event made stale by a cut is ignored, and the call the
+        agent has just finished is recorded as answered."""
+        agent = event._value
+        stale = agent.stale_ready_times
+        if stale and self.env.now in stale:
+            stale.remove(self.env.now)
+            return
+        job = agent.job
+        if job is not None:
+            agent.job = None
+            self._record_call(job.call, ANSWERED, job.talk_end, job.answer, job.talk, job.wrap, agent.index)
+        self._ready(event)
 
     def _ready(self, event: Later) -> None:
         """An agent is free for work: after a call and its wrap-up, on logging in, or at closing."""
         agent = event._value
         now = self.env.now
-        if agent.voided and now in agent.voided:
-            agent.voided.remove(now)
-            return
         if agent.leaving:
             if agent.shift is None:
                 self.workforce.plan_agent_leaves(agent)
@@ -348,7 +373,7 @@ class Centre:
             self.workforce.start_activity(agent, agent.pending.pop(0), now)
             return
         group = agent.group
-        if group.down:
+        if group.down_outages:
             if self.closing and not self._callers_wait(group):
                 self._leave_after_closing(agent, now)
             else:

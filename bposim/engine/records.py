@@ -1,29 +1,54 @@
-"""Flat records of call attempts and agent sessions, collected cheaply and turned into arrays once.
+"""The schemas of every record the engine keeps (call attempts, agent sessions, activities, outages: their
+fields, and the codes of outcomes, paths and kinds), and the call records, collected cheaply and turned into
+arrays once.
 
-The engine appends one plain tuple per finished call attempt; every so often the buffered tuples are packed
+The engine writes one plain tuple per finished call attempt, through `CallRecords.call` whatever the outcome;
+every so often the buffered tuples are packed
 into a float array, so memory stays close to the size of the final calls table whatever the horizon.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 ANSWERED, ABANDONED, BLOCKED, UNSERVED, CONTAINED, CALLBACK_REQUESTED, DROPPED = 0, 1, 2, 3, 4, 5, 6
 OUTCOMES = ("answered", "abandoned", "blocked", "unserved", "contained", "callback_requested", "dropped")
+DIRECT, BOT_OPT_OUT, BOT_BOUNCE, BOT_CONTAINED, CALLBACK = 0, 1, 2, 3, 4
+PATHS = ("direct", "bot_opt_out", "bot_bounce", "bot_contained", "callback")
 CALL_FIELDS = (
     "call_id", "call_type", "attempt", "arrival", "answer", "end", "handle_seconds", "wrap_seconds", "outcome",
     "agent", "path", "bot_seconds",
 )  # fmt: skip
+
+SESSION_FIELDS = ("agent", "login", "logout", "planned_logout")
+
+BREAK, SHRINKAGE, ABSENCE = 0, 1, 2
+ACTIVITY_KINDS = ("break", "shrinkage", "absence")
+ACTIVITY_FIELDS = ("agent", "kind", "name", "planned", "start", "end", "late", "missed", "paid")
+
+RANDOM, PLANNED = 0, 1
+OUTAGE_KINDS = ("random", "planned")
+OUTAGE_FIELDS = ("tool", "kind", "start", "end")
+
 PACK_EVERY = 20_000
 
 
 class CallRecords:
-    """Call attempts as rows of CALL_FIELDS; `add` is the bound append of the current buffer."""
+    """Call attempts as rows of CALL_FIELDS, written by `call`."""
 
     def __init__(self) -> None:
         self._rows: list[tuple] = []
         self._blocks: list[np.ndarray] = []
-        self.add = self._rows.append
+        self._add = self._rows.append
+
+    def call(self, call, outcome: int, end: float, answer: float = math.nan, handle: float = 0.0, wrap: float = 0.0,
+             agent: int = -1) -> None:
+        """Record a call attempt (a `routing.Call`) that ended at `end` with `outcome`; answered and dropped calls
+        give when they were answered, their talk and wrap-up seconds and the agent's index."""
+        self._add((call.call_id, call.queue.index, call.attempt, call.arrival, answer, end, handle, wrap, outcome,
+                   agent, call.path, call.bot))  # fmt: skip
 
     def pack_if_large(self) -> None:
         """Pack the buffered rows into an array when there are many (called at interval boundaries)."""

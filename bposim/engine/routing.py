@@ -11,14 +11,18 @@ from __future__ import annotations
 import math
 from collections import deque
 from itertools import groupby
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from bposim.engine.records import DIRECT, PATHS  # noqa: F401 (PATHS: also read from here)
 from bposim.scenario import Scenario
 
+if TYPE_CHECKING:
+    from bposim.engine.agents import Activity
+    from bposim.engine.technology import Bot, CallbackDesk
+
 WAITING, SERVED, GONE = 0, 1, 2
-DIRECT, BOT_OPT_OUT, BOT_BOUNCE, BOT_CONTAINED, CALLBACK = 0, 1, 2, 3, 4
-PATHS = ("direct", "bot_opt_out", "bot_bounce", "bot_contained", "callback")
 
 
 class Call:
@@ -47,12 +51,35 @@ class Call:
         self.bot = 0.0
 
 
+class Job(NamedTuple):
+    """The call an agent is on, kept while an outage may cut calls off: answered at `answer`, talking `talk`
+    seconds until `talk_end`, then wrapping up `wrap` seconds until `free_at`."""
+
+    call: Call
+    answer: float
+    talk: float
+    wrap: float
+    talk_end: float
+    free_at: float
+
+
+class Overflow(NamedTuple):
+    """A waiting caller's overflow delay has passed: the agent groups of `tiers` may now take the call."""
+
+    call: Call
+    tiers: list[list[Group]]
+
+
 class Agent:
-    """One agent: who they are, their shift if rostered, and whether logged in, idle or on their way out."""
+    """One agent: who they are, their shift if rostered, and whether logged in, idle or on their way out.
+
+    `stale_ready_times` are when calls an outage cut off would have freed the agent: the ready events then are
+    ignored.
+    """
 
     __slots__ = (
         "index", "name", "group", "shift", "slot", "idle_since", "logged_in", "leaving", "login_time", "planned_end",
-        "session", "pending", "learning", "handled", "assist", "job", "voided",
+        "session", "pending", "learning", "handled", "assist", "job", "stale_ready_times",
     )  # fmt: skip
 
     def __init__(self, index: int, name: str, group: Group, shift=None, slot: int = 0):
@@ -67,12 +94,12 @@ class Agent:
         self.login_time = 0.0
         self.planned_end = math.inf
         self.session = 0
-        self.pending: list[tuple] = []
+        self.pending: list[Activity] = []
         self.learning = None
         self.handled = 0
         self.assist: list[float] | None = None
-        self.job: tuple | None = None
-        self.voided: list[float] = []
+        self.job: Job | None = None
+        self.stale_ready_times: list[float] = []
 
 
 class Group:
@@ -81,6 +108,7 @@ class Group:
     `only_queue` is the one queue the group takes calls from, when there is exactly one (a fast path).
     `staffed` counts the plan agents logged in and staying; `to_leave` the busy plan agents still to log out
     after a fall in the plan (whoever frees first), and `drop_times` when each of those falls came.
+    `down_outages` counts the outages on now that keep the group's agents off the phones.
     """
 
     def __init__(self, index: int, name: str):
@@ -88,7 +116,7 @@ class Group:
         self.name = name
         self.idle: dict[Agent, None] = {}
         self.blocked: dict[Agent, None] = {}
-        self.down = 0
+        self.down_outages = 0
         self.agents: list[Agent] = []
         self.staffed = 0
         self.to_leave = 0
@@ -107,7 +135,8 @@ class CallQueue:
     once, when there is exactly one (a fast path). With `lazy_patience`, a caller whose patience ran out is
     found and recorded when it reaches the head of the line, at its true hang-up time, instead of by an
     event: exact whenever nothing else depends on the moment of hanging up (no retrial to schedule, no trunk
-    line to free).
+    line to free). `door_closures` counts the outages on now that give its callers a busy signal, and
+    `bot_outages` those that send its callers past the bot.
     """
 
     def __init__(self, index: int, name: str, priority: int):
@@ -120,11 +149,11 @@ class CallQueue:
         self.solo: Group | None = None
         self.lazy_patience = True
         self.staffed = 0
-        self.door_closed = 0
+        self.door_closures = 0
         self.entry_checks = True
-        self.bot: tuple | None = None
-        self.bot_off = 0
-        self.callbacks: tuple | None = None
+        self.bot: Bot | None = None
+        self.bot_outages = 0
+        self.callbacks: CallbackDesk | None = None
 
 
 class Router:

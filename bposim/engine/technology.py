@@ -10,42 +10,99 @@ callers a busy signal. Each outage is one record: tool, kind, start, end.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
 from bposim.engine.events import Later
-from bposim.engine.records import CALLBACK_REQUESTED, CONTAINED
-from bposim.engine.routing import (
+from bposim.engine.records import (
     BOT_BOUNCE,
     BOT_CONTAINED,
     BOT_OPT_OUT,
     CALLBACK,
+    CALLBACK_REQUESTED,
+    CONTAINED,
+    DROPPED,
+    PLANNED,
+    RANDOM,
+)
+from bposim.engine.routing import (
     SERVED,
     WAITING,
     Agent,
     Call,
     CallQueue,
+    Group,
     Router,
 )
 from bposim.scenario import SECONDS_PER_DAY, Scenario
+from bposim.scenario.technology import Callbacks, SelfService
 
-RANDOM, PLANNED = 0, 1
-ResolvedEffect = namedtuple("ResolvedEffect", "kind multiplier groups queues in_progress")
-OUTAGE_KINDS = ("random", "planned")
-OUTAGE_FIELDS = ("tool", "kind", "start", "end")
+
+class ResolvedEffect(NamedTuple):
+    """One effect of a tool's outage, with the groups and queues it covers looked up."""
+
+    kind: str
+    multiplier: float
+    groups: list[Group]
+    queues: list[CallQueue]
+    in_progress: str
+
+
+class OutageStart(NamedTuple):
+    """A tool going down (`kind` RANDOM or PLANNED) for `length` seconds."""
+
+    tool: int
+    kind: int
+    length: float
+
+
+class OutageEnd(NamedTuple):
+    """A tool coming back up after the outage that began at `start`."""
+
+    tool: int
+    kind: int
+    start: float
+
+
+class Bot(NamedTuple):
+    """Self-service in front of a call type: its settings and random stream."""
+
+    spec: SelfService
+    rng: np.random.Generator
+
+
+class BotExit(NamedTuple):
+    """A caller leaving the bot after `seconds`; `draw` decides whether contained, bounced back or opted out."""
+
+    call: Call
+    seconds: float
+    draw: float
+
+
+class CallbackDesk(NamedTuple):
+    """Callbacks offered to a call type: the queue of callers to call back, the settings, the call type's mean
+    handle time (for the wait estimate) and the acceptance stream."""
+
+    queue: CallQueue
+    spec: Callbacks
+    mean_handle_seconds: float
+    rng: np.random.Generator
 
 
 class Outages:
     """The failure and maintenance processes of every tool, and the switching of their effects."""
 
     def __init__(
-        self, scenario: Scenario, router: Router, env, rng: Callable[[str], np.random.Generator], ready, agents: list
-    ):
+        self, scenario: Scenario, router: Router, env, rng: Callable[[str], np.random.Generator], ready, agents: list,
+        record_call: Callable[..., None], line_freed: Callable[[int], None],
+    ):  # fmt: skip
         self.env = env
         self.ready = ready
         self.agents = agents
+        self.record_call = record_call
+        self.line_freed = line_freed
         self.tools = scenario.tools
         self.rngs = [rng(f"tool/{tool.name}") for tool in self.tools]
         self.active = [0] * len(self.tools)
@@ -65,29 +122,29 @@ class Outages:
                 )
             self.effects.append(resolved)
         self.slowdowns: dict[tuple[int, int], list[float]] = {}
-        self.drops_calls = any(effect.in_progress == "drop" for effects in self.effects for effect in effects)
-        self.dropped: dict[tuple[int, int], float] = {}
-        self.line_freed: Callable[[int], None] = lambda path: None
+        self.cut_off: set[Call] = set()
         for index, tool in enumerate(self.tools):
             if tool.failures is not None:
                 self._next_failure(index, 0.0)
             for day in range(horizon.days):
                 for window in tool.maintenance:
                     start = day * SECONDS_PER_DAY + window.start_seconds - horizon.start_seconds
-                    Later(env, start, (index, PLANNED, window.minutes * 60.0), self._begin)
+                    Later(env, start, OutageStart(index, PLANNED, window.minutes * 60.0), self._begin)
 
     def _cut_calls(self, group) -> None:
-        """Cut off the calls in progress of a group's agents: each is recorded as dropped, and the agent is free."""
+        """Cut off the calls in progress of a group's agents: each is recorded as dropped (answered, ended now, no
+        wrap-up), and the agent is free."""
         now = self.env.now
         for agent in self.agents:
             job = agent.job
             if job is None or agent.group is not group or not agent.logged_in:
                 continue
-            call_id, attempt, answer, talk_end, free_at, path = job
-            if answer <= now < talk_end:
-                self.dropped[(call_id, attempt)] = now
-                self.line_freed(path)
-                agent.voided.append(free_at)
+            if job.answer <= now < job.talk_end:
+                call = job.call
+                self.cut_off.add(call)
+                self.record_call(call, DROPPED, now, job.answer, now - job.answer, 0.0, agent.index)
+                self.line_freed(call.path)
+                agent.stale_ready_times.append(job.free_at)
                 agent.job = None
                 Later(self.env, 0.0, agent, self.ready)
 
@@ -101,7 +158,7 @@ class Outages:
         up = float(failures.time_between.sample(self.rngs[index], 1)[0])
         if now + up < self.last_close:
             repair = float(failures.repair.sample(self.rngs[index], 1)[0])
-            Later(self.env, up, (index, RANDOM, repair), self._begin)
+            Later(self.env, up, OutageStart(index, RANDOM, repair), self._begin)
 
     def _begin(self, event: Later) -> None:
         index, kind, length = event._value
@@ -110,7 +167,7 @@ class Outages:
         if self.active[index] == 1:
             for effect in self.effects[index]:
                 self._switch(effect, +1)
-        Later(self.env, length, (index, kind, now), self._end)
+        Later(self.env, length, OutageEnd(index, kind, now), self._end)
 
     def _end(self, event: Later) -> None:
         index, kind, start = event._value
@@ -127,13 +184,13 @@ class Outages:
         kind, multiplier, groups, queues, in_progress = effect
         if kind == "down":
             for group in groups:
-                group.down += sign
+                group.down_outages += sign
                 if sign > 0 and in_progress == "drop":
                     self._cut_calls(group)
-                if sign > 0 and group.down == 1:
+                if sign > 0 and group.down_outages == 1:
                     group.blocked.update(group.idle)
                     group.idle.clear()
-                elif sign < 0 and group.down == 0:
+                elif sign < 0 and group.down_outages == 0:
                     for agent in group.blocked:
                         Later(self.env, 0.0, agent, self.ready)
                     group.blocked.clear()
@@ -148,23 +205,30 @@ class Outages:
                     group.speed[queue.index] = group.proficiency[queue.index] * math.prod(active)
         elif kind == "ivr_off":
             for queue in queues:
-                queue.bot_off += sign
+                queue.bot_outages += sign
         else:
             for queue in queues:
-                queue.door_closed += sign
+                queue.door_closures += sign
 
 
-class Levers:
+class BotAssistCallbacks:
     """Self-service in front of call types, AI assist on agents, and callbacks instead of waiting."""
 
-    def __init__(self, scenario: Scenario, router: Router, env, rng: Callable[[str], np.random.Generator], centre):
+    def __init__(
+        self, scenario: Scenario, router: Router, env, rng: Callable[[str], np.random.Generator],
+        record_unanswered: Callable[[Call, int], None], to_agents: Callable[[Call, float], None],
+        serve: Callable[[Agent, Call, float], None],
+    ):  # fmt: skip
         self.env = env
-        self.centre = centre
+        self.router = router
+        self.record_unanswered = record_unanswered
+        self.to_agents = to_agents
+        self.serve = serve
         self.rng = rng
         technology = scenario.technology
         queues = {queue.name: queue for queue in router.queues}
         for bot in technology.self_service:
-            queues[bot.call_type].bot = (bot, rng(f"{bot.call_type}/bot"))
+            queues[bot.call_type].bot = Bot(bot, rng(f"{bot.call_type}/bot"))
         assist = technology.ai_assist
         self.assist = assist if assist is not None and assist.enabled else None
         self.names = [queue.name for queue in router.queues]
@@ -178,13 +242,14 @@ class Levers:
         for queue in router.queues:
             if callbacks.call_types is not None and queue.name not in callbacks.call_types:
                 continue
-            twin = CallQueue(queue.index, queue.name, queue.priority)
-            queue.callbacks = (twin, callbacks, means[queue.name], self.rng(f"{queue.name}/callbacks"))
-            self.callback_queues.append(twin)
+            callback_queue = CallQueue(queue.index, queue.name, queue.priority)
+            queue.callbacks = CallbackDesk(callback_queue, callbacks, means[queue.name],
+                                           self.rng(f"{queue.name}/callbacks"))  # fmt: skip
+            self.callback_queues.append(callback_queue)
             for group in router.groups:
                 if queue in group.queues:
-                    group.queues.append(twin)
-                    group.take_tiers.append([(twin, 0.0)])
+                    group.queues.append(callback_queue)
+                    group.take_tiers.append([(callback_queue, 0.0)])
                     group.only_queue = None
 
     def equip(self, agent: Agent) -> None:
@@ -205,17 +270,17 @@ class Levers:
         spec, rng = call.queue.bot
         length = float(spec.bot_time.sample(rng, 1)[0])
         draw = float(rng.random())
-        Later(self.env, length, (call, length, draw), self._leave_bot)
+        Later(self.env, length, BotExit(call, length, draw), self._leave_bot)
 
     def _leave_bot(self, event: Later) -> None:
         call, length, draw = event._value
-        spec, _ = call.queue.bot
+        spec = call.queue.bot.spec
         now = self.env.now
         call.bot = length
         contained = spec.containment
         if draw < contained * (1.0 - spec.bounce_back):
             call.path = BOT_CONTAINED
-            self.centre._drop(call, CONTAINED)
+            self.record_unanswered(call, CONTAINED)
             return
         if draw < contained:
             call.path = BOT_BOUNCE
@@ -223,25 +288,25 @@ class Levers:
         else:
             call.path = BOT_OPT_OUT
         call.arrival = now
-        self.centre._to_agents(call, now)
+        self.to_agents(call, now)
 
     def takes_callback(self, call: Call, now: float) -> bool:
         """Offer a callback when the estimated wait is over the threshold; True if the caller takes it."""
-        twin, spec, mean_handle, rng = call.queue.callbacks
+        callback_queue, spec, mean_handle, rng = call.queue.callbacks
         queue = call.queue
         estimate = (len(queue.waiting) + 1) * mean_handle / max(1, queue.staffed)
         if estimate <= spec.offer_when_wait_over_seconds or rng.random() >= spec.acceptance:
             return False
-        self.centre._drop(call, CALLBACK_REQUESTED)
-        back = Call(call.call_id, twin, call.attempt, math.inf, call.handle, call.wrap)
+        self.record_unanswered(call, CALLBACK_REQUESTED)
+        back = Call(call.call_id, callback_queue, call.attempt, math.inf, call.handle, call.wrap)
         back.arrival = now
         back.path = CALLBACK
         back.state = WAITING
-        twin.waiting.append(back)
+        callback_queue.waiting.append(back)
         if queue.delayed:  # an idle agent of an overflow group may take no live caller yet: it calls back now
-            agent = self.centre.router.find_agent([tier for _, tiers in queue.delayed for tier in tiers])
+            agent = self.router.find_agent([tier for _, tiers in queue.delayed for tier in tiers])
             if agent is not None:
-                twin.waiting.pop()
+                callback_queue.waiting.pop()
                 back.state = SERVED
-                self.centre._serve(agent, back, now)
+                self.serve(agent, back, now)
         return True
