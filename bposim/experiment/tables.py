@@ -79,7 +79,7 @@ def cell_summary(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     meets_target says whether the mean service level reached the target overall and every call type's mean its own
     target; short_call_types names (comma-separated) the call types whose mean falls below their target.
     """
-    from scipy import stats
+    from scipy import stats  # SciPy loads slowly: only the summary needs it
 
     grouped = results.groupby("cell", sort=True)
     kpis = kpi_columns(results)
