@@ -26,8 +26,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from bposim.engine.records import OUTCOMES
-from bposim.engine.routing import PATHS
+from bposim.engine.records import OUTCOMES, PATHS
 
 COUNTS = (
     "offered", "answered", "abandoned", "blocked", "unserved", "dropped", "answered_within_threshold",

@@ -10,6 +10,7 @@ import numpy as np
 
 ANSWERED, ABANDONED, BLOCKED, UNSERVED, CONTAINED, CALLBACK_REQUESTED, DROPPED = 0, 1, 2, 3, 4, 5, 6
 OUTCOMES = ("answered", "abandoned", "blocked", "unserved", "contained", "callback_requested", "dropped")
+PATHS = ("direct", "bot_opt_out", "bot_bounce", "bot_contained", "callback")
 CALL_FIELDS = (
     "call_id", "call_type", "attempt", "arrival", "answer", "end", "handle_seconds", "wrap_seconds", "outcome",
     "agent", "path", "bot_seconds",

@@ -14,11 +14,11 @@ from itertools import groupby
 
 import numpy as np
 
+from bposim.engine.records import PATHS  # noqa: F401  (the path names of the calls table, re-exported)
 from bposim.scenario import Scenario
 
 WAITING, SERVED, GONE = 0, 1, 2
 DIRECT, BOT_OPT_OUT, BOT_BOUNCE, BOT_CONTAINED, CALLBACK = 0, 1, 2, 3, 4
-PATHS = ("direct", "bot_opt_out", "bot_bounce", "bot_contained", "callback")
 
 
 class Call:
