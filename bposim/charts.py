@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from bposim import metrics
+from bposim import formatting, metrics
 
 TEMPLATE = "plotly_white"
 PALETTE = qualitative.Plotly
@@ -408,7 +408,7 @@ def queue_and_busy(run: Any, day: int = 0, bin_minutes: float = 5, replication: 
     last = float(np.nanmax(np.concatenate([[opening + 3_600], left, busy_end])))
     width = bin_minutes * 60
     edges = opening + np.arange(0, np.ceil((last - opening) / width) + 1)[None, :] * width
-    clock = [_clock(t - opening + clock_start) for t in edges[0, :-1]]
+    clock = [formatting.clock(t - opening + clock_start) for t in edges[0, :-1]]
     staffed = staffing.groupby("interval_start", sort=True)["on_phone"].sum()
     slots = list(staffed.index)
     on_phone = [float(staffed[max((s for s in slots if s <= c), default=slots[0])]) if slots else np.nan
@@ -431,14 +431,9 @@ def _opening(staffing: pd.DataFrame) -> float:
     return int(hours) * 3600 + int(minutes) * 60
 
 
-def _clock(seconds: float) -> str:
-    seconds = int(seconds) % 86_400
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
-
-
 def _day_clock(seconds: float, several: bool) -> str:
     """Seconds after midnight of day 0 as HH:MM, prefixed by the day when there are several."""
-    return (f"day {int(seconds // 86_400)} " if several else "") + _clock(seconds)
+    return (f"day {int(seconds // 86_400)} " if several else "") + formatting.clock(seconds)
 
 
 def queue_and_agents(run: Any, day: int = 0, bin_minutes: float = 5) -> go.Figure:
