@@ -14,7 +14,9 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from bposim import metrics
+from bposim import formatting, metrics
+from bposim.experiment.tables import pareto_frontier
+from bposim.metrics import interval_profile, queue_and_busy  # shaped there, drawn here
 
 TEMPLATE = "plotly_white"
 PALETTE = qualitative.Plotly
@@ -61,17 +63,6 @@ def cost_unit(data: Any, given: str | None = None) -> str:
     else:
         days = scenario.horizon.days if scenario is not None else data.staffing["day"].nunique()
     return f"{currency(data, given)} per {'day' if days == 1 else 'replication'}"
-
-
-def pareto_frontier(cells: pd.DataFrame, cost: str = "total_cost", service: str = "service_level") -> pd.DataFrame:
-    """The non-dominated rows (no other row is as cheap and as good, and strictly better in one), cheapest first."""
-    data = cells.dropna(subset=[cost, service])
-    c = data[cost].to_numpy(dtype=float)
-    s = data[service].to_numpy(dtype=float)
-    no_worse = (c[None, :] <= c[:, None]) & (s[None, :] >= s[:, None])
-    better = (c[None, :] < c[:, None]) | (s[None, :] > s[:, None])
-    dominated = (no_worse & better).any(axis=1)
-    return data[~dominated].sort_values([cost, service], ascending=[True, False], kind="stable")
 
 
 def _hover(cells: pd.DataFrame, factors: list[str]) -> list[str]:
@@ -134,43 +125,6 @@ def _slot_labels(table: pd.DataFrame) -> pd.Series:
     if table["day"].nunique() > 1:
         return "day " + table["day"].astype(str) + " " + start
     return start
-
-
-def _weighted(values: pd.Series, weights: pd.Series) -> float:
-    """The weighted mean of the non-missing values (NaN if no weight)."""
-    ok = values.notna() & (weights > 0)
-    return float(np.average(values[ok], weights=weights[ok])) if ok.any() else float("nan")
-
-
-def interval_profile(run: Any, call_type: str | None = None) -> pd.DataFrame:
-    """Per day and interval: offered, offered-weighted service level and target, scheduled and on-phone agents.
-
-    With several replications (a sweep cell, or `simulate(..., replications=n)`), offered calls and agents are the
-    means per replication and the service level is pooled over them.
-    """
-    intervals = run.intervals
-    if call_type is not None:
-        intervals = intervals[intervals["call_type"] == call_type]
-    replications = intervals["replication"].nunique() if "replication" in intervals else 1
-    keys = ["day", "interval"]
-    rows = []
-    for (day, interval), part in intervals.groupby(keys, sort=True):
-        rows.append(
-            {
-                "day": day,
-                "interval": interval,
-                "interval_start": part["interval_start"].iloc[0],
-                "offered": part["offered"].sum() / max(replications, 1),
-                "service_level": _weighted(part["service_level"], part["offered"]),
-                "target": _weighted(part["target"], part["offered"].clip(lower=1)),
-            }
-        )
-    profile = pd.DataFrame(rows, columns=[*keys, "interval_start", "offered", "service_level", "target"])
-    staffing = run.staffing
-    per_replication = staffing["replication"].nunique() if "replication" in staffing else 1
-    staff = staffing.groupby(keys, as_index=False)[["scheduled", "on_phone"]].sum()
-    staff[["scheduled", "on_phone"]] /= max(per_replication, 1)
-    return profile.merge(staff, on=keys, how="outer").sort_values(keys, ignore_index=True)
 
 
 def day_profile(run: Any, call_type: str | None = None) -> go.Figure:
@@ -303,7 +257,7 @@ def outage_timeline(run: Any) -> go.Figure:
     calls it affected."""
     outages, staffing = run.outages, run.staffing
     scenario = getattr(run, "scenario", None)
-    opening = scenario.horizon.start_seconds if scenario is not None else _opening(staffing)
+    opening = scenario.horizon.start_seconds if scenario is not None else metrics.opening_seconds(staffing)
     several = staffing["day"].nunique() > 1
     fig = go.Figure()
     for i, (kind, part) in enumerate(outages.groupby("kind", sort=True)):
@@ -389,56 +343,9 @@ def staffing_curve(results_by_agents: pd.DataFrame | Mapping[int, Any], erlang: 
 
 
 
-def queue_and_busy(run: Any, day: int = 0, bin_minutes: float = 5, replication: int = 0) -> pd.DataFrame:
-    """Per `bin_minutes` of one day: mean calls waiting for an agent, agents busy (talk and wrap-up) and agents on
-    the phone, each averaged exactly over the bin."""
-    calls, staffing = run.calls, run.staffing
-    if "replication" in calls:
-        calls = calls[calls["replication"] == replication]
-    if "replication" in staffing:
-        staffing = staffing[staffing["replication"] == replication]
-    calls, staffing = calls[calls["day"] == day], staffing[staffing["day"] == day]
-    opening = day * 86_400.0  # times count from the opening of day 0; day d opens d days later
-    scenario = getattr(run, "scenario", None)
-    clock_start = scenario.horizon.start_seconds if scenario is not None else _opening(staffing)
-    answered = calls[calls["answer"].notna()]
-    busy_end = (answered["end"] + answered["wrap_seconds"].fillna(0)).to_numpy(dtype=float)
-    queued = calls[~calls["outcome"].isin(["blocked", "contained"])]
-    left = queued["answer"].fillna(queued["end"]).to_numpy(dtype=float)
-    last = float(np.nanmax(np.concatenate([[opening + 3_600], left, busy_end])))
-    width = bin_minutes * 60
-    edges = opening + np.arange(0, np.ceil((last - opening) / width) + 1)[None, :] * width
-    clock = [_clock(t - opening + clock_start) for t in edges[0, :-1]]
-    staffed = staffing.groupby("interval_start", sort=True)["on_phone"].sum()
-    slots = list(staffed.index)
-    on_phone = [float(staffed[max((s for s in slots if s <= c), default=slots[0])]) if slots else np.nan
-                for c in clock]  # fmt: skip
-    return pd.DataFrame(
-        {
-            "time": edges[0, :-1],
-            "clock": clock,
-            "waiting": metrics.per_interval(queued["arrival"].to_numpy(dtype=float), left, edges).ravel(),
-            "busy": metrics.per_interval(answered["answer"].to_numpy(dtype=float), busy_end, edges).ravel(),
-            "on_phone": on_phone,
-        }
-    )
-
-
-def _opening(staffing: pd.DataFrame) -> float:
-    """Seconds after midnight of the first interval in a staffing table (for tables read back from files)."""
-    first = str(staffing["interval_start"].min()) if len(staffing) else "00:00"
-    hours, minutes = first.split(":")
-    return int(hours) * 3600 + int(minutes) * 60
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds) % 86_400
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
-
-
 def _day_clock(seconds: float, several: bool) -> str:
     """Seconds after midnight of day 0 as HH:MM, prefixed by the day when there are several."""
-    return (f"day {int(seconds // 86_400)} " if several else "") + _clock(seconds)
+    return (f"day {int(seconds // 86_400)} " if several else "") + formatting.clock(seconds)
 
 
 def queue_and_agents(run: Any, day: int = 0, bin_minutes: float = 5) -> go.Figure:

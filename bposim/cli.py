@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from bposim.formatting import day_clock, share
 from bposim.scenario import Scenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:
@@ -356,20 +357,11 @@ def _print_outages(result: Run) -> None:
     opening = result.scenario.horizon.start_seconds
     for row in result.outages.itertuples(index=False):
         view.add_row(
-            str(row.tool), str(row.kind), _clock(opening + row.start), _clock(opening + row.end), row.effects,
-            f"{row.offered_during:,}", _percent(row.service_level_during), _percent(row.service_level_after),
+            str(row.tool), str(row.kind), day_clock(opening + row.start), day_clock(opening + row.end), row.effects,
+            f"{row.offered_during:,}", share(row.service_level_during, digits=0),
+            share(row.service_level_after, digits=0),
         )
     out.print(view)
-
-
-def _clock(seconds: float) -> str:
-    day, rest = divmod(int(seconds), 86_400)
-    text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}"
-    return text if day == 0 else f"d{day} {text}"
-
-
-def _percent(value: float) -> str:
-    return "—" if math.isnan(value) else f"{value:.0%}"
 
 
 def _kpi(kpis: dict, key: str, pooled: bool) -> str:

@@ -17,17 +17,21 @@ Definitions (all times in seconds; calls that arrive during the warm-up are left
 - abandon_rate: abandoned / offered.
 - occupancy: busy (talk + wrap-up) seconds / available seconds (logged in, not on a break or other off-phone
   activity) of the agents concerned; per call type, of the agents holding that skill.
+
+The tables the charts draw are shaped here too, for reports and notebooks: `interval_profile` (per day and
+interval) and `queue_and_busy` (calls waiting and agents busy, per few minutes of one day).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bposim.engine.records import OUTCOMES
-from bposim.engine.routing import PATHS
+from bposim import formatting
+from bposim.engine.records import OUTCOMES, PATHS
 
 COUNTS = (
     "offered", "answered", "abandoned", "blocked", "unserved", "dropped", "answered_within_threshold",
@@ -309,3 +313,82 @@ def pooled_service_level(
     quantile = scipy_stats.t.ppf(0.5 + confidence / 2, (pooled["days"] - 1).clip(lower=1))
     pooled["service_level_ci"] = quantile * pooled["service_level_se"]
     return pooled
+
+
+def _weighted(values: pd.Series, weights: pd.Series) -> float:
+    """The weighted mean of the non-missing values (NaN if no weight)."""
+    ok = values.notna() & (weights > 0)
+    return float(np.average(values[ok], weights=weights[ok])) if ok.any() else float("nan")
+
+
+def interval_profile(run: Any, call_type: str | None = None) -> pd.DataFrame:
+    """Per day and interval: offered, offered-weighted service level and target, scheduled and on-phone agents.
+
+    With several replications (a sweep cell, or `simulate(..., replications=n)`), offered calls and agents are the
+    means per replication and the service level is pooled over them.
+    """
+    intervals = run.intervals
+    if call_type is not None:
+        intervals = intervals[intervals["call_type"] == call_type]
+    replications = intervals["replication"].nunique() if "replication" in intervals else 1
+    keys = ["day", "interval"]
+    rows = []
+    for (day, interval), part in intervals.groupby(keys, sort=True):
+        rows.append(
+            {
+                "day": day,
+                "interval": interval,
+                "interval_start": part["interval_start"].iloc[0],
+                "offered": part["offered"].sum() / max(replications, 1),
+                "service_level": _weighted(part["service_level"], part["offered"]),
+                "target": _weighted(part["target"], part["offered"].clip(lower=1)),
+            }
+        )
+    profile = pd.DataFrame(rows, columns=[*keys, "interval_start", "offered", "service_level", "target"])
+    staffing = run.staffing
+    per_replication = staffing["replication"].nunique() if "replication" in staffing else 1
+    staff = staffing.groupby(keys, as_index=False)[["scheduled", "on_phone"]].sum()
+    staff[["scheduled", "on_phone"]] /= max(per_replication, 1)
+    return profile.merge(staff, on=keys, how="outer").sort_values(keys, ignore_index=True)
+
+
+def queue_and_busy(run: Any, day: int = 0, bin_minutes: float = 5, replication: int = 0) -> pd.DataFrame:
+    """Per `bin_minutes` of one day: mean calls waiting for an agent, agents busy (talk and wrap-up) and agents on
+    the phone, each averaged exactly over the bin."""
+    calls, staffing = run.calls, run.staffing
+    if "replication" in calls:
+        calls = calls[calls["replication"] == replication]
+    if "replication" in staffing:
+        staffing = staffing[staffing["replication"] == replication]
+    calls, staffing = calls[calls["day"] == day], staffing[staffing["day"] == day]
+    opening = day * 86_400.0  # times count from the opening of day 0; day d opens d days later
+    scenario = getattr(run, "scenario", None)
+    clock_start = scenario.horizon.start_seconds if scenario is not None else opening_seconds(staffing)
+    answered = calls[calls["answer"].notna()]
+    busy_end = (answered["end"] + answered["wrap_seconds"].fillna(0)).to_numpy(dtype=float)
+    queued = calls[~calls["outcome"].isin(["blocked", "contained"])]
+    left = queued["answer"].fillna(queued["end"]).to_numpy(dtype=float)
+    last = float(np.nanmax(np.concatenate([[opening + 3_600], left, busy_end])))
+    width = bin_minutes * 60
+    edges = opening + np.arange(0, np.ceil((last - opening) / width) + 1)[None, :] * width
+    clock = [formatting.clock(t - opening + clock_start) for t in edges[0, :-1]]
+    staffed = staffing.groupby("interval_start", sort=True)["on_phone"].sum()
+    slots = list(staffed.index)
+    on_phone = [float(staffed[max((s for s in slots if s <= c), default=slots[0])]) if slots else np.nan
+                for c in clock]  # fmt: skip
+    return pd.DataFrame(
+        {
+            "time": edges[0, :-1],
+            "clock": clock,
+            "waiting": per_interval(queued["arrival"].to_numpy(dtype=float), left, edges).ravel(),
+            "busy": per_interval(answered["answer"].to_numpy(dtype=float), busy_end, edges).ravel(),
+            "on_phone": on_phone,
+        }
+    )
+
+
+def opening_seconds(staffing: pd.DataFrame) -> float:
+    """Seconds after midnight of the first interval in a staffing table (for tables read back from files)."""
+    first = str(staffing["interval_start"].min()) if len(staffing) else "00:00"
+    hours, minutes = first.split(":")
+    return int(hours) * 3600 + int(minutes) * 60

@@ -30,6 +30,7 @@ from plotly.offline import get_plotlyjs
 
 from bposim import charts
 from bposim.files import write_text_atomically
+from bposim.formatting import amount, missing, share
 from bposim.run import Run
 
 
@@ -188,13 +189,13 @@ def _recommendation(cells: pd.DataFrame, ranked: pd.DataFrame, factors: list[str
         short = shortfalls(best)
         return (f"No cell meets {goal} on average overall and for every call type. The best, cell "
                 f"{int(best['cell'])} ({_levels(best, factors)}), reaches "
-                f"{_share(best['service_level'], best['service_level_ci'])}"
+                f"{share(best['service_level'], best['service_level_ci'])}"
                 + (f" overall, but {short}." if short else "."))  # fmt: skip
     best = ranked.iloc[0]
     money = f" at {_amount(best['total_cost'], best['total_cost_ci'])} {unit}" if costed else ""
     text = (f"Cell {int(best['cell'])} ({_levels(best, factors)}) is the cheapest of the {len(ranked)} cells meeting "
             f"{goal} overall and for every call type: service level "
-            f"{_share(best['service_level'], best['service_level_ci'])}{money}, "
+            f"{share(best['service_level'], best['service_level_ci'])}{money}, "
             f"{best['scheduled_agent_hours']:,.0f} agent hours; {best['met_target_share']:.0%} of its days met the "
             f"target overall.")  # fmt: skip
     key = "total_cost" if costed else "scheduled_agent_hours"
@@ -210,7 +211,7 @@ def _recommendation(cells: pd.DataFrame, ranked: pd.DataFrame, factors: list[str
         key, what = ("total_cost", "costs") if costed else ("scheduled_agent_hours", "takes")
         diff, half = other[f"{key}_diff"], other[f"{key}_diff_ci"]
         amount = _amount(abs(diff), half) + (f" {charts.currency(cells)}" if costed else " agent hours")
-        if not _nan(half) and abs(diff) > half:
+        if not missing(half) and abs(diff) > half:
             text += (f" On the same days, the next cheapest, cell {int(other['cell'])}, {what} {amount} "
                      f"{'more' if diff > 0 else 'less'}, with service level {_signed(other['service_level_diff'])} "
                      f"± {other['service_level_diff_ci'] * 100:.1f} points.")  # fmt: skip
@@ -241,9 +242,9 @@ def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool, baseline
     columns: list[tuple[str, Callable[[pd.Series], str]]] = [("Cell", lambda r: str(int(r["cell"])))]
     columns += [(f, lambda r, f=f: str(r[f])) for f in factors]
     columns += [
-        ("Service level", lambda r: _share(r["service_level"], r["service_level_ci"])),
-        ("Days meeting target", lambda r: _share(r["met_target_share"])),
-        ("Abandoned", lambda r: _share(r.get("abandon_rate", math.nan), r.get("abandon_rate_ci"))),
+        ("Service level", lambda r: share(r["service_level"], r["service_level_ci"])),
+        ("Days meeting target", lambda r: share(r["met_target_share"])),
+        ("Abandoned", lambda r: share(r.get("abandon_rate", math.nan), r.get("abandon_rate_ci"))),
         ("ASA s", lambda r: _number(r.get("asa_seconds", math.nan), r.get("asa_seconds_ci"), ",.1f")),
         ("Agent hours", lambda r: _number(r["scheduled_agent_hours"], None, ",.0f")),
     ]
@@ -313,7 +314,7 @@ def _run_sections(run: Any) -> tuple[str, list[Section]]:
     definition = str(summary.get("service_level_definition", "offered")).replace("_", " ")
     facts += f" Service level = answered within the threshold / {definition}; ASA = mean wait of answered calls."
     sections = [Section("Key figures", facts, table=_summary_table(summary), note=_few(replications, ""))]
-    if summary.get("total_cost") is not None and not _nan(summary.get("total_cost")):
+    if summary.get("total_cost") is not None and not missing(summary.get("total_cost")):
         sections[0].text += (f" Total cost {_amount(summary['total_cost'], summary.get('total_cost_ci'))} "
                              f"{charts.cost_unit(run)}.")  # fmt: skip
     sections += _pooled_section(run, f"The run's {replications} replications")
@@ -360,7 +361,7 @@ def _summary_table(summary: dict) -> str:
         row = [name]
         for key, _, spec in columns:
             value, half = kpis.get(key, math.nan), kpis.get(f"{key}_ci")
-            row.append(_share(value, half) if spec == "%" else _number(value, half, spec))
+            row.append(share(value, half) if spec == "%" else _number(value, half, spec))
         rows.append(row)
     return _html_table(["Call type", *(label for _, label, _ in columns)], rows, None, numeric_from=1)
 
@@ -396,7 +397,7 @@ def roster_report(plan: Any, path: str | Path) -> Path:
     rows.append(["all", "", "", "", "", f"{sum(schedule.agents)}", f"{schedule.paid_hours:g}", f"{schedule.cost:,.2f}"])
     shifts = _html_table(["Group", "Pattern", "Start", "End", "Breaks", "Agents", "Paid hours", "Cost"], rows, None,
                          numeric_from=5)  # fmt: skip
-    levels = [[row.call_type, f"{row.offered:,.0f}", _share(row.service_level, row.service_level_ci),
+    levels = [[row.call_type, f"{row.offered:,.0f}", share(row.service_level, row.service_level_ci),
                f"{row.target:.0%}"] for row in plan.by_call_type.itertuples(index=False)]  # fmt: skip
     met = plan.by_call_type["met"].astype(bool).tolist()
     cost = _number(plan.cost, plan.cost_ci or None, ",.2f")
@@ -446,7 +447,7 @@ def _fresh_misses_section(plan: Any) -> list[Section]:
     missed = plan.fresh_misses
     if missed.empty:
         return []
-    rows = [[row.call_type, row.interval_start, _share(row.service_level, row.service_level_ci), f"{row.target:.0%}",
+    rows = [[row.call_type, row.interval_start, share(row.service_level, row.service_level_ci), f"{row.target:.0%}",
              f"{100 * row.gap:.1f}"] for row in missed.itertuples(index=False)]  # fmt: skip
     return [Section("Below target on the fresh days",
                     f"The call types and intervals clearly below target on the fresh days (the whole 95% confidence "
@@ -513,20 +514,9 @@ def _html_table(header: list[str], rows: list[list[str]], meets: list[bool] | No
     return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _nan(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _share(value: Any, half: Any = None) -> str:
-    if _nan(value):
-        return "—"
-    return f"{value:.1%}" + ("" if _nan(half) else f" ± {half:.1%}")
-
-
 def _number(value: Any, half: Any, spec: str) -> str:
-    if _nan(value):
-        return "—"
-    return format(value, spec) + ("" if _nan(half) or half == 0 else f" ± {format(half, spec)}")
+    """An amount whose ± is left off when the half-width is zero (one replication, or no spread)."""
+    return amount(value, None if half == 0 else half, spec)
 
 
 def _amount(value: Any, half: Any) -> str:

@@ -61,6 +61,7 @@ from bposim.engine.records import (
     SESSION_FIELDS,
 )
 from bposim.files import write_atomically, write_text_atomically
+from bposim.formatting import clock
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
 
@@ -305,7 +306,7 @@ def _effects_label(tool) -> str:
 
 
 def _clock_labels(seconds: np.ndarray) -> list[str]:
-    return [f"{int(s // 3600) % 24:02d}:{int(s % 3600 // 60):02d}" for s in seconds]
+    return [clock(s) for s in seconds]
 
 
 def _window_start(scenario: Scenario):

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import pytest
 
 import bposim
-from bposim import charts
+from bposim import charts, formatting
 from bposim.analytic import erlang_table
 from bposim.run import simulate_replication
 
@@ -204,7 +204,7 @@ def test_outage_timeline(run: bposim.Run) -> None:
     axis = fig.layout.xaxis
     assert axis.title.text == "Time of day (HH:MM)" and len(axis.ticktext) == len(axis.tickvals) > 1
     assert all(re.fullmatch(r"\d\d:\d\d", text) for text in axis.ticktext)
-    assert axis.ticktext[0] <= charts._clock(opening + run.outages["start"].min()) <= axis.ticktext[1]
+    assert axis.ticktext[0] <= formatting.clock(opening + run.outages["start"].min()) <= axis.ticktext[1]
 
 
 def test_outage_timeline_over_several_days_prefixes_the_day() -> None:

@@ -17,23 +17,20 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
+import pandas as pd
 from pydantic import AfterValidator, Field, ValidationError, field_validator
 
 from bposim import workload
+from bposim.experiment.errors import ExperimentError
+from bposim.experiment.runner import run_experiment
+from bposim.experiment.tables import cell_summary
 from bposim.fields import PositiveWholeNumber, WholeNumber
 from bposim.scenario import Scenario, ScenarioError, format_validation_error, load_scenario, load_yaml_mapping
 from bposim.scenario.common import Model
 
-if TYPE_CHECKING:
-    import pandas as pd
-
 RESERVED = ("cell", "replication", "seed", "service_level_target", "met_target", "scheduled_agent_hours")
-
-
-class ExperimentError(ScenarioError):
-    """An experiment that cannot be run (its file, a factor, a cell, its results directory), one line per problem."""
 
 
 _FOLDER_NAME = re.compile(r"\w[\w.-]{0,99}")
@@ -192,8 +189,6 @@ class Experiment:
     @property
     def design(self) -> pd.DataFrame:
         """One row per cell: its number and its level of each factor (what `run` will simulate)."""
-        import pandas as pd
-
         return pd.DataFrame([{"cell": cell.index, **cell.labels} for cell in self.cells])
 
     def scenario(self, cell: int) -> Scenario:
@@ -209,14 +204,10 @@ class Experiment:
         workers: processes (default all cores; 1 runs here); scheduler: a Dask address, or "local" for a
         LocalCluster. With `out`, each finished task is saved at once, so a rerun resumes where it stopped.
         """
-        from bposim.experiment.runner import run_experiment
-
         return run_experiment(self, out=out, workers=workers, scheduler=scheduler, progress=progress)
 
     def cell_summary(self, results: pd.DataFrame) -> pd.DataFrame:
         """Per cell: means, 95% CI half-widths and the share of replications meeting the service-level target."""
-        from bposim.experiment.tables import cell_summary
-
         return cell_summary(results)
 
 

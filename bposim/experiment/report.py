@@ -3,7 +3,6 @@ cheapest first, with their risk."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +18,7 @@ from bposim.experiment.tables import (
     short_on_call_types,
     shortfalls,
 )
+from bposim.formatting import amount, share
 
 
 def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame, out: Path | None = None) -> None:
@@ -43,15 +43,15 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
     for row in feasible.to_dict(orient="records"):
         view.add_row(
             str(row["cell"]), *[str(row[name]) for name in factors],
-            _share(row["service_level"], row["service_level_ci"]), _share(row["met_target_share"]),
+            share(row["service_level"], row["service_level_ci"]), share(row["met_target_share"]),
             f"{row['scheduled_agent_hours']:,.0f}",
-            *((_amount(row["total_cost"], row["total_cost_ci"]),) if costed else ()),
+            *((amount(row["total_cost"], row["total_cost_ci"]),) if costed else ()),
         )  # fmt: skip
     if len(feasible):
         console.print(view)
     else:
         best = cells.sort_values(["service_level", "cell"], ascending=[False, True]).iloc[0]
-        reach = _share(best["service_level"], best["service_level_ci"])
+        reach = share(best["service_level"], best["service_level_ci"])
         short = shortfalls(best)
         console.print(f"{experiment.name}: no cell meets the service-level target overall and for every call type; "
                       f"the best, cell {best['cell']}, reaches {reach}" + (f" but {short}." if short else "."),
@@ -72,13 +72,3 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
                       "manifest.json)", highlight=False)  # fmt: skip
 
 
-def _share(value: float, half: float | None = None) -> str:
-    if math.isnan(value):
-        return "—"
-    return f"{value:.1%}" + (f" ± {half:.1%}" if half is not None and not math.isnan(half) else "")
-
-
-def _amount(value: float, half: float) -> str:
-    if math.isnan(value):
-        return "—"
-    return f"{value:,.0f}" + (f" ± {half:,.0f}" if not math.isnan(half) else "")

@@ -30,7 +30,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from bposim.experiment.design import ExperimentError
+from bposim.experiment.errors import ExperimentError
 from bposim.experiment.storage import ResultsDirectory
 from bposim.experiment.tables import kpi_row, results_table
 
@@ -56,7 +56,7 @@ class TaskResult:
 
 def run_task(scenario: Scenario, seed: int, cell: int, replication: int, keep_tables: bool) -> TaskResult:
     """Simulate one replication of one cell (the same random streams as that replication of every other cell)."""
-    from bposim.run import simulate_replication
+    from bposim.run import simulate_replication  # the engine loads where a task runs, not to check an experiment
 
     run = simulate_replication(scenario, seed, replication)
     tables = {name: getattr(run, name) for name in TABLES} if keep_tables else None
@@ -157,7 +157,7 @@ def _in_processes(experiment: Experiment, jobs: list[tuple[int, int]], workers: 
 def _on_dask(experiment: Experiment, jobs: list[tuple[int, int]], workers: int, scheduler: str,
              keep: bool) -> Iterator[TaskResult]:  # fmt: skip
     """Tasks on a Dask cluster: an existing one at `scheduler`, or a LocalCluster of `workers` processes."""
-    from distributed import as_completed as dask_completed
+    from distributed import as_completed as dask_completed  # Dask loads slowly: only for sweeps on a cluster
 
     client, cluster = _connect(scheduler, workers)
     futures = []
@@ -177,7 +177,7 @@ def _on_dask(experiment: Experiment, jobs: list[tuple[int, int]], workers: int, 
 def _connect(scheduler: str, workers: int):
     """A Dask client of the scheduler at an address, or of a LocalCluster of `workers` processes (and the cluster,
     else None); a scheduler that cannot be reached or started raises ExperimentError naming --scheduler."""
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster  # Dask loads slowly: only for sweeps on a cluster
 
     cluster = None
     try:

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from bposim.experiment.design import ExperimentError
+from bposim import __version__
+from bposim.experiment.errors import ExperimentError
 from bposim.experiment.tables import cell_summary, results_table
 from bposim.files import (
     DirectoryBusy,
@@ -142,8 +143,6 @@ class ResultsDirectory:
         return manifest
 
     def _new_manifest(self) -> dict:
-        from bposim import __version__
-
         experiment = self.experiment
         return {
             "experiment": experiment.name,

@@ -5,7 +5,8 @@ seed; the cell's settings: service_level_target, `<call_type>.service_level_targ
 (of the costs, "" without) and horizon_days (days per replication); met_target (this replication's overall service
 level reached the target), scheduled_agent_hours (plan and roster), the overall KPIs of
 `bposim.metrics.SUMMARY_KEYS` (counts as integers), the cost keys when the scenario has costs, then
-`<call_type>.<kpi>` for every call type.
+`<call_type>.<kpi>` for every call type. `pareto_frontier` keeps the cells no other cell beats on both cost and
+service level.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def cell_summary(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     meets_target says whether the mean service level reached the target overall and every call type's mean its own
     target; short_call_types names (comma-separated) the call types whose mean falls below their target.
     """
-    from scipy import stats
+    from scipy import stats  # SciPy loads slowly: only the summary needs it
 
     grouped = results.groupby("cell", sort=True)
     kpis = kpi_columns(results)
@@ -152,3 +153,13 @@ def ranked_cells(cells: pd.DataFrame) -> pd.DataFrame:
     key = "total_cost" if "total_cost" in cells and not cells["total_cost"].isna().all() else "scheduled_agent_hours"
     return feasible.sort_values([key, "cell"], kind="stable", ignore_index=True)
 
+
+def pareto_frontier(cells: pd.DataFrame, cost: str = "total_cost", service: str = "service_level") -> pd.DataFrame:
+    """The non-dominated rows (no other row is as cheap and as good, and strictly better in one), cheapest first."""
+    data = cells.dropna(subset=[cost, service])
+    c = data[cost].to_numpy(dtype=float)
+    s = data[service].to_numpy(dtype=float)
+    no_worse = (c[None, :] <= c[:, None]) & (s[None, :] >= s[:, None])
+    better = (c[None, :] < c[:, None]) | (s[None, :] > s[:, None])
+    dominated = (no_worse & better).any(axis=1)
+    return data[~dominated].sort_values([cost, service], ascending=[True, False], kind="stable")

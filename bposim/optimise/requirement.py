@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from bposim import analytic, metrics, workload
+from bposim.formatting import clock
 from bposim.optimise.evidence import SearchDays, ambiguous, clearly_short
 from bposim.optimise.trunks import trunk_limit_text, trunk_limits
 from bposim.run import simulate_replication
@@ -197,7 +198,7 @@ class _Centre:
         self.thresholds = np.array([threshold for threshold, _ in objectives])
         self.targets = np.array([goal for _, goal in objectives])
         starts = horizon.start_seconds + np.arange(self.intervals) * horizon.interval_seconds
-        self.labels = [f"{int(s // 3600) % 24:02d}:{int(s % 3600 // 60):02d}" for s in starts]
+        self.labels = [clock(s) for s in starts]
         shape = (len(self.groups), len(self.types))
         self.holds = np.zeros(shape, bool)
         self.proficiency = np.ones(shape)

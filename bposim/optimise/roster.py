@@ -42,6 +42,7 @@ import pandas as pd
 
 from bposim import metrics, workload
 from bposim.files import write_text_atomically
+from bposim.formatting import hours_minutes
 from bposim.optimise.evidence import (
     HOLDOUT_SEED_OFFSET,
     LOOP_SEED_OFFSET,
@@ -485,8 +486,7 @@ def _misses(achieved: pd.DataFrame) -> pd.DataFrame:
 
 def _clock_of(scenario: Scenario, interval: int) -> str:
     """The start of an interval of the day as HH:MM."""
-    seconds = int(scenario.horizon.start_seconds + interval * scenario.horizon.interval_seconds)
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+    return hours_minutes(scenario.horizon.start_seconds + interval * scenario.horizon.interval_seconds)
 
 
 def _peak(table: pd.DataFrame) -> int:

@@ -24,6 +24,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
+from bposim.formatting import hours_minutes
 from bposim.scenario import Break, Scenario, Scheduling, Shift, ShiftPattern
 
 if TYPE_CHECKING:
@@ -324,5 +325,5 @@ def _overlap(start: float, end: float, edges: np.ndarray) -> np.ndarray:
 
 
 def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+    """A pattern's time as HH:MM, rounded to the second first (an end past midnight stays past 24:00)."""
+    return hours_minutes(round(seconds))

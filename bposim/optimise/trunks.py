@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bposim.analytic import erlang_b
+from bposim.formatting import clock
 from bposim.scenario import Scenario
 
 
@@ -95,5 +96,5 @@ def _fastest_talk(scenario: Scenario) -> list[float]:
 
 
 def _clock(scenario: Scenario, interval: int) -> str:
-    seconds = int(scenario.horizon.start_seconds + interval * scenario.horizon.interval_seconds)
-    return f"{seconds // 3600 % 24:02d}:{seconds % 3600 // 60:02d}"
+    """The time of day an interval starts at, as HH:MM."""
+    return clock(scenario.horizon.start_seconds + interval * scenario.horizon.interval_seconds)
