@@ -101,8 +101,9 @@ def time_pair(n_calls: int, scenario: bposim.Scenario, repeat: int, seed: int) -
     plain, run = None, None
     bposim.simulate(scenario.updated({"horizon.length_hours": 1}), seed=seed)
     for _ in range(repeat):
-        seconds, plain = timed(lambda: run_idiomatic(
-            AGENTS, ARRIVAL_RATE, MEAN_HANDLE_SECONDS, MEAN_PATIENCE_SECONDS, n_calls, seed))  # fmt: skip
+        seconds, plain = timed(
+            lambda: run_idiomatic(AGENTS, ARRIVAL_RATE, MEAN_HANDLE_SECONDS, MEAN_PATIENCE_SECONDS, n_calls, seed)
+        )
         best["idiomatic"] = min(best["idiomatic"], seconds)
         seconds, run = timed(lambda: bposim.simulate(scenario, seed=seed))
         best["bposim"] = min(best["bposim"], seconds)
@@ -215,8 +216,7 @@ def print_table(figures: dict[str, Any]) -> None:
         print()
         print("Memory of bposim.simulate (tracemalloc peak, separate untimed run) vs the calls table (deep)")
         header = (
-            f"{'calls':>10}{'peak MB':>10}{'peak B/call':>13}"
-            f"{'table MB':>10}{'table B/call':>14}{'peak/table':>12}"
+            f"{'calls':>10}{'peak MB':>10}{'peak B/call':>13}{'table MB':>10}{'table B/call':>14}{'peak/table':>12}"
         )
         print(header)
         print("-" * len(header))

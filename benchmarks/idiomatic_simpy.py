@@ -78,9 +78,7 @@ def run_idiomatic(
     env = simpy.Environment()
     team = simpy.Resource(env, capacity=agents)
     records = Records()
-    env.process(
-        source(env, team, rng, arrival_rate, mean_handle_seconds, mean_patience_seconds, n_calls, records)
-    )
+    env.process(source(env, team, rng, arrival_rate, mean_handle_seconds, mean_patience_seconds, n_calls, records))
     env.run()
 
     answered_waits = [w for w, o in zip(records.wait, records.outcome, strict=True) if o == ANSWERED]

@@ -62,22 +62,38 @@ def main() -> None:
         options = {"workers": workers, "scheduler": scheduler, "progress": False}
         seconds = best_time(args.repeat, lambda options=options: sweep.run(**options))
         executor = "in-process" if workers == 1 else "dask" if scheduler else "processes"
-        rows.append({"workers": workers, "executor": executor, "seconds": seconds, "days_per_second": tasks / seconds,
-                     "overhead_per_task_seconds": seconds * workers / tasks - one_day})  # fmt: skip
+        rows.append(
+            {
+                "workers": workers,
+                "executor": executor,
+                "seconds": seconds,
+                "days_per_second": tasks / seconds,
+                "overhead_per_task_seconds": seconds * workers / tasks - one_day,
+            }
+        )
     base = rows[0]["days_per_second"]
     for row in rows:
         row["scaling"] = row["days_per_second"] / base
-    figures = {"python": platform.python_version(), "bposim": bposim.__version__, "tasks": tasks,
-               "one_day_in_process_seconds": one_day, "runs": rows}  # fmt: skip
+    figures = {
+        "python": platform.python_version(),
+        "bposim": bposim.__version__,
+        "tasks": tasks,
+        "one_day_in_process_seconds": one_day,
+        "runs": rows,
+    }
     if args.json:
         print(json.dumps(figures, indent=2))
         return
-    print(f"Sweep of {tasks} tasks (4 cells × {args.replications} days, multi-skill model); one day in-process: "
-          f"{one_day * 1000:.0f} ms")  # fmt: skip
+    print(
+        f"Sweep of {tasks} tasks (4 cells × {args.replications} days, multi-skill model); one day in-process: "
+        f"{one_day * 1000:.0f} ms"
+    )
     print(f"{'workers':>8} {'executor':>11} {'seconds':>8} {'days/s':>8} {'scaling':>8} {'overhead/task':>14}")
     for row in rows:
-        print(f"{row['workers']:>8} {row['executor']:>11} {row['seconds']:>8.2f} {row['days_per_second']:>8.1f} "
-              f"{row['scaling']:>7.2f}× {row['overhead_per_task_seconds'] * 1000:>11.1f} ms")  # fmt: skip
+        print(
+            f"{row['workers']:>8} {row['executor']:>11} {row['seconds']:>8.2f} {row['days_per_second']:>8.1f} "
+            f"{row['scaling']:>7.2f}× {row['overhead_per_task_seconds'] * 1000:>11.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -29,24 +29,44 @@ def scenario_data(size: int) -> dict:
         "horizon": {"start": "08:00", "end": "16:00", "interval_minutes": 30},
         "trunk_lines": 10 * size,
         "call_types": [
-            {"name": name, "priority": 1 + i % 3, "arrivals": {"per_hour": 20},
-             "handle_time": {"distribution": "lognormal", "mean_seconds": 240, "cv": 0.8},
-             "patience": {"distribution": "exponential", "mean_seconds": 90},
-             "retrial": {"after_blocked": 0.5, "delay": {"distribution": "fixed", "value_seconds": 60}}}
+            {
+                "name": name,
+                "priority": 1 + i % 3,
+                "arrivals": {"per_hour": 20},
+                "handle_time": {"distribution": "lognormal", "mean_seconds": 240, "cv": 0.8},
+                "patience": {"distribution": "exponential", "mean_seconds": 90},
+                "retrial": {"after_blocked": 0.5, "delay": {"distribution": "fixed", "value_seconds": 60}},
+            }
             for i, name in enumerate(names)
         ],
         "agent_groups": [
-            {"name": f"group_{i:05d}", "agents": 2,
-             "skills": [{"call_type": name}, {"call_type": names[(i + 1) % size], "delay_seconds": 30}]}
+            {
+                "name": f"group_{i:05d}",
+                "agents": 2,
+                "skills": [{"call_type": name}, {"call_type": names[(i + 1) % size], "delay_seconds": 30}],
+            }
             for i, name in enumerate(names)
         ],
         "roster": [{"group": f"group_{i:05d}", "start": "08:00", "end": "16:00", "agents": 1} for i in range(size)],
-        "tools": [{"name": "crm", "effects": [{"type": "arrivals_blocked", "call_types": names[::2]}],
-                   "maintenance": [{"start": "12:00", "minutes": 15}]}],
+        "tools": [
+            {
+                "name": "crm",
+                "effects": [{"type": "arrivals_blocked", "call_types": names[::2]}],
+                "maintenance": [{"start": "12:00", "minutes": 15}],
+            }
+        ],
         "costs": {"currency": "EUR", "groups": [{"group": f"group_{i:05d}", "per_paid_hour": 20} for i in range(size)]},
-        "scheduling": {"shifts": [{"name": "day", "length_hours": 8, "starts": {"earliest": "08:00"},
-                                   "groups": [f"group_{i:05d}" for i in range(size)]}]},
-    }  # fmt: skip
+        "scheduling": {
+            "shifts": [
+                {
+                    "name": "day",
+                    "length_hours": 8,
+                    "starts": {"earliest": "08:00"},
+                    "groups": [f"group_{i:05d}" for i in range(size)],
+                }
+            ]
+        },
+    }
 
 
 def best_time(repeat: int, path: Path) -> float:
@@ -69,8 +89,10 @@ def main() -> None:
             path = Path(folder) / f"large_{size}.yaml"
             path.write_text(yaml.safe_dump(scenario_data(size), sort_keys=False), encoding="utf-8")
             seconds = best_time(args.repeat, path)
-            print(f"{size:>6,} call types and agent groups ({path.stat().st_size / 2**20:.1f} MB): "
-                  f"{seconds:.2f} s, {seconds / size * 1000:.3f} s per thousand")  # fmt: skip
+            print(
+                f"{size:>6,} call types and agent groups ({path.stat().st_size / 2**20:.1f} MB): "
+                f"{seconds:.2f} s, {seconds / size * 1000:.3f} s per thousand"
+            )
 
 
 if __name__ == "__main__":

@@ -15,9 +15,16 @@ from typing import Any
 from bposim.scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = [
-    "Experiment", "Run", "Scenario", "ScenarioError", "analytic", "cell_summary", "load_scenario", "run_experiment",
+    "Experiment",
+    "Run",
+    "Scenario",
+    "ScenarioError",
+    "analytic",
+    "cell_summary",
+    "load_scenario",
+    "run_experiment",
     "simulate",
-]  # fmt: skip
+]
 __version__ = "0.1.0"
 
 _LAZY = {

@@ -108,9 +108,7 @@ def erlang_c(agents: int, load: float) -> float:
     return min(1.0, n * blocking / (n - offered * (1.0 - blocking)))
 
 
-def erlang_c_metrics(
-    agents: int, arrival_rate: float, mean_handle_seconds: float, threshold_seconds: float
-) -> ErlangC:
+def erlang_c_metrics(agents: int, arrival_rate: float, mean_handle_seconds: float, threshold_seconds: float) -> ErlangC:
     """Erlang C service level P(W ≤ T) = 1 − C·exp(−(nμ−λ)T), ASA = C/(nμ−λ) and occupancy A/n."""
     n = _check_agents(agents, 1)
     arrivals = _check_non_negative("arrival_rate", arrival_rate)

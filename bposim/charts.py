@@ -165,8 +165,17 @@ def day_profile(run: Any, call_type: str | None = None) -> go.Figure:
         col=1,
     )
     fig.update_yaxes(title_text="Offered calls (per interval)", row=1, col=1, secondary_y=False)
-    fig.update_yaxes(title_text="Service level (%)", tickformat=".0%", range=[0, 1.05], tick0=0, dtick=0.2,
-                     showgrid=False, row=1, col=1, secondary_y=True)  # fmt: skip
+    fig.update_yaxes(
+        title_text="Service level (%)",
+        tickformat=".0%",
+        range=[0, 1.05],
+        tick0=0,
+        dtick=0.2,
+        showgrid=False,
+        row=1,
+        col=1,
+        secondary_y=True,
+    )
     fig.update_yaxes(title_text="Agents", row=2, col=1)
     fig.update_xaxes(title_text="Interval start (HH:MM)", row=2, col=1)
     scope = f" — {call_type}" if call_type else ""
@@ -287,12 +296,19 @@ def outage_timeline(run: Any) -> go.Figure:
         first, last = (opening + outages["start"].min()) / 3600, (opening + outages["end"].max()) / 3600
         step = next(h for h in (1, 2, 3, 6, 12, 24) if (last - first) / h <= 12)
         ticks = np.arange(np.floor(first / step) * step, last + step, step)
-        fig.update_xaxes(tickvals=ticks, ticktext=[_day_clock(t * 3600, several) for t in ticks],
-                         range=[ticks[0], max(ticks[-1], last + (last - first) * 0.15)])  # room for the last label
+        fig.update_xaxes(
+            tickvals=ticks,
+            ticktext=[_day_clock(t * 3600, several) for t in ticks],
+            range=[ticks[0], max(ticks[-1], last + (last - first) * 0.15)],
+        )  # room for the last label
     fig.update_xaxes(title_text="Time of day (HH:MM)")
     fig.update_yaxes(title_text="Tool", type="category")
-    return _layout(fig, f"Tool outages ({len(outages)}) and the calls arriving during each", barmode="overlay",
-                   legend={"title_text": "kind", "orientation": "h", "y": 1.1, "x": 1, "xanchor": "right"})  # fmt: skip
+    return _layout(
+        fig,
+        f"Tool outages ({len(outages)}) and the calls arriving during each",
+        barmode="overlay",
+        legend={"title_text": "kind", "orientation": "h", "y": 1.1, "x": 1, "xanchor": "right"},
+    )
 
 
 def staffing_results(results_by_agents: pd.DataFrame | Mapping[int, Any]) -> pd.DataFrame:
@@ -342,7 +358,6 @@ def staffing_curve(results_by_agents: pd.DataFrame | Mapping[int, Any], erlang: 
     return _layout(fig, "Service level vs agents: simulation vs Erlang")
 
 
-
 def _day_clock(seconds: float, several: bool) -> str:
     """Seconds after midnight of day 0 as HH:MM, prefixed by the day when there are several."""
     return (f"day {int(seconds // 86_400)} " if several else "") + formatting.clock(seconds)
@@ -353,20 +368,39 @@ def queue_and_agents(run: Any, day: int = 0, bin_minutes: float = 5) -> go.Figur
     table = queue_and_busy(run, day=day, bin_minutes=bin_minutes)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.45, 0.55])
     fig.add_trace(
-        go.Scatter(x=table["clock"], y=table["waiting"], name="calls waiting", mode="lines", fill="tozeroy",
-                   line={"color": "#d62728", "shape": "hv"}),
-        row=1, col=1,
-    )  # fmt: skip
+        go.Scatter(
+            x=table["clock"],
+            y=table["waiting"],
+            name="calls waiting",
+            mode="lines",
+            fill="tozeroy",
+            line={"color": "#d62728", "shape": "hv"},
+        ),
+        row=1,
+        col=1,
+    )
     fig.add_trace(
-        go.Scatter(x=table["clock"], y=table["busy"], name="agents busy", mode="lines",
-                   line={"color": "#1f77b4", "shape": "hv"}),
-        row=2, col=1,
-    )  # fmt: skip
+        go.Scatter(
+            x=table["clock"],
+            y=table["busy"],
+            name="agents busy",
+            mode="lines",
+            line={"color": "#1f77b4", "shape": "hv"},
+        ),
+        row=2,
+        col=1,
+    )
     fig.add_trace(
-        go.Scatter(x=table["clock"], y=table["on_phone"], name="agents on the phone", mode="lines",
-                   line={"color": "grey", "dash": "dot", "shape": "hv"}),
-        row=2, col=1,
-    )  # fmt: skip
+        go.Scatter(
+            x=table["clock"],
+            y=table["on_phone"],
+            name="agents on the phone",
+            mode="lines",
+            line={"color": "grey", "dash": "dot", "shape": "hv"},
+        ),
+        row=2,
+        col=1,
+    )
     fig.update_yaxes(title_text="Calls waiting (mean)", row=1, col=1)
     fig.update_yaxes(title_text="Agents (mean)", row=2, col=1)
     fig.update_xaxes(title_text="Time of day (HH:MM)", row=2, col=1)

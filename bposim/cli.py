@@ -146,8 +146,12 @@ def sweep(
     except ScenarioError as exc:
         _fail([f"{exc.source}: {problem}" for problem in exc.problems])
     except WriteError as exc:
-        _fail([f"{exc}; the finished tasks are kept in {directory}/: run the same command to carry on once it can be "
-               "written"])  # fmt: skip
+        _fail(
+            [
+                f"{exc}; the finished tasks are kept in {directory}/: run the same command to carry on once it can be "
+                "written"
+            ]
+        )
     except KeyboardInterrupt:
         err.print(f"interrupted: finished tasks are saved in {directory}/; run the same command to resume")
         raise typer.Exit(130) from None
@@ -195,18 +199,26 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
     extras = [f"{len(scenario.tools)} tools"] if scenario.tools else []
     if scenario.scheduling is not None:
         extras.append(f"{len(scenario.scheduling.shifts)} shift patterns to schedule")
-    extras += [name for name, on in (("self-service", scenario.technology.self_service),
-                                     ("AI assist", scenario.technology.ai_assist),
-                                     ("callbacks", scenario.technology.callbacks),
-                                     ("costs", scenario.costs)) if on]  # fmt: skip
+    extras += [
+        name
+        for name, on in (
+            ("self-service", scenario.technology.self_service),
+            ("AI assist", scenario.technology.ai_assist),
+            ("callbacks", scenario.technology.callbacks),
+            ("costs", scenario.costs),
+        )
+        if on
+    ]
     callers, attempts = about(load.per_day("callers")), about(load.calls_per_day)
-    calls = f"about {callers} calls a day" + (f" (up to {attempts} attempts with retrials and callbacks)"
-                                              if attempts != callers else "")  # fmt: skip
+    calls = f"about {callers} calls a day" + (
+        f" (up to {attempts} attempts with retrials and callbacks)" if attempts != callers else ""
+    )
     out.print(
         f"{file}: valid — '{scenario.name}': {len(scenario.call_types)} call types, "
         f"{len(scenario.agent_groups)} agent groups ({staff}), {scenario.horizon.intervals} "
         f"intervals of {scenario.horizon.interval_minutes} min × {scenario.horizon.days} day(s)"
-        + (f"; {', '.join(extras)}" if extras else "") + f"; {calls}",
+        + (f"; {', '.join(extras)}" if extras else "")
+        + f"; {calls}",
         highlight=False,
         soft_wrap=True,
         markup=False,
@@ -254,11 +266,13 @@ def erlang(
     from bposim import analytic
 
     rate = calls_per_hour / 3600.0
-    required = analytic.required_agents(rate, handle_seconds, threshold_seconds, target,
-                                        mean_patience_seconds=patience_seconds)  # fmt: skip
+    required = analytic.required_agents(
+        rate, handle_seconds, threshold_seconds, target, mean_patience_seconds=patience_seconds
+    )
     low, high = _agent_range(agents, required)
-    table = analytic.erlang_table(rate, handle_seconds, threshold_seconds, range(low, high + 1),
-                                  mean_patience_seconds=patience_seconds)  # fmt: skip
+    table = analytic.erlang_table(
+        rate, handle_seconds, threshold_seconds, range(low, high + 1), mean_patience_seconds=patience_seconds
+    )
     if format is Format.json:
         from bposim.run import jsonable
 
@@ -324,9 +338,16 @@ def _print_summary(result: Run) -> None:
     title = f"{summary['scenario']} — seed {result.seed}"
     title += f", mean of {result.replications} replications (± 95% CI)" if pooled else ""
     view = Table(title=title)
-    columns = [("offered", "Offered"), ("answered", "Answered"), ("abandoned", "Abandoned"), ("blocked", "Blocked"),
-               ("service_level", "Service level"), ("asa_seconds", "ASA s"), ("abandon_rate", "Abandon %"),
-               ("occupancy", "Occupancy")]  # fmt: skip
+    columns = [
+        ("offered", "Offered"),
+        ("answered", "Answered"),
+        ("abandoned", "Abandoned"),
+        ("blocked", "Blocked"),
+        ("service_level", "Service level"),
+        ("asa_seconds", "ASA s"),
+        ("abandon_rate", "Abandon %"),
+        ("occupancy", "Occupancy"),
+    ]
     view.add_column("Call type")
     for _, label in columns:
         view.add_column(label, justify="right")
@@ -337,12 +358,20 @@ def _print_summary(result: Run) -> None:
         view.add_row(name, *[_kpi(kpis, key, pooled) for key, _ in columns], style="bold" if name == "all" else None)
     out.print(view)
     definition = summary["service_level_definition"].replace("_", " ")
-    out.print(f"Service level = answered within threshold / {definition}; ASA = mean wait of answered calls.",
-              style="dim", highlight=False)  # fmt: skip
-    extras = [f"{summary[key]:,.0f} {label}" for key, label in (
-        ("contained", "contained by the bot"), ("callback_requests", "callbacks requested"),
-        ("callbacks_made", "callbacks made"),
-    ) if summary.get(key)]  # fmt: skip
+    out.print(
+        f"Service level = answered within threshold / {definition}; ASA = mean wait of answered calls.",
+        style="dim",
+        highlight=False,
+    )
+    extras = [
+        f"{summary[key]:,.0f} {label}"
+        for key, label in (
+            ("contained", "contained by the bot"),
+            ("callback_requests", "callbacks requested"),
+            ("callbacks_made", "callbacks made"),
+        )
+        if summary.get(key)
+    ]
     if extras:
         out.print("Also: " + ", ".join(extras) + ".", highlight=False)
     if len(result.outages) and not pooled:
@@ -357,8 +386,13 @@ def _print_outages(result: Run) -> None:
     opening = result.scenario.horizon.start_seconds
     for row in result.outages.itertuples(index=False):
         view.add_row(
-            str(row.tool), str(row.kind), day_clock(opening + row.start), day_clock(opening + row.end), row.effects,
-            f"{row.offered_during:,}", share(row.service_level_during, digits=0),
+            str(row.tool),
+            str(row.kind),
+            day_clock(opening + row.start),
+            day_clock(opening + row.end),
+            row.effects,
+            f"{row.offered_during:,}",
+            share(row.service_level_during, digits=0),
             share(row.service_level_after, digits=0),
         )
     out.print(view)
@@ -423,9 +457,13 @@ def staff(
     if problems:
         _fail([f"{file}: {problem}" for problem in problems])
     if scenario.scheduling is None:
-        _fail([f"{file}: no scheduling section; add one listing the shift patterns the optimiser may use, e.g. "
-               "scheduling: {shifts: [{name: day, length_hours: 8, starts: {earliest: \"08:00\", latest: "
-               "\"12:00\"}}]} (see models/helpdesk_shifts.yaml)"])  # fmt: skip
+        _fail(
+            [
+                f"{file}: no scheduling section; add one listing the shift patterns the optimiser may use, e.g. "
+                'scheduling: {shifts: [{name: day, length_hours: 8, starts: {earliest: "08:00", latest: '
+                '"12:00"}}]} (see models/helpdesk_shifts.yaml)'
+            ]
+        )
     for flag, path in (("--out", out_file), ("--report", report)):
         if path is not None:
             try:
@@ -439,9 +477,16 @@ def staff(
     from bposim.optimise import RequirementError, ScheduleError, optimise_roster
 
     try:
-        plan = optimise_roster(scenario, target=goal, threshold_seconds=threshold, seed=seed,
-                               replications=replications, max_rounds=max_rounds, trim_trials=trim_trials,
-                               progress=lambda line: err.print(line, style="dim", highlight=False))  # fmt: skip
+        plan = optimise_roster(
+            scenario,
+            target=goal,
+            threshold_seconds=threshold,
+            seed=seed,
+            replications=replications,
+            max_rounds=max_rounds,
+            trim_trials=trim_trials,
+            progress=lambda line: err.print(line, style="dim", highlight=False),
+        )
     except (ScheduleError, RequirementError) as exc:
         _fail([f"{file}: {exc}"])
     _print_roster_plan(plan, replications, trim_trials)
@@ -470,16 +515,24 @@ def _staff_target(text: str | None) -> tuple[float | None, float | None]:
         return None, None
     share, slash, seconds = text.partition("/")
     if slash and not seconds.strip():
-        _fail([f"--target: '{text}' has no threshold after '/'; write TARGET/SECONDS, e.g. 0.80/20, or TARGET alone "
-               "to keep the scenario's threshold"])  # fmt: skip
+        _fail(
+            [
+                f"--target: '{text}' has no threshold after '/'; write TARGET/SECONDS, e.g. 0.80/20, or TARGET alone "
+                "to keep the scenario's threshold"
+            ]
+        )
     try:
         goal = float(share)
         threshold = float(seconds) if seconds else None
     except ValueError:
         goal, threshold = math.nan, None
     if not 0 < goal <= 1:
-        _fail([f"--target: '{text}' is not a service level; write TARGET/SECONDS with TARGET between 0 and 1, "
-               "e.g. 0.80/20 (80% of calls answered within 20 seconds)"])  # fmt: skip
+        _fail(
+            [
+                f"--target: '{text}' is not a service level; write TARGET/SECONDS with TARGET between 0 and 1, "
+                "e.g. 0.80/20 (80% of calls answered within 20 seconds)"
+            ]
+        )
     if threshold is not None and not 0 <= threshold < math.inf:
         _fail([f"--target: '{text}': the threshold must be a number of seconds ≥ 0, e.g. 0.80/20"])
     return goal, threshold
@@ -492,40 +545,75 @@ def _print_roster_plan(plan, replications: int, trim_trials: int = 0) -> None:
     for label in ("Group", "Pattern", "Start", "End", "Breaks", "Agents", "Paid h", "Cost"):
         view.add_column(label, justify="right" if label in ("Agents", "Paid h", "Cost") else "left")
     for row in schedule.shifts.itertuples(index=False):
-        view.add_row(row.group, row.pattern, row.start, row.end, row.breaks, f"{row.agents}",
-                     f"{row.paid_hours * row.agents:g}", f"{row.cost:,.2f}")  # fmt: skip
+        view.add_row(
+            row.group,
+            row.pattern,
+            row.start,
+            row.end,
+            row.breaks,
+            f"{row.agents}",
+            f"{row.paid_hours * row.agents:g}",
+            f"{row.cost:,.2f}",
+        )
     headcount = ", ".join(f"{group} {n}" for group, n in schedule.headcount.items())
-    view.add_row("all", "", "", "", headcount, f"{sum(schedule.agents)}", f"{schedule.paid_hours:g}",
-                 f"{schedule.cost:,.2f}", style="bold")  # fmt: skip
+    view.add_row(
+        "all",
+        "",
+        "",
+        "",
+        headcount,
+        f"{sum(schedule.agents)}",
+        f"{schedule.paid_hours:g}",
+        f"{schedule.cost:,.2f}",
+        style="bold",
+    )
     out.print(view)
     levels = Table(title=f"Service level on {replications} fresh days (seed {plan.verification_seed}, ± 95% CI)")
     for label in ("Call type", "Offered/day", "Service level", "Target", "Met"):
         levels.add_column(label, justify="left" if label == "Call type" else "right")
     for row in plan.by_call_type.itertuples(index=False):
         half = "" if math.isnan(row.service_level_ci) else f" ± {row.service_level_ci:.1%}"
-        levels.add_row(row.call_type, f"{row.offered:,.0f}", f"{row.service_level:.1%}{half}", f"{row.target:.0%}",
-                       "yes" if row.met else "no", style=None if row.met else "red")  # fmt: skip
+        levels.add_row(
+            row.call_type,
+            f"{row.offered:,.0f}",
+            f"{row.service_level:.1%}{half}",
+            f"{row.target:.0%}",
+            "yes" if row.met else "no",
+            style=None if row.met else "red",
+        )
     out.print(levels)
     cost = f"{plan.cost:,.2f}" + ("" if math.isnan(plan.cost_ci) or not plan.cost_ci else f" ± {plan.cost_ci:,.2f}")
     basis = "mean total of the fresh days" if plan.cost_unit != "paid hours" else "the roster's paid hours"
-    out.print(f"Cost: {cost} {plan.cost_unit} per day ({basis}); shifts {schedule.cost:,.2f} {schedule.cost_unit} "
-              "if every rostered agent comes in."
-              + ("" if schedule.optimal else " The solver's time ran out: the cheapest roster it found, not proven "
-                 "the cheapest."), highlight=False)  # fmt: skip
-    out.print(f"Search: {plan.rounds} round{'' if plan.rounds == 1 else 's'}, {plan.simulations:,} simulated days.",
-              highlight=False)  # fmt: skip
+    out.print(
+        f"Cost: {cost} {plan.cost_unit} per day ({basis}); shifts {schedule.cost:,.2f} {schedule.cost_unit} "
+        "if every rostered agent comes in."
+        + (
+            ""
+            if schedule.optimal
+            else " The solver's time ran out: the cheapest roster it found, not proven the cheapest."
+        ),
+        highlight=False,
+    )
+    out.print(
+        f"Search: {plan.rounds} round{'' if plan.rounds == 1 else 's'}, {plan.simulations:,} simulated days.",
+        highlight=False,
+    )
     if plan.converged and trim_trials:
-        out.print(f"Trim: {plan.trim_trials} trial{'' if plan.trim_trials == 1 else 's'}, {plan.trim_accepted} "
-                  f"accepted, saved {plan.trim_saving:,.2f} {schedule.cost_unit} a day on the shifts.",
-                  highlight=False)  # fmt: skip
+        out.print(
+            f"Trim: {plan.trim_trials} trial{'' if plan.trim_trials == 1 else 's'}, {plan.trim_accepted} "
+            f"accepted, saved {plan.trim_saving:,.2f} {schedule.cost_unit} a day on the shifts.",
+            highlight=False,
+        )
 
 
 def _roster_verdict(plan, replications: int) -> list[str]:
     """Whether every target held, on the search days and on the fresh days that verify the roster; the last line
     is about the fresh days whenever they show a shortfall."""
     if plan.verified:
-        return [f"Every interval met its target: on the search days in round {plan.rounds}, and on {replications} "
-                f"fresh day{'' if replications == 1 else 's'} (seed {plan.verification_seed})."]  # fmt: skip
+        return [
+            f"Every interval met its target: on the search days in round {plan.rounds}, and on {replications} "
+            f"fresh day{'' if replications == 1 else 's'} (seed {plan.verification_seed})."
+        ]
     lines = []
     if not plan.converged:
         lines.append(f"Not every interval meets its target: {plan.shortfall}")

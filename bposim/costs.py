@@ -51,9 +51,12 @@ def cost_table(
     frames = []
     for replication in np.unique(intervals["replication"].to_numpy()):
         rows = _cost_rows(
-            costs, scenario, calls[calls["replication"] == replication],
-            intervals[intervals["replication"] == replication], agents[agents["replication"] == replication],
-        )  # fmt: skip
+            costs,
+            scenario,
+            calls[calls["replication"] == replication],
+            intervals[intervals["replication"] == replication],
+            agents[agents["replication"] == replication],
+        )
         frames.append(_frame(rows).assign(replication=replication))
     return pd.concat(frames, ignore_index=True)
 
@@ -106,10 +109,17 @@ def _cost_rows(
     rows: list[tuple] = []
     for entry in costs.groups:
         rate = entry.per_paid_hour
-        rows.append(("agents", entry.group, entry.site, float(regular_hours.get(entry.group, 0.0)), "paid hours",
-                     rate))  # fmt: skip
-        rows.append(("overtime", entry.group, entry.site, float(overtime_hours.get(entry.group, 0.0)),
-                     "overtime hours", rate * (1.0 + entry.overtime_premium)))  # fmt: skip
+        rows.append(("agents", entry.group, entry.site, float(regular_hours.get(entry.group, 0.0)), "paid hours", rate))
+        rows.append(
+            (
+                "overtime",
+                entry.group,
+                entry.site,
+                float(overtime_hours.get(entry.group, 0.0)),
+                "overtime hours",
+                rate * (1.0 + entry.overtime_premium),
+            )
+        )
     for tool in costs.technology:
         if tool.per_seat_per_day is not None:
             seats = agents["logged_in_seconds"].to_numpy() > 0
@@ -127,13 +137,24 @@ def _cost_rows(
             rows.append(("technology", tool.name, "", float(days), "days", tool.fixed_per_day))
     if costs.abandoned_call is not None:
         abandoned = counted[counted["outcome"] == "abandoned"]["call_type"].value_counts()
-        rows += [("abandoned_calls", name, "", float(abandoned.get(name, 0)), "abandoned calls", costs.abandoned_call)
-                 for name in type_names]  # fmt: skip
+        rows += [
+            ("abandoned_calls", name, "", float(abandoned.get(name, 0)), "abandoned calls", costs.abandoned_call)
+            for name in type_names
+        ]
     if costs.service_level_penalty is not None:
         missed = intervals[(intervals["offered"] > 0) & (intervals["service_level"] < intervals["target"])]
         by_type = missed["call_type"].value_counts()
-        rows += [("service_level_penalty", name, "", float(by_type.get(name, 0)), "missed intervals",
-                  costs.service_level_penalty) for name in type_names]  # fmt: skip
+        rows += [
+            (
+                "service_level_penalty",
+                name,
+                "",
+                float(by_type.get(name, 0)),
+                "missed intervals",
+                costs.service_level_penalty,
+            )
+            for name in type_names
+        ]
     return rows
 
 

@@ -49,8 +49,10 @@ class _Truncatable(_Distribution):
     @model_validator(mode="after")
     def _keeps_enough(self) -> _Truncatable:
         if self.max_seconds is not None and self._law().cdf(self.max_seconds) < MIN_KEPT:
-            raise ValueError(f"max_seconds {self.max_seconds:g} keeps less than {MIN_KEPT:.0%} of the "
-                             f"distribution (mean {self.mean_seconds:g} s); raise it or change the distribution")
+            raise ValueError(
+                f"max_seconds {self.max_seconds:g} keeps less than {MIN_KEPT:.0%} of the "
+                f"distribution (mean {self.mean_seconds:g} s); raise it or change the distribution"
+            )
         return self
 
     def _law(self) -> Any:
@@ -171,9 +173,7 @@ class Uniform(_Distribution):
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
         if self.high_seconds < self.low_seconds:
-            raise ValueError(
-                f"high_seconds ({self.high_seconds}) must be at least low_seconds ({self.low_seconds})"
-            )
+            raise ValueError(f"high_seconds ({self.high_seconds}) must be at least low_seconds ({self.low_seconds})")
         return self
 
     @property

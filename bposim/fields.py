@@ -76,4 +76,3 @@ class NumberBoundsSchema(GenerateJsonSchema):
             return node
         numeric = node.get("type") in ("number", "integer")
         return {(self.BOUNDS.get(key, key) if numeric else key): self._rename(item) for key, item in node.items()}
-

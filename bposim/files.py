@@ -170,8 +170,9 @@ class DirectoryLock:
         deadline = time.monotonic() + TAKEOVER_SECONDS
         while True:
             try:
-                descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
-                                     0o644)  # fmt: skip
+                descriptor = os.open(
+                    self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644
+                )
             except FileExistsError:
                 found = self._read()
                 if found is None:  # released in the meantime
@@ -219,9 +220,12 @@ class DirectoryLock:
         self.release()
 
     def _holder_text(self) -> bytes:
-        holder = {"pid": os.getpid(), "host": socket.gethostname(),
-                  "since": datetime.now(UTC).isoformat(timespec="seconds"),
-                  "process_start": _process_start(os.getpid())}  # fmt: skip
+        holder = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+            "process_start": _process_start(os.getpid()),
+        }
         return (json.dumps(holder) + "\n").encode("utf-8")
 
     def _read(self) -> tuple[bytes, dict | None, float] | None:

@@ -34,12 +34,28 @@ from bposim import formatting
 from bposim.engine.records import OUTCOMES, PATHS
 
 COUNTS = (
-    "offered", "answered", "abandoned", "blocked", "unserved", "dropped", "answered_within_threshold",
-    "abandoned_within_threshold", "contained", "callback_requests", "callbacks_made", "callbacks_within_deadline",
-)  # fmt: skip
+    "offered",
+    "answered",
+    "abandoned",
+    "blocked",
+    "unserved",
+    "dropped",
+    "answered_within_threshold",
+    "abandoned_within_threshold",
+    "contained",
+    "callback_requests",
+    "callbacks_made",
+    "callbacks_within_deadline",
+)
 SUMMARY_KEYS = (
-    *COUNTS, "service_level", "asa_seconds", "aht_seconds", "abandon_rate", "callback_service_level", "occupancy",
-)  # fmt: skip
+    *COUNTS,
+    "service_level",
+    "asa_seconds",
+    "aht_seconds",
+    "abandon_rate",
+    "callback_service_level",
+    "occupancy",
+)
 SERVICE_LEVEL_DEFINITIONS = ("offered", "answered", "offered_less_short_abandons")
 OUTCOME_CODE = {name: code for code, name in enumerate(OUTCOMES)}
 
@@ -81,11 +97,16 @@ def call_counts(
 
 def summed(indicators: dict[str, np.ndarray], cells: np.ndarray, n_cells: int) -> pd.DataFrame:
     """Sum every indicator over the cells (0..n_cells-1) that each call attempt belongs to."""
-    return pd.DataFrame({
-        key: (np.bincount(cells, weights=np.asarray(values, dtype=float), minlength=n_cells).round().astype(np.int64)
-              if key in COUNTS else _sum_by(cells, values, n_cells))
-        for key, values in indicators.items()
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            key: (
+                np.bincount(cells, weights=np.asarray(values, dtype=float), minlength=n_cells).round().astype(np.int64)
+                if key in COUNTS
+                else _sum_by(cells, values, n_cells)
+            )
+            for key, values in indicators.items()
+        }
+    )
 
 
 def service_level(within, offered, answered, short_abandons, definition: str):
@@ -106,21 +127,28 @@ def with_rates(sums: pd.DataFrame, definition: str) -> pd.DataFrame:
     out = sums.drop(columns=["wait_answered_seconds", "work_seconds"])
     answered = sums["answered"].to_numpy(float)
     out["service_level"] = service_level(
-        sums["answered_within_threshold"], sums["offered"], sums["answered"], sums["abandoned_within_threshold"],
+        sums["answered_within_threshold"],
+        sums["offered"],
+        sums["answered"],
+        sums["abandoned_within_threshold"],
         definition,
-    )  # fmt: skip
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         out["asa_seconds"] = sums["wait_answered_seconds"].to_numpy(float) / answered
         out["aht_seconds"] = sums["work_seconds"].to_numpy(float) / answered
         out["abandon_rate"] = sums["abandoned"].to_numpy(float) / sums["offered"].to_numpy(float)
-        out["callback_service_level"] = (
-            sums["callbacks_within_deadline"].to_numpy(float) / sums["callback_requests"].to_numpy(float)
-        )
+        out["callback_service_level"] = sums["callbacks_within_deadline"].to_numpy(float) / sums[
+            "callback_requests"
+        ].to_numpy(float)
     return out
 
 
 def kpi_tables(
-    calls: pd.DataFrame, thresholds: dict[str, float], definition: str, days: int, intervals: int,
+    calls: pd.DataFrame,
+    thresholds: dict[str, float],
+    definition: str,
+    days: int,
+    intervals: int,
     callback_deadline: float = math.inf,
 ) -> tuple[pd.DataFrame, dict, dict[str, dict]]:
     """KPIs per (day, interval, call type) with every cell present, overall, and per call type.
@@ -134,10 +162,13 @@ def kpi_tables(
     cells = (kept["day"].to_numpy() * intervals + kept["interval"].to_numpy()) * len(types) + type_codes
     sums = summed(indicators, cells, days * intervals * len(types))
     grid = pd.MultiIndex.from_product([range(days), range(intervals), range(len(types))])
-    keys = pd.DataFrame({
-        "day": grid.get_level_values(0), "interval": grid.get_level_values(1),
-        "call_type": pd.Categorical.from_codes(grid.get_level_values(2), categories=types),
-    })  # fmt: skip
+    keys = pd.DataFrame(
+        {
+            "day": grid.get_level_values(0),
+            "interval": grid.get_level_values(1),
+            "call_type": pd.Categorical.from_codes(grid.get_level_values(2), categories=types),
+        }
+    )
     table = pd.concat([keys, with_rates(sums, definition)], axis=1)
     per_type_sums = sums.groupby(np.tile(np.arange(len(types)), days * intervals)).sum()
     per_type = with_rates(per_type_sums, definition)
@@ -191,17 +222,19 @@ def agent_table(
     off_seconds = _after(off["start"].to_numpy(), off["end"].to_numpy(), window_start(off["start"].to_numpy()))
     off_codes = off["agent"].cat.codes.to_numpy()
     unpaid = ~off["paid"].to_numpy(dtype=bool)
-    table = pd.DataFrame({
-        "agent": names,
-        "group": groups,
-        "calls_handled": np.bincount(codes[begin >= window], minlength=n),
-        "busy_seconds": _sum_by(codes, busy, n),
-        "off_phone_seconds": _sum_by(off_codes, off_seconds, n),
-        "logged_in_seconds": _sum_by(session_codes, _after(login, logout, session_window), n),
-        "overtime_seconds": _sum_by(session_codes, _after(overtime_from, logout, session_window), n),
-        "unpaid_seconds": _sum_by(off_codes[unpaid], off_seconds[unpaid], n),
-        "absent_days": np.bincount(activities["agent"].cat.codes.to_numpy()[kind == "absence"], minlength=n),
-    })  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "agent": names,
+            "group": groups,
+            "calls_handled": np.bincount(codes[begin >= window], minlength=n),
+            "busy_seconds": _sum_by(codes, busy, n),
+            "off_phone_seconds": _sum_by(off_codes, off_seconds, n),
+            "logged_in_seconds": _sum_by(session_codes, _after(login, logout, session_window), n),
+            "overtime_seconds": _sum_by(session_codes, _after(overtime_from, logout, session_window), n),
+            "unpaid_seconds": _sum_by(off_codes[unpaid], off_seconds[unpaid], n),
+            "absent_days": np.bincount(activities["agent"].cat.codes.to_numpy()[kind == "absence"], minlength=n),
+        }
+    )
     available = table["logged_in_seconds"] - table["off_phone_seconds"]
     table.insert(4, "idle_seconds", available - table["busy_seconds"])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -265,9 +298,7 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 def _clean(row) -> dict:
     return {
-        key: (int(value) if key in COUNTS else float(value))
-        for key, value in dict(row).items()
-        if key in SUMMARY_KEYS
+        key: (int(value) if key in COUNTS else float(value)) for key, value in dict(row).items() if key in SUMMARY_KEYS
     }
 
 
@@ -303,9 +334,13 @@ def pooled_service_level(
         mean_base = pooled["base"] / pooled["days"]
         index = pd.MultiIndex.from_frame(table[keys]) if len(keys) > 1 else pd.Index(table[keys[0]])
         residual = (table["within"].to_numpy() - ratio.reindex(index).to_numpy() * table["base"].to_numpy()) / (
-            mean_base.reindex(index).to_numpy())  # fmt: skip
-    spread = pd.Series(residual, index=table.index).groupby([table[key] for key in keys], observed=True,
-                                                            sort=True).std(ddof=1)  # fmt: skip
+            mean_base.reindex(index).to_numpy()
+        )
+    spread = (
+        pd.Series(residual, index=table.index)
+        .groupby([table[key] for key in keys], observed=True, sort=True)
+        .std(ddof=1)
+    )
     from scipy import stats as scipy_stats
 
     pooled["service_level"] = ratio
@@ -374,8 +409,7 @@ def queue_and_busy(run: Any, day: int = 0, bin_minutes: float = 5, replication: 
     clock = [formatting.clock(t - opening + clock_start) for t in edges[0, :-1]]
     staffed = staffing.groupby("interval_start", sort=True)["on_phone"].sum()
     slots = list(staffed.index)
-    on_phone = [float(staffed[max((s for s in slots if s <= c), default=slots[0])]) if slots else np.nan
-                for c in clock]  # fmt: skip
+    on_phone = [float(staffed[max((s for s in slots if s <= c), default=slots[0])]) if slots else np.nan for c in clock]
     return pd.DataFrame(
         {
             "time": edges[0, :-1],

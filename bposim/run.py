@@ -93,8 +93,9 @@ class Run:
         for name in (*self.TABLES, "costs"):
             frame = getattr(self, name)
             write_atomically(directory / f"{name}.csv", lambda handle, frame=frame: frame.to_csv(handle, index=False))
-            write_atomically(directory / f"{name}.parquet",
-                             lambda handle, frame=frame: frame.to_parquet(handle, index=False))  # fmt: skip
+            write_atomically(
+                directory / f"{name}.parquet", lambda handle, frame=frame: frame.to_parquet(handle, index=False)
+            )
         write_text_atomically(directory / "summary.json", json.dumps(jsonable(self.summary), indent=2) + "\n")
         if self.scenario is not None:
             data = self.scenario.model_dump(mode="json", exclude_none=True)
@@ -108,8 +109,12 @@ class Run:
         from bposim.scenario import load_scenario
 
         directory = Path(directory)
-        tables = {name: pd.read_parquet(directory / f"{name}.parquet") if (directory / f"{name}.parquet").is_file()
-                  else pd.DataFrame() for name in (*cls.TABLES, "costs")}  # fmt: skip
+        tables = {
+            name: pd.read_parquet(directory / f"{name}.parquet")
+            if (directory / f"{name}.parquet").is_file()
+            else pd.DataFrame()
+            for name in (*cls.TABLES, "costs")
+        }
         if summary is None:
             summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
         scenario = load_scenario(directory / "scenario.yaml") if (directory / "scenario.yaml").is_file() else None
@@ -166,9 +171,14 @@ def _check_count(name: str, value: object, minimum: int) -> None:
 
 def _assemble(scenario: Scenario, seed: int, replications: int, tables: list, summary: dict) -> Run:
     costs = cost_table(scenario.costs, scenario, tables[0], tables[1], tables[2])
-    summary = {"scenario": scenario.name, "seed": seed, "replications": replications,
-               "service_level_definition": scenario.service_level.definition, **summary,
-               **cost_summary(costs, tables[0])}  # fmt: skip
+    summary = {
+        "scenario": scenario.name,
+        "seed": seed,
+        "replications": replications,
+        "service_level_definition": scenario.service_level.definition,
+        **summary,
+        **cost_summary(costs, tables[0]),
+    }
     return Run(scenario, seed, replications, *tables, costs=costs, summary=summary)
 
 
@@ -208,10 +218,12 @@ def _replicate(scenario: Scenario, seed: int, replication: int):
 def _activities_table(centre: Centre, names, agent_groups: pd.Categorical) -> pd.DataFrame:
     rows = centre.workforce.activities
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(ACTIVITY_FIELDS)
-    table = pd.DataFrame({
-        name: np.asarray(values, dtype=object if name == "name" else np.float64)
-        for name, values in zip(ACTIVITY_FIELDS, columns, strict=True)
-    })  # fmt: skip
+    table = pd.DataFrame(
+        {
+            name: np.asarray(values, dtype=object if name == "name" else np.float64)
+            for name, values in zip(ACTIVITY_FIELDS, columns, strict=True)
+        }
+    )
     codes = table["agent"].to_numpy(dtype=np.int64)
     table["agent"] = pd.Categorical.from_codes(codes, names)
     table.insert(1, "group", agent_groups[codes] if len(codes) else pd.Categorical([], agent_groups.categories))
@@ -222,19 +234,26 @@ def _activities_table(centre: Centre, names, agent_groups: pd.Categorical) -> pd
 
 
 def _staffing_table(
-    scenario: Scenario, centre: Centre, calls: pd.DataFrame, sessions: pd.DataFrame, activities: pd.DataFrame,
+    scenario: Scenario,
+    centre: Centre,
+    calls: pd.DataFrame,
+    sessions: pd.DataFrame,
+    activities: pd.DataFrame,
     agent_groups: pd.Categorical,
 ) -> pd.DataFrame:
     """Per day, interval and group: agents scheduled, absent, present, off the phones, on the phones, busy."""
     horizon = scenario.horizon
-    edges = (np.arange(horizon.days)[:, None] * float(SECONDS_PER_DAY)
-             + np.arange(horizon.intervals + 1)[None, :] * horizon.interval_seconds)  # fmt: skip
+    edges = (
+        np.arange(horizon.days)[:, None] * float(SECONDS_PER_DAY)
+        + np.arange(horizon.intervals + 1)[None, :] * horizon.interval_seconds
+    )
     session_group = agent_groups.codes[sessions["agent"].cat.codes.to_numpy()]
     answered = calls[calls["answer"].notna()]
     taken = activities[(activities["kind"] != "absence") & ~activities["missed"]]
     absent = activities[activities["kind"] == "absence"]
-    rostered = np.array([[a.group.index, a.shift.start_seconds, a.shift.end_seconds]
-                         for a in centre.workforce.rostered], dtype=float).reshape(-1, 3)  # fmt: skip
+    rostered = np.array(
+        [[a.group.index, a.shift.start_seconds, a.shift.end_seconds] for a in centre.workforce.rostered], dtype=float
+    ).reshape(-1, 3)
     day_starts = np.arange(horizon.days) * float(SECONDS_PER_DAY) - horizon.start_seconds
     frames = []
     for index, group in enumerate(scenario.agent_groups):
@@ -243,23 +262,39 @@ def _staffing_table(
         shift_ends = (day_starts[:, None] + shifts[None, :, 2]).ravel()
         plan = np.tile(np.asarray(group.agents.per_interval_counts(horizon.intervals), float), horizon.days)
         mine = answered["group"] == group.name
-        present = metrics.per_interval(sessions["login"].to_numpy()[session_group == index],
-                                       sessions["logout"].to_numpy()[session_group == index], edges).ravel()
-        off = metrics.per_interval(taken["start"].to_numpy()[taken["group"] == group.name],
-                                   taken["end"].to_numpy()[taken["group"] == group.name], edges).ravel()
-        frames.append(pd.DataFrame({
-            "day": np.repeat(np.arange(horizon.days), horizon.intervals),
-            "interval": np.tile(np.arange(horizon.intervals), horizon.days),
-            "group": group.name,
-            "scheduled": plan + metrics.per_interval(shift_starts, shift_ends, edges).ravel(),
-            "absent": metrics.per_interval(absent["start"].to_numpy()[absent["group"] == group.name],
-                                           absent["end"].to_numpy()[absent["group"] == group.name], edges).ravel(),
-            "present": present,
-            "off_phone": off,
-            "on_phone": present - off,
-            "busy": metrics.per_interval(answered["answer"].to_numpy()[mine],
-                                         (answered["end"] + answered["wrap_seconds"]).to_numpy()[mine], edges).ravel(),
-        }))  # fmt: skip
+        present = metrics.per_interval(
+            sessions["login"].to_numpy()[session_group == index],
+            sessions["logout"].to_numpy()[session_group == index],
+            edges,
+        ).ravel()
+        off = metrics.per_interval(
+            taken["start"].to_numpy()[taken["group"] == group.name],
+            taken["end"].to_numpy()[taken["group"] == group.name],
+            edges,
+        ).ravel()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "day": np.repeat(np.arange(horizon.days), horizon.intervals),
+                    "interval": np.tile(np.arange(horizon.intervals), horizon.days),
+                    "group": group.name,
+                    "scheduled": plan + metrics.per_interval(shift_starts, shift_ends, edges).ravel(),
+                    "absent": metrics.per_interval(
+                        absent["start"].to_numpy()[absent["group"] == group.name],
+                        absent["end"].to_numpy()[absent["group"] == group.name],
+                        edges,
+                    ).ravel(),
+                    "present": present,
+                    "off_phone": off,
+                    "on_phone": present - off,
+                    "busy": metrics.per_interval(
+                        answered["answer"].to_numpy()[mine],
+                        (answered["end"] + answered["wrap_seconds"]).to_numpy()[mine],
+                        edges,
+                    ).ravel(),
+                }
+            )
+        )
     table = pd.concat(frames, ignore_index=True).sort_values(["day", "interval"], kind="stable", ignore_index=True)
     table["group"] = pd.Categorical(table["group"], [g.name for g in scenario.agent_groups])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -274,14 +309,16 @@ def _outages_table(scenario: Scenario, centre: Centre, calls: pd.DataFrame, thre
     rows = np.array(centre.outages.records, dtype=np.float64).reshape(-1, len(OUTAGE_FIELDS))
     rows = rows[np.lexsort((rows[:, 0], rows[:, 2]))]
     tools = scenario.tools
-    table = pd.DataFrame({
-        "tool": pd.Categorical.from_codes(rows[:, 0].astype(np.int64), [tool.name for tool in tools]),
-        "kind": pd.Categorical.from_codes(rows[:, 1].astype(np.int64), OUTAGE_KINDS),
-        "start": rows[:, 2],
-        "end": rows[:, 3],
-        "duration_seconds": rows[:, 3] - rows[:, 2],
-        "effects": [_effects_label(tools[int(i)]) for i in rows[:, 0]],
-    })  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "tool": pd.Categorical.from_codes(rows[:, 0].astype(np.int64), [tool.name for tool in tools]),
+            "kind": pd.Categorical.from_codes(rows[:, 1].astype(np.int64), OUTAGE_KINDS),
+            "start": rows[:, 2],
+            "end": rows[:, 3],
+            "duration_seconds": rows[:, 3] - rows[:, 2],
+            "effects": [_effects_label(tools[int(i)]) for i in rows[:, 0]],
+        }
+    )
     cut = np.sort(calls.loc[calls["outcome"] == "dropped", "end"].to_numpy())
     table["dropped"] = np.searchsorted(cut, rows[:, 3], side="right") - np.searchsorted(cut, rows[:, 2])
     recovery = scenario.horizon.interval_seconds

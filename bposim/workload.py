@@ -116,14 +116,17 @@ def estimate(scenario: Scenario) -> Workload:
     return Workload(days, intervals, {quantity.name: quantity for quantity in quantities})
 
 
-def check(scenario: Scenario, replications: int = 1, *, source: str = "scenario",
-          replications_field: str = "replications") -> Workload:  # fmt: skip
+def check(
+    scenario: Scenario, replications: int = 1, *, source: str = "scenario", replications_field: str = "replications"
+) -> Workload:
     """The workload of `replications` replications of `scenario`; beyond a limit, a ScenarioError naming `source`,
     the field that causes it and the estimate."""
     problems = []
     if not 1 <= replications <= MAX_REPLICATIONS:
-        problems.append(f"{replications_field}: {replications:,} replications; bposim runs 1 to "
-                        f"{MAX_REPLICATIONS:,} — lower {replications_field}")  # fmt: skip
+        problems.append(
+            f"{replications_field}: {replications:,} replications; bposim runs 1 to "
+            f"{MAX_REPLICATIONS:,} — lower {replications_field}"
+        )
     workload = estimate(scenario)
     if not problems:
         problems = run_problems(workload, replications, replications_field)
@@ -153,8 +156,10 @@ def run_problems(workload: Workload, replications: int, replications_field: str 
             where, advice = replications_field, f"lower {replications_field}"
         span = "at once" if quantity.per_scenario else f"over {days:,} day(s) × {runs:,} replication(s)"
         per = "at once" if quantity.per_scenario else "per run"
-        problems.append(f"{where}: {_approximately(total)} {quantity.name} {span}; bposim runs at most "
-                        f"{about(quantity.limit)} {per} — {advice}")  # fmt: skip
+        problems.append(
+            f"{where}: {_approximately(total)} {quantity.name} {span}; bposim runs at most "
+            f"{about(quantity.limit)} {per} — {advice}"
+        )
     return problems
 
 
@@ -210,9 +215,10 @@ def _call_parts(
         attempts = first * retried
         if not retried < 3:  # retrials more than double the attempts: they are what to change
             where = f"call_types[{c}].retrial"
-            advice = {"max_attempts": f"lower {where}.max_attempts",
-                      "delay": f"lengthen {where}.delay or lower {where}.max_attempts"}.get(
-                binding, f"lower {where}.{binding} or {where}.max_attempts")  # fmt: skip
+            advice = {
+                "max_attempts": f"lower {where}.max_attempts",
+                "delay": f"lengthen {where}.delay or lower {where}.max_attempts",
+            }.get(binding, f"lower {where}.{binding} or {where}.max_attempts")
             part = Part(f"{where}.{binding}", advice, attempts)
         else:
             part = Part(rate_field, f"lower {rate_field}", attempts)
@@ -350,11 +356,15 @@ def _interval_part(scenario: Scenario, intervals: int) -> Part:
 def grid_problems(cells: int, replications: int) -> list[str]:
     """An experiment's size, before its cells are built: cells and cells × replications within their limits."""
     if cells > MAX_CELLS:
-        return [f"factors: {about(cells)} cells (the product of the factors' lengths); bposim sweeps at most "
-                f"{MAX_CELLS:,} — fewer factors or levels"]  # fmt: skip
+        return [
+            f"factors: {about(cells)} cells (the product of the factors' lengths); bposim sweeps at most "
+            f"{MAX_CELLS:,} — fewer factors or levels"
+        ]
     if cells * replications > MAX_TASKS:
-        return [f"replications: {cells:,} cells × {replications:,} replications = {about(cells * replications)} "
-                f"tasks; bposim sweeps at most {MAX_TASKS:,} — lower replications or the number of levels"]  # fmt: skip
+        return [
+            f"replications: {cells:,} cells × {replications:,} replications = {about(cells * replications)} "
+            f"tasks; bposim sweeps at most {MAX_TASKS:,} — lower replications or the number of levels"
+        ]
     return []
 
 
@@ -374,9 +384,11 @@ def sweep_problems(workloads: list[Workload], replications: int, labels: list[st
         total = math.fsum(workload.per_replication(name) for workload in workloads) * replications
         limit = quantity.limit * SWEEP_RUNS
         if not total <= limit:
-            problems.append(f"replications: {_approximately(total)} {name} over {len(workloads):,} cell(s) × "
-                            f"{replications:,} replication(s); a sweep does at most {about(limit)} "
-                            f"({SWEEP_RUNS} runs' worth) — lower replications or the number of cells")  # fmt: skip
+            problems.append(
+                f"replications: {_approximately(total)} {name} over {len(workloads):,} cell(s) × "
+                f"{replications:,} replication(s); a sweep does at most {about(limit)} "
+                f"({SWEEP_RUNS} runs' worth) — lower replications or the number of cells"
+            )
     return problems
 
 
@@ -410,13 +422,17 @@ def staff_problems(scenario: Scenario, replications: int, replications_field: st
     """`bposim staff`: each evaluation within the limits of a run, and the shifts to choose from enumerable."""
     problems = []
     if not 1 <= replications <= MAX_REPLICATIONS:
-        problems.append(f"{replications_field}: {replications:,} replications; bposim runs 1 to "
-                        f"{MAX_REPLICATIONS:,} — lower {replications_field}")  # fmt: skip
+        problems.append(
+            f"{replications_field}: {replications:,} replications; bposim runs 1 to "
+            f"{MAX_REPLICATIONS:,} — lower {replications_field}"
+        )
     else:
         problems += run_problems(estimate(scenario), replications, replications_field)
     variants, blame = shift_variants(scenario)
     if not variants <= MAX_SHIFT_VARIANTS:
-        problems.append(f"{blame}: {_approximately(variants)} shifts to choose from (group × start × length × break "
-                        f"placements); bposim staff takes at most {about(MAX_SHIFT_VARIANTS)} — fewer start times or "
-                        "break placements (a larger every_minutes)")  # fmt: skip
+        problems.append(
+            f"{blame}: {_approximately(variants)} shifts to choose from (group × start × length × break "
+            f"placements); bposim staff takes at most {about(MAX_SHIFT_VARIANTS)} — fewer start times or "
+            "break placements (a larger every_minutes)"
+        )
     return problems

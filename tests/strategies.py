@@ -59,8 +59,12 @@ def call_type_specs(draw, name: str, intervals: int, trunked: bool) -> dict:
         rates.map(lambda rate: {"per_hour": rate})
         | st.lists(rates, min_size=intervals, max_size=intervals).map(lambda values: {"per_interval": values})
     )
-    spec = {"name": name, "priority": draw(st.integers(1, 3)), "arrivals": arrivals,
-            "handle_time": draw(durations(20.0, 600.0))}  # fmt: skip
+    spec = {
+        "name": name,
+        "priority": draw(st.integers(1, 3)),
+        "arrivals": arrivals,
+        "handle_time": draw(durations(20.0, 600.0)),
+    }
     if draw(st.booleans()):
         spec["after_call_work"] = draw(durations(1.0, 120.0))
     if draw(st.booleans()):

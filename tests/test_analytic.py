@@ -37,9 +37,7 @@ def direct_erlang_c(agents: int, load: float) -> float:
     return waiting / (sum(load**k / math.factorial(k) for k in range(agents)) + waiting)
 
 
-def birth_death(
-    agents: int, arrival_rate: float, handle: float, patience: float, queue_states: int
-) -> np.ndarray:
+def birth_death(agents: int, arrival_rate: float, handle: float, patience: float, queue_states: int) -> np.ndarray:
     """Truncated stationary distribution of M/M/n+M by direct products, for small headcounts only."""
     mu, theta = 1.0 / handle, 1.0 / patience
     weights = [(arrival_rate / mu) ** j / math.factorial(j) for j in range(agents + 1)]
@@ -141,9 +139,16 @@ def test_erlang_a_with_infinite_patience_is_erlang_c() -> None:
     c_metrics = erlang_c_metrics(10, 8 / 180, 180.0, 20.0)
     a_metrics = erlang_a_metrics(10, 8 / 180, 180.0, math.inf, 20.0)
     assert a_metrics == ErlangA(
-        10, 8.0, c_metrics.p_wait, 0.0, c_metrics.service_level, c_metrics.service_level,
-        c_metrics.asa_seconds, c_metrics.asa_seconds, 0.8,
-    )  # fmt: skip
+        10,
+        8.0,
+        c_metrics.p_wait,
+        0.0,
+        c_metrics.service_level,
+        c_metrics.service_level,
+        c_metrics.asa_seconds,
+        c_metrics.asa_seconds,
+        0.8,
+    )
     unstable = erlang_a_metrics(10, 12 / 180, 180.0, math.inf, 20.0)
     assert (unstable.p_wait, unstable.service_level, unstable.asa_seconds) == (1.0, 0.0, math.inf)
 
@@ -154,9 +159,7 @@ def test_erlang_a_overload_limit_loses_the_excess() -> None:
     assert metrics.occupancy == pytest.approx(1.0, abs=1e-6)
 
 
-@pytest.mark.parametrize(
-    ("agents", "arrival_rate", "handle", "patience", "threshold"), [*SMALL_CASES, OVERLOADED_CASE]
-)
+@pytest.mark.parametrize(("agents", "arrival_rate", "handle", "patience", "threshold"), [*SMALL_CASES, OVERLOADED_CASE])
 def test_erlang_a_matches_birth_death_distribution(
     agents: int, arrival_rate: float, handle: float, patience: float, threshold: float
 ) -> None:
@@ -234,9 +237,7 @@ def test_erlang_a_service_level_limits() -> None:
     patience=st.floats(5.0, 2000.0),
     threshold=st.floats(0.0, 300.0),
 )
-def test_more_agents_never_hurt(
-    agents: int, load: float, handle: float, patience: float, threshold: float
-) -> None:
+def test_more_agents_never_hurt(agents: int, load: float, handle: float, patience: float, threshold: float) -> None:
     arrival_rate = load / handle
     fewer = erlang_a_metrics(agents, arrival_rate, handle, patience, threshold)
     more = erlang_a_metrics(agents + 1, arrival_rate, handle, patience, threshold)
@@ -249,9 +250,7 @@ def test_more_agents_never_hurt(
 
 
 @pytest.mark.parametrize("patience", [None, 300.0, 30.0])
-@pytest.mark.parametrize(
-    ("load", "target", "threshold"), [(1500.0, 0.8, 20.0), (12.0, 0.9, 30.0), (0.5, 0.95, 10.0)]
-)
+@pytest.mark.parametrize(("load", "target", "threshold"), [(1500.0, 0.8, 20.0), (12.0, 0.9, 30.0), (0.5, 0.95, 10.0)])
 def test_required_agents_is_the_smallest_meeting_target(
     load: float, target: float, threshold: float, patience: float | None
 ) -> None:

@@ -38,78 +38,157 @@ class Case:
 
 
 CASES = [
-    Case("agents-not-a-number", edited("agents: 12", 'agents: "twelve"'),
-         ("agent_groups[0].agents: must be a whole number of agents", "or {per_interval: [counts]}")),
-    Case("per-hour-not-a-number", edited("per_hour: 252", 'per_hour: "lots"'),
-         ("call_types[0].arrivals.per_hour: ", "valid number")),
-    Case("unknown-top-level-field", BASE + "colour: blue\n",
-         ("(top level): unknown field 'colour'; allowed: name, description, horizon, ", "call_types, agent_groups")),
-    Case("unknown-horizon-field", edited("interval_minutes: 30}", "interval_minutes: 30, foo: 1}"),
-         ("horizon: unknown field 'foo'; allowed: start, end, length_hours, interval_minutes, days",)),
-    Case("misspelt-call-type-field", edited("handle_time:", "handel_time:"),
-         ("call_types[0]: unknown field 'handel_time'; allowed: name, priority, arrivals, handle_time, ",
-          "call_types[0].handle_time: required field is missing")),
-    Case("unknown-distribution-field", edited("mean_seconds: 120}", "mean_seconds: 120, sd: 30}"),
-         ("call_types[0].handle_time: unknown field 'sd'; allowed: distribution, mean_seconds",)),
-    Case("unknown-skill-field", edited("skills: [support]", "skills: [{call_type: support, prof: 0.9}]"),
-         ("agent_groups[0].skills[0]: unknown field 'prof'; allowed: call_type, proficiency, priority",)),
-    Case("negative-mean", edited("mean_seconds: 120", "mean_seconds: -5"),
-         ("call_types[0].handle_time.mean_seconds: ", "greater than 0")),
-    Case("unknown-distribution", edited("exponential, mean_seconds: 120", "triangular, mean_seconds: 120"),
-         (f"call_types[0].handle_time: distribution must be one of: {DISTRIBUTIONS}",)),
-    Case("lognormal-without-cv", edited("exponential, mean_seconds: 120", "lognormal, mean_seconds: 120"),
-         ("call_types[0].handle_time.cv: required field is missing",)),
-    Case("uniform-high-below-low",
-         edited("exponential, mean_seconds: 120", "uniform, low_seconds: 100, high_seconds: 50"),
-         ("call_types[0].handle_time: ", "high_seconds (50.0) must be at least low_seconds (100.0)")),
-    Case("unknown-call-type-in-skills", edited("skills: [support]", "skills: [support, sales]"),
-         ("agent_groups[0].skills[1]: unknown call type 'sales'; known: support",)),
-    Case("call-type-nobody-serves",
-         edited("agent_groups:", "  - name: billing\n    arrivals: {per_hour: 10}\n"
-                                 "    handle_time: {distribution: fixed, value_seconds: 60}\nagent_groups:"),
-         ("call_types[1]: no agent group has the skill 'billing'",)),
-    Case("duplicate-call-type",
-         edited("agent_groups:", "  - name: support\n    arrivals: {per_hour: 10}\n"
-                                 "    handle_time: {distribution: fixed, value_seconds: 60}\nagent_groups:"),
-         ("call_types[1].name: call type 'support' is defined twice",)),
-    Case("staffing-wrong-length", edited("agents: 12", "agents: {per_interval: [10, 12, 12]}"),
-         ("agent_groups[0].agents.per_interval: 3 values given; the horizon has 16 intervals of 30 minutes",)),
-    Case("arrivals-wrong-length", edited("per_hour: 252", "per_interval: [100, 200]"),
-         ("call_types[0].arrivals.per_interval: 2 values given; the horizon has 16 intervals of 30 minutes",)),
-    Case("end-before-start", edited('end: "16:00"', 'end: "07:00"'),
-         ("horizon: end 07:00 must be after start 08:00",)),
-    Case("not-a-clock-time", edited('end: "16:00"', 'end: "25:00"'),
-         ("horizon.end: '25:00' is not a clock time; write HH:MM",)),
-    Case("open-time-not-whole-intervals", edited('end: "16:00"', 'end: "16:10"'),
-         ("horizon: the open time (490 minutes) is not a whole number of 30-minute intervals",)),
-    Case("target-above-one", edited("target: 0.80", "target: 80"),
-         ("service_level.target: ", "less than or equal to 1")),
-    Case("unknown-routing-choice", BASE + "routing: {agent_selection: best}\n",
-         ("routing.agent_selection: ", "'longest_idle', 'most_proficient' or 'random'")),
-    Case("retrial-after-blocked-without-trunk-lines",
-         edited("    patience:", "    retrial: {after_blocked: 0.5, delay: {distribution: fixed, value_seconds: 30}}\n"
-                                 "    patience:"),
-         ("call_types[0].retrial.after_blocked: callers are only blocked when trunk_lines is set",)),
-    Case("yaml-syntax-error", edited("arrivals: {per_hour: 252}", "arrivals: per_hour: 252"),
-         ("line 6, column 23: not valid YAML (mapping values are not allowed",)),
+    Case(
+        "agents-not-a-number",
+        edited("agents: 12", 'agents: "twelve"'),
+        ("agent_groups[0].agents: must be a whole number of agents", "or {per_interval: [counts]}"),
+    ),
+    Case(
+        "per-hour-not-a-number",
+        edited("per_hour: 252", 'per_hour: "lots"'),
+        ("call_types[0].arrivals.per_hour: ", "valid number"),
+    ),
+    Case(
+        "unknown-top-level-field",
+        BASE + "colour: blue\n",
+        ("(top level): unknown field 'colour'; allowed: name, description, horizon, ", "call_types, agent_groups"),
+    ),
+    Case(
+        "unknown-horizon-field",
+        edited("interval_minutes: 30}", "interval_minutes: 30, foo: 1}"),
+        ("horizon: unknown field 'foo'; allowed: start, end, length_hours, interval_minutes, days",),
+    ),
+    Case(
+        "misspelt-call-type-field",
+        edited("handle_time:", "handel_time:"),
+        (
+            "call_types[0]: unknown field 'handel_time'; allowed: name, priority, arrivals, handle_time, ",
+            "call_types[0].handle_time: required field is missing",
+        ),
+    ),
+    Case(
+        "unknown-distribution-field",
+        edited("mean_seconds: 120}", "mean_seconds: 120, sd: 30}"),
+        ("call_types[0].handle_time: unknown field 'sd'; allowed: distribution, mean_seconds",),
+    ),
+    Case(
+        "unknown-skill-field",
+        edited("skills: [support]", "skills: [{call_type: support, prof: 0.9}]"),
+        ("agent_groups[0].skills[0]: unknown field 'prof'; allowed: call_type, proficiency, priority",),
+    ),
+    Case(
+        "negative-mean",
+        edited("mean_seconds: 120", "mean_seconds: -5"),
+        ("call_types[0].handle_time.mean_seconds: ", "greater than 0"),
+    ),
+    Case(
+        "unknown-distribution",
+        edited("exponential, mean_seconds: 120", "triangular, mean_seconds: 120"),
+        (f"call_types[0].handle_time: distribution must be one of: {DISTRIBUTIONS}",),
+    ),
+    Case(
+        "lognormal-without-cv",
+        edited("exponential, mean_seconds: 120", "lognormal, mean_seconds: 120"),
+        ("call_types[0].handle_time.cv: required field is missing",),
+    ),
+    Case(
+        "uniform-high-below-low",
+        edited("exponential, mean_seconds: 120", "uniform, low_seconds: 100, high_seconds: 50"),
+        ("call_types[0].handle_time: ", "high_seconds (50.0) must be at least low_seconds (100.0)"),
+    ),
+    Case(
+        "unknown-call-type-in-skills",
+        edited("skills: [support]", "skills: [support, sales]"),
+        ("agent_groups[0].skills[1]: unknown call type 'sales'; known: support",),
+    ),
+    Case(
+        "call-type-nobody-serves",
+        edited(
+            "agent_groups:",
+            "  - name: billing\n    arrivals: {per_hour: 10}\n"
+            "    handle_time: {distribution: fixed, value_seconds: 60}\nagent_groups:",
+        ),
+        ("call_types[1]: no agent group has the skill 'billing'",),
+    ),
+    Case(
+        "duplicate-call-type",
+        edited(
+            "agent_groups:",
+            "  - name: support\n    arrivals: {per_hour: 10}\n"
+            "    handle_time: {distribution: fixed, value_seconds: 60}\nagent_groups:",
+        ),
+        ("call_types[1].name: call type 'support' is defined twice",),
+    ),
+    Case(
+        "staffing-wrong-length",
+        edited("agents: 12", "agents: {per_interval: [10, 12, 12]}"),
+        ("agent_groups[0].agents.per_interval: 3 values given; the horizon has 16 intervals of 30 minutes",),
+    ),
+    Case(
+        "arrivals-wrong-length",
+        edited("per_hour: 252", "per_interval: [100, 200]"),
+        ("call_types[0].arrivals.per_interval: 2 values given; the horizon has 16 intervals of 30 minutes",),
+    ),
+    Case("end-before-start", edited('end: "16:00"', 'end: "07:00"'), ("horizon: end 07:00 must be after start 08:00",)),
+    Case(
+        "not-a-clock-time",
+        edited('end: "16:00"', 'end: "25:00"'),
+        ("horizon.end: '25:00' is not a clock time; write HH:MM",),
+    ),
+    Case(
+        "open-time-not-whole-intervals",
+        edited('end: "16:00"', 'end: "16:10"'),
+        ("horizon: the open time (490 minutes) is not a whole number of 30-minute intervals",),
+    ),
+    Case(
+        "target-above-one", edited("target: 0.80", "target: 80"), ("service_level.target: ", "less than or equal to 1")
+    ),
+    Case(
+        "unknown-routing-choice",
+        BASE + "routing: {agent_selection: best}\n",
+        ("routing.agent_selection: ", "'longest_idle', 'most_proficient' or 'random'"),
+    ),
+    Case(
+        "retrial-after-blocked-without-trunk-lines",
+        edited(
+            "    patience:",
+            "    retrial: {after_blocked: 0.5, delay: {distribution: fixed, value_seconds: 30}}\n    patience:",
+        ),
+        ("call_types[0].retrial.after_blocked: callers are only blocked when trunk_lines is set",),
+    ),
+    Case(
+        "yaml-syntax-error",
+        edited("arrivals: {per_hour: 252}", "arrivals: per_hour: 252"),
+        ("line 6, column 23: not valid YAML (mapping values are not allowed",),
+    ),
     Case("list-not-mapping", "- name: Helpdesk\n- horizon: {}\n", ("the file must hold a mapping of fields",)),
     Case("empty-file", "", ("the file must hold a mapping of fields",)),
     Case("missing-file", MISSING, ("file not found",)),
     Case("directory-not-file", DIRECTORY, ("cannot read the file",)),
-]  # fmt: skip
+]
 RUN_TOO = {
-    "agents-not-a-number", "unknown-horizon-field", "unknown-call-type-in-skills", "yaml-syntax-error", "missing-file",
-}  # fmt: skip
+    "agents-not-a-number",
+    "unknown-horizon-field",
+    "unknown-call-type-in-skills",
+    "yaml-syntax-error",
+    "missing-file",
+}
 FLAGS = {
     "run-replications-0": (["run", HELPDESK, "--replications", "0"], ("'--replications'",)),
     "run-seed-negative": (["run", HELPDESK, "--seed", "-1"], ("'--seed'",)),
     "run-format-xml": (["run", HELPDESK, "--format", "xml"], ("'--format'", "'xml'", "'json'")),
     "run-out-is-a-file": (["run", HELPDESK, "--out", "{file}"], ("error: --out: cannot create directory",)),
-    "erlang-agents-abc": (["erlang", "--calls-per-hour", "252", "--handle-seconds", "120", "--agents", "abc"],
-                          ("error: --agents: 'abc' is not an agent count or range; write e.g. 12 or 10-20",)),
-    "erlang-calls-per-hour-not-a-number": (["erlang", "--calls-per-hour", "many", "--handle-seconds", "120"],
-                                           ("'--calls-per-hour'",)),
-}  # fmt: skip
+    "erlang-agents-abc": (
+        ["erlang", "--calls-per-hour", "252", "--handle-seconds", "120", "--agents", "abc"],
+        ("error: --agents: 'abc' is not an agent count or range; write e.g. 12 or 10-20",),
+    ),
+    "erlang-calls-per-hour-not-a-number": (
+        ["erlang", "--calls-per-hour", "many", "--handle-seconds", "120"],
+        ("'--calls-per-hour'",),
+    ),
+}
+
+
 def place(case: Case, folder: Path) -> Path:
     """Where the case's scenario is, written into folder (a directory, or nothing, for the file-level cases)."""
     path = folder / f"{case.id}.yaml"
@@ -118,8 +197,6 @@ def place(case: Case, folder: Path) -> Path:
     elif case.text != MISSING:
         path.write_text(case.text, encoding="utf-8")
     return path
-
-
 
 
 def assert_rejected(result: subprocess.CompletedProcess[str], source: Path, expected: tuple[str, ...]) -> None:
@@ -186,5 +263,7 @@ def test_scenario_error_lists_every_problem_on_its_own_line(tmp_path):
     problems = caught.value.problems
     assert len(problems) == 3, problems
     assert sorted(problem.split(":")[0] for problem in problems) == [
-        "(top level)", "agent_groups[0].agents", "call_types[0].patience.mean_seconds",
-    ]  # fmt: skip
+        "(top level)",
+        "agent_groups[0].agents",
+        "call_types[0].patience.mean_seconds",
+    ]

@@ -194,11 +194,21 @@ def test_outage_timeline(run: bposim.Run) -> None:
     starts = sorted(b for t in bars for b in t.base)
     np.testing.assert_allclose(starts, sorted((opening + run.outages["start"]) / 3600))
     assert all("offered during" in text for t in bars for text in t.hovertext)
-    labels = [(tool, round(base * 3600 - opening, 3), text) for t in bars
-              for tool, base, text in zip(t.y, t.base, t.text, strict=True)]  # fmt: skip
-    expected = [(row.tool, round(row.start, 3), f"{row.offered_during:,} calls" + (f", {row.dropped:,} dropped"
-                 if row.dropped else "") + (f", {row.blocked_during:,} blocked" if row.blocked_during else ""))
-                for row in run.outages.itertuples()]  # fmt: skip
+    labels = [
+        (tool, round(base * 3600 - opening, 3), text)
+        for t in bars
+        for tool, base, text in zip(t.y, t.base, t.text, strict=True)
+    ]
+    expected = [
+        (
+            row.tool,
+            round(row.start, 3),
+            f"{row.offered_during:,} calls"
+            + (f", {row.dropped:,} dropped" if row.dropped else "")
+            + (f", {row.blocked_during:,} blocked" if row.blocked_during else ""),
+        )
+        for row in run.outages.itertuples()
+    ]
     assert any(", " in label for *_, label in labels), "some outage dropped or blocked calls"
     assert sorted(labels) == sorted(expected)
     axis = fig.layout.xaxis

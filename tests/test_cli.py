@@ -15,14 +15,34 @@ from bposim import analytic, load_scenario
 
 HELPDESK = ROOT / "models" / "helpdesk.yaml"
 COUNTS = (
-    "offered", "answered", "abandoned", "blocked", "unserved", "answered_within_threshold",
+    "offered",
+    "answered",
+    "abandoned",
+    "blocked",
+    "unserved",
+    "answered_within_threshold",
     "abandoned_within_threshold",
-)  # fmt: skip
+)
 KEYS = (*COUNTS, "service_level", "asa_seconds", "abandon_rate", "occupancy")
 CALLS_COLUMNS = [
-    "call_id", "call_type", "attempt", "day", "interval", "arrival", "answer", "end", "wait", "handle_seconds",
-    "wrap_seconds", "outcome", "agent", "group", "path", "bot_seconds", "warmup",
-]  # fmt: skip
+    "call_id",
+    "call_type",
+    "attempt",
+    "day",
+    "interval",
+    "arrival",
+    "answer",
+    "end",
+    "wait",
+    "handle_seconds",
+    "wrap_seconds",
+    "outcome",
+    "agent",
+    "group",
+    "path",
+    "bot_seconds",
+    "warmup",
+]
 TWO_QUEUES = """\
 name: Two queues
 horizon: {start: "09:00", end: "11:00", interval_minutes: 30}
@@ -39,8 +59,6 @@ agent_groups:
     skills: [sales, billing]
     agents: 10
 """
-
-
 
 
 def succeed(*args: object) -> str:
@@ -196,8 +214,19 @@ def test_schema_prints_the_json_schema_of_scenarios():
 @pytest.mark.parametrize("patience", [None, 60.0], ids=["erlang_c", "erlang_a"])
 def test_erlang_required_agents_match_the_analytic_module(patience):
     """erlang --format json gives the same required_agents as bposim.analytic, Erlang C or (with patience) A."""
-    args = ["erlang", "--calls-per-hour", 252, "--handle-seconds", 120, "--threshold-seconds", 20, "--target", 0.8,
-            "--format", "json"]  # fmt: skip
+    args = [
+        "erlang",
+        "--calls-per-hour",
+        252,
+        "--handle-seconds",
+        120,
+        "--threshold-seconds",
+        20,
+        "--target",
+        0.8,
+        "--format",
+        "json",
+    ]
     if patience is not None:
         args += ["--patience-seconds", patience]
     printed = json.loads(succeed(*args))

@@ -29,25 +29,36 @@ def centre(**changes) -> bposim.Scenario:
         "name": "cost centre",
         "horizon": {"start": "09:00", "end": "13:00", "interval_minutes": 30},
         "call_types": [
-            {"name": "support", "arrivals": {"per_hour": 40},
-             "handle_time": {"distribution": "fixed", "value_seconds": 240},
-             "patience": {"distribution": "fixed", "value_seconds": 30}},
-            {"name": "billing", "arrivals": {"per_hour": 30},
-             "handle_time": {"distribution": "fixed", "value_seconds": 300},
-             "patience": {"distribution": "fixed", "value_seconds": 30}},
+            {
+                "name": "support",
+                "arrivals": {"per_hour": 40},
+                "handle_time": {"distribution": "fixed", "value_seconds": 240},
+                "patience": {"distribution": "fixed", "value_seconds": 30},
+            },
+            {
+                "name": "billing",
+                "arrivals": {"per_hour": 30},
+                "handle_time": {"distribution": "fixed", "value_seconds": 300},
+                "patience": {"distribution": "fixed", "value_seconds": 30},
+            },
         ],
         "agent_groups": [
             {"name": "onshore_team", "skills": ["support", "billing"]},
             {"name": "offshore_team", "skills": ["billing", "support"], "agents": 2},
         ],
-        "roster": [{
-            "group": "onshore_team", "start": "09:00", "end": "13:00", "agents": 2,
-            "breaks": [
-                {"name": "coffee", "minutes": 15, "window": ["10:00", "10:30"]},
-                {"name": "lunch", "minutes": 30, "window": ["11:00", "12:00"], "paid": False},
-            ],
-        }],
-    }  # fmt: skip
+        "roster": [
+            {
+                "group": "onshore_team",
+                "start": "09:00",
+                "end": "13:00",
+                "agents": 2,
+                "breaks": [
+                    {"name": "coffee", "minutes": 15, "window": ["10:00", "10:30"]},
+                    {"name": "lunch", "minutes": 30, "window": ["11:00", "12:00"], "paid": False},
+                ],
+            }
+        ],
+    }
     data.update(changes)
     return bposim.Scenario.model_validate(data)
 
@@ -76,16 +87,24 @@ def costs(**changes) -> Costs:
 VARIANTS: dict[str, dict] = {
     "plain": {},
     "warm-up": {"horizon": {"start": "09:00", "end": "13:00", "interval_minutes": 30, "warmup_minutes": 30}},
-    "bot and callbacks": {"technology": {
-        "self_service": [{"call_type": "billing", "containment": 0.5, "bounce_back": 0.2,
-                          "bot_time": {"distribution": "fixed", "value_seconds": 60}}],
-        "callbacks": {"offer_when_wait_over_seconds": 10, "acceptance": 0.5},
-    }},
+    "bot and callbacks": {
+        "technology": {
+            "self_service": [
+                {
+                    "call_type": "billing",
+                    "containment": 0.5,
+                    "bounce_back": 0.2,
+                    "bot_time": {"distribution": "fixed", "value_seconds": 60},
+                }
+            ],
+            "callbacks": {"offer_when_wait_over_seconds": 10, "acceptance": 0.5},
+        }
+    },
     "three days with absence": {
         "horizon": {"start": "09:00", "end": "13:00", "interval_minutes": 30, "days": 3},
         "absence": {"probability": 0.3},
     },
-}  # fmt: skip
+}
 
 
 @cache
@@ -139,8 +158,12 @@ def test_overtime_premium_is_paid_on_overtime_hours_only() -> None:
     result = run()
     overtime_hours = result.agents.groupby("group", observed=True)["overtime_seconds"].sum() / 3600
     assert (overtime_hours > 0).all()
-    plain = costs(groups=[{"group": "onshore_team", "per_paid_hour": 24.0, "site": "onshore"},
-                          {"group": "offshore_team", "per_paid_hour": 11.0, "site": "offshore"}])  # fmt: skip
+    plain = costs(
+        groups=[
+            {"group": "onshore_team", "per_paid_hour": 24.0, "site": "onshore"},
+            {"group": "offshore_team", "per_paid_hour": 11.0, "site": "offshore"},
+        ]
+    )
     with_premium, without = table_of(result), table_of(result, plain)
     pd.testing.assert_frame_equal(rows(with_premium, "agents"), rows(without, "agents"))
     overtime = rows(with_premium, "overtime")
@@ -154,8 +177,10 @@ def test_overtime_premium_is_paid_on_overtime_hours_only() -> None:
 def test_agent_rows_carry_their_site_and_other_rows_none() -> None:
     table = table_of(run())
     people = table[table["component"].isin(["agents", "overtime"])]
-    assert dict(zip(people["item"], people["site"], strict=True)) == {"onshore_team": "onshore",
-                                                                       "offshore_team": "offshore"}  # fmt: skip
+    assert dict(zip(people["item"], people["site"], strict=True)) == {
+        "onshore_team": "onshore",
+        "offshore_team": "offshore",
+    }
     assert (table.loc[~table.index.isin(people.index), "site"] == "").all()
     by_site = people.groupby("site")["amount"].sum()
     assert by_site["onshore"] > by_site["offshore"] > 0
@@ -175,8 +200,12 @@ def test_per_contact_cost_counts_the_covered_call_types_after_the_warm_up() -> N
 
 def test_bot_sessions_are_the_callers_who_went_into_the_bot() -> None:
     calls = run("bot and callbacks").calls
-    bot = costs(technology=[{"name": "bot", "per_contact": 0.15, "contacts": "bot_sessions"},
-                            {"name": "carrier", "per_contact": 0.02}])  # fmt: skip
+    bot = costs(
+        technology=[
+            {"name": "bot", "per_contact": 0.15, "contacts": "bot_sessions"},
+            {"name": "carrier", "per_contact": 0.02},
+        ]
+    )
     technology = rows(table_of(run("bot and callbacks"), bot), "technology")
     entered_bot = calls["path"].astype(str).str.startswith("bot_")
     assert (calls["outcome"] == "contained").any() and (calls["path"] == "callback").any()
@@ -219,12 +248,14 @@ def test_abandoned_call_cost_is_the_count_times_the_rate() -> None:
 
 
 def test_penalty_counts_intervals_with_calls_offered_below_target() -> None:
-    intervals = pd.DataFrame({
-        "call_type": ["support", "support", "support", "support", "billing", "billing"],
-        "offered": [5, 0, 3, 4, 2, 0],
-        "service_level": [0.5, math.nan, 0.9, 0.8, 0.0, 0.0],
-        "target": [0.8] * 6,
-    })  # fmt: skip
+    intervals = pd.DataFrame(
+        {
+            "call_type": ["support", "support", "support", "support", "billing", "billing"],
+            "offered": [5, 0, 3, 4, 2, 0],
+            "service_level": [0.5, math.nan, 0.9, 0.8, 0.0, 0.0],
+            "target": [0.8] * 6,
+        }
+    )
     result = run()
     table = cost_table(costs(), result.scenario, result.calls, intervals, result.agents)
     penalty = rows(table, "service_level_penalty")
@@ -349,8 +380,10 @@ def test_every_agent_group_needs_a_rate() -> None:
 
 
 def test_unknown_technology_groups_and_call_types_are_located() -> None:
-    tools = [{"name": "ai_assist", "per_seat_per_day": 2, "groups": ["offshore_team", "nights"]},
-             {"name": "bot", "per_contact": 0.1, "call_types": ["sales"]}]  # fmt: skip
+    tools = [
+        {"name": "ai_assist", "per_seat_per_day": 2, "groups": ["offshore_team", "nights"]},
+        {"name": "bot", "per_contact": 0.1, "call_types": ["sales"]},
+    ]
     assert cross_errors(costs(technology=tools)) == [
         "costs.technology[0].groups[1]: unknown agent group 'nights'; known: onshore_team, offshore_team",
         "costs.technology[1].call_types[0]: unknown call type 'sales'; known: support, billing",
@@ -375,37 +408,62 @@ def costed_centres(draw) -> tuple[dict, dict]:
         if (waiting := draw(patience)) is not None:
             spec["patience"] = waiting
         call_types.append(spec)
-    bot = {"call_type": types[0], "containment": draw(st.floats(0.0, 1.0)),
-           "bot_time": {"distribution": "fixed", "value_seconds": 30}}  # fmt: skip
+    bot = {
+        "call_type": types[0],
+        "containment": draw(st.floats(0.0, 1.0)),
+        "bot_time": {"distribution": "fixed", "value_seconds": 30},
+    }
     scenario = {
         "name": "property",
-        "horizon": {"start": "09:00", "end": draw(st.sampled_from(["10:00", "11:00"])), "interval_minutes": 30,
-                    "days": draw(st.integers(1, 2)), "warmup_minutes": draw(st.sampled_from([0, 15]))},
+        "horizon": {
+            "start": "09:00",
+            "end": draw(st.sampled_from(["10:00", "11:00"])),
+            "interval_minutes": 30,
+            "days": draw(st.integers(1, 2)),
+            "warmup_minutes": draw(st.sampled_from([0, 15])),
+        },
         "service_level": {"definition": draw(st.sampled_from(["offered", "answered", "offered_less_short_abandons"]))},
         "call_types": call_types,
         "agent_groups": [{"name": name, "skills": types, "agents": draw(st.integers(0, 3))} for name in groups],
-        "roster": [{"group": groups[0], "start": "09:00", "end": "10:00", "agents": draw(st.integers(0, 2)),
-                    "breaks": [{"name": "lunch", "minutes": 10, "window": ["09:20", "09:50"],
-                                "paid": draw(st.booleans())}]}],
+        "roster": [
+            {
+                "group": groups[0],
+                "start": "09:00",
+                "end": "10:00",
+                "agents": draw(st.integers(0, 2)),
+                "breaks": [{"name": "lunch", "minutes": 10, "window": ["09:20", "09:50"], "paid": draw(st.booleans())}],
+            }
+        ],
         "absence": {"probability": draw(st.sampled_from([0.0, 0.3]))},
         "technology": {
             "self_service": draw(st.just([]) | st.just([bot])),
             "callbacks": draw(st.none() | st.just({"offer_when_wait_over_seconds": 20, "acceptance": 0.5})),
         },
-    }  # fmt: skip
+    }
     money = st.floats(0.0, 100.0)
     cost_model: dict = {
-        "groups": [{"group": name, "per_paid_hour": draw(money), "overtime_premium": draw(st.floats(0.0, 1.0)),
-                    "site": draw(st.sampled_from(["onshore", "offshore"]))} for name in groups],
+        "groups": [
+            {
+                "group": name,
+                "per_paid_hour": draw(money),
+                "overtime_premium": draw(st.floats(0.0, 1.0)),
+                "site": draw(st.sampled_from(["onshore", "offshore"])),
+            }
+            for name in groups
+        ],
         "technology": [
             {"name": "crm", "per_seat_per_day": draw(money), "groups": draw(st.none() | st.just(groups[:1]))},
-            {"name": "bot", "per_contact": draw(money), "fixed_per_day": draw(st.none() | money),
-             "call_types": draw(st.none() | st.just(types[-1:])),
-             "contacts": draw(st.sampled_from(["attempts", "bot_sessions"]))},
+            {
+                "name": "bot",
+                "per_contact": draw(money),
+                "fixed_per_day": draw(st.none() | money),
+                "call_types": draw(st.none() | st.just(types[-1:])),
+                "contacts": draw(st.sampled_from(["attempts", "bot_sessions"])),
+            },
         ],
         "abandoned_call": draw(st.none() | money),
         "service_level_penalty": draw(st.none() | money),
-    }  # fmt: skip
+    }
     return scenario, cost_model
 
 

@@ -38,46 +38,104 @@ RICH: dict[str, Any] = {
     "trunk_lines": 40,
     "busyness": {"cv": 0.1},
     "call_types": [
-        {"name": "support", "priority": 1, "arrivals": {"per_interval": [100, 120, 110, 90]},
-         "handle_time": {"distribution": "lognormal", "mean_seconds": 200, "cv": 0.8, "max_seconds": 1800},
-         "after_call_work": {"distribution": "uniform", "low_seconds": 5, "high_seconds": 20},
-         "patience": {"distribution": "weibull", "mean_seconds": 90, "shape": 0.8},
-         "service_level": {"threshold_seconds": 30, "target": 0.7},
-         "retrial": {"after_abandon": 0.3, "after_blocked": 0.5, "max_attempts": 3,
-                     "delay": {"distribution": "gamma", "mean_seconds": 300, "cv": 0.5}}},
-        {"name": "sales", "priority": 2, "arrivals": {"per_hour": 40},
-         "handle_time": {"distribution": "empirical", "values_seconds": [100, 150, 200]},
-         "patience": {"distribution": "exponential", "mean_seconds": 60}},
+        {
+            "name": "support",
+            "priority": 1,
+            "arrivals": {"per_interval": [100, 120, 110, 90]},
+            "handle_time": {"distribution": "lognormal", "mean_seconds": 200, "cv": 0.8, "max_seconds": 1800},
+            "after_call_work": {"distribution": "uniform", "low_seconds": 5, "high_seconds": 20},
+            "patience": {"distribution": "weibull", "mean_seconds": 90, "shape": 0.8},
+            "service_level": {"threshold_seconds": 30, "target": 0.7},
+            "retrial": {
+                "after_abandon": 0.3,
+                "after_blocked": 0.5,
+                "max_attempts": 3,
+                "delay": {"distribution": "gamma", "mean_seconds": 300, "cv": 0.5},
+            },
+        },
+        {
+            "name": "sales",
+            "priority": 2,
+            "arrivals": {"per_hour": 40},
+            "handle_time": {"distribution": "empirical", "values_seconds": [100, 150, 200]},
+            "patience": {"distribution": "exponential", "mean_seconds": 60},
+        },
     ],
     "agent_groups": [
-        {"name": "team", "skills": [{"call_type": "support", "proficiency": 1.0, "priority": 1},
-                                    {"call_type": "sales", "proficiency": 1.2, "priority": 2, "delay_seconds": 15}],
-         "agents": {"per_interval": [5, 6, 6, 5]},
-         "learning_curve": {"start_multiplier": 1.5, "calls_to_halve": 20},
-         "absence": {"probability": 0.05},
-         "shrinkage": {"per_hour": 0.2, "duration": {"distribution": "fixed", "value_seconds": 300}}},
+        {
+            "name": "team",
+            "skills": [
+                {"call_type": "support", "proficiency": 1.0, "priority": 1},
+                {"call_type": "sales", "proficiency": 1.2, "priority": 2, "delay_seconds": 15},
+            ],
+            "agents": {"per_interval": [5, 6, 6, 5]},
+            "learning_curve": {"start_multiplier": 1.5, "calls_to_halve": 20},
+            "absence": {"probability": 0.05},
+            "shrinkage": {"per_hour": 0.2, "duration": {"distribution": "fixed", "value_seconds": 300}},
+        },
         {"name": "sellers", "skills": ["sales"], "agents": 2},
     ],
-    "roster": [{"group": "sellers", "start": "08:00", "end": "12:00", "agents": 2,
-                "breaks": [{"name": "coffee", "minutes": 10, "window": ["09:00", "11:00"]}]}],
-    "tools": [{"name": "crm", "failures": {"time_between": {"distribution": "exponential", "mean_seconds": 20000},
-                                          "repair": {"distribution": "fixed", "value_seconds": 600}},
-               "maintenance": [{"start": "11:00", "minutes": 10}],
-               "effects": [{"type": "slow", "multiplier": 1.5, "groups": ["team"]}]}],
-    "technology": {"self_service": [{"call_type": "support", "containment": 0.2, "bounce_back": 0.1,
-                                     "bot_time": {"distribution": "fixed", "value_seconds": 60},
-                                     "bounce_handle_multiplier": 1.2}],
-                   "ai_assist": {"adoption": 0.5, "handle_time_multiplier": 0.9, "by_call_type": {"sales": 0.8},
-                                 "novice_multiplier": 0.85},
-                   "callbacks": {"offer_when_wait_over_seconds": 120, "acceptance": 0.4, "deadline_minutes": 60}},
-    "costs": {"currency": "EUR", "groups": [{"group": "team", "per_paid_hour": 20, "overtime_premium": 0.5},
-                                            {"group": "sellers", "per_paid_hour": 25}],
-              "technology": [{"name": "crm", "per_seat_per_day": 2, "per_contact": 0.1, "fixed_per_day": 50}],
-              "abandoned_call": 3, "service_level_penalty": 100},
-    "scheduling": {"shifts": [{"name": "day", "length_hours": 4, "starts": {"earliest": "08:00", "every_minutes": 30},
-                               "breaks": [{"name": "tea", "minutes": 15, "after_hours": [1, 2], "every_minutes": 15}]}],
-                   "max_agents": {"team": 10}, "occupancy_cap": 0.9},
-}  # fmt: skip
+    "roster": [
+        {
+            "group": "sellers",
+            "start": "08:00",
+            "end": "12:00",
+            "agents": 2,
+            "breaks": [{"name": "coffee", "minutes": 10, "window": ["09:00", "11:00"]}],
+        }
+    ],
+    "tools": [
+        {
+            "name": "crm",
+            "failures": {
+                "time_between": {"distribution": "exponential", "mean_seconds": 20000},
+                "repair": {"distribution": "fixed", "value_seconds": 600},
+            },
+            "maintenance": [{"start": "11:00", "minutes": 10}],
+            "effects": [{"type": "slow", "multiplier": 1.5, "groups": ["team"]}],
+        }
+    ],
+    "technology": {
+        "self_service": [
+            {
+                "call_type": "support",
+                "containment": 0.2,
+                "bounce_back": 0.1,
+                "bot_time": {"distribution": "fixed", "value_seconds": 60},
+                "bounce_handle_multiplier": 1.2,
+            }
+        ],
+        "ai_assist": {
+            "adoption": 0.5,
+            "handle_time_multiplier": 0.9,
+            "by_call_type": {"sales": 0.8},
+            "novice_multiplier": 0.85,
+        },
+        "callbacks": {"offer_when_wait_over_seconds": 120, "acceptance": 0.4, "deadline_minutes": 60},
+    },
+    "costs": {
+        "currency": "EUR",
+        "groups": [
+            {"group": "team", "per_paid_hour": 20, "overtime_premium": 0.5},
+            {"group": "sellers", "per_paid_hour": 25},
+        ],
+        "technology": [{"name": "crm", "per_seat_per_day": 2, "per_contact": 0.1, "fixed_per_day": 50}],
+        "abandoned_call": 3,
+        "service_level_penalty": 100,
+    },
+    "scheduling": {
+        "shifts": [
+            {
+                "name": "day",
+                "length_hours": 4,
+                "starts": {"earliest": "08:00", "every_minutes": 30},
+                "breaks": [{"name": "tea", "minutes": 15, "after_hours": [1, 2], "every_minutes": 15}],
+            }
+        ],
+        "max_agents": {"team": 10},
+        "occupancy_cap": 0.9,
+    },
+}
 """A valid scenario using every section, so that hostile values can be put into real field paths."""
 
 
@@ -141,43 +199,88 @@ class Case:
 # --- scenario files: every float finite --------------------------------------------------------------------------
 
 FLOAT_PATHS = [
-    "horizon.warmup_minutes", "service_level.threshold_seconds", "service_level.target", "busyness.cv",
-    "call_types.0.arrivals.per_interval.2", "call_types.1.arrivals.per_hour", "call_types.0.handle_time.mean_seconds",
-    "call_types.0.handle_time.cv", "call_types.0.handle_time.max_seconds", "call_types.0.after_call_work.low_seconds",
-    "call_types.0.after_call_work.high_seconds", "call_types.0.patience.shape", "call_types.0.service_level.target",
-    "call_types.0.service_level.threshold_seconds", "call_types.0.retrial.after_abandon",
-    "call_types.0.retrial.delay.mean_seconds", "call_types.1.handle_time.values_seconds.1",
-    "agent_groups.0.skills.1.proficiency", "agent_groups.0.skills.1.delay_seconds",
-    "agent_groups.0.learning_curve.start_multiplier", "agent_groups.0.learning_curve.calls_to_halve",
-    "agent_groups.0.absence.probability", "agent_groups.0.shrinkage.per_hour",
-    "agent_groups.0.shrinkage.duration.value_seconds", "roster.0.breaks.0.minutes",
-    "tools.0.failures.time_between.mean_seconds", "tools.0.maintenance.0.minutes", "tools.0.effects.0.multiplier",
-    "technology.self_service.0.containment", "technology.self_service.0.bounce_handle_multiplier",
-    "technology.ai_assist.by_call_type.sales", "technology.ai_assist.novice_multiplier",
-    "technology.callbacks.offer_when_wait_over_seconds", "technology.callbacks.deadline_minutes",
-    "costs.groups.0.per_paid_hour", "costs.technology.0.per_contact", "costs.abandoned_call",
-    "scheduling.shifts.0.length_hours", "scheduling.shifts.0.breaks.0.after_hours.1", "scheduling.occupancy_cap",
-]  # fmt: skip
-NOT_FINITE = {"nan": Raw(".nan"), "inf": Raw(".inf"), "minus-inf": Raw("-.inf"), "huge-int": Raw("1" + "0" * 400),
-              "huge-float": Raw("1.0e+400")}  # fmt: skip
+    "horizon.warmup_minutes",
+    "service_level.threshold_seconds",
+    "service_level.target",
+    "busyness.cv",
+    "call_types.0.arrivals.per_interval.2",
+    "call_types.1.arrivals.per_hour",
+    "call_types.0.handle_time.mean_seconds",
+    "call_types.0.handle_time.cv",
+    "call_types.0.handle_time.max_seconds",
+    "call_types.0.after_call_work.low_seconds",
+    "call_types.0.after_call_work.high_seconds",
+    "call_types.0.patience.shape",
+    "call_types.0.service_level.target",
+    "call_types.0.service_level.threshold_seconds",
+    "call_types.0.retrial.after_abandon",
+    "call_types.0.retrial.delay.mean_seconds",
+    "call_types.1.handle_time.values_seconds.1",
+    "agent_groups.0.skills.1.proficiency",
+    "agent_groups.0.skills.1.delay_seconds",
+    "agent_groups.0.learning_curve.start_multiplier",
+    "agent_groups.0.learning_curve.calls_to_halve",
+    "agent_groups.0.absence.probability",
+    "agent_groups.0.shrinkage.per_hour",
+    "agent_groups.0.shrinkage.duration.value_seconds",
+    "roster.0.breaks.0.minutes",
+    "tools.0.failures.time_between.mean_seconds",
+    "tools.0.maintenance.0.minutes",
+    "tools.0.effects.0.multiplier",
+    "technology.self_service.0.containment",
+    "technology.self_service.0.bounce_handle_multiplier",
+    "technology.ai_assist.by_call_type.sales",
+    "technology.ai_assist.novice_multiplier",
+    "technology.callbacks.offer_when_wait_over_seconds",
+    "technology.callbacks.deadline_minutes",
+    "costs.groups.0.per_paid_hour",
+    "costs.technology.0.per_contact",
+    "costs.abandoned_call",
+    "scheduling.shifts.0.length_hours",
+    "scheduling.shifts.0.breaks.0.after_hours.1",
+    "scheduling.occupancy_cap",
+]
+NOT_FINITE = {
+    "nan": Raw(".nan"),
+    "inf": Raw(".inf"),
+    "minus-inf": Raw("-.inf"),
+    "huge-int": Raw("1" + "0" * 400),
+    "huge-float": Raw("1.0e+400"),
+}
 FLOAT_CASES = [
     Case(f"{path}={label}", yaml_text(RICH, {path: value}), (f"{field_of(path)}: ", "finite number"))
-    for path in FLOAT_PATHS for label, value in NOT_FINITE.items()
+    for path in FLOAT_PATHS
+    for label, value in NOT_FINITE.items()
 ]
 
 # --- scenario files: every count a whole number ------------------------------------------------------------------
 
 INT_PATHS = [
-    "horizon.interval_minutes", "horizon.days", "trunk_lines", "call_types.0.priority",
-    "call_types.0.retrial.max_attempts", "agent_groups.0.skills.0.priority", "agent_groups.0.agents.per_interval.1",
-    "roster.0.agents", "scheduling.max_agents.team", "scheduling.shifts.0.starts.every_minutes",
-    "scheduling.shifts.0.breaks.0.minutes", "scheduling.shifts.0.breaks.0.every_minutes",
-]  # fmt: skip
-NOT_WHOLE = {"yes": Raw("yes"), "true": Raw("true"), "off": Raw("off"), "decimal": 12.5, "whole-float": 12.0,
-             "text": "twelve"}  # fmt: skip
+    "horizon.interval_minutes",
+    "horizon.days",
+    "trunk_lines",
+    "call_types.0.priority",
+    "call_types.0.retrial.max_attempts",
+    "agent_groups.0.skills.0.priority",
+    "agent_groups.0.agents.per_interval.1",
+    "roster.0.agents",
+    "scheduling.max_agents.team",
+    "scheduling.shifts.0.starts.every_minutes",
+    "scheduling.shifts.0.breaks.0.minutes",
+    "scheduling.shifts.0.breaks.0.every_minutes",
+]
+NOT_WHOLE = {
+    "yes": Raw("yes"),
+    "true": Raw("true"),
+    "off": Raw("off"),
+    "decimal": 12.5,
+    "whole-float": 12.0,
+    "text": "twelve",
+}
 INT_CASES = [
     Case(f"{path}={label}", yaml_text(RICH, {path: value}), (f"{field_of(path)}: must be a whole number ≥ ",))
-    for path in INT_PATHS for label, value in NOT_WHOLE.items()
+    for path in INT_PATHS
+    for label, value in NOT_WHOLE.items()
 ]
 COUNT_PATHS = ["trunk_lines", "agent_groups.0.agents.per_interval.1", "roster.0.agents", "scheduling.max_agents.team"]
 INT_CASES += [
@@ -189,13 +292,22 @@ INT_CASES += [
     Case("agents=yes", yaml_text(RICH, {"agent_groups.1.agents": Raw("yes")}), (f"agent_groups[1].agents: {AGENTS}",)),
     Case("agents=12.0", yaml_text(RICH, {"agent_groups.1.agents": 12.0}), (f"agent_groups[1].agents: {AGENTS}",)),
     Case("agents=-5", yaml_text(RICH, {"agent_groups.1.agents": -5}), ("agent_groups[1].agents: ", "got -5")),
-    Case("agents.count=-5", yaml_text(RICH, {"agent_groups.1.agents": {"count": -5}}),
-         ("agent_groups[1].agents.count: ", "greater than or equal to 0")),
-    Case("agents.count=true", yaml_text(RICH, {"agent_groups.1.agents": {"count": Raw("true")}}),
-         ("agent_groups[1].agents.count: must be a whole number ≥ 0, not true",)),
-    Case("agents.count=2.5", yaml_text(RICH, {"agent_groups.1.agents": {"count": 2.5}}),
-         ("agent_groups[1].agents.count: must be a whole number ≥ 0; got 2.5",)),
-]  # fmt: skip
+    Case(
+        "agents.count=-5",
+        yaml_text(RICH, {"agent_groups.1.agents": {"count": -5}}),
+        ("agent_groups[1].agents.count: ", "greater than or equal to 0"),
+    ),
+    Case(
+        "agents.count=true",
+        yaml_text(RICH, {"agent_groups.1.agents": {"count": Raw("true")}}),
+        ("agent_groups[1].agents.count: must be a whole number ≥ 0, not true",),
+    ),
+    Case(
+        "agents.count=2.5",
+        yaml_text(RICH, {"agent_groups.1.agents": {"count": 2.5}}),
+        ("agent_groups[1].agents.count: must be a whole number ≥ 0; got 2.5",),
+    ),
+]
 
 # --- YAML itself -------------------------------------------------------------------------------------------------
 
@@ -222,30 +334,58 @@ def laughs(levels: int = 9, width: int = 10) -> str:
 
 YAML_CASES = [
     Case("duplicate-top-level-key", SMALL + "name: Again\n", ("line 11: key 'name' is given twice (first on line 1)",)),
-    Case("duplicate-nested-key", SMALL + "    agents: 13\n",
-         ("line 11: key 'agents' is given twice (first on line 10)",)),
-    Case("duplicate-flow-key", SMALL.replace("{per_hour: 252}", "{per_hour: 252, per_hour: 300}"),
-         ("line 5: key 'per_hour' is given twice (first on line 5)",)),
-    Case("duplicate-merge-key", SMALL.replace("handle_time: {distribution: exponential, mean_seconds: 120}",
-                                              "handle_time: &h {distribution: exponential, mean_seconds: 120}")
-         + "    patience: {<<: *h, <<: *h}\n", ("key '<<' is given twice",)),
+    Case(
+        "duplicate-nested-key", SMALL + "    agents: 13\n", ("line 11: key 'agents' is given twice (first on line 10)",)
+    ),
+    Case(
+        "duplicate-flow-key",
+        SMALL.replace("{per_hour: 252}", "{per_hour: 252, per_hour: 300}"),
+        ("line 5: key 'per_hour' is given twice (first on line 5)",),
+    ),
+    Case(
+        "duplicate-merge-key",
+        SMALL.replace(
+            "handle_time: {distribution: exponential, mean_seconds: 120}",
+            "handle_time: &h {distribution: exponential, mean_seconds: 120}",
+        )
+        + "    patience: {<<: *h, <<: *h}\n",
+        ("key '<<' is given twice",),
+    ),
     Case("billion-laughs", laughs(), ("more than 1,000,000 values once its aliases (*name) are expanded",)),
-    Case("quadratic-blowup", SMALL + "a: &a [" + ", ".join(["x"] * 2000) + "]\nb: [" + ", ".join(["*a"] * 2000)
-         + "]\n", ("more than 1,000,000 values",)),
+    Case(
+        "quadratic-blowup",
+        SMALL + "a: &a [" + ", ".join(["x"] * 2000) + "]\nb: [" + ", ".join(["*a"] * 2000) + "]\n",
+        ("more than 1,000,000 values",),
+    ),
     Case("deep-nesting", SMALL + "deep: " + "[" * 10_000 + "]" * 10_000 + "\n", ("line 11", "nest")),
-    Case("nesting-65-levels", SMALL + "deep: " + "[" * 65 + "]" * 65 + "\n",
-         ("line 11: lists and mappings are nested more than 64 levels deep",)),
-    Case("deep-block-nesting", SMALL + "".join(f"{'  ' * i}k{i}:\n" for i in range(100)),
-         ("lists and mappings are nested more than 64 levels deep",)),
+    Case(
+        "nesting-65-levels",
+        SMALL + "deep: " + "[" * 65 + "]" * 65 + "\n",
+        ("line 11: lists and mappings are nested more than 64 levels deep",),
+    ),
+    Case(
+        "deep-block-nesting",
+        SMALL + "".join(f"{'  ' * i}k{i}:\n" for i in range(100)),
+        ("lists and mappings are nested more than 64 levels deep",),
+    ),
     Case("recursive-alias", SMALL + "loop: &loop [*loop]\n", ("line 11: the alias *loop is inside the node &loop",)),
     Case("unknown-alias", SMALL + "x: *nowhere\n", ("line 11", "not valid YAML", "alias")),
-    Case("python-object-tag", SMALL + "x: !!python/object/apply:os.system ['echo owned']\n",
-         ("not valid YAML", "python/object/apply:os.system")),
+    Case(
+        "python-object-tag",
+        SMALL + "x: !!python/object/apply:os.system ['echo owned']\n",
+        ("not valid YAML", "python/object/apply:os.system"),
+    ),
     Case("two-documents", SMALL + "---\n" + SMALL, ("not valid YAML",)),
-    Case("impossible-date", SMALL + "description: 2024-13-45\n",
-         ("line 11: '2024-13-45' is not a valid timestamp (month must be in 1..12)",)),
-    Case("impossible-date-with-merge-key", SMALL + "x: &x {a: 1}\ny: {<<: *x, d: 2024-13-45}\n",
-         ("line 12: '2024-13-45' is not a valid timestamp",)),
+    Case(
+        "impossible-date",
+        SMALL + "description: 2024-13-45\n",
+        ("line 11: '2024-13-45' is not a valid timestamp (month must be in 1..12)",),
+    ),
+    Case(
+        "impossible-date-with-merge-key",
+        SMALL + "x: &x {a: 1}\ny: {<<: *x, d: 2024-13-45}\n",
+        ("line 12: '2024-13-45' is not a valid timestamp",),
+    ),
     Case("not-utf8", SMALL.encode() + b"description: caf\xe9\n", ("line 11: byte 0xe9 is not UTF-8 text",)),
     Case("utf16", SMALL.encode("utf-16"), ("the file is UTF-16 text; save it as UTF-8",)),
     Case("nul-byte", SMALL + "description: a\x00b\n", ("line 11: character '\\x00' is not allowed in YAML",)),
@@ -255,41 +395,72 @@ YAML_CASES = [
     Case("a-scalar", "just some words\n", ("the file must hold a mapping of fields", "it holds one value")),
     Case("a-number", "42\n", ("it holds one value",)),
     Case("larger-than-10-mb", SMALL + "description: '" + "x" * (10 * 2**20) + "'\n", ("larger than 10 MB",)),
-]  # fmt: skip
+]
 
 # --- roster CSVs -------------------------------------------------------------------------------------------------
 
 HEADER = "group,start,end,agents,breaks\n"
 ROSTER_CASES = [
     Case("csv-empty", "", ("shifts.csv: the file is empty; its first line must name the columns",)),
-    Case("csv-extra-field", HEADER + "team,08:00,12:00,3,,surplus\n",
-         ("shifts.csv: line 2: 6 fields, but the header names 5 columns",)),
+    Case(
+        "csv-extra-field",
+        HEADER + "team,08:00,12:00,3,,surplus\n",
+        ("shifts.csv: line 2: 6 fields, but the header names 5 columns",),
+    ),
     Case("csv-missing-field", HEADER + "team,08:00,12:00\n", ("shifts.csv: line 2: 3 fields, but the header names 5",)),
-    Case("csv-unknown-column", "group,start,end,agents,colour\nteam,08:00,12:00,3,red\n",
-         ("shifts.csv: line 1: unknown column 'colour'; allowed: group, start, end, agents, breaks",)),
-    Case("csv-missing-column", "group,start,end\nteam,08:00,12:00\n",
-         ("shifts.csv: line 1: column agents missing; the columns are group, start, end, agents, breaks",)),
-    Case("csv-column-twice", "group,start,end,agents,agents\nteam,08:00,12:00,3,3\n",
-         ("shifts.csv: line 1: column 'agents' is given twice",)),
-    Case("csv-not-utf8", (HEADER + "t\xe9am,08:00,12:00,3,\n").encode("latin-1"),
-         ("shifts.csv: line 2: byte 0xe9 is not UTF-8 text; save the file as UTF-8",)),
-    Case("csv-agents-yes", HEADER + "team,08:00,12:00,yes,\n",
-         ("shifts.csv line 2: agents: must be a whole number ≥ 0; got 'yes'",)),
-    Case("csv-agents-decimal", HEADER + "team,08:00,12:00,2.5,\n",
-         ("shifts.csv line 2: agents: must be a whole number",)),
-    Case("csv-agents-negative", HEADER + "team,08:00,12:00,-1,\n",
-         ("shifts.csv line 2: agents: must be a whole number",)),
-    Case("csv-break-nan", HEADER + "team,08:00,12:00,3,coffee nan 09:00-10:00\n",
-         ("shifts.csv line 2: breaks.0.minutes: Input should be a finite number",)),
-    Case("csv-line-after-blank", HEADER + "team,08:00,12:00,3,\n\nteam,08:00,07:00,3,\n",
-         ("shifts.csv line 4: row: shift end 07:00 must be after its start 08:00",)),
+    Case(
+        "csv-unknown-column",
+        "group,start,end,agents,colour\nteam,08:00,12:00,3,red\n",
+        ("shifts.csv: line 1: unknown column 'colour'; allowed: group, start, end, agents, breaks",),
+    ),
+    Case(
+        "csv-missing-column",
+        "group,start,end\nteam,08:00,12:00\n",
+        ("shifts.csv: line 1: column agents missing; the columns are group, start, end, agents, breaks",),
+    ),
+    Case(
+        "csv-column-twice",
+        "group,start,end,agents,agents\nteam,08:00,12:00,3,3\n",
+        ("shifts.csv: line 1: column 'agents' is given twice",),
+    ),
+    Case(
+        "csv-not-utf8",
+        (HEADER + "t\xe9am,08:00,12:00,3,\n").encode("latin-1"),
+        ("shifts.csv: line 2: byte 0xe9 is not UTF-8 text; save the file as UTF-8",),
+    ),
+    Case(
+        "csv-agents-yes",
+        HEADER + "team,08:00,12:00,yes,\n",
+        ("shifts.csv line 2: agents: must be a whole number ≥ 0; got 'yes'",),
+    ),
+    Case(
+        "csv-agents-decimal", HEADER + "team,08:00,12:00,2.5,\n", ("shifts.csv line 2: agents: must be a whole number",)
+    ),
+    Case(
+        "csv-agents-negative", HEADER + "team,08:00,12:00,-1,\n", ("shifts.csv line 2: agents: must be a whole number",)
+    ),
+    Case(
+        "csv-break-nan",
+        HEADER + "team,08:00,12:00,3,coffee nan 09:00-10:00\n",
+        ("shifts.csv line 2: breaks.0.minutes: Input should be a finite number",),
+    ),
+    Case(
+        "csv-line-after-blank",
+        HEADER + "team,08:00,12:00,3,\n\nteam,08:00,07:00,3,\n",
+        ("shifts.csv line 4: row: shift end 07:00 must be after its start 08:00",),
+    ),
     Case("csv-bad-quote", HEADER + 'team,08:00,12:00,3,"coffee\n', ("shifts.csv: line",)),
-]  # fmt: skip
+]
 
 # --- experiment files --------------------------------------------------------------------------------------------
 
-EXPERIMENT = {"name": "door", "model": "model.yaml", "replications": 2, "seed": 1,
-              "factors": {"agent_groups.team.agents": [10, 12]}}  # fmt: skip
+EXPERIMENT = {
+    "name": "door",
+    "model": "model.yaml",
+    "replications": 2,
+    "seed": 1,
+    "factors": {"agent_groups.team.agents": [10, 12]},
+}
 FOLDER = "cannot name a results folder; use 1 to 100 letters, digits, '_', '-' and '.'"
 EXPERIMENT_CASES = [
     Case("name-dot-dot", yaml_text(EXPERIMENT, {"name": ".."}), (f"name: '..' {FOLDER}",)),
@@ -300,35 +471,67 @@ EXPERIMENT_CASES = [
     Case("name-dash", yaml_text(EXPERIMENT, {"name": "-rf"}), (f"name: '-rf' {FOLDER}",)),
     Case("name-control-character", yaml_text(EXPERIMENT, {"name": Raw('"a\\tb"')}), (f"name: 'a\\tb' {FOLDER}",)),
     Case("name-absolute", yaml_text(EXPERIMENT, {"name": "/tmp/x"}), (f"name: '/tmp/x' {FOLDER}",)),
-    Case("replications-yes", yaml_text(EXPERIMENT, {"replications": Raw("yes")}),
-         ("replications: must be a whole number ≥ 1, not true",)),
-    Case("replications-decimal", yaml_text(EXPERIMENT, {"replications": 2.5}),
-         ("replications: must be a whole number ≥ 1; got 2.5",)),
-    Case("replications-whole-float", yaml_text(EXPERIMENT, {"replications": 2.0}),
-         ("replications: must be a whole number ≥ 1; got 2.0",)),
-    Case("replications-0", yaml_text(EXPERIMENT, {"replications": 0}),
-         ("replications: ", "greater than or equal to 1")),
-    Case("replications-inf", yaml_text(EXPERIMENT, {"replications": Raw(".inf")}),
-         ("replications: must be a whole number ≥ 1; got inf",)),
+    Case(
+        "replications-yes",
+        yaml_text(EXPERIMENT, {"replications": Raw("yes")}),
+        ("replications: must be a whole number ≥ 1, not true",),
+    ),
+    Case(
+        "replications-decimal",
+        yaml_text(EXPERIMENT, {"replications": 2.5}),
+        ("replications: must be a whole number ≥ 1; got 2.5",),
+    ),
+    Case(
+        "replications-whole-float",
+        yaml_text(EXPERIMENT, {"replications": 2.0}),
+        ("replications: must be a whole number ≥ 1; got 2.0",),
+    ),
+    Case(
+        "replications-0", yaml_text(EXPERIMENT, {"replications": 0}), ("replications: ", "greater than or equal to 1")
+    ),
+    Case(
+        "replications-inf",
+        yaml_text(EXPERIMENT, {"replications": Raw(".inf")}),
+        ("replications: must be a whole number ≥ 1; got inf",),
+    ),
     Case("seed-negative", yaml_text(EXPERIMENT, {"seed": -1}), ("seed: ", "greater than or equal to 0")),
     Case("seed-true", yaml_text(EXPERIMENT, {"seed": Raw("true")}), ("seed: must be a whole number ≥ 0, not true",)),
     Case("seed-nan", yaml_text(EXPERIMENT, {"seed": Raw(".nan")}), ("seed: must be a whole number ≥ 0; got nan",)),
-    Case("factor-level-nan", yaml_text(EXPERIMENT, {"factors": {"call_types.support.arrivals.per_hour": [100, 1]}})
-         .replace("- 1\n", "- .nan\n"),
-         ("factors: cell 1 (call_types.support.arrivals.per_hour = nan): call_types[0].arrivals.per_hour: "
-          "Input should be a finite number",)),
-    Case("factor-level-yes", yaml_text(EXPERIMENT, {"factors": {"agent_groups.team.agents": [10, Raw("yes")]}}),
-         ("factors: cell 1 (agent_groups.team.agents = true): agent_groups[0].agents: must be a whole number",)),
-    Case("changes-count-decimal", yaml_text(EXPERIMENT, {"changes": {"horizon.days": 1.5}}),
-         ("changes: horizon.days: must be a whole number ≥ 1; got 1.5",)),
+    Case(
+        "factor-level-nan",
+        yaml_text(EXPERIMENT, {"factors": {"call_types.support.arrivals.per_hour": [100, 1]}}).replace(
+            "- 1\n", "- .nan\n"
+        ),
+        (
+            "factors: cell 1 (call_types.support.arrivals.per_hour = nan): call_types[0].arrivals.per_hour: "
+            "Input should be a finite number",
+        ),
+    ),
+    Case(
+        "factor-level-yes",
+        yaml_text(EXPERIMENT, {"factors": {"agent_groups.team.agents": [10, Raw("yes")]}}),
+        ("factors: cell 1 (agent_groups.team.agents = true): agent_groups[0].agents: must be a whole number",),
+    ),
+    Case(
+        "changes-count-decimal",
+        yaml_text(EXPERIMENT, {"changes": {"horizon.days": 1.5}}),
+        ("changes: horizon.days: must be a whole number ≥ 1; got 1.5",),
+    ),
     Case("duplicate-key", yaml_text(EXPERIMENT, {}) + "seed: 2\n", ("key 'seed' is given twice (first on line",)),
     Case("bomb", yaml_text(EXPERIMENT, {}) + laughs().split("agents: 12\n")[1], ("more than 1,000,000 values",)),
-]  # fmt: skip
+]
 
 SCENARIO_CASES = FLOAT_CASES + INT_CASES + YAML_CASES
-CLI_SAMPLE = {case.id for case in SCENARIO_CASES[::9]} | {case.id for case in YAML_CASES} | {
-    "agents.count=-5", "roster.0.agents=yes", "trunk_lines=true", "horizon.days=whole-float",
-}  # fmt: skip
+CLI_SAMPLE = (
+    {case.id for case in SCENARIO_CASES[::9]}
+    | {case.id for case in YAML_CASES}
+    | {
+        "agents.count=-5",
+        "roster.0.agents=yes",
+        "trunk_lines=true",
+        "horizon.days=whole-float",
+    }
+)
 BOMBS = {"billion-laughs", "quadratic-blowup", "deep-nesting", "larger-than-10-mb", "deep-block-nesting"}
 
 
@@ -359,8 +562,16 @@ def bposim_limited(*args: object, seconds: float = 20) -> subprocess.CompletedPr
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    return subprocess.run([sys.executable, "-m", "bposim", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
-                          encoding="utf-8", timeout=seconds, preexec_fn=cap, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "bposim", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=seconds,
+        preexec_fn=cap,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("case", SCENARIO_CASES, ids=lambda case: case.id)
@@ -412,8 +623,9 @@ def test_endless_files_are_refused_unread(tmp_path):
     assert_refused(bposim_limited("validate", "/dev/zero"), ("error: /dev/zero: the file is larger than 10 MB",))
     model = tmp_path / "model.yaml"
     model.write_text(SMALL + "roster_file: /dev/zero\n", encoding="utf-8")
-    assert_refused(bposim_limited("validate", model),
-                   (f"error: {model}: roster_file: /dev/zero: the file is larger than 10 MB",))  # fmt: skip
+    assert_refused(
+        bposim_limited("validate", model), (f"error: {model}: roster_file: /dev/zero: the file is larger than 10 MB",)
+    )
 
 
 def write_experiment(case: Case, folder: Path) -> Path:
@@ -459,7 +671,7 @@ FLAGS = {
     "staff-threshold-inf": (["staff", ROOT / "models" / "helpdesk_shifts.yaml", "--target", "0.8/inf"], "--target"),
     "staff-threshold-nan": (["staff", ROOT / "models" / "helpdesk_shifts.yaml", "--target", "0.8/nan"], "--target"),
     "staff-target-inf": (["staff", ROOT / "models" / "helpdesk_shifts.yaml", "--target", "inf/20"], "--target"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", FLAGS)
@@ -473,8 +685,14 @@ def test_float_flag_must_be_finite(name):
 
 def shared_markers() -> tuple[type, ...]:
     """The validator classes behind FiniteFloat, WholeNumber and PositiveWholeNumber."""
-    return tuple({type(item.func) for alias in (FiniteFloat, WholeNumber, PositiveWholeNumber)
-                  for item in alias.__metadata__ if isinstance(item, BeforeValidator)})  # fmt: skip
+    return tuple(
+        {
+            type(item.func)
+            for alias in (FiniteFloat, WholeNumber, PositiveWholeNumber)
+            for item in alias.__metadata__
+            if isinstance(item, BeforeValidator)
+        }
+    )
 
 
 def number_fields(root: type[BaseModel]) -> tuple[list[str], list[str]]:
@@ -531,10 +749,15 @@ def test_the_walk_finds_a_bare_field():
 def test_anchors_and_merge_keys_still_work(tmp_path):
     """A shared distribution by alias, and a merge key whose explicit key overrides the merged one."""
     path = tmp_path / "anchors.yaml"
-    path.write_text(SMALL.replace("handle_time: {distribution: exponential, mean_seconds: 120}",
-                                  "handle_time: &talk {distribution: exponential, mean_seconds: 120}\n"
-                                  "    after_call_work: *talk\n"
-                                  "    patience: {<<: *talk, mean_seconds: 60}"), encoding="utf-8")  # fmt: skip
+    path.write_text(
+        SMALL.replace(
+            "handle_time: {distribution: exponential, mean_seconds: 120}",
+            "handle_time: &talk {distribution: exponential, mean_seconds: 120}\n"
+            "    after_call_work: *talk\n"
+            "    patience: {<<: *talk, mean_seconds: 60}",
+        ),
+        encoding="utf-8",
+    )
     scenario = load_scenario(path)
     call_type = scenario.call_types[0]
     assert call_type.after_call_work == call_type.handle_time
@@ -559,9 +782,14 @@ def test_roster_csv_from_excel_and_header_only(tmp_path):
 
 def test_numpy_counts_and_floats_work_through_updated():
     scenario = Scenario.model_validate(RICH)
-    changed = scenario.updated({"agent_groups.sellers.agents": np.int64(4), "trunk_lines": np.int32(50),
-                                "call_types.sales.arrivals.per_hour": np.float32(30.5),
-                                "agent_groups.team.agents.per_interval": np.arange(4, 8)})  # fmt: skip
+    changed = scenario.updated(
+        {
+            "agent_groups.sellers.agents": np.int64(4),
+            "trunk_lines": np.int32(50),
+            "call_types.sales.arrivals.per_hour": np.float32(30.5),
+            "agent_groups.team.agents.per_interval": np.arange(4, 8),
+        }
+    )
     assert changed.agent_groups[1].agents.count == 4 and type(changed.agent_groups[1].agents.count) is int
     assert changed.trunk_lines == 50 and changed.call_types[1].arrivals.per_hour == 30.5
     assert changed.agent_groups[0].agents.per_interval == [4, 5, 6, 7]
@@ -581,8 +809,9 @@ def test_python_api_raises_friendly_scenario_errors():
         scenario.updated({"call_types.billing.priority": 2})
     with pytest.raises(ScenarioError) as caught:
         Scenario.model_validate({**RICH, "trunk_lines": True})
-    assert str(caught.value) == ("trunk_lines: must be a whole number ≥ 0, not true (YAML reads yes/no, on/off and "
-                                 "true/false as flags)")  # fmt: skip
+    assert str(caught.value) == (
+        "trunk_lines: must be a whole number ≥ 0, not true (YAML reads yes/no, on/off and true/false as flags)"
+    )
     again = pickle.loads(pickle.dumps(caught.value))
     assert (again.source, again.problems) == ("", caught.value.problems)
 
@@ -615,14 +844,22 @@ def test_json_schema_keeps_the_bounds_of_the_number_types():
 
 
 READABLE = [
-    "a: &x 1\nb: *x\n", "a: &x [1, 2]\nb: *x\n", "&k key: 1\n*k : 2\n", "d: 2024-01-02\nt: 2024-01-02 10:00:00\n",
-    "a: ~\nb: null\nc:\nd: ''\n", "a: '12'\nb: !!str 12\nc: !!int '12'\n", "a: yes\nb: No\nc: on\nd: OFF\n",
-    "a: 012\nb: 0x1f\nc: 0o12\nd: 1:30\ne: 1_000\n", "a: .5\nb: 1e3\nc: 1.0e+3\nd: -.inf\n",
-    "a: |\n  line1\n  line2\nb: >\n  folded\n  text\n", "base: &b {x: 1, y: 2}\nm: {<<: *b, y: 3}\n",
-    "base: &b {x: 1}\nmore: &c {x: 2, z: 3}\nm: {<<: [*b, *c], w: 4}\n", "s: !!set {a, b}\n",
+    "a: &x 1\nb: *x\n",
+    "a: &x [1, 2]\nb: *x\n",
+    "&k key: 1\n*k : 2\n",
+    "d: 2024-01-02\nt: 2024-01-02 10:00:00\n",
+    "a: ~\nb: null\nc:\nd: ''\n",
+    "a: '12'\nb: !!str 12\nc: !!int '12'\n",
+    "a: yes\nb: No\nc: on\nd: OFF\n",
+    "a: 012\nb: 0x1f\nc: 0o12\nd: 1:30\ne: 1_000\n",
+    "a: .5\nb: 1e3\nc: 1.0e+3\nd: -.inf\n",
+    "a: |\n  line1\n  line2\nb: >\n  folded\n  text\n",
+    "base: &b {x: 1, y: 2}\nm: {<<: *b, y: 3}\n",
+    "base: &b {x: 1}\nmore: &c {x: 2, z: 3}\nm: {<<: [*b, *c], w: 4}\n",
+    "s: !!set {a, b}\n",
     "{a: 1, b: [x, {c: d}]}\n",
     "a: !!float 1\nb: !!bool yes\nc: -0\nd: +12\ne: 0b101\n",
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("text", READABLE)
@@ -633,11 +870,13 @@ def test_the_loader_reads_yaml_as_safe_load_does(text, tmp_path):
     assert load_yaml_mapping(path) == yaml.safe_load(text)
 
 
-@pytest.mark.parametrize("path", [*sorted((ROOT / "models").glob("*.yaml")),
-                                  *sorted((ROOT / "experiments").glob("*.yaml"))], ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "path",
+    [*sorted((ROOT / "models").glob("*.yaml")), *sorted((ROOT / "experiments").glob("*.yaml"))],
+    ids=lambda path: path.name,
+)
 def test_the_shipped_files_read_as_safe_load_reads_them(path):
     assert load_yaml_mapping(path) == yaml.safe_load(path.read_text(encoding="utf-8"))
-
 
 
 @pytest.mark.parametrize("case", YAML_CASES, ids=lambda case: case.id)
@@ -660,14 +899,17 @@ def test_a_long_list_of_known_names_is_cut_short():
     assert line.endswith(", type_0017, ... (2,002 in all)") and len(line) < 400
 
 
-@pytest.mark.parametrize(("arguments", "expected"), [
-    ({"seed": -1}, "seed: must be a whole number ≥ 0; got -1"),
-    ({"seed": 1.5}, "seed: must be a whole number ≥ 0; got 1.5"),
-    ({"seed": "7"}, "seed: must be a whole number ≥ 0; got '7'"),
-    ({"replications": 0}, "replications: must be a whole number ≥ 1; got 0"),
-    ({"replications": True}, "replications: must be a whole number ≥ 1; got True"),
-    ({"replications": 2.0}, "replications: must be a whole number ≥ 1; got 2.0"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"seed": -1}, "seed: must be a whole number ≥ 0; got -1"),
+        ({"seed": 1.5}, "seed: must be a whole number ≥ 0; got 1.5"),
+        ({"seed": "7"}, "seed: must be a whole number ≥ 0; got '7'"),
+        ({"replications": 0}, "replications: must be a whole number ≥ 1; got 0"),
+        ({"replications": True}, "replications: must be a whole number ≥ 1; got True"),
+        ({"replications": 2.0}, "replications: must be a whole number ≥ 1; got 2.0"),
+    ],
+)
 def test_simulate_refuses_a_bad_seed_or_replication_count(arguments, expected):
     """simulate's own arguments get the same kind of message as a scenario's fields; numpy integers are fine."""
     scenario = load_scenario(ROOT / "models" / "helpdesk.yaml")

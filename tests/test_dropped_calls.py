@@ -15,23 +15,39 @@ def exponential(mean: float) -> dict:
 def persistent_callers() -> bposim.Scenario:
     """Callers who redial within seconds of a busy signal, up to 3000 times, while a gateway shuts the door to
     them for an hour; then a CRM that cuts off the calls in progress whenever it fails."""
-    return bposim.Scenario.model_validate({
-        "name": "persistent callers",
-        "horizon": {"start": "08:00", "end": "11:00", "interval_minutes": 30},
-        "call_types": [
-            {"name": "redial", "arrivals": {"per_hour": 20}, "handle_time": exponential(300.0),
-             "retrial": {"after_blocked": 1.0, "after_abandon": 0.0, "delay": exponential(2.0),
-                         "max_attempts": 3000}},
-            {"name": "plain", "arrivals": {"per_hour": 120}, "handle_time": exponential(300.0)},
-        ],
-        "agent_groups": [{"name": "desk", "skills": ["redial", "plain"], "agents": 20}],
-        "tools": [
-            {"name": "gateway", "effects": [{"type": "arrivals_blocked", "call_types": ["redial"]}],
-             "maintenance": [{"start": "08:00", "minutes": 60}]},
-            {"name": "crm", "effects": [{"type": "down", "in_progress": "drop"}],
-             "failures": {"time_between": exponential(900.0), "repair": exponential(60.0)}},
-        ],
-    })  # fmt: skip
+    return bposim.Scenario.model_validate(
+        {
+            "name": "persistent callers",
+            "horizon": {"start": "08:00", "end": "11:00", "interval_minutes": 30},
+            "call_types": [
+                {
+                    "name": "redial",
+                    "arrivals": {"per_hour": 20},
+                    "handle_time": exponential(300.0),
+                    "retrial": {
+                        "after_blocked": 1.0,
+                        "after_abandon": 0.0,
+                        "delay": exponential(2.0),
+                        "max_attempts": 3000,
+                    },
+                },
+                {"name": "plain", "arrivals": {"per_hour": 120}, "handle_time": exponential(300.0)},
+            ],
+            "agent_groups": [{"name": "desk", "skills": ["redial", "plain"], "agents": 20}],
+            "tools": [
+                {
+                    "name": "gateway",
+                    "effects": [{"type": "arrivals_blocked", "call_types": ["redial"]}],
+                    "maintenance": [{"start": "08:00", "minutes": 60}],
+                },
+                {
+                    "name": "crm",
+                    "effects": [{"type": "down", "in_progress": "drop"}],
+                    "failures": {"time_between": exponential(900.0), "repair": exponential(60.0)},
+                },
+            ],
+        }
+    )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

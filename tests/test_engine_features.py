@@ -18,12 +18,15 @@ def scenario(**changes) -> bposim.Scenario:
     data = {
         "name": "test centre",
         "horizon": {"start": "09:00", "end": "11:00", "interval_minutes": 30},
-        "call_types": [{
-            "name": "support", "arrivals": {"per_hour": 120},
-            "handle_time": {"distribution": "exponential", "mean_seconds": 180},
-        }],
+        "call_types": [
+            {
+                "name": "support",
+                "arrivals": {"per_hour": 120},
+                "handle_time": {"distribution": "exponential", "mean_seconds": 180},
+            }
+        ],
         "agent_groups": [{"name": "team", "skills": ["support"], "agents": 6}],
-    }  # fmt: skip
+    }
     data.update(changes)
     return bposim.Scenario.model_validate(data)
 
@@ -32,13 +35,21 @@ def two_types(selection: str = "priority") -> bposim.Scenario:
     return scenario(
         routing={"call_selection": selection},
         call_types=[
-            {"name": "vip", "priority": 1, "arrivals": {"per_hour": 60},
-             "handle_time": {"distribution": "exponential", "mean_seconds": 240}},
-            {"name": "standard", "priority": 2, "arrivals": {"per_hour": 60},
-             "handle_time": {"distribution": "exponential", "mean_seconds": 240}},
+            {
+                "name": "vip",
+                "priority": 1,
+                "arrivals": {"per_hour": 60},
+                "handle_time": {"distribution": "exponential", "mean_seconds": 240},
+            },
+            {
+                "name": "standard",
+                "priority": 2,
+                "arrivals": {"per_hour": 60},
+                "handle_time": {"distribution": "exponential", "mean_seconds": 240},
+            },
         ],
         agent_groups=[{"name": "team", "skills": ["vip", "standard"], "agents": 8}],
-    )  # fmt: skip
+    )
 
 
 def test_priority_call_type_waits_less_than_the_other() -> None:
@@ -53,14 +64,22 @@ def test_longest_wait_selection_ignores_call_type_priority() -> None:
 
 
 def test_proficiency_multiplies_talk_time() -> None:
-    run = bposim.simulate(scenario(
-        call_types=[{"name": "support", "arrivals": {"per_hour": 60},
-                     "handle_time": {"distribution": "fixed", "value_seconds": 100}}],
-        agent_groups=[
-            {"name": "experts", "skills": [{"call_type": "support", "proficiency": 0.5}], "agents": 1},
-            {"name": "novices", "skills": [{"call_type": "support", "proficiency": 1.5}], "agents": 3},
-        ],
-    ), seed=1)  # fmt: skip
+    run = bposim.simulate(
+        scenario(
+            call_types=[
+                {
+                    "name": "support",
+                    "arrivals": {"per_hour": 60},
+                    "handle_time": {"distribution": "fixed", "value_seconds": 100},
+                }
+            ],
+            agent_groups=[
+                {"name": "experts", "skills": [{"call_type": "support", "proficiency": 0.5}], "agents": 1},
+                {"name": "novices", "skills": [{"call_type": "support", "proficiency": 1.5}], "agents": 3},
+            ],
+        ),
+        seed=1,
+    )
     answered = run.calls[run.calls["outcome"] == "answered"]
     talk = answered.groupby("group", observed=True)["handle_seconds"].agg(["min", "max"])
     assert talk.loc["experts"].tolist() == pytest.approx([50, 50])
@@ -81,24 +100,37 @@ def test_most_proficient_policy_prefers_the_fastest_idle_group() -> None:
 
 
 def test_routing_priority_sends_calls_to_primary_group_first() -> None:
-    run = bposim.simulate(scenario(agent_groups=[
-        {"name": "primary", "skills": ["support"], "agents": 9},
-        {"name": "backup", "skills": [{"call_type": "support", "priority": 2}], "agents": 9},
-    ]), seed=4)  # fmt: skip
+    run = bposim.simulate(
+        scenario(
+            agent_groups=[
+                {"name": "primary", "skills": ["support"], "agents": 9},
+                {"name": "backup", "skills": [{"call_type": "support", "priority": 2}], "agents": 9},
+            ]
+        ),
+        seed=4,
+    )
     answered = run.calls[run.calls["outcome"] == "answered"]
     share_backup = (answered["group"] == "backup").mean()
     assert 0 < share_backup < 0.2
 
 
 def test_overflow_group_takes_only_calls_that_waited_the_delay() -> None:
-    run = bposim.simulate(scenario(
-        call_types=[{"name": "support", "arrivals": {"per_hour": 200},
-                     "handle_time": {"distribution": "exponential", "mean_seconds": 180}}],
-        agent_groups=[
-            {"name": "primary", "skills": ["support"], "agents": 8},
-            {"name": "overflow", "skills": [{"call_type": "support", "delay_seconds": 30}], "agents": 4},
-        ],
-    ), seed=5)  # fmt: skip
+    run = bposim.simulate(
+        scenario(
+            call_types=[
+                {
+                    "name": "support",
+                    "arrivals": {"per_hour": 200},
+                    "handle_time": {"distribution": "exponential", "mean_seconds": 180},
+                }
+            ],
+            agent_groups=[
+                {"name": "primary", "skills": ["support"], "agents": 8},
+                {"name": "overflow", "skills": [{"call_type": "support", "delay_seconds": 30}], "agents": 4},
+            ],
+        ),
+        seed=5,
+    )
     calls = run.calls
     by_overflow = calls[(calls["group"] == "overflow") & (calls["answer"] < 2 * 3600)]
     assert len(by_overflow) > 20
@@ -106,13 +138,24 @@ def test_overflow_group_takes_only_calls_that_waited_the_delay() -> None:
 
 
 def test_trunk_lines_block_calls_and_blocked_callers_retry() -> None:
-    run = bposim.simulate(scenario(
-        trunk_lines=7,
-        call_types=[{"name": "support", "arrivals": {"per_hour": 160},
-                     "handle_time": {"distribution": "exponential", "mean_seconds": 180},
-                     "retrial": {"after_blocked": 1.0, "delay": {"distribution": "fixed", "value_seconds": 60},
-                                 "max_attempts": 2}}],
-    ), seed=6)  # fmt: skip
+    run = bposim.simulate(
+        scenario(
+            trunk_lines=7,
+            call_types=[
+                {
+                    "name": "support",
+                    "arrivals": {"per_hour": 160},
+                    "handle_time": {"distribution": "exponential", "mean_seconds": 180},
+                    "retrial": {
+                        "after_blocked": 1.0,
+                        "delay": {"distribution": "fixed", "value_seconds": 60},
+                        "max_attempts": 2,
+                    },
+                }
+            ],
+        ),
+        seed=6,
+    )
     calls = run.calls
     blocked = calls[calls["outcome"] == "blocked"]
     assert len(blocked) > 10 and (blocked["wait"] == 0).all()
@@ -125,18 +168,30 @@ def test_trunk_lines_block_calls_and_blocked_callers_retry() -> None:
 
 
 def test_retrial_after_abandonment_follows_probability() -> None:
-    run = bposim.simulate(scenario(
-        call_types=[{"name": "support", "arrivals": {"per_hour": 240},
-                     "handle_time": {"distribution": "exponential", "mean_seconds": 180},
-                     "patience": {"distribution": "exponential", "mean_seconds": 30},
-                     "retrial": {"after_abandon": 0.5, "delay": {"distribution": "exponential", "mean_seconds": 120},
-                                 "max_attempts": 5}}],
-        horizon={"start": "08:00", "end": "16:00", "interval_minutes": 60},
-    ), seed=7)  # fmt: skip
+    run = bposim.simulate(
+        scenario(
+            call_types=[
+                {
+                    "name": "support",
+                    "arrivals": {"per_hour": 240},
+                    "handle_time": {"distribution": "exponential", "mean_seconds": 180},
+                    "patience": {"distribution": "exponential", "mean_seconds": 30},
+                    "retrial": {
+                        "after_abandon": 0.5,
+                        "delay": {"distribution": "exponential", "mean_seconds": 120},
+                        "max_attempts": 5,
+                    },
+                }
+            ],
+            horizon={"start": "08:00", "end": "16:00", "interval_minutes": 60},
+        ),
+        seed=7,
+    )
     calls = run.calls
     abandoned = calls[(calls["outcome"] == "abandoned") & (calls["end"] < 7 * 3600)]
-    retried = abandoned.merge(calls[["call_id", "attempt"]].assign(attempt=lambda f: f["attempt"] - 1),
-                              on=["call_id", "attempt"])  # fmt: skip
+    retried = abandoned.merge(
+        calls[["call_id", "attempt"]].assign(attempt=lambda f: f["attempt"] - 1), on=["call_id", "attempt"]
+    )
     share = len(retried) / len(abandoned)
     assert len(abandoned) > 300
     assert abs(share - 0.5) < 4 * np.sqrt(0.25 / len(abandoned))
@@ -144,12 +199,20 @@ def test_retrial_after_abandonment_follows_probability() -> None:
 
 
 def test_per_interval_arrivals_and_staffing_follow_the_plan() -> None:
-    run = bposim.simulate(scenario(
-        horizon={"start": "08:00", "end": "10:00", "interval_minutes": 30},
-        call_types=[{"name": "support", "arrivals": {"per_interval": [0, 400, 40, 0]},
-                     "handle_time": {"distribution": "exponential", "mean_seconds": 60}}],
-        agent_groups=[{"name": "team", "skills": ["support"], "agents": {"per_interval": [2, 10, 3, 1]}}],
-    ), seed=8)  # fmt: skip
+    run = bposim.simulate(
+        scenario(
+            horizon={"start": "08:00", "end": "10:00", "interval_minutes": 30},
+            call_types=[
+                {
+                    "name": "support",
+                    "arrivals": {"per_interval": [0, 400, 40, 0]},
+                    "handle_time": {"distribution": "exponential", "mean_seconds": 60},
+                }
+            ],
+            agent_groups=[{"name": "team", "skills": ["support"], "agents": {"per_interval": [2, 10, 3, 1]}}],
+        ),
+        seed=8,
+    )
     offered = run.intervals.set_index("interval")["offered"]
     assert offered[0] == 0 and offered[3] == 0
     assert 150 < offered[1] < 250 and 5 < offered[2] < 40
@@ -161,10 +224,15 @@ def test_per_interval_arrivals_and_staffing_follow_the_plan() -> None:
 
 def test_closing_clear_leaves_waiting_callers_unserved_and_serve_answers_them() -> None:
     overloaded = {
-        "call_types": [{"name": "support", "arrivals": {"per_hour": 300},
-                        "handle_time": {"distribution": "exponential", "mean_seconds": 180}}],
+        "call_types": [
+            {
+                "name": "support",
+                "arrivals": {"per_hour": 300},
+                "handle_time": {"distribution": "exponential", "mean_seconds": 180},
+            }
+        ],
         "agent_groups": [{"name": "team", "skills": ["support"], "agents": 5}],
-    }  # fmt: skip
+    }
     cleared = bposim.simulate(scenario(horizon={"start": "09:00", "end": "10:00", "closing": "clear"}, **overloaded))
     served = bposim.simulate(scenario(horizon={"start": "09:00", "end": "10:00", "closing": "serve"}, **overloaded))
     unserved = cleared.calls[cleared.calls["outcome"] == "unserved"]
@@ -179,13 +247,25 @@ def rostered_backlog(closing: str, days: int = 1) -> bposim.Scenario:
     rostered (no plan agents), one shift until closing and one that ends an hour before it."""
     return scenario(
         horizon={"start": "09:00", "end": "11:00", "interval_minutes": 30, "closing": closing, "days": days},
-        call_types=[{"name": "email", "arrivals": {"per_hour": 300},
-                     "handle_time": {"distribution": "exponential", "mean_seconds": 180}}],
+        call_types=[
+            {
+                "name": "email",
+                "arrivals": {"per_hour": 300},
+                "handle_time": {"distribution": "exponential", "mean_seconds": 180},
+            }
+        ],
         agent_groups=[{"name": "team", "skills": ["email"], "agents": 0}],
-        roster=[{"group": "team", "start": "09:00", "end": "11:00", "agents": 5,
-                 "breaks": [{"name": "coffee", "minutes": 15, "window": ["09:30", "10:30"]}]},
-                {"group": "team", "start": "09:00", "end": "10:00", "agents": 2}],
-    )  # fmt: skip
+        roster=[
+            {
+                "group": "team",
+                "start": "09:00",
+                "end": "11:00",
+                "agents": 5,
+                "breaks": [{"name": "coffee", "minutes": 15, "window": ["09:30", "10:30"]}],
+            },
+            {"group": "team", "start": "09:00", "end": "10:00", "agents": 2},
+        ],
+    )
 
 
 @pytest.mark.parametrize("days", [1, 2])
@@ -243,8 +323,9 @@ def test_a_backlog_served_through_the_night_ends_at_the_next_shift_start() -> No
     for _, calls in answered.groupby("agent", observed=True):
         free = (calls["end"] + calls["wrap_seconds"]).to_numpy()
         assert (calls["answer"].to_numpy()[1:] >= free[:-1]).all()
-    sessions = pd.DataFrame(Centre(backlog, seed=5).run().workforce.sessions,
-                            columns=["agent", "login", "logout", "planned_logout"])  # fmt: skip
+    sessions = pd.DataFrame(
+        Centre(backlog, seed=5).run().workforce.sessions, columns=["agent", "login", "logout", "planned_logout"]
+    )
     assert sessions.groupby("agent").size().tolist() == [2] * 7
     assert (sessions.sort_values(["agent", "login"]).groupby("agent")["login"].diff().dropna() == 86_400).all()
     night = sessions[(sessions["login"] == 0) & (sessions["planned_logout"] == 7200)]
@@ -260,9 +341,13 @@ def test_warmup_calls_are_flagged_and_left_out_of_kpis() -> None:
 
 
 def test_several_days_open_afresh_with_their_own_busyness() -> None:
-    run = bposim.simulate(scenario(
-        horizon={"start": "09:00", "end": "11:00", "days": 3}, busyness={"cv": 0.3},
-    ), seed=10)  # fmt: skip
+    run = bposim.simulate(
+        scenario(
+            horizon={"start": "09:00", "end": "11:00", "days": 3},
+            busyness={"cv": 0.3},
+        ),
+        seed=10,
+    )
     calls = run.calls
     assert sorted(calls["day"].unique()) == [0, 1, 2]
     since_open = calls["arrival"] - calls["day"] * 86_400
@@ -285,11 +370,16 @@ def test_busyness_adds_day_to_day_variation() -> None:
 def test_service_level_definitions() -> None:
     """Each definition's service level equals the one counted from the calls table: answered within the threshold
     over offered, over answered, or over offered less the callers who hung up within the threshold."""
-    base = scenario(call_types=[{
-        "name": "support", "arrivals": {"per_hour": 300},
-        "handle_time": {"distribution": "exponential", "mean_seconds": 180},
-        "patience": {"distribution": "exponential", "mean_seconds": 40},
-    }])  # fmt: skip
+    base = scenario(
+        call_types=[
+            {
+                "name": "support",
+                "arrivals": {"per_hour": 300},
+                "handle_time": {"distribution": "exponential", "mean_seconds": 180},
+                "patience": {"distribution": "exponential", "mean_seconds": 40},
+            }
+        ]
+    )
     runs = {}
     for definition in ("offered", "answered", "offered_less_short_abandons"):
         changed = base.updated({"service_level.definition": definition})
@@ -301,8 +391,11 @@ def test_service_level_definitions() -> None:
     threshold = base.service_level.threshold_seconds
     answered, abandoned = calls[calls["outcome"] == "answered"], calls[calls["outcome"] == "abandoned"]
     within, short = int((answered["wait"] <= threshold).sum()), int((abandoned["wait"] <= threshold).sum())
-    from_calls = {"offered": within / len(calls), "answered": within / len(answered),
-                  "offered_less_short_abandons": within / (len(calls) - short)}  # fmt: skip
+    from_calls = {
+        "offered": within / len(calls),
+        "answered": within / len(answered),
+        "offered_less_short_abandons": within / (len(calls) - short),
+    }
     for definition, run in runs.items():
         assert run.summary["service_level"] == pytest.approx(from_calls[definition]), definition
     s = runs["offered"].summary
@@ -340,8 +433,10 @@ def test_truncated_handle_times_cap_every_call() -> None:
     """A lognormal handle time with cv 2 truncated at 10 minutes: no call talks longer, and the mean talk time
     matches the truncated mean (within 5 standard errors), well below the untruncated 180 s."""
     handle = {"distribution": "lognormal", "mean_seconds": 180, "cv": 2.0, "max_seconds": 600}
-    centre = scenario(call_types=[{"name": "support", "arrivals": {"per_hour": 120}, "handle_time": handle}],
-                      agent_groups=[{"name": "team", "skills": ["support"], "agents": 8}])  # fmt: skip
+    centre = scenario(
+        call_types=[{"name": "support", "arrivals": {"per_hour": 120}, "handle_time": handle}],
+        agent_groups=[{"name": "team", "skills": ["support"], "agents": 8}],
+    )
     talk = bposim.simulate(centre, seed=3, replications=20).calls["handle_seconds"].dropna()
     assert talk.max() <= 600
     expected = centre.call_types[0].handle_time.mean

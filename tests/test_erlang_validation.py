@@ -28,13 +28,20 @@ def _scenario(agents: int, load: float, handle: float, patience: float | None, h
     }
     if patience is not None:
         call_type["patience"] = {"distribution": "exponential", "mean_seconds": patience}
-    return bposim.Scenario.model_validate({
-        "name": f"M/M/{agents}" + ("+M" if patience else ""),
-        "horizon": {"start": "00:00", "length_hours": hours, "interval_minutes": 60, "warmup_minutes": warmup_minutes},
-        "service_level": {"threshold_seconds": THRESHOLD, "target": 0.8},
-        "call_types": [call_type],
-        "agent_groups": [{"name": "team", "skills": ["support"], "agents": agents}],
-    })  # fmt: skip
+    return bposim.Scenario.model_validate(
+        {
+            "name": f"M/M/{agents}" + ("+M" if patience else ""),
+            "horizon": {
+                "start": "00:00",
+                "length_hours": hours,
+                "interval_minutes": 60,
+                "warmup_minutes": warmup_minutes,
+            },
+            "service_level": {"threshold_seconds": THRESHOLD, "target": 0.8},
+            "call_types": [call_type],
+            "agent_groups": [{"name": "team", "skills": ["support"], "agents": agents}],
+        }
+    )
 
 
 def _tolerance(summary: dict, key: str) -> float:

@@ -33,10 +33,17 @@ def docstring_examples() -> dict[str, str]:
         parts = path.relative_to(ROOT).with_suffix("").parts
         module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        nodes = [node for node in ast.walk(tree)
-                 if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)]  # fmt: skip
-        blocks = [block for node in nodes for block in _indented_blocks(ast.get_docstring(node) or "")
-                  if block.startswith(("import ", "from "))]  # fmt: skip
+        nodes = [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        ]
+        blocks = [
+            block
+            for node in nodes
+            for block in _indented_blocks(ast.get_docstring(node) or "")
+            if block.startswith(("import ", "from "))
+        ]
         if blocks:
             examples[module] = "\n".join(blocks)
     return examples

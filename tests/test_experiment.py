@@ -64,8 +64,16 @@ def environment() -> dict[str, str]:
 
 def sweep_cli(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run `python -m bposim sweep ARGS` in `cwd`, capturing its output."""
-    return subprocess.run(bposim_command("sweep", *args), cwd=cwd, env=environment(), capture_output=True,
-                          text=True, encoding="utf-8", timeout=300, check=False)  # fmt: skip
+    return subprocess.run(
+        bposim_command("sweep", *args),
+        cwd=cwd,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+        check=False,
+    )
 
 
 def small_experiment(keep: str = "summary") -> Experiment:
@@ -101,15 +109,22 @@ def test_keep_all_saves_every_run_tables(tmp_path: Path) -> None:
     results = experiment.run(out=tmp_path, workers=1, progress=False)
     calls = pd.read_parquet(tmp_path / "tables" / "1" / "0" / "calls.parquet")
     assert len(calls) == results.loc[(results["cell"] == 1) & (results["replication"] == 0), "offered"].item()
-    assert {file.name for file in (tmp_path / "tables" / "0" / "1").iterdir()} >= {"intervals.parquet",
-                                                                                   "staffing.parquet"}
+    assert {file.name for file in (tmp_path / "tables" / "0" / "1").iterdir()} >= {
+        "intervals.parquet",
+        "staffing.parquet",
+    }
 
 
 def test_a_killed_sweep_resumes_to_the_same_results(tmp_path: Path) -> None:
     file = write_sweep(tmp_path, days=4)  # 20 tasks of about 0.2 s each
     out = tmp_path / "out"
-    process = subprocess.Popen(bposim_command("sweep", file, "--out", out, "--workers", "1"),
-                               cwd=tmp_path, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        bposim_command("sweep", file, "--out", out, "--workers", "1"),
+        cwd=tmp_path,
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while not list((out / "tasks").glob("cell*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -144,8 +159,10 @@ def test_common_random_numbers_make_neighbouring_cells_differ_by_staffing_only()
 def test_unknown_path_names_it_and_the_valid_paths_near_it() -> None:
     with pytest.raises(ExperimentError) as caught:
         Experiment(helpdesk(), factors={"agent_groups.tem.agents": [11, 12]})
-    assert caught.value.problems == ["factors.agent_groups.tem.agents: unknown path 'agent_groups.tem.agents'; "
-                                     "did you mean agent_groups.team.agents?"]  # fmt: skip
+    assert caught.value.problems == [
+        "factors.agent_groups.tem.agents: unknown path 'agent_groups.tem.agents'; "
+        "did you mean agent_groups.team.agents?"
+    ]
     with pytest.raises(ExperimentError, match="technology.ai_assist is not set in the model"):
         Experiment(helpdesk(), factors={"ai": {"on": {"technology.ai_assist.adoption": 0.5}}})
     with pytest.raises(ExperimentError, match="unknown path 'colour'; known under the scenario: name, description, "):
@@ -166,18 +183,28 @@ def test_experiment_errors_are_scenario_errors_the_cli_prints() -> None:
 
 
 BAD_FILES = [
-    pytest.param(SWEEP.replace("agent_groups.team.agents", "agent_groups.tem.agents"),
-                 ["unknown path 'agent_groups.tem.agents'", "did you mean agent_groups.team.agents?"],
-                 id="unknown-path"),
-    pytest.param(SWEEP.replace("[10, 11, 12, 13]", "[10, lots]"),
-                 ["sweep.yaml: factors: cell 1 (agent_groups.team.agents = \"lots\")", "agent_groups[0].agents: must "
-                  "be a whole number of agents"], id="wrong-value-type"),  # fmt: skip
-    pytest.param(SWEEP.replace("helpdesk.yaml", "nowhere.yaml"), ["sweep.yaml: model: file not found: "],
-                 id="missing-model"),
-    pytest.param(SWEEP.replace("seed: 11", "seed: 11\ncolour: blue"),
-                 ["sweep.yaml: (top level): unknown field 'colour'; allowed: name, description, changes, factors"],
-                 id="unknown-field"),
-]  # fmt: skip
+    pytest.param(
+        SWEEP.replace("agent_groups.team.agents", "agent_groups.tem.agents"),
+        ["unknown path 'agent_groups.tem.agents'", "did you mean agent_groups.team.agents?"],
+        id="unknown-path",
+    ),
+    pytest.param(
+        SWEEP.replace("[10, 11, 12, 13]", "[10, lots]"),
+        [
+            'sweep.yaml: factors: cell 1 (agent_groups.team.agents = "lots")',
+            "agent_groups[0].agents: must be a whole number of agents",
+        ],
+        id="wrong-value-type",
+    ),
+    pytest.param(
+        SWEEP.replace("helpdesk.yaml", "nowhere.yaml"), ["sweep.yaml: model: file not found: "], id="missing-model"
+    ),
+    pytest.param(
+        SWEEP.replace("seed: 11", "seed: 11\ncolour: blue"),
+        ["sweep.yaml: (top level): unknown field 'colour'; allowed: name, description, changes, factors"],
+        id="unknown-field",
+    ),
+]
 
 
 @pytest.mark.parametrize(("text", "expected"), BAD_FILES)
@@ -227,9 +254,11 @@ def test_meets_target_needs_every_call_type_at_its_own_target() -> None:
     short of 99% does not meet the target, is not ranked, and names vip as its short call type."""
     import yaml
 
-    vip = ("  - name: vip\n    arrivals: {per_hour: 30}\n"
-           "    handle_time: {distribution: exponential, mean_seconds: 120}\n"
-           "    service_level: {target: 0.99}\nagent_groups:")  # fmt: skip
+    vip = (
+        "  - name: vip\n    arrivals: {per_hour: 30}\n"
+        "    handle_time: {distribution: exponential, mean_seconds: 120}\n"
+        "    service_level: {target: 0.99}\nagent_groups:"
+    )
     text = HELPDESK.replace("DAYS", "1").replace("agent_groups:", vip).replace("[support]", "[support, vip]")
     scenario = Scenario.model_validate(yaml.safe_load(text))
     results = Experiment(scenario, {"agent_groups.team.agents": [12, 14]}, replications=3, seed=5).run(

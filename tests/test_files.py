@@ -71,8 +71,9 @@ def desk(folder: Path, end: str = "12:00", name: str = "desk.yaml") -> Path:
     return path
 
 
-def sweep_file(folder: Path, replications: int = 2, keep: str = "summary", agents: str = "[10, 12]",
-               end: str = "12:00") -> Path:  # fmt: skip
+def sweep_file(
+    folder: Path, replications: int = 2, keep: str = "summary", agents: str = "[10, 12]", end: str = "12:00"
+) -> Path:
     """An experiment file over the desk in `folder` (the results go wherever --out says)."""
     folder.mkdir(parents=True, exist_ok=True)
     desk(folder, end)
@@ -89,8 +90,14 @@ def environment() -> dict[str, str]:
 
 def start(*args: object) -> subprocess.Popen[str]:
     """`python -m bposim ARGS` in the background, from the project root."""
-    return subprocess.Popen([sys.executable, "-m", "bposim", *map(str, args)], cwd=ROOT, env=environment(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "bposim", *map(str, args)],
+        cwd=ROOT,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def failed_with(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
@@ -147,8 +154,12 @@ def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
             pytest.skip("mounting a tmpfs needs root on Linux (the mount command)")
         point = tmp_path / f"volume{len(mounted)}"
         point.mkdir()
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(point)],
-                              capture_output=True, text=True, check=False)  # fmt: skip
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(point)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
         mounted.append(point)
@@ -213,8 +224,9 @@ write_report(run, page)
 
 
 def kill_when_ready(command: list[str], ready: Path) -> None:
-    process = subprocess.Popen(command, cwd=ROOT, env=environment(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     try:
         wait_for(lambda: ready.exists() or process.poll() is not None, "the writer to reach its slow part")
         assert process.poll() is None, process.stderr.read()
@@ -230,8 +242,10 @@ def test_a_writer_killed_mid_write_leaves_the_file_there_before(tmp_path: Path) 
     assert target.read_bytes() == b"the good file"
     leftovers = temporary_files(tmp_path)
     assert len(leftovers) == 1 and leftovers[0].stat().st_size > 0  # the half-written file was never in place
-    assert sorted(path.name for path in tmp_path.iterdir() if not path.name.endswith(".tmp")) == ["cells.parquet",
-                                                                                                   "ready"]
+    assert sorted(path.name for path in tmp_path.iterdir() if not path.name.endswith(".tmp")) == [
+        "cells.parquet",
+        "ready",
+    ]
     assert remove_leftovers(tmp_path) == 1 and not temporary_files(tmp_path)  # its writer is gone
 
 
@@ -360,18 +374,22 @@ def test_a_finished_sweep_on_a_read_only_volume_is_read_without_writing(tmp_path
     assert "desk_sweep:" in again.stdout and f"Results in {out}/" in " ".join(again.stdout.split())
     assert listing(volume) == before
 
-    failed_with(bposim("sweep", experiment, "--out", out, "--workers", "1", "--report"),
-                f"{out / 'report.html'}: cannot write (Read-only file system)")  # fmt: skip
+    failed_with(
+        bposim("sweep", experiment, "--out", out, "--workers", "1", "--report"),
+        f"{out / 'report.html'}: cannot write (Read-only file system)",
+    )
     failed_with(bposim("report", out), f"{out / 'report.html'}: cannot write (Read-only file system)")
-    failed_with(bposim("report", run, "-o", volume / "run.html"),
-                f"{volume / 'run.html'}: cannot write (Read-only file system)")  # fmt: skip
+    failed_with(
+        bposim("report", run, "-o", volume / "run.html"), f"{volume / 'run.html'}: cannot write (Read-only file system)"
+    )
     elsewhere = bposim("report", out, "-o", tmp_path / "report.html")
     assert elsewhere.returncode == 0 and (tmp_path / "report.html").stat().st_size > 100_000, elsewhere.stderr
     failed_with(bposim("run", desk(tmp_path), "--out", run), f"{run}: cannot write (Read-only file system)")
-    failed_with(bposim("run", desk(tmp_path), "--out", volume / "new"), f"{volume / 'new'}",
-                "(Read-only file system)")  # fmt: skip
-    failed_with(bposim("staff", ROOT / "models" / "helpdesk_shifts.yaml", "--out", volume / "roster.yaml"),
-                f"{volume}: cannot write (Read-only file system)")  # fmt: skip
+    failed_with(bposim("run", desk(tmp_path), "--out", volume / "new"), f"{volume / 'new'}", "(Read-only file system)")
+    failed_with(
+        bposim("staff", ROOT / "models" / "helpdesk_shifts.yaml", "--out", volume / "roster.yaml"),
+        f"{volume}: cannot write (Read-only file system)",
+    )
     assert listing(volume) == before
 
 
@@ -397,8 +415,10 @@ def test_a_second_sweep_on_the_same_directory_is_refused_naming_the_first(tmp_pa
         assert holder["pid"] == first.pid and holder["host"] == socket.gethostname()
 
         second = bposim("sweep", experiment, "--out", out, "--workers", "1")
-        failed_with(second, f"{out}: in use by another sweep (pid {first.pid} on host {socket.gethostname()}, since "
-                    f"{holder['since']})")  # fmt: skip
+        failed_with(
+            second,
+            f"{out}: in use by another sweep (pid {first.pid} on host {socket.gethostname()}, since {holder['since']})",
+        )
         assert first.poll() is None, "the first sweep finished before the second was refused: make it longer"
         first.send_signal(signal.SIGINT)  # Ctrl-C
         _, errors = first.communicate(timeout=120)
@@ -416,8 +436,9 @@ def test_a_lock_left_by_a_killed_sweep_is_taken_over(tmp_path: Path) -> None:
     out.mkdir()
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    (out / ".lock").write_text(json.dumps({"pid": gone.pid, "host": socket.gethostname(),
-                                           "since": "2026-01-01T00:00:00+00:00"}))  # fmt: skip
+    (out / ".lock").write_text(
+        json.dumps({"pid": gone.pid, "host": socket.gethostname(), "since": "2026-01-01T00:00:00+00:00"})
+    )
     (out / ".manifest.json.999999999-1-abcd.tmp").write_text("half a manifest")  # that sweep was killed mid-write
     result = bposim("sweep", experiment, "--out", out, "--workers", "1")
     assert result.returncode == 0, result.stderr
@@ -435,8 +456,10 @@ def test_lock_holders_alive_or_elsewhere_are_respected(tmp_path: Path) -> None:
     experiment = Experiment(Scenario.model_validate(yaml.safe_load(DESK.replace("END", "09:00"))), replications=1)
     with pytest.raises(ExperimentError) as caught:
         ResultsDirectory(tmp_path, experiment).open()
-    assert caught.value.problems == [f"in use by another sweep (pid 1 on host another-host, since now); wait for it "
-                                     f"to finish or stop it; if that process is gone, delete {tmp_path / '.lock'}"]
+    assert caught.value.problems == [
+        f"in use by another sweep (pid 1 on host another-host, since now); wait for it "
+        f"to finish or stop it; if that process is gone, delete {tmp_path / '.lock'}"
+    ]
     (tmp_path / ".lock").write_text("")  # a lock being written this very moment
     with pytest.raises(DirectoryBusy, match="still writing its lock file"):
         lock.acquire()

@@ -7,24 +7,40 @@ import pytest
 from bposim.formatting import amount, clock, day_clock, hours_minutes, missing, share
 
 
-@pytest.mark.parametrize(("seconds", "label"), [
-    (0, "00:00"), (59.9, "00:00"), (8 * 3600 + 30 * 60, "08:30"), (23 * 3600 + 59 * 60 + 59, "23:59"),
-    (86_400, "00:00"), (90_000, "01:00"), (2 * 86_400 + 7 * 3600, "07:00"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("seconds", "label"),
+    [
+        (0, "00:00"),
+        (59.9, "00:00"),
+        (8 * 3600 + 30 * 60, "08:30"),
+        (23 * 3600 + 59 * 60 + 59, "23:59"),
+        (86_400, "00:00"),
+        (90_000, "01:00"),
+        (2 * 86_400 + 7 * 3600, "07:00"),
+    ],
+)
 def test_clock_is_the_time_of_day(seconds, label):
     assert clock(seconds) == label
 
 
-@pytest.mark.parametrize(("seconds", "label"), [
-    (0, "00:00"), (8 * 3600, "08:00"), (86_399, "23:59"), (86_400, "d1 00:00"), (86_400 + 8 * 3600, "d1 08:00"),
-    (3 * 86_400 + 17 * 3600 + 45 * 60, "d3 17:45"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("seconds", "label"),
+    [
+        (0, "00:00"),
+        (8 * 3600, "08:00"),
+        (86_399, "23:59"),
+        (86_400, "d1 00:00"),
+        (86_400 + 8 * 3600, "d1 08:00"),
+        (3 * 86_400 + 17 * 3600 + 45 * 60, "d3 17:45"),
+    ],
+)
 def test_day_clock_names_a_later_day(seconds, label):
     assert day_clock(seconds) == label
 
 
-@pytest.mark.parametrize(("seconds", "label"), [(0, "00:00"), (16 * 3600, "16:00"), (26 * 3600, "26:00"),
-                                                (7 * 3600 + 59.9, "07:00")])
+@pytest.mark.parametrize(
+    ("seconds", "label"), [(0, "00:00"), (16 * 3600, "16:00"), (26 * 3600, "26:00"), (7 * 3600 + 59.9, "07:00")]
+)
 def test_hours_minutes_keeps_hours_past_midnight_and_cuts_seconds(seconds, label):
     assert hours_minutes(seconds) == label
 

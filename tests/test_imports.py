@@ -70,7 +70,7 @@ def import_cycles() -> list[list[str]]:
         for target in graph[name]:
             if state.get(target) == "open":
                 stack = trail + [name]
-                cycles.append(stack[stack.index(target):] + [target])
+                cycles.append(stack[stack.index(target) :] + [target])
             elif target not in state:
                 visit(target, trail + [name])
         state[name] = "done"

@@ -10,8 +10,12 @@ from nbclient import NotebookClient
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-EXPECTED = {"erlang_vs_simulation.ipynb", "ai_assist_vs_hiring_vs_bot.ipynb", "outage_resilience.ipynb",
-            "erlang_vs_optimised_roster.ipynb"}
+EXPECTED = {
+    "erlang_vs_simulation.ipynb",
+    "ai_assist_vs_hiring_vs_bot.ipynb",
+    "outage_resilience.ipynb",
+    "erlang_vs_optimised_roster.ipynb",
+}
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 

@@ -79,8 +79,11 @@ def test_every_attempt_has_one_outcome_and_every_table_counts_it_once(spec, seed
         answered, abandoned = mine[mine["outcome"] == "answered"], mine[mine["outcome"] == "abandoned"]
         within, short = int((answered["wait"] <= threshold).sum()), int((abandoned["wait"] <= threshold).sum())
         assert (summary["answered_within_threshold"], summary["abandoned_within_threshold"]) == (within, short)
-        denominators = {"offered": len(mine), "answered": len(answered),
-                        "offered_less_short_abandons": len(mine) - short}  # fmt: skip
+        denominators = {
+            "offered": len(mine),
+            "answered": len(answered),
+            "offered_less_short_abandons": len(mine) - short,
+        }
         denominator = denominators[spec["service_level"]["definition"]]
         expected = within / denominator if denominator else np.nan
         assert summary["service_level"] == pytest.approx(expected, nan_ok=True)
@@ -137,8 +140,10 @@ def test_calls_are_answered_only_by_agents_with_the_skill(spec, seed):
     pairs = set(zip(answered["group"].astype(str), answered["call_type"].astype(str), strict=True))
     assert pairs <= skills
     group_of_agent = dict(zip(run.agents["agent"].astype(str), run.agents["group"].astype(str), strict=True))
-    assert all(group_of_agent[a] == g for a, g in zip(answered["agent"].astype(str), answered["group"].astype(str),
-                                                        strict=True))  # fmt: skip
+    assert all(
+        group_of_agent[a] == g
+        for a, g in zip(answered["agent"].astype(str), answered["group"].astype(str), strict=True)
+    )
     unanswered = calls[calls["outcome"] != "answered"]
     assert unanswered["agent"].isna().all()
     assert unanswered["group"].isna().all()
@@ -278,8 +283,7 @@ def falling_plans(draw) -> dict:
         if draw(st.booleans()):
             call_type.pop("patience", None)
     for group in spec["agent_groups"]:
-        group["agents"] = {"per_interval": draw(st.lists(st.integers(0, 6), min_size=intervals,
-                                                         max_size=intervals))}  # fmt: skip
+        group["agents"] = {"per_interval": draw(st.lists(st.integers(0, 6), min_size=intervals, max_size=intervals))}
     return spec
 
 
@@ -333,11 +337,13 @@ def test_after_a_fall_in_the_plan_no_call_starts_until_the_group_is_back_at_plan
     planned, is_open = plan_in_effect(centre, moments)
     for g in range(len(centre.router.groups)):
         mine = session_group == g
-        logged = (np.searchsorted(np.sort(sessions[mine, 1]), moments, side="right")
-                  - np.searchsorted(np.sort(sessions[mine, 2]), moments, side="right"))  # fmt: skip
+        logged = np.searchsorted(np.sort(sessions[mine, 1]), moments, side="right") - np.searchsorted(
+            np.sort(sessions[mine, 2]), moments, side="right"
+        )
         calls = call_group == g
-        busy = (np.searchsorted(np.sort(answer[calls]), moments, side="right")
-                - np.searchsorted(np.sort(free[calls]), moments, side="right"))  # fmt: skip
+        busy = np.searchsorted(np.sort(answer[calls]), moments, side="right") - np.searchsorted(
+            np.sort(free[calls]), moments, side="right"
+        )
         assert (logged[is_open] >= planned[g, is_open]).all()
         above = is_open & (logged > planned[g])
         assert (busy[above] == logged[above]).all(), moments[above & (busy != logged)][:5]
@@ -361,10 +367,11 @@ def unstaffed_closings(draw) -> dict:
 OVERNIGHT = {
     "name": "nobody at closing",
     "horizon": {"length_hours": 1, "interval_minutes": 30, "days": 2, "closing": "serve"},
-    "call_types": [{"name": "sales", "arrivals": {"per_hour": 20},
-                    "handle_time": {"distribution": "fixed", "value_seconds": 60}}],
+    "call_types": [
+        {"name": "sales", "arrivals": {"per_hour": 20}, "handle_time": {"distribution": "fixed", "value_seconds": 60}}
+    ],
     "agent_groups": [{"name": "generalists", "skills": ["sales"], "agents": {"per_interval": [1, 0]}}],
-}  # fmt: skip
+}
 
 
 @checked(30)
@@ -441,8 +448,10 @@ def test_changing_staffing_keeps_callers_and_their_work(pair, seed):
     spec, other = pair
     first, second = (simulate(s, seed).calls for s in (spec, other))
     columns = ["call_id", "call_type", "arrival"]
-    callers = [calls.loc[calls["attempt"] == 1, columns].sort_values("call_id").reset_index(drop=True)
-               for calls in (first, second)]  # fmt: skip
+    callers = [
+        calls.loc[calls["attempt"] == 1, columns].sort_values("call_id").reset_index(drop=True)
+        for calls in (first, second)
+    ]
     pd.testing.assert_frame_equal(callers[0], callers[1])
 
     multiplier = proficiencies(spec)
@@ -492,9 +501,13 @@ def test_a_truncated_distribution_stays_below_its_max_and_has_the_mean_it_says(k
     from bposim.distributions import Distribution
 
     adapter = TypeAdapter(Distribution)
-    law = adapter.validate_python({"distribution": kind, "mean_seconds": mean,
-                                   **({"shape": 1 / spread} if kind == "weibull" else {"cv": spread}
-                                      if kind != "exponential" else {})})  # fmt: skip
+    law = adapter.validate_python(
+        {
+            "distribution": kind,
+            "mean_seconds": mean,
+            **({"shape": 1 / spread} if kind == "weibull" else {"cv": spread} if kind != "exponential" else {}),
+        }
+    )
     cap = float(law._law().ppf(quantile))
     truncated = adapter.validate_python({**law.model_dump(), "max_seconds": cap})
     draws = truncated.sample(np.random.default_rng(7), 20_000)

@@ -38,8 +38,9 @@ def _fields(root: type[BaseModel]) -> dict[str, str]:
 def test_every_scenario_field_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     undocumented = [
-        path for name, path in _fields(Scenario).items()
+        path
+        for name, path in _fields(Scenario).items()
         # as a YAML key (`name:`), in backticks, or in a parenthesised list of a distribution's parameters
         if not re.search(rf"\b{name}:|`{name}`|\([^)]*\b{name}\b[^)]*\)", readme)
-    ]  # fmt: skip
+    ]
     assert not undocumented, f"fields missing from the README's scenario reference: {undocumented}"

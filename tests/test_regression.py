@@ -29,8 +29,20 @@ import bposim
 DATA = Path(__file__).parent / "data"
 GOLDEN = json.loads((DATA / "golden_calls.json").read_text())
 DETAIL_FILE = DATA / "golden_calls_detail.json"
-COLUMNS = ["call_id", "call_type", "attempt", "arrival", "answer", "end", "wait", "handle_seconds", "wrap_seconds",
-           "outcome", "agent", "group"]  # fmt: skip
+COLUMNS = [
+    "call_id",
+    "call_type",
+    "attempt",
+    "arrival",
+    "answer",
+    "end",
+    "wait",
+    "handle_seconds",
+    "wrap_seconds",
+    "outcome",
+    "agent",
+    "group",
+]
 BLOCK_ROWS = 50
 MOST_VALUES_COUNTED = 20
 ROWS_SHOWN = 8
@@ -38,8 +50,10 @@ ROWS_SHOWN = 8
 
 def versions() -> dict[str, str]:
     """The major.minor versions the digests depend on."""
-    return {name: ".".join(module.__version__.split(".")[:2]) for name, module in
-            (("numpy", np), ("simpy", simpy), ("pandas", pd))}  # fmt: skip
+    return {
+        name: ".".join(module.__version__.split(".")[:2])
+        for name, module in (("numpy", np), ("simpy", simpy), ("pandas", pd))
+    }
 
 
 def table(calls: pd.DataFrame) -> pd.DataFrame:
@@ -87,12 +101,16 @@ def differences(key: str, recorded: dict, calls: pd.DataFrame) -> str:
             lines.append(f"  {name} sum: {before['sum']!r} recorded, {after.get('sum')!r} now")
         if "counts" in before and before["counts"] != after.get("counts"):
             counts = after.get("counts", {})
-            moved = [f"{value} {before['counts'].get(value, 0)} → {counts.get(value, 0)}"
-                     for value in sorted(before["counts"].keys() | counts.keys())
-                     if before["counts"].get(value, 0) != counts.get(value, 0)]  # fmt: skip
+            moved = [
+                f"{value} {before['counts'].get(value, 0)} → {counts.get(value, 0)}"
+                for value in sorted(before["counts"].keys() | counts.keys())
+                if before["counts"].get(value, 0) != counts.get(value, 0)
+            ]
             lines.append(f"  {name} counts (recorded → now): {'; '.join(moved)}")
-    first = next((i for i, (a, b) in enumerate(zip(recorded["blocks"], now["blocks"], strict=False)) if a != b),
-                 min(len(recorded["blocks"]), len(now["blocks"])))  # fmt: skip
+    first = next(
+        (i for i, (a, b) in enumerate(zip(recorded["blocks"], now["blocks"], strict=False)) if a != b),
+        min(len(recorded["blocks"]), len(now["blocks"])),
+    )
     start = first * BLOCK_ROWS
     lines.append(f"  first differing rows: within {start}–{start + BLOCK_ROWS - 1}; the first {ROWS_SHOWN} now:")
     shown = table(calls).iloc[start : start + ROWS_SHOWN]

@@ -27,10 +27,18 @@ def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small costed sweep of the helpdesk (agents 8..11, 4 days each), its results written to disk."""
     directory = tmp_path_factory.mktemp("sweep")
     experiment_file = directory / "agents.yaml"
-    experiment_file.write_text(json.dumps({
-        "name": "helpdesk_agents", "model": str(ROOT / "models" / "helpdesk.yaml"), "replications": 4, "seed": 3,
-        "changes": {"costs": COSTS}, "factors": {"agent_groups.team.agents": [8, 9, 10, 11]},
-    }))  # fmt: skip
+    experiment_file.write_text(
+        json.dumps(
+            {
+                "name": "helpdesk_agents",
+                "model": str(ROOT / "models" / "helpdesk.yaml"),
+                "replications": 4,
+                "seed": 3,
+                "changes": {"costs": COSTS},
+                "factors": {"agent_groups.team.agents": [8, 9, 10, 11]},
+            }
+        )
+    )
     result = cli("sweep", experiment_file, "--out", directory / "results", "--workers", "1", "--report")
     assert result.returncode == 0, result.stderr
     assert f"Report: {directory / 'results' / 'report.html'}" in result.stdout.replace("\n", "")
@@ -41,8 +49,17 @@ def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two replications of the outage-prone site (costs and outages), tables and report written by `run`."""
     directory = tmp_path_factory.mktemp("run")
-    result = cli("run", ROOT / "models" / "outage_prone_site.yaml", "--seed", 4, "--replications", 2,
-                 "--out", directory, "--report")  # fmt: skip
+    result = cli(
+        "run",
+        ROOT / "models" / "outage_prone_site.yaml",
+        "--seed",
+        4,
+        "--replications",
+        2,
+        "--out",
+        directory,
+        "--report",
+    )
     assert result.returncode == 0, result.stderr
     return directory
 
@@ -80,10 +97,12 @@ def test_sweep_report_recommends_the_cheapest_cell_meeting_the_target(sweep_dir:
     assert 0 < len(meeting) < len(cells), "the sweep spans both sides of the target"
     best = meeting.iloc[0]
     text = _text(page)
-    assert f"Cell {int(best['cell'])} (agent_groups.team.agents = {int(best['agent_groups.team.agents'])}) is the " \
-           f"cheapest of the {len(meeting)} cells meeting the 80% service-level target overall and for every call " \
-           f"type: service level {best['service_level']:.1%} ± {best['service_level_ci']:.1%} at " \
-           f"{best['total_cost']:,.0f} ± {best['total_cost_ci']:,.0f} EUR per day" in " ".join(text.split())
+    assert (
+        f"Cell {int(best['cell'])} (agent_groups.team.agents = {int(best['agent_groups.team.agents'])}) is the "
+        f"cheapest of the {len(meeting)} cells meeting the 80% service-level target overall and for every call "
+        f"type: service level {best['service_level']:.1%} ± {best['service_level_ci']:.1%} at "
+        f"{best['total_cost']:,.0f} ± {best['total_cost_ci']:,.0f} EUR per day" in " ".join(text.split())
+    )
     rows = _table_rows(page)
     assert [int(row[0]) for row in rows[: len(meeting)]] == meeting["cell"].astype(int).tolist()
     assert sorted(int(row[0]) for row in rows) == sorted(cells["cell"].astype(int))
@@ -121,10 +140,17 @@ def site_sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     its tech calls do not; the results directory (report written) and what `sweep` printed."""
     directory = tmp_path_factory.mktemp("site")
     experiment_file = directory / "tech.yaml"
-    experiment_file.write_text(json.dumps({
-        "name": "site_tech", "model": str(ROOT / "models" / "outage_prone_site.yaml"), "replications": 2, "seed": 3,
-        "factors": {"agent_groups.tech_team.agents": [0, 2]},
-    }))  # fmt: skip
+    experiment_file.write_text(
+        json.dumps(
+            {
+                "name": "site_tech",
+                "model": str(ROOT / "models" / "outage_prone_site.yaml"),
+                "replications": 2,
+                "seed": 3,
+                "factors": {"agent_groups.tech_team.agents": [0, 2]},
+            }
+        )
+    )
     result = cli("sweep", experiment_file, "--out", directory / "results", "--workers", "1", "--report")
     assert result.returncode == 0, result.stderr
     return directory / "results", " ".join(result.stdout.split())
@@ -137,16 +163,20 @@ def test_a_cell_short_on_one_call_type_does_not_meet_the_target(site_sweep: tupl
     cells = pd.read_parquet(directory / "cells.parquet").set_index("cell")
     types = [c.removesuffix(".service_level") for c in cells if c.endswith(".service_level")]
     assert types == ["accounts", "orders", "tech"]
-    short = {cell: [ct for ct in types if row[f"{ct}.service_level"] < row[f"{ct}.service_level_target"]]
-             for cell, row in cells.iterrows()}  # fmt: skip
+    short = {
+        cell: [ct for ct in types if row[f"{ct}.service_level"] < row[f"{ct}.service_level_target"]]
+        for cell, row in cells.iterrows()
+    }
     assert short == {0: ["tech"], 1: []} and (cells["service_level"] >= cells["service_level_target"]).all()
     assert cells.loc[0, "total_cost"] < cells.loc[1, "total_cost"]
     assert cells["meets_target"].tolist() == [False, True]
     tech = f"tech {cells.loc[0, 'tech.service_level']:.1%} < 80%"
     page = (directory / "report.html").read_text(encoding="utf-8")
     text = " ".join(_text(page).split())
-    assert "Cell 1 (agent_groups.tech_team.agents = 2) is the cheapest of the 1 cells meeting the 80% service-level " \
-           "target overall and for every call type" in text
+    assert (
+        "Cell 1 (agent_groups.tech_team.agents = 2) is the cheapest of the 1 cells meeting the 80% service-level "
+        "target overall and for every call type" in text
+    )
     assert f"Cheaper cells reach the target overall but not for every call type: cell 0 ({tech})." in text
     records = _table_records(page)
     assert [(r["Cell"], r["Short call types"]) for r in records] == [("1", "—"), ("0", tech)]
@@ -166,8 +196,9 @@ def test_costs_are_in_the_scenarios_currency_per_day(site_sweep: tuple[Path, str
     assert total in " ".join(_text((run_dir / "report.html").read_text(encoding="utf-8")).split())
 
 
-def test_few_replications_carry_a_note_on_the_wide_intervals(site_sweep: tuple[Path, str], run_dir: Path,
-                                                             sweep_dir: Path) -> None:  # fmt: skip
+def test_few_replications_carry_a_note_on_the_wide_intervals(
+    site_sweep: tuple[Path, str], run_dir: Path, sweep_dir: Path
+) -> None:
     """Under 5 replications the ± figures are t-intervals over a handful of days: the report says so, visibly."""
     notes = {
         name: re.findall(r'<p class="note">(.*?)</p>', (directory / "report.html").read_text(encoding="utf-8"))
@@ -228,8 +259,15 @@ def test_report_bad_input_exits_2(args: list[str], message: str) -> None:
 
 # -- in a real browser --------------------------------------------------------------------------------------------
 
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"]  # fmt: skip
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -255,8 +293,9 @@ def test_report_renders_in_headless_chromium(browser, which: str, figures: int, 
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.route(re.compile(r"^https?://"), lambda route: route.abort())
     page.goto(page_file.as_uri())
-    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {figures}",
-                           timeout=30_000)  # fmt: skip
+    page.wait_for_function(
+        f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {figures}", timeout=30_000
+    )
     assert errors == []
     plots = page.locator(".js-plotly-plot")
     assert plots.count() == figures
@@ -301,8 +340,9 @@ def roster_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     directory = tmp_path_factory.mktemp("roster")
     model = directory / "absent.yaml"
     model.write_text((ROOT / "models" / "helpdesk_shifts.yaml").read_text() + "absence: {probability: 0.15}\n")
-    result = cli("staff", model, "--max-rounds", 1, "--out", directory / "roster.yaml",
-                 "--report", directory / "roster.html")  # fmt: skip
+    result = cli(
+        "staff", model, "--max-rounds", 1, "--out", directory / "roster.yaml", "--report", directory / "roster.html"
+    )
     return directory, result
 
 
@@ -330,10 +370,16 @@ def test_roster_report_lists_the_shifts_of_the_written_roster(roster_dir) -> Non
 def test_sweep_without_costs_ranks_by_agent_hours(tmp_path: Path) -> None:
     """Without a costs section the report ranks by agent hours and plots service level against them."""
     experiment_file = tmp_path / "agents.yaml"
-    experiment_file.write_text(json.dumps({
-        "name": "no_costs", "model": str(ROOT / "models" / "helpdesk.yaml"), "replications": 3,
-        "factors": {"agent_groups.team.agents": [9, 10, 11]},
-    }))  # fmt: skip
+    experiment_file.write_text(
+        json.dumps(
+            {
+                "name": "no_costs",
+                "model": str(ROOT / "models" / "helpdesk.yaml"),
+                "replications": 3,
+                "factors": {"agent_groups.team.agents": [9, 10, 11]},
+            }
+        )
+    )
     from bposim.experiment import Experiment
 
     Experiment.from_file(experiment_file).run(out=tmp_path / "results", workers=1, progress=False)
@@ -366,10 +412,17 @@ def test_a_sweep_that_kept_its_tables_shows_the_cell_from_them(tmp_path: Path) -
     from bposim.experiment import Experiment
 
     experiment_file = tmp_path / "kept.yaml"
-    experiment_file.write_text(json.dumps({
-        "name": "kept", "model": str(ROOT / "models" / "helpdesk.yaml"), "replications": 3, "keep": "all",
-        "factors": {"agent_groups.team.agents": [11, 12]},
-    }))  # fmt: skip
+    experiment_file.write_text(
+        json.dumps(
+            {
+                "name": "kept",
+                "model": str(ROOT / "models" / "helpdesk.yaml"),
+                "replications": 3,
+                "keep": "all",
+                "factors": {"agent_groups.team.agents": [11, 12]},
+            }
+        )
+    )
     Experiment.from_file(experiment_file).run(out=tmp_path / "results", workers=1, progress=False)
     experiment_file.unlink()  # the day cannot be simulated again: it must come from the tables
     page = write_report(tmp_path / "results", tmp_path / "report.html").read_text(encoding="utf-8")

@@ -29,32 +29,44 @@ def search_bounds(scenario: Scenario, seed: int, replications: int) -> tuple[np.
 
 def two_languages() -> Scenario:
     """English specialists and bilingual agents who take Spanish first and English when idle."""
-    return Scenario.model_validate({
-        "name": "two languages",
-        "horizon": {"start": "08:00", "end": "12:00", "interval_minutes": 30, "warmup_minutes": 5},
-        "service_level": {"threshold_seconds": 20, "target": 0.8},
-        "call_types": [
-            {"name": "en", "arrivals": {"per_interval": [120, 200, 260, 260, 220, 180, 150, 120]},
-             "handle_time": {"distribution": "lognormal", "mean_seconds": 180, "cv": 0.8},
-             "patience": {"distribution": "exponential", "mean_seconds": 120}},
-            {"name": "es", "arrivals": {"per_hour": 80},
-             "handle_time": {"distribution": "exponential", "mean_seconds": 240},
-             "patience": {"distribution": "weibull", "mean_seconds": 150, "shape": 0.8},
-             "service_level": {"threshold_seconds": 30}},
-        ],
-        "agent_groups": [
-            {"name": "en_team", "skills": ["en"], "agents": 10},
-            {"name": "bilingual", "skills": ["es", {"call_type": "en", "priority": 2, "proficiency": 1.1}],
-             "agents": 6},
-        ],
-    })  # fmt: skip
+    return Scenario.model_validate(
+        {
+            "name": "two languages",
+            "horizon": {"start": "08:00", "end": "12:00", "interval_minutes": 30, "warmup_minutes": 5},
+            "service_level": {"threshold_seconds": 20, "target": 0.8},
+            "call_types": [
+                {
+                    "name": "en",
+                    "arrivals": {"per_interval": [120, 200, 260, 260, 220, 180, 150, 120]},
+                    "handle_time": {"distribution": "lognormal", "mean_seconds": 180, "cv": 0.8},
+                    "patience": {"distribution": "exponential", "mean_seconds": 120},
+                },
+                {
+                    "name": "es",
+                    "arrivals": {"per_hour": 80},
+                    "handle_time": {"distribution": "exponential", "mean_seconds": 240},
+                    "patience": {"distribution": "weibull", "mean_seconds": 150, "shape": 0.8},
+                    "service_level": {"threshold_seconds": 30},
+                },
+            ],
+            "agent_groups": [
+                {"name": "en_team", "skills": ["en"], "agents": 10},
+                {
+                    "name": "bilingual",
+                    "skills": ["es", {"call_type": "en", "priority": 2, "proficiency": 1.1}],
+                    "agents": 6,
+                },
+            ],
+        }
+    )
 
 
 def test_single_skill_constant_load_matches_erlang_a():
     # Hour-long intervals and 20 days make each interval's service level precise; the 10-minute warm-up leaves
     # out the empty centre at opening, so every interval is in steady state as Erlang A assumes.
-    scenario = HELPDESK.updated({"horizon": {"start": "08:00", "end": "12:00", "interval_minutes": 60,
-                                             "warmup_minutes": 10}})  # fmt: skip
+    scenario = HELPDESK.updated(
+        {"horizon": {"start": "08:00", "end": "12:00", "interval_minutes": 60, "warmup_minutes": 10}}
+    )
     erlang = analytic.required_agents(252 / 3600, 120, 20, 0.8, mean_patience_seconds=60)
     requirement = staffing_requirement(scenario, seed=3, replications=20)
     assert list(requirement.table["erlang"]) == [erlang] * 4
@@ -67,8 +79,12 @@ def test_single_skill_constant_load_matches_erlang_a():
 
 def test_ramp_meets_the_target_in_every_interval_of_the_search_runs():
     rates = [60, 60, 60, 360, 360, 360, 120, 120]  # a sixfold jump at 09:30, down again at 11:00
-    scenario = HELPDESK.updated({"horizon": {"start": "08:00", "end": "12:00", "interval_minutes": 30},
-                                 "call_types.support.arrivals": {"per_interval": rates}})  # fmt: skip
+    scenario = HELPDESK.updated(
+        {
+            "horizon": {"start": "08:00", "end": "12:00", "interval_minutes": 30},
+            "call_types.support.arrivals": {"per_interval": rates},
+        }
+    )
     requirement = staffing_requirement(scenario, seed=0, replications=20)
     levels = search_levels(requirement.scenario(), seed=0, replications=20)
     assert (levels >= 0.8).all()
@@ -110,12 +126,18 @@ def test_multi_skill_requirement_holds_on_fresh_days_and_is_minimal():
 
 def test_unreachable_target_names_the_call_type_and_interval():
     # Callers an agent may take only after a 30-second delay are never answered within 20 seconds.
-    with pytest.raises(RequirementError, match=r"call type 'support' in interval 0 \(08:00\) cannot meet its "
-                       r"target: \d+\.\d% < 80% even with 10 × the Erlang staffing"):  # fmt: skip
+    with pytest.raises(
+        RequirementError,
+        match=r"call type 'support' in interval 0 \(08:00\) cannot meet its "
+        r"target: \d+\.\d% < 80% even with 10 × the Erlang staffing",
+    ):
         staffing_requirement(HELPDESK.updated({"agent_groups.team.skills.0.delay_seconds": 30}), replications=2)
     # Three trunk lines: most callers get a busy signal whatever the staffing, which is said before any search.
-    with pytest.raises(RequirementError, match=r"^trunk_lines: 3 lines allow at most 3 calls in the system; the "
-                       r"target 80% within 20 s for support at \d\d:\d\d needs at least \d+ lines"):  # fmt: skip
+    with pytest.raises(
+        RequirementError,
+        match=r"^trunk_lines: 3 lines allow at most 3 calls in the system; the "
+        r"target 80% within 20 s for support at \d\d:\d\d needs at least \d+ lines",
+    ):
         staffing_requirement(HELPDESK.updated({"trunk_lines": 3}), replications=2)
     assert issubclass(RequirementError, ValueError)
 
@@ -139,8 +161,9 @@ def test_the_search_does_not_chase_noise_on_erlang_as_own_queue(seed):
     # Constant Poisson load, exponential handle and patience, a warm-up: Erlang A is right in every interval. One
     # agent moves a 30-minute interval's service level by about as much as 10 days' noise, so a search that
     # reacted to point estimates would wander; deciding on the 95% CI it stays within one agent of Erlang A.
-    scenario = HELPDESK.updated({"horizon": {"start": "08:00", "end": "12:00", "interval_minutes": 30,
-                                             "warmup_minutes": 10}})  # fmt: skip
+    scenario = HELPDESK.updated(
+        {"horizon": {"start": "08:00", "end": "12:00", "interval_minutes": 30, "warmup_minutes": 10}}
+    )
     requirement = staffing_requirement(scenario, seed=seed, replications=10)
     deviation = requirement.table["required"] - requirement.table["erlang"]
     assert deviation.abs().max() <= 1

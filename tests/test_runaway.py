@@ -34,14 +34,16 @@ SHIFTS = ROOT / "models" / "helpdesk_shifts.yaml"
 BASE = {
     "name": "Helpdesk",
     "horizon": {"start": "08:00", "end": "16:00", "interval_minutes": 30},
-    "call_types": [{
-        "name": "support",
-        "arrivals": {"per_hour": 252},
-        "handle_time": {"distribution": "exponential", "mean_seconds": 120},
-        "patience": {"distribution": "exponential", "mean_seconds": 60},
-    }],
+    "call_types": [
+        {
+            "name": "support",
+            "arrivals": {"per_hour": 252},
+            "handle_time": {"distribution": "exponential", "mean_seconds": 120},
+            "patience": {"distribution": "exponential", "mean_seconds": 60},
+        }
+    ],
     "agent_groups": [{"name": "team", "skills": ["support"], "agents": 12}],
-}  # fmt: skip
+}
 ZERO = {"distribution": "fixed", "value_seconds": 0}
 MICRO = {"distribution": "fixed", "value_seconds": 0.000001}
 TINY = {"distribution": "exponential", "mean_seconds": 0.000001}
@@ -57,9 +59,16 @@ def bposim_limited(*args: object, timeout: float = 60) -> subprocess.CompletedPr
     env = {key: value for key, value in os.environ.items() if key not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
     env |= {"PYTHONIOENCODING": "utf-8", "OPENBLAS_NUM_THREADS": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "bposim", *map(str, args)], cwd=ROOT, env=env, capture_output=True, text=True,
-        encoding="utf-8", timeout=timeout, check=False, preexec_fn=limit,
-    )  # fmt: skip
+        [sys.executable, "-m", "bposim", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        check=False,
+        preexec_fn=limit,
+    )
 
 
 def scenario_data(**changes) -> dict:
@@ -104,68 +113,133 @@ DAY = {"start": "00:00", "end": "24:00", "interval_minutes": 30}
 TEN_YEARS = {"start": "08:00", "end": "16:00", "days": 3660}
 BOT = {"self_service": [{"call_type": "support", "containment": 0.5, "bot_time": MICRO}]}
 CASES = [
-    Case("retrials-forever", scenario_data(call_types__0__retrial=retrial()),
-         ("call_types[0].retrial.max_attempts: about 2e12 call attempts over 1 day(s) × 1 replication(s)",
-          "at most 1e7 per run")),
-    Case("retrials-nearly-certain", scenario_data(call_types__0__retrial=retrial(after_abandon=0.9999)),
-         ("call_types[0].retrial.after_abandon: about 2e7 call attempts", "lower call_types[0].retrial.after_abandon")),
-    Case("retrials-after-busy-signal",
-         scenario_data(trunk_lines=5, call_types__0__retrial=retrial(after_abandon=0, after_blocked=1)),
-         ("call_types[0].retrial.max_attempts: about 2e12 call attempts",)),
-    Case("shrinkage-per-hour", scenario_data(shrinkage=SHRINKAGE),
-         ("shrinkage.per_hour: about 9.6e13 agent records", "at most 5,000,000 per run")),
-    Case("group-shrinkage-per-hour", scenario_data(agent_groups__0__shrinkage=SHRINKAGE),
-         ("agent_groups[0].shrinkage.per_hour: about 9.6e13 agent records",)),
-    Case("tool-fails-every-microsecond", scenario_data(tools=[tool({"time_between": MICRO, "repair": MICRO})]),
-         ("tools[0].failures.time_between: about 1.4e10 tool outages", "at most 1,000,000 per run")),
-    Case("tool-fails-every-microsecond-on-average", scenario_data(tools=[tool({"time_between": TINY, "repair": TINY})]),
-         ("tools[0].failures.time_between: about 1.4e10 tool outages",)),
-    Case("second-tool-fails-without-pause",
-         scenario_data(tools=[tool(name="crm"), tool({"time_between": ZERO, "repair": ZERO}, name="phones")]),
-         ("tools[1].failures.time_between: infinitely many tool outages",)),
-    Case("maintenance-windows-over-ten-years",
-         scenario_data(horizon=DAY | {"days": 3660}, tools=[tool(maintenance=[{"start": "08:00", "minutes": 1}] * 300)],
-                       call_types__0__arrivals={"per_hour": 1}),
-         ("horizon.days: about 1,100,000 tool outages over 3,660 day(s)",)),
-    Case("trillion-agents", scenario_data(agent_groups__0__agents=10**12),
-         ("agent_groups[0].agents: about 1e12 agents at once", "at most 100,000 at once")),
-    Case("more-agents-than-a-float-holds", scenario_data(agent_groups__0__agents=10**400),
-         ("agent_groups[0].agents: infinitely many agents at once",)),
-    Case("trillion-agents-in-one-interval",
-         scenario_data(agent_groups__0__agents={"per_interval": [12] * 3 + [10**12] + [12] * 12}),
-         ("agent_groups[0].agents.per_interval[3]: about 1e12 agents at once",)),
-    Case("trillion-agents-on-a-shift",
-         scenario_data(roster=[{"group": "team", "start": "08:00", "end": "16:00", "agents": 10**12}]),
-         ("roster[0].agents: about 1e12 agents at once",)),
-    Case("arrivals-per-hour", scenario_data(call_types__0__arrivals={"per_hour": 1e15}),
-         ("call_types[0].arrivals.per_hour: about 8e15 call attempts over 1 day(s) × 1 replication(s)",)),
-    Case("arrivals-per-interval",
-         scenario_data(call_types__0__arrivals={"per_interval": [252] * 15 + [1e15]}),
-         ("call_types[0].arrivals.per_interval: about 5e14 call attempts",)),
-    Case("arrivals-into-a-bot",
-         scenario_data(call_types__0__arrivals={"per_hour": 1e15}, technology=BOT),
-         ("call_types[0].arrivals.per_hour: about 8e15 call attempts",)),
-    Case("heavy-day-for-ten-years",
-         scenario_data(horizon=TEN_YEARS, call_types__0__arrivals={"per_hour": 2000}),
-         ("horizon.days: about 5.9e7 call attempts over 3,660 day(s) × 1 replication(s)",)),
-    Case("one-minute-intervals-for-ten-years",
-         scenario_data(horizon={"start": "00:00", "end": "24:00", "interval_minutes": 1, "days": 3660},
-                       call_types__0__arrivals={"per_hour": 1}),
-         ("horizon.days: about 1.1e7 interval rows over 3,660 day(s)", "raise horizon.interval_minutes")),
-    Case("a-billion-hour-day",
-         scenario_data(horizon={"start": "00:00", "length_hours": 1e9, "interval_minutes": 1},
-                       call_types__0__arrivals={"per_hour": 0}),
-         ("horizon.length_hours: about 1.2e11 interval rows",)),
-    Case("ten-years-of-many-replications",
-         scenario_data(horizon=TEN_YEARS, call_types__0__arrivals={"per_hour": 50}),
-         ("--replications: about 1.5e7 call attempts over 3,660 day(s) × 10 replication(s)",),
-         ("--replications", "10")),
-    Case("a-billion-replications", BASE, ("--replications: 1,000,000,000 replications; bposim runs 1 to 100,000",),
-         ("--replications", "1000000000")),
-    Case("too-many-replications-of-a-day", BASE,
-         ("--replications: about 2e8 call attempts over 1 day(s) × 100,000 replication(s)",),
-         ("--replications", "100000")),
-]  # fmt: skip
+    Case(
+        "retrials-forever",
+        scenario_data(call_types__0__retrial=retrial()),
+        (
+            "call_types[0].retrial.max_attempts: about 2e12 call attempts over 1 day(s) × 1 replication(s)",
+            "at most 1e7 per run",
+        ),
+    ),
+    Case(
+        "retrials-nearly-certain",
+        scenario_data(call_types__0__retrial=retrial(after_abandon=0.9999)),
+        ("call_types[0].retrial.after_abandon: about 2e7 call attempts", "lower call_types[0].retrial.after_abandon"),
+    ),
+    Case(
+        "retrials-after-busy-signal",
+        scenario_data(trunk_lines=5, call_types__0__retrial=retrial(after_abandon=0, after_blocked=1)),
+        ("call_types[0].retrial.max_attempts: about 2e12 call attempts",),
+    ),
+    Case(
+        "shrinkage-per-hour",
+        scenario_data(shrinkage=SHRINKAGE),
+        ("shrinkage.per_hour: about 9.6e13 agent records", "at most 5,000,000 per run"),
+    ),
+    Case(
+        "group-shrinkage-per-hour",
+        scenario_data(agent_groups__0__shrinkage=SHRINKAGE),
+        ("agent_groups[0].shrinkage.per_hour: about 9.6e13 agent records",),
+    ),
+    Case(
+        "tool-fails-every-microsecond",
+        scenario_data(tools=[tool({"time_between": MICRO, "repair": MICRO})]),
+        ("tools[0].failures.time_between: about 1.4e10 tool outages", "at most 1,000,000 per run"),
+    ),
+    Case(
+        "tool-fails-every-microsecond-on-average",
+        scenario_data(tools=[tool({"time_between": TINY, "repair": TINY})]),
+        ("tools[0].failures.time_between: about 1.4e10 tool outages",),
+    ),
+    Case(
+        "second-tool-fails-without-pause",
+        scenario_data(tools=[tool(name="crm"), tool({"time_between": ZERO, "repair": ZERO}, name="phones")]),
+        ("tools[1].failures.time_between: infinitely many tool outages",),
+    ),
+    Case(
+        "maintenance-windows-over-ten-years",
+        scenario_data(
+            horizon=DAY | {"days": 3660},
+            tools=[tool(maintenance=[{"start": "08:00", "minutes": 1}] * 300)],
+            call_types__0__arrivals={"per_hour": 1},
+        ),
+        ("horizon.days: about 1,100,000 tool outages over 3,660 day(s)",),
+    ),
+    Case(
+        "trillion-agents",
+        scenario_data(agent_groups__0__agents=10**12),
+        ("agent_groups[0].agents: about 1e12 agents at once", "at most 100,000 at once"),
+    ),
+    Case(
+        "more-agents-than-a-float-holds",
+        scenario_data(agent_groups__0__agents=10**400),
+        ("agent_groups[0].agents: infinitely many agents at once",),
+    ),
+    Case(
+        "trillion-agents-in-one-interval",
+        scenario_data(agent_groups__0__agents={"per_interval": [12] * 3 + [10**12] + [12] * 12}),
+        ("agent_groups[0].agents.per_interval[3]: about 1e12 agents at once",),
+    ),
+    Case(
+        "trillion-agents-on-a-shift",
+        scenario_data(roster=[{"group": "team", "start": "08:00", "end": "16:00", "agents": 10**12}]),
+        ("roster[0].agents: about 1e12 agents at once",),
+    ),
+    Case(
+        "arrivals-per-hour",
+        scenario_data(call_types__0__arrivals={"per_hour": 1e15}),
+        ("call_types[0].arrivals.per_hour: about 8e15 call attempts over 1 day(s) × 1 replication(s)",),
+    ),
+    Case(
+        "arrivals-per-interval",
+        scenario_data(call_types__0__arrivals={"per_interval": [252] * 15 + [1e15]}),
+        ("call_types[0].arrivals.per_interval: about 5e14 call attempts",),
+    ),
+    Case(
+        "arrivals-into-a-bot",
+        scenario_data(call_types__0__arrivals={"per_hour": 1e15}, technology=BOT),
+        ("call_types[0].arrivals.per_hour: about 8e15 call attempts",),
+    ),
+    Case(
+        "heavy-day-for-ten-years",
+        scenario_data(horizon=TEN_YEARS, call_types__0__arrivals={"per_hour": 2000}),
+        ("horizon.days: about 5.9e7 call attempts over 3,660 day(s) × 1 replication(s)",),
+    ),
+    Case(
+        "one-minute-intervals-for-ten-years",
+        scenario_data(
+            horizon={"start": "00:00", "end": "24:00", "interval_minutes": 1, "days": 3660},
+            call_types__0__arrivals={"per_hour": 1},
+        ),
+        ("horizon.days: about 1.1e7 interval rows over 3,660 day(s)", "raise horizon.interval_minutes"),
+    ),
+    Case(
+        "a-billion-hour-day",
+        scenario_data(
+            horizon={"start": "00:00", "length_hours": 1e9, "interval_minutes": 1},
+            call_types__0__arrivals={"per_hour": 0},
+        ),
+        ("horizon.length_hours: about 1.2e11 interval rows",),
+    ),
+    Case(
+        "ten-years-of-many-replications",
+        scenario_data(horizon=TEN_YEARS, call_types__0__arrivals={"per_hour": 50}),
+        ("--replications: about 1.5e7 call attempts over 3,660 day(s) × 10 replication(s)",),
+        ("--replications", "10"),
+    ),
+    Case(
+        "a-billion-replications",
+        BASE,
+        ("--replications: 1,000,000,000 replications; bposim runs 1 to 100,000",),
+        ("--replications", "1000000000"),
+    ),
+    Case(
+        "too-many-replications-of-a-day",
+        BASE,
+        ("--replications: about 2e8 call attempts over 1 day(s) × 100,000 replication(s)",),
+        ("--replications", "100000"),
+    ),
+]
 IN_PROCESS = [case for case in CASES if not case.flags]
 
 
@@ -196,8 +270,9 @@ def test_run_refuses_runaway_scenario(case, tmp_path):
     assert_refused(bposim_limited("run", path, *case.flags), case.expected, f"{path}: ")
 
 
-@pytest.mark.parametrize("case", [case for case in IN_PROCESS if "agents" in case.id or "hour" in case.id],
-                         ids=lambda case: case.id)  # fmt: skip
+@pytest.mark.parametrize(
+    "case", [case for case in IN_PROCESS if "agents" in case.id or "hour" in case.id], ids=lambda case: case.id
+)
 def test_validate_refuses_runaway_scenario(case, tmp_path):
     """`bposim validate` says what `run` would say: a valid file can still be one bposim will not run."""
     path = write(case.data, tmp_path)
@@ -216,8 +291,11 @@ def test_staff_refuses_a_break_that_could_start_in_a_trillion_places(tmp_path):
     data["scheduling"]["shifts"][0]["breaks"][1]["after_hours"] = [3.5, 1e12]
     path = write(data, tmp_path)
     result = bposim_limited("staff", path)
-    assert_refused(result, ("scheduling.shifts[0].breaks[1].after_hours: about ", "shifts to choose from",
-                            "at most 200,000"), f"{path}: ")  # fmt: skip
+    assert_refused(
+        result,
+        ("scheduling.shifts[0].breaks[1].after_hours: about ", "shifts to choose from", "at most 200,000"),
+        f"{path}: ",
+    )
 
 
 def test_staff_refuses_a_runaway_scenario(tmp_path):
@@ -235,19 +313,32 @@ def experiment_file(folder: Path, **fields) -> Path:
 
 
 SWEEPS = [
-    ("a-billion-cells", {"factors": {f"f{i}": {str(level): {} for level in range(10)} for i in range(9)}},
-     ("factors: 1e9 cells (the product of the factors' lengths); bposim sweeps at most 10,000",)),
-    ("too-many-tasks", {"factors": {"agent_groups.team.agents": list(range(1, 101))}, "replications": 10_000},
-     ("replications: 100 cells × 10,000 replications = 1,000,000 tasks; bposim sweeps at most 100,000",)),
-    ("a-cell-with-a-trillion-agents", {"factors": {"agent_groups.team.agents": [12, 10**12]}},
-     ("factors: cell 1 (agent_groups.team.agents = 1000000000000): agent_groups[0].agents: about 1e12 agents",)),
-    ("a-heavy-base-in-every-cell",
-     {"changes": {"shrinkage": SHRINKAGE}, "factors": {"agent_groups.team.agents": [11, 12]}},
-     ("factors: cell 0 (agent_groups.team.agents = 11): shrinkage.per_hour: about ", "(and 1 other cells)")),
-    ("too-much-work-in-all", {"factors": {"call_types.support.arrivals.per_hour": [100_000.0, 200_000.0]},
-                              "replications": 1_000},
-     ("replications: about 2.4e9 call attempts over 2 cell(s) × 1,000 replication(s); a sweep does at most 1e9",)),
-]  # fmt: skip
+    (
+        "a-billion-cells",
+        {"factors": {f"f{i}": {str(level): {} for level in range(10)} for i in range(9)}},
+        ("factors: 1e9 cells (the product of the factors' lengths); bposim sweeps at most 10,000",),
+    ),
+    (
+        "too-many-tasks",
+        {"factors": {"agent_groups.team.agents": list(range(1, 101))}, "replications": 10_000},
+        ("replications: 100 cells × 10,000 replications = 1,000,000 tasks; bposim sweeps at most 100,000",),
+    ),
+    (
+        "a-cell-with-a-trillion-agents",
+        {"factors": {"agent_groups.team.agents": [12, 10**12]}},
+        ("factors: cell 1 (agent_groups.team.agents = 1000000000000): agent_groups[0].agents: about 1e12 agents",),
+    ),
+    (
+        "a-heavy-base-in-every-cell",
+        {"changes": {"shrinkage": SHRINKAGE}, "factors": {"agent_groups.team.agents": [11, 12]}},
+        ("factors: cell 0 (agent_groups.team.agents = 11): shrinkage.per_hour: about ", "(and 1 other cells)"),
+    ),
+    (
+        "too-much-work-in-all",
+        {"factors": {"call_types.support.arrivals.per_hour": [100_000.0, 200_000.0]}, "replications": 1_000},
+        ("replications: about 2.4e9 call attempts over 2 cell(s) × 1,000 replication(s); a sweep does at most 1e9",),
+    ),
+]
 
 
 @pytest.mark.parametrize(("fields", "expected"), [case[1:] for case in SWEEPS], ids=[case[0] for case in SWEEPS])
@@ -264,8 +355,11 @@ def test_sweep_refuses_a_scheduler_that_is_not_one(address, tmp_path):
     """--scheduler takes local or a reachable Dask address; anything else exits 2 in seconds, naming the flag."""
     path = experiment_file(tmp_path)
     result = bposim_limited("sweep", path, "--scheduler", address, "--out", tmp_path / "out", timeout=45)
-    expected = ("--scheduler: ", "give local", "tcp://host:8786") if address != "tcp://127.0.0.1:1" else (
-        "--scheduler: cannot reach the Dask scheduler at tcp://127.0.0.1:1", "give local")  # fmt: skip
+    expected = (
+        ("--scheduler: ", "give local", "tcp://host:8786")
+        if address != "tcp://127.0.0.1:1"
+        else ("--scheduler: cannot reach the Dask scheduler at tcp://127.0.0.1:1", "give local")
+    )
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error: --scheduler: ")
@@ -325,8 +419,9 @@ def test_the_optimisers_refuse_a_billion_replications(no_simulation):
 def test_experiment_refuses_a_billion_cells_before_building_them(monkeypatch):
     """A compact 10^9-cell grid is refused from its factors' lengths: no cell scenario is built."""
     monkeypatch.setattr("bposim.experiment.design._cells", lambda *args: pytest.fail("built the cells"))
-    factors = {"agent_groups.team.agents": list(range(10))} | {f"f{i}": {str(j): {} for j in range(10)}
-                                                                for i in range(8)}  # fmt: skip
+    factors = {"agent_groups.team.agents": list(range(10))} | {
+        f"f{i}": {str(j): {} for j in range(10)} for i in range(8)
+    }
     with pytest.raises(ExperimentError, match=r"factors: 1e9 cells"):
         Experiment(load_scenario(HELPDESK), factors)
 
@@ -383,19 +478,38 @@ def failing_every(seconds: float) -> list[dict]:
 
 ONE_MINUTE_DAYS = {"start": "00:00", "end": "24:00", "interval_minutes": 1}
 LIMITS = [  # the quantity, a scenario just under its limit, and one just over
-    ("call attempts", scenario_data(call_types__0__arrivals={"per_hour": 0.99 * workload.MAX_CALLS / 8}),
-     scenario_data(call_types__0__arrivals={"per_hour": 1.01 * workload.MAX_CALLS / 8})),
-    ("agents", scenario_data(agent_groups__0__agents=workload.MAX_AGENTS),
-     scenario_data(agent_groups__0__agents=workload.MAX_AGENTS + 1)),
-    ("agent records", scenario_data(shrinkage=shrinkage_per_hour(0.99 * workload.MAX_AGENT_RECORDS / 96)),
-     scenario_data(shrinkage=shrinkage_per_hour(1.01 * workload.MAX_AGENT_RECORDS / 96))),
-    ("tool outages", scenario_data(tools=failing_every(28_800 / (0.99 * workload.MAX_OUTAGES))),
-     scenario_data(tools=failing_every(28_800 / (1.01 * workload.MAX_OUTAGES)))),
-    ("interval rows", scenario_data(horizon=ONE_MINUTE_DAYS | {"days": workload.MAX_INTERVAL_ROWS // 2880},
-                                    call_types__0__arrivals={"per_hour": 1}),
-     scenario_data(horizon=ONE_MINUTE_DAYS | {"days": workload.MAX_INTERVAL_ROWS // 2880 + 1},
-                   call_types__0__arrivals={"per_hour": 1})),
-]  # fmt: skip
+    (
+        "call attempts",
+        scenario_data(call_types__0__arrivals={"per_hour": 0.99 * workload.MAX_CALLS / 8}),
+        scenario_data(call_types__0__arrivals={"per_hour": 1.01 * workload.MAX_CALLS / 8}),
+    ),
+    (
+        "agents",
+        scenario_data(agent_groups__0__agents=workload.MAX_AGENTS),
+        scenario_data(agent_groups__0__agents=workload.MAX_AGENTS + 1),
+    ),
+    (
+        "agent records",
+        scenario_data(shrinkage=shrinkage_per_hour(0.99 * workload.MAX_AGENT_RECORDS / 96)),
+        scenario_data(shrinkage=shrinkage_per_hour(1.01 * workload.MAX_AGENT_RECORDS / 96)),
+    ),
+    (
+        "tool outages",
+        scenario_data(tools=failing_every(28_800 / (0.99 * workload.MAX_OUTAGES))),
+        scenario_data(tools=failing_every(28_800 / (1.01 * workload.MAX_OUTAGES))),
+    ),
+    (
+        "interval rows",
+        scenario_data(
+            horizon=ONE_MINUTE_DAYS | {"days": workload.MAX_INTERVAL_ROWS // 2880},
+            call_types__0__arrivals={"per_hour": 1},
+        ),
+        scenario_data(
+            horizon=ONE_MINUTE_DAYS | {"days": workload.MAX_INTERVAL_ROWS // 2880 + 1},
+            call_types__0__arrivals={"per_hour": 1},
+        ),
+    ),
+]
 
 
 @pytest.mark.parametrize(("name", "under", "over"), LIMITS, ids=[limit[0] for limit in LIMITS])
@@ -408,8 +522,11 @@ def test_just_under_a_limit_is_accepted_and_just_over_is_not(name, under, over, 
 
 def test_a_scenario_at_the_agents_limit_runs():
     """100,000 agents (the limit) are simulated: the bound on agents is where a run is cheap to check."""
-    changes = {"agent_groups.team.agents": workload.MAX_AGENTS, "call_types.support.arrivals.per_hour": 10.0,
-               "horizon.end": "09:00"}  # fmt: skip
+    changes = {
+        "agent_groups.team.agents": workload.MAX_AGENTS,
+        "call_types.support.arrivals.per_hour": 10.0,
+        "horizon.end": "09:00",
+    }
     scenario = load_scenario(HELPDESK).updated(changes)
     run = simulate(scenario, seed=0)
     assert len(run.agents) == workload.MAX_AGENTS
@@ -425,9 +542,16 @@ def test_the_retrial_estimate_bounds_what_the_engine_does():
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(0.4, "0"), (12, "12"), (12_345, "12,000"), (5_000_000, "5,000,000"), (1e7, "1e7"), (3.2e12, "3.2e12"),
-     (math.inf, "infinitely many")],
-)  # fmt: skip
+    [
+        (0.4, "0"),
+        (12, "12"),
+        (12_345, "12,000"),
+        (5_000_000, "5,000,000"),
+        (1e7, "1e7"),
+        (3.2e12, "3.2e12"),
+        (math.inf, "infinitely many"),
+    ],
+)
 def test_counts_read_as_a_planner_reads_them(value, text):
     assert workload.about(value) == text
 
@@ -435,15 +559,26 @@ def test_counts_read_as_a_planner_reads_them(value, text):
 DURATIONS = st.floats(min_value=0.0, max_value=1e300, allow_subnormal=True)
 LAWS = st.one_of(
     st.builds(lambda v: {"distribution": "fixed", "value_seconds": v}, DURATIONS),
-    st.builds(lambda a, b: {"distribution": "uniform", "low_seconds": min(a, b), "high_seconds": max(a, b)},
-              DURATIONS, DURATIONS),
-    st.builds(lambda values: {"distribution": "empirical", "values_seconds": values},
-              st.lists(DURATIONS, min_size=1, max_size=4)),
-    st.builds(lambda mean, shape: {"distribution": "weibull", "mean_seconds": mean, "shape": shape},
-              st.floats(1e-300, 1e300), st.floats(1e-300, 1e300)),
-    st.builds(lambda mean, cv: {"distribution": "lognormal", "mean_seconds": mean, "cv": cv},
-              st.floats(1e-300, 1e300), st.floats(1e-300, 1e6)),
-)  # fmt: skip
+    st.builds(
+        lambda a, b: {"distribution": "uniform", "low_seconds": min(a, b), "high_seconds": max(a, b)},
+        DURATIONS,
+        DURATIONS,
+    ),
+    st.builds(
+        lambda values: {"distribution": "empirical", "values_seconds": values},
+        st.lists(DURATIONS, min_size=1, max_size=4),
+    ),
+    st.builds(
+        lambda mean, shape: {"distribution": "weibull", "mean_seconds": mean, "shape": shape},
+        st.floats(1e-300, 1e300),
+        st.floats(1e-300, 1e300),
+    ),
+    st.builds(
+        lambda mean, cv: {"distribution": "lognormal", "mean_seconds": mean, "cv": cv},
+        st.floats(1e-300, 1e300),
+        st.floats(1e-300, 1e6),
+    ),
+)
 
 
 @settings(max_examples=150, deadline=None)

@@ -20,16 +20,32 @@ from bposim.scenario import Scenario, Shift
 SMALL = {
     "name": "Small",
     "horizon": {"start": "08:00", "end": "12:00", "interval_minutes": 60},
-    "call_types": [{"name": "support", "arrivals": {"per_hour": 60},
-                    "handle_time": {"distribution": "exponential", "mean_seconds": 120}}],
+    "call_types": [
+        {
+            "name": "support",
+            "arrivals": {"per_hour": 60},
+            "handle_time": {"distribution": "exponential", "mean_seconds": 120},
+        }
+    ],
     "agent_groups": [{"name": "team", "skills": ["support"]}],
-    "scheduling": {"shifts": [
-        {"name": "short", "length_hours": [2, 3],
-         "starts": {"earliest": "08:00", "latest": "10:00", "every_minutes": 60}},
-        {"name": "long", "length_hours": 4, "starts": {"earliest": "08:00"},
-         "breaks": [{"name": "lunch", "minutes": 30, "after_hours": [1.5, 2], "every_minutes": 30, "paid": False}]},
-    ]},
-}  # fmt: skip
+    "scheduling": {
+        "shifts": [
+            {
+                "name": "short",
+                "length_hours": [2, 3],
+                "starts": {"earliest": "08:00", "latest": "10:00", "every_minutes": 60},
+            },
+            {
+                "name": "long",
+                "length_hours": 4,
+                "starts": {"earliest": "08:00"},
+                "breaks": [
+                    {"name": "lunch", "minutes": 30, "after_hours": [1.5, 2], "every_minutes": 30, "paid": False}
+                ],
+            },
+        ]
+    },
+}
 
 
 def small(**changes) -> Scenario:
@@ -81,10 +97,22 @@ def test_costs_per_paid_hour_steer_the_choice_and_unpaid_breaks_are_not_paid():
 
 
 def test_a_pinned_break_takes_its_share_of_the_interval_off_the_phones():
-    scenario = small(**{"horizon.interval_minutes": 30, "scheduling.shifts": [
-        {"name": "day", "length_hours": 4, "starts": {"earliest": "08:00"}, "breaks": [
-            {"name": "coffee", "minutes": 15, "after_hours": [1.5, 1.5]},
-            {"name": "lunch", "minutes": 30, "after_hours": [2.5, 2.5], "paid": False}]}]})  # fmt: skip
+    scenario = small(
+        **{
+            "horizon.interval_minutes": 30,
+            "scheduling.shifts": [
+                {
+                    "name": "day",
+                    "length_hours": 4,
+                    "starts": {"earliest": "08:00"},
+                    "breaks": [
+                        {"name": "coffee", "minutes": 15, "after_hours": [1.5, 1.5]},
+                        {"name": "lunch", "minutes": 30, "after_hours": [2.5, 2.5], "paid": False},
+                    ],
+                }
+            ],
+        }
+    )
     (pattern,) = enumerate_patterns(scenario)
     assert pattern.coverage(scenario).tolist() == [1, 1, 1, 0.5, 1, 0, 1, 1]
     with pytest.raises(ScheduleError, match=r"needs 1 agent at 10:30 \(interval 5\), but every shift .* has a break"):
@@ -92,7 +120,9 @@ def test_a_pinned_break_takes_its_share_of_the_interval_off_the_phones():
     (shift,) = solve_schedule(scenario, requirement([1, 1, 1, 0, 1, 0, 1, 1])).roster()
     assert Shift.model_validate(shift.model_dump()) == shift
     assert [(b.name, b.window, b.minutes, b.paid) for b in shift.breaks] == [
-        ("coffee", ("09:30", "09:45"), 15, True), ("lunch", ("10:30", "11:00"), 30, False)]
+        ("coffee", ("09:30", "09:45"), 15, True),
+        ("lunch", ("10:30", "11:00"), 30, False),
+    ]
 
 
 def test_the_engine_starts_each_break_at_its_pinned_time():
@@ -103,15 +133,15 @@ def test_the_engine_starts_each_break_at_its_pinned_time():
     assert all(Shift.model_validate(s.model_dump()) == s for s in roster)
     run = simulate(scenario.updated({"roster": [s.model_dump() for s in roster]}), seed=3)
     breaks = run.activities[run.activities["kind"] == "break"]
-    pinned = sorted(b.window_seconds[0] - scenario.horizon.start_seconds
-                    for s in roster for b in s.breaks for _ in range(s.agents))  # fmt: skip
+    pinned = sorted(
+        b.window_seconds[0] - scenario.horizon.start_seconds for s in roster for b in s.breaks for _ in range(s.agents)
+    )
     assert sorted(breaks["planned"]) == pytest.approx(pinned)
     assert (breaks["start"] >= breaks["planned"]).all()
 
 
 def test_an_interval_no_pattern_covers_is_named():
-    scenario = small(**{"scheduling.shifts": [
-        {"name": "late", "length_hours": 2, "starts": {"earliest": "10:00"}}]})  # fmt: skip
+    scenario = small(**{"scheduling.shifts": [{"name": "late", "length_hours": 2, "starts": {"earliest": "10:00"}}]})
     with pytest.raises(ScheduleError, match=r"'team' needs 2 agents at 08:00 \(interval 0\), but no shift pattern"):
         solve_schedule(scenario, requirement([2, 0, 1, 1]))
 
@@ -125,9 +155,12 @@ def test_max_agents_too_low_names_the_interval():
 
 def test_scheduling_section_is_checked_against_the_centre(tmp_path):
     path = tmp_path / "bad.yaml"
-    path.write_text((ROOT / "models" / "helpdesk_shifts.yaml").read_text()
-                    .replace("length_hours: 8.5", "length_hours: 13", 1)
-                    .replace("max_agents: {team: 45}", "max_agents: {crew: 45}"))  # fmt: skip
+    path.write_text(
+        (ROOT / "models" / "helpdesk_shifts.yaml")
+        .read_text()
+        .replace("length_hours: 8.5", "length_hours: 13", 1)
+        .replace("max_agents: {team: 45}", "max_agents: {crew: 45}")
+    )
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
     text = str(caught.value)
@@ -135,14 +168,17 @@ def test_scheduling_section_is_checked_against_the_centre(tmp_path):
     assert "scheduling.max_agents.crew: unknown agent group 'crew'; known: team" in text
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["models/helpdesk.yaml"], "models/helpdesk.yaml: no scheduling section; add one"),
-    (["models/helpdesk_shifts.yaml", "--target", "1.5/20"], "--target: '1.5/20' is not a service level"),
-    (["models/helpdesk_shifts.yaml", "--target", "0.8/soon"], "--target: '0.8/soon' is not a service level"),
-    (["models/helpdesk_shifts.yaml", "--target", "80/20"], "--target: '80/20' is not a service level"),
-    (["models/helpdesk_shifts.yaml", "--target", "0.8/"], "--target: '0.8/' has no threshold after '/'"),
-    (["models/helpdesk_shifts.yaml", "--target", "0.8/-5"], "the threshold must be a number of seconds ≥ 0"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["models/helpdesk.yaml"], "models/helpdesk.yaml: no scheduling section; add one"),
+        (["models/helpdesk_shifts.yaml", "--target", "1.5/20"], "--target: '1.5/20' is not a service level"),
+        (["models/helpdesk_shifts.yaml", "--target", "0.8/soon"], "--target: '0.8/soon' is not a service level"),
+        (["models/helpdesk_shifts.yaml", "--target", "80/20"], "--target: '80/20' is not a service level"),
+        (["models/helpdesk_shifts.yaml", "--target", "0.8/"], "--target: '0.8/' has no threshold after '/'"),
+        (["models/helpdesk_shifts.yaml", "--target", "0.8/-5"], "the threshold must be a number of seconds ≥ 0"),
+    ],
+)
 def test_staff_bad_input_exits_2_with_an_error_line(args, expected):
     result = bposim("staff", *args)
     assert result.returncode == 2
@@ -151,8 +187,9 @@ def test_staff_bad_input_exits_2_with_an_error_line(args, expected):
 
 
 def test_staff_writes_a_roster_that_meets_the_target_on_fresh_days(tmp_path):
-    result = bposim("staff", "models/helpdesk_shifts.yaml", "--out", tmp_path / "roster.yaml",
-                    "--report", tmp_path / "roster.html")  # fmt: skip
+    result = bposim(
+        "staff", "models/helpdesk_shifts.yaml", "--out", tmp_path / "roster.yaml", "--report", tmp_path / "roster.html"
+    )
     assert result.returncode == 0, result.stderr
     assert "Cost: " in result.stdout and "EUR per day" in result.stdout
     roster = load_scenario(tmp_path / "roster.yaml")
@@ -170,26 +207,40 @@ MULTI_SKILL = {
     "horizon": {"start": "08:00", "end": "14:00", "interval_minutes": 30},
     "service_level": {"threshold_seconds": 20, "target": 0.8},
     "call_types": [
-        {"name": "en", "arrivals": {"per_interval": [60, 90, 120, 140, 150, 140, 120, 110, 100, 90, 80, 60]},
-         "handle_time": {"distribution": "exponential", "mean_seconds": 180},
-         "patience": {"distribution": "exponential", "mean_seconds": 90}},
-        {"name": "es", "arrivals": {"per_interval": [30, 40, 50, 60, 60, 55, 50, 45, 40, 35, 30, 25]},
-         "handle_time": {"distribution": "exponential", "mean_seconds": 240},
-         "patience": {"distribution": "exponential", "mean_seconds": 120},
-         "service_level": {"threshold_seconds": 30}},
+        {
+            "name": "en",
+            "arrivals": {"per_interval": [60, 90, 120, 140, 150, 140, 120, 110, 100, 90, 80, 60]},
+            "handle_time": {"distribution": "exponential", "mean_seconds": 180},
+            "patience": {"distribution": "exponential", "mean_seconds": 90},
+        },
+        {
+            "name": "es",
+            "arrivals": {"per_interval": [30, 40, 50, 60, 60, 55, 50, 45, 40, 35, 30, 25]},
+            "handle_time": {"distribution": "exponential", "mean_seconds": 240},
+            "patience": {"distribution": "exponential", "mean_seconds": 120},
+            "service_level": {"threshold_seconds": 30},
+        },
     ],
     "agent_groups": [
         {"name": "english", "skills": ["en"]},
         {"name": "bilingual", "skills": ["es", {"call_type": "en", "priority": 2}]},
     ],
-    "costs": {"currency": "EUR", "groups": [{"group": "english", "per_paid_hour": 20},
-                                            {"group": "bilingual", "per_paid_hour": 26}]},
-    "scheduling": {"shifts": [
-        {"name": "day", "length_hours": 6, "starts": {"earliest": "08:00"},
-         "breaks": [{"name": "coffee", "minutes": 15, "after_hours": [2, 3.5], "every_minutes": 30}]},
-        {"name": "part", "length_hours": [3, 4], "starts": {"earliest": "08:00", "latest": "11:00"}},
-    ]},
-}  # fmt: skip
+    "costs": {
+        "currency": "EUR",
+        "groups": [{"group": "english", "per_paid_hour": 20}, {"group": "bilingual", "per_paid_hour": 26}],
+    },
+    "scheduling": {
+        "shifts": [
+            {
+                "name": "day",
+                "length_hours": 6,
+                "starts": {"earliest": "08:00"},
+                "breaks": [{"name": "coffee", "minutes": 15, "after_hours": [2, 3.5], "every_minutes": 30}],
+            },
+            {"name": "part", "length_hours": [3, 4], "starts": {"earliest": "08:00", "latest": "11:00"}},
+        ]
+    },
+}
 
 
 def test_a_two_group_roster_meets_every_target_in_every_interval_on_fresh_days():
@@ -222,8 +273,13 @@ def test_the_loop_raises_missed_intervals_and_says_why_it_stopped(monkeypatch, t
     from bposim.optimise import requirement as requirement_module
 
     patience = {"distribution": "exponential", "mean_seconds": 60}
-    scenario = small(**{"horizon.interval_minutes": 30, "call_types.support.arrivals.per_hour": 250,
-                        "call_types.support.patience": patience})  # fmt: skip
+    scenario = small(
+        **{
+            "horizon.interval_minutes": 30,
+            "call_types.support.arrivals.per_hour": 250,
+            "call_types.support.patience": patience,
+        }
+    )
     low = type("Low", (), {"table": requirement([3] * 8), "simulations": 0})()
     monkeypatch.setattr(requirement_module, "staffing_requirement", lambda *args, **kwargs: low)
     plan = optimise_roster(scenario, seed=2, replications=3, max_rounds=2)
@@ -257,7 +313,8 @@ def test_the_trim_phase_makes_the_roster_no_dearer_and_every_interval_still_meet
     keys = ["group", "interval"]
     base = plan.requirement.table.set_index(keys)["required"]
     wanted = base.add(plan.added.set_index(keys)["required"], fill_value=0).sub(
-        plan.trimmed.set_index(keys)["required"], fill_value=0)  # fmt: skip
+        plan.trimmed.set_index(keys)["required"], fill_value=0
+    )
     coverage = plan.schedule.coverage.set_index(keys)
     assert coverage["required"].tolist() == wanted.reindex(coverage.index).tolist()
     assert (coverage["scheduled"] >= coverage["required"] - 1e-9).all()
@@ -282,14 +339,16 @@ def test_a_trim_that_breaks_a_target_is_undone_and_zero_trials_keep_the_loops_ro
     plan = optimise_roster(scenario, seed=13, replications=4, max_rounds=1, progress=lines.append)
     loop_only = optimise_roster(scenario, seed=13, replications=4, max_rounds=1, trim_trials=0)
     assert plan.converged and plan.trim_trials >= 1 and plan.trim_accepted == 0 and plan.trim_saving == 0
-    assert any(line.startswith("trim 1: one agent fewer required at team 08:00") and line.endswith("undone")
-               for line in lines)  # fmt: skip
+    assert any(
+        line.startswith("trim 1: one agent fewer required at team 08:00") and line.endswith("undone") for line in lines
+    )
     assert loop_only.trim_trials == 0 and (loop_only.trimmed["required"] == 0).all()
     pd.testing.assert_frame_equal(plan.schedule.shifts, loop_only.schedule.shifts)
     lowered = solve_schedule(scenario, requirement([3, 4, 4, 3]))
     assert lowered.cost < plan.schedule.cost
-    searched = interval_service_levels(simulate(roster_scenario(scenario, lowered), seed=13 + LOOP_SEED_OFFSET,
-                                                       replications=4))
+    searched = interval_service_levels(
+        simulate(roster_scenario(scenario, lowered), seed=13 + LOOP_SEED_OFFSET, replications=4)
+    )
     assert (searched["service_level"] < searched["target"]).any()
 
 
@@ -324,19 +383,25 @@ def test_staff_with_too_few_agents_allowed_names_the_interval_and_exits_2(tmp_pa
     """max_agents below what the requirement needs at the peak: a short error naming the group, the interval and
     the limit, exit status 2, no traceback."""
     model = tmp_path / "tight.yaml"
-    model.write_text((ROOT / "models" / "helpdesk_shifts.yaml").read_text()
-                     .replace("max_agents: {team: 45}", "max_agents: {team: 8}"))  # fmt: skip
+    model.write_text(
+        (ROOT / "models" / "helpdesk_shifts.yaml")
+        .read_text()
+        .replace("max_agents: {team: 45}", "max_agents: {team: 8}")
+    )
     result = bposim("staff", str(model))
     assert result.returncode == 2 and "Traceback" not in result.stderr + result.stdout
     assert result.stderr.splitlines()[-1].startswith(f"error: {model}: group 'team' needs ")
     assert "more than max_agents allows (team: 8)" in result.stderr
 
 
-@pytest.mark.parametrize(("target", "threshold", "expected"), [
-    (0.0, None, "target must be a share of calls in (0, 1]"),
-    (1.5, None, "target must be a share of calls in (0, 1]"),
-    (0.8, -5.0, "threshold_seconds must be a number of seconds ≥ 0"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("target", "threshold", "expected"),
+    [
+        (0.0, None, "target must be a share of calls in (0, 1]"),
+        (1.5, None, "target must be a share of calls in (0, 1]"),
+        (0.8, -5.0, "threshold_seconds must be a number of seconds ≥ 0"),
+    ],
+)
 def test_the_python_api_refuses_an_objective_that_is_not_one(target, threshold, expected):
     from bposim.optimise import staffing_requirement
 

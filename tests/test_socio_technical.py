@@ -87,13 +87,15 @@ def rostered_specs(draw) -> dict:
     for _ in range(draw(st.integers(1, 4))):
         start_q = draw(st.integers(0, open_q - 4))
         end_q = draw(st.integers(start_q + 4, open_q + 4))
-        roster.append({
-            "group": draw(st.sampled_from(groups)),
-            "start": clock(start_q),
-            "end": clock(end_q),
-            "agents": draw(st.integers(0, 4)),
-            "breaks": [draw(break_specs(f"break{b}", start_q, end_q)) for b in range(draw(st.integers(0, 2)))],
-        })  # fmt: skip
+        roster.append(
+            {
+                "group": draw(st.sampled_from(groups)),
+                "start": clock(start_q),
+                "end": clock(end_q),
+                "agents": draw(st.integers(0, 4)),
+                "breaks": [draw(break_specs(f"break{b}", start_q, end_q)) for b in range(draw(st.integers(0, 2)))],
+            }
+        )
     agent_groups = []
     for group in groups:
         spec = {"name": group, "skills": sorted(skills[group]), "agents": draw(st.sampled_from([0, 0, 0, 1, 2]))}
@@ -109,26 +111,38 @@ def rostered_specs(draw) -> dict:
         if draw(st.booleans()):
             tool["effects"].append({"type": "slow", "multiplier": draw(st.floats(0.5, 2.0))})
         if draw(st.booleans()):
-            tool["failures"] = {"time_between": exponential(draw(st.floats(900.0, 7200.0))),
-                                "repair": exponential(draw(st.floats(60.0, 1800.0)))}  # fmt: skip
-        tool["maintenance"] = [{"start": clock(draw(st.integers(0, open_q - 1))), "minutes": draw(st.floats(5, 90))}
-                               for _ in range(draw(st.integers(0 if "failures" in tool else 1, 2)))]  # fmt: skip
+            tool["failures"] = {
+                "time_between": exponential(draw(st.floats(900.0, 7200.0))),
+                "repair": exponential(draw(st.floats(60.0, 1800.0))),
+            }
+        tool["maintenance"] = [
+            {"start": clock(draw(st.integers(0, open_q - 1))), "minutes": draw(st.floats(5, 90))}
+            for _ in range(draw(st.integers(0 if "failures" in tool else 1, 2)))
+        ]
         tools.append(tool)
     spec = {
         "name": "rostered",
-        "horizon": {"start": "08:00", "end": clock(open_q), "interval_minutes": draw(st.sampled_from([15, 30, 60])),
-                    "days": draw(st.integers(1, 2)), "closing": draw(st.sampled_from(["serve", "clear"]))},
+        "horizon": {
+            "start": "08:00",
+            "end": clock(open_q),
+            "interval_minutes": draw(st.sampled_from([15, 30, 60])),
+            "days": draw(st.integers(1, 2)),
+            "closing": draw(st.sampled_from(["serve", "clear"])),
+        },
         "call_types": [
-            {"name": name, "arrivals": {"per_hour": draw(st.floats(5.0, 60.0))},
-             "handle_time": exponential(draw(st.floats(60.0, 400.0))),
-             "after_call_work": exponential(draw(st.floats(5.0, 60.0))),
-             "patience": exponential(draw(st.floats(30.0, 600.0)))}
+            {
+                "name": name,
+                "arrivals": {"per_hour": draw(st.floats(5.0, 60.0))},
+                "handle_time": exponential(draw(st.floats(60.0, 400.0))),
+                "after_call_work": exponential(draw(st.floats(5.0, 60.0))),
+                "patience": exponential(draw(st.floats(30.0, 600.0))),
+            }
             for name in types
         ],
         "agent_groups": agent_groups,
         "roster": roster,
         "tools": tools,
-    }  # fmt: skip
+    }
     if draw(st.booleans()):
         spec["absence"] = {"probability": draw(st.floats(0.0, 0.6))}
     if draw(st.booleans()):
@@ -189,8 +203,9 @@ def test_agents_answer_only_in_their_shift_and_never_on_a_break_absent_or_down(s
 
     absences = activities[activities["kind"] == "absence"]
     assert absences["agent"].astype(str).isin(windows).all()
-    absent_days = set(zip(absences["agent"].astype(str), (absences["start"] // SECONDS_PER_DAY).astype(int),
-                          strict=True))  # fmt: skip
+    absent_days = set(
+        zip(absences["agent"].astype(str), (absences["start"] // SECONDS_PER_DAY).astype(int), strict=True)
+    )
     answer_days = zip(answered["agent"], (answered["answer"] // SECONDS_PER_DAY).astype(int), strict=True)
     assert not [key for key in answer_days if key in absent_days]
 
@@ -220,47 +235,67 @@ def lever_specs(draw) -> dict:
     bots = draw(st.sets(st.sampled_from(types)))
     call_types = []
     for name in types:
-        spec = {"name": name, "arrivals": {"per_hour": draw(st.floats(20.0, 120.0))},
-                "handle_time": exponential(draw(st.floats(60.0, 400.0)))}  # fmt: skip
+        spec = {
+            "name": name,
+            "arrivals": {"per_hour": draw(st.floats(20.0, 120.0))},
+            "handle_time": exponential(draw(st.floats(60.0, 400.0))),
+        }
         if draw(st.booleans()):
             spec["patience"] = exponential(draw(st.floats(10.0, 300.0)))
         if draw(st.booleans()):
-            spec["retrial"] = {"after_abandon": draw(st.floats(0.0, 1.0)),
-                               "after_blocked": draw(st.floats(0.0, 1.0)) if trunks is not None else 0.0,
-                               "delay": exponential(draw(st.floats(10.0, 600.0))), "max_attempts": 3}  # fmt: skip
+            spec["retrial"] = {
+                "after_abandon": draw(st.floats(0.0, 1.0)),
+                "after_blocked": draw(st.floats(0.0, 1.0)) if trunks is not None else 0.0,
+                "delay": exponential(draw(st.floats(10.0, 600.0))),
+                "max_attempts": 3,
+            }
         call_types.append(spec)
     spec = {
         "name": "levers",
-        "horizon": {"start": "08:00", "end": clock(draw(st.integers(1, 3)) * 4), "interval_minutes": 30,
-                    "days": draw(st.integers(1, 2)), "warmup_minutes": draw(st.sampled_from([0, 0, 20])),
-                    "closing": draw(st.sampled_from(["serve", "clear"]))},
+        "horizon": {
+            "start": "08:00",
+            "end": clock(draw(st.integers(1, 3)) * 4),
+            "interval_minutes": 30,
+            "days": draw(st.integers(1, 2)),
+            "warmup_minutes": draw(st.sampled_from([0, 0, 20])),
+            "closing": draw(st.sampled_from(["serve", "clear"])),
+        },
         "call_types": call_types,
         "agent_groups": [{"name": "front", "skills": types, "agents": draw(st.integers(1, 6))}],
         "technology": {
             "self_service": [
-                {"call_type": name, "containment": draw(st.floats(0.0, 1.0)), "bounce_back": draw(st.floats(0.0, 1.0)),
-                 "bot_time": exponential(draw(st.floats(10.0, 300.0))),
-                 "bounce_handle_multiplier": draw(st.floats(0.5, 2.0))}
+                {
+                    "call_type": name,
+                    "containment": draw(st.floats(0.0, 1.0)),
+                    "bounce_back": draw(st.floats(0.0, 1.0)),
+                    "bot_time": exponential(draw(st.floats(10.0, 300.0))),
+                    "bounce_handle_multiplier": draw(st.floats(0.5, 2.0)),
+                }
                 for name in sorted(bots)
             ],
         },
-    }  # fmt: skip
+    }
     callbacks = draw(st.integers(0, 3)) > 0
     if callbacks:
         spec["technology"]["callbacks"] = {
-            "offer_when_wait_over_seconds": draw(st.floats(0.0, 300.0)), "acceptance": draw(st.floats(0.0, 1.0)),
-            "deadline_minutes": draw(st.floats(1.0, 120.0)), "call_types": draw(st.none() | st.just(types[:1])),
-        }  # fmt: skip
+            "offer_when_wait_over_seconds": draw(st.floats(0.0, 300.0)),
+            "acceptance": draw(st.floats(0.0, 1.0)),
+            "deadline_minutes": draw(st.floats(1.0, 120.0)),
+            "call_types": draw(st.none() | st.just(types[:1])),
+        }
     if trunks is not None:
         spec["trunk_lines"] = trunks
     if draw(st.booleans()):
         effects = [{"type": "ivr_off"}, {"type": "arrivals_blocked"}, {"type": "down"}]
         effect = draw(st.sampled_from(effects if callbacks else [*effects, {"type": "down", "in_progress": "drop"}]))
-        spec["tools"] = [{"name": "phones", "effects": [effect],
-                          "failures": {"time_between": exponential(1800.0), "repair": exponential(600.0)}}]  # fmt: skip
+        spec["tools"] = [
+            {
+                "name": "phones",
+                "effects": [effect],
+                "failures": {"time_between": exponential(1800.0), "repair": exponential(600.0)},
+            }
+        ]
     return spec
-
-
 
 
 def entry_times(calls: pd.DataFrame) -> np.ndarray:
@@ -294,8 +329,9 @@ def check_conservation(run: bposim.Run) -> None:
 
     requests = live[live["outcome"] == "callback_requested"]
     assert (requests["wait"] == 0).all()
-    paired = requests.merge(backs, on=["call_id", "attempt"], how="outer", suffixes=("_request", "_back"),
-                            indicator=True)  # fmt: skip
+    paired = requests.merge(
+        backs, on=["call_id", "attempt"], how="outer", suffixes=("_request", "_back"), indicator=True
+    )
     assert (paired["_merge"] == "both").all(), paired[paired["_merge"] != "both"]
     assert (paired["call_type_request"] == paired["call_type_back"]).all()
     assert np.array_equal(paired["arrival_back"].to_numpy(), paired["end_request"].to_numpy())
@@ -336,19 +372,30 @@ def callback_centre(**changes) -> dict:
     spec = {
         "name": "callbacks",
         "horizon": {"start": "08:00", "end": "12:00", "interval_minutes": 30},
-        "call_types": [{"name": "sales", "arrivals": {"per_hour": 100}, "handle_time": exponential(300.0),
-                        "patience": exponential(300.0)}],
+        "call_types": [
+            {
+                "name": "sales",
+                "arrivals": {"per_hour": 100},
+                "handle_time": exponential(300.0),
+                "patience": exponential(300.0),
+            }
+        ],
         "agent_groups": [{"name": "front", "skills": ["sales"], "agents": 6}],
         "technology": {"callbacks": {"offer_when_wait_over_seconds": 0, "acceptance": 0.7}},
-    }  # fmt: skip
+    }
     spec.update(changes)
     return spec
 
 
 def test_dropped_callbacks_are_counted_like_other_dropped_calls():
     """With callbacks and an outage that drops calls in progress, the summary still adds up."""
-    tools = [{"name": "pbx", "effects": [{"type": "down", "in_progress": "drop"}],
-              "failures": {"time_between": exponential(1200.0), "repair": exponential(300.0)}}]  # fmt: skip
+    tools = [
+        {
+            "name": "pbx",
+            "effects": [{"type": "down", "in_progress": "drop"}],
+            "failures": {"time_between": exponential(1200.0), "repair": exponential(300.0)},
+        }
+    ]
     run = simulate(callback_centre(tools=tools), 0)
     assert (run.calls.loc[run.calls["path"] == "callback", "outcome"] == "dropped").any()
     check_conservation(run)
@@ -356,8 +403,14 @@ def test_dropped_callbacks_are_counted_like_other_dropped_calls():
 
 def test_trunk_lines_bound_the_live_callers_when_callbacks_are_made():
     """With trunk lines and callbacks, live callers in the system never exceed the trunk lines."""
-    busy = [{"name": "sales", "arrivals": {"per_hour": 300}, "handle_time": exponential(180.0),
-             "patience": exponential(120.0)}]  # fmt: skip
+    busy = [
+        {
+            "name": "sales",
+            "arrivals": {"per_hour": 300},
+            "handle_time": exponential(180.0),
+            "patience": exponential(120.0),
+        }
+    ]
     four = [{"name": "front", "skills": ["sales"], "agents": 4}]
     run = simulate(callback_centre(trunk_lines=6, call_types=busy, agent_groups=four), 0)
     calls = run.calls
@@ -368,10 +421,13 @@ def test_trunk_lines_bound_the_live_callers_when_callbacks_are_made():
 def test_idle_overflow_agents_make_callbacks_at_once():
     """An overflow group whose delay outlasts every caller's patience never takes a live call, so its agents are
     idle: they make the callbacks as soon as they are requested, and callbacks are conserved."""
-    groups = [{"name": "front", "skills": ["sales"], "agents": 6},
-              {"name": "back", "skills": [{"call_type": "sales", "delay_seconds": 900}], "agents": 2}]
-    call_types = [{"name": "sales", "arrivals": {"per_hour": 100}, "handle_time": exponential(300.0),
-                   "patience": fixed(120.0)}]  # fmt: skip
+    groups = [
+        {"name": "front", "skills": ["sales"], "agents": 6},
+        {"name": "back", "skills": [{"call_type": "sales", "delay_seconds": 900}], "agents": 2},
+    ]
+    call_types = [
+        {"name": "sales", "arrivals": {"per_hour": 100}, "handle_time": exponential(300.0), "patience": fixed(120.0)}
+    ]
     run = simulate(callback_centre(agent_groups=groups, call_types=call_types), 0)
     calls = run.calls
     back = calls[calls["group"] == "back"]
@@ -385,13 +441,23 @@ def test_idle_overflow_agents_make_callbacks_at_once():
 
 def test_a_dropped_call_frees_its_trunk_line():
     """With trunk lines and calls dropped by outages, callers are blocked only when every line is held."""
-    tools = [{"name": "pbx", "effects": [{"type": "down", "in_progress": "drop"}],
-              "failures": {"time_between": exponential(1200.0), "repair": exponential(60.0)}}]  # fmt: skip
-    busy = [{"name": "sales", "arrivals": {"per_hour": 120}, "handle_time": exponential(400.0),
-             "patience": exponential(100.0)}]  # fmt: skip
+    tools = [
+        {
+            "name": "pbx",
+            "effects": [{"type": "down", "in_progress": "drop"}],
+            "failures": {"time_between": exponential(1200.0), "repair": exponential(60.0)},
+        }
+    ]
+    busy = [
+        {
+            "name": "sales",
+            "arrivals": {"per_hour": 120},
+            "handle_time": exponential(400.0),
+            "patience": exponential(100.0),
+        }
+    ]
     eight = [{"name": "front", "skills": ["sales"], "agents": 8}]
-    run = simulate(callback_centre(trunk_lines=8, call_types=busy, agent_groups=eight, tools=tools,
-                                   technology={}), 0)  # fmt: skip
+    run = simulate(callback_centre(trunk_lines=8, call_types=busy, agent_groups=eight, tools=tools, technology={}), 0)
     assert (run.calls["outcome"] == "dropped").sum() > 20
     check_trunk_lines(run.calls, 8)
 
@@ -405,17 +471,33 @@ def outage_centre(effect: dict, **changes) -> dict:
         "name": "outages",
         "horizon": {"start": "08:00", "end": "14:00", "interval_minutes": 30, "days": 2},
         "call_types": [
-            {"name": "sales", "arrivals": {"per_hour": 60}, "handle_time": fixed(120.0),
-             "patience": exponential(180.0), "retrial": {"after_abandon": 0.5, "delay": exponential(120.0)}},
-            {"name": "billing", "arrivals": {"per_hour": 40}, "handle_time": fixed(120.0),
-             "patience": exponential(180.0)},
+            {
+                "name": "sales",
+                "arrivals": {"per_hour": 60},
+                "handle_time": fixed(120.0),
+                "patience": exponential(180.0),
+                "retrial": {"after_abandon": 0.5, "delay": exponential(120.0)},
+            },
+            {
+                "name": "billing",
+                "arrivals": {"per_hour": 40},
+                "handle_time": fixed(120.0),
+                "patience": exponential(180.0),
+            },
         ],
-        "agent_groups": [{"name": "front", "skills": ["sales", "billing"], "agents": 2},
-                         {"name": "back", "skills": ["sales", "billing"], "agents": 2}],
-        "tools": [{"name": "kit", "effects": [effect],
-                   "failures": {"time_between": exponential(3600.0), "repair": exponential(900.0)},
-                   "maintenance": [{"start": "10:00", "minutes": 45}]}],
-    }  # fmt: skip
+        "agent_groups": [
+            {"name": "front", "skills": ["sales", "billing"], "agents": 2},
+            {"name": "back", "skills": ["sales", "billing"], "agents": 2},
+        ],
+        "tools": [
+            {
+                "name": "kit",
+                "effects": [effect],
+                "failures": {"time_between": exponential(3600.0), "repair": exponential(900.0)},
+                "maintenance": [{"start": "10:00", "minutes": 45}],
+            }
+        ],
+    }
     spec.update(changes)
     return spec
 
@@ -479,8 +561,9 @@ def test_down_with_drop_cuts_off_the_calls_in_talk_when_the_tool_goes_out(seed):
 def test_slow_outage_multiplies_the_talk_time_of_calls_answered_during_it(seed):
     """Slow ×1.5 on front/sales: those calls answered in an outage take h·1.5, every other call takes h."""
     multiplier, handle = 1.5, 120.0
-    run = simulate(outage_centre({"type": "slow", "multiplier": multiplier, "groups": ["front"],
-                                  "call_types": ["sales"]}), seed)  # fmt: skip
+    run = simulate(
+        outage_centre({"type": "slow", "multiplier": multiplier, "groups": ["front"], "call_types": ["sales"]}), seed
+    )
     answered = answered_calls(run.calls)
     starts, ends = windows_of(run, "kit")
     during = inside(answered["answer"].to_numpy(), starts, ends)
@@ -498,9 +581,20 @@ def test_callers_who_come_while_the_ivr_is_off_skip_the_bot(seed):
     """With ivr_off on the bot's call type, callers entering during an outage go straight to the queue; the others
     go through the bot, and those it bounces take the bounce multiplier on their handle time."""
     bot_time = 90.0
-    spec = outage_centre({"type": "ivr_off", "call_types": ["sales"]},
-                         technology={"self_service": [{"call_type": "sales", "containment": 0.4, "bounce_back": 0.25,
-                                                       "bot_time": fixed(bot_time), "bounce_handle_multiplier": 1.5}]})
+    spec = outage_centre(
+        {"type": "ivr_off", "call_types": ["sales"]},
+        technology={
+            "self_service": [
+                {
+                    "call_type": "sales",
+                    "containment": 0.4,
+                    "bounce_back": 0.25,
+                    "bot_time": fixed(bot_time),
+                    "bounce_handle_multiplier": 1.5,
+                }
+            ]
+        },
+    )
     run = simulate(spec, seed)
     sales = run.calls[run.calls["call_type"] == "sales"]
     starts, ends = windows_of(run, "kit")
@@ -539,30 +633,50 @@ DIRECTIONS = {
     "name": "directions",
     "horizon": {"start": "08:00", "end": "16:00", "interval_minutes": 30},
     "service_level": {"threshold_seconds": 20},
-    "call_types": [{"name": "support", "arrivals": {"per_hour": 100}, "handle_time": exponential(240.0),
-                    "patience": exponential(180.0)}],
+    "call_types": [
+        {
+            "name": "support",
+            "arrivals": {"per_hour": 100},
+            "handle_time": exponential(240.0),
+            "patience": exponential(180.0),
+        }
+    ],
     "agent_groups": [{"name": "team", "skills": ["support"]}],
-    "roster": [{"group": "team", "start": "08:00", "end": "16:00", "agents": 10,
-                "breaks": [{"name": "lunch", "minutes": 30, "window": ["11:00", "14:00"]}]}],
-}  # fmt: skip
+    "roster": [
+        {
+            "group": "team",
+            "start": "08:00",
+            "end": "16:00",
+            "agents": 10,
+            "breaks": [{"name": "lunch", "minutes": 30, "window": ["11:00", "14:00"]}],
+        }
+    ],
+}
 BOT = {"self_service": [{"call_type": "support", "containment": 0.5, "bot_time": fixed(60.0)}]}
 DOWN = [{"name": "phones", "maintenance": [{"start": "10:00", "minutes": 30}], "effects": [{"type": "down"}]}]
-SLOW = [{"name": "crm", "maintenance": [{"start": "10:00", "minutes": 60}],
-         "effects": [{"type": "slow", "multiplier": 2.0}]}]  # fmt: skip
+SLOW = [
+    {
+        "name": "crm",
+        "maintenance": [{"start": "10:00", "minutes": 60}],
+        "effects": [{"type": "slow", "multiplier": 2.0}],
+    }
+]
 CHANGES = {
     "a down outage": ({}, {"tools": DOWN}, "worse"),
     "a slow outage": ({}, {"tools": SLOW}, "worse"),
     "more absence": ({"absence": {"probability": 0.05}}, {"absence": {"probability": 0.25}}, "worse"),
     "lower containment": (
         {"technology": BOT, "call_types.support.arrivals.per_hour": 180},
-        {"technology": BOT, "call_types.support.arrivals.per_hour": 180,
-         "technology.self_service.0.containment": 0.3},
+        {"technology": BOT, "call_types.support.arrivals.per_hour": 180, "technology.self_service.0.containment": 0.3},
         "worse",
     ),
     "AI assist": ({}, {"technology.ai_assist": {"handle_time_multiplier": 0.8}}, "better"),
-    "a learning curve": ({}, {"agent_groups.team.learning_curve": {"start_multiplier": 2, "calls_to_halve": 20}},
-                         "worse"),
-}  # fmt: skip
+    "a learning curve": (
+        {},
+        {"agent_groups.team.learning_curve": {"start_multiplier": 2, "calls_to_halve": 20}},
+        "worse",
+    ),
+}
 
 
 @pytest.mark.parametrize("seed", [11, 12])
@@ -589,12 +703,19 @@ NO_OPS = {
     "default technology": {"technology": {}},
     "empty roster": {"roster": []},
     "all three": {"tools": [], "technology": {}, "roster": []},
-    "explicit nothing": {"technology": {"self_service": [], "ai_assist": None, "callbacks": None},
-                         "absence": None, "shrinkage": None},
-    "switched off": {"technology": {"ai_assist": {"enabled": False}, "callbacks": {
-        "enabled": False, "offer_when_wait_over_seconds": 0, "acceptance": 1}}},
+    "explicit nothing": {
+        "technology": {"self_service": [], "ai_assist": None, "callbacks": None},
+        "absence": None,
+        "shrinkage": None,
+    },
+    "switched off": {
+        "technology": {
+            "ai_assist": {"enabled": False},
+            "callbacks": {"enabled": False, "offer_when_wait_over_seconds": 0, "acceptance": 1},
+        }
+    },
     "a tool that never fails": {"tools": [{"name": "idle", "effects": [{"type": "arrivals_blocked"}]}]},
-}  # fmt: skip
+}
 
 
 @checked(50)
@@ -617,25 +738,46 @@ VALID = {
     "horizon": {"start": "08:00", "end": "14:00", "interval_minutes": 30},
     "call_types": [{"name": "sales", "arrivals": {"per_hour": 30}, "handle_time": fixed(180.0)}],
     "agent_groups": [{"name": "team", "skills": ["sales"]}],
-    "roster": [{"group": "team", "start": "08:00", "end": "12:00", "agents": 3,
-                "breaks": [{"name": "coffee", "minutes": 15, "window": ["09:00", "10:00"]}]}],
-}  # fmt: skip
+    "roster": [
+        {
+            "group": "team",
+            "start": "08:00",
+            "end": "12:00",
+            "agents": 3,
+            "breaks": [{"name": "coffee", "minutes": 15, "window": ["09:00", "10:00"]}],
+        }
+    ],
+}
 BAD = {
     "break that does not fit": ({"roster.0.breaks.0.window": ["09:00", "09:10"]}, "roster[0].breaks[0]", "fit"),
     "break window outside the shift": ({"roster.0.breaks.0.window": ["11:30", "12:30"]}, "roster[0]", "outside"),
     "unknown group": ({"roster.0.group": "nobody"}, "roster[0].group", "nobody"),
     "shift before opening": ({"roster.0.start": "07:00"}, "roster[0].start", "before"),
-    "slow without multiplier": ({"tools": [{"name": "crm", "effects": [{"type": "slow"}],
-                                            "maintenance": [{"start": "09:00", "minutes": 10}]}]},
-                                "tools[0].effects[0]", "multiplier"),
-    "down by call type": ({"tools": [{"name": "crm", "effects": [{"type": "down", "call_types": ["sales"]}],
-                                      "maintenance": [{"start": "09:00", "minutes": 10}]}]},
-                          "tools[0].effects[0]", "call_types"),
-    "unknown bot call type": ({"technology": {"self_service": [{"call_type": "refunds", "containment": 0.5,
-                                                                "bot_time": fixed(60.0)}]}},
-                              "technology.self_service[0]", "refunds"),
+    "slow without multiplier": (
+        {"tools": [{"name": "crm", "effects": [{"type": "slow"}], "maintenance": [{"start": "09:00", "minutes": 10}]}]},
+        "tools[0].effects[0]",
+        "multiplier",
+    ),
+    "down by call type": (
+        {
+            "tools": [
+                {
+                    "name": "crm",
+                    "effects": [{"type": "down", "call_types": ["sales"]}],
+                    "maintenance": [{"start": "09:00", "minutes": 10}],
+                }
+            ]
+        },
+        "tools[0].effects[0]",
+        "call_types",
+    ),
+    "unknown bot call type": (
+        {"technology": {"self_service": [{"call_type": "refunds", "containment": 0.5, "bot_time": fixed(60.0)}]}},
+        "technology.self_service[0]",
+        "refunds",
+    ),
     "roster with length_hours": ({"horizon": {"start": "08:00", "length_hours": 6}}, "roster[0]", "end"),
-}  # fmt: skip
+}
 
 
 def problems(tmp_path, data: dict) -> list[str]:
@@ -681,14 +823,13 @@ def test_bad_socio_technical_fields_are_named(case, tmp_path):
 def test_malformed_break_in_roster_file_names_the_file_and_line(tmp_path):
     """A roster CSV row with a bad break string is reported with the file and its line number."""
     (tmp_path / "shifts.csv").write_text(
-        "group,start,end,agents,breaks\n"
-        "team,08:00,12:00,2,coffee 15 09:00-10:00\n"
-        "team,09:00,13:00,1,lunch 30 11:00\n",
+        "group,start,end,agents,breaks\nteam,08:00,12:00,2,coffee 15 09:00-10:00\nteam,09:00,13:00,1,lunch 30 11:00\n",
         encoding="utf-8",
     )
     found = problems(tmp_path, {**VALID, "roster_file": "shifts.csv"})
-    assert any(problem.startswith("roster_file:") and "shifts.csv" in problem and "line 3" in problem
-               for problem in found), found  # fmt: skip
+    assert any(
+        problem.startswith("roster_file:") and "shifts.csv" in problem and "line 3" in problem for problem in found
+    ), found
 
 
 def test_roster_file_shifts_join_the_roster(tmp_path):
@@ -703,11 +844,14 @@ def test_roster_file_shifts_join_the_roster(tmp_path):
     path.write_text(yaml.safe_dump({**VALID, "roster_file": "shifts.csv"}), encoding="utf-8")
     roster = bposim.load_scenario(path).roster
     assert [(s.group, s.start, s.end, s.agents) for s in roster] == [
-        ("team", "08:00", "12:00", 3), ("team", "08:00", "12:00", 2), ("team", "10:00", "14:00", 4),
-    ]  # fmt: skip
+        ("team", "08:00", "12:00", 3),
+        ("team", "08:00", "12:00", 2),
+        ("team", "10:00", "14:00", 4),
+    ]
     assert [(b.name, b.minutes, b.window, b.paid) for b in roster[2].breaks] == [
-        ("lunch", 30, ("11:30", "13:00"), False), ("tea", 10, ("13:00", "13:45"), True),
-    ]  # fmt: skip
+        ("lunch", 30, ("11:30", "13:00"), False),
+        ("tea", 10, ("13:00", "13:45"), True),
+    ]
     assert [(b.name, b.window) for b in roster[1].breaks] == [("coffee", ("09:00", "10:00"))]
 
 
@@ -721,15 +865,26 @@ def test_learning_curve_slows_each_agents_early_calls(seed):
     spec = {
         "name": "learning",
         "horizon": {"start": "08:00", "end": "11:00", "interval_minutes": 30, "days": 2},
-        "call_types": [{"name": "sales", "arrivals": {"per_hour": 90}, "handle_time": fixed(handle),
-                        "after_call_work": exponential(20.0), "patience": exponential(120.0)}],
+        "call_types": [
+            {
+                "name": "sales",
+                "arrivals": {"per_hour": 90},
+                "handle_time": fixed(handle),
+                "after_call_work": exponential(20.0),
+                "patience": exponential(120.0),
+            }
+        ],
         "agent_groups": [
-            {"name": "front", "skills": ["sales"], "agents": {"per_interval": [1, 2, 2, 1, 1, 2]},
-             "learning_curve": {"start_multiplier": 2, "calls_to_halve": 5}},
+            {
+                "name": "front",
+                "skills": ["sales"],
+                "agents": {"per_interval": [1, 2, 2, 1, 1, 2]},
+                "learning_curve": {"start_multiplier": 2, "calls_to_halve": 5},
+            },
             {"name": "back", "skills": ["sales"], "agents": 1},
         ],
         "roster": [{"group": "front", "start": "09:00", "end": "10:30", "agents": 2}],
-    }  # fmt: skip
+    }
     answered = answered_calls(simulate(spec, seed).calls).sort_values("answer")
     front = answered[answered["group"] == "front"]
     k = front.groupby("agent", observed=True).cumcount().to_numpy()
@@ -765,9 +920,15 @@ def contains_shift_end(scenario: bposim.Scenario, group: str) -> np.ndarray:
 STAFFED = {
     "name": "staffing",
     "horizon": {"start": "08:00", "end": "16:00", "interval_minutes": 30, "days": 2},
-    "call_types": [{"name": "sales", "arrivals": {"per_hour": 80},
-                    "handle_time": {"distribution": "uniform", "low_seconds": 60, "high_seconds": 400},
-                    "after_call_work": fixed(20.0), "patience": exponential(200.0)}],
+    "call_types": [
+        {
+            "name": "sales",
+            "arrivals": {"per_hour": 80},
+            "handle_time": {"distribution": "uniform", "low_seconds": 60, "high_seconds": 400},
+            "after_call_work": fixed(20.0),
+            "patience": exponential(200.0),
+        }
+    ],
     "agent_groups": [{"name": "front", "skills": ["sales"]}, {"name": "back", "skills": ["sales"]}],
     "roster": [
         {"group": "front", "start": "08:00", "end": "12:15", "agents": 3},
@@ -775,7 +936,7 @@ STAFFED = {
         {"group": "back", "start": "08:00", "end": "15:00", "agents": 2},
         {"group": "back", "start": "10:00", "end": "14:30", "agents": 1},
     ],
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -804,8 +965,10 @@ def test_breaks_take_agents_off_the_phones_for_their_length(seed):
     """With breaks: present − on_phone is the break time per interval, and over a day it sums to the roster's breaks."""
     spec = copy.deepcopy(STAFFED)
     spec["roster"][0]["breaks"] = [{"name": "coffee", "minutes": 15, "window": ["09:00", "09:20"]}]
-    spec["roster"][1]["breaks"] = [{"name": "lunch", "minutes": 30, "window": ["11:30", "13:30"], "paid": False},
-                                   {"name": "tea", "minutes": 10, "window": ["13:30", "14:15"]}]
+    spec["roster"][1]["breaks"] = [
+        {"name": "lunch", "minutes": 30, "window": ["11:30", "13:30"], "paid": False},
+        {"name": "tea", "minutes": 10, "window": ["13:30", "14:15"]},
+    ]
     spec["roster"][2]["breaks"] = [{"name": "lunch", "minutes": 45, "window": ["11:00", "13:00"]}]
     run = simulate(spec, seed)
     scenario, staffing, activities = run.scenario, run.staffing, run.activities
@@ -813,10 +976,14 @@ def test_breaks_take_agents_off_the_phones_for_their_length(seed):
     assert not activities["missed"].any()
     assert (activities["kind"] == "break").all()
     opening = horizon.start_seconds
-    windows = {(shift.group, b.name): (b.window_seconds[0] - opening, b.window_seconds[1] - opening - b.minutes * 60)
-               for shift in scenario.roster for b in shift.breaks}  # fmt: skip
-    low, latest = np.array([windows[key] for key in zip(activities["group"].astype(str), activities["name"],
-                                                        strict=True)]).T  # fmt: skip
+    windows = {
+        (shift.group, b.name): (b.window_seconds[0] - opening, b.window_seconds[1] - opening - b.minutes * 60)
+        for shift in scenario.roster
+        for b in shift.breaks
+    }
+    low, latest = np.array(
+        [windows[key] for key in zip(activities["group"].astype(str), activities["name"], strict=True)]
+    ).T
     since_open = activities["planned"].to_numpy() % SECONDS_PER_DAY
     assert ((since_open >= low - TOL) & (since_open <= latest + TOL)).all()
     assert (activities["start"] >= activities["planned"] - TOL).all()
@@ -825,8 +992,9 @@ def test_breaks_take_agents_off_the_phones_for_their_length(seed):
     assert np.allclose(staffing["present"] - staffing["on_phone"], staffing["off_phone"], atol=TOL)
     for group in ("front", "back"):
         rows = staffing[staffing["group"] == group].sort_values(["day", "interval"])
-        break_minutes = sum(shift.agents * sum(b.minutes for b in shift.breaks)
-                            for shift in scenario.roster if shift.group == group)  # fmt: skip
+        break_minutes = sum(
+            shift.agents * sum(b.minutes for b in shift.breaks) for shift in scenario.roster if shift.group == group
+        )
         for day in range(horizon.days):
             today = rows[rows["day"] == day]
             assert today["off_phone"].sum() == pytest.approx(break_minutes / horizon.interval_minutes, abs=1e-9)
@@ -834,9 +1002,18 @@ def test_breaks_take_agents_off_the_phones_for_their_length(seed):
         edges = np.arange(horizon.days)[:, None] * SECONDS_PER_DAY + (
             np.arange(horizon.intervals + 1)[None, :] * horizon.interval_seconds
         )
-        covered = np.array([[np.clip(np.minimum(mine["end"], b) - np.maximum(mine["start"], a), 0, None).sum()
-                             for a, b in zip(day_edges[:-1], day_edges[1:], strict=True)]
-                            for day_edges in edges]).ravel() / horizon.interval_seconds  # fmt: skip
+        covered = (
+            np.array(
+                [
+                    [
+                        np.clip(np.minimum(mine["end"], b) - np.maximum(mine["start"], a), 0, None).sum()
+                        for a, b in zip(day_edges[:-1], day_edges[1:], strict=True)
+                    ]
+                    for day_edges in edges
+                ]
+            ).ravel()
+            / horizon.interval_seconds
+        )
         assert np.allclose(rows["present"] - rows["on_phone"], covered, atol=TOL)
 
 

@@ -33,13 +33,26 @@ def test_staff_says_on_its_last_line_which_intervals_miss_on_the_fresh_days(tmp_
     missed_somewhere = False
     for seed in (1, 3):
         roster, report = tmp_path / f"roster_{seed}.yaml", tmp_path / f"roster_{seed}.html"
-        result = cli("staff", SHIFTS, "--replications", 1, "--trim-trials", 0, "--seed", seed, "--out", roster,
-                     "--report", report)  # fmt: skip
+        result = cli(
+            "staff",
+            SHIFTS,
+            "--replications",
+            1,
+            "--trim-trials",
+            0,
+            "--seed",
+            seed,
+            "--out",
+            roster,
+            "--report",
+            report,
+        )
         assert "Traceback" not in result.stderr + result.stdout
         last = result.stdout.rstrip("\n").splitlines()[-1]
         page = html.unescape(report.read_text(encoding="utf-8"))
-        fresh = interval_service_levels(bposim.simulate(bposim.load_scenario(roster),
-                                                        seed=seed + VERIFICATION_SEED_OFFSET))  # fmt: skip
+        fresh = interval_service_levels(
+            bposim.simulate(bposim.load_scenario(roster), seed=seed + VERIFICATION_SEED_OFFSET)
+        )
         short = fresh[~fresh["met"]].sort_values("service_level")
         if short.empty:
             assert result.returncode == 0, result.stdout
@@ -48,18 +61,19 @@ def test_staff_says_on_its_last_line_which_intervals_miss_on_the_fresh_days(tmp_
             continue
         missed_somewhere = True
         assert result.returncode == 1, result.stdout
-        assert last.startswith("Not every interval meets its target on the fresh days (the search days met every "
-                               "target in round "), last  # fmt: skip
+        assert last.startswith(
+            "Not every interval meets its target on the fresh days (the search days met every target in round "
+        ), last
         assert f"on 1 fresh day (seed {seed + VERIFICATION_SEED_OFFSET}), {len(short)} interval(s) are below" in last
         for row in short.head(6).itertuples(index=False):
             assert f"{row.call_type} {row.interval_start} {row.service_level:.1%} < {row.target:.0%}" in last
         assert "Every interval met its target" not in result.stdout and "Every interval met" not in page
         assert "Not every interval meets its target on the fresh days" in page
-        section = page[page.index("<h2>Below target on the fresh days</h2>"):]
+        section = page[page.index("<h2>Below target on the fresh days</h2>") :]
         for row in short.itertuples(index=False):
             gap = f"{100 * (row.target - row.service_level):.1f}"
             assert f"<td>{row.call_type}</td><td>{row.interval_start}</td>" in section
-            assert f"<td class=\"num\">{gap}</td>" in section
+            assert f'<td class="num">{gap}</td>' in section
     assert missed_somewhere, "neither seed's fresh day fell below target: pick seeds that do"
 
 
@@ -87,12 +101,16 @@ def test_a_roster_the_search_days_pass_and_the_fresh_days_fail_is_not_verified(m
     assert plan.fresh_shortfall.startswith(f"on 3 fresh days (seed {verification}), ")
     assert "interval(s) are below target beyond the 95% CI: support " in plan.fresh_shortfall
     worst = plan.fresh_misses.iloc[0]
-    assert (f"support {worst.interval_start} {worst.service_level:.1%} ± {worst.service_level_ci:.1%} < 80% "
-            f"({100 * worst.gap:.1f} points short)") in plan.fresh_shortfall  # fmt: skip
+    assert (
+        f"support {worst.interval_start} {worst.service_level:.1%} ± {worst.service_level_ci:.1%} < 80% "
+        f"({100 * worst.gap:.1f} points short)"
+    ) in plan.fresh_shortfall
     assert (plan.fresh_misses["service_level"] + plan.fresh_misses["service_level_ci"] < 0.8).all()
     verdict = _roster_verdict(plan, 3)
-    assert verdict[-1] == ("Not every interval meets its target on the fresh days (the search days met every "
-                           f"target in round {plan.rounds}): {plan.fresh_shortfall}")  # fmt: skip
+    assert verdict[-1] == (
+        "Not every interval meets its target on the fresh days (the search days met every "
+        f"target in round {plan.rounds}): {plan.fresh_shortfall}"
+    )
     page = html.unescape(roster_report(plan, tmp_path / "roster.html").read_text(encoding="utf-8"))
     note = page.index('<p class="note">Not every interval meets its target on the fresh days: ')
     assert note < page.index("<h2>Service level on fresh days</h2>") < page.index("<h2>Below target on the fresh")
@@ -109,7 +127,7 @@ def test_staff_with_too_few_trunk_lines_says_they_are_the_cause_and_exits_2(tmp_
     assert result.stderr.splitlines()[-1].startswith(
         f"error: {model}: trunk_lines: 8 lines allow at most 8 calls in the system; the target 80% within 20 s for "
         "support at 10:00 needs at least 11 lines (with every caller answered at once, 8 lines turn away "
-    )  # fmt: skip
+    )
     scenario = bposim.load_scenario(model)
     ample = scenario.updated({"agent_groups.team.agents": 80, "scheduling": None})
     levels = interval_service_levels(bposim.simulate(ample, seed=3, replications=5)).set_index("interval_start")
@@ -124,8 +142,10 @@ def test_trunk_lines_the_bound_cannot_judge_are_named_when_the_search_finds_them
     in the bot each. The requirement's search finds the target out of reach with every group at its bound and
     says the busy signals alone keep it there; the command exits 2."""
     model = tmp_path / "bot.yaml"
-    model.write_text(SHIFTS.read_text() + "trunk_lines: 6\ntechnology:\n  self_service:\n    - {call_type: support, "
-                     "containment: 0.0, bot_time: {distribution: fixed, value_seconds: 60}}\n")  # fmt: skip
+    model.write_text(
+        SHIFTS.read_text() + "trunk_lines: 6\ntechnology:\n  self_service:\n    - {call_type: support, "
+        "containment: 0.0, bot_time: {distribution: fixed, value_seconds: 60}}\n"
+    )
     assert trunk_limits(bposim.load_scenario(model)) == []
     result = cli("staff", model, "--replications", 2)
     assert result.returncode == 2 and "Traceback" not in result.stderr + result.stdout
@@ -167,4 +187,3 @@ def test_busy_signals_that_alone_keep_the_target_out_of_reach_are_called_the_cau
 
 def _requirement(counts: list[int]) -> pd.DataFrame:
     return pd.DataFrame({"group": "team", "interval": range(len(counts)), "required": counts})
-

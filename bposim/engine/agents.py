@@ -117,8 +117,18 @@ class Workforce:
                 self.agents.append(agent)
                 self.rostered.append(agent)
 
-    def _record_activity(self, agent: Agent, kind: int, name: str, planned: float, start: float, end: float,
-                         late: bool, missed: bool, paid: bool) -> None:
+    def _record_activity(
+        self,
+        agent: Agent,
+        kind: int,
+        name: str,
+        planned: float,
+        start: float,
+        end: float,
+        late: bool,
+        missed: bool,
+        paid: bool,
+    ) -> None:
         """Record a break, shrinkage episode or absence: one row of records.ACTIVITY_FIELDS."""
         self.activities.append((agent.index, kind, name, planned, start, end, late, missed, paid))
 
@@ -260,8 +270,9 @@ class Workforce:
         now = self.env.now
         length = float(profile.shrinkage_length.sample(rng, 1)[0])
         self.fall_due(agent, session, Activity(SHRINKAGE, "", now, length, math.inf, True))
-        self._later(float(rng.exponential(1.0 / profile.shrinkage_rate)), AgentSession(agent, session),
-                    self._shrinkage_clock)  # fmt: skip
+        self._later(
+            float(rng.exponential(1.0 / profile.shrinkage_rate)), AgentSession(agent, session), self._shrinkage_clock
+        )
 
     def start_activity(self, agent: Agent, item: Activity, now: float) -> None:
         """The agent goes off the phones for the activity; `ready` is called when it ends.
@@ -303,8 +314,11 @@ class Workforce:
         profile = self.profiles[group.name]
         agent.learning = profile.learning_curve
         if profile.shrinkage_rate:
-            self._later(float(profile.shrinkage_rng.exponential(1.0 / profile.shrinkage_rate)),
-                        AgentSession(agent, agent.session), self._shrinkage_clock)  # fmt: skip
+            self._later(
+                float(profile.shrinkage_rng.exponential(1.0 / profile.shrinkage_rate)),
+                AgentSession(agent, agent.session),
+                self._shrinkage_clock,
+            )
         if not returning:
             self._later(0.0, agent, self.on_ready)
 

@@ -79,13 +79,24 @@ class Centre:
         )
         self.sources: list[CallSource] = []
         for call_type in scenario.call_types:
+
             def rng(purpose: str, name: str = call_type.name) -> np.random.Generator:
                 return stream(seed, replication, f"{name}/{purpose}")
-            self.sources.append(CallSource(
-                call_type.arrivals.hourly_rates(self.intervals),
-                call_type.patience, call_type.handle_time, call_type.after_call_work, call_type.retrial,
-                rng("arrivals"), rng("patience"), rng("handle"), rng("wrap"), rng("retrial"),
-            ))  # fmt: skip
+
+            self.sources.append(
+                CallSource(
+                    call_type.arrivals.hourly_rates(self.intervals),
+                    call_type.patience,
+                    call_type.handle_time,
+                    call_type.after_call_work,
+                    call_type.retrial,
+                    rng("arrivals"),
+                    rng("patience"),
+                    rng("handle"),
+                    rng("wrap"),
+                    rng("retrial"),
+                )
+            )
         self._times: Iterator[float] = iter(())
         self._offers: Iterator[tuple] = iter(())
         self._on_patience = self._patience
@@ -99,13 +110,22 @@ class Centre:
         )
         self.agents = self.workforce.agents
         rng = lambda name: stream(seed, replication, name)  # noqa: E731
-        self.bot_assist_callbacks = BotAssistCallbacks(scenario, self.router, self.env, rng, self._record_unanswered,
-                                                       self._to_agents, self._serve)  # fmt: skip
+        self.bot_assist_callbacks = BotAssistCallbacks(
+            scenario, self.router, self.env, rng, self._record_unanswered, self._to_agents, self._serve
+        )
         self.workforce.equip = self.bot_assist_callbacks.equip
         for agent in self.agents:
             self.bot_assist_callbacks.equip(agent)
-        self.outages = Outages(scenario, self.router, self.env, rng, self._on_ready, self.agents, self._record_call,
-                               self._line_freed_by_cut)  # fmt: skip
+        self.outages = Outages(
+            scenario,
+            self.router,
+            self.env,
+            rng,
+            self._on_ready,
+            self.agents,
+            self._record_call,
+            self._line_freed_by_cut,
+        )
         for queue in self.router.queues:
             queue.entry_checks = self.trunks is not None or queue.bot is not None or self.outages.may_close(queue)
         Later(self.env, 0, 0, self._interval_start)
@@ -144,12 +164,15 @@ class Centre:
             n = len(times)
             if n:
                 patience, wrap = source.patience, source.wrap
-                parts.append((
-                    times, np.full(n, index),
-                    patience.sample(source.patience_rng, n) if patience is not None else np.full(n, INF),
-                    source.handle.sample(source.handle_rng, n),
-                    wrap.sample(source.wrap_rng, n) if wrap is not None else np.zeros(n),
-                ))  # fmt: skip
+                parts.append(
+                    (
+                        times,
+                        np.full(n, index),
+                        patience.sample(source.patience_rng, n) if patience is not None else np.full(n, INF),
+                        source.handle.sample(source.handle_rng, n),
+                        wrap.sample(source.wrap_rng, n) if wrap is not None else np.zeros(n),
+                    )
+                )
         if not parts:
             return
         times, types, patience, handle, wrap = (np.concatenate(column) for column in zip(*parts, strict=True))
@@ -159,8 +182,15 @@ class Centre:
         queues = self.router.queues
         first = self.next_call_id
         self.next_call_id = first + len(times)
-        offers = map(Call, range(first, self.next_call_id), [queues[i] for i in types.tolist()], repeat(1),
-                     patience.tolist(), handle.tolist(), wrap.tolist())  # fmt: skip
+        offers = map(
+            Call,
+            range(first, self.next_call_id),
+            [queues[i] for i in types.tolist()],
+            repeat(1),
+            patience.tolist(),
+            handle.tolist(),
+            wrap.tolist(),
+        )
         self._times = iter(times.tolist())
         self._offers = offers
         Later(self.env, next(self._times) - now, next(offers), self._on_offer)
@@ -330,8 +360,11 @@ class Centre:
 
     def _callers_wait(self, group) -> bool:
         """Whether a caller of the group's skills, or any callback, is still waiting."""
-        return any(call.state == WAITING for queue in group.queues + self.bot_assist_callbacks.callback_queues
-                   for call in queue.waiting)  # fmt: skip
+        return any(
+            call.state == WAITING
+            for queue in group.queues + self.bot_assist_callbacks.callback_queues
+            for call in queue.waiting
+        )
 
     def _leave_after_closing(self, agent: Agent, now: float) -> None:
         """An agent kept off the phones by an outage after closing, with nobody left to serve, logs out."""

@@ -18,9 +18,19 @@ OUTCOMES = ("answered", "abandoned", "blocked", "unserved", "contained", "callba
 DIRECT, BOT_OPT_OUT, BOT_BOUNCE, BOT_CONTAINED, CALLBACK = 0, 1, 2, 3, 4
 PATHS = ("direct", "bot_opt_out", "bot_bounce", "bot_contained", "callback")
 CALL_FIELDS = (
-    "call_id", "call_type", "attempt", "arrival", "answer", "end", "handle_seconds", "wrap_seconds", "outcome",
-    "agent", "path", "bot_seconds",
-)  # fmt: skip
+    "call_id",
+    "call_type",
+    "attempt",
+    "arrival",
+    "answer",
+    "end",
+    "handle_seconds",
+    "wrap_seconds",
+    "outcome",
+    "agent",
+    "path",
+    "bot_seconds",
+)
 
 SESSION_FIELDS = ("agent", "login", "logout", "planned_logout")
 
@@ -43,12 +53,34 @@ class CallRecords:
         self._blocks: list[np.ndarray] = []
         self._add = self._rows.append
 
-    def call(self, call, outcome: int, end: float, answer: float = math.nan, handle: float = 0.0, wrap: float = 0.0,
-             agent: int = -1) -> None:
+    def call(
+        self,
+        call,
+        outcome: int,
+        end: float,
+        answer: float = math.nan,
+        handle: float = 0.0,
+        wrap: float = 0.0,
+        agent: int = -1,
+    ) -> None:
         """Record a call attempt (a `routing.Call`) that ended at `end` with `outcome`; answered and dropped calls
         give when they were answered, their talk and wrap-up seconds and the agent's index."""
-        self._add((call.call_id, call.queue.index, call.attempt, call.arrival, answer, end, handle, wrap, outcome,
-                   agent, call.path, call.bot))  # fmt: skip
+        self._add(
+            (
+                call.call_id,
+                call.queue.index,
+                call.attempt,
+                call.arrival,
+                answer,
+                end,
+                handle,
+                wrap,
+                outcome,
+                agent,
+                call.path,
+                call.bot,
+            )
+        )
 
     def pack_if_large(self) -> None:
         """Pack the buffered rows into an array when there are many (called at interval boundaries)."""

@@ -34,8 +34,18 @@ class Call:
     """
 
     __slots__ = (
-        "call_id", "queue", "attempt", "patience", "handle", "wrap", "arrival", "deadline", "state", "path", "bot",
-    )  # fmt: skip
+        "call_id",
+        "queue",
+        "attempt",
+        "patience",
+        "handle",
+        "wrap",
+        "arrival",
+        "deadline",
+        "state",
+        "path",
+        "bot",
+    )
 
     def __init__(self, call_id: int, queue: CallQueue, attempt: int, patience: float, handle: float, wrap: float):
         self.call_id = call_id
@@ -78,9 +88,24 @@ class Agent:
     """
 
     __slots__ = (
-        "index", "name", "group", "shift", "slot", "idle_since", "logged_in", "leaving", "login_time", "planned_end",
-        "session", "pending", "learning", "handled", "assist", "job", "stale_ready_times",
-    )  # fmt: skip
+        "index",
+        "name",
+        "group",
+        "shift",
+        "slot",
+        "idle_since",
+        "logged_in",
+        "leaving",
+        "login_time",
+        "planned_end",
+        "session",
+        "pending",
+        "learning",
+        "handled",
+        "assist",
+        "job",
+        "stale_ready_times",
+    )
 
     def __init__(self, index: int, name: str, group: Group, shift=None, slot: int = 0):
         self.index = index

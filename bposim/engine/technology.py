@@ -95,9 +95,16 @@ class Outages:
     """The failure and maintenance processes of every tool, and the switching of their effects."""
 
     def __init__(
-        self, scenario: Scenario, router: Router, env, rng: Callable[[str], np.random.Generator], ready, agents: list,
-        record_call: Callable[..., None], line_freed: Callable[[int], None],
-    ):  # fmt: skip
+        self,
+        scenario: Scenario,
+        router: Router,
+        env,
+        rng: Callable[[str], np.random.Generator],
+        ready,
+        agents: list,
+        record_call: Callable[..., None],
+        line_freed: Callable[[int], None],
+    ):
         self.env = env
         self.ready = ready
         self.agents = agents
@@ -150,8 +157,11 @@ class Outages:
 
     def may_close(self, queue: CallQueue) -> bool:
         """Whether some outage can shut the front door to this call type."""
-        return any(effect.kind == "arrivals_blocked" and queue in effect.queues
-                   for effects in self.effects for effect in effects)  # fmt: skip
+        return any(
+            effect.kind == "arrivals_blocked" and queue in effect.queues
+            for effects in self.effects
+            for effect in effects
+        )
 
     def _next_failure(self, index: int, now: float) -> None:
         failures = self.tools[index].failures
@@ -215,10 +225,15 @@ class BotAssistCallbacks:
     """Self-service in front of call types, AI assist on agents, and callbacks instead of waiting."""
 
     def __init__(
-        self, scenario: Scenario, router: Router, env, rng: Callable[[str], np.random.Generator],
-        record_unanswered: Callable[[Call, int], None], to_agents: Callable[[Call, float], None],
+        self,
+        scenario: Scenario,
+        router: Router,
+        env,
+        rng: Callable[[str], np.random.Generator],
+        record_unanswered: Callable[[Call, int], None],
+        to_agents: Callable[[Call, float], None],
         serve: Callable[[Agent, Call, float], None],
-    ):  # fmt: skip
+    ):
         self.env = env
         self.router = router
         self.record_unanswered = record_unanswered
@@ -243,8 +258,9 @@ class BotAssistCallbacks:
             if callbacks.call_types is not None and queue.name not in callbacks.call_types:
                 continue
             callback_queue = CallQueue(queue.index, queue.name, queue.priority)
-            queue.callbacks = CallbackDesk(callback_queue, callbacks, means[queue.name],
-                                           self.rng(f"{queue.name}/callbacks"))  # fmt: skip
+            queue.callbacks = CallbackDesk(
+                callback_queue, callbacks, means[queue.name], self.rng(f"{queue.name}/callbacks")
+            )
             self.callback_queues.append(callback_queue)
             for group in router.groups:
                 if queue in group.queues:

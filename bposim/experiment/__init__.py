@@ -14,5 +14,12 @@ from bposim.experiment.design import Experiment, ExperimentError, scenario_paths
 from bposim.experiment.runner import run_experiment
 from bposim.experiment.tables import cell_summary, paired_differences, ranked_cells
 
-__all__ = ["Experiment", "ExperimentError", "cell_summary", "paired_differences", "ranked_cells", "run_experiment",
-           "scenario_paths"]
+__all__ = [
+    "Experiment",
+    "ExperimentError",
+    "cell_summary",
+    "paired_differences",
+    "ranked_cells",
+    "run_experiment",
+    "scenario_paths",
+]

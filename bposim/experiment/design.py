@@ -39,8 +39,10 @@ _FOLDER_NAME = re.compile(r"\w[\w.-]{0,99}")
 def _folder_name(value: str) -> str:
     """An experiment's name names its results folder: one plain path component, never `..`, `/` or `-x`."""
     if not _FOLDER_NAME.fullmatch(value):
-        raise ValueError(f"{value!r} cannot name a results folder; use 1 to 100 letters, digits, '_', '-' and '.', "
-                         "starting with a letter, digit or '_'")  # fmt: skip
+        raise ValueError(
+            f"{value!r} cannot name a results folder; use 1 to 100 letters, digits, '_', '-' and '.', "
+            "starting with a letter, digit or '_'"
+        )
     return value
 
 
@@ -76,15 +78,21 @@ class ExperimentSpec(Model):
             elif isinstance(levels, dict) and levels:
                 for variant, changes in levels.items():
                     if isinstance(variant, bool):
-                        raise ValueError(f"'{name}': a variant is named {str(variant).lower()}: YAML reads on/off and "
-                                         'yes/no as true/false; quote the name ("off")')  # fmt: skip
+                        raise ValueError(
+                            f"'{name}': a variant is named {str(variant).lower()}: YAML reads on/off and "
+                            'yes/no as true/false; quote the name ("off")'
+                        )
                     if not isinstance(changes, dict):
-                        raise ValueError(f"'{name}.{variant}': a named variant is a mapping of path: value "
-                                         "({} for the model as it is); to try values of a path, list them: "
-                                         "path: [value, ...]")  # fmt: skip
+                        raise ValueError(
+                            f"'{name}.{variant}': a named variant is a mapping of path: value "
+                            "({} for the model as it is); to try values of a path, list them: "
+                            "path: [value, ...]"
+                        )
             else:
-                raise ValueError(f"'{name}': a factor is a list of values (path: [v1, v2]) or a mapping of named "
-                                 "variants (name: {variant: {path: value}})")  # fmt: skip
+                raise ValueError(
+                    f"'{name}': a factor is a list of values (path: [v1, v2]) or a mapping of named "
+                    "variants (name: {variant: {path: value}})"
+                )
         return value
 
 
@@ -122,12 +130,28 @@ class Experiment:
     """
 
     def __init__(
-        self, base: Scenario, factors: Mapping[str, Any] | None = None, replications: int = 10, seed: int = 0,
-        keep: str = "summary", name: str = "experiment", *, changes: Mapping[str, Any] | None = None,
-        description: str = "", source: str = "experiment", text: str | None = None,
-    ) -> None:  # fmt: skip
-        spec = {"name": name, "description": description, "changes": dict(changes or {}), "replications": replications,
-                "seed": seed, "keep": keep, "factors": {key: _plain(value) for key, value in (factors or {}).items()}}
+        self,
+        base: Scenario,
+        factors: Mapping[str, Any] | None = None,
+        replications: int = 10,
+        seed: int = 0,
+        keep: str = "summary",
+        name: str = "experiment",
+        *,
+        changes: Mapping[str, Any] | None = None,
+        description: str = "",
+        source: str = "experiment",
+        text: str | None = None,
+    ) -> None:
+        spec = {
+            "name": name,
+            "description": description,
+            "changes": dict(changes or {}),
+            "replications": replications,
+            "seed": seed,
+            "keep": keep,
+            "factors": {key: _plain(value) for key, value in (factors or {}).items()},
+        }
         try:
             self.spec = ExperimentSpec.model_validate(spec)
         except ValidationError as exc:
@@ -196,9 +220,12 @@ class Experiment:
         return self.cells[cell].scenario
 
     def run(
-        self, out: str | Path | None = None, workers: int | None = None, scheduler: str | None = None,
+        self,
+        out: str | Path | None = None,
+        workers: int | None = None,
+        scheduler: str | None = None,
         progress: bool = True,
-    ) -> pd.DataFrame:  # fmt: skip
+    ) -> pd.DataFrame:
         """Run every task not yet in `out`; return the results table (one row per cell × replication).
 
         workers: processes (default all cores; 1 runs here); scheduler: a Dask address, or "local" for a
@@ -309,8 +336,7 @@ def _unknown_path(path: str, paths: dict[str, Any]) -> str:
     for depth in range(len(parts) - 1, 0, -1):
         prefix = ".".join(parts[:depth])
         if prefix in paths and paths[prefix] is None:
-            return (f"unknown path '{path}': {prefix} is not set in the model; set it whole "
-                    f"({prefix}: {{...}}) instead")  # fmt: skip
+            return f"unknown path '{path}': {prefix} is not set in the model; set it whole ({prefix}: {{...}}) instead"
     near = _near(path, [p for p in paths if p.count(".") == path.count(".")]) or _near(path, list(paths))
     if near:
         return f"unknown path '{path}'; did you mean {' or '.join(near)}?"
@@ -318,8 +344,9 @@ def _unknown_path(path: str, paths: dict[str, Any]) -> str:
         prefix = ".".join(parts[:depth])
         if depth and prefix not in paths:
             continue
-        children = [p.rsplit(".", 1)[-1] for p in paths
-                    if p.count(".") == depth and (not depth or p.startswith(prefix + "."))]  # fmt: skip
+        children = [
+            p.rsplit(".", 1)[-1] for p in paths if p.count(".") == depth and (not depth or p.startswith(prefix + "."))
+        ]
         if children:
             return f"unknown path '{path}'; known under {prefix or 'the scenario'}: {', '.join(children)}"
     return f"unknown path '{path}'"
@@ -341,8 +368,9 @@ def _cells(base: Scenario, factors: list[Factor], source: str) -> list[Cell]:
     cells, problems = [], {}
     for index, levels in enumerate(itertools.product(*(range(len(f.labels)) for f in factors))):
         labels = {f.name: f.labels[level] for f, level in zip(factors, levels, strict=True)}
-        changes = {path: value for f, level in zip(factors, levels, strict=True)
-                   for path, value in f.changes[level].items()}  # fmt: skip
+        changes = {
+            path: value for f, level in zip(factors, levels, strict=True) for path, value in f.changes[level].items()
+        }
         try:
             cells.append(Cell(index, labels, base.updated(changes)))
         except ScenarioError as exc:
@@ -361,8 +389,12 @@ def _cells(base: Scenario, factors: list[Factor], source: str) -> list[Cell]:
 
 def _check_workload(cells: list[Cell], replications: int, source: str) -> None:
     """Every cell's task within the limits of a run, and the whole sweep within the limits of a sweep."""
-    labels = [f"factors: cell {cell.index} ({', '.join(f'{name} = {label}' for name, label in cell.labels.items())}): "
-              if cell.labels else "" for cell in cells]  # fmt: skip
+    labels = [
+        f"factors: cell {cell.index} ({', '.join(f'{name} = {label}' for name, label in cell.labels.items())}): "
+        if cell.labels
+        else ""
+        for cell in cells
+    ]
     problems = workload.sweep_problems([workload.estimate(cell.scenario) for cell in cells], replications, labels)
     if problems:
         raise ExperimentError(source, problems)

@@ -31,44 +31,64 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
     unit = "Days" if experiment.base.horizon.days == 1 else "Runs"
     currency = experiment.base.costs.currency if experiment.base.costs is not None else ""
     target = experiment.base.service_level
-    title = (f"{experiment.name}: {len(feasible)} of {len(cells)} cells meet the service-level target "
-             f"({target.target:.0%} in {target.threshold_seconds:g} s) overall and for every call type, "
-             f"{experiment.replications} replications each"
-             + (", cheapest first" if costed else ", fewest agent hours first"))  # fmt: skip
+    title = (
+        f"{experiment.name}: {len(feasible)} of {len(cells)} cells meet the service-level target "
+        f"({target.target:.0%} in {target.threshold_seconds:g} s) overall and for every call type, "
+        f"{experiment.replications} replications each"
+        + (", cheapest first" if costed else ", fewest agent hours first")
+    )
     view = Table(title=title)
     cost = f"Cost per {unit.lower()[:-1]}" + (f", {currency}" if currency else "")
-    for label in ("Cell", *factors, "Service level", f"{unit} meeting target", "Agent hours",
-                  *((cost,) if costed else ())):  # fmt: skip
+    for label in (
+        "Cell",
+        *factors,
+        "Service level",
+        f"{unit} meeting target",
+        "Agent hours",
+        *((cost,) if costed else ()),
+    ):
         view.add_column(label, justify="left" if label in factors else "right")
     for row in feasible.to_dict(orient="records"):
         view.add_row(
-            str(row["cell"]), *[str(row[name]) for name in factors],
-            share(row["service_level"], row["service_level_ci"]), share(row["met_target_share"]),
+            str(row["cell"]),
+            *[str(row[name]) for name in factors],
+            share(row["service_level"], row["service_level_ci"]),
+            share(row["met_target_share"]),
             f"{row['scheduled_agent_hours']:,.0f}",
             *((amount(row["total_cost"], row["total_cost_ci"]),) if costed else ()),
-        )  # fmt: skip
+        )
     if len(feasible):
         console.print(view)
     else:
         best = cells.sort_values(["service_level", "cell"], ascending=[False, True]).iloc[0]
         reach = share(best["service_level"], best["service_level_ci"])
         short = shortfalls(best)
-        console.print(f"{experiment.name}: no cell meets the service-level target overall and for every call type; "
-                      f"the best, cell {best['cell']}, reaches {reach}" + (f" but {short}." if short else "."),
-                      highlight=False)  # fmt: skip
+        console.print(
+            f"{experiment.name}: no cell meets the service-level target overall and for every call type; "
+            f"the best, cell {best['cell']}, reaches {reach}" + (f" but {short}." if short else "."),
+            highlight=False,
+        )
     overall = short_on_call_types(cells)
     if len(overall):
-        console.print("Reach the target overall but not for every call type: "
-                      + "; ".join(f"cell {row['cell']} ({shortfalls(row)})" for _, row in overall.iterrows()) + ".",
-                      highlight=False)  # fmt: skip
-    console.print("Service level: mean over replications ± 95% CI; "
-                  f"{unit.lower()} meeting target: the share of replications at or above it overall.",
-                  style="dim")  # fmt: skip
+        console.print(
+            "Reach the target overall but not for every call type: "
+            + "; ".join(f"cell {row['cell']} ({shortfalls(row)})" for _, row in overall.iterrows())
+            + ".",
+            highlight=False,
+        )
+    console.print(
+        "Service level: mean over replications ± 95% CI; "
+        f"{unit.lower()} meeting target: the share of replications at or above it overall.",
+        style="dim",
+    )
     if experiment.replications < FEW:
-        console.print(f"Only {experiment.replications} replication{'s' if experiment.replications != 1 else ''} per "
-                      "cell: the ± figures are wide; run more replications to narrow them.", style="dim")  # fmt: skip
+        console.print(
+            f"Only {experiment.replications} replication{'s' if experiment.replications != 1 else ''} per "
+            "cell: the ± figures are wide; run more replications to narrow them.",
+            style="dim",
+        )
     if out is not None:
-        console.print(f"Results in {out}/ (results.parquet: one row per cell × replication; cells.parquet; "
-                      "manifest.json)", highlight=False)  # fmt: skip
-
-
+        console.print(
+            f"Results in {out}/ (results.parquet: one row per cell × replication; cells.parquet; manifest.json)",
+            highlight=False,
+        )

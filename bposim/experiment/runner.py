@@ -68,8 +68,10 @@ def scheduler_problem(scheduler: str) -> str | None:
     match = _ADDRESS.match(scheduler)
     if scheduler == "local" or scheduler.startswith("inproc://") or (match and 0 < int(match[1]) < 65_536):
         return None
-    return (f"'{scheduler}' is not a Dask scheduler address; give local (a Dask cluster on this machine) or the "
-            "scheduler's address with its port, like tcp://host:8786")  # fmt: skip
+    return (
+        f"'{scheduler}' is not a Dask scheduler address; give local (a Dask cluster on this machine) or the "
+        "scheduler's address with its port, like tcp://host:8786"
+    )
 
 
 def default_workers() -> int:
@@ -78,17 +80,24 @@ def default_workers() -> int:
 
 
 def run_experiment(
-    experiment: Experiment, out: str | Path | None = None, workers: int | None = None, scheduler: str | None = None,
+    experiment: Experiment,
+    out: str | Path | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
     progress: bool = True,
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """Run the tasks not yet saved in `out` and return the whole results table, sorted by cell and replication."""
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     if workers is not None and scheduler is None and workers > WORKERS_PER_CORE * default_workers():
-        raise ExperimentError("--workers", [
-            f"{workers:,} worker processes on a machine with {default_workers()} core(s); give at most "
-            f"{WORKERS_PER_CORE * default_workers()} (each is a Python process of its own), or a Dask --scheduler "
-            "for more"])  # fmt: skip
+        raise ExperimentError(
+            "--workers",
+            [
+                f"{workers:,} worker processes on a machine with {default_workers()} core(s); give at most "
+                f"{WORKERS_PER_CORE * default_workers()} (each is a Python process of its own), or a Dask --scheduler "
+                "for more"
+            ],
+        )
     problem = scheduler_problem(scheduler) if scheduler is not None else None
     if problem is not None:
         raise ExperimentError("--scheduler", [problem])
@@ -97,8 +106,12 @@ def run_experiment(
     directory = ResultsDirectory(out, experiment) if out is not None else None
     done = directory.open() if directory is not None else set()
     try:
-        jobs = [(cell.index, r) for cell in experiment.cells for r in range(experiment.replications)
-                if (cell.index, r) not in done]  # fmt: skip
+        jobs = [
+            (cell.index, r)
+            for cell in experiment.cells
+            for r in range(experiment.replications)
+            if (cell.index, r) not in done
+        ]
         total = len(experiment.cells) * experiment.replications
         rows: list[pd.DataFrame] = []
         with _progress_bar(progress) as bar:
@@ -108,14 +121,26 @@ def run_experiment(
                 else:
                     warnings.warn(note, stacklevel=2)
             if bar is not None and done:
-                bar.console.print(f"{out}: all {total} tasks already done; reading the results" if directory.complete
-                                  else f"Resuming {out}: {len(done)} of {total} tasks already done",
-                                  highlight=False)  # fmt: skip
+                bar.console.print(
+                    f"{out}: all {total} tasks already done; reading the results"
+                    if directory.complete
+                    else f"Resuming {out}: {len(done)} of {total} tasks already done",
+                    highlight=False,
+                )
             task = bar.add_task(experiment.name, total=total, completed=len(done)) if bar is not None else None
             for result in _execute(experiment, jobs, workers, scheduler):
                 cell = experiment.cells[result.cell]
-                row = pd.DataFrame([{"cell": cell.index, **cell.labels, "replication": result.replication,
-                                     "seed": experiment.seed, **result.kpis}])  # fmt: skip
+                row = pd.DataFrame(
+                    [
+                        {
+                            "cell": cell.index,
+                            **cell.labels,
+                            "replication": result.replication,
+                            "seed": experiment.seed,
+                            **result.kpis,
+                        }
+                    ]
+                )
                 if directory is not None:
                     directory.save(result.cell, result.replication, row, result.tables)
                 else:
@@ -128,8 +153,9 @@ def run_experiment(
             directory.close()
 
 
-def _execute(experiment: Experiment, jobs: list[tuple[int, int]], workers: int | None,
-             scheduler: str | None) -> Iterator[TaskResult]:  # fmt: skip
+def _execute(
+    experiment: Experiment, jobs: list[tuple[int, int]], workers: int | None, scheduler: str | None
+) -> Iterator[TaskResult]:
     """Task results in the order they finish, from the executor asked for."""
     if not jobs:
         return iter(())
@@ -142,8 +168,9 @@ def _execute(experiment: Experiment, jobs: list[tuple[int, int]], workers: int |
     return _in_processes(experiment, jobs, workers, keep)
 
 
-def _in_processes(experiment: Experiment, jobs: list[tuple[int, int]], workers: int,
-                  keep: bool) -> Iterator[TaskResult]:  # fmt: skip
+def _in_processes(
+    experiment: Experiment, jobs: list[tuple[int, int]], workers: int, keep: bool
+) -> Iterator[TaskResult]:
     """Tasks on local worker processes; leaving early (an error, Ctrl-C) cancels those not started."""
     pool = ProcessPoolExecutor(max_workers=workers)
     try:
@@ -154,8 +181,9 @@ def _in_processes(experiment: Experiment, jobs: list[tuple[int, int]], workers: 
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _on_dask(experiment: Experiment, jobs: list[tuple[int, int]], workers: int, scheduler: str,
-             keep: bool) -> Iterator[TaskResult]:  # fmt: skip
+def _on_dask(
+    experiment: Experiment, jobs: list[tuple[int, int]], workers: int, scheduler: str, keep: bool
+) -> Iterator[TaskResult]:
     """Tasks on a Dask cluster: an existing one at `scheduler`, or a LocalCluster of `workers` processes."""
     from distributed import as_completed as dask_completed  # Dask loads slowly: only for sweeps on a cluster
 
@@ -189,8 +217,13 @@ def _connect(scheduler: str, workers: int):
             cluster.close()
         if scheduler == "local":
             raise ExperimentError("--scheduler", [f"cannot start a local Dask cluster ({exc})"]) from None
-        raise ExperimentError("--scheduler", [f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one "
-                                              "there, or give local for a Dask cluster on this machine"]) from None
+        raise ExperimentError(
+            "--scheduler",
+            [
+                f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one "
+                "there, or give local for a Dask cluster on this machine"
+            ],
+        ) from None
 
 
 class _RateColumn(ProgressColumn):
@@ -215,6 +248,13 @@ def _progress_bar(enabled: bool) -> Progress | _NoBar:
     """A rich progress bar on stderr (it renders in Jupyter too): done/total, rate, elapsed, ETA."""
     if not enabled:
         return _NoBar()
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
-               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())  # fmt: skip
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
     return Progress(*columns, console=Console(stderr=True))

@@ -84,8 +84,10 @@ class ResultsDirectory:
             raise ExperimentError(str(self.path), [problem]) from None
         try:
             if self.lock.taken_over is not None:
-                self.notes.append(f"{self.lock.path}: took over the lock left by "
-                                  f"{describe_holder(self.lock.taken_over)}, which is no longer running")  # fmt: skip
+                self.notes.append(
+                    f"{self.lock.path}: took over the lock left by "
+                    f"{describe_holder(self.lock.taken_over)}, which is no longer running"
+                )
             manifest = self._read_manifest()
             remove_leftovers(self.path)
             if manifest is None:
@@ -117,15 +119,24 @@ class ResultsDirectory:
     def _is_complete(self, manifest: dict, done: set[tuple[int, int]]) -> bool:
         """Finished, with every task and the combined tables on disk: nothing left to do or write."""
         tasks = {(cell.index, r) for cell in self.experiment.cells for r in range(self.experiment.replications)}
-        return (bool(manifest.get("finished")) and done >= tasks and (self.path / "results.parquet").is_file()
-                and (self.path / "cells.parquet").is_file())  # fmt: skip
+        return (
+            bool(manifest.get("finished"))
+            and done >= tasks
+            and (self.path / "results.parquet").is_file()
+            and (self.path / "cells.parquet").is_file()
+        )
 
     def _read_manifest(self) -> dict | None:
         experiment = self.experiment
         if not self.manifest_path.is_file():
             if self.path.is_dir() and any(not _ours(entry.name) for entry in self.path.iterdir()):
-                raise ExperimentError(str(self.path), ["the directory is not empty and has no manifest.json, so it "
-                                                       "does not hold results of a sweep; choose a new directory"])
+                raise ExperimentError(
+                    str(self.path),
+                    [
+                        "the directory is not empty and has no manifest.json, so it "
+                        "does not hold results of a sweep; choose a new directory"
+                    ],
+                )
             return None
         try:
             manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
@@ -133,13 +144,21 @@ class ResultsDirectory:
             raise ExperimentError(str(self.manifest_path), [f"cannot read the manifest ({exc})"]) from None
         advice = "use another --out directory, or delete this one to start afresh"
         if manifest.get("experiment_sha256") != experiment.sha256:
-            raise ExperimentError(str(self.path), [
-                f"holds the results of a different experiment ('{manifest.get('experiment')}', started "
-                f"{manifest.get('started')}); the experiment file has changed since; {advice}"])  # fmt: skip
+            raise ExperimentError(
+                str(self.path),
+                [
+                    f"holds the results of a different experiment ('{manifest.get('experiment')}', started "
+                    f"{manifest.get('started')}); the experiment file has changed since; {advice}"
+                ],
+            )
         if manifest.get("model_sha256") != experiment.model_sha256:
-            raise ExperimentError(str(self.path), [
-                f"holds results of '{experiment.name}' for another version of its model (the base scenario has "
-                f"changed since {manifest.get('started')}); {advice}"])  # fmt: skip
+            raise ExperimentError(
+                str(self.path),
+                [
+                    f"holds results of '{experiment.name}' for another version of its model (the base scenario has "
+                    f"changed since {manifest.get('started')}); {advice}"
+                ],
+            )
         return manifest
 
     def _new_manifest(self) -> dict:

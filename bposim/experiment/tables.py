@@ -93,12 +93,17 @@ def cell_summary(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     columns["replications"] = grouped.size()
     columns["met_target_share"] = grouped["met_target"].mean()
     types = [key.removesuffix(".service_level") for key in kpis if key.endswith(".service_level")]
-    below = pd.DataFrame({ct: means[f"{ct}.service_level"] < first.get(f"{ct}.service_level_target",
-                                                                       first["service_level_target"]) for ct in types},
-                         index=means.index)  # fmt: skip
+    below = pd.DataFrame(
+        {
+            ct: means[f"{ct}.service_level"] < first.get(f"{ct}.service_level_target", first["service_level_target"])
+            for ct in types
+        },
+        index=means.index,
+    )
     columns["meets_target"] = (means["service_level"] >= first["service_level_target"]) & ~below.any(axis=1)
-    columns["short_call_types"] = pd.Series([", ".join(below.columns[row]) for row in below.to_numpy(dtype=bool)],
-                                            index=below.index)  # fmt: skip
+    columns["short_call_types"] = pd.Series(
+        [", ".join(below.columns[row]) for row in below.to_numpy(dtype=bool)], index=below.index
+    )
     for key in kpis:
         columns[key] = means[key]
         columns[f"{key}_ci"] = half[key]
@@ -106,9 +111,11 @@ def cell_summary(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
 
 
 def paired_differences(
-    results: pd.DataFrame, baseline: int, kpis: tuple[str, ...] = ("service_level", "total_cost"),
+    results: pd.DataFrame,
+    baseline: int,
+    kpis: tuple[str, ...] = ("service_level", "total_cost"),
     confidence: float = 0.95,
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """Per cell: each KPI minus the baseline cell's on the same replication, mean ± Student-t half-width.
 
     Under common random numbers replication r of every cell sees the same days, so the paired difference has

@@ -5,7 +5,14 @@ from bposim.optimise.roster import RosterPlan, optimise_roster
 from bposim.optimise.schedule import Pattern, Schedule, ScheduleError, enumerate_patterns, solve_schedule
 
 __all__ = [
-    "Requirement", "RequirementError", "staffing_requirement",
-    "Pattern", "Schedule", "ScheduleError", "enumerate_patterns", "solve_schedule",
-    "RosterPlan", "optimise_roster",
+    "Requirement",
+    "RequirementError",
+    "staffing_requirement",
+    "Pattern",
+    "Schedule",
+    "ScheduleError",
+    "enumerate_patterns",
+    "solve_schedule",
+    "RosterPlan",
+    "optimise_roster",
 ]

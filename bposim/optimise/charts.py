@@ -24,8 +24,7 @@ def requirement_vs_scheduled(plan: RosterPlan) -> go.Figure:
     base = plan.requirement.table.set_index(["group", "interval"])["required"]
     closing = plan.scenario.horizon.end
     titles = [f"Agents: {group}" for group in groups] + ["Service level achieved (fresh days, 95% CI)"]
-    fig = make_subplots(rows=len(groups) + 1, cols=1, shared_xaxes=True, subplot_titles=titles,
-                        vertical_spacing=0.08)  # fmt: skip
+    fig = make_subplots(rows=len(groups) + 1, cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.08)
     for row, group in enumerate(groups, start=1):
         mine = coverage[coverage["group"] == group]
         x = [*mine["interval_start"], closing]  # each step drawn to the interval's end, the last to closing
@@ -39,23 +38,52 @@ def requirement_vs_scheduled(plan: RosterPlan) -> go.Figure:
         ]
         for name, values, color, dash in lines:
             values = [*values, values[-1]]
-            fig.add_trace(go.Scatter(x=x, y=values, name=name, legendgroup=name, showlegend=first, mode="lines",
-                                     line={"shape": "hv", "color": color, "dash": dash}), row=row, col=1)  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=values,
+                    name=name,
+                    legendgroup=name,
+                    showlegend=first,
+                    mode="lines",
+                    line={"shape": "hv", "color": color, "dash": dash},
+                ),
+                row=row,
+                col=1,
+            )
         fig.update_yaxes(title_text="agents", rangemode="tozero", row=row, col=1)
     last = len(groups) + 1
     achieved = plan.achieved
     for k, (name, part) in enumerate(achieved.groupby("call_type", observed=True, sort=False)):
         color = PALETTE[(k + 2) % len(PALETTE)]
-        fig.add_trace(go.Scatter(
-            x=part["interval_start"], y=part["service_level"], name=f"{name} service level", mode="lines+markers",
-            line={"color": color}, error_y={"type": "data", "array": part["service_level_ci"], "visible": True},
-        ), row=last, col=1)  # fmt: skip
-        fig.add_trace(go.Scatter(x=part["interval_start"], y=part["target"], name=f"{name} target", mode="lines",
-                                 line={"color": color, "dash": "dash", "shape": "hv"}), row=last, col=1)  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=part["interval_start"],
+                y=part["service_level"],
+                name=f"{name} service level",
+                mode="lines+markers",
+                line={"color": color},
+                error_y={"type": "data", "array": part["service_level_ci"], "visible": True},
+            ),
+            row=last,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=part["interval_start"],
+                y=part["target"],
+                name=f"{name} target",
+                mode="lines",
+                line={"color": color, "dash": "dash", "shape": "hv"},
+            ),
+            row=last,
+            col=1,
+        )
     fig.update_yaxes(title_text="service level", tickformat=".0%", row=last, col=1)
     fig.update_xaxes(title_text="interval start", row=last, col=1)
-    title = (f"{plan.scenario.name}: {sum(plan.schedule.agents)} agents on {len(plan.schedule.agents)} shifts, "
-             f"cost {plan.cost:,.2f} {plan.cost_unit}")  # fmt: skip
-    fig.update_layout(title={"text": title}, template=TEMPLATE, hovermode="x unified",
-                      height=320 * len(groups) + 320)  # fmt: skip
+    title = (
+        f"{plan.scenario.name}: {sum(plan.schedule.agents)} agents on {len(plan.schedule.agents)} shifts, "
+        f"cost {plan.cost:,.2f} {plan.cost_unit}"
+    )
+    fig.update_layout(title={"text": title}, template=TEMPLATE, hovermode="x unified", height=320 * len(groups) + 320)
     return fig

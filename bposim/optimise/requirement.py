@@ -174,8 +174,9 @@ def with_objective(scenario: Scenario, target: float | None, threshold_seconds: 
     if target is None and threshold_seconds is None:
         return scenario
     data = scenario.model_dump(mode="python", exclude_none=True)
-    replaced = {key: value for key, value in (("target", target), ("threshold_seconds", threshold_seconds))
-                if value is not None}  # fmt: skip
+    replaced = {
+        key: value for key, value in (("target", target), ("threshold_seconds", threshold_seconds)) if value is not None
+    }
     data["service_level"] = {**data.get("service_level", {}), **replaced}
     for call_type in data["call_types"]:
         override = {k: v for k, v in call_type.get("service_level", {}).items() if k not in replaced}
@@ -239,10 +240,12 @@ class _Centre:
         rates = np.array([ct.arrivals.hourly_rates(self.intervals) for ct in self.scenario.call_types]) / 3600.0
         talk = np.array([ct.handle_time.mean for ct in self.scenario.call_types])
         wrap = np.array([ct.after_call_work.mean if ct.after_call_work else 0.0 for ct in self.scenario.call_types])
-        abandon = np.array([
-            0.0 if ct.patience is None or method == "erlang_c" else 1.0 / ct.patience.mean
-            for ct in self.scenario.call_types
-        ])  # fmt: skip
+        abandon = np.array(
+            [
+                0.0 if ct.patience is None or method == "erlang_c" else 1.0 / ct.patience.mean
+                for ct in self.scenario.call_types
+            ]
+        )
         handle = talk[None, :] * self.proficiency + wrap[None, :]  # group × call type
         weight = self.first[:, :, None] * planned[:, None, :]  # group × call type × interval
         weight = np.where(weight.sum(axis=0) > 0, weight, self.first[:, :, None] * 1.0)
@@ -255,11 +258,12 @@ class _Centre:
         return [
             [
                 _Queue(float(total[g, t]), float(mean_handle[g, t]), 1.0 / theta[g, t] if theta[g, t] > 0 else None)
-                if total[g, t] > 0 else _Queue(0.0, 1.0, None)
+                if total[g, t] > 0
+                else _Queue(0.0, 1.0, None)
                 for t in range(self.intervals)
             ]
             for g in range(len(self.groups))
-        ]  # fmt: skip
+        ]
 
     def _erlang_start(self, occupancy_cap: float | None) -> tuple[np.ndarray, np.ndarray]:
         """Erlang headcount per group and interval, and the floor the occupancy cap alone sets."""
@@ -305,18 +309,22 @@ class _Centre:
         pooled = metrics.pooled_service_level(days, ["call_type", "interval"], self.scenario.service_level.definition)
         pooled = pooled.reindex(grid)
         shape = (len(self.types), self.intervals)
-        return (pooled["service_level"].to_numpy(float).reshape(shape),
-                pooled["service_level_ci"].to_numpy(float).reshape(shape),
-                pooled["offered"].fillna(0).to_numpy(float).reshape(shape))  # fmt: skip
+        return (
+            pooled["service_level"].to_numpy(float).reshape(shape),
+            pooled["service_level_ci"].to_numpy(float).reshape(shape),
+            pooled["offered"].fillna(0).to_numpy(float).reshape(shape),
+        )
 
     def table(self, plan: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame({
-            "group": np.repeat(self.groups, self.intervals),
-            "interval": np.tile(np.arange(self.intervals), len(self.groups)),
-            "interval_start": self.labels * len(self.groups),
-            "erlang": self.erlang.ravel(),
-            "required": np.asarray(plan, int).ravel(),
-        })  # fmt: skip
+        return pd.DataFrame(
+            {
+                "group": np.repeat(self.groups, self.intervals),
+                "interval": np.tile(np.arange(self.intervals), len(self.groups)),
+                "interval_start": self.labels * len(self.groups),
+                "erlang": self.erlang.ravel(),
+                "required": np.asarray(plan, int).ravel(),
+            }
+        )
 
     def verify(self, staffed: Scenario, seed: int, replications: int) -> pd.DataFrame:
         """Service level per call type and interval on days the search never saw, with 95% half-widths."""
@@ -325,16 +333,18 @@ class _Centre:
         level, half, offered = self.levels(days)
         targets = np.repeat(self.targets, self.intervals)
         level, half = level.ravel(), half.ravel()
-        return pd.DataFrame({
-            "call_type": np.repeat(self.types, self.intervals),
-            "interval": np.tile(np.arange(self.intervals), len(self.types)),
-            "interval_start": self.labels * len(self.types),
-            "offered": offered.ravel().astype(np.int64),
-            "service_level": level,
-            "service_level_ci": half,
-            "target": targets,
-            "met": np.isnan(level) | ~(level + np.nan_to_num(half) < targets),
-        })  # fmt: skip
+        return pd.DataFrame(
+            {
+                "call_type": np.repeat(self.types, self.intervals),
+                "interval": np.tile(np.arange(self.intervals), len(self.types)),
+                "interval_start": self.labels * len(self.types),
+                "offered": offered.ravel().astype(np.int64),
+                "service_level": level,
+                "service_level_ci": half,
+                "target": targets,
+                "met": np.isnan(level) | ~(level + np.nan_to_num(half) < targets),
+            }
+        )
 
 
 class _Search:
@@ -368,7 +378,7 @@ class _Search:
         while True:
             level, half, offered, busy = self.simulate(plan)
             unclear = ambiguous(level, half, c.targets[:, None]) & (offered > 0)
-            for (g, t) in removed:
+            for g, t in removed:
                 mine = c.own[g] & (offered[:, t] > 0)
                 unclear[:, t] |= mine & (level[:, t] >= c.targets) & (level[:, t] - half[:, t] < c.targets)
             if not unclear.any() or not self.days.extend():
@@ -607,7 +617,12 @@ class _Search:
             return ""
         share = blocked / offered
         lines = scenario.trunk_lines
-        why = (f"they alone keep it below target: {1 - share:.1%} of the attempts get through"
-               if 1 - share < self.centre.targets[k] else "more lines would help")  # fmt: skip
-        return (f"; trunk_lines: {lines} lines allow at most {lines} calls in the system, and {share:.1%} of the "
-                f"attempts there got a busy signal ({why})")
+        why = (
+            f"they alone keep it below target: {1 - share:.1%} of the attempts get through"
+            if 1 - share < self.centre.targets[k]
+            else "more lines would help"
+        )
+        return (
+            f"; trunk_lines: {lines} lines allow at most {lines} calls in the system, and {share:.1%} of the "
+            f"attempts there got a busy signal ({why})"
+        )

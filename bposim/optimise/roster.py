@@ -61,8 +61,16 @@ if TYPE_CHECKING:
     from bposim.run import Run
 
 VERIFICATION_SEED_OFFSET = 1_000
-ACHIEVED_COLUMNS = ["call_type", "interval", "interval_start", "offered", "service_level", "service_level_ci",
-                    "target", "met"]  # fmt: skip
+ACHIEVED_COLUMNS = [
+    "call_type",
+    "interval",
+    "interval_start",
+    "offered",
+    "service_level",
+    "service_level_ci",
+    "target",
+    "met",
+]
 
 
 @dataclass(frozen=True)
@@ -123,9 +131,11 @@ class RosterPlan:
         data = self.scenario.model_dump(mode="json", exclude_none=True)
         data.pop("roster_file", None)
         headcount = ", ".join(f"{group}: {n}" for group, n in self.schedule.headcount.items())
-        header = (f"# Roster optimised by bposim staff: {sum(self.schedule.agents)} agents on "
-                  f"{len(self.schedule.agents)} shifts ({headcount}); cost {self.cost:,.2f} "
-                  f"{self.cost_unit}.\n")  # fmt: skip
+        header = (
+            f"# Roster optimised by bposim staff: {sum(self.schedule.agents)} agents on "
+            f"{len(self.schedule.agents)} shifts ({headcount}); cost {self.cost:,.2f} "
+            f"{self.cost_unit}.\n"
+        )
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=112)
         path = Path(path)
         write_text_atomically(path, header + text)
@@ -158,8 +168,10 @@ def optimise_roster(
     from bposim.run import simulate
 
     if scenario.scheduling is None:
-        raise ScheduleError("the scenario has no scheduling section: add scheduling: {shifts: [...]} with the shift "
-                            "patterns the optimiser may use")  # fmt: skip
+        raise ScheduleError(
+            "the scenario has no scheduling section: add scheduling: {shifts: [...]} with the shift "
+            "patterns the optimiser may use"
+        )
     if max_rounds < 1 or replications < 1 or trim_trials < 0:
         raise ValueError("max_rounds and replications must be at least 1, trim_trials at least 0")
     problems = workload.staff_problems(scenario, replications, "replications")
@@ -171,8 +183,9 @@ def optimise_roster(
     if limits:
         raise RequirementError(trunk_limit_text(limits))
     if requirement is None:
-        requirement = staffing_requirement(goal, occupancy_cap=scenario.scheduling.occupancy_cap, seed=seed,
-                                           replications=replications, method=method)  # fmt: skip
+        requirement = staffing_requirement(
+            goal, occupancy_cap=scenario.scheduling.occupancy_cap, seed=seed, replications=replications, method=method
+        )
     simulations = int(getattr(requirement, "simulations", 0))
     say(f"requirement: {simulations} simulated days, peak {_peak(requirement.table)} agents")
     groups = scenario.scheduling.scheduled_groups([group.name for group in goal.agent_groups])
@@ -195,8 +208,10 @@ def optimise_roster(
         schedule, rostered = candidate, roster_scenario(goal, candidate)
         achieved = _evidence(search, rostered)
         misses = _misses(achieved)
-        say(f"round {rounds}: {sum(schedule.agents)} agents, cost {schedule.cost:,.2f} {schedule.cost_unit}; "
-            f"{len(misses)} interval(s) below target on {search.count} days")  # fmt: skip
+        say(
+            f"round {rounds}: {sum(schedule.agents)} agents, cost {schedule.cost:,.2f} {schedule.cost_unit}; "
+            f"{len(misses)} interval(s) below target on {search.count} days"
+        )
         if misses.empty:
             converged = True
             break
@@ -220,8 +235,7 @@ def optimise_roster(
             if (row.call_type, row.interval) in previous and row.interval > 0:
                 added[groups.index(group), row.interval - 1] += 1
         if unfixable:
-            shortfall = (f"no scheduled group serves {', '.join(sorted(set(unfixable)))}; "
-                         f"{_misses_text(misses)}")  # fmt: skip
+            shortfall = f"no scheduled group serves {', '.join(sorted(set(unfixable)))}; {_misses_text(misses)}"
             break
         previous = {(row.call_type, row.interval) for row in misses.itertuples(index=False)}
     trim = _Trim(goal, groups, base + added, search, SearchDays(seed + HOLDOUT_SEED_OFFSET, replications), say)
@@ -233,35 +247,65 @@ def optimise_roster(
     simulations += replications * goal.horizon.days
     achieved = interval_service_levels(check)
     by_type = call_type_service_levels(check)
-    say(f"verification: {replications} fresh days; " + ", ".join(
-        f"{row.call_type} {row.service_level:.1%}" for row in by_type.itertuples(index=False)))  # fmt: skip
+    say(
+        f"verification: {replications} fresh days; "
+        + ", ".join(f"{row.call_type} {row.service_level:.1%}" for row in by_type.itertuples(index=False))
+    )
     cost, cost_ci, unit = _cost(check, schedule)
     fresh = _fresh_shortfall_text(achieved, by_type, replications, verification_seed)
     if fresh:
         fresh += _busy_signals_text(rostered, check.intervals, achieved[~achieved["met"]])
-    return RosterPlan(requirement, schedule, rostered, achieved, by_type, cost, cost_ci, unit, rounds, simulations,
-                      converged, shortfall, _requirement_table(added, groups), verification_seed, trim.trials,
-                      trim.accepted, trim.saving, _requirement_table(trim.removed, groups), fresh)  # fmt: skip
+    return RosterPlan(
+        requirement,
+        schedule,
+        rostered,
+        achieved,
+        by_type,
+        cost,
+        cost_ci,
+        unit,
+        rounds,
+        simulations,
+        converged,
+        shortfall,
+        _requirement_table(added, groups),
+        verification_seed,
+        trim.trials,
+        trim.accepted,
+        trim.saving,
+        _requirement_table(trim.removed, groups),
+        fresh,
+    )
 
 
 class _Trim:
     """The trim phase: take agents off the requirement where the roster has slack, while the roster gets cheaper
     and every target still holds on the search days."""
 
-    def __init__(self, scenario: Scenario, groups: list[str], required: np.ndarray, search: SearchDays,
-                 holdout: SearchDays, say: Callable[[str], None]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        scenario: Scenario,
+        groups: list[str],
+        required: np.ndarray,
+        search: SearchDays,
+        holdout: SearchDays,
+        say: Callable[[str], None],
+    ) -> None:
         self.scenario, self.groups, self.required, self.search, self.say = scenario, groups, required, search, say
         self.holdout = holdout
         self.removed = np.zeros_like(required)
         self.trials = self.accepted = 0
         self.saving = 0.0
-        self.serves = [[skill.call_type for group in scenario.agent_groups if group.name == name
-                        for skill in group.skills] for name in groups]  # fmt: skip
+        self.serves = [
+            [skill.call_type for group in scenario.agent_groups if group.name == name for skill in group.skills]
+            for name in groups
+        ]
         rates = {entry.group: entry.per_paid_hour for entry in scenario.costs.groups} if scenario.costs else {}
         self.rates = [rates.get(name, 1.0) for name in groups]
 
-    def run(self, schedule: Schedule, rostered: Scenario, achieved: pd.DataFrame,
-            budget: int) -> tuple[Schedule, Scenario]:  # fmt: skip
+    def run(
+        self, schedule: Schedule, rostered: Scenario, achieved: pd.DataFrame, budget: int
+    ) -> tuple[Schedule, Scenario]:
         """The cheapest roster the trials found that the hold-out days support (the given one if none was)."""
         candidates = self._cheaper(schedule, self._by_slack(achieved))
         while self.trials < budget:
@@ -272,9 +316,11 @@ class _Trim:
             self.trials += 1
             candidate_roster = roster_scenario(self.scenario, candidate)
             kept, verdict = self._judge(schedule, candidate, candidate_roster)
-            self.say(f"trim {self.trials}: one agent fewer required at {self._places_text(places)}: "
-                     f"{sum(candidate.agents)} agents, cost {candidate.cost:,.2f} {candidate.cost_unit}; "
-                     f"{verdict}; {'kept' if kept else 'undone'}")  # fmt: skip
+            self.say(
+                f"trim {self.trials}: one agent fewer required at {self._places_text(places)}: "
+                f"{sum(candidate.agents)} agents, cost {candidate.cost:,.2f} {candidate.cost_unit}; "
+                f"{verdict}; {'kept' if kept else 'undone'}"
+            )
             if not kept:
                 continue
             self.accepted += 1
@@ -312,9 +358,11 @@ class _Trim:
         days = self.holdout.count
         if weak.any() or short.any():
             worst = levels[weak | short].assign(low=level - half).sort_values("low").iloc[0]
-            return False, (f"on {days} hold-out days {worst.call_type} {worst.interval_start} "
-                           f"{worst.service_level:.1%} ± {worst.service_level_ci:.1%} does not keep "
-                           f"{worst.target:.0%}")  # fmt: skip
+            return False, (
+                f"on {days} hold-out days {worst.call_type} {worst.interval_start} "
+                f"{worst.service_level:.1%} ± {worst.service_level_ci:.1%} does not keep "
+                f"{worst.target:.0%}"
+            )
         return True, f"on {days} hold-out days every cut interval keeps its target beyond the 95% CI"
 
     def _by_slack(self, achieved: pd.DataFrame) -> list[tuple[int, int]]:
@@ -322,7 +370,7 @@ class _Trim:
         service level above target on the search days, the least over the call types the group serves (only
         where it is positive: slack the days show beyond their noise); a dearer group first on a tie."""
         keyed = achieved.set_index(["call_type", "interval"])
-        slack = (keyed["service_level"] - keyed["service_level_ci"].fillna(np.inf) - keyed["target"])
+        slack = keyed["service_level"] - keyed["service_level_ci"].fillna(np.inf) - keyed["target"]
         slack = slack.unstack("interval")
         ranked = []
         for g, call_types in enumerate(self.serves):
@@ -430,20 +478,29 @@ def call_type_service_levels(run: Run) -> pd.DataFrame:
         kpis = run.summary["by_call_type"][call_type.name]
         level, half = kpis["service_level"], kpis.get("service_level_ci", np.nan)
         target = run.scenario.service_level_for(call_type)[1]
-        rows.append({
-            "call_type": call_type.name, "offered": kpis["offered"] / run.scenario.horizon.days,
-            "service_level": level, "service_level_ci": half, "target": target,
-            "met": not (level + (0 if np.isnan(half) else half) < target),
-        })  # fmt: skip
+        rows.append(
+            {
+                "call_type": call_type.name,
+                "offered": kpis["offered"] / run.scenario.horizon.days,
+                "service_level": level,
+                "service_level_ci": half,
+                "target": target,
+                "met": not (level + (0 if np.isnan(half) else half) < target),
+            }
+        )
     return pd.DataFrame(rows, columns=["call_type", "offered", "service_level", "service_level_ci", "target", "met"])
 
 
 def _group_to_raise(scenario: Scenario, call_type: str, groups: list[str]) -> str | None:
     """The scheduled group that serves a call type first: best routing priority, no overflow delay, cheapest."""
     rates = {entry.group: entry.per_paid_hour for entry in scenario.costs.groups} if scenario.costs else {}
-    candidates = [(skill.priority, skill.delay_seconds, rates.get(group.name, 1.0), index, group.name)
-                  for index, group in enumerate(scenario.agent_groups) if group.name in groups
-                  for skill in group.skills if skill.call_type == call_type]  # fmt: skip
+    candidates = [
+        (skill.priority, skill.delay_seconds, rates.get(group.name, 1.0), index, group.name)
+        for index, group in enumerate(scenario.agent_groups)
+        if group.name in groups
+        for skill in group.skills
+        if skill.call_type == call_type
+    ]
     return min(candidates)[-1] if candidates else None
 
 
@@ -457,11 +514,13 @@ def _requirement_array(table: pd.DataFrame, groups: list[str], intervals: int) -
 
 def _requirement_table(required: np.ndarray, groups: list[str]) -> pd.DataFrame:
     intervals = required.shape[1]
-    return pd.DataFrame({
-        "group": np.repeat(groups, intervals),
-        "interval": np.tile(np.arange(intervals), len(groups)),
-        "required": required.ravel().round().astype(int),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "group": np.repeat(groups, intervals),
+            "interval": np.tile(np.arange(intervals), len(groups)),
+            "required": required.ravel().round().astype(int),
+        }
+    )
 
 
 def _evidence(days: SearchDays, rostered: Scenario) -> pd.DataFrame:
@@ -496,9 +555,11 @@ def _peak(table: pd.DataFrame) -> int:
 def _misses_text(misses: pd.DataFrame) -> str:
     """E.g. ``2 intervals still miss their target: support 08:00 76.3% < 80% (3.7 points short), ...``."""
     worst = misses.assign(gap=misses["target"] - misses["service_level"]).sort_values("gap", ascending=False)
-    listed = "; ".join(f"{row.call_type} {row.interval_start} {row.service_level:.1%} < {row.target:.0%} "
-                       f"({100 * row.gap:.1f} points short)"
-                       for row in worst.head(6).itertuples(index=False))  # fmt: skip
+    listed = "; ".join(
+        f"{row.call_type} {row.interval_start} {row.service_level:.1%} < {row.target:.0%} "
+        f"({100 * row.gap:.1f} points short)"
+        for row in worst.head(6).itertuples(index=False)
+    )
     more = f"; and {len(worst) - 6} more" if len(worst) > 6 else ""
     return f"{len(worst)} interval(s) still miss their target: {listed}{more}"
 
@@ -513,17 +574,23 @@ def _fresh_shortfall_text(achieved: pd.DataFrame, by_type: pd.DataFrame, days: i
     parts = []
     if len(missed):
         worst = missed.assign(gap=missed["target"] - missed["service_level"]).sort_values("gap", ascending=False)
-        listed = "; ".join(f"{row.call_type} {row.interval_start} {row.service_level:.1%}"
-                           + ("" if np.isnan(row.service_level_ci) else f" ± {row.service_level_ci:.1%}")
-                           + f" < {row.target:.0%} ({100 * row.gap:.1f} points short)"
-                           for row in worst.head(6).itertuples(index=False))  # fmt: skip
+        listed = "; ".join(
+            f"{row.call_type} {row.interval_start} {row.service_level:.1%}"
+            + ("" if np.isnan(row.service_level_ci) else f" ± {row.service_level_ci:.1%}")
+            + f" < {row.target:.0%} ({100 * row.gap:.1f} points short)"
+            for row in worst.head(6).itertuples(index=False)
+        )
         more = f"; and {len(worst) - 6} more" if len(worst) > 6 else ""
         beyond = "beyond the 95% CI" if days > 1 else "(one day gives no confidence interval)"
         parts.append(f"{len(worst)} interval(s) are below target {beyond}: {listed}{more}")
     if len(short_types):
-        parts.append("over the day " + ", ".join(
-            f"{row.call_type} {row.service_level:.1%} < {row.target:.0%}" for row in short_types.itertuples(index=False)
-        ))  # fmt: skip
+        parts.append(
+            "over the day "
+            + ", ".join(
+                f"{row.call_type} {row.service_level:.1%} < {row.target:.0%}"
+                for row in short_types.itertuples(index=False)
+            )
+        )
     return f"on {days} fresh day{'' if days == 1 else 's'} (seed {seed}), " + "; ".join(parts)
 
 
@@ -543,13 +610,17 @@ def _busy_signals_text(scenario: Scenario, intervals: pd.DataFrame, misses: pd.D
     targets = misses.set_index(["call_type", "interval"])["target"].reindex(share.index)
     hopeless = share[(1 - share) < targets]
     total = counts["blocked"].sum() / counts["offered"].sum()
-    text = (f"; trunk_lines: {lines} lines allow at most {lines} calls in the system, and {total:.1%} of the "
-            "attempts in these intervals got a busy signal")  # fmt: skip
+    text = (
+        f"; trunk_lines: {lines} lines allow at most {lines} calls in the system, and {total:.1%} of the "
+        "attempts in these intervals got a busy signal"
+    )
     if len(hopeless):
         call_type, interval = hopeless.idxmax()
         label = misses.set_index(["call_type", "interval"]).loc[(call_type, interval), "interval_start"]
-        text += (f" ({hopeless.max():.1%} at {call_type} {label}: more lines are needed there, not more agents, "
-                 "as no staffing answers the callers turned away)")
+        text += (
+            f" ({hopeless.max():.1%} at {call_type} {label}: more lines are needed there, not more agents, "
+            "as no staffing answers the callers turned away)"
+        )
     return text
 
 

@@ -74,8 +74,10 @@ class Pattern:
 
     def shift(self, agents: int) -> Shift:
         """This pattern as a roster shift of `agents` agents, each break's window exactly its length."""
-        breaks = [Break(name=name, minutes=minutes, window=(_clock(start), _clock(start + minutes * 60)), paid=paid)
-                  for name, start, minutes, paid in self.breaks]  # fmt: skip
+        breaks = [
+            Break(name=name, minutes=minutes, window=(_clock(start), _clock(start + minutes * 60)), paid=paid)
+            for name, start, minutes, paid in self.breaks
+        ]
         return Shift(group=self.group, start=_clock(self.start), end=_clock(self.end), agents=agents, breaks=breaks)
 
 
@@ -94,11 +96,19 @@ class Schedule:
     @property
     def shifts(self) -> pd.DataFrame:
         """One row per chosen pattern: group, pattern, start, end, breaks, paid_hours, agents, cost."""
-        rows = [{
-            "group": p.group, "pattern": p.name, "start": _clock(p.start), "end": _clock(p.end),
-            "breaks": ", ".join(f"{name} {_clock(start)}" for name, start, _, _ in p.breaks),
-            "paid_hours": p.paid_hours, "agents": n, "cost": n * p.cost,
-        } for p, n in zip(self.patterns, self.agents, strict=True)]  # fmt: skip
+        rows = [
+            {
+                "group": p.group,
+                "pattern": p.name,
+                "start": _clock(p.start),
+                "end": _clock(p.end),
+                "breaks": ", ".join(f"{name} {_clock(start)}" for name, start, _, _ in p.breaks),
+                "paid_hours": p.paid_hours,
+                "agents": n,
+                "cost": n * p.cost,
+            }
+            for p, n in zip(self.patterns, self.agents, strict=True)
+        ]
         columns = ["group", "pattern", "start", "end", "breaks", "paid_hours", "agents", "cost"]
         return pd.DataFrame(rows, columns=columns)
 
@@ -129,13 +139,20 @@ def enumerate_patterns(scenario: Scenario, scheduling: Scheduling | None = None)
     for index, rule in enumerate(scheduling.shifts):
         times = rule.shift_times(horizon)
         if not times:
-            raise ScheduleError(f"shift pattern '{rule.name}' (scheduling.shifts[{index}]) has no shift inside the "
-                                f"opening hours {horizon.start}-{horizon.end}")  # fmt: skip
-        found = [(start, end, placement) for start, end in times
-                 for placement in _placements(rule, end - start, horizon.interval_minutes)]  # fmt: skip
+            raise ScheduleError(
+                f"shift pattern '{rule.name}' (scheduling.shifts[{index}]) has no shift inside the "
+                f"opening hours {horizon.start}-{horizon.end}"
+            )
+        found = [
+            (start, end, placement)
+            for start, end in times
+            for placement in _placements(rule, end - start, horizon.interval_minutes)
+        ]
         if not found:
-            raise ScheduleError(f"shift pattern '{rule.name}' (scheduling.shifts[{index}]): its breaks cannot be "
-                                "placed without overlapping or running past the shift end")  # fmt: skip
+            raise ScheduleError(
+                f"shift pattern '{rule.name}' (scheduling.shifts[{index}]): its breaks cannot be "
+                "placed without overlapping or running past the shift end"
+            )
         for group in scheduling.groups_of(rule, groups):
             for start, end, placement in found:
                 breaks = tuple((name, start + offset, minutes, paid) for name, offset, minutes, paid in placement)
@@ -144,7 +161,10 @@ def enumerate_patterns(scenario: Scenario, scheduling: Scheduling | None = None)
 
 
 def solve_schedule(
-    scenario: Scenario, requirement: pd.DataFrame | Requirement, *, scheduling: Scheduling | None = None,
+    scenario: Scenario,
+    requirement: pd.DataFrame | Requirement,
+    *,
+    scheduling: Scheduling | None = None,
     time_limit: float = 60.0,
 ) -> Schedule:
     """The cheapest roster covering `requirement` (a table or a Requirement with group, interval, required).
@@ -167,8 +187,13 @@ def solve_schedule(
         heads = np.array([(owner == g).astype(float) for g in limited])
         constraints.append(LinearConstraint(heads, ub=[scheduling.max_agents[groups[g]] for g in limited]))
     costs = np.array([pattern.cost for pattern in patterns])
-    result = milp(costs, integrality=np.ones(len(patterns)), bounds=Bounds(0, np.inf), constraints=constraints,
-                  options={"time_limit": time_limit, "mip_rel_gap": 1e-6})  # fmt: skip
+    result = milp(
+        costs,
+        integrality=np.ones(len(patterns)),
+        bounds=Bounds(0, np.inf),
+        constraints=constraints,
+        options={"time_limit": time_limit, "mip_rel_gap": 1e-6},
+    )
     if result.x is None:
         if result.status == 2:
             raise ScheduleError(_shortfall_message(scenario, scheduling, groups, required, coverage, owner))
@@ -177,24 +202,35 @@ def solve_schedule(
     chosen = np.flatnonzero(counts)
     scheduled = np.array([coverage[owner == g].T @ counts[owner == g] for g in range(len(groups))])
     logged_in = np.array([(coverage[owner == g] > 0).T @ counts[owner == g] for g in range(len(groups))])
-    table = pd.DataFrame({
-        "group": np.repeat(groups, horizon.intervals),
-        "interval": np.tile(np.arange(horizon.intervals), len(groups)),
-        "interval_start": np.tile(_interval_labels(scenario), len(groups)),
-        "required": required.ravel(),
-        "scheduled": scheduled.ravel(),
-        "logged_in": logged_in.ravel(),
-    })  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "group": np.repeat(groups, horizon.intervals),
+            "interval": np.tile(np.arange(horizon.intervals), len(groups)),
+            "interval_start": np.tile(_interval_labels(scenario), len(groups)),
+            "required": required.ravel(),
+            "scheduled": scheduled.ravel(),
+            "logged_in": logged_in.ravel(),
+        }
+    )
     unit = "paid hours" if not _priced(scenario) else (scenario.costs.currency or "cost")
-    return Schedule(scenario, tuple(patterns[p] for p in chosen), tuple(int(counts[p]) for p in chosen),
-                    float(costs @ counts), unit, table, result.status == 0)  # fmt: skip
+    return Schedule(
+        scenario,
+        tuple(patterns[p] for p in chosen),
+        tuple(int(counts[p]) for p in chosen),
+        float(costs @ counts),
+        unit,
+        table,
+        result.status == 0,
+    )
 
 
 def _scheduling(scenario: Scenario, scheduling: Scheduling | None) -> Scheduling:
     chosen = scheduling if scheduling is not None else scenario.scheduling
     if chosen is None:
-        raise ScheduleError("the scenario has no scheduling section: add scheduling: {shifts: [...]} with the shift "
-                            "patterns the optimiser may use")  # fmt: skip
+        raise ScheduleError(
+            "the scenario has no scheduling section: add scheduling: {shifts: [...]} with the shift "
+            "patterns the optimiser may use"
+        )
     if scenario.horizon.end is None:
         raise ScheduleError("shift scheduling needs a horizon with an end time (HH:MM), not length_hours")
     return chosen
@@ -214,8 +250,14 @@ def _hourly_costs(scenario: Scenario) -> dict[str, float]:
 
 def _placements(rule: ShiftPattern, length: int, step_minutes: int) -> list[tuple[tuple[str, int, int, bool], ...]]:
     """Each way to place the pattern's breaks in a shift of `length` seconds, breaks in time order, none overlapping."""
-    options = [[(item.name, offset, item.minutes, item.paid) for offset in item.offsets(step_minutes)
-                if offset + item.minutes * 60 <= length] for item in rule.breaks]  # fmt: skip
+    options = [
+        [
+            (item.name, offset, item.minutes, item.paid)
+            for offset in item.offsets(step_minutes)
+            if offset + item.minutes * 60 <= length
+        ]
+        for item in rule.breaks
+    ]
     placements = []
     for combination in itertools.product(*options):
         ordered = sorted(combination, key=lambda item: item[1])
@@ -235,18 +277,27 @@ def _required(requirement: Any, groups: list[str], intervals: int) -> np.ndarray
         if row.group not in groups:
             continue
         if not 0 <= int(row.interval) < intervals:
-            raise ScheduleError(f"requirement for group '{row.group}' at interval {row.interval}: the day has "
-                                f"intervals 0-{intervals - 1}")  # fmt: skip
+            raise ScheduleError(
+                f"requirement for group '{row.group}' at interval {row.interval}: the day has "
+                f"intervals 0-{intervals - 1}"
+            )
         if not math.isfinite(row.required) or row.required < 0:
-            raise ScheduleError(f"requirement for group '{row.group}' at interval {row.interval} is {row.required}; "
-                                "it must be a number of agents ≥ 0")  # fmt: skip
+            raise ScheduleError(
+                f"requirement for group '{row.group}' at interval {row.interval} is {row.required}; "
+                "it must be a number of agents ≥ 0"
+            )
         required[groups.index(row.group), int(row.interval)] = row.required
     return required
 
 
 def _check_coverable(
-    scenario: Scenario, scheduling: Scheduling, groups: list[str], required: np.ndarray, patterns: list[Pattern],
-    coverage: np.ndarray, owner: np.ndarray,
+    scenario: Scenario,
+    scheduling: Scheduling,
+    groups: list[str],
+    required: np.ndarray,
+    patterns: list[Pattern],
+    coverage: np.ndarray,
+    owner: np.ndarray,
 ) -> None:
     """Intervals no pattern covers, and headcount limits too low for a single interval, named one by one."""
     labels = _interval_labels(scenario)
@@ -265,8 +316,10 @@ def _check_coverable(
             if best[i] <= 0 and logged_in[i]:
                 problems.append(f"{need}, but every shift of '{group}' logged in then has a break there")
             elif best[i] <= 0:
-                problems.append(f"{need}, but no shift pattern of '{group}' has agents on the phones then "
-                                f"({_span(coverage[owner == g], labels, scenario)})")  # fmt: skip
+                problems.append(
+                    f"{need}, but no shift pattern of '{group}' has agents on the phones then "
+                    f"({_span(coverage[owner == g], labels, scenario)})"
+                )
             elif limit is not None and limit * best[i] < required[g, i] - TOLERANCE:
                 problems.append(f"{need}, more than max_agents allows ({group}: {limit})")
     if problems:
@@ -275,7 +328,11 @@ def _check_coverable(
 
 
 def _shortfall_message(
-    scenario: Scenario, scheduling: Scheduling, groups: list[str], required: np.ndarray, coverage: np.ndarray,
+    scenario: Scenario,
+    scheduling: Scheduling,
+    groups: list[str],
+    required: np.ndarray,
+    coverage: np.ndarray,
     owner: np.ndarray,
 ) -> str:
     """Why the headcount limits leave the requirement uncovered: the intervals short of agents at best."""
@@ -290,18 +347,25 @@ def _shortfall_message(
         # Fewest shortfall agent-intervals with at most `limit` agents: a linear program with slack per interval.
         n, m = len(mine), len(rows)
         matrix = np.hstack([mine[:, rows].T, np.eye(m)])
-        result = milp(np.r_[np.zeros(n), np.ones(m)], integrality=np.r_[np.ones(n), np.zeros(m)],
-                      bounds=Bounds(0, np.inf),
-                      constraints=[LinearConstraint(matrix, lb=required[g, rows]),
-                                   LinearConstraint(np.r_[np.ones(n), np.zeros(m)][None, :], ub=limit)],
-                      options={"time_limit": 30})  # fmt: skip
+        result = milp(
+            np.r_[np.zeros(n), np.ones(m)],
+            integrality=np.r_[np.ones(n), np.zeros(m)],
+            bounds=Bounds(0, np.inf),
+            constraints=[
+                LinearConstraint(matrix, lb=required[g, rows]),
+                LinearConstraint(np.r_[np.ones(n), np.zeros(m)][None, :], ub=limit),
+            ],
+            options={"time_limit": 30},
+        )
         if result.x is None:
             continue
         short = [(rows[k], result.x[n + k]) for k in range(m) if result.x[n + k] > TOLERANCE]
         if short:
             listed = ", ".join(f"{labels[i]} (interval {i}) by {gap:.1f}" for i, gap in short[:6])
-            parts.append(f"max_agents {group}: {limit} is too low: with {limit} agents on shifts, '{group}' falls "
-                         f"short at {listed}{' …' if len(short) > 6 else ''}")  # fmt: skip
+            parts.append(
+                f"max_agents {group}: {limit} is too low: with {limit} agents on shifts, '{group}' falls "
+                f"short at {listed}{' …' if len(short) > 6 else ''}"
+            )
     return "; ".join(parts) or "no roster meets the requirement within the max_agents limits"
 
 

@@ -35,11 +35,13 @@ class TrunkLimit:
     blocked: float
 
     def __str__(self) -> str:
-        return (f"trunk_lines: {self.lines} lines allow at most {self.lines} calls in the system; the target "
-                f"{self.target:.0%} within {self.threshold_seconds:g} s for {self.call_type} at "
-                f"{self.interval_start} needs at least {self.needed} lines (with every caller answered at once, "
-                f"{self.lines} lines turn away {self.blocked:.1%} of the {self.calls_per_hour:,.0f} calls an hour "
-                "there)")  # fmt: skip
+        return (
+            f"trunk_lines: {self.lines} lines allow at most {self.lines} calls in the system; the target "
+            f"{self.target:.0%} within {self.threshold_seconds:g} s for {self.call_type} at "
+            f"{self.interval_start} needs at least {self.needed} lines (with every caller answered at once, "
+            f"{self.lines} lines turn away {self.blocked:.1%} of the {self.calls_per_hour:,.0f} calls an hour "
+            "there)"
+        )
 
 
 def trunk_limits(scenario: Scenario) -> list[TrunkLimit]:
@@ -68,8 +70,9 @@ def trunk_limits(scenario: Scenario) -> list[TrunkLimit]:
             needed = lines
             while 1.0 - erlang_b(needed, load) < target:
                 needed += 1
-            limits.append(TrunkLimit(call_type.name, _clock(scenario, t), target, threshold, lines, needed,
-                                     rates[k][t], blocked))  # fmt: skip
+            limits.append(
+                TrunkLimit(call_type.name, _clock(scenario, t), target, threshold, lines, needed, rates[k][t], blocked)
+            )
     return sorted(limits, key=lambda limit: limit.target - (1.0 - limit.blocked), reverse=True)
 
 
@@ -85,12 +88,17 @@ def _fastest_talk(scenario: Scenario) -> list[float]:
     assist = scenario.technology.ai_assist
     shortest = 1.0
     if assist is not None and assist.enabled:
-        shortest = min(1.0, assist.handle_time_multiplier, *assist.by_call_type.values(),
-                       assist.novice_multiplier or 1.0)  # fmt: skip
+        shortest = min(
+            1.0, assist.handle_time_multiplier, *assist.by_call_type.values(), assist.novice_multiplier or 1.0
+        )
     talks = []
     for call_type in scenario.call_types:
-        speeds = [skill.proficiency for group in scenario.agent_groups for skill in group.skills
-                  if skill.call_type == call_type.name]  # fmt: skip
+        speeds = [
+            skill.proficiency
+            for group in scenario.agent_groups
+            for skill in group.skills
+            if skill.call_type == call_type.name
+        ]
         talks.append(call_type.handle_time.mean * min(speeds, default=1.0) * shortest)
     return talks
 

@@ -250,8 +250,9 @@ class Scenario(Model):
         try:
             rows = read_roster_csv(path)
         except OSError as exc:
-            raise custom_error("Scenario", [(("roster_file",), f"cannot read {path} ({exc.strerror or exc})",
-                                             data["roster_file"])]) from None  # fmt: skip
+            raise custom_error(
+                "Scenario", [(("roster_file",), f"cannot read {path} ({exc.strerror or exc})", data["roster_file"])]
+            ) from None
         except ValueError as exc:
             raise custom_error("Scenario", [(("roster_file",), f"{path}: {exc}", data["roster_file"])]) from None
         problems = []
@@ -338,8 +339,10 @@ class Scenario(Model):
         """A per-interval list must have one value per interval of the day."""
         intervals = self.horizon.intervals
         if values is not None and len(values) != intervals:
-            message = (f"{len(values)} values given; the horizon has {intervals} intervals of "
-                       f"{self.horizon.interval_minutes} minutes")  # fmt: skip
+            message = (
+                f"{len(values)} values given; the horizon has {intervals} intervals of "
+                f"{self.horizon.interval_minutes} minutes"
+            )
             yield loc, message, values
 
     def _roster_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
@@ -392,8 +395,9 @@ class Scenario(Model):
             names = list(technology.ai_assist.by_call_type)
             yield from unknown(("technology", "ai_assist", "by_call_type"), names, types, "call type")
         if technology.callbacks is not None:
-            yield from unknown(("technology", "callbacks", "call_types"), technology.callbacks.call_types, types,
-                               "call type")  # fmt: skip
+            yield from unknown(
+                ("technology", "callbacks", "call_types"), technology.callbacks.call_types, types, "call type"
+            )
 
     def group_absence(self, group: AgentGroup) -> Absence | None:
         """The absence that applies to a group: its own, else the scenario's."""

@@ -54,8 +54,9 @@ class TechnologyCost(Model):
     @model_validator(mode="after")
     def _priced(self) -> TechnologyCost:
         if self.per_seat_per_day is None and self.per_contact is None and self.fixed_per_day is None:
-            raise ValueError(f"technology '{self.name}' has no cost; give per_seat_per_day, per_contact "
-                             "and/or fixed_per_day")  # fmt: skip
+            raise ValueError(
+                f"technology '{self.name}' has no cost; give per_seat_per_day, per_contact and/or fixed_per_day"
+            )
         if self.groups is not None and self.per_seat_per_day is None:
             raise ValueError(f"technology '{self.name}': groups narrows per_seat_per_day, which is not given")
         if self.call_types is not None and self.per_contact is None:
@@ -98,10 +99,12 @@ class Costs(Model):
 
     @model_validator(mode="after")
     def _something(self) -> Costs:
-        if not (self.groups or self.technology or self.abandoned_call is not None
-                or self.service_level_penalty is not None):  # fmt: skip
-            raise ValueError("costs lists nothing to cost; give groups, technology, abandoned_call "
-                             "or service_level_penalty")  # fmt: skip
+        if not (
+            self.groups or self.technology or self.abandoned_call is not None or self.service_level_penalty is not None
+        ):
+            raise ValueError(
+                "costs lists nothing to cost; give groups, technology, abandoned_call or service_level_penalty"
+            )
         return self
 
 
@@ -112,22 +115,34 @@ def cost_errors(costs: Costs, scenario: Scenario) -> Iterator[tuple[tuple[str | 
     group_names, type_names = set(groups), set(call_types)
     for i, entry in enumerate(costs.groups):
         if entry.group not in group_names:
-            yield (("costs", "groups", i, "group"), f"unknown agent group '{entry.group}'; known: {listed(groups)}",
-                   entry.group)  # fmt: skip
+            yield (
+                ("costs", "groups", i, "group"),
+                f"unknown agent group '{entry.group}'; known: {listed(groups)}",
+                entry.group,
+            )
     if costs.groups:
         priced = {entry.group for entry in costs.groups}
         missing = [name for name in groups if name not in priced]
         if missing:
-            yield (("costs", "groups"), f"no cost given for {_named('agent group', missing)}; every agent group "
-                   "needs a per_paid_hour when costs.groups is given", missing)  # fmt: skip
+            yield (
+                ("costs", "groups"),
+                f"no cost given for {_named('agent group', missing)}; every agent group "
+                "needs a per_paid_hour when costs.groups is given",
+                missing,
+            )
     for t, tool in enumerate(costs.technology):
-        for field, names, known, names_known in (("groups", tool.groups, groups, group_names),
-                                                 ("call_types", tool.call_types, call_types, type_names)):  # fmt: skip
+        for field, names, known, names_known in (
+            ("groups", tool.groups, groups, group_names),
+            ("call_types", tool.call_types, call_types, type_names),
+        ):
             for n, name in enumerate(names or []):
                 if name not in names_known:
                     kind = "agent group" if field == "groups" else "call type"
-                    yield (("costs", "technology", t, field, n), f"unknown {kind} '{name}'; known: {listed(known)}",
-                           name)  # fmt: skip
+                    yield (
+                        ("costs", "technology", t, field, n),
+                        f"unknown {kind} '{name}'; known: {listed(known)}",
+                        name,
+                    )
 
 
 def _repeated(names: list[str]) -> list[str]:

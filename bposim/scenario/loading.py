@@ -116,22 +116,27 @@ def _read_events(text: str) -> tuple[bool, Any]:
             value: Any = done.data
         elif isinstance(event, yaml.NodeEvent):
             parent = stack[-1] if stack else None
-            if parent is not None and isinstance(parent.data, dict) and parent.key is _NO_KEY and isinstance(
-                event, yaml.ScalarEvent
+            if (
+                parent is not None
+                and isinstance(parent.data, dict)
+                and parent.key is _NO_KEY
+                and isinstance(event, yaml.ScalarEvent)
             ):
                 _check_key(parent, event.value, line)
             if isinstance(event, yaml.AliasEvent):
                 if any(collection.anchor == event.anchor for collection in stack):
-                    raise _Refused(f"line {line}: the alias *{event.anchor} is inside the node &{event.anchor} it "
-                                   "names")  # fmt: skip
+                    raise _Refused(
+                        f"line {line}: the alias *{event.anchor} is inside the node &{event.anchor} it names"
+                    )
                 nodes += sizes.get(event.anchor, 1)
                 built = built and event.anchor in anchors
                 value = anchors.get(event.anchor)
             else:
                 nodes += 1
             if nodes > MAX_NODES:
-                raise _Refused(f"line {line}: the file holds more than {MAX_NODES:,} values once its aliases (*name) "
-                               "are expanded")  # fmt: skip
+                raise _Refused(
+                    f"line {line}: the file holds more than {MAX_NODES:,} values once its aliases (*name) are expanded"
+                )
             if isinstance(event, yaml.CollectionStartEvent):
                 if len(stack) >= MAX_DEPTH:
                     raise _Refused(f"line {line}: lists and mappings are nested more than {MAX_DEPTH} levels deep")

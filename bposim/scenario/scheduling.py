@@ -61,8 +61,10 @@ class BreakRule(Model):
     @classmethod
     def _span(cls, value: tuple[float, float]) -> tuple[float, float]:
         if value[0] < 0 or value[1] < value[0]:
-            raise ValueError(f"give [earliest, latest] hours after the shift start, 0 ≤ earliest ≤ latest; got "
-                             f"[{value[0]:g}, {value[1]:g}]")  # fmt: skip
+            raise ValueError(
+                f"give [earliest, latest] hours after the shift start, 0 ≤ earliest ≤ latest; got "
+                f"[{value[0]:g}, {value[1]:g}]"
+            )
         return value
 
     def offsets(self, step_minutes: int) -> list[int]:
@@ -98,8 +100,10 @@ class ShiftPattern(Model):
         for item in self.breaks:
             end = item.after_hours[0] * 3600 + item.minutes * 60
             if end > shortest:
-                raise ValueError(f"break '{item.name}' cannot end inside a {shortest / 3600:g}-hour shift when it "
-                                 f"starts {item.after_hours[0]:g} hours in")  # fmt: skip
+                raise ValueError(
+                    f"break '{item.name}' cannot end inside a {shortest / 3600:g}-hour shift when it "
+                    f"starts {item.after_hours[0]:g} hours in"
+                )
         names = Counter(item.name for item in self.breaks)
         twice = sorted(name for name, count in names.items() if count > 1)
         if twice:
@@ -115,8 +119,12 @@ class ShiftPattern(Model):
         """(start, end) in seconds after midnight of every shift the pattern allows inside the opening hours."""
         opening = horizon.start_seconds
         closing = opening + horizon.open_seconds
-        return [(start, start + length) for start in self.starts.seconds() for length in self.lengths_seconds
-                if start >= opening and start + length <= closing]  # fmt: skip
+        return [
+            (start, start + length)
+            for start in self.starts.seconds()
+            for length in self.lengths_seconds
+            if start >= opening and start + length <= closing
+        ]
 
 
 class Scheduling(Model):

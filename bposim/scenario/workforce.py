@@ -60,8 +60,9 @@ class Shift(Model):
         for item in self.breaks:
             low, high = item.window_seconds
             if low < start or high > end:
-                raise ValueError(f"break '{item.name}' window {'-'.join(item.window)} is outside the shift "
-                                 f"{self.start}-{self.end}")  # fmt: skip
+                raise ValueError(
+                    f"break '{item.name}' window {'-'.join(item.window)} is outside the shift {self.start}-{self.end}"
+                )
         return self
 
     @property
@@ -122,8 +123,10 @@ def read_roster_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
             if not any(field.strip() for field in fields):
                 continue
             if len(fields) != len(columns):
-                raise ValueError(f"line {reader.line_num}: {len(fields)} fields, but the header names "
-                                 f"{len(columns)} columns ({', '.join(columns)})")  # fmt: skip
+                raise ValueError(
+                    f"line {reader.line_num}: {len(fields)} fields, but the header names "
+                    f"{len(columns)} columns ({', '.join(columns)})"
+                )
             shift: dict[str, Any] = {name: field.strip() for name, field in zip(columns, fields, strict=True)}
             if shift["agents"].isdigit():
                 shift["agents"] = int(shift["agents"])
@@ -146,8 +149,10 @@ def _roster_columns(header: list[str]) -> list[str]:
             raise ValueError(f"line 1: column '{name}' is given twice")
     missing = [name for name in ROSTER_COLUMNS[:4] if name not in columns]
     if missing:
-        raise ValueError(f"line 1: column{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing; the columns "
-                         f"are {allowed} (breaks may be left out)")  # fmt: skip
+        raise ValueError(
+            f"line 1: column{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing; the columns "
+            f"are {allowed} (breaks may be left out)"
+        )
     return columns
 
 
@@ -161,6 +166,4 @@ def _parse_break(text: str, line: int) -> dict[str, Any]:
             raise ValueError
         return {"name": name, "minutes": float(minutes), "window": (start, end), "paid": paid}
     except ValueError:
-        raise ValueError(
-            f"line {line}: break '{text.strip()}' is not 'name minutes HH:MM-HH:MM [unpaid]'"
-        ) from None
+        raise ValueError(f"line {line}: break '{text.strip()}' is not 'name minutes HH:MM-HH:MM [unpaid]'") from None
