@@ -542,31 +542,13 @@ def _print_roster_plan(plan, replications: int, trim_trials: int = 0) -> None:
     """The chosen shifts, the service level they achieved on fresh days, and what they cost."""
     schedule = plan.schedule
     view = Table(title=f"{plan.scenario.name} — optimised roster")
-    for label in ("Group", "Pattern", "Start", "End", "Breaks", "Agents", "Paid h", "Cost"):
-        view.add_column(label, justify="right" if label in ("Agents", "Paid h", "Cost") else "left")
-    for row in schedule.shifts.itertuples(index=False):
-        view.add_row(
-            row.group,
-            row.pattern,
-            row.start,
-            row.end,
-            row.breaks,
-            f"{row.agents}",
-            f"{row.paid_hours * row.agents:g}",
-            f"{row.cost:,.2f}",
-        )
+    for label in schedule.SHIFT_COLUMNS:
+        view.add_column(label, justify="right" if label in ("Agents", "Paid hours", "Cost") else "left")
     headcount = ", ".join(f"{group} {n}" for group, n in schedule.headcount.items())
-    view.add_row(
-        "all",
-        "",
-        "",
-        "",
-        headcount,
-        f"{sum(schedule.agents)}",
-        f"{schedule.paid_hours:g}",
-        f"{schedule.cost:,.2f}",
-        style="bold",
-    )
+    *rows, total = schedule.shift_rows(total_breaks=headcount)
+    for row in rows:
+        view.add_row(*row)
+    view.add_row(*total, style="bold")
     out.print(view)
     levels = Table(title=f"Service level on {replications} fresh days (seed {plan.verification_seed}, ± 95% CI)")
     for label in ("Call type", "Offered/day", "Service level", "Target", "Met"):

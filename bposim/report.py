@@ -491,23 +491,8 @@ def roster_report(plan: Any, path: str | Path) -> Path:
     from bposim.optimise.charts import requirement_vs_scheduled
 
     schedule = plan.schedule
-    rows = [
-        [
-            row.group,
-            row.pattern,
-            row.start,
-            row.end,
-            row.breaks,
-            f"{row.agents}",
-            f"{row.paid_hours * row.agents:g}",
-            f"{row.cost:,.2f}",
-        ]
-        for row in schedule.shifts.itertuples(index=False)
-    ]
-    rows.append(["all", "", "", "", "", f"{sum(schedule.agents)}", f"{schedule.paid_hours:g}", f"{schedule.cost:,.2f}"])
-    shifts = _html_table(
-        ["Group", "Pattern", "Start", "End", "Breaks", "Agents", "Paid hours", "Cost"], rows, None, numeric_from=5
-    )
+    rows = schedule.shift_rows()
+    shifts = _html_table(list(schedule.SHIFT_COLUMNS), rows, None, numeric_from=5)
     levels = [
         [row.call_type, f"{row.offered:,.0f}", share(row.service_level, row.service_level_ci), f"{row.target:.0%}"]
         for row in plan.by_call_type.itertuples(index=False)

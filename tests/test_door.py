@@ -10,9 +10,7 @@ from __future__ import annotations
 import copy
 import pickle
 import re
-import resource
 import subprocess
-import sys
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -557,21 +555,7 @@ def assert_refused(result: subprocess.CompletedProcess[str], expected: tuple[str
 
 def bposim_limited(*args: object, seconds: float = 20) -> subprocess.CompletedProcess[str]:
     """The CLI in a subprocess with at most ~1.5 GB of address space and `seconds` to finish."""
-    limit = 1536 * 2**20
-
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    return subprocess.run(
-        [sys.executable, "-m", "bposim", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=seconds,
-        preexec_fn=cap,
-        check=False,
-    )
+    return bposim(*args, timeout=seconds, memory_bytes=1536 * 2**20)
 
 
 @pytest.mark.parametrize("case", SCENARIO_CASES, ids=lambda case: case.id)

@@ -9,16 +9,14 @@ Positive controls: the bundled models and experiments, and scenarios just under 
 from __future__ import annotations
 
 import math
-import os
-import resource
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 from cli_runner import ROOT
+from cli_runner import bposim as run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,24 +49,8 @@ SHRINKAGE = {"per_hour": 1e12, "duration": {"distribution": "fixed", "value_seco
 
 
 def bposim_limited(*args: object, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """`python -m bposim ARGS` from the project root with ~2 GB of address space and a timeout."""
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-
-    env = {key: value for key, value in os.environ.items() if key not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
-    env |= {"PYTHONIOENCODING": "utf-8", "OPENBLAS_NUM_THREADS": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "bposim", *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-        check=False,
-        preexec_fn=limit,
-    )
+    """The CLI with ~2 GB of address space and a timeout."""
+    return run_cli(*args, timeout=timeout, memory_bytes=MEMORY_BYTES)
 
 
 def scenario_data(**changes) -> dict:

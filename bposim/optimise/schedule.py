@@ -112,6 +112,27 @@ class Schedule:
         columns = ["group", "pattern", "start", "end", "breaks", "paid_hours", "agents", "cost"]
         return pd.DataFrame(rows, columns=columns)
 
+    SHIFT_COLUMNS = ("Group", "Pattern", "Start", "End", "Breaks", "Agents", "Paid hours", "Cost")
+
+    def shift_rows(self, total_breaks: str = "") -> list[list[str]]:
+        """The shifts as text rows under SHIFT_COLUMNS, paid hours and cost for all their agents, then a total row
+        ("all", with `total_breaks` in the Breaks column), for the CLI's table and the report's alike."""
+        rows = [
+            [
+                row.group,
+                row.pattern,
+                row.start,
+                row.end,
+                row.breaks,
+                f"{row.agents}",
+                f"{row.paid_hours * row.agents:g}",
+                f"{row.cost:,.2f}",
+            ]
+            for row in self.shifts.itertuples(index=False)
+        ]
+        total = f"{sum(self.agents)}", f"{self.paid_hours:g}", f"{self.cost:,.2f}"
+        return [*rows, ["all", "", "", "", total_breaks, *total]]
+
     @property
     def headcount(self) -> dict[str, int]:
         """Agents on shifts per group."""
