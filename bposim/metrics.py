@@ -102,7 +102,7 @@ def summed(indicators: dict[str, np.ndarray], cells: np.ndarray, n_cells: int) -
             key: (
                 np.bincount(cells, weights=np.asarray(values, dtype=float), minlength=n_cells).round().astype(np.int64)
                 if key in COUNTS
-                else _sum_by(cells, values, n_cells)
+                else sum_by(cells, values, n_cells)
             )
             for key, values in indicators.items()
         }
@@ -194,54 +194,6 @@ def window_counts(
     return out
 
 
-def agent_table(
-    calls: pd.DataFrame, sessions: pd.DataFrame, activities: pd.DataFrame, groups: pd.Categorical, window_start
-) -> pd.DataFrame:
-    """Per agent: calls handled, busy, idle, off-phone, logged-in, overtime and unpaid seconds, absent days and
-    occupancy, counted after the warm-up.
-
-    `calls`, `sessions` and `activities` name agents by categoricals over the same agent names, in the order
-    of `groups` (each agent's group); `window_start(times)` says when statistics start on each time's day.
-    Occupancy is busy time over the time the agent was available for calls: logged in and not on a break or
-    other off-phone activity.
-    """
-    names = sessions["agent"].cat.categories
-    n = len(names)
-    answered = calls[calls["answer"].notna().to_numpy()]
-    codes = answered["agent"].cat.codes.to_numpy()
-    begin = answered["answer"].to_numpy()
-    window = window_start(begin)
-    busy = _after(begin, (answered["end"] + answered["wrap_seconds"]).to_numpy(), window)
-    login, logout = sessions["login"].to_numpy(), sessions["logout"].to_numpy()
-    session_window = window_start(login)
-    session_codes = sessions["agent"].cat.codes.to_numpy()
-    overtime_from = np.maximum(sessions["planned_logout"].to_numpy(), login)
-    kind = activities["kind"].to_numpy()
-    taken = (kind != "absence") & ~activities["missed"].to_numpy(dtype=bool)
-    off = activities[taken]
-    off_seconds = _after(off["start"].to_numpy(), off["end"].to_numpy(), window_start(off["start"].to_numpy()))
-    off_codes = off["agent"].cat.codes.to_numpy()
-    unpaid = ~off["paid"].to_numpy(dtype=bool)
-    table = pd.DataFrame(
-        {
-            "agent": names,
-            "group": groups,
-            "calls_handled": np.bincount(codes[begin >= window], minlength=n),
-            "busy_seconds": _sum_by(codes, busy, n),
-            "off_phone_seconds": _sum_by(off_codes, off_seconds, n),
-            "logged_in_seconds": _sum_by(session_codes, _after(login, logout, session_window), n),
-            "overtime_seconds": _sum_by(session_codes, _after(overtime_from, logout, session_window), n),
-            "unpaid_seconds": _sum_by(off_codes[unpaid], off_seconds[unpaid], n),
-            "absent_days": np.bincount(activities["agent"].cat.codes.to_numpy()[kind == "absence"], minlength=n),
-        }
-    )
-    available = table["logged_in_seconds"] - table["off_phone_seconds"]
-    table.insert(4, "idle_seconds", available - table["busy_seconds"])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        table["occupancy"] = table["busy_seconds"] / available
-    return table
-
-
 def occupancy(agents: pd.DataFrame, groups: list[str] | None = None) -> float:
     """Busy over available (logged-in, not off-phone) seconds of the agents (of the given groups)."""
     if groups is not None:
@@ -269,14 +221,9 @@ def per_interval(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.
     return np.diff(covered, axis=1) / np.diff(edges, axis=1)
 
 
-def _sum_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+def sum_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Float sums of `values` per code 0..n-1 (float even when there are no values)."""
     return np.bincount(codes, weights=values, minlength=n).astype(np.float64)
-
-
-def _after(starts: np.ndarray, ends: np.ndarray, window: np.ndarray) -> np.ndarray:
-    """Length of each span [start, end) after its window start."""
-    return np.clip(ends - np.maximum(starts, window), 0.0, None)
 
 
 def mean_and_ci(values: list[float], confidence: float = 0.95) -> tuple[float, float]:

@@ -13,7 +13,6 @@ one day.
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import json
 import math
@@ -364,14 +363,7 @@ def _cell_days(directory: Path, manifest: dict, cell: int) -> tuple[Any, str]:
 
 def _joined(runs: list[Run], replications: list[int]) -> Run:
     """Runs of one replication each as one run, every table with its `replication` column."""
-    tables = {
-        name: pd.concat(
-            [getattr(run, name).assign(replication=r) for run, r in zip(runs, replications, strict=True)],
-            ignore_index=True,
-        )
-        for name in (*Run.TABLES, "costs")
-    }
-    return dataclasses.replace(runs[0], replications=len(runs), **tables)
+    return Run.concat(runs, replications)
 
 
 # -- a run --------------------------------------------------------------------------------------------------------
@@ -420,11 +412,7 @@ def _few(replications: int, scope: str) -> str:
 
 def _replication(run: Run, replication: int) -> Run:
     """One replication's rows of every table of a run with several."""
-    tables = {}
-    for name in (*Run.TABLES, "costs"):
-        table = getattr(run, name)
-        tables[name] = table[table["replication"] == replication] if "replication" in table else table
-    return dataclasses.replace(run, replications=1, **tables)
+    return run.replication(replication)
 
 
 def _summary_table(summary: dict) -> str:

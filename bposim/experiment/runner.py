@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from bposim.experiment.design import Experiment
     from bposim.scenario import Scenario
 
-TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages", "costs")
 WORKERS_PER_CORE = 4  # local worker processes beyond this only share the cores and multiply the memory
 CONNECT_TIMEOUT = "5s"  # how long to try reaching a Dask scheduler before giving up
 _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})$")
@@ -59,7 +58,7 @@ def run_task(scenario: Scenario, seed: int, cell: int, replication: int, keep_ta
     from bposim.run import simulate_replication  # the engine loads where a task runs, not to check an experiment
 
     run = simulate_replication(scenario, seed, replication)
-    tables = {name: getattr(run, name) for name in TABLES} if keep_tables else None
+    tables = {name: getattr(run, name) for name in run.TABLES} if keep_tables else None
     return TaskResult(cell, replication, kpi_row(run), tables)
 
 
