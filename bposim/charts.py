@@ -6,7 +6,7 @@ The builders read tables only (no engine objects); each returns a `plotly.graph_
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,9 @@ from plotly.subplots import make_subplots
 from bposim import formatting, metrics
 from bposim.experiment.tables import pareto_frontier
 from bposim.metrics import interval_profile, queue_and_busy  # shaped there, drawn here
+
+if TYPE_CHECKING:
+    from bposim.run import Run
 
 TEMPLATE = "plotly_white"
 PALETTE = qualitative.Plotly
@@ -43,7 +46,7 @@ def factor_columns(cells: pd.DataFrame) -> list[str]:
     return []
 
 
-def currency(data: Any, given: str | None = None) -> str:
+def currency(data: Run | pd.DataFrame, given: str | None = None) -> str:
     """The currency of costs: `given`, else the data's (a cell summary's currency column, a Run's scenario), else
     "currency units"."""
     scenario = getattr(data, "scenario", None)
@@ -54,7 +57,7 @@ def currency(data: Any, given: str | None = None) -> str:
     return given or known or "currency units"
 
 
-def cost_unit(data: Any, given: str | None = None) -> str:
+def cost_unit(data: Run | pd.DataFrame, given: str | None = None) -> str:
     """What a cost is in, e.g. "EUR per day": the currency, per day when a replication is one day, else per
     replication."""
     scenario = getattr(data, "scenario", None)
@@ -123,11 +126,12 @@ def _slot_labels(table: pd.DataFrame) -> pd.Series:
     """A label per row for its day and interval: HH:MM, prefixed by the day when there are several."""
     start = table["interval_start"].astype(str) if "interval_start" in table else table["interval"].astype(str)
     if table["day"].nunique() > 1:
-        return "day " + table["day"].astype(str) + " " + start
+        labels = [formatting.day_label(day, text) for day, text in zip(table["day"], start, strict=True)]
+        return pd.Series(labels, index=table.index)
     return start
 
 
-def day_profile(run: Any, call_type: str | None = None) -> go.Figure:
+def day_profile(run: Run, call_type: str | None = None) -> go.Figure:
     """By interval: offered calls (bars), service level vs target (secondary axis) and scheduled vs on-phone agents."""
     profile = interval_profile(run, call_type)
     if "interval_start" in profile:
@@ -182,7 +186,7 @@ def day_profile(run: Any, call_type: str | None = None) -> go.Figure:
     return _layout(fig, f"Day profile{scope}: demand, service level and staffing", bargap=0.1)
 
 
-def occupancy_heatmap(run: Any) -> go.Figure:
+def occupancy_heatmap(run: Run) -> go.Figure:
     """Occupancy (busy / on-phone) of each agent group in each interval, as a heatmap."""
     staffing = run.staffing.sort_values(["day", "interval"]).copy()
     staffing["slot"] = _slot_labels(staffing)
@@ -206,7 +210,7 @@ def occupancy_heatmap(run: Any) -> go.Figure:
     return _layout(fig, "Occupancy by agent group and interval (busy / on-phone, %)")
 
 
-def cost_components(run_or_cells: Any) -> pd.DataFrame:
+def cost_components(run_or_cells: Run | pd.DataFrame) -> pd.DataFrame:
     """Long table (bar, component, amount): a Run's cost items by item, or a cell summary's cost_<component> means."""
     if isinstance(run_or_cells, pd.DataFrame):
         cells = run_or_cells
@@ -234,7 +238,7 @@ def cost_components(run_or_cells: Any) -> pd.DataFrame:
     return long.rename(columns={"item": "bar"})[["bar", "component", "amount"]]
 
 
-def cost_breakdown(run_or_cells: Any, currency: str | None = None) -> go.Figure:
+def cost_breakdown(run_or_cells: Run | pd.DataFrame, currency: str | None = None) -> go.Figure:
     """Stacked bars of cost by component: per cost item for a Run, per sweep cell for a cell summary."""
     long = cost_components(run_or_cells)
     fig = go.Figure()
@@ -261,7 +265,7 @@ def outage_label(row: Any) -> str:
     return ", ".join([f"{row.offered_during:,} calls", *(f"{count:,} {what}" for count, what in counts if count)])
 
 
-def outage_timeline(run: Any) -> go.Figure:
+def outage_timeline(run: Run) -> go.Figure:
     """One horizontal bar per tool outage on the clock (HH:MM, day-prefixed over several days), labelled with the
     calls it affected."""
     outages, staffing = run.outages, run.staffing
@@ -311,7 +315,7 @@ def outage_timeline(run: Any) -> go.Figure:
     )
 
 
-def staffing_results(results_by_agents: pd.DataFrame | Mapping[int, Any]) -> pd.DataFrame:
+def staffing_results(results_by_agents: pd.DataFrame | Mapping[int, Run]) -> pd.DataFrame:
     """Table (agents, service_level, service_level_ci) from a DataFrame or a mapping agents → Run."""
     if isinstance(results_by_agents, pd.DataFrame):
         table = results_by_agents.copy()
@@ -331,7 +335,7 @@ def staffing_results(results_by_agents: pd.DataFrame | Mapping[int, Any]) -> pd.
     return table.sort_values("agents", ignore_index=True)[["agents", "service_level", "service_level_ci"]]
 
 
-def staffing_curve(results_by_agents: pd.DataFrame | Mapping[int, Any], erlang: pd.DataFrame) -> go.Figure:
+def staffing_curve(results_by_agents: pd.DataFrame | Mapping[int, Run], erlang: pd.DataFrame) -> go.Figure:
     """Service level against agents: simulated (with 95% CI) beside the analytic Erlang curve."""
     sim = staffing_results(results_by_agents)
     fig = go.Figure()
@@ -360,10 +364,11 @@ def staffing_curve(results_by_agents: pd.DataFrame | Mapping[int, Any], erlang: 
 
 def _day_clock(seconds: float, several: bool) -> str:
     """Seconds after midnight of day 0 as HH:MM, prefixed by the day when there are several."""
-    return (f"day {int(seconds // 86_400)} " if several else "") + formatting.clock(seconds)
+    clock = formatting.clock(seconds)
+    return formatting.day_label(int(seconds // formatting.DAY_SECONDS), clock) if several else clock
 
 
-def queue_and_agents(run: Any, day: int = 0, bin_minutes: float = 5) -> go.Figure:
+def queue_and_agents(run: Run, day: int = 0, bin_minutes: float = 5) -> go.Figure:
     """Calls waiting and agents busy over one day (time averages per bin), beside the agents on the phone."""
     table = queue_and_busy(run, day=day, bin_minutes=bin_minutes)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.45, 0.55])

@@ -1,4 +1,4 @@
-"""How numbers read at the edges (CLI tables, charts, reports, messages): clock labels, shares, amounts.
+"""How numbers read at the edges (CLI tables, charts, reports, messages): clock labels, shares, amounts, points.
 
 Times are seconds inside bposim; these turn them into the labels a planner reads, in one place.
 """
@@ -42,9 +42,28 @@ def share(value: Any, half: Any = None, digits: int = 1) -> str:
     return f"{value:.{digits}%}" + ("" if missing(half) else f" ± {half:.{digits}%}")
 
 
-def amount(value: Any, half: Any = None, spec: str = ",.0f") -> str:
-    """An amount with thousands separators (format `spec`), "± half" when a CI half-width is given, "—" when
-    missing."""
+def amount(value: Any, half: Any = None, spec: str = ",.0f", signed: bool = False) -> str:
+    """An amount with thousands separators (format `spec`; with its sign, e.g. "+1,250", when `signed`), "± half"
+    when a CI half-width is given, "—" when missing."""
     if missing(value):
         return MISSING
-    return format(value, spec) + ("" if missing(half) else f" ± {format(half, spec)}")
+    return format(value, ("+" if signed else "") + spec) + ("" if missing(half) else f" ± {format(half, spec)}")
+
+
+def estimate(value: Any, half: Any = None, spec: str = ",.0f") -> str:
+    """An amount as `amount` writes it, but with no "± 0" when the half-width is zero (one replication, or no
+    spread): a mean whose interval says nothing is shown as the number alone."""
+    return amount(value, None if half == 0 else half, spec)
+
+
+def points(value: Any, signed: bool = False) -> str:
+    """A difference of two shares in percentage points, one decimal: 0.025 is "2.5" ("+2.5" when `signed`), "—"
+    when missing."""
+    if missing(value):
+        return MISSING
+    return format(value * 100, "+.1f" if signed else ".1f")
+
+
+def day_label(day: int, text: str) -> str:
+    """A clock label prefixed by its day, as charts spanning several days print it: "day 1 08:00"."""
+    return f"day {day} {text}"

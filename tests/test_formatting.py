@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from bposim.formatting import amount, clock, day_clock, hours_minutes, missing, share
+from bposim.formatting import amount, clock, day_clock, day_label, estimate, hours_minutes, missing, points, share
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,30 @@ def test_amount():
     assert amount(1000, 0) == "1,000 ± 0"
     assert amount(1000, math.nan) == amount(1000) == "1,000"
     assert amount(math.nan, 3) == amount(None) == "—"
+
+
+def test_signed_amount():
+    assert amount(1250.4, signed=True) == "+1,250"
+    assert amount(-1250.4, 30, signed=True) == "-1,250 ± 30"
+    assert amount(0.0, signed=True) == "+0"
+    assert amount(math.nan, signed=True) == "—"
+
+
+def test_estimate_leaves_off_a_zero_half_width():
+    assert estimate(1234.5, 12.25, ",.2f") == "1,234.50 ± 12.25"
+    assert estimate(1000, 0) == estimate(1000, 0.0) == estimate(1000) == estimate(1000, math.nan) == "1,000"
+    assert amount(1000, 0) == "1,000 ± 0"  # unlike amount, which shows a zero half-width
+    assert estimate(math.nan, 3) == "—"
+
+
+def test_points():
+    assert points(0.025) == "2.5"
+    assert points(0.025, signed=True) == "+2.5"
+    assert points(-0.1234, signed=True) == "-12.3"
+    assert points(0.0, signed=True) == "+0.0"
+    assert points(math.nan) == points(None, signed=True) == "—"
+
+
+def test_day_label():
+    assert day_label(0, "08:00") == "day 0 08:00"
+    assert day_label(2, clock(2 * 86_400 + 9 * 3600)) == "day 2 09:00"

@@ -243,6 +243,27 @@ def test_report_of_an_unfinished_sweep_says_so(sweep_dir: Path, tmp_path: Path) 
     assert f"unfinished: {manifest['tasks'] - 5} of {manifest['tasks']} tasks done" in _text(page)
 
 
+def test_a_difference_without_an_interval_reads_as_a_dash(sweep_dir: Path, tmp_path: Path) -> None:
+    """One day per cell (a sweep stopped after its first replication): each paired difference is one day's, with no
+    interval, and the report writes the missing half-width as "—", never "nan"."""
+    first_day = tmp_path / "first_day"
+    shutil.copytree(sweep_dir, first_day)
+    (first_day / "results.parquet").unlink()
+    (first_day / "cells.parquet").unlink()
+    manifest = json.loads((first_day / "manifest.json").read_text())
+    (first_day / "manifest.json").write_text(json.dumps({**manifest, "finished": None}))
+    for task in (first_day / "tasks").iterdir():
+        if not task.name.endswith("-rep0.parquet"):
+            task.unlink()
+    page = write_report(first_day, tmp_path / "first_day.html").read_text(encoding="utf-8")
+    assert not re.search(r"\bnan\b", _text(page), flags=re.IGNORECASE)
+    records = _table_records(page)
+    column = next(name for name in records[0] if name.startswith("Δ service level vs "))
+    baseline = re.fullmatch(r"Δ service level vs (\d+), points", column)[1]
+    differences = [row[column] for row in records if row["Cell"] != baseline]
+    assert differences and all(re.fullmatch(r"[+-]\d+\.\d ± —", text) for text in differences), differences
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

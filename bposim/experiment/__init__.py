@@ -7,7 +7,8 @@
     paired_differences(results, baseline=0)                               # each cell minus cell 0, day by day, ± 95% CI
 
 Modules: `design` (files, factors, cells and their checks), `runner` (tasks and executors), `storage` (the
-resumable results directory), `tables` (results rows and the per-cell summary), `report` (the CLI's table).
+resumable results directory), `tables` (results rows and the per-cell summary), `report` (the CLI's table),
+`days` (a cell's days again, from kept tables or simulated anew; imported on its own, as it loads the engine).
 """
 
 from bposim.experiment.design import Experiment, ExperimentError, scenario_paths

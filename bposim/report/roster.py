@@ -1,0 +1,102 @@
+"""An optimised roster's report: its shifts, the service level it reached on days the search never saw, where it
+falls short, and the requirement against the agents scheduled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bposim.formatting import estimate, points, share
+from bposim.report.html import Section, html_table, write_page
+
+if TYPE_CHECKING:
+    from bposim.optimise import RosterPlan
+
+
+def roster_report(plan: RosterPlan, path: str | Path) -> Path:
+    """Write the report of an optimised roster (`bposim.optimise.RosterPlan`): shifts, service level, chart."""
+    from bposim.optimise.charts import requirement_vs_scheduled
+
+    schedule = plan.schedule
+    rows = schedule.shift_rows()
+    shifts = html_table(list(schedule.SHIFT_COLUMNS), rows, None, numeric_from=5)
+    levels = [
+        [row.call_type, f"{row.offered:,.0f}", share(row.service_level, row.service_level_ci), f"{row.target:.0%}"]
+        for row in plan.by_call_type.itertuples(index=False)
+    ]
+    met = plan.by_call_type["met"].astype(bool).tolist()
+    cost = estimate(plan.cost, plan.cost_ci, ",.2f")
+    if plan.verified:
+        verdict = (
+            f"Every interval met its target, on the search days in round {plan.rounds} of the loop and on the "
+            "fresh days"
+        )
+    elif plan.converged:
+        verdict = f"The search days met every target in round {plan.rounds} of the loop, but the fresh days did not"
+    else:
+        rounds = f"{plan.rounds} round{'' if plan.rounds == 1 else 's'}"
+        verdict = f"After {rounds} of the loop, not every interval meets its target"
+    sections = [
+        Section(
+            "Roster",
+            f"The cheapest set of the scenario's shift patterns covering the requirement: "
+            f"{sum(schedule.agents)} agents, {schedule.paid_hours:g} paid hours, shifts {schedule.cost:,.2f} "
+            f"{schedule.cost_unit}. {verdict}; {plan.simulations:,} simulated days.",
+            table=shifts,
+            note="" if plan.verified else _shortfall_note(plan),
+        ),
+        Section(
+            "Service level on fresh days",
+            f"Requirement by {plan.requirement.method.replace('_', ' ')}; the roster verified on days the search "
+            f"never saw (seed {plan.verification_seed}), means ± 95% confidence half-widths. Cost {cost} "
+            f"{plan.cost_unit} per day.",
+            table=html_table(["Call type", "Offered / day", "Service level", "Target"], levels, met, 1),
+        ),
+        *_fresh_misses_section(plan),
+        Section(
+            "Required and scheduled agents",
+            "Per group and interval: the requirement (dashed) and the "
+            "requirement as the loop left it (solid: raised where the simulated roster missed, lowered where a "
+            "trim held), against the agents scheduled on the phones and logged in; below, the service level "
+            "each interval achieved.",
+            figure=requirement_vs_scheduled(plan),
+        ),
+    ]
+    return write_page(path, f"{plan.scenario.name}: optimised roster", sections)
+
+
+def _shortfall_note(plan: RosterPlan) -> str:
+    """The warning at the top of a roster report whose roster misses a target somewhere."""
+    parts = []
+    if not plan.converged:
+        parts.append(f"Not every interval meets its target on the search days: {plan.shortfall}.")
+    if plan.fresh_shortfall:
+        parts.append(f"Not every interval meets its target on the fresh days: {plan.fresh_shortfall}.")
+    return " ".join(parts)
+
+
+def _fresh_misses_section(plan: RosterPlan) -> list[Section]:
+    """A section listing each call type and interval clearly below target on the fresh days, by how much."""
+    missed = plan.fresh_misses
+    if missed.empty:
+        return []
+    rows = [
+        [
+            row.call_type,
+            row.interval_start,
+            share(row.service_level, row.service_level_ci),
+            f"{row.target:.0%}",
+            points(row.gap),
+        ]
+        for row in missed.itertuples(index=False)
+    ]
+    return [
+        Section(
+            "Below target on the fresh days",
+            f"The call types and intervals clearly below target on the fresh days (the whole 95% confidence "
+            f"interval below it; with one day, the day's value): {len(missed)}, the furthest below first.",
+            table=html_table(
+                ["Call type", "Interval", "Service level", "Target", "Points short"], rows, [False] * len(rows), 2
+            ),
+        )
+    ]

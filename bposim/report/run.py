@@ -1,0 +1,128 @@
+"""A run's report: its key figures per call type, then its day (profile, queue, occupancy, costs, outages); the day
+sections serve a sweep's recommended cell too."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from bposim import charts
+from bposim.formatting import estimate, missing, share
+from bposim.report.html import Section, html_table, write_page
+from bposim.run import Run
+
+
+def run_report(run: Run, path: str | Path) -> Path:
+    """Write the report of a `Run` in memory to `path`."""
+    return write_page(path, *run_sections(run))
+
+
+def run_sections(run: Run) -> tuple[str, list[Section]]:
+    """The title and sections of a run's report: key figures, then the pooled day and the first day."""
+    summary = run.summary
+    name = summary.get("scenario", "run")
+    replications = summary.get("replications", 1)
+    facts = f"Seed {summary.get('seed', '?')}, {replications} replication{'s' if replications != 1 else ''}"
+    facts += ", means ± 95% confidence half-widths." if replications > 1 else "."
+    definition = str(summary.get("service_level_definition", "offered")).replace("_", " ")
+    facts += f" Service level = answered within the threshold / {definition}; ASA = mean wait of answered calls."
+    sections = [Section("Key figures", facts, table=_summary_table(summary), note=few_replications(replications, ""))]
+    if summary.get("total_cost") is not None and not missing(summary.get("total_cost")):
+        total = estimate(summary["total_cost"], summary.get("total_cost_ci"))
+        sections[0].text += f" Total cost {total} {charts.cost_unit(run)}."
+    sections += pooled_section(run, f"The run's {replications} replications")
+    if replications > 1:
+        run = run.replication(0)
+    sections += day_sections(
+        run,
+        "The day" if replications == 1 else "The first replication",
+        "" if replications == 1 else "Replication 0 of the run.",
+    )
+    return f"{name}: run report", sections
+
+
+def few_replications(replications: int, scope: str) -> str:
+    """A warning when too few replications make the ± figures wide (or absent), else ""."""
+    from bposim.experiment.tables import FEW
+
+    where = f" {scope}" if scope else ""
+    if replications == 1:
+        return (
+            f"Only one replication{where}: there are no confidence intervals, and every figure is one "
+            "replication's, as noisy as a single day."
+        )
+    if replications < FEW:
+        return (
+            f"Only {replications} replications{where}: the ± figures are 95% Student-t intervals over only "
+            f"{replications} replications, so they are wide; run more replications to narrow them."
+        )
+    return ""
+
+
+def _summary_table(summary: dict) -> str:
+    by_type = summary.get("by_call_type", {})
+    rows_in = [(name, kpis) for name, kpis in by_type.items()]
+    if len(rows_in) != 1:
+        rows_in.append(("all", summary))
+    columns = [
+        ("offered", "Offered", ",.0f"),
+        ("answered", "Answered", ",.0f"),
+        ("abandoned", "Abandoned", ",.0f"),
+        ("service_level", "Service level", "%"),
+        ("asa_seconds", "ASA s", ",.1f"),
+        ("abandon_rate", "Abandon rate", "%"),
+        ("occupancy", "Occupancy", "%"),
+    ]
+    rows = []
+    for name, kpis in rows_in:
+        row = [name]
+        for key, _, spec in columns:
+            value, half = kpis.get(key, math.nan), kpis.get(f"{key}_ci")
+            row.append(share(value, half) if spec == "%" else estimate(value, half, spec))
+        rows.append(row)
+    return html_table(["Call type", *(label for _, label, _ in columns)], rows, None, numeric_from=1)
+
+
+def pooled_section(run: Run, text: str) -> list[Section]:
+    """The day profile over every replication of a run (none when it has one)."""
+    if run.replications < 2:
+        return []
+    return [
+        Section(
+            "Over the day, every replication",
+            f"{text}: offered calls and agents are means per replication, the service level is pooled over them.",
+            figure=charts.day_profile(run),
+        )
+    ]
+
+
+def day_sections(run: Run, title: str, text: str) -> list[Section]:
+    """Charts of one run's day: profile, queue and busy agents, occupancy, costs, outages."""
+    sections = [
+        Section(
+            title,
+            (text + " " if text else "") + "Offered calls, service level against its target, and agents "
+            "scheduled and on the phone, interval by interval.",
+            figure=charts.day_profile(run),
+        ),
+        Section(
+            "Queue and agents",
+            "Calls waiting and agents busy, averaged over 5 minutes; the dotted line is the "
+            "agents on the phone (logged in, not on a break).",
+            figure=charts.queue_and_agents(run),
+        ),
+        Section(
+            "Occupancy",
+            "Busy time over on-phone time of each agent group in each interval.",
+            figure=charts.occupancy_heatmap(run),
+        ),
+    ]
+    if len(run.costs):
+        sections.append(Section("Cost", "Cost by component and item.", figure=charts.cost_breakdown(run)))
+    if len(run.outages):
+        sections.append(
+            Section(
+                "Tool outages", "Each outage of a tool and the calls it touched.", figure=charts.outage_timeline(run)
+            )
+        )
+    return sections

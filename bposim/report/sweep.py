@@ -1,0 +1,230 @@
+"""A sweep's report: every cell ranked (those meeting the target overall and for every call type first, cheapest
+first), the recommendation, service level against cost with the Pareto frontier, the cost breakdown per cell, and
+the recommended cell over the day."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from bposim import charts
+from bposim.experiment.days import cell_days
+from bposim.experiment.tables import (
+    cell_summary,
+    paired_differences,
+    ranked_cells,
+    results_table,
+    short_on_call_types,
+    shortfalls,
+)
+from bposim.formatting import amount, estimate, missing, points, share
+from bposim.report.errors import ReportError
+from bposim.report.html import Section, html_table
+from bposim.report.run import day_sections, few_replications, pooled_section
+
+
+def sweep_sections(directory: Path) -> tuple[str, list[Section]]:
+    """The title and sections of the report of a sweep's results directory, finished or not."""
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReportError(str(directory / "manifest.json"), f"cannot read the manifest ({exc})") from None
+    tasks = sorted((directory / "tasks").glob("cell*-rep*.parquet"))
+    if (directory / "results.parquet").is_file() and manifest.get("finished"):
+        results = pd.read_parquet(directory / "results.parquet")
+    elif tasks:
+        results = results_table([pd.read_parquet(file) for file in tasks])
+    else:
+        raise ReportError(str(directory), "the sweep has no finished tasks yet")
+    cells = cell_summary(results)
+    ranked = ranked_cells(cells)
+    factors = charts.factor_columns(cells)
+    target = float(cells["service_level_target"].iloc[0]) if "service_level_target" in cells else None
+    costed = "total_cost" in cells and not cells["total_cost"].isna().all()
+    done, total = len(results), manifest.get("tasks", len(results))
+    name = manifest.get("experiment", directory.name)
+    facts = [
+        f"{len(cells)} cells × {manifest.get('replications', '?')} replications under common random numbers "
+        f"(seed {manifest.get('seed', '?')}); factors: {', '.join(factors) or 'none'}.",
+        f"Experiment file: {manifest.get('source', '?')}; started {manifest.get('started', '?')}, "
+        + (
+            f"finished {manifest['finished']}."
+            if manifest.get("finished")
+            else f"unfinished: {done} of {total} tasks done (run the same sweep again to resume)."
+        ),
+    ]
+    sections = [
+        Section("Experiment", " ".join(facts), note=few_replications(int(cells["replications"].min()), "per cell"))
+    ]
+    best_first = cells.sort_values(["service_level", "cell"], ascending=[False, True])
+    best = ranked.iloc[0] if len(ranked) else best_first.iloc[0]
+    paired = paired_differences(
+        results, int(best["cell"]), ("service_level", "total_cost" if costed else "scheduled_agent_hours")
+    )
+    cells = cells.merge(paired, on="cell", how="left")
+    ranked = ranked.merge(paired, on="cell", how="left")
+    unit = charts.cost_unit(cells)
+    sections.append(Section("Recommendation", _recommendation(cells, ranked, factors, target, costed, unit)))
+    order = pd.concat(
+        [ranked, cells[~cells["cell"].isin(ranked["cell"])].sort_values("service_level", ascending=False)]
+    )
+    sections.append(
+        Section(
+            "Cells",
+            "Every cell: those meeting the service-level target overall and for every call type first"
+            + (", cheapest first" if costed else ", fewest agent hours first")
+            + "; then the rest, best service first. Means over replications ± 95% confidence half-widths; "
+            "days meeting target: the share of replications at or above it overall. The Δ columns compare each cell "
+            f"with cell {int(best['cell'])} on the same days (common random numbers), so their intervals are usually "
+            "much narrower than the difference of two cells' own intervals.",
+            table=_cells_table(order, factors, costed, int(best["cell"]), unit),
+        )
+    )
+    color_by = min(factors, key=lambda f: (cells[f].nunique(), factors.index(f))) if len(factors) > 1 else None
+    if costed:
+        sections.append(
+            Section(
+                "Service level against cost",
+                "One point per cell with 95% confidence bars on both axes; the dotted line joins the cells no other "
+                "cell beats on both cost and service level (the Pareto frontier).",
+                figure=charts.service_level_vs_cost(cells, target=target, color_by=color_by),
+            )
+        )
+        sections.append(
+            Section(
+                "Cost by component",
+                f"Mean cost of each cell, by component, in {unit}.",
+                figure=charts.cost_breakdown(cells),
+            )
+        )
+    else:
+        sections.append(
+            Section(
+                "Service level against agent hours",
+                "The model has no costs section, so agent hours stand in for cost.",
+                figure=charts.service_level_vs_cost(
+                    cells.assign(total_cost=cells["scheduled_agent_hours"], total_cost_ci=float("nan")),
+                    target=target,
+                    color_by=color_by,
+                )
+                .update_xaxes(title_text="Scheduled agent hours per replication")
+                .update_layout(title_text="Service level vs agent hours per sweep cell (95% CI)"),
+            )
+        )
+    run, how = cell_days(directory, manifest, int(best["cell"]))
+    if run is None:
+        sections.append(Section("A day of the recommended cell", how))
+    else:
+        cell = f"cell {int(best['cell'])} ({_levels(best, factors)})"
+        sections += pooled_section(run, f"The recommended {cell} over its {run.replications} replications, {how}")
+        sections += day_sections(
+            run.replication(0),
+            f"A day of cell {int(best['cell'])}",
+            f"Replication 0 of {cell}: one day, with its own luck.",
+        )
+    return f"{name}: sweep report", sections
+
+
+def _recommendation(
+    cells: pd.DataFrame, ranked: pd.DataFrame, factors: list[str], target: float | None, costed: bool, unit: str
+) -> str:
+    """The cheapest cell meeting the target, what it costs and how sure that is, and how the next cheapest
+    compares on the same days; or, when no cell meets it, the best and where it falls short."""
+    goal = f"the {target:.0%} service-level target" if target is not None else "the service-level target"
+    if len(ranked) == 0:
+        best = cells.sort_values(["service_level", "cell"], ascending=[False, True]).iloc[0]
+        short = shortfalls(best)
+        return (
+            f"No cell meets {goal} on average overall and for every call type. The best, cell "
+            f"{int(best['cell'])} ({_levels(best, factors)}), reaches "
+            f"{share(best['service_level'], best['service_level_ci'])}" + (f" overall, but {short}." if short else ".")
+        )
+    best = ranked.iloc[0]
+    money = f" at {estimate(best['total_cost'], best['total_cost_ci'])} {unit}" if costed else ""
+    text = (
+        f"Cell {int(best['cell'])} ({_levels(best, factors)}) is the cheapest of the {len(ranked)} cells meeting "
+        f"{goal} overall and for every call type: service level "
+        f"{share(best['service_level'], best['service_level_ci'])}{money}, "
+        f"{best['scheduled_agent_hours']:,.0f} agent hours; {best['met_target_share']:.0%} of its days met the "
+        f"target overall."
+    )
+    key = "total_cost" if costed else "scheduled_agent_hours"
+    overall = short_on_call_types(cells)
+    cheaper = overall[overall[key] < best[key]].sort_values([key, "cell"])
+    if len(cheaper):
+        text += (
+            " Cheaper cells reach the target overall but not for every call type: "
+            + "; ".join(f"cell {int(r['cell'])} ({shortfalls(r)})" for _, r in cheaper.iterrows())
+            + "."
+        )
+    if best["service_level"] - best["service_level_ci"] < (target or 0):
+        text += " Its confidence interval reaches below the target: more replications would settle it."
+    if len(ranked) > 1:
+        other = ranked.iloc[1]
+        key, what = ("total_cost", "costs") if costed else ("scheduled_agent_hours", "takes")
+        diff, half = other[f"{key}_diff"], other[f"{key}_diff_ci"]
+        gap = estimate(abs(diff), half) + (f" {charts.currency(cells)}" if costed else " agent hours")
+        service = f"{points(other['service_level_diff'], signed=True)} ± {points(other['service_level_diff_ci'])}"
+        if not missing(half) and abs(diff) > half:
+            text += (
+                f" On the same days, the next cheapest, cell {int(other['cell'])}, {what} {gap} "
+                f"{'more' if diff > 0 else 'less'}, with service level {service} points."
+            )
+        else:
+            text += (
+                f" The next cheapest, cell {int(other['cell'])} ({_levels(other, factors)}), is not "
+                f"distinguishable on cost on the same days ({amount(diff, signed=True)} ± {amount(half)}); "
+                f"its service level differs by {service} points."
+            )
+    return text
+
+
+def _levels(row: pd.Series, factors: list[str]) -> str:
+    """A cell's factor levels as "staffing = minus_5pct, ai_assist = on"."""
+    return ", ".join(f"{f} = {row[f]}" for f in factors) or "the base scenario"
+
+
+def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool, baseline: int, unit: str) -> str:
+    """Every cell as a row: factors, service level, days meeting target, abandonment, ASA, hours, cost, the paired
+    differences from the baseline cell, and the call types short of their target."""
+    currency = charts.currency(cells)
+    columns: list[tuple[str, Callable[[pd.Series], str]]] = [("Cell", lambda r: str(int(r["cell"])))]
+    columns += [(f, lambda r, f=f: str(r[f])) for f in factors]
+    columns += [
+        ("Service level", lambda r: share(r["service_level"], r["service_level_ci"])),
+        ("Days meeting target", lambda r: share(r["met_target_share"])),
+        ("Abandoned", lambda r: share(r.get("abandon_rate", math.nan), r.get("abandon_rate_ci"))),
+        ("ASA s", lambda r: estimate(r.get("asa_seconds", math.nan), r.get("asa_seconds_ci"), ",.1f")),
+        ("Agent hours", lambda r: amount(r["scheduled_agent_hours"])),
+    ]
+    if costed:
+        columns.append((f"Cost, {unit}", lambda r: estimate(r["total_cost"], r["total_cost_ci"])))
+    key = "total_cost" if costed else "scheduled_agent_hours"
+    columns += [
+        (
+            f"Δ service level vs {baseline}, points",
+            lambda r: (
+                "—"
+                if r["cell"] == baseline
+                else f"{points(r['service_level_diff'], signed=True)} ± {points(r['service_level_diff_ci'])}"
+            ),
+        ),
+        (
+            f"Δ cost vs {baseline}, {currency}" if costed else f"Δ agent hours vs {baseline}",
+            lambda r: (
+                "—"
+                if r["cell"] == baseline
+                else f"{amount(r[f'{key}_diff'], signed=True)} ± {amount(r[f'{key}_diff_ci'])}"
+            ),
+        ),
+    ]
+    numbers = len(columns)
+    if cells["short_call_types"].ne("").any():
+        columns.append(("Short call types", lambda r: shortfalls(r) or "—"))
+    rows = [[render(r) for _, render in columns] for _, r in cells.iterrows()]
+    meets = cells["meets_target"].astype(bool).tolist()
+    return html_table([name for name, _ in columns], rows, meets, numeric_from=1 + len(factors), numeric_to=numbers)
