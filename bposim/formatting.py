@@ -42,9 +42,9 @@ def share(value: Any, half: Any = None, digits: int = 1) -> str:
     return f"{value:.{digits}%}" + ("" if missing(half) else f" ± {half:.{digits}%}")
 
 
-def amount(value: Any, half: Any = None, spec: str = ",.0f") -> str:
-    """An amount with thousands separators (format `spec`), "± half" when a CI half-width is given, "—" when
-    missing."""
+def amount(value: Any, half: Any = None, spec: str = ",.0f", half_spec: str | None = None) -> str:
+    """An amount with thousands separators (format `spec`), "± half" when a CI half-width is given (format
+    `half_spec`, else `spec`: a mean count of whole calls keeps a decimal in its half-width), "—" when missing."""
     if missing(value):
         return MISSING
-    return format(value, spec) + ("" if missing(half) else f" ± {format(half, spec)}")
+    return format(value, spec) + ("" if missing(half) else f" ± {format(half, half_spec or spec)}")

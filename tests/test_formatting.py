@@ -73,3 +73,10 @@ def test_amount():
     assert amount(1000, 0) == "1,000 ± 0"
     assert amount(1000, math.nan) == amount(1000) == "1,000"
     assert amount(math.nan, 3) == amount(None) == "—"
+
+
+def test_amount_with_its_own_half_width_format():
+    assert amount(2026.0, 72.38, ",.0f", half_spec=".1f") == "2,026 ± 72.4"
+    assert amount(1960.3, 1102.49, half_spec=".1f") == "1,960 ± 1102.5"
+    assert amount(2026.0, math.nan, half_spec=".1f") == amount(2026.0, None, half_spec=".1f") == "2,026"
+    assert amount(None, 3.0, half_spec=".1f") == "—"
