@@ -20,6 +20,8 @@ err = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 1
 
 
 class Format(StrEnum):
+    """How a command prints its result (--format)."""
+
     table = "table"
     json = "json"
     csv = "csv"
