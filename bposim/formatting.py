@@ -42,12 +42,14 @@ def share(value: Any, half: Any = None, digits: int = 1) -> str:
     return f"{value:.{digits}%}" + ("" if missing(half) else f" ± {half:.{digits}%}")
 
 
-def amount(value: Any, half: Any = None, spec: str = ",.0f", signed: bool = False) -> str:
+def amount(value: Any, half: Any = None, spec: str = ",.0f", signed: bool = False, half_spec: str | None = None) -> str:
     """An amount with thousands separators (format `spec`; with its sign, e.g. "+1,250", when `signed`), "± half"
-    when a CI half-width is given, "—" when missing."""
+    when a CI half-width is given (format `half_spec`, else `spec`: a mean count of whole calls keeps a decimal in
+    its half-width), "—" when missing."""
     if missing(value):
         return MISSING
-    return format(value, ("+" if signed else "") + spec) + ("" if missing(half) else f" ± {format(half, spec)}")
+    text = format(value, ("+" if signed else "") + spec)
+    return text + ("" if missing(half) else f" ± {format(half, half_spec or spec)}")
 
 
 def estimate(value: Any, half: Any = None, spec: str = ",.0f") -> str:

@@ -100,3 +100,10 @@ def test_points():
 def test_day_label():
     assert day_label(0, "08:00") == "day 0 08:00"
     assert day_label(2, clock(2 * 86_400 + 9 * 3600)) == "day 2 09:00"
+
+
+def test_amount_with_its_own_half_width_format():
+    assert amount(2026.0, 72.38, ",.0f", half_spec=".1f") == "2,026 ± 72.4"
+    assert amount(1960.3, 1102.49, half_spec=".1f") == "1,960 ± 1102.5"
+    assert amount(2026.0, math.nan, half_spec=".1f") == amount(2026.0, None, half_spec=".1f") == "2,026"
+    assert amount(None, 3.0, half_spec=".1f") == "—"

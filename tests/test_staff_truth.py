@@ -82,7 +82,7 @@ def test_a_roster_the_search_days_pass_and_the_fresh_days_fail_is_not_verified(m
     converges, yet the plan is not verified, its fresh shortfall lists the intervals with their 95% confidence
     intervals, and the report leads with the warning and a table of them."""
     from bposim import run as run_module
-    from bposim.cli import _roster_verdict
+    from bposim.cli.staff import _roster_verdict
     from bposim.report import roster_report
 
     simulate = run_module.simulate

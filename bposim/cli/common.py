@@ -1,0 +1,74 @@
+"""What every command shares: the consoles, the output formats, and failing on bad input with status 2."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from bposim.scenario import Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    from bposim.workload import Workload
+
+out = Console(width=None if Console().is_terminal else 120)
+err = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 120)
+
+
+class Format(StrEnum):
+    """How a command prints its result (--format)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def fail(lines: list[str]) -> NoReturn:
+    """Print each problem as an "error: ..." line on stderr and exit with status 2."""
+    for line in lines:
+        err.print(Text("error: ", style="bold red") + Text(line), highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def cannot_write(exc: OSError, path: Path) -> str:
+    """'PATH: cannot write (REASON)', naming the file the error names (never a temporary one), else `path`."""
+    from bposim import files
+
+    return str(exc if isinstance(exc, files.WriteError) else files.cannot_write(exc.filename or path, exc))
+
+
+def load(path: Path) -> Scenario:
+    """The scenario in `path`, or exit 2 with one line per problem found in it."""
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        fail([f"{exc.source}: {problem}" for problem in exc.problems])
+
+
+def within_limits(scenario: Scenario, path: Path, replications: int = 1) -> Workload:
+    """The scenario's workload, or exit 2 naming the field (or --replications) that takes it beyond bposim's limits."""
+    from bposim import workload
+
+    try:
+        return workload.check(scenario, replications, source=str(path), replications_field="--replications")
+    except ScenarioError as exc:
+        fail([f"{exc.source}: {problem}" for problem in exc.problems])
+
+
+def prepare_directory(directory: Path, flag: str = "--out") -> None:
+    """Create the output directory and check a file can be written there before a long run, so a bad `flag` (or a
+    read-only or full volume) fails at once."""
+    from bposim.files import WriteError, check_writable
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail([f"{flag}: cannot create directory {directory} ({exc.strerror or exc})"])
+    try:
+        check_writable(directory)
+    except WriteError as exc:
+        fail([str(exc)])

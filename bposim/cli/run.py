@@ -1,0 +1,205 @@
+"""`bposim run`, `validate` and `schema`: simulate one scenario and print its summary, check a scenario file, print
+the scenario files' JSON schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from bposim.cli.common import Format, cannot_write, err, fail, load, out, prepare_directory, within_limits
+from bposim.formatting import amount, day_clock, share
+from bposim.scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bposim.run import Run
+
+SHARES = ("service_level", "abandon_rate", "occupancy")
+
+
+def run(
+    file: Annotated[Path, typer.Argument(help="scenario file (YAML)")],
+    seed: Annotated[int, typer.Option(min=0, help="random seed; the same seed gives the same tables")] = 0,
+    replications: Annotated[int, typer.Option(min=1, help="independent replications (days) to run")] = 1,
+    format: Annotated[Format, typer.Option("--format", help="how to print the summary")] = Format.table,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="write calls/intervals/agents tables here")] = None,
+    report: Annotated[bool, typer.Option("--report", help="also write report.html in the --out directory")] = False,
+) -> None:
+    """Simulate a scenario and print its service level, waiting, abandonment and occupancy."""
+    # imported here: keeps the CLI's start fast (the engine: simpy, pandas)
+    from bposim.run import jsonable, simulate
+
+    scenario = load(file)
+    within_limits(scenario, file, replications)
+    if report and out_dir is None:
+        fail(["--report: give --out DIRECTORY too; the report is written there as report.html"])
+    if out_dir is not None:
+        prepare_directory(out_dir)
+    result = simulate(scenario, seed=seed, replications=replications)
+    if out_dir is not None:
+        try:
+            result.save(out_dir)
+        except OSError as exc:
+            fail([cannot_write(exc, out_dir)])
+    if report:
+        # imported here: keeps the CLI's start fast (plotly)
+        from bposim.report import run_report
+
+        try:
+            page = run_report(result, out_dir / "report.html")
+        except OSError as exc:
+            fail([cannot_write(exc, out_dir / "report.html")])
+    if format is Format.json:
+        print(json.dumps(jsonable(result.summary), indent=2))
+    elif format is Format.csv:
+        _summary_rows(result).to_csv(sys.stdout, index=False)
+    else:
+        _print_summary(result)
+    if out_dir is not None and format is Format.table:
+        out.print(f"Tables written to {out_dir}/ (every table as CSV and Parquet; summary.json)")
+    if report:
+        (err if format is not Format.table else out).print(f"Report: {page}", highlight=False)
+
+
+def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")]) -> None:
+    """Check a scenario file and say what it describes, with the calls a day it expects."""
+    from bposim.workload import about
+
+    scenario = load(file)
+    work = within_limits(scenario, file)
+    planned = sum(max(g.agents.per_interval_counts(scenario.horizon.intervals)) for g in scenario.agent_groups)
+    rostered = sum(shift.agents for shift in scenario.roster)
+    staff = f"up to {planned} agents by plan" + (f", {rostered} on {len(scenario.roster)} shifts" if rostered else "")
+    extras = [f"{len(scenario.tools)} tools"] if scenario.tools else []
+    if scenario.scheduling is not None:
+        extras.append(f"{len(scenario.scheduling.shifts)} shift patterns to schedule")
+    extras += [
+        name
+        for name, on in (
+            ("self-service", scenario.technology.self_service),
+            ("AI assist", scenario.technology.ai_assist),
+            ("callbacks", scenario.technology.callbacks),
+            ("costs", scenario.costs),
+        )
+        if on
+    ]
+    callers, attempts = about(work.per_day("callers")), about(work.calls_per_day)
+    calls = f"about {callers} calls a day" + (
+        f" (up to {attempts} attempts with retrials and callbacks)" if attempts != callers else ""
+    )
+    out.print(
+        f"{file}: valid — '{scenario.name}': {len(scenario.call_types)} call types, "
+        f"{len(scenario.agent_groups)} agent groups ({staff}), {scenario.horizon.intervals} "
+        f"intervals of {scenario.horizon.interval_minutes} min × {scenario.horizon.days} day(s)"
+        + (f"; {', '.join(extras)}" if extras else "")
+        + f"; {calls}",
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+    )
+
+
+def schema() -> None:
+    """Print the JSON schema of scenario files (for editors and linters)."""
+    print(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+def _summary_rows(result: Run) -> pd.DataFrame:
+    """The summary as a table: one row for all calls, then one per call type."""
+    # imported here: keeps the CLI's start fast
+    import pandas as pd
+
+    rows = [{"call_type": "all", **_flat(result.summary)}]
+    rows += [{"call_type": name, **_flat(kpis)} for name, kpis in result.summary["by_call_type"].items()]
+    return pd.DataFrame(rows)
+
+
+def _flat(kpis: dict) -> dict:
+    """The KPIs a summary table keeps, with their CI half-widths."""
+    # imported here: keeps the CLI's start fast (pandas)
+    from bposim import metrics
+
+    return {key: value for key, value in kpis.items() if key.removesuffix("_ci") in metrics.SUMMARY_KEYS}
+
+
+def _print_summary(result: Run) -> None:
+    summary = result.summary
+    pooled = result.replications > 1
+    title = f"{summary['scenario']} — seed {result.seed}"
+    title += f", mean of {result.replications} replications (± 95% CI)" if pooled else ""
+    view = Table(title=title)
+    columns = [
+        ("offered", "Offered"),
+        ("answered", "Answered"),
+        ("abandoned", "Abandoned"),
+        ("blocked", "Blocked"),
+        ("service_level", "Service level"),
+        ("asa_seconds", "ASA s"),
+        ("abandon_rate", "Abandon %"),
+        ("occupancy", "Occupancy"),
+    ]
+    view.add_column("Call type")
+    for _, label in columns:
+        view.add_column(label, justify="right")
+    rows = [(name, kpis) for name, kpis in summary["by_call_type"].items()]
+    if len(rows) > 1:
+        rows.append(("all", summary))
+    for name, kpis in rows:
+        view.add_row(name, *[_kpi(kpis, key, pooled) for key, _ in columns], style="bold" if name == "all" else None)
+    out.print(view)
+    definition = summary["service_level_definition"].replace("_", " ")
+    out.print(
+        f"Service level = answered within threshold / {definition}; ASA = mean wait of answered calls.",
+        style="dim",
+        highlight=False,
+    )
+    extras = [
+        f"{summary[key]:,.0f} {label}"
+        for key, label in (
+            ("contained", "contained by the bot"),
+            ("callback_requests", "callbacks requested"),
+            ("callbacks_made", "callbacks made"),
+        )
+        if summary.get(key)
+    ]
+    if extras:
+        out.print("Also: " + ", ".join(extras) + ".", highlight=False)
+    if len(result.outages) and not pooled:
+        _print_outages(result)
+
+
+def _print_outages(result: Run) -> None:
+    """The tool outages of the run and what they did to the calls arriving during and after them."""
+    view = Table(title="Tool outages")
+    for label in ("Tool", "Kind", "From", "To", "Effects", "Offered", "SL during", "SL after"):
+        view.add_column(label, justify="left" if label in ("Tool", "Kind", "Effects") else "right")
+    opening = result.scenario.horizon.start_seconds
+    for row in result.outages.itertuples(index=False):
+        view.add_row(
+            str(row.tool),
+            str(row.kind),
+            day_clock(opening + row.start),
+            day_clock(opening + row.end),
+            row.effects,
+            f"{row.offered_during:,}",
+            share(row.service_level_during, digits=0),
+            share(row.service_level_after, digits=0),
+        )
+    out.print(view)
+
+
+def _kpi(kpis: dict, key: str, pooled: bool) -> str:
+    """One cell of the summary: a share, seconds or a count, with the 95% CI half-width when replications are
+    pooled; "—" when there is no value."""
+    value, half = kpis[key], kpis.get(f"{key}_ci") if pooled else None
+    if key in SHARES:
+        return share(value, half)
+    if key.endswith("seconds"):
+        return amount(value, half, ".1f")
+    return amount(value, half, ",.0f", half_spec=".1f")

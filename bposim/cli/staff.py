@@ -1,0 +1,188 @@
+"""`bposim staff`: the cheapest roster of a scenario's shift patterns that meets the service level, its shifts,
+its service level on fresh days, its cost, and whether every target held."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from bposim.cli.common import cannot_write, err, fail, load, out, prepare_directory
+from bposim.formatting import amount, share
+
+if TYPE_CHECKING:
+    from bposim.optimise import RosterPlan
+
+
+def staff(
+    file: Annotated[Path, typer.Argument(help="scenario file (YAML) with a scheduling section")],
+    target: Annotated[
+        str | None, typer.Option(help="service level wanted as TARGET/SECONDS, e.g. 0.80/20; default the scenario's")
+    ] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="write the roster as a scenario file (YAML)")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="write an HTML report: shifts, service level, agents by interval")
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="random seed; the same seed gives the same roster")] = 0,
+    replications: Annotated[int, typer.Option(min=1, help="days simulated for each evaluation")] = 10,
+    max_rounds: Annotated[int, typer.Option(min=1, help="rounds of simulate-and-raise at most")] = 8,
+    trim_trials: Annotated[
+        int, typer.Option(min=0, help="trials at taking agents off where there is slack, once every target is met")
+    ] = 12,
+) -> None:
+    """Find the cheapest roster of the scenario's shift patterns that meets the service level in every interval.
+
+    Exits with status 1 if the best roster found still misses the target somewhere, on the search days or on the
+    fresh days that verify it (it is written all the same); the last line says where.
+    """
+    from bposim import workload
+
+    goal, threshold = _staff_target(target)
+    scenario = load(file)
+    problems = workload.staff_problems(scenario, replications)
+    if problems:
+        fail([f"{file}: {problem}" for problem in problems])
+    if scenario.scheduling is None:
+        fail(
+            [
+                f"{file}: no scheduling section; add one listing the shift patterns the optimiser may use, e.g. "
+                'scheduling: {shifts: [{name: day, length_hours: 8, starts: {earliest: "08:00", latest: '
+                '"12:00"}}]} (see models/helpdesk_shifts.yaml)'
+            ]
+        )
+    for flag, path in (("--out", out_file), ("--report", report)):
+        if path is not None:
+            prepare_directory(path.parent, flag)
+    # imported here: keeps the CLI's start fast (the engine, pandas, scipy)
+    from bposim.optimise import RequirementError, ScheduleError, optimise_roster
+
+    try:
+        plan = optimise_roster(
+            scenario,
+            target=goal,
+            threshold_seconds=threshold,
+            seed=seed,
+            replications=replications,
+            max_rounds=max_rounds,
+            trim_trials=trim_trials,
+            progress=lambda line: err.print(line, style="dim", highlight=False),
+        )
+    except (ScheduleError, RequirementError) as exc:
+        fail([f"{file}: {exc}"])
+    _print_roster_plan(plan, replications, trim_trials)
+    if out_file is not None:
+        try:
+            out.print(f"Roster scenario written to {plan.to_yaml(out_file)}", highlight=False)
+        except OSError as exc:
+            fail([cannot_write(exc, out_file)])
+    if report is not None:
+        # imported here: keeps the CLI's start fast (plotly)
+        from bposim.report import roster_report
+
+        try:
+            roster_report(plan, report)
+        except OSError as exc:
+            fail([cannot_write(exc, report)])
+        out.print(f"Report: {report}", highlight=False)
+    for line in _roster_verdict(plan, replications):
+        out.print(line, style=None if plan.verified else "yellow", highlight=False, soft_wrap=True)
+    if not plan.verified:
+        raise typer.Exit(1)
+
+
+def _staff_target(text: str | None) -> tuple[float | None, float | None]:
+    """`0.80/20` as (target, threshold seconds); `0.80` alone keeps the scenario's threshold."""
+    if text is None:
+        return None, None
+    level, slash, seconds = text.partition("/")
+    if slash and not seconds.strip():
+        fail(
+            [
+                f"--target: '{text}' has no threshold after '/'; write TARGET/SECONDS, e.g. 0.80/20, or TARGET alone "
+                "to keep the scenario's threshold"
+            ]
+        )
+    try:
+        goal = float(level)
+        threshold = float(seconds) if seconds else None
+    except ValueError:
+        goal, threshold = math.nan, None
+    if not 0 < goal <= 1:
+        fail(
+            [
+                f"--target: '{text}' is not a service level; write TARGET/SECONDS with TARGET between 0 and 1, "
+                "e.g. 0.80/20 (80% of calls answered within 20 seconds)"
+            ]
+        )
+    if threshold is not None and not 0 <= threshold < math.inf:
+        fail([f"--target: '{text}': the threshold must be a number of seconds ≥ 0, e.g. 0.80/20"])
+    return goal, threshold
+
+
+def _print_roster_plan(plan: RosterPlan, replications: int, trim_trials: int = 0) -> None:
+    """The chosen shifts, the service level they achieved on fresh days, and what they cost."""
+    schedule = plan.schedule
+    view = Table(title=f"{plan.scenario.name} — optimised roster")
+    for label in schedule.SHIFT_COLUMNS:
+        view.add_column(label, justify="right" if label in ("Agents", "Paid hours", "Cost") else "left")
+    headcount = ", ".join(f"{group} {n}" for group, n in schedule.headcount.items())
+    *rows, total = schedule.shift_rows(total_breaks=headcount)
+    for row in rows:
+        view.add_row(*row)
+    view.add_row(*total, style="bold")
+    out.print(view)
+    levels = Table(title=f"Service level on {replications} fresh days (seed {plan.verification_seed}, ± 95% CI)")
+    for label in ("Call type", "Offered/day", "Service level", "Target", "Met"):
+        levels.add_column(label, justify="left" if label == "Call type" else "right")
+    for row in plan.by_call_type.itertuples(index=False):
+        levels.add_row(
+            row.call_type,
+            amount(row.offered),
+            share(row.service_level, row.service_level_ci),
+            share(row.target, digits=0),
+            "yes" if row.met else "no",
+            style=None if row.met else "red",
+        )
+    out.print(levels)
+    cost = amount(plan.cost, plan.cost_ci or None, ",.2f")  # paid hours have no spread: no "± 0.00"
+    basis = "mean total of the fresh days" if plan.cost_unit != "paid hours" else "the roster's paid hours"
+    out.print(
+        f"Cost: {cost} {plan.cost_unit} per day ({basis}); shifts {schedule.cost:,.2f} {schedule.cost_unit} "
+        "if every rostered agent comes in."
+        + (
+            ""
+            if schedule.optimal
+            else " The solver's time ran out: the cheapest roster it found, not proven the cheapest."
+        ),
+        highlight=False,
+    )
+    out.print(
+        f"Search: {plan.rounds} round{'' if plan.rounds == 1 else 's'}, {plan.simulations:,} simulated days.",
+        highlight=False,
+    )
+    if plan.converged and trim_trials:
+        out.print(
+            f"Trim: {plan.trim_trials} trial{'' if plan.trim_trials == 1 else 's'}, {plan.trim_accepted} "
+            f"accepted, saved {plan.trim_saving:,.2f} {schedule.cost_unit} a day on the shifts.",
+            highlight=False,
+        )
+
+
+def _roster_verdict(plan: RosterPlan, replications: int) -> list[str]:
+    """Whether every target held, on the search days and on the fresh days that verify the roster; the last line
+    is about the fresh days whenever they show a shortfall."""
+    if plan.verified:
+        return [
+            f"Every interval met its target: on the search days in round {plan.rounds}, and on {replications} "
+            f"fresh day{'' if replications == 1 else 's'} (seed {plan.verification_seed})."
+        ]
+    lines = []
+    if not plan.converged:
+        lines.append(f"Not every interval meets its target: {plan.shortfall}")
+    if plan.fresh_shortfall:
+        searched = f" (the search days met every target in round {plan.rounds})" if plan.converged else ""
+        lines.append(f"Not every interval meets its target on the fresh days{searched}: {plan.fresh_shortfall}")
+    return lines
