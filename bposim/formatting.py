@@ -48,3 +48,16 @@ def amount(value: Any, half: Any = None, spec: str = ",.0f") -> str:
     if missing(value):
         return MISSING
     return format(value, spec) + ("" if missing(half) else f" ± {format(half, spec)}")
+
+
+def money(value: Any, unit: str) -> str:
+    """A cost with two decimals and its unit, e.g. "2,376.00 EUR" (the unit is "paid hours" where nothing is
+    priced); "—" when missing."""
+    return MISSING if missing(value) else f"{value:,.2f} {unit}"
+
+
+def points(difference: Any, digits: int = 1) -> str:
+    """A difference of two shares in percentage points, e.g. "3.7 points" for 0.037; "—" when missing."""
+    if missing(difference):
+        return MISSING
+    return f"{100 * difference:.{digits}f} points"

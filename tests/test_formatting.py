@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from bposim.formatting import amount, clock, day_clock, hours_minutes, missing, share
+from bposim.formatting import amount, clock, day_clock, hours_minutes, missing, money, points, share
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,16 @@ def test_amount():
     assert amount(1000, 0) == "1,000 ± 0"
     assert amount(1000, math.nan) == amount(1000) == "1,000"
     assert amount(math.nan, 3) == amount(None) == "—"
+
+
+def test_money():
+    assert money(2376, "EUR") == "2,376.00 EUR"
+    assert money(112, "paid hours") == "112.00 paid hours"
+    assert money(math.nan, "EUR") == money(None, "EUR") == "—"
+
+
+def test_points():
+    assert points(0.037) == "3.7 points"
+    assert points(0.8 - 0.763) == "3.7 points"
+    assert points(0.05, digits=0) == "5 points"
+    assert points(math.nan) == points(None) == "—"
