@@ -43,7 +43,6 @@ from bposim.optimise.roster.shortfall import busy_signals_text, fresh_shortfall_
 from bposim.optimise.roster.trim import Trim
 from bposim.optimise.schedule import Schedule, ScheduleError
 from bposim.optimise.trunks import trunk_limit_text, trunk_limits
-from bposim.run import simulate
 from bposim.scenario import Scenario, ScenarioError
 
 if TYPE_CHECKING:
@@ -76,6 +75,7 @@ def optimise_roster(
     `replications`) or its shift patterns are beyond the limits of `bposim.workload`.
     """
     from bposim.optimise.requirement import staffing_requirement
+    from bposim.run import simulate
 
     if scenario.scheduling is None:
         raise ScheduleError(
