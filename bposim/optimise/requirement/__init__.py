@@ -1,11 +1,6 @@
 """Staffing requirement per interval and group: an Erlang start, refined by simulation with common random numbers,
 and verified on days the search never saw.
 
-    from bposim.optimise import staffing_requirement
-    requirement = staffing_requirement(scenario, seed=0, replications=10)
-    requirement.table            # group, interval, interval_start, erlang, required
-    requirement.achieved         # per call type and interval on fresh days: service level ± 95% CI, met
-
 Modules: `staffing` (`staffing_requirement`, the objective, the verification), `result` (`Requirement` and
 `RequirementError`), `erlang_start` (the scenario as Erlang queues, and the Erlang headcounts), `search` (the
 simulation refinement: where to add agents and where to take them), `judgement` (what the search days say about a

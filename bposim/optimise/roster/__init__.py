@@ -1,12 +1,6 @@
 """The closed loop: the cheapest roster of the scenario's shift patterns whose simulated service level meets the
 target in every interval.
 
-    from bposim.optimise import optimise_roster
-    plan = optimise_roster(scenario, seed=0, replications=10)
-    plan.schedule.shifts         # the chosen shifts
-    plan.achieved                # per call type and interval on fresh days: service level ± 95% CI, met
-    plan.to_yaml("roster.yaml")  # the roster scenario, for `bposim run`
-
 Modules: `loop` (`optimise_roster`: the rounds, the trim, the verification), `plan` (`RosterPlan`), `proposal` (a
 roster for a requirement, from the shift scheduling programme), `evaluation` (a roster judged by simulation: the
 service levels and the misses), `trim` (taking back the slack the shifts left), `shortfall` (where a roster misses,
