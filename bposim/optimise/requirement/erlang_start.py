@@ -37,6 +37,8 @@ class ErlangQueue:
     patience_seconds: float | None  # None: Erlang C
 
     def service_level(self, agents: int, threshold: float) -> float:
+        """Erlang's share of calls answered within `threshold` seconds with `agents` agents (A, or C without
+        patience)."""
         if self.arrival_rate == 0:
             return 1.0
         if agents == 0:
@@ -180,6 +182,7 @@ class Centre:
         )
 
     def table(self, plan: np.ndarray) -> pd.DataFrame:
+        """The plan as the requirement's table: group, interval, interval_start, erlang, required."""
         return pd.DataFrame(
             {
                 "group": np.repeat(self.groups, self.intervals),
