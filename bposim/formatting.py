@@ -58,12 +58,18 @@ def estimate(value: Any, half: Any = None, spec: str = ",.0f") -> str:
     return amount(value, None if half == 0 else half, spec)
 
 
-def points(value: Any, signed: bool = False) -> str:
-    """A difference of two shares in percentage points, one decimal: 0.025 is "2.5" ("+2.5" when `signed`), "—"
-    when missing."""
+def points(value: Any, signed: bool = False, digits: int = 1) -> str:
+    """A difference of two shares in percentage points, `digits` decimals: 0.025 is "2.5" ("+2.5" when `signed`),
+    "—" when missing."""
     if missing(value):
         return MISSING
-    return format(value * 100, "+.1f" if signed else ".1f")
+    return format(value * 100, f"{'+' if signed else ''}.{digits}f")
+
+
+def money(value: Any, unit: str) -> str:
+    """A cost with two decimals and its unit, e.g. "2,376.00 EUR" (the unit is "paid hours" where nothing is
+    priced); "—" when missing."""
+    return MISSING if missing(value) else f"{value:,.2f} {unit}"
 
 
 def day_label(day: int, text: str) -> str:

@@ -4,7 +4,18 @@ import math
 
 import pytest
 
-from bposim.formatting import amount, clock, day_clock, day_label, estimate, hours_minutes, missing, points, share
+from bposim.formatting import (
+    amount,
+    clock,
+    day_clock,
+    day_label,
+    estimate,
+    hours_minutes,
+    missing,
+    money,
+    points,
+    share,
+)
 
 
 @pytest.mark.parametrize(
@@ -107,3 +118,14 @@ def test_amount_with_its_own_half_width_format():
     assert amount(1960.3, 1102.49, half_spec=".1f") == "1,960 ± 1102.5"
     assert amount(2026.0, math.nan, half_spec=".1f") == amount(2026.0, None, half_spec=".1f") == "2,026"
     assert amount(None, 3.0, half_spec=".1f") == "—"
+
+
+def test_money():
+    assert money(2376, "EUR") == "2,376.00 EUR"
+    assert money(112, "paid hours") == "112.00 paid hours"
+    assert money(math.nan, "EUR") == money(None, "EUR") == "—"
+
+
+def test_points_digits():
+    assert points(0.8 - 0.763) == "3.7"
+    assert points(0.05, digits=0) == "5"

@@ -173,14 +173,14 @@ def test_a_shortfall_where_trunk_lines_bind_names_the_busy_signals(monkeypatch, 
 def test_busy_signals_that_alone_keep_the_target_out_of_reach_are_called_the_cause(tmp_path):
     """With 8 lines and 80 agents, the peak intervals miss 80% because of the callers turned away: the shortfall
     text says more lines are needed there, not more agents."""
-    from bposim.optimise.roster import _busy_signals_text
+    from bposim.optimise.roster.shortfall import busy_signals_text
 
     scenario = bposim.load_scenario(with_lines(tmp_path, 8)).updated(
         {"agent_groups.team.agents": 80, "scheduling": None}
     )
     run = bposim.simulate(scenario, seed=4, replications=3)
     levels = interval_service_levels(run)
-    text = _busy_signals_text(scenario, run.intervals, levels[~levels["met"]])
+    text = busy_signals_text(scenario, run.intervals, levels[~levels["met"]])
     assert text.startswith("; trunk_lines: 8 lines allow at most 8 calls in the system, and ")
     assert "more lines are needed there, not more agents" in text
 

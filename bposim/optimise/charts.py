@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from bposim.charts import PALETTE, TEMPLATE
+from bposim.formatting import money
 
 if TYPE_CHECKING:
     from bposim.optimise.roster import RosterPlan
@@ -83,7 +84,7 @@ def requirement_vs_scheduled(plan: RosterPlan) -> go.Figure:
     fig.update_xaxes(title_text="interval start", row=last, col=1)
     title = (
         f"{plan.scenario.name}: {sum(plan.schedule.agents)} agents on {len(plan.schedule.agents)} shifts, "
-        f"cost {plan.cost:,.2f} {plan.cost_unit}"
+        f"cost {money(plan.cost, plan.cost_unit)}"
     )
     fig.update_layout(title={"text": title}, template=TEMPLATE, hovermode="x unified", height=320 * len(groups) + 320)
     return fig

@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bposim import metrics
 from bposim.scenario import Scenario
 
 MAX_BATCHES = 3  # the search days grow to at most 3 × replications
@@ -92,8 +91,3 @@ def holds_with_margin(level, half, targets) -> np.ndarray:
     """The whole 95% confidence interval lies at or above the target: a cut is supported."""
     with np.errstate(invalid="ignore"):
         return np.asarray(level - np.nan_to_num(half, nan=np.inf) >= targets, bool)
-
-
-def interval_levels(intervals: pd.DataFrame, definition: str) -> pd.DataFrame:
-    """Per call type and interval: pooled service level with standard error and 95% half-width."""
-    return metrics.pooled_service_level(intervals, ["call_type", "interval"], definition)

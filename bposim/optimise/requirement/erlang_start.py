@@ -1,0 +1,194 @@
+"""The Erlang start: each group in each interval as an Erlang queue, and the headcount that queue needs.
+
+Each call type's load in an interval (hourly rate × mean talk after proficiency + mean wrap-up) is split over the
+groups that hold the skill at routing priority 1, in proportion to the agents those groups have planned in that
+interval in the given scenario (equal shares where none are). Each group is then an Erlang queue with the summed
+load, and needs the smallest headcount meeting the service level of every call type it serves first (and the
+occupancy cap). Patience enters as Erlang A with the load-weighted abandonment rate 1/mean; a non-exponential
+patience is replaced by an exponential one of the same mean (an approximation); without patience, or with
+``method="erlang_c"``, it is Erlang C. Busyness, retrials, trunk lines, shrinkage, overflow delays and technology
+are left to the simulation. An occupancy cap is a floor from Erlang that the search's removals respect.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from bposim import analytic, metrics
+from bposim.formatting import clock
+from bposim.optimise.requirement.result import RequirementError
+from bposim.scenario import Scenario
+from bposim.scenario.common import clock_seconds
+
+BOUND_FACTOR = 10  # the search never staffs a group above 10 × its Erlang number (at least Erlang + 10)
+
+
+@dataclass(frozen=True)
+class ErlangQueue:
+    """One group in one interval as an Erlang queue: the load it serves first."""
+
+    arrival_rate: float  # per second
+    handle_seconds: float
+    patience_seconds: float | None  # None: Erlang C
+
+    def service_level(self, agents: int, threshold: float) -> float:
+        """Erlang's share of calls answered within `threshold` seconds with `agents` agents (A, or C without
+        patience)."""
+        if self.arrival_rate == 0:
+            return 1.0
+        if agents == 0:
+            return 0.0
+        if self.patience_seconds is None:
+            return analytic.erlang_c_metrics(agents, self.arrival_rate, self.handle_seconds, threshold).service_level
+        return analytic.erlang_a_metrics(
+            agents, self.arrival_rate, self.handle_seconds, self.patience_seconds, threshold
+        ).service_level
+
+
+class Centre:
+    """The scenario as arrays: skills, objectives, Erlang queues, the Erlang start and the search bounds."""
+
+    def __init__(self, scenario: Scenario, method: str, occupancy_cap: float | None) -> None:
+        self.scenario = scenario
+        horizon = scenario.horizon
+        self.intervals = horizon.intervals
+        self.groups = [g.name for g in scenario.agent_groups]
+        self.types = [ct.name for ct in scenario.call_types]
+        objectives = [scenario.service_level_for(ct) for ct in scenario.call_types]
+        self.thresholds = np.array([threshold for threshold, _ in objectives])
+        self.targets = np.array([goal for _, goal in objectives])
+        starts = horizon.start_seconds + np.arange(self.intervals) * horizon.interval_seconds
+        self.labels = [clock(s) for s in starts]
+        shape = (len(self.groups), len(self.types))
+        self.holds = np.zeros(shape, bool)
+        self.proficiency = np.ones(shape)
+        self.priority = np.zeros(shape, int)
+        self.delay = np.zeros(shape)
+        for g, group in enumerate(scenario.agent_groups):
+            for skill in group.skills:
+                k = self.types.index(skill.call_type)
+                self.holds[g, k] = True
+                self.proficiency[g, k] = skill.proficiency
+                self.priority[g, k] = skill.priority
+                self.delay[g, k] = skill.delay_seconds
+        rates = {gc.group: gc.per_paid_hour for gc in scenario.costs.groups} if scenario.costs else {}
+        self.cost = np.array([rates.get(name, 1.0) or 1.0 for name in self.groups])
+        self.first = self.holds & (self.priority == 1)
+        sharing = (self.holds.astype(int) @ self.holds.T.astype(int)) > 0  # group × group: a skill in common
+        self.alone = sharing.sum(axis=1) == 1
+        self.neighbours = (sharing.astype(int) @ self.holds.astype(int)) > 0  # call types of groups sharing a skill
+        self.own = np.where(self.alone[:, None], self.holds, self.first)  # the call types a group's curve is about
+        self.queues = self._queues(method)
+        self.service_level = cache(lambda g, t, agents, threshold: self.queues[g][t].service_level(agents, threshold))
+        self.erlang, self.floor = self._erlang_start(occupancy_cap)
+        self.bound = np.maximum(BOUND_FACTOR * self.erlang, self.erlang + 10)
+
+    def _planned(self) -> np.ndarray:
+        """Agents each group has in each interval in the given scenario: plan plus shifts covering its start."""
+        horizon = self.scenario.horizon
+        planned = np.array([g.agents.per_interval_counts(self.intervals) for g in self.scenario.agent_groups], float)
+        starts = horizon.start_seconds + np.arange(self.intervals) * horizon.interval_seconds
+        for shift in self.scenario.roster:
+            covered = (clock_seconds(shift.start) <= starts) & (starts < clock_seconds(shift.end))
+            planned[self.groups.index(shift.group)] += shift.agents * covered
+        return planned
+
+    def _queues(self, method: str) -> list[list[ErlangQueue]]:
+        """Each group's Erlang queue per interval, from its share of the priority-1 load."""
+        planned = self._planned()
+        rates = np.array([ct.arrivals.hourly_rates(self.intervals) for ct in self.scenario.call_types]) / 3600.0
+        talk = np.array([ct.handle_time.mean for ct in self.scenario.call_types])
+        wrap = np.array([ct.after_call_work.mean if ct.after_call_work else 0.0 for ct in self.scenario.call_types])
+        abandon = np.array(
+            [
+                0.0 if ct.patience is None or method == "erlang_c" else 1.0 / ct.patience.mean
+                for ct in self.scenario.call_types
+            ]
+        )
+        handle = talk[None, :] * self.proficiency + wrap[None, :]  # group × call type
+        weight = self.first[:, :, None] * planned[:, None, :]  # group × call type × interval
+        weight = np.where(weight.sum(axis=0) > 0, weight, self.first[:, :, None] * 1.0)
+        share = weight / weight.sum(axis=0)
+        arrivals = share * rates[None, :, :]
+        total = arrivals.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_handle = (arrivals * handle[:, :, None]).sum(axis=1) / total
+            theta = (arrivals * abandon[None, :, None]).sum(axis=1) / total
+        return [
+            [
+                ErlangQueue(
+                    float(total[g, t]), float(mean_handle[g, t]), 1.0 / theta[g, t] if theta[g, t] > 0 else None
+                )
+                if total[g, t] > 0
+                else ErlangQueue(0.0, 1.0, None)
+                for t in range(self.intervals)
+            ]
+            for g in range(len(self.groups))
+        ]
+
+    def _erlang_start(self, occupancy_cap: float | None) -> tuple[np.ndarray, np.ndarray]:
+        """Erlang headcount per group and interval, and the floor the occupancy cap alone sets."""
+        erlang = np.zeros((len(self.groups), self.intervals), int)
+        floor = np.zeros_like(erlang)
+        for g, row in enumerate(self.queues):
+            for t, queue in enumerate(row):
+                if queue.arrival_rate == 0:
+                    continue
+                load = queue.arrival_rate * queue.handle_seconds
+                ceiling = max(BOUND_FACTOR * math.ceil(load), math.ceil(load) + 50)
+                arguments = (queue.arrival_rate, queue.handle_seconds)
+                if occupancy_cap is not None:
+                    floor[g, t] = analytic.required_agents(
+                        *arguments, math.inf, 1e-9, queue.patience_seconds, occupancy_cap, ceiling
+                    )
+                for k in np.flatnonzero(self.first[g]):
+                    goal = max(float(self.targets[k]), 1e-9)
+                    try:
+                        needed = analytic.required_agents(
+                            *arguments, float(self.thresholds[k]), goal, queue.patience_seconds, occupancy_cap, ceiling
+                        )
+                    except ValueError:
+                        raise RequirementError(
+                            f"call type '{self.types[k]}' in interval {t} ({self.labels[t]}): Erlang finds no "
+                            f"staffing up to {ceiling} agents of group '{self.groups[g]}' meeting "
+                            f"{self.targets[k]:.0%} within {self.thresholds[k]:g} s"
+                        ) from None
+                    erlang[g, t] = max(erlang[g, t], needed)
+        return erlang, floor
+
+    def staffed(self, plan: np.ndarray) -> Scenario:
+        """The scenario with each group's agents per interval from `plan`, and no roster."""
+        changes: dict = {"roster": [], "roster_file": None}
+        for g, name in enumerate(self.groups):
+            changes[f"agent_groups.{name}.agents"] = {"per_interval": [int(n) for n in plan[g]]}
+        return self.scenario.updated(changes)
+
+    def levels(self, days: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pooled service level, its 95% half-width and calls offered (over all days) per call type × interval,
+        from a run's intervals table (`metrics.pooled_service_level`; NaN where nothing was offered)."""
+        grid = pd.MultiIndex.from_product([self.types, range(self.intervals)], names=["call_type", "interval"])
+        pooled = metrics.pooled_service_level(days, ["call_type", "interval"], self.scenario.service_level.definition)
+        pooled = pooled.reindex(grid)
+        shape = (len(self.types), self.intervals)
+        return (
+            pooled["service_level"].to_numpy(float).reshape(shape),
+            pooled["service_level_ci"].to_numpy(float).reshape(shape),
+            pooled["offered"].fillna(0).to_numpy(float).reshape(shape),
+        )
+
+    def table(self, plan: np.ndarray) -> pd.DataFrame:
+        """The plan as the requirement's table: group, interval, interval_start, erlang, required."""
+        return pd.DataFrame(
+            {
+                "group": np.repeat(self.groups, self.intervals),
+                "interval": np.tile(np.arange(self.intervals), len(self.groups)),
+                "interval_start": self.labels * len(self.groups),
+                "erlang": self.erlang.ravel(),
+                "required": np.asarray(plan, int).ravel(),
+            }
+        )

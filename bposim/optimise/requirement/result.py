@@ -1,0 +1,47 @@
+"""What a staffing requirement is: agents per group and interval, and how they perform on fresh days."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from bposim.scenario import Scenario
+
+
+class RequirementError(ValueError):
+    """No staffing up to the bound meets a call type's target in some interval."""
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Required agents per group and interval of the day, and how the requirement performs on fresh days.
+
+    `table`: group, interval (0-based in the open day), interval_start (HH:MM), erlang (the Erlang start) and
+    required. `achieved`: per call type and interval, from the verification run: offered (calls over all its
+    days), service_level (pooled over those days), service_level_ci (95% half-width, delta method over days; see
+    `metrics.pooled_service_level`), target and met (the target inside or below the interval; True where nothing
+    was offered). `simulations` counts simulated days, verification included.
+    """
+
+    table: pd.DataFrame
+    achieved: pd.DataFrame
+    simulations: int
+    iterations: int
+    method: str
+    source: Scenario = field(repr=False)
+
+    def per_interval(self, group: str) -> list[int]:
+        """Required agents in each interval of the day, for one group."""
+        rows = self.table[self.table["group"] == group]
+        if rows.empty:
+            known = ", ".join(self.table["group"].unique())
+            raise ValueError(f"unknown agent group '{group}'; known: {known}")
+        return [int(n) for n in rows.sort_values("interval")["required"]]
+
+    def scenario(self) -> Scenario:
+        """The scenario staffed by the requirement: every group by `per_interval`, no roster, the objective used."""
+        changes: dict = {"roster": [], "roster_file": None}
+        for group in self.source.agent_groups:
+            changes[f"agent_groups.{group.name}.agents"] = {"per_interval": self.per_interval(group.name)}
+        return self.source.updated(changes)

@@ -1,0 +1,98 @@
+"""A roster judged by simulation: the service level per call type and interval pooled over days, with its 95%
+confidence interval, and the intervals the days show below target.
+
+`interval_service_levels` and `call_type_service_levels` read a run (the verification's fresh days);
+`search_levels` simulates a roster scenario on the loop's search days, with more days while an interval is
+undecided, and `search_misses` picks the intervals the loop raises.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from bposim import metrics
+from bposim.optimise.evidence import SearchDays, clearly_short, undecided
+from bposim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from bposim.run import Run
+
+ACHIEVED_COLUMNS = [
+    "call_type",
+    "interval",
+    "interval_start",
+    "offered",
+    "service_level",
+    "service_level_ci",
+    "target",
+    "met",
+]
+
+
+def interval_service_levels(run: Run) -> pd.DataFrame:
+    """Per call type and interval of the day: calls offered per day, the service level pooled over the days with
+    its 95% confidence half-width (`metrics.pooled_service_level`), the target and whether it is met (the target
+    inside or below the interval)."""
+    table = run.intervals if "replication" in run.intervals else run.intervals.assign(replication=0)
+    return interval_levels(table, run.scenario)[ACHIEVED_COLUMNS]
+
+
+def interval_levels(intervals: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """`interval_service_levels` from an intervals table (one row per replication, day, interval, call type),
+    with the standard error as well."""
+    keys = ["call_type", "interval", "interval_start"]
+    pooled = metrics.pooled_service_level(intervals, keys, scenario.service_level.definition)
+    result = pooled[["service_level", "service_level_se", "service_level_ci"]].copy()
+    result.insert(0, "offered", pooled["offered"] / pooled["days"])
+    result["target"] = intervals.groupby(keys, observed=True, sort=True)["target"].first()
+    result = result.reset_index()
+    result["met"] = ~clearly_short(result["service_level"], result["service_level_ci"], result["target"])
+    return result[[*ACHIEVED_COLUMNS, "service_level_se"]]
+
+
+def call_type_service_levels(run: Run) -> pd.DataFrame:
+    """Per call type over the day: offered per day, service level with 95% CI half-width, target, met."""
+    rows = []
+    for call_type in run.scenario.call_types:
+        kpis = run.summary["by_call_type"][call_type.name]
+        level, half = kpis["service_level"], kpis.get("service_level_ci", np.nan)
+        target = run.scenario.service_level_for(call_type)[1]
+        rows.append(
+            {
+                "call_type": call_type.name,
+                "offered": kpis["offered"] / run.scenario.horizon.days,
+                "service_level": level,
+                "service_level_ci": half,
+                "target": target,
+                "met": not (level + (0 if np.isnan(half) else half) < target),
+            }
+        )
+    return pd.DataFrame(rows, columns=["call_type", "offered", "service_level", "service_level_ci", "target", "met"])
+
+
+def search_levels(days: SearchDays, rostered: Scenario) -> pd.DataFrame:
+    """The roster's service levels on the search days, with another batch of days while an interval is undecided
+    (its 95% confidence interval holds the target, on either side)."""
+    while True:
+        achieved = interval_levels(days.tables(rostered)[0], rostered)
+        unclear = undecided(achieved["service_level"], achieved["service_level_ci"], achieved["target"])
+        if not unclear.any() or not days.extend():
+            return achieved.assign(days_spent=days.batches >= days.max_batches)
+
+
+def search_misses(achieved: pd.DataFrame) -> pd.DataFrame:
+    """Intervals below target on the search days: clearly (the whole 95% confidence interval below it), or, once
+    the search days can grow no more, by more than one standard error (the evidence there is to have)."""
+    level, target = achieved["service_level"], achieved["target"]
+    short = clearly_short(level, achieved["service_level_ci"], target)
+    if "days_spent" in achieved and achieved["days_spent"].all():
+        short = short | np.asarray(level + achieved["service_level_se"].fillna(np.inf) < target, bool)
+    return achieved[short]
+
+
+def worst_first(missed: pd.DataFrame) -> pd.DataFrame:
+    """Intervals below target with `gap` = target − service level, the furthest below first."""
+    return missed.assign(gap=missed["target"] - missed["service_level"]).sort_values("gap", ascending=False)

@@ -1,0 +1,257 @@
+"""The closed loop: staffing requirement → cheapest shifts → simulate the roster → raise where it misses → again.
+
+Each round solves the shift scheduling problem for the requirement plus the agents added so far (`proposal`) and
+simulates the roster on the search days (`evaluation`; the same days every round: common random numbers, so only
+the roster changes). These are not the days the requirement was tuned on (seed + LOOP_SEED_OFFSET): on those, the
+search kept the removals the days happened to favour, and a roster judged there would inherit that luck.
+Service levels are pooled over the days with a 95% confidence interval (`metrics.pooled_service_level`), and the
+loop reacts to evidence, not noise: it adds one agent for each interval and call type clearly below target (the
+whole interval below it), to the primary group serving that call type (its best routing priority, then the
+cheapest); a miss in the same place two rounds running also adds one in the interval before, where the queue
+builds up. The agent is added above what the roster had on the phones there, so that it is not absorbed by the
+slack the shifts left (which would give the same roster again). While an interval is undecided (its 95%
+confidence interval holds the target, on either side) the search days grow by another batch (`evidence.SearchDays`);
+once they can grow no more, an interval below target by more than one standard error is raised too (the evidence
+there is to have). The loop ends when no interval is short so, or after `max_rounds`; once it has converged, the
+trim phase (`trim`) takes back slack the shifts left. A last run with fresh seeds gives the achieved service
+levels with 95% confidence intervals; the intervals clearly below target there are the plan's `fresh_shortfall`
+(`shortfall`), and a plan is `verified` only when the loop converged and there are none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from bposim import workload
+from bposim.formatting import money
+from bposim.optimise.evidence import HOLDOUT_SEED_OFFSET, LOOP_SEED_OFFSET, SearchDays
+from bposim.optimise.requirement import RequirementError, with_objective
+from bposim.optimise.roster.evaluation import (
+    call_type_service_levels,
+    interval_service_levels,
+    search_levels,
+    search_misses,
+)
+from bposim.optimise.roster.plan import RosterPlan
+from bposim.optimise.roster.proposal import on_phones, propose, required_array, required_table, roster_scenario
+from bposim.optimise.roster.shortfall import busy_signals_text, fresh_shortfall_text, misses_text
+from bposim.optimise.roster.trim import Trim
+from bposim.optimise.schedule import Schedule, ScheduleError
+from bposim.optimise.trunks import trunk_limit_text, trunk_limits
+from bposim.scenario import Scenario, ScenarioError
+
+if TYPE_CHECKING:
+    from bposim.optimise.requirement import Requirement
+    from bposim.run import Run
+
+VERIFICATION_SEED_OFFSET = 1_000
+
+
+def optimise_roster(
+    scenario: Scenario,
+    *,
+    target: float | None = None,
+    threshold_seconds: float | None = None,
+    seed: int = 0,
+    replications: int = 10,
+    max_rounds: int = 8,
+    method: str = "simulation",
+    trim_trials: int = 12,
+    progress: Callable[[str], None] | None = None,
+    requirement: Requirement | None = None,
+) -> RosterPlan:
+    """The cheapest roster from the scenario's shift patterns whose simulated service level meets the target.
+
+    `target` and `threshold_seconds`, when given, replace every call type's objective. `trim_trials` bounds the
+    trim phase after convergence (0: none). A `requirement` already computed for this scenario and objective is
+    used as it is (`method` is then ignored); otherwise it is computed. Raises ScheduleError when the scenario has
+    no scheduling section or no roster can cover the requirement, RequirementError when the trunk lines keep a
+    target out of reach whatever the staffing (`trunks.trunk_limits`), and ScenarioError when the scenario (with
+    `replications`) or its shift patterns are beyond the limits of `bposim.workload`.
+    """
+    from bposim.optimise.requirement import staffing_requirement
+    from bposim.run import simulate
+
+    if scenario.scheduling is None:
+        raise ScheduleError(
+            "the scenario has no scheduling section: add scheduling: {shifts: [...]} with the shift "
+            "patterns the optimiser may use"
+        )
+    if max_rounds < 1 or replications < 1 or trim_trials < 0:
+        raise ValueError("max_rounds and replications must be at least 1, trim_trials at least 0")
+    problems = workload.staff_problems(scenario, replications, "replications")
+    if problems:
+        raise ScenarioError("scenario", problems)
+    say = progress or (lambda message: None)
+    goal = with_objective(scenario, target, threshold_seconds)
+    limits = trunk_limits(goal)
+    if limits:
+        raise RequirementError(trunk_limit_text(limits))
+    if requirement is None:
+        requirement = staffing_requirement(
+            goal, occupancy_cap=scenario.scheduling.occupancy_cap, seed=seed, replications=replications, method=method
+        )
+    simulations = int(getattr(requirement, "simulations", 0))
+    say(f"requirement: {simulations} simulated days, peak {_peak(requirement.table)} agents")
+    groups = scenario.scheduling.scheduled_groups([group.name for group in goal.agent_groups])
+    base = required_array(requirement.table, groups, goal.horizon.intervals)
+    search = SearchDays(seed + LOOP_SEED_OFFSET, replications)
+    loop = _rounds(goal, groups, base, search, max_rounds, say)
+    trim = Trim(goal, groups, base + loop.added, search, SearchDays(seed + HOLDOUT_SEED_OFFSET, replications), say)
+    schedule, rostered = loop.schedule, loop.rostered
+    if loop.converged:
+        schedule, rostered = trim.run(schedule, rostered, loop.achieved, trim_trials)
+    simulations += search.simulated + trim.holdout.simulated
+    verification_seed = seed + VERIFICATION_SEED_OFFSET
+    check = simulate(rostered, seed=verification_seed, replications=replications)
+    simulations += replications * goal.horizon.days
+    achieved = interval_service_levels(check)
+    by_type = call_type_service_levels(check)
+    say(
+        f"verification: {replications} fresh days; "
+        + ", ".join(f"{row.call_type} {row.service_level:.1%}" for row in by_type.itertuples(index=False))
+    )
+    cost, cost_ci, unit = _cost(check, schedule)
+    fresh = fresh_shortfall_text(achieved, by_type, replications, verification_seed)
+    if fresh:
+        fresh += busy_signals_text(rostered, check.intervals, achieved[~achieved["met"]])
+    return RosterPlan(
+        requirement=requirement,
+        schedule=schedule,
+        scenario=rostered,
+        achieved=achieved,
+        by_call_type=by_type,
+        cost=cost,
+        cost_ci=cost_ci,
+        cost_unit=unit,
+        rounds=loop.rounds,
+        simulations=simulations,
+        converged=loop.converged,
+        shortfall=loop.shortfall,
+        added=required_table(loop.added, groups),
+        verification_seed=verification_seed,
+        trim_trials=trim.trials,
+        trim_accepted=trim.accepted,
+        trim_saving=trim.saving,
+        trimmed=required_table(trim.removed, groups),
+        fresh_shortfall=fresh,
+    )
+
+
+@dataclass(frozen=True)
+class _Rounds:
+    """Where the loop left off: the last roster, its service levels on the search days, the agents added to the
+    requirement, the rounds it counts, and whether it converged (else why not)."""
+
+    schedule: Schedule
+    rostered: Scenario
+    achieved: pd.DataFrame
+    added: np.ndarray
+    rounds: int
+    converged: bool
+    shortfall: str
+
+
+def _rounds(
+    goal: Scenario,
+    groups: list[str],
+    base: np.ndarray,
+    search: SearchDays,
+    max_rounds: int,
+    say: Callable[[str], None],
+) -> _Rounds:
+    """Propose a roster for the requirement `base` plus the agents added so far, judge it on the search days, and
+    raise the requirement where it misses; until no interval misses, no roster covers the raised requirement (the
+    previous round's roster stands), no scheduled group serves a call type that misses, or `max_rounds`."""
+    added = np.zeros_like(base)
+    schedule, rostered, achieved, misses = None, None, pd.DataFrame(), pd.DataFrame()
+    previous: set[tuple[str, int]] = set()
+    rounds = 0
+    while True:
+        rounds += 1
+        try:
+            candidate = propose(goal, base + added, groups)
+        except ScheduleError as exc:
+            if schedule is None:
+                raise
+            shortfall = f"{misses_text(misses)}; raising the requirement further is infeasible: {exc}"
+            return _Rounds(schedule, rostered, achieved, added, rounds - 1, False, shortfall)
+        schedule, rostered = candidate, roster_scenario(goal, candidate)
+        achieved = search_levels(search, rostered)
+        misses = search_misses(achieved)
+        say(
+            f"round {rounds}: {sum(schedule.agents)} agents, cost {money(schedule.cost, schedule.cost_unit)}; "
+            f"{len(misses)} interval(s) below target on {search.count} days"
+        )
+        if misses.empty:
+            return _Rounds(schedule, rostered, achieved, added, rounds, True, "")
+        if rounds == max_rounds:
+            busy_signals = busy_signals_text(rostered, search.tables(rostered)[0], misses)
+            done = f"{max_rounds} round{'' if max_rounds == 1 else 's'}"
+            shortfall = f"after {done}, {misses_text(misses)}{busy_signals}"
+            return _Rounds(schedule, rostered, achieved, added, rounds, False, shortfall)
+        unfixable = _raise(
+            goal, groups, base, added, on_phones(schedule, groups, goal.horizon.intervals), misses, previous
+        )
+        if unfixable:
+            shortfall = f"no scheduled group serves {', '.join(sorted(set(unfixable)))}; {misses_text(misses)}"
+            return _Rounds(schedule, rostered, achieved, added, rounds, False, shortfall)
+        previous = {(row.call_type, row.interval) for row in misses.itertuples(index=False)}
+
+
+def _raise(
+    goal: Scenario,
+    groups: list[str],
+    base: np.ndarray,
+    added: np.ndarray,
+    phones: np.ndarray,
+    misses: pd.DataFrame,
+    previous: set[tuple[str, int]],
+) -> list[str]:
+    """Raise `added` in place: an agent for each missed interval and call type, to the group that serves the call
+    type first, and one more in the interval before where the same interval missed the round before (`previous`).
+    Returns the call types no scheduled group serves."""
+    unfixable = []
+    for row in misses.itertuples(index=False):
+        group = _group_to_raise(goal, row.call_type, groups)
+        if group is None:
+            unfixable.append(str(row.call_type))
+            continue
+        g, i = groups.index(group), row.interval
+        # One agent above what the roster had on the phones there (`phones`): a raise within the slack the shifts
+        # left would give the same roster again.
+        added[g, i] = max(base[g, i] + added[g, i], phones[g, i]) - base[g, i] + 1
+        if (row.call_type, row.interval) in previous and row.interval > 0:
+            added[g, row.interval - 1] += 1
+    return unfixable
+
+
+def _group_to_raise(scenario: Scenario, call_type: str, groups: list[str]) -> str | None:
+    """The scheduled group that serves a call type first: best routing priority, no overflow delay, cheapest."""
+    rates = {entry.group: entry.per_paid_hour for entry in scenario.costs.groups} if scenario.costs else {}
+    candidates = [
+        (skill.priority, skill.delay_seconds, rates.get(group.name, 1.0), index, group.name)
+        for index, group in enumerate(scenario.agent_groups)
+        if group.name in groups
+        for skill in group.skills
+        if skill.call_type == call_type
+    ]
+    return min(candidates)[-1] if candidates else None
+
+
+def _peak(table: pd.DataFrame) -> int:
+    """The most agents the requirement asks for at once, over all groups."""
+    return int(table.groupby("interval")["required"].sum().max()) if len(table) else 0
+
+
+def _cost(run: Run, schedule: Schedule) -> tuple[float, float, str]:
+    """The verification run's mean total cost (with CI) when the scenario has costs, else paid hours."""
+    costs = run.scenario.costs
+    if costs is None or "total_cost" not in run.summary:
+        return schedule.paid_hours, 0.0, "paid hours"
+    return float(run.summary["total_cost"]), float(run.summary.get("total_cost_ci", np.nan)), costs.currency or "cost"

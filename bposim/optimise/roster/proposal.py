@@ -1,0 +1,61 @@
+"""A roster proposed for a requirement: the shift scheduling programme's side of the loop.
+
+The loop and the trim hold the requirement as an array (scheduled group × interval of the day); `propose` hands it
+to the programme (`schedule.solve_schedule`), and `roster_scenario` turns the shifts it chose into the scenario
+that is simulated to judge them (`evaluation`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bposim.optimise.schedule import TOLERANCE, Schedule, solve_schedule
+from bposim.scenario import Scenario
+
+
+def propose(scenario: Scenario, required: np.ndarray, groups: list[str]) -> Schedule:
+    """The cheapest roster covering `required` agents (group × interval, `groups` in order); ScheduleError when
+    none can."""
+    return solve_schedule(scenario, required_table(required, groups))
+
+
+def roster_scenario(scenario: Scenario, schedule: Schedule) -> Scenario:
+    """The scenario staffed by the schedule: its shifts replace the scheduled groups' shifts and plan agents."""
+    scheduled = set(schedule.coverage["group"])
+    data = scenario.model_dump(mode="python", exclude_none=True)
+    data.pop("roster_file", None)
+    kept = [shift.model_dump(mode="python") for shift in scenario.roster if shift.group not in scheduled]
+    data["roster"] = kept + [shift.model_dump(mode="python") for shift in schedule.roster()]
+    for group in data["agent_groups"]:
+        if group["name"] in scheduled:
+            group["agents"] = 0
+    return Scenario.model_validate(data)
+
+
+def on_phones(schedule: Schedule, groups: list[str], intervals: int) -> np.ndarray:
+    """Whole agents the roster has on the phones per group and interval (breaks taken out)."""
+    scheduled = schedule.coverage.drop(columns="required").rename(columns={"scheduled": "required"})
+    return np.floor(required_array(scheduled, groups, intervals) + TOLERANCE)
+
+
+def required_array(table: pd.DataFrame, groups: list[str], intervals: int) -> np.ndarray:
+    """A requirement table (group, interval, required) as an array over `groups` × intervals; other groups left
+    out."""
+    required = np.zeros((len(groups), intervals))
+    for row in table.itertuples(index=False):
+        if row.group in groups:
+            required[groups.index(row.group), int(row.interval)] = row.required
+    return required
+
+
+def required_table(required: np.ndarray, groups: list[str]) -> pd.DataFrame:
+    """The array back as a requirement table, whole agents."""
+    intervals = required.shape[1]
+    return pd.DataFrame(
+        {
+            "group": np.repeat(groups, intervals),
+            "interval": np.tile(np.arange(intervals), len(groups)),
+            "required": required.ravel().round().astype(int),
+        }
+    )

@@ -1,0 +1,194 @@
+"""The trim phase after the loop: agents taken off the requirement where the roster has slack, while it gets cheaper.
+
+The shapes of the shifts leave slack (more agents on the phones than required, and a queue emptied early
+that makes the next intervals easier), which the loop never takes back. Once it has converged, up to
+`trim_trials` trials each lower the requirement by one agent in the intervals where the scheduled groups show
+slack beyond the noise on the search days (the lower 95% bound above target, the least over the call types the
+group serves), as few of them, taken in order of slack, as let the programme find a cheaper roster (one interval
+alone seldom does, as a shift spans many). The search days chose the cut, so they cannot judge it: a trial is
+judged on hold-out days (another seed than the search's and the verification's) and kept only if the new roster
+is strictly cheaper, every call type keeps its target with the 95% margin (lower bound at or above target) in each
+interval where it has fewer agents on the phones and in the interval after, and no interval is clearly below
+target; the hold-out days grow while such a margin is ambiguous. A trial not kept is not tried again: the next
+one lowers one more interval in order of slack, for another roster with the same saving (a deeper cut waits until
+a smaller one has held).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from bposim.formatting import hours_minutes, money, share
+from bposim.optimise.evidence import SearchDays, clearly_short, holds_with_margin
+from bposim.optimise.roster.evaluation import interval_levels, search_levels
+from bposim.optimise.roster.proposal import propose, roster_scenario
+from bposim.optimise.schedule import Schedule, ScheduleError
+from bposim.scenario import Scenario
+
+
+class Trim:
+    """The trim phase: take agents off the requirement where the roster has slack, while the roster gets cheaper
+    and every target still holds on the hold-out days."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        groups: list[str],
+        required: np.ndarray,
+        search: SearchDays,
+        holdout: SearchDays,
+        say: Callable[[str], None],
+    ) -> None:
+        self.scenario, self.groups, self.required, self.search, self.say = scenario, groups, required, search, say
+        self.holdout = holdout
+        self.removed = np.zeros_like(required)
+        self.trials = self.accepted = 0
+        self.saving = 0.0
+        self.serves = [
+            [skill.call_type for group in scenario.agent_groups if group.name == name for skill in group.skills]
+            for name in groups
+        ]
+        rates = {entry.group: entry.per_paid_hour for entry in scenario.costs.groups} if scenario.costs else {}
+        self.rates = [rates.get(name, 1.0) for name in groups]
+
+    def run(
+        self, schedule: Schedule, rostered: Scenario, achieved: pd.DataFrame, budget: int
+    ) -> tuple[Schedule, Scenario]:
+        """The cheapest roster the trials found that the hold-out days support (the given one if none was)."""
+        candidates = self._cheaper(schedule, self._by_slack(achieved))
+        while self.trials < budget:
+            found = next(candidates, None)
+            if found is None:
+                break
+            candidate, places = found
+            self.trials += 1
+            candidate_roster = roster_scenario(self.scenario, candidate)
+            kept, verdict = self._judge(schedule, candidate, candidate_roster)
+            self.say(
+                f"trim {self.trials}: one agent fewer required at {self._places_text(places)}: "
+                f"{sum(candidate.agents)} agents, cost {money(candidate.cost, candidate.cost_unit)}; "
+                f"{verdict}; {'kept' if kept else 'undone'}"
+            )
+            if not kept:
+                continue
+            self.accepted += 1
+            self.saving += schedule.cost - candidate.cost
+            for place in places:
+                self.removed[place] += 1
+            schedule, rostered = candidate, candidate_roster
+            achieved = search_levels(self.search, rostered)
+            candidates = self._cheaper(schedule, self._by_slack(achieved))
+        return schedule, rostered
+
+    def _judge(self, schedule: Schedule, candidate: Schedule, rostered: Scenario) -> tuple[bool, str]:
+        """Whether the hold-out days support the cut: every call type keeps its target with the 95% margin (the
+        whole confidence interval at or above it) in each interval where the candidate has fewer agents on the
+        phones than the roster it would replace, and in the interval after (the queue carries over), and no
+        interval is clearly below target. More hold-out days are simulated while a margin is ambiguous and no cut
+        interval is below target already."""
+        before = schedule.coverage.set_index(["group", "interval"])["scheduled"]
+        after = candidate.coverage.set_index(["group", "interval"])["scheduled"]
+        cut = sorted({int(i) for (_, i), fewer in (after < before.reindex(after.index) - 1e-9).items() if fewer})
+        intervals = self.scenario.horizon.intervals
+        watched = sorted({j for i in cut for j in (i, i + 1) if j < intervals})
+        while True:
+            levels = interval_levels(self.holdout.tables(rostered)[0], rostered)
+            level, half, target = levels["service_level"], levels["service_level_ci"], levels["target"]
+            offered = levels["offered"] > 0
+            mine = levels["interval"].isin(watched) & offered
+            margin = holds_with_margin(level, half, target)
+            unclear = mine & ~margin & (level >= target)
+            hopeless = (mine & (level < target)).any()  # below target already: more days will not show a margin
+            if hopeless or not unclear.any() or not self.holdout.extend():
+                break
+        weak = mine & ~margin
+        short = clearly_short(level, half, target) & offered
+        days = self.holdout.count
+        if weak.any() or short.any():
+            worst = levels[weak | short].assign(low=level - half).sort_values("low").iloc[0]
+            return False, (
+                f"on {days} hold-out days {worst.call_type} {worst.interval_start} "
+                f"{share(worst.service_level, worst.service_level_ci)} does not keep {share(worst.target, digits=0)}"
+            )
+        return True, f"on {days} hold-out days every cut interval keeps its target beyond the 95% CI"
+
+    def _by_slack(self, achieved: pd.DataFrame) -> list[tuple[int, int]]:
+        """Groups and intervals whose requirement may go down, most slack first: the lower 95% bound of the
+        service level above target on the search days, the least over the call types the group serves (only
+        where it is positive: slack the days show beyond their noise); a dearer group first on a tie."""
+        keyed = achieved.set_index(["call_type", "interval"])
+        slack = keyed["service_level"] - keyed["service_level_ci"].fillna(np.inf) - keyed["target"]
+        slack = slack.unstack("interval")
+        ranked = []
+        for g, call_types in enumerate(self.serves):
+            least = slack.reindex(index=call_types).min(axis=0, skipna=False)
+            for i, value in least.items():
+                place = (g, int(i))
+                if value > 0 and self.required[place] - self.removed[place] >= 1:
+                    ranked.append(((value, self.rates[g], -place[1]), place))
+        return [place for _, place in sorted(ranked, reverse=True)]
+
+    def _cheaper(self, schedule: Schedule, ranked: list[tuple[int, int]]) -> Iterator[tuple[Schedule, list]]:
+        """Cheaper rosters when the requirement goes down by one at the first k `ranked` places: from the fewest k
+        that let the programme find one (bisection: the cost only falls as k grows) upwards, each roster once, as
+        long as the saving stays the first one's (a deeper cut waits until a smaller one has held). Each comes with
+        the places it covers below their requirement, where its coverage table shows the requirement lowered."""
+        current = self.required - self.removed
+
+        def solve(k: int) -> Schedule | None:
+            trial = current.copy()
+            for place in ranked[:k]:
+                trial[place] -= 1
+            try:
+                found = propose(self.scenario, trial, self.groups)
+            except ScheduleError:
+                return None
+            return found if found.cost < schedule.cost - 1e-9 else None
+
+        low, high = 0, len(ranked)
+        if not ranked or solve(high) is None:
+            return
+        while high - low > 1:
+            middle = (low + high) // 2
+            if solve(middle) is None:
+                low = middle
+            else:
+                high = middle
+        seen, step = set(), None
+        for k in range(high, len(ranked) + 1):
+            found = solve(k)
+            if found is None:
+                continue
+            step = found.cost if step is None else step
+            if found.cost < step - 1e-9:
+                return
+            scheduled = found.coverage.set_index(["group", "interval"])["scheduled"]
+            used = [(g, i) for g, i in ranked[:k] if scheduled[(self.groups[g], i)] < current[g, i] - 1e-6]
+            if tuple(used) in seen:
+                continue
+            seen.add(tuple(used))
+            places = used or ranked[:k]
+            required = current.copy()
+            for place in places:
+                required[place] -= 1
+            # The roster is the cheapest for the requirement lowered at these places alone: it covers it, and it
+            # is the cheapest for the requirement lowered at all k.
+            yield replace(found, coverage=found.coverage.assign(required=required.ravel())), places
+
+    def _places_text(self, places: list[tuple[int, int]]) -> str:
+        """E.g. ``team 08:00, 08:30, 14:00; bilingual 09:00``."""
+        parts = []
+        for g, name in enumerate(self.groups):
+            times = [_interval_start(self.scenario, i) for h, i in sorted(places) if h == g]
+            if times:
+                parts.append(f"{name} {', '.join(times)}")
+        return "; ".join(parts)
+
+
+def _interval_start(scenario: Scenario, interval: int) -> str:
+    """The start of an interval of the day as HH:MM."""
+    return hours_minutes(scenario.horizon.start_seconds + interval * scenario.horizon.interval_seconds)
