@@ -79,7 +79,10 @@ class GroupProfile(NamedTuple):
 
 
 class Workforce:
-    """All agents of a centre and their comings and goings; the centre gives agents work when `ready` says."""
+    """All agents of a centre and their comings and goings; the centre gives agents work when `on_ready` says.
+
+    `assist_for(name, group)` gives a new agent its AI-assist multipliers (or None).
+    """
 
     def __init__(
         self,
@@ -88,10 +91,11 @@ class Workforce:
         env: simpy.Environment,
         rng: Callable[[str], np.random.Generator],
         on_ready: Callable[[Later], None],
+        assist_for: Callable[[str, Group], list[float] | None],
     ):
         self.env = env
         self.on_ready = on_ready
-        self.equip: Callable[[Agent], None] = lambda agent: None
+        self.assist_for = assist_for
         self.groups = groups
         self.opening = scenario.horizon.start_seconds
         self.agents: list[Agent] = []
@@ -113,9 +117,13 @@ class Workforce:
         for number, shift in enumerate(scenario.roster, start=1):
             group = by_name[shift.group]
             for slot in range(shift.agents):
-                agent = Agent(len(self.agents), f"{group.name}-s{number}-{slot + 1:03d}", group, shift, slot)
-                self.agents.append(agent)
-                self.rostered.append(agent)
+                self.rostered.append(self._new_agent(f"{group.name}-s{number}-{slot + 1:03d}", group, shift, slot))
+
+    def _new_agent(self, name: str, group: Group, shift=None, slot: int = 0) -> Agent:
+        """A new agent of the centre, numbered in order of hiring."""
+        agent = Agent(len(self.agents), name, group, shift, slot, self.assist_for(name, group))
+        self.agents.append(agent)
+        return agent
 
     def _record_activity(
         self,
@@ -156,10 +164,8 @@ class Workforce:
                     self._log_in(agent, now)
                     change -= 1
             while change:
-                agent = Agent(len(self.agents), f"{group.name}-{len(group.agents) + 1:03d}", group)
+                agent = self._new_agent(f"{group.name}-{len(group.agents) + 1:03d}", group)
                 group.agents.append(agent)
-                self.agents.append(agent)
-                self.equip(agent)
                 self._log_in(agent, now)
                 change -= 1
         elif change < 0:

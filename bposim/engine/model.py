@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from functools import partial
 from itertools import repeat
 
 import numpy as np
@@ -45,7 +46,7 @@ from bposim.engine.agents import Workforce
 from bposim.engine.events import Later
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
-from bposim.engine.sources import CallSource, stream
+from bposim.engine.sources import call_source, stream
 from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
@@ -70,33 +71,13 @@ class Centre:
         self.close_time = INF
         self.day = 0
         self.next_call_id = 0
-        self.router = Router(scenario, stream(seed, replication, "routing"), self._hung_up)
+        rng = partial(stream, seed, replication)  # the stream of a named source
+        self.router = Router(scenario, rng, self._hung_up)
         self.records = CallRecords()
         self._record_call = self.records.call
         self.plans = [g.agents.per_interval_counts(self.intervals) for g in scenario.agent_groups]
-        self.factors = busyness_factors(
-            scenario.busyness.cv if scenario.busyness else None, self.days, stream(seed, replication, "busyness")
-        )
-        self.sources: list[CallSource] = []
-        for call_type in scenario.call_types:
-
-            def rng(purpose: str, name: str = call_type.name) -> np.random.Generator:
-                return stream(seed, replication, f"{name}/{purpose}")
-
-            self.sources.append(
-                CallSource(
-                    call_type.arrivals.hourly_rates(self.intervals),
-                    call_type.patience,
-                    call_type.handle_time,
-                    call_type.after_call_work,
-                    call_type.retrial,
-                    rng("arrivals"),
-                    rng("patience"),
-                    rng("handle"),
-                    rng("wrap"),
-                    rng("retrial"),
-                )
-            )
+        self.factors = busyness_factors(scenario.busyness.cv if scenario.busyness else None, self.days, rng("busyness"))
+        self.sources = [call_source(call_type, self.intervals, rng) for call_type in scenario.call_types]
         self._times: Iterator[float] = iter(())
         self._offers: Iterator[tuple] = iter(())
         self._on_patience = self._patience
@@ -105,17 +86,13 @@ class Centre:
         self._on_ready = self._ready_after_job if self.track_jobs else self._ready
         self._on_release = self._release
         self._on_offer = self._offer
-        self.workforce = Workforce(
-            scenario, self.router.groups, self.env, lambda name: stream(seed, replication, name), self._on_ready
-        )
-        self.agents = self.workforce.agents
-        rng = lambda name: stream(seed, replication, name)  # noqa: E731
         self.bot_assist_callbacks = BotAssistCallbacks(
             scenario, self.router, self.env, rng, self._record_unanswered, self._to_agents, self._serve
         )
-        self.workforce.equip = self.bot_assist_callbacks.equip
-        for agent in self.agents:
-            self.bot_assist_callbacks.equip(agent)
+        self.workforce = Workforce(
+            scenario, self.router.groups, self.env, rng, self._on_ready, self.bot_assist_callbacks.assist_for
+        )
+        self.agents = self.workforce.agents
         self.outages = Outages(
             scenario,
             self.router,
@@ -126,14 +103,12 @@ class Centre:
             self._record_call,
             self._line_freed_by_cut,
         )
-        for queue in self.router.queues:
-            queue.entry_checks = self.trunks is not None or queue.bot is not None or self.outages.may_close(queue)
         Later(self.env, 0, 0, self._interval_start)
 
     def run(self) -> Centre:
         """Simulate to the end of the horizon, served out, and record whatever is left waiting."""
         self.env.run()
-        for queue in self.router.queues + self.bot_assist_callbacks.callback_queues:
+        for queue in self.router.queues + self.router.callback_queues:
             self._let_go(queue, UNSERVED)
         return self
 
@@ -201,7 +176,7 @@ class Centre:
         now = self.env.now
         self.closing = True
         self.workforce.closing(now)
-        for queue in self.router.queues + self.bot_assist_callbacks.callback_queues:
+        for queue in self.router.queues + self.router.callback_queues:
             if self.clear_at_close or not queue.staffed:
                 self._let_go(queue, UNSERVED)
         for group in self.router.groups:
@@ -361,9 +336,7 @@ class Centre:
     def _callers_wait(self, group) -> bool:
         """Whether a caller of the group's skills, or any callback, is still waiting."""
         return any(
-            call.state == WAITING
-            for queue in group.queues + self.bot_assist_callbacks.callback_queues
-            for call in queue.waiting
+            call.state == WAITING for queue in group.queues + self.router.callback_queues for call in queue.waiting
         )
 
     def _leave_after_closing(self, agent: Agent, now: float) -> None:

@@ -9,12 +9,13 @@ leaves the other sources' draws unchanged (common random numbers).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from bposim.distributions import Distribution
-from bposim.scenario.centre import Retrial
+from bposim.scenario import CallType, Retrial
 
 
 @dataclass(slots=True, frozen=True)
@@ -33,6 +34,26 @@ class CallSource:
     handle_rng: np.random.Generator
     wrap_rng: np.random.Generator
     retrial_rng: np.random.Generator
+
+
+def call_source(call_type: CallType, intervals: int, rng: Callable[[str], np.random.Generator]) -> CallSource:
+    """The source of a call type's callers, with the streams named after it ("support/arrivals", ...)."""
+
+    def named(purpose: str) -> np.random.Generator:
+        return rng(f"{call_type.name}/{purpose}")
+
+    return CallSource(
+        call_type.arrivals.hourly_rates(intervals),
+        call_type.patience,
+        call_type.handle_time,
+        call_type.after_call_work,
+        call_type.retrial,
+        named("arrivals"),
+        named("patience"),
+        named("handle"),
+        named("wrap"),
+        named("retrial"),
+    )
 
 
 def stream(seed: int, replication: int, name: str) -> np.random.Generator:
