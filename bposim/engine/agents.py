@@ -23,7 +23,7 @@ import simpy
 
 from bposim.distributions import Distribution
 from bposim.engine.events import Later
-from bposim.engine.records import ABSENCE, BREAK, SHRINKAGE
+from bposim.engine.records import ABSENCE, BREAK, SHRINKAGE, ActivityRow, SessionRow
 from bposim.engine.routing import Agent, Group
 from bposim.scenario import Scenario
 from bposim.scenario.workforce import LearningCurve
@@ -99,8 +99,8 @@ class Workforce:
         self.groups = groups
         self.opening = scenario.horizon.start_seconds
         self.agents: list[Agent] = []
-        self.sessions: list[tuple] = []
-        self.activities: list[tuple] = []
+        self.sessions: list[SessionRow] = []
+        self.activities: list[ActivityRow] = []
         by_name = {group.name: group for group in groups}
         self.profiles: dict[str, GroupProfile] = {}
         for group, spec in zip(groups, scenario.agent_groups, strict=True):
@@ -137,8 +137,8 @@ class Workforce:
         missed: bool,
         paid: bool,
     ) -> None:
-        """Record a break, shrinkage episode or absence: one row of records.ACTIVITY_FIELDS."""
-        self.activities.append((agent.index, kind, name, planned, start, end, late, missed, paid))
+        """Record a break, shrinkage episode or absence."""
+        self.activities.append(ActivityRow(agent.index, kind, name, planned, start, end, late, missed, paid))
 
     def _later(self, delay: float, value, callback) -> None:
         Later(self.env, delay, value, callback)
@@ -345,4 +345,4 @@ class Workforce:
             if kind == BREAK:
                 self._record_activity(agent, BREAK, name, planned, math.nan, math.nan, False, True, paid)
         agent.pending = []
-        self.sessions.append((agent.index, agent.login_time, now, agent.planned_end))
+        self.sessions.append(SessionRow(agent.index, agent.login_time, now, agent.planned_end))

@@ -26,6 +26,7 @@ from bposim.engine.records import (
     DROPPED,
     PLANNED,
     RANDOM,
+    OutageRow,
 )
 from bposim.engine.routing import SERVED, WAITING, Agent, Call, CallQueue, Group, Router
 from bposim.scenario import SECONDS_PER_DAY, Scenario
@@ -87,7 +88,7 @@ class Outages:
         self.tools = scenario.tools
         self.rngs = [rng(f"tool/{tool.name}") for tool in self.tools]
         self.active = [0] * len(self.tools)
-        self.records: list[tuple] = []
+        self.records: list[OutageRow] = []
         horizon = scenario.horizon
         self.last_close = (horizon.days - 1) * SECONDS_PER_DAY + horizon.open_seconds
         groups = {group.name: group for group in router.groups}
@@ -148,7 +149,7 @@ class Outages:
     def _end(self, event: Later) -> None:
         index, kind, start = event._value
         now = self.env.now
-        self.records.append((index, kind, start, now))
+        self.records.append(OutageRow(index, kind, start, now))
         self.active[index] -= 1
         if self.active[index] == 0:
             for effect in self.effects[index]:
