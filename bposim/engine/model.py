@@ -27,8 +27,9 @@ tool comes back        Outages._end                      technology.OutageEnd   
 caller leaves the bot  BotAssistCallbacks._leave_bot     technology.BotExit        contained, or on to the agents
 =====================  ================================  ========================  =================================
 
-Random numbers come from one stream per source (`engine.sources`), so changing staffing or adding a call
-type leaves the other sources' draws unchanged (common random numbers).
+Random numbers come from one stream per source (`engine.sources`, which also draws each interval's callers and
+their retrials), so changing staffing or adding a call type leaves the other sources' draws unchanged (common
+random numbers).
 """
 
 from __future__ import annotations
@@ -38,19 +39,17 @@ from collections.abc import Iterator
 from functools import partial
 from itertools import repeat
 
-import numpy as np
 import simpy
 
-from bposim.arrivals import busyness_factors, interval_arrivals
+from bposim.arrivals import busyness_factors
 from bposim.engine.agents import Workforce
 from bposim.engine.events import Later
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
-from bposim.engine.sources import call_source, stream
+from bposim.engine.sources import call_source, draw_callers, stream
 from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
-NAN = math.nan
 INF = math.inf
 
 
@@ -132,41 +131,23 @@ class Centre:
         self.records.pack_if_large()
 
     def _draw_arrivals(self, interval: int, now: float) -> None:
-        length, factor = self.interval_seconds, self.factors[self.day]
-        parts = []
-        for index, source in enumerate(self.sources):
-            times = interval_arrivals(source.rates[interval], now, length, factor, source.arrivals_rng)
-            n = len(times)
-            if n:
-                patience, wrap = source.patience, source.wrap
-                parts.append(
-                    (
-                        times,
-                        np.full(n, index),
-                        patience.sample(source.patience_rng, n) if patience is not None else np.full(n, INF),
-                        source.handle.sample(source.handle_rng, n),
-                        wrap.sample(source.wrap_rng, n) if wrap is not None else np.zeros(n),
-                    )
-                )
-        if not parts:
+        """Draw the interval's first attempts; the first is offered when it comes, and offers the next."""
+        callers = draw_callers(self.sources, interval, now, self.interval_seconds, self.factors[self.day])
+        if not callers.times:
             return
-        times, types, patience, handle, wrap = (np.concatenate(column) for column in zip(*parts, strict=True))
-        if len(parts) > 1:
-            order = np.argsort(times, kind="stable")
-            times, types, patience, handle, wrap = (c[order] for c in (times, types, patience, handle, wrap))
         queues = self.router.queues
         first = self.next_call_id
-        self.next_call_id = first + len(times)
+        self.next_call_id = first + len(callers.times)
         offers = map(
             Call,
             range(first, self.next_call_id),
-            [queues[i] for i in types.tolist()],
+            [queues[i] for i in callers.types],
             repeat(1),
-            patience.tolist(),
-            handle.tolist(),
-            wrap.tolist(),
+            callers.patience,
+            callers.handle,
+            callers.wrap,
         )
-        self._times = iter(times.tolist())
+        self._times = iter(callers.times)
         self._offers = offers
         Later(self.env, next(self._times) - now, next(offers), self._on_offer)
 
@@ -282,20 +263,11 @@ class Centre:
                 self._serve(agent, call, self.env.now)
 
     def _maybe_retry(self, call: Call, now: float, blocked: bool) -> None:
-        source = self.sources[call.queue.index]
-        retrial = source.retrial
-        if retrial is None or call.attempt >= retrial.max_attempts:
-            return
-        rng = source.retrial_rng
-        if rng.random() >= (retrial.after_blocked if blocked else retrial.after_abandon):
-            return
-        delay = float(retrial.delay.sample(rng, 1)[0])
-        patience = float(source.patience.sample(rng, 1)[0]) if source.patience is not None else INF
-        handle = float(source.handle.sample(rng, 1)[0])
-        wrap = float(source.wrap.sample(rng, 1)[0]) if source.wrap is not None else 0.0
-        if now + delay < self.close_time:
-            again = Call(call.call_id, call.queue, call.attempt + 1, patience, handle, wrap)
-            Later(self.env, delay, again, self._on_offer)
+        """A caller blocked or hanging up may call again, if before closing."""
+        retry = self.sources[call.queue.index].retry(call.attempt, blocked)
+        if retry is not None and now + retry.delay < self.close_time:
+            again = Call(call.call_id, call.queue, call.attempt + 1, retry.patience, retry.handle, retry.wrap)
+            Later(self.env, retry.delay, again, self._on_offer)
 
     # --- agents --------------------------------------------------------------------------------------
 
