@@ -23,7 +23,7 @@ import simpy
 
 from bposim.distributions import Distribution
 from bposim.engine.events import Later
-from bposim.engine.records import ABSENCE, BREAK, SHRINKAGE
+from bposim.engine.records import ABSENCE, BREAK, SHRINKAGE, ActivityRow, SessionRow
 from bposim.engine.routing import Agent, Group
 from bposim.scenario import Scenario
 from bposim.scenario.workforce import LearningCurve
@@ -79,7 +79,10 @@ class GroupProfile(NamedTuple):
 
 
 class Workforce:
-    """All agents of a centre and their comings and goings; the centre gives agents work when `ready` says."""
+    """All agents of a centre and their comings and goings; the centre gives agents work when `on_ready` says.
+
+    `assist_for(name, group)` gives a new agent its AI-assist multipliers (or None).
+    """
 
     def __init__(
         self,
@@ -88,15 +91,16 @@ class Workforce:
         env: simpy.Environment,
         rng: Callable[[str], np.random.Generator],
         on_ready: Callable[[Later], None],
+        assist_for: Callable[[str, Group], list[float] | None],
     ):
         self.env = env
         self.on_ready = on_ready
-        self.equip: Callable[[Agent], None] = lambda agent: None
+        self.assist_for = assist_for
         self.groups = groups
         self.opening = scenario.horizon.start_seconds
         self.agents: list[Agent] = []
-        self.sessions: list[tuple] = []
-        self.activities: list[tuple] = []
+        self.sessions: list[SessionRow] = []
+        self.activities: list[ActivityRow] = []
         by_name = {group.name: group for group in groups}
         self.profiles: dict[str, GroupProfile] = {}
         for group, spec in zip(groups, scenario.agent_groups, strict=True):
@@ -113,9 +117,13 @@ class Workforce:
         for number, shift in enumerate(scenario.roster, start=1):
             group = by_name[shift.group]
             for slot in range(shift.agents):
-                agent = Agent(len(self.agents), f"{group.name}-s{number}-{slot + 1:03d}", group, shift, slot)
-                self.agents.append(agent)
-                self.rostered.append(agent)
+                self.rostered.append(self._new_agent(f"{group.name}-s{number}-{slot + 1:03d}", group, shift, slot))
+
+    def _new_agent(self, name: str, group: Group, shift=None, slot: int = 0) -> Agent:
+        """A new agent of the centre, numbered in order of hiring."""
+        agent = Agent(len(self.agents), name, group, shift, slot, self.assist_for(name, group))
+        self.agents.append(agent)
+        return agent
 
     def _record_activity(
         self,
@@ -129,8 +137,8 @@ class Workforce:
         missed: bool,
         paid: bool,
     ) -> None:
-        """Record a break, shrinkage episode or absence: one row of records.ACTIVITY_FIELDS."""
-        self.activities.append((agent.index, kind, name, planned, start, end, late, missed, paid))
+        """Record a break, shrinkage episode or absence."""
+        self.activities.append(ActivityRow(agent.index, kind, name, planned, start, end, late, missed, paid))
 
     def _later(self, delay: float, value, callback) -> None:
         Later(self.env, delay, value, callback)
@@ -156,10 +164,8 @@ class Workforce:
                     self._log_in(agent, now)
                     change -= 1
             while change:
-                agent = Agent(len(self.agents), f"{group.name}-{len(group.agents) + 1:03d}", group)
+                agent = self._new_agent(f"{group.name}-{len(group.agents) + 1:03d}", group)
                 group.agents.append(agent)
-                self.agents.append(agent)
-                self.equip(agent)
                 self._log_in(agent, now)
                 change -= 1
         elif change < 0:
@@ -339,4 +345,4 @@ class Workforce:
             if kind == BREAK:
                 self._record_activity(agent, BREAK, name, planned, math.nan, math.nan, False, True, paid)
         agent.pending = []
-        self.sessions.append((agent.index, agent.login_time, now, agent.planned_end))
+        self.sessions.append(SessionRow(agent.index, agent.login_time, now, agent.planned_end))

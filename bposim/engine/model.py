@@ -27,29 +27,29 @@ tool comes back        Outages._end                      technology.OutageEnd   
 caller leaves the bot  BotAssistCallbacks._leave_bot     technology.BotExit        contained, or on to the agents
 =====================  ================================  ========================  =================================
 
-Random numbers come from one stream per source (`engine.sources`), so changing staffing or adding a call
-type leaves the other sources' draws unchanged (common random numbers).
+Random numbers come from one stream per source (`engine.sources`, which also draws each interval's callers and
+their retrials), so changing staffing or adding a call type leaves the other sources' draws unchanged (common
+random numbers).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from functools import partial
 from itertools import repeat
 
-import numpy as np
 import simpy
 
-from bposim.arrivals import busyness_factors, interval_arrivals
+from bposim.arrivals import busyness_factors
 from bposim.engine.agents import Workforce
 from bposim.engine.events import Later
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
-from bposim.engine.sources import CallSource, stream
+from bposim.engine.sources import call_source, draw_callers, stream
 from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
-NAN = math.nan
 INF = math.inf
 
 
@@ -70,33 +70,13 @@ class Centre:
         self.close_time = INF
         self.day = 0
         self.next_call_id = 0
-        self.router = Router(scenario, stream(seed, replication, "routing"), self._hung_up)
+        rng = partial(stream, seed, replication)  # the stream of a named source
+        self.router = Router(scenario, rng, self._hung_up)
         self.records = CallRecords()
         self._record_call = self.records.call
         self.plans = [g.agents.per_interval_counts(self.intervals) for g in scenario.agent_groups]
-        self.factors = busyness_factors(
-            scenario.busyness.cv if scenario.busyness else None, self.days, stream(seed, replication, "busyness")
-        )
-        self.sources: list[CallSource] = []
-        for call_type in scenario.call_types:
-
-            def rng(purpose: str, name: str = call_type.name) -> np.random.Generator:
-                return stream(seed, replication, f"{name}/{purpose}")
-
-            self.sources.append(
-                CallSource(
-                    call_type.arrivals.hourly_rates(self.intervals),
-                    call_type.patience,
-                    call_type.handle_time,
-                    call_type.after_call_work,
-                    call_type.retrial,
-                    rng("arrivals"),
-                    rng("patience"),
-                    rng("handle"),
-                    rng("wrap"),
-                    rng("retrial"),
-                )
-            )
+        self.factors = busyness_factors(scenario.busyness.cv if scenario.busyness else None, self.days, rng("busyness"))
+        self.sources = [call_source(call_type, self.intervals, rng) for call_type in scenario.call_types]
         self._times: Iterator[float] = iter(())
         self._offers: Iterator[tuple] = iter(())
         self._on_patience = self._patience
@@ -105,17 +85,13 @@ class Centre:
         self._on_ready = self._ready_after_job if self.track_jobs else self._ready
         self._on_release = self._release
         self._on_offer = self._offer
-        self.workforce = Workforce(
-            scenario, self.router.groups, self.env, lambda name: stream(seed, replication, name), self._on_ready
-        )
-        self.agents = self.workforce.agents
-        rng = lambda name: stream(seed, replication, name)  # noqa: E731
         self.bot_assist_callbacks = BotAssistCallbacks(
             scenario, self.router, self.env, rng, self._record_unanswered, self._to_agents, self._serve
         )
-        self.workforce.equip = self.bot_assist_callbacks.equip
-        for agent in self.agents:
-            self.bot_assist_callbacks.equip(agent)
+        self.workforce = Workforce(
+            scenario, self.router.groups, self.env, rng, self._on_ready, self.bot_assist_callbacks.assist_for
+        )
+        self.agents = self.workforce.agents
         self.outages = Outages(
             scenario,
             self.router,
@@ -126,14 +102,12 @@ class Centre:
             self._record_call,
             self._line_freed_by_cut,
         )
-        for queue in self.router.queues:
-            queue.entry_checks = self.trunks is not None or queue.bot is not None or self.outages.may_close(queue)
         Later(self.env, 0, 0, self._interval_start)
 
     def run(self) -> Centre:
         """Simulate to the end of the horizon, served out, and record whatever is left waiting."""
         self.env.run()
-        for queue in self.router.queues + self.bot_assist_callbacks.callback_queues:
+        for queue in self.router.queues + self.router.callback_queues:
             self._let_go(queue, UNSERVED)
         return self
 
@@ -157,41 +131,23 @@ class Centre:
         self.records.pack_if_large()
 
     def _draw_arrivals(self, interval: int, now: float) -> None:
-        length, factor = self.interval_seconds, self.factors[self.day]
-        parts = []
-        for index, source in enumerate(self.sources):
-            times = interval_arrivals(source.rates[interval], now, length, factor, source.arrivals_rng)
-            n = len(times)
-            if n:
-                patience, wrap = source.patience, source.wrap
-                parts.append(
-                    (
-                        times,
-                        np.full(n, index),
-                        patience.sample(source.patience_rng, n) if patience is not None else np.full(n, INF),
-                        source.handle.sample(source.handle_rng, n),
-                        wrap.sample(source.wrap_rng, n) if wrap is not None else np.zeros(n),
-                    )
-                )
-        if not parts:
+        """Draw the interval's first attempts; the first is offered when it comes, and offers the next."""
+        callers = draw_callers(self.sources, interval, now, self.interval_seconds, self.factors[self.day])
+        if not callers.times:
             return
-        times, types, patience, handle, wrap = (np.concatenate(column) for column in zip(*parts, strict=True))
-        if len(parts) > 1:
-            order = np.argsort(times, kind="stable")
-            times, types, patience, handle, wrap = (c[order] for c in (times, types, patience, handle, wrap))
         queues = self.router.queues
         first = self.next_call_id
-        self.next_call_id = first + len(times)
+        self.next_call_id = first + len(callers.times)
         offers = map(
             Call,
             range(first, self.next_call_id),
-            [queues[i] for i in types.tolist()],
+            [queues[i] for i in callers.types],
             repeat(1),
-            patience.tolist(),
-            handle.tolist(),
-            wrap.tolist(),
+            callers.patience,
+            callers.handle,
+            callers.wrap,
         )
-        self._times = iter(times.tolist())
+        self._times = iter(callers.times)
         self._offers = offers
         Later(self.env, next(self._times) - now, next(offers), self._on_offer)
 
@@ -201,7 +157,7 @@ class Centre:
         now = self.env.now
         self.closing = True
         self.workforce.closing(now)
-        for queue in self.router.queues + self.bot_assist_callbacks.callback_queues:
+        for queue in self.router.queues + self.router.callback_queues:
             if self.clear_at_close or not queue.staffed:
                 self._let_go(queue, UNSERVED)
         for group in self.router.groups:
@@ -307,20 +263,11 @@ class Centre:
                 self._serve(agent, call, self.env.now)
 
     def _maybe_retry(self, call: Call, now: float, blocked: bool) -> None:
-        source = self.sources[call.queue.index]
-        retrial = source.retrial
-        if retrial is None or call.attempt >= retrial.max_attempts:
-            return
-        rng = source.retrial_rng
-        if rng.random() >= (retrial.after_blocked if blocked else retrial.after_abandon):
-            return
-        delay = float(retrial.delay.sample(rng, 1)[0])
-        patience = float(source.patience.sample(rng, 1)[0]) if source.patience is not None else INF
-        handle = float(source.handle.sample(rng, 1)[0])
-        wrap = float(source.wrap.sample(rng, 1)[0]) if source.wrap is not None else 0.0
-        if now + delay < self.close_time:
-            again = Call(call.call_id, call.queue, call.attempt + 1, patience, handle, wrap)
-            Later(self.env, delay, again, self._on_offer)
+        """A caller blocked or hanging up may call again, if before closing."""
+        retry = self.sources[call.queue.index].retry(call.attempt, blocked)
+        if retry is not None and now + retry.delay < self.close_time:
+            again = Call(call.call_id, call.queue, call.attempt + 1, retry.patience, retry.handle, retry.wrap)
+            Later(self.env, retry.delay, again, self._on_offer)
 
     # --- agents --------------------------------------------------------------------------------------
 
@@ -361,9 +308,7 @@ class Centre:
     def _callers_wait(self, group) -> bool:
         """Whether a caller of the group's skills, or any callback, is still waiting."""
         return any(
-            call.state == WAITING
-            for queue in group.queues + self.bot_assist_callbacks.callback_queues
-            for call in queue.waiting
+            call.state == WAITING for queue in group.queues + self.router.callback_queues for call in queue.waiting
         )
 
     def _leave_after_closing(self, agent: Agent, now: float) -> None:

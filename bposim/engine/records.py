@@ -2,14 +2,16 @@
 fields, and the codes of outcomes, paths and kinds), and the call records, collected cheaply and turned into
 arrays once.
 
-The engine writes one plain tuple per finished call attempt, through `CallRecords.call` whatever the outcome;
-every so often the buffered tuples are packed
-into a float array, so memory stays close to the size of the final calls table whatever the horizon.
+Sessions, activities and outages are rows of named types (`SessionRow`, `ActivityRow`, `OutageRow`), whose fields
+are the schema. Call attempts, one per call and the engine's most frequent write, are plain tuples of CALL_FIELDS,
+written through `CallRecords.call` whatever the outcome; every so often the buffered tuples are packed into a float
+array, so memory stays close to the size of the final calls table whatever the horizon.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,15 +34,53 @@ CALL_FIELDS = (
     "bot_seconds",
 )
 
-SESSION_FIELDS = ("agent", "login", "logout", "planned_logout")
+
+class SessionRow(NamedTuple):
+    """An agent's logged-in stretch: the agent's index, when they logged in and out, and when they were due out."""
+
+    agent: int
+    login: float
+    logout: float
+    planned_logout: float
+
+
+SESSION_FIELDS = SessionRow._fields
 
 BREAK, SHRINKAGE, ABSENCE = 0, 1, 2
 ACTIVITY_KINDS = ("break", "shrinkage", "absence")
-ACTIVITY_FIELDS = ("agent", "kind", "name", "planned", "start", "end", "late", "missed", "paid")
+
+
+class ActivityRow(NamedTuple):
+    """A break, shrinkage episode or absence (`kind`, one of ACTIVITY_KINDS) of an agent: planned, started and ended
+    (NaN if missed), started late, missed, paid."""
+
+    agent: int
+    kind: int
+    name: str
+    planned: float
+    start: float
+    end: float
+    late: bool
+    missed: bool
+    paid: bool
+
+
+ACTIVITY_FIELDS = ActivityRow._fields
 
 RANDOM, PLANNED = 0, 1
 OUTAGE_KINDS = ("random", "planned")
-OUTAGE_FIELDS = ("tool", "kind", "start", "end")
+
+
+class OutageRow(NamedTuple):
+    """A tool's outage: the tool's index, its kind (one of OUTAGE_KINDS), when it began and ended."""
+
+    tool: int
+    kind: int
+    start: float
+    end: float
+
+
+OUTAGE_FIELDS = OutageRow._fields
 
 PACK_EVERY = 20_000
 

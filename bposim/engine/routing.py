@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from itertools import groupby
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -17,10 +18,10 @@ import numpy as np
 
 from bposim.engine.records import DIRECT, PATHS  # noqa: F401 (PATHS: also read from here)
 from bposim.scenario import Scenario
+from bposim.scenario.technology import Callbacks, SelfService
 
 if TYPE_CHECKING:
     from bposim.engine.agents import Activity
-    from bposim.engine.technology import Bot, CallbackDesk
 
 WAITING, SERVED, GONE = 0, 1, 2
 
@@ -80,9 +81,27 @@ class Overflow(NamedTuple):
     tiers: list[list[Group]]
 
 
+class Bot(NamedTuple):
+    """Self-service in front of a call type: its settings and random stream."""
+
+    spec: SelfService
+    rng: np.random.Generator
+
+
+class CallbackDesk(NamedTuple):
+    """Callbacks offered to a call type: the queue of callers to call back, the settings, the call type's mean
+    handle time (for the wait estimate) and the acceptance stream."""
+
+    queue: CallQueue
+    spec: Callbacks
+    mean_handle_seconds: float
+    rng: np.random.Generator
+
+
 class Agent:
     """One agent: who they are, their shift if rostered, and whether logged in, idle or on their way out.
 
+    `assist` holds the handle-time multipliers per call type of an agent with AI assist (else None).
     `stale_ready_times` are when calls an outage cut off would have freed the agent: the ready events then are
     ignored.
     """
@@ -107,7 +126,15 @@ class Agent:
         "stale_ready_times",
     )
 
-    def __init__(self, index: int, name: str, group: Group, shift=None, slot: int = 0):
+    def __init__(
+        self,
+        index: int,
+        name: str,
+        group: Group,
+        shift=None,
+        slot: int = 0,
+        assist: list[float] | None = None,
+    ):
         self.index = index
         self.name = name
         self.group = group
@@ -122,7 +149,7 @@ class Agent:
         self.pending: list[Activity] = []
         self.learning = None
         self.handled = 0
-        self.assist: list[float] | None = None
+        self.assist = assist
         self.job: Job | None = None
         self.stale_ready_times: list[float] = []
 
@@ -160,8 +187,9 @@ class CallQueue:
     once, when there is exactly one (a fast path). With `lazy_patience`, a caller whose patience ran out is
     found and recorded when it reaches the head of the line, at its true hang-up time, instead of by an
     event: exact whenever nothing else depends on the moment of hanging up (no retrial to schedule, no trunk
-    line to free). `door_closures` counts the outages on now that give its callers a busy signal, and
-    `bot_outages` those that send its callers past the bot.
+    line to free). `entry_checks` says whether an arriving caller may meet a busy signal or the bot (a trunk
+    limit, a bot, an outage that can shut the door); `door_closures` counts the outages on now that give its
+    callers a busy signal, and `bot_outages` those that send its callers past the bot.
     """
 
     def __init__(self, index: int, name: str, priority: int):
@@ -182,10 +210,19 @@ class CallQueue:
 
 
 class Router:
-    """Matches callers and agents; knows nothing of time beyond the `now` it is given."""
+    """Matches callers and agents; knows nothing of time beyond the `now` it is given.
 
-    def __init__(self, scenario: Scenario, rng: np.random.Generator, abandoned):
-        self.rng = rng
+    It builds the queues whole, each with its bot and callback desk, and the groups with the order in which they
+    take waiting calls (callbacks last).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        rng: Callable[[str], np.random.Generator],
+        abandoned: Callable[[Call], None],
+    ):
+        self.rng = rng("routing")
         self.abandoned = abandoned
         self.random = scenario.routing.agent_selection == "random"
         self.queues = [CallQueue(i, ct.name, ct.priority) for i, ct in enumerate(scenario.call_types)]
@@ -222,6 +259,33 @@ class Router:
             queue.lazy_patience = scenario.trunk_lines is None and (retrial is None or retrial.after_abandon == 0)
             for delay, same in groupby([e for e in entries if e[1] > 0], key=lambda item: item[1]):
                 queue.delayed.append((delay, _tiers(list(same))))
+        for bot in scenario.technology.self_service:
+            by_name[bot.call_type].bot = Bot(bot, rng(f"{bot.call_type}/bot"))
+        self.callback_queues: list[CallQueue] = []
+        callbacks = scenario.technology.callbacks
+        if callbacks is not None and callbacks.enabled:
+            self._set_up_callbacks(scenario, callbacks, rng)
+        door_may_close = _doors_that_may_close(scenario)
+        for queue in self.queues:
+            queue.entry_checks = scenario.trunk_lines is not None or queue.bot is not None or door_may_close(queue)
+
+    def _set_up_callbacks(
+        self, scenario: Scenario, callbacks: Callbacks, rng: Callable[[str], np.random.Generator]
+    ) -> None:
+        """A callback desk for each call type offering callbacks; the groups that hold the skill make its
+        callbacks when no live caller of theirs waits."""
+        means = {ct.name: ct.handle_time.mean for ct in scenario.call_types}
+        for queue in self.queues:
+            if callbacks.call_types is not None and queue.name not in callbacks.call_types:
+                continue
+            callback_queue = CallQueue(queue.index, queue.name, queue.priority)
+            queue.callbacks = CallbackDesk(callback_queue, callbacks, means[queue.name], rng(f"{queue.name}/callbacks"))
+            self.callback_queues.append(callback_queue)
+            for group in self.groups:
+                if queue in group.queues:
+                    group.queues.append(callback_queue)
+                    group.take_tiers.append([(callback_queue, 0.0)])
+                    group.only_queue = None
 
     def find_agent(self, tiers: list[list[Group]]) -> Agent | None:
         """Take the idle agent an arriving call goes to, from the first tier that has one."""
@@ -269,6 +333,18 @@ class Router:
                 best.state = SERVED
                 return best
         return None
+
+
+def _doors_that_may_close(scenario: Scenario) -> Callable[[CallQueue], bool]:
+    """Whether some tool's outage can shut the front door to a call type (an `arrivals_blocked` effect)."""
+    covered: set[str] = set()
+    everyone = False
+    for tool in scenario.tools:
+        for effect in tool.effects:
+            if effect.type == "arrivals_blocked":
+                everyone = everyone or effect.call_types is None
+                covered.update(effect.call_types or ())
+    return lambda queue: everyone or queue.name in covered
 
 
 def _take_rank(policy: str, skill_priority: int, queue: CallQueue) -> tuple:

@@ -1,20 +1,45 @@
-"""The random streams of a run and what each call type's callers are drawn from.
+"""The random streams of a run, what each call type's callers are drawn from, and the drawing of them.
 
 Random numbers come from one stream per source (per call type: arrivals, patience, handle time, wrap-up,
 retrials; plus day busyness, routing, tools, groups' absence and shrinkage, the bot, callbacks and AI assist),
 each keyed by the seed, the replication and the source's name, so changing staffing or adding a call type
-leaves the other sources' draws unchanged (common random numbers).
+leaves the other sources' draws unchanged (common random numbers). Callers are drawn an interval at a time,
+every call type at once, so memory does not grow with the horizon.
 """
 
 from __future__ import annotations
 
+import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
+from bposim.arrivals import interval_arrivals
 from bposim.distributions import Distribution
-from bposim.scenario.centre import Retrial
+from bposim.scenario import CallType, Retrial
+
+
+class Callers(NamedTuple):
+    """The first attempts of one interval, in arrival order: arrival times, call-type indices, and each caller's
+    patience, handle and wrap-up seconds."""
+
+    times: list[float]
+    types: list[int]
+    patience: list[float]
+    handle: list[float]
+    wrap: list[float]
+
+
+class Retry(NamedTuple):
+    """A caller's next attempt: after `delay` seconds, with a fresh patience, handle time and wrap-up."""
+
+    delay: float
+    patience: float
+    handle: float
+    wrap: float
 
 
 @dataclass(slots=True, frozen=True)
@@ -33,6 +58,69 @@ class CallSource:
     handle_rng: np.random.Generator
     wrap_rng: np.random.Generator
     retrial_rng: np.random.Generator
+
+    def retry(self, attempt: int, blocked: bool) -> Retry | None:
+        """Whether a caller blocked or abandoning at their `attempt` calls again, and how (from the retrial
+        stream); None if they do not."""
+        retrial = self.retrial
+        if retrial is None or attempt >= retrial.max_attempts:
+            return None
+        rng = self.retrial_rng
+        if rng.random() >= (retrial.after_blocked if blocked else retrial.after_abandon):
+            return None
+        return Retry(
+            float(retrial.delay.sample(rng, 1)[0]),
+            float(self.patience.sample(rng, 1)[0]) if self.patience is not None else math.inf,
+            float(self.handle.sample(rng, 1)[0]),
+            float(self.wrap.sample(rng, 1)[0]) if self.wrap is not None else 0.0,
+        )
+
+
+def draw_callers(sources: list[CallSource], interval: int, start: float, length: float, factor: float) -> Callers:
+    """Every call type's first attempts during one interval from `start` (busyness `factor`), merged in arrival
+    order (ties keep the call types' order)."""
+    parts = []
+    for index, source in enumerate(sources):
+        times = interval_arrivals(source.rates[interval], start, length, factor, source.arrivals_rng)
+        n = len(times)
+        if n:
+            patience, wrap = source.patience, source.wrap
+            parts.append(
+                (
+                    times,
+                    np.full(n, index),
+                    patience.sample(source.patience_rng, n) if patience is not None else np.full(n, math.inf),
+                    source.handle.sample(source.handle_rng, n),
+                    wrap.sample(source.wrap_rng, n) if wrap is not None else np.zeros(n),
+                )
+            )
+    if not parts:
+        return Callers([], [], [], [], [])
+    columns = [np.concatenate(column) for column in zip(*parts, strict=True)]
+    if len(parts) > 1:
+        order = np.argsort(columns[0], kind="stable")
+        columns = [column[order] for column in columns]
+    return Callers(*(column.tolist() for column in columns))
+
+
+def call_source(call_type: CallType, intervals: int, rng: Callable[[str], np.random.Generator]) -> CallSource:
+    """The source of a call type's callers, with the streams named after it ("support/arrivals", ...)."""
+
+    def named(purpose: str) -> np.random.Generator:
+        return rng(f"{call_type.name}/{purpose}")
+
+    return CallSource(
+        call_type.arrivals.hourly_rates(intervals),
+        call_type.patience,
+        call_type.handle_time,
+        call_type.after_call_work,
+        call_type.retrial,
+        named("arrivals"),
+        named("patience"),
+        named("handle"),
+        named("wrap"),
+        named("retrial"),
+    )
 
 
 def stream(seed: int, replication: int, name: str) -> np.random.Generator:

@@ -26,18 +26,10 @@ from bposim.engine.records import (
     DROPPED,
     PLANNED,
     RANDOM,
+    OutageRow,
 )
-from bposim.engine.routing import (
-    SERVED,
-    WAITING,
-    Agent,
-    Call,
-    CallQueue,
-    Group,
-    Router,
-)
+from bposim.engine.routing import SERVED, WAITING, Agent, Call, CallQueue, Group, Router
 from bposim.scenario import SECONDS_PER_DAY, Scenario
-from bposim.scenario.technology import Callbacks, SelfService
 
 
 class ResolvedEffect(NamedTuple):
@@ -66,29 +58,12 @@ class OutageEnd(NamedTuple):
     start: float
 
 
-class Bot(NamedTuple):
-    """Self-service in front of a call type: its settings and random stream."""
-
-    spec: SelfService
-    rng: np.random.Generator
-
-
 class BotExit(NamedTuple):
     """A caller leaving the bot after `seconds`; `draw` decides whether contained, bounced back or opted out."""
 
     call: Call
     seconds: float
     draw: float
-
-
-class CallbackDesk(NamedTuple):
-    """Callbacks offered to a call type: the queue of callers to call back, the settings, the call type's mean
-    handle time (for the wait estimate) and the acceptance stream."""
-
-    queue: CallQueue
-    spec: Callbacks
-    mean_handle_seconds: float
-    rng: np.random.Generator
 
 
 class Outages:
@@ -113,7 +88,7 @@ class Outages:
         self.tools = scenario.tools
         self.rngs = [rng(f"tool/{tool.name}") for tool in self.tools]
         self.active = [0] * len(self.tools)
-        self.records: list[tuple] = []
+        self.records: list[OutageRow] = []
         horizon = scenario.horizon
         self.last_close = (horizon.days - 1) * SECONDS_PER_DAY + horizon.open_seconds
         groups = {group.name: group for group in router.groups}
@@ -155,14 +130,6 @@ class Outages:
                 agent.job = None
                 Later(self.env, 0.0, agent, self.ready)
 
-    def may_close(self, queue: CallQueue) -> bool:
-        """Whether some outage can shut the front door to this call type."""
-        return any(
-            effect.kind == "arrivals_blocked" and queue in effect.queues
-            for effects in self.effects
-            for effect in effects
-        )
-
     def _next_failure(self, index: int, now: float) -> None:
         failures = self.tools[index].failures
         up = float(failures.time_between.sample(self.rngs[index], 1)[0])
@@ -182,7 +149,7 @@ class Outages:
     def _end(self, event: Later) -> None:
         index, kind, start = event._value
         now = self.env.now
-        self.records.append((index, kind, start, now))
+        self.records.append(OutageRow(index, kind, start, now))
         self.active[index] -= 1
         if self.active[index] == 0:
             for effect in self.effects[index]:
@@ -240,45 +207,21 @@ class BotAssistCallbacks:
         self.to_agents = to_agents
         self.serve = serve
         self.rng = rng
-        technology = scenario.technology
-        queues = {queue.name: queue for queue in router.queues}
-        for bot in technology.self_service:
-            queues[bot.call_type].bot = Bot(bot, rng(f"{bot.call_type}/bot"))
-        assist = technology.ai_assist
+        assist = scenario.technology.ai_assist
         self.assist = assist if assist is not None and assist.enabled else None
         self.names = [queue.name for queue in router.queues]
-        self.callback_queues: list[CallQueue] = []
-        callbacks = technology.callbacks
-        if callbacks is not None and callbacks.enabled:
-            self._set_up_callbacks(scenario, router, callbacks)
 
-    def _set_up_callbacks(self, scenario: Scenario, router: Router, callbacks) -> None:
-        means = {ct.name: ct.handle_time.mean for ct in scenario.call_types}
-        for queue in router.queues:
-            if callbacks.call_types is not None and queue.name not in callbacks.call_types:
-                continue
-            callback_queue = CallQueue(queue.index, queue.name, queue.priority)
-            queue.callbacks = CallbackDesk(
-                callback_queue, callbacks, means[queue.name], self.rng(f"{queue.name}/callbacks")
-            )
-            self.callback_queues.append(callback_queue)
-            for group in router.groups:
-                if queue in group.queues:
-                    group.queues.append(callback_queue)
-                    group.take_tiers.append([(callback_queue, 0.0)])
-                    group.only_queue = None
-
-    def equip(self, agent: Agent) -> None:
-        """Give a new agent AI assist with the adoption probability (a draw of its own, by name)."""
+    def assist_for(self, agent_name: str, group: Group) -> list[float] | None:
+        """A new agent's AI-assist handle-time multipliers per call type, or None without it: adopted with the
+        adoption probability (a draw of its own, by the agent's name)."""
         assist = self.assist
-        if assist is None or self.rng(f"ai_assist/{agent.name}").random() >= assist.adoption:
-            return
-        group = agent.group
-        agent.assist = [
+        if assist is None or self.rng(f"ai_assist/{agent_name}").random() >= assist.adoption:
+            return None
+        return [
             assist.novice_multiplier
             if assist.novice_multiplier is not None and group.proficiency[q] > 1.0
-            else assist.by_call_type.get(name, assist.handle_time_multiplier)
-            for q, name in enumerate(self.names)
+            else assist.by_call_type.get(call_type, assist.handle_time_multiplier)
+            for q, call_type in enumerate(self.names)
         ]
 
     def enter_bot(self, call: Call, now: float) -> None:

@@ -1,19 +1,7 @@
 """Scenario files: the pydantic models of a contact centre, and their loading from YAML."""
 
-from bposim.scenario.centre import (
-    AgentGroup,
-    Arrivals,
-    Busyness,
-    CallType,
-    Horizon,
-    Retrial,
-    Routing,
-    Scenario,
-    ServiceLevel,
-    ServiceLevelOverride,
-    Skill,
-    Staffing,
-)
+from bposim.scenario.call_types import Arrivals, Busyness, CallType, Retrial, ServiceLevel, ServiceLevelOverride
+from bposim.scenario.centre import AgentGroup, Horizon, Routing, Scenario, Skill, Staffing
 from bposim.scenario.common import SECONDS_PER_DAY
 from bposim.scenario.costs import Costs
 from bposim.scenario.loading import ScenarioError, format_validation_error, load_scenario, load_yaml_mapping
