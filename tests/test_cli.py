@@ -100,7 +100,8 @@ def test_run_json_has_every_kpi_overall_and_per_call_type(json_run):
 
 
 def test_run_json_values_are_consistent(json_run):
-    """Counts add up, rates are proportions, and the overall summary agrees with the only call type."""
+    """Counts add up, rates are proportions, and the overall summary agrees with the only call type (each KPI is
+    counted again from the tables in the next test)."""
     summary, _, _ = json_run
     for kpis in (summary, summary["by_call_type"]["support"]):
         assert kpis["offered"] > 0
@@ -108,8 +109,6 @@ def test_run_json_values_are_consistent(json_run):
         assert 0 <= kpis["answered_within_threshold"] <= kpis["answered"]
         assert 0 <= kpis["abandoned_within_threshold"] <= kpis["abandoned"]
         assert 0 <= kpis["service_level"] <= 1
-        assert kpis["service_level"] == pytest.approx(kpis["answered_within_threshold"] / kpis["offered"])
-        assert kpis["abandon_rate"] == pytest.approx(kpis["abandoned"] / kpis["offered"])
         assert 0 <= kpis["occupancy"] <= 1
         assert kpis["asa_seconds"] >= 0
     for key in KEYS:

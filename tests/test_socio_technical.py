@@ -15,6 +15,7 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from scenario_texts import changed
 from strategies import SEEDS, answered_calls, checked, max_concurrent, scenario_specs, simulate
 
 import bposim
@@ -790,21 +791,6 @@ def problems(tmp_path, data: dict) -> list[str]:
         assert error.source == str(path)
         return error.problems
     return []
-
-
-def changed(data: dict, changes: dict) -> dict:
-    """A deep copy of scenario data with dotted paths set (list items by index)."""
-    data = copy.deepcopy(data)
-    for dotted, value in changes.items():
-        node = data
-        *parents, last = dotted.split(".")
-        for part in parents:
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        if isinstance(node, list):
-            node[int(last)] = value
-        else:
-            node[last] = value
-    return data
 
 
 def test_the_valid_scenario_loads(tmp_path):
