@@ -219,7 +219,9 @@ def test_trunk_lines_bound_the_calls_in_the_system(spec, trunk_lines, seed):
 @checked(100)
 @given(spec=scenario_specs(), seed=SEEDS)
 def test_occupancy_is_a_fraction_of_logged_in_time(spec, seed):
-    """Busy ≤ logged-in seconds, occupancy in [0, 1] per agent and overall, and calls handled match the calls."""
+    """Busy ≤ logged-in seconds, occupancy in [0, 1] per agent and overall, and calls handled match the calls; the
+    summary's occupancy, overall and per call type, is the calls' talk and wrap-up over the available time of the
+    agents concerned (those of the groups holding the skill)."""
     run = simulate(spec, seed)
     agents = run.agents
     assert (agents["busy_seconds"] >= 0).all()
@@ -238,6 +240,14 @@ def test_occupancy_is_a_fraction_of_logged_in_time(spec, seed):
         names = agents["agent"].astype(str)
         assert np.allclose(agents["busy_seconds"], work.reindex(names).fillna(0).to_numpy(), rtol=1e-9, atol=1e-6)
         assert (agents["calls_handled"].to_numpy() == handled.reindex(names).fillna(0).to_numpy()).all()
+
+        available = agents["logged_in_seconds"] - agents["off_phone_seconds"]
+        busy = answered["handle_seconds"] + answered["wrap_seconds"]
+        for call_type, kpis in [(None, run.summary), *run.summary["by_call_type"].items()]:
+            holders = {group for group, held in proficiencies(spec) if call_type in (None, held)}
+            mine, theirs = answered["group"].astype(str).isin(holders), agents["group"].astype(str).isin(holders)
+            expected = busy[mine].sum() / available[theirs].sum() if available[theirs].sum() > 0 else np.nan
+            assert kpis["occupancy"] == pytest.approx(expected, nan_ok=True), call_type
 
 
 @st.composite
