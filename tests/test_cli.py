@@ -131,6 +131,7 @@ def test_run_json_kpis_are_those_counted_from_its_calls_and_agents_tables(json_r
         "service_level": (answered & (wait <= threshold)).sum() / len(calls),  # the helpdesk's definition: offered
         "abandon_rate": (outcome == "abandoned").sum() / len(calls),
         "asa_seconds": wait[answered].mean(),
+        "aht_seconds": (calls["handle_seconds"] + calls["wrap_seconds"])[answered].mean(),
         "occupancy": agents["busy_seconds"].sum() / (agents["logged_in_seconds"] - agents["off_phone_seconds"]).sum(),
     }
     for kpis in (summary, summary["by_call_type"]["support"]):
