@@ -202,7 +202,7 @@ def test_validate_accepts_a_good_file():
     result = bposim("validate", HELPDESK)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert "valid" in result.stdout
+    assert f"{HELPDESK}: valid — " in " ".join(result.stdout.split())  # not "invalid"
 
 
 def test_schema_prints_the_json_schema_of_scenarios():
