@@ -1,4 +1,13 @@
-"""Scenario texts shared by the tests, written as a planner writes a scenario file."""
+"""Scenarios shared by the tests: the helpdesk written as a planner writes a scenario file, and the two ways the tests
+vary a scenario (a piece of its text replaced, or fields of its data set by dotted path), so that a change to the
+helpdesk is one edit here."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import yaml
 
 HELPDESK = """\
 name: Helpdesk
@@ -15,3 +24,35 @@ agent_groups:
     agents: 12
 """
 """The Erlang-A helpdesk of models/helpdesk.yaml: one call type at 252 calls an hour, 12 agents, one 8-hour day."""
+
+
+def edited(text: str, old: str, new: str) -> str:
+    """`text` with `old` replaced by `new`; `old` must be in it exactly once, so that a variant never silently stays
+    the text it was made from."""
+    assert text.count(old) == 1, f"{old!r} is in the text {text.count(old)} times, not once:\n{text}"
+    return text.replace(old, new)
+
+
+def changed(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of scenario data with each dotted path (list items by index) set to its value."""
+    data = copy.deepcopy(data)
+    for dotted, value in changes.items():
+        node = data
+        *parents, last = dotted.split(".")
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return data
+
+
+def helpdesk_data(changes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The helpdesk as plain data (the YAML shape), with the dotted paths of `changes` set."""
+    return changed(yaml.safe_load(HELPDESK), changes or {})
+
+
+def line_of(text: str, start: str) -> int:
+    """The number (counted from 1) of the first line of `text` that starts with `start`."""
+    return next(number for number, line in enumerate(text.splitlines(), start=1) if line.startswith(start))

@@ -1,9 +1,12 @@
-"""Hypothesis strategies and helpers shared by the property tests: small random contact centres as scenario dicts.
+"""Hypothesis strategies and helpers shared by the tests: small random contact centres as scenario dicts, and what
+the checks of runs and rosters read.
 
 Scenarios are drawn as plain dicts (the YAML shape) so a failing example reads like a scenario file.
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -159,3 +162,17 @@ def max_concurrent(starts: np.ndarray, ends: np.ndarray) -> int:
     steps = np.concatenate([np.ones(len(starts)), -np.ones(len(ends))])
     order = np.lexsort((steps, times))
     return int(np.cumsum(steps[order]).max())
+
+
+def requirement_table(counts: list[int], group: str = "team") -> pd.DataFrame:
+    """A staffing requirement as `staffing_requirement(...).table` has it: `counts[i]` agents of `group` in interval
+    i."""
+    return pd.DataFrame({"group": group, "interval": range(len(counts)), "required": counts})
+
+
+def fix_requirement(monkeypatch, counts: list[int]) -> None:
+    """Make the roster optimiser start from this requirement of the team instead of simulating one."""
+    from bposim.optimise import requirement
+
+    fixed = SimpleNamespace(table=requirement_table(counts), simulations=0)
+    monkeypatch.setattr(requirement, "staffing_requirement", lambda *args, **kwargs: fixed)

@@ -100,7 +100,8 @@ def test_run_json_has_every_kpi_overall_and_per_call_type(json_run):
 
 
 def test_run_json_values_are_consistent(json_run):
-    """Counts add up, rates are proportions, and the overall summary agrees with the only call type."""
+    """Counts add up, rates are proportions, and the overall summary agrees with the only call type (each KPI is
+    counted again from the tables in the next test)."""
     summary, _, _ = json_run
     for kpis in (summary, summary["by_call_type"]["support"]):
         assert kpis["offered"] > 0
@@ -108,8 +109,6 @@ def test_run_json_values_are_consistent(json_run):
         assert 0 <= kpis["answered_within_threshold"] <= kpis["answered"]
         assert 0 <= kpis["abandoned_within_threshold"] <= kpis["abandoned"]
         assert 0 <= kpis["service_level"] <= 1
-        assert kpis["service_level"] == pytest.approx(kpis["answered_within_threshold"] / kpis["offered"])
-        assert kpis["abandon_rate"] == pytest.approx(kpis["abandoned"] / kpis["offered"])
         assert 0 <= kpis["occupancy"] <= 1
         assert kpis["asa_seconds"] >= 0
     for key in KEYS:
@@ -132,6 +131,7 @@ def test_run_json_kpis_are_those_counted_from_its_calls_and_agents_tables(json_r
         "service_level": (answered & (wait <= threshold)).sum() / len(calls),  # the helpdesk's definition: offered
         "abandon_rate": (outcome == "abandoned").sum() / len(calls),
         "asa_seconds": wait[answered].mean(),
+        "aht_seconds": (calls["handle_seconds"] + calls["wrap_seconds"])[answered].mean(),
         "occupancy": agents["busy_seconds"].sum() / (agents["logged_in_seconds"] - agents["off_phone_seconds"]).sum(),
     }
     for kpis in (summary, summary["by_call_type"]["support"]):
@@ -202,7 +202,7 @@ def test_validate_accepts_a_good_file():
     result = bposim("validate", HELPDESK)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert "valid" in result.stdout
+    assert f"{HELPDESK}: valid — " in " ".join(result.stdout.split())  # not "invalid"
 
 
 def test_schema_prints_the_json_schema_of_scenarios():

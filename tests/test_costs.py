@@ -8,9 +8,10 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from strategies import SEEDS, checked
 
 import bposim
 from bposim.costs import COLUMNS, COMPONENTS, cost_summary, cost_table
@@ -467,8 +468,8 @@ def costed_centres(draw) -> tuple[dict, dict]:
     return scenario, cost_model
 
 
-@given(costed_centres(), st.integers(0, 2**32 - 1))
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@checked(25)
+@given(costed_centres(), SEEDS)
 def test_amounts_are_never_negative_and_sum_to_the_total(specs: tuple[dict, dict], seed: int) -> None:
     scenario_spec, cost_spec = specs
     scenario, cost_model = bposim.Scenario.model_validate(scenario_spec), Costs.model_validate(cost_spec)

@@ -24,7 +24,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from cli_runner import ROOT, bposim
+from cli_runner import ROOT, bposim, command, environment
+from scenario_texts import helpdesk_data
 
 from bposim.experiment import Experiment, ExperimentError
 from bposim.experiment.storage import ResultsDirectory
@@ -39,20 +40,6 @@ from bposim.files import (
 )
 from bposim.scenario import Scenario
 
-DESK = """\
-name: Desk
-horizon: {start: "08:00", end: "END", interval_minutes: 30}
-service_level: {threshold_seconds: 20, target: 0.80}
-call_types:
-  - name: support
-    arrivals: {per_hour: 240}
-    handle_time: {distribution: exponential, mean_seconds: 120}
-    patience: {distribution: exponential, mean_seconds: 60}
-agent_groups:
-  - name: team
-    skills: [support]
-    agents: 11
-"""
 SWEEP = """\
 name: desk_sweep
 model: desk.yaml
@@ -65,10 +52,15 @@ factors:
 
 
 def desk(folder: Path, end: str = "12:00", name: str = "desk.yaml") -> Path:
-    """A one-queue desk from 08:00 to `end` (about 1,000 calls in four hours); returns its scenario file."""
+    """The helpdesk from 08:00 to `end` (about 1,000 calls in four hours); returns its scenario file."""
     path = folder / name
-    path.write_text(DESK.replace("END", end))
+    path.write_text(yaml.safe_dump(helpdesk_data({"horizon.end": end}), sort_keys=False))
     return path
+
+
+def first_hour() -> Scenario:
+    """The helpdesk from 08:00 to 09:00."""
+    return Scenario.model_validate(helpdesk_data({"horizon.end": "09:00"}))
 
 
 def sweep_file(
@@ -82,16 +74,10 @@ def sweep_file(
     return path
 
 
-def environment() -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    return env
-
-
 def start(*args: object) -> subprocess.Popen[str]:
     """`python -m bposim ARGS` in the background, from the project root."""
     return subprocess.Popen(
-        [sys.executable, "-m", "bposim", *map(str, args)],
+        command(*args),
         cwd=ROOT,
         env=environment(),
         stdout=subprocess.PIPE,
@@ -101,7 +87,8 @@ def start(*args: object) -> subprocess.Popen[str]:
 
 
 def failed_with(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
-    """Assert exit status 2 with a plain message holding every fragment and no traceback; return the message."""
+    """Assert exit status 2 with a plain message holding every fragment and no traceback (what was done before the
+    failure may be on stdout); return the message."""
     message = " ".join(result.stderr.split())
     assert result.returncode == 2, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
     assert "Traceback" not in result.stderr, result.stderr
@@ -254,7 +241,7 @@ def test_a_report_killed_while_writing_leaves_the_old_report(tmp_path: Path) -> 
 
     run = tmp_path / "run"
     run.mkdir()
-    simulate(Scenario.model_validate(yaml.safe_load(DESK.replace("END", "09:00"))), seed=1).save(run)
+    simulate(first_hour(), seed=1).save(run)
     page = run / "report.html"
     page.write_text("<html>the good report of yesterday</html>")
     ready = tmp_path / "ready"
@@ -362,8 +349,8 @@ def test_a_finished_sweep_on_a_read_only_volume_is_read_without_writing(tmp_path
     experiment = sweep_file(tmp_path / "inputs")
     volume = tmpfs("16m")
     out, run = volume / "sweep", volume / "run"
-    for command in (("sweep", experiment, "--out", out, "--workers", "1"), ("run", desk(tmp_path), "--out", run)):
-        done = bposim(*command)
+    for args in (("sweep", experiment, "--out", out, "--workers", "1"), ("run", desk(tmp_path), "--out", run)):
+        done = bposim(*args)
         assert done.returncode == 0, done.stderr
     remount(volume, "ro")
     before = listing(volume)
@@ -396,7 +383,7 @@ def test_a_finished_sweep_on_a_read_only_volume_is_read_without_writing(tmp_path
 def test_report_without_output_names_the_page_it_cannot_write(tmp_path: Path) -> None:
     from bposim.run import simulate
 
-    simulate(Scenario.model_validate(yaml.safe_load(DESK.replace("END", "09:00"))), seed=1).save(tmp_path)
+    simulate(first_hour(), seed=1).save(tmp_path)
     (tmp_path / "report.html").mkdir()  # something that is not a file is in the way
     failed_with(bposim("report", tmp_path), f"{tmp_path / 'report.html'}: cannot write (Is a directory)")
 
@@ -453,7 +440,7 @@ def test_lock_holders_alive_or_elsewhere_are_respected(tmp_path: Path) -> None:
     with pytest.raises(DirectoryBusy, match=f"pid {os.getpid()} on host"):
         lock.acquire()
     (tmp_path / ".lock").write_text(json.dumps({"pid": 1, "host": "another-host", "since": "now"}))
-    experiment = Experiment(Scenario.model_validate(yaml.safe_load(DESK.replace("END", "09:00"))), replications=1)
+    experiment = Experiment(first_hour(), replications=1)
     with pytest.raises(ExperimentError) as caught:
         ResultsDirectory(tmp_path, experiment).open()
     assert caught.value.problems == [

@@ -45,13 +45,41 @@ def proficiencies(spec: dict) -> dict[tuple[str, str], float]:
     }
 
 
+def counted_by_interval(calls: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Per (day, interval) of arrival: calls offered, answered, answered within `threshold` and abandoned within it."""
+    answered, abandoned = calls["outcome"] == "answered", calls["outcome"] == "abandoned"
+    frame = pd.DataFrame(
+        {
+            "day": calls["day"],
+            "interval": calls["interval"],
+            "offered": 1,
+            "answered": answered,
+            "within": answered & (calls["wait"] <= threshold),
+            "short": abandoned & (calls["wait"] <= threshold),
+        }
+    )
+    return frame.groupby(["day", "interval"]).sum()
+
+
+def service_level_of(counts: pd.DataFrame | pd.Series, definition: str):
+    """Answered within the threshold over the definition's denominator (NaN where it is 0)."""
+    denominators = {
+        "offered": counts["offered"],
+        "answered": counts["answered"],
+        "offered_less_short_abandons": counts["offered"] - counts["short"],
+    }
+    denominator = np.asarray(denominators[definition], dtype=float)
+    return counts["within"] / np.where(denominator > 0, denominator, np.nan)
+
+
 # --- 1. conservation ------------------------------------------------------------------------------------------
 
 
 @checked(100)
 @given(spec=scenario_specs(), seed=SEEDS)
 def test_every_attempt_has_one_outcome_and_every_table_counts_it_once(spec, seed):
-    """Each attempt has one outcome; calls, intervals and summary agree on the counts, warm-up left out alike."""
+    """Each attempt has one outcome; calls, intervals and summary agree on the counts, warm-up left out alike, and
+    each interval's counts and service level are those of the calls that arrived in it."""
     run = simulate(spec, seed)
     scenario, calls = run.scenario, run.calls
     horizon = scenario.horizon
@@ -75,21 +103,22 @@ def test_every_attempt_has_one_outcome_and_every_table_counts_it_once(spec, seed
         assert summary["answered_within_threshold"] <= summary["answered"]
         assert summary["abandoned_within_threshold"] <= summary["abandoned"]
         # counted again from the calls table, with the threshold and definition as the scenario dict gives them
-        threshold = threshold_of(spec, call_type.name)
-        answered, abandoned = mine[mine["outcome"] == "answered"], mine[mine["outcome"] == "abandoned"]
-        within, short = int((answered["wait"] <= threshold).sum()), int((abandoned["wait"] <= threshold).sum())
-        assert (summary["answered_within_threshold"], summary["abandoned_within_threshold"]) == (within, short)
-        denominators = {
-            "offered": len(mine),
-            "answered": len(answered),
-            "offered_less_short_abandons": len(mine) - short,
-        }
-        denominator = denominators[spec["service_level"]["definition"]]
-        expected = within / denominator if denominator else np.nan
-        assert summary["service_level"] == pytest.approx(expected, nan_ok=True)
-        per_interval = intervals[intervals["call_type"] == call_type.name]
+        definition = spec["service_level"]["definition"]
+        counts = counted_by_interval(mine, threshold_of(spec, call_type.name))
+        totals = counts.sum()
+        assert (summary["answered_within_threshold"], summary["abandoned_within_threshold"]) == tuple(
+            totals[["within", "short"]]
+        )
+        assert summary["service_level"] == pytest.approx(service_level_of(totals, definition), nan_ok=True)
+        per_interval = intervals[intervals["call_type"] == call_type.name].set_index(["day", "interval"])
         for key in COUNTS:
             assert per_interval[key].sum() == summary[key]
+        counts = counts.reindex(per_interval.index, fill_value=0)
+        assert (per_interval["offered"] == counts["offered"]).all()
+        assert (per_interval["answered_within_threshold"] == counts["within"]).all()
+        assert (per_interval["abandoned_within_threshold"] == counts["short"]).all()
+        expected = service_level_of(counts, definition)
+        assert np.allclose(per_interval["service_level"], expected, rtol=1e-12, atol=0, equal_nan=True)
     for key in COUNTS:
         assert run.summary[key] == sum(run.summary["by_call_type"][ct.name][key] for ct in scenario.call_types)
 
@@ -219,7 +248,9 @@ def test_trunk_lines_bound_the_calls_in_the_system(spec, trunk_lines, seed):
 @checked(100)
 @given(spec=scenario_specs(), seed=SEEDS)
 def test_occupancy_is_a_fraction_of_logged_in_time(spec, seed):
-    """Busy ≤ logged-in seconds, occupancy in [0, 1] per agent and overall, and calls handled match the calls."""
+    """Busy ≤ logged-in seconds, occupancy in [0, 1] per agent and overall, and calls handled match the calls; the
+    summary's occupancy, overall and per call type, is the calls' talk and wrap-up over the available time of the
+    agents concerned (those of the groups holding the skill)."""
     run = simulate(spec, seed)
     agents = run.agents
     assert (agents["busy_seconds"] >= 0).all()
@@ -238,6 +269,14 @@ def test_occupancy_is_a_fraction_of_logged_in_time(spec, seed):
         names = agents["agent"].astype(str)
         assert np.allclose(agents["busy_seconds"], work.reindex(names).fillna(0).to_numpy(), rtol=1e-9, atol=1e-6)
         assert (agents["calls_handled"].to_numpy() == handled.reindex(names).fillna(0).to_numpy()).all()
+
+        available = agents["logged_in_seconds"] - agents["off_phone_seconds"]
+        busy = answered["handle_seconds"] + answered["wrap_seconds"]
+        for call_type, kpis in [(None, run.summary), *run.summary["by_call_type"].items()]:
+            holders = {group for group, held in proficiencies(spec) if call_type in (None, held)}
+            mine, theirs = answered["group"].astype(str).isin(holders), agents["group"].astype(str).isin(holders)
+            expected = busy[mine].sum() / available[theirs].sum() if available[theirs].sum() > 0 else np.nan
+            assert kpis["occupancy"] == pytest.approx(expected, nan_ok=True), call_type
 
 
 @st.composite

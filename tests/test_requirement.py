@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from cli_runner import ROOT
 
 from bposim import analytic, load_scenario, metrics, simulate
 from bposim.optimise import RequirementError, staffing_requirement
 from bposim.scenario import Scenario
 
-HELPDESK = load_scenario("models/helpdesk.yaml")
+HELPDESK = load_scenario(ROOT / "models" / "helpdesk.yaml")
 
 
 def search_levels(scenario: Scenario, seed: int, replications: int) -> np.ndarray:

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from cli_runner import ROOT, bposim
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import checked, fix_requirement, requirement_table
 
 from bposim import ScenarioError, load_scenario, simulate
 from bposim.optimise import ScheduleError, enumerate_patterns, optimise_roster, solve_schedule
@@ -52,18 +53,14 @@ def small(**changes) -> Scenario:
     return Scenario.model_validate(SMALL).updated(changes) if changes else Scenario.model_validate(SMALL)
 
 
-def requirement(values: list[int], group: str = "team") -> pd.DataFrame:
-    return pd.DataFrame({"group": group, "interval": range(len(values)), "required": values})
-
-
 def covered(schedule, values: list[int]) -> np.ndarray:
     return schedule.coverage["scheduled"].to_numpy() - np.asarray(values, float)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@checked(30)
 @given(st.lists(st.integers(0, 6), min_size=4, max_size=4))
 def test_the_schedule_covers_the_requirement_in_every_interval(values):
-    schedule = solve_schedule(small(), requirement(values))
+    schedule = solve_schedule(small(), requirement_table(values))
     assert (covered(schedule, values) >= -1e-9).all()
     assert all(n > 0 for n in schedule.agents)
     paid = sum(p.cost * n for p, n in zip(schedule.patterns, schedule.agents, strict=True))
@@ -82,16 +79,16 @@ def test_no_cheaper_integer_cover_exists(values):
     counts = np.array(list(itertools.product(range(5), repeat=len(patterns))))
     feasible = (counts @ coverage >= np.asarray(values) - 1e-9).all(axis=1)
     cheapest = (counts[feasible] @ costs).min()
-    assert solve_schedule(scenario, requirement(values)).cost == pytest.approx(cheapest)
+    assert solve_schedule(scenario, requirement_table(values)).cost == pytest.approx(cheapest)
 
 
 def test_costs_per_paid_hour_steer_the_choice_and_unpaid_breaks_are_not_paid():
     scenario = small()
-    schedule = solve_schedule(scenario, requirement([1, 1, 1, 1]))
+    schedule = solve_schedule(scenario, requirement_table([1, 1, 1, 1]))
     assert schedule.cost_unit == "paid hours"
     assert schedule.cost == pytest.approx(4.0)  # two 2-hour shifts; the 4-hour shift with lunch leaves a gap
     priced = scenario.updated({"costs": {"currency": "EUR", "groups": [{"group": "team", "per_paid_hour": 20}]}})
-    assert solve_schedule(priced, requirement([1, 1, 1, 1])).cost == pytest.approx(80.0)
+    assert solve_schedule(priced, requirement_table([1, 1, 1, 1])).cost == pytest.approx(80.0)
     long = [p for p in enumerate_patterns(scenario) if p.name == "long"]
     assert {p.paid_hours for p in long} == {3.5}
 
@@ -116,8 +113,8 @@ def test_a_pinned_break_takes_its_share_of_the_interval_off_the_phones():
     (pattern,) = enumerate_patterns(scenario)
     assert pattern.coverage(scenario).tolist() == [1, 1, 1, 0.5, 1, 0, 1, 1]
     with pytest.raises(ScheduleError, match=r"needs 1 agent at 10:30 \(interval 5\), but every shift .* has a break"):
-        solve_schedule(scenario, requirement([1] * 8))
-    (shift,) = solve_schedule(scenario, requirement([1, 1, 1, 0, 1, 0, 1, 1])).roster()
+        solve_schedule(scenario, requirement_table([1] * 8))
+    (shift,) = solve_schedule(scenario, requirement_table([1, 1, 1, 0, 1, 0, 1, 1])).roster()
     assert Shift.model_validate(shift.model_dump()) == shift
     assert [(b.name, b.window, b.minutes, b.paid) for b in shift.breaks] == [
         ("coffee", ("09:30", "09:45"), 15, True),
@@ -128,7 +125,7 @@ def test_a_pinned_break_takes_its_share_of_the_interval_off_the_phones():
 def test_the_engine_starts_each_break_at_its_pinned_time():
     scenario = load_scenario(ROOT / "models" / "helpdesk_shifts.yaml")
     values = [4] * scenario.horizon.intervals
-    schedule = solve_schedule(scenario, requirement(values))
+    schedule = solve_schedule(scenario, requirement_table(values))
     roster = schedule.roster()
     assert all(Shift.model_validate(s.model_dump()) == s for s in roster)
     run = simulate(scenario.updated({"roster": [s.model_dump() for s in roster]}), seed=3)
@@ -143,14 +140,14 @@ def test_the_engine_starts_each_break_at_its_pinned_time():
 def test_an_interval_no_pattern_covers_is_named():
     scenario = small(**{"scheduling.shifts": [{"name": "late", "length_hours": 2, "starts": {"earliest": "10:00"}}]})
     with pytest.raises(ScheduleError, match=r"'team' needs 2 agents at 08:00 \(interval 0\), but no shift pattern"):
-        solve_schedule(scenario, requirement([2, 0, 1, 1]))
+        solve_schedule(scenario, requirement_table([2, 0, 1, 1]))
 
 
 def test_max_agents_too_low_names_the_interval():
     with pytest.raises(ScheduleError, match=r"needs 5 agents at 09:00 \(interval 1\), more than max_agents allows"):
-        solve_schedule(small(**{"scheduling.max_agents": {"team": 4}}), requirement([1, 5, 1, 1]))
+        solve_schedule(small(**{"scheduling.max_agents": {"team": 4}}), requirement_table([1, 5, 1, 1]))
     with pytest.raises(ScheduleError, match=r"max_agents team: 3 is too low: .*falls short at \d\d:00 \(interval"):
-        solve_schedule(small(**{"scheduling.max_agents": {"team": 3}}), requirement([3, 3, 3, 3]))
+        solve_schedule(small(**{"scheduling.max_agents": {"team": 3}}), requirement_table([3, 3, 3, 3]))
 
 
 def test_scheduling_section_is_checked_against_the_centre(tmp_path):
@@ -270,8 +267,6 @@ def test_a_two_group_roster_meets_every_target_in_every_interval_on_fresh_days()
 def test_the_loop_raises_missed_intervals_and_says_why_it_stopped(monkeypatch, tmp_path):
     """A requirement far too low: each round adds agents where the roster missed; at max_rounds the plan says
     which intervals still miss and by how much. The roster file reads back as the same scenario."""
-    from bposim.optimise import requirement as requirement_module
-
     patience = {"distribution": "exponential", "mean_seconds": 60}
     scenario = small(
         **{
@@ -280,8 +275,7 @@ def test_the_loop_raises_missed_intervals_and_says_why_it_stopped(monkeypatch, t
             "call_types.support.patience": patience,
         }
     )
-    low = type("Low", (), {"table": requirement([3] * 8), "simulations": 0})()
-    monkeypatch.setattr(requirement_module, "staffing_requirement", lambda *args, **kwargs: low)
+    fix_requirement(monkeypatch, [3] * 8)
     plan = optimise_roster(scenario, seed=2, replications=3, max_rounds=2)
     assert plan.rounds == 2 and not plan.converged
     assert plan.added["required"].tolist() == [1] * 8  # every interval missed in round 1
@@ -297,13 +291,11 @@ def test_the_trim_phase_makes_the_roster_no_dearer_and_every_interval_still_meet
     strictly cheaper, the saving is what the shifts cost less, the agents taken off are in the requirement the
     roster covers, and the trimmed roster keeps every target on its hold-out days and is not clearly below it on
     the search days. (A cut the search days only seem to allow is the next test's.)"""
-    from bposim.optimise import requirement as requirement_module
     from bposim.optimise.evidence import HOLDOUT_SEED_OFFSET
     from bposim.optimise.roster import interval_service_levels
 
     scenario = small()
-    generous = type("Generous", (), {"table": requirement([6, 6, 6, 6]), "simulations": 0})()
-    monkeypatch.setattr(requirement_module, "staffing_requirement", lambda *args, **kwargs: generous)
+    fix_requirement(monkeypatch, [6, 6, 6, 6])
     loop_only = optimise_roster(scenario, seed=2, replications=6, max_rounds=2, trim_trials=0)
     plan = optimise_roster(scenario, seed=2, replications=6, max_rounds=2, trim_trials=8)
     assert loop_only.converged and plan.converged
@@ -328,13 +320,11 @@ def test_a_trim_that_breaks_a_target_is_undone_and_zero_trials_keep_the_loops_ro
     """A requirement at the edge: every interval meets 75/20 on the loop's search days (seed + LOOP_SEED_OFFSET),
     and the only cheaper roster (an agent fewer at 08:00) misses there; the trial is simulated, undone, and the
     loop's roster stays."""
-    from bposim.optimise import requirement as requirement_module
     from bposim.optimise.evidence import LOOP_SEED_OFFSET
     from bposim.optimise.roster import interval_service_levels, roster_scenario
 
     scenario = small(**{"service_level": {"threshold_seconds": 20, "target": 0.75}})
-    edge = type("Edge", (), {"table": requirement([4, 4, 4, 3]), "simulations": 0})()
-    monkeypatch.setattr(requirement_module, "staffing_requirement", lambda *args, **kwargs: edge)
+    fix_requirement(monkeypatch, [4, 4, 4, 3])
     lines: list[str] = []
     plan = optimise_roster(scenario, seed=13, replications=4, max_rounds=1, progress=lines.append)
     loop_only = optimise_roster(scenario, seed=13, replications=4, max_rounds=1, trim_trials=0)
@@ -344,7 +334,7 @@ def test_a_trim_that_breaks_a_target_is_undone_and_zero_trials_keep_the_loops_ro
     )
     assert loop_only.trim_trials == 0 and (loop_only.trimmed["required"] == 0).all()
     pd.testing.assert_frame_equal(plan.schedule.shifts, loop_only.schedule.shifts)
-    lowered = solve_schedule(scenario, requirement([3, 4, 4, 3]))
+    lowered = solve_schedule(scenario, requirement_table([3, 4, 4, 3]))
     assert lowered.cost < plan.schedule.cost
     searched = interval_service_levels(
         simulate(roster_scenario(scenario, lowered), seed=13 + LOOP_SEED_OFFSET, replications=4)
@@ -356,13 +346,11 @@ def test_a_trim_without_a_margin_on_the_hold_out_days_is_not_kept(monkeypatch):
     """Only an agent fewer at 08:00 makes the roster cheaper. On the hold-out days (another seed than the search's)
     the interval after the cut still meets 80% by its point estimate, but not beyond its 95% confidence interval:
     the data do not support the cut, so the trial is undone and the loop's roster stays."""
-    from bposim.optimise import requirement as requirement_module
     from bposim.optimise.evidence import HOLDOUT_SEED_OFFSET, SearchDays
     from bposim.optimise.roster import interval_service_levels, roster_scenario
 
     scenario = small(**{"service_level": {"threshold_seconds": 20, "target": 0.8}})
-    edge = type("Edge", (), {"table": requirement([5, 4, 4, 4]), "simulations": 0})()
-    monkeypatch.setattr(requirement_module, "staffing_requirement", lambda *args, **kwargs: edge)
+    fix_requirement(monkeypatch, [5, 4, 4, 4])
     lines: list[str] = []
     plan = optimise_roster(scenario, seed=4, replications=4, max_rounds=1, progress=lines.append)
     loop_only = optimise_roster(scenario, seed=4, replications=4, max_rounds=1, trim_trials=0)
@@ -370,7 +358,7 @@ def test_a_trim_without_a_margin_on_the_hold_out_days_is_not_kept(monkeypatch):
     (trial,) = [line for line in lines if line.startswith("trim 1: one agent fewer required at team 08:00")]
     assert "hold-out days support 09:00" in trial and trial.endswith("undone")
     pd.testing.assert_frame_equal(plan.schedule.shifts, loop_only.schedule.shifts)
-    cut = roster_scenario(scenario, solve_schedule(scenario, requirement([4, 4, 4, 4])))
+    cut = roster_scenario(scenario, solve_schedule(scenario, requirement_table([4, 4, 4, 4])))
     holdout = SearchDays(4 + HOLDOUT_SEED_OFFSET, 4)
     holdout.batches = holdout.max_batches
     days = holdout.tables(cut)[0]

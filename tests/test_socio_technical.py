@@ -15,6 +15,7 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from scenario_texts import changed
 from strategies import SEEDS, answered_calls, checked, max_concurrent, scenario_specs, simulate
 
 import bposim
@@ -305,7 +306,8 @@ def entry_times(calls: pd.DataFrame) -> np.ndarray:
 
 
 def check_conservation(run: bposim.Run) -> None:
-    """Every live attempt has one outcome, counted once in the summary; each callback request has one callback."""
+    """Every live attempt has one outcome, counted once in the summary; each callback request has one callback, and
+    the callbacks made within the deadline are counted from the calls table."""
     calls = run.calls
     live = calls[calls["path"] != "callback"]
     backs = calls[calls["path"] == "callback"]
@@ -338,6 +340,11 @@ def check_conservation(run: bposim.Run) -> None:
     assert backs["outcome"].isin(["answered", "unserved", "dropped"]).all(), backs["outcome"].value_counts()
     made = backs[~backs["warmup"] & (backs["outcome"] == "answered")]
     assert run.summary["callbacks_made"] == len(made)
+    callbacks = run.scenario.technology.callbacks
+    deadline = callbacks.deadline_minutes * 60 if callbacks is not None else np.inf
+    in_time, asked = int((made["wait"] <= deadline).sum()), int((kept["outcome"] == "callback_requested").sum())
+    assert run.summary["callbacks_within_deadline"] == in_time
+    assert run.summary["callback_service_level"] == pytest.approx(in_time / asked if asked else np.nan, nan_ok=True)
 
 
 @checked(80)
@@ -790,21 +797,6 @@ def problems(tmp_path, data: dict) -> list[str]:
         assert error.source == str(path)
         return error.problems
     return []
-
-
-def changed(data: dict, changes: dict) -> dict:
-    """A deep copy of scenario data with dotted paths set (list items by index)."""
-    data = copy.deepcopy(data)
-    for dotted, value in changes.items():
-        node = data
-        *parents, last = dotted.split(".")
-        for part in parents:
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        if isinstance(node, list):
-            node[int(last)] = value
-        else:
-            node[last] = value
-    return data
 
 
 def test_the_valid_scenario_loads(tmp_path):

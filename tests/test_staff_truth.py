@@ -6,9 +6,9 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-import pandas as pd
 from cli_runner import ROOT
 from cli_runner import bposim as cli
+from strategies import fix_requirement
 
 import bposim
 from bposim.optimise import optimise_roster
@@ -158,11 +158,8 @@ def test_trunk_lines_the_bound_cannot_judge_are_named_when_the_search_finds_them
 def test_a_shortfall_where_trunk_lines_bind_names_the_busy_signals(monkeypatch, tmp_path):
     """11 lines pass the up-front bound; a requirement far too low (5 agents) stops after one round short of
     target, and both the loop's shortfall and the fresh days' say what share of the attempts got a busy signal."""
-    from bposim.optimise import requirement as requirement_module
-
     scenario = bposim.load_scenario(with_lines(tmp_path, 11))
-    low = type("Low", (), {"table": _requirement([5] * 24), "simulations": 0})()
-    monkeypatch.setattr(requirement_module, "staffing_requirement", lambda *args, **kwargs: low)
+    fix_requirement(monkeypatch, [5] * 24)
     plan = optimise_roster(scenario, seed=2, replications=2, max_rounds=1, trim_trials=0)
     assert not plan.converged and not plan.verified
     for text in (plan.shortfall, plan.fresh_shortfall):
@@ -183,7 +180,3 @@ def test_busy_signals_that_alone_keep_the_target_out_of_reach_are_called_the_cau
     text = busy_signals_text(scenario, run.intervals, levels[~levels["met"]])
     assert text.startswith("; trunk_lines: 8 lines allow at most 8 calls in the system, and ")
     assert "more lines are needed there, not more agents" in text
-
-
-def _requirement(counts: list[int]) -> pd.DataFrame:
-    return pd.DataFrame({"group": "team", "interval": range(len(counts)), "required": counts})
