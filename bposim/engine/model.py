@@ -73,18 +73,13 @@ class Centre:
         rng = partial(stream, seed, replication)  # the stream of a named source
         self.router = Router(scenario, rng, self._hung_up)
         self.records = CallRecords()
-        self._record_call = self.records.call
         self.plans = [g.agents.per_interval_counts(self.intervals) for g in scenario.agent_groups]
         self.factors = busyness_factors(scenario.busyness.cv if scenario.busyness else None, self.days, rng("busyness"))
         self.sources = [call_source(call_type, self.intervals, rng) for call_type in scenario.call_types]
         self._times: Iterator[float] = iter(())
         self._offers: Iterator[tuple] = iter(())
-        self._on_patience = self._patience
-        self._on_overflow = self._overflow
         self.track_jobs = any(effect.in_progress == "drop" for tool in scenario.tools for effect in tool.effects)
         self._on_ready = self._ready_after_job if self.track_jobs else self._ready
-        self._on_release = self._release
-        self._on_offer = self._offer
         self.bot_assist_callbacks = BotAssistCallbacks(
             scenario, self.router, self.env, rng, self._record_unanswered, self._to_agents, self._serve
         )
@@ -99,7 +94,7 @@ class Centre:
             rng,
             self._on_ready,
             self.agents,
-            self._record_call,
+            self.records.call,
             self._line_freed_by_cut,
         )
         Later(self.env, 0, 0, self._interval_start)
@@ -149,7 +144,7 @@ class Centre:
         )
         self._times = iter(callers.times)
         self._offers = offers
-        Later(self.env, next(self._times) - now, next(offers), self._on_offer)
+        Later(self.env, next(self._times) - now, next(offers), self._offer)
 
     def _close(self, event: Later) -> None:
         """Closing: the queue is let go (`clear`) or served. Idle agents serve it or leave; agents a `down` outage
@@ -185,7 +180,7 @@ class Centre:
         if call.attempt == 1:
             upcoming = next(self._times, None)
             if upcoming is not None:
-                Later(env, upcoming - now, next(self._offers), self._on_offer)
+                Later(env, upcoming - now, next(self._offers), self._offer)
         call.arrival = now
         queue = call.queue
         if queue.entry_checks:
@@ -198,13 +193,6 @@ class Centre:
             if queue.bot is not None and not queue.bot_outages:
                 self.bot_assist_callbacks.enter_bot(call, now)
                 return
-        solo = queue.solo
-        if solo is not None and solo.idle:
-            idle = solo.idle
-            agent = next(iter(idle))
-            del idle[agent]
-            self._serve(agent, call, now)
-            return
         self._to_agents(call, now)
 
     def _to_agents(self, call: Call, now: float) -> None:
@@ -228,10 +216,10 @@ class Centre:
         if queue.lazy_patience:
             call.deadline = now + call.patience
         elif call.patience < INF:
-            Later(self.env, call.patience, call, self._on_patience)
+            Later(self.env, call.patience, call, self._patience)
         queue.waiting.append(call)
         for delay, tiers in queue.delayed:
-            Later(self.env, delay, Overflow(call, tiers), self._on_overflow)
+            Later(self.env, delay, Overflow(call, tiers), self._overflow)
 
     def _patience(self, event: Later) -> None:
         call = event._value
@@ -248,11 +236,11 @@ class Centre:
             when = self.env.now
         if call.deadline <= when:
             when, outcome = call.deadline, ABANDONED
-        self._record_call(call, outcome, when)
+        self.records.call(call, outcome, when)
 
     def _hung_up(self, call: Call) -> None:
         """The router found a caller whose patience ran out while waiting (lazy abandonment)."""
-        self._record_call(call, ABANDONED, call.deadline)
+        self.records.call(call, ABANDONED, call.deadline)
 
     def _overflow(self, event: Later) -> None:
         call, tiers = event._value
@@ -267,7 +255,7 @@ class Centre:
         retry = self.sources[call.queue.index].retry(call.attempt, blocked)
         if retry is not None and now + retry.delay < self.close_time:
             again = Call(call.call_id, call.queue, call.attempt + 1, retry.patience, retry.handle, retry.wrap)
-            Later(self.env, retry.delay, again, self._on_offer)
+            Later(self.env, retry.delay, again, self._offer)
 
     # --- agents --------------------------------------------------------------------------------------
 
@@ -283,10 +271,10 @@ class Centre:
         if self.track_jobs:  # recorded when the agent is free, unless an outage cuts the call off first
             agent.job = Job(call, now, talk, wrap, now + talk, now + (talk + wrap))
         else:
-            self._record_call(call, ANSWERED, now + talk, now, talk, wrap, agent.index)
+            self.records.call(call, ANSWERED, now + talk, now, talk, wrap, agent.index)
         Later(self.env, talk + wrap, agent, self._on_ready)
         if self.trunks is not None and call.path != CALLBACK:
-            Later(self.env, talk, call, self._on_release)
+            Later(self.env, talk, call, self._release)
 
     def _release(self, event: Later) -> None:
         """The end of talk frees the caller's trunk line (a call cut off by an outage freed it at the cut)."""
@@ -335,7 +323,7 @@ class Centre:
         job = agent.job
         if job is not None:
             agent.job = None
-            self._record_call(job.call, ANSWERED, job.talk_end, job.answer, job.talk, job.wrap, agent.index)
+            self.records.call(job.call, ANSWERED, job.talk_end, job.answer, job.talk, job.wrap, agent.index)
         self._ready(event)
 
     def _ready(self, event: Later) -> None:

@@ -91,7 +91,6 @@ class CallRecords:
     def __init__(self) -> None:
         self._rows: list[tuple] = []
         self._blocks: list[np.ndarray] = []
-        self._add = self._rows.append
 
     def call(
         self,
@@ -105,7 +104,7 @@ class CallRecords:
     ) -> None:
         """Record a call attempt (a `routing.Call`) that ended at `end` with `outcome`; answered and dropped calls
         give when they were answered, their talk and wrap-up seconds and the agent's index."""
-        self._add(
+        self._rows.append(
             (
                 call.call_id,
                 call.queue.index,

@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from bposim.engine.records import DIRECT, PATHS  # noqa: F401 (PATHS: also read from here)
-from bposim.scenario import Scenario
-from bposim.scenario.technology import Callbacks, SelfService
+from bposim.scenario import Callbacks, Scenario, SelfService
 
 if TYPE_CHECKING:
     from bposim.engine.agents import Activity
@@ -265,9 +264,9 @@ class Router:
         callbacks = scenario.technology.callbacks
         if callbacks is not None and callbacks.enabled:
             self._set_up_callbacks(scenario, callbacks, rng)
-        door_may_close = _doors_that_may_close(scenario)
+        closable = _doors_that_may_close(scenario)
         for queue in self.queues:
-            queue.entry_checks = scenario.trunk_lines is not None or queue.bot is not None or door_may_close(queue)
+            queue.entry_checks = scenario.trunk_lines is not None or queue.bot is not None or queue.name in closable
 
     def _set_up_callbacks(
         self, scenario: Scenario, callbacks: Callbacks, rng: Callable[[str], np.random.Generator]
@@ -335,16 +334,16 @@ class Router:
         return None
 
 
-def _doors_that_may_close(scenario: Scenario) -> Callable[[CallQueue], bool]:
-    """Whether some tool's outage can shut the front door to a call type (an `arrivals_blocked` effect)."""
-    covered: set[str] = set()
-    everyone = False
-    for tool in scenario.tools:
-        for effect in tool.effects:
-            if effect.type == "arrivals_blocked":
-                everyone = everyone or effect.call_types is None
-                covered.update(effect.call_types or ())
-    return lambda queue: everyone or queue.name in covered
+def _doors_that_may_close(scenario: Scenario) -> set[str]:
+    """The call types whose front door some tool's outage can shut (an `arrivals_blocked` effect)."""
+    every_type = [call_type.name for call_type in scenario.call_types]
+    return {
+        name
+        for tool in scenario.tools
+        for effect in tool.effects
+        if effect.type == "arrivals_blocked"
+        for name in (effect.call_types if effect.call_types is not None else every_type)
+    }
 
 
 def _take_rank(policy: str, skill_priority: int, queue: CallQueue) -> tuple:
