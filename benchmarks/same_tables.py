@@ -12,6 +12,7 @@ and replication count and exits 1 on any difference. Also compares `simulate_rep
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import pickle
@@ -25,16 +26,23 @@ from pandas.testing import assert_frame_equal
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = sorted((ROOT / "models").glob("*.yaml"))
+VARIANTS = [  # several days with a warm-up: statistics windows per day
+    ("helpdesk.yaml", {"horizon.days": 3, "horizon.warmup_minutes": 30}),
+    ("outage_prone_site.yaml", {"horizon.days": 2, "horizon.warmup_minutes": 15}),
+]
 TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages", "costs")
 
 _DUMP = """
-import pickle, sys
+import json, pickle, sys
 import bposim
 from bposim.run import simulate, simulate_replication
 out, seed, counts, models = sys.argv[1], int(sys.argv[2]), [int(n) for n in sys.argv[3].split(",")], sys.argv[4:]
 runs = {}
 for model in models:
-    scenario = bposim.load_scenario(model)
+    path, _, updates = model.partition("|")
+    scenario = bposim.load_scenario(path)
+    if updates:
+        scenario = scenario.updated(json.loads(updates))
     for count in counts:
         run = simulate(scenario, seed=seed, replications=count)
         runs[(model, count)] = ({name: getattr(run, name) for name in %r}, run.summary)
@@ -50,13 +58,20 @@ def runs_of(checkout: Path, seed: int, counts: list[int]) -> dict:
     with tempfile.TemporaryDirectory() as directory:
         out = Path(directory) / "runs.pickle"
         env = {**os.environ, "PYTHONPATH": str(checkout)}
-        command = [sys.executable, "-c", _DUMP, str(out), str(seed), ",".join(map(str, counts)), *map(str, MODELS)]
+        command = [sys.executable, "-c", _DUMP, str(out), str(seed), ",".join(map(str, counts)), *models()]
         subprocess.run(command, check=True, env=env, cwd=directory)
         with open(out, "rb") as handle:
             where, runs = pickle.load(handle)
     if not Path(where).is_relative_to(checkout):
         raise SystemExit(f"{checkout}: simulated with the bposim at {where}, not this checkout's")
     return runs
+
+
+def models() -> list[str]:
+    """Each bundled model, and each variant as its path and its changes (JSON) after a bar."""
+    return [str(path) for path in MODELS] + [
+        f"{ROOT / 'models' / name}|{json.dumps(changes)}" for name, changes in VARIANTS
+    ]
 
 
 def same_value(a, b) -> bool:

@@ -150,30 +150,55 @@ def kpi_tables(
     days: int,
     intervals: int,
     callback_deadline: float = math.inf,
-) -> tuple[pd.DataFrame, dict, dict[str, dict]]:
-    """KPIs per (day, interval, call type) with every cell present, overall, and per call type.
+    replications: int = 1,
+) -> tuple[pd.DataFrame, list[dict], list[dict[str, dict]]]:
+    """KPIs per (replication, day, interval, call type) with every cell present; overall and per call type, one
+    dict per replication.
 
-    Calls that arrived during the warm-up are left out. Occupancy is not included (see `occupancy`).
+    With several replications `calls` has a `replication` column (0, 1, ...) and the table's rows run replication
+    after replication (the table has no replication column: the caller adds it). Calls that arrived during the
+    warm-up are left out. Occupancy is not included (see `occupancy`).
     """
-    kept = calls[~calls["warmup"].to_numpy()]
+    needed = ["call_type", "outcome", "wait", "path", "handle_seconds", "wrap_seconds", "day", "interval"]
+    needed += ["replication"] if replications > 1 else []
+    warmup = calls["warmup"].to_numpy()
+    kept = calls[needed][~warmup] if warmup.any() else calls[needed]
     types = kept["call_type"].cat.categories
     type_codes = kept["call_type"].cat.codes.to_numpy().astype(np.int64)
     indicators = call_counts(kept, thresholds, callback_deadline)
-    cells = (kept["day"].to_numpy() * intervals + kept["interval"].to_numpy()) * len(types) + type_codes
-    sums = summed(indicators, cells, days * intervals * len(types))
-    grid = pd.MultiIndex.from_product([range(days), range(intervals), range(len(types))])
+    day = kept["day"].to_numpy().astype(np.int64)
+    if replications > 1:
+        day = day + kept["replication"].to_numpy() * days
+    cells = (day * intervals + kept["interval"].to_numpy()) * len(types) + type_codes
+    per_replication = days * intervals * len(types)
+    sums = summed(indicators, cells, replications * per_replication)
+    cell = np.arange(replications * per_replication) % per_replication
     keys = pd.DataFrame(
         {
-            "day": grid.get_level_values(0),
-            "interval": grid.get_level_values(1),
-            "call_type": pd.Categorical.from_codes(grid.get_level_values(2), categories=types),
+            "day": cell // (intervals * len(types)),
+            "interval": cell // len(types) % intervals,
+            "call_type": pd.Categorical.from_codes(cell % len(types), categories=types),
         }
     )
     table = pd.concat([keys, with_rates(sums, definition)], axis=1)
-    per_type_sums = sums.groupby(np.tile(np.arange(len(types)), days * intervals)).sum()
+    replication_and_type = np.arange(replications * per_replication) // per_replication * len(types) + cell % len(types)
+    per_type_sums = sums.groupby(replication_and_type).sum()
     per_type = with_rates(per_type_sums, definition)
-    overall = with_rates(per_type_sums.sum().to_frame().T, definition)
-    return table, _clean(overall.iloc[0]), {name: _clean(per_type.iloc[i]) for i, name in enumerate(types)}
+    overall = with_rates(
+        pd.DataFrame(
+            {
+                key: row_sums(column.to_numpy().reshape(replications, len(types)))
+                for key, column in per_type_sums.items()
+            }
+        ),
+        definition,
+    )
+    type_rows = per_type.to_dict("records")
+    return (
+        table,
+        [_clean(row) for row in overall.to_dict("records")],
+        [{name: _clean(type_rows[r * len(types) + i]) for i, name in enumerate(types)} for r in range(replications)],
+    )
 
 
 def window_counts(
@@ -224,6 +249,12 @@ def per_interval(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.
 def sum_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Float sums of `values` per code 0..n-1 (float even when there are no values)."""
     return np.bincount(codes, weights=values, minlength=n).astype(np.float64)
+
+
+def row_sums(values: np.ndarray) -> np.ndarray:
+    """The sum of each row, summed as one row alone (a 1-D sum, pairwise), so a replication's total is the same
+    whether its rows are summed alone or with other replications' (`sum(axis=1)` may add in another order)."""
+    return np.array([np.ascontiguousarray(row).sum() for row in values], dtype=values.dtype)
 
 
 def mean_and_ci(values: list[float], confidence: float = 0.95) -> tuple[float, float]:
