@@ -30,23 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bposim import formatting
-from bposim.engine.records import OUTCOMES, PATHS
+from bposim import cells, formatting
+from bposim.cells import COUNTS
 
-COUNTS = (
-    "offered",
-    "answered",
-    "abandoned",
-    "blocked",
-    "unserved",
-    "dropped",
-    "answered_within_threshold",
-    "abandoned_within_threshold",
-    "contained",
-    "callback_requests",
-    "callbacks_made",
-    "callbacks_within_deadline",
-)
 SUMMARY_KEYS = (
     *COUNTS,
     "service_level",
@@ -57,7 +43,6 @@ SUMMARY_KEYS = (
     "occupancy",
 )
 SERVICE_LEVEL_DEFINITIONS = ("offered", "answered", "offered_less_short_abandons")
-OUTCOME_CODE = {name: code for code, name in enumerate(OUTCOMES)}
 
 
 def call_counts(
@@ -69,44 +54,20 @@ def call_counts(
     callers who took a callback instead of waiting.
     """
     categories = calls["call_type"].cat.categories
-    threshold = np.array([thresholds[name] for name in categories], dtype=float)[calls["call_type"].cat.codes]
-    outcome = calls["outcome"].cat.codes.to_numpy()
-    wait = calls["wait"].to_numpy()
-    live = calls["path"].cat.codes.to_numpy() != PATHS.index("callback")
-    answered_any = outcome == OUTCOME_CODE["answered"]
-    answered = live & answered_any
-    abandoned = outcome == OUTCOME_CODE["abandoned"]
-    callback = ~live & answered_any
-    return {
-        "offered": live & ((outcome <= OUTCOME_CODE["unserved"]) | (outcome == OUTCOME_CODE["dropped"])),
-        "answered": answered,
-        "abandoned": abandoned,
-        "blocked": outcome == OUTCOME_CODE["blocked"],
-        "unserved": live & (outcome == OUTCOME_CODE["unserved"]),
-        "dropped": live & (outcome == OUTCOME_CODE["dropped"]),
-        "answered_within_threshold": answered & (wait <= threshold),
-        "abandoned_within_threshold": abandoned & (wait <= threshold),
-        "contained": outcome == OUTCOME_CODE["contained"],
-        "callback_requests": outcome == OUTCOME_CODE["callback_requested"],
-        "callbacks_made": callback,
-        "callbacks_within_deadline": callback & (wait <= callback_deadline),
-        "wait_answered_seconds": np.where(answered, wait, 0.0),
-        "work_seconds": np.where(answered, calls["handle_seconds"] + calls["wrap_seconds"], 0.0),
-    }
-
-
-def summed(indicators: dict[str, np.ndarray], cells: np.ndarray, n_cells: int) -> pd.DataFrame:
-    """Sum every indicator over the cells (0..n_cells-1) that each call attempt belongs to."""
-    return pd.DataFrame(
-        {
-            key: (
-                np.bincount(cells, weights=np.asarray(values, dtype=float), minlength=n_cells).round().astype(np.int64)
-                if key in COUNTS
-                else sum_by(cells, values, n_cells)
-            )
-            for key, values in indicators.items()
-        }
+    return cells.indicators(
+        calls["call_type"].cat.codes.to_numpy(),
+        calls["outcome"].cat.codes.to_numpy(),
+        calls["path"].cat.codes.to_numpy(),
+        calls["wait"].to_numpy(),
+        (calls["handle_seconds"] + calls["wrap_seconds"]).to_numpy(),
+        np.array([thresholds[name] for name in categories], dtype=float),
+        callback_deadline,
     )
+
+
+def summed(indicators: dict[str, np.ndarray], cells_of_calls: np.ndarray, n_cells: int) -> pd.DataFrame:
+    """Sum every indicator over the cells (0..n_cells-1) that each call attempt belongs to."""
+    return pd.DataFrame(cells.summed(indicators, cells_of_calls, n_cells))
 
 
 def service_level(within, offered, answered, short_abandons, definition: str):
@@ -123,24 +84,9 @@ def service_level(within, offered, answered, short_abandons, definition: str):
 
 
 def with_rates(sums: pd.DataFrame, definition: str) -> pd.DataFrame:
-    """Add service_level, asa_seconds, aht_seconds and abandon_rate to a frame of summed counts."""
-    out = sums.drop(columns=["wait_answered_seconds", "work_seconds"])
-    answered = sums["answered"].to_numpy(float)
-    out["service_level"] = service_level(
-        sums["answered_within_threshold"],
-        sums["offered"],
-        sums["answered"],
-        sums["abandoned_within_threshold"],
-        definition,
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["asa_seconds"] = sums["wait_answered_seconds"].to_numpy(float) / answered
-        out["aht_seconds"] = sums["work_seconds"].to_numpy(float) / answered
-        out["abandon_rate"] = sums["abandoned"].to_numpy(float) / sums["offered"].to_numpy(float)
-        out["callback_service_level"] = sums["callbacks_within_deadline"].to_numpy(float) / sums[
-            "callback_requests"
-        ].to_numpy(float)
-    return out
+    """The counts of a frame of summed counts, with service_level, asa_seconds, aht_seconds, abandon_rate and
+    callback_service_level."""
+    return pd.DataFrame(cells.with_rates(sums, definition), index=sums.index)
 
 
 def kpi_tables(
@@ -150,55 +96,20 @@ def kpi_tables(
     days: int,
     intervals: int,
     callback_deadline: float = math.inf,
-    replications: int = 1,
-) -> tuple[pd.DataFrame, list[dict], list[dict[str, dict]]]:
-    """KPIs per (replication, day, interval, call type) with every cell present; overall and per call type, one
-    dict per replication.
+) -> tuple[pd.DataFrame, dict, dict[str, dict]]:
+    """KPIs per (day, interval, call type) with every cell present, overall, and per call type.
 
-    With several replications `calls` has a `replication` column (0, 1, ...) and the table's rows run replication
-    after replication (the table has no replication column: the caller adds it). Calls that arrived during the
-    warm-up are left out. Occupancy is not included (see `occupancy`).
+    Calls that arrived during the warm-up are left out. Occupancy is not included (see `occupancy`). A run's
+    tables compute them for all replications at once (`bposim.cells.kpi_cells`).
     """
-    needed = ["call_type", "outcome", "wait", "path", "handle_seconds", "wrap_seconds", "day", "interval"]
-    needed += ["replication"] if replications > 1 else []
-    warmup = calls["warmup"].to_numpy()
-    kept = calls[needed][~warmup] if warmup.any() else calls[needed]
-    types = kept["call_type"].cat.categories
-    type_codes = kept["call_type"].cat.codes.to_numpy().astype(np.int64)
-    indicators = call_counts(kept, thresholds, callback_deadline)
-    day = kept["day"].to_numpy().astype(np.int64)
-    if replications > 1:
-        day = day + kept["replication"].to_numpy() * days
-    cells = (day * intervals + kept["interval"].to_numpy()) * len(types) + type_codes
-    per_replication = days * intervals * len(types)
-    sums = summed(indicators, cells, replications * per_replication)
-    cell = np.arange(replications * per_replication) % per_replication
-    keys = pd.DataFrame(
-        {
-            "day": cell // (intervals * len(types)),
-            "interval": cell // len(types) % intervals,
-            "call_type": pd.Categorical.from_codes(cell % len(types), categories=types),
-        }
-    )
-    table = pd.concat([keys, with_rates(sums, definition)], axis=1)
-    replication_and_type = np.arange(replications * per_replication) // per_replication * len(types) + cell % len(types)
-    per_type_sums = sums.groupby(replication_and_type).sum()
-    per_type = with_rates(per_type_sums, definition)
-    overall = with_rates(
-        pd.DataFrame(
-            {
-                key: row_sums(column.to_numpy().reshape(replications, len(types)))
-                for key, column in per_type_sums.items()
-            }
-        ),
-        definition,
-    )
-    type_rows = per_type.to_dict("records")
-    return (
-        table,
-        [_clean(row) for row in overall.to_dict("records")],
-        [{name: _clean(type_rows[r * len(types) + i]) for i, name in enumerate(types)} for r in range(replications)],
-    )
+    types = calls["call_type"].cat.categories
+    columns = {name: calls[name].to_numpy() for name in ("wait", "handle_seconds", "wrap_seconds", "day", "interval")}
+    columns.update({name: calls[name].cat.codes.to_numpy() for name in ("call_type", "outcome", "path")})
+    columns["warmup"] = calls["warmup"].to_numpy(dtype=bool)
+    limits = np.array([thresholds[name] for name in types], dtype=float)
+    table, overall, per_type = cells.kpi_cells(columns, limits, definition, days, intervals, callback_deadline)
+    table["call_type"] = pd.Categorical.from_codes(table["call_type"], categories=types)
+    return pd.DataFrame(table), overall[0], dict(zip(types, per_type[0], strict=True))
 
 
 def window_counts(
@@ -251,12 +162,6 @@ def sum_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(codes, weights=values, minlength=n).astype(np.float64)
 
 
-def row_sums(values: np.ndarray) -> np.ndarray:
-    """The sum of each row, summed as one row alone (a 1-D sum, pairwise), so a replication's total is the same
-    whether its rows are summed alone or with other replications' (`sum(axis=1)` may add in another order)."""
-    return np.array([np.ascontiguousarray(row).sum() for row in values], dtype=values.dtype)
-
-
 def mean_and_ci(values: list[float], confidence: float = 0.95) -> tuple[float, float]:
     """Mean over replications and the half-width of its Student-t confidence interval (NaN for one)."""
     data = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
@@ -272,12 +177,6 @@ def mean_and_ci(values: list[float], confidence: float = 0.95) -> tuple[float, f
 
 def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator) / float(denominator) if denominator else math.nan
-
-
-def _clean(row) -> dict:
-    return {
-        key: (int(value) if key in COUNTS else float(value)) for key, value in dict(row).items() if key in SUMMARY_KEYS
-    }
 
 
 def pooled_service_level(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bposim import metrics
+from bposim import cells, metrics
 from bposim.columns import Records
 from bposim.engine.records import ABSENCE, ACTIVITY_KINDS, OUTAGE_KINDS, OUTCOMES, PATHS
 from bposim.formatting import clock
@@ -36,35 +36,49 @@ class Tables:
 def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = TABLES) -> Tables:
     """The tables named in `wanted` (and the KPIs of every replication) from the records of a run of `scenario`."""
     replications = records.replications
-    calls = _calls_table(scenario, records)
+    numbered = replications > 1
     thresholds = {ct.name: scenario.service_level_for(ct)[0] for ct in scenario.call_types}
     horizon = scenario.horizon
     callbacks = scenario.technology.callbacks
     deadline = callbacks.deadline_minutes * 60.0 if callbacks is not None else math.inf
-    intervals, overall, per_type = metrics.kpi_tables(
-        calls, thresholds, scenario.service_level.definition, horizon.days, horizon.intervals, deadline, replications
+    kpis, overall, per_type = cells.kpi_cells(
+        records.calls,
+        np.array(list(thresholds.values()), dtype=float),
+        scenario.service_level.definition,
+        horizon.days,
+        horizon.intervals,
+        deadline,
+        records.replication("calls") if numbered else None,
+        replications,
     )
-    window_start = _window_start(scenario)
-    agents = _agents_table(scenario, records, window_start)
-    _add_occupancy(scenario, agents, replications, overall, per_type)
-    built = {"calls": calls, "intervals": _label_intervals(scenario, intervals, thresholds), "agents": agents}
+    agents = _agent_columns(scenario, records, _window_start(scenario))
+    summaries = _summaries(scenario, agents, replications, overall, per_type)
+    built: dict[str, pd.DataFrame] = {}
+    if "calls" in wanted or "outages" in wanted:
+        built["calls"] = _calls_table(scenario, records)
+    if "intervals" in wanted:
+        built["intervals"] = _intervals_table(scenario, kpis, thresholds, replications)
+    if "agents" in wanted:
+        built["agents"] = _numbered(agents, replications)
     if "staffing" in wanted:
-        built["staffing"] = _staffing_table(scenario, records)
+        built["staffing"] = _numbered(_staffing_columns(scenario, records), replications)
     if "activities" in wanted:
         built["activities"] = _activities_table(scenario, records)
     if "outages" in wanted:
-        built["outages"] = _outages_table(scenario, records, calls, thresholds)
-    if replications > 1:
-        for name in ("intervals", "agents", "staffing", "activities", "outages"):
-            if name in built:
-                rows = len(built[name]) // replications if name != "outages" and name != "activities" else None
-                built[name]["replication"] = (
-                    np.repeat(np.arange(replications, dtype=np.int64), rows)
-                    if rows is not None
-                    else records.replication(name)
-                )
-    summaries = [{**overall[r], "by_call_type": per_type[r]} for r in range(replications)]
+        built["outages"] = _outages_table(scenario, records, built["calls"], thresholds)
+    for name in ("activities", "outages"):
+        if numbered and name in built:
+            built[name]["replication"] = records.replication(name)
     return Tables({name: table for name, table in built.items() if name in wanted}, summaries)
+
+
+def _numbered(columns: dict[str, np.ndarray], replications: int) -> pd.DataFrame:
+    """A table of columns whose rows run replication after replication, each the same number of rows, with a
+    replication column when there are several."""
+    if replications > 1:
+        rows = len(next(iter(columns.values()))) // replications
+        columns = {**columns, "replication": np.repeat(np.arange(replications, dtype=np.int64), rows)}
+    return pd.DataFrame(columns, copy=False)
 
 
 def _calls_table(scenario: Scenario, records: Records) -> pd.DataFrame:
@@ -96,16 +110,23 @@ def _calls_table(scenario: Scenario, records: Records) -> pd.DataFrame:
     return pd.DataFrame(table, copy=False)
 
 
-def _label_intervals(scenario: Scenario, table: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
-    """The KPIs per interval with each interval's start (HH:MM), threshold and target."""
+def _intervals_table(scenario: Scenario, kpis: dict, thresholds: dict, replications: int) -> pd.DataFrame:
+    """The KPIs per (replication,) day, interval and call type, with each interval's start (HH:MM), threshold and
+    target."""
     horizon = scenario.horizon
     labels = np.array(_clock_labels(horizon.start_seconds + np.arange(horizon.intervals) * horizon.interval_seconds))
-    table.insert(2, "interval_start", labels[table["interval"].to_numpy()])
-    codes = table["call_type"].cat.codes.to_numpy()
-    table["threshold_seconds"] = np.array([thresholds[ct.name] for ct in scenario.call_types], dtype=float)[codes]
+    codes = kpis.pop("call_type")
     targets = [scenario.service_level_for(ct)[1] for ct in scenario.call_types]
-    table["target"] = np.array(targets, dtype=float)[codes]
-    return table
+    columns = {
+        "day": kpis.pop("day"),
+        "interval": kpis["interval"],
+        "interval_start": labels[kpis.pop("interval")],
+        "call_type": pd.Categorical.from_codes(codes, [ct.name for ct in scenario.call_types]),
+        **kpis,
+        "threshold_seconds": np.array(list(thresholds.values()), dtype=float)[codes],
+        "target": np.array(targets, dtype=float)[codes],
+    }
+    return _numbered(columns, replications)
 
 
 def _activities_table(scenario: Scenario, records: Records) -> pd.DataFrame:
@@ -121,17 +142,17 @@ def _activities_table(scenario: Scenario, records: Records) -> pd.DataFrame:
     return pd.DataFrame(table)
 
 
-def _agents_table(
+def _agent_columns(
     scenario: Scenario, records: Records, window_start: Callable[[np.ndarray], np.ndarray]
-) -> pd.DataFrame:
-    """Per agent (and replication): calls handled, busy, idle, off-phone, logged-in, overtime and unpaid seconds,
-    absent days and occupancy, counted after the warm-up.
+) -> dict[str, np.ndarray]:
+    """Per agent, replication after replication: calls handled, busy, idle, off-phone, logged-in, overtime and
+    unpaid seconds, absent days and occupancy, counted after the warm-up (the agents table's columns).
 
     `window_start(times)` says when statistics start on each time's day. Occupancy is busy time over the time the
     agent was available for calls: logged in and not on a break or other off-phone activity.
     """
     n = len(records.agent_names)
-    cells = n * records.replications
+    rows = n * records.replications
     calls = records.calls
     answered = ~np.isnan(calls["answer"])
     codes = calls["agent"][answered] + records.replication("calls")[answered] * n
@@ -152,55 +173,58 @@ def _agents_table(
     off_codes = activity_codes[taken]
     unpaid = ~activities["paid"][taken]
     sum_by = metrics.sum_by
-    table = pd.DataFrame(
-        {
-            "agent": np.tile(np.array(records.agent_names, dtype=object), records.replications),
-            "group": pd.Categorical.from_codes(
-                np.tile(records.agent_groups, records.replications), [g.name for g in scenario.agent_groups]
-            ),
-            "calls_handled": np.bincount(codes[begin >= window], minlength=cells),
-            "busy_seconds": sum_by(codes, busy, cells),
-            "off_phone_seconds": sum_by(off_codes, off_seconds, cells),
-            "logged_in_seconds": sum_by(session_codes, _after(login, logout, session_window), cells),
-            "overtime_seconds": sum_by(session_codes, _after(overtime_from, logout, session_window), cells),
-            "unpaid_seconds": sum_by(off_codes[unpaid], off_seconds[unpaid], cells),
-            "absent_days": np.bincount(activity_codes[absence], minlength=cells),
-        }
-    )
-    available = table["logged_in_seconds"] - table["off_phone_seconds"]
-    table.insert(4, "idle_seconds", available - table["busy_seconds"])
+    busy_seconds = sum_by(codes, busy, rows)
+    off_phone = sum_by(off_codes, off_seconds, rows)
+    logged_in = sum_by(session_codes, _after(login, logout, session_window), rows)
+    available = logged_in - off_phone
     with np.errstate(invalid="ignore", divide="ignore"):
-        table["occupancy"] = table["busy_seconds"] / available
-    return table
+        occupancy = busy_seconds / available
+    return {
+        "agent": np.tile(np.array(records.agent_names, dtype=object), records.replications),
+        "group": pd.Categorical.from_codes(
+            np.tile(records.agent_groups, records.replications), [g.name for g in scenario.agent_groups]
+        ),
+        "calls_handled": np.bincount(codes[begin >= window], minlength=rows),
+        "busy_seconds": busy_seconds,
+        "idle_seconds": available - busy_seconds,
+        "off_phone_seconds": off_phone,
+        "logged_in_seconds": logged_in,
+        "overtime_seconds": sum_by(session_codes, _after(overtime_from, logout, session_window), rows),
+        "unpaid_seconds": sum_by(off_codes[unpaid], off_seconds[unpaid], rows),
+        "absent_days": np.bincount(activity_codes[absence], minlength=rows),
+        "occupancy": occupancy,
+    }
 
 
-def _add_occupancy(
-    scenario: Scenario, agents: pd.DataFrame, replications: int, overall: list[dict], per_type: list[dict]
-) -> None:
-    """Each replication's occupancy (`bposim.metrics.occupancy`) overall and per call type, of the agents holding
-    its skill, added to its summary dicts."""
+def _summaries(
+    scenario: Scenario, agents: dict[str, np.ndarray], replications: int, overall: list[dict], per_type: list[list]
+) -> list[dict]:
+    """Each replication's summary: its KPIs overall, with occupancy (`bposim.metrics.occupancy`), and per call type,
+    with the occupancy of the agents holding its skill."""
 
     def per_replication(name: str) -> np.ndarray:
-        return agents[name].to_numpy().reshape(replications, -1)
+        return agents[name].reshape(replications, -1)
 
     busy, logged_in, off = (
         per_replication(name) for name in ("busy_seconds", "logged_in_seconds", "off_phone_seconds")
     )
 
     def occupancy(holders: np.ndarray | slice) -> list[float]:
-        available = metrics.row_sums(logged_in[:, holders]) - metrics.row_sums(off[:, holders])
-        worked = metrics.row_sums(busy[:, holders])
+        available = cells.row_sums(logged_in[:, holders]) - cells.row_sums(off[:, holders])
+        worked = cells.row_sums(busy[:, holders])
         return [float(b) / float(a) if a else math.nan for b, a in zip(worked, available, strict=True)]
 
-    for r, value in enumerate(occupancy(slice(None))):
-        overall[r]["occupancy"] = value
-    group_codes = agents["group"].cat.codes.to_numpy()[: busy.shape[1]]
-    for call_type in scenario.call_types:
+    summaries = [
+        {**overall[r], "occupancy": value, "by_call_type": {}} for r, value in enumerate(occupancy(slice(None)))
+    ]
+    group_codes = np.asarray(agents["group"].codes[: busy.shape[1]])
+    for index, call_type in enumerate(scenario.call_types):
         holders = [
             i for i, g in enumerate(scenario.agent_groups) if any(s.call_type == call_type.name for s in g.skills)
         ]
         for r, value in enumerate(occupancy(np.isin(group_codes, holders))):
-            per_type[r][call_type.name]["occupancy"] = value
+            summaries[r]["by_call_type"][call_type.name] = {**per_type[r][index], "occupancy": value}
+    return summaries
 
 
 def _after(starts: np.ndarray, ends: np.ndarray, window: np.ndarray) -> np.ndarray:
@@ -216,7 +240,7 @@ def _window_start(scenario: Scenario) -> Callable[[np.ndarray], np.ndarray]:
     return lambda times: np.floor(np.asarray(times) / SECONDS_PER_DAY) * SECONDS_PER_DAY + warmup
 
 
-def _staffing_table(scenario: Scenario, records: Records) -> pd.DataFrame:
+def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndarray]:
     """Per replication, day, interval and group: agents scheduled, absent, present, off the phones, on the phones,
     busy (agent-equivalents averaged over the interval)."""
     horizon = scenario.horizon
@@ -264,23 +288,22 @@ def _staffing_table(scenario: Scenario, records: Records) -> pd.DataFrame:
     interval = position // groups % horizon.intervals
     labels = np.array(_clock_labels(horizon.start_seconds + np.arange(horizon.intervals) * horizon.interval_seconds))
     present, off = measured["present"], measured["off_phone"]
-    table = pd.DataFrame(
-        {
-            "day": position // (groups * horizon.intervals),
-            "interval": interval,
-            "interval_start": labels[interval],
-            "group": pd.Categorical.from_codes(position % groups, [g.name for g in scenario.agent_groups]),
-            "scheduled": np.tile(np.stack(scheduled, axis=1).ravel(), records.replications),
-            "absent": measured["absent"],
-            "present": present,
-            "off_phone": off,
-            "on_phone": present - off,
-            "busy": measured["busy"],
-        }
-    )
+    on_phone = present - off
     with np.errstate(invalid="ignore", divide="ignore"):
-        table["occupancy"] = table["busy"] / table["on_phone"]
-    return table
+        occupancy = measured["busy"] / on_phone
+    return {
+        "day": position // (groups * horizon.intervals),
+        "interval": interval,
+        "interval_start": labels[interval],
+        "group": pd.Categorical.from_codes(position % groups, [g.name for g in scenario.agent_groups]),
+        "scheduled": np.tile(np.stack(scheduled, axis=1).ravel(), records.replications),
+        "absent": measured["absent"],
+        "present": present,
+        "off_phone": off,
+        "on_phone": on_phone,
+        "busy": measured["busy"],
+        "occupancy": occupancy,
+    }
 
 
 def _outages_table(scenario: Scenario, records: Records, calls: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
