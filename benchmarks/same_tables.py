@@ -35,7 +35,7 @@ TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages", "
 _DUMP = """
 import json, pickle, sys
 import bposim
-from bposim.run import simulate, simulate_replication
+from bposim.run import Run, simulate, simulate_replication
 out, seed, counts, models = sys.argv[1], int(sys.argv[2]), [int(n) for n in sys.argv[3].split(",")], sys.argv[4:]
 runs = {}
 for model in models:
@@ -45,12 +45,12 @@ for model in models:
         scenario = scenario.updated(json.loads(updates))
     for count in counts:
         run = simulate(scenario, seed=seed, replications=count)
-        runs[(model, count)] = ({name: getattr(run, name) for name in %r}, run.summary)
+        runs[(model, count)] = ({name: getattr(run, name) for name in Run.TABLES}, run.summary)
     one = simulate_replication(scenario, seed, 1)
-    runs[(model, "replication 1")] = ({name: getattr(one, name) for name in %r}, one.summary)
+    runs[(model, "replication 1")] = ({name: getattr(one, name) for name in Run.TABLES}, one.summary)
 with open(out, "wb") as handle:
     pickle.dump((bposim.__file__, runs), handle)
-""" % (TABLES, TABLES)
+"""
 
 
 def runs_of(checkout: Path, seed: int, counts: list[int]) -> dict:
