@@ -8,7 +8,7 @@ so a replication's numbers are the same to the last bit whether it is summed alo
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -47,44 +47,54 @@ def indicators(
     outcome: np.ndarray,
     path: np.ndarray,
     wait: np.ndarray,
-    work: np.ndarray,
+    handle: np.ndarray,
+    wrap: np.ndarray,
     thresholds: np.ndarray,
     callback_deadline: float = math.inf,
 ) -> dict[str, np.ndarray]:
-    """Per call attempt (codes of its call type, outcome and path; its wait and handle + wrap seconds), a 0/1
-    indicator for each of COUNTS, and the wait and work seconds of answered calls; `thresholds` per call type code.
+    """Per call attempt (codes of its call type, outcome and path; its wait, handle and wrap-up seconds), a 0/1
+    indicator for each of COUNTS, and the wait and work (handle + wrap-up) seconds of answered calls; `thresholds`
+    per call type code.
 
     Live attempts are those not made as callbacks; the live KPIs leave out callers the bot contained and callers
     who took a callback instead of waiting.
     """
-    threshold = thresholds[call_type]
+    return dict(_indicators(call_type, outcome, path, wait, handle, wrap, thresholds, callback_deadline))
+
+
+def _indicators(call_type, outcome, path, wait, handle, wrap, thresholds, callback_deadline):
+    """`indicators`, one at a time (so that only one is held while it is summed)."""
     live = path != CALLBACK
     answered_any = outcome == ANSWERED
     answered = live & answered_any
     abandoned = outcome == ABANDONED
+    yield "offered", live & ((outcome <= UNSERVED) | (outcome == DROPPED))
+    yield "answered", answered
+    yield "abandoned", abandoned
+    yield "blocked", outcome == BLOCKED
+    yield "unserved", live & (outcome == UNSERVED)
+    yield "dropped", live & (outcome == DROPPED)
+    within = wait <= thresholds[call_type]
+    yield "answered_within_threshold", answered & within
+    yield "abandoned_within_threshold", abandoned & within
+    del within
+    yield "contained", outcome == CONTAINED
+    yield "callback_requests", outcome == CALLBACK_REQUESTED
     callback = ~live & answered_any
-    return {
-        "offered": live & ((outcome <= UNSERVED) | (outcome == DROPPED)),
-        "answered": answered,
-        "abandoned": abandoned,
-        "blocked": outcome == BLOCKED,
-        "unserved": live & (outcome == UNSERVED),
-        "dropped": live & (outcome == DROPPED),
-        "answered_within_threshold": answered & (wait <= threshold),
-        "abandoned_within_threshold": abandoned & (wait <= threshold),
-        "contained": outcome == CONTAINED,
-        "callback_requests": outcome == CALLBACK_REQUESTED,
-        "callbacks_made": callback,
-        "callbacks_within_deadline": callback & (wait <= callback_deadline),
-        "wait_answered_seconds": np.where(answered, wait, 0.0),
-        "work_seconds": np.where(answered, work, 0.0),
-    }
+    yield "callbacks_made", callback
+    yield "callbacks_within_deadline", callback & (wait <= callback_deadline)
+    del callback
+    yield "wait_answered_seconds", np.where(answered, wait, 0.0)
+    yield "work_seconds", np.where(answered, handle + wrap, 0.0)
 
 
-def summed(values: Mapping[str, np.ndarray], cells: np.ndarray, n_cells: int) -> dict[str, np.ndarray]:
-    """Every indicator summed over the cells (0..n_cells-1) each call attempt belongs to: counts as integers."""
+def summed(
+    values: Mapping[str, np.ndarray] | Iterable[tuple[str, np.ndarray]], cells: np.ndarray, n_cells: int
+) -> dict[str, np.ndarray]:
+    """Every indicator (a mapping, or (key, values) pairs) summed over the cells (0..n_cells-1) each call attempt
+    belongs to: counts as integers."""
     out = {}
-    for key, column in values.items():
+    for key, column in values.items() if isinstance(values, Mapping) else values:
         total = np.bincount(cells, weights=np.asarray(column, dtype=float), minlength=n_cells)
         out[key] = total.round().astype(np.int64) if key in COUNTS else total.astype(np.float64)
     return out
@@ -138,20 +148,23 @@ def kpi_cells(
     def column(name: str) -> np.ndarray:
         return calls[name] if everything else calls[name][kept]
 
-    type_codes = column("call_type").astype(np.int64)
-    values = indicators(
-        type_codes,
+    cells = column("day").astype(np.int64)
+    if replication is not None:
+        cells += (replication if everything else replication[kept]) * days
+    cells *= intervals
+    cells += column("interval")
+    cells *= types
+    cells += column("call_type")
+    values = _indicators(
+        column("call_type"),
         column("outcome"),
         column("path"),
         column("wait"),
-        column("handle_seconds") + column("wrap_seconds"),
+        column("handle_seconds"),
+        column("wrap_seconds"),
         thresholds,
         callback_deadline,
     )
-    day = column("day").astype(np.int64)
-    if replication is not None:
-        day = day + (replication if everything else replication[kept]) * days
-    cells = (day * intervals + column("interval")) * types + type_codes
     per_replication = days * intervals * types
     sums = summed(values, cells, replications * per_replication)
     cell = np.arange(replications * per_replication) % per_replication

@@ -123,11 +123,22 @@ def _join_columns(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 def _call_columns(scenario: Scenario, centre: Centre) -> dict[str, np.ndarray]:
-    """The call attempts, sorted by caller and attempt, one compact column at a time."""
-    rows = centre.records.array()
-    order = np.lexsort((rows[:, CALL_FIELDS.index("attempt")], rows[:, CALL_FIELDS.index("call_id")]))
-    columns = {name: rows[order, i].astype(CALL_DTYPES[name], copy=False) for i, name in enumerate(CALL_FIELDS)}
-    del rows, order
+    """The call attempts, sorted by caller and attempt: each block of records the engine packed is read into
+    compact columns and freed, so little more than the columns is ever held."""
+    blocks = centre.records.blocks()
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in CALL_FIELDS}
+    while blocks:
+        block = blocks.pop(0)
+        for i, name in enumerate(CALL_FIELDS):
+            parts[name].append(block[:, i].astype(CALL_DTYPES[name]))
+        del block
+    columns = {
+        name: np.concatenate(parts.pop(name)) if parts[name] else np.empty(0, CALL_DTYPES[name]) for name in CALL_FIELDS
+    }
+    order = np.lexsort((columns["attempt"], columns["call_id"]))
+    for name in CALL_FIELDS:
+        columns[name] = columns[name][order]
+    del order
     horizon = scenario.horizon
     arrival = columns["arrival"]
     day = (arrival // SECONDS_PER_DAY).astype(np.int32) if horizon.days > 1 else np.zeros(len(arrival), np.int32)

@@ -59,7 +59,8 @@ def call_counts(
         calls["outcome"].cat.codes.to_numpy(),
         calls["path"].cat.codes.to_numpy(),
         calls["wait"].to_numpy(),
-        (calls["handle_seconds"] + calls["wrap_seconds"]).to_numpy(),
+        calls["handle_seconds"].to_numpy(),
+        calls["wrap_seconds"].to_numpy(),
         np.array([thresholds[name] for name in categories], dtype=float),
         callback_deadline,
     )

@@ -143,7 +143,7 @@ def _activities_table(scenario: Scenario, records: Records) -> pd.DataFrame:
 
 
 def _agent_columns(
-    scenario: Scenario, records: Records, window_start: Callable[[np.ndarray], np.ndarray]
+    scenario: Scenario, records: Records, window_start: Callable[[np.ndarray], np.ndarray | float]
 ) -> dict[str, np.ndarray]:
     """Per agent, replication after replication: calls handled, busy, idle, off-phone, logged-in, overtime and
     unpaid seconds, absent days and occupancy, counted after the warm-up (the agents table's columns).
@@ -155,10 +155,17 @@ def _agent_columns(
     rows = n * records.replications
     calls = records.calls
     answered = ~np.isnan(calls["answer"])
-    codes = calls["agent"][answered] + records.replication("calls")[answered] * n
+    codes = calls["agent"][answered].astype(np.int64)
+    if records.replications > 1:
+        codes += records.replication("calls")[answered] * n
     begin = calls["answer"][answered]
     window = window_start(begin)
-    busy = _after(begin, calls["end"][answered] + calls["wrap_seconds"][answered], window)
+    busy_end = calls["end"][answered]
+    busy_end += calls["wrap_seconds"][answered]
+    busy = _after(begin, busy_end, window)
+    del busy_end
+    handled = np.bincount(codes[begin >= window], minlength=rows)
+    del begin, window, answered
     sessions = records.sessions
     login, logout = sessions[:, 1], sessions[:, 2]
     session_window = window_start(login)
@@ -184,7 +191,7 @@ def _agent_columns(
         "group": pd.Categorical.from_codes(
             np.tile(records.agent_groups, records.replications), [g.name for g in scenario.agent_groups]
         ),
-        "calls_handled": np.bincount(codes[begin >= window], minlength=rows),
+        "calls_handled": handled,
         "busy_seconds": busy_seconds,
         "idle_seconds": available - busy_seconds,
         "off_phone_seconds": off_phone,
@@ -232,11 +239,12 @@ def _after(starts: np.ndarray, ends: np.ndarray, window: np.ndarray) -> np.ndarr
     return np.clip(ends - np.maximum(starts, window), 0.0, None)
 
 
-def _window_start(scenario: Scenario) -> Callable[[np.ndarray], np.ndarray]:
-    """For an array of times: when statistics start on each time's day (the day's opening + warm-up)."""
+def _window_start(scenario: Scenario) -> Callable[[np.ndarray], np.ndarray | float]:
+    """For an array of times: when statistics start on each time's day (the day's opening + warm-up; one number
+    when there is one day)."""
     warmup = scenario.horizon.warmup_minutes * 60.0
     if scenario.horizon.days == 1:
-        return lambda times: np.full(len(times), warmup)
+        return lambda times: warmup
     return lambda times: np.floor(np.asarray(times) / SECONDS_PER_DAY) * SECONDS_PER_DAY + warmup
 
 
