@@ -203,7 +203,8 @@ def simulate(scenario: Scenario, seed: int = 0, replications: int = 1, tables: C
 def simulate_replication(scenario: Scenario, seed: int, replication: int, tables: Collection[str] = TABLES) -> Run:
     """Replication `replication` of `simulate(scenario, seed, ...)` on its own: one task of an experiment.
 
-    `tables` as for `simulate`: a sweep that keeps only the KPIs asks for ("intervals", "staffing").
+    `tables` as for `simulate`: a sweep task that keeps no tables asks only for the staffing table its KPI row
+    reads (with the summary).
     """
     _check_count("seed", seed, 0)
     _check_count("replication", replication, 0)
@@ -251,12 +252,11 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
     summary.update(cost_summary(costs, found.get("calls")))
     if "costs" in wanted:
         found["costs"] = costs
-    empty = pd.DataFrame()
     return Run(
         scenario,
         seed,
         count,
-        **{name: found[name] if name in wanted else empty for name in Run.TABLES},
+        **{name: found[name] if name in wanted else pd.DataFrame() for name in Run.TABLES},
         summary=summary,
     )
 
