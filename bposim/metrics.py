@@ -140,13 +140,20 @@ def occupancy(agents: pd.DataFrame, groups: list[str] | None = None) -> float:
 
 
 def covered_before(starts: np.ndarray, ends: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """For each point t, the total length of the spans [start, end) that lies before t."""
-    starts, ends = np.sort(starts), np.sort(ends)
-    start_sums = np.concatenate([[0.0], np.cumsum(starts)])
-    end_sums = np.concatenate([[0.0], np.cumsum(ends)])
-    begun = np.searchsorted(starts, points)
-    ended = np.searchsorted(ends, points)
-    return (begun * points - start_sums[begun]) - (ended * points - end_sums[ended])
+    """For each point t, the total length of the spans [start, end) that lies before t: Σ (t − start) over the
+    spans begun by t, less Σ (t − end) over those ended by t (the starts, then the ends, sorted one at a time)."""
+    begun_part = _before(starts, points)
+    return begun_part - _before(ends, points)
+
+
+def _before(times: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """For each point t, Σ (t − time) over the times before it."""
+    times = np.sort(times)
+    sums = np.empty(len(times) + 1)
+    sums[0] = 0.0
+    np.cumsum(times, out=sums[1:])
+    count = np.searchsorted(times, points)
+    return count * points - sums[count]
 
 
 def per_interval(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:

@@ -238,7 +238,11 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
     built = run_tables(scenario, records, wanted | ({"calls", "intervals", "agents"} if costs_needed else set()))
     del records
     found = built.tables
-    costs = cost_table(scenario.costs, scenario, found.get("calls"), found.get("intervals"), found.get("agents"))
+    costs = (
+        cost_table(scenario.costs, scenario, found.get("calls"), found.get("intervals"), found.get("agents"))
+        if costs_needed or "costs" in wanted
+        else None
+    )
     summary = {
         "scenario": scenario.name,
         "seed": seed,
@@ -249,7 +253,8 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
         summary.update(built.summaries[0])
     else:
         summary.update(_pool(built.summaries))
-    summary.update(cost_summary(costs, found.get("calls")))
+    if costs_needed:
+        summary.update(cost_summary(costs, found.get("calls")))
     if "costs" in wanted:
         found["costs"] = costs
     return Run(

@@ -268,17 +268,17 @@ def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndar
         scheduled.append(plan + metrics.per_interval(shift_starts, shift_ends, edges).ravel())
     calls, activities, sessions = records.calls, records.activities, records.sessions
     answered = ~np.isnan(calls["answer"])
-    call_group = np.append(records.agent_groups, -1)[calls["agent"]]
+    call_group = np.append(records.agent_groups, -1).astype(np.int32)[calls["agent"]]
     activity_group = records.agent_groups[activities["agent"].astype(np.int64)]
     absence = activities["kind"] == ABSENCE
     taken = ~absence & ~activities["missed"]
     session_group = records.agent_groups[sessions[:, 0].astype(np.int64)]
     spans = {
-        "busy": (answered, call_group, calls["answer"], calls["end"] + calls["wrap_seconds"], "calls"),
-        "absent": (absence, activity_group, activities["start"], activities["end"], "activities"),
-        "present": (None, session_group, sessions[:, 1], sessions[:, 2], "sessions"),
-        "off_phone": (taken, activity_group, activities["start"], activities["end"], "activities"),
-    }
+        "busy": (answered, call_group, calls["answer"], (calls["end"], calls["wrap_seconds"]), "calls"),
+        "absent": (absence, activity_group, activities["start"], (activities["end"],), "activities"),
+        "present": (None, session_group, sessions[:, 1], (sessions[:, 2],), "sessions"),
+        "off_phone": (taken, activity_group, activities["start"], (activities["end"],), "activities"),
+    }  # each span: which rows, their groups, starts, and the parts whose sum is the end (busy: end + wrap-up)
     cells = horizon.days * horizon.intervals
     measured = {}
     for name, (keep, group_of, starts, ends, kind) in spans.items():
@@ -289,7 +289,10 @@ def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndar
             chosen = np.ones(bounds[r + 1] - bounds[r], bool) if keep is None else keep[mine]
             for index in range(groups):
                 ok = chosen & (group_of[mine] == index)
-                out[r, :, index] = metrics.per_interval(starts[mine][ok], ends[mine][ok], edges).ravel()
+                span_ends = ends[0][mine][ok]
+                for part in ends[1:]:
+                    span_ends += part[mine][ok]
+                out[r, :, index] = metrics.per_interval(starts[mine][ok], span_ends, edges).ravel()
         measured[name] = out.ravel()
     rows = records.replications * cells * groups
     position = np.arange(rows) % (cells * groups)
