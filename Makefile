@@ -34,6 +34,7 @@ lint: $(STAMP)
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/engine_speed.py
+	$(BIN)/python benchmarks/replications_speed.py
 	$(BIN)/python benchmarks/validation_speed.py
 
 clean:

@@ -30,23 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bposim import formatting
-from bposim.engine.records import OUTCOMES, PATHS
+from bposim import cells, formatting
+from bposim.cells import COUNTS
 
-COUNTS = (
-    "offered",
-    "answered",
-    "abandoned",
-    "blocked",
-    "unserved",
-    "dropped",
-    "answered_within_threshold",
-    "abandoned_within_threshold",
-    "contained",
-    "callback_requests",
-    "callbacks_made",
-    "callbacks_within_deadline",
-)
 SUMMARY_KEYS = (
     *COUNTS,
     "service_level",
@@ -57,7 +43,6 @@ SUMMARY_KEYS = (
     "occupancy",
 )
 SERVICE_LEVEL_DEFINITIONS = ("offered", "answered", "offered_less_short_abandons")
-OUTCOME_CODE = {name: code for code, name in enumerate(OUTCOMES)}
 
 
 def call_counts(
@@ -69,44 +54,21 @@ def call_counts(
     callers who took a callback instead of waiting.
     """
     categories = calls["call_type"].cat.categories
-    threshold = np.array([thresholds[name] for name in categories], dtype=float)[calls["call_type"].cat.codes]
-    outcome = calls["outcome"].cat.codes.to_numpy()
-    wait = calls["wait"].to_numpy()
-    live = calls["path"].cat.codes.to_numpy() != PATHS.index("callback")
-    answered_any = outcome == OUTCOME_CODE["answered"]
-    answered = live & answered_any
-    abandoned = outcome == OUTCOME_CODE["abandoned"]
-    callback = ~live & answered_any
-    return {
-        "offered": live & ((outcome <= OUTCOME_CODE["unserved"]) | (outcome == OUTCOME_CODE["dropped"])),
-        "answered": answered,
-        "abandoned": abandoned,
-        "blocked": outcome == OUTCOME_CODE["blocked"],
-        "unserved": live & (outcome == OUTCOME_CODE["unserved"]),
-        "dropped": live & (outcome == OUTCOME_CODE["dropped"]),
-        "answered_within_threshold": answered & (wait <= threshold),
-        "abandoned_within_threshold": abandoned & (wait <= threshold),
-        "contained": outcome == OUTCOME_CODE["contained"],
-        "callback_requests": outcome == OUTCOME_CODE["callback_requested"],
-        "callbacks_made": callback,
-        "callbacks_within_deadline": callback & (wait <= callback_deadline),
-        "wait_answered_seconds": np.where(answered, wait, 0.0),
-        "work_seconds": np.where(answered, calls["handle_seconds"] + calls["wrap_seconds"], 0.0),
-    }
-
-
-def summed(indicators: dict[str, np.ndarray], cells: np.ndarray, n_cells: int) -> pd.DataFrame:
-    """Sum every indicator over the cells (0..n_cells-1) that each call attempt belongs to."""
-    return pd.DataFrame(
-        {
-            key: (
-                np.bincount(cells, weights=np.asarray(values, dtype=float), minlength=n_cells).round().astype(np.int64)
-                if key in COUNTS
-                else sum_by(cells, values, n_cells)
-            )
-            for key, values in indicators.items()
-        }
+    return cells.indicators(
+        calls["call_type"].cat.codes.to_numpy(),
+        calls["outcome"].cat.codes.to_numpy(),
+        calls["path"].cat.codes.to_numpy(),
+        calls["wait"].to_numpy(),
+        calls["handle_seconds"].to_numpy(),
+        calls["wrap_seconds"].to_numpy(),
+        np.array([thresholds[name] for name in categories], dtype=float),
+        callback_deadline,
     )
+
+
+def summed(indicators: dict[str, np.ndarray], cells_of_calls: np.ndarray, n_cells: int) -> pd.DataFrame:
+    """Sum every indicator over the cells (0..n_cells-1) that each call attempt belongs to."""
+    return pd.DataFrame(cells.summed(indicators, cells_of_calls, n_cells))
 
 
 def service_level(within, offered, answered, short_abandons, definition: str):
@@ -123,24 +85,9 @@ def service_level(within, offered, answered, short_abandons, definition: str):
 
 
 def with_rates(sums: pd.DataFrame, definition: str) -> pd.DataFrame:
-    """Add service_level, asa_seconds, aht_seconds and abandon_rate to a frame of summed counts."""
-    out = sums.drop(columns=["wait_answered_seconds", "work_seconds"])
-    answered = sums["answered"].to_numpy(float)
-    out["service_level"] = service_level(
-        sums["answered_within_threshold"],
-        sums["offered"],
-        sums["answered"],
-        sums["abandoned_within_threshold"],
-        definition,
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["asa_seconds"] = sums["wait_answered_seconds"].to_numpy(float) / answered
-        out["aht_seconds"] = sums["work_seconds"].to_numpy(float) / answered
-        out["abandon_rate"] = sums["abandoned"].to_numpy(float) / sums["offered"].to_numpy(float)
-        out["callback_service_level"] = sums["callbacks_within_deadline"].to_numpy(float) / sums[
-            "callback_requests"
-        ].to_numpy(float)
-    return out
+    """The counts of a frame of summed counts, with service_level, asa_seconds, aht_seconds, abandon_rate and
+    callback_service_level."""
+    return pd.DataFrame(cells.with_rates(sums, definition), index=sums.index)
 
 
 def kpi_tables(
@@ -153,27 +100,17 @@ def kpi_tables(
 ) -> tuple[pd.DataFrame, dict, dict[str, dict]]:
     """KPIs per (day, interval, call type) with every cell present, overall, and per call type.
 
-    Calls that arrived during the warm-up are left out. Occupancy is not included (see `occupancy`).
+    Calls that arrived during the warm-up are left out. Occupancy is not included (see `occupancy`). A run's
+    tables compute them for all replications at once (`bposim.cells.kpi_cells`).
     """
-    kept = calls[~calls["warmup"].to_numpy()]
-    types = kept["call_type"].cat.categories
-    type_codes = kept["call_type"].cat.codes.to_numpy().astype(np.int64)
-    indicators = call_counts(kept, thresholds, callback_deadline)
-    cells = (kept["day"].to_numpy() * intervals + kept["interval"].to_numpy()) * len(types) + type_codes
-    sums = summed(indicators, cells, days * intervals * len(types))
-    grid = pd.MultiIndex.from_product([range(days), range(intervals), range(len(types))])
-    keys = pd.DataFrame(
-        {
-            "day": grid.get_level_values(0),
-            "interval": grid.get_level_values(1),
-            "call_type": pd.Categorical.from_codes(grid.get_level_values(2), categories=types),
-        }
-    )
-    table = pd.concat([keys, with_rates(sums, definition)], axis=1)
-    per_type_sums = sums.groupby(np.tile(np.arange(len(types)), days * intervals)).sum()
-    per_type = with_rates(per_type_sums, definition)
-    overall = with_rates(per_type_sums.sum().to_frame().T, definition)
-    return table, _clean(overall.iloc[0]), {name: _clean(per_type.iloc[i]) for i, name in enumerate(types)}
+    types = calls["call_type"].cat.categories
+    columns = {name: calls[name].to_numpy() for name in ("wait", "handle_seconds", "wrap_seconds", "day", "interval")}
+    columns.update({name: calls[name].cat.codes.to_numpy() for name in ("call_type", "outcome", "path")})
+    columns["warmup"] = calls["warmup"].to_numpy(dtype=bool)
+    limits = np.array([thresholds[name] for name in types], dtype=float)
+    table, overall, per_type = cells.kpi_cells(columns, limits, definition, days, intervals, callback_deadline)
+    table["call_type"] = pd.Categorical.from_codes(table["call_type"], categories=types)
+    return pd.DataFrame(table), overall[0], dict(zip(types, per_type[0], strict=True))
 
 
 def window_counts(
@@ -203,13 +140,20 @@ def occupancy(agents: pd.DataFrame, groups: list[str] | None = None) -> float:
 
 
 def covered_before(starts: np.ndarray, ends: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """For each point t, the total length of the spans [start, end) that lies before t."""
-    starts, ends = np.sort(starts), np.sort(ends)
-    start_sums = np.concatenate([[0.0], np.cumsum(starts)])
-    end_sums = np.concatenate([[0.0], np.cumsum(ends)])
-    begun = np.searchsorted(starts, points)
-    ended = np.searchsorted(ends, points)
-    return (begun * points - start_sums[begun]) - (ended * points - end_sums[ended])
+    """For each point t, the total length of the spans [start, end) that lies before t: Σ (t − start) over the
+    spans begun by t, less Σ (t − end) over those ended by t (the starts, then the ends, sorted one at a time)."""
+    begun_part = _before(starts, points)
+    return begun_part - _before(ends, points)
+
+
+def _before(times: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """For each point t, Σ (t − time) over the times before it."""
+    times = np.sort(times)
+    sums = np.empty(len(times) + 1)
+    sums[0] = 0.0
+    np.cumsum(times, out=sums[1:])
+    count = np.searchsorted(times, points)
+    return count * points - sums[count]
 
 
 def per_interval(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -241,12 +185,6 @@ def mean_and_ci(values: list[float], confidence: float = 0.95) -> tuple[float, f
 
 def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator) / float(denominator) if denominator else math.nan
-
-
-def _clean(row) -> dict:
-    return {
-        key: (int(value) if key in COUNTS else float(value)) for key, value in dict(row).items() if key in SUMMARY_KEYS
-    }
 
 
 def pooled_service_level(

@@ -34,8 +34,9 @@ has a `costs` section; the summary then has total_cost, cost_per_handled_contact
 ``summary``: the KPIs over everything and per call type (`by_call_type`); with several replications, each
 KPI is the mean over replications with a 95% confidence half-width under `<key>_ci`.
 
-The tables of one replication are built from the engine's records by `bposim.tables`; `Run.concat` joins runs of
-one replication each (as `simulate` does) and `Run.replication` takes one back out.
+Each replication's records are taken from its engine as numpy columns as soon as it has run (`bposim.columns`),
+and the tables of all replications are built once from them (`bposim.tables`); `tables=` asks for fewer. `Run.concat`
+joins runs of one replication each (giving what `simulate` gives) and `Run.replication` takes one back out.
 """
 
 from __future__ import annotations
@@ -43,19 +44,21 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from bposim import metrics, workload
+from bposim.columns import joined, replication_records
 from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre
 from bposim.files import write_atomically, write_text_atomically
 from bposim.scenario import Scenario
-from bposim.tables import Tables, replication_tables
+from bposim.tables import run_tables
 
+TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages", "costs")
 _HEADER = ("scenario", "seed", "replications", "service_level_definition")  # what a summary starts with
 
 
@@ -75,7 +78,7 @@ class Run:
     costs: pd.DataFrame
     summary: dict = field(repr=False)
 
-    TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages", "costs")
+    TABLES = TABLES
 
     @classmethod
     def concat(cls, runs: Sequence[Run], replications: Sequence[int] | None = None) -> Run:
@@ -183,24 +186,31 @@ def jsonable(value):
     return value
 
 
-def simulate(scenario: Scenario, seed: int = 0, replications: int = 1) -> Run:
+def simulate(scenario: Scenario, seed: int = 0, replications: int = 1, tables: Collection[str] = TABLES) -> Run:
     """Simulate `replications` independent runs of `scenario`; replication r is the same whatever their number.
 
-    A scenario (with its replications) beyond the limits of `bposim.workload` raises ScenarioError at once.
+    `tables` names the tables to build (all of `Run.TABLES` unless given); the others are left empty
+    (`pandas.DataFrame()`), and the summary is always whole. A scenario (with its replications) beyond the limits
+    of `bposim.workload` raises ScenarioError at once.
     """
     _check_count("seed", seed, 0)
     _check_count("replications", replications, 1)
+    wanted = _check_tables(tables)
     workload.check(scenario, replications)
-    runs = [_assemble(scenario, seed, _replicate(scenario, seed, r)) for r in range(replications)]
-    return runs[0] if replications == 1 else Run.concat(runs)
+    return _run(scenario, seed, range(replications), wanted)
 
 
-def simulate_replication(scenario: Scenario, seed: int, replication: int) -> Run:
-    """Replication `replication` of `simulate(scenario, seed, ...)` on its own: one task of an experiment."""
+def simulate_replication(scenario: Scenario, seed: int, replication: int, tables: Collection[str] = TABLES) -> Run:
+    """Replication `replication` of `simulate(scenario, seed, ...)` on its own: one task of an experiment.
+
+    `tables` as for `simulate`: a sweep task that keeps no tables asks only for the staffing table its KPI row
+    reads (with the summary).
+    """
     _check_count("seed", seed, 0)
     _check_count("replication", replication, 0)
+    wanted = _check_tables(tables)
     workload.check(scenario)
-    return _assemble(scenario, seed, _replicate(scenario, seed, replication))
+    return _run(scenario, seed, [replication], wanted)
 
 
 def _check_count(name: str, value: object, minimum: int) -> None:
@@ -209,33 +219,49 @@ def _check_count(name: str, value: object, minimum: int) -> None:
         raise ValueError(f"{name}: must be a whole number ≥ {minimum}; got {value!r}")
 
 
-def _replicate(scenario: Scenario, seed: int, replication: int) -> Tables:
-    """Simulate one replication: a fresh centre, run, and its records as tables."""
-    return replication_tables(scenario, Centre(scenario, seed, replication).run())
+def _check_tables(tables: Collection[str]) -> frozenset[str]:
+    """The table names asked for, each one of Run.TABLES."""
+    if isinstance(tables, str):
+        tables = [tables]
+    unknown = [name for name in tables if name not in TABLES]
+    if unknown:
+        raise ValueError(f"tables: unknown table {unknown[0]!r}; known: {', '.join(TABLES)}")
+    return frozenset(tables)
 
 
-def _assemble(scenario: Scenario, seed: int, tables: Tables) -> Run:
-    """The run of one replication: its tables, its costs, and its summary headed by what was simulated."""
-    costs = cost_table(scenario.costs, scenario, tables.calls, tables.intervals, tables.agents)
+def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: frozenset[str]) -> Run:
+    """Simulate the replications, one at a time, keeping only each one's records as columns; then build the tables
+    asked for and the summary once, for all of them (numbered 0, 1, ... when there are several)."""
+    records = joined([replication_records(scenario, Centre(scenario, seed, r).run()) for r in replications])
+    count = records.replications
+    costs_needed = scenario.costs is not None
+    built = run_tables(scenario, records, wanted | ({"calls", "intervals", "agents"} if costs_needed else set()))
+    del records
+    found = built.tables
+    costs = (
+        cost_table(scenario.costs, scenario, found.get("calls"), found.get("intervals"), found.get("agents"))
+        if costs_needed or "costs" in wanted
+        else None
+    )
     summary = {
         "scenario": scenario.name,
         "seed": seed,
-        "replications": 1,
+        "replications": count,
         "service_level_definition": scenario.service_level.definition,
-        **tables.summary,
-        **cost_summary(costs, tables.calls),
     }
+    if count == 1:
+        summary.update(built.summaries[0])
+    else:
+        summary.update(_pool(built.summaries))
+    if costs_needed:
+        summary.update(cost_summary(costs, found.get("calls")))
+    if "costs" in wanted:
+        found["costs"] = costs
     return Run(
         scenario,
         seed,
-        1,
-        calls=tables.calls,
-        intervals=tables.intervals,
-        agents=tables.agents,
-        staffing=tables.staffing,
-        activities=tables.activities,
-        outages=tables.outages,
-        costs=costs,
+        count,
+        **{name: found[name] if name in wanted else pd.DataFrame() for name in Run.TABLES},
         summary=summary,
     )
 

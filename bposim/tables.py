@@ -1,224 +1,237 @@
-"""The tables of one replication, built from the engine's records: `replication_tables(scenario, centre)`.
+"""The tables of a run, built once from the records of all its replications: `run_tables(scenario, records)`.
 
-A `Centre` that has run holds flat records (call attempts, agent sessions, activities, outages); here they become
-the pandas tables of a run, a column at a time, with the replication's KPIs. Nothing here simulates, and nothing
-here knows about other replications (`Run.concat` joins them). The columns of every table are documented in
-`bposim.run`, the KPIs in `bposim.metrics`.
+`bposim.columns` turns each replication's records into numpy columns; here they become the pandas tables of the
+run, replication after replication (with a `replication` column when there are several), and each replication's
+KPIs, computed together by bincounts over (replication, ...) cells. Only the tables asked for are built. Nothing
+here simulates. The columns of every table are documented in `bposim.run`, the KPIs in `bposim.metrics`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from bposim import metrics
-from bposim.engine.records import (
-    ACTIVITY_FIELDS,
-    ACTIVITY_KINDS,
-    ANSWERED,
-    CALL_FIELDS,
-    OUTAGE_FIELDS,
-    OUTAGE_KINDS,
-    OUTCOMES,
-    PATHS,
-    SESSION_FIELDS,
-)
+from bposim import cells, metrics
+from bposim.columns import Records
+from bposim.engine.records import ABSENCE, ACTIVITY_KINDS, OUTAGE_KINDS, OUTCOMES, PATHS
 from bposim.formatting import clock
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
-if TYPE_CHECKING:
-    from bposim.engine.model import Centre
+TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages")
 
 
 @dataclass(frozen=True)
 class Tables:
-    """One replication's tables, and its summary: the KPIs overall and per call type (`by_call_type`), no costs."""
+    """The tables asked for (by name, each with a `replication` column when there are several replications), and
+    each replication's summary: the KPIs overall and per call type (`by_call_type`), no costs."""
 
-    calls: pd.DataFrame
-    intervals: pd.DataFrame
-    agents: pd.DataFrame
-    staffing: pd.DataFrame
-    activities: pd.DataFrame
-    outages: pd.DataFrame
-    summary: dict = field(repr=False)
+    tables: dict[str, pd.DataFrame]
+    summaries: list[dict] = field(repr=False)
 
 
-def replication_tables(scenario: Scenario, centre: Centre) -> Tables:
-    """The tables and KPIs of one replication: `centre`, a run of `scenario`'s centre."""
-    calls = _calls_table(scenario, centre)
+def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = TABLES) -> Tables:
+    """The tables named in `wanted` (and the KPIs of every replication) from the records of a run of `scenario`."""
+    replications = records.replications
+    numbered = replications > 1
     thresholds = {ct.name: scenario.service_level_for(ct)[0] for ct in scenario.call_types}
-    definition = scenario.service_level.definition
     horizon = scenario.horizon
     callbacks = scenario.technology.callbacks
     deadline = callbacks.deadline_minutes * 60.0 if callbacks is not None else math.inf
-    intervals, overall, per_type = metrics.kpi_tables(
-        calls, thresholds, definition, horizon.days, horizon.intervals, deadline
+    kpis, overall, per_type = cells.kpi_cells(
+        records.calls,
+        np.array(list(thresholds.values()), dtype=float),
+        scenario.service_level.definition,
+        horizon.days,
+        horizon.intervals,
+        deadline,
+        records.replication("calls") if numbered else None,
+        replications,
     )
-    intervals = _label_intervals(scenario, intervals, thresholds)
-    names = calls["agent"].cat.categories
-    group_names = [g.name for g in scenario.agent_groups]
-    agent_groups = pd.Categorical.from_codes(
-        np.array([agent.group.index for agent in centre.agents], dtype=np.int64), group_names
-    )
-    sessions = _sessions_table(centre, names)
-    activities = _activities_table(centre, names, agent_groups)
-    agents = _agents_table(calls, sessions, activities, agent_groups, _window_start(scenario))
-    staffing = _staffing_table(scenario, centre, calls, sessions, activities, agent_groups)
-    overall["occupancy"] = metrics.occupancy(agents)
-    for call_type in scenario.call_types:
-        holders = [g.name for g in scenario.agent_groups if any(s.call_type == call_type.name for s in g.skills)]
-        per_type[call_type.name]["occupancy"] = metrics.occupancy(agents, holders)
-    outages = _outages_table(scenario, centre, calls, thresholds)
-    return Tables(
-        calls=calls,
-        intervals=intervals,
-        agents=agents,
-        staffing=staffing,
-        activities=activities,
-        outages=outages,
-        summary={**overall, "by_call_type": per_type},
-    )
+    agents = _agent_columns(scenario, records, _window_start(scenario))
+    summaries = _summaries(scenario, agents, replications, overall, per_type)
+    built: dict[str, pd.DataFrame] = {}
+    if "calls" in wanted or "outages" in wanted:
+        built["calls"] = _calls_table(scenario, records)
+    if "intervals" in wanted:
+        built["intervals"] = _intervals_table(scenario, kpis, thresholds, replications)
+    if "agents" in wanted:
+        built["agents"] = _numbered(agents, replications)
+    if "staffing" in wanted:
+        built["staffing"] = _numbered(_staffing_columns(scenario, records), replications)
+    if "activities" in wanted:
+        built["activities"] = _activities_table(scenario, records)
+    if "outages" in wanted:
+        built["outages"] = _outages_table(scenario, records, built["calls"], thresholds)
+    for name in ("activities", "outages"):
+        if numbered and name in built:
+            built[name]["replication"] = records.replication(name)
+    return Tables({name: table for name, table in built.items() if name in wanted}, summaries)
 
 
-def _calls_table(scenario: Scenario, centre: Centre) -> pd.DataFrame:
-    """The calls table, sorted by caller and attempt, built a column at a time to keep memory low."""
-    rows = centre.records.array()
-    order = np.lexsort((rows[:, CALL_FIELDS.index("attempt")], rows[:, CALL_FIELDS.index("call_id")]))
-    raw = {name: rows[order, i] for i, name in enumerate(CALL_FIELDS)}
-    del rows, order
+def _numbered(columns: dict[str, np.ndarray], replications: int) -> pd.DataFrame:
+    """A table of columns whose rows run replication after replication, each the same number of rows, with a
+    replication column when there are several."""
+    if replications > 1:
+        rows = len(next(iter(columns.values()))) // replications
+        columns = {**columns, "replication": np.repeat(np.arange(replications, dtype=np.int64), rows)}
+    return pd.DataFrame(columns, copy=False)
 
-    def column(name: str, dtype=np.float64) -> np.ndarray:
-        return raw.pop(name).astype(dtype, copy=False)
 
-    horizon = scenario.horizon
-    arrival = column("arrival")
-    day = (arrival // SECONDS_PER_DAY).astype(np.int32) if horizon.days > 1 else np.zeros(len(arrival), np.int32)
-    since_open = arrival - day * float(SECONDS_PER_DAY)
-    interval = np.clip(since_open // horizon.interval_seconds, 0, horizon.intervals - 1).astype(np.int32)
-    warmup = since_open < horizon.warmup_minutes * 60.0
-    del since_open
-    outcome = column("outcome", np.int8)
-    answer, end = column("answer"), column("end")
-    agent_index = column("agent", np.int32)
-    group_index = np.array([agent.group.index for agent in centre.agents] + [-1], dtype=np.int32)[agent_index]
+def _calls_table(scenario: Scenario, records: Records) -> pd.DataFrame:
+    """The calls table from the call columns (which it takes over), with a replication column when several."""
+    columns = records.calls
+    agent = columns["agent"]
+    group = np.append(records.agent_groups, -1).astype(np.int32)[agent]
     table = {
-        "call_id": column("call_id", np.int64),
-        "call_type": pd.Categorical.from_codes(column("call_type", np.int16), [ct.name for ct in scenario.call_types]),
-        "attempt": column("attempt", np.int32),
-        "day": day,
-        "interval": interval,
-        "arrival": arrival,
-        "answer": answer,
-        "end": end,
-        "wait": np.where(outcome == ANSWERED, answer, end) - arrival,
-        "handle_seconds": column("handle_seconds"),
-        "wrap_seconds": column("wrap_seconds"),
-        "outcome": pd.Categorical.from_codes(outcome, OUTCOMES),
-        "agent": pd.Categorical.from_codes(agent_index, [agent.name for agent in centre.agents]),
-        "group": pd.Categorical.from_codes(group_index, [g.name for g in scenario.agent_groups]),
-        "path": pd.Categorical.from_codes(column("path", np.int8), PATHS),
-        "bot_seconds": column("bot_seconds"),
-        "warmup": warmup,
+        "call_id": columns["call_id"],
+        "call_type": pd.Categorical.from_codes(columns["call_type"], [ct.name for ct in scenario.call_types]),
+        "attempt": columns["attempt"],
+        "day": columns["day"],
+        "interval": columns["interval"],
+        "arrival": columns["arrival"],
+        "answer": columns["answer"],
+        "end": columns["end"],
+        "wait": columns["wait"],
+        "handle_seconds": columns["handle_seconds"],
+        "wrap_seconds": columns["wrap_seconds"],
+        "outcome": pd.Categorical.from_codes(columns["outcome"], OUTCOMES),
+        "agent": pd.Categorical.from_codes(agent, records.agent_names),
+        "group": pd.Categorical.from_codes(group, [g.name for g in scenario.agent_groups]),
+        "path": pd.Categorical.from_codes(columns["path"], PATHS),
+        "bot_seconds": columns["bot_seconds"],
+        "warmup": columns["warmup"],
     }
+    if records.replications > 1:
+        table["replication"] = records.replication("calls")
     return pd.DataFrame(table, copy=False)
 
 
-def _label_intervals(scenario: Scenario, table: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
-    """The KPIs per interval with each interval's start (HH:MM), threshold and target."""
+def _intervals_table(scenario: Scenario, kpis: dict, thresholds: dict, replications: int) -> pd.DataFrame:
+    """The KPIs per (replication,) day, interval and call type, with each interval's start (HH:MM), threshold and
+    target."""
     horizon = scenario.horizon
-    starts = horizon.start_seconds + table["interval"].to_numpy() * horizon.interval_seconds
-    table.insert(2, "interval_start", _clock_labels(starts))
-    targets = {ct.name: scenario.service_level_for(ct)[1] for ct in scenario.call_types}
-    table["threshold_seconds"] = table["call_type"].map(thresholds).astype(float)
-    table["target"] = table["call_type"].map(targets).astype(float)
-    return table
+    labels = np.array(_clock_labels(horizon.start_seconds + np.arange(horizon.intervals) * horizon.interval_seconds))
+    codes = kpis.pop("call_type")
+    targets = [scenario.service_level_for(ct)[1] for ct in scenario.call_types]
+    columns = {
+        "day": kpis.pop("day"),
+        "interval": kpis["interval"],
+        "interval_start": labels[kpis.pop("interval")],
+        "call_type": pd.Categorical.from_codes(codes, [ct.name for ct in scenario.call_types]),
+        **kpis,
+        "threshold_seconds": np.array(list(thresholds.values()), dtype=float)[codes],
+        "target": np.array(targets, dtype=float)[codes],
+    }
+    return _numbered(columns, replications)
 
 
-def _sessions_table(centre: Centre, names: pd.Index) -> pd.DataFrame:
-    """One row per agent session (login to logout), agents named by a categorical over `names`."""
-    sessions = pd.DataFrame(
-        np.array(centre.workforce.sessions, dtype=np.float64).reshape(-1, len(SESSION_FIELDS)),
-        columns=list(SESSION_FIELDS),
-    )
-    sessions["agent"] = pd.Categorical.from_codes(sessions["agent"].to_numpy(dtype=np.int64), names)
-    return sessions
+def _activities_table(scenario: Scenario, records: Records) -> pd.DataFrame:
+    """One row per break, shrinkage episode or absence, by start, then agent."""
+    columns = records.activities
+    codes = columns["agent"].astype(np.int64)
+    table = {
+        "agent": pd.Categorical.from_codes(codes, records.agent_names),
+        "group": pd.Categorical.from_codes(records.agent_groups[codes], [g.name for g in scenario.agent_groups]),
+        "kind": pd.Categorical.from_codes(columns["kind"].astype(np.int64), ACTIVITY_KINDS),
+    }
+    table.update({name: column for name, column in columns.items() if name not in table})
+    return pd.DataFrame(table)
 
 
-def _activities_table(centre: Centre, names: pd.Index, agent_groups: pd.Categorical) -> pd.DataFrame:
-    """One row per break, shrinkage episode or absence, by start."""
-    rows = centre.workforce.activities
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(ACTIVITY_FIELDS)
-    table = pd.DataFrame(
-        {
-            name: np.asarray(values, dtype=object if name == "name" else np.float64)
-            for name, values in zip(ACTIVITY_FIELDS, columns, strict=True)
-        }
-    )
-    codes = table["agent"].to_numpy(dtype=np.int64)
-    table["agent"] = pd.Categorical.from_codes(codes, names)
-    table.insert(1, "group", agent_groups[codes] if len(codes) else pd.Categorical([], agent_groups.categories))
-    table["kind"] = pd.Categorical.from_codes(table["kind"].to_numpy(dtype=np.int64), ACTIVITY_KINDS)
-    for flag in ("late", "missed", "paid"):
-        table[flag] = table[flag].astype(bool)
-    return table.sort_values(["start", "agent"], kind="stable", ignore_index=True)
+def _agent_columns(
+    scenario: Scenario, records: Records, window_start: Callable[[np.ndarray], np.ndarray | float]
+) -> dict[str, np.ndarray]:
+    """Per agent, replication after replication: calls handled, busy, idle, off-phone, logged-in, overtime and
+    unpaid seconds, absent days and occupancy, counted after the warm-up (the agents table's columns).
 
-
-def _agents_table(
-    calls: pd.DataFrame,
-    sessions: pd.DataFrame,
-    activities: pd.DataFrame,
-    groups: pd.Categorical,
-    window_start: Callable[[np.ndarray], np.ndarray],
-) -> pd.DataFrame:
-    """Per agent: calls handled, busy, idle, off-phone, logged-in, overtime and unpaid seconds, absent days and
-    occupancy, counted after the warm-up.
-
-    `calls`, `sessions` and `activities` name agents by categoricals over the same agent names, in the order
-    of `groups` (each agent's group); `window_start(times)` says when statistics start on each time's day.
-    Occupancy is busy time over the time the agent was available for calls: logged in and not on a break or
-    other off-phone activity.
+    `window_start(times)` says when statistics start on each time's day. Occupancy is busy time over the time the
+    agent was available for calls: logged in and not on a break or other off-phone activity.
     """
-    names = sessions["agent"].cat.categories
-    n = len(names)
-    answered = calls[calls["answer"].notna().to_numpy()]
-    codes = answered["agent"].cat.codes.to_numpy()
-    begin = answered["answer"].to_numpy()
+    n = len(records.agent_names)
+    rows = n * records.replications
+    calls = records.calls
+    answered = ~np.isnan(calls["answer"])
+    codes = calls["agent"][answered].astype(np.int64)
+    if records.replications > 1:
+        codes += records.replication("calls")[answered] * n
+    begin = calls["answer"][answered]
     window = window_start(begin)
-    busy = _after(begin, (answered["end"] + answered["wrap_seconds"]).to_numpy(), window)
-    login, logout = sessions["login"].to_numpy(), sessions["logout"].to_numpy()
+    busy_end = calls["end"][answered]
+    busy_end += calls["wrap_seconds"][answered]
+    busy = _after(begin, busy_end, window)
+    del busy_end
+    handled = np.bincount(codes[begin >= window], minlength=rows)
+    del begin, window, answered
+    sessions = records.sessions
+    login, logout = sessions[:, 1], sessions[:, 2]
     session_window = window_start(login)
-    session_codes = sessions["agent"].cat.codes.to_numpy()
-    overtime_from = np.maximum(sessions["planned_logout"].to_numpy(), login)
-    kind = activities["kind"].to_numpy()
-    taken = (kind != "absence") & ~activities["missed"].to_numpy(dtype=bool)
-    off = activities[taken]
-    off_seconds = _after(off["start"].to_numpy(), off["end"].to_numpy(), window_start(off["start"].to_numpy()))
-    off_codes = off["agent"].cat.codes.to_numpy()
-    unpaid = ~off["paid"].to_numpy(dtype=bool)
+    session_codes = sessions[:, 0].astype(np.int64) + records.replication("sessions") * n
+    overtime_from = np.maximum(sessions[:, 3], login)
+    activities = records.activities
+    activity_codes = activities["agent"].astype(np.int64) + records.replication("activities") * n
+    absence = activities["kind"] == ABSENCE
+    taken = ~absence & ~activities["missed"]
+    off_start = activities["start"][taken]
+    off_seconds = _after(off_start, activities["end"][taken], window_start(off_start))
+    off_codes = activity_codes[taken]
+    unpaid = ~activities["paid"][taken]
     sum_by = metrics.sum_by
-    table = pd.DataFrame(
-        {
-            "agent": names,
-            "group": groups,
-            "calls_handled": np.bincount(codes[begin >= window], minlength=n),
-            "busy_seconds": sum_by(codes, busy, n),
-            "off_phone_seconds": sum_by(off_codes, off_seconds, n),
-            "logged_in_seconds": sum_by(session_codes, _after(login, logout, session_window), n),
-            "overtime_seconds": sum_by(session_codes, _after(overtime_from, logout, session_window), n),
-            "unpaid_seconds": sum_by(off_codes[unpaid], off_seconds[unpaid], n),
-            "absent_days": np.bincount(activities["agent"].cat.codes.to_numpy()[kind == "absence"], minlength=n),
-        }
-    )
-    available = table["logged_in_seconds"] - table["off_phone_seconds"]
-    table.insert(4, "idle_seconds", available - table["busy_seconds"])
+    busy_seconds = sum_by(codes, busy, rows)
+    off_phone = sum_by(off_codes, off_seconds, rows)
+    logged_in = sum_by(session_codes, _after(login, logout, session_window), rows)
+    available = logged_in - off_phone
     with np.errstate(invalid="ignore", divide="ignore"):
-        table["occupancy"] = table["busy_seconds"] / available
-    return table
+        occupancy = busy_seconds / available
+    return {
+        "agent": np.tile(np.array(records.agent_names, dtype=object), records.replications),
+        "group": pd.Categorical.from_codes(
+            np.tile(records.agent_groups, records.replications), [g.name for g in scenario.agent_groups]
+        ),
+        "calls_handled": handled,
+        "busy_seconds": busy_seconds,
+        "idle_seconds": available - busy_seconds,
+        "off_phone_seconds": off_phone,
+        "logged_in_seconds": logged_in,
+        "overtime_seconds": sum_by(session_codes, _after(overtime_from, logout, session_window), rows),
+        "unpaid_seconds": sum_by(off_codes[unpaid], off_seconds[unpaid], rows),
+        "absent_days": np.bincount(activity_codes[absence], minlength=rows),
+        "occupancy": occupancy,
+    }
+
+
+def _summaries(
+    scenario: Scenario, agents: dict[str, np.ndarray], replications: int, overall: list[dict], per_type: list[list]
+) -> list[dict]:
+    """Each replication's summary: its KPIs overall, with occupancy (`bposim.metrics.occupancy`), and per call type,
+    with the occupancy of the agents holding its skill."""
+
+    def per_replication(name: str) -> np.ndarray:
+        return agents[name].reshape(replications, -1)
+
+    busy, logged_in, off = (
+        per_replication(name) for name in ("busy_seconds", "logged_in_seconds", "off_phone_seconds")
+    )
+
+    def occupancy(holders: np.ndarray | slice) -> list[float]:
+        available = cells.row_sums(logged_in[:, holders]) - cells.row_sums(off[:, holders])
+        worked = cells.row_sums(busy[:, holders])
+        return [float(b) / float(a) if a else math.nan for b, a in zip(worked, available, strict=True)]
+
+    summaries = [
+        {**overall[r], "occupancy": value, "by_call_type": {}} for r, value in enumerate(occupancy(slice(None)))
+    ]
+    group_codes = np.asarray(agents["group"].codes[: busy.shape[1]])
+    for index, call_type in enumerate(scenario.call_types):
+        holders = [
+            i for i, g in enumerate(scenario.agent_groups) if any(s.call_type == call_type.name for s in g.skills)
+        ]
+        for r, value in enumerate(occupancy(np.isin(group_codes, holders))):
+            summaries[r]["by_call_type"][call_type.name] = {**per_type[r][index], "occupancy": value}
+    return summaries
 
 
 def _after(starts: np.ndarray, ends: np.ndarray, window: np.ndarray) -> np.ndarray:
@@ -226,89 +239,105 @@ def _after(starts: np.ndarray, ends: np.ndarray, window: np.ndarray) -> np.ndarr
     return np.clip(ends - np.maximum(starts, window), 0.0, None)
 
 
-def _window_start(scenario: Scenario) -> Callable[[np.ndarray], np.ndarray]:
-    """For an array of times: when statistics start on each time's day (the day's opening + warm-up)."""
+def _window_start(scenario: Scenario) -> Callable[[np.ndarray], np.ndarray | float]:
+    """For an array of times: when statistics start on each time's day (the day's opening + warm-up; one number
+    when there is one day)."""
     warmup = scenario.horizon.warmup_minutes * 60.0
     if scenario.horizon.days == 1:
-        return lambda times: np.full(len(times), warmup)
+        return lambda times: warmup
     return lambda times: np.floor(np.asarray(times) / SECONDS_PER_DAY) * SECONDS_PER_DAY + warmup
 
 
-def _staffing_table(
-    scenario: Scenario,
-    centre: Centre,
-    calls: pd.DataFrame,
-    sessions: pd.DataFrame,
-    activities: pd.DataFrame,
-    agent_groups: pd.Categorical,
-) -> pd.DataFrame:
-    """Per day, interval and group: agents scheduled, absent, present, off the phones, on the phones, busy."""
+def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndarray]:
+    """Per replication, day, interval and group: agents scheduled, absent, present, off the phones, on the phones,
+    busy (agent-equivalents averaged over the interval)."""
     horizon = scenario.horizon
+    groups = len(scenario.agent_groups)
     edges = (
         np.arange(horizon.days)[:, None] * float(SECONDS_PER_DAY)
         + np.arange(horizon.intervals + 1)[None, :] * horizon.interval_seconds
     )
-    session_group = agent_groups.codes[sessions["agent"].cat.codes.to_numpy()]
-    answered = calls[calls["answer"].notna()]
-    taken = activities[(activities["kind"] != "absence") & ~activities["missed"]]
-    absent = activities[activities["kind"] == "absence"]
-    rostered = np.array(
-        [[a.group.index, a.shift.start_seconds, a.shift.end_seconds] for a in centre.workforce.rostered], dtype=float
-    ).reshape(-1, 3)
     day_starts = np.arange(horizon.days) * float(SECONDS_PER_DAY) - horizon.start_seconds
-    frames = []
+    rostered = records.rostered
+    scheduled = []
     for index, group in enumerate(scenario.agent_groups):
         shifts = rostered[rostered[:, 0] == index]
         shift_starts = (day_starts[:, None] + shifts[None, :, 1]).ravel()
         shift_ends = (day_starts[:, None] + shifts[None, :, 2]).ravel()
         plan = np.tile(np.asarray(group.agents.per_interval_counts(horizon.intervals), float), horizon.days)
-        mine = answered["group"] == group.name
-        present = metrics.per_interval(
-            sessions["login"].to_numpy()[session_group == index],
-            sessions["logout"].to_numpy()[session_group == index],
-            edges,
-        ).ravel()
-        off = metrics.per_interval(
-            taken["start"].to_numpy()[taken["group"] == group.name],
-            taken["end"].to_numpy()[taken["group"] == group.name],
-            edges,
-        ).ravel()
-        frames.append(
-            pd.DataFrame(
-                {
-                    "day": np.repeat(np.arange(horizon.days), horizon.intervals),
-                    "interval": np.tile(np.arange(horizon.intervals), horizon.days),
-                    "group": group.name,
-                    "scheduled": plan + metrics.per_interval(shift_starts, shift_ends, edges).ravel(),
-                    "absent": metrics.per_interval(
-                        absent["start"].to_numpy()[absent["group"] == group.name],
-                        absent["end"].to_numpy()[absent["group"] == group.name],
-                        edges,
-                    ).ravel(),
-                    "present": present,
-                    "off_phone": off,
-                    "on_phone": present - off,
-                    "busy": metrics.per_interval(
-                        answered["answer"].to_numpy()[mine],
-                        (answered["end"] + answered["wrap_seconds"]).to_numpy()[mine],
-                        edges,
-                    ).ravel(),
-                }
-            )
-        )
-    table = pd.concat(frames, ignore_index=True).sort_values(["day", "interval"], kind="stable", ignore_index=True)
-    table["group"] = pd.Categorical(table["group"], [g.name for g in scenario.agent_groups])
+        scheduled.append(plan + metrics.per_interval(shift_starts, shift_ends, edges).ravel())
+    calls, activities, sessions = records.calls, records.activities, records.sessions
+    answered = ~np.isnan(calls["answer"])
+    call_group = np.append(records.agent_groups, -1).astype(np.int32)[calls["agent"]]
+    activity_group = records.agent_groups[activities["agent"].astype(np.int64)]
+    absence = activities["kind"] == ABSENCE
+    taken = ~absence & ~activities["missed"]
+    session_group = records.agent_groups[sessions[:, 0].astype(np.int64)]
+    spans = {
+        "busy": (answered, call_group, calls["answer"], (calls["end"], calls["wrap_seconds"]), "calls"),
+        "absent": (absence, activity_group, activities["start"], (activities["end"],), "activities"),
+        "present": (None, session_group, sessions[:, 1], (sessions[:, 2],), "sessions"),
+        "off_phone": (taken, activity_group, activities["start"], (activities["end"],), "activities"),
+    }  # each span: which rows, their groups, starts, and the parts whose sum is the end (busy: end + wrap-up)
+    cells = horizon.days * horizon.intervals
+    measured = {}
+    for name, (keep, group_of, starts, ends, kind) in spans.items():
+        bounds = np.concatenate([[0], np.cumsum(records.counts[kind])])
+        out = np.empty((records.replications, cells, groups))
+        for r in range(records.replications):
+            mine = slice(bounds[r], bounds[r + 1])
+            chosen = np.ones(bounds[r + 1] - bounds[r], bool) if keep is None else keep[mine]
+            for index in range(groups):
+                ok = chosen & (group_of[mine] == index)
+                span_ends = ends[0][mine][ok]
+                for part in ends[1:]:
+                    span_ends += part[mine][ok]
+                out[r, :, index] = metrics.per_interval(starts[mine][ok], span_ends, edges).ravel()
+        measured[name] = out.ravel()
+    rows = records.replications * cells * groups
+    position = np.arange(rows) % (cells * groups)
+    interval = position // groups % horizon.intervals
+    labels = np.array(_clock_labels(horizon.start_seconds + np.arange(horizon.intervals) * horizon.interval_seconds))
+    present, off = measured["present"], measured["off_phone"]
+    on_phone = present - off
     with np.errstate(invalid="ignore", divide="ignore"):
-        table["occupancy"] = table["busy"] / table["on_phone"]
-    starts = horizon.start_seconds + table["interval"].to_numpy() * horizon.interval_seconds
-    table.insert(2, "interval_start", _clock_labels(starts))
-    return table
+        occupancy = measured["busy"] / on_phone
+    return {
+        "day": position // (groups * horizon.intervals),
+        "interval": interval,
+        "interval_start": labels[interval],
+        "group": pd.Categorical.from_codes(position % groups, [g.name for g in scenario.agent_groups]),
+        "scheduled": np.tile(np.stack(scheduled, axis=1).ravel(), records.replications),
+        "absent": measured["absent"],
+        "present": present,
+        "off_phone": off,
+        "on_phone": on_phone,
+        "busy": measured["busy"],
+        "occupancy": occupancy,
+    }
 
 
-def _outages_table(scenario: Scenario, centre: Centre, calls: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
-    """One row per outage, with what happened to the calls that arrived during it and in the interval after."""
-    rows = np.array(centre.outages.records, dtype=np.float64).reshape(-1, len(OUTAGE_FIELDS))
-    rows = rows[np.lexsort((rows[:, 0], rows[:, 2]))]
+def _outages_table(scenario: Scenario, records: Records, calls: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
+    """One row per outage (by replication, start, tool), with what happened to the calls that arrived during it and
+    in the interval after; built per replication, as outages are few and only in scenarios with tools."""
+    if not len(records.outages):
+        return _replication_outages(scenario, records.outages, calls.iloc[:0], thresholds)
+    call_bounds = np.concatenate([[0], np.cumsum(records.counts["calls"])])
+    outage_bounds = np.concatenate([[0], np.cumsum(records.counts["outages"])])
+    parts = [
+        _replication_outages(
+            scenario,
+            records.outages[outage_bounds[r] : outage_bounds[r + 1]],
+            calls.iloc[call_bounds[r] : call_bounds[r + 1]],
+            thresholds,
+        )
+        for r in range(records.replications)
+    ]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _replication_outages(scenario: Scenario, rows: np.ndarray, calls: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
+    """The outages of one replication (rows of OUTAGE_FIELDS, by start and tool) and the calls around them."""
     tools = scenario.tools
     table = pd.DataFrame(
         {

@@ -328,7 +328,7 @@ def no_simulation(monkeypatch):
     def refuse(*args):
         pytest.fail("simulated a scenario that should have been refused")
 
-    monkeypatch.setattr(bposim.run, "_replicate", refuse)
+    monkeypatch.setattr(bposim.run, "Centre", refuse)
 
 
 @pytest.mark.parametrize("case", IN_PROCESS, ids=lambda case: case.id)

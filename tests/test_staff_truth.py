@@ -89,11 +89,11 @@ def test_a_roster_the_search_days_pass_and_the_fresh_days_fail_is_not_verified(m
     scenario = bposim.load_scenario(SHIFTS)
     verification = 5 + VERIFICATION_SEED_OFFSET
 
-    def busier_fresh_days(roster, seed=0, replications=1):
+    def busier_fresh_days(roster, seed=0, replications=1, **tables):
         if seed == verification:
             rates = [1.3 * rate for rate in roster.call_types[0].arrivals.per_interval]
             roster = roster.updated({"call_types.support.arrivals.per_interval": rates})
-        return simulate(roster, seed=seed, replications=replications)
+        return simulate(roster, seed=seed, replications=replications, **tables)
 
     monkeypatch.setattr(run_module, "simulate", busier_fresh_days)
     plan = optimise_roster(scenario, seed=5, replications=3, trim_trials=0)

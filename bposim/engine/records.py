@@ -131,6 +131,13 @@ class CallRecords:
             self._blocks.append(np.array(self._rows, dtype=np.float64))
             self._rows.clear()
 
+    def blocks(self) -> list[np.ndarray]:
+        """All records, in order, as (rows, len(CALL_FIELDS)) float arrays; the buffers are handed over, not kept, so
+        the caller can free each block once read."""
+        self._pack()
+        blocks, self._blocks = self._blocks, []
+        return blocks
+
     def array(self) -> np.ndarray:
         """All records as an (n, len(CALL_FIELDS)) float array; the buffers are handed over, not kept."""
         self._pack()

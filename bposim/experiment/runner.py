@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from bposim.experiment.design import Experiment
     from bposim.scenario import Scenario
 
+KPI_TABLES = ("staffing",)  # what `kpi_row` reads besides the summary
 WORKERS_PER_CORE = 4  # local worker processes beyond this only share the cores and multiply the memory
 CONNECT_TIMEOUT = "5s"  # how long to try reaching a Dask scheduler before giving up
 _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})$")
@@ -54,10 +55,14 @@ class TaskResult:
 
 
 def run_task(scenario: Scenario, seed: int, cell: int, replication: int, keep_tables: bool) -> TaskResult:
-    """Simulate one replication of one cell (the same random streams as that replication of every other cell)."""
-    from bposim.run import simulate_replication  # the engine loads where a task runs, not to check an experiment
+    """Simulate one replication of one cell (the same random streams as that replication of every other cell).
 
-    run = simulate_replication(scenario, seed, replication)
+    Only with keep: all are all its tables built; otherwise just what its KPI row reads (the summary, and the
+    staffing table for the scheduled agent hours).
+    """
+    from bposim.run import Run, simulate_replication  # the engine loads where a task runs, not to check an experiment
+
+    run = simulate_replication(scenario, seed, replication, tables=Run.TABLES if keep_tables else KPI_TABLES)
     tables = {name: getattr(run, name) for name in run.TABLES} if keep_tables else None
     return TaskResult(cell, replication, kpi_row(run), tables)
 

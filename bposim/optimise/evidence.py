@@ -59,7 +59,7 @@ class SearchDays:
         intervals, staffing = [], []
         for r in self.indices():
             if (key, r) not in self._cache:
-                run = simulate_replication(scenario, self.seed, r)
+                run = simulate_replication(scenario, self.seed, r, tables=("intervals", "staffing"))
                 self.simulated += scenario.horizon.days
                 self._cache[(key, r)] = (run.intervals.assign(replication=r), run.staffing.assign(replication=r))
             found = self._cache[(key, r)]

@@ -97,7 +97,9 @@ def _check_objective(target: float | None, threshold_seconds: float | None) -> N
 
 def _verify(centre: Centre, staffed: Scenario, seed: int, replications: int) -> pd.DataFrame:
     """Service level per call type and interval on days the search never saw, with 95% half-widths."""
-    runs = [simulate_replication(staffed, seed, r) for r in range(replications, 2 * replications)]
+    runs = [
+        simulate_replication(staffed, seed, r, tables=("intervals",)) for r in range(replications, 2 * replications)
+    ]
     days = pd.concat([run.intervals.assign(replication=r) for r, run in enumerate(runs)], ignore_index=True)
     level, half, offered = centre.levels(days)
     targets = np.repeat(centre.targets, centre.intervals)

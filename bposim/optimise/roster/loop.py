@@ -108,7 +108,7 @@ def optimise_roster(
         schedule, rostered = trim.run(schedule, rostered, loop.achieved, trim_trials)
     simulations += search.simulated + trim.holdout.simulated
     verification_seed = seed + VERIFICATION_SEED_OFFSET
-    check = simulate(rostered, seed=verification_seed, replications=replications)
+    check = simulate(rostered, seed=verification_seed, replications=replications, tables=("intervals",))
     simulations += replications * goal.horizon.days
     achieved = interval_service_levels(check)
     by_type = call_type_service_levels(check)

@@ -1,0 +1,210 @@
+"""The KPIs of every (replication, day, interval, call type) cell, and of each replication overall and per call
+type, from the call columns of a run: bincounts over the cells, no pandas on the way.
+
+The KPIs are those of `bposim.metrics` (where they are defined), computed in the same order of additions as there,
+so a replication's numbers are the same to the last bit whether it is summed alone or with others.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from bposim.engine.records import (
+    ABANDONED,
+    ANSWERED,
+    BLOCKED,
+    CALLBACK,
+    CALLBACK_REQUESTED,
+    CONTAINED,
+    DROPPED,
+    UNSERVED,
+)
+
+COUNTS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "blocked",
+    "unserved",
+    "dropped",
+    "answered_within_threshold",
+    "abandoned_within_threshold",
+    "contained",
+    "callback_requests",
+    "callbacks_made",
+    "callbacks_within_deadline",
+)
+SECONDS = ("wait_answered_seconds", "work_seconds")
+RATES = ("service_level", "asa_seconds", "aht_seconds", "abandon_rate", "callback_service_level")
+
+
+def indicators(
+    call_type: np.ndarray,
+    outcome: np.ndarray,
+    path: np.ndarray,
+    wait: np.ndarray,
+    handle: np.ndarray,
+    wrap: np.ndarray,
+    thresholds: np.ndarray,
+    callback_deadline: float = math.inf,
+) -> dict[str, np.ndarray]:
+    """Per call attempt (codes of its call type, outcome and path; its wait, handle and wrap-up seconds), a 0/1
+    indicator for each of COUNTS, and the wait and work (handle + wrap-up) seconds of answered calls; `thresholds`
+    per call type code.
+
+    Live attempts are those not made as callbacks; the live KPIs leave out callers the bot contained and callers
+    who took a callback instead of waiting.
+    """
+    return dict(_indicators(call_type, outcome, path, wait, handle, wrap, thresholds, callback_deadline))
+
+
+def _indicators(call_type, outcome, path, wait, handle, wrap, thresholds, callback_deadline):
+    """`indicators`, one at a time (so that only one is held while it is summed)."""
+    live = path != CALLBACK
+    answered_any = outcome == ANSWERED
+    answered = live & answered_any
+    abandoned = outcome == ABANDONED
+    yield "offered", live & ((outcome <= UNSERVED) | (outcome == DROPPED))
+    yield "answered", answered
+    yield "abandoned", abandoned
+    yield "blocked", outcome == BLOCKED
+    yield "unserved", live & (outcome == UNSERVED)
+    yield "dropped", live & (outcome == DROPPED)
+    within = wait <= thresholds[call_type]
+    yield "answered_within_threshold", answered & within
+    yield "abandoned_within_threshold", abandoned & within
+    del within
+    yield "contained", outcome == CONTAINED
+    yield "callback_requests", outcome == CALLBACK_REQUESTED
+    callback = ~live & answered_any
+    yield "callbacks_made", callback
+    yield "callbacks_within_deadline", callback & (wait <= callback_deadline)
+    del callback
+    yield "wait_answered_seconds", np.where(answered, wait, 0.0)
+    yield "work_seconds", np.where(answered, handle + wrap, 0.0)
+
+
+def summed(
+    values: Mapping[str, np.ndarray] | Iterable[tuple[str, np.ndarray]], cells: np.ndarray, n_cells: int
+) -> dict[str, np.ndarray]:
+    """Every indicator (a mapping, or (key, values) pairs) summed over the cells (0..n_cells-1) each call attempt
+    belongs to: counts as integers."""
+    out = {}
+    for key, column in values.items() if isinstance(values, Mapping) else values:
+        total = np.bincount(cells, weights=np.asarray(column, dtype=float), minlength=n_cells)
+        out[key] = total.round().astype(np.int64) if key in COUNTS else total.astype(np.float64)
+    return out
+
+
+def with_rates(sums: Mapping[str, np.ndarray], definition: str) -> dict[str, np.ndarray]:
+    """The counts, with service_level (by `definition`), asa_seconds, aht_seconds, abandon_rate and
+    callback_service_level (NaN where the denominator is 0)."""
+    from bposim.metrics import service_level
+
+    out = {key: sums[key] for key in COUNTS}
+    answered = np.asarray(sums["answered"], dtype=float)
+    out["service_level"] = service_level(
+        sums["answered_within_threshold"],
+        sums["offered"],
+        sums["answered"],
+        sums["abandoned_within_threshold"],
+        definition,
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["asa_seconds"] = np.asarray(sums["wait_answered_seconds"], dtype=float) / answered
+        out["aht_seconds"] = np.asarray(sums["work_seconds"], dtype=float) / answered
+        out["abandon_rate"] = np.asarray(sums["abandoned"], dtype=float) / np.asarray(sums["offered"], dtype=float)
+        out["callback_service_level"] = np.asarray(sums["callbacks_within_deadline"], dtype=float) / np.asarray(
+            sums["callback_requests"], dtype=float
+        )
+    return out
+
+
+def kpi_cells(
+    calls: Mapping[str, np.ndarray],
+    thresholds: np.ndarray,
+    definition: str,
+    days: int,
+    intervals: int,
+    callback_deadline: float = math.inf,
+    replication: np.ndarray | None = None,
+    replications: int = 1,
+) -> tuple[dict[str, np.ndarray], list[dict], list[list[dict]]]:
+    """KPIs per (replication, day, interval, call type) cell, every cell present, as columns (the cell's day,
+    interval and call_type code, then the counts and rates); and per replication the KPIs overall and per call type
+    (in code order), as plain numbers.
+
+    `calls` holds the call columns (call_type, outcome and path codes, wait, handle_seconds, wrap_seconds, day,
+    interval, warmup), `replication` each call's replication (None for one). Warm-up calls are left out.
+    """
+    types = len(thresholds)
+    kept = ~calls["warmup"]
+    everything = bool(kept.all())
+
+    def column(name: str) -> np.ndarray:
+        return calls[name] if everything else calls[name][kept]
+
+    cells = column("day").astype(np.int64)
+    if replication is not None:
+        cells += (replication if everything else replication[kept]) * days
+    cells *= intervals
+    cells += column("interval")
+    cells *= types
+    cells += column("call_type")
+    values = _indicators(
+        column("call_type"),
+        column("outcome"),
+        column("path"),
+        column("wait"),
+        column("handle_seconds"),
+        column("wrap_seconds"),
+        thresholds,
+        callback_deadline,
+    )
+    per_replication = days * intervals * types
+    sums = summed(values, cells, replications * per_replication)
+    cell = np.arange(replications * per_replication) % per_replication
+    table = {
+        "day": cell // (intervals * types),
+        "interval": cell // types % intervals,
+        "call_type": cell % types,
+        **with_rates(sums, definition),
+    }
+    by_type = _by_type(sums, replications, types)
+    overall = {key: row_sums(total.reshape(replications, types)) for key, total in by_type.items()}
+    type_rows = _records(with_rates(by_type, definition))
+    return (
+        table,
+        _records(with_rates(overall, definition)),
+        [type_rows[r * types : (r + 1) * types] for r in range(replications)],
+    )
+
+
+def _by_type(sums: dict[str, np.ndarray], replications: int, types: int) -> dict[str, np.ndarray]:
+    """The cells' sums summed over days and intervals, per replication and call type (replication-major): counts
+    exactly, seconds by pandas' grouped sum (compensated, in cell order), as the KPIs of one replication always
+    were, so the figures stay the same to the last bit."""
+    out = {key: sums[key].reshape(replications, -1, types).sum(axis=1).ravel() for key in COUNTS}
+    cell = np.arange(len(sums["offered"]))
+    group = cell // (len(cell) // replications) * types + cell % types
+    seconds = pd.DataFrame({key: sums[key] for key in SECONDS}).groupby(group).sum()
+    out.update({key: seconds[key].to_numpy() for key in SECONDS})
+    return out
+
+
+def row_sums(values: np.ndarray) -> np.ndarray:
+    """Each row summed alone (a 1-D pairwise sum), as a replication's rows are when summed alone."""
+    return np.array([np.ascontiguousarray(row).sum() for row in values], dtype=values.dtype)
+
+
+def _records(columns: Mapping[str, np.ndarray]) -> list[dict]:
+    """Columns of equal length as one dict per row: counts as int, the rest as float."""
+    converted = {key: column.tolist() for key, column in columns.items()}
+    rows = []
+    for i in range(len(converted["offered"])):
+        rows.append({key: int(values[i]) if key in COUNTS else float(values[i]) for key, values in converted.items()})
+    return rows

@@ -1,0 +1,164 @@
+"""The engine's records as compact numpy columns: taken from each replication's `Centre` as soon as it has run (so
+only one replication's Python records are alive at a time), then joined, replication after replication, for
+`bposim.tables` to build every table once.
+
+Call attempts are sorted by caller and attempt within their replication; activities by start, then agent; outages
+by start, then tool. Sessions keep the engine's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bposim.engine.records import ACTIVITY_FIELDS, ANSWERED, CALL_FIELDS, OUTAGE_FIELDS, SESSION_FIELDS
+from bposim.scenario import SECONDS_PER_DAY, Scenario
+
+if TYPE_CHECKING:
+    from bposim.engine.model import Centre
+
+CALL_DTYPES = {
+    "call_id": np.int64,
+    "call_type": np.int16,
+    "attempt": np.int32,
+    "arrival": np.float64,
+    "answer": np.float64,
+    "end": np.float64,
+    "handle_seconds": np.float64,
+    "wrap_seconds": np.float64,
+    "outcome": np.int8,
+    "agent": np.int32,
+    "path": np.int8,
+    "bot_seconds": np.float64,
+}
+FLAGS = ("late", "missed", "paid")
+
+
+@dataclass
+class Records:
+    """The records of one or more replications as columns, and how many rows each replication has.
+
+    calls: CALL_FIELDS in CALL_DTYPES, with day and interval (of the day, by arrival), wait (answer or end −
+    arrival) and warmup (arrived during the warm-up). sessions and outages: (rows, fields) float arrays.
+    activities: ACTIVITY_FIELDS (name as objects, flags as booleans, the rest floats). rostered: (group, shift
+    start, shift end) of each rostered agent; agent_names and agent_groups (group index) of every agent, both fixed
+    by the scenario, so the same in every replication.
+    """
+
+    calls: dict[str, np.ndarray]
+    sessions: np.ndarray
+    activities: dict[str, np.ndarray]
+    outages: np.ndarray
+    rostered: np.ndarray
+    agent_names: list[str]
+    agent_groups: np.ndarray
+    counts: dict[str, np.ndarray]  # rows per replication of calls, sessions, activities and outages
+
+    @property
+    def replications(self) -> int:
+        return len(self.counts["calls"])
+
+    def replication(self, kind: str) -> np.ndarray:
+        """The replication (0, 1, ...) of each row of `kind` (calls, sessions, activities or outages)."""
+        counts = self.counts[kind]
+        return np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+
+
+def replication_records(scenario: Scenario, centre: Centre) -> Records:
+    """The records of `centre`, a run of `scenario`'s centre, as columns; the call records are handed over."""
+    calls = _call_columns(scenario, centre)
+    sessions = np.array(centre.workforce.sessions, dtype=np.float64).reshape(-1, len(SESSION_FIELDS))
+    activities = _activity_columns(centre.workforce.activities)
+    outages = np.array(centre.outages.records, dtype=np.float64).reshape(-1, len(OUTAGE_FIELDS))
+    outages = outages[np.lexsort((outages[:, 0], outages[:, 2]))]
+    rostered = np.array(
+        [[a.group.index, a.shift.start_seconds, a.shift.end_seconds] for a in centre.workforce.rostered], dtype=float
+    ).reshape(-1, 3)
+    counts = {
+        "calls": np.array([len(calls["call_id"])]),
+        "sessions": np.array([len(sessions)]),
+        "activities": np.array([len(activities["agent"])]),
+        "outages": np.array([len(outages)]),
+    }
+    return Records(
+        calls=calls,
+        sessions=sessions,
+        activities=activities,
+        outages=outages,
+        rostered=rostered,
+        agent_names=[agent.name for agent in centre.agents],
+        agent_groups=np.array([agent.group.index for agent in centre.agents], dtype=np.int64),
+        counts=counts,
+    )
+
+
+def joined(parts: Sequence[Records]) -> Records:
+    """The records of several replications, in order, as one; the parts' columns are emptied as they are joined."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    if any(part.agent_names != first.agent_names for part in parts):
+        raise ValueError("replications of one scenario have the same agents")
+    return Records(
+        calls=_join_columns([part.calls for part in parts]),
+        sessions=np.concatenate([part.sessions for part in parts]),
+        activities=_join_columns([part.activities for part in parts]),
+        outages=np.concatenate([part.outages for part in parts]),
+        rostered=first.rostered,
+        agent_names=first.agent_names,
+        agent_groups=first.agent_groups,
+        counts={kind: np.concatenate([part.counts[kind] for part in parts]) for kind in first.counts},
+    )
+
+
+def _join_columns(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Each column of every part joined, one column at a time, each part's column dropped once joined."""
+    out = {}
+    for name in list(parts[0]):
+        out[name] = np.concatenate([part.pop(name) for part in parts])
+    return out
+
+
+def _call_columns(scenario: Scenario, centre: Centre) -> dict[str, np.ndarray]:
+    """The call attempts, sorted by caller and attempt: each block of records the engine packed is read into
+    compact columns and freed, so little more than the columns is ever held."""
+    blocks = centre.records.blocks()
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in CALL_FIELDS}
+    while blocks:
+        block = blocks.pop(0)
+        for i, name in enumerate(CALL_FIELDS):
+            parts[name].append(block[:, i].astype(CALL_DTYPES[name]))
+        del block
+    columns = {
+        name: np.concatenate(parts.pop(name)) if parts[name] else np.empty(0, CALL_DTYPES[name]) for name in CALL_FIELDS
+    }
+    order = np.lexsort((columns["attempt"], columns["call_id"]))
+    for name in CALL_FIELDS:
+        columns[name] = columns[name][order]
+    del order
+    horizon = scenario.horizon
+    arrival = columns["arrival"]
+    day = (arrival // SECONDS_PER_DAY).astype(np.int32) if horizon.days > 1 else np.zeros(len(arrival), np.int32)
+    since_open = arrival - day * float(SECONDS_PER_DAY)
+    columns["day"] = day
+    columns["interval"] = np.clip(since_open // horizon.interval_seconds, 0, horizon.intervals - 1).astype(np.int32)
+    columns["warmup"] = since_open < horizon.warmup_minutes * 60.0
+    columns["wait"] = np.where(columns["outcome"] == ANSWERED, columns["answer"], columns["end"]) - arrival
+    return columns
+
+
+def _activity_columns(rows: list) -> dict[str, np.ndarray]:
+    """Breaks, shrinkage episodes and absences as columns, by start, then agent."""
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(ACTIVITY_FIELDS)
+    columns = {
+        name: np.asarray(column, dtype=object if name == "name" else np.float64)
+        for name, column in zip(ACTIVITY_FIELDS, values, strict=True)
+    }
+    order = np.lexsort((columns["agent"], columns["start"]))
+    columns = {name: column[order] for name, column in columns.items()}
+    for flag in FLAGS:
+        columns[flag] = columns[flag].astype(bool)
+    return columns
