@@ -25,6 +25,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
 from bposim.formatting import hours_minutes
+from bposim.optimise.breaks import Columns, agents_by_pattern, best_coverage, build_columns, implicit_breaks
 from bposim.scenario import Break, Scenario, Scheduling, Shift, ShiftPattern
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ class Schedule:
     cost_unit: str
     coverage: pd.DataFrame
     optimal: bool
+    gap: float = 0.0  # the solver's relative MIP gap: how far from proven cheapest when `optimal` is False
 
     @property
     def shifts(self) -> pd.DataFrame:
@@ -153,32 +155,54 @@ class Schedule:
 def enumerate_patterns(scenario: Scenario, scheduling: Scheduling | None = None) -> list[Pattern]:
     """Every shift the scheduling section allows: group × start × length × break placements."""
     scheduling = _scheduling(scenario, scheduling)
-    groups = [group.name for group in scenario.agent_groups]
-    rates = _hourly_costs(scenario)
-    horizon = scenario.horizon
-    patterns = []
+    rules = range(len(scheduling.shifts))
+    return [pattern for index in rules for pattern in _rule_patterns(scenario, scheduling, index)]
+
+
+def _enumerated(scenario: Scenario, scheduling: Scheduling) -> list[Pattern]:
+    """The patterns of the rules whose breaks must be placed one column per placement (`breaks.build_columns`),
+    after checking every rule has a shift in the opening hours and room for its breaks."""
+    found = []
     for index, rule in enumerate(scheduling.shifts):
-        times = rule.shift_times(horizon)
-        if not times:
-            raise ScheduleError(
-                f"shift pattern '{rule.name}' (scheduling.shifts[{index}]) has no shift inside the "
-                f"opening hours {horizon.start}-{horizon.end}"
-            )
-        found = [
-            (start, end, placement)
-            for start, end in times
-            for placement in _placements(rule, end - start, horizon.interval_minutes)
-        ]
-        if not found:
-            raise ScheduleError(
-                f"shift pattern '{rule.name}' (scheduling.shifts[{index}]): its breaks cannot be "
-                "placed without overlapping or running past the shift end"
-            )
-        for group in scheduling.groups_of(rule, groups):
-            for start, end, placement in found:
-                breaks = tuple((name, start + offset, minutes, paid) for name, offset, minutes, paid in placement)
-                patterns.append(Pattern(group, rule.name, start, end, breaks, rates[group]))
-    return patterns
+        if implicit_breaks(rule, scenario):
+            _rule_times(scenario, rule, index)
+        else:
+            found.extend(_rule_patterns(scenario, scheduling, index))
+    return found
+
+
+def _rule_times(scenario: Scenario, rule: ShiftPattern, index: int) -> list[tuple[int, int]]:
+    """The rule's shifts inside the opening hours; ScheduleError when it has none."""
+    horizon = scenario.horizon
+    times = rule.shift_times(horizon)
+    if not times:
+        raise ScheduleError(
+            f"shift pattern '{rule.name}' (scheduling.shifts[{index}]) has no shift inside the "
+            f"opening hours {horizon.start}-{horizon.end}"
+        )
+    return times
+
+
+def _rule_patterns(scenario: Scenario, scheduling: Scheduling, index: int) -> list[Pattern]:
+    """Every shift of one rule: group × start × length × break placements."""
+    rule = scheduling.shifts[index]
+    rates = _hourly_costs(scenario)
+    found = [
+        (start, end, placement)
+        for start, end in _rule_times(scenario, rule, index)
+        for placement in _placements(rule, end - start, scenario.horizon.interval_minutes)
+    ]
+    if not found:
+        raise ScheduleError(
+            f"shift pattern '{rule.name}' (scheduling.shifts[{index}]): its breaks cannot be "
+            "placed without overlapping or running past the shift end"
+        )
+    groups = [group.name for group in scenario.agent_groups]
+    return [
+        Pattern(group, rule.name, start, end, tuple((n, start + at, m, paid) for n, at, m, paid in slots), rates[group])
+        for group in scheduling.groups_of(rule, groups)
+        for start, end, slots in found
+    ]
 
 
 def solve_schedule(
@@ -193,36 +217,46 @@ def solve_schedule(
     Groups no pattern applies to are left out. Raises ScheduleError when no roster can cover the requirement.
     """
     scheduling = _scheduling(scenario, scheduling)
-    patterns = enumerate_patterns(scenario, scheduling)
     horizon = scenario.horizon
     groups = scheduling.scheduled_groups([group.name for group in scenario.agent_groups])
     required = _required(requirement, groups, horizon.intervals)
-    coverage = np.array([pattern.coverage(scenario) for pattern in patterns])
-    owner = np.array([groups.index(pattern.group) for pattern in patterns])
-    _check_coverable(scenario, scheduling, groups, required, patterns, coverage, owner)
+    columns = build_columns(scenario, scheduling, groups, _enumerated(scenario, scheduling), _hourly_costs(scenario))
+    _check_coverable(scenario, scheduling, groups, required, columns)
+    owner, coverage = columns.owner, columns.coverage
     rows = [(g, i) for g in range(len(groups)) for i in range(horizon.intervals) if required[g, i] > 0]
-    matrix = np.array([coverage[:, i] * (owner == g) for g, i in rows]).reshape(len(rows), len(patterns))
+    matrix = np.array([coverage[:, i] * (owner == g) for g, i in rows]).reshape(len(rows), len(owner))
     constraints = [LinearConstraint(csr_matrix(matrix), lb=[required[g, i] - TOLERANCE for g, i in rows])]
+    if columns.links:
+        constraints.append(LinearConstraint(csr_matrix(columns.link_matrix()), lb=0, ub=0))
+    shifts = len(columns.shifts)
     limited = [g for g, name in enumerate(groups) if name in scheduling.max_agents]
     if limited:
-        heads = np.array([(owner == g).astype(float) for g in limited])
+        heads = np.array([np.r_[owner[:shifts] == g, np.zeros(len(owner) - shifts)] for g in limited], float)
         constraints.append(LinearConstraint(heads, ub=[scheduling.max_agents[groups[g]] for g in limited]))
-    costs = np.array([pattern.cost for pattern in patterns])
     result = milp(
-        costs,
-        integrality=np.ones(len(patterns)),
+        columns.cost,
+        integrality=np.ones(len(owner)),
         bounds=Bounds(0, np.inf),
         constraints=constraints,
         options={"time_limit": time_limit, "mip_rel_gap": 1e-6},
     )
     if result.x is None:
         if result.status == 2:
-            raise ScheduleError(_shortfall_message(scenario, scheduling, groups, required, coverage, owner))
+            patterns = enumerate_patterns(scenario, scheduling)
+            explicit = np.array([pattern.coverage(scenario) for pattern in patterns])
+            heads = np.array([groups.index(pattern.group) for pattern in patterns])
+            raise ScheduleError(_shortfall_message(scenario, scheduling, groups, required, explicit, heads))
         raise ScheduleError(f"the shift scheduling problem was not solved: {result.message}")
-    counts = np.round(result.x).astype(int)
-    chosen = np.flatnonzero(counts)
-    scheduled = np.array([coverage[owner == g].T @ counts[owner == g] for g in range(len(groups))])
-    logged_in = np.array([(coverage[owner == g] > 0).T @ counts[owner == g] for g in range(len(groups))])
+    chosen = [
+        (Pattern(shift.group, shift.name, shift.start, shift.end, breaks, shift.unit_cost), agents)
+        for shift, breaks, agents in agents_by_pattern(columns, np.round(result.x).astype(int))
+    ]
+    patterns = [pattern for pattern, _ in chosen]
+    counts = np.array([agents for _, agents in chosen], int)
+    on_phones = np.array([pattern.coverage(scenario) for pattern in patterns]).reshape(len(patterns), -1)
+    owners = np.array([groups.index(pattern.group) for pattern in patterns], int)
+    scheduled = np.array([on_phones[owners == g].T @ counts[owners == g] for g in range(len(groups))])
+    logged_in = np.array([(on_phones[owners == g] > 0).T @ counts[owners == g] for g in range(len(groups))])
     table = pd.DataFrame(
         {
             "group": np.repeat(groups, horizon.intervals),
@@ -236,12 +270,13 @@ def solve_schedule(
     unit = "paid hours" if not _priced(scenario) else (scenario.costs.currency or "cost")
     return Schedule(
         scenario,
-        tuple(patterns[p] for p in chosen),
-        tuple(int(counts[p]) for p in chosen),
-        float(costs @ counts),
+        tuple(patterns),
+        tuple(int(n) for n in counts),
+        float(sum(pattern.cost * n for pattern, n in chosen)),
         unit,
         table,
         result.status == 0,
+        float(getattr(result, "mip_gap", 0.0) or 0.0),
     )
 
 
@@ -316,9 +351,7 @@ def _check_coverable(
     scheduling: Scheduling,
     groups: list[str],
     required: np.ndarray,
-    patterns: list[Pattern],
-    coverage: np.ndarray,
-    owner: np.ndarray,
+    columns: Columns,
 ) -> None:
     """Intervals no pattern covers, and headcount limits too low for a single interval, named one by one."""
     labels = _interval_labels(scenario)
@@ -326,10 +359,10 @@ def _check_coverable(
     edges = horizon.start_seconds + np.arange(horizon.intervals + 1) * horizon.interval_seconds
     problems = []
     for g, group in enumerate(groups):
-        best = coverage[owner == g].max(axis=0, initial=0.0)
+        best = best_coverage(columns, g)
         logged_in = np.zeros(horizon.intervals, bool)
-        for pattern in (p for p in patterns if p.group == group):
-            logged_in |= _overlap(pattern.start, pattern.end, edges) > 0
+        for shift in (s for s in columns.shifts if s.group == group):
+            logged_in |= _overlap(shift.start, shift.end, edges) > 0
         limit = scheduling.max_agents.get(group)
         for i in np.flatnonzero(required[g] > 0):
             count = required[g, i]
@@ -339,7 +372,7 @@ def _check_coverable(
             elif best[i] <= 0:
                 problems.append(
                     f"{need}, but no shift pattern of '{group}' has agents on the phones then "
-                    f"({_span(coverage[owner == g], labels, scenario)})"
+                    f"({_span(best, labels, scenario)})"
                 )
             elif limit is not None and limit * best[i] < required[g, i] - TOLERANCE:
                 problems.append(f"{need}, more than max_agents allows ({group}: {limit})")
@@ -390,9 +423,10 @@ def _shortfall_message(
     return "; ".join(parts) or "no roster meets the requirement within the max_agents limits"
 
 
-def _span(coverage: np.ndarray, labels: list[str], scenario: Scenario) -> str:
-    """The part of the day a group's patterns cover, for an error message."""
-    covered = np.flatnonzero(coverage.max(axis=0, initial=0.0) > 0)
+def _span(best: np.ndarray, labels: list[str], scenario: Scenario) -> str:
+    """The part of the day a group's patterns cover (`best`: the most of each interval an agent is on the phones),
+    for an error message."""
+    covered = np.flatnonzero(best > 0)
     if not len(covered):
         return "its patterns cover no interval"
     end = scenario.horizon.start_seconds + (covered[-1] + 1) * scenario.horizon.interval_seconds

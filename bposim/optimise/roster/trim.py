@@ -16,7 +16,7 @@ a smaller one has held).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -24,6 +24,7 @@ import pandas as pd
 
 from bposim.formatting import hours_minutes, money, share
 from bposim.optimise.evidence import SearchDays, clearly_short, holds_with_margin
+from bposim.optimise.progress import Progress
 from bposim.optimise.roster.evaluation import interval_levels, search_levels
 from bposim.optimise.roster.proposal import propose, roster_scenario
 from bposim.optimise.schedule import Schedule, ScheduleError
@@ -41,9 +42,10 @@ class Trim:
         required: np.ndarray,
         search: SearchDays,
         holdout: SearchDays,
-        say: Callable[[str], None],
+        progress: Progress,
     ) -> None:
-        self.scenario, self.groups, self.required, self.search, self.say = scenario, groups, required, search, say
+        self.scenario, self.groups, self.required, self.search = scenario, groups, required, search
+        self.progress = progress
         self.holdout = holdout
         self.removed = np.zeros_like(required)
         self.trials = self.accepted = 0
@@ -61,6 +63,7 @@ class Trim:
         """The cheapest roster the trials found that the hold-out days support (the given one if none was)."""
         candidates = self._cheaper(schedule, self._by_slack(achieved))
         while self.trials < budget:
+            self.progress.phase("trim", self.trials + 1)
             found = next(candidates, None)
             if found is None:
                 break
@@ -68,7 +71,7 @@ class Trim:
             self.trials += 1
             candidate_roster = roster_scenario(self.scenario, candidate)
             kept, verdict = self._judge(schedule, candidate, candidate_roster)
-            self.say(
+            self.progress.say(
                 f"trim {self.trials}: one agent fewer required at {self._places_text(places)}: "
                 f"{sum(candidate.agents)} agents, cost {money(candidate.cost, candidate.cost_unit)}; "
                 f"{verdict}; {'kept' if kept else 'undone'}"
@@ -80,6 +83,7 @@ class Trim:
             for place in places:
                 self.removed[place] += 1
             schedule, rostered = candidate, candidate_roster
+            self.progress.best(schedule.cost, schedule.cost_unit)
             achieved = search_levels(self.search, rostered)
             candidates = self._cheaper(schedule, self._by_slack(achieved))
         return schedule, rostered
