@@ -35,7 +35,8 @@ class Lines(Progress):
 
 
 def watcher(progress: Progress | Callable[[str], None] | None) -> Progress:
-    """`progress` as a Progress: itself, a function taking the news lines, or nothing."""
+    """`progress` as a Progress: a function taking the news lines, nothing, or itself (a Progress, or any object
+    with its methods: the CLI's bar does not import the optimiser to derive from it)."""
     if progress is None:
         return Progress()
-    return progress if isinstance(progress, Progress) else Lines(progress)
+    return Lines(progress) if callable(progress) else progress

@@ -253,7 +253,7 @@ def solve_schedule(
     ]
     patterns = [pattern for pattern, _ in chosen]
     counts = np.array([agents for _, agents in chosen], int)
-    on_phones = np.array([pattern.coverage(scenario) for pattern in patterns]).reshape(len(patterns), -1)
+    on_phones = np.array([pattern.coverage(scenario) for pattern in patterns]).reshape(len(patterns), horizon.intervals)
     owners = np.array([groups.index(pattern.group) for pattern in patterns], int)
     scheduled = np.array([on_phones[owners == g].T @ counts[owners == g] for g in range(len(groups))])
     logged_in = np.array([(on_phones[owners == g] > 0).T @ counts[owners == g] for g in range(len(groups))])
