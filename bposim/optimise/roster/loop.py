@@ -223,7 +223,8 @@ def _rounds(
         achieved = search_levels(search, rostered)
         misses = search_misses(achieved)
         watch.say(
-            f"round {rounds}: {sum(schedule.agents)} agents, cost {money(schedule.cost, schedule.cost_unit)}; "
+            f"round {rounds}: {sum(schedule.agents)} agents, cost {money(schedule.cost, schedule.cost_unit)}"
+            f"{'' if schedule.optimal else f' (within {schedule.gap:.2%} of the cheapest)'}; "
             f"{len(misses)} interval(s) below target on {search.count} days"
         )
         if misses.empty:
