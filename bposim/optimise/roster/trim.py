@@ -50,6 +50,7 @@ class Trim:
         self.removed = np.zeros_like(required)
         self.trials = self.accepted = 0
         self.saving = 0.0
+        self._proposed: dict[bytes, Schedule | None] = {}
         self.serves = [
             [skill.call_type for group in scenario.agent_groups if group.name == name for skill in group.skills]
             for name in groups
@@ -147,11 +148,8 @@ class Trim:
             trial = current.copy()
             for place in ranked[:k]:
                 trial[place] -= 1
-            try:
-                found = propose(self.scenario, trial, self.groups)
-            except ScheduleError:
-                return None
-            return found if found.cost < schedule.cost - 1e-9 else None
+            found = self._propose(trial)
+            return found if found is not None and found.cost < schedule.cost - 1e-9 else None
 
         low, high = 0, len(ranked)
         if not ranked or solve(high) is None:
@@ -182,6 +180,17 @@ class Trim:
             # The roster is the cheapest for the requirement lowered at these places alone: it covers it, and it
             # is the cheapest for the requirement lowered at all k.
             yield replace(found, coverage=found.coverage.assign(required=required.ravel())), places
+
+    def _propose(self, required: np.ndarray) -> Schedule | None:
+        """The programme's roster for a requirement (None when none covers it), each requirement solved once: the
+        bisection and the walk after it ask for some twice."""
+        key = required.tobytes()
+        if key not in self._proposed:
+            try:
+                self._proposed[key] = propose(self.scenario, required, self.groups)
+            except ScheduleError:
+                self._proposed[key] = None
+        return self._proposed[key]
 
     def _places_text(self, places: list[tuple[int, int]]) -> str:
         """E.g. ``team 08:00, 08:30, 14:00; bilingual 09:00``."""
