@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bposim.optimise.coverage import overlap
 from bposim.scenario import Scenario, Scheduling, ShiftPattern
 
 BreakSlot = tuple[str, int, int, bool]  # name, start (seconds after midnight), minutes, paid
@@ -109,8 +110,6 @@ def build_columns(
 ) -> Columns:
     """The programme's columns: each rule whose break windows cannot overlap as shifts with break windows, the
     others as the enumerated `explicit` patterns (`schedule.Pattern`) of their rule."""
-    from bposim.optimise.schedule import _overlap
-
     horizon = scenario.horizon
     edges = horizon.start_seconds + np.arange(horizon.intervals + 1) * horizon.interval_seconds
     shifts: list[ShiftColumn] = []
@@ -132,9 +131,9 @@ def build_columns(
                 shifts.append(ShiftColumn(group, rule.name, start, end, (), placed, rates[group]))
     coverage, owner, cost, slots, links = [], [], [], [], []
     for shift in shifts:
-        on = _overlap(shift.start, shift.end, edges)
+        on = overlap(shift.start, shift.end, edges)
         for _, start, minutes, _ in shift.placed:
-            on = on - _overlap(start, start + minutes * 60, edges)
+            on = on - overlap(start, start + minutes * 60, edges)
         coverage.append(on / horizon.interval_seconds)
         owner.append(groups.index(shift.group))
         cost.append(shift.cost)
@@ -143,7 +142,7 @@ def build_columns(
         for window in shift.windows:
             first = len(cost)
             for start in window.starts:
-                coverage.append(-_overlap(start, start + window.minutes * 60, edges) / horizon.interval_seconds)
+                coverage.append(-overlap(start, start + window.minutes * 60, edges) / horizon.interval_seconds)
                 owner.append(groups.index(shift.group))
                 cost.append(0.0)
                 slots.append((s, (window.name, start, window.minutes, window.paid)))

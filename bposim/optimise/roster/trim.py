@@ -148,7 +148,7 @@ class Trim:
             trial = current.copy()
             for place in ranked[:k]:
                 trial[place] -= 1
-            found = self._propose(trial)
+            found = self._propose(trial, schedule.cost)
             return found if found is not None and found.cost < schedule.cost - 1e-9 else None
 
         low, high = 0, len(ranked)
@@ -181,13 +181,15 @@ class Trim:
             # is the cheapest for the requirement lowered at all k.
             yield replace(found, coverage=found.coverage.assign(required=required.ravel())), places
 
-    def _propose(self, required: np.ndarray) -> Schedule | None:
-        """The programme's roster for a requirement (None when none covers it), each requirement solved once: the
-        bisection and the walk after it ask for some twice."""
+    def _propose(self, required: np.ndarray, cheaper_than: float) -> Schedule | None:
+        """The programme's roster for a requirement, None when none covers it for less than `cheaper_than` (the
+        bound of the linear relaxation tells most of these without the integer programme); each requirement is
+        solved once (the bisection and the walk after it ask for some twice; `cheaper_than`, the roster's cost,
+        only falls, so a None stays true)."""
         key = required.tobytes()
         if key not in self._proposed:
             try:
-                self._proposed[key] = propose(self.scenario, required, self.groups)
+                self._proposed[key] = propose(self.scenario, required, self.groups, cheaper_than)
             except ScheduleError:
                 self._proposed[key] = None
         return self._proposed[key]
