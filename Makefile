@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 DEMO_EXPERIMENT := experiments/multiskill_agents_ai.yaml
 DEMO_OUT := out/multiskill_agents_ai
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-staff clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/engine_speed.py
 	$(BIN)/python benchmarks/replications_speed.py
 	$(BIN)/python benchmarks/validation_speed.py
+
+bench-staff: $(VENV)/.installed
+	$(BIN)/python benchmarks/staff_speed.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

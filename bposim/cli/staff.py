@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from bposim.cli.common import cannot_write, err, fail, load, out, prepare_directory
-from bposim.formatting import amount, share
+from bposim.formatting import amount, money, share
 
 if TYPE_CHECKING:
     from bposim.optimise import RosterPlan
@@ -32,6 +32,10 @@ def staff(
     trim_trials: Annotated[
         int, typer.Option(min=0, help="trials at taking agents off where there is slack, once every target is met")
     ] = 12,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="processes simulating days; default the cores available")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or news on stderr")] = False,
 ) -> None:
     """Find the cheapest roster of the scenario's shift patterns that meets the service level in every interval.
 
@@ -56,22 +60,26 @@ def staff(
     for flag, path in (("--out", out_file), ("--report", report)):
         if path is not None:
             prepare_directory(path.parent, flag)
-    # imported here: keeps the CLI's start fast (the engine, pandas, scipy)
-    from bposim.optimise import RequirementError, ScheduleError, optimise_roster
+    with _Bar(quiet) as watch:
+        # imported here: keeps the CLI's start fast (the engine, pandas, scipy)
+        from bposim.optimise import RequirementError, ScheduleError, optimise_roster
+        from bposim.optimise.days import available_cores
 
-    try:
-        plan = optimise_roster(
-            scenario,
-            target=goal,
-            threshold_seconds=threshold,
-            seed=seed,
-            replications=replications,
-            max_rounds=max_rounds,
-            trim_trials=trim_trials,
-            progress=lambda line: err.print(line, style="dim", highlight=False),
-        )
-    except (ScheduleError, RequirementError) as exc:
-        fail([f"{file}: {exc}"])
+        try:
+            plan = optimise_roster(
+                scenario,
+                target=goal,
+                threshold_seconds=threshold,
+                seed=seed,
+                replications=replications,
+                max_rounds=max_rounds,
+                trim_trials=trim_trials,
+                progress=watch,
+                workers=workers or available_cores(),
+            )
+        except (ScheduleError, RequirementError) as exc:
+            watch.close()
+            fail([f"{file}: {exc}"])
     _print_roster_plan(plan, replications, trim_trials)
     if out_file is not None:
         try:
@@ -155,7 +163,8 @@ def _print_roster_plan(plan: RosterPlan, replications: int, trim_trials: int = 0
         + (
             ""
             if schedule.optimal
-            else " The solver's time ran out: the cheapest roster it found, not proven the cheapest."
+            else " The solver's time ran out: the cheapest roster it found, not proven the cheapest (within "
+            f"{schedule.gap:.2%} of it)."
         ),
         highlight=False,
     )
@@ -186,3 +195,54 @@ def _roster_verdict(plan: RosterPlan, replications: int) -> list[str]:
         searched = f" (the search days met every target in round {plan.rounds})" if plan.converged else ""
         lines.append(f"Not every interval meets its target on the fresh days{searched}: {plan.fresh_shortfall}")
     return lines
+
+
+class _Bar:
+    """The optimiser's progress (a `bposim.optimise.progress.Progress`, not imported: it loads the optimiser) on
+    stderr: a rich bar with the phase, round, days simulated, cheapest roster so far and time elapsed, from the
+    first second, and the news lines above it; without a terminal, the news lines alone; with --quiet, nothing."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.live = None
+        if not quiet and err.is_terminal:
+            from rich.progress import Progress as Bar
+            from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.live = Bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err)
+            self.task = self.live.add_task("starting", total=None)
+            self.live.start()
+        self.stage, self.days, self.cost = "starting", 0, ""
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+    def say(self, line: str) -> None:
+        if not self.quiet:
+            err.print(line, style="dim", highlight=False)
+
+    def phase(self, name: str, round_number: int | None = None) -> None:
+        self.stage = (
+            name if round_number is None else f"{name}, {'trial' if name == 'trim' else 'round'} {round_number}"
+        )
+        self._show()
+
+    def simulated(self, days: int) -> None:
+        self.days += days
+        self._show()
+
+    def best(self, cost: float, unit: str) -> None:
+        self.cost = f"; cheapest roster {money(cost, unit)}"
+        self._show()
+
+    def _show(self) -> None:
+        if self.live is not None:
+            self.live.update(self.task, description=f"{self.stage}: {self.days:,} days simulated{self.cost}")

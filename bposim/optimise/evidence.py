@@ -11,7 +11,8 @@ interval holds the target on either side. While some interval is ambiguous (the 
 stops looking like one. The search days are replications 0..R−1 of the seed, then 2R, 2R+1, ...: replications
 R..2R−1 are the requirement's verification days. The roster loop searches on seed + LOOP_SEED_OFFSET and judges
 trims on seed + HOLDOUT_SEED_OFFSET. Simulated days are cached by plan, so extending the days of a plan simulates
-only the new ones.
+only the new ones, and a plan judged again (the loop's roster when a trim is undone) simulates none; the days a plan
+needs are shared among the `days.Simulator`'s worker processes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bposim.optimise.days import Simulator
 from bposim.scenario import Scenario
 
 MAX_BATCHES = 3  # the search days grow to at most 3 × replications
@@ -29,8 +31,11 @@ LOOP_SEED_OFFSET = 3_000  # the roster loop's search days: not the days the requ
 class SearchDays:
     """Replications of one seed, in batches of `replications`, simulated once per plan and day."""
 
-    def __init__(self, seed: int, replications: int, max_batches: int = MAX_BATCHES) -> None:
+    def __init__(
+        self, seed: int, replications: int, max_batches: int = MAX_BATCHES, simulator: Simulator | None = None
+    ) -> None:
         self.seed, self.replications, self.max_batches = seed, replications, max(1, max_batches)
+        self.simulator = simulator or Simulator()
         self.batches = 1
         self.simulated = 0  # days simulated (a replication of a several-day horizon counts each day)
         self._cache: dict[tuple[str, int], tuple[pd.DataFrame, pd.DataFrame]] = {}
@@ -53,18 +58,13 @@ class SearchDays:
 
     def tables(self, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The intervals and staffing tables of the scenario over the days in use (column `replication`)."""
-        from bposim.run import simulate_replication
-
         key = scenario.model_dump_json()
-        intervals, staffing = [], []
-        for r in self.indices():
-            if (key, r) not in self._cache:
-                run = simulate_replication(scenario, self.seed, r, tables=("intervals", "staffing"))
-                self.simulated += scenario.horizon.days
-                self._cache[(key, r)] = (run.intervals.assign(replication=r), run.staffing.assign(replication=r))
-            found = self._cache[(key, r)]
-            intervals.append(found[0])
-            staffing.append(found[1])
+        missing = [r for r in self.indices() if (key, r) not in self._cache]
+        for r, found in zip(missing, self.simulator.tables(scenario, self.seed, missing), strict=True):
+            self._cache[(key, r)] = found
+        self.simulated += len(missing) * scenario.horizon.days
+        intervals = [self._cache[(key, r)][0] for r in self.indices()]
+        staffing = [self._cache[(key, r)][1] for r in self.indices()]
         return pd.concat(intervals, ignore_index=True), pd.concat(staffing, ignore_index=True)
 
 

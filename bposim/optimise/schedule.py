@@ -24,17 +24,20 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
-from bposim.formatting import hours_minutes
+from bposim.optimise.breaks import agents_by_pattern, build_columns, implicit_breaks
+from bposim.optimise.coverage import (
+    TOLERANCE,
+    ScheduleError,
+    check_coverable,
+    clock,
+    interval_labels,
+    overlap,
+    shortfall_message,
+)
 from bposim.scenario import Break, Scenario, Scheduling, Shift, ShiftPattern
 
 if TYPE_CHECKING:
     from bposim.optimise.requirement import Requirement
-
-TOLERANCE = 1e-6
-
-
-class ScheduleError(ValueError):
-    """No roster can be built: an interval no shift covers, too few agents allowed, or no shift fits the day."""
 
 
 @dataclass(frozen=True)
@@ -60,25 +63,25 @@ class Pattern:
     @property
     def label(self) -> str:
         """E.g. ``full 08:00-16:00, lunch 11:30``."""
-        text = f"{self.name} {_clock(self.start)}-{_clock(self.end)}"
-        return ", ".join([text, *(f"{name} {_clock(start)}" for name, start, _, _ in self.breaks)])
+        text = f"{self.name} {clock(self.start)}-{clock(self.end)}"
+        return ", ".join([text, *(f"{name} {clock(start)}" for name, start, _, _ in self.breaks)])
 
     def coverage(self, scenario: Scenario) -> np.ndarray:
         """Share of each interval of the day the agent is on the phones."""
         horizon = scenario.horizon
         edges = horizon.start_seconds + np.arange(horizon.intervals + 1) * horizon.interval_seconds
-        on = _overlap(self.start, self.end, edges)
+        on = overlap(self.start, self.end, edges)
         for _, start, minutes, _ in self.breaks:
-            on -= _overlap(start, start + minutes * 60, edges)
+            on -= overlap(start, start + minutes * 60, edges)
         return on / horizon.interval_seconds
 
     def shift(self, agents: int) -> Shift:
         """This pattern as a roster shift of `agents` agents, each break's window exactly its length."""
         breaks = [
-            Break(name=name, minutes=minutes, window=(_clock(start), _clock(start + minutes * 60)), paid=paid)
+            Break(name=name, minutes=minutes, window=(clock(start), clock(start + minutes * 60)), paid=paid)
             for name, start, minutes, paid in self.breaks
         ]
-        return Shift(group=self.group, start=_clock(self.start), end=_clock(self.end), agents=agents, breaks=breaks)
+        return Shift(group=self.group, start=clock(self.start), end=clock(self.end), agents=agents, breaks=breaks)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class Schedule:
     cost_unit: str
     coverage: pd.DataFrame
     optimal: bool
+    gap: float = 0.0  # the solver's relative MIP gap: how far from proven cheapest when `optimal` is False
 
     @property
     def shifts(self) -> pd.DataFrame:
@@ -100,9 +104,9 @@ class Schedule:
             {
                 "group": p.group,
                 "pattern": p.name,
-                "start": _clock(p.start),
-                "end": _clock(p.end),
-                "breaks": ", ".join(f"{name} {_clock(start)}" for name, start, _, _ in p.breaks),
+                "start": clock(p.start),
+                "end": clock(p.end),
+                "breaks": ", ".join(f"{name} {clock(start)}" for name, start, _, _ in p.breaks),
                 "paid_hours": p.paid_hours,
                 "agents": n,
                 "cost": n * p.cost,
@@ -153,32 +157,54 @@ class Schedule:
 def enumerate_patterns(scenario: Scenario, scheduling: Scheduling | None = None) -> list[Pattern]:
     """Every shift the scheduling section allows: group × start × length × break placements."""
     scheduling = _scheduling(scenario, scheduling)
-    groups = [group.name for group in scenario.agent_groups]
-    rates = _hourly_costs(scenario)
-    horizon = scenario.horizon
-    patterns = []
+    rules = range(len(scheduling.shifts))
+    return [pattern for index in rules for pattern in _rule_patterns(scenario, scheduling, index)]
+
+
+def _enumerated(scenario: Scenario, scheduling: Scheduling) -> list[Pattern]:
+    """The patterns of the rules whose breaks must be placed one column per placement (`breaks.build_columns`),
+    after checking every rule has a shift in the opening hours and room for its breaks."""
+    found = []
     for index, rule in enumerate(scheduling.shifts):
-        times = rule.shift_times(horizon)
-        if not times:
-            raise ScheduleError(
-                f"shift pattern '{rule.name}' (scheduling.shifts[{index}]) has no shift inside the "
-                f"opening hours {horizon.start}-{horizon.end}"
-            )
-        found = [
-            (start, end, placement)
-            for start, end in times
-            for placement in _placements(rule, end - start, horizon.interval_minutes)
-        ]
-        if not found:
-            raise ScheduleError(
-                f"shift pattern '{rule.name}' (scheduling.shifts[{index}]): its breaks cannot be "
-                "placed without overlapping or running past the shift end"
-            )
-        for group in scheduling.groups_of(rule, groups):
-            for start, end, placement in found:
-                breaks = tuple((name, start + offset, minutes, paid) for name, offset, minutes, paid in placement)
-                patterns.append(Pattern(group, rule.name, start, end, breaks, rates[group]))
-    return patterns
+        if implicit_breaks(rule, scenario):
+            _rule_times(scenario, rule, index)
+        else:
+            found.extend(_rule_patterns(scenario, scheduling, index))
+    return found
+
+
+def _rule_times(scenario: Scenario, rule: ShiftPattern, index: int) -> list[tuple[int, int]]:
+    """The rule's shifts inside the opening hours; ScheduleError when it has none."""
+    horizon = scenario.horizon
+    times = rule.shift_times(horizon)
+    if not times:
+        raise ScheduleError(
+            f"shift pattern '{rule.name}' (scheduling.shifts[{index}]) has no shift inside the "
+            f"opening hours {horizon.start}-{horizon.end}"
+        )
+    return times
+
+
+def _rule_patterns(scenario: Scenario, scheduling: Scheduling, index: int) -> list[Pattern]:
+    """Every shift of one rule: group × start × length × break placements."""
+    rule = scheduling.shifts[index]
+    rates = _hourly_costs(scenario)
+    found = [
+        (start, end, placement)
+        for start, end in _rule_times(scenario, rule, index)
+        for placement in _placements(rule, end - start, scenario.horizon.interval_minutes)
+    ]
+    if not found:
+        raise ScheduleError(
+            f"shift pattern '{rule.name}' (scheduling.shifts[{index}]): its breaks cannot be "
+            "placed without overlapping or running past the shift end"
+        )
+    groups = [group.name for group in scenario.agent_groups]
+    return [
+        Pattern(group, rule.name, start, end, tuple((n, start + at, m, paid) for n, at, m, paid in slots), rates[group])
+        for group in scheduling.groups_of(rule, groups)
+        for start, end, slots in found
+    ]
 
 
 def solve_schedule(
@@ -187,47 +213,66 @@ def solve_schedule(
     *,
     scheduling: Scheduling | None = None,
     time_limit: float = 60.0,
+    cheaper_than: float | None = None,
 ) -> Schedule:
     """The cheapest roster covering `requirement` (a table or a Requirement with group, interval, required).
 
-    Groups no pattern applies to are left out. Raises ScheduleError when no roster can cover the requirement.
+    Groups no pattern applies to are left out. Raises ScheduleError when no roster can cover the requirement, and,
+    with `cheaper_than`, when the linear relaxation's bound shows none costs less (the integer programme is then
+    not solved: a fraction of the time).
     """
     scheduling = _scheduling(scenario, scheduling)
-    patterns = enumerate_patterns(scenario, scheduling)
     horizon = scenario.horizon
     groups = scheduling.scheduled_groups([group.name for group in scenario.agent_groups])
     required = _required(requirement, groups, horizon.intervals)
-    coverage = np.array([pattern.coverage(scenario) for pattern in patterns])
-    owner = np.array([groups.index(pattern.group) for pattern in patterns])
-    _check_coverable(scenario, scheduling, groups, required, patterns, coverage, owner)
+    columns = build_columns(scenario, scheduling, groups, _enumerated(scenario, scheduling), _hourly_costs(scenario))
+    check_coverable(scenario, scheduling, groups, required, columns)
+    owner, coverage = columns.owner, columns.coverage
     rows = [(g, i) for g in range(len(groups)) for i in range(horizon.intervals) if required[g, i] > 0]
-    matrix = np.array([coverage[:, i] * (owner == g) for g, i in rows]).reshape(len(rows), len(patterns))
+    matrix = np.array([coverage[:, i] * (owner == g) for g, i in rows]).reshape(len(rows), len(owner))
     constraints = [LinearConstraint(csr_matrix(matrix), lb=[required[g, i] - TOLERANCE for g, i in rows])]
+    if columns.links:
+        constraints.append(LinearConstraint(csr_matrix(columns.link_matrix()), lb=0, ub=0))
+    shifts = len(columns.shifts)
     limited = [g for g, name in enumerate(groups) if name in scheduling.max_agents]
     if limited:
-        heads = np.array([(owner == g).astype(float) for g in limited])
+        heads = np.array([np.r_[owner[:shifts] == g, np.zeros(len(owner) - shifts)] for g in limited], float)
         constraints.append(LinearConstraint(heads, ub=[scheduling.max_agents[groups[g]] for g in limited]))
-    costs = np.array([pattern.cost for pattern in patterns])
+    if cheaper_than is not None:
+        bound = milp(columns.cost, bounds=Bounds(0, np.inf), constraints=constraints)
+        if bound.status == 0 and bound.fun >= cheaper_than - TOLERANCE:
+            raise ScheduleError(
+                f"no roster costs less than {cheaper_than:g}: the cheapest fractional one costs {bound.fun:g}"
+            )
     result = milp(
-        costs,
-        integrality=np.ones(len(patterns)),
+        columns.cost,
+        integrality=np.ones(len(owner)),
         bounds=Bounds(0, np.inf),
         constraints=constraints,
         options={"time_limit": time_limit, "mip_rel_gap": 1e-6},
     )
     if result.x is None:
         if result.status == 2:
-            raise ScheduleError(_shortfall_message(scenario, scheduling, groups, required, coverage, owner))
+            patterns = enumerate_patterns(scenario, scheduling)
+            explicit = np.array([pattern.coverage(scenario) for pattern in patterns])
+            heads = np.array([groups.index(pattern.group) for pattern in patterns])
+            raise ScheduleError(shortfall_message(scenario, scheduling, groups, required, explicit, heads))
         raise ScheduleError(f"the shift scheduling problem was not solved: {result.message}")
-    counts = np.round(result.x).astype(int)
-    chosen = np.flatnonzero(counts)
-    scheduled = np.array([coverage[owner == g].T @ counts[owner == g] for g in range(len(groups))])
-    logged_in = np.array([(coverage[owner == g] > 0).T @ counts[owner == g] for g in range(len(groups))])
+    chosen = [
+        (Pattern(shift.group, shift.name, shift.start, shift.end, breaks, shift.unit_cost), agents)
+        for shift, breaks, agents in agents_by_pattern(columns, np.round(result.x).astype(int))
+    ]
+    patterns = [pattern for pattern, _ in chosen]
+    counts = np.array([agents for _, agents in chosen], int)
+    on_phones = np.array([pattern.coverage(scenario) for pattern in patterns]).reshape(len(patterns), horizon.intervals)
+    owners = np.array([groups.index(pattern.group) for pattern in patterns], int)
+    scheduled = np.array([on_phones[owners == g].T @ counts[owners == g] for g in range(len(groups))])
+    logged_in = np.array([(on_phones[owners == g] > 0).T @ counts[owners == g] for g in range(len(groups))])
     table = pd.DataFrame(
         {
             "group": np.repeat(groups, horizon.intervals),
             "interval": np.tile(np.arange(horizon.intervals), len(groups)),
-            "interval_start": np.tile(_interval_labels(scenario), len(groups)),
+            "interval_start": np.tile(interval_labels(scenario), len(groups)),
             "required": required.ravel(),
             "scheduled": scheduled.ravel(),
             "logged_in": logged_in.ravel(),
@@ -236,12 +281,13 @@ def solve_schedule(
     unit = "paid hours" if not _priced(scenario) else (scenario.costs.currency or "cost")
     return Schedule(
         scenario,
-        tuple(patterns[p] for p in chosen),
-        tuple(int(counts[p]) for p in chosen),
-        float(costs @ counts),
+        tuple(patterns),
+        tuple(int(n) for n in counts),
+        float(sum(pattern.cost * n for pattern, n in chosen)),
         unit,
         table,
         result.status == 0,
+        float(getattr(result, "mip_gap", 0.0) or 0.0),
     )
 
 
@@ -309,106 +355,3 @@ def _required(requirement: Any, groups: list[str], intervals: int) -> np.ndarray
             )
         required[groups.index(row.group), int(row.interval)] = row.required
     return required
-
-
-def _check_coverable(
-    scenario: Scenario,
-    scheduling: Scheduling,
-    groups: list[str],
-    required: np.ndarray,
-    patterns: list[Pattern],
-    coverage: np.ndarray,
-    owner: np.ndarray,
-) -> None:
-    """Intervals no pattern covers, and headcount limits too low for a single interval, named one by one."""
-    labels = _interval_labels(scenario)
-    horizon = scenario.horizon
-    edges = horizon.start_seconds + np.arange(horizon.intervals + 1) * horizon.interval_seconds
-    problems = []
-    for g, group in enumerate(groups):
-        best = coverage[owner == g].max(axis=0, initial=0.0)
-        logged_in = np.zeros(horizon.intervals, bool)
-        for pattern in (p for p in patterns if p.group == group):
-            logged_in |= _overlap(pattern.start, pattern.end, edges) > 0
-        limit = scheduling.max_agents.get(group)
-        for i in np.flatnonzero(required[g] > 0):
-            count = required[g, i]
-            need = f"group '{group}' needs {count:g} agent{'' if count == 1 else 's'} at {labels[i]} (interval {i})"
-            if best[i] <= 0 and logged_in[i]:
-                problems.append(f"{need}, but every shift of '{group}' logged in then has a break there")
-            elif best[i] <= 0:
-                problems.append(
-                    f"{need}, but no shift pattern of '{group}' has agents on the phones then "
-                    f"({_span(coverage[owner == g], labels, scenario)})"
-                )
-            elif limit is not None and limit * best[i] < required[g, i] - TOLERANCE:
-                problems.append(f"{need}, more than max_agents allows ({group}: {limit})")
-    if problems:
-        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
-        raise ScheduleError("; ".join(problems[:5]) + more)
-
-
-def _shortfall_message(
-    scenario: Scenario,
-    scheduling: Scheduling,
-    groups: list[str],
-    required: np.ndarray,
-    coverage: np.ndarray,
-    owner: np.ndarray,
-) -> str:
-    """Why the headcount limits leave the requirement uncovered: the intervals short of agents at best."""
-    labels = _interval_labels(scenario)
-    parts = []
-    for g, group in enumerate(groups):
-        limit = scheduling.max_agents.get(group)
-        if limit is None:
-            continue
-        mine = coverage[owner == g]
-        rows = np.flatnonzero(required[g] > 0)
-        # Fewest shortfall agent-intervals with at most `limit` agents: a linear program with slack per interval.
-        n, m = len(mine), len(rows)
-        matrix = np.hstack([mine[:, rows].T, np.eye(m)])
-        result = milp(
-            np.r_[np.zeros(n), np.ones(m)],
-            integrality=np.r_[np.ones(n), np.zeros(m)],
-            bounds=Bounds(0, np.inf),
-            constraints=[
-                LinearConstraint(matrix, lb=required[g, rows]),
-                LinearConstraint(np.r_[np.ones(n), np.zeros(m)][None, :], ub=limit),
-            ],
-            options={"time_limit": 30},
-        )
-        if result.x is None:
-            continue
-        short = [(rows[k], result.x[n + k]) for k in range(m) if result.x[n + k] > TOLERANCE]
-        if short:
-            listed = ", ".join(f"{labels[i]} (interval {i}) by {gap:.1f}" for i, gap in short[:6])
-            parts.append(
-                f"max_agents {group}: {limit} is too low: with {limit} agents on shifts, '{group}' falls "
-                f"short at {listed}{' …' if len(short) > 6 else ''}"
-            )
-    return "; ".join(parts) or "no roster meets the requirement within the max_agents limits"
-
-
-def _span(coverage: np.ndarray, labels: list[str], scenario: Scenario) -> str:
-    """The part of the day a group's patterns cover, for an error message."""
-    covered = np.flatnonzero(coverage.max(axis=0, initial=0.0) > 0)
-    if not len(covered):
-        return "its patterns cover no interval"
-    end = scenario.horizon.start_seconds + (covered[-1] + 1) * scenario.horizon.interval_seconds
-    return f"its patterns cover {labels[covered[0]]}-{_clock(end)}"
-
-
-def _interval_labels(scenario: Scenario) -> list[str]:
-    horizon = scenario.horizon
-    return [_clock(horizon.start_seconds + i * horizon.interval_seconds) for i in range(horizon.intervals)]
-
-
-def _overlap(start: float, end: float, edges: np.ndarray) -> np.ndarray:
-    """Seconds of [start, end) inside each interval between consecutive edges."""
-    return np.clip(np.minimum(end, edges[1:]) - np.maximum(start, edges[:-1]), 0.0, None)
-
-
-def _clock(seconds: float) -> str:
-    """A pattern's time as HH:MM, rounded to the second first (an end past midnight stays past 24:00)."""
-    return hours_minutes(round(seconds))

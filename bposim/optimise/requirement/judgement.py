@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bposim.optimise.days import Simulator
 from bposim.optimise.evidence import SearchDays, ambiguous
 from bposim.optimise.requirement.erlang_start import BOUND_FACTOR, Centre
 from bposim.optimise.requirement.result import RequirementError
@@ -25,9 +26,9 @@ from bposim.optimise.requirement.result import RequirementError
 class Judge:
     """The search days of one seed, and the verdicts the search takes on them."""
 
-    def __init__(self, centre: Centre, seed: int, replications: int) -> None:
+    def __init__(self, centre: Centre, seed: int, replications: int, simulator: Simulator | None = None) -> None:
         self.centre = centre
-        self.days = SearchDays(seed, replications)
+        self.days = SearchDays(seed, replications, simulator=simulator)
         self.saturation_checked = False
 
     @property

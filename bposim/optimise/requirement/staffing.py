@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 
 from bposim import workload
+from bposim.optimise.days import Simulator
 from bposim.optimise.requirement.erlang_start import Centre
 from bposim.optimise.requirement.judgement import Judge
 from bposim.optimise.requirement.result import Requirement, RequirementError
 from bposim.optimise.requirement.search import Search
 from bposim.optimise.trunks import trunk_limit_text, trunk_limits
-from bposim.run import simulate_replication
 from bposim.scenario import Scenario
 
 Method = Literal["simulation", "erlang_a", "erlang_c"]
@@ -39,12 +39,14 @@ def staffing_requirement(
     replications: int = 10,
     max_iterations: int = 12,
     method: Method = "simulation",
+    simulator: Simulator | None = None,
 ) -> Requirement:
     """The fewest agents per group and interval meeting every call type's service level in every interval.
 
     `target` and `threshold_seconds` replace the objective of every call type when given. Raises
     RequirementError when a target cannot be met (naming the call type and interval), ScenarioError when the
-    scenario with `replications` is beyond the limits of `bposim.workload`.
+    scenario with `replications` is beyond the limits of `bposim.workload`. A `simulator` (`days.Simulator`)
+    shares the days among worker processes; the result is the same.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -60,11 +62,11 @@ def staffing_requirement(
     centre = Centre(source, method, occupancy_cap)
     plan, iterations, simulations = centre.erlang.copy(), 0, 0
     if method == "simulation":
-        search = Search(centre, Judge(centre, seed, replications))
+        search = Search(centre, Judge(centre, seed, replications, simulator))
         plan = search.run(max_iterations)
         iterations, simulations = search.iterations, search.simulations
     requirement = Requirement(centre.table(plan), pd.DataFrame(), 0, iterations, method, source)
-    achieved = _verify(centre, requirement.scenario(), seed, replications)
+    achieved = _verify(centre, requirement.scenario(), seed, replications, simulator or Simulator())
     simulations += replications * source.horizon.days
     return Requirement(requirement.table, achieved, simulations, iterations, method, source)
 
@@ -95,12 +97,10 @@ def _check_objective(target: float | None, threshold_seconds: float | None) -> N
         raise ValueError(f"threshold_seconds must be a number of seconds ≥ 0, e.g. 20, got {threshold_seconds!r}")
 
 
-def _verify(centre: Centre, staffed: Scenario, seed: int, replications: int) -> pd.DataFrame:
+def _verify(centre: Centre, staffed: Scenario, seed: int, replications: int, simulator: Simulator) -> pd.DataFrame:
     """Service level per call type and interval on days the search never saw, with 95% half-widths."""
-    runs = [
-        simulate_replication(staffed, seed, r, tables=("intervals",)) for r in range(replications, 2 * replications)
-    ]
-    days = pd.concat([run.intervals.assign(replication=r) for r, run in enumerate(runs)], ignore_index=True)
+    found = simulator.tables(staffed, seed, list(range(replications, 2 * replications)))
+    days = pd.concat([tables[0].assign(replication=r) for r, tables in enumerate(found)], ignore_index=True)
     level, half, offered = centre.levels(days)
     targets = np.repeat(centre.targets, centre.intervals)
     level, half = level.ravel(), half.ravel()

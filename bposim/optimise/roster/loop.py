@@ -29,7 +29,9 @@ import pandas as pd
 
 from bposim import workload
 from bposim.formatting import money
+from bposim.optimise.days import Simulator
 from bposim.optimise.evidence import HOLDOUT_SEED_OFFSET, LOOP_SEED_OFFSET, SearchDays
+from bposim.optimise.progress import Progress, watcher
 from bposim.optimise.requirement import RequirementError, with_objective
 from bposim.optimise.roster.evaluation import (
     call_type_service_levels,
@@ -62,8 +64,9 @@ def optimise_roster(
     max_rounds: int = 8,
     method: str = "simulation",
     trim_trials: int = 12,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | Callable[[str], None] | None = None,
     requirement: Requirement | None = None,
+    workers: int = 1,
 ) -> RosterPlan:
     """The cheapest roster from the scenario's shift patterns whose simulated service level meets the target.
 
@@ -73,9 +76,11 @@ def optimise_roster(
     no scheduling section or no roster can cover the requirement, RequirementError when the trunk lines keep a
     target out of reach whatever the staffing (`trunks.trunk_limits`), and ScenarioError when the scenario (with
     `replications`) or its shift patterns are beyond the limits of `bposim.workload`.
+
+    `progress` hears the news lines (a function taking them) or, as a `progress.Progress`, the phase, round, days
+    simulated and the cheapest roster so far as well. `workers` processes share the simulated days; the plan is
+    the same whatever their number.
     """
-    from bposim.optimise.requirement import staffing_requirement
-    from bposim.run import simulate
 
     if scenario.scheduling is None:
         raise ScheduleError(
@@ -87,28 +92,58 @@ def optimise_roster(
     problems = workload.staff_problems(scenario, replications, "replications")
     if problems:
         raise ScenarioError("scenario", problems)
-    say = progress or (lambda message: None)
+    watch = watcher(progress)
     goal = with_objective(scenario, target, threshold_seconds)
     limits = trunk_limits(goal)
     if limits:
         raise RequirementError(trunk_limit_text(limits))
+    with Simulator(workers, watch) as simulator:
+        return _optimise(
+            scenario, goal, seed, replications, max_rounds, method, trim_trials, watch, requirement, simulator
+        )
+
+
+def _optimise(
+    scenario: Scenario,
+    goal: Scenario,
+    seed: int,
+    replications: int,
+    max_rounds: int,
+    method: str,
+    trim_trials: int,
+    watch: Progress,
+    requirement: Requirement | None,
+    simulator: Simulator,
+) -> RosterPlan:
+    """`optimise_roster` once its arguments are checked: requirement, rounds, trim, verification."""
+    from bposim.optimise.requirement import staffing_requirement
+
+    say = watch.say
     if requirement is None:
+        watch.phase("requirement search")
         requirement = staffing_requirement(
-            goal, occupancy_cap=scenario.scheduling.occupancy_cap, seed=seed, replications=replications, method=method
+            goal,
+            occupancy_cap=scenario.scheduling.occupancy_cap,
+            seed=seed,
+            replications=replications,
+            method=method,
+            simulator=simulator,
         )
     simulations = int(getattr(requirement, "simulations", 0))
     say(f"requirement: {simulations} simulated days, peak {_peak(requirement.table)} agents")
     groups = scenario.scheduling.scheduled_groups([group.name for group in goal.agent_groups])
     base = required_array(requirement.table, groups, goal.horizon.intervals)
-    search = SearchDays(seed + LOOP_SEED_OFFSET, replications)
-    loop = _rounds(goal, groups, base, search, max_rounds, say)
-    trim = Trim(goal, groups, base + loop.added, search, SearchDays(seed + HOLDOUT_SEED_OFFSET, replications), say)
+    search = SearchDays(seed + LOOP_SEED_OFFSET, replications, simulator=simulator)
+    loop = _rounds(goal, groups, base, search, max_rounds, watch)
+    holdout = SearchDays(seed + HOLDOUT_SEED_OFFSET, replications, simulator=simulator)
+    trim = Trim(goal, groups, base + loop.added, search, holdout, watch)
     schedule, rostered = loop.schedule, loop.rostered
     if loop.converged:
         schedule, rostered = trim.run(schedule, rostered, loop.achieved, trim_trials)
     simulations += search.simulated + trim.holdout.simulated
     verification_seed = seed + VERIFICATION_SEED_OFFSET
-    check = simulate(rostered, seed=verification_seed, replications=replications, tables=("intervals",))
+    watch.phase("verification")
+    check = simulator.run(rostered, verification_seed, replications, tables=("intervals",))
     simulations += replications * goal.horizon.days
     achieved = interval_service_levels(check)
     by_type = call_type_service_levels(check)
@@ -163,7 +198,7 @@ def _rounds(
     base: np.ndarray,
     search: SearchDays,
     max_rounds: int,
-    say: Callable[[str], None],
+    watch: Progress,
 ) -> _Rounds:
     """Propose a roster for the requirement `base` plus the agents added so far, judge it on the search days, and
     raise the requirement where it misses; until no interval misses, no roster covers the raised requirement (the
@@ -174,6 +209,7 @@ def _rounds(
     rounds = 0
     while True:
         rounds += 1
+        watch.phase("scheduling", rounds)
         try:
             candidate = propose(goal, base + added, groups)
         except ScheduleError as exc:
@@ -182,10 +218,13 @@ def _rounds(
             shortfall = f"{misses_text(misses)}; raising the requirement further is infeasible: {exc}"
             return _Rounds(schedule, rostered, achieved, added, rounds - 1, False, shortfall)
         schedule, rostered = candidate, roster_scenario(goal, candidate)
+        watch.best(schedule.cost, schedule.cost_unit)
+        watch.phase("evaluation", rounds)
         achieved = search_levels(search, rostered)
         misses = search_misses(achieved)
-        say(
-            f"round {rounds}: {sum(schedule.agents)} agents, cost {money(schedule.cost, schedule.cost_unit)}; "
+        watch.say(
+            f"round {rounds}: {sum(schedule.agents)} agents, cost {money(schedule.cost, schedule.cost_unit)}"
+            f"{'' if schedule.optimal else f' (within {schedule.gap:.2%} of the cheapest)'}; "
             f"{len(misses)} interval(s) below target on {search.count} days"
         )
         if misses.empty:

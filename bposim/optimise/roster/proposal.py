@@ -13,11 +13,15 @@ import pandas as pd
 from bposim.optimise.schedule import TOLERANCE, Schedule, solve_schedule
 from bposim.scenario import Scenario
 
+SOLVE_SECONDS = 20.0  # the programme's time for one roster; its gap is reported when it runs out
 
-def propose(scenario: Scenario, required: np.ndarray, groups: list[str]) -> Schedule:
-    """The cheapest roster covering `required` agents (group × interval, `groups` in order); ScheduleError when
-    none can."""
-    return solve_schedule(scenario, required_table(required, groups))
+
+def propose(scenario: Scenario, required: np.ndarray, groups: list[str], cheaper_than: float | None = None) -> Schedule:
+    """The cheapest roster covering `required` agents (group × interval, `groups` in order), or the cheapest
+    HiGHS finds in SOLVE_SECONDS (`Schedule.optimal`, `Schedule.gap`); ScheduleError when none can, or, with
+    `cheaper_than`, when none can for less (`schedule.solve_schedule`)."""
+    table = required_table(required, groups)
+    return solve_schedule(scenario, table, time_limit=SOLVE_SECONDS, cheaper_than=cheaper_than)
 
 
 def roster_scenario(scenario: Scenario, schedule: Schedule) -> Scenario:

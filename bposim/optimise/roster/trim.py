@@ -16,7 +16,7 @@ a smaller one has held).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -24,6 +24,7 @@ import pandas as pd
 
 from bposim.formatting import hours_minutes, money, share
 from bposim.optimise.evidence import SearchDays, clearly_short, holds_with_margin
+from bposim.optimise.progress import Progress
 from bposim.optimise.roster.evaluation import interval_levels, search_levels
 from bposim.optimise.roster.proposal import propose, roster_scenario
 from bposim.optimise.schedule import Schedule, ScheduleError
@@ -41,13 +42,15 @@ class Trim:
         required: np.ndarray,
         search: SearchDays,
         holdout: SearchDays,
-        say: Callable[[str], None],
+        progress: Progress,
     ) -> None:
-        self.scenario, self.groups, self.required, self.search, self.say = scenario, groups, required, search, say
+        self.scenario, self.groups, self.required, self.search = scenario, groups, required, search
+        self.progress = progress
         self.holdout = holdout
         self.removed = np.zeros_like(required)
         self.trials = self.accepted = 0
         self.saving = 0.0
+        self._proposed: dict[bytes, Schedule | None] = {}
         self.serves = [
             [skill.call_type for group in scenario.agent_groups if group.name == name for skill in group.skills]
             for name in groups
@@ -61,6 +64,7 @@ class Trim:
         """The cheapest roster the trials found that the hold-out days support (the given one if none was)."""
         candidates = self._cheaper(schedule, self._by_slack(achieved))
         while self.trials < budget:
+            self.progress.phase("trim", self.trials + 1)
             found = next(candidates, None)
             if found is None:
                 break
@@ -68,7 +72,7 @@ class Trim:
             self.trials += 1
             candidate_roster = roster_scenario(self.scenario, candidate)
             kept, verdict = self._judge(schedule, candidate, candidate_roster)
-            self.say(
+            self.progress.say(
                 f"trim {self.trials}: one agent fewer required at {self._places_text(places)}: "
                 f"{sum(candidate.agents)} agents, cost {money(candidate.cost, candidate.cost_unit)}; "
                 f"{verdict}; {'kept' if kept else 'undone'}"
@@ -80,6 +84,7 @@ class Trim:
             for place in places:
                 self.removed[place] += 1
             schedule, rostered = candidate, candidate_roster
+            self.progress.best(schedule.cost, schedule.cost_unit)
             achieved = search_levels(self.search, rostered)
             candidates = self._cheaper(schedule, self._by_slack(achieved))
         return schedule, rostered
@@ -143,11 +148,8 @@ class Trim:
             trial = current.copy()
             for place in ranked[:k]:
                 trial[place] -= 1
-            try:
-                found = propose(self.scenario, trial, self.groups)
-            except ScheduleError:
-                return None
-            return found if found.cost < schedule.cost - 1e-9 else None
+            found = self._propose(trial, schedule.cost)
+            return found if found is not None and found.cost < schedule.cost - 1e-9 else None
 
         low, high = 0, len(ranked)
         if not ranked or solve(high) is None:
@@ -178,6 +180,19 @@ class Trim:
             # The roster is the cheapest for the requirement lowered at these places alone: it covers it, and it
             # is the cheapest for the requirement lowered at all k.
             yield replace(found, coverage=found.coverage.assign(required=required.ravel())), places
+
+    def _propose(self, required: np.ndarray, cheaper_than: float) -> Schedule | None:
+        """The programme's roster for a requirement, None when none covers it for less than `cheaper_than` (the
+        bound of the linear relaxation tells most of these without the integer programme); each requirement is
+        solved once (the bisection and the walk after it ask for some twice; `cheaper_than`, the roster's cost,
+        only falls, so a None stays true)."""
+        key = required.tobytes()
+        if key not in self._proposed:
+            try:
+                self._proposed[key] = propose(self.scenario, required, self.groups, cheaper_than)
+            except ScheduleError:
+                self._proposed[key] = None
+        return self._proposed[key]
 
     def _places_text(self, places: list[tuple[int, int]]) -> str:
         """E.g. ``team 08:00, 08:30, 14:00; bilingual 09:00``."""

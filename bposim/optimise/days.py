@@ -1,0 +1,101 @@
+"""The optimiser's simulated days, one process or several: replication r of a seed is the same day wherever it is
+simulated (`run.simulate_replication`), so days simulated on worker processes give the tables the serial ones would.
+
+`Simulator(workers)` hands out the days of a batch to `workers` processes (forked on first use, kept until
+`close`) and gives them back in the order asked for; with one worker it simulates them in this process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection
+from concurrent.futures import Executor, ProcessPoolExecutor
+from functools import partial
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from bposim.optimise.progress import Progress
+from bposim.run import TABLES
+from bposim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from bposim.run import Run
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class Simulator:
+    """Simulates days for the optimiser, on `workers` processes when more than one, and counts them."""
+
+    def __init__(self, workers: int = 1, progress: Progress | None = None) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers!r}")
+        self.workers = workers
+        self.progress = progress or Progress()
+        self._pool: Executor | None = None
+
+    def __enter__(self) -> Simulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker processes (new ones start if days are asked for again)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def tables(self, scenario: Scenario, seed: int, replications: list[int]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+        """The intervals and staffing tables of each replication (each with its `replication` column)."""
+        return self._map(day_tables, scenario, seed, replications)
+
+    def run(self, scenario: Scenario, seed: int, replications: int, tables: Collection[str] = TABLES) -> Run:
+        """`run.simulate(scenario, seed, replications, tables)`, the days shared among the workers."""
+        from bposim.run import Run, simulate
+
+        if self.workers == 1 or replications == 1:
+            found = simulate(scenario, seed=seed, replications=replications, tables=tables)
+            self.progress.simulated(replications * scenario.horizon.days)
+            return found
+        if scenario.costs is not None:  # Run.concat sums the costs of the days from their cost and calls tables
+            tables = {*tables, "costs", "calls"}
+        return Run.concat(self._map(partial(day_run, tables=tuple(tables)), scenario, seed, list(range(replications))))
+
+    def _map(self, task, scenario: Scenario, seed: int, replications: list[int]) -> list:
+        """`task(scenario, seed, r)` for every r, in order, on the workers when there are several days."""
+        days = scenario.horizon.days
+        if self.workers == 1 or len(replications) < 2:
+            found = []
+            for r in replications:
+                found.append(task(scenario, seed, r))
+                self.progress.simulated(days)
+            return found
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        futures = [self._pool.submit(task, scenario, seed, r) for r in replications]
+        found = []
+        for future in futures:
+            found.append(future.result())
+            self.progress.simulated(days)
+        return found
+
+
+def day_tables(scenario: Scenario, seed: int, replication: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One replication's intervals and staffing tables, numbered: all the search reads of a day."""
+    run = day_run(scenario, seed, replication, tables=("intervals", "staffing"))
+    return run.intervals.assign(replication=replication), run.staffing.assign(replication=replication)
+
+
+def day_run(scenario: Scenario, seed: int, replication: int, tables: Collection[str] = TABLES) -> Run:
+    """`run.simulate_replication`, at module level for the worker processes."""
+    from bposim.run import simulate_replication
+
+    return simulate_replication(scenario, seed, replication, tables=tables)
