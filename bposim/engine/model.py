@@ -198,10 +198,7 @@ class Centre:
                 return
         solo = queue.solo
         if solo is not None and solo.idle:
-            idle = solo.idle
-            agent = next(iter(idle))
-            del idle[agent]
-            self._serve(agent, call, now)
+            self._serve(solo.idle.popitem(last=False)[0], call, now)
             return
         self._to_agents(call, now)
 
@@ -210,11 +207,8 @@ class Centre:
         queue = call.queue
         solo = queue.solo
         if solo is not None:
-            idle = solo.idle
-            if idle:
-                agent = next(iter(idle))
-                del idle[agent]
-                self._serve(agent, call, now)
+            if solo.idle:
+                self._serve(solo.idle.popitem(last=False)[0], call, now)
                 return
         else:
             agent = self.router.find_agent(queue.agent_tiers)
