@@ -23,7 +23,7 @@ class Later:
     __slots__ = ("callbacks", "_value", "_ok")
 
     def __init__(self, env: simpy.Environment, delay: float, value, callback) -> None:
-        self.callbacks = [callback]
+        self.callbacks = (callback,)
         self._value = value
         self._ok = True
         env.schedule(self, NORMAL, delay)
