@@ -34,6 +34,7 @@ lint: $(STAMP)
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/engine_speed.py
+	$(BIN)/python benchmarks/scale_speed.py
 	$(BIN)/python benchmarks/validation_speed.py
 
 clean:
