@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,8 +13,9 @@ from bposim.engine.events import Calendar, Later
 DELAYS = st.sampled_from([0, 0.0, 0.5, 1.0, 2.5])
 
 
-def _order(env: simpy.Environment, children: list[list[float]]) -> list[tuple[int, float]]:
-    """Process events whose handlers schedule further events; the (event, time) pairs in processing order."""
+def _order(env: simpy.Environment, children: list[list[float]], by_step: bool = False) -> list[tuple[int, float]]:
+    """Process events whose handlers schedule further events (with `run`, or `step` by `step`); the (event, time)
+    pairs in processing order."""
     seen: list[tuple[int, float]] = []
 
     def handle(event: Later) -> None:
@@ -25,7 +27,13 @@ def _order(env: simpy.Environment, children: list[list[float]]) -> list[tuple[in
 
     Later(env, 0, 0, handle)
     Later(env, 0.0, 1, handle)
-    env.run()
+    if not by_step:
+        env.run()
+        return seen
+    while env.peek() < simpy.core.Infinity:
+        env.step()
+    with pytest.raises(simpy.core.EmptySchedule):
+        env.step()
     return seen
 
 
@@ -36,6 +44,7 @@ def test_events_run_in_simpys_order(children):
     seen = _order(Calendar(), children)
     assert seen == expected
     assert [type(time) for _, time in seen] == [type(time) for _, time in expected]
+    assert _order(Calendar(), children, by_step=True) == expected
 
 
 def test_an_event_due_now_comes_after_those_already_due_now():
