@@ -35,6 +35,7 @@ lint: $(STAMP)
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/engine_speed.py
 	$(BIN)/python benchmarks/replications_speed.py
+	$(BIN)/python benchmarks/scale_speed.py
 	$(BIN)/python benchmarks/validation_speed.py
 
 bench-staff: $(VENV)/.installed

@@ -1,6 +1,13 @@
-"""The one kind of event the engine schedules on SimPy's event queue."""
+"""The one kind of event the engine schedules, and the SimPy environment whose queue holds them.
+
+`Calendar` keeps SimPy's order of events (by time, then by scheduling order) in a heap of bare times instead of
+SimPy's heap of (time, priority, id, event) tuples: an agent finishing is an event, so a centre of c agents keeps
+about c events waiting, and comparing floats instead of tuples keeps the cost of a heap step low as c grows.
+"""
 
 from __future__ import annotations
+
+from heapq import heappop, heappush
 
 import simpy
 from simpy.events import NORMAL
@@ -16,7 +23,87 @@ class Later:
     __slots__ = ("callbacks", "_value", "_ok")
 
     def __init__(self, env: simpy.Environment, delay: float, value, callback) -> None:
-        self.callbacks = [callback]
+        self.callbacks = (callback,)
         self._value = value
         self._ok = True
         env.schedule(self, NORMAL, delay)
+
+
+class Calendar(simpy.Environment):
+    """A SimPy environment that processes its events in SimPy's order from a heap of times.
+
+    Each time on the heap maps to the event due then or, when several fall due at the very same time, to a list:
+    the first event, then (time, event) pairs in scheduling order. An event scheduled for the current time while
+    the events due now are processed starts a new entry, so it comes after them, as in SimPy. Priorities are not
+    kept (events at one time run in scheduling order), which is all the engine's `Later` events need; `run`
+    takes no `until`: it runs until nothing is left to happen.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._times: list[float] = []
+        self._due: dict[float, object] = {}
+
+    def schedule(self, event, priority=NORMAL, delay=0) -> None:
+        """Process `event` `delay` seconds from now, after every event already due by then."""
+        time = self._now + delay
+        first = self._due.setdefault(time, event)
+        if first is event:
+            heappush(self._times, time)
+        elif type(first) is list:
+            first.append((time, event))
+        else:
+            self._due[time] = [first, (time, event)]
+
+    def peek(self) -> float:
+        """The time of the next event, or infinity when none is left."""
+        return self._times[0] if self._times else simpy.core.Infinity
+
+    def step(self) -> None:
+        """Process the events due at the next time on the heap."""
+        if not self._times:
+            raise simpy.core.EmptySchedule()
+        self._process(heappop(self._times))
+
+    def run(self, until=None) -> None:
+        """Process events until none is left."""
+        if until is not None:
+            raise ValueError("Calendar.run takes no `until`: it runs until nothing is left to happen")
+        times = self._times
+        due = self._due
+        while times:
+            time = heappop(times)
+            self._now = time
+            event = due.pop(time)
+            if type(event) is list:
+                self._process_tied(event)
+            else:
+                callbacks = event.callbacks
+                event.callbacks = None
+                for callback in callbacks:
+                    callback(event)
+
+    def _process(self, time: float) -> None:
+        self._now = time
+        event = self._due.pop(time)
+        if type(event) is list:
+            self._process_tied(event)
+        else:
+            callbacks = event.callbacks
+            event.callbacks = None
+            for callback in callbacks:
+                callback(event)
+
+    def _process_tied(self, events: list) -> None:
+        """Events due at one time, in scheduling order: the first, then (time, event) pairs."""
+        first = events[0]
+        callbacks = first.callbacks
+        first.callbacks = None
+        for callback in callbacks:
+            callback(first)
+        for time, event in events[1:]:
+            self._now = time
+            callbacks = event.callbacks
+            event.callbacks = None
+            for callback in callbacks:
+                callback(event)

@@ -39,11 +39,9 @@ from collections.abc import Iterator
 from functools import partial
 from itertools import repeat
 
-import simpy
-
 from bposim.arrivals import busyness_factors
 from bposim.engine.agents import Workforce
-from bposim.engine.events import Later
+from bposim.engine.events import Calendar, Later
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
 from bposim.engine.sources import call_source, draw_callers, stream
@@ -58,7 +56,7 @@ class Centre:
 
     def __init__(self, scenario: Scenario, seed: int, replication: int = 0):
         self.scenario = scenario
-        self.env = simpy.Environment()
+        self.env = Calendar()
         horizon = scenario.horizon
         self.interval_seconds = horizon.interval_seconds
         self.intervals = horizon.intervals
@@ -200,11 +198,8 @@ class Centre:
         queue = call.queue
         solo = queue.solo
         if solo is not None:
-            idle = solo.idle
-            if idle:
-                agent = next(iter(idle))
-                del idle[agent]
-                self._serve(agent, call, now)
+            if solo.idle:
+                self._serve(solo.idle.popitem(last=False)[0], call, now)
                 return
         else:
             agent = self.router.find_agent(queue.agent_tiers)
