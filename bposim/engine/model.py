@@ -196,7 +196,7 @@ class Centre:
     def _to_agents(self, call: Call, now: float) -> None:
         """Answer the caller at once if an agent is free, else queue them (or call them back later)."""
         queue = call.queue
-        solo = queue.solo
+        solo = queue.solo  # one group answers these calls first: its longest idle, no tier search (the common case)
         if solo is not None:
             if solo.idle:
                 self._serve(solo.idle.popitem(last=False)[0], call, now)
