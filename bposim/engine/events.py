@@ -71,7 +71,7 @@ class Calendar(simpy.Environment):
             raise ValueError("Calendar.run takes no `until`: it runs until nothing is left to happen")
         times = self._times
         due = self._due
-        while times:
+        while times:  # `_process` written inline: the hot loop, one method call fewer per event
             time = heappop(times)
             self._now = time
             event = due.pop(time)
