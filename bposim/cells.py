@@ -40,6 +40,7 @@ COUNTS = (
 )
 SECONDS = ("wait_answered_seconds", "work_seconds")
 RATES = ("service_level", "asa_seconds", "aht_seconds", "abandon_rate", "callback_service_level")
+SERVICE_LEVEL_DEFINITIONS = ("offered", "answered", "offered_less_short_abandons")
 
 
 def indicators(
@@ -100,11 +101,22 @@ def summed(
     return out
 
 
+def service_level(within, offered, answered, short_abandons, definition: str):
+    """The service level under one of the three definitions (NaN where the denominator is 0)."""
+    denominators = {
+        "offered": offered,
+        "answered": answered,
+        "offered_less_short_abandons": np.subtract(offered, short_abandons),
+    }
+    if definition not in denominators:
+        raise ValueError(f"unknown service-level definition '{definition}'; known: {SERVICE_LEVEL_DEFINITIONS}")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.divide(np.asarray(within, dtype=float), np.asarray(denominators[definition], dtype=float))
+
+
 def with_rates(sums: Mapping[str, np.ndarray], definition: str) -> dict[str, np.ndarray]:
     """The counts, with service_level (by `definition`), asa_seconds, aht_seconds, abandon_rate and
     callback_service_level (NaN where the denominator is 0)."""
-    from bposim.metrics import service_level
-
     out = {key: sums[key] for key in COUNTS}
     answered = np.asarray(sums["answered"], dtype=float)
     out["service_level"] = service_level(

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from bposim import cells, formatting
-from bposim.cells import COUNTS
+from bposim.cells import COUNTS, SERVICE_LEVEL_DEFINITIONS, service_level  # noqa: F401  (defined beside the cells; public here)
 
 SUMMARY_KEYS = (
     *COUNTS,
@@ -42,7 +42,6 @@ SUMMARY_KEYS = (
     "callback_service_level",
     "occupancy",
 )
-SERVICE_LEVEL_DEFINITIONS = ("offered", "answered", "offered_less_short_abandons")
 
 
 def call_counts(
@@ -69,19 +68,6 @@ def call_counts(
 def summed(indicators: dict[str, np.ndarray], cells_of_calls: np.ndarray, n_cells: int) -> pd.DataFrame:
     """Sum every indicator over the cells (0..n_cells-1) that each call attempt belongs to."""
     return pd.DataFrame(cells.summed(indicators, cells_of_calls, n_cells))
-
-
-def service_level(within, offered, answered, short_abandons, definition: str):
-    """The service level under one of the three definitions (NaN where the denominator is 0)."""
-    denominators = {
-        "offered": offered,
-        "answered": answered,
-        "offered_less_short_abandons": np.subtract(offered, short_abandons),
-    }
-    if definition not in denominators:
-        raise ValueError(f"unknown service-level definition '{definition}'; known: {SERVICE_LEVEL_DEFINITIONS}")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.divide(np.asarray(within, dtype=float), np.asarray(denominators[definition], dtype=float))
 
 
 def with_rates(sums: pd.DataFrame, definition: str) -> pd.DataFrame:
