@@ -24,10 +24,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bposim.optimise.coverage import overlap
 from bposim.scenario import Scenario, Scheduling, ShiftPattern
 
 BreakSlot = tuple[str, int, int, bool]  # name, start (seconds after midnight), minutes, paid
+
+
+def overlap(start: float, end: float, edges: np.ndarray) -> np.ndarray:
+    """Seconds of [start, end) inside each interval between consecutive edges."""
+    return np.clip(np.minimum(end, edges[1:]) - np.maximum(start, edges[:-1]), 0.0, None)
 
 
 @dataclass(frozen=True)

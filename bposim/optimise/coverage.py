@@ -1,19 +1,15 @@
 """What a shift programme can cover: the checks before it is solved (an interval no pattern covers, a headcount
-limit too low for one interval), the message when the headcount limits leave it infeasible, and the interval
-arithmetic both share with `schedule`."""
+limit too low for one interval) and the message when the headcount limits leave it infeasible.
+"""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from bposim.formatting import hours_minutes
+from bposim.optimise.breaks import Columns, best_coverage, overlap
 from bposim.scenario import Scenario, Scheduling
-
-if TYPE_CHECKING:
-    from bposim.optimise.breaks import Columns
 
 TOLERANCE = 1e-6
 
@@ -30,8 +26,6 @@ def check_coverable(
     columns: Columns,
 ) -> None:
     """Intervals no pattern covers, and headcount limits too low for a single interval, named one by one."""
-    from bposim.optimise.breaks import best_coverage  # breaks takes `overlap` from here
-
     labels = interval_labels(scenario)
     horizon = scenario.horizon
     edges = horizon.start_seconds + np.arange(horizon.intervals + 1) * horizon.interval_seconds
@@ -114,11 +108,6 @@ def _span(best: np.ndarray, labels: list[str], scenario: Scenario) -> str:
 def interval_labels(scenario: Scenario) -> list[str]:
     horizon = scenario.horizon
     return [clock(horizon.start_seconds + i * horizon.interval_seconds) for i in range(horizon.intervals)]
-
-
-def overlap(start: float, end: float, edges: np.ndarray) -> np.ndarray:
-    """Seconds of [start, end) inside each interval between consecutive edges."""
-    return np.clip(np.minimum(end, edges[1:]) - np.maximum(start, edges[:-1]), 0.0, None)
 
 
 def clock(seconds: float) -> str:
