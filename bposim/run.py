@@ -56,9 +56,9 @@ from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre
 from bposim.files import write_atomically, write_text_atomically
 from bposim.scenario import Scenario
-from bposim.tables import run_tables
+from bposim.tables import BUILT, run_tables
 
-TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages", "costs")
+TABLES = (*BUILT, "costs")  # every table of a run: those built from the records, and the costs priced from them
 _HEADER = ("scenario", "seed", "replications", "service_level_definition")  # what a summary starts with
 
 

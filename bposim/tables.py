@@ -21,7 +21,7 @@ from bposim.engine.records import ABSENCE, ACTIVITY_KINDS, OUTAGE_KINDS, OUTCOME
 from bposim.formatting import clock
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
-TABLES = ("calls", "intervals", "agents", "staffing", "activities", "outages")
+BUILT = ("calls", "intervals", "agents", "staffing", "activities", "outages")  # the tables built from records
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Tables:
     summaries: list[dict] = field(repr=False)
 
 
-def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = TABLES) -> Tables:
+def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = BUILT) -> Tables:
     """The tables named in `wanted` (and the KPIs of every replication) from the records of a run of `scenario`."""
     replications = records.replications
     numbered = replications > 1
