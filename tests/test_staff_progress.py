@@ -51,7 +51,7 @@ def test_days_on_two_worker_processes_give_the_serial_plan():
     assert shared.schedule.patterns == serial.schedule.patterns and shared.schedule.agents == serial.schedule.agents
     assert shared.simulations == serial.simulations and shared.rounds == serial.rounds
     pd.testing.assert_frame_equal(shared.achieved, serial.achieved)
-    assert shared.cost == serial.cost
+    assert shared.cost == serial.cost and shared.cost_unit == serial.cost_unit == "EUR"  # costs kept on the workers
 
 
 def test_without_a_terminal_stderr_has_the_news_lines_and_no_bar(tmp_path):
