@@ -19,7 +19,7 @@ from pathlib import Path
 
 import bposim
 from bposim.optimise import optimise_roster
-from bposim.optimise.days import available_cores
+from bposim.processes import available_cores
 from bposim.run import simulate_replication
 
 MODELS = ["models/bpo_multiskill_shifts.yaml", "models/bpo_programme_shifts.yaml"]

@@ -17,6 +17,7 @@ from scenario_texts import edited, line_of
 from bposim import ScenarioError, load_scenario
 
 HELPDESK = ROOT / "models" / "helpdesk.yaml"
+SHIFTS = ROOT / "models" / "helpdesk_shifts.yaml"
 DISTRIBUTIONS = "exponential, lognormal, gamma, weibull, fixed, uniform, empirical"
 MISSING, DIRECTORY = "<no file>", "<a directory>"
 
@@ -180,6 +181,15 @@ FLAGS = {
     "run-seed-negative": (["run", HELPDESK, "--seed", "-1"], ("'--seed'",)),
     "run-format-xml": (["run", HELPDESK, "--format", "xml"], ("'--format'", "'xml'", "'json'")),
     "run-out-is-a-file": (["run", HELPDESK, "--out", "{file}"], ("error: --out: cannot create directory",)),
+    "staff-workers-0": (["staff", SHIFTS, "--workers", "0", "--out", "{dir}/roster.yaml"], ("'--workers'",)),
+    "staff-workers-beyond-the-machine": (
+        ["staff", SHIFTS, "--workers", "100000", "--out", "{dir}/roster.yaml"],
+        ("error: --workers: 100,000 worker processes on a machine with", "give at most"),
+    ),
+    "sweep-workers-beyond-the-machine": (
+        ["sweep", ROOT / "experiments" / "outage_staffing.yaml", "--workers", "100000", "--out", "{dir}/sweep"],
+        ("error: --workers: 100,000 worker processes on a machine with", "or a Dask --scheduler for more"),
+    ),
     "erlang-agents-abc": (
         ["erlang", "--calls-per-hour", "252", "--handle-seconds", "120", "--agents", "abc"],
         ("error: --agents: 'abc' is not an agent count or range; write e.g. 12 or 10-20",),
@@ -217,11 +227,15 @@ def test_run_rejects_bad_scenario(case, tmp_path):
 
 @pytest.mark.parametrize("name", FLAGS)
 def test_bad_flag_exits_2_without_traceback(name, tmp_path):
-    """A bad flag value: exit 2, the flag named on stderr, nothing on stdout, no traceback."""
+    """A bad flag value: exit 2, the flag named on stderr, nothing on stdout, no traceback, nothing written."""
     args, expected = FLAGS[name]
     a_file = tmp_path / "a_file"
     a_file.write_text("not a directory\n")
-    assert_refused(bposim(*[str(arg).replace("{file}", str(a_file)) for arg in args]), *expected)
+    written = tmp_path / "written"
+    written.mkdir()
+    paths = [str(arg).replace("{file}", str(a_file)).replace("{dir}", str(written)) for arg in args]
+    assert_refused(bposim(*paths), *expected)
+    assert list(written.iterdir()) == []
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from bposim.cli.common import cannot_write, err, fail, load, out, prepare_directory
 from bposim.formatting import amount, money, share
+from bposim.processes import available_cores, too_many_workers
 
 if TYPE_CHECKING:
     from bposim.optimise import RosterPlan
@@ -57,13 +58,15 @@ def staff(
                 '"12:00"}}]} (see models/helpdesk_shifts.yaml)'
             ]
         )
+    crowd = too_many_workers(workers) if workers is not None else None
+    if crowd is not None:
+        fail([f"--workers: {crowd}"])
     for flag, path in (("--out", out_file), ("--report", report)):
         if path is not None:
             prepare_directory(path.parent, flag)
     with _Bar(quiet) as watch:
         # imported here: keeps the CLI's start fast (the engine, pandas, scipy)
         from bposim.optimise import RequirementError, ScheduleError, optimise_roster
-        from bposim.optimise.days import available_cores
 
         try:
             plan = optimise_roster(

@@ -8,7 +8,6 @@ them) and draws the progress bar.
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
 from collections.abc import Iterator
@@ -33,13 +32,13 @@ from rich.text import Text
 from bposim.experiment.errors import ExperimentError
 from bposim.experiment.storage import ResultsDirectory
 from bposim.experiment.tables import kpi_row, results_table
+from bposim.processes import available_cores, too_many_workers
 
 if TYPE_CHECKING:
     from bposim.experiment.design import Experiment
     from bposim.scenario import Scenario
 
 KPI_TABLES = ("staffing",)  # what `kpi_row` reads besides the summary
-WORKERS_PER_CORE = 4  # local worker processes beyond this only share the cores and multiply the memory
 CONNECT_TIMEOUT = "5s"  # how long to try reaching a Dask scheduler before giving up
 _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})$")
 
@@ -78,11 +77,6 @@ def scheduler_problem(scheduler: str) -> str | None:
     )
 
 
-def default_workers() -> int:
-    """All the cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def run_experiment(
     experiment: Experiment,
     out: str | Path | None = None,
@@ -93,15 +87,9 @@ def run_experiment(
     """Run the tasks not yet saved in `out` and return the whole results table, sorted by cell and replication."""
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
-    if workers is not None and scheduler is None and workers > WORKERS_PER_CORE * default_workers():
-        raise ExperimentError(
-            "--workers",
-            [
-                f"{workers:,} worker processes on a machine with {default_workers()} core(s); give at most "
-                f"{WORKERS_PER_CORE * default_workers()} (each is a Python process of its own), or a Dask --scheduler "
-                "for more"
-            ],
-        )
+    crowd = too_many_workers(workers) if workers is not None and scheduler is None else None
+    if crowd is not None:
+        raise ExperimentError("--workers", [f"{crowd}, or a Dask --scheduler for more"])
     problem = scheduler_problem(scheduler) if scheduler is not None else None
     if problem is not None:
         raise ExperimentError("--scheduler", [problem])
@@ -163,7 +151,7 @@ def _execute(
     """Task results in the order they finish, from the executor asked for."""
     if not jobs:
         return iter(())
-    workers = min(workers or default_workers(), len(jobs))
+    workers = min(workers or available_cores(), len(jobs))
     keep = experiment.keep == "all"
     if scheduler is not None:
         return _on_dask(experiment, jobs, workers, scheduler, keep)

@@ -7,7 +7,6 @@ simulated (`run.simulate_replication`), so days simulated on worker processes gi
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection
 from concurrent.futures import Executor, ProcessPoolExecutor
 from functools import partial
@@ -21,14 +20,6 @@ from bposim.scenario import Scenario
 
 if TYPE_CHECKING:
     from bposim.run import Run
-
-
-def available_cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 class Simulator:
@@ -79,7 +70,7 @@ class Simulator:
                 self.progress.simulated(days)
             return found
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(replications)))
         futures = [self._pool.submit(task, scenario, seed, r) for r in replications]
         found = []
         for future in futures:
