@@ -182,6 +182,11 @@ FLAGS = {
     "run-format-xml": (["run", HELPDESK, "--format", "xml"], ("'--format'", "'xml'", "'json'")),
     "run-out-is-a-file": (["run", HELPDESK, "--out", "{file}"], ("error: --out: cannot create directory",)),
     "staff-workers-0": (["staff", SHIFTS, "--workers", "0", "--out", "{dir}/roster.yaml"], ("'--workers'",)),
+    "staff-max-rounds-huge": (
+        ["staff", SHIFTS, "--max-rounds", "1000000"],
+        ("'--max-rounds'", "less than or equal to 100"),
+    ),
+    "staff-trim-trials-huge": (["staff", SHIFTS, "--trim-trials", "1000000"], ("'--trim-trials'", "1000")),
     "staff-workers-beyond-the-machine": (
         ["staff", SHIFTS, "--workers", "100000", "--out", "{dir}/roster.yaml"],
         ("error: --workers: 100,000 worker processes on a machine with", "give at most"),

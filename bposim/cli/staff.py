@@ -29,9 +29,12 @@ def staff(
     ] = None,
     seed: Annotated[int, typer.Option(min=0, help="random seed; the same seed gives the same roster")] = 0,
     replications: Annotated[int, typer.Option(min=1, help="days simulated for each evaluation")] = 10,
-    max_rounds: Annotated[int, typer.Option(min=1, help="rounds of simulate-and-raise at most")] = 8,
+    max_rounds: Annotated[int, typer.Option(min=1, max=100, help="rounds of simulate-and-raise at most")] = 8,
     trim_trials: Annotated[
-        int, typer.Option(min=0, help="trials at taking agents off where there is slack, once every target is met")
+        int,
+        typer.Option(
+            min=0, max=1000, help="trials at taking agents off where there is slack, once every target is met"
+        ),
     ] = 12,
     workers: Annotated[
         int | None, typer.Option(min=1, help="processes simulating days; default the cores available")
