@@ -113,10 +113,6 @@ class CallType(Model):
         "held with n-1 others takes 1 + share * (n-1) times as long (0, the default: no slow-down)",
     )
     initial_backlog: list[BacklogBand] = Field([], description="email, case: items waiting at the first opening")
-    interruptible: bool | None = Field(
-        None, description="email, case: a live contact of the agent's skills may interrupt the item (default no)"
-    )
-
     @model_validator(mode="after")
     def _channel_fields(self) -> CallType:
         """Fields that belong to one kind of channel are refused on the others, naming the channel."""
@@ -126,8 +122,6 @@ class CallType(Model):
             misplaced.append("sequential_share (chat only)")
         if live and self.initial_backlog:
             misplaced.append("initial_backlog (email and case only)")
-        if live and self.interruptible is not None:
-            misplaced.append("interruptible (email and case only)")
         if not live and self.retrial is not None:
             misplaced.append("retrial (voice and chat only)")
         override = self.service_level
