@@ -78,13 +78,17 @@ class Outages:
         ready,
         agents: list,
         record_call: Callable[..., None],
-        line_freed: Callable[[int], None],
+        line_freed: Callable[[Call], None],
+        cut_chats: Callable[[Agent, float], None],
+        requeue: Callable[[Agent, Call], None],
     ):
         self.env = env
         self.ready = ready
         self.agents = agents
         self.record_call = record_call
         self.line_freed = line_freed
+        self.cut_chats = cut_chats
+        self.requeue = requeue
         self.tools = scenario.tools
         self.rngs = [rng(f"tool/{tool.name}") for tool in self.tools]
         self.active = [0] * len(self.tools)
@@ -115,17 +119,23 @@ class Outages:
 
     def _cut_calls(self, group) -> None:
         """Cut off the calls in progress of a group's agents: each is recorded as dropped (answered, ended now, no
-        wrap-up), and the agent is free."""
+        wrap-up), and the agent is free. Every chat session an agent is talking in is cut off likewise; an email or
+        case item being worked goes back to the head of its queue."""
         now = self.env.now
         for agent in self.agents:
+            if agent.chats and agent.group is group:
+                self.cut_chats(agent, now)
             job = agent.job
             if job is None or agent.group is not group or not agent.logged_in:
                 continue
             if job.answer <= now < job.talk_end:
                 call = job.call
-                self.cut_off.add(call)
-                self.record_call(call, DROPPED, now, job.answer, now - job.answer, 0.0, agent.index)
-                self.line_freed(call.path)
+                if call.queue.deferred:
+                    self.requeue(agent, call)
+                else:
+                    self.cut_off.add(call)
+                    self.record_call(call, DROPPED, now, job.answer, now - job.answer, 0.0, agent.index)
+                    self.line_freed(call)
                 agent.stale_ready_times.append(job.free_at)
                 agent.job = None
                 Later(self.env, 0.0, agent, self.ready)
