@@ -13,13 +13,17 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
+from strategies import SEEDS, checked, scenario_specs
 
 import bposim
 from bposim import analytic
 from bposim.columns import replication_records
 from bposim.engine.model import Centre
 from bposim.engine.records import OUTCOMES
+from bposim.scenario.call_types import CHANNELS
 
 DAY = 86_400.0
 
@@ -65,6 +69,12 @@ def calls_of(model: bposim.Scenario, seed: int, replication: int = 0) -> pd.Data
 def worked(calls: pd.DataFrame) -> pd.DataFrame:
     """The attempts an agent worked (answered or cut off), each with the span it kept the agent."""
     return calls[calls["result"].isin(["answered", "dropped"])]
+
+
+def alongside(rows: pd.DataFrame, position) -> pd.Series:
+    """Which other contacts of one agent's `rows` were worked while the contact at `position` was."""
+    this = rows.loc[position]
+    return (rows.index != position) & (rows["answer"] < this["free"] - 1e-7) & (rows["free"] > this["answer"] + 1e-7)
 
 
 def held_at_start(chats: pd.DataFrame) -> np.ndarray:
@@ -187,9 +197,8 @@ def test_no_agent_holds_more_chats_than_its_cap_nor_anything_but_chats_while_hol
     assert (held <= chats["type"].map(caps).to_numpy()).all()
     for _, rows in calls.groupby("name"):
         rows = rows.sort_values("answer")
-        for _, other in rows[rows["channel"] != "chat"].iterrows():
-            overlapping = (rows["answer"] < other["free"] - 1e-7) & (rows["free"] > other["answer"] + 1e-7)
-            assert overlapping.sum() == 1, f"{other['type']} worked alongside another contact by {other['name']}"
+        for position, other in rows[rows["channel"] != "chat"].iterrows():
+            assert not alongside(rows, position).any(), f"{other['type']} worked alongside another contact"
 
 
 def test_a_session_is_stretched_by_the_sequential_share_times_the_other_sessions_held_at_its_start():
@@ -386,3 +395,76 @@ def test_an_outage_that_drops_calls_cuts_every_session_in_talk_and_puts_an_item_
     for (name, end), _ in dropped.groupby(["name", "end"]):
         rows = calls[(calls["name"] == name) & (calls["result"] == "answered") & (calls["channel"] == "chat")]
         assert not ((rows["answer"] < end) & (rows["end"] > end)).any()
+
+
+# --- invariants over random scenarios -----------------------------------------------------------------------
+
+
+@st.composite
+def channel_specs(draw) -> dict:
+    """A small random centre (from `strategies.scenario_specs`) whose call types are given random channels, with
+    chat concurrency, email and case backlogs and reserves where they belong."""
+    spec = draw(scenario_specs())
+    channels = {}
+    for call_type in spec["call_types"]:
+        channel = draw(st.sampled_from(CHANNELS))
+        channels[call_type["name"]] = call_type["channel"] = channel
+        if channel == "chat":
+            call_type["sequential_share"] = draw(st.floats(0.0, 1.0))
+        elif channel in ("email", "case"):
+            call_type.pop("retrial", None)
+            call_type.pop("service_level", None)
+            if draw(st.booleans()):
+                call_type.pop("patience", None)
+            ages = st.builds(lambda n, age: {"items": n, "age_hours": age}, st.integers(0, 8), st.floats(0.0, 50.0))
+            call_type["initial_backlog"] = draw(st.lists(ages, max_size=2))
+    for group in spec["agent_groups"]:
+        own = {channels[skill["call_type"]] for skill in group["skills"]}
+        if "chat" in own:
+            group["max_concurrency"] = cap = draw(st.integers(1, 4))
+            for skill in group["skills"]:
+                if channels[skill["call_type"]] == "chat" and draw(st.booleans()):
+                    skill["max_concurrency"] = draw(st.integers(1, cap))
+        if own & {"email", "case"} and draw(st.booleans()):
+            group["deferred_reserve"] = draw(st.integers(0, 2))
+    return spec
+
+
+@checked(60)
+@given(spec=channel_specs(), seed=SEEDS)
+def test_channel_rules_hold_in_any_small_centre(spec, seed):
+    """Caps, chats alone, one row per item, items only in open hours, the strict live-first rule (groups without a
+    reserve), no busy signal for chat or items, and open items unserved at the last closing."""
+    model = bposim.Scenario.model_validate(spec)
+    calls = calls_of(model, seed)
+    horizon = model.horizon
+    open_seconds = horizon.intervals * horizon.interval_seconds
+    caps = {}
+    for group in model.agent_groups:
+        for skill in group.skills:
+            caps[(group.name, skill.call_type)] = skill.max_concurrency or group.max_concurrency
+    work = worked(calls)
+    chats = work[work["channel"] == "chat"]
+    if len(chats):
+        held = held_at_start(chats)
+        allowed = [caps[(g, t)] for g, t in zip(chats["group"], chats["type"], strict=True)]
+        assert (held <= np.array(allowed)).all()
+    for _, rows in work.groupby("name"):
+        for position in rows[rows["channel"] != "chat"].index:
+            assert not alongside(rows, position).any()
+    deferred = calls[calls["channel"].isin(["email", "case"])]
+    assert deferred["call_id"].is_unique
+    assert set(deferred["result"]) <= {"answered", "abandoned", "unserved"}
+    assert not (calls["channel"] != "voice")[calls["result"] == "blocked"].any()
+    started = deferred[deferred["result"] == "answered"]
+    assert (started["answer"] % DAY < open_seconds + 1e-6).all()
+    last_closing = (horizon.days - 1) * DAY + open_seconds
+    np.testing.assert_allclose(deferred.loc[deferred["result"] == "unserved", "end"], last_closing)
+    reserved = {group.name for group in model.agent_groups if group.deferred_reserve is not None}
+    skills = {group.name: [skill.call_type for skill in group.skills] for group in model.agent_groups}
+    live_types = [ct.name for ct in model.call_types if ct.live]
+    for group, rows in started.groupby("group"):
+        if group in reserved:
+            continue
+        own_live = [name for name in skills[group] if name in live_types]
+        assert (live_waiting_at(calls, rows["answer"].to_numpy(), own_live) == 0).all()
