@@ -468,3 +468,32 @@ def test_channel_rules_hold_in_any_small_centre(spec, seed):
             continue
         own_live = [name for name in skills[group] if name in live_types]
         assert (live_waiting_at(calls, rows["answer"].to_numpy(), own_live) == 0).all()
+
+
+def test_when_an_outage_ends_agents_holding_sessions_take_the_chats_that_waited_into_their_free_slots():
+    model = scenario(
+        [
+            {
+                "name": "chat",
+                "channel": "chat",
+                "arrivals": {"per_hour": 40},
+                "handle_time": fixed(1800),
+                "patience": fixed(3600),
+            }
+        ],
+        [{"name": "team", "skills": ["chat"], "agents": 5, "max_concurrency": 4}],
+        days=1,
+    )
+    model = bposim.Scenario.model_validate(
+        {
+            **model.model_dump(mode="json", exclude_none=True),
+            "tools": [
+                {"name": "desktop", "maintenance": [{"start": "10:00", "minutes": 10}], "effects": [{"type": "down"}]}
+            ],
+        }
+    )
+    chats = worked(calls_of(model, seed=2))
+    held = held_at_start(chats)
+    back = np.isclose(chats["answer"], 2 * 3600 + 600)
+    assert (chats.loc[back, "wait"] > 0).all() and back.sum() >= 3, "chats waited through the outage"
+    assert (held[back] >= 2).any(), "nobody holding a session took a waiting chat when the outage ended"

@@ -125,6 +125,17 @@ class ChannelWork:
             if call is not None:
                 self._serve_chat(agent, call, now)
 
+    def _resume_chats(self: Centre, group: Group) -> None:
+        """An outage keeping the group off ends: its agents holding sessions start waiting chats in free slots."""
+        now = self.env.now
+        for held in range(1, group.max_sessions):
+            for agent in list(group.holding[held]):
+                while agent.sessions == held and not (agent.leaving or agent.pending):
+                    call = self.router.next_chat(agent, now, self.closing)
+                    if call is None:
+                        break
+                    self._serve_chat(agent, call, now)
+
     def _cut_chats(self: Centre, agent: Agent, now: float) -> None:
         """An outage that drops calls cuts off every session the agent is talking in: each is recorded as dropped
         (no wrap-up); sessions in their wrap-up run on."""

@@ -2,9 +2,11 @@
 
 Outages: each tool fails at random (up time, then repair time, each from its distribution) and is taken down
 for planned maintenance every day; while at least one outage of a tool is on, its effects hold: `down`
-moves the covered groups' free agents aside until it ends (calls in progress finish), `slow` multiplies the
-talk time of calls that start meanwhile, `ivr_off` sends callers past the bot, `arrivals_blocked` gives
-callers a busy signal. Each outage is one record: tool, kind, start, end.
+moves the covered groups' free agents aside until it ends (calls in progress finish, or with `drop` are cut
+off: every chat session in talk too, while an email or case item goes back to the head of its queue, its work
+so far unrecorded), `slow` multiplies the talk time of calls that start meanwhile, `ivr_off` sends callers past
+the bot, `arrivals_blocked` gives callers a busy signal (live contacts only: items never meet one). Each outage
+is one record: tool, kind, start, end.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class Outages:
         line_freed: Callable[[Call], None],
         cut_chats: Callable[[Agent, float], None],
         requeue: Callable[[Agent, Call], None],
+        resume_chats: Callable[[Group], None],
     ):
         self.env = env
         self.ready = ready
@@ -89,6 +92,7 @@ class Outages:
         self.line_freed = line_freed
         self.cut_chats = cut_chats
         self.requeue = requeue
+        self.resume_chats = resume_chats
         self.tools = scenario.tools
         self.rngs = [rng(f"tool/{tool.name}") for tool in self.tools]
         self.active = [0] * len(self.tools)
@@ -181,6 +185,8 @@ class Outages:
                     for agent in group.blocked:
                         Later(self.env, 0.0, agent, self.ready)
                     group.blocked.clear()
+                    if group.max_sessions > 1:
+                        self.resume_chats(group)
         elif kind == "slow":
             for group in groups:
                 for queue in queues:
