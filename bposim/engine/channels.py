@@ -258,6 +258,14 @@ class ChannelWork:
         item.queue.waiting.appendleft(item)
         agent.group.on_deferred -= 1
 
+    def _fill_reserve(self: Centre, group: Group, now: float) -> None:
+        """At an interval's start, idle agents of the group take waiting items while its reserve is short."""
+        while group.idle and group.on_deferred < group.reserve[self.interval] and not group.down_outages:
+            item = self.router.next_call(group.deferred_tiers, now, False)
+            if item is None:
+                return
+            self._serve_item(group.idle.popitem(last=False)[0], item, now)
+
     def _look_again(self: Centre, group: Group, at: float, now: float) -> None:
         if at < group.recheck_at:
             group.recheck_at = at

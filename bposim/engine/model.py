@@ -135,6 +135,8 @@ class Centre(ChannelWork):
             self.workforce.open_day(now, self.close_time)
         for group, plan in zip(self.router.groups, self.plans, strict=True):
             self.workforce.set_staff(group, plan[interval], now)
+            if group.reserve is not None:
+                self._fill_reserve(group, now)
         self._draw_arrivals(interval, now)
         if self.deferred_sources:
             self._draw_items(interval, now)
