@@ -27,6 +27,9 @@ tool comes back        Outages._end                      technology.OutageEnd   
 caller leaves the bot  BotAssistCallbacks._leave_bot     technology.BotExit        contained, or on to the agents
 =====================  ================================  ========================  =================================
 
+Chat sessions and deferred work (email, case) have events of their own, in `engine.channels`; voice never enters
+them, so a voice-only centre runs as it always did. Trunk lines and callbacks are voice only.
+
 Random numbers come from one stream per source (`engine.sources`, which also draws each interval's callers and
 their retrials), so changing staffing or adding a call type leaves the other sources' draws unchanged (common
 random numbers).
@@ -41,6 +44,7 @@ from itertools import repeat
 
 from bposim.arrivals import busyness_factors
 from bposim.engine.agents import Workforce
+from bposim.engine.channels import ChannelWork
 from bposim.engine.events import Calendar, Later
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
@@ -51,7 +55,7 @@ from bposim.scenario import SECONDS_PER_DAY, Scenario
 INF = math.inf
 
 
-class Centre:
+class Centre(ChannelWork):
     """One replication of a scenario: build with a seed, `run()`, then read `calls`, `sessions`, `agents`."""
 
     def __init__(self, scenario: Scenario, seed: int, replication: int = 0):
@@ -69,17 +73,24 @@ class Centre:
         self.day = 0
         self.next_call_id = 0
         rng = partial(stream, seed, replication)  # the stream of a named source
+        self.rng = rng
+        self.interval = 0
         self.router = Router(scenario, rng, self._hung_up)
         self.records = CallRecords()
         self.plans = [g.agents.per_interval_counts(self.intervals) for g in scenario.agent_groups]
         self.factors = busyness_factors(scenario.busyness.cv if scenario.busyness else None, self.days, rng("busyness"))
-        self.sources = [call_source(call_type, self.intervals, rng) for call_type in scenario.call_types]
+        self.sources = [call_source(ct, i, self.intervals, rng) for i, ct in enumerate(scenario.call_types)]
+        self.live_sources = [source for source, ct in zip(self.sources, scenario.call_types, strict=True) if ct.live]
+        self.deferred_sources = [s for s, ct in zip(self.sources, scenario.call_types, strict=True) if not ct.live]
+        self.live_queues = [q for q in self.router.queues if not q.deferred] + self.router.callback_queues
+        self.deferred_queues = [q for q in self.router.queues if q.deferred]
         self._times: Iterator[float] = iter(())
         self._offers: Iterator[tuple] = iter(())
+        self._items: Iterator[Call] = iter(())
         self.track_jobs = any(effect.in_progress == "drop" for tool in scenario.tools for effect in tool.effects)
         self._on_ready = self._ready_after_job if self.track_jobs else self._ready
         self.bot_assist_callbacks = BotAssistCallbacks(
-            scenario, self.router, self.env, rng, self._record_unanswered, self._to_agents, self._serve
+            scenario, self.router, self.env, rng, self._record_unanswered, self._after_bot, self._serve
         )
         self.workforce = Workforce(
             scenario, self.router.groups, self.env, rng, self._on_ready, self.bot_assist_callbacks.assist_for
@@ -94,14 +105,21 @@ class Centre:
             self.agents,
             self.records.call,
             self._line_freed_by_cut,
+            self._cut_chats,
+            self._requeue,
+            self._resume_chats,
         )
         Later(self.env, 0, 0, self._interval_start)
+        self._open_backlog()
 
     def run(self) -> Centre:
-        """Simulate to the end of the horizon, served out, and record whatever is left waiting."""
+        """Simulate to the end of the horizon, served out, and record whatever is left waiting: deferred items as
+        unserved at the last closing."""
         self.env.run()
-        for queue in self.router.queues + self.router.callback_queues:
+        for queue in self.live_queues:
             self._let_go(queue, UNSERVED)
+        for queue in self.deferred_queues:
+            self._let_go(queue, UNSERVED, self.close_time)
         return self
 
     # --- the day's clock: interval boundaries, arrivals drawn an interval at a time, closing -----------
@@ -110,13 +128,18 @@ class Centre:
         interval = event._value
         env = self.env
         now = env.now
+        self.interval = interval
         if interval == 0:
             self.closing = False
             self.close_time = now + self.intervals * self.interval_seconds
             self.workforce.open_day(now, self.close_time)
         for group, plan in zip(self.router.groups, self.plans, strict=True):
             self.workforce.set_staff(group, plan[interval], now)
+            if group.reserve is not None:
+                self._fill_reserve(group, now)
         self._draw_arrivals(interval, now)
+        if self.deferred_sources:
+            self._draw_items(interval, now)
         if interval + 1 < self.intervals:
             Later(env, self.interval_seconds, interval + 1, self._interval_start)
         else:
@@ -125,7 +148,7 @@ class Centre:
 
     def _draw_arrivals(self, interval: int, now: float) -> None:
         """Draw the interval's first attempts; the first is offered when it comes, and offers the next."""
-        callers = draw_callers(self.sources, interval, now, self.interval_seconds, self.factors[self.day])
+        callers = draw_callers(self.live_sources, interval, now, self.interval_seconds, self.factors[self.day])
         if not callers.times:
             return
         queues = self.router.queues
@@ -145,12 +168,13 @@ class Centre:
         Later(self.env, next(self._times) - now, next(offers), self._offer)
 
     def _close(self, event: Later) -> None:
-        """Closing: the queue is let go (`clear`) or served. Idle agents serve it or leave; agents a `down` outage
-        keeps off the phones leave at once if no caller of their skills waits, else stay for them."""
+        """Closing: the live queues are let go (`clear`) or served, deferred work waits for the next opening. Idle
+        agents serve the queue or leave; agents a `down` outage keeps off the phones leave at once if no caller of
+        their skills waits, else stay for them."""
         now = self.env.now
         self.closing = True
         self.workforce.closing(now)
-        for queue in self.router.queues + self.router.callback_queues:
+        for queue in self.live_queues:
             if self.clear_at_close or not queue.staffed:
                 self._let_go(queue, UNSERVED)
         for group in self.router.groups:
@@ -182,14 +206,17 @@ class Centre:
         call.arrival = now
         queue = call.queue
         if queue.entry_checks:
-            if queue.door_closures or (self.trunks is not None and self.in_system >= self.trunks):
+            if queue.door_closures or (queue.trunked and self.in_system >= self.trunks):
                 self._record_unanswered(call, BLOCKED)
                 self._maybe_retry(call, now, blocked=True)
                 return
-            if self.trunks is not None:
+            if queue.trunked:
                 self.in_system += 1
             if queue.bot is not None and not queue.bot_outages:
                 self.bot_assist_callbacks.enter_bot(call, now)
+                return
+            if queue.chat:
+                self._chat_to_agents(call, now)
                 return
         self._to_agents(call, now)
 
@@ -225,7 +252,7 @@ class Centre:
     def _record_unanswered(self, call: Call, outcome: int, when: float | None = None) -> None:
         """Record a caller leaving unanswered (now, or at `when`); lazy hang-ups are recorded at their deadline."""
         call.state = GONE
-        if self.trunks is not None and outcome != BLOCKED:
+        if call.queue.trunked and outcome != BLOCKED:
             self.in_system -= 1
         if when is None:
             when = self.env.now
@@ -240,6 +267,9 @@ class Centre:
     def _overflow(self, event: Later) -> None:
         call, tiers = event._value
         if call.state == WAITING and call.deadline > self.env.now:
+            if call.queue.chat or call.queue.deferred:
+                self._overflow_channel(call, tiers, self.env.now)
+                return
             agent = self.router.find_agent(tiers)
             if agent is not None:
                 call.state = SERVED
@@ -268,7 +298,7 @@ class Centre:
         else:
             self.records.call(call, ANSWERED, now + talk, now, talk, wrap, agent.index)
         Later(self.env, talk + wrap, agent, self._on_ready)
-        if self.trunks is not None and call.path != CALLBACK:
+        if queue.trunked and call.path != CALLBACK:
             Later(self.env, talk, call, self._release)
 
     def _release(self, event: Later) -> None:
@@ -276,22 +306,22 @@ class Centre:
         if event._value not in self.outages.cut_off:
             self.in_system -= 1
 
-    def _line_freed_by_cut(self, path: int) -> None:
-        if self.trunks is not None and path != CALLBACK:
+    def _line_freed_by_cut(self, call: Call) -> None:
+        if call.queue.trunked and call.path != CALLBACK:
             self.in_system -= 1
 
     def _log_out(self, agent: Agent, now: float) -> None:
         """An agent leaves; after closing, callers nobody is left to serve are let go as unserved."""
         self.workforce.log_out(agent, now)
         if self.closing:
-            for queue in agent.group.queues:
+            for queue in agent.group.live_queues:
                 if not queue.staffed:
                     self._let_go(queue, UNSERVED)
 
     def _callers_wait(self, group) -> bool:
         """Whether a caller of the group's skills, or any callback, is still waiting."""
         return any(
-            call.state == WAITING for queue in group.queues + self.router.callback_queues for call in queue.waiting
+            call.state == WAITING for queue in group.live_queues + self.router.callback_queues for call in queue.waiting
         )
 
     def _leave_after_closing(self, agent: Agent, now: float) -> None:
@@ -300,11 +330,11 @@ class Centre:
             self.workforce.plan_agent_leaves(agent)
         self._log_out(agent, now)
 
-    def _let_go(self, queue, outcome: int) -> None:
-        """Every caller still waiting in a queue leaves now (or at their hang-up time, if earlier)."""
+    def _let_go(self, queue, outcome: int, when: float | None = None) -> None:
+        """Every caller still waiting in a queue leaves now, or at `when` (or at their hang-up time, if earlier)."""
         for call in queue.waiting:
             if call.state == WAITING:
-                self._record_unanswered(call, outcome)
+                self._record_unanswered(call, outcome, when)
         queue.waiting.clear()
 
     def _ready_after_job(self, event: Later) -> None:
@@ -345,7 +375,10 @@ class Centre:
             agent.idle_since = now
             group.idle[agent] = None
             return
-        call = self.router.next_call(group, now, self.closing)
+        if group.mixed:
+            self._ready_mixed(agent, now)
+            return
+        call = self.router.next_call(group.take_tiers, now, self.closing)
         if call is not None:
             self._serve(agent, call, now)
         elif self.closing:

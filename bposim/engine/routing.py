@@ -19,6 +19,7 @@ import numpy as np
 
 from bposim.engine.records import DIRECT, PATHS  # noqa: F401 (PATHS: also read from here)
 from bposim.scenario import Callbacks, Scenario, SelfService
+from bposim.scenario.call_types import DEFERRED_CHANNELS
 
 if TYPE_CHECKING:
     from bposim.engine.agents import Activity
@@ -74,6 +75,17 @@ class Job(NamedTuple):
     free_at: float
 
 
+class ChatSession(NamedTuple):
+    """A chat session an agent holds: answered at `answer`, `talk` seconds (stretched by the sessions held with it
+    at its start), then `wrap` seconds of wrap-up, after which the agent's slot is free."""
+
+    agent: Agent
+    call: Call
+    answer: float
+    talk: float
+    wrap: float
+
+
 class Overflow(NamedTuple):
     """A waiting caller's overflow delay has passed: the agent groups of `tiers` may now take the call."""
 
@@ -124,6 +136,8 @@ class Agent:
         "assist",
         "job",
         "stale_ready_times",
+        "sessions",
+        "chats",
     )
 
     def __init__(
@@ -152,6 +166,8 @@ class Agent:
         self.assist = assist
         self.job: Job | None = None
         self.stale_ready_times: list[float] = []
+        self.sessions = 0
+        self.chats: dict[ChatSession, None] = {}
 
 
 class Group:
@@ -161,6 +177,13 @@ class Group:
     `staffed` counts the plan agents logged in and staying; `to_leave` the busy plan agents still to log out
     after a fall in the plan (whoever frees first), and `drop_times` when each of those falls came.
     `down_outages` counts the outages on now that keep the group's agents off the phones.
+
+    Chat and deferred work: `mixed` says whether the group holds any chat or email/case skill (its freed agents
+    take the slower, channel-aware path). `cap[q]` is how many chat sessions an agent may hold when starting one
+    of call type q; `holding[n]` lists the agents holding n sessions (1 <= n < max_sessions), oldest first.
+    `deferred_tiers` are the email/case queues it takes items from, best first; `live_takes` every live queue it
+    takes from, with its overflow delay; `on_deferred` counts its agents working an item, `reserve` the agents to
+    keep on items per interval (None: no reserve); `recheck_at` when its idle agents look at the backlog again.
     """
 
     def __init__(self, index: int, name: str):
@@ -178,6 +201,17 @@ class Group:
         self.only_queue: CallQueue | None = None
         self.queues: list[CallQueue] = []
         self.take_tiers: list[list[tuple[CallQueue, float]]] = []
+        self.mixed = False
+        self.cap: list[int] = []
+        self.max_sessions = 1
+        self.holding: list[OrderedDict[Agent, None]] = []
+        self.chat_tiers: list[list[tuple[CallQueue, float]]] = []
+        self.deferred_tiers: list[list[tuple[CallQueue, float]]] = []
+        self.live_takes: list[tuple[CallQueue, float]] = []
+        self.live_queues: list[CallQueue] = []
+        self.on_deferred = 0
+        self.reserve: list[int] | None = None
+        self.recheck_at = math.inf
 
 
 class CallQueue:
@@ -188,11 +222,13 @@ class CallQueue:
     found and recorded when it reaches the head of the line, at its true hang-up time, instead of by an
     event: exact whenever nothing else depends on the moment of hanging up (no retrial to schedule, no trunk
     line to free). `entry_checks` says whether an arriving caller may meet a busy signal or the bot (a trunk
-    limit, a bot, an outage that can shut the door); `door_closures` counts the outages on now that give its
-    callers a busy signal, and `bot_outages` those that send its callers past the bot.
+    limit, a bot, an outage that can shut the door, or chat); `door_closures` counts the outages on now that give
+    its callers a busy signal, and `bot_outages` those that send its callers past the bot. `chat` and `deferred`
+    say the channel (neither: voice); `trunked` whether its callers hold a trunk line (voice with a trunk limit);
+    `stretch` is a chat session's extra handle time per other session held with it.
     """
 
-    def __init__(self, index: int, name: str, priority: int):
+    def __init__(self, index: int, name: str, priority: int, channel: str = "voice"):
         self.index = index
         self.name = name
         self.priority = priority
@@ -207,6 +243,10 @@ class CallQueue:
         self.bot: Bot | None = None
         self.bot_outages = 0
         self.callbacks: CallbackDesk | None = None
+        self.chat = channel == "chat"
+        self.deferred = channel in DEFERRED_CHANNELS
+        self.trunked = False
+        self.stretch = 0.0
 
 
 class Router:
@@ -225,38 +265,49 @@ class Router:
         self.rng = rng("routing")
         self.abandoned = abandoned
         self.random = scenario.routing.agent_selection == "random"
-        self.queues = [CallQueue(i, ct.name, ct.priority) for i, ct in enumerate(scenario.call_types)]
+        self.queues = [CallQueue(i, ct.name, ct.priority, ct.channel) for i, ct in enumerate(scenario.call_types)]
         by_name = {q.name: q for q in self.queues}
         self.groups = [Group(i, g.name) for i, g in enumerate(scenario.agent_groups)]
         servers: dict[str, list[tuple[tuple, float, Group]]] = {q.name: [] for q in self.queues}
         for group, spec in zip(self.groups, scenario.agent_groups, strict=True):
             group.proficiency = [1.0] * len(self.queues)
-            takes = []
+            group.cap = [spec.max_concurrency] * len(self.queues)
+            group.max_sessions = spec.max_concurrency
+            takes, items = [], []
             for skill in spec.skills:
                 queue = by_name[skill.call_type]
                 group.proficiency[queue.index] = skill.proficiency
+                if skill.max_concurrency is not None:
+                    group.cap[queue.index] = skill.max_concurrency
                 group.queues.append(queue)
+                group.mixed = group.mixed or queue.chat or queue.deferred
                 rank = (skill.priority,)
                 if scenario.routing.agent_selection == "most_proficient":
                     rank = (skill.priority, skill.proficiency)
                 servers[queue.name].append((rank, skill.delay_seconds, group))
-                takes.append((_take_rank(scenario.routing.call_selection, skill.priority, queue), queue, skill))
-            takes.sort(key=lambda item: item[0])
+                take = (_take_rank(scenario.routing.call_selection, skill.priority, queue), queue, skill)
+                (items if queue.deferred else takes).append(take)
             group.speed = list(group.proficiency)
-            group.take_tiers = [
-                [(queue, skill.delay_seconds) for _, queue, skill in tier]
-                for _, tier in groupby(takes, key=lambda item: item[0])
-            ]
-            if len(takes) == 1 and takes[0][2].delay_seconds == 0:
+            group.take_tiers = _take_tiers(takes)
+            group.deferred_tiers = _take_tiers(items)
+            group.chat_tiers = [chats for tier in group.take_tiers if (chats := [t for t in tier if t[0].chat])]
+            group.holding = [OrderedDict() for _ in range(group.max_sessions)]
+            if len(takes) == 1 and not items and takes[0][2].delay_seconds == 0 and not group.mixed:
                 group.only_queue = takes[0][1]
+            if spec.deferred_reserve is not None:
+                group.reserve = spec.deferred_reserve.per_interval_counts(scenario.horizon.intervals)
         for queue in self.queues:
             entries = sorted(servers[queue.name], key=lambda item: (item[1], item[0]))
             immediate = [e for e in entries if e[1] == 0]
             queue.agent_tiers = _tiers(immediate)
             if len(immediate) == 1 and not self.random:
                 queue.solo = immediate[0][2]
-            retrial = scenario.call_types[queue.index].retrial
-            queue.lazy_patience = scenario.trunk_lines is None and (retrial is None or retrial.after_abandon == 0)
+            call_type = scenario.call_types[queue.index]
+            retrial = call_type.retrial
+            no_retrial = retrial is None or retrial.after_abandon == 0
+            queue.trunked = scenario.trunk_lines is not None and not (queue.chat or queue.deferred)
+            queue.lazy_patience = no_retrial and (scenario.trunk_lines is None or queue.chat or queue.deferred)
+            queue.stretch = call_type.stretch
             for delay, same in groupby([e for e in entries if e[1] > 0], key=lambda item: item[1]):
                 queue.delayed.append((delay, _tiers(list(same))))
         for bot in scenario.technology.self_service:
@@ -267,7 +318,12 @@ class Router:
             self._set_up_callbacks(scenario, callbacks, rng)
         closable = _doors_that_may_close(scenario)
         for queue in self.queues:
-            queue.entry_checks = scenario.trunk_lines is not None or queue.bot is not None or queue.name in closable
+            queue.entry_checks = (
+                queue.trunked or queue.bot is not None or queue.name in closable or queue.chat
+            ) and not queue.deferred
+        for group in self.groups:
+            group.live_queues = [queue for queue in group.queues if not queue.deferred]
+            group.live_takes = [take for tier in group.take_tiers for take in tier]
 
     def _set_up_callbacks(
         self, scenario: Scenario, callbacks: Callbacks, rng: Callable[[str], np.random.Generator]
@@ -276,9 +332,12 @@ class Router:
         callbacks when no live caller of theirs waits."""
         means = {ct.name: ct.handle_time.mean for ct in scenario.call_types}
         for queue in self.queues:
+            if queue.chat or queue.deferred:
+                continue  # callbacks are voice only
             if callbacks.call_types is not None and queue.name not in callbacks.call_types:
                 continue
             callback_queue = CallQueue(queue.index, queue.name, queue.priority)
+            callback_queue.trunked = queue.trunked
             queue.callbacks = CallbackDesk(callback_queue, callbacks, means[queue.name], rng(f"{queue.name}/callbacks"))
             self.callback_queues.append(callback_queue)
             for group in self.groups:
@@ -306,9 +365,10 @@ class Router:
                 return best
         return None
 
-    def next_call(self, group: Group, now: float, closing: bool) -> Call | None:
-        """Take the waiting call a freed agent of `group` serves next, or None."""
-        for tier in group.take_tiers:
+    def next_call(self, tiers: list[list[tuple[CallQueue, float]]], now: float, closing: bool) -> Call | None:
+        """Take the waiting call a freed agent serves next from a group's `tiers` of queues (its `take_tiers`, or
+        those of one channel), or None."""
+        for tier in tiers:
             best = None
             for queue, delay in tier:
                 waiting = queue.waiting
@@ -334,6 +394,52 @@ class Router:
                 return best
         return None
 
+    def find_chat_slot(self, tiers: list[list[Group]], queue: CallQueue) -> Agent | None:
+        """The agent a chat of `queue` goes to when nobody of `tiers` is idle: of the first tier that has one, the
+        agent holding the fewest sessions with a slot free for this call type (the longest so loaded, on a tie),
+        neither on their way out, nor with a break due, nor kept off by an outage."""
+        q = queue.index
+        for tier in tiers:
+            best, fewest = None, math.inf
+            for group in tier:
+                if group.down_outages:
+                    continue
+                for sessions in range(1, min(group.cap[q], fewest)):
+                    agent = next((a for a in group.holding[sessions] if not (a.leaving or a.pending)), None)
+                    if agent is not None:
+                        best, fewest = agent, sessions
+                        break
+            if best is not None:
+                return best
+        return None
+
+    def next_chat(self, agent: Agent, now: float, closing: bool) -> Call | None:
+        """Take the waiting chat an agent holding sessions starts next (only types whose cap it is under), or None."""
+        group, sessions = agent.group, agent.sessions
+        tiers = [under for tier in group.chat_tiers if (under := [t for t in tier if sessions < group.cap[t[0].index]])]
+        return self.next_call(tiers, now, closing)
+
+    def live_wait(self, group: Group, now: float) -> float | None:
+        """None when no live contact (voice, chat, callback) of the group's skills waits; else the earliest time
+        one of them may go to the group (its arrival plus the group's overflow delay for it). Hang-ups found at
+        the heads of the lines on the way are recorded."""
+        earliest = None
+        for queue, delay in group.live_takes:
+            waiting = queue.waiting
+            while waiting:
+                head = waiting[0]
+                if head.state:
+                    waiting.popleft()
+                elif head.deadline <= now:
+                    waiting.popleft()
+                    head.state = GONE
+                    self.abandoned(head)
+                else:
+                    break
+            if waiting and (earliest is None or waiting[0].arrival + delay < earliest):
+                earliest = waiting[0].arrival + delay
+        return earliest
+
 
 def _doors_that_may_close(scenario: Scenario) -> set[str]:
     """The call types whose front door some tool's outage can shut (an `arrivals_blocked` effect)."""
@@ -345,6 +451,13 @@ def _doors_that_may_close(scenario: Scenario) -> set[str]:
         if effect.type == "arrivals_blocked"
         for name in (effect.call_types if effect.call_types is not None else every_type)
     }
+
+
+def _take_tiers(takes: list[tuple[tuple, CallQueue, object]]) -> list[list[tuple[CallQueue, float]]]:
+    """The queues a group takes work from, grouped in tiers of equal rank, best first, each with its overflow delay."""
+    takes = sorted(takes, key=lambda item: item[0])
+    tiers = groupby(takes, key=lambda item: item[0])
+    return [[(queue, skill.delay_seconds) for _, queue, skill in tier] for _, tier in tiers]
 
 
 def _take_rank(policy: str, skill_priority: int, queue: CallQueue) -> tuple:

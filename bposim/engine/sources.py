@@ -44,10 +44,11 @@ class Retry(NamedTuple):
 
 @dataclass(slots=True, frozen=True)
 class CallSource:
-    """What one call type's callers are drawn from: arrival rates per interval, the distributions of patience,
-    handle time and wrap-up (None: no abandonment, no wrap-up), the retrial rule (None: no retrials), and one
-    random stream per purpose."""
+    """What one call type's callers are drawn from: its index among the call types, arrival rates per interval,
+    the distributions of patience, handle time and wrap-up (None: no abandonment, no wrap-up), the retrial rule
+    (None: no retrials), and one random stream per purpose."""
 
+    index: int
     rates: list[float]
     patience: Distribution | None
     handle: Distribution
@@ -77,10 +78,10 @@ class CallSource:
 
 
 def draw_callers(sources: list[CallSource], interval: int, start: float, length: float, factor: float) -> Callers:
-    """Every call type's first attempts during one interval from `start` (busyness `factor`), merged in arrival
-    order (ties keep the call types' order)."""
+    """The first attempts of `sources`' call types during one interval from `start` (busyness `factor`), merged in
+    arrival order (ties keep the call types' order)."""
     parts = []
-    for index, source in enumerate(sources):
+    for source in sources:
         times = interval_arrivals(source.rates[interval], start, length, factor, source.arrivals_rng)
         n = len(times)
         if n:
@@ -88,7 +89,7 @@ def draw_callers(sources: list[CallSource], interval: int, start: float, length:
             parts.append(
                 (
                     times,
-                    np.full(n, index),
+                    np.full(n, source.index),
                     patience.sample(source.patience_rng, n) if patience is not None else np.full(n, math.inf),
                     source.handle.sample(source.handle_rng, n),
                     wrap.sample(source.wrap_rng, n) if wrap is not None else np.zeros(n),
@@ -103,13 +104,36 @@ def draw_callers(sources: list[CallSource], interval: int, start: float, length:
     return Callers(*(column.tolist() for column in columns))
 
 
-def call_source(call_type: CallType, intervals: int, rng: Callable[[str], np.random.Generator]) -> CallSource:
-    """The source of a call type's callers, with the streams named after it ("support/arrivals", ...)."""
+def initial_backlog(call_type: CallType, index: int, rng: Callable[[str], np.random.Generator]) -> Callers:
+    """The email or case items of a call type already waiting at the first opening, oldest first: arrival times are
+    seconds before it (`-age_hours * 3600`); patience, handle and wrap-up come from a stream of their own
+    ("billing_mail/backlog"), so the items arriving later are drawn as if there were none."""
+    bands = call_type.initial_backlog
+    ages = sorted((band.age_hours * 3600.0 for band in bands for _ in range(band.items)), reverse=True)
+    n = len(ages)
+    if not n:
+        return Callers([], [], [], [], [])
+    stream_ = rng(f"{call_type.name}/backlog")
+    patience, wrap = call_type.patience, call_type.after_call_work
+    return Callers(
+        [-age for age in ages],
+        [index] * n,
+        patience.sample(stream_, n).tolist() if patience is not None else [math.inf] * n,
+        call_type.handle_time.sample(stream_, n).tolist(),
+        wrap.sample(stream_, n).tolist() if wrap is not None else [0.0] * n,
+    )
+
+
+def call_source(
+    call_type: CallType, index: int, intervals: int, rng: Callable[[str], np.random.Generator]
+) -> CallSource:
+    """The source of call type number `index`'s callers, with the streams named after it ("support/arrivals", ...)."""
 
     def named(purpose: str) -> np.random.Generator:
         return rng(f"{call_type.name}/{purpose}")
 
     return CallSource(
+        index,
         call_type.arrivals.hourly_rates(intervals),
         call_type.patience,
         call_type.handle_time,

@@ -2,9 +2,11 @@
 
 Outages: each tool fails at random (up time, then repair time, each from its distribution) and is taken down
 for planned maintenance every day; while at least one outage of a tool is on, its effects hold: `down`
-moves the covered groups' free agents aside until it ends (calls in progress finish), `slow` multiplies the
-talk time of calls that start meanwhile, `ivr_off` sends callers past the bot, `arrivals_blocked` gives
-callers a busy signal. Each outage is one record: tool, kind, start, end.
+moves the covered groups' free agents aside until it ends (calls in progress finish, or with `drop` are cut
+off: every chat session in talk too, while an email or case item goes back to the head of its queue, its work
+so far unrecorded), `slow` multiplies the talk time of calls that start meanwhile, `ivr_off` sends callers past
+the bot, `arrivals_blocked` gives callers a busy signal (live contacts only: items never meet one). Each outage
+is one record: tool, kind, start, end.
 """
 
 from __future__ import annotations
@@ -78,13 +80,19 @@ class Outages:
         ready,
         agents: list,
         record_call: Callable[..., None],
-        line_freed: Callable[[int], None],
+        line_freed: Callable[[Call], None],
+        cut_chats: Callable[[Agent, float], None],
+        requeue: Callable[[Agent, Call], None],
+        resume_chats: Callable[[Group], None],
     ):
         self.env = env
         self.ready = ready
         self.agents = agents
         self.record_call = record_call
         self.line_freed = line_freed
+        self.cut_chats = cut_chats
+        self.requeue = requeue
+        self.resume_chats = resume_chats
         self.tools = scenario.tools
         self.rngs = [rng(f"tool/{tool.name}") for tool in self.tools]
         self.active = [0] * len(self.tools)
@@ -115,17 +123,23 @@ class Outages:
 
     def _cut_calls(self, group) -> None:
         """Cut off the calls in progress of a group's agents: each is recorded as dropped (answered, ended now, no
-        wrap-up), and the agent is free."""
+        wrap-up), and the agent is free. Every chat session an agent is talking in is cut off likewise; an email or
+        case item being worked goes back to the head of its queue."""
         now = self.env.now
         for agent in self.agents:
+            if agent.chats and agent.group is group:
+                self.cut_chats(agent, now)
             job = agent.job
             if job is None or agent.group is not group or not agent.logged_in:
                 continue
             if job.answer <= now < job.talk_end:
                 call = job.call
-                self.cut_off.add(call)
-                self.record_call(call, DROPPED, now, job.answer, now - job.answer, 0.0, agent.index)
-                self.line_freed(call.path)
+                if call.queue.deferred:
+                    self.requeue(agent, call)
+                else:
+                    self.cut_off.add(call)
+                    self.record_call(call, DROPPED, now, job.answer, now - job.answer, 0.0, agent.index)
+                    self.line_freed(call)
                 agent.stale_ready_times.append(job.free_at)
                 agent.job = None
                 Later(self.env, 0.0, agent, self.ready)
@@ -171,6 +185,8 @@ class Outages:
                     for agent in group.blocked:
                         Later(self.env, 0.0, agent, self.ready)
                     group.blocked.clear()
+                    if group.max_sessions > 1:
+                        self.resume_chats(group)
         elif kind == "slow":
             for group in groups:
                 for queue in queues:

@@ -85,6 +85,9 @@ class Skill(Model):
     delay_seconds: FiniteFloat = Field(
         0, ge=0, description="overflow: take this call type only after it waited this long"
     )
+    max_concurrency: PositiveWholeNumber | None = Field(
+        None, description="chat: start a session of this type only while holding fewer sessions than this"
+    )
 
 
 class Staffing(Model):
@@ -106,6 +109,17 @@ class AgentGroup(Model):
     absence: Absence | None = Field(None, description="overrides the scenario's absence for this group")
     shrinkage: Shrinkage | None = Field(None, description="overrides the scenario's shrinkage for this group")
     learning_curve: LearningCurve | None = Field(None, description="new hires: slower at first")
+    max_concurrency: PositiveWholeNumber = Field(1, le=20, description="chat sessions an agent holds at once")
+    deferred_reserve: Staffing | None = Field(
+        None,
+        description="agents of the group kept on email and case work while they have any (a count, or one per "
+        "interval): a freed agent takes deferred work before live contacts while fewer than this do",
+    )
+
+    @field_validator("deferred_reserve", mode="before")
+    @classmethod
+    def _reserve(cls, value: Any) -> Any:
+        return cls._agents(value)
 
     @field_validator("skills", mode="before")
     @classmethod
@@ -239,6 +253,7 @@ class Scenario(Model):
                 served.add(skill.call_type)
             plan = group.agents.per_interval
             yield from self._interval_list_errors(("agent_groups", g, "agents", "per_interval"), plan)
+            yield from self._channel_skill_errors(g, group)
         blocked_types, blocked_all = set(), False
         for effect in (effect for tool in self.tools for effect in tool.effects if effect.type == "arrivals_blocked"):
             blocked_all = blocked_all or effect.call_types is None
@@ -257,6 +272,48 @@ class Scenario(Model):
                     "type; set one or make this 0",
                     retrial.after_blocked,
                 )
+
+    def _channel_skill_errors(self, g: int, group: AgentGroup) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+        """Concurrency belongs to chat skills, reservations to groups with email or case skills."""
+        channels = {ct.name: ct.channel for ct in self.call_types}
+        own = {channels.get(skill.call_type) for skill in group.skills}
+        if group.max_concurrency > 1 and "chat" not in own:
+            yield (
+                ("agent_groups", g, "max_concurrency"),
+                f"{group.max_concurrency} sessions at once, but the group has no chat skill; concurrency applies "
+                "to chat call types (channel: chat)",
+                group.max_concurrency,
+            )
+        for s, skill in enumerate(group.skills):
+            channel = channels.get(skill.call_type)
+            if skill.max_concurrency is not None and channel is not None and channel != "chat":
+                yield (
+                    ("agent_groups", g, "skills", s, "max_concurrency"),
+                    f"'{skill.call_type}' is a {channel} call type; max_concurrency applies to chat skills",
+                    skill.max_concurrency,
+                )
+            elif skill.max_concurrency is not None and skill.max_concurrency > group.max_concurrency:
+                yield (
+                    ("agent_groups", g, "skills", s, "max_concurrency"),
+                    f"{skill.max_concurrency} is above the group's max_concurrency ({group.max_concurrency}); a "
+                    "skill can only lower it",
+                    skill.max_concurrency,
+                )
+        reserve = group.deferred_reserve
+        if reserve is not None:
+            if not own & {"email", "case"}:
+                yield (
+                    ("agent_groups", g, "deferred_reserve"),
+                    "the group has no email or case skill to keep agents on",
+                    reserve.count if reserve.per_interval is None else reserve.per_interval,
+                )
+            yield from self._interval_list_errors(
+                ("agent_groups", g, "deferred_reserve", "per_interval"), reserve.per_interval
+            )
+
+    def channel_of(self, name: str) -> str:
+        """The channel of the call type called `name`."""
+        return next(ct.channel for ct in self.call_types if ct.name == name)
 
     def updated(self, changes: dict[str, Any]) -> Scenario:
         """A new, re-validated scenario with fields changed by dotted path; this one is left as it is.
@@ -336,6 +393,17 @@ class Scenario(Model):
             yield from unknown(
                 ("technology", "callbacks", "call_types"), technology.callbacks.call_types, types, "call type"
             )
+        channels = {ct.name: ct.channel for ct in self.call_types}
+        for i, name in enumerate(bots):
+            if channels.get(name) in ("email", "case"):
+                message = f"'{name}' is {channels[name]} work; self-service takes live contacts (voice, chat)"
+                yield ("technology", "self_service", i, "call_type"), message, name
+        callbacks = technology.callbacks
+        if callbacks is not None:
+            for i, name in enumerate(callbacks.call_types or []):
+                if channels.get(name, "voice") != "voice":
+                    message = f"'{name}' is a {channels[name]} call type; callbacks are offered to voice callers"
+                    yield ("technology", "callbacks", "call_types", i), message, name
 
     def group_absence(self, group: AgentGroup) -> Absence | None:
         """The absence that applies to a group: its own, else the scenario's."""
@@ -346,9 +414,12 @@ class Scenario(Model):
         return group.shrinkage if group.shrinkage is not None else self.shrinkage
 
     def service_level_for(self, call_type: CallType) -> tuple[float, float]:
-        """(threshold_seconds, target) of a call type, its own override first."""
+        """(threshold_seconds, target) of a call type, its own override first; deferred work's threshold is its
+        due time in seconds."""
         override = call_type.service_level
         threshold = override.threshold_seconds if override and override.threshold_seconds is not None else None
+        if not call_type.live:
+            threshold = call_type.due_seconds
         target = override.target if override and override.target is not None else None
         return (
             self.service_level.threshold_seconds if threshold is None else threshold,
