@@ -94,7 +94,7 @@ def kpi_tables(
     columns.update({name: calls[name].cat.codes.to_numpy() for name in ("call_type", "outcome", "path")})
     columns["warmup"] = calls["warmup"].to_numpy(dtype=bool)
     limits = np.array([thresholds[name] for name in types], dtype=float)
-    table, overall, per_type = cells.kpi_cells(columns, limits, definition, days, intervals, callback_deadline)
+    table, overall, per_type, _ = cells.kpi_cells(columns, limits, definition, days, intervals, callback_deadline)
     table["call_type"] = pd.Categorical.from_codes(table["call_type"], categories=types)
     return pd.DataFrame(table), overall[0], dict(zip(types, per_type[0], strict=True))
 

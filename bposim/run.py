@@ -50,7 +50,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bposim import metrics, workload
+from bposim import backlog, metrics, workload
 from bposim.columns import joined, replication_records
 from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre
@@ -59,6 +59,7 @@ from bposim.scenario import Scenario
 from bposim.tables import BUILT, run_tables
 
 TABLES = (*BUILT, "costs")  # every table of a run: those built from the records, and the costs priced from them
+POOLED = (*metrics.SUMMARY_KEYS, *(key for key in backlog.KPIS if key not in metrics.SUMMARY_KEYS))  # live, deferred
 _HEADER = ("scenario", "seed", "replications", "service_level_definition")  # what a summary starts with
 
 
@@ -75,6 +76,7 @@ class Run:
     staffing: pd.DataFrame
     activities: pd.DataFrame
     outages: pd.DataFrame
+    backlog: pd.DataFrame
     costs: pd.DataFrame
     summary: dict = field(repr=False)
 
@@ -267,17 +269,23 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
 
 
 def _pool(summaries: list[dict]) -> dict:
-    """Mean and 95% confidence half-width across replications, overall and per call type."""
+    """Mean and 95% confidence half-width across replications of each KPI (POOLED) a replication's summary holds,
+    overall, per call type and per channel (the channels present are listed as they are)."""
 
     def pooled(rows: list[dict]) -> dict:
         out: dict = {}
-        for key in metrics.SUMMARY_KEYS:
-            mean, half = metrics.mean_and_ci([float(row[key]) for row in rows])
-            out[key] = mean
-            out[f"{key}_ci"] = half
+        for key in POOLED:
+            if key in rows[0]:
+                mean, half = metrics.mean_and_ci([float(row[key]) for row in rows])
+                out[key] = mean
+                out[f"{key}_ci"] = half
         return out
 
     result = pooled(summaries)
-    names = summaries[0]["by_call_type"].keys()
-    result["by_call_type"] = {name: pooled([s["by_call_type"][name] for s in summaries]) for name in names}
+    for part in ("by_call_type", "by_channel"):
+        if part in summaries[0]:
+            names = summaries[0][part].keys()
+            result[part] = {name: pooled([s[part][name] for s in summaries]) for name in names}
+    if "channels" in summaries[0]:
+        result["channels"] = list(summaries[0]["channels"])
     return result
