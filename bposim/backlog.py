@@ -175,7 +175,7 @@ def _open_items(
     rate = completed[cells] / open_seconds  # items per open second that day
     with np.errstate(invalid="ignore", divide="ignore"):
         work = rank / rate  # open seconds from the next opening until the item is done
-        whole_days = np.floor(work / open_seconds)
+        whole_days = np.ceil(work / open_seconds) - 1  # open days used up before the one it is done on
         done = (day + 1 + whole_days) * period + (work - whole_days * open_seconds)
     late = (rate == 0) | (done > due_time)
     return oldest, np.bincount(cells[late], minlength=n_cells)
