@@ -32,6 +32,7 @@ import pandas as pd
 
 from bposim import cells, formatting
 from bposim.cells import COUNTS, SERVICE_LEVEL_DEFINITIONS, service_level  # noqa: F401  (defined beside the cells; public here)
+from bposim.scenario.call_types import DEFERRED_CHANNELS
 
 SUMMARY_KEYS = (
     *COUNTS,
@@ -86,15 +87,22 @@ def kpi_tables(
 ) -> tuple[pd.DataFrame, dict, dict[str, dict]]:
     """KPIs per (day, interval, call type) with every cell present, overall, and per call type.
 
-    Calls that arrived during the warm-up are left out. Occupancy is not included (see `occupancy`). A run's
-    tables compute them for all replications at once (`bposim.cells.kpi_cells`).
+    Calls that arrived during the warm-up are left out, and so are the items of deferred call types (email, case;
+    their KPIs are the backlog's, `bposim.backlog`), whose rows stay, empty. Occupancy is not included (see
+    `occupancy`). A run's tables compute them for all replications at once (`bposim.cells.kpi_cells`).
     """
     types = calls["call_type"].cat.categories
     columns = {name: calls[name].to_numpy() for name in ("wait", "handle_seconds", "wrap_seconds", "day", "interval")}
     columns.update({name: calls[name].cat.codes.to_numpy() for name in ("call_type", "outcome", "path")})
     columns["warmup"] = calls["warmup"].to_numpy(dtype=bool)
     limits = np.array([thresholds[name] for name in types], dtype=float)
-    table, overall, per_type, _ = cells.kpi_cells(columns, limits, definition, days, intervals, callback_deadline)
+    counted = None
+    if "channel" in calls:  # deferred work (email, case) has no interval KPIs
+        deferred = calls["channel"].isin(DEFERRED_CHANNELS).to_numpy()
+        counted = np.bincount(columns["call_type"][deferred], minlength=len(types)) == 0
+    table, overall, per_type, _ = cells.kpi_cells(
+        columns, limits, definition, days, intervals, callback_deadline, counted=counted
+    )
     table["call_type"] = pd.Categorical.from_codes(table["call_type"], categories=types)
     return pd.DataFrame(table), overall[0], dict(zip(types, per_type[0], strict=True))
 

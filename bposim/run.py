@@ -237,11 +237,19 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
     records = joined([replication_records(scenario, Centre(scenario, seed, r).run()) for r in replications])
     count = records.replications
     costs_needed = scenario.costs is not None
-    built = run_tables(scenario, records, wanted | ({"calls", "intervals", "agents"} if costs_needed else set()))
+    priced = {"calls", "intervals", "agents", "backlog"} if costs_needed else set()
+    built = run_tables(scenario, records, wanted | priced)
     del records
     found = built.tables
     costs = (
-        cost_table(scenario.costs, scenario, found.get("calls"), found.get("intervals"), found.get("agents"))
+        cost_table(
+            scenario.costs,
+            scenario,
+            found.get("calls"),
+            found.get("intervals"),
+            found.get("agents"),
+            found.get("backlog"),
+        )
         if costs_needed or "costs" in wanted
         else None
     )
