@@ -2,24 +2,28 @@
 
 Tables (times in seconds from the opening of day 0; a day d opens at d × 86,400 s):
 
-``calls``: one row per call attempt. call_id (the caller; retrials keep it), call_type, attempt (1 = first),
-day, interval (of the day, by arrival), arrival (when the caller reached the agents' queue; for callers the
-bot contained, when they entered the bot), answer (NaN unless answered), end (call end if answered, else when
-the caller left), wait (answer or end − arrival), handle_seconds (talk, after proficiency, learning, AI assist
-and outage slow-downs), wrap_seconds (after-call work), outcome (answered | abandoned | blocked | unserved |
-contained | callback_requested | dropped: cut off by an outage), agent and group (answered and dropped calls),
-path (direct | bot_opt_out | bot_bounce | bot_contained | callback), bot_seconds (time in the bot), warmup
-(arrived during the warm-up: left out of KPIs), and replication when there are several.
+``calls``: one row per call attempt (a chat session, an email or case item: one row each). call_id (the caller;
+retrials keep it), call_type, channel (voice | chat | email | case), attempt (1 = first), day, interval (of the
+day, by arrival; both −1 for an item of an initial backlog, which arrived before the first opening, at a negative
+time), arrival (when the caller reached the agents' queue; for callers the bot contained, when they entered the
+bot), answer (NaN unless answered; for deferred work, when the work started), end (call end if answered, else
+when the caller left), wait (answer or end − arrival), handle_seconds (talk, after proficiency, learning, AI
+assist and outage slow-downs), wrap_seconds (after-call work; deferred work is completed at end + wrap_seconds),
+outcome (answered | abandoned | blocked | unserved | contained | callback_requested | dropped: cut off by an
+outage), agent and group (answered and dropped calls), path (direct | bot_opt_out | bot_bounce | bot_contained |
+callback), bot_seconds (time in the bot), warmup (a live contact that arrived during the warm-up: left out of
+KPIs), and replication when there are several.
 
-``intervals``: one row per day, interval and call type: interval_start (HH:MM), the counts and KPIs of
-`bposim.metrics`, and the call type's threshold_seconds and target.
+``intervals``: one row per day, interval and live call type (voice, chat): interval_start (HH:MM), channel, the
+counts and KPIs of `bposim.metrics`, and the call type's threshold_seconds and target.
 
 ``agents``: one row per agent: group, calls_handled, busy, idle, off-phone, logged-in, overtime and unpaid
 seconds, absent_days, occupancy.
 
 ``staffing``: one row per day, interval and agent group, in agent-equivalents averaged over the interval:
-scheduled (plan + roster), absent, present (logged in), off_phone (breaks, shrinkage), on_phone, busy, and
-occupancy (busy / on_phone).
+scheduled (plan + roster), absent, present (logged in), off_phone (breaks, shrinkage), on_phone, busy (an agent
+holding one or more chat sessions counts once), occupancy (busy / on_phone), and sessions (chat
+session-equivalents: the summed time of the chat sessions over the interval's length).
 
 ``activities``: one row per break, shrinkage episode or absence: agent, group, kind, name, planned start,
 start, end, late (started after the latest start its window allows), missed (the shift ended first), paid.
@@ -28,11 +32,21 @@ start, end, late (started after the latest start its window allows), missed (the
 dropped (calls cut off by it), and the offered, answered, abandoned, blocked and answered-within-threshold
 calls that arrived during it and in the interval after it, with the service level of each.
 
+``backlog``: one row per day and deferred call type (email, case): arrived, completed, abandoned, open_at_start,
+open_at_end, oldest_age_hours, due, met_due, service_level, projected_late, mean_open, and the call type's
+channel, threshold_hours and target (defined in `bposim.backlog`); empty without deferred work.
+
 ``costs``: one row per cost item (component, item, site, quantity, unit, unit_cost, amount), when the scenario
 has a `costs` section; the summary then has total_cost, cost_per_handled_contact and cost_<component>.
 
-``summary``: the KPIs over everything and per call type (`by_call_type`); with several replications, each
-KPI is the mean over replications with a 95% confidence half-width under `<key>_ci`.
+``summary``: the KPIs over everything, per call type (`by_call_type`) and per channel (`by_channel`), and the
+channels present (`channels`, in the order voice, chat, email, case). Live call types and channels have the KPIs
+of `bposim.metrics`; deferred ones those of `bposim.backlog` (arrived, completed, abandoned, open_at_end,
+oldest_age_hours, due, met_due, service_level), each with the occupancy of the agents holding its skills. With one
+channel the overall KPIs are that channel's; with several, the overall rates and times (service_level,
+asa_seconds, aht_seconds, abandon_rate, callback_service_level) are NaN, never an average across channels, the
+counts are the live contacts', and occupancy is every agent's. With several replications, each KPI is the mean
+over replications with a 95% confidence half-width under `<key>_ci`.
 
 Each replication's records are taken from its engine as numpy columns as soon as it has run (`bposim.columns`),
 and the tables of all replications are built once from them (`bposim.tables`); `tables=` asks for fewer. `Run.concat`
