@@ -56,6 +56,7 @@ COLUMNS = (
     "projected_late",
     "mean_open",
 )  # the backlog table's columns after day, call_type and channel, in order
+_FLOATS = ("oldest_age_hours", "service_level", "mean_open")
 KPIS = ("arrived", "completed", "abandoned", "open_at_end", "oldest_age_hours", "due", "met_due", "service_level")
 
 
@@ -72,6 +73,9 @@ def backlog_columns(
     horizon = scenario.horizon
     codes = np.array(deferred_types(scenario), dtype=np.int64)
     kinds, days = len(codes), horizon.days
+    if not kinds:
+        empty = {name: np.zeros(0, np.float64 if name in _FLOATS else np.int64) for name in COLUMNS}
+        return {"day": np.zeros(0, np.int64), "call_type": codes, **empty}
     n_cells = replications * kinds * days  # worked out as (replication, deferred call type, day)
     kind_of = np.full(len(scenario.call_types), -1, np.int64)
     kind_of[codes] = np.arange(kinds)

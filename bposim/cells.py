@@ -206,19 +206,18 @@ def kpi_cells(
     }
     by_type = _by_type(sums, replications, types)
     overall = {key: row_sums(total.reshape(replications, types)) for key, total in by_type.items()}
-    per_group = {
-        name: _records(
-            with_rates(
-                {key: row_sums(total.reshape(replications, types)[:, codes]) for key, total in by_type.items()},
-                definition,
-            )
-        )
-        for name, codes in (groups or {}).items()
-    }
+    overall_rows = _records(with_rates(overall, definition))
+    per_group = {}
+    for name, codes in (groups or {}).items():
+        if np.array_equal(codes, np.arange(types)):  # every call type: the overall sums, as summed above
+            per_group[name] = [dict(row) for row in overall_rows]
+        else:
+            sums = {key: row_sums(total.reshape(replications, types)[:, codes]) for key, total in by_type.items()}
+            per_group[name] = _records(with_rates(sums, definition))
     type_rows = _records(with_rates(by_type, definition))
     return KpiCells(
         table,
-        _records(with_rates(overall, definition)),
+        overall_rows,
         [type_rows[r * types : (r + 1) * types] for r in range(replications)],
         per_group,
     )

@@ -97,6 +97,8 @@ def present_channels(scenario: Scenario) -> list[str]:
 def _channel_column(scenario: Scenario, call_type_codes: np.ndarray) -> pd.Categorical:
     """The channel of each call type code, as a categorical over CHANNELS."""
     codes = np.array([CHANNELS.index(ct.channel) for ct in scenario.call_types], dtype=np.int8)
+    if not codes.any():  # voice only
+        return pd.Categorical.from_codes(np.zeros(len(call_type_codes), np.int8), CHANNELS, validate=False)
     return pd.Categorical.from_codes(codes[call_type_codes], CHANNELS)
 
 
