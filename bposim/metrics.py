@@ -159,6 +159,19 @@ def per_interval(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.
     return np.diff(covered, axis=1) / np.diff(edges, axis=1)
 
 
+def held_spans(holder: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The spans [start, end) of each holder (an agent, or an agent in a replication) merged where they overlap or
+    touch: (holder, start, end) of the time each holder held at least one, by holder, then start."""
+    order = np.lexsort((starts, holder))
+    holder, starts, ends = holder[order], starts[order], ends[order]
+    reach = pd.Series(ends).groupby(holder).cummax().to_numpy()  # the latest end so far of the holder's spans
+    new = np.ones(len(holder), bool)
+    new[1:] = (holder[1:] != holder[:-1]) | (starts[1:] > reach[:-1])
+    first = np.flatnonzero(new)
+    last = np.append(first[1:], len(holder)) - 1
+    return holder[first], starts[first], reach[last]
+
+
 def sum_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Float sums of `values` per code 0..n-1 (float even when there are no values)."""
     return np.bincount(codes, weights=values, minlength=n).astype(np.float64)
@@ -268,18 +281,30 @@ def interval_profile(run: Any, call_type: str | None = None) -> pd.DataFrame:
 
 def queue_and_busy(run: Any, day: int = 0, bin_minutes: float = 5, replication: int = 0) -> pd.DataFrame:
     """Per `bin_minutes` of one day: mean calls waiting for an agent, agents busy (talk and wrap-up) and agents on
-    the phone, each averaged exactly over the bin."""
+    the phone, each averaged exactly over the bin. With channels other than voice: live contacts waiting (a backlog
+    of deferred work is the backlog table's), and agents busy with the day's work, an agent holding several chat
+    sessions counted once."""
     calls, staffing = run.calls, run.staffing
     if "replication" in calls:
         calls = calls[calls["replication"] == replication]
     if "replication" in staffing:
         staffing = staffing[staffing["replication"] == replication]
-    calls, staffing = calls[calls["day"] == day], staffing[staffing["day"] == day]
+    channels = "channel" in calls and not calls["channel"].eq("voice").all()
     opening = day * 86_400.0  # times count from the opening of day 0; day d opens d days later
+    if channels:  # the work of the day, whenever its contacts arrived; an agent holding chats is busy once
+        worked = calls[calls["answer"].notna()]
+        worked = worked[(worked["answer"] >= opening) & (worked["answer"] < opening + 86_400.0)]
+        calls = calls[(calls["day"] == day) & ~calls["channel"].isin(DEFERRED_CHANNELS)]
+    else:
+        calls = calls[calls["day"] == day]
+        worked = calls[calls["answer"].notna()]
+    staffing = staffing[staffing["day"] == day]
     scenario = getattr(run, "scenario", None)
     clock_start = scenario.horizon.start_seconds if scenario is not None else opening_seconds(staffing)
-    answered = calls[calls["answer"].notna()]
-    busy_end = (answered["end"] + answered["wrap_seconds"].fillna(0)).to_numpy(dtype=float)
+    begin = worked["answer"].to_numpy(dtype=float)
+    busy_end = (worked["end"] + worked["wrap_seconds"].fillna(0)).to_numpy(dtype=float)
+    if channels:
+        _, begin, busy_end = held_spans(worked["agent"].cat.codes.to_numpy().astype(np.int64), begin, busy_end)
     queued = calls[~calls["outcome"].isin(["blocked", "contained"])]
     left = queued["answer"].fillna(queued["end"]).to_numpy(dtype=float)
     last = float(np.nanmax(np.concatenate([[opening + 3_600], left, busy_end])))
@@ -294,7 +319,7 @@ def queue_and_busy(run: Any, day: int = 0, bin_minutes: float = 5, replication: 
             "time": edges[0, :-1],
             "clock": clock,
             "waiting": per_interval(queued["arrival"].to_numpy(dtype=float), left, edges).ravel(),
-            "busy": per_interval(answered["answer"].to_numpy(dtype=float), busy_end, edges).ravel(),
+            "busy": per_interval(begin, busy_end, edges).ravel(),
             "on_phone": on_phone,
         }
     )

@@ -218,7 +218,7 @@ def _agent_columns(
     handled = np.bincount(codes[begin >= window], minlength=rows)
     busy_codes = codes
     if _has_chat(scenario):  # an agent's chat sessions overlap: busy is the time holding at least one
-        busy_codes, begin, busy_end = held_spans(codes, begin, busy_end)
+        busy_codes, begin, busy_end = metrics.held_spans(codes, begin, busy_end)
         window = window_start(begin)
     busy = _after(begin, busy_end, window)
     del busy_end, begin, window, answered
@@ -333,19 +333,6 @@ def _has_chat(scenario: Scenario) -> bool:
     return any(call_type.channel == "chat" for call_type in scenario.call_types)
 
 
-def held_spans(holder: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The spans [start, end) of each holder (an agent, or an agent in a replication) merged where they overlap or
-    touch: (holder, start, end) of the time each holder held at least one, by holder, then start."""
-    order = np.lexsort((starts, holder))
-    holder, starts, ends = holder[order], starts[order], ends[order]
-    reach = pd.Series(ends).groupby(holder).cummax().to_numpy()  # the latest end so far of the holder's spans
-    new = np.ones(len(holder), bool)
-    new[1:] = (holder[1:] != holder[:-1]) | (starts[1:] > reach[:-1])
-    first = np.flatnonzero(new)
-    last = np.append(first[1:], len(holder)) - 1
-    return holder[first], starts[first], reach[last]
-
-
 def _after(starts: np.ndarray, ends: np.ndarray, window: np.ndarray) -> np.ndarray:
     """Length of each span [start, end) after its window start."""
     return np.clip(ends - np.maximum(starts, window), 0.0, None)
@@ -403,7 +390,7 @@ def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndar
         spans["sessions"] = (answered & chat, *spans["busy"][1:])
         n = len(records.agent_names)
         holder = calls["agent"][answered].astype(np.int64) + records.replication("calls")[answered] * n
-        holder, begin, end = held_spans(
+        holder, begin, end = metrics.held_spans(
             holder, calls["answer"][answered], calls["end"][answered] + calls["wrap_seconds"][answered]
         )
         first = np.searchsorted(holder // n, np.arange(records.replications + 1))

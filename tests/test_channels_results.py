@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ import pytest
 from rich.console import Console
 
 import bposim
+from bposim import metrics
 from bposim.backlog import KPIS
 from bposim.columns import CALL_DTYPES, FLAGS, Records, with_derived_columns
 from bposim.engine.records import ABANDONED, ACTIVITY_FIELDS, ANSWERED, CALL_FIELDS, UNSERVED
@@ -370,6 +372,29 @@ def test_an_agent_holding_several_chats_is_busy_once_and_holds_sessions():
     agents = built.tables["agents"]
     assert agents["busy_seconds"].tolist() == [1_200.0] and agents["calls_handled"].tolist() == [3]
     assert built.summaries[0]["occupancy"] == pytest.approx(1_200 / 7_200)
+    view = SimpleNamespace(scenario=scenario, calls=built.tables["calls"], staffing=staffing)
+    busy = metrics.queue_and_busy(view, bin_minutes=30)["busy"].tolist()
+    assert busy[:2] == pytest.approx([900 / 1800, 300 / 1800])
+
+
+def test_costs_count_chat_sessions_and_worked_items_and_price_missed_days():
+    due_soon = {"agent_groups.digital.agents": 4, "call_types.email_en.service_level.threshold_hours": 0.1}
+    scenario = omni(days=3, changes=due_soon).model_dump(exclude_none=True)
+    scenario["costs"] = {
+        "groups": [{"group": "voice", "per_paid_hour": 20}, {"group": "digital", "per_paid_hour": 20}],
+        "service_level_penalty": 100,
+    }
+    run = bposim.simulate(bposim.Scenario.model_validate(scenario), seed=2)
+    handled = int((run.calls["outcome"] == "answered").sum())  # voice calls, chat sessions and email items worked
+    assert run.summary["cost_per_handled_contact"] == pytest.approx(run.summary["total_cost"] / handled)
+    penalty = run.costs[run.costs["component"] == "service_level_penalty"].set_index("item")
+    backlog = run.backlog
+    missed = int(((backlog["due"] > 0) & (backlog["service_level"] < backlog["target"])).sum())
+    assert penalty.loc["email_en", "unit"] == "missed days" and penalty.loc["email_en", "quantity"] == missed
+    assert missed > 0  # the check can fail
+    intervals = run.intervals
+    chat = intervals[(intervals["call_type"] == "chat_en") & (intervals["offered"] > 0)]
+    assert penalty.loc["chat_en", "quantity"] == (chat["service_level"] < chat["target"]).sum()
 
 
 # ---------------------------------------------------------------- sweeps
