@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -136,6 +137,16 @@ def with_rates(sums: Mapping[str, np.ndarray], definition: str) -> dict[str, np.
     return out
 
 
+class KpiCells(NamedTuple):
+    """What `kpi_cells` gives: the cells' table (columns), and per replication the KPIs overall, per call type (in
+    code order) and per group of call types (by name), as plain numbers."""
+
+    table: dict[str, np.ndarray]
+    overall: list[dict]
+    per_type: list[list[dict]]
+    per_group: dict[str, list[dict]]
+
+
 def kpi_cells(
     calls: Mapping[str, np.ndarray],
     thresholds: np.ndarray,
@@ -145,16 +156,23 @@ def kpi_cells(
     callback_deadline: float = math.inf,
     replication: np.ndarray | None = None,
     replications: int = 1,
-) -> tuple[dict[str, np.ndarray], list[dict], list[list[dict]]]:
+    counted: np.ndarray | None = None,
+    groups: Mapping[str, np.ndarray] | None = None,
+) -> KpiCells:
     """KPIs per (replication, day, interval, call type) cell, every cell present, as columns (the cell's day,
-    interval and call_type code, then the counts and rates); and per replication the KPIs overall and per call type
-    (in code order), as plain numbers.
+    interval and call_type code, then the counts and rates); and per replication the KPIs overall, per call type
+    (in code order) and per group of call types (`groups`: a name to the call type codes it holds, e.g. a channel),
+    as plain numbers.
 
     `calls` holds the call columns (call_type, outcome and path codes, wait, handle_seconds, wrap_seconds, day,
-    interval, warmup), `replication` each call's replication (None for one). Warm-up calls are left out.
+    interval, warmup), `replication` each call's replication (None for one). Warm-up calls are left out, and so
+    are the calls of call types `counted` (a flag per call type code; None: all) leaves out: their cells are
+    present, empty. A group of every call type, in code order, gives the overall KPIs to the last bit.
     """
     types = len(thresholds)
     kept = ~calls["warmup"]
+    if counted is not None and not counted.all():
+        kept = kept & counted[calls["call_type"]]
     everything = bool(kept.all())
 
     def column(name: str) -> np.ndarray:
@@ -188,11 +206,20 @@ def kpi_cells(
     }
     by_type = _by_type(sums, replications, types)
     overall = {key: row_sums(total.reshape(replications, types)) for key, total in by_type.items()}
+    overall_rows = _records(with_rates(overall, definition))
+    per_group = {}
+    for name, codes in (groups or {}).items():
+        if np.array_equal(codes, np.arange(types)):  # every call type: the overall sums, as summed above
+            per_group[name] = [dict(row) for row in overall_rows]
+        else:
+            sums = {key: row_sums(total.reshape(replications, types)[:, codes]) for key, total in by_type.items()}
+            per_group[name] = _records(with_rates(sums, definition))
     type_rows = _records(with_rates(by_type, definition))
-    return (
+    return KpiCells(
         table,
-        _records(with_rates(overall, definition)),
+        overall_rows,
         [type_rows[r * types : (r + 1) * types] for r in range(replications)],
+        per_group,
     )
 
 

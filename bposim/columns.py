@@ -139,13 +139,29 @@ def _call_columns(scenario: Scenario, centre: Centre) -> dict[str, np.ndarray]:
     for name in CALL_FIELDS:
         columns[name] = columns[name][order]
     del order
+    return with_derived_columns(scenario, columns)
+
+
+def with_derived_columns(scenario: Scenario, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The call columns (CALL_FIELDS in CALL_DTYPES) with those derived from them added: day and interval (of the
+    day, by arrival; −1 for items of a backlog present before the first opening, which arrived at a negative
+    time), warmup (a live contact that arrived during the warm-up; deferred work has none) and wait (answer or
+    end − arrival; for deferred work the time from arrival to the start of the work)."""
     horizon = scenario.horizon
     arrival = columns["arrival"]
     day = (arrival // SECONDS_PER_DAY).astype(np.int32) if horizon.days > 1 else np.zeros(len(arrival), np.int32)
     since_open = arrival - day * float(SECONDS_PER_DAY)
+    interval = np.clip(since_open // horizon.interval_seconds, 0, horizon.intervals - 1).astype(np.int32)
+    warmup = since_open < horizon.warmup_minutes * 60.0
+    deferred = np.array([not call_type.live for call_type in scenario.call_types])
+    if deferred.any():
+        earlier = arrival < 0
+        day[earlier] = -1
+        interval[earlier] = -1
+        warmup &= ~deferred[columns["call_type"]]
     columns["day"] = day
-    columns["interval"] = np.clip(since_open // horizon.interval_seconds, 0, horizon.intervals - 1).astype(np.int32)
-    columns["warmup"] = since_open < horizon.warmup_minutes * 60.0
+    columns["interval"] = interval
+    columns["warmup"] = warmup
     columns["wait"] = np.where(columns["outcome"] == ANSWERED, columns["answer"], columns["end"]) - arrival
     return columns
 

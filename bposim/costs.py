@@ -11,12 +11,15 @@ replication and a summary of means over them):
   the run; each is a seat on every simulated day they were not absent (days − absent_days). The agents table
   is per run, not per day, so an agent logged in on some days only counts on every day they were not absent.
 - technology, per contact: call attempts of the covered call types, whatever their outcome (a callback made
-  is an attempt of its own); or, with `contacts: bot_sessions`, the attempts that went into a self-service
-  bot (path bot_opt_out, bot_bounce or bot_contained).
+  is an attempt of its own, a chat session one contact, an email or case item one contact whether worked in the
+  horizon or not, an item of an initial backlog included); or, with `contacts: bot_sessions`, the attempts that
+  went into a self-service bot (path bot_opt_out, bot_bounce or bot_contained).
 - technology, fixed per day: the simulated days.
 - abandoned_calls: per call type, abandoned call attempts × abandoned_call.
-- service_level_penalty: per call type, the intervals with calls offered whose service level is below the
-  call type's target (an undefined service level, NaN, is not a miss) × service_level_penalty.
+- service_level_penalty: per live call type (voice, chat), the intervals with calls offered whose service level
+  is below the call type's target (an undefined service level, NaN, is not a miss) × service_level_penalty; per
+  deferred call type (email, case), the days with items due whose service level (met_due / due, the backlog
+  table's) is below its target × service_level_penalty.
 """
 
 from __future__ import annotations
@@ -38,16 +41,24 @@ BOT_PATHS = ("bot_opt_out", "bot_bounce", "bot_contained")
 
 
 def cost_table(
-    costs: Costs | None, scenario: Scenario, calls: pd.DataFrame, intervals: pd.DataFrame, agents: pd.DataFrame
+    costs: Costs | None,
+    scenario: Scenario,
+    calls: pd.DataFrame,
+    intervals: pd.DataFrame,
+    agents: pd.DataFrame,
+    backlog: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per cost item (columns COLUMNS; amount = quantity × unit_cost); empty without a costs section.
 
-    With several replications (a `replication` column in the tables) the rows are per replication.
+    With several replications (a `replication` column in the tables) the rows are per replication. `backlog` (the
+    run's backlog table) prices the days deferred work missed its target; without it they cost nothing.
     """
     if costs is None:
         return _frame([])
+    if backlog is None or backlog.empty:
+        backlog = pd.DataFrame({"call_type": [], "due": [], "service_level": [], "target": [], "replication": []})
     if "replication" not in intervals:
-        return _frame(_cost_rows(costs, scenario, calls, intervals, agents))
+        return _frame(_cost_rows(costs, scenario, calls, intervals, agents, backlog))
     frames = []
     for replication in np.unique(intervals["replication"].to_numpy()):
         rows = _cost_rows(
@@ -56,6 +67,7 @@ def cost_table(
             calls[calls["replication"] == replication],
             intervals[intervals["replication"] == replication],
             agents[agents["replication"] == replication],
+            backlog[backlog["replication"] == replication],
         )
         frames.append(_frame(rows).assign(replication=replication))
     return pd.concat(frames, ignore_index=True)
@@ -65,7 +77,9 @@ def cost_summary(table: pd.DataFrame, calls: pd.DataFrame) -> dict[str, float]:
     """total_cost, cost_per_handled_contact and cost_<component> for each component.
 
     Handled contacts are the calls agents answered, live or as callbacks (the summary's `answered` counts live
-    calls only); callers the bot contained are not among them. An empty table (no costs section) gives {}.
+    calls only), each chat session one contact (an agent holding three sessions handles three), and each email or
+    case item worked (whatever day it arrived on; an item left unserved is not handled); callers the bot contained
+    are not among them. An empty table (no costs section) gives {}.
     With several replications each key is the mean over them, with its 95% confidence half-width under
     `<key>_ci`, as in the run's summary.
     """
@@ -96,7 +110,12 @@ def _summary(table: pd.DataFrame, calls: pd.DataFrame) -> dict[str, float]:
 
 
 def _cost_rows(
-    costs: Costs, scenario: Scenario, calls: pd.DataFrame, intervals: pd.DataFrame, agents: pd.DataFrame
+    costs: Costs,
+    scenario: Scenario,
+    calls: pd.DataFrame,
+    intervals: pd.DataFrame,
+    agents: pd.DataFrame,
+    backlog: pd.DataFrame,
 ) -> list[tuple]:
     """The cost items of one replication, as (component, item, site, quantity, unit, unit_cost) tuples."""
     days = scenario.horizon.days
@@ -144,16 +163,18 @@ def _cost_rows(
     if costs.service_level_penalty is not None:
         missed = intervals[(intervals["offered"] > 0) & (intervals["service_level"] < intervals["target"])]
         by_type = missed["call_type"].value_counts()
+        late = backlog[(backlog["due"] > 0) & (backlog["service_level"] < backlog["target"])]
+        late_days = late["call_type"].astype(str).value_counts()
         rows += [
             (
                 "service_level_penalty",
-                name,
+                ct.name,
                 "",
-                float(by_type.get(name, 0)),
-                "missed intervals",
+                float(by_type.get(ct.name, 0) if ct.live else late_days.get(ct.name, 0)),
+                "missed intervals" if ct.live else "missed days",
                 costs.service_level_penalty,
             )
-            for name in type_names
+            for ct in scenario.call_types
         ]
     return rows
 

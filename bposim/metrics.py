@@ -32,6 +32,7 @@ import pandas as pd
 
 from bposim import cells, formatting
 from bposim.cells import COUNTS, SERVICE_LEVEL_DEFINITIONS, service_level  # noqa: F401  (defined beside the cells; public here)
+from bposim.scenario.call_types import DEFERRED_CHANNELS
 
 SUMMARY_KEYS = (
     *COUNTS,
@@ -86,15 +87,22 @@ def kpi_tables(
 ) -> tuple[pd.DataFrame, dict, dict[str, dict]]:
     """KPIs per (day, interval, call type) with every cell present, overall, and per call type.
 
-    Calls that arrived during the warm-up are left out. Occupancy is not included (see `occupancy`). A run's
-    tables compute them for all replications at once (`bposim.cells.kpi_cells`).
+    Calls that arrived during the warm-up are left out, and so are the items of deferred call types (email, case;
+    their KPIs are the backlog's, `bposim.backlog`), whose rows stay, empty. Occupancy is not included (see
+    `occupancy`). A run's tables compute them for all replications at once (`bposim.cells.kpi_cells`).
     """
     types = calls["call_type"].cat.categories
     columns = {name: calls[name].to_numpy() for name in ("wait", "handle_seconds", "wrap_seconds", "day", "interval")}
     columns.update({name: calls[name].cat.codes.to_numpy() for name in ("call_type", "outcome", "path")})
     columns["warmup"] = calls["warmup"].to_numpy(dtype=bool)
     limits = np.array([thresholds[name] for name in types], dtype=float)
-    table, overall, per_type = cells.kpi_cells(columns, limits, definition, days, intervals, callback_deadline)
+    counted = None
+    if "channel" in calls:  # deferred work (email, case) has no interval KPIs
+        deferred = calls["channel"].isin(DEFERRED_CHANNELS).to_numpy()
+        counted = np.bincount(columns["call_type"][deferred], minlength=len(types)) == 0
+    table, overall, per_type, _ = cells.kpi_cells(
+        columns, limits, definition, days, intervals, callback_deadline, counted=counted
+    )
     table["call_type"] = pd.Categorical.from_codes(table["call_type"], categories=types)
     return pd.DataFrame(table), overall[0], dict(zip(types, per_type[0], strict=True))
 
@@ -149,6 +157,19 @@ def per_interval(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.
     """
     covered = covered_before(starts, ends, edges.ravel()).reshape(edges.shape)
     return np.diff(covered, axis=1) / np.diff(edges, axis=1)
+
+
+def held_spans(holder: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The spans [start, end) of each holder (an agent, or an agent in a replication) merged where they overlap or
+    touch: (holder, start, end) of the time each holder held at least one, by holder, then start."""
+    order = np.lexsort((starts, holder))
+    holder, starts, ends = holder[order], starts[order], ends[order]
+    reach = pd.Series(ends).groupby(holder).cummax().to_numpy()  # the latest end so far of the holder's spans
+    new = np.ones(len(holder), bool)
+    new[1:] = (holder[1:] != holder[:-1]) | (starts[1:] > reach[:-1])
+    first = np.flatnonzero(new)
+    last = np.append(first[1:], len(holder)) - 1
+    return holder[first], starts[first], reach[last]
 
 
 def sum_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -260,18 +281,30 @@ def interval_profile(run: Any, call_type: str | None = None) -> pd.DataFrame:
 
 def queue_and_busy(run: Any, day: int = 0, bin_minutes: float = 5, replication: int = 0) -> pd.DataFrame:
     """Per `bin_minutes` of one day: mean calls waiting for an agent, agents busy (talk and wrap-up) and agents on
-    the phone, each averaged exactly over the bin."""
+    the phone, each averaged exactly over the bin. With channels other than voice: live contacts waiting (a backlog
+    of deferred work is the backlog table's), and agents busy with the day's work, an agent holding several chat
+    sessions counted once."""
     calls, staffing = run.calls, run.staffing
     if "replication" in calls:
         calls = calls[calls["replication"] == replication]
     if "replication" in staffing:
         staffing = staffing[staffing["replication"] == replication]
-    calls, staffing = calls[calls["day"] == day], staffing[staffing["day"] == day]
+    channels = "channel" in calls and not calls["channel"].eq("voice").all()
     opening = day * 86_400.0  # times count from the opening of day 0; day d opens d days later
+    if channels:  # the work of the day, whenever its contacts arrived; an agent holding chats is busy once
+        worked = calls[calls["answer"].notna()]
+        worked = worked[(worked["answer"] >= opening) & (worked["answer"] < opening + 86_400.0)]
+        calls = calls[(calls["day"] == day) & ~calls["channel"].isin(DEFERRED_CHANNELS)]
+    else:
+        calls = calls[calls["day"] == day]
+        worked = calls[calls["answer"].notna()]
+    staffing = staffing[staffing["day"] == day]
     scenario = getattr(run, "scenario", None)
     clock_start = scenario.horizon.start_seconds if scenario is not None else opening_seconds(staffing)
-    answered = calls[calls["answer"].notna()]
-    busy_end = (answered["end"] + answered["wrap_seconds"].fillna(0)).to_numpy(dtype=float)
+    begin = worked["answer"].to_numpy(dtype=float)
+    busy_end = (worked["end"] + worked["wrap_seconds"].fillna(0)).to_numpy(dtype=float)
+    if channels:
+        _, begin, busy_end = held_spans(worked["agent"].cat.codes.to_numpy().astype(np.int64), begin, busy_end)
     queued = calls[~calls["outcome"].isin(["blocked", "contained"])]
     left = queued["answer"].fillna(queued["end"]).to_numpy(dtype=float)
     last = float(np.nanmax(np.concatenate([[opening + 3_600], left, busy_end])))
@@ -286,7 +319,7 @@ def queue_and_busy(run: Any, day: int = 0, bin_minutes: float = 5, replication: 
             "time": edges[0, :-1],
             "clock": clock,
             "waiting": per_interval(queued["arrival"].to_numpy(dtype=float), left, edges).ravel(),
-            "busy": per_interval(answered["answer"].to_numpy(dtype=float), busy_end, edges).ravel(),
+            "busy": per_interval(begin, busy_end, edges).ravel(),
             "on_phone": on_phone,
         }
     )

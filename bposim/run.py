@@ -2,24 +2,28 @@
 
 Tables (times in seconds from the opening of day 0; a day d opens at d × 86,400 s):
 
-``calls``: one row per call attempt. call_id (the caller; retrials keep it), call_type, attempt (1 = first),
-day, interval (of the day, by arrival), arrival (when the caller reached the agents' queue; for callers the
-bot contained, when they entered the bot), answer (NaN unless answered), end (call end if answered, else when
-the caller left), wait (answer or end − arrival), handle_seconds (talk, after proficiency, learning, AI assist
-and outage slow-downs), wrap_seconds (after-call work), outcome (answered | abandoned | blocked | unserved |
-contained | callback_requested | dropped: cut off by an outage), agent and group (answered and dropped calls),
-path (direct | bot_opt_out | bot_bounce | bot_contained | callback), bot_seconds (time in the bot), warmup
-(arrived during the warm-up: left out of KPIs), and replication when there are several.
+``calls``: one row per call attempt (a chat session, an email or case item: one row each). call_id (the caller;
+retrials keep it), call_type, channel (voice | chat | email | case), attempt (1 = first), day, interval (of the
+day, by arrival; both −1 for an item of an initial backlog, which arrived before the first opening, at a negative
+time), arrival (when the caller reached the agents' queue; for callers the bot contained, when they entered the
+bot), answer (NaN unless answered; for deferred work, when the work started), end (call end if answered, else
+when the caller left), wait (answer or end − arrival), handle_seconds (talk, after proficiency, learning, AI
+assist and outage slow-downs), wrap_seconds (after-call work; deferred work is completed at end + wrap_seconds),
+outcome (answered | abandoned | blocked | unserved | contained | callback_requested | dropped: cut off by an
+outage), agent and group (answered and dropped calls), path (direct | bot_opt_out | bot_bounce | bot_contained |
+callback), bot_seconds (time in the bot), warmup (a live contact that arrived during the warm-up: left out of
+KPIs), and replication when there are several.
 
-``intervals``: one row per day, interval and call type: interval_start (HH:MM), the counts and KPIs of
-`bposim.metrics`, and the call type's threshold_seconds and target.
+``intervals``: one row per day, interval and live call type (voice, chat): interval_start (HH:MM), channel, the
+counts and KPIs of `bposim.metrics`, and the call type's threshold_seconds and target.
 
 ``agents``: one row per agent: group, calls_handled, busy, idle, off-phone, logged-in, overtime and unpaid
 seconds, absent_days, occupancy.
 
 ``staffing``: one row per day, interval and agent group, in agent-equivalents averaged over the interval:
-scheduled (plan + roster), absent, present (logged in), off_phone (breaks, shrinkage), on_phone, busy, and
-occupancy (busy / on_phone).
+scheduled (plan + roster), absent, present (logged in), off_phone (breaks, shrinkage), on_phone, busy (an agent
+holding one or more chat sessions counts once), occupancy (busy / on_phone), and sessions (chat
+session-equivalents: the summed time of the chat sessions over the interval's length).
 
 ``activities``: one row per break, shrinkage episode or absence: agent, group, kind, name, planned start,
 start, end, late (started after the latest start its window allows), missed (the shift ended first), paid.
@@ -28,11 +32,21 @@ start, end, late (started after the latest start its window allows), missed (the
 dropped (calls cut off by it), and the offered, answered, abandoned, blocked and answered-within-threshold
 calls that arrived during it and in the interval after it, with the service level of each.
 
+``backlog``: one row per day and deferred call type (email, case): arrived, completed, abandoned, open_at_start,
+open_at_end, oldest_age_hours, due, met_due, service_level, projected_late, mean_open, and the call type's
+channel, threshold_hours and target (defined in `bposim.backlog`); empty without deferred work.
+
 ``costs``: one row per cost item (component, item, site, quantity, unit, unit_cost, amount), when the scenario
 has a `costs` section; the summary then has total_cost, cost_per_handled_contact and cost_<component>.
 
-``summary``: the KPIs over everything and per call type (`by_call_type`); with several replications, each
-KPI is the mean over replications with a 95% confidence half-width under `<key>_ci`.
+``summary``: the KPIs over everything, per call type (`by_call_type`) and per channel (`by_channel`), and the
+channels present (`channels`, in the order voice, chat, email, case). Live call types and channels have the KPIs
+of `bposim.metrics`; deferred ones those of `bposim.backlog` (arrived, completed, abandoned, open_at_end,
+oldest_age_hours, due, met_due, service_level), each with the occupancy of the agents holding its skills. With one
+channel the overall KPIs are that channel's; with several, the overall rates and times (service_level,
+asa_seconds, aht_seconds, abandon_rate, callback_service_level) are NaN, never an average across channels, the
+counts are the live contacts', and occupancy is every agent's. With several replications, each KPI is the mean
+over replications with a 95% confidence half-width under `<key>_ci`.
 
 Each replication's records are taken from its engine as numpy columns as soon as it has run (`bposim.columns`),
 and the tables of all replications are built once from them (`bposim.tables`); `tables=` asks for fewer. `Run.concat`
@@ -50,7 +64,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bposim import metrics, workload
+from bposim import backlog, metrics, workload
 from bposim.columns import joined, replication_records
 from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre
@@ -59,6 +73,7 @@ from bposim.scenario import Scenario
 from bposim.tables import BUILT, run_tables
 
 TABLES = (*BUILT, "costs")  # every table of a run: those built from the records, and the costs priced from them
+POOLED = (*metrics.SUMMARY_KEYS, *(key for key in backlog.KPIS if key not in metrics.SUMMARY_KEYS))  # live, deferred
 _HEADER = ("scenario", "seed", "replications", "service_level_definition")  # what a summary starts with
 
 
@@ -75,6 +90,7 @@ class Run:
     staffing: pd.DataFrame
     activities: pd.DataFrame
     outages: pd.DataFrame
+    backlog: pd.DataFrame
     costs: pd.DataFrame
     summary: dict = field(repr=False)
 
@@ -235,11 +251,19 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
     records = joined([replication_records(scenario, Centre(scenario, seed, r).run()) for r in replications])
     count = records.replications
     costs_needed = scenario.costs is not None
-    built = run_tables(scenario, records, wanted | ({"calls", "intervals", "agents"} if costs_needed else set()))
+    priced = {"calls", "intervals", "agents", "backlog"} if costs_needed else set()
+    built = run_tables(scenario, records, wanted | priced)
     del records
     found = built.tables
     costs = (
-        cost_table(scenario.costs, scenario, found.get("calls"), found.get("intervals"), found.get("agents"))
+        cost_table(
+            scenario.costs,
+            scenario,
+            found.get("calls"),
+            found.get("intervals"),
+            found.get("agents"),
+            found.get("backlog"),
+        )
         if costs_needed or "costs" in wanted
         else None
     )
@@ -267,17 +291,23 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
 
 
 def _pool(summaries: list[dict]) -> dict:
-    """Mean and 95% confidence half-width across replications, overall and per call type."""
+    """Mean and 95% confidence half-width across replications of each KPI (POOLED) a replication's summary holds,
+    overall, per call type and per channel (the channels present are listed as they are)."""
 
     def pooled(rows: list[dict]) -> dict:
         out: dict = {}
-        for key in metrics.SUMMARY_KEYS:
-            mean, half = metrics.mean_and_ci([float(row[key]) for row in rows])
-            out[key] = mean
-            out[f"{key}_ci"] = half
+        for key in POOLED:
+            if key in rows[0]:
+                mean, half = metrics.mean_and_ci([float(row[key]) for row in rows])
+                out[key] = mean
+                out[f"{key}_ci"] = half
         return out
 
     result = pooled(summaries)
-    names = summaries[0]["by_call_type"].keys()
-    result["by_call_type"] = {name: pooled([s["by_call_type"][name] for s in summaries]) for name in names}
+    for part in ("by_call_type", "by_channel"):
+        if part in summaries[0]:
+            names = summaries[0][part].keys()
+            result[part] = {name: pooled([s[part][name] for s in summaries]) for name in names}
+    if "channels" in summaries[0]:
+        result["channels"] = list(summaries[0]["channels"])
     return result

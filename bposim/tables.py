@@ -15,19 +15,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bposim import cells, metrics
+from bposim import backlog, cells, metrics
 from bposim.columns import Records
 from bposim.engine.records import ABSENCE, ACTIVITY_KINDS, OUTAGE_KINDS, OUTCOMES, PATHS
 from bposim.formatting import clock
 from bposim.scenario import SECONDS_PER_DAY, Scenario
+from bposim.scenario.call_types import CHANNELS
 
-BUILT = ("calls", "intervals", "agents", "staffing", "activities", "outages")  # the tables built from records
+BUILT = ("calls", "intervals", "agents", "staffing", "activities", "outages", "backlog")  # built from the records
+RATES = cells.RATES  # the top-level KPIs left NaN when a scenario has several channels
 
 
 @dataclass(frozen=True)
 class Tables:
     """The tables asked for (by name, each with a `replication` column when there are several replications), and
-    each replication's summary: the KPIs overall and per call type (`by_call_type`), no costs."""
+    each replication's summary: the KPIs overall, per call type (`by_call_type`) and per channel (`by_channel`,
+    with `channels` listing those present), no costs."""
 
     tables: dict[str, pd.DataFrame]
     summaries: list[dict] = field(repr=False)
@@ -41,23 +44,34 @@ def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = B
     horizon = scenario.horizon
     callbacks = scenario.technology.callbacks
     deadline = callbacks.deadline_minutes * 60.0 if callbacks is not None else math.inf
-    kpis, overall, per_type = cells.kpi_cells(
+    live = np.array([ct.live for ct in scenario.call_types])
+    channels = present_channels(scenario)
+    live_groups = {
+        channel: np.flatnonzero([ct.channel == channel for ct in scenario.call_types])
+        for channel in channels
+        if channel in ("voice", "chat")
+    }
+    replication = records.replication("calls") if numbered else None
+    kpis = cells.kpi_cells(
         records.calls,
         np.array(list(thresholds.values()), dtype=float),
         scenario.service_level.definition,
         horizon.days,
         horizon.intervals,
         deadline,
-        records.replication("calls") if numbered else None,
+        replication,
         replications,
+        counted=None if live.all() else live,
+        groups=live_groups,
     )
+    backlog_columns = backlog.backlog_columns(scenario, records.calls, replication, replications)
     agents = _agent_columns(scenario, records, _window_start(scenario))
-    summaries = _summaries(scenario, agents, replications, overall, per_type)
+    summaries = _summaries(scenario, agents, replications, kpis, backlog_columns)
     built: dict[str, pd.DataFrame] = {}
     if "calls" in wanted or "outages" in wanted:
         built["calls"] = _calls_table(scenario, records)
     if "intervals" in wanted:
-        built["intervals"] = _intervals_table(scenario, kpis, thresholds, replications)
+        built["intervals"] = _intervals_table(scenario, kpis.table, thresholds, replications)
     if "agents" in wanted:
         built["agents"] = _numbered(agents, replications)
     if "staffing" in wanted:
@@ -66,10 +80,26 @@ def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = B
         built["activities"] = _activities_table(scenario, records)
     if "outages" in wanted:
         built["outages"] = _outages_table(scenario, records, built["calls"], thresholds)
+    if "backlog" in wanted:
+        built["backlog"] = _backlog_table(scenario, backlog_columns, replications)
     for name in ("activities", "outages"):
         if numbered and name in built:
             built[name]["replication"] = records.replication(name)
     return Tables({name: table for name, table in built.items() if name in wanted}, summaries)
+
+
+def present_channels(scenario: Scenario) -> list[str]:
+    """The channels of the scenario's call types, in the order of CHANNELS (voice, chat, email, case)."""
+    own = {call_type.channel for call_type in scenario.call_types}
+    return [channel for channel in CHANNELS if channel in own]
+
+
+def _channel_column(scenario: Scenario, call_type_codes: np.ndarray) -> pd.Categorical:
+    """The channel of each call type code, as a categorical over CHANNELS."""
+    codes = np.array([CHANNELS.index(ct.channel) for ct in scenario.call_types], dtype=np.int8)
+    if not codes.any():  # voice only
+        return pd.Categorical.from_codes(np.zeros(len(call_type_codes), np.int8), CHANNELS, validate=False)
+    return pd.Categorical.from_codes(codes[call_type_codes], CHANNELS)
 
 
 def _numbered(columns: dict[str, np.ndarray], replications: int) -> pd.DataFrame:
@@ -89,6 +119,7 @@ def _calls_table(scenario: Scenario, records: Records) -> pd.DataFrame:
     table = {
         "call_id": columns["call_id"],
         "call_type": pd.Categorical.from_codes(columns["call_type"], [ct.name for ct in scenario.call_types]),
+        "channel": _channel_column(scenario, columns["call_type"]),
         "attempt": columns["attempt"],
         "day": columns["day"],
         "interval": columns["interval"],
@@ -111,10 +142,14 @@ def _calls_table(scenario: Scenario, records: Records) -> pd.DataFrame:
 
 
 def _intervals_table(scenario: Scenario, kpis: dict, thresholds: dict, replications: int) -> pd.DataFrame:
-    """The KPIs per (replication,) day, interval and call type, with each interval's start (HH:MM), threshold and
-    target."""
+    """The KPIs per (replication,) day, interval and live call type (voice, chat), with each interval's start
+    (HH:MM), the call type's channel, threshold and target."""
     horizon = scenario.horizon
     labels = np.array(_clock_labels(horizon.start_seconds + np.arange(horizon.intervals) * horizon.interval_seconds))
+    live = np.array([ct.live for ct in scenario.call_types])
+    if not live.all():
+        kept = live[kpis["call_type"]]
+        kpis = {name: column[kept] for name, column in kpis.items()}
     codes = kpis.pop("call_type")
     targets = [scenario.service_level_for(ct)[1] for ct in scenario.call_types]
     columns = {
@@ -122,11 +157,29 @@ def _intervals_table(scenario: Scenario, kpis: dict, thresholds: dict, replicati
         "interval": kpis["interval"],
         "interval_start": labels[kpis.pop("interval")],
         "call_type": pd.Categorical.from_codes(codes, [ct.name for ct in scenario.call_types]),
+        "channel": _channel_column(scenario, codes),
         **kpis,
         "threshold_seconds": np.array(list(thresholds.values()), dtype=float)[codes],
         "target": np.array(targets, dtype=float)[codes],
     }
     return _numbered(columns, replications)
+
+
+def _backlog_table(scenario: Scenario, columns: dict[str, np.ndarray], replications: int) -> pd.DataFrame:
+    """One row per (replication,) day and deferred call type: the columns of `bposim.backlog`, with the call
+    type's channel, threshold_hours (its due time) and target."""
+    columns = dict(columns)
+    codes = columns.pop("call_type")
+    settings = [scenario.service_level_for(ct) for ct in scenario.call_types]
+    table = {
+        "day": columns.pop("day"),
+        "call_type": pd.Categorical.from_codes(codes, [ct.name for ct in scenario.call_types]),
+        "channel": _channel_column(scenario, codes),
+        **{name: columns[name] for name in backlog.COLUMNS},
+        "threshold_hours": np.array([threshold / 3600.0 for threshold, _ in settings], dtype=float)[codes],
+        "target": np.array([target for _, target in settings], dtype=float)[codes],
+    }
+    return _numbered(table, replications)
 
 
 def _activities_table(scenario: Scenario, records: Records) -> pd.DataFrame:
@@ -162,10 +215,13 @@ def _agent_columns(
     window = window_start(begin)
     busy_end = calls["end"][answered]
     busy_end += calls["wrap_seconds"][answered]
-    busy = _after(begin, busy_end, window)
-    del busy_end
     handled = np.bincount(codes[begin >= window], minlength=rows)
-    del begin, window, answered
+    busy_codes = codes
+    if _has_chat(scenario):  # an agent's chat sessions overlap: busy is the time holding at least one
+        busy_codes, begin, busy_end = metrics.held_spans(codes, begin, busy_end)
+        window = window_start(begin)
+    busy = _after(begin, busy_end, window)
+    del busy_end, begin, window, answered
     sessions = records.sessions
     login, logout = sessions[:, 1], sessions[:, 2]
     session_window = window_start(login)
@@ -180,7 +236,7 @@ def _agent_columns(
     off_codes = activity_codes[taken]
     unpaid = ~activities["paid"][taken]
     sum_by = metrics.sum_by
-    busy_seconds = sum_by(codes, busy, rows)
+    busy_seconds = sum_by(busy_codes, busy, rows)
     off_phone = sum_by(off_codes, off_seconds, rows)
     logged_in = sum_by(session_codes, _after(login, logout, session_window), rows)
     available = logged_in - off_phone
@@ -204,10 +260,20 @@ def _agent_columns(
 
 
 def _summaries(
-    scenario: Scenario, agents: dict[str, np.ndarray], replications: int, overall: list[dict], per_type: list[list]
+    scenario: Scenario,
+    agents: dict[str, np.ndarray],
+    replications: int,
+    kpis: cells.KpiCells,
+    backlog_columns: dict[str, np.ndarray],
 ) -> list[dict]:
-    """Each replication's summary: its KPIs overall, with occupancy (`bposim.metrics.occupancy`), and per call type,
-    with the occupancy of the agents holding its skill."""
+    """Each replication's summary: its KPIs overall, with occupancy (`bposim.metrics.occupancy`), per call type and
+    per channel, each with the occupancy of the agents holding its skills, and the channels present.
+
+    Live call types and channels (voice, chat) have the live KPIs; deferred ones (email, case) those of
+    `bposim.backlog.deferred_kpis`. With one channel the overall KPIs are that channel's (a voice-only scenario's
+    are as they always were); with several, the overall rates and times (RATES) are NaN, never an average across
+    channels, and the overall counts are the live contacts'.
+    """
 
     def per_replication(name: str) -> np.ndarray:
         return agents[name].reshape(replications, -1)
@@ -221,17 +287,50 @@ def _summaries(
         worked = cells.row_sums(busy[:, holders])
         return [float(b) / float(a) if a else math.nan for b, a in zip(worked, available, strict=True)]
 
-    summaries = [
-        {**overall[r], "occupancy": value, "by_call_type": {}} for r, value in enumerate(occupancy(slice(None)))
-    ]
     group_codes = np.asarray(agents["group"].codes[: busy.shape[1]])
+
+    def holders_of(names: set[str]) -> np.ndarray:
+        groups = [i for i, g in enumerate(scenario.agent_groups) if any(s.call_type in names for s in g.skills)]
+        return np.isin(group_codes, groups)
+
+    summaries = [
+        {**kpis.overall[r], "occupancy": value, "by_call_type": {}, "by_channel": {}}
+        for r, value in enumerate(occupancy(slice(None)))
+    ]
+    deferred = backlog.deferred_types(scenario)
+    days = scenario.horizon.days
     for index, call_type in enumerate(scenario.call_types):
-        holders = [
-            i for i, g in enumerate(scenario.agent_groups) if any(s.call_type == call_type.name for s in g.skills)
-        ]
-        for r, value in enumerate(occupancy(np.isin(group_codes, holders))):
-            summaries[r]["by_call_type"][call_type.name] = {**per_type[r][index], "occupancy": value}
+        own = (
+            [kpis.per_type[r][index] for r in range(replications)]
+            if call_type.live
+            else backlog.deferred_kpis(backlog_columns, replications, days, [deferred.index(index)])
+        )
+        for r, value in enumerate(occupancy(holders_of({call_type.name}))):
+            summaries[r]["by_call_type"][call_type.name] = {**own[r], "occupancy": value}
+    channels = present_channels(scenario)
+    for channel in channels:
+        names = {ct.name for ct in scenario.call_types if ct.channel == channel}
+        if channel in kpis.per_group:
+            own = kpis.per_group[channel]
+        else:
+            kinds = [k for k, code in enumerate(deferred) if scenario.call_types[code].channel == channel]
+            own = backlog.deferred_kpis(backlog_columns, replications, days, kinds)
+        for r, value in enumerate(occupancy(holders_of(names))):
+            summaries[r]["by_channel"][channel] = {**own[r], "occupancy": value}
+    for summary in summaries:
+        if len(channels) > 1:
+            summary.update(dict.fromkeys(RATES, math.nan))
+        elif channels[0] not in kpis.per_group:  # deferred work only: its KPIs are the overall ones
+            only = summary["by_channel"][channels[0]]
+            summary.update({key: only[key] for key in backlog.KPIS})
+        summary["by_call_type"] = summary.pop("by_call_type")
+        summary["by_channel"] = summary.pop("by_channel")
+        summary["channels"] = list(channels)
     return summaries
+
+
+def _has_chat(scenario: Scenario) -> bool:
+    return any(call_type.channel == "chat" for call_type in scenario.call_types)
 
 
 def _after(starts: np.ndarray, ends: np.ndarray, window: np.ndarray) -> np.ndarray:
@@ -250,7 +349,9 @@ def _window_start(scenario: Scenario) -> Callable[[np.ndarray], np.ndarray | flo
 
 def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndarray]:
     """Per replication, day, interval and group: agents scheduled, absent, present, off the phones, on the phones,
-    busy (agent-equivalents averaged over the interval)."""
+    busy (agent-equivalents averaged over the interval: an agent holding one or more chat sessions counts once),
+    occupancy, and chat sessions (session-equivalents: the summed time of the sessions over the interval's
+    length)."""
     horizon = scenario.horizon
     groups = len(scenario.agent_groups)
     edges = (
@@ -273,16 +374,30 @@ def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndar
     absence = activities["kind"] == ABSENCE
     taken = ~absence & ~activities["missed"]
     session_group = records.agent_groups[sessions[:, 0].astype(np.int64)]
+
+    def bounds(kind: str) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(records.counts[kind])])
+
     spans = {
-        "busy": (answered, call_group, calls["answer"], (calls["end"], calls["wrap_seconds"]), "calls"),
-        "absent": (absence, activity_group, activities["start"], (activities["end"],), "activities"),
-        "present": (None, session_group, sessions[:, 1], (sessions[:, 2],), "sessions"),
-        "off_phone": (taken, activity_group, activities["start"], (activities["end"],), "activities"),
-    }  # each span: which rows, their groups, starts, and the parts whose sum is the end (busy: end + wrap-up)
+        "busy": (answered, call_group, calls["answer"], (calls["end"], calls["wrap_seconds"]), bounds("calls")),
+        "absent": (absence, activity_group, activities["start"], (activities["end"],), bounds("activities")),
+        "present": (None, session_group, sessions[:, 1], (sessions[:, 2],), bounds("sessions")),
+        "off_phone": (taken, activity_group, activities["start"], (activities["end"],), bounds("activities")),
+    }  # each span: which rows, their groups, starts, the parts whose sum is the end (busy: end + wrap-up), and
+    # where each replication's rows begin
+    if _has_chat(scenario):
+        chat = np.array([call_type.channel == "chat" for call_type in scenario.call_types])[calls["call_type"]]
+        spans["sessions"] = (answered & chat, *spans["busy"][1:])
+        n = len(records.agent_names)
+        holder = calls["agent"][answered].astype(np.int64) + records.replication("calls")[answered] * n
+        holder, begin, end = metrics.held_spans(
+            holder, calls["answer"][answered], calls["end"][answered] + calls["wrap_seconds"][answered]
+        )
+        first = np.searchsorted(holder // n, np.arange(records.replications + 1))
+        spans["busy"] = (None, records.agent_groups[holder % n], begin, (end,), first)
     cells = horizon.days * horizon.intervals
-    measured = {}
-    for name, (keep, group_of, starts, ends, kind) in spans.items():
-        bounds = np.concatenate([[0], np.cumsum(records.counts[kind])])
+    measured = {"sessions": np.zeros(records.replications * cells * groups)}
+    for name, (keep, group_of, starts, ends, bounds) in spans.items():
         out = np.empty((records.replications, cells, groups))
         for r in range(records.replications):
             mine = slice(bounds[r], bounds[r + 1])
@@ -314,6 +429,7 @@ def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndar
         "on_phone": on_phone,
         "busy": measured["busy"],
         "occupancy": occupancy,
+        "sessions": measured["sessions"],
     }
 
 

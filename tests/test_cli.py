@@ -27,6 +27,7 @@ KEYS = (*COUNTS, "service_level", "asa_seconds", "abandon_rate", "occupancy")
 CALLS_COLUMNS = [
     "call_id",
     "call_type",
+    "channel",
     "attempt",
     "day",
     "interval",

@@ -12,7 +12,9 @@ from rich.table import Table
 from bposim.experiment.design import Experiment
 from bposim.experiment.tables import (
     FEW,
+    call_type_names,
     cell_summary,
+    channel_names,
     factor_columns,
     ranked_cells,
     short_on_call_types,
@@ -23,26 +25,35 @@ from bposim.formatting import amount, share
 
 def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame, out: Path | None = None) -> None:
     """A table of the cells meeting the service-level target overall and for every call type, then where the
-    results are."""
+    results are. With several channels (no overall service level) the table has each channel's service level,
+    and a cell short of the target names its call types and their channels."""
     cells = cell_summary(results)
     feasible = ranked_cells(cells)
     factors = factor_columns(results)
+    channels = channel_names(results)
+    channel_of = {ct.name: ct.channel for ct in experiment.base.call_types} if channels else None
     costed = "total_cost" in cells and not cells["total_cost"].isna().all()
     unit = "Days" if experiment.base.horizon.days == 1 else "Runs"
     currency = experiment.base.costs.currency if experiment.base.costs is not None else ""
     target = experiment.base.service_level
+    goal = (
+        f"the service-level target of every call type ({', '.join(channels)})"
+        if channels
+        else f"the service-level target ({target.target:.0%} in {target.threshold_seconds:g} s) overall and for every "
+        "call type"
+    )
     title = (
-        f"{experiment.name}: {len(feasible)} of {len(cells)} cells meet the service-level target "
-        f"({target.target:.0%} in {target.threshold_seconds:g} s) overall and for every call type, "
+        f"{experiment.name}: {len(feasible)} of {len(cells)} cells meet {goal}, "
         f"{experiment.replications} replications each"
         + (", cheapest first" if costed else ", fewest agent hours first")
     )
     view = Table(title=title)
     cost = f"Cost per {unit.lower()[:-1]}" + (f", {currency}" if currency else "")
+    levels = [f"{channel.capitalize()} service level" for channel in channels] or ["Service level"]
     for label in (
         "Cell",
         *factors,
-        "Service level",
+        *levels,
         f"{unit} meeting target",
         "Agent hours",
         *((cost,) if costed else ()),
@@ -52,7 +63,7 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
         view.add_row(
             str(row["cell"]),
             *[str(row[name]) for name in factors],
-            share(row["service_level"], row["service_level_ci"]),
+            *[share(row[f"{key}service_level"], row[f"{key}service_level_ci"]) for key in _prefixes(channels)],
             share(row["met_target_share"]),
             f"{row['scheduled_agent_hours']:,.0f}",
             *((amount(row["total_cost"], row["total_cost_ci"]),) if costed else ()),
@@ -60,25 +71,42 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
     if len(feasible):
         console.print(view)
     else:
-        best = cells.sort_values(["service_level", "cell"], ascending=[False, True]).iloc[0]
-        reach = share(best["service_level"], best["service_level_ci"])
-        short = shortfalls(best)
+        short = cells["short_call_types"].str.count(",") + cells["short_call_types"].ne("")
+        gaps = [
+            cells[f"{name}.service_level"] - cells[f"{name}.service_level_target"] for name in call_type_names(cells)
+        ]
+        worst = pd.concat(gaps, axis=1).min(axis=1) if gaps else cells["service_level"]
+        best = cells.assign(short=short, worst=worst).sort_values(
+            ["short", "service_level", "worst", "cell"], ascending=[True, False, False, True], na_position="last"
+        )
+        best = best.iloc[0]
+        reach = ", ".join(
+            f"{key.rstrip('.') or 'overall'} {share(best[f'{key}service_level'], best[f'{key}service_level_ci'])}"
+            for key in _prefixes(channels)
+        )
+        if not channels:
+            reach = share(best["service_level"], best["service_level_ci"])
+        missing = shortfalls(best, channel_of)
         console.print(
-            f"{experiment.name}: no cell meets the service-level target overall and for every call type; "
-            f"the best, cell {best['cell']}, reaches {reach}" + (f" but {short}." if short else "."),
+            f"{experiment.name}: no cell meets {goal}; the best, cell {best['cell']}, reaches {reach}"
+            + (f" but {missing}." if missing else "."),
             highlight=False,
         )
     overall = short_on_call_types(cells)
     if len(overall):
         console.print(
             "Reach the target overall but not for every call type: "
-            + "; ".join(f"cell {row['cell']} ({shortfalls(row)})" for _, row in overall.iterrows())
+            + "; ".join(f"cell {row['cell']} ({shortfalls(row, channel_of)})" for _, row in overall.iterrows())
             + ".",
             highlight=False,
         )
     console.print(
         "Service level: mean over replications ± 95% CI; "
-        f"{unit.lower()} meeting target: the share of replications at or above it overall.",
+        + (
+            f"{unit.lower()} meeting target: the share of replications with every call type at or above its own."
+            if channels
+            else f"{unit.lower()} meeting target: the share of replications at or above it overall."
+        ),
         style="dim",
     )
     if experiment.replications < FEW:
@@ -92,3 +120,8 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
             f"Results in {out}/ (results.parquet: one row per cell × replication; cells.parquet; manifest.json)",
             highlight=False,
         )
+
+
+def _prefixes(channels: list[str]) -> list[str]:
+    """The column prefixes of the service levels shown: each channel's ("chat."), or the overall one ("")."""
+    return [f"{channel}." for channel in channels] or [""]

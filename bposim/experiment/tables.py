@@ -3,25 +3,32 @@
 Results columns, in order: cell, one column per factor (its path, or its name for named variants), replication,
 seed; the cell's settings: service_level_target, `<call_type>.service_level_target` for every call type, currency
 (of the costs, "" without) and horizon_days (days per replication); met_target (this replication's overall service
-level reached the target), scheduled_agent_hours (plan and roster), the overall KPIs of
-`bposim.metrics.SUMMARY_KEYS` (counts as integers), the cost keys when the scenario has costs, then
-`<call_type>.<kpi>` for every call type. `pareto_frontier` keeps the cells no other cell beats on both cost and
-service level.
+level reached the target; with several channels, which have no overall service level, every call type's reached
+its own), scheduled_agent_hours (plan and roster), the overall KPIs of `bposim.metrics.SUMMARY_KEYS` (counts as
+integers; NaN rates with several channels), the cost keys when the scenario has costs, then with several channels
+`<channel>.<kpi>` for every channel (live: the same KPIs over its call types; email, case: those of
+`bposim.backlog.KPIS`), then `<call_type>.<kpi>` for every call type (deferred ones: `bposim.backlog.KPIS`). A
+channel named like a call type (a call type called "chat") leaves its columns to the call type.
+`pareto_frontier` keeps the cells no other cell beats on both cost and service level.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from bposim import costs, metrics
+from bposim import backlog, costs, metrics
+from bposim.scenario.call_types import CHANNELS
 
 if TYPE_CHECKING:
     from bposim.run import Run
 
 ORDER = ["cell", "replication"]
+_KEYS = (*metrics.SUMMARY_KEYS, *(key for key in backlog.KPIS if key not in metrics.SUMMARY_KEYS))
+_COUNTS = {*metrics.COUNTS, *backlog.COUNTS}
 FEW = 5  # fewer replications than this give wide 95% t-intervals, and the reports say so
 
 
@@ -35,18 +42,37 @@ def kpi_row(run: Run) -> dict[str, float | int | bool | str]:
         **{f"{ct.name}.service_level_target": float(scenario.service_level_for(ct)[1]) for ct in scenario.call_types},
         "currency": scenario.costs.currency if scenario.costs is not None else "",
         "horizon_days": int(scenario.horizon.days),
-        "met_target": bool(summary["service_level"] >= target),
+        "met_target": _met_target(summary, scenario),
         "scheduled_agent_hours": float(run.staffing["scheduled"].sum() * interval_hours),
     }
     row.update(_kpis(summary))
     row.update({key: float(summary[key]) for key in costs.SUMMARY_KEYS if key in summary})
+    names = {ct.name for ct in scenario.call_types}
+    if len(summary.get("channels", ())) > 1:
+        for channel, kpis in summary["by_channel"].items():
+            if channel not in names:  # a call type of that name has the column
+                row.update({f"{channel}.{key}": value for key, value in _kpis(kpis).items()})
     for call_type, kpis in summary["by_call_type"].items():
         row.update({f"{call_type}.{key}": value for key, value in _kpis(kpis).items()})
     return row
 
 
+def _met_target(summary: dict, scenario) -> bool:
+    """Whether one replication met the target: its overall service level reached the scenario's; with several
+    channels (no overall service level), every call type's reached its own (one with nothing offered or due, NaN,
+    misses nothing)."""
+    if len(summary.get("channels", ())) <= 1:
+        return bool(summary["service_level"] >= scenario.service_level.target)
+    return all(
+        not summary["by_call_type"][ct.name]["service_level"] < scenario.service_level_for(ct)[1]
+        for ct in scenario.call_types
+    )
+
+
 def _kpis(summary: dict) -> dict[str, float | int]:
-    return {key: int(summary[key]) if key in metrics.COUNTS else float(summary[key]) for key in metrics.SUMMARY_KEYS}
+    """The KPIs of one part of a summary (overall, a channel, a call type): the live ones (`metrics.SUMMARY_KEYS`)
+    and the deferred ones (`bposim.backlog.KPIS`) it holds, counts as integers."""
+    return {key: int(summary[key]) if key in _COUNTS else float(summary[key]) for key in _KEYS if key in summary}
 
 
 def results_table(rows: list[pd.DataFrame]) -> pd.DataFrame:
@@ -77,8 +103,9 @@ def cell_summary(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
 
     `<kpi>` is the mean over replications and `<kpi>_ci` the Student-t half-width (NaN with one replication);
     met_target_share is the planner's risk: the share of days whose overall service level met the target.
-    meets_target says whether the mean service level reached the target overall and every call type's mean its own
-    target; short_call_types names (comma-separated) the call types whose mean falls below their target.
+    meets_target says whether the mean service level reached the target overall (with several channels, which have
+    no overall service level: left out) and every call type's mean its own target; short_call_types names
+    (comma-separated) the call types whose mean falls below their target.
     """
     from scipy import stats  # SciPy loads slowly: only the summary needs it
 
@@ -92,7 +119,7 @@ def cell_summary(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     columns: dict[str, pd.Series] = {name: first[name].sort_index() for name in first.columns}
     columns["replications"] = grouped.size()
     columns["met_target_share"] = grouped["met_target"].mean()
-    types = [key.removesuffix(".service_level") for key in kpis if key.endswith(".service_level")]
+    types = call_type_names(results)
     below = pd.DataFrame(
         {
             ct: means[f"{ct}.service_level"] < first.get(f"{ct}.service_level_target", first["service_level_target"])
@@ -100,7 +127,10 @@ def cell_summary(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
         },
         index=means.index,
     )
-    columns["meets_target"] = (means["service_level"] >= first["service_level_target"]) & ~below.any(axis=1)
+    overall = means["service_level"] >= first["service_level_target"]
+    if channel_names(results):  # several channels: no overall service level, every call type its own
+        overall = means["service_level"].isna() | overall
+    columns["meets_target"] = overall & ~below.any(axis=1)
     columns["short_call_types"] = pd.Series(
         [", ".join(below.columns[row]) for row in below.to_numpy(dtype=bool)], index=below.index
     )
@@ -108,6 +138,22 @@ def cell_summary(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
         columns[key] = means[key]
         columns[f"{key}_ci"] = half[key]
     return pd.DataFrame(columns).rename_axis("cell").reset_index()
+
+
+def call_type_names(results: pd.DataFrame) -> list[str]:
+    """The call types of a results or cells table (each has its `<call type>.service_level_target` setting), in
+    order."""
+    return [
+        str(column).removesuffix(".service_level_target")
+        for column in results.columns
+        if str(column).endswith(".service_level_target")
+    ]
+
+
+def channel_names(results: pd.DataFrame) -> list[str]:
+    """The channels with columns of their own in a results table (a scenario of several channels), in order."""
+    types = set(call_type_names(results))
+    return [channel for channel in CHANNELS if f"{channel}.service_level" in results and channel not in types]
 
 
 def paired_differences(
@@ -137,14 +183,17 @@ def paired_differences(
     return pd.DataFrame(rows)
 
 
-def shortfalls(cell: pd.Series) -> str:
-    """A cell's call types below their target, with mean and target: "sales_en 79.6% < 80%, ..." ("" if none)."""
+def shortfalls(cell: pd.Series, channels: Mapping[str, str] | None = None) -> str:
+    """A cell's call types below their target, with mean and target: "sales_en 79.6% < 80%, ..." ("" if none);
+    with `channels` (call type to channel, for a scenario of several), each names its channel:
+    "chat_en (chat) 71.2% < 80%"."""
     parts = []
     for name in filter(None, str(cell.get("short_call_types", "")).split(", ")):
         target = cell.get(f"{name}.service_level_target", cell["service_level_target"])
         level = cell[f"{name}.service_level"]
         digits = 1 if round(level, 3) < target else 2  # 79.97% < 80%, not 80.0% < 80%
-        parts.append(f"{name} {level:.{digits}%} < {target * 100:g}%")
+        label = f"{name} ({channels[name]})" if channels and name in channels else name
+        parts.append(f"{label} {level:.{digits}%} < {target * 100:g}%")
     return ", ".join(parts)
 
 
