@@ -186,7 +186,7 @@ def day_profile(run: Run, call_type: str | None = None, channel: str | None = No
         col=1,
         secondary_y=True,
     )
-    fig.update_yaxes(title_text="Agents", row=2, col=1)
+    fig.update_yaxes(title_text="Agents", row=2, col=1, **({"rangemode": "tozero"} if channel else {}))
     fig.update_xaxes(title_text="Interval start (HH:MM)", row=2, col=1)
     scope = "".join(f" — {name}" for name in (channel, call_type) if name)
     return styled(fig, f"Day profile{scope}: demand, service level and staffing", bargap=0.1)
@@ -394,8 +394,8 @@ def queue_and_agents(run: Run, day: int = 0, bin_minutes: float = 5) -> go.Figur
                 y=table[f"waiting_{channel}" if channel else "waiting"],
                 name=label,
                 mode="lines",
-                fill="tozeroy",
                 line={"color": ("#d62728", "#ff7f0e")[i % 2], "shape": "hv"},
+                **({"stackgroup": "waiting"} if several else {"fill": "tozeroy"}),
             ),
             row=1,
             col=1,
