@@ -85,6 +85,9 @@ def service_level_vs_cost(
     if color_by is not None and color_by not in cells:
         raise ValueError(f"color_by {color_by!r} is not a column of the cell summary")
     factors = factor_columns(cells)
+    channels = [c for c in channel_views.CHANNELS if f"{c}.service_level" in cells]
+    if channels not in ([], ["voice"]) and ("service_level" not in cells or cells["service_level"].isna().all()):
+        return _channel_levels_vs_cost(cells, channels, factors, currency)
     fig = go.Figure()
     groups = [(None, cells)] if color_by is None else list(cells.groupby(color_by, sort=True))
     for i, (key, part) in enumerate(groups):
@@ -120,6 +123,37 @@ def service_level_vs_cost(
     fig.update_xaxes(title_text=f"Mean total cost ({cost_unit(cells, currency)})", tickformat=",.0f")
     fig.update_yaxes(title_text="Mean service level (% of calls)", tickformat=".0%")
     return styled(fig, "Service level vs cost per sweep cell (95% CI)", legend_title_text=color_by or "")
+
+
+def _channel_levels_vs_cost(
+    cells: pd.DataFrame, channels: list[str], factors: list[str], currency: str | None
+) -> go.Figure:
+    """Each channel's mean service level against mean total cost per sweep cell, with 95% CI bars: a centre of
+    several channels has no overall service level to put on one axis."""
+    fig = go.Figure()
+    for i, channel in enumerate(channels):
+        fig.add_trace(
+            go.Scatter(
+                x=_column(cells, "total_cost"),
+                y=_column(cells, f"{channel}.service_level"),
+                mode="markers",
+                name=channel,
+                marker={"size": 10, "color": PALETTE[i % len(PALETTE)]},
+                error_x={"type": "data", "array": _column(cells, "total_cost_ci"), "visible": True, "thickness": 1},
+                error_y={
+                    "type": "data",
+                    "array": _column(cells, f"{channel}.service_level_ci"),
+                    "visible": True,
+                    "thickness": 1,
+                },
+                customdata=cells["cell"].to_numpy() if "cell" in cells else None,
+                text=_hover(cells, factors),
+                hovertemplate=f"%{{text}}<br>cost %{{x:,.0f}}<br>{channel} service level %{{y:.1%}}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(title_text=f"Mean total cost ({cost_unit(cells, currency)})", tickformat=",.0f")
+    fig.update_yaxes(title_text="Mean service level per channel (% of contacts)", tickformat=".0%")
+    return styled(fig, "Service level per channel vs cost per sweep cell (95% CI)", legend_title_text="channel")
 
 
 def slot_labels(table: pd.DataFrame) -> pd.Series:

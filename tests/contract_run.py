@@ -13,6 +13,39 @@ from bposim import metrics
 from bposim.run import Run
 from bposim.scenario.call_types import CHANNELS, LIVE_CHANNELS
 
+# a voice, chat and email centre whose email falls behind: its backlog goes overdue
+OMNICHANNEL = """
+name: omnichannel
+horizon: {start: "08:00", end: "18:00", interval_minutes: 30, days: 2}
+call_types:
+  - name: voice_en
+    arrivals: {per_hour: 60}
+    handle_time: {distribution: exponential, mean_seconds: 300}
+    patience: {distribution: exponential, mean_seconds: 180}
+  - name: chat_en
+    channel: chat
+    sequential_share: 0.3
+    arrivals: {per_hour: 30}
+    handle_time: {distribution: exponential, mean_seconds: 600}
+    patience: {distribution: exponential, mean_seconds: 300}
+    service_level: {threshold_seconds: 60}
+  - name: email_en
+    channel: email
+    arrivals: {per_hour: 30}
+    handle_time: {distribution: exponential, mean_seconds: 480}
+    initial_backlog: [{items: 30, age_hours: 20}]
+    service_level: {threshold_hours: 4, target: 0.9}
+agent_groups:
+  - name: voice
+    skills: [voice_en]
+    agents: 6
+  - name: digital
+    skills: [chat_en, email_en]
+    max_concurrency: 3
+    deferred_reserve: 1
+    agents: 7
+"""
+
 DEFERRED_KPIS = ("arrived", "completed", "open_at_end", "oldest_age_hours", "due", "met_due", "service_level")
 
 
@@ -40,7 +73,7 @@ def with_channels(run: Run) -> ChannelRun:
     """`run` with the channel columns, the backlog table and the per-channel summary of the results' contract."""
     scenario = run.scenario
     channel_of = {ct.name: ct.channel for ct in scenario.call_types}
-    calls = run.calls.copy()
+    calls = _with_initial_backlog(run)
     calls["channel"] = pd.Categorical(calls["call_type"].astype(str).map(channel_of), categories=CHANNELS)
     intervals = run.intervals.copy()
     intervals["channel"] = pd.Categorical(intervals["call_type"].astype(str).map(channel_of), categories=CHANNELS)
@@ -62,6 +95,48 @@ def with_channels(run: Run) -> ChannelRun:
     tables = {name: getattr(run, name) for name in Run.TABLES}
     tables.update(calls=calls, intervals=intervals, staffing=staffing)
     return ChannelRun(scenario, run.seed, run.replications, **tables, summary=summary, backlog=backlog)
+
+
+def _with_initial_backlog(run: Run) -> pd.DataFrame:
+    """The calls, with the items of each deferred call type's initial backlog (arrival -age_hours * 3600) where
+    the records have none: left unserved at the horizon's last closing, as the engine records items still open."""
+    calls = run.calls
+    if (calls["arrival"] < 0).any():
+        return calls.copy()
+    horizon = run.scenario.horizon
+    last_closing = (horizon.days - 1) * 86_400 + horizon.open_seconds
+    replications = sorted(calls["replication"].unique()) if "replication" in calls else [None]
+    rows = []
+    for replication in replications:
+        for ct in run.scenario.call_types:
+            for band in ct.initial_backlog:
+                arrival = -band.age_hours * 3600
+                for _ in range(band.items):
+                    row = {
+                        "call_type": ct.name,
+                        "attempt": 1,
+                        "day": 0,
+                        "interval": 0,
+                        "arrival": arrival,
+                        "answer": np.nan,
+                        "end": last_closing,
+                        "wait": last_closing - arrival,
+                        "handle_seconds": np.nan,
+                        "wrap_seconds": np.nan,
+                        "outcome": "unserved",
+                        "path": "direct",
+                        "bot_seconds": 0.0,
+                        "warmup": False,
+                    }
+                    rows.append(row if replication is None else {**row, "replication": replication})
+    if not rows:
+        return calls.copy()
+    added = pd.DataFrame(rows)
+    added["call_id"] = calls["call_id"].max() + 1 + np.arange(len(added))
+    joined = pd.concat([calls, added], ignore_index=True)
+    for name in ("call_type", "outcome", "agent", "group", "path"):
+        joined[name] = pd.Categorical(joined[name], categories=calls[name].cat.categories)
+    return joined
 
 
 def _sessions(run: Run, calls: pd.DataFrame) -> np.ndarray:
