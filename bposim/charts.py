@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from bposim import formatting, metrics
+from bposim import channel_views, formatting, metrics
 from bposim.experiment.tables import pareto_frontier
 from bposim.metrics import interval_profile, queue_and_busy  # shaped there, drawn here
 
@@ -25,7 +25,7 @@ TEMPLATE = "plotly_white"
 PALETTE = qualitative.Plotly
 
 
-def _layout(fig: go.Figure, title: str, **kwargs: Any) -> go.Figure:
+def styled(fig: go.Figure, title: str, **kwargs: Any) -> go.Figure:
     """Apply the shared title, template and legend defaults."""
     fig.update_layout(title={"text": title}, template=TEMPLATE, hovermode="closest", **kwargs)
     return fig
@@ -85,6 +85,9 @@ def service_level_vs_cost(
     if color_by is not None and color_by not in cells:
         raise ValueError(f"color_by {color_by!r} is not a column of the cell summary")
     factors = factor_columns(cells)
+    channels = [c for c in channel_views.CHANNELS if f"{c}.service_level" in cells]
+    if channels not in ([], ["voice"]) and ("service_level" not in cells or cells["service_level"].isna().all()):
+        return _channel_levels_vs_cost(cells, channels, factors, currency)
     fig = go.Figure()
     groups = [(None, cells)] if color_by is None else list(cells.groupby(color_by, sort=True))
     for i, (key, part) in enumerate(groups):
@@ -119,10 +122,41 @@ def service_level_vs_cost(
         fig.add_hline(y=target, line={"color": "firebrick", "dash": "dash"}, annotation_text=f"target {target:.0%}")
     fig.update_xaxes(title_text=f"Mean total cost ({cost_unit(cells, currency)})", tickformat=",.0f")
     fig.update_yaxes(title_text="Mean service level (% of calls)", tickformat=".0%")
-    return _layout(fig, "Service level vs cost per sweep cell (95% CI)", legend_title_text=color_by or "")
+    return styled(fig, "Service level vs cost per sweep cell (95% CI)", legend_title_text=color_by or "")
 
 
-def _slot_labels(table: pd.DataFrame) -> pd.Series:
+def _channel_levels_vs_cost(
+    cells: pd.DataFrame, channels: list[str], factors: list[str], currency: str | None
+) -> go.Figure:
+    """Each channel's mean service level against mean total cost per sweep cell, with 95% CI bars: a centre of
+    several channels has no overall service level to put on one axis."""
+    fig = go.Figure()
+    for i, channel in enumerate(channels):
+        fig.add_trace(
+            go.Scatter(
+                x=_column(cells, "total_cost"),
+                y=_column(cells, f"{channel}.service_level"),
+                mode="markers",
+                name=channel,
+                marker={"size": 10, "color": PALETTE[i % len(PALETTE)]},
+                error_x={"type": "data", "array": _column(cells, "total_cost_ci"), "visible": True, "thickness": 1},
+                error_y={
+                    "type": "data",
+                    "array": _column(cells, f"{channel}.service_level_ci"),
+                    "visible": True,
+                    "thickness": 1,
+                },
+                customdata=cells["cell"].to_numpy() if "cell" in cells else None,
+                text=_hover(cells, factors),
+                hovertemplate=f"%{{text}}<br>cost %{{x:,.0f}}<br>{channel} service level %{{y:.1%}}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(title_text=f"Mean total cost ({cost_unit(cells, currency)})", tickformat=",.0f")
+    fig.update_yaxes(title_text="Mean service level per channel (% of contacts)", tickformat=".0%")
+    return styled(fig, "Service level per channel vs cost per sweep cell (95% CI)", legend_title_text="channel")
+
+
+def slot_labels(table: pd.DataFrame) -> pd.Series:
     """A label per row for its day and interval: HH:MM, prefixed by the day when there are several."""
     start = table["interval_start"].astype(str) if "interval_start" in table else table["interval"].astype(str)
     if table["day"].nunique() > 1:
@@ -131,12 +165,18 @@ def _slot_labels(table: pd.DataFrame) -> pd.Series:
     return start
 
 
-def day_profile(run: Run, call_type: str | None = None) -> go.Figure:
-    """By interval: offered calls (bars), service level vs target (secondary axis) and scheduled vs on-phone agents."""
-    profile = interval_profile(run, call_type)
+CONTACTS = {"voice": "calls", "chat": "chats"}  # what a live channel's contacts are called on axes and legends
+
+
+def day_profile(run: Run, call_type: str | None = None, channel: str | None = None) -> go.Figure:
+    """By interval: offered calls (bars), service level vs target (secondary axis) and scheduled vs on-phone agents.
+
+    `channel` (a live one) keeps its call types and the agent groups holding their skills."""
+    profile = interval_profile(run if channel is None else channel_views.live_view(run, channel), call_type)
+    contacts = CONTACTS.get(channel or "voice", "contacts")
     if "interval_start" in profile:
         profile["interval_start"] = profile["interval_start"].fillna(profile["interval"].astype(str))
-    x = _slot_labels(profile).tolist()
+    x = slot_labels(profile).tolist()
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -145,7 +185,7 @@ def day_profile(run: Run, call_type: str | None = None) -> go.Figure:
         row_heights=[0.6, 0.4],
         specs=[[{"secondary_y": True}], [{}]],
     )
-    fig.add_trace(go.Bar(x=x, y=profile["offered"], name="offered calls", marker_color="#9ecae1"), row=1, col=1)
+    fig.add_trace(go.Bar(x=x, y=profile["offered"], name=f"offered {contacts}", marker_color="#9ecae1"), row=1, col=1)
     fig.add_trace(
         go.Scatter(x=x, y=profile["service_level"], name="service level", mode="lines+markers", line_color="#08519c"),
         row=1,
@@ -168,7 +208,7 @@ def day_profile(run: Run, call_type: str | None = None) -> go.Figure:
         row=2,
         col=1,
     )
-    fig.update_yaxes(title_text="Offered calls (per interval)", row=1, col=1, secondary_y=False)
+    fig.update_yaxes(title_text=f"Offered {contacts} (per interval)", row=1, col=1, secondary_y=False)
     fig.update_yaxes(
         title_text="Service level (%)",
         tickformat=".0%",
@@ -180,16 +220,16 @@ def day_profile(run: Run, call_type: str | None = None) -> go.Figure:
         col=1,
         secondary_y=True,
     )
-    fig.update_yaxes(title_text="Agents", row=2, col=1)
+    fig.update_yaxes(title_text="Agents", row=2, col=1, **({"rangemode": "tozero"} if channel else {}))
     fig.update_xaxes(title_text="Interval start (HH:MM)", row=2, col=1)
-    scope = f" — {call_type}" if call_type else ""
-    return _layout(fig, f"Day profile{scope}: demand, service level and staffing", bargap=0.1)
+    scope = "".join(f" — {name}" for name in (channel, call_type) if name)
+    return styled(fig, f"Day profile{scope}: demand, service level and staffing", bargap=0.1)
 
 
 def occupancy_heatmap(run: Run) -> go.Figure:
     """Occupancy (busy / on-phone) of each agent group in each interval, as a heatmap."""
     staffing = run.staffing.sort_values(["day", "interval"]).copy()
-    staffing["slot"] = _slot_labels(staffing)
+    staffing["slot"] = slot_labels(staffing)
     slots = list(dict.fromkeys(staffing["slot"]))
     grid = staffing.pivot_table(index="group", columns="slot", values="occupancy", aggfunc="mean", sort=True)
     grid = grid.reindex(columns=slots)
@@ -207,7 +247,7 @@ def occupancy_heatmap(run: Run) -> go.Figure:
     )
     fig.update_xaxes(title_text="Interval start (HH:MM)")
     fig.update_yaxes(title_text="Agent group")
-    return _layout(fig, "Occupancy by agent group and interval (busy / on-phone, %)")
+    return styled(fig, "Occupancy by agent group and interval (busy / on-phone, %)")
 
 
 def cost_components(run_or_cells: Run | pd.DataFrame) -> pd.DataFrame:
@@ -256,7 +296,7 @@ def cost_breakdown(run_or_cells: Run | pd.DataFrame, currency: str | None = None
     fig.update_xaxes(title_text="Sweep cell" if per_cell else "Cost item")
     fig.update_yaxes(title_text=f"Cost ({cost_unit(run_or_cells, currency)})", tickformat=",.0f")
     title = "Mean cost by component per sweep cell" if per_cell else "Cost by component and item"
-    return _layout(fig, title, barmode="stack", legend_title_text="component")
+    return styled(fig, title, barmode="stack", legend_title_text="component")
 
 
 def outage_label(row: Any) -> str:
@@ -307,7 +347,7 @@ def outage_timeline(run: Run) -> go.Figure:
         )  # room for the last label
     fig.update_xaxes(title_text="Time of day (HH:MM)")
     fig.update_yaxes(title_text="Tool", type="category")
-    return _layout(
+    return styled(
         fig,
         f"Tool outages ({len(outages)}) and the calls arriving during each",
         barmode="overlay",
@@ -359,7 +399,7 @@ def staffing_curve(results_by_agents: pd.DataFrame | Mapping[int, Run], erlang: 
     )
     fig.update_xaxes(title_text="Agents (headcount)", dtick=1)
     fig.update_yaxes(title_text="Service level (%)", tickformat=".0%")
-    return _layout(fig, "Service level vs agents: simulation vs Erlang")
+    return styled(fig, "Service level vs agents: simulation vs Erlang")
 
 
 def _day_clock(seconds: float, several: bool) -> str:
@@ -369,21 +409,31 @@ def _day_clock(seconds: float, several: bool) -> str:
 
 
 def queue_and_agents(run: Run, day: int = 0, bin_minutes: float = 5) -> go.Figure:
-    """Calls waiting and agents busy over one day (time averages per bin), beside the agents on the phone."""
-    table = queue_and_busy(run, day=day, bin_minutes=bin_minutes)
+    """Calls waiting and agents busy over one day (time averages per bin), beside the agents on the phone.
+
+    With channels other than voice, the queue is of live contacts only, one line per live channel (deferred work
+    waits in its backlog), and a chat agent holding sessions counts once among the agents busy."""
+    several = channel_views.several_channels(run)
+    if several:
+        table = channel_views.live_queue(run, day=day, bin_minutes=bin_minutes)
+        queues = [(c, f"{CONTACTS[c]} waiting") for c in channel_views.LIVE_CHANNELS if f"waiting_{c}" in table]
+    else:
+        table = queue_and_busy(run, day=day, bin_minutes=bin_minutes)
+        queues = [("", "calls waiting")]
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.45, 0.55])
-    fig.add_trace(
-        go.Scatter(
-            x=table["clock"],
-            y=table["waiting"],
-            name="calls waiting",
-            mode="lines",
-            fill="tozeroy",
-            line={"color": "#d62728", "shape": "hv"},
-        ),
-        row=1,
-        col=1,
-    )
+    for i, (channel, label) in enumerate(queues):
+        fig.add_trace(
+            go.Scatter(
+                x=table["clock"],
+                y=table[f"waiting_{channel}" if channel else "waiting"],
+                name=label,
+                mode="lines",
+                line={"color": ("#d62728", "#ff7f0e")[i % 2], "shape": "hv"},
+                **({"stackgroup": "waiting"} if several else {"fill": "tozeroy"}),
+            ),
+            row=1,
+            col=1,
+        )
     fig.add_trace(
         go.Scatter(
             x=table["clock"],
@@ -406,7 +456,8 @@ def queue_and_agents(run: Run, day: int = 0, bin_minutes: float = 5) -> go.Figur
         row=2,
         col=1,
     )
-    fig.update_yaxes(title_text="Calls waiting (mean)", row=1, col=1)
+    fig.update_yaxes(title_text="Live contacts waiting (mean)" if several else "Calls waiting (mean)", row=1, col=1)
     fig.update_yaxes(title_text="Agents (mean)", row=2, col=1)
     fig.update_xaxes(title_text="Time of day (HH:MM)", row=2, col=1)
-    return _layout(fig, f"Queue length and agents busy, day {day} ({bin_minutes:g}-minute averages)")
+    what = "Live contacts waiting" if several else "Queue length"
+    return styled(fig, f"{what} and agents busy, day {day} ({bin_minutes:g}-minute averages)")

@@ -13,10 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from cli_runner import ROOT
 from cli_runner import bposim as cli
+from contract_run import OMNICHANNEL, with_channels
 
-from bposim.report import write_report
+import bposim
+from bposim.report import run_report, write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 COSTS = {"currency": "EUR", "groups": [{"group": "team", "per_paid_hour": 22}], "abandoned_call": 5.0}
@@ -61,6 +64,16 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "--report",
     )
     assert result.returncode == 0, result.stderr
+    return directory
+
+
+@pytest.fixture(scope="module")
+def channels_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two replications of a voice, chat and email centre, its tables as the channels' results have them, and its
+    report."""
+    directory = tmp_path_factory.mktemp("channels")
+    scenario = bposim.Scenario.model_validate(yaml.safe_load(OMNICHANNEL))
+    run_report(with_channels(bposim.simulate(scenario, seed=2, replications=2)), directory / "report.html")
     return directory
 
 
@@ -303,7 +316,7 @@ def browser():
         browser.close()
 
 
-@pytest.mark.parametrize(("which", "figures"), [("sweep", 7), ("run", 6), ("roster", 1)])
+@pytest.mark.parametrize(("which", "figures"), [("sweep", 7), ("run", 6), ("roster", 1), ("channels", 8)])
 def test_report_renders_in_headless_chromium(browser, which: str, figures: int, request, tmp_path: Path) -> None:
     """Offline (every request refused), every chart draws, no JavaScript error, and the page is not blank."""
     directory = request.getfixturevalue(f"{which}_dir")

@@ -111,28 +111,94 @@ def schema() -> None:
 
 
 def _summary_rows(result: Run) -> pd.DataFrame:
-    """The summary as a table: one row for all calls, then one per call type."""
+    """The summary as a table: one row for all calls, then one per call type; with channels beyond voice, per
+    channel its call types then its own row ("all"), with a channel column and no row across channels."""
     # imported here: keeps the CLI's start fast
     import pandas as pd
 
-    rows = [{"call_type": "all", **_flat(result.summary)}]
-    rows += [{"call_type": name, **_flat(kpis)} for name, kpis in result.summary["by_call_type"].items()]
+    from bposim import channel_views
+
+    summary = result.summary
+    if not channel_views.several_channels(result):
+        rows = [{"call_type": "all", **_flat(summary)}]
+        rows += [{"call_type": name, **_flat(kpis)} for name, kpis in summary["by_call_type"].items()]
+        return pd.DataFrame(rows)
+    rows = []
+    for channel in channel_views.channels(result):
+        for name in channel_views.call_types_of(result, channel):
+            rows.append({"call_type": name, "channel": channel, **_flat(summary["by_call_type"].get(name, {}))})
+        if channel in summary.get("by_channel", {}):
+            rows.append({"call_type": "all", "channel": channel, **_flat(summary["by_channel"][channel])})
     return pd.DataFrame(rows)
 
 
 def _flat(kpis: dict) -> dict:
-    """The KPIs a summary table keeps, with their CI half-widths."""
+    """The KPIs a summary table keeps (live and deferred), with their CI half-widths."""
     # imported here: keeps the CLI's start fast (pandas)
     from bposim import metrics
+    from bposim.channel_views import DEFERRED_KEYS
 
-    return {key: value for key, value in kpis.items() if key.removesuffix("_ci") in metrics.SUMMARY_KEYS}
+    kept = (*metrics.SUMMARY_KEYS, *DEFERRED_KEYS)
+    return {key: value for key, value in kpis.items() if key.removesuffix("_ci") in kept}
 
 
 def _print_summary(result: Run) -> None:
+    from bposim import channel_views
+
     summary = result.summary
     pooled = result.replications > 1
     title = f"{summary['scenario']} — seed {result.seed}"
     title += f", mean of {result.replications} replications (± 95% CI)" if pooled else ""
+    if channel_views.several_channels(result):
+        _print_channels(result, title)
+    else:
+        _print_call_types(result, title)
+    extras = [
+        f"{summary[key]:,.0f} {label}"
+        for key, label in (
+            ("contained", "contained by the bot"),
+            ("callback_requests", "callbacks requested"),
+            ("callbacks_made", "callbacks made"),
+        )
+        if summary.get(key)
+    ]
+    if extras:
+        out.print("Also: " + ", ".join(extras) + ".", highlight=False)
+    if len(result.outages) and not pooled:
+        _print_outages(result)
+
+
+def _print_channels(result: Run, title: str) -> None:
+    """A table of the live channels and one of deferred work, each row a call type or a channel's own figures;
+    then which channel misses its target, and the agents' occupancy and chat sessions."""
+    from bposim import channel_kpis, channel_views
+
+    out.print(title, style="bold", highlight=False)
+    for table in channel_kpis.channel_tables(result):
+        view = Table(title=table.title)
+        for i, label in enumerate(table.header):
+            view.add_column(label, justify="right" if i >= table.numeric_from else "left")
+        for row, meets in zip(table.rows, table.meets, strict=True):
+            style = "bold" if row[0].startswith("all ") else ("red" if meets is False else None)
+            view.add_row(*row, style=style)
+        out.print(view)
+    definition = result.summary["service_level_definition"].replace("_", " ")
+    out.print(
+        f"Live: service level = answered within the threshold / {definition}; ASA = mean wait of answered "
+        "contacts. Deferred: done within due time = items due in the horizon completed by their due time / items "
+        "due; backlog at end = items open at the last closing.",
+        style="dim",
+        highlight=False,
+    )
+    for line in channel_views.channel_verdicts(result):
+        out.print(line, style="red" if " misses " in line else "green", highlight=False)
+    out.print(channel_kpis.agents_line(result), highlight=False)
+
+
+def _print_call_types(result: Run, title: str) -> None:
+    """The table of call types and all calls, as a voice-only centre's summary reads."""
+    summary = result.summary
+    pooled = result.replications > 1
     view = Table(title=title)
     columns = [
         ("offered", "Offered"),
@@ -159,19 +225,6 @@ def _print_summary(result: Run) -> None:
         style="dim",
         highlight=False,
     )
-    extras = [
-        f"{summary[key]:,.0f} {label}"
-        for key, label in (
-            ("contained", "contained by the bot"),
-            ("callback_requests", "callbacks requested"),
-            ("callbacks_made", "callbacks made"),
-        )
-        if summary.get(key)
-    ]
-    if extras:
-        out.print("Also: " + ", ".join(extras) + ".", highlight=False)
-    if len(result.outages) and not pooled:
-        _print_outages(result)
 
 
 def _print_outages(result: Run) -> None:

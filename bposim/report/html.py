@@ -24,6 +24,7 @@ th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; } th { text-align
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; } td.num { white-space: nowrap; }
 tr.meets td:first-child { border-left: 4px solid #2ca02c; } tr.misses td:first-child { border-left: 4px solid #ddd; }
 .figure { min-height: 450px; }
+h3 { font-size: 1rem; margin: 1rem 0 .2rem; }
 p.note { background: #fff4e5; border-left: 4px solid #f0a030; padding: .4rem .6rem; }
 """
 
@@ -81,10 +82,15 @@ def write_page(path: str | Path, title: str, sections: list[Section]) -> Path:
 
 
 def html_table(
-    header: list[str], rows: list[list[str]], meets: list[bool] | None, numeric_from: int, numeric_to: int | None = None
+    header: list[str],
+    rows: list[list[str]],
+    meets: list[bool | None] | None,
+    numeric_from: int,
+    numeric_to: int | None = None,
 ) -> str:
     """Columns numeric_from up to numeric_to (exclusive; None: to the end) are numbers: right-aligned, unwrapped.
-    `meets` marks each row as meeting its target (a green edge) or not; None marks none."""
+    `meets` marks each row as meeting its target (a green edge) or not (a grey one), a row None in it as neither;
+    None marks none."""
 
     def cell(tag: str, i: int, text: str) -> str:
         kind = ' class="num"' if numeric_from <= i < (len(header) if numeric_to is None else numeric_to) else ""
@@ -93,6 +99,6 @@ def html_table(
     head = "<tr>" + "".join(cell("th", i, h) for i, h in enumerate(header)) + "</tr>"
     body = []
     for n, row in enumerate(rows):
-        mark = "" if meets is None else (' class="meets"' if meets[n] else ' class="misses"')
+        mark = "" if meets is None or meets[n] is None else (' class="meets"' if meets[n] else ' class="misses"')
         body.append(f"<tr{mark}>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>")
     return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"

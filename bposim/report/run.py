@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from bposim import charts
+from bposim import channel_views, charts
 from bposim.formatting import estimate, missing, share
+from bposim.report import channels
 from bposim.report.html import Section, html_table, write_page
 from bposim.run import Run
 
@@ -25,11 +26,16 @@ def run_sections(run: Run) -> tuple[str, list[Section]]:
     facts = f"Seed {summary.get('seed', '?')}, {replications} replication{'s' if replications != 1 else ''}"
     facts += ", means ± 95% confidence half-widths." if replications > 1 else "."
     definition = str(summary.get("service_level_definition", "offered")).replace("_", " ")
-    facts += f" Service level = answered within the threshold / {definition}; ASA = mean wait of answered calls."
-    sections = [Section("Key figures", facts, table=_summary_table(summary), note=few_replications(replications, ""))]
+    cost = ""
     if summary.get("total_cost") is not None and not missing(summary.get("total_cost")):
-        total = estimate(summary["total_cost"], summary.get("total_cost_ci"))
-        sections[0].text += f" Total cost {total} {charts.cost_unit(run)}."
+        cost = f" Total cost {estimate(summary['total_cost'], summary.get('total_cost_ci'))} {charts.cost_unit(run)}."
+    if channel_views.several_channels(run):
+        sections = [channels.key_figures(run, facts + cost, few_replications(replications, ""))]
+        sections += channels.backlog_section(run) + channels.concurrency_section(run)
+    else:
+        facts += f" Service level = answered within the threshold / {definition}; ASA = mean wait of answered calls."
+        table = _summary_table(summary)
+        sections = [Section("Key figures", facts + cost, table=table, note=few_replications(replications, ""))]
     sections += pooled_section(run, f"The run's {replications} replications")
     if replications > 1:
         run = run.replication(0)
@@ -84,9 +90,16 @@ def _summary_table(summary: dict) -> str:
 
 
 def pooled_section(run: Run, text: str) -> list[Section]:
-    """The day profile over every replication of a run (none when it has one)."""
+    """The day profile over every replication of a run (none when it has one), one per live channel when the run
+    has channels beyond voice."""
     if run.replications < 2:
         return []
+    if channel_views.several_channels(run):
+        return channels.live_profiles(
+            run,
+            "Over the day, every replication",
+            f"{text}: contacts and agents are means per replication, the service level is pooled over them.",
+        )
     return [
         Section(
             "Over the day, every replication",
@@ -97,20 +110,30 @@ def pooled_section(run: Run, text: str) -> list[Section]:
 
 
 def day_sections(run: Run, title: str, text: str) -> list[Section]:
-    """Charts of one run's day: profile, queue and busy agents, occupancy, costs, outages."""
-    sections = [
-        Section(
-            title,
-            (text + " " if text else "") + "Offered calls, service level against its target, and agents "
-            "scheduled and on the phone, interval by interval.",
-            figure=charts.day_profile(run),
-        ),
-        Section(
-            "Queue and agents",
+    """Charts of one run's day: profile (one per live channel when there are channels beyond voice), queue and busy
+    agents, occupancy, costs, outages."""
+    if channel_views.several_channels(run):
+        sections = channels.live_profiles(run, title, text)
+        queue = (
+            "Live contacts waiting (chats and calls; email and case items wait in their backlog) and agents busy "
+            "(an agent holding chat sessions counted once), averaged over 5 minutes; the dotted line is the agents "
+            "on the phone (logged in, not on a break)."
+        )
+    else:
+        sections = [
+            Section(
+                title,
+                (text + " " if text else "") + "Offered calls, service level against its target, and agents "
+                "scheduled and on the phone, interval by interval.",
+                figure=charts.day_profile(run),
+            )
+        ]
+        queue = (
             "Calls waiting and agents busy, averaged over 5 minutes; the dotted line is the "
-            "agents on the phone (logged in, not on a break).",
-            figure=charts.queue_and_agents(run),
-        ),
+            "agents on the phone (logged in, not on a break)."
+        )
+    sections += [
+        Section("Queue and agents", queue, figure=charts.queue_and_agents(run)),
         Section(
             "Occupancy",
             "Busy time over on-phone time of each agent group in each interval.",

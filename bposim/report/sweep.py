@@ -25,6 +25,7 @@ from bposim.formatting import amount, estimate, missing, points, share
 from bposim.report.errors import ReportError
 from bposim.report.html import Section, html_table
 from bposim.report.run import day_sections, few_replications, pooled_section
+from bposim.scenario.call_types import CHANNELS, DEFERRED_CHANNELS
 
 
 def sweep_sections(directory: Path) -> tuple[str, list[Section]]:
@@ -89,8 +90,13 @@ def sweep_sections(directory: Path) -> tuple[str, list[Section]]:
         sections.append(
             Section(
                 "Service level against cost",
-                "One point per cell with 95% confidence bars on both axes; the dotted line joins the cells no other "
-                "cell beats on both cost and service level (the Pareto frontier).",
+                (
+                    "One point per cell and channel with 95% confidence bars on both axes (email and case: the share "
+                    "done within its due time)."
+                    if cell_channels(cells)
+                    else "One point per cell with 95% confidence bars on both axes; the dotted line joins the cells "
+                    "no other cell beats on both cost and service level (the Pareto frontier)."
+                ),
                 figure=charts.service_level_vs_cost(cells, target=target, color_by=color_by),
             )
         )
@@ -135,20 +141,28 @@ def _recommendation(
     """The cheapest cell meeting the target, what it costs and how sure that is, and how the next cheapest
     compares on the same days; or, when no cell meets it, the best and where it falls short."""
     goal = f"the {target:.0%} service-level target" if target is not None else "the service-level target"
+    channels = cell_channels(cells)
+    if channels:
+        goal = "the service-level target of every call type"
+
+    def level(row: pd.Series) -> str:
+        return _channel_levels(row, channels) if channels else share(row["service_level"], row["service_level_ci"])
+
     if len(ranked) == 0:
         best = cells.sort_values(["service_level", "cell"], ascending=[False, True]).iloc[0]
         short = shortfalls(best)
+        where = " by channel" if channels else ""
         return (
             f"No cell meets {goal} on average overall and for every call type. The best, cell "
-            f"{int(best['cell'])} ({_levels(best, factors)}), reaches "
-            f"{share(best['service_level'], best['service_level_ci'])}" + (f" overall, but {short}." if short else ".")
+            f"{int(best['cell'])} ({_levels(best, factors)}), reaches {level(best)}{where}"
+            + (f", but {short}." if short and channels else f" overall, but {short}." if short else ".")
         )
     best = ranked.iloc[0]
     money = f" at {estimate(best['total_cost'], best['total_cost_ci'])} {unit}" if costed else ""
     text = (
         f"Cell {int(best['cell'])} ({_levels(best, factors)}) is the cheapest of the {len(ranked)} cells meeting "
         f"{goal} overall and for every call type: service level "
-        f"{share(best['service_level'], best['service_level_ci'])}{money}, "
+        f"{level(best)}{money}, "
         f"{best['scheduled_agent_hours']:,.0f} agent hours; {best['met_target_share']:.0%} of its days met the "
         f"target overall."
     )
@@ -161,7 +175,7 @@ def _recommendation(
             + "; ".join(f"cell {int(r['cell'])} ({shortfalls(r)})" for _, r in cheaper.iterrows())
             + "."
         )
-    if best["service_level"] - best["service_level_ci"] < (target or 0):
+    if not channels and best["service_level"] - best["service_level_ci"] < (target or 0):
         text += " Its confidence interval reaches below the target: more replications would settle it."
     if len(ranked) > 1:
         other = ranked.iloc[1]
@@ -183,6 +197,23 @@ def _recommendation(
     return text
 
 
+def cell_channels(cells: pd.DataFrame) -> list[str]:
+    """The channels a sweep's cells report separately (`<channel>.service_level` columns), in channel order; none
+    for a voice-only sweep, whose overall service level says it all."""
+    found = [c for c in CHANNELS if f"{c}.service_level" in cells]
+    return [] if found in ([], ["voice"]) else found
+
+
+def _channel_levels(row: pd.Series, channels: list[str]) -> str:
+    """A cell's service level per channel, e.g. "voice 82.0% ± 1.1%, email 95.0% (done within due time)"."""
+    parts = []
+    for channel in channels:
+        value, half = row.get(f"{channel}.service_level", math.nan), row.get(f"{channel}.service_level_ci")
+        what = " (done within due time)" if channel in DEFERRED_CHANNELS else ""
+        parts.append(f"{channel} {share(value, half)}{what}")
+    return ", ".join(parts)
+
+
 def _levels(row: pd.Series, factors: list[str]) -> str:
     """A cell's factor levels as "staffing = minus_5pct, ai_assist = on"."""
     return ", ".join(f"{f} = {row[f]}" for f in factors) or "the base scenario"
@@ -194,25 +225,39 @@ def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool, baseline
     currency = charts.currency(cells)
     columns: list[tuple[str, Callable[[pd.Series], str]]] = [("Cell", lambda r: str(int(r["cell"])))]
     columns += [(f, lambda r, f=f: str(r[f])) for f in factors]
-    columns += [
-        ("Service level", lambda r: share(r["service_level"], r["service_level_ci"])),
-        ("Days meeting target", lambda r: share(r["met_target_share"])),
-        ("Abandoned", lambda r: share(r.get("abandon_rate", math.nan), r.get("abandon_rate_ci"))),
-        ("ASA s", lambda r: estimate(r.get("asa_seconds", math.nan), r.get("asa_seconds_ci"), ",.1f")),
-        ("Agent hours", lambda r: amount(r["scheduled_agent_hours"])),
-    ]
+    channels = cell_channels(cells)
+    if channels:  # the overall rates are not averaged across channels: each channel's service level instead
+        columns += [
+            (
+                f"{c.capitalize()} service level",
+                lambda r, c=c: share(r[f"{c}.service_level"], r.get(f"{c}.service_level_ci")),
+            )
+            for c in channels
+        ]
+        columns.append(("Days meeting target", lambda r: share(r["met_target_share"])))
+    else:
+        columns += [
+            ("Service level", lambda r: share(r["service_level"], r["service_level_ci"])),
+            ("Days meeting target", lambda r: share(r["met_target_share"])),
+            ("Abandoned", lambda r: share(r.get("abandon_rate", math.nan), r.get("abandon_rate_ci"))),
+            ("ASA s", lambda r: estimate(r.get("asa_seconds", math.nan), r.get("asa_seconds_ci"), ",.1f")),
+        ]
+    columns.append(("Agent hours", lambda r: amount(r["scheduled_agent_hours"])))
     if costed:
         columns.append((f"Cost, {unit}", lambda r: estimate(r["total_cost"], r["total_cost_ci"])))
     key = "total_cost" if costed else "scheduled_agent_hours"
-    columns += [
-        (
-            f"Δ service level vs {baseline}, points",
-            lambda r: (
-                "—"
-                if r["cell"] == baseline
-                else f"{points(r['service_level_diff'], signed=True)} ± {points(r['service_level_diff_ci'])}"
-            ),
-        ),
+    if not channels:
+        columns.append(
+            (
+                f"Δ service level vs {baseline}, points",
+                lambda r: (
+                    "—"
+                    if r["cell"] == baseline
+                    else f"{points(r['service_level_diff'], signed=True)} ± {points(r['service_level_diff_ci'])}"
+                ),
+            )
+        )
+    columns.append(
         (
             f"Δ cost vs {baseline}, {currency}" if costed else f"Δ agent hours vs {baseline}",
             lambda r: (
@@ -220,8 +265,8 @@ def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool, baseline
                 if r["cell"] == baseline
                 else f"{amount(r[f'{key}_diff'], signed=True)} ± {amount(r[f'{key}_diff_ci'])}"
             ),
-        ),
-    ]
+        )
+    )
     numbers = len(columns)
     if cells["short_call_types"].ne("").any():
         columns.append(("Short call types", lambda r: shortfalls(r) or "—"))
