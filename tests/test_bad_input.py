@@ -56,7 +56,7 @@ CASES = [
         "misspelt-call-type-field",
         edited(BASE, "handle_time:", "handel_time:"),
         (
-            "call_types[0]: unknown field 'handel_time'; allowed: name, priority, arrivals, handle_time, ",
+            "call_types[0]: unknown field 'handel_time'; allowed: name, channel, priority, arrivals, handle_time, ",
             "call_types[0].handle_time: required field is missing",
         ),
     ),

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from bposim.distributions import Distribution
-from bposim.fields import FiniteFloat, PositiveWholeNumber
+from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
 from bposim.scenario.common import Model
 
 LIVE_CHANNELS = ("voice", "chat")
@@ -87,7 +87,7 @@ class Retrial(Model):
 class BacklogBand(Model):
     """Items already waiting when the horizon opens, all of one age."""
 
-    items: Annotated[int, Field(ge=0, strict=True)]
+    items: WholeNumber
     age_hours: FiniteFloat = Field(ge=0, description="how long they have waited at the first opening")
 
 

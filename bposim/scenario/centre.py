@@ -119,7 +119,7 @@ class AgentGroup(Model):
     @field_validator("deferred_reserve", mode="before")
     @classmethod
     def _reserve(cls, value: Any) -> Any:
-        return cls._agents(value)
+        return value if value is None else cls._agents(value)
 
     @field_validator("skills", mode="before")
     @classmethod
