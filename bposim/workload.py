@@ -428,6 +428,12 @@ def staff_problems(scenario: Scenario, replications: int, replications_field: st
         )
     else:
         problems += run_problems(estimate(scenario), replications, replications_field)
+    for index, call_type in enumerate(scenario.call_types):
+        if call_type.channel != "voice":
+            problems.append(
+                f"call_types[{index}].channel: '{call_type.name}' is {call_type.channel} work; bposim staff plans "
+                "voice call types only so far — simulate chat, email and case work with bposim run or a sweep"
+            )
     variants, blame = shift_variants(scenario)
     if not variants <= MAX_SHIFT_VARIANTS:
         problems.append(

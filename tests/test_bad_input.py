@@ -272,3 +272,16 @@ def test_scenario_error_lists_every_problem_on_its_own_line(tmp_path):
         "agent_groups[0].agents",
         "call_types[0].patience.mean_seconds",
     ]
+
+
+def test_staff_refuses_channels_it_does_not_plan(tmp_path):
+    """bposim staff plans voice only: a chat or email call type is refused with exit 2, naming the field."""
+    scenario = ROOT / "models" / "omnichannel_bpo.yaml"
+    result = bposim("staff", scenario, "--out", tmp_path / "roster.yaml")
+    assert_refused(
+        result,
+        "call_types[2].channel: 'chat_en' is chat work; bposim staff plans voice call types only",
+        "call_types[3].channel: 'email_en' is email work",
+        source=scenario,
+    )
+    assert not (tmp_path / "roster.yaml").exists()
