@@ -113,6 +113,7 @@ class CallType(Model):
         "held with n-1 others takes 1 + share * (n-1) times as long (0, the default: no slow-down)",
     )
     initial_backlog: list[BacklogBand] = Field([], description="email, case: items waiting at the first opening")
+
     @model_validator(mode="after")
     def _channel_fields(self) -> CallType:
         """Fields that belong to one kind of channel are refused on the others, naming the channel."""
