@@ -13,15 +13,19 @@ import pandas as pd
 from bposim.optimise.schedule import TOLERANCE, Schedule, solve_schedule
 from bposim.scenario import Scenario
 
-SOLVE_SECONDS = 20.0  # the programme's time for one roster; its gap is reported when it runs out
+# The programme's search for one roster: at most SOLVE_NODES branch-and-bound nodes, so that the roster is the same
+# whatever the machine's load (a time limit would make it depend on it); SOLVE_SECONDS only guards against a solve
+# that would hang, far above what SOLVE_NODES take. The gap to the proven bound is reported when the search stops.
+SOLVE_NODES = 300
+SOLVE_SECONDS = 600.0
 
 
 def propose(scenario: Scenario, required: np.ndarray, groups: list[str], cheaper_than: float | None = None) -> Schedule:
     """The cheapest roster covering `required` agents (group × interval, `groups` in order), or the cheapest
-    HiGHS finds in SOLVE_SECONDS (`Schedule.optimal`, `Schedule.gap`); ScheduleError when none can, or, with
+    HiGHS finds in SOLVE_NODES nodes (`Schedule.optimal`, `Schedule.gap`); ScheduleError when none can, or, with
     `cheaper_than`, when none can for less (`schedule.solve_schedule`)."""
     table = required_table(required, groups)
-    return solve_schedule(scenario, table, time_limit=SOLVE_SECONDS, cheaper_than=cheaper_than)
+    return solve_schedule(scenario, table, time_limit=SOLVE_SECONDS, node_limit=SOLVE_NODES, cheaper_than=cheaper_than)
 
 
 def roster_scenario(scenario: Scenario, schedule: Schedule) -> Scenario:
