@@ -8,12 +8,14 @@ For each model, `bposim.optimise.optimise_roster` runs as `bposim staff` runs it
 processes sharing the simulated days); then its final roster is simulated for `--sample` days in this process,
 which gives the time of a day. The ratio is the optimiser's wall time over that of its simulated days done
 serially: above 1 the programme and the bookkeeping cost more than the parallel days save, below 1 the workers win.
-The plan's cost and verdict are printed too, to compare rosters before and after a change.
+The plan's cost and verdict are printed too, to compare rosters before and after a change, and the processor time
+of this process and of the worker processes: on a shared machine the wall time grows with the load, those much less.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 from pathlib import Path
 
@@ -35,9 +37,10 @@ def main() -> None:
     print(f"bposim staff, {args.workers} worker process(es)")
     for name in args.models:
         scenario = bposim.load_scenario(root / name)
-        start = time.perf_counter()
+        start, processor, workers = time.perf_counter(), time.process_time(), _workers_time()
         plan = optimise_roster(scenario, workers=args.workers)
         wall = time.perf_counter() - start
+        processor, workers = time.process_time() - processor, _workers_time() - workers
         start = time.perf_counter()
         for r in range(args.sample):
             simulate_replication(plan.scenario, 0, r)
@@ -48,9 +51,15 @@ def main() -> None:
             f"{name}: {wall:.1f} s for {plan.simulations:,} simulated days ({per_day:.3f} s a day, {serial:.1f} s "
             f"serially): ratio {wall / serial:.2f}; {plan.rounds} round(s), {plan.trim_trials} trim trial(s); "
             f"shifts {plan.schedule.cost:,.2f} {plan.schedule.cost_unit}, {sum(plan.schedule.agents)} agents, "
-            f"{verdict}",
+            f"{verdict}; processor time {processor:.1f} s here, {workers:.1f} s in the workers",
             flush=True,
         )
+
+
+def _workers_time() -> float:
+    """Processor seconds of the worker processes that have ended (the optimiser's pool ends with it)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

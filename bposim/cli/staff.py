@@ -169,7 +169,8 @@ def _print_roster_plan(plan: RosterPlan, replications: int, trim_trials: int = 0
         + (
             ""
             if schedule.optimal
-            else " The solver's time ran out: the cheapest roster it found, not proven the cheapest (within "
+            else " The solver's search stopped at its limit: the cheapest roster it found, not proven the cheapest "
+            "(within "
             f"{schedule.gap:.2%} of it)."
         ),
         highlight=False,

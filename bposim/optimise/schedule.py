@@ -213,11 +213,15 @@ def solve_schedule(
     *,
     scheduling: Scheduling | None = None,
     time_limit: float = 60.0,
+    node_limit: int | None = None,
     cheaper_than: float | None = None,
 ) -> Schedule:
     """The cheapest roster covering `requirement` (a table or a Requirement with group, interval, required).
 
-    Groups no pattern applies to are left out. Raises ScheduleError when no roster can cover the requirement, and,
+    HiGHS searches until the roster is proven cheapest, `node_limit` branch-and-bound nodes are spent (a limit the
+    roster does not depend on the machine's load for) or `time_limit` seconds have passed; the roster is then the
+    cheapest found, `optimal` False and `gap` its distance to the proven bound. Groups no pattern applies to are
+    left out. Raises ScheduleError when no roster can cover the requirement, and,
     with `cheaper_than`, when the linear relaxation's bound shows none costs less (the integer programme is then
     not solved: a fraction of the time).
     """
@@ -249,7 +253,7 @@ def solve_schedule(
         integrality=np.ones(len(owner)),
         bounds=Bounds(0, np.inf),
         constraints=constraints,
-        options={"time_limit": time_limit, "mip_rel_gap": 1e-6},
+        options={"time_limit": time_limit, "node_limit": node_limit, "mip_rel_gap": 1e-6},
     )
     if result.x is None:
         if result.status == 2:
