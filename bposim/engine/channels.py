@@ -26,7 +26,6 @@ backlog look again     ChannelWork._recheck              (Group, time)          
 from __future__ import annotations
 
 import math
-from itertools import repeat
 from typing import TYPE_CHECKING
 
 from bposim.engine.events import Later
@@ -158,20 +157,7 @@ class ChannelWork:
 
     def _calls(self: Centre, callers: Callers) -> list[Call]:
         """New contacts, numbered on from the last, with their arrival times set."""
-        queues = self.router.queues
-        first = self.next_call_id
-        self.next_call_id = first + len(callers.times)
-        calls = list(
-            map(
-                Call,
-                range(first, self.next_call_id),
-                [queues[i] for i in callers.types],
-                repeat(1),
-                callers.patience,
-                callers.handle,
-                callers.wrap,
-            )
-        )
+        calls = list(self._new_calls(callers))
         for call, time in zip(calls, callers.times, strict=True):
             call.arrival = time
         return calls

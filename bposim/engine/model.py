@@ -48,7 +48,7 @@ from bposim.engine.channels import ChannelWork
 from bposim.engine.events import Calendar, Later
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
-from bposim.engine.sources import call_source, draw_callers, stream
+from bposim.engine.sources import Callers, call_source, draw_callers, stream
 from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
@@ -151,10 +151,17 @@ class Centre(ChannelWork):
         callers = draw_callers(self.live_sources, interval, now, self.interval_seconds, self.factors[self.day])
         if not callers.times:
             return
+        offers = self._new_calls(callers)
+        self._times = iter(callers.times)
+        self._offers = offers
+        Later(self.env, next(self._times) - now, next(offers), self._offer)
+
+    def _new_calls(self, callers: Callers) -> Iterator[Call]:
+        """First attempts of the drawn callers, numbered on from the last, made as they are taken."""
         queues = self.router.queues
         first = self.next_call_id
         self.next_call_id = first + len(callers.times)
-        offers = map(
+        return map(
             Call,
             range(first, self.next_call_id),
             [queues[i] for i in callers.types],
@@ -163,9 +170,6 @@ class Centre(ChannelWork):
             callers.handle,
             callers.wrap,
         )
-        self._times = iter(callers.times)
-        self._offers = offers
-        Later(self.env, next(self._times) - now, next(offers), self._offer)
 
     def _close(self, event: Later) -> None:
         """Closing: the live queues are let go (`clear`) or served, deferred work waits for the next opening. Idle
