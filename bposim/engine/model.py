@@ -290,12 +290,7 @@ class Centre(ChannelWork):
 
     def _serve(self, agent: Agent, call: Call, now: float) -> None:
         queue = call.queue
-        talk = call.handle * agent.group.speed[queue.index]
-        if agent.assist is not None:
-            talk *= agent.assist[queue.index]
-        if agent.learning is not None:
-            talk *= agent.learning.multiplier(agent.handled)
-            agent.handled += 1
+        talk = agent.talk_time(call)
         wrap = call.wrap
         if self.track_jobs:  # recorded when the agent is free, unless an outage cuts the call off first
             agent.job = Job(call, now, talk, wrap, now + talk, now + (talk + wrap))

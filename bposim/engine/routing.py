@@ -169,6 +169,21 @@ class Agent:
         self.sessions = 0
         self.chats: dict[ChatSession, None] = {}
 
+    def talk_time(self, call: Call, stretch: float = 1.0) -> float:
+        """The time the agent talks (or works) on `call`: its drawn handle time at the group's current speed for
+        its type, times `stretch` (a chat held with others), the agent's AI assist and learning curve (which counts
+        the contact as handled)."""
+        index = call.queue.index
+        talk = call.handle * self.group.speed[index]
+        if stretch != 1.0:
+            talk *= stretch
+        if self.assist is not None:
+            talk *= self.assist[index]
+        if self.learning is not None:
+            talk *= self.learning.multiplier(self.handled)
+            self.handled += 1
+        return talk
+
 
 class Group:
     """An agent group at run time: its idle agents and the order in which it takes waiting calls.
