@@ -175,6 +175,7 @@ class ResultsDirectory:
             "replications": experiment.replications,
             "keep": experiment.keep,
             "factors": experiment.factor_names,
+            "channels": {call_type.name: call_type.channel for call_type in experiment.base.call_types},
             "cells": json.loads(experiment.design.to_json(orient="records")),
             "tasks": len(experiment.cells) * experiment.replications,
             "started": _now(),
