@@ -6,6 +6,7 @@ The run is a real simulation of a voice, chat, email and case centre (`scenario_
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
 from pathlib import Path
@@ -398,3 +399,52 @@ def test_sweep_recommendation_quotes_each_channel(cells: pd.DataFrame) -> None:
     assert f"voice {voice['voice.service_level']:.1%}" in text
     assert "email 95.0% ± 1.0% (done within due time)" in text
     assert "nan" not in text.lower()
+
+
+@pytest.fixture(scope="module")
+def channel_sweep(centre_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sweep of the voice, chat, email and case centre (its tables kept) and its report, by the command line."""
+    directory = tmp_path_factory.mktemp("channel_sweep")
+    experiment = directory / "digital.yaml"
+    experiment.write_text(
+        f"name: digital\nmodel: {centre_file}\nreplications: 2\nseed: 5\nkeep: all\n"
+        "factors:\n  agent_groups.digital.agents: [4, 7]\n"
+    )
+    result = cli("sweep", experiment, "--out", directory / "results", "--workers", "1", "--report")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return directory / "results"
+
+
+def test_sweep_report_of_channels_ranks_by_each_call_types_target_and_names_the_channel(channel_sweep: Path) -> None:
+    """No overall service level to sort by: cells with fewer call types short of their own target come first, and
+    each short call type is named with its channel, in the recommendation and the cells table."""
+    cells = pd.read_parquet(channel_sweep / "cells.parquet")
+    assert cells["service_level"].isna().all()
+    short = cells.set_index("cell")["short_call_types"].str.split(", ").map(lambda names: len([n for n in names if n]))
+    page = (channel_sweep / "report.html").read_text()
+    text = _text(page)
+    section = page[page.index("<h2>Cells</h2>") :]
+    body = re.search(r"<tbody>(.*?)</tbody>", section, flags=re.DOTALL)[1]
+    order = [int(re.search(r"<td[^>]*>(\d+)</td>", row)[1]) for row in body.split("</tr>")[:-1]]
+    ranked = cells[cells["meets_target"]]["cell"].tolist()
+    rest = [c for c in order if c not in ranked]
+    assert order[: len(ranked)] == sorted(ranked, key=lambda c: cells.set_index("cell").loc[c, "total_cost"])
+    assert [short[c] for c in rest] == sorted(short[c] for c in rest)
+    channel_of = {"voice_en": "voice", "chat_en": "chat", "email_en": "email", "case_refund": "case"}
+    for name in filter(None, ", ".join(cells["short_call_types"]).split(", ")):
+        assert f"{name} ({channel_of[name]})" in text
+    assert "Chat service level" in text and "Case service level" in text
+    assert re.search(r"\bnan\b", text.lower()) is None
+    manifest = json.loads((channel_sweep / "manifest.json").read_text())
+    assert manifest["channels"] == channel_of
+
+
+def test_a_kept_sweep_cell_reads_back_with_its_scenario_and_shows_its_channels(channel_sweep: Path) -> None:
+    """The tables a sweep keeps carry the cell's scenario, so the recommended cell's day is drawn per channel."""
+    kept = bposim.Run.load(channel_sweep / "tables" / "0" / "0", summary={})
+    assert kept.scenario is not None and channel_views.channels(kept) == ["voice", "chat", "email", "case"]
+    assert kept.scenario.agent_groups[1].agents.count == 4  # cell 0: four digital agents
+    page = (channel_sweep / "report.html").read_text()
+    headings = re.findall(r"<h2>(.*?)</h2>", page)
+    assert any(h.endswith("— chat") for h in headings), headings
