@@ -45,7 +45,8 @@ DEFERRED_COLUMNS = (
 )
 
 
-def _cell(kpis: dict, key: str, spec: str) -> str:
+def kpi_cell(kpis: dict, key: str, spec: str) -> str:
+    """One figure of a KPI table: a share ("%") or a number in `spec`, with its 95% CI half-width when given."""
     value, half = kpis.get(key, math.nan), kpis.get(f"{key}_ci")
     return share(value, half) if spec == "%" else estimate(value, half, spec)
 
@@ -67,7 +68,7 @@ def channel_tables(run: Any) -> list[KpiRows]:
             entries.append((f"all {channel}", by_channel[channel], None))
         rows, meets = [], []
         for name, kpis, goal in entries:
-            row = [name, *(_cell(kpis, key, spec) for key, _, spec in columns)]
+            row = [name, *(kpi_cell(kpis, key, spec) for key, _, spec in columns)]
             if goal is None:
                 row += ["", ""]
                 meets.append(None)

@@ -2,8 +2,9 @@
 live contacts waiting and agents busy (a chat agent counted once however many sessions it holds), the backlog of
 deferred work by age band at each closing, chat sessions per agent, and the call types short of their target.
 
-Reads tables only (`calls`, `intervals`, `staffing`, `backlog`, the summary) and the scenario when the run has
-one; the channel of a call type is the calls table's `channel` column where the tables carry it.
+Reads a run's tables (`calls`, `intervals`, `staffing`, `backlog`, the summary) and its scenario, which says each
+call type's channel, target and due time, the groups' chat caps and the clock. A run read back without its scenario
+(tables written before channels, without scenario.yaml) is taken as voice only.
 """
 
 from __future__ import annotations
@@ -24,18 +25,11 @@ DAY_HOURS = 24.0
 
 
 def channel_of_call_types(run: Any) -> dict[str, str]:
-    """Each call type's channel, call types in the order of their channels (voice, chat, email, case): from the
-    scenario, else the calls table's `channel` column, else voice."""
-    scenario = getattr(run, "scenario", None)
-    if scenario is not None:
-        found = {ct.name: ct.channel for ct in scenario.call_types}
-    elif "channel" in run.calls:
-        pairs = run.calls[["call_type", "channel"]].drop_duplicates()
-        found = {str(t): str(c) for t, c in zip(pairs["call_type"], pairs["channel"], strict=True)}
-        for name in run.summary.get("by_call_type", {}):
-            found.setdefault(name, "voice")
-    else:
-        found = dict.fromkeys(run.summary.get("by_call_type", {}), "voice")
+    """Each call type's channel, call types in the order of their channels (voice, chat, email, case); every call
+    type voice in a run without its scenario."""
+    if run.scenario is None:
+        return dict.fromkeys(run.summary.get("by_call_type", {}), "voice")
+    found = {ct.name: ct.channel for ct in run.scenario.call_types}
     return dict(sorted(found.items(), key=lambda item: CHANNELS.index(item[1])))
 
 
@@ -56,14 +50,9 @@ def call_types_of(run: Any, channel: str) -> list[str]:
 
 
 def groups_of(run: Any, channel: str) -> list[str]:
-    """The agent groups holding a skill of `channel`: from the scenario, else the groups that handled its calls."""
+    """The agent groups holding a skill of `channel`."""
     wanted = set(call_types_of(run, channel))
-    scenario = getattr(run, "scenario", None)
-    if scenario is not None:
-        return [g.name for g in scenario.agent_groups if any(s.call_type in wanted for s in g.skills)]
-    calls = run.calls
-    handled = calls[calls["call_type"].isin(wanted) & calls["group"].notna()]
-    return sorted(str(g) for g in handled["group"].unique())
+    return [g.name for g in run.scenario.agent_groups if any(s.call_type in wanted for s in g.skills)]
 
 
 def live_view(run: Any, channel: str) -> SimpleNamespace:
@@ -72,59 +61,26 @@ def live_view(run: Any, channel: str) -> SimpleNamespace:
     intervals = run.intervals
     intervals = intervals[intervals["call_type"].isin(call_types_of(run, channel))]
     staffing = run.staffing[run.staffing["group"].isin(groups_of(run, channel))]
-    return SimpleNamespace(intervals=intervals, staffing=staffing, scenario=getattr(run, "scenario", None))
-
-
-def _calls_channel(run: Any) -> pd.Series:
-    """The channel of each call attempt."""
-    calls = run.calls
-    if "channel" in calls:
-        return calls["channel"].astype(str)
-    return calls["call_type"].astype(str).map(channel_of_call_types(run)).fillna("voice")
+    return SimpleNamespace(intervals=intervals, staffing=staffing, scenario=run.scenario)
 
 
 def live_queue(run: Any, day: int = 0, bin_minutes: float = 5, replication: int = 0) -> pd.DataFrame:
-    """Per `bin_minutes` of one day: live contacts waiting, per live channel (`waiting_<channel>`), agents busy with
-    any work (a chat agent holding sessions counted once) and agents on the phone, each averaged over the bin."""
+    """`bposim.metrics.queue_and_busy` (live contacts waiting, agents busy with any work, a chat agent holding
+    sessions counted once, agents on the phone), with the live contacts waiting per live channel
+    (`waiting_<channel>`), each averaged over the bin."""
+    table = queue_and_busy(run, day=day, bin_minutes=bin_minutes, replication=replication)
     calls = run.calls
-    channel = _calls_channel(run)
-    live = channel.isin(LIVE_CHANNELS)
-    view = SimpleNamespace(calls=calls[live], staffing=run.staffing, scenario=getattr(run, "scenario", None))
-    table = queue_and_busy(view, day=day, bin_minutes=bin_minutes, replication=replication)
+    if "replication" in calls:
+        calls = calls[calls["replication"] == replication]
+    calls = calls[(calls["day"] == day) & ~calls["outcome"].isin(["blocked", "contained"])]
     width = bin_minutes * 60
     edges = np.append(table["time"].to_numpy(dtype=float), table["time"].iloc[-1] + width)[None, :]
-    own = calls["replication"] == replication if "replication" in calls else pd.Series(True, index=calls.index)
-    own &= calls["day"] == day
-
-    for name in [c for c in LIVE_CHANNELS if (channel[own] == c).any()]:
-        part = calls[own & (channel == name) & ~calls["outcome"].isin(["blocked", "contained"])]
+    for name in [c for c in LIVE_CHANNELS if c in set(calls["channel"].astype(str))]:
+        part = calls[calls["channel"] == name]
         left = part["answer"].fillna(part["end"]).to_numpy(dtype=float)
         waiting = per_interval(part["arrival"].to_numpy(dtype=float), left, edges).ravel()
         table[f"waiting_{name}"] = waiting.clip(min=0)  # rounding leaves -1e-14 where none wait
-    starts, ends = busy_spans(calls[own])
-    table["busy"] = per_interval(starts, ends, edges).ravel().clip(min=0)
     return table
-
-
-def busy_spans(calls: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The spans each agent is busy (from an answer to the end of its wrap-up), overlapping ones of one agent (chat
-    sessions held together) merged into one, as (starts, ends)."""
-    answered = calls[calls["answer"].notna() & calls["agent"].notna()]
-    if answered.empty:
-        return np.array([]), np.array([])
-    keys = ["replication", "agent"] if "replication" in answered else ["agent"]
-    spans = pd.DataFrame(
-        {
-            **{key: answered[key].astype(str) for key in keys},
-            "start": answered["answer"].to_numpy(dtype=float),
-            "end": (answered["end"] + answered["wrap_seconds"].fillna(0)).to_numpy(dtype=float),
-        }
-    ).sort_values([*keys, "start"], ignore_index=True)
-    reach = spans.groupby(keys, sort=False)["end"].cummax()
-    before = reach.groupby([spans[key] for key in keys], sort=False).shift()
-    block = (before.isna() | (spans["start"] > before)).cumsum()
-    merged = spans.groupby(block).agg(start=("start", "min"), end=("end", "max"))
-    return merged["start"].to_numpy(dtype=float), merged["end"].to_numpy(dtype=float)
 
 
 @dataclass(frozen=True)
@@ -140,47 +96,31 @@ class Clock:
 
 
 def run_clock(run: Any) -> Clock:
-    """The run's opening, open hours and days: from the scenario, else from the staffing table."""
-    scenario = getattr(run, "scenario", None)
-    if scenario is not None:
-        horizon = scenario.horizon
-        return Clock(float(horizon.start_seconds), float(horizon.open_seconds), int(horizon.days))
-    staffing = run.staffing
-    starts = sorted({_seconds(text) for text in staffing["interval_start"].astype(str)})
-    step = starts[1] - starts[0] if len(starts) > 1 else 3600.0
-    return Clock(float(starts[0]), float(starts[-1] - starts[0] + step), int(staffing["day"].max()) + 1)
-
-
-def _seconds(text: str) -> float:
-    hours, minutes = text.split(":")
-    return int(hours) * 3600.0 + int(minutes) * 60.0
+    """The run's opening, open hours and days."""
+    horizon = run.scenario.horizon
+    return Clock(float(horizon.start_seconds), float(horizon.open_seconds), int(horizon.days))
 
 
 def due_hours(run: Any) -> dict[str, float]:
-    """Each deferred call type's due time in hours: from the backlog table, else the scenario."""
-    backlog = getattr(run, "backlog", None)
-    if backlog is not None and "threshold_hours" in backlog and len(backlog):
-        firsts = backlog.groupby("call_type", observed=True, sort=False)["threshold_hours"].first()
-        return {str(name): float(hours) for name, hours in firsts.items()}
-    scenario = getattr(run, "scenario", None)
-    if scenario is None:
-        return {}
-    return {ct.name: ct.due_seconds / 3600 for ct in scenario.call_types if not ct.live}
+    """Each deferred call type's due time in hours."""
+    return {ct.name: ct.due_seconds / 3600 for ct in run.scenario.call_types if not ct.live}
 
 
 def backlog_ages(run: Any) -> pd.DataFrame:
-    """Deferred items waiting (not yet started) at the first opening, when any were, and at each day's closing,
-    per call type and age band (due in more than 24 h, due within 24 h, overdue): means per replication.
+    """Deferred items waiting (not started before the moment) at the first opening, when any were, and at each
+    day's closing, per call type and age band (due in more than 24 h, due within 24 h, overdue): means per
+    replication. An item started at the very moment counts as waiting then, so the first opening shows the whole
+    initial backlog.
 
     Columns: moment (0 for the first opening, d + 1 for day d's closing), label, call_type, band, items."""
     due = due_hours(run)
     columns = ["moment", "label", "call_type", "band", "items"]
-    deferred = [name for name in due if name in set(call_types_of(run, "email") + call_types_of(run, "case"))]
+    deferred = list(due)
     if not deferred:
         return pd.DataFrame(columns=columns)
     calls = run.calls[run.calls["call_type"].isin(deferred)]
     clock = run_clock(run)
-    replications = calls["replication"].nunique() if "replication" in calls else 1
+    replications = run.replications
     moments = [(d + 1, clock.closing(d), f"day {d} closing") for d in range(clock.days)]
     if (calls["arrival"] < 0).any():
         moments.insert(0, (0, 0.0, "day 0 opening"))
@@ -190,7 +130,7 @@ def backlog_ages(run: Any) -> pd.DataFrame:
     due_at = arrival + calls["call_type"].astype(str).map(due).to_numpy(dtype=float) * 3600
     rows = []
     for moment, time, label in moments:
-        waiting = (arrival <= time) & (left > time)
+        waiting = (arrival <= time) & (left >= time)  # an item started at the very moment was waiting until then
         remaining = (due_at - time) / 3600
         band = np.where(remaining < 0, AGE_BANDS[2], np.where(remaining <= DAY_HOURS, AGE_BANDS[1], AGE_BANDS[0]))
         for name in deferred:
@@ -204,8 +144,8 @@ def backlog_ages(run: Any) -> pd.DataFrame:
 def backlog_days(run: Any) -> pd.DataFrame:
     """The backlog table per day and deferred call type, means per replication (the service level pooled: met_due
     over due); empty when the run has no backlog table."""
-    backlog = getattr(run, "backlog", None)
-    if backlog is None or backlog.empty:
+    backlog = run.backlog
+    if backlog.empty:
         return pd.DataFrame()
     keys = ["day", "call_type"]
     numbers = [c for c in backlog.columns if c not in (*keys, "channel", "replication", "service_level")]
@@ -237,27 +177,13 @@ def sessions_per_agent(run: Any) -> float:
 
 
 def concurrency_caps(run: Any) -> dict[str, int]:
-    """The most chat sessions an agent of each group holding chat takes at once (the scenario's; none without)."""
-    scenario = getattr(run, "scenario", None)
-    if scenario is None:
-        return {}
-    return {g.name: g.max_concurrency for g in scenario.agent_groups if g.name in groups_of(run, "chat")}
+    """The most chat sessions an agent of each group holding chat takes at once."""
+    return {g.name: g.max_concurrency for g in run.scenario.agent_groups if g.name in groups_of(run, "chat")}
 
 
 def targets(run: Any) -> dict[str, tuple[float, float]]:
-    """Each call type's (threshold_seconds, target): the scenario's, else the intervals' and backlog's tables."""
-    scenario = getattr(run, "scenario", None)
-    if scenario is not None:
-        return {ct.name: scenario.service_level_for(ct) for ct in scenario.call_types}
-    found: dict[str, tuple[float, float]] = {}
-    for table, threshold, scale in (
-        (run.intervals, "threshold_seconds", 1.0),
-        (getattr(run, "backlog", None), "threshold_hours", 3600.0),
-    ):
-        if table is not None and len(table) and threshold in table:
-            firsts = table.groupby("call_type", observed=True, sort=False)[[threshold, "target"]].first()
-            found.update({str(n): (float(r[threshold]) * scale, float(r["target"])) for n, r in firsts.iterrows()})
-    return found
+    """Each call type's (threshold_seconds, target); for deferred work the threshold is its due time in seconds."""
+    return {ct.name: run.scenario.service_level_for(ct) for ct in run.scenario.call_types}
 
 
 @dataclass(frozen=True)

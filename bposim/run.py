@@ -69,7 +69,7 @@ from bposim.columns import joined, replication_records
 from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre
 from bposim.files import write_atomically, write_text_atomically
-from bposim.scenario import Scenario
+from bposim.scenario import Scenario, scenario_text
 from bposim.tables import BUILT, run_tables
 
 TABLES = (*BUILT, "costs")  # every table of a run: those built from the records, and the costs priced from them
@@ -155,7 +155,6 @@ class Run:
         """Write every table as CSV and Parquet, the summary as summary.json (NaN as null), and the scenario
         simulated as scenario.yaml (a scenario file `bposim run` accepts). Each file is written whole or not at
         all (`bposim.files.write_atomically`); a failure raises a `WriteError` naming the file."""
-        import yaml
 
         directory = Path(directory)
         for name in self.TABLES:
@@ -166,9 +165,7 @@ class Run:
             )
         write_text_atomically(directory / "summary.json", json.dumps(jsonable(self.summary), indent=2) + "\n")
         if self.scenario is not None:
-            data = self.scenario.model_dump(mode="json", exclude_none=True)
-            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=112)
-            write_text_atomically(directory / "scenario.yaml", text)
+            write_text_atomically(directory / "scenario.yaml", scenario_text(self.scenario))
 
     @classmethod
     def load(cls, directory: str | Path, summary: dict | None = None) -> Run:

@@ -26,6 +26,50 @@ agent_groups:
 """The Erlang-A helpdesk of models/helpdesk.yaml: one call type at 252 calls an hour, 12 agents, one 8-hour day."""
 
 
+# a voice, chat, email and back-office case centre whose email falls behind: its backlog goes overdue
+OMNICHANNEL = """\
+name: omnichannel
+horizon: {start: "08:00", end: "18:00", interval_minutes: 30, days: 2}
+call_types:
+  - name: voice_en
+    arrivals: {per_hour: 60}
+    handle_time: {distribution: exponential, mean_seconds: 300}
+    patience: {distribution: exponential, mean_seconds: 180}
+  - name: chat_en
+    channel: chat
+    sequential_share: 0.3
+    arrivals: {per_hour: 30}
+    handle_time: {distribution: exponential, mean_seconds: 600}
+    patience: {distribution: exponential, mean_seconds: 300}
+    service_level: {threshold_seconds: 60}
+  - name: email_en
+    channel: email
+    arrivals: {per_hour: 30}
+    handle_time: {distribution: exponential, mean_seconds: 480}
+    initial_backlog: [{items: 30, age_hours: 20}]
+    service_level: {threshold_hours: 4, target: 0.9}
+  - name: case_refund
+    channel: case
+    arrivals: {per_hour: 3}
+    handle_time: {distribution: exponential, mean_seconds: 1200}
+    initial_backlog: [{items: 10, age_hours: 30}]
+agent_groups:
+  - name: voice
+    skills: [voice_en]
+    agents: 6
+  - name: digital
+    skills: [chat_en, email_en]
+    max_concurrency: 3
+    deferred_reserve: 1
+    agents: 7
+  - name: back_office
+    skills: [case_refund]
+    agents: 1
+"""
+"""Two days of voice, chat, email and cases: chat sessions held three at a time, an email backlog that goes overdue,
+cases due 48 hours after they arrive."""
+
+
 def edited(text: str, old: str, new: str) -> str:
     """`text` with `old` replaced by `new`; `old` must be in it exactly once, so that a variant never silently stays
     the text it was made from."""

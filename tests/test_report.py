@@ -16,7 +16,7 @@ import pytest
 import yaml
 from cli_runner import ROOT
 from cli_runner import bposim as cli
-from contract_run import OMNICHANNEL, with_channels
+from scenario_texts import OMNICHANNEL
 
 import bposim
 from bposim.report import run_report, write_report
@@ -69,11 +69,10 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def channels_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two replications of a voice, chat and email centre, its tables as the channels' results have them, and its
-    report."""
+    """The report of two replications of a voice, chat, email and case centre."""
     directory = tmp_path_factory.mktemp("channels")
     scenario = bposim.Scenario.model_validate(yaml.safe_load(OMNICHANNEL))
-    run_report(with_channels(bposim.simulate(scenario, seed=2, replications=2)), directory / "report.html")
+    run_report(bposim.simulate(scenario, seed=2, replications=2), directory / "report.html")
     return directory
 
 

@@ -177,7 +177,10 @@ def _print_channels(result: Run, title: str) -> None:
     for table in channel_kpis.channel_tables(result):
         view = Table(title=table.title)
         for i, label in enumerate(table.header):
-            view.add_column(label, justify="right" if i >= table.numeric_from else "left")
+            if i < table.numeric_from:  # names whole; the figures wrap at their ± instead
+                view.add_column(label, no_wrap=True, min_width=max(len(row[i]) for row in [table.header, *table.rows]))
+            else:
+                view.add_column(label, justify="right")
         for row, meets in zip(table.rows, table.meets, strict=True):
             style = "bold" if row[0].startswith("all ") else ("red" if meets is False else None)
             view.add_row(*row, style=style)

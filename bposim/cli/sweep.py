@@ -55,10 +55,12 @@ def sweep(
     print_sweep(out, experiment, results, directory)
     if report:
         # imported here: keeps the CLI's start fast (plotly)
-        from bposim.report import write_report
+        from bposim.report import ReportError, write_report
 
         try:
             page = write_report(directory, directory / "report.html")
+        except ReportError as exc:
+            fail([str(exc)])
         except OSError as exc:
             fail([cannot_write(exc, directory / "report.html")])
         out.print(f"Report: {page}", highlight=False)

@@ -26,7 +26,6 @@ backlog look again     ChannelWork._recheck              (Group, time)          
 from __future__ import annotations
 
 import math
-from itertools import repeat
 from typing import TYPE_CHECKING
 
 from bposim.engine.events import Later
@@ -84,12 +83,7 @@ class ChannelWork:
         if held < group.max_sessions:
             group.holding[held][agent] = None
         queue = call.queue
-        talk = call.handle * group.speed[queue.index] * (1.0 + queue.stretch * (held - 1))
-        if agent.assist is not None:
-            talk *= agent.assist[queue.index]
-        if agent.learning is not None:
-            talk *= agent.learning.multiplier(agent.handled)
-            agent.handled += 1
+        talk = agent.talk_time(call, 1.0 + queue.stretch * (held - 1))
         session = ChatSession(agent, call, now, talk, call.wrap)
         if self.track_jobs:  # recorded at its end, unless an outage cuts it off first
             agent.chats[session] = None
@@ -158,20 +152,7 @@ class ChannelWork:
 
     def _calls(self: Centre, callers: Callers) -> list[Call]:
         """New contacts, numbered on from the last, with their arrival times set."""
-        queues = self.router.queues
-        first = self.next_call_id
-        self.next_call_id = first + len(callers.times)
-        calls = list(
-            map(
-                Call,
-                range(first, self.next_call_id),
-                [queues[i] for i in callers.types],
-                repeat(1),
-                callers.patience,
-                callers.handle,
-                callers.wrap,
-            )
-        )
+        calls = list(self._new_calls(callers))
         for call, time in zip(calls, callers.times, strict=True):
             call.arrival = time
         return calls
@@ -230,13 +211,7 @@ class ChannelWork:
     def _serve_item(self: Centre, agent: Agent, item: Call, now: float) -> None:
         """The agent works the item to the end (handle, then wrap-up); it counts among the group's agents on items."""
         group = agent.group
-        queue = item.queue
-        talk = item.handle * group.speed[queue.index]
-        if agent.assist is not None:
-            talk *= agent.assist[queue.index]
-        if agent.learning is not None:
-            talk *= agent.learning.multiplier(agent.handled)
-            agent.handled += 1
+        talk = agent.talk_time(item)
         wrap = item.wrap
         group.on_deferred += 1
         if self.track_jobs:

@@ -48,7 +48,7 @@ from bposim.engine.channels import ChannelWork
 from bposim.engine.events import Calendar, Later
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
-from bposim.engine.sources import call_source, draw_callers, stream
+from bposim.engine.sources import Callers, call_source, draw_callers, stream
 from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
@@ -151,10 +151,17 @@ class Centre(ChannelWork):
         callers = draw_callers(self.live_sources, interval, now, self.interval_seconds, self.factors[self.day])
         if not callers.times:
             return
+        offers = self._new_calls(callers)
+        self._times = iter(callers.times)
+        self._offers = offers
+        Later(self.env, next(self._times) - now, next(offers), self._offer)
+
+    def _new_calls(self, callers: Callers) -> Iterator[Call]:
+        """First attempts of the drawn callers, numbered on from the last, made as they are taken."""
         queues = self.router.queues
         first = self.next_call_id
         self.next_call_id = first + len(callers.times)
-        offers = map(
+        return map(
             Call,
             range(first, self.next_call_id),
             [queues[i] for i in callers.types],
@@ -163,9 +170,6 @@ class Centre(ChannelWork):
             callers.handle,
             callers.wrap,
         )
-        self._times = iter(callers.times)
-        self._offers = offers
-        Later(self.env, next(self._times) - now, next(offers), self._offer)
 
     def _close(self, event: Later) -> None:
         """Closing: the live queues are let go (`clear`) or served, deferred work waits for the next opening. Idle
@@ -286,12 +290,7 @@ class Centre(ChannelWork):
 
     def _serve(self, agent: Agent, call: Call, now: float) -> None:
         queue = call.queue
-        talk = call.handle * agent.group.speed[queue.index]
-        if agent.assist is not None:
-            talk *= agent.assist[queue.index]
-        if agent.learning is not None:
-            talk *= agent.learning.multiplier(agent.handled)
-            agent.handled += 1
+        talk = agent.talk_time(call)
         wrap = call.wrap
         if self.track_jobs:  # recorded when the agent is free, unless an outage cuts the call off first
             agent.job = Job(call, now, talk, wrap, now + talk, now + (talk + wrap))

@@ -169,6 +169,21 @@ class Agent:
         self.sessions = 0
         self.chats: dict[ChatSession, None] = {}
 
+    def talk_time(self, call: Call, stretch: float = 1.0) -> float:
+        """The time the agent talks (or works) on `call`: its drawn handle time at the group's current speed for
+        its type, times `stretch` (a chat held with others), the agent's AI assist and learning curve (which counts
+        the contact as handled)."""
+        index = call.queue.index
+        talk = call.handle * self.group.speed[index]
+        if stretch != 1.0:
+            talk *= stretch
+        if self.assist is not None:
+            talk *= self.assist[index]
+        if self.learning is not None:
+            talk *= self.learning.multiplier(self.handled)
+            self.handled += 1
+        return talk
+
 
 class Group:
     """An agent group at run time: its idle agents and the order in which it takes waiting calls.
@@ -365,6 +380,20 @@ class Router:
                 return best
         return None
 
+    def drop_gone(self, waiting: deque[Call], now: float) -> None:
+        """Take off the head of a line the calls already served or gone, and those whose patience ran out by `now`
+        (recorded as hang-ups), so that its head is a call still waiting."""
+        while waiting:
+            head = waiting[0]
+            if head.state:
+                waiting.popleft()
+            elif head.deadline <= now:
+                waiting.popleft()
+                head.state = GONE
+                self.abandoned(head)
+            else:
+                break
+
     def next_call(self, tiers: list[list[tuple[CallQueue, float]]], now: float, closing: bool) -> Call | None:
         """Take the waiting call a freed agent serves next from a group's `tiers` of queues (its `take_tiers`, or
         those of one channel), or None."""
@@ -372,16 +401,7 @@ class Router:
             best = None
             for queue, delay in tier:
                 waiting = queue.waiting
-                while waiting:
-                    head = waiting[0]
-                    if head.state:
-                        waiting.popleft()
-                    elif head.deadline <= now:
-                        waiting.popleft()
-                        head.state = GONE
-                        self.abandoned(head)
-                    else:
-                        break
+                self.drop_gone(waiting, now)
                 if waiting:
                     head = waiting[0]
                     if delay and not closing and now - head.arrival < delay:
@@ -426,16 +446,7 @@ class Router:
         earliest = None
         for queue, delay in group.live_takes:
             waiting = queue.waiting
-            while waiting:
-                head = waiting[0]
-                if head.state:
-                    waiting.popleft()
-                elif head.deadline <= now:
-                    waiting.popleft()
-                    head.state = GONE
-                    self.abandoned(head)
-                else:
-                    break
+            self.drop_gone(waiting, now)
             if waiting and (earliest is None or waiting[0].arrival + delay < earliest):
                 earliest = waiting[0].arrival + delay
         return earliest

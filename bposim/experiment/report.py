@@ -12,7 +12,7 @@ from rich.table import Table
 from bposim.experiment.design import Experiment
 from bposim.experiment.tables import (
     FEW,
-    call_type_names,
+    best_cells,
     cell_summary,
     channel_names,
     factor_columns,
@@ -71,15 +71,7 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
     if len(feasible):
         console.print(view)
     else:
-        short = cells["short_call_types"].str.count(",") + cells["short_call_types"].ne("")
-        gaps = [
-            cells[f"{name}.service_level"] - cells[f"{name}.service_level_target"] for name in call_type_names(cells)
-        ]
-        worst = pd.concat(gaps, axis=1).min(axis=1) if gaps else cells["service_level"]
-        best = cells.assign(short=short, worst=worst).sort_values(
-            ["short", "service_level", "worst", "cell"], ascending=[True, False, False, True], na_position="last"
-        )
-        best = best.iloc[0]
+        best = best_cells(cells).iloc[0]
         reach = ", ".join(
             f"{key.rstrip('.') or 'overall'} {share(best[f'{key}service_level'], best[f'{key}service_level_ci'])}"
             for key in _prefixes(channels)

@@ -134,7 +134,7 @@ def run_experiment(
                     ]
                 )
                 if directory is not None:
-                    directory.save(result.cell, result.replication, row, result.tables)
+                    directory.save(result.cell, result.replication, row, result.tables, cell.scenario)
                 else:
                     rows.append(row)
                 if bar is not None:

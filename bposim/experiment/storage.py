@@ -31,6 +31,7 @@ from bposim.files import (
     write_atomically,
     write_text_atomically,
 )
+from bposim.scenario import Scenario, scenario_text
 
 if TYPE_CHECKING:
     from bposim.experiment.design import Experiment
@@ -174,6 +175,7 @@ class ResultsDirectory:
             "replications": experiment.replications,
             "keep": experiment.keep,
             "factors": experiment.factor_names,
+            "channels": {call_type.name: call_type.channel for call_type in experiment.base.call_types},
             "cells": json.loads(experiment.design.to_json(orient="records")),
             "tasks": len(experiment.cells) * experiment.replications,
             "started": _now(),
@@ -185,8 +187,16 @@ class ResultsDirectory:
         text = json.dumps(manifest, indent=2) + "\n"
         write_text_atomically(self.manifest_path, text)
 
-    def save(self, cell: int, replication: int, row: pd.DataFrame, tables: dict[str, pd.DataFrame] | None) -> None:
-        """Save one finished task: its tables first, then its results row, which marks it done."""
+    def save(
+        self,
+        cell: int,
+        replication: int,
+        row: pd.DataFrame,
+        tables: dict[str, pd.DataFrame] | None,
+        scenario: Scenario | None = None,
+    ) -> None:
+        """Save one finished task: its tables (with the cell's scenario, so that `Run.load` reads them back as the
+        run they are) first, then its results row, which marks it done."""
         if tables is not None:
             folder = self.path / "tables" / str(cell) / str(replication)
             try:
@@ -195,6 +205,8 @@ class ResultsDirectory:
                 raise cannot_write(folder, exc) from None
             for name, table in tables.items():
                 write_atomically(folder / f"{name}.parquet", lambda handle, table=table: table.to_parquet(handle))
+            if scenario is not None:
+                write_text_atomically(folder / "scenario.yaml", scenario_text(scenario))
         write_atomically(self.tasks / f"cell{cell}-rep{replication}.parquet", lambda handle: row.to_parquet(handle))
 
     def finish(self) -> pd.DataFrame:

@@ -169,7 +169,8 @@ def paired_differences(
     `<kpi>_diff`, `<kpi>_diff_ci`; the baseline's own row is zero.
     """
     kpis = tuple(k for k in kpis if k in results)
-    wide = results.pivot_table(index="replication", columns="cell", values=list(kpis), aggfunc="first")
+    # dropna=False keeps a KPI that is NaN throughout (the overall service level with several channels)
+    wide = results.pivot_table(index="replication", columns="cell", values=list(kpis), aggfunc="first", dropna=False)
     if baseline not in results["cell"].to_numpy():
         raise ValueError(f"cell {baseline} is not in the results")
     rows = []
@@ -208,6 +209,19 @@ def ranked_cells(cells: pd.DataFrame) -> pd.DataFrame:
     feasible = cells[cells["meets_target"]]
     key = "total_cost" if "total_cost" in cells and not cells["total_cost"].isna().all() else "scheduled_agent_hours"
     return feasible.sort_values([key, "cell"], kind="stable", ignore_index=True)
+
+
+def best_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """The cells best first as judged against the targets: fewest call types short of their own target, then the
+    highest overall service level (with several channels there is none), then the smallest worst shortfall of a
+    call type below its target, then by cell."""
+    short = cells["short_call_types"].str.count(",") + cells["short_call_types"].ne("")
+    gaps = [cells[f"{name}.service_level"] - cells[f"{name}.service_level_target"] for name in call_type_names(cells)]
+    worst = pd.concat(gaps, axis=1).min(axis=1) if gaps else cells["service_level"]
+    order = cells.assign(_short=short, _worst=worst).sort_values(
+        ["_short", "service_level", "_worst", "cell"], ascending=[True, False, False, True], na_position="last"
+    )
+    return order.drop(columns=["_short", "_worst"]).reset_index(drop=True)
 
 
 def pareto_frontier(cells: pd.DataFrame, cost: str = "total_cost", service: str = "service_level") -> pd.DataFrame:

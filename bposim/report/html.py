@@ -19,9 +19,10 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
        padding: 0 1rem; color: #222; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid
 #ddd; padding-bottom: .2rem; } p.meta { color: #666; margin-top: 0; }
-table { border-collapse: collapse; font-size: .9rem; margin: .5rem 0; }
+table { border-collapse: collapse; font-size: .9rem; margin: .5rem 0; display: block; max-width: 100%;
+        overflow-x: auto; }
 th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; } th { text-align: left; background: #f6f6f6; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; } td.num { white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; } td.num, td.lines { white-space: nowrap; }
 tr.meets td:first-child { border-left: 4px solid #2ca02c; } tr.misses td:first-child { border-left: 4px solid #ddd; }
 .figure { min-height: 450px; }
 h3 { font-size: 1rem; margin: 1rem 0 .2rem; }
@@ -90,11 +91,17 @@ def html_table(
 ) -> str:
     """Columns numeric_from up to numeric_to (exclusive; None: to the end) are numbers: right-aligned, unwrapped.
     `meets` marks each row as meeting its target (a green edge) or not (a grey one), a row None in it as neither;
-    None marks none."""
+    None marks none. A line break in a cell's text starts a new line; a header may break after a dot (a factor's
+    dotted path)."""
 
     def cell(tag: str, i: int, text: str) -> str:
         kind = ' class="num"' if numeric_from <= i < (len(header) if numeric_to is None else numeric_to) else ""
-        return f"<{tag}{kind}>{escape(text)}</{tag}>"
+        html = escape(text)
+        if "\n" in text:  # a list, an item a line: each kept whole
+            kind, html = kind or ' class="lines"', html.replace("\n", "<br>")
+        if tag == "th":
+            html = html.replace(".", ".<wbr>")
+        return f"<{tag}{kind}>{html}</{tag}>"
 
     head = "<tr>" + "".join(cell("th", i, h) for i, h in enumerate(header)) + "</tr>"
     body = []

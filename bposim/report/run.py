@@ -3,11 +3,11 @@ sections serve a sweep's recommended cell too."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-from bposim import channel_views, charts
-from bposim.formatting import estimate, missing, share
+from bposim import channel_kpis, channel_views, charts
+from bposim.channel_kpis import kpi_cell
+from bposim.formatting import estimate, missing
 from bposim.report import channels
 from bposim.report.html import Section, html_table, write_page
 from bposim.run import Run
@@ -70,22 +70,8 @@ def _summary_table(summary: dict) -> str:
     rows_in = [(name, kpis) for name, kpis in by_type.items()]
     if len(rows_in) != 1:
         rows_in.append(("all", summary))
-    columns = [
-        ("offered", "Offered", ",.0f"),
-        ("answered", "Answered", ",.0f"),
-        ("abandoned", "Abandoned", ",.0f"),
-        ("service_level", "Service level", "%"),
-        ("asa_seconds", "ASA s", ",.1f"),
-        ("abandon_rate", "Abandon rate", "%"),
-        ("occupancy", "Occupancy", "%"),
-    ]
-    rows = []
-    for name, kpis in rows_in:
-        row = [name]
-        for key, _, spec in columns:
-            value, half = kpis.get(key, math.nan), kpis.get(f"{key}_ci")
-            row.append(share(value, half) if spec == "%" else estimate(value, half, spec))
-        rows.append(row)
+    columns = channel_kpis.LIVE_COLUMNS
+    rows = [[name, *(kpi_cell(kpis, key, spec) for key, _, spec in columns)] for name, kpis in rows_in]
     return html_table(["Call type", *(label for _, label, _ in columns)], rows, None, numeric_from=1)
 
 

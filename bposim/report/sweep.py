@@ -14,6 +14,7 @@ import pandas as pd
 from bposim import charts
 from bposim.experiment.days import cell_days
 from bposim.experiment.tables import (
+    best_cells,
     cell_summary,
     paired_differences,
     ranked_cells,
@@ -61,28 +62,37 @@ def sweep_sections(directory: Path) -> tuple[str, list[Section]]:
     sections = [
         Section("Experiment", " ".join(facts), note=few_replications(int(cells["replications"].min()), "per cell"))
     ]
-    best_first = cells.sort_values(["service_level", "cell"], ascending=[False, True])
-    best = ranked.iloc[0] if len(ranked) else best_first.iloc[0]
+    channel_of = manifest.get("channels") if cell_channels(cells) else None
+    best = ranked.iloc[0] if len(ranked) else best_cells(cells).iloc[0]
     paired = paired_differences(
         results, int(best["cell"]), ("service_level", "total_cost" if costed else "scheduled_agent_hours")
     )
     cells = cells.merge(paired, on="cell", how="left")
     ranked = ranked.merge(paired, on="cell", how="left")
     unit = charts.cost_unit(cells)
-    sections.append(Section("Recommendation", _recommendation(cells, ranked, factors, target, costed, unit)))
-    order = pd.concat(
-        [ranked, cells[~cells["cell"].isin(ranked["cell"])].sort_values("service_level", ascending=False)]
-    )
+    recommendation = _recommendation(cells, ranked, factors, target, costed, unit, channel_of)
+    sections.append(Section("Recommendation", recommendation))
+    order = pd.concat([ranked, best_cells(cells[~cells["cell"].isin(ranked["cell"])])])
     sections.append(
         Section(
             "Cells",
-            "Every cell: those meeting the service-level target overall and for every call type first"
+            (
+                "Every cell: those meeting the service-level target of every call type first"
+                if cell_channels(cells)
+                else "Every cell: those meeting the service-level target overall and for every call type first"
+            )
             + (", cheapest first" if costed else ", fewest agent hours first")
-            + "; then the rest, best service first. Means over replications ± 95% confidence half-widths; "
-            "days meeting target: the share of replications at or above it overall. The Δ columns compare each cell "
+            + "; then the rest, fewest call types short of their target first. Means over replications ± 95% "
+            "confidence half-widths; days meeting target: the share of replications "
+            + (
+                "with every call type at or above its own target."
+                if cell_channels(cells)
+                else "at or above it overall."
+            )
+            + " The Δ columns compare each cell "
             f"with cell {int(best['cell'])} on the same days (common random numbers), so their intervals are usually "
             "much narrower than the difference of two cells' own intervals.",
-            table=_cells_table(order, factors, costed, int(best["cell"]), unit),
+            table=_cells_table(order, factors, costed, int(best["cell"]), unit, channel_of),
         )
     )
     color_by = min(factors, key=lambda f: (cells[f].nunique(), factors.index(f))) if len(factors) > 1 else None
@@ -136,10 +146,17 @@ def sweep_sections(directory: Path) -> tuple[str, list[Section]]:
 
 
 def _recommendation(
-    cells: pd.DataFrame, ranked: pd.DataFrame, factors: list[str], target: float | None, costed: bool, unit: str
+    cells: pd.DataFrame,
+    ranked: pd.DataFrame,
+    factors: list[str],
+    target: float | None,
+    costed: bool,
+    unit: str,
+    channel_of: dict[str, str] | None = None,
 ) -> str:
     """The cheapest cell meeting the target, what it costs and how sure that is, and how the next cheapest
-    compares on the same days; or, when no cell meets it, the best and where it falls short."""
+    compares on the same days; or, when no cell meets it, the best and where it falls short (each short call type
+    with its channel, from `channel_of`)."""
     goal = f"the {target:.0%} service-level target" if target is not None else "the service-level target"
     channels = cell_channels(cells)
     if channels:
@@ -149,22 +166,26 @@ def _recommendation(
         return _channel_levels(row, channels) if channels else share(row["service_level"], row["service_level_ci"])
 
     if len(ranked) == 0:
-        best = cells.sort_values(["service_level", "cell"], ascending=[False, True]).iloc[0]
-        short = shortfalls(best)
-        where = " by channel" if channels else ""
+        best = best_cells(cells).iloc[0]
+        short = shortfalls(best, channel_of)
+        if channels:
+            return (
+                f"No cell meets {goal} on average. The best, cell {int(best['cell'])} ({_levels(best, factors)}), "
+                f"reaches {level(best)} by channel" + (f", but {short}." if short else ".")
+            )
         return (
             f"No cell meets {goal} on average overall and for every call type. The best, cell "
-            f"{int(best['cell'])} ({_levels(best, factors)}), reaches {level(best)}{where}"
-            + (f", but {short}." if short and channels else f" overall, but {short}." if short else ".")
+            f"{int(best['cell'])} ({_levels(best, factors)}), reaches {level(best)}"
+            + (f" overall, but {short}." if short else ".")
         )
     best = ranked.iloc[0]
     money = f" at {estimate(best['total_cost'], best['total_cost_ci'])} {unit}" if costed else ""
     text = (
         f"Cell {int(best['cell'])} ({_levels(best, factors)}) is the cheapest of the {len(ranked)} cells meeting "
-        f"{goal} overall and for every call type: service level "
-        f"{level(best)}{money}, "
+        + (f"{goal}: service level " if channels else f"{goal} overall and for every call type: service level ")
+        + f"{level(best)}{money}, "
         f"{best['scheduled_agent_hours']:,.0f} agent hours; {best['met_target_share']:.0%} of its days met the "
-        f"target overall."
+        + ("target of every call type." if channels else "target overall.")
     )
     key = "total_cost" if costed else "scheduled_agent_hours"
     overall = short_on_call_types(cells)
@@ -219,7 +240,14 @@ def _levels(row: pd.Series, factors: list[str]) -> str:
     return ", ".join(f"{f} = {row[f]}" for f in factors) or "the base scenario"
 
 
-def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool, baseline: int, unit: str) -> str:
+def _cells_table(
+    cells: pd.DataFrame,
+    factors: list[str],
+    costed: bool,
+    baseline: int,
+    unit: str,
+    channel_of: dict[str, str] | None = None,
+) -> str:
     """Every cell as a row: factors, service level, days meeting target, abandonment, ASA, hours, cost, the paired
     differences from the baseline cell, and the call types short of their target."""
     currency = charts.currency(cells)
@@ -269,7 +297,7 @@ def _cells_table(cells: pd.DataFrame, factors: list[str], costed: bool, baseline
     )
     numbers = len(columns)
     if cells["short_call_types"].ne("").any():
-        columns.append(("Short call types", lambda r: shortfalls(r) or "—"))
+        columns.append(("Short call types", lambda r: shortfalls(r, channel_of).replace(", ", "\n") or "—"))
     rows = [[render(r) for _, render in columns] for _, r in cells.iterrows()]
     meets = cells["meets_target"].astype(bool).tolist()
     return html_table([name for name, _ in columns], rows, meets, numeric_from=1 + len(factors), numeric_to=numbers)

@@ -4,7 +4,13 @@ from bposim.scenario.call_types import Arrivals, Busyness, CallType, Retrial, Se
 from bposim.scenario.centre import AgentGroup, Horizon, Routing, Scenario, Skill, Staffing
 from bposim.scenario.common import SECONDS_PER_DAY
 from bposim.scenario.costs import Costs
-from bposim.scenario.loading import ScenarioError, format_validation_error, load_scenario, load_yaml_mapping
+from bposim.scenario.loading import (
+    ScenarioError,
+    format_validation_error,
+    load_scenario,
+    load_yaml_mapping,
+    scenario_text,
+)
 from bposim.scenario.scheduling import BreakRule, Scheduling, ShiftPattern, StartTimes
 from bposim.scenario.technology import AiAssist, Callbacks, Effect, Failures, Maintenance, SelfService, Technology, Tool
 from bposim.scenario.workforce import Absence, Break, LearningCurve, Shift, Shrinkage
@@ -41,6 +47,7 @@ __all__ = [
     "format_validation_error",
     "load_scenario",
     "load_yaml_mapping",
+    "scenario_text",
     "BreakRule",
     "Scheduling",
     "ShiftPattern",

@@ -187,6 +187,14 @@ def _check_key(mapping: _Collection, key: str, line: int) -> None:
     mapping.keys[key] = line
 
 
+def scenario_text(scenario: Scenario, drop: tuple[str, ...] = ()) -> str:
+    """The scenario as the text of a scenario file that `load_scenario` reads back (fields in `drop` left out)."""
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    for name in drop:
+        data.pop(name, None)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=112)
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Load and validate a scenario file; problems raise ScenarioError naming the file and field path."""
     data = load_yaml_mapping(path)

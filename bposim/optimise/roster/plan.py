@@ -12,7 +12,7 @@ from bposim.files import write_text_atomically
 from bposim.formatting import money
 from bposim.optimise.roster.evaluation import worst_first
 from bposim.optimise.schedule import Schedule
-from bposim.scenario import Scenario
+from bposim.scenario import Scenario, scenario_text
 
 if TYPE_CHECKING:
     from bposim.optimise.requirement import Requirement
@@ -69,16 +69,11 @@ class RosterPlan:
 
     def to_yaml(self, path: str | Path) -> Path:
         """Write the roster scenario as a scenario file that `bposim run` accepts (whole or not at all)."""
-        import yaml
-
-        data = self.scenario.model_dump(mode="json", exclude_none=True)
-        data.pop("roster_file", None)
         headcount = ", ".join(f"{group}: {n}" for group, n in self.schedule.headcount.items())
         header = (
             f"# Roster optimised by bposim staff: {sum(self.schedule.agents)} agents on "
             f"{len(self.schedule.agents)} shifts ({headcount}); cost {money(self.cost, self.cost_unit)}.\n"
         )
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=112)
         path = Path(path)
-        write_text_atomically(path, header + text)
+        write_text_atomically(path, header + scenario_text(self.scenario, drop=("roster_file",)))
         return path
