@@ -15,6 +15,7 @@ EXPECTED = {
     "ai_assist_vs_hiring_vs_bot.ipynb",
     "outage_resilience.ipynb",
     "erlang_vs_optimised_roster.ipynb",
+    "dedicated_vs_blended_digital.ipynb",
 }
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
