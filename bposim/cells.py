@@ -230,7 +230,8 @@ def _by_type(sums: dict[str, np.ndarray], replications: int, types: int) -> dict
     out = {key: sums[key].reshape(replications, -1, types).sum(axis=1).ravel() for key in COUNTS}
     cell = np.arange(len(sums["offered"]))
     group = cell // (len(cell) // replications) * types + cell % types
-    seconds = pd.DataFrame({key: sums[key] for key in SECONDS}).groupby(group).sum()
+    # grouped by an Index: an ndarray key sends pandas through an error path that formats the array (+0.5 ms a day)
+    seconds = pd.DataFrame({key: sums[key] for key in SECONDS}).groupby(pd.Index(group)).sum()
     out.update({key: seconds[key].to_numpy() for key in SECONDS})
     return out
 

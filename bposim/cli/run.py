@@ -68,7 +68,8 @@ def run(
 
 
 def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")]) -> None:
-    """Check a scenario file and say what it describes, with the calls a day it expects."""
+    """Check a scenario file and say what it describes, with the calls (or contacts, with chat, email or cases) a
+    day it expects."""
     from bposim.workload import about
 
     scenario = load(file)
@@ -89,8 +90,11 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
         )
         if on
     ]
+    channels = list(dict.fromkeys(ct.channel for ct in scenario.call_types))
+    if channels != ["voice"]:
+        extras.insert(0, f"channels {', '.join(channels)}")
     callers, attempts = about(work.per_day("callers")), about(work.calls_per_day)
-    calls = f"about {callers} calls a day" + (
+    calls = f"about {callers} {'calls' if channels == ['voice'] else 'contacts'} a day" + (
         f" (up to {attempts} attempts with retrials and callbacks)" if attempts != callers else ""
     )
     out.print(
