@@ -419,7 +419,8 @@ def shift_variants(scenario: Scenario) -> tuple[float, str]:
 
 
 def staff_problems(scenario: Scenario, replications: int, replications_field: str = "--replications") -> list[str]:
-    """`bposim staff`: each evaluation within the limits of a run, and the shifts to choose from enumerable."""
+    """`bposim staff`: each evaluation within the limits of a run, live call types only (voice, chat: judged per
+    interval), and the shifts to choose from enumerable."""
     problems = []
     if not 1 <= replications <= MAX_REPLICATIONS:
         problems.append(
@@ -429,10 +430,11 @@ def staff_problems(scenario: Scenario, replications: int, replications_field: st
     else:
         problems += run_problems(estimate(scenario), replications, replications_field)
     for index, call_type in enumerate(scenario.call_types):
-        if call_type.channel != "voice":
+        if not call_type.live:
             problems.append(
                 f"call_types[{index}].channel: '{call_type.name}' is {call_type.channel} work; bposim staff plans "
-                "voice call types only so far — simulate chat, email and case work with bposim run or a sweep"
+                "live call types (voice, chat) only so far — simulate email and case work with bposim run or a "
+                "sweep"
             )
     variants, blame = shift_variants(scenario)
     if not variants <= MAX_SHIFT_VARIANTS:

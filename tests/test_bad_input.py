@@ -275,15 +275,17 @@ def test_scenario_error_lists_every_problem_on_its_own_line(tmp_path):
 
 
 def test_staff_refuses_channels_it_does_not_plan(tmp_path):
-    """bposim staff plans voice only: a chat or email call type is refused with exit 2, naming the field."""
+    """bposim staff plans live work (voice, chat): an email or case call type is refused with exit 2, naming the
+    field; the chat call type is not."""
     scenario = ROOT / "models" / "omnichannel_bpo.yaml"
     result = bposim("staff", scenario, "--out", tmp_path / "roster.yaml")
-    assert_refused(
+    message = assert_refused(
         result,
-        "call_types[2].channel: 'chat_en' is chat work; bposim staff plans voice call types only",
-        "call_types[3].channel: 'email_en' is email work",
+        "call_types[3].channel: 'email_en' is email work; bposim staff plans live call types (voice, chat) only",
+        "call_types[4].channel: 'backoffice_case' is case work",
         source=scenario,
     )
+    assert "chat_en" not in message
     assert not (tmp_path / "roster.yaml").exists()
 
 

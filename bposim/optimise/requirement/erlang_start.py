@@ -8,6 +8,17 @@ occupancy cap). Patience enters as Erlang A with the load-weighted abandonment r
 patience is replaced by an exponential one of the same mean (an approximation); without patience, or with
 ``method="erlang_c"``, it is Erlang C. Busyness, retrials, trunk lines, shrinkage, overflow delays and technology
 are left to the simulation. An occupancy cap is a floor from Erlang that the search's removals respect.
+
+Chat. An agent holds up to k sessions of a chat type (the skill's max_concurrency, else the group's), each talk
+stretched by 1 + s (n − 1) with n sessions held (s the type's sequential_share). A group is then counted in slots:
+k per agent, k the largest cap of the chat types it serves first (1 without chat). A chat session is a slot for its
+talk stretched at full load, h (1 + s (k_T − 1)), plus its wrap-up (an approximation: at lower load the sessions are
+shorter), and k / k_T slots when its own cap k_T is lower than the group's; a voice call holds the whole agent, k
+slots. The Erlang queue has k × agents servers, and the agents needed are ceil(slots / k). For a group serving chat
+alone this is Erlang A with k × agents servers and handle time h (1 + s (k − 1)); for a group serving voice and chat
+first it keeps the load but pools the voice calls as if they could share an agent (the simulation corrects it).
+The occupancy cap then applies to the slots (session time over slot time), not to the agents' time with a session.
+Each channel's part of a group's requirement (`channel_shares`) is its share of the group's load in slots.
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ from bposim import analytic, metrics
 from bposim.formatting import clock
 from bposim.optimise.requirement.result import RequirementError
 from bposim.scenario import Scenario
+from bposim.scenario.call_types import CHANNELS
 from bposim.scenario.common import clock_seconds
 
 BOUND_FACTOR = 10  # the search never staffs a group above 10 × its Erlang number (at least Erlang + 10)
@@ -33,8 +45,9 @@ class ErlangQueue:
     """One group in one interval as an Erlang queue: the load it serves first."""
 
     arrival_rate: float  # per second
-    handle_seconds: float
+    handle_seconds: float  # slot-seconds per contact
     patience_seconds: float | None  # None: Erlang C
+    slots: int = 1  # servers per agent: the chat sessions an agent holds at once (1 without chat)
 
     def service_level(self, agents: int, threshold: float) -> float:
         """Erlang's share of calls answered within `threshold` seconds with `agents` agents (A, or C without
@@ -43,11 +56,21 @@ class ErlangQueue:
             return 1.0
         if agents == 0:
             return 0.0
+        servers = agents * self.slots
         if self.patience_seconds is None:
-            return analytic.erlang_c_metrics(agents, self.arrival_rate, self.handle_seconds, threshold).service_level
+            return analytic.erlang_c_metrics(servers, self.arrival_rate, self.handle_seconds, threshold).service_level
         return analytic.erlang_a_metrics(
-            agents, self.arrival_rate, self.handle_seconds, self.patience_seconds, threshold
+            servers, self.arrival_rate, self.handle_seconds, self.patience_seconds, threshold
         ).service_level
+
+    def carried(self, agents: int, fewer: int) -> float:
+        """Agents' worth of work `fewer` agents fewer leave to others (Erlang B: the load times the rise in
+        blocking), at most `fewer`."""
+        load = self.arrival_rate * self.handle_seconds
+        if load <= 0:
+            return 0.0
+        rise = analytic.erlang_b((agents - fewer) * self.slots, load) - analytic.erlang_b(agents * self.slots, load)
+        return min(max(load * rise / self.slots, 0.0), float(fewer))
 
 
 class Centre:
@@ -83,6 +106,8 @@ class Centre:
         self.alone = sharing.sum(axis=1) == 1
         self.neighbours = (sharing.astype(int) @ self.holds.astype(int)) > 0  # call types of groups sharing a skill
         self.own = np.where(self.alone[:, None], self.holds, self.first)  # the call types a group's curve is about
+        self.channels = [scenario.channel_of(name) for name in self.types]
+        self.slots = self._slots()
         self.queues = self._queues(method)
         self.service_level = cache(lambda g, t, agents, threshold: self.queues[g][t].service_level(agents, threshold))
         self.erlang, self.floor = self._erlang_start(occupancy_cap)
@@ -98,11 +123,24 @@ class Centre:
             planned[self.groups.index(shift.group)] += shift.agents * covered
         return planned
 
+    def _slots(self) -> np.ndarray:
+        """Chat sessions per agent of each group × call type (1 for voice), and per group (the largest over the
+        chat types it serves first; 1 without), as the last column."""
+        caps = np.ones((len(self.groups), len(self.types) + 1), int)
+        for g, group in enumerate(self.scenario.agent_groups):
+            for skill in group.skills:
+                k = self.types.index(skill.call_type)
+                if self.channels[k] == "chat":
+                    caps[g, k] = skill.max_concurrency or group.max_concurrency
+        caps[:, -1] = np.where(self.first, caps[:, :-1], 1).max(axis=1, initial=1)
+        return caps
+
     def _queues(self, method: str) -> list[list[ErlangQueue]]:
-        """Each group's Erlang queue per interval, from its share of the priority-1 load."""
+        """Each group's Erlang queue per interval, from its share of the priority-1 load, in slots."""
         planned = self._planned()
         rates = np.array([ct.arrivals.hourly_rates(self.intervals) for ct in self.scenario.call_types]) / 3600.0
         talk = np.array([ct.handle_time.mean for ct in self.scenario.call_types])
+        stretch = np.array([ct.stretch for ct in self.scenario.call_types])
         wrap = np.array([ct.after_call_work.mean if ct.after_call_work else 0.0 for ct in self.scenario.call_types])
         abandon = np.array(
             [
@@ -110,11 +148,14 @@ class Centre:
                 for ct in self.scenario.call_types
             ]
         )
-        handle = talk[None, :] * self.proficiency + wrap[None, :]  # group × call type
+        caps, slots = self.slots[:, :-1], self.slots[:, -1:]
+        handle = talk[None, :] * self.proficiency * (1.0 + stretch[None, :] * (caps - 1)) + wrap[None, :]
+        handle = handle * slots / caps  # group × call type, in slot-seconds: a voice call holds all the slots
         weight = self.first[:, :, None] * planned[:, None, :]  # group × call type × interval
         weight = np.where(weight.sum(axis=0) > 0, weight, self.first[:, :, None] * 1.0)
         share = weight / weight.sum(axis=0)
         arrivals = share * rates[None, :, :]
+        self.channel_load = arrivals * handle[:, :, None]  # group × call type × interval, slots busy
         total = arrivals.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_handle = (arrivals * handle[:, :, None]).sum(axis=1) / total
@@ -122,10 +163,13 @@ class Centre:
         return [
             [
                 ErlangQueue(
-                    float(total[g, t]), float(mean_handle[g, t]), 1.0 / theta[g, t] if theta[g, t] > 0 else None
+                    float(total[g, t]),
+                    float(mean_handle[g, t]),
+                    1.0 / theta[g, t] if theta[g, t] > 0 else None,
+                    int(self.slots[g, -1]),
                 )
                 if total[g, t] > 0
-                else ErlangQueue(0.0, 1.0, None)
+                else ErlangQueue(0.0, 1.0, None, int(self.slots[g, -1]))
                 for t in range(self.intervals)
             ]
             for g in range(len(self.groups))
@@ -142,9 +186,13 @@ class Centre:
                 load = queue.arrival_rate * queue.handle_seconds
                 ceiling = max(BOUND_FACTOR * math.ceil(load), math.ceil(load) + 50)
                 arguments = (queue.arrival_rate, queue.handle_seconds)
+                slots = queue.slots
                 if occupancy_cap is not None:
-                    floor[g, t] = analytic.required_agents(
-                        *arguments, math.inf, 1e-9, queue.patience_seconds, occupancy_cap, ceiling
+                    floor[g, t] = -(
+                        -analytic.required_agents(
+                            *arguments, math.inf, 1e-9, queue.patience_seconds, occupancy_cap, ceiling
+                        )
+                        // slots
                     )
                 for k in np.flatnonzero(self.first[g]):
                     goal = max(float(self.targets[k]), 1e-9)
@@ -153,12 +201,13 @@ class Centre:
                             *arguments, float(self.thresholds[k]), goal, queue.patience_seconds, occupancy_cap, ceiling
                         )
                     except ValueError:
+                        servers = f"{ceiling} agents" if slots == 1 else f"{ceiling} chat slots ({slots} an agent)"
                         raise RequirementError(
                             f"call type '{self.types[k]}' in interval {t} ({self.labels[t]}): Erlang finds no "
-                            f"staffing up to {ceiling} agents of group '{self.groups[g]}' meeting "
+                            f"staffing up to {servers} of group '{self.groups[g]}' meeting "
                             f"{self.targets[k]:.0%} within {self.thresholds[k]:g} s"
                         ) from None
-                    erlang[g, t] = max(erlang[g, t], needed)
+                    erlang[g, t] = max(erlang[g, t], -(-needed // slots))
         return erlang, floor
 
     def staffed(self, plan: np.ndarray) -> Scenario:
@@ -180,6 +229,32 @@ class Centre:
             pooled["service_level_ci"].to_numpy(float).reshape(shape),
             pooled["offered"].fillna(0).to_numpy(float).reshape(shape),
         )
+
+    def channel_table(self, plan: np.ndarray) -> pd.DataFrame:
+        """The agents each channel's call types need per interval: each group's Erlang start and requirement split
+        by the channel's share of the group's load (in slots), summed over groups; channels of the scenario only."""
+        present = [channel for channel in CHANNELS if channel in self.channels]
+        load = self.channel_load.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            parts = np.nan_to_num(self.channel_load / load)  # group × call type × interval
+        rows = []
+        for channel in present:
+            mine = np.array([c == channel for c in self.channels])
+            share = parts[:, mine, :].sum(axis=1)  # group × interval
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "channel": channel,
+                        "interval": np.arange(self.intervals),
+                        "interval_start": self.labels,
+                        "erlang": (share * self.erlang).sum(axis=0),
+                        "required": (share * np.asarray(plan, float)).sum(axis=0),
+                    }
+                )
+            )
+        table = pd.concat(rows, ignore_index=True)
+        table["channel"] = pd.Categorical(table["channel"], categories=present)
+        return table
 
     def table(self, plan: np.ndarray) -> pd.DataFrame:
         """The plan as the requirement's table: group, interval, interval_start, erlang, required."""

@@ -21,7 +21,10 @@ class Requirement:
     required. `achieved`: per call type and interval, from the verification run: offered (calls over all its
     days), service_level (pooled over those days), service_level_ci (95% half-width, delta method over days; see
     `metrics.pooled_service_level`), target and met (the target inside or below the interval; True where nothing
-    was offered). `simulations` counts simulated days, verification included.
+    was offered). `simulations` counts simulated days, verification included. `by_channel`: per channel of the
+    scenario and interval, the agents its call types need (erlang and required, each group's numbers split by the
+    channel's share of the group's load in the Erlang start, summed over groups: fractions of agents where a
+    group serves several channels).
     """
 
     table: pd.DataFrame
@@ -30,6 +33,7 @@ class Requirement:
     iterations: int
     method: str
     source: Scenario = field(repr=False)
+    by_channel: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def per_interval(self, group: str) -> list[int]:
         """Required agents in each interval of the day, for one group."""

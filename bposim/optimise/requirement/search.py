@@ -22,7 +22,6 @@ import math
 
 import numpy as np
 
-from bposim import analytic
 from bposim.optimise.evidence import clearly_short
 from bposim.optimise.requirement.erlang_start import BOUND_FACTOR, Centre
 from bposim.optimise.requirement.judgement import Judge
@@ -200,12 +199,9 @@ class Search:
         help with g's other call types, is missing to the groups serving those first; each such group is charged
         as if it took all of it, at its proficiency over g's."""
         c = self.centre
-        queue = c.queues[g][t]
         moved = np.zeros(len(c.groups))
         moved[g] = fewer
-        load = queue.arrival_rate * queue.handle_seconds
-        carried = load * (analytic.erlang_b(n - fewer, load) - analytic.erlang_b(n, load)) if load > 0 else 0.0
-        carried = min(max(carried, 0.0), float(fewer))
+        carried = c.queues[g][t].carried(n, fewer)
         for share, served in ((carried, c.first[g]), (fewer - carried, c.holds[g] & ~c.first[g])):
             if share <= 0 or not served.any():
                 continue

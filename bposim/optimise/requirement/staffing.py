@@ -68,7 +68,9 @@ def staffing_requirement(
     requirement = Requirement(centre.table(plan), pd.DataFrame(), 0, iterations, method, source)
     achieved = _verify(centre, requirement.scenario(), seed, replications, simulator or Simulator())
     simulations += replications * source.horizon.days
-    return Requirement(requirement.table, achieved, simulations, iterations, method, source)
+    return Requirement(
+        requirement.table, achieved, simulations, iterations, method, source, by_channel=centre.channel_table(plan)
+    )
 
 
 def with_objective(scenario: Scenario, target: float | None, threshold_seconds: float | None) -> Scenario:

@@ -130,7 +130,7 @@ def _optimise(
             simulator=simulator,
         )
     simulations = int(getattr(requirement, "simulations", 0))
-    say(f"requirement: {simulations} simulated days, peak {_peak(requirement.table)} agents")
+    say(f"requirement: {simulations} simulated days, peak {_peak(requirement.table)} agents{_channels(requirement)}")
     groups = scenario.scheduling.scheduled_groups([group.name for group in goal.agent_groups])
     base = required_array(requirement.table, groups, goal.horizon.intervals)
     search = SearchDays(seed + LOOP_SEED_OFFSET, replications, simulator=simulator)
@@ -286,6 +286,19 @@ def _group_to_raise(scenario: Scenario, call_type: str, groups: list[str]) -> st
 def _peak(table: pd.DataFrame) -> int:
     """The most agents the requirement asks for at once, over all groups."""
     return int(table.groupby("interval")["required"].sum().max()) if len(table) else 0
+
+
+def _channels(requirement: Requirement) -> str:
+    """The agents each channel's call types need at the requirement's peak, e.g. `` (voice 7.2, chat 4.8 at
+    10:00)``; "" with one channel."""
+    by_channel = getattr(requirement, "by_channel", None)
+    if by_channel is None or by_channel.empty or by_channel["channel"].nunique() < 2:
+        return ""
+    totals = requirement.table.groupby("interval")["required"].sum()
+    peak = int(totals.idxmax())
+    at_peak = by_channel[by_channel["interval"] == peak]
+    parts = ", ".join(f"{row.channel} {row.required:.1f}" for row in at_peak.itertuples(index=False))
+    return f" ({parts} at {at_peak['interval_start'].iloc[0]})"
 
 
 def _cost(run: Run, schedule: Schedule) -> tuple[float, float, str]:
