@@ -287,21 +287,3 @@ def test_staff_refuses_channels_it_does_not_plan(tmp_path):
     )
     assert "chat_en" not in message
     assert not (tmp_path / "roster.yaml").exists()
-
-
-def test_a_deferred_reserve_beyond_the_group_is_refused(tmp_path):
-    """A reserve of more agents than the group ever has is a slip, not a wish: exit 2, naming the field and the most
-    the group has."""
-    from scenario_texts import OMNICHANNEL
-
-    text = OMNICHANNEL.replace("    deferred_reserve: 1\n", "    deferred_reserve: 9\n", 1)
-    assert text != OMNICHANNEL
-    path = tmp_path / "reserve.yaml"
-    path.write_text(text, encoding="utf-8")
-    assert_refused(
-        bposim("validate", path),
-        "agent_groups[1].deferred_reserve: 9 agents kept on email and cases, but the group has at most 7",
-        source=path,
-    )
-    path.write_text(text.replace("deferred_reserve: 9", "deferred_reserve: 7"), encoding="utf-8")
-    assert bposim("validate", path).returncode == 0

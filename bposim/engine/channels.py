@@ -192,21 +192,11 @@ class ChannelWork:
         return False
 
     def _item_agent(self: Centre, tiers: list[list[Group]], now: float) -> Agent | None:
-        """The idle agent an item goes to: the longest idle of the first tier with one free for items (none after
+        """The idle agent an item goes to, chosen as for a call among the groups free for items (none after
         closing)."""
         if self.closing:
             return None
-        for tier in tiers:
-            best = None
-            for group in tier:
-                if group.idle and self._free_for_items(group, now):
-                    agent = next(iter(group.idle))
-                    if best is None or agent.idle_since < best.idle_since:
-                        best = agent
-            if best is not None:
-                del best.group.idle[best]
-                return best
-        return None
+        return self.router.find_agent(tiers, lambda group: self._free_for_items(group, now))
 
     def _serve_item(self: Centre, agent: Agent, item: Call, now: float) -> None:
         """The agent works the item to the end (handle, then wrap-up); it counts among the group's agents on items."""

@@ -361,17 +361,18 @@ class Router:
                     group.take_tiers.append([(callback_queue, 0.0)])
                     group.only_queue = None
 
-    def find_agent(self, tiers: list[list[Group]]) -> Agent | None:
-        """Take the idle agent an arriving call goes to, from the first tier that has one."""
+    def find_agent(self, tiers: list[list[Group]], may: Callable[[Group], bool] | None = None) -> Agent | None:
+        """Take the idle agent an arriving contact goes to, from the first tier that has one; `may(group)`, when
+        given, says whether a group's idle agents may take it now (asked only of groups with idle agents)."""
         for tier in tiers:
             best = None
             if self.random:
-                idle = [agent for group in tier for agent in group.idle]
+                idle = [agent for group in tier if group.idle and (may is None or may(group)) for agent in group.idle]
                 if idle:
                     best = idle[int(self.rng.integers(len(idle)))]
             else:
                 for group in tier:
-                    if group.idle:
+                    if group.idle and (may is None or may(group)):
                         agent = next(iter(group.idle))
                         if best is None or agent.idle_since < best.idle_since:
                             best = agent

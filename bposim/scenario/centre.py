@@ -310,17 +310,6 @@ class Scenario(Model):
             yield from self._interval_list_errors(
                 ("agent_groups", g, "deferred_reserve", "per_interval"), reserve.per_interval
             )
-            most = max(group.agents.per_interval_counts(self.horizon.intervals)) + sum(
-                shift.agents for shift in self.roster if shift.group == group.name
-            )
-            wanted = reserve.count if reserve.per_interval is None else max(reserve.per_interval, default=0)
-            if wanted is not None and wanted > most and self.scheduling is None:  # bposim staff adds shifts
-                yield (
-                    ("agent_groups", g, "deferred_reserve"),
-                    f"{wanted} agents kept on email and cases, but the group has at most {most} (its plan and its "
-                    "shifts in the roster)",
-                    wanted,
-                )
 
     def channel_of(self, name: str) -> str:
         """The channel of the call type called `name`."""
