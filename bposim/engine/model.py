@@ -11,7 +11,9 @@ interval boundary      Centre._interval_start            interval index (int)   
                                                                                    staffs groups to plan, draws the
                                                                                    interval's arrivals
 closing time           Centre._close                     None                      lets the queue go or serves it
-an attempt arrives     Centre._offer                     routing.Call              busy signal, bot, agent or queue
+a first attempt        Centre._attempt (an arrival of    routing.Call              busy signal, bot, agent or queue
+  arrives                the calendar's stream, no event)
+a retrial arrives      Centre._offer                     routing.Call              as a first attempt
 patience runs out      Centre._patience                  routing.Call              a waiting caller hangs up, and
                                                                                    may retry
 overflow delay passes  Centre._overflow                  routing.Overflow          more groups may take the call
@@ -84,8 +86,6 @@ class Centre(ChannelWork):
         self.deferred_sources = [s for s, ct in zip(self.sources, scenario.call_types, strict=True) if not ct.live]
         self.live_queues = [q for q in self.router.queues if not q.deferred] + self.router.callback_queues
         self.deferred_queues = [q for q in self.router.queues if q.deferred]
-        self._times: Iterator[float] = iter(())
-        self._offers: Iterator[tuple] = iter(())
         self._items: Iterator[Call] = iter(())
         self.track_jobs = any(effect.in_progress == "drop" for tool in scenario.tools for effect in tool.effects)
         self._on_ready = self._ready_after_job if self.track_jobs else self._ready
@@ -147,14 +147,10 @@ class Centre(ChannelWork):
         self.records.pack_if_large()
 
     def _draw_arrivals(self, interval: int, now: float) -> None:
-        """Draw the interval's first attempts; the first is offered when it comes, and offers the next."""
+        """Draw the interval's first attempts: the calendar's arrival stream, each call made as it comes."""
         callers = draw_callers(self.live_sources, interval, now, self.interval_seconds, self.factors[self.day])
-        if not callers.times:
-            return
-        offers = self._new_calls(callers)
-        self._times = iter(callers.times)
-        self._offers = offers
-        Later(self.env, next(self._times) - now, next(offers), self._offer)
+        if callers.times:
+            self.env.arrivals(callers.times, self._new_calls(callers), self._attempt)
 
     def _new_calls(self, callers: Callers) -> Iterator[Call]:
         """First attempts of the drawn callers, numbered on from the last, made as they are taken."""
@@ -196,17 +192,12 @@ class Centre(ChannelWork):
     # --- callers -------------------------------------------------------------------------------------
 
     def _offer(self, event: Later) -> None:
-        """A caller's attempt reaches the centre: busy signal, the bot, an agent at once, or the queue.
+        """A retrial reaches the centre."""
+        self._attempt(event._value)
 
-        A first attempt comes from the interval's arrival stream, and schedules the next arrival of it.
-        """
-        call = event._value
-        env = self.env
-        now = env.now
-        if call.attempt == 1:
-            upcoming = next(self._times, None)
-            if upcoming is not None:
-                Later(env, upcoming - now, next(self._offers), self._offer)
+    def _attempt(self, call: Call) -> None:
+        """A caller's attempt reaches the centre: busy signal, the bot, an agent at once, or the queue."""
+        now = self.env._now
         call.arrival = now
         queue = call.queue
         if queue.entry_checks:
