@@ -22,7 +22,6 @@ import numpy as np
 import simpy
 
 from bposim.distributions import Distribution
-from bposim.engine.events import Later
 from bposim.engine.records import ABSENCE, BREAK, SHRINKAGE, ActivityRow, SessionRow
 from bposim.engine.routing import Agent, Group
 from bposim.scenario import Scenario
@@ -90,7 +89,7 @@ class Workforce:
         groups: list[Group],
         env: simpy.Environment,
         rng: Callable[[str], np.random.Generator],
-        on_ready: Callable[[Later], None],
+        on_ready: Callable[[Agent], None],
         assist_for: Callable[[str, Group], list[float] | None],
     ):
         self.env = env
@@ -139,9 +138,6 @@ class Workforce:
     ) -> None:
         """Record a break, shrinkage episode or absence."""
         self.activities.append(ActivityRow(agent.index, kind, name, planned, start, end, late, missed, paid))
-
-    def _later(self, delay: float, value, callback) -> None:
-        Later(self.env, delay, value, callback)
 
     # --- plan agents -------------------------------------------------------------------------------------
 
@@ -219,12 +215,12 @@ class Workforce:
             if absence and profile.absence_rng.random() < absence:
                 self._record_activity(agent, ABSENCE, "", start, start, end, False, False, False)
             else:
-                self._later(start - now, ShiftStart(agent, start, end, end >= close), self._shift_start)
+                self.env.at(start - now, self._shift_start, ShiftStart(agent, start, end, end >= close))
 
-    def _shift_start(self, event: Later) -> None:
+    def _shift_start(self, shift_start: ShiftStart) -> None:
         """A shift begins. One that ends at or after closing has no log-out of its own: the closing governs it
         (the agent stays while callers of its skills wait, with `serve`), as it does plan agents."""
-        agent, start, end, until_closing = event._value
+        agent, start, end, until_closing = shift_start
         self._log_in(agent, start)
         agent.planned_end = end
         session = agent.session
@@ -234,12 +230,12 @@ class Workforce:
             length = spec.minutes * 60.0
             planned = low + (high - low - length) * (agent.slot + 0.5) / shift.agents
             item = Activity(BREAK, spec.name, planned, length, high - length, spec.paid)
-            self._later(planned - start, DueActivity(agent, session, item), self._due)
+            self.env.at(planned - start, self._due, DueActivity(agent, session, item))
         if not until_closing:
-            self._later(end - start, AgentSession(agent, session), self._shift_end)
+            self.env.at(end - start, self._shift_end, AgentSession(agent, session))
 
-    def _shift_end(self, event: Later) -> None:
-        agent, session = event._value
+    def _shift_end(self, agent_session: AgentSession) -> None:
+        agent, session = agent_session
         if agent.session != session or not agent.logged_in:
             return
         group = agent.group
@@ -252,8 +248,8 @@ class Workforce:
 
     # --- breaks and shrinkage --------------------------------------------------------------------------------
 
-    def _due(self, event: Later) -> None:
-        self.fall_due(*event._value)
+    def _due(self, due: DueActivity) -> None:
+        self.fall_due(*due)
 
     def fall_due(self, agent: Agent, session: int, item: Activity) -> None:
         """An activity falls due: taken now if the agent is idle, else as soon as they are free."""
@@ -267,8 +263,8 @@ class Workforce:
         else:
             agent.pending.append(item)
 
-    def _shrinkage_clock(self, event: Later) -> None:
-        agent, session = event._value
+    def _shrinkage_clock(self, agent_session: AgentSession) -> None:
+        agent, session = agent_session
         if agent.session != session or not agent.logged_in:
             return
         profile = self.profiles[agent.group.name]
@@ -276,9 +272,8 @@ class Workforce:
         now = self.env.now
         length = float(profile.shrinkage_length.sample(rng, 1)[0])
         self.fall_due(agent, session, Activity(SHRINKAGE, "", now, length, math.inf, True))
-        self._later(
-            float(rng.exponential(1.0 / profile.shrinkage_rate)), AgentSession(agent, session), self._shrinkage_clock
-        )
+        gap = float(rng.exponential(1.0 / profile.shrinkage_rate))
+        self.env.at(gap, self._shrinkage_clock, AgentSession(agent, session))
 
     def start_activity(self, agent: Agent, item: Activity, now: float) -> None:
         """The agent goes off the phones for the activity; `ready` is called when it ends.
@@ -292,10 +287,10 @@ class Workforce:
             if length <= 0:
                 if kind == BREAK:
                     self._record_activity(agent, BREAK, name, planned, math.nan, math.nan, False, True, paid)
-                self._later(0.0, agent, self.on_ready)
+                self.env.at(0.0, self.on_ready, agent)
                 return
         self._record_activity(agent, kind, name, planned, now, now + length, now > latest + 1e-9, False, paid)
-        self._later(length, agent, self.on_ready)
+        self.env.at(length, self.on_ready, agent)
 
     # --- logging in and out ----------------------------------------------------------------------------------
 
@@ -320,13 +315,13 @@ class Workforce:
         profile = self.profiles[group.name]
         agent.learning = profile.learning_curve
         if profile.shrinkage_rate:
-            self._later(
+            self.env.at(
                 float(profile.shrinkage_rng.exponential(1.0 / profile.shrinkage_rate)),
-                AgentSession(agent, agent.session),
                 self._shrinkage_clock,
+                AgentSession(agent, agent.session),
             )
         if not returning:
-            self._later(0.0, agent, self.on_ready)
+            self.env.at(0.0, self.on_ready, agent)
 
     def log_out(self, agent: Agent, now: float) -> None:
         """End an agent's session (the agent must be neither idle-listed nor busy); untaken breaks are missed."""

@@ -28,7 +28,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from bposim.engine.events import Later
 from bposim.engine.records import ANSWERED, DROPPED
 from bposim.engine.routing import SERVED, WAITING, Agent, Call, ChatSession, Group, Job, Overflow
 from bposim.engine.sources import Callers, draw_callers, initial_backlog
@@ -67,10 +66,10 @@ class ChannelWork:
         if queue.lazy_patience:
             call.deadline = call.arrival + call.patience
         elif call.patience < INF:
-            Later(self.env, call.patience, call, self._patience)
+            self.env.at(call.patience, self._patience, call)
         queue.waiting.append(call)
         for delay, tiers in queue.delayed:
-            Later(self.env, max(call.arrival + delay - now, 0.0), Overflow(call, tiers), self._overflow)
+            self.env.at(max(call.arrival + delay - now, 0.0), self._overflow, Overflow(call, tiers))
 
     def _serve_chat(self: Centre, agent: Agent, call: Call, now: float) -> None:
         """The agent starts one more session; its talk time is stretched by the sessions it holds with it."""
@@ -89,10 +88,9 @@ class ChannelWork:
             agent.chats[session] = None
         else:
             self.records.call(call, ANSWERED, now + talk, now, talk, call.wrap, agent.index)
-        Later(self.env, talk + call.wrap, session, self._chat_end)
+        self.env.at(talk + call.wrap, self._chat_end, session)
 
-    def _chat_end(self: Centre, event: Later) -> None:
-        session = event._value
+    def _chat_end(self: Centre, session: ChatSession) -> None:
         agent = session.agent
         if self.track_jobs:
             if session not in agent.chats:
@@ -111,7 +109,7 @@ class ChannelWork:
         held -= 1
         agent.sessions = held
         if not held:
-            Later(self.env, 0.0, agent, self._on_ready)
+            self.env.at(0.0, self._on_ready, agent)
             return
         group.holding[held][agent] = None
         if not (agent.leaving or agent.pending or group.down_outages):
@@ -164,14 +162,13 @@ class ChannelWork:
         self._items = items
         first = next(items, None)
         if first is not None:
-            Later(self.env, first.arrival - now, first, self._arrive_item)
+            self.env.at(first.arrival - now, self._arrive_item, first)
 
-    def _arrive_item(self: Centre, event: Later) -> None:
-        item = event._value
+    def _arrive_item(self: Centre, item: Call) -> None:
         now = self.env.now
         upcoming = next(self._items, None)
         if upcoming is not None:
-            Later(self.env, upcoming.arrival - now, upcoming, self._arrive_item)
+            self.env.at(upcoming.arrival - now, self._arrive_item, upcoming)
         agent = self._item_agent(item.queue.agent_tiers, now)
         if agent is not None:
             item.state = SERVED
@@ -208,13 +205,12 @@ class ChannelWork:
             agent.job = Job(item, now, talk, wrap, now + talk, now + (talk + wrap))
         else:
             self.records.call(item, ANSWERED, now + talk, now, talk, wrap, agent.index)
-        Later(self.env, talk + wrap, agent, self._item_done)
+        self.env.at(talk + wrap, self._item_done, agent)
 
-    def _item_done(self: Centre, event: Later) -> None:
-        agent = event._value
+    def _item_done(self: Centre, agent: Agent) -> None:
         if not (self.track_jobs and self.env.now in agent.stale_ready_times):  # not an item an outage put back
             agent.group.on_deferred -= 1
-        self._on_ready(event)
+        self._on_ready(agent)
 
     def _requeue(self: Centre, agent: Agent, item: Call) -> None:
         """An outage that drops calls stops work on an item: it goes back to the head of its queue, not lost (the
@@ -234,11 +230,11 @@ class ChannelWork:
     def _look_again(self: Centre, group: Group, at: float, now: float) -> None:
         if at < group.recheck_at:
             group.recheck_at = at
-            Later(self.env, at - now, (group, at), self._recheck)
+            self.env.at(at - now, self._recheck, (group, at))
 
-    def _recheck(self: Centre, event: Later) -> None:
+    def _recheck(self: Centre, group_at: tuple[Group, float]) -> None:
         """A live contact's overflow delay has passed: the group's idle agents take items if none is left waiting."""
-        group, at = event._value
+        group, at = group_at
         if at != group.recheck_at:
             return
         group.recheck_at = INF

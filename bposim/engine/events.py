@@ -1,4 +1,8 @@
-"""The one kind of event the engine schedules, and the SimPy environment whose queue holds them.
+"""The engine's calendar: a SimPy environment whose queue holds handler calls, and the one kind of event it has.
+
+The engine schedules work as `calendar.at(delay, handler, payload)`: `handler(payload)` is called `delay`
+seconds from now. No event object is made: the calendar holds the (handler, payload) pair. `Later` is the same as
+a SimPy event (an event already triggered, with one callback that receives the event), for code that wants one.
 
 `Calendar` keeps SimPy's order of events (by time, then by scheduling order) in a heap of bare times instead of
 SimPy's heap of (time, priority, id, event) tuples: an agent finishing is an event, so a centre of c agents keeps
@@ -26,7 +30,7 @@ class Later:
     """An event already triggered with `value`, processed by SimPy after `delay` by calling `callback(event)`.
 
     It carries just what `Environment.step` reads of an event (its callbacks, value and success), in slots: a
-    lighter stand-in for `simpy.Timeout` plus an appended callback, for the engine's most frequent operation.
+    lighter stand-in for `simpy.Timeout` plus an appended callback. On a `Calendar`, `at` is lighter still.
     """
 
     __slots__ = ("callbacks", "_value", "_ok")
@@ -38,28 +42,53 @@ class Later:
         env.schedule(self, NORMAL, delay)
 
 
-class Calendar(simpy.Environment):
-    """A SimPy environment that processes its events in SimPy's order from a heap of times.
+def _fire(event) -> None:
+    """Process a SimPy event: call its callbacks with it."""
+    callbacks = event.callbacks
+    event.callbacks = None
+    for callback in callbacks:
+        callback(event)
 
-    Each time on the heap maps to the event due then or, when several fall due at the very same time, to a list:
-    the first event, then (time, event) pairs in scheduling order. An event scheduled for the current time while
-    the events due now are processed starts a new entry, so it comes after them, as in SimPy. Priorities are not
-    kept (events at one time run in scheduling order), which is all the engine's `Later` events need; `run`
-    takes no `until`: it runs until nothing is left to happen.
+
+class Calendar(simpy.Environment):
+    """A SimPy environment that calls its handlers in SimPy's order of events from a heap of times.
+
+    Each time on the heap maps to the (handler, payload) pair due then or, when several fall due at the very same
+    time, to a list: the first pair, then (time, pair) pairs in scheduling order. A call scheduled for the current
+    time while those due now are made starts a new entry, so it comes after them, as in SimPy. Priorities are not
+    kept (calls at one time run in scheduling order), which is all the engine needs; a SimPy event scheduled
+    (`schedule`, as `Later` does) is a call that fires it. `run` takes no `until`: it runs until nothing is left
+    to happen.
 
     `arrivals(times, payloads, handler)` sets the arrival stream: `handler(payload)` is called at each time, in
-    turn, merged with the events; `arrival` is the time of the stream's next arrival (infinity when none is left).
+    turn, merged with the heap; `arrival` is the time of the stream's next arrival (infinity when none is left).
     A new stream replaces what is left of the last one.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._times: list[float] = []
-        self._due: dict[float, object] = {}
+        self._due: dict[float, tuple | list] = {}
         self.arrival = INF
         self._arrival_times: Iterator[float] = iter(())
         self._payloads: Iterator = iter(())
         self._on_arrival: Callable = print
+
+    def at(self, delay: float, handler: Callable, payload) -> None:
+        """Call `handler(payload)` `delay` seconds from now, after every call already due by then."""
+        time = self._now + delay
+        entry = (handler, payload)
+        first = self._due.setdefault(time, entry)
+        if first is entry:
+            heappush(self._times, time)
+        elif type(first) is list:
+            first.append((time, entry))
+        else:
+            self._due[time] = [first, (time, entry)]
+
+    def schedule(self, event, priority=NORMAL, delay=0) -> None:
+        """Process SimPy `event` `delay` seconds from now, after every call already due by then."""
+        self.at(delay, _fire, event)
 
     def arrivals(self, times: Iterable[float], payloads: Iterable, handler: Callable) -> None:
         """From now on, call `handler(payload)` at each of `times` (in order, none before now), with `payloads` in
@@ -70,23 +99,12 @@ class Calendar(simpy.Environment):
         now = self._now
         self.arrival = now + (next(self._arrival_times, INF) - now)
 
-    def schedule(self, event, priority=NORMAL, delay=0) -> None:
-        """Process `event` `delay` seconds from now, after every event already due by then."""
-        time = self._now + delay
-        first = self._due.setdefault(time, event)
-        if first is event:
-            heappush(self._times, time)
-        elif type(first) is list:
-            first.append((time, event))
-        else:
-            self._due[time] = [first, (time, event)]
-
     def peek(self) -> float:
-        """The time of the next event or arrival, or infinity when none is left."""
+        """The time of the next call or arrival, or infinity when none is left."""
         return min(self._times[0] if self._times else INF, self.arrival)
 
     def step(self) -> None:
-        """Process the next arrival, or the events due at the next time on the heap."""
+        """Make the next arrival, or the calls due at the next time on the heap."""
         times = self._times
         if self.arrival <= (times[0] if times else INF):
             if self.arrival == INF:
@@ -102,7 +120,7 @@ class Calendar(simpy.Environment):
         self._on_arrival(payload)
 
     def run(self, until=None) -> None:
-        """Process events and arrivals until none is left."""
+        """Make the calls and arrivals until none is left."""
         if until is not None:
             raise ValueError("Calendar.run takes no `until`: it runs until nothing is left to happen")
         times = self._times
@@ -119,36 +137,24 @@ class Calendar(simpy.Environment):
                 continue
             time = heappop(times)
             self._now = time
-            event = due.pop(time)
-            if type(event) is list:
-                self._process_tied(event)
+            entry = due.pop(time)
+            if type(entry) is list:
+                self._process_tied(entry)
             else:
-                callbacks = event.callbacks
-                event.callbacks = None
-                for callback in callbacks:
-                    callback(event)
+                entry[0](entry[1])
 
     def _process(self, time: float) -> None:
         self._now = time
-        event = self._due.pop(time)
-        if type(event) is list:
-            self._process_tied(event)
+        entry = self._due.pop(time)
+        if type(entry) is list:
+            self._process_tied(entry)
         else:
-            callbacks = event.callbacks
-            event.callbacks = None
-            for callback in callbacks:
-                callback(event)
+            entry[0](entry[1])
 
-    def _process_tied(self, events: list) -> None:
-        """Events due at one time, in scheduling order: the first, then (time, event) pairs."""
-        first = events[0]
-        callbacks = first.callbacks
-        first.callbacks = None
-        for callback in callbacks:
-            callback(first)
-        for time, event in events[1:]:
+    def _process_tied(self, entries: list) -> None:
+        """Calls due at one time, in scheduling order: the first, then (time, call) pairs."""
+        handler, payload = entries[0]
+        handler(payload)
+        for time, (handler, payload) in entries[1:]:
             self._now = time
-            callbacks = event.callbacks
-            event.callbacks = None
-            for callback in callbacks:
-                callback(event)
+            handler(payload)

@@ -1,8 +1,9 @@
 """The contact centre on SimPy, driven by events and callbacks rather than one generator per caller.
 
-Every happening is an `events.Later`: an event already triggered, whose value (the payload) says who it
-concerns and whose one callback (the handler) acts on it. Abandonment is lazy: the patience event of a caller
-already answered finds it served and does nothing, so no event is ever cancelled.
+Every happening is a handler called with a payload that says who it concerns, at a time set on the calendar
+(`events.Calendar.at`); an interval's first attempts come from the calendar's arrival stream. Abandonment is
+lazy: the patience event of a caller already answered finds it served and does nothing, so no event is ever
+cancelled.
 
 =====================  ================================  ========================  =================================
 event                  handler                           payload                   what it does
@@ -13,7 +14,7 @@ interval boundary      Centre._interval_start            interval index (int)   
 closing time           Centre._close                     None                      lets the queue go or serves it
 a first attempt        Centre._attempt (an arrival of    routing.Call              busy signal, bot, agent or queue
   arrives                the calendar's stream, no event)
-a retrial arrives      Centre._offer                     routing.Call              as a first attempt
+a retrial arrives      Centre._attempt                   routing.Call              as a first attempt
 patience runs out      Centre._patience                  routing.Call              a waiting caller hangs up, and
                                                                                    may retry
 overflow delay passes  Centre._overflow                  routing.Overflow          more groups may take the call
@@ -47,7 +48,7 @@ from itertools import repeat
 from bposim.arrivals import busyness_factors
 from bposim.engine.agents import Workforce
 from bposim.engine.channels import ChannelWork
-from bposim.engine.events import Calendar, Later
+from bposim.engine.events import Calendar
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
 from bposim.engine.sources import Callers, call_source, draw_callers, stream
@@ -109,7 +110,7 @@ class Centre(ChannelWork):
             self._requeue,
             self._resume_chats,
         )
-        Later(self.env, 0, 0, self._interval_start)
+        self.env.at(0, self._interval_start, 0)
         self._open_backlog()
 
     def run(self) -> Centre:
@@ -124,8 +125,7 @@ class Centre(ChannelWork):
 
     # --- the day's clock: interval boundaries, arrivals drawn an interval at a time, closing -----------
 
-    def _interval_start(self, event: Later) -> None:
-        interval = event._value
+    def _interval_start(self, interval: int) -> None:
         env = self.env
         now = env.now
         self.interval = interval
@@ -141,9 +141,9 @@ class Centre(ChannelWork):
         if self.deferred_sources:
             self._draw_items(interval, now)
         if interval + 1 < self.intervals:
-            Later(env, self.interval_seconds, interval + 1, self._interval_start)
+            env.at(self.interval_seconds, self._interval_start, interval + 1)
         else:
-            Later(env, self.interval_seconds, None, self._close)
+            env.at(self.interval_seconds, self._close, None)
         self.records.pack_if_large()
 
     def _draw_arrivals(self, interval: int, now: float) -> None:
@@ -167,7 +167,7 @@ class Centre(ChannelWork):
             callers.wrap,
         )
 
-    def _close(self, event: Later) -> None:
+    def _close(self, _: None) -> None:
         """Closing: the live queues are let go (`clear`) or served, deferred work waits for the next opening. Idle
         agents serve the queue or leave; agents a `down` outage keeps off the phones leave at once if no caller of
         their skills waits, else stay for them."""
@@ -180,20 +180,16 @@ class Centre(ChannelWork):
         for group in self.router.groups:
             for agent in list(group.idle):
                 del group.idle[agent]
-                Later(self.env, 0, agent, self._on_ready)
+                self.env.at(0, self._on_ready, agent)
             if group.blocked and not self._callers_wait(group):
                 for agent in list(group.blocked):
                     del group.blocked[agent]
                     self._leave_after_closing(agent, now)
         self.day += 1
         if self.day < self.days:
-            Later(self.env, self.day * SECONDS_PER_DAY - now, 0, self._interval_start)
+            self.env.at(self.day * SECONDS_PER_DAY - now, self._interval_start, 0)
 
     # --- callers -------------------------------------------------------------------------------------
-
-    def _offer(self, event: Later) -> None:
-        """A retrial reaches the centre."""
-        self._attempt(event._value)
 
     def _attempt(self, call: Call) -> None:
         """A caller's attempt reaches the centre: busy signal, the bot, an agent at once, or the queue."""
@@ -233,13 +229,12 @@ class Centre(ChannelWork):
         if queue.lazy_patience:
             call.deadline = now + call.patience
         elif call.patience < INF:
-            Later(self.env, call.patience, call, self._patience)
+            self.env.at(call.patience, self._patience, call)
         queue.waiting.append(call)
         for delay, tiers in queue.delayed:
-            Later(self.env, delay, Overflow(call, tiers), self._overflow)
+            self.env.at(delay, self._overflow, Overflow(call, tiers))
 
-    def _patience(self, event: Later) -> None:
-        call = event._value
+    def _patience(self, call: Call) -> None:
         if call.state == WAITING:
             self._record_unanswered(call, ABANDONED)
             self._maybe_retry(call, self.env.now, blocked=False)
@@ -259,8 +254,8 @@ class Centre(ChannelWork):
         """The router found a caller whose patience ran out while waiting (lazy abandonment)."""
         self.records.call(call, ABANDONED, call.deadline)
 
-    def _overflow(self, event: Later) -> None:
-        call, tiers = event._value
+    def _overflow(self, overflow: Overflow) -> None:
+        call, tiers = overflow
         if call.state == WAITING and call.deadline > self.env.now:
             if call.queue.chat or call.queue.deferred:
                 self._overflow_channel(call, tiers, self.env.now)
@@ -275,7 +270,7 @@ class Centre(ChannelWork):
         retry = self.sources[call.queue.index].retry(call.attempt, blocked)
         if retry is not None and now + retry.delay < self.close_time:
             again = Call(call.call_id, call.queue, call.attempt + 1, retry.patience, retry.handle, retry.wrap)
-            Later(self.env, retry.delay, again, self._offer)
+            self.env.at(retry.delay, self._attempt, again)
 
     # --- agents --------------------------------------------------------------------------------------
 
@@ -293,13 +288,13 @@ class Centre(ChannelWork):
             agent.job = Job(call, now, talk, wrap, now + talk, now + (talk + wrap))
         else:
             self.records.call(call, ANSWERED, now + talk, now, talk, wrap, agent.index)
-        Later(self.env, talk + wrap, agent, self._on_ready)
+        self.env.at(talk + wrap, self._on_ready, agent)
         if queue.trunked and call.path != CALLBACK:
-            Later(self.env, talk, call, self._release)
+            self.env.at(talk, self._release, call)
 
-    def _release(self, event: Later) -> None:
+    def _release(self, call: Call) -> None:
         """The end of talk frees the caller's trunk line (a call cut off by an outage freed it at the cut)."""
-        if event._value not in self.outages.cut_off:
+        if call not in self.outages.cut_off:
             self.in_system -= 1
 
     def _line_freed_by_cut(self, call: Call) -> None:
@@ -333,10 +328,9 @@ class Centre(ChannelWork):
                 self._record_unanswered(call, outcome, when)
         queue.waiting.clear()
 
-    def _ready_after_job(self, event: Later) -> None:
+    def _ready_after_job(self, agent: Agent) -> None:
         """`_ready` where outages may cut calls off: a ready event made stale by a cut is ignored, and the call the
         agent has just finished is recorded as answered."""
-        agent = event._value
         stale = agent.stale_ready_times
         if stale and self.env.now in stale:
             stale.remove(self.env.now)
@@ -345,11 +339,10 @@ class Centre(ChannelWork):
         if job is not None:
             agent.job = None
             self.records.call(job.call, ANSWERED, job.talk_end, job.answer, job.talk, job.wrap, agent.index)
-        self._ready(event)
+        self._ready(agent)
 
-    def _ready(self, event: Later) -> None:
+    def _ready(self, agent: Agent) -> None:
         """An agent is free for work: after a call and its wrap-up, on logging in, or at closing."""
-        agent = event._value
         now = self.env.now
         if agent.leaving:
             if agent.shift is None:

@@ -17,7 +17,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bposim.engine.events import Later
 from bposim.engine.records import (
     BOT_BOUNCE,
     BOT_CONTAINED,
@@ -119,7 +118,7 @@ class Outages:
             for day in range(horizon.days):
                 for window in tool.maintenance:
                     start = day * SECONDS_PER_DAY + window.start_seconds - horizon.start_seconds
-                    Later(env, start, OutageStart(index, PLANNED, window.minutes * 60.0), self._begin)
+                    env.at(start, self._begin, OutageStart(index, PLANNED, window.minutes * 60.0))
 
     def _cut_calls(self, group) -> None:
         """Cut off the calls in progress of a group's agents: each is recorded as dropped (answered, ended now, no
@@ -142,26 +141,26 @@ class Outages:
                     self.line_freed(call)
                 agent.stale_ready_times.append(job.free_at)
                 agent.job = None
-                Later(self.env, 0.0, agent, self.ready)
+                self.env.at(0.0, self.ready, agent)
 
     def _next_failure(self, index: int, now: float) -> None:
         failures = self.tools[index].failures
         up = float(failures.time_between.sample(self.rngs[index], 1)[0])
         if now + up < self.last_close:
             repair = float(failures.repair.sample(self.rngs[index], 1)[0])
-            Later(self.env, up, OutageStart(index, RANDOM, repair), self._begin)
+            self.env.at(up, self._begin, OutageStart(index, RANDOM, repair))
 
-    def _begin(self, event: Later) -> None:
-        index, kind, length = event._value
+    def _begin(self, start: OutageStart) -> None:
+        index, kind, length = start
         now = self.env.now
         self.active[index] += 1
         if self.active[index] == 1:
             for effect in self.effects[index]:
                 self._switch(effect, +1)
-        Later(self.env, length, OutageEnd(index, kind, now), self._end)
+        self.env.at(length, self._end, OutageEnd(index, kind, now))
 
-    def _end(self, event: Later) -> None:
-        index, kind, start = event._value
+    def _end(self, end: OutageEnd) -> None:
+        index, kind, start = end
         now = self.env.now
         self.records.append(OutageRow(index, kind, start, now))
         self.active[index] -= 1
@@ -183,7 +182,7 @@ class Outages:
                     group.idle.clear()
                 elif sign < 0 and group.down_outages == 0:
                     for agent in group.blocked:
-                        Later(self.env, 0.0, agent, self.ready)
+                        self.env.at(0.0, self.ready, agent)
                     group.blocked.clear()
                     if group.max_sessions > 1:
                         self.resume_chats(group)
@@ -245,10 +244,10 @@ class BotAssistCallbacks:
         spec, rng = call.queue.bot
         length = float(spec.bot_time.sample(rng, 1)[0])
         draw = float(rng.random())
-        Later(self.env, length, BotExit(call, length, draw), self._leave_bot)
+        self.env.at(length, self._leave_bot, BotExit(call, length, draw))
 
-    def _leave_bot(self, event: Later) -> None:
-        call, length, draw = event._value
+    def _leave_bot(self, exit_: BotExit) -> None:
+        call, length, draw = exit_
         spec = call.queue.bot.spec
         now = self.env.now
         call.bot = length
