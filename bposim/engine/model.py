@@ -80,6 +80,7 @@ class Centre(ChannelWork):
         self.interval = 0
         self.router = Router(scenario, rng, self._hung_up)
         self.records = CallRecords()
+        self._write_call = self.records.writer()
         self.plans = [g.agents.per_interval_counts(self.intervals) for g in scenario.agent_groups]
         self.factors = busyness_factors(scenario.busyness.cv if scenario.busyness else None, self.days, rng("busyness"))
         self.sources = [call_source(ct, i, self.intervals, rng) for i, ct in enumerate(scenario.call_types)]
@@ -286,8 +287,23 @@ class Centre(ChannelWork):
         wrap = call.wrap
         if self.track_jobs:  # recorded when the agent is free, unless an outage cuts the call off first
             agent.job = Job(call, now, talk, wrap, now + talk, now + (talk + wrap))
-        else:
-            self.records.call(call, ANSWERED, now + talk, now, talk, wrap, agent.index)
+        else:  # `records.call` written inline
+            self._write_call(
+                (
+                    call.call_id,
+                    queue.index,
+                    call.attempt,
+                    call.arrival,
+                    now,
+                    now + talk,
+                    talk,
+                    wrap,
+                    ANSWERED,
+                    agent.index,
+                    call.path,
+                    call.bot,
+                )
+            )
         self.env.at(talk + wrap, self._on_ready, agent)
         if queue.trunked and call.path != CALLBACK:
             self.env.at(talk, self._release, call)

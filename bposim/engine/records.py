@@ -11,6 +11,7 @@ array, so memory stays close to the size of the final calls table whatever the h
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -120,6 +121,10 @@ class CallRecords:
                 call.bot,
             )
         )
+
+    def writer(self) -> Callable[[tuple], None]:
+        """Append one row of CALL_FIELDS (as `call` writes it), for the engine's hot path: an answered call."""
+        return self._rows.append
 
     def pack_if_large(self) -> None:
         """Pack the buffered rows into an array when there are many (called at interval boundaries)."""
