@@ -370,6 +370,11 @@ class Router:
                 idle = [agent for group in tier if group.idle and (may is None or may(group)) for agent in group.idle]
                 if idle:
                     best = idle[int(self.rng.integers(len(idle)))]
+            elif len(tier) == 1:  # one group: its longest idle, taken at once
+                idle = tier[0].idle
+                if idle and (may is None or may(tier[0])):
+                    return idle.popitem(last=False)[0]
+                continue
             else:
                 for group in tier:
                     if group.idle and (may is None or may(group)):
