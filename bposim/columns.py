@@ -43,16 +43,14 @@ class Records:
 
     calls: CALL_FIELDS in CALL_DTYPES, with day and interval (of the day, by arrival), wait (answer or end −
     arrival) and warmup (arrived during the warm-up). sessions and outages: (rows, fields) float arrays.
-    activities: ACTIVITY_FIELDS (name as objects, flags as booleans, the rest floats). rostered: (group, shift
-    start, shift end) of each rostered agent; agent_names and agent_groups (group index) of every agent, both fixed
-    by the scenario, so the same in every replication.
+    activities: ACTIVITY_FIELDS (name as objects, flags as booleans, the rest floats). agent_names and agent_groups
+    (group index) of every agent, both fixed by the scenario, so the same in every replication.
     """
 
     calls: dict[str, np.ndarray]
     sessions: np.ndarray
     activities: dict[str, np.ndarray]
     outages: np.ndarray
-    rostered: np.ndarray
     agent_names: list[str]
     agent_groups: np.ndarray
     counts: dict[str, np.ndarray]  # rows per replication of calls, sessions, activities and outages
@@ -74,9 +72,6 @@ def replication_records(scenario: Scenario, centre: Centre) -> Records:
     activities = _activity_columns(centre.workforce.activities)
     outages = np.array(centre.outages.records, dtype=np.float64).reshape(-1, len(OUTAGE_FIELDS))
     outages = outages[np.lexsort((outages[:, 0], outages[:, 2]))]
-    rostered = np.array(
-        [[a.group.index, a.shift.start_seconds, a.shift.end_seconds] for a in centre.workforce.rostered], dtype=float
-    ).reshape(-1, 3)
     counts = {
         "calls": np.array([len(calls["call_id"])]),
         "sessions": np.array([len(sessions)]),
@@ -88,7 +83,6 @@ def replication_records(scenario: Scenario, centre: Centre) -> Records:
         sessions=sessions,
         activities=activities,
         outages=outages,
-        rostered=rostered,
         agent_names=[agent.name for agent in centre.agents],
         agent_groups=np.array([agent.group.index for agent in centre.agents], dtype=np.int64),
         counts=counts,
@@ -107,7 +101,6 @@ def joined(parts: Sequence[Records]) -> Records:
         sessions=np.concatenate([part.sessions for part in parts]),
         activities=_join_columns([part.activities for part in parts]),
         outages=np.concatenate([part.outages for part in parts]),
-        rostered=first.rostered,
         agent_names=first.agent_names,
         agent_groups=first.agent_groups,
         counts={kind: np.concatenate([part.counts[kind] for part in parts]) for kind in first.counts},

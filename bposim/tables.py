@@ -360,6 +360,41 @@ def _window_start(scenario: Scenario) -> Callable[[np.ndarray], np.ndarray | flo
     return lambda times: np.floor(np.asarray(times) / SECONDS_PER_DAY) * SECONDS_PER_DAY + warmup
 
 
+def _interval_edges(scenario: Scenario) -> np.ndarray:
+    """The interval boundaries of each day, (days, intervals + 1), in seconds from the first opening."""
+    horizon = scenario.horizon
+    return (
+        np.arange(horizon.days)[:, None] * float(SECONDS_PER_DAY)
+        + np.arange(horizon.intervals + 1)[None, :] * horizon.interval_seconds
+    )
+
+
+def scheduled(scenario: Scenario) -> np.ndarray:
+    """Agents scheduled per day, interval and group (the staffing table's `scheduled` for one replication): the
+    plan's agents, and the rostered ones as agent-equivalents over each interval. It depends on the scenario
+    alone (absence is counted apart), so a task that needs only its total builds no staffing table."""
+    horizon = scenario.horizon
+    edges = _interval_edges(scenario)
+    day_starts = np.arange(horizon.days) * float(SECONDS_PER_DAY) - horizon.start_seconds
+    index = {group.name: i for i, group in enumerate(scenario.agent_groups)}
+    rostered = np.array(
+        [
+            [index[shift.group], shift.start_seconds, shift.end_seconds]
+            for shift in scenario.roster
+            for _ in range(shift.agents)
+        ],
+        dtype=float,
+    ).reshape(-1, 3)
+    out = []
+    for number, group in enumerate(scenario.agent_groups):
+        shifts = rostered[rostered[:, 0] == number]
+        shift_starts = (day_starts[:, None] + shifts[None, :, 1]).ravel()
+        shift_ends = (day_starts[:, None] + shifts[None, :, 2]).ravel()
+        plan = np.tile(np.asarray(group.agents.per_interval_counts(horizon.intervals), float), horizon.days)
+        out.append(plan + metrics.per_interval(shift_starts, shift_ends, edges).ravel())
+    return np.stack(out, axis=1).ravel()
+
+
 def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndarray]:
     """Per replication, day, interval and group: agents scheduled, absent, present, off the phones, on the phones,
     busy (agent-equivalents averaged over the interval: an agent holding one or more chat sessions counts once),
@@ -367,19 +402,7 @@ def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndar
     length)."""
     horizon = scenario.horizon
     groups = len(scenario.agent_groups)
-    edges = (
-        np.arange(horizon.days)[:, None] * float(SECONDS_PER_DAY)
-        + np.arange(horizon.intervals + 1)[None, :] * horizon.interval_seconds
-    )
-    day_starts = np.arange(horizon.days) * float(SECONDS_PER_DAY) - horizon.start_seconds
-    rostered = records.rostered
-    scheduled = []
-    for index, group in enumerate(scenario.agent_groups):
-        shifts = rostered[rostered[:, 0] == index]
-        shift_starts = (day_starts[:, None] + shifts[None, :, 1]).ravel()
-        shift_ends = (day_starts[:, None] + shifts[None, :, 2]).ravel()
-        plan = np.tile(np.asarray(group.agents.per_interval_counts(horizon.intervals), float), horizon.days)
-        scheduled.append(plan + metrics.per_interval(shift_starts, shift_ends, edges).ravel())
+    edges = _interval_edges(scenario)
     calls, activities, sessions = records.calls, records.activities, records.sessions
     answered = ~np.isnan(calls["answer"])
     call_group = np.append(records.agent_groups, -1).astype(np.int32)[calls["agent"]]
@@ -435,7 +458,7 @@ def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndar
         "interval": interval,
         "interval_start": labels[interval],
         "group": categorical(position % groups, [g.name for g in scenario.agent_groups]),
-        "scheduled": np.tile(np.stack(scheduled, axis=1).ravel(), records.replications),
+        "scheduled": np.tile(scheduled(scenario), records.replications),
         "absent": measured["absent"],
         "present": present,
         "off_phone": off,

@@ -118,7 +118,6 @@ def hand_records(scenario: bposim.Scenario, calls: list[tuple], logins: list[tup
         sessions=sessions,
         activities=activities,
         outages=np.zeros((0, 4)),
-        rostered=np.zeros((0, 3)),
         agent_names=[f"{group.name}-001" for group in groups],
         agent_groups=np.arange(len(groups), dtype=np.int64),
         counts={

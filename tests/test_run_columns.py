@@ -26,6 +26,7 @@ import bposim
 from bposim import metrics
 from bposim.experiment.runner import run_task
 from bposim.run import Run, jsonable, simulate, simulate_replication
+from bposim.tables import scheduled
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 GOLDEN_FILE = Path(__file__).parent / "data" / "golden_tables.json"
@@ -167,3 +168,12 @@ def record() -> None:
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).parent))
     record()
+
+
+@pytest.mark.parametrize("model", ["helpdesk.yaml", "bpo_multiskill_shifts.yaml", "omnichannel_bpo.yaml"])
+def test_the_agents_scheduled_by_a_scenario_are_its_staffing_tables(model: str) -> None:
+    """A sweep task reads the scheduled agent hours from the scenario, building no staffing table: the same
+    numbers, to the bit, as the table's (plan agents and rostered shifts, over several days too)."""
+    scenario = bposim.load_scenario(MODELS / model)
+    run = simulate_replication(scenario, SEED, 1, tables=("staffing",))
+    np.testing.assert_array_equal(scheduled(scenario), run.staffing["scheduled"].to_numpy())

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from bposim.experiment.design import Experiment
     from bposim.scenario import Scenario
 
-KPI_TABLES = ("staffing",)  # what `kpi_row` reads besides the summary
+KPI_TABLES = ()  # what `kpi_row` reads besides the summary: nothing (the scheduled hours come from the scenario)
 CONNECT_TIMEOUT = "5s"  # how long to try reaching a Dask scheduler before giving up
 _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})$")
 
@@ -56,8 +56,7 @@ class TaskResult:
 def run_task(scenario: Scenario, seed: int, cell: int, replication: int, keep_tables: bool) -> TaskResult:
     """Simulate one replication of one cell (the same random streams as that replication of every other cell).
 
-    Only with keep: all are all its tables built; otherwise just what its KPI row reads (the summary, and the
-    staffing table for the scheduled agent hours).
+    Only with keep: all are all its tables built; otherwise just what its KPI row reads: the summary.
     """
     from bposim.run import Run, simulate_replication  # the engine loads where a task runs, not to check an experiment
 

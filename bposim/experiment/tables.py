@@ -22,6 +22,7 @@ import pandas as pd
 
 from bposim import backlog, costs, metrics
 from bposim.scenario.call_types import CHANNELS
+from bposim.tables import scheduled
 
 if TYPE_CHECKING:
     from bposim.run import Run
@@ -43,7 +44,7 @@ def kpi_row(run: Run) -> dict[str, float | int | bool | str]:
         "currency": scenario.costs.currency if scenario.costs is not None else "",
         "horizon_days": int(scenario.horizon.days),
         "met_target": _met_target(summary, scenario),
-        "scheduled_agent_hours": float(run.staffing["scheduled"].sum() * interval_hours),
+        "scheduled_agent_hours": float(scheduled(scenario).sum() * interval_hours),
     }
     row.update(_kpis(summary))
     row.update({key: float(summary[key]) for key in costs.SUMMARY_KEYS if key in summary})
