@@ -210,7 +210,17 @@ class Centre(ChannelWork):
             if queue.chat:
                 self._chat_to_agents(call, now)
                 return
-        self._to_agents(call, now)
+        solo = queue.solo  # `_to_agents` begun inline: most callers find an agent free
+        if solo is not None:
+            if solo.idle:
+                self._serve(solo.idle.popitem(last=False)[0], call, now)
+                return
+        else:
+            agent = self.router.find_agent(queue.agent_tiers)
+            if agent is not None:
+                self._serve(agent, call, now)
+                return
+        self._wait_or_callback(call, now)
 
     def _to_agents(self, call: Call, now: float) -> None:
         """Answer the caller at once if an agent is free, else queue them (or call them back later)."""
@@ -225,6 +235,11 @@ class Centre(ChannelWork):
             if agent is not None:
                 self._serve(agent, call, now)
                 return
+        self._wait_or_callback(call, now)
+
+    def _wait_or_callback(self, call: Call, now: float) -> None:
+        """Nobody is free: the caller takes a callback if offered one, else waits."""
+        queue = call.queue
         if queue.callbacks is not None and self.bot_assist_callbacks.takes_callback(call, now):
             return
         if queue.lazy_patience:
