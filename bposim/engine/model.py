@@ -44,9 +44,9 @@ from itertools import repeat
 
 from bposim.arrivals import busyness_factors
 from bposim.engine.agents import Workforce
-from bposim.engine.channels import ChannelWork
+from bposim.engine.channels import ChannelWork, ItemProgress
 from bposim.engine.events import Calendar, Later
-from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords
+from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords, PieceRow
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
 from bposim.engine.sources import Callers, call_source, draw_callers, stream
 from bposim.engine.technology import BotAssistCallbacks, Outages
@@ -87,6 +87,8 @@ class Centre(ChannelWork):
         self._times: Iterator[float] = iter(())
         self._offers: Iterator[tuple] = iter(())
         self._items: Iterator[Call] = iter(())
+        self.pieces: list[PieceRow] = []  # the stretches of work on items interrupted at least once
+        self.progress: dict[Call, ItemProgress] = {}  # the work of interrupted items so far
         self.track_jobs = any(effect.in_progress == "drop" for tool in scenario.tools for effect in tool.effects)
         self._on_ready = self._ready_after_job if self.track_jobs else self._ready
         self.bot_assist_callbacks = BotAssistCallbacks(
@@ -182,9 +184,10 @@ class Centre(ChannelWork):
             if self.clear_at_close or not queue.staffed:
                 self._let_go(queue, UNSERVED)
         for group in self.router.groups:
-            for agent in list(group.idle):
-                del group.idle[agent]
+            for agent in [*group.idle, *group.reserved]:  # agents in a deferred block end it at closing
                 Later(self.env, 0, agent, self._on_ready)
+            group.idle.clear()
+            group.reserved.clear()
             if group.blocked and not self._callers_wait(group):
                 for agent in list(group.blocked):
                     del group.blocked[agent]
@@ -219,8 +222,8 @@ class Centre(ChannelWork):
             if queue.bot is not None and not queue.bot_outages:
                 self.bot_assist_callbacks.enter_bot(call, now)
                 return
-            if queue.chat:
-                self._chat_to_agents(call, now)
+            if queue.blended:
+                self._blended_to_agents(call, now)
                 return
         self._to_agents(call, now)
 
@@ -271,7 +274,7 @@ class Centre(ChannelWork):
     def _overflow(self, event: Later) -> None:
         call, tiers = event._value
         if call.state == WAITING and call.deadline > self.env.now:
-            if call.queue.chat or call.queue.deferred:
+            if call.queue.blended or call.queue.deferred:
                 self._overflow_channel(call, tiers, self.env.now)
                 return
             agent = self.router.find_agent(tiers)
