@@ -27,8 +27,9 @@ tool comes back        Outages._end                      technology.OutageEnd   
 caller leaves the bot  BotAssistCallbacks._leave_bot     technology.BotExit        contained, or on to the agents
 =====================  ================================  ========================  =================================
 
-Chat sessions and deferred work (email, case) have events of their own, in `engine.channels`; voice never enters
-them, so a voice-only centre runs as it always did. Trunk lines and callbacks are voice only.
+Chat sessions and deferred work (email, case) have events of their own, in `engine.channels`; voice enters them
+only where a call may stop an interruptible item (its queue is then `blended`), so a voice-only centre runs as it
+always did. Trunk lines and callbacks are voice only.
 
 Random numbers come from one stream per source (`engine.sources`, which also draws each interval's callers and
 their retrials), so changing staffing or adding a call type leaves the other sources' draws unchanged (common
