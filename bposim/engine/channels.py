@@ -346,6 +346,19 @@ class ChannelWork:
         progress.interruptions += 1
         self.pieces.append(PieceRow(agent.index, item.call_id, piece.start, now, worked, True))
         self._put_back(agent, item)
+        self._to_reserved(item, now)
+
+    def _to_reserved(self: Centre, item: Call, now: float) -> None:
+        """An item put back goes at once to an agent in a deferred block waiting for one, if any may take it."""
+        if self.closing:
+            return
+        for tier in item.queue.agent_tiers:
+            for group in tier:
+                if group.reserved and not group.down_outages:
+                    item.queue.waiting.remove(item)
+                    item.state = SERVED
+                    self._serve_item(group.reserved.popitem(last=False)[0], item, now)
+                    return
 
     def _put_back(self: Centre, agent: Agent, item: Call) -> None:
         """The agent no longer works the item, which waits again in its queue, in arrival order (and no longer
