@@ -3,18 +3,18 @@ only one replication's Python records are alive at a time), then joined, replica
 `bposim.tables` to build every table once.
 
 Call attempts are sorted by caller and attempt within their replication; activities by start, then agent; outages
-by start, then tool. Sessions keep the engine's order.
+by start, then tool. Sessions and the pieces of interrupted items keep the engine's order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bposim.engine.records import ACTIVITY_FIELDS, ANSWERED, CALL_FIELDS, OUTAGE_FIELDS, SESSION_FIELDS
+from bposim.engine.records import ACTIVITY_FIELDS, ANSWERED, CALL_FIELDS, OUTAGE_FIELDS, PIECE_FIELDS, SESSION_FIELDS
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
 if TYPE_CHECKING:
@@ -42,7 +42,9 @@ class Records:
     """The records of one or more replications as columns, and how many rows each replication has.
 
     calls: CALL_FIELDS in CALL_DTYPES, with day and interval (of the day, by arrival), wait (answer or end −
-    arrival) and warmup (arrived during the warm-up). sessions and outages: (rows, fields) float arrays.
+    arrival), warmup (arrived during the warm-up) and, when some call type is interruptible, interruptions (how
+    often an item was stopped). sessions, outages and pieces (the stretches of work on items interrupted at least
+    once, PIECE_FIELDS): (rows, fields) float arrays.
     activities: ACTIVITY_FIELDS (name as objects, flags as booleans, the rest floats). agent_names and agent_groups
     (group index) of every agent, both fixed by the scenario, so the same in every replication.
     """
@@ -53,21 +55,25 @@ class Records:
     outages: np.ndarray
     agent_names: list[str]
     agent_groups: np.ndarray
-    counts: dict[str, np.ndarray]  # rows per replication of calls, sessions, activities and outages
+    counts: dict[str, np.ndarray]  # rows per replication of calls, sessions, activities, outages and pieces
+    pieces: np.ndarray = field(default_factory=lambda: np.empty((0, len(PIECE_FIELDS))))
 
     @property
     def replications(self) -> int:
         return len(self.counts["calls"])
 
     def replication(self, kind: str) -> np.ndarray:
-        """The replication (0, 1, ...) of each row of `kind` (calls, sessions, activities or outages)."""
-        counts = self.counts[kind]
+        """The replication (0, 1, ...) of each row of `kind` (calls, sessions, activities, outages or pieces)."""
+        counts = self.counts[kind] if kind in self.counts else np.zeros(self.replications, np.int64)
         return np.repeat(np.arange(len(counts), dtype=np.int64), counts)
 
 
 def replication_records(scenario: Scenario, centre: Centre) -> Records:
     """The records of `centre`, a run of `scenario`'s centre, as columns; the call records are handed over."""
     calls = _call_columns(scenario, centre)
+    pieces = np.array(centre.pieces, dtype=np.float64).reshape(-1, len(PIECE_FIELDS))
+    if any(call_type.interruptible for call_type in scenario.call_types):
+        calls["interruptions"] = interruptions(calls["call_id"], pieces)
     sessions = np.array(centre.workforce.sessions, dtype=np.float64).reshape(-1, len(SESSION_FIELDS))
     activities = _activity_columns(centre.workforce.activities)
     outages = np.array(centre.outages.records, dtype=np.float64).reshape(-1, len(OUTAGE_FIELDS))
@@ -77,6 +83,7 @@ def replication_records(scenario: Scenario, centre: Centre) -> Records:
         "sessions": np.array([len(sessions)]),
         "activities": np.array([len(activities["agent"])]),
         "outages": np.array([len(outages)]),
+        "pieces": np.array([len(pieces)]),
     }
     return Records(
         calls=calls,
@@ -86,6 +93,7 @@ def replication_records(scenario: Scenario, centre: Centre) -> Records:
         agent_names=[agent.name for agent in centre.agents],
         agent_groups=np.array([agent.group.index for agent in centre.agents], dtype=np.int64),
         counts=counts,
+        pieces=pieces,
     )
 
 
@@ -104,7 +112,19 @@ def joined(parts: Sequence[Records]) -> Records:
         agent_names=first.agent_names,
         agent_groups=first.agent_groups,
         counts={kind: np.concatenate([part.counts[kind] for part in parts]) for kind in first.counts},
+        pieces=np.concatenate([part.pieces for part in parts]),
     )
+
+
+def interruptions(call_ids: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+    """How often each call row (of one replication, sorted by call_id) was stopped by a live contact: its pieces
+    so marked. Only items carry call_ids that pieces name, and they have one row each."""
+    out = np.zeros(len(call_ids), np.int32)
+    stopped = pieces[pieces[:, 5] == 1.0] if len(pieces) else pieces
+    if len(stopped):
+        named, count = np.unique(stopped[:, 1].astype(np.int64), return_counts=True)
+        out[np.searchsorted(call_ids, named)] = count
+    return out
 
 
 def _join_columns(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

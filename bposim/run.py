@@ -8,7 +8,9 @@ day, by arrival; both −1 for an item of an initial backlog, which arrived befo
 time), arrival (when the caller reached the agents' queue; for callers the bot contained, when they entered the
 bot), answer (NaN unless answered; for deferred work, when the work started), end (call end if answered, else
 when the caller left), wait (answer or end − arrival), handle_seconds (talk, after proficiency, learning, AI
-assist and outage slow-downs), wrap_seconds (after-call work; deferred work is completed at end + wrap_seconds),
+assist and outage slow-downs; an interrupted item: the work of all its stretches), wrap_seconds (after-call
+work; deferred work is completed at end + wrap_seconds), interruptions (with an interruptible call type only: how
+often an item was stopped for a live contact; its answer is when work first began),
 outcome (answered | abandoned | blocked | unserved | contained | callback_requested | dropped: cut off by an
 outage), agent and group (answered and dropped calls), path (direct | bot_opt_out | bot_bounce | bot_contained |
 callback), bot_seconds (time in the bot), warmup (a live contact that arrived during the warm-up: left out of
@@ -17,16 +19,18 @@ KPIs), and replication when there are several.
 ``intervals``: one row per day, interval and live call type (voice, chat): interval_start (HH:MM), channel, the
 counts and KPIs of `bposim.metrics`, and the call type's threshold_seconds and target.
 
-``agents``: one row per agent: group, calls_handled, busy, idle, off-phone, logged-in, overtime and unpaid
-seconds, absent_days, occupancy.
+``agents``: one row per agent: group, calls_handled, busy (each stretch of an interrupted item on the agent who
+worked it), idle, off-phone (breaks, shrinkage; not deferred blocks), logged-in, overtime and unpaid seconds,
+absent_days, occupancy.
 
 ``staffing``: one row per day, interval and agent group, in agent-equivalents averaged over the interval:
 scheduled (plan + roster), absent, present (logged in), off_phone (breaks, shrinkage), on_phone, busy (an agent
 holding one or more chat sessions counts once), occupancy (busy / on_phone), and sessions (chat
 session-equivalents: the summed time of the chat sessions over the interval's length).
 
-``activities``: one row per break, shrinkage episode or absence: agent, group, kind, name, planned start,
-start, end, late (started after the latest start its window allows), missed (the shift ended first), paid.
+``activities``: one row per break, shrinkage episode, absence or deferred block: agent, group, kind, name,
+planned start, start, end, late (started after the latest start its window allows), missed (the shift ended
+first), paid.
 
 ``outages``: one row per tool outage: tool, kind (random | planned), start, end, duration_seconds, effects,
 dropped (calls cut off by it), and the offered, answered, abandoned, blocked and answered-within-threshold

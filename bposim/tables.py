@@ -18,7 +18,7 @@ import pandas as pd
 
 from bposim import backlog, cells, metrics
 from bposim.columns import Records
-from bposim.engine.records import ABSENCE, ACTIVITY_KINDS, OUTAGE_KINDS, OUTCOMES, PATHS
+from bposim.engine.records import ABSENCE, ACTIVITY_KINDS, OFF_PHONE_KINDS, OUTAGE_KINDS, OUTCOMES, PATHS
 from bposim.formatting import clock
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 from bposim.scenario.call_types import CHANNELS
@@ -142,6 +142,7 @@ def _calls_table(scenario: Scenario, records: Records) -> pd.DataFrame:
         "wait": columns["wait"],
         "handle_seconds": columns["handle_seconds"],
         "wrap_seconds": columns["wrap_seconds"],
+        **({"interruptions": columns["interruptions"]} if "interruptions" in columns else {}),
         "outcome": categorical(columns["outcome"], OUTCOMES),
         "agent": categorical(agent, records.agent_names),
         "group": categorical(group, [g.name for g in scenario.agent_groups]),
@@ -215,7 +216,9 @@ def _agent_columns(
     unpaid seconds, absent days and occupancy, counted after the warm-up (the agents table's columns).
 
     `window_start(times)` says when statistics start on each time's day. Occupancy is busy time over the time the
-    agent was available for calls: logged in and not on a break or other off-phone activity.
+    agent was available for calls: logged in and not on a break or other off-phone activity (a deferred block is
+    available time: busy while working items, idle while waiting for one). An item interrupted at least once is
+    busy time piece by piece, each on the agent who worked it.
     """
     n = len(records.agent_names)
     rows = n * records.replications
@@ -230,8 +233,11 @@ def _agent_columns(
     busy_end += calls["wrap_seconds"][answered]
     handled = np.bincount(codes[begin >= window], minlength=rows)
     busy_codes = codes
+    if len(records.pieces):  # interrupted items: their pieces instead of the span from first start to end
+        busy_codes, begin, busy_end = _with_pieces(records, answered, codes, begin, busy_end)
+        window = window_start(begin)
     if _has_chat(scenario):  # an agent's chat sessions overlap: busy is the time holding at least one
-        busy_codes, begin, busy_end = metrics.held_spans(codes, begin, busy_end)
+        busy_codes, begin, busy_end = metrics.held_spans(busy_codes, begin, busy_end)
         window = window_start(begin)
     busy = _after(begin, busy_end, window)
     del busy_end, begin, window, answered
@@ -243,7 +249,7 @@ def _agent_columns(
     activities = records.activities
     activity_codes = activities["agent"].astype(np.int64) + records.replication("activities") * n
     absence = activities["kind"] == ABSENCE
-    taken = ~absence & ~activities["missed"]
+    taken = np.isin(activities["kind"], OFF_PHONE_KINDS) & ~activities["missed"]
     off_start = activities["start"][taken]
     off_seconds = _after(off_start, activities["end"][taken], window_start(off_start))
     off_codes = activity_codes[taken]
@@ -342,6 +348,22 @@ def _summaries(
     return summaries
 
 
+def _with_pieces(
+    records: Records, answered: np.ndarray, holder: np.ndarray, begin: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The busy spans (holder: agent + replication × agents, begin, end) of the answered rows, with each item
+    interrupted at least once replaced by its pieces, each on the agent who worked it."""
+    n = len(records.agent_names)
+    whole = records.calls["interruptions"][answered] == 0
+    pieces = records.pieces
+    piece_holder = pieces[:, 0].astype(np.int64) + records.replication("pieces") * n
+    return (
+        np.concatenate([holder[whole], piece_holder]),
+        np.concatenate([begin[whole], pieces[:, 2]]),
+        np.concatenate([end[whole], pieces[:, 3]]),
+    )
+
+
 def _has_chat(scenario: Scenario) -> bool:
     return any(call_type.channel == "chat" for call_type in scenario.call_types)
 
@@ -408,7 +430,7 @@ def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndar
     call_group = np.append(records.agent_groups, -1).astype(np.int32)[calls["agent"]]
     activity_group = records.agent_groups[activities["agent"].astype(np.int64)]
     absence = activities["kind"] == ABSENCE
-    taken = ~absence & ~activities["missed"]
+    taken = np.isin(activities["kind"], OFF_PHONE_KINDS) & ~activities["missed"]
     session_group = records.agent_groups[sessions[:, 0].astype(np.int64)]
 
     def bounds(kind: str) -> np.ndarray:
@@ -421,14 +443,19 @@ def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndar
         "off_phone": (taken, activity_group, activities["start"], (activities["end"],), bounds("activities")),
     }  # each span: which rows, their groups, starts, the parts whose sum is the end (busy: end + wrap-up), and
     # where each replication's rows begin
-    if _has_chat(scenario):
+    if _has_chat(scenario) or len(records.pieces):
         chat = np.array([call_type.channel == "chat" for call_type in scenario.call_types])[calls["call_type"]]
         spans["sessions"] = (answered & chat, *spans["busy"][1:])
         n = len(records.agent_names)
         holder = calls["agent"][answered].astype(np.int64) + records.replication("calls")[answered] * n
-        holder, begin, end = metrics.held_spans(
-            holder, calls["answer"][answered], calls["end"][answered] + calls["wrap_seconds"][answered]
-        )
+        begin, end = calls["answer"][answered], calls["end"][answered] + calls["wrap_seconds"][answered]
+        if len(records.pieces):
+            holder, begin, end = _with_pieces(records, answered, holder, begin, end)
+        if _has_chat(scenario):
+            holder, begin, end = metrics.held_spans(holder, begin, end)
+        else:  # by holder (so by replication): an agent works one thing at a time
+            order = np.argsort(holder, kind="stable")
+            holder, begin, end = holder[order], begin[order], end[order]
         first = np.searchsorted(holder // n, np.arange(records.replications + 1))
         spans["busy"] = (None, records.agent_groups[holder % n], begin, (end,), first)
     cells = horizon.days * horizon.intervals

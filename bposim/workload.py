@@ -313,7 +313,13 @@ def _agent_parts(scenario: Scenario, open_seconds: float, interval_hours: float)
     for i, shift in enumerate(scenario.roster):
         count = _number(shift.agents)
         agents.append(Part(f"roster[{i}].agents", f"lower roster[{i}].agents", count))
-        records.append(Part(f"roster[{i}].agents", f"lower roster[{i}].agents", count * (1.0 + len(shift.breaks))))
+        records.append(
+            Part(
+                f"roster[{i}].agents",
+                f"lower roster[{i}].agents",
+                count * (1.0 + len(shift.breaks) + len(shift.deferred_blocks)),
+            )
+        )
         shift_hours = count * (shift.end_seconds - shift.start_seconds) / 3600.0
         hours[shift.group] = hours.get(shift.group, 0.0) + shift_hours
     for g, group in enumerate(scenario.agent_groups):

@@ -142,6 +142,66 @@ def scenario_specs(draw, min_intervals: int = 1) -> dict:
     return spec
 
 
+@st.composite
+def blended_specs(draw) -> dict:
+    """A small random centre (from `scenario_specs`, its horizon given an end time) with an interruptible email type
+    beside its live ones (one of which may be chat), held by some groups, sometimes with a deferred reserve, shifts
+    with deferred blocks, and an outage that drops the work in progress."""
+    spec = draw(scenario_specs())
+    horizon = spec["horizon"]
+    hours = horizon.pop("length_hours")
+    horizon["end"] = f"{8 + hours:02d}:00"
+    spec["call_types"].append(
+        {
+            "name": "mail",
+            "channel": "email",
+            "interruptible": True,
+            "arrivals": {"per_hour": draw(st.floats(1.0, 30.0))},
+            "handle_time": draw(durations(30.0, 1200.0)),
+            "initial_backlog": [{"items": draw(st.integers(0, 6)), "age_hours": 2.0}],
+        }
+    )
+    if draw(st.booleans()):
+        chat = spec["call_types"][0]
+        chat["channel"] = "chat"
+        chat.pop("retrial", None)
+        if spec.pop("trunk_lines", None) is not None:  # chat holds no trunk line: nobody is blocked
+            for call_type in spec["call_types"]:
+                if "retrial" in call_type:
+                    call_type["retrial"]["after_blocked"] = 0.0
+    chat_types = {ct["name"] for ct in spec["call_types"] if ct.get("channel") == "chat"}
+    groups = spec["agent_groups"]
+    holders = draw(st.sets(st.integers(0, len(groups) - 1), min_size=1))
+    for g, group in enumerate(groups):
+        if any(skill["call_type"] in chat_types for skill in group["skills"]):
+            group["max_concurrency"] = draw(st.integers(1, 3))
+        if g not in holders:
+            continue
+        group["skills"].append(draw(skill_specs("mail")))
+        if draw(st.booleans()):
+            group["deferred_reserve"] = draw(st.integers(0, 2))
+        if draw(st.booleans()):
+            minutes = draw(st.sampled_from([15, 30, 60]))
+            spec.setdefault("roster", []).append(
+                {
+                    "group": group["name"],
+                    "start": "08:00",
+                    "end": horizon["end"],
+                    "agents": draw(st.integers(1, 3)),
+                    "deferred_blocks": [{"name": "mail", "minutes": minutes, "window": ["08:00", horizon["end"]]}],
+                }
+            )
+    if draw(st.booleans()):
+        spec["tools"] = [
+            {
+                "name": "desktop",
+                "maintenance": [{"start": "08:30", "minutes": 10}],
+                "effects": [{"type": "down", "in_progress": draw(st.sampled_from(["drop", "finish"]))}],
+            }
+        ]
+    return spec
+
+
 # --- helpers --------------------------------------------------------------------------------------------------
 
 

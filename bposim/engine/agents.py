@@ -8,8 +8,9 @@ new logs in. Rostered agents work their shift: each day they are absent with the
 or log in at the shift start and out at its end (finishing a call in progress: overtime); a shift that ends at
 or after closing leaves it to the closing, as plan agents do. A break falls due at a time staggered across its
 window among the shift's agents and starts when the agent is next free; shrinkage episodes fall due at random
-while logged in and are taken the same way. Logged-in stretches are session records; breaks, shrinkage and
-absences are activity records.
+while logged in and are taken the same way. A deferred block falls due and starts like a break, but keeps the
+agent logged in, on deferred work only (`engine.channels`), until it ends. Logged-in stretches are session
+records; breaks, shrinkage, absences and deferred blocks are activity records.
 """
 
 from __future__ import annotations
@@ -22,15 +23,15 @@ import numpy as np
 import simpy
 
 from bposim.distributions import Distribution
-from bposim.engine.records import ABSENCE, BREAK, SHRINKAGE, ActivityRow, SessionRow
+from bposim.engine.records import ABSENCE, BLOCK, BREAK, SHRINKAGE, ActivityRow, SessionRow
 from bposim.engine.routing import Agent, Group
 from bposim.scenario import Scenario
 from bposim.scenario.workforce import LearningCurve
 
 
 class Activity(NamedTuple):
-    """A break or shrinkage episode due for an agent: taken at `planned` or when next free, `length` seconds long,
-    late if started after `latest`."""
+    """A break, shrinkage episode or deferred block due for an agent: taken at `planned` or when next free,
+    `length` seconds long, late if started after `latest`."""
 
     kind: int
     name: str
@@ -53,6 +54,14 @@ class DueActivity(NamedTuple):
     agent: Agent
     session: int
     activity: Activity
+
+
+class BlockEnd(NamedTuple):
+    """An agent's deferred block, begun in one session, ending at `end`."""
+
+    agent: Agent
+    session: int
+    end: float
 
 
 class ShiftStart(NamedTuple):
@@ -231,6 +240,12 @@ class Workforce:
             planned = low + (high - low - length) * (agent.slot + 0.5) / shift.agents
             item = Activity(BREAK, spec.name, planned, length, high - length, spec.paid)
             self.env.at(planned - start, self._due, DueActivity(agent, session, item))
+        for spec in shift.deferred_blocks:
+            low, high = (start + t - shift.start_seconds for t in spec.window_seconds)
+            length = spec.minutes * 60.0
+            planned = low + (high - low - length) * (agent.slot + 0.5) / shift.agents
+            item = Activity(BLOCK, spec.name, planned, length, high - length, True)
+            self.env.at(planned - start, self._due, DueActivity(agent, session, item))
         if not until_closing:
             self.env.at(end - start, self._shift_end, AgentSession(agent, session))
 
@@ -239,9 +254,10 @@ class Workforce:
         if agent.session != session or not agent.logged_in:
             return
         group = agent.group
-        if agent in group.idle or agent in group.blocked:
+        if agent in group.idle or agent in group.blocked or agent in group.reserved:
             group.idle.pop(agent, None)
             group.blocked.pop(agent, None)
+            group.reserved.pop(agent, None)
             self.log_out(agent, self.env.now)
         else:
             agent.leaving = True
@@ -256,9 +272,10 @@ class Workforce:
         if agent.session != session or not agent.logged_in:
             return
         group = agent.group
-        if not agent.leaving and (agent in group.idle or agent in group.blocked):
+        if not agent.leaving and (agent in group.idle or agent in group.blocked or agent in group.reserved):
             group.idle.pop(agent, None)
             group.blocked.pop(agent, None)
+            group.reserved.pop(agent, None)
             self.start_activity(agent, item, self.env.now)
         else:
             agent.pending.append(item)
@@ -276,7 +293,8 @@ class Workforce:
         self.env.at(gap, self._shrinkage_clock, AgentSession(agent, session))
 
     def start_activity(self, agent: Agent, item: Activity, now: float) -> None:
-        """The agent goes off the phones for the activity; `ready` is called when it ends.
+        """The agent goes off the phones for the activity; `ready` is called when it ends. A deferred block instead
+        starts at once: the agent is ready now, for deferred work only until the block ends.
 
         An activity never runs past the end of the agent's shift: it is cut short there, and one that would
         start at or after it is missed.
@@ -285,12 +303,29 @@ class Workforce:
         if agent.shift is not None and now + length > agent.planned_end:
             length = agent.planned_end - now
             if length <= 0:
-                if kind == BREAK:
-                    self._record_activity(agent, BREAK, name, planned, math.nan, math.nan, False, True, paid)
+                if kind in (BREAK, BLOCK):
+                    self._record_activity(agent, kind, name, planned, math.nan, math.nan, False, True, paid)
                 self.env.at(0.0, self.on_ready, agent)
                 return
         self._record_activity(agent, kind, name, planned, now, now + length, now > latest + 1e-9, False, paid)
+        if kind == BLOCK:
+            agent.block_end = now + length
+            self.env.at(length, self._block_end, BlockEnd(agent, agent.session, now + length))
+            self.env.at(0.0, self.on_ready, agent)
+            return
         self.env.at(length, self.on_ready, agent)
+
+    def _block_end(self, block_end: BlockEnd) -> None:
+        """A deferred block ends: an agent waiting in it for an item is ready for any work; one on an item finishes
+        it first, as usual."""
+        agent, session, end = block_end
+        if agent.session != session or agent.block_end != end:
+            return
+        agent.block_end = -math.inf
+        reserved = agent.group.reserved
+        if agent in reserved:
+            del reserved[agent]
+            self.env.at(0.0, self.on_ready, agent)
 
     # --- logging in and out ----------------------------------------------------------------------------------
 
@@ -336,8 +371,9 @@ class Workforce:
 
     def _end_session(self, agent: Agent, now: float) -> None:
         """Record the session ending `now`; breaks still pending are missed."""
+        agent.block_end = -math.inf
         for kind, name, planned, _, _, paid in agent.pending:
-            if kind == BREAK:
+            if kind in (BREAK, BLOCK):
                 self._record_activity(agent, BREAK, name, planned, math.nan, math.nan, False, True, paid)
         agent.pending = []
         self.sessions.append(SessionRow(agent.index, agent.login_time, now, agent.planned_end))

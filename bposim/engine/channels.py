@@ -11,13 +11,28 @@ agent takes one only when no live contact of its skills waits (even one whose ov
 fewer than the group's `deferred_reserve` agents are on items, when it takes one first. No item starts after closing;
 they wait for the next opening, and those still open at the end are recorded unserved at the last closing.
 
+Interruption: an item of an `interruptible` type may be stopped for a live contact (voice or chat, arriving or
+past an overflow delay) that finds no agent of its tiers free: of the first tier that has one, the agent whose
+piece of work started last is interrupted, provided the group keeps more agents on items than its reserve, and the
+agent is in the work (not the wrap-up), not in a deferred block, not on its way out, with no break due and not kept
+off by an outage. The agent takes the contact at once; the item goes back into its queue in arrival order (at the
+head, as a rule) with the share of work it has left, which the next agent to take it works at their own speed.
+Its record is one row at completion: answer when work first began, end when the work was done, the handle seconds
+of all its pieces, and the agent who finished it; each piece is a `PieceRow` (the agent's busy time).
+
+Deferred blocks: an agent in a block (`agents.Workforce` starts and ends it) takes no live contact: a freed agent
+works items, and with none waiting waits among the group's `reserved` agents, who take the next item that comes
+before any idle agent does. A block ends at closing; an item in hand when it ends is finished as usual.
+
 =====================  ================================  ========================  =================================
 event                  handler                           payload                   what it does
 =====================  ================================  ========================  =================================
 an item arrives        ChannelWork._arrive_item          routing.Call              to an agent free for it, or waits
 chat session ends      ChannelWork._chat_end             routing.ChatSession       the slot is free: another chat,
                                                                                    or the agent is ready at none
-item done              ChannelWork._item_done            routing.Agent             the agent is ready
+item done              ChannelWork._item_done            channels.Piece            recorded, the agent is ready
+                                                                                   (nothing if the piece was
+                                                                                   stopped)
 backlog look again     ChannelWork._recheck              (Group, time)             idle agents held back by a live
                                                                                    contact's overflow delay take items
 =====================  ================================  ========================  =================================
@@ -28,7 +43,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from bposim.engine.records import ANSWERED, DROPPED
+from bposim.engine.records import ANSWERED, DROPPED, PieceRow
 from bposim.engine.routing import SERVED, WAITING, Agent, Call, ChatSession, Group, Job, Overflow
 from bposim.engine.sources import Callers, draw_callers, initial_backlog
 
@@ -38,27 +53,71 @@ if TYPE_CHECKING:
 INF = math.inf
 
 
+class Piece:
+    """A stretch of work by `agent` on `item` from `start`: working `work` seconds until `work_end`, doing the
+    share `left` of the item's work it had left, then `wrap` seconds of wrap-up until `free_at`."""
+
+    __slots__ = ("agent", "item", "start", "work", "left", "wrap", "work_end", "free_at")
+
+    def __init__(self, agent: Agent, item: Call, start: float, work: float, left: float, wrap: float):
+        self.agent = agent
+        self.item = item
+        self.start = start
+        self.work = work
+        self.left = left
+        self.wrap = wrap
+        self.work_end = start + work
+        self.free_at = start + (work + wrap)
+
+
+class ItemProgress:
+    """An item interrupted at least once: when work on it first began, the share of its work left, the handle
+    seconds worked so far and how often it was stopped."""
+
+    __slots__ = ("first_start", "left", "worked", "interruptions")
+
+    def __init__(self, first_start: float):
+        self.first_start = first_start
+        self.left = 1.0
+        self.worked = 0.0
+        self.interruptions = 0
+
+
 class ChannelWork:
     """Chat and deferred-work handlers of a `model.Centre` (mixed in): they use its calendar, router and records."""
 
     # --- chat ------------------------------------------------------------------------------------------
 
-    def _chat_to_agents(self: Centre, call: Call, now: float) -> None:
-        """A chat goes to an idle agent, else to the least-loaded agent with a free slot, else it waits."""
-        queue = call.queue
-        router = self.router
-        agent = router.find_agent(queue.agent_tiers) or router.find_chat_slot(queue.agent_tiers, queue)
-        if agent is not None:
-            self._serve_chat(agent, call, now)
-            return
-        self._wait(call, now)
-
     def _after_bot(self: Centre, call: Call, now: float) -> None:
         """A caller who leaves the bot for an agent: a chat or a call."""
-        if call.queue.chat:
-            self._chat_to_agents(call, now)
+        if call.queue.blended:
+            self._blended_to_agents(call, now)
         else:
             self._to_agents(call, now)
+
+    def _blended_to_agents(self: Centre, call: Call, now: float) -> None:
+        """A chat, or a call that may stop an interruptible item: to an idle agent (a chat: else to a free slot),
+        else to an agent it interrupts, else it waits."""
+        queue = call.queue
+        tiers = queue.agent_tiers
+        router = self.router
+        agent = router.find_agent(tiers)
+        if agent is None and queue.chat:
+            agent = router.find_chat_slot(tiers, queue)
+        if agent is None and queue.interrupts:
+            agent = self._interrupt(tiers, now)
+        if agent is not None:
+            self._serve_live(agent, call, now)
+        elif queue.chat:
+            self._wait(call, now)
+        else:
+            self._to_agents(call, now)  # finds nobody idle: the call waits, or is offered a callback
+
+    def _serve_live(self: Centre, agent: Agent, call: Call, now: float) -> None:
+        if call.queue.chat:
+            self._serve_chat(agent, call, now)
+        else:
+            self._serve(agent, call, now)
 
     def _wait(self: Centre, call: Call, now: float) -> None:
         """The contact joins its queue, may hang up, and may go to more groups after their overflow delays."""
@@ -189,35 +248,136 @@ class ChannelWork:
         return False
 
     def _item_agent(self: Centre, tiers: list[list[Group]], now: float) -> Agent | None:
-        """The idle agent an item goes to, chosen as for a call among the groups free for items (none after
-        closing)."""
+        """The agent an item goes to (none after closing): an agent in a deferred block waiting for one, else an
+        idle agent chosen as for a call among the groups free for items."""
         if self.closing:
             return None
+        for tier in tiers:
+            for group in tier:
+                if group.reserved and not group.down_outages:
+                    return group.reserved.popitem(last=False)[0]
         return self.router.find_agent(tiers, lambda group: self._free_for_items(group, now))
 
     def _serve_item(self: Centre, agent: Agent, item: Call, now: float) -> None:
-        """The agent works the item to the end (handle, then wrap-up); it counts among the group's agents on items."""
+        """The agent works the item (the work it has left, then the wrap-up), unless stopped; it counts among the
+        group's agents on items. The item is recorded when done."""
         group = agent.group
-        talk = agent.talk_time(item)
+        progress = self.progress.get(item)
+        if progress is None:
+            left = 1.0
+            work = agent.talk_time(item)
+        else:
+            left = progress.left
+            work = left * agent.talk_time(item, counted=False)
         wrap = item.wrap
         group.on_deferred += 1
-        if self.track_jobs:
-            agent.job = Job(item, now, talk, wrap, now + talk, now + (talk + wrap))
-        else:
-            self.records.call(item, ANSWERED, now + talk, now, talk, wrap, agent.index)
-        self.env.at(talk + wrap, self._item_done, agent)
+        piece = Piece(agent, item, now, work, left, wrap)
+        agent.piece = piece
+        if item.queue.interruptible:
+            group.working[agent] = piece
+        if self.track_jobs:  # an outage that drops calls finds the item here, and puts it back
+            agent.job = Job(item, now, work, wrap, piece.work_end, piece.free_at)
+        self.env.at(work + wrap, self._item_done, piece)
 
-    def _item_done(self: Centre, agent: Agent) -> None:
-        if not (self.track_jobs and self.env.now in agent.stale_ready_times):  # not an item an outage put back
-            agent.group.on_deferred -= 1
+    def _item_done(self: Centre, piece: Piece) -> None:
+        agent = piece.agent
+        if agent.piece is not piece:  # stopped: by a live contact, or by an outage that put the item back
+            stale = agent.stale_ready_times
+            now = self.env.now
+            if self.track_jobs and now in stale:
+                stale.remove(now)
+            return
+        agent.piece = None
+        agent.job = None
+        group = agent.group
+        group.on_deferred -= 1
+        group.working.pop(agent, None)
+        self._record_item(piece)
         self._on_ready(agent)
 
-    def _requeue(self: Centre, agent: Agent, item: Call) -> None:
-        """An outage that drops calls stops work on an item: it goes back to the head of its queue, not lost (the
-        work done on it is not recorded), and is worked again from the start."""
+    def _record_item(self: Centre, piece: Piece) -> None:
+        """Record a finished item: one row (an interrupted one: with the work of all its pieces from its first
+        start, and its last piece recorded as a piece)."""
+        item, agent = piece.item, piece.agent
+        progress = self.progress.pop(item, None)
+        if progress is None:
+            self.records.call(item, ANSWERED, piece.work_end, piece.start, piece.work, piece.wrap, agent.index)
+            return
+        self.pieces.append(PieceRow(agent.index, item.call_id, piece.start, piece.free_at, piece.work, False))
+        worked = progress.worked + piece.work
+        self.records.call(item, ANSWERED, piece.work_end, progress.first_start, worked, piece.wrap, agent.index)
+
+    def _interrupt(self: Centre, tiers: list[list[Group]], now: float) -> Agent | None:
+        """Stop the interruptible item whose piece started last among the agents of the first tier that has one
+        who may be interrupted, and give back that agent (now free for a live contact); None if nobody may be."""
+        interval = self.interval
+        for tier in tiers:
+            best = None
+            for group in tier:
+                if not group.working or group.down_outages:
+                    continue
+                if group.reserve is not None and group.on_deferred <= group.reserve[interval]:
+                    continue  # never below the group's reserve
+                for agent, piece in reversed(group.working.items()):
+                    if piece.work_end > now and agent.block_end <= now and not (agent.leaving or agent.pending):
+                        if best is None or piece.start > best.start:
+                            best = piece
+                        break
+            if best is not None:
+                self._stop_piece(best, now)
+                return best.agent
+        return None
+
+    def _stop_piece(self: Centre, piece: Piece, now: float) -> None:
+        """The agent stops work on the item: the piece is recorded, and the item goes back to its queue, in arrival
+        order, with the share of its work still to do."""
+        agent, item = piece.agent, piece.item
+        progress = self.progress.get(item)
+        if progress is None:
+            progress = self.progress[item] = ItemProgress(piece.start)
+        worked = now - piece.start
+        progress.left = piece.left * (piece.work_end - now) / piece.work
+        progress.worked += worked
+        progress.interruptions += 1
+        self.pieces.append(PieceRow(agent.index, item.call_id, piece.start, now, worked, True))
+        self._put_back(agent, item)
+        self._to_reserved(item, now)
+
+    def _to_reserved(self: Centre, item: Call, now: float) -> None:
+        """An item put back goes at once to an agent in a deferred block waiting for one, if any may take it."""
+        if self.closing:
+            return
+        for tier in item.queue.agent_tiers:
+            for group in tier:
+                if group.reserved and not group.down_outages:
+                    item.queue.waiting.remove(item)
+                    item.state = SERVED
+                    self._serve_item(group.reserved.popitem(last=False)[0], item, now)
+                    return
+
+    def _put_back(self: Centre, agent: Agent, item: Call) -> None:
+        """The agent no longer works the item, which waits again in its queue, in arrival order (and no longer
+        abandons: its work has begun)."""
+        agent.piece = None
+        agent.job = None
+        group = agent.group
+        group.on_deferred -= 1
+        group.working.pop(agent, None)
         item.state = WAITING
-        item.queue.waiting.appendleft(item)
-        agent.group.on_deferred -= 1
+        item.deadline = INF
+        waiting = item.queue.waiting
+        if item in waiting:  # taken after its overflow delay, it was left in the line, marked served
+            waiting.remove(item)
+        if not waiting or waiting[0].arrival >= item.arrival:
+            waiting.appendleft(item)
+            return
+        position = next((i for i, other in enumerate(waiting) if other.arrival > item.arrival), len(waiting))
+        waiting.insert(position, item)
+
+    def _requeue(self: Centre, agent: Agent, item: Call) -> None:
+        """An outage that drops calls stops work on an item: it goes back into its queue, not lost (the work of the
+        piece cut off is not recorded), and is worked again from where this piece began."""
+        self._put_back(agent, item)
 
     def _fill_reserve(self: Centre, group: Group, now: float) -> None:
         """At an interval's start, idle agents of the group take waiting items while its reserve is short."""
@@ -248,11 +408,20 @@ class ChannelWork:
             self._serve_item(group.idle.popitem(last=False)[0], item, now)
 
     def _ready_mixed(self: Centre, agent: Agent, now: float) -> None:
-        """A freed agent of a group with chat or deferred skills: items first while the reserve is short; else a live
-        contact (a chat starts a session); else an item if no live contact of its skills waits; else idle."""
+        """A freed agent of a group with chat or deferred skills: in a deferred block, an item or waiting for one;
+        else items first while the reserve is short; else a live contact (a chat starts a session); else an item if
+        no live contact of its skills waits; else idle."""
         group = agent.group
         router = self.router
         closing = self.closing
+        if agent.block_end > now and not closing:
+            item = router.next_call(group.deferred_tiers, now, False)
+            if item is not None:
+                self._serve_item(agent, item, now)
+            else:
+                agent.idle_since = now
+                group.reserved[agent] = None
+            return
         if not closing and group.reserve is not None and group.on_deferred < group.reserve[self.interval]:
             item = router.next_call(group.deferred_tiers, now, False)
             if item is not None:
@@ -277,12 +446,18 @@ class ChannelWork:
         group.idle[agent] = None
 
     def _overflow_channel(self: Centre, call: Call, tiers: list[list[Group]], now: float) -> None:
-        """A waiting chat or item whose overflow delay has passed may go to the groups of `tiers`."""
-        if call.queue.chat:
-            agent = self.router.find_agent(tiers) or self.router.find_chat_slot(tiers, call.queue)
+        """A waiting chat, call that may interrupt, or item whose overflow delay has passed may go to the groups of
+        `tiers`."""
+        queue = call.queue
+        if queue.blended:
+            agent = self.router.find_agent(tiers)
+            if agent is None and queue.chat:
+                agent = self.router.find_chat_slot(tiers, queue)
+            if agent is None and queue.interrupts:
+                agent = self._interrupt(tiers, now)
             if agent is not None:
                 call.state = SERVED
-                self._serve_chat(agent, call, now)
+                self._serve_live(agent, call, now)
         else:
             agent = self._item_agent(tiers, now)
             if agent is not None:

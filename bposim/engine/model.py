@@ -30,8 +30,9 @@ tool comes back        Outages._end                      technology.OutageEnd   
 caller leaves the bot  BotAssistCallbacks._leave_bot     technology.BotExit        contained, or on to the agents
 =====================  ================================  ========================  =================================
 
-Chat sessions and deferred work (email, case) have events of their own, in `engine.channels`; voice never enters
-them, so a voice-only centre runs as it always did. Trunk lines and callbacks are voice only.
+Chat sessions and deferred work (email, case) have events of their own, in `engine.channels`; voice enters them
+only where a call may stop an interruptible item (its queue is then `blended`), so a voice-only centre runs as it
+always did. Trunk lines and callbacks are voice only.
 
 Random numbers come from one stream per source (`engine.sources`, which also draws each interval's callers and
 their retrials), so changing staffing or adding a call type leaves the other sources' draws unchanged (common
@@ -47,9 +48,9 @@ from itertools import repeat
 
 from bposim.arrivals import busyness_factors
 from bposim.engine.agents import Workforce
-from bposim.engine.channels import ChannelWork
+from bposim.engine.channels import ChannelWork, ItemProgress
 from bposim.engine.events import Calendar
-from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords
+from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords, PieceRow
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
 from bposim.engine.sources import Callers, call_source, draw_callers, stream
 from bposim.engine.technology import BotAssistCallbacks, Outages
@@ -89,6 +90,8 @@ class Centre(ChannelWork):
         self.live_queues = [q for q in self.router.queues if not q.deferred] + self.router.callback_queues
         self.deferred_queues = [q for q in self.router.queues if q.deferred]
         self._items: Iterator[Call] = iter(())
+        self.pieces: list[PieceRow] = []  # the stretches of work on items interrupted at least once
+        self.progress: dict[Call, ItemProgress] = {}  # the work of interrupted items so far
         self.track_jobs = any(effect.in_progress == "drop" for tool in scenario.tools for effect in tool.effects)
         self._on_ready = self._ready_after_job if self.track_jobs else self._ready
         self.bot_assist_callbacks = BotAssistCallbacks(
@@ -179,9 +182,10 @@ class Centre(ChannelWork):
             if self.clear_at_close or not queue.staffed:
                 self._let_go(queue, UNSERVED)
         for group in self.router.groups:
-            for agent in list(group.idle):
-                del group.idle[agent]
+            for agent in [*group.idle, *group.reserved]:  # agents in a deferred block end it at closing
                 self.env.at(0, self._on_ready, agent)
+            group.idle.clear()
+            group.reserved.clear()
             if group.blocked and not self._callers_wait(group):
                 for agent in list(group.blocked):
                     del group.blocked[agent]
@@ -207,8 +211,8 @@ class Centre(ChannelWork):
             if queue.bot is not None and not queue.bot_outages:
                 self.bot_assist_callbacks.enter_bot(call, now)
                 return
-            if queue.chat:
-                self._chat_to_agents(call, now)
+            if queue.blended:
+                self._blended_to_agents(call, now)
                 return
         solo = queue.solo  # `_to_agents` begun inline: most callers find an agent free
         if solo is not None:
@@ -274,7 +278,7 @@ class Centre(ChannelWork):
         call, tiers = overflow
         now = self.env._now
         if call.state == WAITING and call.deadline > now:
-            if call.queue.chat or call.queue.deferred:
+            if call.queue.blended or call.queue.deferred:
                 self._overflow_channel(call, tiers, now)
                 return
             agent = self.router.find_agent(tiers)

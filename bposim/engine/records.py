@@ -47,13 +47,14 @@ class SessionRow(NamedTuple):
 
 SESSION_FIELDS = SessionRow._fields
 
-BREAK, SHRINKAGE, ABSENCE = 0, 1, 2
-ACTIVITY_KINDS = ("break", "shrinkage", "absence")
+BREAK, SHRINKAGE, ABSENCE, BLOCK = 0, 1, 2, 3
+ACTIVITY_KINDS = ("break", "shrinkage", "absence", "deferred_block")
+OFF_PHONE_KINDS = (BREAK, SHRINKAGE)  # what takes an agent off the phones (a deferred block keeps them on)
 
 
 class ActivityRow(NamedTuple):
-    """A break, shrinkage episode or absence (`kind`, one of ACTIVITY_KINDS) of an agent: planned, started and ended
-    (NaN if missed), started late, missed, paid."""
+    """A break, shrinkage episode, absence or deferred block (`kind`, one of ACTIVITY_KINDS) of an agent: planned,
+    started and ended (NaN if missed), started late, missed, paid (a block: always)."""
 
     agent: int
     kind: int
@@ -67,6 +68,22 @@ class ActivityRow(NamedTuple):
 
 
 ACTIVITY_FIELDS = ActivityRow._fields
+
+
+class PieceRow(NamedTuple):
+    """A stretch of work on an email or case item interrupted at least once: the agent's index, the item's call_id,
+    when the stretch began and ended (the last one: with the wrap-up), the handle seconds worked in it, and whether
+    a live contact stopped it (else it finished the item)."""
+
+    agent: int
+    call_id: int
+    start: float
+    end: float
+    handle: float
+    stopped: bool
+
+
+PIECE_FIELDS = PieceRow._fields
 
 RANDOM, PLANNED = 0, 1
 OUTAGE_KINDS = ("random", "planned")

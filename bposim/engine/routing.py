@@ -115,7 +115,8 @@ class Agent:
 
     `assist` holds the handle-time multipliers per call type of an agent with AI assist (else None).
     `stale_ready_times` are when calls an outage cut off would have freed the agent: the ready events then are
-    ignored.
+    ignored. `piece` is the stretch of deferred work the agent is on (None: none); `block_end` when the agent's
+    deferred block ends (minus infinity: not in one).
     """
 
     __slots__ = (
@@ -138,6 +139,8 @@ class Agent:
         "stale_ready_times",
         "sessions",
         "chats",
+        "piece",
+        "block_end",
     )
 
     def __init__(
@@ -168,11 +171,13 @@ class Agent:
         self.stale_ready_times: list[float] = []
         self.sessions = 0
         self.chats: dict[ChatSession, None] = {}
+        self.piece = None
+        self.block_end = -math.inf
 
-    def talk_time(self, call: Call, stretch: float = 1.0) -> float:
+    def talk_time(self, call: Call, stretch: float = 1.0, counted: bool = True) -> float:
         """The time the agent talks (or works) on `call`: its drawn handle time at the group's current speed for
         its type, times `stretch` (a chat held with others), the agent's AI assist and learning curve (which counts
-        the contact as handled)."""
+        the contact as handled, unless not `counted`: an item taken up again)."""
         index = call.queue.index
         talk = call.handle * self.group.speed[index]
         if stretch != 1.0:
@@ -181,7 +186,8 @@ class Agent:
             talk *= self.assist[index]
         if self.learning is not None:
             talk *= self.learning.multiplier(self.handled)
-            self.handled += 1
+            if counted:
+                self.handled += 1
         return talk
 
 
@@ -199,6 +205,8 @@ class Group:
     `deferred_tiers` are the email/case queues it takes items from, best first; `live_takes` every live queue it
     takes from, with its overflow delay; `on_deferred` counts its agents working an item, `reserve` the agents to
     keep on items per interval (None: no reserve); `recheck_at` when its idle agents look at the backlog again.
+    `working` holds its agents working an interruptible item (with their piece of work), by the piece's start;
+    `reserved` its agents in a deferred block with no item to work, idle longest first.
     """
 
     def __init__(self, index: int, name: str):
@@ -227,6 +235,8 @@ class Group:
         self.on_deferred = 0
         self.reserve: list[int] | None = None
         self.recheck_at = math.inf
+        self.working: dict[Agent, object] = {}
+        self.reserved: OrderedDict[Agent, None] = OrderedDict()
 
 
 class CallQueue:
@@ -240,7 +250,10 @@ class CallQueue:
     limit, a bot, an outage that can shut the door, or chat); `door_closures` counts the outages on now that give
     its callers a busy signal, and `bot_outages` those that send its callers past the bot. `chat` and `deferred`
     say the channel (neither: voice); `trunked` whether its callers hold a trunk line (voice with a trunk limit);
-    `stretch` is a chat session's extra handle time per other session held with it.
+    `stretch` is a chat session's extra handle time per other session held with it. `interruptible`: its items
+    may be stopped for a live contact; `interrupts`: its live contacts may stop such items, when some group that
+    serves them holds an interruptible skill; `blended`: a chat, or a voice call that interrupts (the paths of
+    `engine.channels`).
     """
 
     def __init__(self, index: int, name: str, priority: int, channel: str = "voice"):
@@ -262,6 +275,9 @@ class CallQueue:
         self.deferred = channel in DEFERRED_CHANNELS
         self.trunked = False
         self.stretch = 0.0
+        self.interruptible = False
+        self.interrupts = False
+        self.blended = self.chat
 
 
 class Router:
@@ -323,6 +339,7 @@ class Router:
             queue.trunked = scenario.trunk_lines is not None and not (queue.chat or queue.deferred)
             queue.lazy_patience = no_retrial and (scenario.trunk_lines is None or queue.chat or queue.deferred)
             queue.stretch = call_type.stretch
+            queue.interruptible = call_type.interruptible
             for delay, same in groupby([e for e in entries if e[1] > 0], key=lambda item: item[1]):
                 queue.delayed.append((delay, _tiers(list(same))))
         for bot in scenario.technology.self_service:
@@ -339,6 +356,7 @@ class Router:
         for group in self.groups:
             group.live_queues = [queue for queue in group.queues if not queue.deferred]
             group.live_takes = [take for tier in group.take_tiers for take in tier]
+        _mark_interrupting(self.queues)
 
     def _set_up_callbacks(
         self, scenario: Scenario, callbacks: Callbacks, rng: Callable[[str], np.random.Generator]
@@ -465,6 +483,25 @@ class Router:
             if waiting and (earliest is None or waiting[0].arrival + delay < earliest):
                 earliest = waiting[0].arrival + delay
         return earliest
+
+
+def _mark_interrupting(queues: list[CallQueue]) -> None:
+    """Mark the live queues whose contacts may stop interruptible items: some group serving them, at once or after
+    an overflow delay, holds an interruptible email or case skill. A voice queue so marked takes the channel-aware
+    path (its entry checks on)."""
+    stoppable = {group for queue in queues if queue.interruptible for group in _groups_of(queue)}
+    for queue in queues:
+        if queue.deferred or not stoppable.intersection(_groups_of(queue)):
+            continue
+        queue.interrupts = True
+        queue.blended = True
+        queue.entry_checks = True
+
+
+def _groups_of(queue: CallQueue) -> list[Group]:
+    """Every group that serves a queue, at once or after an overflow delay."""
+    tiers = [*queue.agent_tiers, *(tier for _, tiers in queue.delayed for tier in tiers)]
+    return [group for tier in tiers for group in tier]
 
 
 def _doors_that_may_close(scenario: Scenario) -> set[str]:

@@ -179,7 +179,9 @@ class Outages:
                     self._cut_calls(group)
                 if sign > 0 and group.down_outages == 1:
                     group.blocked.update(group.idle)
+                    group.blocked.update(group.reserved)  # in a deferred block: back to it when the outage ends
                     group.idle.clear()
+                    group.reserved.clear()
                 elif sign < 0 and group.down_outages == 0:
                     for agent in group.blocked:
                         self.env.at(0.0, self.ready, agent)

@@ -6,7 +6,9 @@ Channels (`channel`): `voice` and `chat` are live (a customer waits, may hang up
 share answered within seconds); `email` and `case` are deferred work (items wait in a backlog that carries over
 nights and closed days, never abandon unless given a patience, and the service level is the share completed within
 a due time in hours). A chat agent holds several sessions at once (`agent_groups[].max_concurrency`); each session
-then takes longer, by the `sequential_share` of its handle time that needs the agent's whole attention.
+then takes longer, by the `sequential_share` of its handle time that needs the agent's whole attention. An
+`interruptible` email or case item may be stopped for a live contact that would otherwise wait, and is resumed
+later with the work it has left.
 """
 
 from __future__ import annotations
@@ -113,6 +115,11 @@ class CallType(Model):
         "held with n-1 others takes 1 + share * (n-1) times as long (0, the default: no slow-down)",
     )
     initial_backlog: list[BacklogBand] = Field([], description="email, case: items waiting at the first opening")
+    interruptible: bool = Field(
+        False,
+        description="email, case: an agent working an item stops it for a live contact that would otherwise wait; "
+        "the item goes back to the head of its queue with the work it has left",
+    )
 
     @model_validator(mode="after")
     def _channel_fields(self) -> CallType:
@@ -123,6 +130,8 @@ class CallType(Model):
             misplaced.append("sequential_share (chat only)")
         if live and self.initial_backlog:
             misplaced.append("initial_backlog (email and case only)")
+        if live and self.interruptible:
+            misplaced.append("interruptible (email and case only: a live contact is never stopped)")
         if not live and self.retrial is not None:
             misplaced.append("retrial (voice and chat only)")
         override = self.service_level

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
-from bposim.scenario.call_types import Busyness, CallType, ServiceLevel
+from bposim.scenario.call_types import DEFERRED_CHANNELS, Busyness, CallType, ServiceLevel
 from bposim.scenario.common import SECONDS_PER_DAY, Clock, Model, clock_seconds, custom_error
 from bposim.scenario.costs import Costs, cost_errors
 from bposim.scenario.errors import ScenarioError, format_validation_error, listed
@@ -343,6 +343,7 @@ class Scenario(Model):
     def _roster_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
         groups = [g.name for g in self.agent_groups]
         group_names = set(groups)
+        types = {ct.name for ct in self.call_types}
         horizon = self.horizon
         for i, shift in enumerate(self.roster):
             if shift.group not in group_names:
@@ -356,6 +357,16 @@ class Scenario(Model):
                     f"shift starts at {shift.start}, before the centre opens at {horizon.start}",
                     shift.start,
                 )
+            if shift.deferred_blocks and shift.group in group_names:
+                group = next(g for g in self.agent_groups if g.name == shift.group)
+                if not any(
+                    self.channel_of(s.call_type) in DEFERRED_CHANNELS for s in group.skills if s.call_type in types
+                ):
+                    yield (
+                        ("roster", i, "deferred_blocks"),
+                        f"group '{shift.group}' has no email or case skill: its agents would have no work in a block",
+                        [block.name for block in shift.deferred_blocks],
+                    )
 
     def _technology_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
         groups = dict.fromkeys(g.name for g in self.agent_groups)  # ordered, and a quick `in`

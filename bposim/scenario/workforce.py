@@ -1,11 +1,16 @@
-"""The people side: shifts with breaks, absence, unplanned shrinkage and the learning curve of new hires."""
+"""The people side: shifts with breaks and deferred-only blocks, absence, unplanned shrinkage and the learning curve
+of new hires.
+
+A deferred block is time in a shift kept for email and case work ("block" rather than "blended" scheduling): placed
+like a break (staggered across its window among the shift's agents, taken when the agent is next free), but spent
+logged in, on deferred items only."""
 
 from __future__ import annotations
 
 import csv
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
@@ -13,16 +18,17 @@ from bposim.distributions import Distribution
 from bposim.fields import FiniteFloat, WholeNumber
 from bposim.scenario.common import Clock, Model, clock_seconds, read_text_file
 
-ROSTER_COLUMNS = ("group", "start", "end", "agents", "breaks")
+ROSTER_COLUMNS = ("group", "start", "end", "agents", "breaks", "blocks")
 
 
-class Break(Model):
-    """A break or lunch: its length and the window it must fit in; each agent's is staggered across it."""
+class TimeBlock(Model):
+    """A stretch of a shift of a given length and the window it must fit in; each agent's is staggered across it."""
+
+    kind: ClassVar[str] = "block"  # what the stretch is called in messages
 
     name: str = Field(min_length=1)
     minutes: FiniteFloat = Field(gt=0)
     window: tuple[str, str] = Field(description="earliest start and latest end, HH:MM")
-    paid: bool = True
 
     @field_validator("window")
     @classmethod
@@ -33,9 +39,11 @@ class Break(Model):
         return value
 
     @model_validator(mode="after")
-    def _fits(self) -> Break:
+    def _fits(self) -> TimeBlock:
         if self.window_seconds[1] - self.window_seconds[0] < self.minutes * 60:
-            raise ValueError(f"a {self.minutes:g}-minute break does not fit in the window {'-'.join(self.window)}")
+            raise ValueError(
+                f"a {self.minutes:g}-minute {self.kind} does not fit in the window {'-'.join(self.window)}"
+            )
         return self
 
     @property
@@ -43,26 +51,43 @@ class Break(Model):
         return clock_seconds(self.window[0]), clock_seconds(self.window[1])
 
 
+class Break(TimeBlock):
+    """A break or lunch: its length and the window it must fit in; each agent's is staggered across it."""
+
+    kind: ClassVar[str] = "break"
+    paid: bool = True
+
+
+class DeferredBlock(TimeBlock):
+    """Time kept for deferred work (email, case): the agent takes no live contact, works items, and waits for one
+    when none is open (idle but reserved); each agent's block is staggered across the window, like a break."""
+
+
 class Shift(Model):
-    """A shift pattern: how many agents of a group work from start to end, with which breaks."""
+    """A shift pattern: how many agents of a group work from start to end, with which breaks and deferred blocks."""
 
     group: str
     start: Clock = Field(description="log-in time, HH:MM")
     end: Clock = Field(description="log-out time, HH:MM; a call in progress is finished (overtime)")
     agents: WholeNumber
     breaks: list[Break] = []
+    deferred_blocks: list[DeferredBlock] = Field(
+        [], description="stretches on email and case work only (no live contacts), placed like breaks"
+    )
 
     @model_validator(mode="after")
     def _order(self) -> Shift:
         start, end = clock_seconds(self.start), clock_seconds(self.end)
         if end <= start:
             raise ValueError(f"shift end {self.end} must be after its start {self.start}")
-        for item in self.breaks:
-            low, high = item.window_seconds
-            if low < start or high > end:
-                raise ValueError(
-                    f"break '{item.name}' window {'-'.join(item.window)} is outside the shift {self.start}-{self.end}"
-                )
+        for what, items in (("break", self.breaks), ("deferred block", self.deferred_blocks)):
+            for item in items:
+                low, high = item.window_seconds
+                if low < start or high > end:
+                    raise ValueError(
+                        f"{what} '{item.name}' window {'-'.join(item.window)} is outside the shift "
+                        f"{self.start}-{self.end}"
+                    )
         return self
 
     @property
@@ -103,10 +128,12 @@ class LearningCurve(Model):
 
 
 def read_roster_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, shift) of each row of a CSV with columns group, start, end, agents and optionally breaks.
+    """(line number, shift) of each row of a CSV with columns group, start, end, agents and optionally breaks and
+    blocks (deferred blocks).
 
     Breaks are written ``name minutes HH:MM-HH:MM [unpaid]`` and separated by ``;``, e.g.
-    ``morning 15 09:30-11:00; lunch 30 12:00-13:30 unpaid``.
+    ``morning 15 09:30-11:00; lunch 30 12:00-13:30 unpaid``; blocks the same way, without ``unpaid``, e.g.
+    ``email 60 14:00-16:00``.
     The file is UTF-8 (Excel's "CSV UTF-8", with its byte-order mark, too); a header line alone is no shifts.
     Problems (an unknown or missing column, a row with more or fewer fields than the header) raise ValueError
     naming the line.
@@ -132,6 +159,10 @@ def read_roster_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
                 shift["agents"] = int(shift["agents"])
             breaks = shift.pop("breaks", "")
             shift["breaks"] = [_parse_break(part, reader.line_num) for part in breaks.split(";") if part.strip()]
+            blocks = shift.pop("blocks", "")
+            shift["deferred_blocks"] = [
+                _parse_block(part, reader.line_num) for part in blocks.split(";") if part.strip()
+            ]
             shifts.append((reader.line_num, shift))
     except csv.Error as exc:
         raise ValueError(f"line {reader.line_num}: not valid CSV ({exc})") from None
@@ -151,7 +182,7 @@ def _roster_columns(header: list[str]) -> list[str]:
     if missing:
         raise ValueError(
             f"line 1: column{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing; the columns "
-            f"are {allowed} (breaks may be left out)"
+            f"are {allowed} (breaks and blocks may be left out)"
         )
     return columns
 
@@ -167,3 +198,13 @@ def _parse_break(text: str, line: int) -> dict[str, Any]:
         return {"name": name, "minutes": float(minutes), "window": (start, end), "paid": paid}
     except ValueError:
         raise ValueError(f"line {line}: break '{text.strip()}' is not 'name minutes HH:MM-HH:MM [unpaid]'") from None
+
+
+def _parse_block(text: str, line: int) -> dict[str, Any]:
+    words = text.split()
+    try:
+        name, minutes, window = words
+        start, end = window.split("-")
+        return {"name": name, "minutes": float(minutes), "window": (start, end)}
+    except ValueError:
+        raise ValueError(f"line {line}: block '{text.strip()}' is not 'name minutes HH:MM-HH:MM'") from None
