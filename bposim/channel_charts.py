@@ -72,7 +72,6 @@ def backlog_over_intervals(run: Run) -> go.Figure:
     for i, (name, part) in enumerate(points.groupby("call_type", sort=False)):
         colour = PALETTE[i % len(PALETTE)]
         gapped = _broken_at_nights(part)
-        customdata = gapped[["label", "oldest_age_hours", "overdue"]].to_numpy(dtype=object)
         fig.add_trace(
             go.Scatter(
                 x=gapped["hours"],
@@ -81,9 +80,8 @@ def backlog_over_intervals(run: Run) -> go.Figure:
                 mode="lines",
                 line={"color": colour},
                 connectgaps=False,
-                customdata=customdata,
-                hovertemplate=f"{name}, %{{customdata[0]}}<br>%{{y:,.1f}} open, %{{customdata[2]:,.1f}} overdue<br>"
-                "oldest %{customdata[1]:.1f} h<extra></extra>",
+                text=[_hover(name, row) for row in gapped.itertuples(index=False)],
+                hovertemplate="%{text}<extra></extra>",
             )
         )
         fig.add_trace(
@@ -100,6 +98,17 @@ def backlog_over_intervals(run: Run) -> go.Figure:
     _shade_nights(fig, run)
     fig.update_yaxes(title_text="Items open (not yet completed)", rangemode="tozero")
     return styled(fig, "Open email and case items through the horizon, interval by interval", height=460)
+
+
+def _hover(name: str, point) -> str:
+    """What hovering over a point of the open items says: when, how many open, and at an interval's end how many
+    are overdue and the oldest one's age."""
+    if pd.isna(point.open):
+        return ""
+    text = f"{name}, {point.label}<br>{point.open:,.1f} open"
+    if not pd.isna(point.overdue):
+        text += f", {point.overdue:,.1f} overdue<br>oldest {point.oldest_age_hours:.1f} h"
+    return text
 
 
 def _broken_at_nights(points: pd.DataFrame) -> pd.DataFrame:

@@ -159,7 +159,7 @@ def backlog_days(run: Any) -> pd.DataFrame:
 def backlog_over_intervals(run: Any) -> pd.DataFrame:
     """The deferred items open through the horizon, per call type, from the backlog_intervals table (means per
     replication): a point at each day's opening (open_at_start of its first interval) and at the end of each
-    interval on the clock (open_at_end; a day's last point is its closing, with the night's completions folded in),
+    interval on the clock (open_at_end; a day's last point is its closing, taking in the night after it),
     with the overdue items among them and the oldest one's age. Empty when the run has no backlog_intervals rows.
 
     Columns: call_type, day, hours (from midnight before day 0's opening, so a night is a gap of its own length),
@@ -200,6 +200,10 @@ def backlog_over_intervals(run: Any) -> pd.DataFrame:
     points["hours"] = points["seconds"] / 3600.0
     moments = zip(points["day"], points["seconds"], strict=True)
     points["label"] = [day_label(int(day), clock(seconds)) for day, seconds in moments]
+    nights = (points["seconds"] % 86_400.0 == horizon.start_seconds + horizon.open_seconds) & (
+        points["day"] < horizon.days - 1
+    )
+    points.loc[nights, "label"] += " (and the night after)"
     return points[columns].reset_index(drop=True)
 
 

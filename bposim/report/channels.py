@@ -101,9 +101,10 @@ def backlog_section(run: Run) -> list[Section]:
                 "Open deferred items, interval by interval",
                 "Email and case items open (arrived, not yet completed) at each day's opening and at the end of "
                 "each interval, a line per call type, and dotted the overdue ones among them (past their due time), "
-                f"from the backlog_intervals table{replications}. The line breaks over the nights (shaded); a day's "
-                "last point, at its closing, counts work under way then and finished in the night as done, so the "
-                "next opening starts where the closing left off: no item arrives or starts at night.",
+                f"from the backlog_intervals table{replications}. The line breaks over the nights (shaded). A day's "
+                "last point, at its closing, takes in the night after it, as the backlog table does: work under "
+                "way at the closing and finished overnight is done, items given up overnight are gone, so the next "
+                "opening starts where the closing left off (no item arrives or starts at night).",
                 figure=channel_charts.backlog_over_intervals(run),
             )
         )
