@@ -23,6 +23,7 @@ from strategies import SEEDS, checked
 from test_channels_results import DAY, OPEN, email_scenario, hand_records, item
 
 import bposim as library
+from bposim import channel_charts
 from bposim.backlog import INTERVAL_COLUMNS
 from bposim.engine.records import ABANDONED, ANSWERED, UNSERVED
 from bposim.experiment.runner import run_task
@@ -388,3 +389,26 @@ def test_a_report_without_the_table_says_how_to_get_it(centre, tmp_path):
     plain = run_report(simulate(scenario, seed=4), tmp_path / "plain.html").read_text(encoding="utf-8")
     assert "Open deferred items, interval by interval" in with_chart and "email_en: overdue" in with_chart
     assert "Open deferred items, interval by interval" not in plain and "--backlog-per interval" in plain
+
+
+def test_the_chart_has_a_line_per_type_broken_over_each_night(centre):
+    scenario, run = centre
+    fig = channel_charts.backlog_over_intervals(run)
+    assert [trace.name for trace in fig.data] == [
+        "email_en: open",
+        "email_en: overdue",
+        "case_refund: open",
+        "case_refund: overdue",
+    ]
+    days, intervals = scenario.horizon.days, scenario.horizon.intervals
+    email = run.backlog_intervals[run.backlog_intervals["call_type"] == "email_en"]
+    means = email.groupby(["day", "interval"])["open_at_end"].mean().to_numpy()
+    y = np.array(fig.data[0].y, dtype=float)
+    assert np.isnan(y).sum() == days - 1 and len(y) == days * (intervals + 1) + days - 1
+    segments = np.split(y, np.flatnonzero(np.isnan(y)))
+    for day, segment in enumerate(segments):
+        segment = segment[~np.isnan(segment)]
+        assert segment[1:].tolist() == means[day * intervals : (day + 1) * intervals].tolist()  # after the opening
+    x = np.array(fig.data[0].x, dtype=float)
+    assert x[0] == 8.0 and x[intervals] == 16.0 and x[intervals + 2] == 32.0  # 08:00, 16:00, the next day's 08:00
+    assert len(fig.layout.shapes) == days - 1  # the nights, shaded
