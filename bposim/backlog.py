@@ -29,12 +29,36 @@ stays open when it is unserved):
 - mean_open: the items open, averaged over the day's span (the last day's: its opening to its opening + 24 h),
   for Little's law: over the days, mean open items = arrival rate × mean time in the system.
 
+Per interval (`interval_columns`, the `backlog_intervals` table, built only when asked for): one row per
+replication, day, interval and deferred call type, intervals only in opening hours. Each interval is counted up to
+a moment: its end, but for a day's last interval the next day's opening (the night folds into the day's last
+interval: work under way at closing and finished in the night is completed there), and for the horizon's last
+interval the end of the records. An event (arrival, completion, abandonment) at time t belongs to the interval whose
+span [previous moment, moment) holds it; an item open at a moment arrived before it and had not left by then.
+
+- arrived, completed, abandoned: as for a day, by interval (an item that arrives and is completed within one
+  interval counts in both and is open at neither end).
+- open_at_end: the items open at the interval's moment, whenever they arrived: items carried from earlier days
+  and the initial backlog count. On a day's last interval it is the day's open_at_end.
+  open_at_start = open_at_end − arrived + completed + abandoned: the previous interval's open_at_end (across a night
+  too: the day's last interval, the night folded in), the initial backlog on the first.
+- oldest_age_hours: the age, at the interval's end on the clock (a day's last interval: the closing, as for the
+  day), of the oldest item of open_at_end (0 when there is none).
+- completed_within_due: of the items completed in the interval, those done by their due time.
+- overdue_at_end: of the items of open_at_end, those whose due time had passed at the interval's end on the
+  clock (a day's last interval: at the closing).
+
+Over a day's intervals, arrived, completed and abandoned sum to the day's, and the last open_at_end is the day's;
+the first interval's open_at_start is the day's. Every count is a bincount over (replication, call type, interval)
+cells after a searchsorted of each item's times in the moments: no loop over items or intervals.
+
 The backlog leaves no warm-up out: a backlog carries over nights, so there is nothing to warm up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -57,6 +81,16 @@ COLUMNS = (
     "mean_open",
 )  # the backlog table's columns after day, call_type and channel, in order
 _FLOATS = ("oldest_age_hours", "service_level", "mean_open")
+INTERVAL_COLUMNS = (
+    "arrived",
+    "completed",
+    "abandoned",
+    "open_at_start",
+    "open_at_end",
+    "oldest_age_hours",
+    "completed_within_due",
+    "overdue_at_end",
+)  # the backlog_intervals table's columns after day, interval, interval_start, call_type and channel, in order
 KPIS = ("arrived", "completed", "abandoned", "open_at_end", "oldest_age_hours", "due", "met_due", "service_level")
 
 
@@ -77,21 +111,10 @@ def backlog_columns(
         empty = {name: np.zeros(0, np.float64 if name in _FLOATS else np.int64) for name in COLUMNS}
         return {"day": np.zeros(0, np.int64), "call_type": codes, **empty}
     n_cells = replications * kinds * days  # worked out as (replication, deferred call type, day)
-    kind_of = np.full(len(scenario.call_types), -1, np.int64)
-    kind_of[codes] = np.arange(kinds)
-    kind = kind_of[calls["call_type"]]
-    mine = kind >= 0
-    kind = kind[mine]
-    group = kind if replication is None else replication[mine].astype(np.int64) * kinds + kind
-    arrival = calls["arrival"][mine]
-    outcome = calls["outcome"][mine]
-    completed = outcome == ANSWERED
-    finite_left = np.where(completed, calls["end"][mine] + calls["wrap_seconds"][mine], calls["end"][mine])
-    stays = outcome == UNSERVED
-    left = np.where(stays, np.inf, finite_left)
-    due_seconds = np.array([scenario.service_level_for(scenario.call_types[c])[0] for c in codes], dtype=float)
-    due_time = arrival + due_seconds[kind]
-    period = max(float(SECONDS_PER_DAY), horizon.open_seconds)  # from one opening to the next
+    items = _deferred_items(scenario, codes, calls, replication)
+    group, arrival, completed, stays = items.group, items.arrival, items.completed, items.stays
+    finite_left, left, due_time = items.finite_left, items.left, items.due_time
+    period = _period(horizon)
 
     def day_of(times: np.ndarray) -> np.ndarray:
         """The day whose span holds each time (before the first opening: day 0; after the last: the last day)."""
@@ -136,6 +159,133 @@ def backlog_columns(
     columns = {"day": cell % days, "call_type": codes[cell // days % kinds], **columns}
     order = (cell.reshape(replications, kinds, days).transpose(0, 2, 1)).ravel()  # to (replication, day, type)
     return {name: column[order] for name, column in columns.items()}
+
+
+class _Items(NamedTuple):
+    """The deferred items of a run (rows of the calls table of a deferred call type), as columns: each one's group
+    (replication × deferred call types + its position among them), arrival, whether it was completed or stays
+    open (unserved), when it left (completed: end + wrap-up; abandoned: end; `left` is inf for those still open) and
+    its due time."""
+
+    group: np.ndarray
+    arrival: np.ndarray
+    completed: np.ndarray
+    stays: np.ndarray
+    finite_left: np.ndarray
+    left: np.ndarray
+    due_time: np.ndarray
+
+
+def _deferred_items(
+    scenario: Scenario, codes: np.ndarray, calls: dict[str, np.ndarray], replication: np.ndarray | None
+) -> _Items:
+    """The items of the deferred call types `codes` among the call columns."""
+    kinds = len(codes)
+    kind_of = np.full(len(scenario.call_types), -1, np.int64)
+    kind_of[codes] = np.arange(kinds)
+    kind = kind_of[calls["call_type"]]
+    mine = kind >= 0
+    kind = kind[mine]
+    group = kind if replication is None else replication[mine].astype(np.int64) * kinds + kind
+    arrival = calls["arrival"][mine]
+    outcome = calls["outcome"][mine]
+    completed = outcome == ANSWERED
+    finite_left = np.where(completed, calls["end"][mine] + calls["wrap_seconds"][mine], calls["end"][mine])
+    stays = outcome == UNSERVED
+    due_seconds = np.array([scenario.service_level_for(scenario.call_types[c])[0] for c in codes], dtype=float)
+    return _Items(
+        group, arrival, completed, stays, finite_left, np.where(stays, np.inf, finite_left), arrival + due_seconds[kind]
+    )
+
+
+def _period(horizon) -> float:
+    """Seconds from one opening to the next."""
+    return max(float(SECONDS_PER_DAY), horizon.open_seconds)
+
+
+def interval_columns(
+    scenario: Scenario, calls: dict[str, np.ndarray], replication: np.ndarray | None, replications: int
+) -> dict[str, np.ndarray]:
+    """The per-interval backlog's columns, one row per (replication, day, interval, deferred call type), in that
+    order: day, interval, call_type (code) and INTERVAL_COLUMNS (see the module's definitions)."""
+    horizon = scenario.horizon
+    codes = np.array(deferred_types(scenario), dtype=np.int64)
+    kinds, slots = len(codes), horizon.days * horizon.intervals
+    if not kinds:
+        empty = {name: np.zeros(0, np.float64 if name in _FLOATS else np.int64) for name in INTERVAL_COLUMNS}
+        return {"day": np.zeros(0, np.int64), "interval": np.zeros(0, np.int64), "call_type": codes, **empty}
+    groups = replications * kinds
+    n_cells = groups * slots  # worked out as (replication, deferred call type, day × interval)
+    moments, ends = _interval_moments(horizon)
+    items = _deferred_items(scenario, codes, calls, replication)
+    base = items.group * slots
+    new = items.arrival >= 0
+    open_from = np.searchsorted(moments, items.arrival, side="right")  # the first interval it is open at the end of
+    left_in = np.searchsorted(moments, items.left, side="right")  # where it left: slots when it never did
+    abandoned = ~items.completed & ~items.stays
+
+    def counted(keep: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        return np.bincount((base + slot)[keep], minlength=n_cells)
+
+    def open_over(first: np.ndarray) -> np.ndarray:
+        """Items open at the end of intervals first..left_in − 1 of their group."""
+        keep = left_in > first
+        starts = np.bincount((base + first)[keep], minlength=n_cells + 1)
+        stops = np.bincount((base + left_in)[keep], minlength=n_cells + 1)
+        return np.cumsum(starts - stops)[:n_cells]
+
+    columns = {
+        "arrived": counted(new, open_from),
+        "completed": counted(items.completed, left_in),
+        "abandoned": counted(abandoned, left_in),
+        "open_at_end": open_over(open_from),
+    }
+    columns["open_at_start"] = columns["open_at_end"] - columns["arrived"] + columns["completed"] + columns["abandoned"]
+    oldest = _oldest_open(items.group, items.arrival, open_from, left_in, groups, slots)
+    columns["oldest_age_hours"] = np.where(np.isfinite(oldest), (np.tile(ends, groups) - oldest) / 3600.0, 0.0)
+    columns["completed_within_due"] = counted(items.completed & (items.finite_left <= items.due_time), left_in)
+    columns["overdue_at_end"] = open_over(np.searchsorted(ends, items.due_time, side="right"))
+    cell = np.arange(n_cells)
+    slot = cell % slots
+    columns = {
+        "day": slot // horizon.intervals,
+        "interval": slot % horizon.intervals,
+        "call_type": codes[cell // slots % kinds],
+        **{name: columns[name] for name in INTERVAL_COLUMNS},
+    }
+    order = cell.reshape(replications, kinds, slots).transpose(0, 2, 1).ravel()  # to (replication, slot, type)
+    return {name: column[order] for name, column in columns.items()}
+
+
+def _interval_moments(horizon) -> tuple[np.ndarray, np.ndarray]:
+    """Per interval of the horizon (day after day): the moment it is counted up to (its end; a day's last: the
+    next opening; the horizon's last: inf), and its end on the clock (a day's last: the closing)."""
+    step = horizon.interval_seconds
+    ends = np.arange(horizon.days)[:, None] * _period(horizon) + np.arange(1, horizon.intervals + 1)[None, :] * step
+    moments = ends.copy()
+    moments[:, -1] = np.arange(1, horizon.days + 1) * _period(horizon)
+    moments[-1, -1] = np.inf
+    return moments.ravel(), ends.ravel()
+
+
+def _oldest_open(
+    group: np.ndarray, arrival: np.ndarray, open_from: np.ndarray, left_in: np.ndarray, groups: int, slots: int
+) -> np.ndarray:
+    """Per (group, interval) cell: the arrival of the oldest item open at the interval's end (inf where none), an
+    item of a group being open at the ends of its intervals open_from..left_in − 1.
+
+    With a group's items by arrival, the oldest open at the end of interval k is the first whose left_in exceeds k,
+    if it arrived by then: found by a searchsorted in the running maximum of (group, left_in) keys."""
+    cell = np.arange(groups * slots)
+    if not len(arrival):
+        return np.full(len(cell), np.inf)
+    order = np.lexsort((arrival, group))
+    reach = np.maximum.accumulate(group[order] * (slots + 1) + left_in[order])  # a group's keys top earlier ones'
+    wanted_group, slot = cell // slots, cell % slots
+    first = np.searchsorted(reach, wanted_group * (slots + 1) + slot + 1, side="left")
+    chosen = order[np.minimum(first, len(order) - 1)]
+    is_open = (first < len(order)) & (group[chosen] == wanted_group) & (open_from[chosen] <= slot)
+    return np.where(is_open, arrival[chosen], np.inf)
 
 
 def _spans_count(group: np.ndarray, first: np.ndarray, last: np.ndarray, days: int, n_cells: int) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bposim.formatting import clock, day_label
 from bposim.metrics import per_interval, queue_and_busy
 from bposim.scenario.call_types import CHANNELS, DEFERRED_CHANNELS, LIVE_CHANNELS
 
@@ -153,6 +154,57 @@ def backlog_days(run: Any) -> pd.DataFrame:
     table["service_level"] = table["met_due"] / table["due"].where(table["due"] > 0)
     table["channel"] = table["call_type"].astype(str).map(channel_of_call_types(run))
     return table
+
+
+def backlog_over_intervals(run: Any) -> pd.DataFrame:
+    """The deferred items open through the horizon, per call type, from the backlog_intervals table (means per
+    replication): a point at each day's opening (open_at_start of its first interval) and at the end of each
+    interval on the clock (open_at_end; a day's last point is its closing, taking in the night after it),
+    with the overdue items among them and the oldest one's age. Empty when the run has no backlog_intervals rows.
+
+    Columns: call_type, day, hours (from midnight before day 0's opening, so a night is a gap of its own length),
+    label ("day 1 14:30"), open, overdue, oldest_age_hours."""
+    columns = ["call_type", "day", "hours", "label", "open", "overdue", "oldest_age_hours"]
+    table = getattr(run, "backlog_intervals", pd.DataFrame())
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    keys = ["call_type", "day", "interval"]
+    numbers = ["open_at_start", "open_at_end", "overdue_at_end", "oldest_age_hours"]
+    means = table.groupby(keys, observed=True, sort=True)[numbers].mean().reset_index()
+    horizon = run.scenario.horizon
+    day_seconds = means["day"].to_numpy() * max(86_400.0, horizon.open_seconds) + horizon.start_seconds
+    end = day_seconds + (means["interval"].to_numpy() + 1) * horizon.interval_seconds
+    ends = pd.DataFrame(
+        {
+            "call_type": means["call_type"],
+            "day": means["day"],
+            "seconds": end,
+            "open": means["open_at_end"],
+            "overdue": means["overdue_at_end"],
+            "oldest_age_hours": means["oldest_age_hours"],
+        }
+    )
+    first = means["interval"] == 0
+    openings = pd.DataFrame(
+        {
+            "call_type": means["call_type"][first],
+            "day": means["day"][first],
+            "seconds": day_seconds[first.to_numpy()],
+            "open": means["open_at_start"][first],
+            "overdue": np.nan,  # counted at interval ends only
+            "oldest_age_hours": np.nan,
+        }
+    )
+    points = pd.concat([openings, ends], ignore_index=True).sort_values(["call_type", "seconds"], kind="stable")
+    points["call_type"] = points["call_type"].astype(str)
+    points["hours"] = points["seconds"] / 3600.0
+    moments = zip(points["day"], points["seconds"], strict=True)
+    points["label"] = [day_label(int(day), clock(seconds)) for day, seconds in moments]
+    nights = (points["seconds"] % 86_400.0 == horizon.start_seconds + horizon.open_seconds) & (
+        points["day"] < horizon.days - 1
+    )
+    points.loc[nights, "label"] += " (and the night after)"
+    return points[columns].reset_index(drop=True)
 
 
 def chat_concurrency(run: Any) -> pd.DataFrame:

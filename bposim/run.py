@@ -40,6 +40,11 @@ calls that arrived during it and in the interval after it, with the service leve
 open_at_end, oldest_age_hours, due, met_due, service_level, projected_late, mean_open, and the call type's
 channel, threshold_hours and target (defined in `bposim.backlog`); empty without deferred work.
 
+``backlog_intervals`` (built only when named in `tables=`): one row per day, interval and deferred call type:
+interval_start (HH:MM), channel, arrived, completed, abandoned, open_at_start, open_at_end, oldest_age_hours,
+completed_within_due, overdue_at_end, and the call type's threshold_hours (defined in `bposim.backlog`; a day's
+last interval takes in the night); empty without deferred work.
+
 ``costs``: one row per cost item (component, item, site, quantity, unit, unit_cost, amount), when the scenario
 has a `costs` section; the summary then has total_cost, cost_per_handled_contact and cost_<component>.
 
@@ -53,7 +58,8 @@ counts are the live contacts', and occupancy is every agent's. With several repl
 over replications with a 95% confidence half-width under `<key>_ci`.
 
 Each replication's records are taken from its engine as numpy columns as soon as it has run (`bposim.columns`),
-and the tables of all replications are built once from them (`bposim.tables`); `tables=` asks for fewer. `Run.concat`
+and the tables of all replications are built once from them (`bposim.tables`); `tables=` asks for fewer, or
+for backlog_intervals too (DEFAULT_TABLES are those built unless named). `Run.concat`
 joins runs of one replication each (giving what `simulate` gives) and `Run.replication` takes one back out.
 """
 
@@ -74,9 +80,10 @@ from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre
 from bposim.files import write_atomically, write_text_atomically
 from bposim.scenario import Scenario, scenario_text
-from bposim.tables import BUILT, run_tables
+from bposim.tables import BUILT, ON_REQUEST, run_tables
 
-TABLES = (*BUILT, "costs")  # every table of a run: those built from the records, and the costs priced from them
+DEFAULT_TABLES = (*BUILT, "costs")  # the tables built unless named: from the records, and the costs priced from them
+TABLES = (*DEFAULT_TABLES, *ON_REQUEST)  # every table of a run, those built only when named last
 POOLED = (*metrics.SUMMARY_KEYS, *(key for key in backlog.KPIS if key not in metrics.SUMMARY_KEYS))  # live, deferred
 _HEADER = ("scenario", "seed", "replications", "service_level_definition")  # what a summary starts with
 
@@ -96,9 +103,11 @@ class Run:
     outages: pd.DataFrame
     backlog: pd.DataFrame
     costs: pd.DataFrame
+    backlog_intervals: pd.DataFrame
     summary: dict = field(repr=False)
 
     TABLES = TABLES
+    DEFAULT_TABLES = DEFAULT_TABLES
 
     @classmethod
     def concat(cls, runs: Sequence[Run], replications: Sequence[int] | None = None) -> Run:
@@ -108,7 +117,7 @@ class Run:
         KPI the mean over the runs with its 95% confidence half-width under `<key>_ci` (when the runs' summaries
         have KPIs; runs read back with an empty summary give none), and the costs' summary over their cost rows.
         A run without costs (no `costs` section) has an empty costs table, left without a replication column, as
-        `bposim.costs.cost_table` gives it.
+        `bposim.costs.cost_table` gives it; a table not built (no columns) is left as it is.
         """
         if not runs:
             raise ValueError("Run.concat needs at least one run")
@@ -124,8 +133,8 @@ class Run:
         tables = {}
         for name in cls.TABLES:
             parts = [getattr(run, name) for run in runs]
-            if name == "costs" and all(part.empty for part in parts):
-                tables[name] = parts[0]
+            if (name == "costs" and all(part.empty for part in parts)) or not any(len(p.columns) for p in parts):
+                tables[name] = parts[0]  # no cost rows to number, or a table not built
             else:
                 tables[name] = pd.concat(
                     [part.assign(replication=r) for part, r in zip(parts, labels, strict=True)], ignore_index=True
@@ -156,13 +165,16 @@ class Run:
         return Run(self.scenario, self.seed, 1, **tables, summary=self.summary)
 
     def save(self, directory: str | Path) -> None:
-        """Write every table as CSV and Parquet, the summary as summary.json (NaN as null), and the scenario
-        simulated as scenario.yaml (a scenario file `bposim run` accepts). Each file is written whole or not at
-        all (`bposim.files.write_atomically`); a failure raises a `WriteError` naming the file."""
+        """Write every table as CSV and Parquet (backlog_intervals only when it was built), the summary as
+        summary.json (NaN as null), and the scenario simulated as scenario.yaml (a scenario file `bposim run`
+        accepts). Each file is written whole or not at all (`bposim.files.write_atomically`); a failure raises a
+        `WriteError` naming the file."""
 
         directory = Path(directory)
         for name in self.TABLES:
             frame = getattr(self, name)
+            if name in ON_REQUEST and not len(frame.columns):
+                continue
             write_atomically(directory / f"{name}.csv", lambda handle, frame=frame: frame.to_csv(handle, index=False))
             write_atomically(
                 directory / f"{name}.parquet", lambda handle, frame=frame: frame.to_parquet(handle, index=False)
@@ -203,10 +215,12 @@ def jsonable(value):
     return value
 
 
-def simulate(scenario: Scenario, seed: int = 0, replications: int = 1, tables: Collection[str] = TABLES) -> Run:
+def simulate(scenario: Scenario, seed: int = 0, replications: int = 1, tables: Collection[str] = DEFAULT_TABLES) -> Run:
     """Simulate `replications` independent runs of `scenario`; replication r is the same whatever their number.
 
-    `tables` names the tables to build (all of `Run.TABLES` unless given); the others are left empty
+    `tables` names the tables to build (`Run.DEFAULT_TABLES` unless given: every table of `Run.TABLES` but
+    backlog_intervals, built only when named, e.g. `tables=(*Run.DEFAULT_TABLES, "backlog_intervals")`); the
+    others are left empty
     (`pandas.DataFrame()`), and the summary is always whole. A scenario (with its replications) beyond the limits
     of `bposim.workload` raises ScenarioError at once.
     """
@@ -217,7 +231,9 @@ def simulate(scenario: Scenario, seed: int = 0, replications: int = 1, tables: C
     return _run(scenario, seed, range(replications), wanted)
 
 
-def simulate_replication(scenario: Scenario, seed: int, replication: int, tables: Collection[str] = TABLES) -> Run:
+def simulate_replication(
+    scenario: Scenario, seed: int, replication: int, tables: Collection[str] = DEFAULT_TABLES
+) -> Run:
     """Replication `replication` of `simulate(scenario, seed, ...)` on its own: one task of an experiment.
 
     `tables` as for `simulate`: a sweep task that keeps no tables asks only for the staffing table its KPI row

@@ -24,6 +24,7 @@ from bposim.scenario import SECONDS_PER_DAY, Scenario
 from bposim.scenario.call_types import CHANNELS
 
 BUILT = ("calls", "intervals", "agents", "staffing", "activities", "outages", "backlog")  # built from the records
+ON_REQUEST = ("backlog_intervals",)  # also built from the records, but only when named
 RATES = cells.RATES  # the top-level KPIs left NaN when a scenario has several channels
 
 
@@ -83,6 +84,9 @@ def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = B
         built["outages"] = _outages_table(scenario, records, built["calls"], thresholds)
     if "backlog" in wanted:
         built["backlog"] = _backlog_table(scenario, backlog_columns, replications)
+    if "backlog_intervals" in wanted:
+        columns = backlog.interval_columns(scenario, records.calls, replication, replications)
+        built["backlog_intervals"] = _backlog_intervals_table(scenario, columns, replications)
     for name in ("activities", "outages"):
         if numbered and name in built:
             built[name]["replication"] = records.replication(name)
@@ -192,6 +196,27 @@ def _backlog_table(scenario: Scenario, columns: dict[str, np.ndarray], replicati
         **{name: columns[name] for name in backlog.COLUMNS},
         "threshold_hours": np.array([threshold / 3600.0 for threshold, _ in settings], dtype=float)[codes],
         "target": np.array([target for _, target in settings], dtype=float)[codes],
+    }
+    return _numbered(table, replications)
+
+
+def _backlog_intervals_table(scenario: Scenario, columns: dict[str, np.ndarray], replications: int) -> pd.DataFrame:
+    """One row per (replication,) day, interval and deferred call type: the interval columns of `bposim.backlog`,
+    with the interval's start (HH:MM), the call type's channel and threshold_hours (its due time)."""
+    columns = dict(columns)
+    codes = columns.pop("call_type")
+    horizon = scenario.horizon
+    labels = np.array(_clock_labels(horizon.start_seconds + np.arange(horizon.intervals) * horizon.interval_seconds))
+    table = {
+        "day": columns.pop("day"),
+        "interval": columns["interval"],
+        "interval_start": labels[columns.pop("interval")],
+        "call_type": pd.Categorical.from_codes(codes, [ct.name for ct in scenario.call_types]),
+        "channel": _channel_column(scenario, codes),
+        **{name: columns[name] for name in backlog.INTERVAL_COLUMNS},
+        "threshold_hours": np.array(
+            [scenario.service_level_for(ct)[0] / 3600.0 for ct in scenario.call_types], dtype=float
+        )[codes],
     }
     return _numbered(table, replications)
 

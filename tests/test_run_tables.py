@@ -25,9 +25,10 @@ REPLICATIONS = 3
     ids=["costs_and_outages", "neither"],
 )
 def case(request) -> tuple[bposim.Scenario, Run]:
-    """A scenario with costs and outages, and one with neither (empty costs and outages tables), each simulated."""
+    """A scenario with costs and outages, and one with neither (empty costs and outages tables), each simulated with
+    every table (backlog_intervals, built only when named, included)."""
     scenario = bposim.load_scenario(MODELS / request.param)
-    return scenario, simulate(scenario, seed=SEED, replications=REPLICATIONS)
+    return scenario, simulate(scenario, seed=SEED, replications=REPLICATIONS, tables=Run.TABLES)
 
 
 def _summary_text(run: Run) -> str:
@@ -49,7 +50,7 @@ def test_every_table_of_a_run_is_in_its_tables():
 def test_replications_simulated_alone_and_joined_are_the_run_of_several(case):
     """simulate(s, seed, 3) is Run.concat of its three replications simulated alone: tables and summary."""
     scenario, run = case
-    joined = Run.concat([simulate_replication(scenario, SEED, r) for r in range(REPLICATIONS)])
+    joined = Run.concat([simulate_replication(scenario, SEED, r, tables=Run.TABLES) for r in range(REPLICATIONS)])
     assert (joined.scenario, joined.seed, joined.replications) == (scenario, SEED, REPLICATIONS)
     for name in Run.TABLES:
         assert_frame_equal(getattr(joined, name), getattr(run, name), check_exact=True, obj=name)
@@ -59,7 +60,7 @@ def test_replications_simulated_alone_and_joined_are_the_run_of_several(case):
 def test_one_replication_of_a_run_is_that_replication_simulated_alone(case):
     scenario, run = case
     for r in range(REPLICATIONS):
-        one, alone = run.replication(r), simulate_replication(scenario, SEED, r)
+        one, alone = run.replication(r), simulate_replication(scenario, SEED, r, tables=Run.TABLES)
         assert one.replications == 1
         for name in Run.TABLES:
             table = getattr(one, name)
@@ -83,7 +84,7 @@ def test_a_run_of_one_replication_is_its_own_replication_0(case):
 def test_runs_read_back_without_summaries_join_under_their_own_numbers(case):
     """As a sweep's kept tables are joined: runs with an empty summary, numbered by the replication each was."""
     scenario, _ = case
-    runs = [dataclasses.replace(simulate_replication(scenario, SEED, r), summary={}) for r in (2, 0)]
+    runs = [dataclasses.replace(simulate_replication(scenario, SEED, r, tables=Run.TABLES), summary={}) for r in (2, 0)]
     joined = Run.concat(runs, [2, 0])
     assert list(pd.unique(joined.calls["replication"])) == [2, 0]
     assert joined.summary.get("replications") == 2 and "service_level" not in joined.summary

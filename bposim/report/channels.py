@@ -75,18 +75,40 @@ def backlog_section(run: Run) -> list[Section]:
         meets = [None if r.due == 0 else bool(r.service_level >= r.target) for r in days.itertuples(index=False)]
         table = html_table(header, rows, meets, numeric_from=2)
     replications = f", means over {run.replications} replications" if run.replications > 1 else ""
-    return [
+    intervals = channel_views.backlog_over_intervals(run)
+    asked = (
+        ""
+        if len(intervals)
+        else " Open items interval by interval need the backlog_intervals table (`bposim run --backlog-per "
+        'interval`, or simulate with tables=(*Run.DEFAULT_TABLES, "backlog_intervals")).'
+    )
+    sections = [
         Section(
             "Backlog of deferred work",
             "Email and case items carry over the nights. Per day and call type: items arrived (opening to next "
             "opening), completed, open at the opening and at the closing, the oldest item open at the closing (hours), "
             "the items due that day and the share of them done by their due time, and the items open at the closing "
             "that will miss their due time at the day's pace (projected late)"
-            f"{replications}. The chart splits the items waiting at each closing by the time left to their due time.",
+            f"{replications}. The chart splits the items waiting at each closing by the time left to their due time."
+            + asked,
             table=table,
             figure=channel_charts.backlog_by_age(run),
         )
     ]
+    if len(intervals):
+        sections.append(
+            Section(
+                "Open deferred items, interval by interval",
+                "Email and case items open (arrived, not yet completed) at each day's opening and at the end of "
+                "each interval, a line per call type, and dotted the overdue ones among them (past their due time), "
+                f"from the backlog_intervals table{replications}. The line breaks over the nights (shaded). A day's "
+                "last point, at its closing, takes in the night after it, as the backlog table does: work under "
+                "way at the closing and finished overnight is done, items given up overnight are gone, so the next "
+                "opening starts where the closing left off (no item arrives or starts at night).",
+                figure=channel_charts.backlog_over_intervals(run),
+            )
+        )
+    return sections
 
 
 def concurrency_section(run: Run) -> list[Section]:
