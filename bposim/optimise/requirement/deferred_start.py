@@ -106,9 +106,10 @@ class DeferredStart:
         """The channel of each deferred call type, in order."""
         return [kind.channel for kind in self.types]
 
-    def solve(self, margins: Sequence[float] | None = None) -> DeferredSolution:
+    def solve(self, margins: Sequence[float] | None = None, allowed: np.ndarray | None = None) -> DeferredSolution:
         """The cheapest whole agents per group and interval that complete every deferred item by its due time in
-        the fluid model, each call type's arrivals × (1 + its margin)."""
+        the fluid model, each call type's arrivals × (1 + its margin), agents added only to the `allowed` groups
+        (all unless given). ValueError when no plan can (the allowed groups cannot take some deferred work)."""
         groups, intervals = len(self.groups), self.intervals
         if not self.types:
             return DeferredSolution(np.zeros((groups, intervals), int), np.zeros((groups, 0, intervals)))
@@ -160,6 +161,8 @@ class DeferredStart:
         holders = np.zeros((groups, intervals), bool)
         for g, _ in pairs:
             holders[g] = True
+        if allowed is not None:
+            holders &= np.asarray(allowed, bool)[:, None]
         upper = np.where(holders.ravel(), np.inf, 0.0)
         found = milp(
             objective,
