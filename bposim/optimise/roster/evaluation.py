@@ -57,9 +57,9 @@ def interval_levels(intervals: pd.DataFrame, scenario: Scenario) -> pd.DataFrame
 
 
 def call_type_service_levels(run: Run) -> pd.DataFrame:
-    """Per call type over the day: offered per day, service level with 95% CI half-width, target, met. A deferred
-    call type (email, case): items arrived per day, and the share of the items due over the run's days done by
-    their due time, pooled over its replications (`deferred.deferred_levels`; met unless clearly short)."""
+    """Per call type over the day: offered per day, service level with 95% CI half-width, target, met, channel. A
+    deferred call type (email, case): items arrived per day, and the share of the items due over the run's days
+    done by their due time, pooled over its replications (`deferred.deferred_levels`; met unless clearly short)."""
     rows = []
     deferred = deferred_levels(run.backlog, run.scenario).set_index("call_type") if len(run.backlog) else pd.DataFrame()
     for call_type in run.scenario.call_types:
@@ -79,7 +79,9 @@ def call_type_service_levels(run: Run) -> pd.DataFrame:
                 "met": not (level + (0 if np.isnan(half) else half) < target),
             }
         )
-    return pd.DataFrame(rows, columns=["call_type", "offered", "service_level", "service_level_ci", "target", "met"])
+    columns = ["call_type", "offered", "service_level", "service_level_ci", "target", "met"]
+    channels = [call_type.channel for call_type in run.scenario.call_types]
+    return pd.DataFrame(rows, columns=columns).assign(channel=channels)
 
 
 def _deferred_row(run: Run, call_type, kpis: dict, deferred: pd.DataFrame) -> dict:
