@@ -48,6 +48,30 @@ class Requirement:
     deferred: DeferredStart | None = field(default=None, repr=False)
     deferred_plan: DeferredSolution | None = field(default=None, repr=False)
 
+    def channel_hours(self) -> pd.DataFrame:
+        """Per channel of `by_channel`: agent_hours a day its call types take of the requirement, their share of
+        the requirement's agent-hours, the channel's peak agents and the interval_start of that peak; empty with
+        fewer than two channels (one channel drives the whole requirement)."""
+        table = self.by_channel
+        if table.empty or table["channel"].nunique() < 2:
+            return pd.DataFrame(columns=["channel", "agent_hours", "share", "peak", "peak_start"])
+        hours = self.source.horizon.interval_seconds / 3600.0
+        rows = []
+        for channel, mine in table.groupby("channel", observed=True, sort=True):
+            peak = mine.loc[mine["required"].idxmax()]
+            rows.append(
+                {
+                    "channel": str(channel),
+                    "agent_hours": float(mine["required"].sum() * hours),
+                    "peak": float(peak["required"]),
+                    "peak_start": str(peak["interval_start"]),
+                }
+            )
+        result = pd.DataFrame(rows)
+        total = result["agent_hours"].sum()
+        result.insert(2, "share", result["agent_hours"] / total if total > 0 else float("nan"))
+        return result
+
     def per_interval(self, group: str) -> list[int]:
         """Required agents in each interval of the day, for one group."""
         rows = self.table[self.table["group"] == group]

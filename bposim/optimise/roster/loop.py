@@ -332,8 +332,10 @@ def _channels(requirement: Requirement) -> str:
 
 
 def _cost(run: Run, schedule: Schedule) -> tuple[float, float, str]:
-    """The verification run's mean total cost (with CI) when the scenario has costs, else paid hours."""
+    """The verification run's mean total cost a day (with CI) when the scenario has costs, else paid hours."""
     costs = run.scenario.costs
     if costs is None or "total_cost" not in run.summary:
         return schedule.paid_hours, 0.0, "paid hours"
-    return float(run.summary["total_cost"]), float(run.summary.get("total_cost_ci", np.nan)), costs.currency or "cost"
+    days = run.scenario.horizon.days  # the run's total over its days, as a day's
+    total, half = float(run.summary["total_cost"]), float(run.summary.get("total_cost_ci", np.nan))
+    return total / days, half / days, costs.currency or "cost"
