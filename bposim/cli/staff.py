@@ -213,7 +213,7 @@ def _print_channel_hours(plan: RosterPlan) -> None:
     hours = plan.requirement.channel_hours()
     if hours.empty:
         return
-    view = Table(title="Requirement by channel (each group's agents split by its load)")
+    view = Table(title="Requirement by channel")
     for label in ("Channel", "Agent-hours/day", "Share", "Peak agents", "At"):
         view.add_column(label, justify="left" if label == "Channel" else "right")
     for row in hours.itertuples(index=False):

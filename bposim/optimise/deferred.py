@@ -12,7 +12,8 @@ The days judged are the scenario's, or more when its first day's items would not
 (`judged_days`): on a one-day horizon, email due in 24 hours falls due after the horizon and the
 backlog table would count none of it, so a one-day scenario with such work is simulated for two days (three for a
 48-hour due time), the same day repeated: the day's items fall due on the next, and what the plan leaves undone
-shows. A scenario without deferred work is simulated as it is.
+shows. A due time of a few hours falls within the day and needs no more. A scenario without deferred work is
+simulated as it is.
 """
 
 from __future__ import annotations
@@ -35,14 +36,15 @@ def has_deferred(scenario: Scenario) -> bool:
 
 
 def judged_days(scenario: Scenario) -> int:
-    """Days over which deferred work is planned and judged: the scenario's, or more when its first day's items
-    would not fall due within them (a due time of θ hours needs ceil(θ / 24) + 1 days; a horizon open more than a
-    day has one day and is left as it is)."""
+    """Days over which deferred work is planned and judged: the scenario's, or more when its first day's items would
+    fall due after them (the backlog table counts an item due on a day when its due time falls before the next
+    opening, the last day's running 24 h: a due time of θ needs ceil((open hours + θ) / 24 h) days). A horizon open
+    more than a day has one day and is left as it is."""
     horizon = scenario.horizon
     dues = [ct.due_seconds for ct in scenario.call_types if not ct.live]
     if not dues or horizon.open_seconds > SECONDS_PER_DAY:
         return horizon.days
-    return max(horizon.days, math.ceil(max(dues) / SECONDS_PER_DAY - 1e-9) + 1)
+    return max(horizon.days, math.ceil((horizon.open_seconds + max(dues)) / SECONDS_PER_DAY - 1e-9))
 
 
 def judged(scenario: Scenario) -> Scenario:
