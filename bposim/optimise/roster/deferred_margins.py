@@ -27,17 +27,17 @@ MARGIN_STEP = 0.05  # a missed deferred call type's arrivals grow by at least 5%
 class DeferredMargins:
     """The deferred part of the loop's requirement, per scheduled group and interval, relative to the start."""
 
-    def __init__(self, requirement: Requirement, groups: list[str]) -> None:
-        self.model = requirement.deferred
-        intervals = requirement.source.horizon.intervals
+    def __init__(self, requirement: Requirement, groups: list[str], intervals: int) -> None:
+        self.model = getattr(requirement, "deferred", None)  # a requirement from elsewhere may have no deferred start
+        plan = getattr(requirement, "deferred_plan", None)
         self.delta = np.zeros((len(groups), intervals))
         self.names: list[str] = []
-        if self.model is None or requirement.deferred_plan is None or not self.model.types:
+        if self.model is None or plan is None or not self.model.types:
             return
         self.names = [kind.name for kind in self.model.types]
         self.rows = [self.model.groups.index(name) for name in groups]
         self.allowed = np.isin(self.model.groups, groups)
-        self.start = requirement.deferred_plan.extra[self.rows]
+        self.start = plan.extra[self.rows]
         self.margins = np.zeros(len(self.names))
         self.streak = np.zeros(len(self.names), int)
 

@@ -145,7 +145,7 @@ def _optimise(
     groups = scenario.scheduling.scheduled_groups([group.name for group in goal.agent_groups])
     base = required_array(requirement.table, groups, goal.horizon.intervals)
     search = SearchDays(seed + LOOP_SEED_OFFSET, replications, simulator=simulator)
-    deferred = DeferredMargins(requirement, groups)
+    deferred = DeferredMargins(requirement, groups, goal.horizon.intervals)
     loop = _rounds(goal, groups, base, search, max_rounds, watch, deferred)
     holdout = SearchDays(seed + HOLDOUT_SEED_OFFSET, replications, simulator=simulator)
     trim = Trim(goal, groups, base + loop.added, search, holdout, watch)
