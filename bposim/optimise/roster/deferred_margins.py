@@ -64,6 +64,13 @@ class DeferredMargins:
         self.delta = solved.astype(float)
         return []
 
+    def floor(self) -> np.ndarray:
+        """The agents the deferred plan adds per scheduled group and interval (the start with its raises): the trim
+        takes none of them."""
+        if not self.names:
+            return np.zeros_like(self.delta)
+        return np.clip(self.start + self.delta, 0, None)
+
     def margins_text(self) -> str:
         """E.g. ``email_en +10%, backoffice_case +5%``: the margins raised so far; "" when none is."""
         if not self.names:

@@ -148,7 +148,7 @@ def _optimise(
     deferred = DeferredMargins(requirement, groups, goal.horizon.intervals)
     loop = _rounds(goal, groups, base, search, max_rounds, watch, deferred)
     holdout = SearchDays(seed + HOLDOUT_SEED_OFFSET, replications, simulator=simulator)
-    trim = Trim(goal, groups, base + loop.added, search, holdout, watch)
+    trim = Trim(goal, groups, base + loop.added, search, holdout, watch, floor=deferred.floor())
     schedule, rostered = loop.schedule, loop.rostered
     if loop.converged:
         schedule, rostered = trim.run(schedule, rostered, loop.achieved, trim_trials)

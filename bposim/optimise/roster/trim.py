@@ -13,7 +13,9 @@ target; the hold-out days grow while such a margin is ambiguous. A trial not kep
 one lowers one more interval in order of slack, for another roster with the same saving (a deeper cut waits until
 a smaller one has held). Deferred work (email, case) counts by its share met over the judged days: its slack (the
 lower 95% bound above target) is the same in every interval of the groups holding it, and a cut in such a group
-must keep that share with the 95% margin on the hold-out days.
+must keep that share with the 95% margin on the hold-out days; and no cut goes below the agents the deferred
+start added for it (`floor`): the judged days end, and a plan short of the deferred work's daily volume can meet
+the due times of a few days while its backlog grows, which only the start's keeping-up bound sees.
 """
 
 from __future__ import annotations
@@ -46,8 +48,10 @@ class Trim:
         search: SearchDays,
         holdout: SearchDays,
         progress: Progress,
+        floor: np.ndarray | None = None,
     ) -> None:
         self.scenario, self.groups, self.required, self.search = scenario, groups, required, search
+        self.floor = np.zeros_like(required) if floor is None else floor
         self.progress = progress
         self.holdout = holdout
         self.removed = np.zeros_like(required)
@@ -152,7 +156,7 @@ class Trim:
         call type's slack is its share met over the judged days, the same in every interval."""
         keyed = achieved.set_index(["call_type", "interval"])
         slack = keyed["service_level"] - keyed["service_level_ci"].fillna(np.inf) - keyed["target"]
-        slack = slack.unstack("interval")
+        slack = slack.unstack("interval").reindex(columns=range(self.scenario.horizon.intervals))
         deferred = search_deferred(self.search, rostered)
         if len(deferred):
             over = deferred["service_level"] - deferred["service_level_ci"].fillna(np.inf) - deferred["target"]
@@ -167,7 +171,7 @@ class Trim:
             least = slack.reindex(index=call_types).min(axis=0, skipna=False)
             for i, value in least.items():
                 place = (g, int(i))
-                if value > 0 and self.required[place] - self.removed[place] >= 1:
+                if value > 0 and self.required[place] - self.removed[place] >= self.floor[place] + 1:
                     ranked.append(((value, self.rates[g], -place[1]), place))
         return [place for _, place in sorted(ranked, reverse=True)]
 
