@@ -121,7 +121,10 @@ class Centre:
         self.service_level = cache(lambda g, t, agents, threshold: self.queues[g][t].service_level(agents, threshold))
         self.live_erlang, self.floor = self._erlang_start(occupancy_cap)
         self.deferred = DeferredStart(scenario, self.live_erlang, self.busy, self.cost)
-        self.deferred_plan: DeferredSolution = self.deferred.solve()
+        try:
+            self.deferred_plan: DeferredSolution = self.deferred.solve()
+        except ValueError as exc:
+            raise RequirementError(str(exc)) from None
         self.erlang = self.live_erlang + self.deferred_plan.extra  # the start: Erlang's agents plus deferred work's
         self.bound = np.maximum(BOUND_FACTOR * self.erlang, self.erlang + 10)
 
