@@ -425,8 +425,7 @@ def shift_variants(scenario: Scenario) -> tuple[float, str]:
 
 
 def staff_problems(scenario: Scenario, replications: int, replications_field: str = "--replications") -> list[str]:
-    """`bposim staff`: each evaluation within the limits of a run, live call types only (voice, chat: judged per
-    interval), and the shifts to choose from enumerable."""
+    """`bposim staff`: each evaluation within the limits of a run, and the shifts to choose from enumerable."""
     problems = []
     if not 1 <= replications <= MAX_REPLICATIONS:
         problems.append(
@@ -435,13 +434,6 @@ def staff_problems(scenario: Scenario, replications: int, replications_field: st
         )
     else:
         problems += run_problems(estimate(scenario), replications, replications_field)
-    for index, call_type in enumerate(scenario.call_types):
-        if not call_type.live:
-            problems.append(
-                f"call_types[{index}].channel: '{call_type.name}' is {call_type.channel} work; bposim staff plans "
-                "live call types (voice, chat) only so far — simulate email and case work with bposim run or a "
-                "sweep"
-            )
     variants, blame = shift_variants(scenario)
     if not variants <= MAX_SHIFT_VARIANTS:
         problems.append(

@@ -274,16 +274,11 @@ def test_scenario_error_lists_every_problem_on_its_own_line(tmp_path):
     ]
 
 
-def test_staff_refuses_channels_it_does_not_plan(tmp_path):
-    """bposim staff plans live work (voice, chat): an email or case call type is refused with exit 2, naming the
-    field; the chat call type is not."""
+def test_staff_on_email_and_cases_without_shift_patterns_asks_for_them(tmp_path):
+    """bposim staff plans every channel; the omnichannel model with its roster but no scheduling section is refused
+    with exit 2 for the missing shift patterns alone, not for its email and case work."""
     scenario = ROOT / "models" / "omnichannel_bpo.yaml"
     result = bposim("staff", scenario, "--out", tmp_path / "roster.yaml")
-    message = assert_refused(
-        result,
-        "call_types[3].channel: 'email_en' is email work; bposim staff plans live call types (voice, chat) only",
-        "call_types[4].channel: 'backoffice_case' is case work",
-        source=scenario,
-    )
-    assert "chat_en" not in message
+    message = assert_refused(result, "no scheduling section", source=scenario)
+    assert "email_en" not in message and "backoffice_case" not in message
     assert not (tmp_path / "roster.yaml").exists()

@@ -1,6 +1,6 @@
 """`bposim staff` and `staffing_requirement` plan chat: an agent holding k sessions at once is k Erlang servers
-with the talk stretched at full load, the simulated requirement and the optimised roster meet the chat target, and
-email and case work are still refused by name."""
+with the talk stretched at full load, and the simulated requirement and the optimised roster meet the chat target
+(email and case work: tests/test_staff_deferred.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 import pytest
-from cli_runner import assert_refused
 from cli_runner import bposim as cli
 
 import bposim
@@ -136,26 +135,3 @@ def test_staff_rosters_voice_and_chat_and_the_roster_meets_both_targets_on_fresh
     assert (levels["service_level"] >= levels["target"]).all(), levels
     peak = fresh.staffing[(fresh.staffing["group"] == "digital") & (fresh.staffing["interval"] == 4)]
     assert peak["sessions"].sum() > 1.5 * peak["busy"].sum()  # the chat agents hold several sessions at the peak
-
-
-@pytest.mark.parametrize("channel", ["email", "case"])
-def test_staff_still_refuses_deferred_work_naming_the_field(tmp_path, channel):
-    """Email and case work are not planned by `bposim staff`: exit 2, naming the call type's channel field; the
-    chat call type beside it is not refused."""
-    model = tmp_path / "deferred.yaml"
-    deferred = (
-        f"  - name: backlog\n    channel: {channel}\n    arrivals: {{per_hour: 10}}\n"
-        "    handle_time: {distribution: exponential, mean_seconds: 600}\n"
-    )
-    text = VOICE_AND_CHAT.replace("agent_groups:\n", deferred + "agent_groups:\n").replace(
-        "skills: [web]", "skills: [web, backlog]"
-    )
-    model.write_text(text)
-    result = cli("staff", model, "--out", tmp_path / "roster.yaml")
-    message = assert_refused(
-        result,
-        f"call_types[2].channel: 'backlog' is {channel} work; bposim staff plans live call types (voice, chat) only",
-        source=model,
-    )
-    assert "'web'" not in message
-    assert not (tmp_path / "roster.yaml").exists()

@@ -161,6 +161,15 @@ def _print_roster_plan(plan: RosterPlan, replications: int, trim_trials: int = 0
             style=None if row.met else "red",
         )
     out.print(levels)
+    deferred = plan.by_call_type[~plan.by_call_type["channel"].isin(("voice", "chat"))]
+    if len(deferred):
+        days = plan.requirement.source.horizon.days
+        out.print(
+            f"{', '.join(deferred['call_type'])}: the share of the items due done by their due time over the days of "
+            f"each fresh run ({_judged_text(plan, days)}); offered: items arrived a day.",
+            highlight=False,
+        )
+    _print_channel_hours(plan)
     cost = amount(plan.cost, plan.cost_ci or None, ",.2f")  # paid hours have no spread: no "± 0.00"
     basis = "mean total of the fresh days" if plan.cost_unit != "paid hours" else "the roster's paid hours"
     out.print(
@@ -185,6 +194,39 @@ def _print_roster_plan(plan: RosterPlan, replications: int, trim_trials: int = 0
             f"accepted, saved {plan.trim_saving:,.2f} {schedule.cost_unit} a day on the shifts.",
             highlight=False,
         )
+
+
+def _judged_text(plan: RosterPlan, days: int) -> str:
+    """E.g. "the scenario's 5 days", or "2 days: the scenario's 1 repeated, as items fall due after it"."""
+    from bposim.optimise.deferred import judged_days
+
+    judged = judged_days(plan.scenario)
+    if judged == days:
+        return f"the scenario's {days} day{'' if days == 1 else 's'}"
+    return f"{judged} days: the scenario's {days} repeated, as its items fall due after it"
+
+
+def _print_channel_hours(plan: RosterPlan) -> None:
+    """The requirement by channel: agent-hours a day, share and peak agents of each channel, and what the first
+    deferred (else non-voice) channel drives, e.g. "email drives 12% of the agent-hours"; nothing with one
+    channel."""
+    hours = plan.requirement.channel_hours()
+    if hours.empty:
+        return
+    view = Table(title="Requirement by channel")
+    for label in ("Channel", "Agent-hours/day", "Share", "Peak agents", "At"):
+        view.add_column(label, justify="left" if label == "Channel" else "right")
+    for row in hours.itertuples(index=False):
+        view.add_row(
+            row.channel, f"{row.agent_hours:,.1f}", share(row.share, digits=0), f"{row.peak:.1f}", row.peak_start
+        )
+    out.print(view)
+    drivers = hours[hours["channel"] != "voice"]
+    out.print(
+        ", ".join(f"{row.channel} drives {share(row.share, digits=0)}" for row in drivers.itertuples(index=False))
+        + " of the agent-hours.",
+        highlight=False,
+    )
 
 
 def _roster_verdict(plan: RosterPlan, replications: int) -> list[str]:

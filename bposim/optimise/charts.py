@@ -88,3 +88,32 @@ def requirement_vs_scheduled(plan: RosterPlan) -> go.Figure:
     )
     fig.update_layout(title={"text": title}, template=TEMPLATE, hovermode="x unified", height=320 * len(groups) + 320)
     return fig
+
+
+def requirement_by_channel(plan: RosterPlan) -> go.Figure:
+    """The requirement per interval stacked by channel: each group's agents split by its channels' share of its
+    load (`Requirement.by_channel`), summed over groups."""
+    by_channel = plan.requirement.by_channel
+    closing = plan.scenario.horizon.end
+    fig = go.Figure()
+    for k, (channel, part) in enumerate(by_channel.groupby("channel", observed=True, sort=True)):
+        values = part["required"].tolist()
+        fig.add_trace(
+            go.Scatter(
+                x=[*part["interval_start"], closing],
+                y=[*values, values[-1]],
+                name=str(channel),
+                mode="lines",
+                stackgroup="channels",
+                line={"shape": "hv", "color": PALETTE[k % len(PALETTE)]},
+            )
+        )
+    fig.update_yaxes(title_text="agents required", rangemode="tozero")
+    fig.update_xaxes(title_text="interval start")
+    fig.update_layout(
+        title={"text": f"{plan.scenario.name}: the requirement by channel"},
+        template=TEMPLATE,
+        hovermode="x unified",
+        height=380,
+    )
+    return fig

@@ -2,7 +2,9 @@
 simulated (`run.simulate_replication`), so days simulated on worker processes give the tables the serial ones would.
 
 `Simulator(workers)` hands out the days of a batch to `workers` processes (forked on first use, kept until
-`close`) and gives them back in the order asked for; with one worker it simulates them in this process.
+`close`) and gives them back in the order asked for; with one worker it simulates them in this process. A scenario
+with deferred work (email, case) is simulated over the days it is judged on (`deferred.judged`: its horizon, or
+more when its first day's items would fall due after it), and its days give the backlog table as well.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from bposim.optimise.deferred import has_deferred, judged
 from bposim.optimise.progress import Progress
 from bposim.run import TABLES
 from bposim.scenario import Scenario
@@ -44,14 +47,21 @@ class Simulator:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def tables(self, scenario: Scenario, seed: int, replications: list[int]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
-        """The intervals and staffing tables of each replication (each with its `replication` column)."""
-        return self._map(day_tables, scenario, seed, replications)
+    def tables(
+        self, scenario: Scenario, seed: int, replications: list[int]
+    ) -> list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+        """The intervals, staffing and backlog tables of each replication (each with its `replication` column; the
+        backlog empty without deferred work), over the judged days."""
+        return self._map(day_tables, judged(scenario), seed, replications)
 
     def run(self, scenario: Scenario, seed: int, replications: int, tables: Collection[str] = TABLES) -> Run:
-        """`run.simulate(scenario, seed, replications, tables)`, the days shared among the workers."""
+        """`run.simulate(scenario, seed, replications, tables)` over the judged days (with the backlog table when
+        there is deferred work), the days shared among the workers."""
         from bposim.run import Run, simulate
 
+        scenario = judged(scenario)
+        if has_deferred(scenario):
+            tables = {*tables, "backlog"}
         if self.workers == 1 or replications == 1:
             found = simulate(scenario, seed=seed, replications=replications, tables=tables)
             self.progress.simulated(replications * scenario.horizon.days)
@@ -79,10 +89,13 @@ class Simulator:
         return found
 
 
-def day_tables(scenario: Scenario, seed: int, replication: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One replication's intervals and staffing tables, numbered: all the search reads of a day."""
-    run = day_run(scenario, seed, replication, tables=("intervals", "staffing"))
-    return run.intervals.assign(replication=replication), run.staffing.assign(replication=replication)
+def day_tables(scenario: Scenario, seed: int, replication: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One replication's intervals, staffing and backlog tables (the backlog only with deferred work), numbered:
+    all the search reads of a day."""
+    deferred = has_deferred(scenario)
+    run = day_run(scenario, seed, replication, tables=("intervals", "staffing", "backlog")[: 3 if deferred else 2])
+    backlog = run.backlog.assign(replication=replication) if deferred else run.backlog
+    return run.intervals.assign(replication=replication), run.staffing.assign(replication=replication), backlog
 
 
 def day_run(scenario: Scenario, seed: int, replication: int, tables: Collection[str] = TABLES) -> Run:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from bposim.optimise.days import Simulator
+from bposim.optimise.deferred import judged
 from bposim.scenario import Scenario
 
 MAX_BATCHES = 3  # the search days grow to at most 3 × replications
@@ -38,7 +39,7 @@ class SearchDays:
         self.simulator = simulator or Simulator()
         self.batches = 1
         self.simulated = 0  # days simulated (a replication of a several-day horizon counts each day)
-        self._cache: dict[tuple[str, int], tuple[pd.DataFrame, pd.DataFrame]] = {}
+        self._cache: dict[tuple[str, int], tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = {}
 
     @property
     def count(self) -> int:
@@ -58,14 +59,24 @@ class SearchDays:
 
     def tables(self, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The intervals and staffing tables of the scenario over the days in use (column `replication`)."""
+        found = self._days(scenario)
+        return pd.concat([day[0] for day in found], ignore_index=True), pd.concat(
+            [day[1] for day in found], ignore_index=True
+        )
+
+    def backlog(self, scenario: Scenario) -> pd.DataFrame:
+        """The backlog table of the scenario's deferred work over the days in use (column `replication`), over the
+        judged days (`deferred.judged`); empty without deferred work."""
+        return pd.concat([day[2] for day in self._days(scenario)], ignore_index=True)
+
+    def _days(self, scenario: Scenario) -> list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+        """The tables of each replication in use, simulating those not simulated yet for this scenario."""
         key = scenario.model_dump_json()
         missing = [r for r in self.indices() if (key, r) not in self._cache]
         for r, found in zip(missing, self.simulator.tables(scenario, self.seed, missing), strict=True):
             self._cache[(key, r)] = found
-        self.simulated += len(missing) * scenario.horizon.days
-        intervals = [self._cache[(key, r)][0] for r in self.indices()]
-        staffing = [self._cache[(key, r)][1] for r in self.indices()]
-        return pd.concat(intervals, ignore_index=True), pd.concat(staffing, ignore_index=True)
+        self.simulated += len(missing) * judged(scenario).horizon.days
+        return [self._cache[(key, r)] for r in self.indices()]
 
 
 def clearly_short(level, half, targets) -> np.ndarray:

@@ -1,5 +1,5 @@
 """An optimised roster's report: its shifts, the service level it reached on days the search never saw, where it
-falls short, and the requirement against the agents scheduled."""
+falls short, the requirement by channel, and the requirement against the agents scheduled."""
 
 from __future__ import annotations
 
@@ -49,10 +49,11 @@ def roster_report(plan: RosterPlan, path: str | Path) -> Path:
             "Service level on fresh days",
             f"Requirement by {plan.requirement.method.replace('_', ' ')}; the roster verified on days the search "
             f"never saw (seed {plan.verification_seed}), means ± 95% confidence half-widths. Cost {cost} "
-            f"{plan.cost_unit} per day.",
+            f"{plan.cost_unit} per day.{_deferred_note(plan)}",
             table=html_table(["Call type", "Offered / day", "Service level", "Target"], levels, met, 1),
         ),
         *_fresh_misses_section(plan),
+        *_channel_section(plan),
         Section(
             "Required and scheduled agents",
             "Per group and interval: the requirement (dashed) and the "
@@ -63,6 +64,46 @@ def roster_report(plan: RosterPlan, path: str | Path) -> Path:
         ),
     ]
     return write_page(path, f"{plan.scenario.name}: optimised roster", sections)
+
+
+def _deferred_note(plan: RosterPlan) -> str:
+    """What the service level of email and case work is, when the plan has any; "" otherwise."""
+    deferred = plan.by_call_type[~plan.by_call_type["channel"].isin(("voice", "chat"))]
+    if deferred.empty:
+        return ""
+    names = ", ".join(deferred["call_type"])
+    return (
+        f" {names}: the share of the items due done by their due time over the days of each fresh run, pooled "
+        "over the runs (Offered / day: items arrived a day)."
+    )
+
+
+def _channel_section(plan: RosterPlan) -> list[Section]:
+    """The requirement by channel, a table and a stacked chart, when the scenario has several channels."""
+    from bposim.optimise.charts import requirement_by_channel
+
+    hours = plan.requirement.channel_hours()
+    if hours.empty:
+        return []
+    rows = [
+        [row.channel, f"{row.agent_hours:,.1f}", share(row.share, digits=0), f"{row.peak:.1f}", row.peak_start]
+        for row in hours.itertuples(index=False)
+    ]
+    drivers = ", ".join(
+        f"{row.channel} drives {share(row.share, digits=0)}"
+        for row in hours.itertuples(index=False)
+        if row.channel != "voice"
+    )
+    return [
+        Section(
+            "Requirement by channel",
+            "The agents each channel's work takes: each group's requirement in each interval split by its channels' "
+            "share of its load (live work in the Erlang start, email and case work as the deferred start does it), "
+            f"summed over groups; {drivers} of the agent-hours.",
+            table=html_table(["Channel", "Agent-hours / day", "Share", "Peak agents", "At"], rows, None, 1, 4),
+            figure=requirement_by_channel(plan),
+        )
+    ]
 
 
 def _shortfall_note(plan: RosterPlan) -> str:

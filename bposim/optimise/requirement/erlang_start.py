@@ -18,7 +18,13 @@ slots. The Erlang queue has k × agents servers, and the agents needed are ceil(
 alone this is Erlang A with k × agents servers and handle time h (1 + s (k − 1)); for a group serving voice and chat
 first it keeps the load but pools the voice calls as if they could share an agent (the simulation corrects it).
 The occupancy cap then applies to the slots (session time over slot time), not to the agents' time with a session.
-Each channel's part of a group's requirement (`channel_shares`) is its share of the group's load in slots.
+Each channel's part of a group's requirement (`channel_table`) is its share of the group's load in slots.
+
+Deferred work (email, case) is no Erlang queue: its items are due hours after they arrive, so it has a start of its
+own (`deferred_start`), a fluid plan that completes every item by its due time from the idle time the live start
+leaves in the groups holding its skills (the Erlang agents less the agents busy with live work) and whole agents
+added where they cost least. The start of a group is its Erlang number plus the agents added for deferred work;
+in its channel split deferred work counts by the agents at work on items on a steady-state day.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import pandas as pd
 
 from bposim import analytic, metrics
 from bposim.formatting import clock
+from bposim.optimise.requirement.deferred_start import DeferredSolution, DeferredStart
 from bposim.optimise.requirement.result import RequirementError
 from bposim.scenario import Scenario
 from bposim.scenario.call_types import CHANNELS
@@ -107,10 +114,18 @@ class Centre:
         self.neighbours = (sharing.astype(int) @ self.holds.astype(int)) > 0  # call types of groups sharing a skill
         self.own = np.where(self.alone[:, None], self.holds, self.first)  # the call types a group's curve is about
         self.channels = [scenario.channel_of(name) for name in self.types]
+        self.live = np.array([ct.live for ct in scenario.call_types], bool)
+        self.deferred_groups = (self.holds & ~self.live[None, :]).any(axis=1)  # groups holding email or case work
         self.slots = self._slots()
         self.queues = self._queues(method)
         self.service_level = cache(lambda g, t, agents, threshold: self.queues[g][t].service_level(agents, threshold))
-        self.erlang, self.floor = self._erlang_start(occupancy_cap)
+        self.live_erlang, self.floor = self._erlang_start(occupancy_cap)
+        self.deferred = DeferredStart(scenario, self.live_erlang, self.busy, self.cost)
+        try:
+            self.deferred_plan: DeferredSolution = self.deferred.solve()
+        except ValueError as exc:
+            raise RequirementError(str(exc)) from None
+        self.erlang = self.live_erlang + self.deferred_plan.extra  # the start: Erlang's agents plus deferred work's
         self.bound = np.maximum(BOUND_FACTOR * self.erlang, self.erlang + 10)
 
     def _planned(self) -> np.ndarray:
@@ -136,9 +151,11 @@ class Centre:
         return caps
 
     def _queues(self, method: str) -> list[list[ErlangQueue]]:
-        """Each group's Erlang queue per interval, from its share of the priority-1 load, in slots."""
+        """Each group's Erlang queue per interval, from its share of the priority-1 live load, in slots; and the
+        agents busy with live work (`busy`: a chat session counted as a whole agent)."""
         planned = self._planned()
         rates = np.array([ct.arrivals.hourly_rates(self.intervals) for ct in self.scenario.call_types]) / 3600.0
+        rates[~self.live] = 0.0  # deferred work has a start of its own
         talk = np.array([ct.handle_time.mean for ct in self.scenario.call_types])
         stretch = np.array([ct.stretch for ct in self.scenario.call_types])
         wrap = np.array([ct.after_call_work.mean if ct.after_call_work else 0.0 for ct in self.scenario.call_types])
@@ -149,12 +166,14 @@ class Centre:
             ]
         )
         caps, slots = self.slots[:, :-1], self.slots[:, -1:]
-        handle = talk[None, :] * self.proficiency * (1.0 + stretch[None, :] * (caps - 1)) + wrap[None, :]
-        handle = handle * slots / caps  # group × call type, in slot-seconds: a voice call holds all the slots
+        session = talk[None, :] * self.proficiency * (1.0 + stretch[None, :] * (caps - 1)) + wrap[None, :]
+        handle = session * slots / caps  # group × call type, in slot-seconds: a voice call holds all the slots
         weight = self.first[:, :, None] * planned[:, None, :]  # group × call type × interval
         weight = np.where(weight.sum(axis=0) > 0, weight, self.first[:, :, None] * 1.0)
-        share = weight / weight.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.nan_to_num(weight / weight.sum(axis=0))
         arrivals = share * rates[None, :, :]
+        self.busy = (arrivals * session[:, :, None]).sum(axis=1)  # group × interval, agents
         self.channel_load = arrivals * handle[:, :, None]  # group × call type × interval, slots busy
         total = arrivals.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -194,7 +213,7 @@ class Centre:
                         )
                         // slots
                     )
-                for k in np.flatnonzero(self.first[g]):
+                for k in np.flatnonzero(self.first[g] & self.live):
                     goal = max(float(self.targets[k]), 1e-9)
                     try:
                         needed = analytic.required_agents(
@@ -230,13 +249,24 @@ class Centre:
             pooled["offered"].fillna(0).to_numpy(float).reshape(shape),
         )
 
-    def channel_table(self, plan: np.ndarray) -> pd.DataFrame:
-        """The agents each channel's call types need per interval: each group's Erlang start and requirement split
-        by the channel's share of the group's load (in slots), summed over groups; channels of the scenario only."""
+    def channel_table(self, plan: np.ndarray, deferred_work: np.ndarray | None = None) -> pd.DataFrame:
+        """The agents each channel's call types need per interval: each group's start and requirement split by the
+        channel's share of the group's load, summed over groups; channels of the scenario only. Live load is in
+        slots (`channel_load`), deferred work the agents at work on items (`deferred_work`, group × deferred call
+        type × interval; the start's unless given) in slots too; a group with agents but no load in an interval
+        is split as its load over the day, else evenly over the channels it serves. The channels sum to the plan."""
         present = [channel for channel in CHANNELS if channel in self.channels]
-        load = self.channel_load.sum(axis=1, keepdims=True)
+        load = self.channel_load.copy()
+        work = self.deferred_plan.work if deferred_work is None else deferred_work
+        load[:, ~self.live, :] = work * self.slots[:, -1:, None]
+        total = load.sum(axis=1, keepdims=True)
+        day = load.sum(axis=2, keepdims=True)
+        even = np.broadcast_to(
+            self.holds[:, :, None] / np.maximum(self.holds.sum(axis=1), 1)[:, None, None], load.shape
+        )
         with np.errstate(invalid="ignore", divide="ignore"):
-            parts = np.nan_to_num(self.channel_load / load)  # group × call type × interval
+            fallback = np.where(day.sum(axis=1, keepdims=True) > 0, day / day.sum(axis=1, keepdims=True), even)
+            parts = np.where(total > 0, load / total, fallback)  # group × call type × interval
         rows = []
         for channel in present:
             mine = np.array([c == channel for c in self.channels])

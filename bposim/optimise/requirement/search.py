@@ -13,7 +13,10 @@ SHARED_MARGIN to spare); a removal is undone, and never tried again, when the ne
 Intervals are adjusted together and re-simulated, since a change in one carries over into the next. The search
 stops when no removal is left to try or after `max_iterations` runs; the result is the last plan with no interval
 clearly short in the search runs (on those days, not a guarantee for others). An occupancy cap is a floor from
-Erlang that removals respect; an interval where nothing was offered (a warm-up) keeps its Erlang number.
+Erlang that removals respect; an interval where nothing was offered (a warm-up) keeps its Erlang number. A group
+holding email or case work is never taken below its start (Erlang's agents plus the deferred start's): the live
+service levels the search reads cannot tell whether its items get done, which the verification and the roster loop
+judge over the horizon.
 """
 
 from __future__ import annotations
@@ -48,7 +51,9 @@ class Search:
         """The last plan with no interval clearly short on the search days, after at most `max_iterations` runs."""
         c = self.centre
         plan = np.maximum(c.erlang, c.floor)
-        lowest = c.floor.copy()  # fewer agents than this failed (or the occupancy cap forbids them)
+        # fewer agents than this failed (or the occupancy cap forbids them); a group holding deferred work keeps
+        # its start, as the live service levels the search reads cannot tell whether its items get done
+        lowest = np.where(c.deferred_groups[:, None], plan, c.floor)
         streak = np.zeros((len(c.types), c.intervals), int)
         removed: dict[tuple[int, int], int] = {}
         best, kept = None, np.zeros((len(c.types), c.intervals))

@@ -5,7 +5,8 @@ With ``method="erlang_a"`` or ``"erlang_c"`` the Erlang start (`erlang_start`) i
 
 Verification. The final plan (any method) is simulated on `replications` fresh days, replications R..2R−1 of the
 same seed, never seen by the search: `achieved` shows how the requirement holds on other days (met: not clearly
-below target), and for the Erlang methods where Erlang misleads.
+below target), and for the Erlang methods where Erlang misleads. Deferred work (email, case) is judged over the
+days of the horizon (`bposim.optimise.deferred`), in `deferred_achieved`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 
 from bposim import workload
 from bposim.optimise.days import Simulator
+from bposim.optimise.deferred import deferred_levels, judged_days
 from bposim.optimise.requirement.erlang_start import Centre
 from bposim.optimise.requirement.judgement import Judge
 from bposim.optimise.requirement.result import Requirement, RequirementError
@@ -66,10 +68,19 @@ def staffing_requirement(
         plan = search.run(max_iterations)
         iterations, simulations = search.iterations, search.simulations
     requirement = Requirement(centre.table(plan), pd.DataFrame(), 0, iterations, method, source)
-    achieved = _verify(centre, requirement.scenario(), seed, replications, simulator or Simulator())
-    simulations += replications * source.horizon.days
+    achieved, deferred = _verify(centre, requirement.scenario(), seed, replications, simulator or Simulator())
+    simulations += replications * judged_days(source)
     return Requirement(
-        requirement.table, achieved, simulations, iterations, method, source, by_channel=centre.channel_table(plan)
+        requirement.table,
+        achieved,
+        simulations,
+        iterations,
+        method,
+        source,
+        by_channel=centre.channel_table(plan),
+        deferred_achieved=deferred,
+        deferred=centre.deferred,
+        deferred_plan=centre.deferred_plan,
     )
 
 
@@ -99,14 +110,20 @@ def _check_objective(target: float | None, threshold_seconds: float | None) -> N
         raise ValueError(f"threshold_seconds must be a number of seconds ≥ 0, e.g. 20, got {threshold_seconds!r}")
 
 
-def _verify(centre: Centre, staffed: Scenario, seed: int, replications: int, simulator: Simulator) -> pd.DataFrame:
-    """Service level per call type and interval on days the search never saw, with 95% half-widths."""
+def _verify(
+    centre: Centre, staffed: Scenario, seed: int, replications: int, simulator: Simulator
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Service level per live call type and interval on days the search never saw, with 95% half-widths; and the
+    share of deferred items done by their due time over the judged days (`deferred.deferred_levels`)."""
     found = simulator.tables(staffed, seed, list(range(replications, 2 * replications)))
     days = pd.concat([tables[0].assign(replication=r) for r, tables in enumerate(found)], ignore_index=True)
+    backlog = pd.concat([tables[2] for tables in found], ignore_index=True)
+    deferred = deferred_levels(backlog, staffed)
     level, half, offered = centre.levels(days)
     targets = np.repeat(centre.targets, centre.intervals)
     level, half = level.ravel(), half.ravel()
-    return pd.DataFrame(
+    live = np.repeat(centre.live, centre.intervals)
+    achieved = pd.DataFrame(
         {
             "call_type": np.repeat(centre.types, centre.intervals),
             "interval": np.tile(np.arange(centre.intervals), len(centre.types)),
@@ -118,3 +135,4 @@ def _verify(centre: Centre, staffed: Scenario, seed: int, replications: int, sim
             "met": np.isnan(level) | ~(level + np.nan_to_num(half) < targets),
         }
     )
+    return achieved[live].reset_index(drop=True), deferred

@@ -2,8 +2,10 @@
 confidence interval, and the intervals the days show below target.
 
 `interval_service_levels` and `call_type_service_levels` read a run (the verification's fresh days);
-`search_levels` simulates a roster scenario on the loop's search days, with more days while an interval is
-undecided, and `search_misses` picks the intervals the loop raises.
+`search_levels` simulates a roster scenario on the loop's search days, with more days while an interval (or a
+deferred call type over the horizon) is undecided, and `search_misses` picks the intervals the loop raises.
+Deferred work (email, case) has no intervals: it is judged per call type over the judged days
+(`bposim.optimise.deferred`), by `search_deferred` and `deferred_misses` on the search days.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from bposim import metrics
+from bposim.optimise.deferred import deferred_levels
 from bposim.optimise.evidence import SearchDays, clearly_short, undecided
 from bposim.scenario import Scenario
 
@@ -54,10 +57,16 @@ def interval_levels(intervals: pd.DataFrame, scenario: Scenario) -> pd.DataFrame
 
 
 def call_type_service_levels(run: Run) -> pd.DataFrame:
-    """Per call type over the day: offered per day, service level with 95% CI half-width, target, met."""
+    """Per call type over the day: offered per day, service level with 95% CI half-width, target, met, channel. A
+    deferred call type (email, case): items arrived per day, and the share of the items due over the run's days
+    done by their due time, pooled over its replications (`deferred.deferred_levels`; met unless clearly short)."""
     rows = []
+    deferred = deferred_levels(run.backlog, run.scenario).set_index("call_type") if len(run.backlog) else pd.DataFrame()
     for call_type in run.scenario.call_types:
         kpis = run.summary["by_call_type"][call_type.name]
+        if not call_type.live:
+            rows.append(_deferred_row(run, call_type, kpis, deferred))
+            continue
         level, half = kpis["service_level"], kpis.get("service_level_ci", np.nan)
         target = run.scenario.service_level_for(call_type)[1]
         rows.append(
@@ -70,17 +79,56 @@ def call_type_service_levels(run: Run) -> pd.DataFrame:
                 "met": not (level + (0 if np.isnan(half) else half) < target),
             }
         )
-    return pd.DataFrame(rows, columns=["call_type", "offered", "service_level", "service_level_ci", "target", "met"])
+    columns = ["call_type", "offered", "service_level", "service_level_ci", "target", "met"]
+    channels = [call_type.channel for call_type in run.scenario.call_types]
+    return pd.DataFrame(rows, columns=columns).assign(channel=channels)
+
+
+def _deferred_row(run: Run, call_type, kpis: dict, deferred: pd.DataFrame) -> dict:
+    """A deferred call type's row of `call_type_service_levels`: pooled from the backlog table when the run has
+    one, else the summary's mean over replications."""
+    pooled = call_type.name in deferred.index
+    level = deferred.loc[call_type.name, "service_level"] if pooled else kpis["service_level"]
+    half = deferred.loc[call_type.name, "service_level_ci"] if pooled else kpis.get("service_level_ci", np.nan)
+    target = run.scenario.service_level_for(call_type)[1]
+    return {
+        "call_type": call_type.name,
+        "offered": kpis["arrived"] / run.scenario.horizon.days,
+        "service_level": level,
+        "service_level_ci": half,
+        "target": target,
+        "met": not (level + (0 if np.isnan(half) else half) < target),
+    }
 
 
 def search_levels(days: SearchDays, rostered: Scenario) -> pd.DataFrame:
-    """The roster's service levels on the search days, with another batch of days while an interval is undecided
-    (its 95% confidence interval holds the target, on either side)."""
+    """The roster's service levels on the search days, with another batch of days while an interval, or a
+    deferred call type over the judged days, is undecided (its 95% confidence interval holds the target, on either
+    side)."""
     while True:
         achieved = interval_levels(days.tables(rostered)[0], rostered)
         unclear = undecided(achieved["service_level"], achieved["service_level_ci"], achieved["target"])
-        if not unclear.any() or not days.extend():
+        deferred = search_deferred(days, rostered)
+        unclear_deferred = undecided(deferred["service_level"], deferred["service_level_ci"], deferred["target"])
+        if not (unclear.any() or unclear_deferred.any()) or not days.extend():
             return achieved.assign(days_spent=days.batches >= days.max_batches)
+
+
+def search_deferred(days: SearchDays, rostered: Scenario) -> pd.DataFrame:
+    """Per deferred call type, the share of the items due over the judged days done by their due time on the
+    search days in use (`deferred.deferred_levels`), with `days_spent`; empty without deferred work."""
+    levels = deferred_levels(days.backlog(rostered), rostered)
+    return levels.assign(days_spent=days.batches >= days.max_batches)
+
+
+def deferred_misses(levels: pd.DataFrame) -> pd.DataFrame:
+    """Deferred call types below target on the search days: clearly, or by more than one standard error once the
+    search days can grow no more (as `search_misses`)."""
+    level, target = levels["service_level"], levels["target"]
+    short = levels["short"].astype(bool).to_numpy()
+    if len(levels) and levels["days_spent"].all():
+        short = short | np.asarray(level + levels["service_level_se"].fillna(np.inf) < target, bool)
+    return levels[short]
 
 
 def search_misses(achieved: pd.DataFrame) -> pd.DataFrame:

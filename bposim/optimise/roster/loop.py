@@ -16,6 +16,13 @@ there is to have). The loop ends when no interval is short so, or after `max_rou
 trim phase (`trim`) takes back slack the shifts left. A last run with fresh seeds gives the achieved service
 levels with 95% confidence intervals; the intervals clearly below target there are the plan's `fresh_shortfall`
 (`shortfall`), and a plan is `verified` only when the loop converged and there are none.
+
+Deferred work (email, case) is judged by what its contract measures: per call type, the share of the items due
+over the judged days done by their due time, pooled over the days and the search days' replications
+(`bposim.optimise.deferred`; a day's result depends on the days before it, so the days are judged together). The
+search days grow while such a share is undecided too; a call type below target, as a live interval is, raises
+its margin in the deferred start, solved again for the scheduled groups (`deferred_margins`), and the round's
+roster must cover the new plan. The verification checks it on the fresh days with the live call types.
 """
 
 from __future__ import annotations
@@ -30,12 +37,16 @@ import pandas as pd
 from bposim import workload
 from bposim.formatting import money
 from bposim.optimise.days import Simulator
+from bposim.optimise.deferred import judged_days, shortfall_text
 from bposim.optimise.evidence import HOLDOUT_SEED_OFFSET, LOOP_SEED_OFFSET, SearchDays
 from bposim.optimise.progress import Progress, watcher
 from bposim.optimise.requirement import RequirementError, with_objective
+from bposim.optimise.roster.deferred_margins import DeferredMargins
 from bposim.optimise.roster.evaluation import (
     call_type_service_levels,
+    deferred_misses,
     interval_service_levels,
+    search_deferred,
     search_levels,
     search_misses,
 )
@@ -134,9 +145,10 @@ def _optimise(
     groups = scenario.scheduling.scheduled_groups([group.name for group in goal.agent_groups])
     base = required_array(requirement.table, groups, goal.horizon.intervals)
     search = SearchDays(seed + LOOP_SEED_OFFSET, replications, simulator=simulator)
-    loop = _rounds(goal, groups, base, search, max_rounds, watch)
+    deferred = DeferredMargins(requirement, groups, goal.horizon.intervals)
+    loop = _rounds(goal, groups, base, search, max_rounds, watch, deferred)
     holdout = SearchDays(seed + HOLDOUT_SEED_OFFSET, replications, simulator=simulator)
-    trim = Trim(goal, groups, base + loop.added, search, holdout, watch)
+    trim = Trim(goal, groups, base + loop.added, search, holdout, watch, floor=deferred.floor())
     schedule, rostered = loop.schedule, loop.rostered
     if loop.converged:
         schedule, rostered = trim.run(schedule, rostered, loop.achieved, trim_trials)
@@ -144,7 +156,7 @@ def _optimise(
     verification_seed = seed + VERIFICATION_SEED_OFFSET
     watch.phase("verification")
     check = simulator.run(rostered, verification_seed, replications, tables=("intervals",))
-    simulations += replications * goal.horizon.days
+    simulations += replications * judged_days(goal)
     achieved = interval_service_levels(check)
     by_type = call_type_service_levels(check)
     say(
@@ -199,47 +211,57 @@ def _rounds(
     search: SearchDays,
     max_rounds: int,
     watch: Progress,
+    deferred: DeferredMargins,
 ) -> _Rounds:
     """Propose a roster for the requirement `base` plus the agents added so far, judge it on the search days, and
-    raise the requirement where it misses; until no interval misses, no roster covers the raised requirement (the
-    previous round's roster stands), no scheduled group serves a call type that misses, or `max_rounds`."""
+    raise the requirement where it misses (live intervals; deferred call types over the judged days through their
+    margins); until nothing misses, no roster covers the raised requirement (the previous round's roster stands),
+    no scheduled group serves a call type that misses, or `max_rounds`."""
     added = np.zeros_like(base)
-    schedule, rostered, achieved, misses = None, None, pd.DataFrame(), pd.DataFrame()
+    schedule, rostered, achieved, misses, late = None, None, pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
     previous: set[tuple[str, int]] = set()
+    days = judged_days(goal)
     rounds = 0
     while True:
         rounds += 1
         watch.phase("scheduling", rounds)
         try:
-            candidate = propose(goal, base + added, groups)
+            candidate = propose(goal, base + added + deferred.delta, groups)
         except ScheduleError as exc:
             if schedule is None:
                 raise
-            shortfall = f"{misses_text(misses)}; raising the requirement further is infeasible: {exc}"
-            return _Rounds(schedule, rostered, achieved, added, rounds - 1, False, shortfall)
+            shortfall = f"{_missed_text(misses, late, days)}; raising the requirement further is infeasible: {exc}"
+            return _Rounds(schedule, rostered, achieved, added + deferred.delta, rounds - 1, False, shortfall)
         schedule, rostered = candidate, roster_scenario(goal, candidate)
         watch.best(schedule.cost, schedule.cost_unit)
         watch.phase("evaluation", rounds)
         achieved = search_levels(search, rostered)
         misses = search_misses(achieved)
+        late = deferred_misses(search_deferred(search, rostered))
         watch.say(
             f"round {rounds}: {sum(schedule.agents)} agents, cost {money(schedule.cost, schedule.cost_unit)}"
             f"{'' if schedule.optimal else f' (within {schedule.gap:.2%} of the cheapest)'}; "
             f"{len(misses)} interval(s) below target on {search.count} days"
+            + (f"; {', '.join(late['call_type'])} below target over {days} days" if len(late) else "")
         )
-        if misses.empty:
-            return _Rounds(schedule, rostered, achieved, added, rounds, True, "")
+        if misses.empty and late.empty:
+            return _Rounds(schedule, rostered, achieved, added + deferred.delta, rounds, True, "")
         if rounds == max_rounds:
             busy_signals = busy_signals_text(rostered, search.tables(rostered)[0], misses)
             done = f"{max_rounds} round{'' if max_rounds == 1 else 's'}"
-            shortfall = f"after {done}, {misses_text(misses)}{busy_signals}"
-            return _Rounds(schedule, rostered, achieved, added, rounds, False, shortfall)
+            shortfall = f"after {done}, {_missed_text(misses, late, days)}{busy_signals}"
+            return _Rounds(schedule, rostered, achieved, added + deferred.delta, rounds, False, shortfall)
         unfixable = _raise(
             goal, groups, base, added, on_phones(schedule, groups, goal.horizon.intervals), misses, previous
         )
+        unfixable += deferred.raise_for(late)
         if unfixable:
-            shortfall = f"no scheduled group serves {', '.join(sorted(set(unfixable)))}; {misses_text(misses)}"
-            return _Rounds(schedule, rostered, achieved, added, rounds, False, shortfall)
+            shortfall = (
+                f"no scheduled group serves {', '.join(sorted(set(unfixable)))}; {_missed_text(misses, late, days)}"
+            )
+            return _Rounds(schedule, rostered, achieved, added + deferred.delta, rounds, False, shortfall)
+        if len(late):
+            watch.say(f"deferred work: arrivals planned with a margin, {deferred.margins_text()}")
         previous = {(row.call_type, row.interval) for row in misses.itertuples(index=False)}
 
 
@@ -268,6 +290,14 @@ def _raise(
         if (row.call_type, row.interval) in previous and row.interval > 0:
             added[g, row.interval - 1] += 1
     return unfixable
+
+
+def _missed_text(misses: pd.DataFrame, late: pd.DataFrame, days: int) -> str:
+    """The live intervals and the deferred call types that miss, in words."""
+    parts = [misses_text(misses)] if len(misses) else []
+    if len(late):
+        parts.append(shortfall_text(late, days))
+    return "; ".join(parts)
 
 
 def _group_to_raise(scenario: Scenario, call_type: str, groups: list[str]) -> str | None:
@@ -302,8 +332,10 @@ def _channels(requirement: Requirement) -> str:
 
 
 def _cost(run: Run, schedule: Schedule) -> tuple[float, float, str]:
-    """The verification run's mean total cost (with CI) when the scenario has costs, else paid hours."""
+    """The verification run's mean total cost a day (with CI) when the scenario has costs, else paid hours."""
     costs = run.scenario.costs
     if costs is None or "total_cost" not in run.summary:
         return schedule.paid_hours, 0.0, "paid hours"
-    return float(run.summary["total_cost"]), float(run.summary.get("total_cost_ci", np.nan)), costs.currency or "cost"
+    days = run.scenario.horizon.days  # the run's total over its days, as a day's
+    total, half = float(run.summary["total_cost"]), float(run.summary.get("total_cost_ci", np.nan))
+    return total / days, half / days, costs.currency or "cost"

@@ -8,6 +8,7 @@ import pandas as pd
 from bposim.formatting import points, share
 from bposim.optimise.roster.evaluation import worst_first
 from bposim.scenario import Scenario
+from bposim.scenario.call_types import LIVE_CHANNELS
 
 LISTED = 6  # intervals named in a shortfall, the furthest below target first
 
@@ -28,14 +29,21 @@ def fresh_shortfall_text(achieved: pd.DataFrame, by_type: pd.DataFrame, days: in
     if len(missed):
         beyond = "beyond the 95% CI" if days > 1 else "(one day gives no confidence interval)"
         parts.append(f"{len(missed)} interval(s) are below target {beyond}: {_listed(missed, spread=True)}")
-    if len(short_types):
+    channels = short_types["channel"] if "channel" in short_types else pd.Series("voice", index=short_types.index)
+    live = short_types[channels.isin(LIVE_CHANNELS)]
+    if len(live):
         parts.append(
             "over the day "
             + ", ".join(
                 f"{row.call_type} {share(row.service_level)} < {share(row.target, digits=0)}"
-                for row in short_types.itertuples(index=False)
+                for row in live.itertuples(index=False)
             )
         )
+    parts += [
+        f"{row.call_type} {share(row.service_level)} of the items due done by their due time < "
+        f"{share(row.target, digits=0)}"
+        for row in short_types[~channels.isin(LIVE_CHANNELS)].itertuples(index=False)
+    ]
     return f"on {days} fresh day{'' if days == 1 else 's'} (seed {seed}), " + "; ".join(parts)
 
 

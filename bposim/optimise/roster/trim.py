@@ -11,7 +11,11 @@ is strictly cheaper, every call type keeps its target with the 95% margin (lower
 interval where it has fewer agents on the phones and in the interval after, and no interval is clearly below
 target; the hold-out days grow while such a margin is ambiguous. A trial not kept is not tried again: the next
 one lowers one more interval in order of slack, for another roster with the same saving (a deeper cut waits until
-a smaller one has held).
+a smaller one has held). Deferred work (email, case) counts by its share met over the judged days: its slack (the
+lower 95% bound above target) is the same in every interval of the groups holding it, and a cut in such a group
+must keep that share with the 95% margin on the hold-out days; and no cut goes below the agents the deferred
+start added for it (`floor`): the judged days end, and a plan short of the deferred work's daily volume can meet
+the due times of a few days while its backlog grows, which only the start's keeping-up bound sees.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ import numpy as np
 import pandas as pd
 
 from bposim.formatting import hours_minutes, money, share
+from bposim.optimise.deferred import deferred_levels
 from bposim.optimise.evidence import SearchDays, clearly_short, holds_with_margin
 from bposim.optimise.progress import Progress
-from bposim.optimise.roster.evaluation import interval_levels, search_levels
+from bposim.optimise.roster.evaluation import interval_levels, search_deferred, search_levels
 from bposim.optimise.roster.proposal import propose, roster_scenario
 from bposim.optimise.schedule import Schedule, ScheduleError
 from bposim.scenario import Scenario
@@ -43,8 +48,10 @@ class Trim:
         search: SearchDays,
         holdout: SearchDays,
         progress: Progress,
+        floor: np.ndarray | None = None,
     ) -> None:
         self.scenario, self.groups, self.required, self.search = scenario, groups, required, search
+        self.floor = np.zeros_like(required) if floor is None else floor
         self.progress = progress
         self.holdout = holdout
         self.removed = np.zeros_like(required)
@@ -62,7 +69,7 @@ class Trim:
         self, schedule: Schedule, rostered: Scenario, achieved: pd.DataFrame, budget: int
     ) -> tuple[Schedule, Scenario]:
         """The cheapest roster the trials found that the hold-out days support (the given one if none was)."""
-        candidates = self._cheaper(schedule, self._by_slack(achieved))
+        candidates = self._cheaper(schedule, self._by_slack(achieved, rostered))
         while self.trials < budget:
             self.progress.phase("trim", self.trials + 1)
             found = next(candidates, None)
@@ -86,7 +93,7 @@ class Trim:
             schedule, rostered = candidate, candidate_roster
             self.progress.best(schedule.cost, schedule.cost_unit)
             achieved = search_levels(self.search, rostered)
-            candidates = self._cheaper(schedule, self._by_slack(achieved))
+            candidates = self._cheaper(schedule, self._by_slack(achieved, rostered))
         return schedule, rostered
 
     def _judge(self, schedule: Schedule, candidate: Schedule, rostered: Scenario) -> tuple[bool, str]:
@@ -119,21 +126,52 @@ class Trim:
                 f"on {days} hold-out days {worst.call_type} {worst.interval_start} "
                 f"{share(worst.service_level, worst.service_level_ci)} does not keep {share(worst.target, digits=0)}"
             )
+        late = self._deferred_weak(before, after, rostered)
+        if len(late):
+            worst = late.iloc[0]
+            return False, (
+                f"on {days} hold-out days {worst.call_type} {share(worst.service_level, worst.service_level_ci)} "
+                f"of the items due done in time does not keep {share(worst.target, digits=0)}"
+            )
         return True, f"on {days} hold-out days every cut interval keeps its target beyond the 95% CI"
 
-    def _by_slack(self, achieved: pd.DataFrame) -> list[tuple[int, int]]:
+    def _deferred_weak(self, before: pd.Series, after: pd.Series, rostered: Scenario) -> pd.DataFrame:
+        """The deferred call types the cut leaves without the 95% margin on the hold-out days (those held by a
+        group with fewer agents on the phones somewhere), or clearly short; empty without deferred work."""
+        levels = deferred_levels(self.holdout.backlog(rostered), rostered)
+        if levels.empty:
+            return levels
+        fewer = after < before.reindex(after.index) - 1e-9
+        cut_groups = {group for (group, _), less in fewer.items() if less}
+        touched = levels["call_type"].isin(
+            [call_type for g, name in enumerate(self.groups) if name in cut_groups for call_type in self.serves[g]]
+        )
+        weak = touched & ~holds_with_margin(levels["service_level"], levels["service_level_ci"], levels["target"])
+        return levels[weak | levels["short"].astype(bool)]
+
+    def _by_slack(self, achieved: pd.DataFrame, rostered: Scenario) -> list[tuple[int, int]]:
         """Groups and intervals whose requirement may go down, most slack first: the lower 95% bound of the
         service level above target on the search days, the least over the call types the group serves (only
-        where it is positive: slack the days show beyond their noise); a dearer group first on a tie."""
+        where it is positive: slack the days show beyond their noise); a dearer group first on a tie. A deferred
+        call type's slack is its share met over the judged days, the same in every interval."""
         keyed = achieved.set_index(["call_type", "interval"])
         slack = keyed["service_level"] - keyed["service_level_ci"].fillna(np.inf) - keyed["target"]
-        slack = slack.unstack("interval")
+        slack = slack.unstack("interval").reindex(columns=range(self.scenario.horizon.intervals))
+        deferred = search_deferred(self.search, rostered)
+        if len(deferred):
+            over = deferred["service_level"] - deferred["service_level_ci"].fillna(np.inf) - deferred["target"]
+            rows = pd.DataFrame(
+                np.repeat(over.to_numpy()[:, None], len(slack.columns), axis=1),
+                index=deferred["call_type"],
+                columns=slack.columns,
+            )
+            slack = pd.concat([slack, rows])
         ranked = []
         for g, call_types in enumerate(self.serves):
             least = slack.reindex(index=call_types).min(axis=0, skipna=False)
             for i, value in least.items():
                 place = (g, int(i))
-                if value > 0 and self.required[place] - self.removed[place] >= 1:
+                if value > 0 and self.required[place] - self.removed[place] >= self.floor[place] + 1:
                     ranked.append(((value, self.rates[g], -place[1]), place))
         return [place for _, place in sorted(ranked, reverse=True)]
 
