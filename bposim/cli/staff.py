@@ -234,7 +234,7 @@ def _roster_verdict(plan: RosterPlan, replications: int) -> list[str]:
     is about the fresh days whenever they show a shortfall."""
     if plan.verified:
         return [
-            f"Every interval met its target: on the search days in round {plan.rounds}, and on {replications} "
+            f"{plan.targets} met its target: on the search days in round {plan.rounds}, and on {replications} "
             f"fresh day{'' if replications == 1 else 's'} (seed {plan.verification_seed})."
         ]
     lines = []

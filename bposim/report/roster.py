@@ -28,7 +28,7 @@ def roster_report(plan: RosterPlan, path: str | Path) -> Path:
     cost = estimate(plan.cost, plan.cost_ci, ",.2f")
     if plan.verified:
         verdict = (
-            f"Every interval met its target, on the search days in round {plan.rounds} of the loop and on the "
+            f"{plan.targets} met its target, on the search days in round {plan.rounds} of the loop and on the "
             "fresh days"
         )
     elif plan.converged:

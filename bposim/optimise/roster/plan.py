@@ -67,6 +67,15 @@ class RosterPlan:
         is clearly below its target."""
         return self.converged and self.fresh_misses.empty and bool(self.by_call_type["met"].all())
 
+    @property
+    def targets(self) -> str:
+        """What the targets are held over, for the verdict: every interval, and email and case work over the
+        horizon where the scenario has them."""
+        deferred = sorted({ct.channel for ct in self.scenario.call_types if not ct.live})
+        if not deferred:
+            return "Every interval"
+        return f"Every interval and every {' and '.join(deferred)} type (over the horizon)"
+
     def to_yaml(self, path: str | Path) -> Path:
         """Write the roster scenario as a scenario file that `bposim run` accepts (whole or not at all)."""
         headcount = ", ".join(f"{group}: {n}" for group, n in self.schedule.headcount.items())
