@@ -71,7 +71,9 @@ class RosterPlan:
     def targets(self) -> str:
         """What the targets are held over, for the verdict: every interval, and email and case work over the
         horizon where the scenario has them."""
-        deferred = sorted({ct.channel for ct in self.scenario.call_types if not ct.live})
+        deferred = [
+            channel for channel in ("email", "case") if any(ct.channel == channel for ct in self.scenario.call_types)
+        ]
         if not deferred:
             return "Every interval"
         return f"Every interval and every {' and '.join(deferred)} type (over the horizon)"
