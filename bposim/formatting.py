@@ -5,11 +5,14 @@ Times are seconds inside bposim; these turn them into the labels a planner reads
 
 from __future__ import annotations
 
+import datetime
 import math
 from typing import Any
 
 DAY_SECONDS = 86_400
 MISSING = "—"
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # in English whatever the locale, as the rest
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def hours_minutes(seconds: float) -> str:
@@ -75,3 +78,8 @@ def money(value: Any, unit: str) -> str:
 def day_label(day: int, text: str) -> str:
     """A clock label prefixed by its day, as charts spanning several days print it: "day 1 08:00"."""
     return f"day {day} {text}"
+
+
+def date_label(date: datetime.date) -> str:
+    """A date as a planner reads it on a schedule: "Mon 1 Mar"."""
+    return f"{_WEEKDAYS[date.weekday()]} {date.day} {_MONTHS[date.month - 1]}"
