@@ -231,7 +231,7 @@ class Horizon(Model):
         """Whether the days have dates (a start_date is given)."""
         return self.start_date is not None
 
-    @property
+    @cached_property
     def varies(self) -> bool:
         """Whether some day's hours are not the whole grid: a closed day, or one opening later or closing earlier."""
         return len(self.open_days()) < self.days or any(
@@ -569,7 +569,7 @@ class Scenario(Model):
             if shift.group not in group_names:
                 known = listed(groups)
                 yield ("roster", i, "group"), f"unknown agent group '{shift.group}'; known: {known}", shift.group
-            if horizon.end is None:
+            if horizon.length_hours is not None:
                 yield ("roster", i), "a roster needs a horizon with an end time (HH:MM), not length_hours", shift.start
             elif clock_seconds(shift.start) < horizon.start_seconds:
                 yield (
