@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Sequence
 from typing import Any
 
 DAY_SECONDS = 86_400
@@ -75,9 +76,19 @@ def money(value: Any, unit: str) -> str:
     return MISSING if missing(value) else f"{value:,.2f} {unit}"
 
 
-def day_label(day: int, text: str) -> str:
-    """A clock label prefixed by its day, as charts spanning several days print it: "day 1 08:00"."""
-    return f"day {day} {text}"
+def day_label(day: int, text: str, dates: Sequence[datetime.date] | None = None) -> str:
+    """A clock label prefixed by its day, as charts spanning several days print it: "day 1 08:00", or with the
+    horizon's `dates` (one per day), "Tue 2 Mar 08:00"."""
+    return f"{date_label(dates[day])} {text}" if dates else f"day {day} {text}"
+
+
+def dated_clock(seconds: float, dates: Sequence[datetime.date] | None = None) -> str:
+    """Seconds after midnight of day 0 as `day_clock` writes them, or with the horizon's `dates` (one per day) as
+    "Mon 1 Mar 08:00"."""
+    if not dates:
+        return day_clock(seconds)
+    day, rest = divmod(int(seconds), DAY_SECONDS)
+    return f"{date_label(dates[min(day, len(dates) - 1)])} {hours_minutes(rest)}"
 
 
 def date_label(date: datetime.date) -> str:
