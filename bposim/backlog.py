@@ -17,7 +17,8 @@ stays open when it is unserved):
   open at the day's closing less those whose work was under way then and ended before the next opening: the
   backlog carried into the night. open_at_start + arrived − completed − abandoned = open_at_end, and open_at_end
   of a day is open_at_start of the next.
-- oldest_age_hours: the age at the day's closing of the oldest item of open_at_end (0 when there is none).
+- oldest_age_hours: the age at the day's closing of the oldest item of open_at_end (0 when there is none); a
+  closed day (a horizon's closed weekday or date) has no closing: the age is taken at the hour the grid ends.
 - due: items whose due time (arrival + the call type's threshold) falls in the day's span; items of an initial
   backlog already overdue at the first opening are due on day 0; items due after the horizon's last day (its
   opening + 24 h) are due on no day. met_due: of those, the items completed (end + wrap) by their due time.
@@ -150,7 +151,7 @@ def backlog_columns(
         member_cells, member_day, arrival[members], due_time[members], columns["completed"], horizon, period
     )
     columns["projected_late"] = late
-    closing = (np.arange(n_cells) % days) * period + horizon.open_seconds
+    closing = _closings(horizon, period)[np.arange(n_cells) % days]
     columns["oldest_age_hours"] = np.where(columns["open_at_end"] > 0, (closing - oldest) / 3600.0, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         columns["service_level"] = columns["met_due"] / columns["due"].astype(float)
@@ -286,6 +287,14 @@ def _oldest_open(
     chosen = order[np.minimum(first, len(order) - 1)]
     is_open = (first < len(order)) & (group[chosen] == wanted_group) & (open_from[chosen] <= slot)
     return np.where(is_open, arrival[chosen], np.inf)
+
+
+def _closings(horizon, period: float) -> np.ndarray:
+    """Each day's closing: its own where its hours are shorter than the grid; the grid's end on a closed day."""
+    grid_end = np.arange(horizon.days) * period + horizon.open_seconds
+    if not horizon.varies:
+        return grid_end
+    return np.array([horizon.closes_at(d) or grid_end[d] for d in range(horizon.days)])
 
 
 def _spans_count(group: np.ndarray, first: np.ndarray, last: np.ndarray, days: int, n_cells: int) -> np.ndarray:

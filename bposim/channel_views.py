@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bposim.formatting import clock, day_label
+from bposim.formatting import clock, date_label, day_label
 from bposim.metrics import per_interval, queue_and_busy
 from bposim.scenario.call_types import CHANNELS, DEFERRED_CHANNELS, LIVE_CHANNELS
 
@@ -122,9 +122,13 @@ def backlog_ages(run: Any) -> pd.DataFrame:
     calls = run.calls[run.calls["call_type"].isin(deferred)]
     clock = run_clock(run)
     replications = run.replications
-    moments = [(d + 1, clock.closing(d), f"day {d} closing") for d in range(clock.days)]
+    horizon = run.scenario.horizon
+    days = (
+        [date_label(date) for date in horizon.dates()] if horizon.calendar else [f"day {d}" for d in range(clock.days)]
+    )
+    moments = [(d + 1, clock.closing(d), f"{days[d]} closing") for d in range(clock.days)]
     if (calls["arrival"] < 0).any():
-        moments.insert(0, (0, 0.0, "day 0 opening"))
+        moments.insert(0, (0, 0.0, f"{days[0]} opening"))
     arrival = calls["arrival"].to_numpy(dtype=float)
     unserved = calls["outcome"].astype(str).eq("unserved").to_numpy()
     left = np.where(unserved, np.inf, calls["answer"].fillna(calls["end"]).to_numpy(dtype=float))
@@ -148,7 +152,7 @@ def backlog_days(run: Any) -> pd.DataFrame:
     backlog = run.backlog
     if backlog.empty:
         return pd.DataFrame()
-    keys = ["day", "call_type"]
+    keys = ["day", *(c for c in ("date", "weekday", "open") if c in backlog), "call_type"]  # calendar columns kept
     numbers = [c for c in backlog.columns if c not in (*keys, "channel", "replication", "service_level")]
     table = backlog.groupby(keys, observed=True, sort=True)[numbers].mean().reset_index()
     table["service_level"] = table["met_due"] / table["due"].where(table["due"] > 0)

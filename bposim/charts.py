@@ -156,13 +156,20 @@ def _channel_levels_vs_cost(
     return styled(fig, "Service level per channel vs cost per sweep cell (95% CI)", legend_title_text="channel")
 
 
-def slot_labels(table: pd.DataFrame) -> pd.Series:
-    """A label per row for its day and interval: HH:MM, prefixed by the day when there are several."""
+def slot_labels(table: pd.DataFrame, dates: list | None = None) -> pd.Series:
+    """A label per row for its day and interval: HH:MM, prefixed by the day (its date, given the horizon's
+    `dates`) when there are several."""
     start = table["interval_start"].astype(str) if "interval_start" in table else table["interval"].astype(str)
     if table["day"].nunique() > 1:
-        labels = [formatting.day_label(day, text) for day, text in zip(table["day"], start, strict=True)]
+        labels = [formatting.day_label(day, text, dates) for day, text in zip(table["day"], start, strict=True)]
         return pd.Series(labels, index=table.index)
     return start
+
+
+def horizon_dates(run: Run) -> list | None:
+    """The dates of a run's days, when its horizon has a start_date (else None)."""
+    scenario = getattr(run, "scenario", None)
+    return scenario.horizon.dates() if scenario is not None and scenario.horizon.calendar else None
 
 
 CONTACTS = {"voice": "calls", "chat": "chats"}  # what a live channel's contacts are called on axes and legends
@@ -176,7 +183,7 @@ def day_profile(run: Run, call_type: str | None = None, channel: str | None = No
     contacts = CONTACTS.get(channel or "voice", "contacts")
     if "interval_start" in profile:
         profile["interval_start"] = profile["interval_start"].fillna(profile["interval"].astype(str))
-    x = slot_labels(profile).tolist()
+    x = slot_labels(profile, horizon_dates(run)).tolist()
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -229,7 +236,7 @@ def day_profile(run: Run, call_type: str | None = None, channel: str | None = No
 def occupancy_heatmap(run: Run) -> go.Figure:
     """Occupancy (busy / on-phone) of each agent group in each interval, as a heatmap."""
     staffing = run.staffing.sort_values(["day", "interval"]).copy()
-    staffing["slot"] = slot_labels(staffing)
+    staffing["slot"] = slot_labels(staffing, horizon_dates(run))
     slots = list(dict.fromkeys(staffing["slot"]))
     grid = staffing.pivot_table(index="group", columns="slot", values="occupancy", aggfunc="mean", sort=True)
     grid = grid.reindex(columns=slots)
@@ -312,11 +319,12 @@ def outage_timeline(run: Run) -> go.Figure:
     scenario = getattr(run, "scenario", None)
     opening = scenario.horizon.start_seconds if scenario is not None else metrics.opening_seconds(staffing)
     several = staffing["day"].nunique() > 1
+    dates = horizon_dates(run)
     fig = go.Figure()
     for i, (kind, part) in enumerate(outages.groupby("kind", sort=True)):
         text = [
-            f"{row.tool} ({row.kind})<br>{row.effects}<br>from {_day_clock(opening + row.start, several)} to "
-            f"{_day_clock(opening + row.end, several)}<br>calls offered during {row.offered_during}, "
+            f"{row.tool} ({row.kind})<br>{row.effects}<br>from {_day_clock(opening + row.start, several, dates)} to "
+            f"{_day_clock(opening + row.end, several, dates)}<br>calls offered during {row.offered_during}, "
             f"dropped {row.dropped}, blocked {row.blocked_during}"
             for row in part.itertuples()
         ]
@@ -342,7 +350,7 @@ def outage_timeline(run: Run) -> go.Figure:
         ticks = np.arange(np.floor(first / step) * step, last + step, step)
         fig.update_xaxes(
             tickvals=ticks,
-            ticktext=[_day_clock(t * 3600, several) for t in ticks],
+            ticktext=[_day_clock(t * 3600, several, dates) for t in ticks],
             range=[ticks[0], max(ticks[-1], last + (last - first) * 0.15)],
         )  # room for the last label
     fig.update_xaxes(title_text="Time of day (HH:MM)")
@@ -402,10 +410,12 @@ def staffing_curve(results_by_agents: pd.DataFrame | Mapping[int, Run], erlang: 
     return styled(fig, "Service level vs agents: simulation vs Erlang")
 
 
-def _day_clock(seconds: float, several: bool) -> str:
-    """Seconds after midnight of day 0 as HH:MM, prefixed by the day when there are several."""
+def _day_clock(seconds: float, several: bool, dates: list | None = None) -> str:
+    """Seconds after midnight of day 0 as HH:MM, prefixed by the day (its date, given `dates`) when there are
+    several."""
     clock = formatting.clock(seconds)
-    return formatting.day_label(int(seconds // formatting.DAY_SECONDS), clock) if several else clock
+    day = min(int(seconds // formatting.DAY_SECONDS), len(dates) - 1) if dates else int(seconds // 86_400)
+    return formatting.day_label(day, clock, dates) if several else clock
 
 
 def queue_and_agents(run: Run, day: int = 0, bin_minutes: float = 5) -> go.Figure:
@@ -460,4 +470,6 @@ def queue_and_agents(run: Run, day: int = 0, bin_minutes: float = 5) -> go.Figur
     fig.update_yaxes(title_text="Agents (mean)", row=2, col=1)
     fig.update_xaxes(title_text="Time of day (HH:MM)", row=2, col=1)
     what = "Live contacts waiting" if several else "Queue length"
-    return styled(fig, f"{what} and agents busy, day {day} ({bin_minutes:g}-minute averages)")
+    dates = horizon_dates(run)
+    when = formatting.date_label(dates[day]) if dates else f"day {day}"
+    return styled(fig, f"{what} and agents busy, {when} ({bin_minutes:g}-minute averages)")

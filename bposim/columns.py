@@ -165,6 +165,9 @@ def with_derived_columns(scenario: Scenario, columns: dict[str, np.ndarray]) -> 
     day = (arrival // SECONDS_PER_DAY).astype(np.int32) if horizon.days > 1 else np.zeros(len(arrival), np.int32)
     since_open = arrival - day * float(SECONDS_PER_DAY)
     interval = np.clip(since_open // horizon.interval_seconds, 0, horizon.intervals - 1).astype(np.int32)
+    if horizon.varies:  # the warm-up runs from each day's own opening
+        offsets = np.array([horizon.open_intervals(d).start for d in range(horizon.days)]) * horizon.interval_seconds
+        since_open = since_open - offsets[np.clip(day, 0, horizon.days - 1)]
     warmup = since_open < horizon.warmup_minutes * 60.0
     deferred = np.array([not call_type.live for call_type in scenario.call_types])
     if deferred.any():

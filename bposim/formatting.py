@@ -5,11 +5,15 @@ Times are seconds inside bposim; these turn them into the labels a planner reads
 
 from __future__ import annotations
 
+import datetime
 import math
+from collections.abc import Sequence
 from typing import Any
 
 DAY_SECONDS = 86_400
 MISSING = "—"
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # in English whatever the locale, as the rest
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def hours_minutes(seconds: float) -> str:
@@ -72,6 +76,21 @@ def money(value: Any, unit: str) -> str:
     return MISSING if missing(value) else f"{value:,.2f} {unit}"
 
 
-def day_label(day: int, text: str) -> str:
-    """A clock label prefixed by its day, as charts spanning several days print it: "day 1 08:00"."""
-    return f"day {day} {text}"
+def day_label(day: int, text: str, dates: Sequence[datetime.date] | None = None) -> str:
+    """A clock label prefixed by its day, as charts spanning several days print it: "day 1 08:00", or with the
+    horizon's `dates` (one per day), "Tue 2 Mar 08:00"."""
+    return f"{date_label(dates[day])} {text}" if dates else f"day {day} {text}"
+
+
+def dated_clock(seconds: float, dates: Sequence[datetime.date] | None = None) -> str:
+    """Seconds after midnight of day 0 as `day_clock` writes them, or with the horizon's `dates` (one per day) as
+    "Mon 1 Mar 08:00"."""
+    if not dates:
+        return day_clock(seconds)
+    day, rest = divmod(int(seconds), DAY_SECONDS)
+    return f"{date_label(dates[min(day, len(dates) - 1)])} {hours_minutes(rest)}"
+
+
+def date_label(date: datetime.date) -> str:
+    """A date as a planner reads it on a schedule: "Mon 1 Mar"."""
+    return f"{_WEEKDAYS[date.weekday()]} {date.day} {_MONTHS[date.month - 1]}"

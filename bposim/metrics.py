@@ -248,6 +248,24 @@ def _weighted(values: pd.Series, weights: pd.Series) -> float:
     return float(np.average(values[ok], weights=weights[ok])) if ok.any() else float("nan")
 
 
+def daily_profile(run: Any) -> pd.DataFrame:
+    """Per day, over its live call types: offered (the mean per replication), the service level (offered-weighted
+    over the day's intervals, so pooled over them and the replications) and the target; a closed day has nothing
+    offered and no service level."""
+    intervals = run.intervals
+    replications = intervals["replication"].nunique() if "replication" in intervals else 1
+    rows = [
+        {
+            "day": day,
+            "offered": part["offered"].sum() / max(replications, 1),
+            "service_level": _weighted(part["service_level"], part["offered"]),
+            "target": _weighted(part["target"], part["offered"].clip(lower=1)),
+        }
+        for day, part in intervals.groupby("day", sort=True)
+    ]
+    return pd.DataFrame(rows, columns=["day", "offered", "service_level", "target"])
+
+
 def interval_profile(run: Any, call_type: str | None = None) -> pd.DataFrame:
     """Per day and interval: offered, offered-weighted service level and target, scheduled and on-phone agents.
 

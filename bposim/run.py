@@ -48,6 +48,11 @@ last interval takes in the night); empty without deferred work.
 ``costs``: one row per cost item (component, item, site, quantity, unit, unit_cost, amount), when the scenario
 has a `costs` section; the summary then has total_cost, cost_per_handled_contact and cost_<component>.
 
+With a horizon on dates (a `start_date`), calls, intervals, staffing and backlog have `date` (datetime64[ns] at
+midnight; NaT for an initial backlog's items) and `weekday` (categorical mon..sun) after `day`; where some day does
+not open over its whole grid (closed days, shorter hours), intervals and staffing have `open` (the interval is in
+the day's hours) and backlog has `open` (the day opens). Times stay seconds from the start of day 0's grid.
+
 ``summary``: the KPIs over everything, per call type (`by_call_type`) and per channel (`by_channel`), and the
 channels present (`channels`, in the order voice, chat, email, case). Live call types and channels have the KPIs
 of `bposim.metrics`; deferred ones those of `bposim.backlog` (arrived, completed, abandoned, open_at_end,

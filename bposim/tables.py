@@ -1,5 +1,9 @@
 """The tables of a run, built once from the records of all its replications: `run_tables(scenario, records)`.
 
+A horizon with a start_date gives the tables of days a `date` and a `weekday` column after `day`; one whose days
+do not all open over the whole grid (closed days, shorter hours) gives the interval tables an `open` column, and
+the backlog table one per day (`calendar_columns`, `open_column`).
+
 `bposim.columns` turns each replication's records into numpy columns; here they become the pandas tables of the
 run, replication after replication (with a `replication` column when there are several), and each replication's
 KPIs, computed together by bincounts over (replication, ...) cells. Only the tables asked for are built. Nothing
@@ -20,11 +24,13 @@ from bposim import backlog, cells, metrics
 from bposim.columns import Records
 from bposim.engine.records import ABSENCE, ACTIVITY_KINDS, OFF_PHONE_KINDS, OUTAGE_KINDS, OUTCOMES, PATHS
 from bposim.formatting import clock
-from bposim.scenario import SECONDS_PER_DAY, Scenario
+from bposim.scenario import SECONDS_PER_DAY, Horizon, Scenario
+from bposim.scenario.calendar import WEEKDAYS
 from bposim.scenario.call_types import CHANNELS
 
 BUILT = ("calls", "intervals", "agents", "staffing", "activities", "outages", "backlog")  # built from the records
 ON_REQUEST = ("backlog_intervals",)  # also built from the records, but only when named
+WEEKDAY_DTYPE = pd.CategoricalDtype(list(WEEKDAYS), ordered=True)  # the weekday column: mon < tue < ... < sun
 RATES = cells.RATES  # the top-level KPIs left NaN when a scenario has several channels
 
 
@@ -139,6 +145,7 @@ def _calls_table(scenario: Scenario, records: Records) -> pd.DataFrame:
         "channel": _channel_column(scenario, columns["call_type"]),
         "attempt": columns["attempt"],
         "day": columns["day"],
+        **calendar_columns(scenario.horizon, columns["day"]),
         "interval": columns["interval"],
         "arrival": columns["arrival"],
         "answer": columns["answer"],
@@ -170,10 +177,13 @@ def _intervals_table(scenario: Scenario, kpis: dict, thresholds: dict, replicati
         kpis = {name: column[kept] for name, column in kpis.items()}
     codes = kpis.pop("call_type")
     targets = [scenario.service_level_for(ct)[1] for ct in scenario.call_types]
+    day, interval = kpis.pop("day"), kpis.pop("interval")
     columns = {
-        "day": kpis.pop("day"),
-        "interval": kpis["interval"],
-        "interval_start": labels[kpis.pop("interval")],
+        "day": day,
+        **calendar_columns(horizon, day),
+        "interval": interval,
+        "interval_start": labels[interval],
+        **open_column(horizon, day, interval),
         "call_type": categorical(codes, [ct.name for ct in scenario.call_types]),
         "channel": _channel_column(scenario, codes),
         **kpis,
@@ -189,8 +199,12 @@ def _backlog_table(scenario: Scenario, columns: dict[str, np.ndarray], replicati
     columns = dict(columns)
     codes = columns.pop("call_type")
     settings = [scenario.service_level_for(ct) for ct in scenario.call_types]
+    day = columns.pop("day")
+    horizon = scenario.horizon
     table = {
-        "day": columns.pop("day"),
+        "day": day,
+        **calendar_columns(horizon, day),
+        **({"open": np.array([bool(horizon.open_intervals(d)) for d in day], dtype=bool)} if horizon.varies else {}),
         "call_type": categorical(codes, [ct.name for ct in scenario.call_types]),
         "channel": _channel_column(scenario, codes),
         **{name: columns[name] for name in backlog.COLUMNS},
@@ -207,11 +221,14 @@ def _backlog_intervals_table(scenario: Scenario, columns: dict[str, np.ndarray],
     codes = columns.pop("call_type")
     horizon = scenario.horizon
     labels = np.array(_clock_labels(horizon.start_seconds + np.arange(horizon.intervals) * horizon.interval_seconds))
+    day, interval = columns.pop("day"), columns.pop("interval")
     table = {
-        "day": columns.pop("day"),
-        "interval": columns["interval"],
-        "interval_start": labels[columns.pop("interval")],
-        "call_type": pd.Categorical.from_codes(codes, [ct.name for ct in scenario.call_types]),
+        "day": day,
+        **calendar_columns(horizon, day),
+        "interval": interval,
+        "interval_start": labels[interval],
+        **open_column(horizon, day, interval),
+        "call_type": categorical(codes, [ct.name for ct in scenario.call_types]),
         "channel": _channel_column(scenario, codes),
         **{name: columns[name] for name in backlog.INTERVAL_COLUMNS},
         "threshold_hours": np.array(
@@ -401,8 +418,17 @@ def _after(starts: np.ndarray, ends: np.ndarray, window: np.ndarray) -> np.ndarr
 def _window_start(scenario: Scenario) -> Callable[[np.ndarray], np.ndarray | float]:
     """For an array of times: when statistics start on each time's day (the day's opening + warm-up; one number
     when there is one day)."""
-    warmup = scenario.horizon.warmup_minutes * 60.0
-    if scenario.horizon.days == 1:
+    horizon = scenario.horizon
+    warmup = horizon.warmup_minutes * 60.0
+    if horizon.varies:  # from each day's own opening
+        offsets = opening_offsets(horizon) + warmup
+
+        def window(times: np.ndarray) -> np.ndarray:
+            day = np.floor(np.asarray(times) / SECONDS_PER_DAY)
+            return day * SECONDS_PER_DAY + offsets[np.clip(day, 0, horizon.days - 1).astype(np.int64)]
+
+        return window
+    if horizon.days == 1:
         return lambda times: warmup
     return lambda times: np.floor(np.asarray(times) / SECONDS_PER_DAY) * SECONDS_PER_DAY + warmup
 
@@ -422,7 +448,7 @@ def scheduled(scenario: Scenario) -> np.ndarray:
     alone (absence is counted apart), so a task that needs only its total builds no staffing table."""
     horizon = scenario.horizon
     edges = _interval_edges(scenario)
-    day_starts = np.arange(horizon.days) * float(SECONDS_PER_DAY) - horizon.start_seconds
+    day_starts = np.arange(horizon.days) * float(SECONDS_PER_DAY) - horizon.start_seconds  # each day's midnight
     index = {group.name: i for i, group in enumerate(scenario.agent_groups)}
     rostered = np.array(
         [
@@ -435,11 +461,67 @@ def scheduled(scenario: Scenario) -> np.ndarray:
     out = []
     for number, group in enumerate(scenario.agent_groups):
         shifts = rostered[rostered[:, 0] == number]
-        shift_starts = (day_starts[:, None] + shifts[None, :, 1]).ravel()
-        shift_ends = (day_starts[:, None] + shifts[None, :, 2]).ravel()
+        shift_starts = day_starts[:, None] + shifts[None, :, 1]
+        shift_ends = day_starts[:, None] + shifts[None, :, 2]
         plan = np.tile(np.asarray(group.agents.per_interval_counts(horizon.intervals), float), horizon.days)
-        out.append(plan + metrics.per_interval(shift_starts, shift_ends, edges).ravel())
+        if horizon.varies:
+            shift_starts, shift_ends = _cut_to_hours(horizon, shift_starts, shift_ends)
+            plan = plan * open_mask(horizon).ravel()
+        out.append(plan + metrics.per_interval(shift_starts.ravel(), shift_ends.ravel(), edges).ravel())
     return np.stack(out, axis=1).ravel()
+
+
+def _cut_to_hours(horizon: Horizon, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shifts (days, shifts) cut to each day's hours as the engine cuts them: starting at opening at the earliest,
+    due out at closing at the latest on a day closing before the grid ends; none on a closed day."""
+    days = np.arange(horizon.days)
+    opens = np.array([horizon.opens_at(d) if horizon.open_intervals(d) else np.nan for d in days])[:, None]
+    closes = np.array([horizon.closes_at(d) if horizon.open_intervals(d) else np.nan for d in days])[:, None]
+    early = closes < days[:, None] * float(SECONDS_PER_DAY) + horizon.open_seconds
+    starts = np.maximum(starts, opens)
+    ends = np.where(early, np.minimum(ends, closes), ends)
+    shut = np.isnan(opens) | (starts >= ends)
+    return np.where(shut, 0.0, starts), np.where(shut, 0.0, np.maximum(ends, starts))
+
+
+def open_mask(horizon: Horizon) -> np.ndarray:
+    """(days, intervals): whether each interval of each day's grid is open."""
+    mask = np.zeros((horizon.days, horizon.intervals), bool)
+    for day in range(horizon.days):
+        span = horizon.open_intervals(day)
+        mask[day, span.start : span.stop] = True
+    return mask
+
+
+def opening_offsets(horizon: Horizon) -> np.ndarray:
+    """Per day: seconds from the start of its grid to its opening (0 on a closed day)."""
+    return np.array([horizon.open_intervals(d).start * horizon.interval_seconds for d in range(horizon.days)])
+
+
+def calendar_columns(horizon: Horizon, day: np.ndarray) -> dict[str, np.ndarray | pd.Categorical]:
+    """The `date` (datetime64[ns] at midnight: pandas' own dates, kept as they are through Parquet) and `weekday`
+    (categorical mon..sun, ordered) of each row's day, when the horizon has a start_date; NaT and missing for day
+    −1 (items of an initial backlog, there before the first opening). No columns without a start_date."""
+    if not horizon.calendar:
+        return {}
+    day = np.asarray(day)
+    dates = horizon.dates()
+    known = day >= 0
+    index = np.where(known, day, 0)
+    stamps = np.array(dates, dtype="datetime64[D]").astype("datetime64[ns]")[index]
+    weekdays = np.array([date.weekday() for date in dates], dtype=np.int8)[index]
+    return {
+        "date": np.where(known, stamps, np.datetime64("NaT", "ns")),
+        "weekday": pd.Categorical.from_codes(np.where(known, weekdays, -1), dtype=WEEKDAY_DTYPE),
+    }
+
+
+def open_column(horizon: Horizon, day: np.ndarray, interval: np.ndarray) -> dict[str, np.ndarray]:
+    """`open`: whether each row's interval is within its day's hours, when some day's hours are not the whole grid
+    (a closed interval has nothing offered, so it never counts as a missed service level)."""
+    if not horizon.varies:
+        return {}
+    return {"open": open_mask(horizon)[np.asarray(day), np.asarray(interval)]}
 
 
 def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndarray]:
@@ -505,10 +587,13 @@ def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndar
     on_phone = present - off
     with np.errstate(invalid="ignore", divide="ignore"):
         occupancy = measured["busy"] / on_phone
+    day = position // (groups * horizon.intervals)
     return {
-        "day": position // (groups * horizon.intervals),
+        "day": day,
+        **calendar_columns(horizon, day),
         "interval": interval,
         "interval_start": labels[interval],
+        **open_column(horizon, day, interval),
         "group": categorical(position % groups, [g.name for g in scenario.agent_groups]),
         "scheduled": np.tile(scheduled(scenario), records.replications),
         "absent": measured["absent"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -140,9 +141,21 @@ def assert_counted_as_by_brute_force(scenario: library.Scenario, run: Run) -> No
 
 def assert_agrees_with_the_days(run: Run) -> None:
     """Over each day's intervals: arrivals, completions and abandonments sum to the day's, the first interval opens
-    with the day's open_at_start and the last ends with its open_at_end and oldest age."""
+    with the day's open_at_start and the last ends with its open_at_end and oldest age (on a day open over the whole
+    grid: a day closing earlier has its age taken at its closing, its intervals' at their ends on the clock)."""
     keys = [k for k in ("replication", "day", "call_type") if k in run.backlog]
-    groups = run.backlog_intervals.groupby(keys, observed=True, sort=True)
+    table = run.backlog_intervals
+    if "open" in table:
+        whole = table.groupby("day")["open"].transform("all")
+        table = table.assign(oldest_age_hours=table["oldest_age_hours"].where(whole, np.nan))
+        days = run.backlog.assign(
+            oldest_age_hours=run.backlog["oldest_age_hours"].where(
+                run.backlog["day"].map(whole.groupby(table["day"]).first()), np.nan
+            )
+        )
+    else:
+        days = run.backlog
+    groups = table.groupby(keys, observed=True, sort=True)
     per_day = groups.agg(
         arrived=("arrived", "sum"),
         completed=("completed", "sum"),
@@ -151,7 +164,7 @@ def assert_agrees_with_the_days(run: Run) -> None:
         open_at_end=("open_at_end", "last"),
         oldest_age_hours=("oldest_age_hours", "last"),
     )
-    days = run.backlog.set_index(keys).loc[per_day.index, list(per_day.columns)]
+    days = days.set_index(keys).loc[per_day.index, list(per_day.columns)]
     assert_frame_equal(per_day, days, check_exact=False, rtol=0, atol=1e-9)
 
 
@@ -412,3 +425,20 @@ def test_the_chart_has_a_line_per_type_broken_over_each_night(centre):
     x = np.array(fig.data[0].x, dtype=float)
     assert x[0] == 8.0 and x[intervals] == 16.0 and x[intervals + 2] == 32.0  # 08:00, 16:00, the next day's 08:00
     assert len(fig.layout.shapes) == days - 1  # the nights, shaded
+
+
+def test_on_a_calendar_the_intervals_carry_dates_and_closed_intervals_receive_nothing():
+    """On the weekly model (short Saturdays, closed Sundays, a holiday): the per-interval backlog has the date,
+    weekday and open columns of the other tables, nothing arrives in a closed interval, items are conserved over
+    closed days, and the intervals agree with the days and with a count from the calls table."""
+    scenario = library.load_scenario(Path(__file__).resolve().parent.parent / "models" / "weekly_bpo.yaml")
+    run = simulate(scenario, seed=3, replications=2, tables=(*Run.DEFAULT_TABLES, "backlog_intervals"))
+    table = run.backlog_intervals
+    assert {"date", "weekday", "open"} <= set(table.columns)
+    dates = pd.to_datetime([scenario.horizon.date(d) for d in table["day"]])
+    assert (table["date"].to_numpy() == dates.to_numpy()).all()
+    assert (table["weekday"].astype(str) == [scenario.horizon.weekday(d) for d in table["day"]]).all()
+    closed = ~table["open"]
+    assert closed.any() and table.loc[closed, "arrived"].eq(0).all()
+    assert_conserved(table)
+    assert_agrees_with_the_days(run)

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from bposim.cli.common import Format, cannot_write, err, fail, load, out, prepare_directory, within_limits
-from bposim.formatting import amount, day_clock, share
+from bposim.formatting import amount, dated_clock, share
 from bposim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -132,9 +132,14 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
     if channels != ["voice"]:
         extras.insert(0, f"channels {', '.join(channels)}")
     callers, attempts = about(work.per_day("callers")), about(work.calls_per_day)
-    calls = f"about {callers} {'calls' if channels == ['voice'] else 'contacts'} a day" + (
+    day = "a full day" if scenario.horizon.varies else "a day"  # the estimate is of a day open on the whole grid
+    calls = f"about {callers} {'calls' if channels == ['voice'] else 'contacts'} {day}" + (
         f" (up to {attempts} attempts with retrials and callbacks)" if attempts != callers else ""
     )
+    if scenario.horizon.calendar:
+        from bposim.calendar import description
+
+        calls += f"; {description(scenario.horizon)}"
     out.print(
         f"{file}: valid — '{scenario.name}': {len(scenario.call_types)} call types, "
         f"{len(scenario.agent_groups)} agent groups ({staff}), {scenario.horizon.intervals} "
@@ -190,6 +195,10 @@ def _print_summary(result: Run) -> None:
     summary = result.summary
     pooled = result.replications > 1
     title = f"{summary['scenario']} — seed {result.seed}"
+    if result.scenario is not None and result.scenario.horizon.calendar:
+        from bposim.calendar import span
+
+        title += f"; {span(result.scenario.horizon)}"
     title += f", mean of {result.replications} replications (± 95% CI)" if pooled else ""
     if channel_views.several_channels(result):
         _print_channels(result, title)
@@ -277,13 +286,14 @@ def _print_outages(result: Run) -> None:
     view = Table(title="Tool outages")
     for label in ("Tool", "Kind", "From", "To", "Effects", "Offered", "SL during", "SL after"):
         view.add_column(label, justify="left" if label in ("Tool", "Kind", "Effects") else "right")
-    opening = result.scenario.horizon.start_seconds
+    horizon = result.scenario.horizon
+    opening, dates = horizon.start_seconds, horizon.dates() if horizon.calendar else None
     for row in result.outages.itertuples(index=False):
         view.add_row(
             str(row.tool),
             str(row.kind),
-            day_clock(opening + row.start),
-            day_clock(opening + row.end),
+            dated_clock(opening + row.start, dates),
+            dated_clock(opening + row.end, dates),
             row.effects,
             f"{row.offered_during:,}",
             share(row.service_level_during, digits=0),

@@ -53,6 +53,13 @@ def staff(
     problems = workload.staff_problems(scenario, replications)
     if problems:
         fail([f"{file}: {problem}" for problem in problems])
+    if scenario.horizon.varies:  # the optimiser staffs one day's grid, the same every day
+        fail(
+            [
+                f"{file}: horizon: bposim staff plans days that all open on the same hours; this horizon has closed "
+                "days or shorter hours on some (opening_hours, closed_dates): leave them out to staff a typical day"
+            ]
+        )
     if scenario.scheduling is None:
         fail(
             [

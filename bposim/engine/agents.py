@@ -66,12 +66,14 @@ class BlockEnd(NamedTuple):
 
 class ShiftStart(NamedTuple):
     """A rostered agent's shift beginning at `start` and ending at `end`; one ending at or after closing is left
-    to the closing (`until_closing`)."""
+    to the closing (`until_closing`). `anchor` is when the shift starts by the roster, which its breaks are placed
+    from: `start` itself, unless the day's hours cut the shift (it then starts at opening)."""
 
     agent: Agent
     start: float
     end: float
     until_closing: bool
+    anchor: float
 
 
 class GroupProfile(NamedTuple):
@@ -106,6 +108,7 @@ class Workforce:
         self.assist_for = assist_for
         self.groups = groups
         self.opening = scenario.horizon.start_seconds
+        self.grid_seconds = scenario.horizon.open_seconds  # a day's grid, from the week's first opening to its last
         self.agents: list[Agent] = []
         self.sessions: list[SessionRow] = []
         self.activities: list[ActivityRow] = []
@@ -210,34 +213,50 @@ class Workforce:
 
     # --- rostered agents -----------------------------------------------------------------------------------
 
-    def open_day(self, now: float, close: float) -> None:
-        """The day opens at `now` and closes at `close`: each rostered agent is absent, or will log in at their
-        shift start. One still serving callers who waited at the last closing leaves after the call in hand."""
+    def open_day(self, now: float, close: float, origin: float) -> None:
+        """The day opens at `now` and closes at `close`, its grid starting at `origin`: each rostered agent is
+        absent, or will log in at their shift start. One still serving callers who waited at the last closing leaves
+        after the call in hand.
+
+        On a day with shorter hours a shift is cut to them: it starts at opening at the earliest and, when the day
+        closes before the grid ends, is due to end at closing at the latest; a shift wholly outside the day's hours
+        is not worked that day (nor counted absent). Absence is drawn for every rostered agent each open day all
+        the same, so the draws of the days stay aligned."""
+        early = close < origin + self.grid_seconds
         for agent in self.rostered:
             if agent.logged_in:
                 agent.leaving = True
             shift = agent.shift
-            start = now + shift.start_seconds - self.opening
-            end = now + shift.end_seconds - self.opening
+            start = origin + shift.start_seconds - self.opening
+            end = origin + shift.end_seconds - self.opening
+            anchor = start
+            cut = start < now or early  # the day's hours cut the shift
+            if cut:
+                start, end = max(start, now), min(end, close) if early else end
             profile = self.profiles[agent.group.name]
             absence = profile.absence_probability
-            if absence and profile.absence_rng.random() < absence:
+            absent = absence and profile.absence_rng.random() < absence
+            if cut and (start >= end or start >= close):
+                continue
+            if absent:
                 self._record_activity(agent, ABSENCE, "", start, start, end, False, False, False)
             else:
-                self.env.at(start - now, self._shift_start, ShiftStart(agent, start, end, end >= close))
+                self.env.at(start - now, self._shift_start, ShiftStart(agent, start, end, end >= close, anchor))
 
     def _shift_start(self, shift_start: ShiftStart) -> None:
         """A shift begins. One that ends at or after closing has no log-out of its own: the closing governs it
         (the agent stays while callers of its skills wait, with `serve`), as it does plan agents."""
-        agent, start, end, until_closing = shift_start
+        agent, start, end, until_closing, anchor = shift_start
         self._log_in(agent, start)
         agent.planned_end = end
         session = agent.session
         shift = agent.shift
         for spec in shift.breaks:
-            low, high = (start + t - shift.start_seconds for t in spec.window_seconds)
+            low, high = (anchor + t - shift.start_seconds for t in spec.window_seconds)
             length = spec.minutes * 60.0
             planned = low + (high - low - length) * (agent.slot + 0.5) / shift.agents
+            if planned < start:
+                continue  # due before a shift cut by the day's hours starts: not taken that day
             item = Activity(BREAK, spec.name, planned, length, high - length, spec.paid)
             self.env.at(planned - start, self._due, DueActivity(agent, session, item))
         for spec in shift.deferred_blocks:

@@ -8,9 +8,9 @@ cancelled.
 =====================  ================================  ========================  =================================
 event                  handler                           payload                   what it does
 =====================  ================================  ========================  =================================
-interval boundary      Centre._interval_start            interval index (int)      opens the day (interval 0),
-                                                                                   staffs groups to plan, draws the
-                                                                                   interval's arrivals
+interval boundary      Centre._interval_start            interval index (int)      opens the day (its first open
+                                                                                   interval), staffs groups to plan,
+                                                                                   draws the interval's arrivals
 closing time           Centre._close                     None                      lets the queue go or serves it
 a first attempt        Centre._attempt (an arrival of    routing.Call              busy signal, bot, agent or queue
   arrives                the calendar's stream, no event)
@@ -69,6 +69,7 @@ class Centre(ChannelWork):
         self.interval_seconds = horizon.interval_seconds
         self.intervals = horizon.intervals
         self.days = horizon.days
+        self.spans = [horizon.open_intervals(day) for day in range(horizon.days)]  # each day's open intervals
         self.clear_at_close = horizon.closing == "clear"
         self.trunks = scenario.trunk_lines
         self.in_system = 0
@@ -114,7 +115,9 @@ class Centre(ChannelWork):
             self._requeue,
             self._resume_chats,
         )
-        self.env.at(0, self._interval_start, 0)
+        self.day = self._open_day_from(0)
+        first = self.spans[self.day].start
+        self.env.at(self.day * SECONDS_PER_DAY + first * self.interval_seconds, self._interval_start, first)
         self._open_backlog()
 
     def run(self) -> Centre:
@@ -128,15 +131,24 @@ class Centre(ChannelWork):
         return self
 
     # --- the day's clock: interval boundaries, arrivals drawn an interval at a time, closing -----------
+    # A day runs over its open intervals only (`Horizon.open_intervals`): a day with shorter hours opens at its
+    # first and closes after its last; a closed day has no event at all.
+
+    def _open_day_from(self, day: int) -> int:
+        """The first day from `day` on that opens (the number of days when none is left)."""
+        while day < self.days and not self.spans[day]:
+            day += 1
+        return day
 
     def _interval_start(self, interval: int) -> None:
         env = self.env
         now = env.now
         self.interval = interval
-        if interval == 0:
+        span = self.spans[self.day]
+        if interval == span.start:
             self.closing = False
-            self.close_time = now + self.intervals * self.interval_seconds
-            self.workforce.open_day(now, self.close_time)
+            self.close_time = now + len(span) * self.interval_seconds
+            self.workforce.open_day(now, self.close_time, now - span.start * self.interval_seconds)
         for group, plan in zip(self.router.groups, self.plans, strict=True):
             self.workforce.set_staff(group, plan[interval], now)
             if group.reserve is not None:
@@ -144,7 +156,7 @@ class Centre(ChannelWork):
         self._draw_arrivals(interval, now)
         if self.deferred_sources:
             self._draw_items(interval, now)
-        if interval + 1 < self.intervals:
+        if interval + 1 < span.stop:
             env.at(self.interval_seconds, self._interval_start, interval + 1)
         else:
             env.at(self.interval_seconds, self._close, None)
@@ -190,9 +202,10 @@ class Centre(ChannelWork):
                 for agent in list(group.blocked):
                     del group.blocked[agent]
                     self._leave_after_closing(agent, now)
-        self.day += 1
+        self.day = self._open_day_from(self.day + 1)
         if self.day < self.days:
-            self.env.at(self.day * SECONDS_PER_DAY - now, self._interval_start, 0)
+            first = self.spans[self.day].start
+            self.env.at(self.day * SECONDS_PER_DAY + first * self.interval_seconds - now, self._interval_start, first)
 
     # --- callers -------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from bposim import channel_charts, channel_kpis, channel_views, charts
-from bposim.formatting import estimate, share
+from bposim.formatting import date_label, estimate, share
 from bposim.report.html import Section, html_table
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def backlog_section(run: Run) -> list[Section]:
         ]
         rows = [
             [
-                str(int(row.day)),
+                date_label(row.date) if "date" in days else str(int(row.day)),
                 str(row.call_type),
                 estimate(row.arrived, spec=",.1f"),
                 estimate(row.completed, spec=",.1f"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bposim import channel_kpis, channel_views, charts
+from bposim import calendar_charts, channel_kpis, channel_views, charts
 from bposim.channel_kpis import kpi_cell
-from bposim.formatting import estimate, missing
+from bposim.formatting import date_label, estimate, missing
 from bposim.report import channels
 from bposim.report.html import Section, html_table, write_page
 from bposim.run import Run
@@ -36,6 +36,8 @@ def run_sections(run: Run) -> tuple[str, list[Section]]:
         facts += f" Service level = answered within the threshold / {definition}; ASA = mean wait of answered calls."
         table = _summary_table(summary)
         sections = [Section("Key figures", facts + cost, table=table, note=few_replications(replications, ""))]
+    if run.scenario is not None and run.scenario.horizon.calendar and run.scenario.horizon.days > 1:
+        sections.append(calendar_section(run))
     sections += pooled_section(run, f"The run's {replications} replications")
     if replications > 1:
         run = run.replication(0)
@@ -45,6 +47,19 @@ def run_sections(run: Run) -> tuple[str, list[Section]]:
         "" if replications == 1 else "Replication 0 of the run.",
     )
     return f"{name}: run report", sections
+
+
+def calendar_section(run: Run) -> Section:
+    """The days of a horizon on dates, one bar each: what was offered and the service level reached."""
+    horizon = run.scenario.horizon
+    dates = horizon.dates()
+    closed = len(dates) - len(horizon.open_days())
+    text = (
+        f"{date_label(dates[0])} to {date_label(dates[-1])} {dates[-1].year}: {len(horizon.open_days())} open days"
+        + (f", {closed} closed" if closed else "")
+        + ". Live contacts offered each day and the day's service level (pooled over its intervals)."
+    )
+    return Section("Day by day", text, figure=calendar_charts.days_profile(run))
 
 
 def few_replications(replications: int, scope: str) -> str:
@@ -119,7 +134,7 @@ def day_sections(run: Run, title: str, text: str) -> list[Section]:
             "agents on the phone (logged in, not on a break)."
         )
     sections += [
-        Section("Queue and agents", queue, figure=charts.queue_and_agents(run)),
+        Section("Queue and agents", queue, figure=charts.queue_and_agents(run, day=_first_open_day(run))),
         Section(
             "Occupancy",
             "Busy time over on-phone time of each agent group in each interval.",
@@ -135,3 +150,8 @@ def day_sections(run: Run, title: str, text: str) -> list[Section]:
             )
         )
     return sections
+
+
+def _first_open_day(run: Run) -> int:
+    """The first day that opens (day 0 unless the horizon starts on a closed day)."""
+    return run.scenario.horizon.open_days()[0] if run.scenario is not None else 0

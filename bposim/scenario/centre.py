@@ -8,14 +8,27 @@ has, a staffing list of the wrong length) is checked, so the engine can trust wh
 from __future__ import annotations
 
 import copy
+import datetime
 import numbers
 from collections.abc import Iterator
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
+from bposim.formatting import hours_minutes
+from bposim.scenario.calendar import (
+    WEEKDAYS,
+    Hours,
+    hours_label,
+    listed_weekdays,
+    opening_hours_errors,
+    read_date,
+    week_of,
+    weekdays_of,
+)
 from bposim.scenario.call_types import DEFERRED_CHANNELS, Busyness, CallType, ServiceLevel
 from bposim.scenario.common import SECONDS_PER_DAY, Clock, Model, clock_seconds, custom_error
 from bposim.scenario.costs import Costs, cost_errors
@@ -24,26 +37,87 @@ from bposim.scenario.scheduling import Scheduling, scheduling_errors
 from bposim.scenario.technology import Technology, Tool
 from bposim.scenario.workforce import Absence, LearningCurve, Shift, Shrinkage, read_roster_csv
 
+MAX_WEEKS = 522  # 3,654 days: within the 3,660 days a horizon may hold
+
 
 class Horizon(Model):
-    """The opening hours simulated: one or more days, cut into planning intervals."""
+    """The opening hours simulated: one or more days cut into planning intervals, one grid a day; with a
+    `start_date`, days on dates, with hours per weekday and closed dates (`bposim.scenario.calendar`).
 
-    start: Clock = Field("08:00", description="opening time, HH:MM")
+    Times are seconds from the start of the horizon: the first interval of the grid on day 0; day d's grid starts
+    at d × 86,400 s. `dates()`, `weekday(day)`, `hours(day)`, `open_intervals(day)`, `opens_at(day)` and
+    `closes_at(day)` say what each day is; `start_seconds`, `open_seconds` and `intervals` describe the grid.
+    """
+
+    start: Clock = Field("08:00", description="opening time, HH:MM (of the weekdays opening_hours leaves out)")
     end: Clock | None = Field(None, description="closing time, HH:MM (or give length_hours)")
     length_hours: FiniteFloat | None = Field(None, gt=0, description="open length, for horizons longer than a day")
     interval_minutes: PositiveWholeNumber = Field(30, le=1440, description="length of a planning interval")
     days: PositiveWholeNumber = Field(1, le=3660, description="number of days simulated, each opening afresh")
+    weeks: PositiveWholeNumber | None = Field(
+        None, le=MAX_WEEKS, description="weeks simulated, instead of days: weeks: 4 is days: 28 (saved as days)"
+    )
+    start_date: datetime.date | None = Field(
+        None, description="the date of day 0, YYYY-MM-DD: days have dates and weekdays"
+    )
+    opening_hours: dict[str, str] | None = Field(
+        None,
+        description='hours per weekday or range of weekdays (mon-fri: "08:00-20:00", sun: closed); weekdays left '
+        "out open start-end; needs start_date",
+    )
+    closed_dates: list[datetime.date] = Field(
+        [], description="dates the centre is closed (holidays), inside the horizon; needs start_date"
+    )
     warmup_minutes: FiniteFloat = Field(0, ge=0, description="time at the start excluded from statistics")
     closing: Literal["serve", "clear"] = Field(
         "serve", description="at closing, serve the callers still waiting, or clear the queue"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _weeks(cls, data: Any) -> Any:
+        """`weeks: n` is `days: 7n` (the weeks are not kept: a saved scenario reads days); both at once are refused."""
+        if not isinstance(data, dict) or data.get("weeks") is None:
+            return data
+        weeks = data["weeks"]
+        if data.get("days") is not None:
+            raise custom_error("Horizon", [(("weeks",), "give days or weeks, not both", weeks)])
+        if isinstance(weeks, numbers.Integral) and not isinstance(weeks, bool) and 1 <= weeks <= MAX_WEEKS:
+            return {**{key: value for key, value in data.items() if key != "weeks"}, "days": 7 * int(weeks)}
+        return data  # the weeks field refuses it
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _start_date(cls, value: Any) -> Any:
+        return value if value is None else read_date(value)
+
+    @field_validator("closed_dates", mode="before")
+    @classmethod
+    def _closed_dates(cls, value: Any) -> Any:
+        return [read_date(item) for item in value] if isinstance(value, list) else value
+
+    @field_validator("opening_hours", mode="before")
+    @classmethod
+    def _opening_hours(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        if not isinstance(value, dict) or not value:
+            raise ValueError('write a mapping of weekdays to hours, e.g. {mon-fri: "08:00-20:00", sun: closed}')
+        problems = opening_hours_errors(value)
+        if problems:
+            raise custom_error("Horizon", [(loc[1:], message, item) for loc, message, item in problems])
+        return {str(key): str(hours) for key, hours in value.items()}
+
     @model_validator(mode="after")
     def _length(self) -> Horizon:
-        if (self.end is None) == (self.length_hours is None):
+        every_weekday = len(listed_weekdays(self.opening_hours)) == 7
+        if (self.end is None) == (self.length_hours is None) and not (every_weekday and self.length_hours is None):
             raise ValueError("give either end (HH:MM) or length_hours, not both and not neither")
         if self.end is not None and clock_seconds(self.end) <= clock_seconds(self.start):
             raise ValueError(f"end {self.end} must be after start {self.start} on the same day")
+        problems = list(self._calendar_errors())
+        if problems:
+            raise custom_error("Horizon", problems)
         if self.open_seconds % self.interval_seconds:
             raise ValueError(
                 f"the open time ({self.open_seconds / 60:g} minutes) is not a whole number of "
@@ -55,16 +129,71 @@ class Horizon(Model):
             raise ValueError("warmup_minutes must be shorter than the open time")
         return self
 
+    def _calendar_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+        """Opening hours and closed dates need a start date, closed dates fall inside the horizon, every weekday's
+        hours lie on the grid of intervals, and some day is open."""
+        if self.start_date is None:
+            for name in ("opening_hours", "closed_dates"):
+                if getattr(self, name):
+                    yield (
+                        (name,),
+                        f"{name} need a start_date (the date of day 0, YYYY-MM-DD) to know each day's weekday and date",
+                        getattr(self, name),
+                    )
+            return
+        last = self.start_date + datetime.timedelta(days=self.days - 1)
+        seen: set[datetime.date] = set()
+        for i, date in enumerate(self.closed_dates):
+            if not self.start_date <= date <= last:
+                message = (
+                    f"{date} is outside the horizon, {self.start_date} to {last} ({self.days} days from start_date)"
+                )
+                yield ("closed_dates", i), message, str(date)
+            elif date in seen:
+                yield ("closed_dates", i), f"{date} is given twice", str(date)
+            seen.add(date)
+        grid = self.start_seconds
+        for weekday, hours in enumerate(self.week):
+            for moment in () if hours is None else hours:
+                if (moment - grid) % self.interval_seconds:
+                    where = self._hours_key(weekday)
+                    which = "" if where[-1] == WEEKDAYS[weekday] else f"{WEEKDAYS[weekday]}: "
+                    message = (
+                        f"{which}{hours_minutes(moment)} is not on the grid of "
+                        f"{self.interval_minutes}-minute intervals from {hours_minutes(grid)} (the earliest opening); "
+                        "open and close on interval boundaries"
+                    )
+                    yield where, message, hours_label(hours)
+                    break
+        if not self.open_days():
+            yield (
+                ("opening_hours",) if self.opening_hours else ("closed_dates",),
+                "no day of the horizon is open",
+                (self.opening_hours or [str(date) for date in self.closed_dates]),
+            )
+
+    def _hours_key(self, weekday: int) -> tuple[str, ...]:
+        """Where a weekday's hours are written: its opening_hours key, else start/end."""
+        for key in self.opening_hours or {}:
+            if weekday in weekdays_of(key):
+                return ("opening_hours", key)
+        return ("start",)
+
+    # --- the grid --------------------------------------------------------------------------------------------
+
     @property
     def start_seconds(self) -> int:
-        """Opening time as seconds after midnight (for labels)."""
-        return clock_seconds(self.start)
+        """The start of each day's grid (the earliest opening over the week) as seconds after midnight."""
+        known = [hours.open for hours in self.week if hours is not None]
+        return min(known) if self.opening_hours and known else self._start
 
     @property
     def open_seconds(self) -> float:
-        if self.end is not None:
-            return float(clock_seconds(self.end) - clock_seconds(self.start))
-        return float(self.length_hours) * 3600.0
+        """The length of each day's grid: from the earliest opening to the latest closing over the week."""
+        known = [hours.close for hours in self.week if hours is not None]
+        if self.opening_hours and known:
+            return float(max(known) - self.start_seconds)
+        return self._usual_length
 
     @property
     def interval_seconds(self) -> float:
@@ -74,6 +203,98 @@ class Horizon(Model):
     def intervals(self) -> int:
         """Planning intervals per day."""
         return round(self.open_seconds / self.interval_seconds)
+
+    @property
+    def _start(self) -> int:
+        return clock_seconds(self.start)
+
+    @property
+    def _usual_length(self) -> float:
+        if self.end is not None:
+            return float(clock_seconds(self.end) - clock_seconds(self.start))
+        return float(self.length_hours) * 3600.0 if self.length_hours is not None else 0.0
+
+    @cached_property
+    def week(self) -> tuple[Hours | None, ...]:
+        """The hours of each weekday, mon..sun (None: closed): opening_hours, else start-end (as seconds after
+        midnight, `Hours(open, close)`)."""
+        listed = self.opening_hours or {}
+        usual = None
+        if self.end is not None or self.length_hours is not None:
+            usual = Hours(self._start, round(self._start + self._usual_length))
+        return week_of(listed, usual)
+
+    # --- the days --------------------------------------------------------------------------------------------
+
+    @property
+    def calendar(self) -> bool:
+        """Whether the days have dates (a start_date is given)."""
+        return self.start_date is not None
+
+    @cached_property
+    def varies(self) -> bool:
+        """Whether some day's hours are not the whole grid: a closed day, or one opening later or closing earlier."""
+        return len(self.open_days()) < self.days or any(
+            len(self.open_intervals(day)) < self.intervals for day in self.open_days()
+        )
+
+    def dates(self) -> list[datetime.date]:
+        """The date of each day, day 0 first (needs a start_date)."""
+        return [self.date(day) for day in range(self.days)]
+
+    def date(self, day: int) -> datetime.date:
+        """The date of day `day` (needs a start_date)."""
+        if self.start_date is None:
+            raise ValueError("the horizon has no start_date: its days have no dates")
+        return self.start_date + datetime.timedelta(days=day)
+
+    def weekday(self, day: int) -> str | None:
+        """The weekday of day `day` ("mon".."sun"), or None without a start_date."""
+        return None if self.start_date is None else WEEKDAYS[self.date(day).weekday()]
+
+    def hours(self, day: int) -> Hours | None:
+        """Day `day`'s opening hours as seconds after midnight, or None when it is closed (its weekday is closed, or
+        its date is in closed_dates)."""
+        if self.start_date is None:
+            return self.week[0]
+        date = self.date(day)
+        return None if date in self._closed else self.week[date.weekday()]
+
+    def open_intervals(self, day: int) -> range:
+        """The intervals of the grid day `day` is open (empty when closed)."""
+        return self._open_intervals[day]
+
+    def open_days(self) -> list[int]:
+        """The days that open, in order."""
+        return [day for day in range(self.days) if self._open_intervals[day]]
+
+    def opens_at(self, day: int) -> float | None:
+        """When day `day` opens, in seconds from the start of the horizon (None when closed)."""
+        span = self._open_intervals[day]
+        return day * float(SECONDS_PER_DAY) + span.start * self.interval_seconds if span else None
+
+    def closes_at(self, day: int) -> float | None:
+        """When day `day` closes, in seconds from the start of the horizon (None when closed)."""
+        span = self._open_intervals[day]
+        return day * float(SECONDS_PER_DAY) + span.stop * self.interval_seconds if span else None
+
+    @cached_property
+    def _closed(self) -> frozenset[datetime.date]:
+        return frozenset(self.closed_dates)
+
+    @cached_property
+    def _open_intervals(self) -> tuple[range, ...]:
+        grid, length = self.start_seconds, self.interval_seconds
+        spans = []
+        for day in range(self.days):
+            hours = self.hours(day)
+            if hours is None:
+                spans.append(range(0))
+            elif not self.opening_hours:
+                spans.append(range(self.intervals))
+            else:
+                spans.append(range(round((hours.open - grid) / length), round((hours.close - grid) / length)))
+        return tuple(spans)
 
 
 class Skill(Model):
@@ -349,7 +570,7 @@ class Scenario(Model):
             if shift.group not in group_names:
                 known = listed(groups)
                 yield ("roster", i, "group"), f"unknown agent group '{shift.group}'; known: {known}", shift.group
-            if horizon.end is None:
+            if horizon.length_hours is not None:
                 yield ("roster", i), "a roster needs a horizon with an end time (HH:MM), not length_hours", shift.start
             elif clock_seconds(shift.start) < horizon.start_seconds:
                 yield (
