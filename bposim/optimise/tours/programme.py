@@ -100,9 +100,10 @@ def build(
 def _tours(programme: Programme, headcount: bool) -> None:
     """H, w and y with their links: each week a class's tours hold its agents; each worked day its shifts do."""
     problem = programme.problem
+    staffed = {(skeleton.contract, skeleton.crew) for skeleton in programme.skeletons}
     for c, contract in enumerate(problem.contracts):
         limit = contract.max_agents if headcount and contract.max_agents is not None else np.inf
-        mine = [programme.variable(upper=limit) for _ in crews(contract)]
+        mine = [programme.variable(upper=limit if (c, r) in staffed else 0.0) for r in crews(contract)]
         programme.headcount.update({(c, r): index for r, index in enumerate(mine)})
         if len(mine) > 1 and np.isfinite(limit):
             programme.row(dict.fromkeys(mine, 1.0), upper=limit)

@@ -97,21 +97,30 @@ def paid_profiles(problem: TourProblem, contract: Contract, band: tuple[int, ...
 
 
 def skeletons(problem: TourProblem) -> list[Skeleton]:
-    """Every skeleton of every contract, crew and week; TourError naming a contract whose rules no week meets."""
+    """Every skeleton of every contract, crew and week. A crew with a week no pattern meets is left out (its
+    weekend rule cannot hold, e.g. every day of the week but the weekend closed); TourError naming a contract none
+    of whose crews can work every week."""
     found = []
     for c, contract in enumerate(problem.contracts):
         bands = start_bands(problem, contract)
+        reasons = []
         for crew in crews(contract):
-            for week in range(len(problem.weeks)):
-                mine = [
+            weeks = [
+                [
                     Skeleton(c, crew, week, worked, options)
                     for worked in day_patterns(problem, contract, crew, week)
                     for band in bands
                     for options in _options(problem, contract, band, worked)
                 ]
-                if not mine:
-                    raise TourError(_no_week(problem, contract, crew, week))
-                found.extend(mine)
+                for week in range(len(problem.weeks))
+            ]
+            empty = [week for week, mine in enumerate(weeks) if not mine]
+            if empty:
+                reasons.append(_no_week(problem, contract, crew, empty[0]))
+                continue
+            found.extend(skeleton for mine in weeks for skeleton in mine)
+        if len(reasons) == len(crews(contract)):
+            raise TourError(reasons[0])
     return found
 
 
