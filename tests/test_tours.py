@@ -10,7 +10,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -268,7 +268,7 @@ CONTRACTS = st.builds(
     weekend=st.sampled_from(["any", "one_off", "both_off", "alternate"]),
     min_rest_hours=st.sampled_from([0.0, 11.0, 16.0]),
     start_window_hours=st.sampled_from([None, 0.0, 5.0]),
-    max_agents=st.sampled_from([None, 4]),
+    max_agents=st.sampled_from([None, 2, 3]),
 )
 SHORT = ShiftType("short", "team", 15 * H, 6 * H)  # 15:00-21:00, 6 paid hours
 NIGHT = ShiftType("night", "team", 19 * H, 8 * H, cost_per_paid_hour=1.5)  # 19:00-03:00
@@ -303,6 +303,7 @@ def two_weeks(open_days: tuple[int, ...]) -> tuple[Day, ...]:
     min_days=st.integers(0, 1),
     weekend=st.sampled_from(["any", "alternate"]),
 )
+@example(required=[[0, 0, 1, 0], [0, 0, 1, 0], [1, 0, 0, 0], [1, 0, 0, 0]], min_days=1, weekend="any")
 def test_rest_holds_across_the_week_boundary_at_the_enumerated_cost(required, min_days, weekend):
     """Saturday, Sunday, Monday and Tuesday open: a late Sunday shift cannot be followed by an early Monday."""
     contract = Contract("c", "team", min_days=min_days, max_days=2, weekend=weekend, min_rest_hours=11)
@@ -364,6 +365,17 @@ def test_a_late_sunday_and_an_early_monday_need_two_agents():
         problem.days, problem.shifts, (Contract("c", "team", min_days=0, max_days=2, min_rest_hours=9),)
     )
     assert sum(solve_tours(relaxed, requirement_table(table)).headcount.values()) == 1
+
+
+def test_rest_between_days_of_a_week_can_take_an_agent_more():
+    """One agent may work a late Friday and an early Saturday only when 9 hours' rest are enough."""
+    requirement = requirement_table([[0, 0, 1, 0], [1, 0, 0, 0], [0] * 4, [0] * 4])
+    tight = TourProblem(toy_days(), (EARLY, LATE), (Contract("c", "team", 0, 2, min_rest_hours=11, max_agents=1),))
+    with pytest.raises(TourError, match="max_agents too low"):
+        solve_tours(tight, requirement)
+    loose = TourProblem(toy_days(), (EARLY, LATE), (Contract("c", "team", 0, 2, min_rest_hours=9, max_agents=1),))
+    plan = solve_tours(loose, requirement)
+    assert plan.schedule.iloc[0, 3:].tolist() == ["14:00-22:00", "07:00-15:00", "off", "off"]
 
 
 # --- a week: the named schedule, the tours, breaks -----------------------------------------------------------------
@@ -438,7 +450,7 @@ def test_a_contract_no_week_can_meet_is_named():
     problem = TourProblem(week_problem().days, (EARLY,), (Contract("c", "team", 6, 6, days_off_together=2),))
     with pytest.raises(
         TourError,
-        match=r"contract 'c' \(group 'team'\): no week 1 meets its rules \(6-6 days worked, at least 2 days off together",
+        match=r"contract 'c' \(group 'team'\): no week 1 meets its rules \(6-6 days worked, at least 2 days off",
     ):
         solve_tours(problem, requirement_table([[1, 0, 0, 0]] + [[0] * 4] * 6))
 
