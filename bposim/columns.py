@@ -148,7 +148,8 @@ def _call_columns(scenario: Scenario, centre: Centre) -> dict[str, np.ndarray]:
     columns = {
         name: np.concatenate(parts.pop(name)) if parts[name] else np.empty(0, CALL_DTYPES[name]) for name in CALL_FIELDS
     }
-    order = np.lexsort((columns["attempt"], columns["call_id"]))
+    key = columns["call_id"].astype(np.int64) * (int(columns["attempt"].max(initial=0)) + 1) + columns["attempt"]
+    order = np.argsort(key, kind="stable")  # by caller, then attempt: one integer key sorts faster than lexsort
     for name in CALL_FIELDS:
         columns[name] = columns[name][order]
     del order
