@@ -79,7 +79,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bposim import backlog, metrics, workload
+from bposim import backlog, metrics, periods, workload
 from bposim.columns import joined, replication_records
 from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre
@@ -109,6 +109,7 @@ class Run:
     backlog: pd.DataFrame
     costs: pd.DataFrame
     backlog_intervals: pd.DataFrame
+    periods: pd.DataFrame
     summary: dict = field(repr=False)
 
     TABLES = TABLES
@@ -335,4 +336,6 @@ def _pool(summaries: list[dict]) -> dict:
             result[part] = {name: pooled([s[part][name] for s in summaries]) for name in names}
     if "channels" in summaries[0]:
         result["channels"] = list(summaries[0]["channels"])
+    if "periods" in summaries[0]:
+        result["periods"] = periods.pooled([summary["periods"] for summary in summaries])
     return result
