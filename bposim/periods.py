@@ -41,6 +41,7 @@ from bposim.scenario import Horizon, Scenario
 from bposim.scenario.call_types import CHANNELS, PERIODS
 
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile: a two-sided 95% interval
+_LIVE_COUNTS = ("offered", "answered", "answered_within_threshold", "abandoned_within_threshold")
 _FIXED = ("label", "first_day", "last_day", "start_date", "end_date", "partial")  # what a period is, not its KPIs
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -144,8 +145,6 @@ def period_counts(
     """Per call type (in code order), the counts and service level of each replication × period, pooled from the
     KPI cells (`bposim.cells.kpi_cells`'s table: live channels) and the backlog's per-day columns (deferred ones)."""
     horizon = scenario.horizon
-    days, intervals, types = horizon.days, horizon.intervals, len(scenario.call_types)
-    definition = scenario.service_level.definition
     deferred = [code for code, ct in enumerate(scenario.call_types) if not ct.live]
     out = []
     for code, call_type in enumerate(scenario.call_types):
@@ -153,36 +152,35 @@ def period_counts(
         target = scenario.service_level_for(call_type)[1]
         if call_type.live:
             periods, grid = horizon_periods(horizon, kind)
-
-            def cell_sums(name: str, code: int = code) -> np.ndarray:
-                return np.asarray(cell_table[name]).reshape(replications, days * intervals, types)[:, :, code]
-
-            keys = grid.ravel()
+            shape = (replications, horizon.days * horizon.intervals, len(scenario.call_types))
             sums = {
-                name: _pooled(cell_sums(name), keys, len(periods))
-                for name in ("offered", "answered", "answered_within_threshold", "abandoned_within_threshold")
+                name: _pooled(np.asarray(cell_table[name]).reshape(shape)[:, :, code], grid.ravel(), len(periods))
+                for name in _LIVE_COUNTS
             }
-            short = sums["abandoned_within_threshold"]
-            within = sums["answered_within_threshold"]
-            counted = {"offered": sums["offered"], "answered": sums["answered"]}.get(
-                definition, sums["offered"] - short
-            )
-            level = cells.service_level(within, sums["offered"], sums["answered"], short, definition)
+            counted, within, level = _live_service_level(sums, scenario.service_level.definition)
         else:
             periods, grid = horizon_periods(horizon, "day" if kind == "interval" else kind)
-            kinds = len(deferred)
-
-            def day_sums(name: str, code: int = code) -> np.ndarray:
-                return np.asarray(backlog_columns[name]).reshape(replications, days, kinds)[:, :, deferred.index(code)]
-
-            keys = grid[:, 0] if intervals else np.full(days, -1)
-            counted = _pooled(day_sums("due"), keys, len(periods))
-            within = _pooled(day_sums("met_due"), keys, len(periods))
+            shape = (replications, horizon.days, len(deferred))
+            keys = grid[:, 0]
+            counted, within = (
+                _pooled(
+                    np.asarray(backlog_columns[name]).reshape(shape)[:, :, deferred.index(code)], keys, len(periods)
+                )
+                for name in ("due", "met_due")
+            )
             with np.errstate(invalid="ignore", divide="ignore"):
                 level = within / counted.astype(float)
         met = ~(level < target)  # nothing counted (NaN) misses nothing
         out.append(PeriodCounts(code, periods, counted, within, level, float(target), met))
     return out
+
+
+def _live_service_level(sums: Mapping[str, np.ndarray], definition: str) -> tuple[np.ndarray, ...]:
+    """The denominator of the service level by `definition`, the calls answered within threshold, and the service
+    level, from pooled counts."""
+    short, within = sums["abandoned_within_threshold"], sums["answered_within_threshold"]
+    counted = {"offered": sums["offered"], "answered": sums["answered"]}.get(definition, sums["offered"] - short)
+    return counted, within, cells.service_level(within, sums["offered"], sums["answered"], short, definition)
 
 
 def _pooled(values: np.ndarray, keys: np.ndarray, count: int) -> np.ndarray:
