@@ -42,6 +42,7 @@ from bposim.scenario.call_types import CHANNELS, PERIODS
 
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile: a two-sided 95% interval
 _LIVE_COUNTS = ("offered", "answered", "answered_within_threshold", "abandoned_within_threshold")
+_TYPE_KEYS = ("period", "channel", "threshold_seconds", "target", "periods", "partial_periods")  # a call type's
 _FIXED = ("label", "first_day", "last_day", "start_date", "end_date", "partial")  # what a period is, not its KPIs
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -245,15 +246,18 @@ def _one(scenario: Scenario, own: PeriodCounts, replication: int) -> dict:
     """A call type's periods in one replication, in the shape `pooled` reads."""
     met = own.met[replication]
     horizon = scenario.horizon
+    call_type = scenario.call_types[own.code]
     return {
-        "period": own.periods[0].kind if own.periods else scenario.period_for(scenario.call_types[own.code]),
+        "period": scenario.period_for(call_type),
+        "channel": call_type.channel,
+        "threshold_seconds": scenario.service_level_for(call_type)[0],
         "target": own.target,
         "periods": len(own.periods),
         "partial_periods": sum(period.partial for period in own.periods),
         "periods_met_share": float(met.mean()) if len(met) else math.nan,
         "p_all_met": float(met.all()),
         "by_period": None
-        if own.periods and own.periods[0].kind == "interval"
+        if scenario.period_for(call_type) == "interval"
         else [
             {
                 "label": period.label,
@@ -278,18 +282,19 @@ def _one(scenario: Scenario, own: PeriodCounts, replication: int) -> dict:
 
 def pooled(summaries: Sequence[Mapping[str, dict]]) -> dict[str, dict]:
     """The `summary["periods"]` of several replications (each one's, as `replication_summaries` gives it) as one:
-    per call type its period, target, number of periods (and partial ones), periods_met_share (the mean share of
-    its periods met, with `_ci`: the Student-t half-width), p_all_met (the share of replications in which every
-    period met, with its Wilson interval p_all_met_low..p_all_met_high), and `by_period` (none for an interval
-    period: the periods table has them): per period its label, days (and dates), partial, the mean service level
-    (with `_ci`) and p_met with its Wilson interval p_met_low..p_met_high."""
+    per call type its period, channel, threshold_seconds (deferred work: its due time), target, number of periods
+    (and partial ones), periods_met_share (the mean share of its periods met, with `_ci`: the Student-t half-width),
+    p_all_met (the share of replications in which every period met, with its Wilson interval
+    p_all_met_low..p_all_met_high), and `by_period` (none for an interval period: the periods table has them): per
+    period its label, days (and dates), partial, the mean service level (with `_ci`) and p_met with its Wilson
+    interval p_met_low..p_met_high."""
     out = {}
     for name, first in summaries[0].items():
         rows = [summary[name] for summary in summaries]
         share, share_ci = _mean_and_ci(np.array([[row["periods_met_share"]] for row in rows], dtype=float))
         p_all = float(np.mean([row["p_all_met"] for row in rows]))
         low, high = wilson(p_all, len(rows))
-        own = {key: first[key] for key in ("period", "target", "periods", "partial_periods")} | {
+        own = {key: first[key] for key in _TYPE_KEYS} | {
             "periods_met_share": float(share[0]),
             "periods_met_share_ci": float(share_ci[0]),
             "p_all_met": p_all,

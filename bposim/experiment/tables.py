@@ -1,14 +1,14 @@
 """The experiment's tables: one tidy row per cell × replication, and the per-cell summary a planner reads.
 
-Results columns, in order: cell, one column per factor (its path, or its name for named variants), replication,
-seed; the cell's settings: service_level_target, `<call_type>.service_level_target` for every call type, currency
-(of the costs, "" without) and horizon_days (days per replication); met_target (this replication's overall service
-level reached the target; with several channels, which have no overall service level, every call type's reached
-its own; with a call type measured over days, weeks or months, that one met in every period and every other call
-type reached its own), scheduled_agent_hours (plan and roster), the overall KPIs of `bposim.metrics.SUMMARY_KEYS` (counts as
-integers; NaN rates with several channels), the cost keys when the scenario has costs, then with several channels
-`<channel>.<kpi>` for every channel (live: the same KPIs over its call types; email, case: those of
-`bposim.backlog.KPIS`), then `<call_type>.<kpi>` for every call type (deferred ones: `bposim.backlog.KPIS`), and per call type
+Results columns, in order: cell, one column per factor (its path, or its name for named variants), replication, seed;
+the cell's settings: service_level_target, `<call_type>.service_level_target` for every call type, currency (of the
+costs, "" without) and horizon_days (days per replication); met_target (this replication's overall service level reached
+the target; with several channels, which have no overall service level, every call type's reached its own; with a call
+type measured over days, weeks or months, that one met in every period and every other call type reached its own),
+scheduled_agent_hours (plan and roster), the overall KPIs of `bposim.metrics.SUMMARY_KEYS` (counts as integers; NaN
+rates with several channels), the cost keys when the scenario has costs, then with several channels `<channel>.<kpi>`
+for every channel (live: the same KPIs over its call types; email, case: those of `bposim.backlog.KPIS`), then
+`<call_type>.<kpi>` for every call type (deferred ones: `bposim.backlog.KPIS`), and per call type
 `<call_type>.periods_met_share` (the share of its periods, `bposim.periods`, that met its target) and
 `<call_type>.all_periods_met` (1 when every one did, else 0: its mean over a cell's replications is P(every period
 met)). A channel named like a call type (a call type called "chat") leaves its columns to the call type.
