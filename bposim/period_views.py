@@ -90,7 +90,8 @@ def _sure(value: float, low: float, high: float) -> bool | None:
 
 def sentences(summary: dict, replications: int) -> list[str]:
     """One line per call type measured over days, weeks or months: "voice: P(every week meets 80/20) = 0.93
-    (0.85–0.97); its weakest, week of Mon 15 Mar: 0.80 (...)" over the replications."""
+    (0.85–0.97); weakest, week of Mon 15 Mar: P = 0.80 (...)" over the replications (the weakest period named when
+    some period missed)."""
     lines = []
     for name, own in summary.get("periods", {}).items():
         if own["period"] == "interval":
@@ -100,8 +101,8 @@ def sentences(summary: dict, replications: int) -> list[str]:
             f"{probability(own['p_all_met'], own['p_all_met_low'], own['p_all_met_high'])}"
         )
         items = own.get("by_period") or []
-        if len(items) > 1:
-            weakest = min(items, key=lambda item: (item["p_met"], _level(item)))
+        weakest = min(items, key=lambda item: (item["p_met"], _level(item))) if len(items) > 1 else None
+        if weakest is not None and weakest["p_met"] < 1:
             text += (
                 f"; weakest, {weakest['label']}: P = "
                 f"{probability(weakest['p_met'], weakest['p_met_low'], weakest['p_met_high'])}"

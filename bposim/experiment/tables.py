@@ -1,17 +1,18 @@
 """The experiment's tables: one tidy row per cell × replication, and the per-cell summary a planner reads.
 
 Results columns, in order: cell, one column per factor (its path, or its name for named variants), replication, seed;
-the cell's settings: service_level_target, `<call_type>.service_level_target` for every call type, currency (of the
-costs, "" without) and horizon_days (days per replication); met_target (this replication's overall service level reached
-the target; with several channels, which have no overall service level, every call type's reached its own; with a call
-type measured over days, weeks or months, that one met in every period and every other call type reached its own),
-scheduled_agent_hours (plan and roster), the overall KPIs of `bposim.metrics.SUMMARY_KEYS` (counts as integers; NaN
-rates with several channels), the cost keys when the scenario has costs, then with several channels `<channel>.<kpi>`
-for every channel (live: the same KPIs over its call types; email, case: those of `bposim.backlog.KPIS`), then
-`<call_type>.<kpi>` for every call type (deferred ones: `bposim.backlog.KPIS`), and per call type
-`<call_type>.periods_met_share` (the share of its periods, `bposim.periods`, that met its target) and
-`<call_type>.all_periods_met` (1 when every one did, else 0: its mean over a cell's replications is P(every period
-met)). A channel named like a call type (a call type called "chat") leaves its columns to the call type.
+the cell's settings: service_level_target, `<call_type>.service_level_target` and `<call_type>.service_level_period`
+(interval, day, week or month) for every call type, currency (of the costs, "" without) and horizon_days (days per
+replication); met_target (this replication's overall service level reached the target; with several channels, which have
+no overall service level, every call type's reached its own; with a call type measured over days, weeks or months, that
+one met in every period and every other call type reached its own), scheduled_agent_hours (plan and roster), the overall
+KPIs of `bposim.metrics.SUMMARY_KEYS` (counts as integers; NaN rates with several channels), the cost keys when the
+scenario has costs, then with several channels `<channel>.<kpi>` for every channel (live: the same KPIs over its call
+types; email, case: those of `bposim.backlog.KPIS`), then `<call_type>.<kpi>` for every call type (deferred ones:
+`bposim.backlog.KPIS`), and per call type `<call_type>.periods_met_share` (the share of its periods, `bposim.periods`,
+that met its target) and `<call_type>.all_periods_met` (1 when every one did, else 0: its mean over a cell's
+replications is P(every period met)). A channel named like a call type (a call type called "chat") leaves its columns to
+the call type.
 `pareto_frontier` keeps the cells no other cell beats on both cost and service level.
 """
 
@@ -44,6 +45,7 @@ def kpi_row(run: Run) -> dict[str, float | int | bool | str]:
     row: dict[str, float | int | bool | str] = {
         "service_level_target": float(target),
         **{f"{ct.name}.service_level_target": float(scenario.service_level_for(ct)[1]) for ct in scenario.call_types},
+        **{f"{ct.name}.service_level_period": scenario.period_for(ct) for ct in scenario.call_types},
         "currency": scenario.costs.currency if scenario.costs is not None else "",
         "horizon_days": int(scenario.horizon.days),
         "met_target": _met_target(summary, scenario),

@@ -37,7 +37,7 @@ def run_sections(run: Run) -> tuple[str, list[Section]]:
         table = _summary_table(summary)
         sections = [Section("Key figures", facts + cost, table=table, note=few_replications(replications, ""))]
     if period_views.by_period(summary):
-        sections.append(period_section(summary))
+        sections.insert(1, period_section(summary))
     if run.scenario is not None and run.scenario.horizon.calendar and run.scenario.horizon.days > 1:
         sections.append(calendar_section(run))
     sections += pooled_section(run, f"The run's {replications} replications")
@@ -56,12 +56,12 @@ def period_section(summary: dict) -> Section:
     `service_level.period`, or the call type's own), with the chance each period meets the target."""
     replications = summary.get("replications", 1)
     text = (
-        "Each target holds over its period (a day, an ISO week, a calendar month), the service level pooled over "
+        " ".join(period_views.sentences(summary, replications))
+        + " Each target holds over its period (a day, an ISO week, a calendar month), the service level pooled over "
         "the period: answered within the threshold over the period's offered calls (email and case: items done "
         "by their due time over the items due in it). P(met) is the share of the "
         f"{replications} replication{'s' if replications != 1 else ''} in which the period met its target, with "
-        "its 95% Wilson interval; a period the horizon covers only in part is marked partial. "
-        + " ".join(period_views.sentences(summary, replications))
+        "its 95% Wilson interval; a period the horizon covers only in part is marked partial."
     )
     rows = period_views.period_rows(summary)
     table = html_table(
