@@ -15,8 +15,8 @@ A period's service level pools its counts, never averages its intervals' service
   `service_level.definition` (offered; answered; or offered less the abandons within the threshold), from the
   counts of the (replication, day, interval, call type) cells (`bposim.cells`), summed over the period's cells;
 - deferred channels (email, case): met_due over due, from the backlog's per-day counts (`bposim.backlog`), summed
-  over the period's days. Their items are due by the day, so `interval` counts as `day` for them; with `day`, what
-  falls due on a closed day is in no period.
+  over the period's days. Their items are due by the day, so `interval` counts as `day` for them (the periods
+  table says day); with `day`, what falls due on a closed day is in no period.
 
 A period meets its target when its service level reaches the call type's target; one with nothing counted (a
 service level of NaN) misses nothing. Across replications, each period's mean service level with its 95%
