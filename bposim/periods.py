@@ -147,12 +147,19 @@ def period_counts(
     KPI cells (`bposim.cells.kpi_cells`'s table: live channels) and the backlog's per-day columns (deferred ones)."""
     horizon = scenario.horizon
     deferred = [code for code, ct in enumerate(scenario.call_types) if not ct.live]
+    found: dict[str, tuple[list[Period], np.ndarray]] = {}  # each kind's periods, made once
+
+    def periods_of(kind: str) -> tuple[list[Period], np.ndarray]:
+        if kind not in found:
+            found[kind] = horizon_periods(horizon, kind)
+        return found[kind]
+
     out = []
     for code, call_type in enumerate(scenario.call_types):
         kind = scenario.period_for(call_type)
         target = scenario.service_level_for(call_type)[1]
         if call_type.live:
-            periods, grid = horizon_periods(horizon, kind)
+            periods, grid = periods_of(kind)
             shape = (replications, horizon.days * horizon.intervals, len(scenario.call_types))
             sums = {
                 name: _pooled(np.asarray(cell_table[name]).reshape(shape)[:, :, code], grid.ravel(), len(periods))
@@ -160,7 +167,7 @@ def period_counts(
             }
             counted, within, level = _live_service_level(sums, scenario.service_level.definition)
         else:
-            periods, grid = horizon_periods(horizon, "day" if kind == "interval" else kind)
+            periods, grid = periods_of("day" if kind == "interval" else kind)
             shape = (replications, horizon.days, len(deferred))
             keys = grid[:, 0]
             counted, within = (
@@ -199,28 +206,32 @@ def period_table(scenario: Scenario, counts: Sequence[PeriodCounts], replication
     interval (an interval period's interval of the day; −1 otherwise), partial, counted, within, service_level,
     target, met (and replication when there are several)."""
     names = [ct.name for ct in scenario.call_types]
-    parts = []
-    for replication in range(replications):
-        for own in counts:
-            periods = own.periods
-            part = {
-                "call_type": np.full(len(periods), own.code, dtype=np.int64),
-                "period": [period.kind for period in periods],
-                "label": [period.label for period in periods],
-                "first_day": np.array([period.first_day for period in periods], dtype=np.int64),
-                "last_day": np.array([period.last_day for period in periods], dtype=np.int64),
-                "interval": np.array([period.interval for period in periods], dtype=np.int64),
-                "partial": np.array([period.partial for period in periods], dtype=bool),
-                "counted": own.counted[replication],
-                "within": own.within[replication],
-                "service_level": own.service_level[replication],
-                "target": np.full(len(periods), own.target),
-                "met": own.met[replication],
-            }
-            if replications > 1:
-                part["replication"] = np.full(len(periods), replication, dtype=np.int64)
-            parts.append(pd.DataFrame(part))
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    periods = [(own.code, period) for own in counts for period in own.periods]  # one replication's rows
+
+    def fixed(values: list, dtype: type) -> np.ndarray:
+        return np.tile(np.array(values, dtype=dtype), replications)
+
+    def measured(name: str) -> np.ndarray:
+        return np.concatenate([getattr(own, name) for own in counts], axis=1).ravel()
+
+    table = pd.DataFrame(
+        {
+            "call_type": fixed([code for code, _ in periods], np.int64),
+            "period": fixed([period.kind for _, period in periods], object),
+            "label": fixed([period.label for _, period in periods], object),
+            "first_day": fixed([period.first_day for _, period in periods], np.int64),
+            "last_day": fixed([period.last_day for _, period in periods], np.int64),
+            "interval": fixed([period.interval for _, period in periods], np.int64),
+            "partial": fixed([period.partial for _, period in periods], bool),
+            "counted": measured("counted"),
+            "within": measured("within"),
+            "service_level": measured("service_level"),
+            "target": fixed([own.target for own in counts for _ in own.periods], float),
+            "met": measured("met"),
+        }
+    )
+    if replications > 1:
+        table["replication"] = np.repeat(np.arange(replications, dtype=np.int64), len(periods))
     code = table["call_type"].to_numpy()
     channels = np.array([CHANNELS.index(ct.channel) for ct in scenario.call_types], dtype=np.int64)
     table["call_type"] = pd.Categorical.from_codes(code, categories=names)

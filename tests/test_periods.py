@@ -318,3 +318,24 @@ def test_a_sweeps_met_target_asks_every_period_of_every_call_type() -> None:
         assert plain["met_target"] == (plain["service_level"] >= 0.8)
         outcomes.append((row["met_target"], plain["met_target"]))
     assert any(horizon and not daily for daily, horizon in outcomes), "no replication met overall but missed a day"
+
+
+def test_a_sweep_by_the_day_reports_every_cells_chance_of_meeting_every_day(tmp_path) -> None:
+    (tmp_path / "model.yaml").write_text(yaml.safe_dump(centre(period="day", start_date=None)), encoding="utf-8")
+    experiment = {
+        "name": "daily",
+        "model": "model.yaml",
+        "replications": 3,
+        "seed": 3,
+        "factors": {"agent_groups.team.agents": [3, 12]},
+    }
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(experiment), encoding="utf-8")
+    result = bposim("sweep", tmp_path / "exp.yaml", "--workers", "1", "--out", tmp_path / "out", "--report")
+    assert result.returncode == 0, result.stderr
+    results = pd.read_parquet(tmp_path / "out" / "results.parquet")
+    assert (results["voice.service_level_period"] == "day").all()
+    assert (results["met_target"] == (results["voice.all_periods_met"] == 1)).all()
+    assert results.loc[results["agent_groups.team.agents"] == 12, "met_target"].all()
+    report = " ".join((tmp_path / "out" / "report.html").read_text(encoding="utf-8").split())
+    assert "Service level by period" in report and "P(every period met)" in report
+    assert f"1.00 ({wilson(1.0, 3)[0]:.2f}–1.00)" in report
