@@ -45,6 +45,10 @@ interval_start (HH:MM), channel, arrived, completed, abandoned, open_at_start, o
 completed_within_due, overdue_at_end, and the call type's threshold_hours (defined in `bposim.backlog`; a day's
 last interval takes in the night); empty without deferred work.
 
+``periods``: one row per call type and period its target is measured over (`service_level.period`: interval, day,
+week or month; defined in `bposim.periods`): period, label, first_day, last_day (start_date and end_date on dates),
+interval, partial, counted, within, service_level, target, met; cheap: pooled from the KPI sums already made.
+
 ``costs``: one row per cost item (component, item, site, quantity, unit, unit_cost, amount), when the scenario
 has a `costs` section; the summary then has total_cost, cost_per_handled_contact and cost_<component>.
 
@@ -60,7 +64,9 @@ oldest_age_hours, due, met_due, service_level), each with the occupancy of the a
 channel the overall KPIs are that channel's; with several, the overall rates and times (service_level,
 asa_seconds, aht_seconds, abandon_rate, callback_service_level) are NaN, never an average across channels, the
 counts are the live contacts', and occupancy is every agent's. With several replications, each KPI is the mean
-over replications with a 95% confidence half-width under `<key>_ci`.
+over replications with a 95% confidence half-width under `<key>_ci`. `periods`: per call type, its periods met and
+P(every period met), and per period the mean service level and P(met), with 95% Wilson intervals
+(`bposim.periods.pooled`).
 
 Each replication's records are taken from its engine as numpy columns as soon as it has run (`bposim.columns`),
 and the tables of all replications are built once from them (`bposim.tables`); `tables=` asks for fewer, or
@@ -79,7 +85,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bposim import backlog, metrics, workload
+from bposim import backlog, metrics, periods, workload
 from bposim.columns import joined, replication_records
 from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre
@@ -109,6 +115,7 @@ class Run:
     backlog: pd.DataFrame
     costs: pd.DataFrame
     backlog_intervals: pd.DataFrame
+    periods: pd.DataFrame
     summary: dict = field(repr=False)
 
     TABLES = TABLES
@@ -335,4 +342,6 @@ def _pool(summaries: list[dict]) -> dict:
             result[part] = {name: pooled([s[part][name] for s in summaries]) for name in names}
     if "channels" in summaries[0]:
         result["channels"] = list(summaries[0]["channels"])
+    if "periods" in summaries[0]:
+        result["periods"] = periods.pooled([summary["periods"] for summary in summaries])
     return result

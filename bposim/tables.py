@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bposim import backlog, cells, metrics
+from bposim import backlog, cells, metrics, periods
 from bposim.columns import Records
 from bposim.engine.records import ABSENCE, ACTIVITY_KINDS, OFF_PHONE_KINDS, OUTAGE_KINDS, OUTCOMES, PATHS
 from bposim.formatting import clock
@@ -28,7 +28,7 @@ from bposim.scenario import SECONDS_PER_DAY, Horizon, Scenario
 from bposim.scenario.calendar import WEEKDAYS
 from bposim.scenario.call_types import CHANNELS
 
-BUILT = ("calls", "intervals", "agents", "staffing", "activities", "outages", "backlog")  # built from the records
+BUILT = ("calls", "intervals", "agents", "staffing", "activities", "outages", "backlog", "periods")  # from the records
 ON_REQUEST = ("backlog_intervals",)  # also built from the records, but only when named
 WEEKDAY_DTYPE = pd.CategoricalDtype(list(WEEKDAYS), ordered=True)  # the weekday column: mon < tue < ... < sun
 RATES = cells.RATES  # the top-level KPIs left NaN when a scenario has several channels
@@ -75,6 +75,11 @@ def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = B
     backlog_columns = backlog.backlog_columns(scenario, records.calls, replication, replications)
     agents = _agent_columns(scenario, records, _window_start(scenario))
     summaries = _summaries(scenario, agents, replications, kpis, backlog_columns)
+    period_counts = periods.period_counts(scenario, kpis.table, backlog_columns, replications)
+    for summary, own in zip(
+        summaries, periods.replication_summaries(scenario, period_counts, replications), strict=True
+    ):
+        summary["periods"] = own
     built: dict[str, pd.DataFrame] = {}
     if "calls" in wanted or "outages" in wanted:
         built["calls"] = _calls_table(scenario, records)
@@ -90,6 +95,8 @@ def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = B
         built["outages"] = _outages_table(scenario, records, built["calls"], thresholds)
     if "backlog" in wanted:
         built["backlog"] = _backlog_table(scenario, backlog_columns, replications)
+    if "periods" in wanted:
+        built["periods"] = periods.period_table(scenario, period_counts, replications)
     if "backlog_intervals" in wanted:
         columns = backlog.interval_columns(scenario, records.calls, replication, replications)
         built["backlog_intervals"] = _backlog_intervals_table(scenario, columns, replications)

@@ -42,13 +42,15 @@ RECORDED = ("calls", "intervals", "agents", "staffing", "activities", "outages",
 CHANNEL_COLUMNS = {"calls": ["channel"], "intervals": ["channel"], "staffing": ["sessions"]}  # added with channels
 CALENDAR_COLUMNS = ["date", "weekday", "open"]  # added with horizons on dates (absent from these runs' tables)
 CHANNEL_KEYS = ("by_channel", "channels")
+PERIOD_KEYS = ("periods",)  # added with service level by period (the periods table is not digested)
 
 
 def digests(run: Run) -> dict[str, str]:
     """A digest per table (its columns, dtypes and values, bit for bit) and of the summary as saved: the tables and
     summary as they were recorded, before channels added their columns, keys and the backlog table (which
     `test_a_voice_only_run_has_one_channel_and_no_backlog` checks) and the calendar its date, weekday and open
-    columns (only a horizon on dates has them, which these runs have not)."""
+    columns (only a horizon on dates has them, which these runs have not), and the summary's `periods` (service level by
+    period, which `tests/test_periods.py` checks)."""
     out = {}
     for name in RECORDED:
         table = getattr(run, name).drop(columns=CHANNEL_COLUMNS.get(name, []))
@@ -56,7 +58,7 @@ def digests(run: Run) -> dict[str, str]:
         layout = json.dumps([[str(column), str(dtype)] for column, dtype in table.dtypes.items()])
         values = pd.util.hash_pandas_object(table, index=True).to_numpy() if len(table.columns) else np.zeros(0)
         out[name] = hashlib.sha256(layout.encode() + values.tobytes()).hexdigest()
-    summary = {key: value for key, value in run.summary.items() if key not in CHANNEL_KEYS}
+    summary = {key: value for key, value in run.summary.items() if key not in (*CHANNEL_KEYS, *PERIOD_KEYS)}
     out["summary"] = hashlib.sha256(json.dumps(jsonable(summary)).encode()).hexdigest()
     return out
 

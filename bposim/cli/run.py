@@ -190,7 +190,7 @@ def _flat(kpis: dict) -> dict:
 
 
 def _print_summary(result: Run) -> None:
-    from bposim import channel_views
+    from bposim import channel_views, period_views
 
     summary = result.summary
     pooled = result.replications > 1
@@ -215,6 +215,8 @@ def _print_summary(result: Run) -> None:
     ]
     if extras:
         out.print("Also: " + ", ".join(extras) + ".", highlight=False)
+    if period_views.by_period(summary):
+        _print_periods(result)
     if len(result.outages) and not pooled:
         _print_outages(result)
 
@@ -279,6 +281,21 @@ def _print_call_types(result: Run, title: str) -> None:
         style="dim",
         highlight=False,
     )
+
+
+def _print_periods(result: Run) -> None:
+    """Each call type's service level over the periods its target is measured over, with P(met)."""
+    from bposim import period_views
+
+    view = Table(title="Service level by period")
+    for label in ("Call type", "Period", "Service level", "Target", "P(met) (95% interval)"):
+        view.add_column(label, justify="left" if label in ("Call type", "Period") else "right")
+    for row in period_views.period_rows(result.summary):
+        style = "red" if row.meets is False else ("bold" if row.period.startswith("all ") else None)
+        view.add_row(row.call_type, row.period, row.service_level, row.goal, row.p_met, style=style)
+    out.print(view)
+    for line in period_views.sentences(result.summary, result.replications):
+        out.print(line, highlight=False)
 
 
 def _print_outages(result: Run) -> None:

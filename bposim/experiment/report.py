@@ -95,7 +95,10 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
     console.print(
         "Service level: mean over replications ± 95% CI; "
         + (
-            f"{unit.lower()} meeting target: the share of replications with every call type at or above its own."
+            f"{unit.lower()} meeting target: the share of replications with every call type at its target in every "
+            "period it is measured over (service_level.period)."
+            if any(experiment.base.period_for(ct) != "interval" for ct in experiment.base.call_types)
+            else f"{unit.lower()} meeting target: the share of replications with every call type at or above its own."
             if channels
             else f"{unit.lower()} meeting target: the share of replications at or above it overall."
         ),

@@ -1,14 +1,18 @@
 """The experiment's tables: one tidy row per cell × replication, and the per-cell summary a planner reads.
 
-Results columns, in order: cell, one column per factor (its path, or its name for named variants), replication,
-seed; the cell's settings: service_level_target, `<call_type>.service_level_target` for every call type, currency
-(of the costs, "" without) and horizon_days (days per replication); met_target (this replication's overall service
-level reached the target; with several channels, which have no overall service level, every call type's reached
-its own), scheduled_agent_hours (plan and roster), the overall KPIs of `bposim.metrics.SUMMARY_KEYS` (counts as
-integers; NaN rates with several channels), the cost keys when the scenario has costs, then with several channels
-`<channel>.<kpi>` for every channel (live: the same KPIs over its call types; email, case: those of
-`bposim.backlog.KPIS`), then `<call_type>.<kpi>` for every call type (deferred ones: `bposim.backlog.KPIS`). A
-channel named like a call type (a call type called "chat") leaves its columns to the call type.
+Results columns, in order: cell, one column per factor (its path, or its name for named variants), replication, seed;
+the cell's settings: service_level_target, `<call_type>.service_level_target` and `<call_type>.service_level_period`
+(interval, day, week or month) for every call type, currency (of the costs, "" without) and horizon_days (days per
+replication); met_target (this replication's overall service level reached the target; with several channels, which have
+no overall service level, every call type's reached its own; with a call type measured over days, weeks or months, that
+one met in every period and every other call type reached its own), scheduled_agent_hours (plan and roster), the overall
+KPIs of `bposim.metrics.SUMMARY_KEYS` (counts as integers; NaN rates with several channels), the cost keys when the
+scenario has costs, then with several channels `<channel>.<kpi>` for every channel (live: the same KPIs over its call
+types; email, case: those of `bposim.backlog.KPIS`), then `<call_type>.<kpi>` for every call type (deferred ones:
+`bposim.backlog.KPIS`), and per call type `<call_type>.periods_met_share` (the share of its periods, `bposim.periods`,
+that met its target) and `<call_type>.all_periods_met` (1 when every one did, else 0: its mean over a cell's
+replications is P(every period met)). A channel named like a call type (a call type called "chat") leaves its columns to
+the call type.
 `pareto_frontier` keeps the cells no other cell beats on both cost and service level.
 """
 
@@ -41,6 +45,7 @@ def kpi_row(run: Run) -> dict[str, float | int | bool | str]:
     row: dict[str, float | int | bool | str] = {
         "service_level_target": float(target),
         **{f"{ct.name}.service_level_target": float(scenario.service_level_for(ct)[1]) for ct in scenario.call_types},
+        **{f"{ct.name}.service_level_period": scenario.period_for(ct) for ct in scenario.call_types},
         "currency": scenario.costs.currency if scenario.costs is not None else "",
         "horizon_days": int(scenario.horizon.days),
         "met_target": _met_target(summary, scenario),
@@ -55,17 +60,25 @@ def kpi_row(run: Run) -> dict[str, float | int | bool | str]:
                 row.update({f"{channel}.{key}": value for key, value in _kpis(kpis).items()})
     for call_type, kpis in summary["by_call_type"].items():
         row.update({f"{call_type}.{key}": value for key, value in _kpis(kpis).items()})
+    for call_type, own in summary.get("periods", {}).items():
+        row[f"{call_type}.periods_met_share"] = float(own["periods_met_share"])
+        row[f"{call_type}.all_periods_met"] = float(own["p_all_met"])
     return row
 
 
 def _met_target(summary: dict, scenario) -> bool:
     """Whether one replication met the target: its overall service level reached the scenario's; with several
     channels (no overall service level), every call type's reached its own (one with nothing offered or due, NaN,
-    misses nothing)."""
-    if len(summary.get("channels", ())) <= 1:
+    misses nothing). With a call type measured over days, weeks or months (`service_level.period`), every call type
+    meets its own: that one in every period, one measured by the interval over the horizon, as before."""
+    measured = {ct.name: scenario.period_for(ct) for ct in scenario.call_types}
+    by_interval = all(period == "interval" for period in measured.values()) or "periods" not in summary
+    if by_interval and len(summary.get("channels", ())) <= 1:
         return bool(summary["service_level"] >= scenario.service_level.target)
     return all(
-        not summary["by_call_type"][ct.name]["service_level"] < scenario.service_level_for(ct)[1]
+        summary["periods"][ct.name]["p_all_met"] == 1.0
+        if not by_interval and measured[ct.name] != "interval"
+        else not summary["by_call_type"][ct.name]["service_level"] < scenario.service_level_for(ct)[1]
         for ct in scenario.call_types
     )
 

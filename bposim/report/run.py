@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bposim import calendar_charts, channel_kpis, channel_views, charts
+from bposim import calendar_charts, channel_kpis, channel_views, charts, period_views
 from bposim.channel_kpis import kpi_cell
 from bposim.formatting import date_label, estimate, missing
 from bposim.report import channels
@@ -36,6 +36,8 @@ def run_sections(run: Run) -> tuple[str, list[Section]]:
         facts += f" Service level = answered within the threshold / {definition}; ASA = mean wait of answered calls."
         table = _summary_table(summary)
         sections = [Section("Key figures", facts + cost, table=table, note=few_replications(replications, ""))]
+    if period_views.by_period(summary):
+        sections.insert(1, period_section(summary))
     if run.scenario is not None and run.scenario.horizon.calendar and run.scenario.horizon.days > 1:
         sections.append(calendar_section(run))
     sections += pooled_section(run, f"The run's {replications} replications")
@@ -47,6 +49,28 @@ def run_sections(run: Run) -> tuple[str, list[Section]]:
         "" if replications == 1 else "Replication 0 of the run.",
     )
     return f"{name}: run report", sections
+
+
+def period_section(summary: dict) -> Section:
+    """Each call type's service level over the period its target is measured over (the scenario's
+    `service_level.period`, or the call type's own), with the chance each period meets the target."""
+    replications = summary.get("replications", 1)
+    text = (
+        " ".join(period_views.sentences(summary, replications))
+        + " Each target holds over its period (a day, an ISO week, a calendar month), the service level pooled over "
+        "the period: answered within the threshold over the period's offered calls (email and case: items done "
+        "by their due time over the items due in it). P(met) is the share of the "
+        f"{replications} replication{'s' if replications != 1 else ''} in which the period met its target, with "
+        "its 95% Wilson interval; a period the horizon covers only in part is marked partial."
+    )
+    rows = period_views.period_rows(summary)
+    table = html_table(
+        ["Call type", "Period", "Service level", "Target", "P(met) (95% interval)"],
+        [[row.call_type, row.period, row.service_level, row.goal, row.p_met] for row in rows],
+        [row.meets for row in rows],
+        numeric_from=2,
+    )
+    return Section("Service level by period", text, table=table)
 
 
 def calendar_section(run: Run) -> Section:

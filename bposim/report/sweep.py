@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from bposim import charts
+from bposim import charts, period_views
 from bposim.experiment.days import cell_days
 from bposim.experiment.tables import (
     best_cells,
+    call_type_names,
     cell_summary,
     paired_differences,
     ranked_cells,
@@ -85,7 +86,9 @@ def sweep_sections(directory: Path) -> tuple[str, list[Section]]:
             + "; then the rest, fewest call types short of their target first. Means over replications ± 95% "
             "confidence half-widths; days meeting target: the share of replications "
             + (
-                "with every call type at or above its own target."
+                "with every call type at its target in every period it is measured over (see Service level by period)."
+                if _measured_by_period(cells)
+                else "with every call type at or above its own target."
                 if cell_channels(cells)
                 else "at or above it overall."
             )
@@ -95,6 +98,9 @@ def sweep_sections(directory: Path) -> tuple[str, list[Section]]:
             table=_cells_table(order, factors, costed, int(best["cell"]), unit, channel_of),
         )
     )
+    periods = _period_section(order, factors)
+    if periods is not None:
+        sections.append(periods)
     color_by = min(factors, key=lambda f: (cells[f].nunique(), factors.index(f))) if len(factors) > 1 else None
     if costed:
         sections.append(
@@ -185,7 +191,13 @@ def _recommendation(
         + (f"{goal}: service level " if channels else f"{goal} overall and for every call type: service level ")
         + f"{level(best)}{money}, "
         f"{best['scheduled_agent_hours']:,.0f} agent hours; {best['met_target_share']:.0%} of its days met the "
-        + ("target of every call type." if channels else "target overall.")
+        + (
+            "target in every period it is measured over."
+            if _measured_by_period(cells)
+            else "target of every call type."
+            if channels
+            else "target overall."
+        )
     )
     key = "total_cost" if costed else "scheduled_agent_hours"
     overall = short_on_call_types(cells)
@@ -301,3 +313,46 @@ def _cells_table(
     rows = [[render(r) for _, render in columns] for _, r in cells.iterrows()]
     meets = cells["meets_target"].astype(bool).tolist()
     return html_table([name for name, _ in columns], rows, meets, numeric_from=1 + len(factors), numeric_to=numbers)
+
+
+def _measured_by_period(cells: pd.DataFrame) -> list[str]:
+    """The call types whose target some cell measures over days, weeks or months (not by the interval)."""
+    return [
+        name
+        for name in call_type_names(cells)
+        if f"{name}.service_level_period" in cells and cells[f"{name}.service_level_period"].ne("interval").any()
+    ]
+
+
+def _period_section(cells: pd.DataFrame, factors: list[str]) -> Section | None:
+    """Per cell and call type measured over days, weeks or months: the share of its periods met and P(every period
+    met) with its 95% Wilson interval over the cell's replications (none when every target is by the interval)."""
+    types = _measured_by_period(cells)
+    if not types:
+        return None
+    rows, meets = [], []
+    for _, cell in cells.iterrows():
+        for name in types:
+            met = cell[f"{name}.all_periods_met"]
+            rows.append(
+                [
+                    str(int(cell["cell"])),
+                    *(str(cell[factor]) for factor in factors),
+                    name,
+                    str(cell[f"{name}.service_level_period"]),
+                    share(cell[f"{name}.service_level_target"], digits=0),
+                    share(cell[f"{name}.periods_met_share"], cell.get(f"{name}.periods_met_share_ci"), digits=0),
+                    period_views.cell_probability(met, int(cell["replications"])),
+                ]
+            )
+            meets.append(True if met == 1 else False if met == 0 else None)
+    text = (
+        "Each call type's target holds over its period (a day, an ISO week, a calendar month), the service level "
+        "pooled over the period. Periods met: the mean share of its periods that met the target (± 95% "
+        "half-width); P(every period met): the share of the cell's replications in which every one did, with its "
+        "95% Wilson interval. A replication meets the target (the cells' days meeting target) when every such call "
+        "type met in every period and every other call type reached its own."
+    )
+    header = ["Cell", *factors, "Call type", "Period", "Target", "Periods met", "P(every period met)"]
+    table = html_table(header, rows, meets, numeric_from=len(header) - 3)
+    return Section("Service level by period", text, table=table)

@@ -25,10 +25,17 @@ LIVE_CHANNELS = ("voice", "chat")
 DEFERRED_CHANNELS = ("email", "case")
 CHANNELS = LIVE_CHANNELS + DEFERRED_CHANNELS
 DUE_HOURS = {"email": 24.0, "case": 48.0}  # a deferred call type's due time when it gives none
+PERIODS = ("interval", "day", "week", "month")  # what a service-level target is measured over
+Period = Literal["interval", "day", "week", "month"]
+PERIOD_HELP = (
+    "what the target is measured over, pooled: interval, day, week (ISO, Monday to Sunday) or month (calendar); "
+    "week and month need horizon.start_date"
+)
 
 
 class ServiceLevel(Model):
-    """The service-level objective: `target` of calls answered within `threshold_seconds`."""
+    """The service-level objective: `target` of calls answered within `threshold_seconds`, over each `period`
+    (`bposim.periods`)."""
 
     threshold_seconds: FiniteFloat = Field(20, ge=0)
     target: FiniteFloat = Field(0.8, ge=0, le=1)
@@ -36,16 +43,18 @@ class ServiceLevel(Model):
         "offered",
         description="denominator: all offered calls; answered calls; or offered minus abandons within threshold",
     )
+    period: Period = Field("interval", description=PERIOD_HELP)
 
 
 class ServiceLevelOverride(Model):
-    """A call type's own threshold and target; what is left out comes from the scenario's service_level.
+    """A call type's own threshold, target and period; what is left out comes from the scenario's service_level.
 
     Deferred work (email, case) is due `threshold_hours` after it arrives (default: email 24 h, case 48 h)."""
 
     threshold_seconds: FiniteFloat | None = Field(None, ge=0)
     threshold_hours: FiniteFloat | None = Field(None, gt=0, description="due time of deferred work (email, case)")
     target: FiniteFloat | None = Field(None, ge=0, le=1)
+    period: Period | None = Field(None, description=PERIOD_HELP)
 
     @model_validator(mode="after")
     def _one_threshold(self) -> ServiceLevelOverride:

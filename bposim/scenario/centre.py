@@ -479,6 +479,7 @@ class Scenario(Model):
         for effect in (effect for tool in self.tools for effect in tool.effects if effect.type == "arrivals_blocked"):
             blocked_all = blocked_all or effect.call_types is None
             blocked_types.update(effect.call_types or [])
+        yield from self._period_errors()
         for c, call_type in enumerate(self.call_types):
             if call_type.name not in served:
                 yield ("call_types", c), f"no agent group has the skill '{call_type.name}'", call_type.name
@@ -493,6 +494,18 @@ class Scenario(Model):
                     "type; set one or make this 0",
                     retrial.after_blocked,
                 )
+
+    def _period_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+        """A week or a month of dates needs a horizon on dates."""
+        if self.horizon.start_date is not None:
+            return
+        message = "period '{}' needs horizon.start_date (weeks and months are of dates); without one: interval or day"
+        if self.service_level.period in ("week", "month"):
+            yield ("service_level", "period"), message.format(self.service_level.period), self.service_level.period
+        for c, call_type in enumerate(self.call_types):
+            own = call_type.service_level.period if call_type.service_level is not None else None
+            if own in ("week", "month"):
+                yield ("call_types", c, "service_level", "period"), message.format(own), own
 
     def _channel_skill_errors(self, g: int, group: AgentGroup) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
         """Concurrency belongs to chat skills, reservations to groups with email or case skills."""
@@ -644,6 +657,11 @@ class Scenario(Model):
     def group_shrinkage(self, group: AgentGroup) -> Shrinkage | None:
         """The shrinkage that applies to a group: its own, else the scenario's."""
         return group.shrinkage if group.shrinkage is not None else self.shrinkage
+
+    def period_for(self, call_type: CallType) -> str:
+        """The period a call type's target is measured over: its own, else the scenario's."""
+        own = call_type.service_level.period if call_type.service_level is not None else None
+        return self.service_level.period if own is None else own
 
     def service_level_for(self, call_type: CallType) -> tuple[float, float]:
         """(threshold_seconds, target) of a call type, its own override first; deferred work's threshold is its
