@@ -215,6 +215,7 @@ def _print_summary(result: Run) -> None:
     ]
     if extras:
         out.print("Also: " + ", ".join(extras) + ".", highlight=False)
+    _print_exempt(result)
     if len(result.outages) and not pooled:
         _print_outages(result)
 
@@ -277,6 +278,27 @@ def _print_call_types(result: Run, title: str) -> None:
     out.print(
         f"Service level = answered within threshold / {definition}; ASA = mean wait of answered calls.",
         style="dim",
+        highlight=False,
+    )
+
+
+def _print_exempt(result: Run) -> None:
+    """The maintenance windows exempt from the service-level objective, and the service level without the intervals
+    they overlap beside the whole one."""
+    from bposim.formatting import hours_minutes
+
+    value = result.summary.get("service_level_excluding_exempt")
+    if value is None or result.scenario is None:
+        return
+    windows = [
+        f"{tool.name} {window.start}-{hours_minutes(window.start_seconds + window.minutes * 60)}"
+        for tool in result.scenario.tools
+        for window in tool.maintenance
+        if window.exempt
+    ]
+    out.print(
+        f"Exempt maintenance, every day (outside the service-level objective): {', '.join(windows)}; service level "
+        f"without those intervals {share(value)} (whole: {share(result.summary.get('service_level'))}).",
         highlight=False,
     )
 
