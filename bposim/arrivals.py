@@ -63,8 +63,8 @@ def day_rates(arrivals: Arrivals, horizon: Horizon) -> list[list[float]]:
     intervals = horizon.intervals
     if not arrivals.calendar_fields:
         return [arrivals.hourly_rates(intervals)] * horizon.days
-    weekday_rates = _weekday_rates(arrivals, horizon)
-    rates = [weekday_rates[horizon.date(day).weekday()] for day in range(horizon.days)]
+    week = weekday_rates(arrivals, horizon)
+    rates = [week[horizon.date(day).weekday()] for day in range(horizon.days)]
     first = horizon.start_date
     for date, override in (arrivals.by_date or {}).items():
         day = (date - first).days
@@ -76,7 +76,7 @@ def day_rates(arrivals: Arrivals, horizon: Horizon) -> list[list[float]]:
     return rates
 
 
-def _weekday_rates(arrivals: Arrivals, horizon: Horizon) -> list[list[float]]:
+def weekday_rates(arrivals: Arrivals, horizon: Horizon) -> list[list[float]]:
     """The rates of each weekday, mon..sun: by day type (none: all zero), or the weekly volume shared out."""
     intervals = horizon.intervals
     weekly = arrivals.weekly
@@ -86,7 +86,7 @@ def _weekday_rates(arrivals: Arrivals, horizon: Horizon) -> list[list[float]]:
     interval_hours = horizon.interval_seconds / 3600.0
     week = []
     for weekday, share in enumerate(weekly.shares()):
-        span = _weekday_span(horizon, weekday)
+        span = weekday_span(horizon, weekday)
         weights = [shape[i] if i in span else 0.0 for i in range(intervals)]
         total = math.fsum(weights)
         day_volume = weekly.volume * share
@@ -94,7 +94,7 @@ def _weekday_rates(arrivals: Arrivals, horizon: Horizon) -> list[list[float]]:
     return week
 
 
-def _weekday_span(horizon: Horizon, weekday: int) -> range:
+def weekday_span(horizon: Horizon, weekday: int) -> range:
     """The intervals of the grid a weekday is open (by its hours; a closed date aside)."""
     hours = horizon.week[weekday]
     if hours is None:

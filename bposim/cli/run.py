@@ -137,9 +137,12 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
         f" (up to {attempts} attempts with retrials and callbacks)" if attempts != callers else ""
     )
     if scenario.horizon.calendar:
-        from bposim.calendar import description
+        from bposim.calendar import description, weekday_volumes
 
         calls += f"; {description(scenario.horizon)}"
+
+        volumes = [weekday_volumes(ct, scenario.horizon) for ct in scenario.call_types]
+        calls += "".join(f"; {text}" for text in volumes if text)
     out.print(
         f"{file}: valid — '{scenario.name}': {len(scenario.call_types)} call types, "
         f"{len(scenario.agent_groups)} agent groups ({staff}), {scenario.horizon.intervals} "
