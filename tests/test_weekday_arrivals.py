@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import yaml
 from cli_runner import assert_refused, bposim
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bposim import simulate
 from bposim.arrivals import busyness_factors, calendar_weeks, day_rates
@@ -173,6 +175,40 @@ def test_absence_by_weekday_shows_in_absent_agents_per_weekday():
         sd = math.sqrt(n * probability * (1 - probability))
         assert abs(counts.get(name, 0) - n * probability) <= 4 * sd + 1, (name, counts.get(name, 0))
     assert counts.get("sun", 0) == 0
+
+
+def test_shrinkage_by_weekday_sets_the_rate_of_its_days():
+    roster = [{"group": "team", "start": "08:00", "end": "12:00", "agents": 30}]
+    shrinkage = {
+        "per_hour": 0.0,
+        "duration": {"distribution": "fixed", "value_seconds": 60},
+        "by_weekday": {"tue": 2.0},
+    }
+    model = scenario({"per_hour": 30}, weeks=2, roster=roster, shrinkage=shrinkage)
+    run = simulate(model, seed=6, tables=("activities",))
+    episodes = run.activities[run.activities["kind"] == "shrinkage"]
+    weekdays = set((episodes["start"] // 86_400).astype(int).map(model.horizon.weekday))
+    assert weekdays == {"tue"}
+    every_day = model.updated({"shrinkage": {**shrinkage, "per_hour": 2.0, "by_weekday": None}})
+    usual = simulate(every_day, seed=6, tables=("activities",)).activities
+    usual = usual[(usual["kind"] == "shrinkage") & ((usual["start"] // 86_400) % 7 == 1)]  # Tuesdays
+    assert abs(len(episodes) - len(usual)) <= 5 * math.sqrt(len(episodes) + len(usual)), (len(episodes), len(usual))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    volume=st.floats(0, 1e5),
+    weights=st.lists(st.floats(0.01, 10), min_size=7, max_size=7),
+    shape=st.lists(st.floats(0.0, 5), min_size=8, max_size=8).filter(lambda w: sum(w[2:6]) > 0),
+)
+def test_a_weekly_volume_lands_whole_in_the_open_days_of_a_week(volume, weights, shape):
+    """Invariant: whatever the shares and shape, a full week without holidays offers the weekly volume."""
+    weights[6] = 0.0  # Sunday is closed
+    shares = {name: weight / sum(weights) for name, weight in zip(WEEKDAYS, weights, strict=True)}
+    shares["sun"] = 0.0
+    shares["mon"] += 1.0 - sum(shares.values())  # exactly 1 in floating point, within the tolerance
+    model = scenario({"weekly": {"volume": volume, "weekday_share": shares, "intraday": shape}}, weeks=1)
+    assert math.fsum(expected_volumes(model).values()) == pytest.approx(volume, rel=1e-9, abs=1e-6)
 
 
 def exempt_model(exempt: bool) -> Scenario:
