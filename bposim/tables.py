@@ -558,7 +558,7 @@ def exempt_column(scenario: Scenario, day: np.ndarray, interval: np.ndarray) -> 
 
 def _excluding_exempt(scenario: Scenario, kpis: cells.KpiCells, replications: int) -> list[dict] | None:
     """Per replication, the service level over the intervals no exempt maintenance window overlaps: overall (NaN
-    with several live channels, as the overall service level is) and per live call type; None without exempt
+    with several channels, as the overall service level is) and per live call type; None without exempt
     windows."""
     mask = exempt_mask(scenario)
     if mask is None:
@@ -577,7 +577,7 @@ def _excluding_exempt(scenario: Scenario, kpis: cells.KpiCells, replications: in
     live = [ct.live for ct in scenario.call_types]
     counted = kept & np.array(live)[table["call_type"]]
     overall = level(counted)
-    several = len({ct.channel for ct in scenario.call_types if ct.live}) > 1
+    several = len(present_channels(scenario)) > 1
     by_type = {
         ct.name: level(kept & (table["call_type"] == code)) for code, ct in enumerate(scenario.call_types) if ct.live
     }

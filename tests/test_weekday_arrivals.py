@@ -316,3 +316,13 @@ def test_validate_describes_the_weekday_volumes():
     monday, saturday = round(voice[START]), round(voice[START + datetime.timedelta(days=5)])
     assert f"voice: mon-fri {monday:,}, sat {saturday:,} a day; 2027-03-15 ×1.4" in text
     assert f"email: mon {round(640 * 0.24)}, tue-fri {round(640 * 0.16)}, sat {round(640 * 0.12)} a day" in text
+
+
+def test_run_names_the_exempt_windows_and_the_service_level_without_them(tmp_path):
+    result = bposim("run", WEEKLY_BPO, "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "Exempt maintenance, every day (outside the service-level objective): telephony 19:30-20:00" in text
+    summary = yaml.safe_load((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    voice = summary["by_call_type"]["voice"]
+    assert f"voice {voice['service_level_excluding_exempt']:.1%}" in text

@@ -290,8 +290,8 @@ def _print_exempt(result: Run) -> None:
     they overlap beside the whole one."""
     from bposim.formatting import hours_minutes
 
-    value = result.summary.get("service_level_excluding_exempt")
-    if value is None or result.scenario is None:
+    key = "service_level_excluding_exempt"
+    if key not in result.summary or result.scenario is None:
         return
     windows = [
         f"{tool.name} {window.start}-{hours_minutes(window.start_seconds + window.minutes * 60)}"
@@ -299,9 +299,14 @@ def _print_exempt(result: Run) -> None:
         for window in tool.maintenance
         if window.exempt
     ]
+    levels = [
+        f"{name} {share(kpis[key])} (whole: {share(kpis['service_level'])})"
+        for name, kpis in result.summary.get("by_call_type", {}).items()
+        if key in kpis
+    ]
     out.print(
         f"Exempt maintenance, every day (outside the service-level objective): {', '.join(windows)}; service level "
-        f"without those intervals {share(value)} (whole: {share(result.summary.get('service_level'))}).",
+        f"without those intervals: {', '.join(levels)}.",
         highlight=False,
     )
 
