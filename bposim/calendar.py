@@ -6,7 +6,7 @@ weekdays, each day's hours and open intervals) is the horizon's: `bposim.scenari
 from __future__ import annotations
 
 from bposim.formatting import date_label
-from bposim.scenario import Horizon
+from bposim.scenario import CallType, Horizon
 from bposim.scenario.calendar import WEEKDAYS, hours_label
 
 
@@ -41,3 +41,32 @@ def week_hours(horizon: Horizon) -> str:
 def description(horizon: Horizon) -> str:
     """The span and the weekly hours, as `bposim validate` prints them."""
     return f"{span(horizon)}; open {week_hours(horizon)}"
+
+
+def weekday_volumes(call_type: CallType, horizon: Horizon) -> str:
+    """A call type's arrivals by weekday, when it has calendar arrivals (by_day_type, weekly, by_date): the volume
+    of each open weekday, runs with the same volume joined, then the date overrides: "voice: mon-fri 770, sat 227
+    calls a day; 2027-03-15 ×1.4". Empty for arrivals the same every open day."""
+    from bposim.arrivals import weekday_rates, weekday_span
+
+    arrivals = call_type.arrivals
+    if not arrivals.calendar_fields:
+        return ""
+    hours = horizon.interval_seconds / 3600.0
+    volumes = [
+        round(sum(rates[i] for i in weekday_span(horizon, weekday)) * hours) if horizon.week[weekday] else None
+        for weekday, rates in enumerate(weekday_rates(arrivals, horizon))
+    ]
+    parts = []
+    first = 0
+    for weekday in range(1, 8):
+        if weekday == 7 or volumes[weekday] != volumes[first]:
+            if volumes[first] is not None:
+                last = weekday - 1
+                days = WEEKDAYS[first] if first == last else f"{WEEKDAYS[first]}-{WEEKDAYS[last]}"
+                parts.append(f"{days} {volumes[first]:,}")
+            first = weekday
+    text = f"{call_type.name}: {', '.join(parts)} a day"
+    for date, override in (arrivals.by_date or {}).items():
+        text += f"; {date} " + (f"×{override.factor:g}" if override.factor is not None else "own rates")
+    return text

@@ -5,6 +5,7 @@ The builders read tables only (no engine objects); each returns a `plotly.graph_
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -346,7 +347,8 @@ def outage_timeline(run: Run) -> go.Figure:
         )
     if len(outages):
         first, last = (opening + outages["start"].min()) / 3600, (opening + outages["end"].max()) / 3600
-        step = next(h for h in (1, 2, 3, 6, 12, 24) if (last - first) / h <= 12)
+        whole_days = 24 * math.ceil((last - first) / 24 / 12)  # outages over weeks: ticks whole days apart
+        step = next((h for h in (1, 2, 3, 6, 12, 24) if (last - first) / h <= 12), whole_days)
         ticks = np.arange(np.floor(first / step) * step, last + step, step)
         fig.update_xaxes(
             tickvals=ticks,

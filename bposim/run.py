@@ -91,11 +91,15 @@ from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre
 from bposim.files import write_atomically, write_text_atomically
 from bposim.scenario import Scenario, scenario_text
-from bposim.tables import BUILT, ON_REQUEST, run_tables
+from bposim.tables import BUILT, EXEMPT_KEY, ON_REQUEST, run_tables
 
 DEFAULT_TABLES = (*BUILT, "costs")  # the tables built unless named: from the records, and the costs priced from them
 TABLES = (*DEFAULT_TABLES, *ON_REQUEST)  # every table of a run, those built only when named last
-POOLED = (*metrics.SUMMARY_KEYS, *(key for key in backlog.KPIS if key not in metrics.SUMMARY_KEYS))  # live, deferred
+POOLED = (
+    *metrics.SUMMARY_KEYS,
+    *(key for key in backlog.KPIS if key not in metrics.SUMMARY_KEYS),  # live, deferred
+    EXEMPT_KEY,  # with exempt maintenance windows only
+)
 _HEADER = ("scenario", "seed", "replications", "service_level_definition")  # what a summary starts with
 
 

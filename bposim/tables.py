@@ -32,6 +32,7 @@ BUILT = ("calls", "intervals", "agents", "staffing", "activities", "outages", "b
 ON_REQUEST = ("backlog_intervals",)  # also built from the records, but only when named
 WEEKDAY_DTYPE = pd.CategoricalDtype(list(WEEKDAYS), ordered=True)  # the weekday column: mon < tue < ... < sun
 RATES = cells.RATES  # the top-level KPIs left NaN when a scenario has several channels
+EXEMPT_KEY = "service_level_excluding_exempt"  # the summary's service level without exempt maintenance intervals
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,7 @@ def _intervals_table(scenario: Scenario, kpis: dict, thresholds: dict, replicati
         "interval": interval,
         "interval_start": labels[interval],
         **open_column(horizon, day, interval),
+        **exempt_column(scenario, day, interval),
         "call_type": categorical(codes, [ct.name for ct in scenario.call_types]),
         "channel": _channel_column(scenario, codes),
         **kpis,
@@ -385,6 +387,11 @@ def _summaries(
             own = backlog.deferred_kpis(backlog_columns, replications, days, kinds)
         for r, value in enumerate(occupancy(holders_of(names))):
             summaries[r]["by_channel"][channel] = {**own[r], "occupancy": value}
+    excluding = _excluding_exempt(scenario, kpis, replications)
+    for r, summary in enumerate(summaries if excluding is not None else []):
+        summary[EXEMPT_KEY] = excluding[r][EXEMPT_KEY]
+        for name, value in excluding[r]["by_call_type"].items():
+            summary["by_call_type"][name][EXEMPT_KEY] = value
     for summary in summaries:
         if len(channels) > 1:
             summary.update(dict.fromkeys(RATES, math.nan))
@@ -529,6 +536,65 @@ def open_column(horizon: Horizon, day: np.ndarray, interval: np.ndarray) -> dict
     if not horizon.varies:
         return {}
     return {"open": open_mask(horizon)[np.asarray(day), np.asarray(interval)]}
+
+
+def exempt_mask(scenario: Scenario) -> np.ndarray | None:
+    """(days, intervals): whether an exempt maintenance window (`tools[].maintenance[].exempt`) overlaps each
+    interval of each day's grid; None when no window is exempt."""
+    horizon = scenario.horizon
+    windows = [window for tool in scenario.tools for window in tool.maintenance if window.exempt]
+    if not windows:
+        return None
+    starts = horizon.start_seconds + np.arange(horizon.intervals) * horizon.interval_seconds
+    ends = starts + horizon.interval_seconds
+    row = np.zeros(horizon.intervals, bool)
+    for window in windows:
+        begin = window.start_seconds
+        row |= (starts < begin + window.minutes * 60.0) & (ends > begin)
+    return np.broadcast_to(row, (horizon.days, horizon.intervals))
+
+
+def exempt_column(scenario: Scenario, day: np.ndarray, interval: np.ndarray) -> dict[str, np.ndarray]:
+    """`exempt`: whether an exempt maintenance window overlaps each row's interval, when some window is exempt
+    (the intervals left out of `service_level_excluding_exempt`)."""
+    mask = exempt_mask(scenario)
+    if mask is None:
+        return {}
+    return {"exempt": mask[np.asarray(day), np.asarray(interval)]}
+
+
+def _excluding_exempt(scenario: Scenario, kpis: cells.KpiCells, replications: int) -> list[dict] | None:
+    """Per replication, the service level over the intervals no exempt maintenance window overlaps: overall (NaN
+    with several channels, as the overall service level is) and per live call type; None without exempt
+    windows."""
+    mask = exempt_mask(scenario)
+    if mask is None:
+        return None
+    table = kpis.table
+    kept = ~mask[table["day"], table["interval"]]
+    per_replication = len(kept) // replications
+    replication = np.arange(len(kept)) // per_replication
+    names = ("answered_within_threshold", "offered", "answered", "abandoned_within_threshold")
+    definition = scenario.service_level.definition
+
+    def level(selected: np.ndarray) -> np.ndarray:
+        sums = [np.bincount(replication[selected], table[name][selected], minlength=replications) for name in names]
+        return cells.service_level(*sums, definition)
+
+    live = [ct.live for ct in scenario.call_types]
+    counted = kept & np.array(live)[table["call_type"]]
+    overall = level(counted)
+    several = len(present_channels(scenario)) > 1
+    by_type = {
+        ct.name: level(kept & (table["call_type"] == code)) for code, ct in enumerate(scenario.call_types) if ct.live
+    }
+    return [
+        {
+            EXEMPT_KEY: math.nan if several else float(overall[r]),
+            "by_call_type": {name: float(values[r]) for name, values in by_type.items()},
+        }
+        for r in range(replications)
+    ]
 
 
 def _staffing_columns(scenario: Scenario, records: Records) -> dict[str, np.ndarray]:

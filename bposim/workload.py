@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from bposim.arrivals import day_rates
 from bposim.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal, Uniform, Weibull
 from bposim.scenario import SECONDS_PER_DAY, Scenario, ScenarioError
 
@@ -191,7 +192,13 @@ def _approximately(value: float) -> str:
 # --- the parts of each quantity --------------------------------------------------------------------------------
 
 
-def _first_attempts(arrivals, open_seconds: float, interval_hours: float) -> float:
+def _first_attempts(arrivals, open_seconds: float, interval_hours: float, horizon) -> float:
+    """First attempts a day: the plain rates over the grid; rates by day type, weekly volumes and date overrides
+    over each day's open intervals, averaged over the days of the horizon."""
+    if arrivals.calendar_fields:
+        days = day_rates(arrivals, horizon)
+        volume = math.fsum(math.fsum(rates[i] for i in horizon.open_intervals(day)) for day, rates in enumerate(days))
+        return volume * interval_hours / horizon.days
     if arrivals.per_interval is not None:
         return math.fsum(arrivals.per_interval) * interval_hours
     return float(arrivals.per_hour) * open_seconds / 3600.0
@@ -206,10 +213,11 @@ def _call_parts(
     callers, calls, sessions = [], [], []
     for c, call_type in enumerate(scenario.call_types):
         arrivals = call_type.arrivals
-        first = _first_attempts(arrivals, open_seconds, interval_hours)
-        rate_field = f"call_types[{c}].arrivals." + (
-            "per_interval" if arrivals.per_interval is not None else "per_hour"
-        )
+        first = _first_attempts(arrivals, open_seconds, interval_hours, scenario.horizon)
+        forms = ["per_interval" if arrivals.per_interval is not None else "per_hour", *arrivals.calendar_fields]
+        if arrivals.per_interval is None and arrivals.per_hour is None:
+            forms = forms[1:]
+        rate_field = f"call_types[{c}].arrivals.{forms[0]}"
         callers.append(Part(rate_field, f"lower {rate_field}", first))
         retried, binding = _attempts_per_caller(call_type, open_seconds)
         attempts = first * retried

@@ -137,9 +137,12 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
         f" (up to {attempts} attempts with retrials and callbacks)" if attempts != callers else ""
     )
     if scenario.horizon.calendar:
-        from bposim.calendar import description
+        from bposim.calendar import description, weekday_volumes
 
         calls += f"; {description(scenario.horizon)}"
+
+        volumes = [weekday_volumes(ct, scenario.horizon) for ct in scenario.call_types]
+        calls += "".join(f"; {text}" for text in volumes if text)
     out.print(
         f"{file}: valid — '{scenario.name}': {len(scenario.call_types)} call types, "
         f"{len(scenario.agent_groups)} agent groups ({staff}), {scenario.horizon.intervals} "
@@ -217,6 +220,7 @@ def _print_summary(result: Run) -> None:
         out.print("Also: " + ", ".join(extras) + ".", highlight=False)
     if period_views.by_period(summary):
         _print_periods(result)
+    _print_exempt(result)
     if len(result.outages) and not pooled:
         _print_outages(result)
 
@@ -296,6 +300,32 @@ def _print_periods(result: Run) -> None:
     out.print(view)
     for line in period_views.sentences(result.summary, result.replications):
         out.print(line, highlight=False)
+
+
+def _print_exempt(result: Run) -> None:
+    """The maintenance windows exempt from the service-level objective, and the service level without the intervals
+    they overlap beside the whole one."""
+    from bposim.formatting import hours_minutes
+
+    key = "service_level_excluding_exempt"
+    if key not in result.summary or result.scenario is None:
+        return
+    windows = [
+        f"{tool.name} {window.start}-{hours_minutes(window.start_seconds + window.minutes * 60)}"
+        for tool in result.scenario.tools
+        for window in tool.maintenance
+        if window.exempt
+    ]
+    levels = [
+        f"{name} {share(kpis[key])} (whole: {share(kpis['service_level'])})"
+        for name, kpis in result.summary.get("by_call_type", {}).items()
+        if key in kpis
+    ]
+    out.print(
+        f"Exempt maintenance, every day (outside the service-level objective): {', '.join(windows)}; service level "
+        f"without those intervals: {', '.join(levels)}.",
+        highlight=False,
+    )
 
 
 def _print_outages(result: Run) -> None:

@@ -25,7 +25,7 @@ import simpy
 from bposim.distributions import Distribution
 from bposim.engine.records import ABSENCE, BLOCK, BREAK, SHRINKAGE, ActivityRow, SessionRow
 from bposim.engine.routing import Agent, Group
-from bposim.scenario import Scenario
+from bposim.scenario import SECONDS_PER_DAY, Scenario
 from bposim.scenario.workforce import LearningCurve
 
 
@@ -77,11 +77,12 @@ class ShiftStart(NamedTuple):
 
 
 class GroupProfile(NamedTuple):
-    """How a group's agents come and go beside their shifts: the daily absence probability, shrinkage episodes
-    per second and their length, the learning curve, and the random streams of absence and shrinkage."""
+    """How a group's agents come and go beside their shifts: the daily absence probability and shrinkage episodes
+    per second on each weekday (mon..sun; the same seven times without `by_weekday` or a start_date), their
+    length, the learning curve, and the random streams of absence and shrinkage."""
 
-    absence_probability: float
-    shrinkage_rate: float
+    absence_probability: tuple[float, ...]
+    shrinkage_rate: tuple[float, ...]
     shrinkage_length: Distribution | None
     learning_curve: LearningCurve | None
     absence_rng: np.random.Generator
@@ -109,6 +110,9 @@ class Workforce:
         self.groups = groups
         self.opening = scenario.horizon.start_seconds
         self.grid_seconds = scenario.horizon.open_seconds  # a day's grid, from the week's first opening to its last
+        horizon = scenario.horizon
+        self.weekdays = [horizon.date(d).weekday() if horizon.calendar else 0 for d in range(horizon.days)]
+        self.weekday = self.weekdays[0]  # the weekday of the day open now (mon = 0; 0 without a start_date)
         self.agents: list[Agent] = []
         self.sessions: list[SessionRow] = []
         self.activities: list[ActivityRow] = []
@@ -117,8 +121,8 @@ class Workforce:
         for group, spec in zip(groups, scenario.agent_groups, strict=True):
             absence, shrinkage = scenario.group_absence(spec), scenario.group_shrinkage(spec)
             self.profiles[group.name] = GroupProfile(
-                absence.probability if absence else 0.0,
-                shrinkage.per_hour / 3600.0 if shrinkage else 0.0,
+                absence.by_day() if absence else (0.0,) * 7,
+                tuple(rate / 3600.0 for rate in shrinkage.by_day()) if shrinkage else (0.0,) * 7,
                 shrinkage.duration if shrinkage else None,
                 spec.learning_curve,
                 rng(f"{group.name}/absence"),
@@ -223,6 +227,7 @@ class Workforce:
         is not worked that day (nor counted absent). Absence is drawn for every rostered agent each open day all
         the same, so the draws of the days stay aligned."""
         early = close < origin + self.grid_seconds
+        weekday = self.weekday = self.weekdays[int(origin // SECONDS_PER_DAY)]
         for agent in self.rostered:
             if agent.logged_in:
                 agent.leaving = True
@@ -234,7 +239,7 @@ class Workforce:
             if cut:
                 start, end = max(start, now), min(end, close) if early else end
             profile = self.profiles[agent.group.name]
-            absence = profile.absence_probability
+            absence = profile.absence_probability[weekday]
             absent = absence and profile.absence_rng.random() < absence
             if cut and (start >= end or start >= close):
                 continue
@@ -308,8 +313,9 @@ class Workforce:
         now = self.env.now
         length = float(profile.shrinkage_length.sample(rng, 1)[0])
         self.fall_due(agent, session, Activity(SHRINKAGE, "", now, length, math.inf, True))
-        gap = float(rng.exponential(1.0 / profile.shrinkage_rate))
-        self.env.at(gap, self._shrinkage_clock, AgentSession(agent, session))
+        rate = profile.shrinkage_rate[self.weekday]
+        if rate:
+            self.env.at(float(rng.exponential(1.0 / rate)), self._shrinkage_clock, AgentSession(agent, session))
 
     def start_activity(self, agent: Agent, item: Activity, now: float) -> None:
         """The agent goes off the phones for the activity; `ready` is called when it ends. A deferred block instead
@@ -368,9 +374,10 @@ class Workforce:
                 queue.staffed += 1
         profile = self.profiles[group.name]
         agent.learning = profile.learning_curve
-        if profile.shrinkage_rate:
+        rate = profile.shrinkage_rate[self.weekday]
+        if rate:
             self.env.at(
-                float(profile.shrinkage_rng.exponential(1.0 / profile.shrinkage_rate)),
+                float(profile.shrinkage_rng.exponential(1.0 / rate)),
                 self._shrinkage_clock,
                 AgentSession(agent, agent.session),
             )

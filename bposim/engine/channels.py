@@ -216,7 +216,9 @@ class ChannelWork:
 
     def _draw_items(self: Centre, interval: int, now: float) -> None:
         """Draw the interval's email and case items; the first arrives when it comes, and brings on the next."""
-        drawn = draw_callers(self.deferred_sources, interval, now, self.interval_seconds, self.factors[self.day])
+        drawn = draw_callers(
+            self.deferred_sources, self.day, interval, now, self.interval_seconds, self.factors[self.day]
+        )
         items = iter(self._calls(drawn))
         self._items = items
         first = next(items, None)

@@ -46,7 +46,7 @@ from collections.abc import Iterator
 from functools import partial
 from itertools import repeat
 
-from bposim.arrivals import busyness_factors
+from bposim.arrivals import busyness_factors, calendar_weeks
 from bposim.engine.agents import Workforce
 from bposim.engine.channels import ChannelWork, ItemProgress
 from bposim.engine.events import Calendar
@@ -84,8 +84,8 @@ class Centre(ChannelWork):
         self.records = CallRecords()
         self._write_call = self.records.writer()
         self.plans = [g.agents.per_interval_counts(self.intervals) for g in scenario.agent_groups]
-        self.factors = busyness_factors(scenario.busyness.cv if scenario.busyness else None, self.days, rng("busyness"))
-        self.sources = [call_source(ct, i, self.intervals, rng) for i, ct in enumerate(scenario.call_types)]
+        self.factors = busyness_factors(scenario.busyness, self.days, rng("busyness"), calendar_weeks(horizon))
+        self.sources = [call_source(ct, i, horizon, rng) for i, ct in enumerate(scenario.call_types)]
         self.live_sources = [source for source, ct in zip(self.sources, scenario.call_types, strict=True) if ct.live]
         self.deferred_sources = [s for s, ct in zip(self.sources, scenario.call_types, strict=True) if not ct.live]
         self.live_queues = [q for q in self.router.queues if not q.deferred] + self.router.callback_queues
@@ -164,7 +164,9 @@ class Centre(ChannelWork):
 
     def _draw_arrivals(self, interval: int, now: float) -> None:
         """Draw the interval's first attempts: the calendar's arrival stream, each call made as it comes."""
-        callers = draw_callers(self.live_sources, interval, now, self.interval_seconds, self.factors[self.day])
+        callers = draw_callers(
+            self.live_sources, self.day, interval, now, self.interval_seconds, self.factors[self.day]
+        )
         if callers.times:
             self.env.arrivals(callers.times, self._new_calls(callers), self._attempt)
 

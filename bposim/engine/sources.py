@@ -17,9 +17,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bposim.arrivals import interval_arrivals
+from bposim.arrivals import day_rates, interval_arrivals
 from bposim.distributions import Distribution
-from bposim.scenario import CallType, Retrial
+from bposim.scenario import CallType, Horizon, Retrial
 
 
 class Callers(NamedTuple):
@@ -44,12 +44,13 @@ class Retry(NamedTuple):
 
 @dataclass(slots=True, frozen=True)
 class CallSource:
-    """What one call type's callers are drawn from: its index among the call types, arrival rates per interval,
+    """What one call type's callers are drawn from: its index among the call types, arrival rates per day and
+    interval (`rates[day][interval]`),
     the distributions of patience, handle time and wrap-up (None: no abandonment, no wrap-up), the retrial rule
     (None: no retrials), and one random stream per purpose."""
 
     index: int
-    rates: list[float]
+    rates: list[list[float]]
     patience: Distribution | None
     handle: Distribution
     wrap: Distribution | None
@@ -77,12 +78,14 @@ class CallSource:
         )
 
 
-def draw_callers(sources: list[CallSource], interval: int, start: float, length: float, factor: float) -> Callers:
-    """The first attempts of `sources`' call types during one interval from `start` (busyness `factor`), merged in
-    arrival order (ties keep the call types' order)."""
+def draw_callers(
+    sources: list[CallSource], day: int, interval: int, start: float, length: float, factor: float
+) -> Callers:
+    """The first attempts of `sources`' call types during one interval of a day from `start` (busyness `factor`),
+    merged in arrival order (ties keep the call types' order)."""
     parts = []
     for source in sources:
-        times = interval_arrivals(source.rates[interval], start, length, factor, source.arrivals_rng)
+        times = interval_arrivals(source.rates[day][interval], start, length, factor, source.arrivals_rng)
         n = len(times)
         if n:
             patience, wrap = source.patience, source.wrap
@@ -125,7 +128,7 @@ def initial_backlog(call_type: CallType, index: int, rng: Callable[[str], np.ran
 
 
 def call_source(
-    call_type: CallType, index: int, intervals: int, rng: Callable[[str], np.random.Generator]
+    call_type: CallType, index: int, horizon: Horizon, rng: Callable[[str], np.random.Generator]
 ) -> CallSource:
     """The source of call type number `index`'s callers, with the streams named after it ("support/arrivals", ...)."""
 
@@ -134,7 +137,7 @@ def call_source(
 
     return CallSource(
         index,
-        call_type.arrivals.hourly_rates(intervals),
+        day_rates(call_type.arrivals, horizon),
         call_type.patience,
         call_type.handle_time,
         call_type.after_call_work,

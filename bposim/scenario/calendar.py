@@ -17,11 +17,12 @@ import re
 from typing import Any, NamedTuple
 
 from bposim.formatting import hours_minutes
-from bposim.scenario.common import clock_seconds
+from bposim.scenario.common import clock_seconds, custom_error
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday names, in the order of `datetime.date.weekday()` (Monday is 0)."""
 CLOSED = "closed"
+NEEDS_START_DATE = "needs horizon.start_date (the date of day 0, YYYY-MM-DD) to know each day's weekday and date"
 _RANGE = re.compile(r"^\s*([a-z]{3})\s*-\s*([a-z]{3})\s*$")
 _HOURS = re.compile(r"^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$")
 
@@ -99,6 +100,38 @@ def opening_hours_errors(opening_hours: dict[Any, Any]) -> list[tuple[tuple[str,
                 break
         given.update(dict.fromkeys(weekdays, str(key)))
     return problems
+
+
+def weekday_key_errors(mapping: dict[Any, Any]) -> list[tuple[Any, str]]:
+    """What is wrong with the keys of a mapping keyed by weekdays (arrivals by day type, weekday shares, absence by
+    weekday), as (key, message): a key that is not a weekday or range, a weekday given by two keys."""
+    problems: list[tuple[Any, str]] = []
+    given: dict[int, str] = {}
+    for key in mapping:
+        try:
+            weekdays = weekdays_of(key)
+        except ValueError as exc:
+            problems.append((key, str(exc)))
+            continue
+        for weekday in weekdays:
+            if weekday in given:
+                problems.append((key, f"{WEEKDAYS[weekday]} is also in '{given[weekday]}'; give each weekday once"))
+                break
+        given.update(dict.fromkeys(weekdays, str(key)))
+    return problems
+
+
+def weekday_mapping(title: str, value: Any, example: str) -> Any:
+    """A mapping keyed by weekdays or ranges of them (as `opening_hours` is), each weekday given once; refused
+    naming the key and what is allowed."""
+    if value is None:
+        return value
+    if not isinstance(value, dict) or not value:
+        raise ValueError(f"write a mapping of weekdays or ranges of them, e.g. {example}")
+    problems = weekday_key_errors(value)
+    if problems:
+        raise custom_error(title, [((str(key),), message, key) for key, message in problems])
+    return {str(key).strip().lower(): item for key, item in value.items()}
 
 
 def listed_weekdays(opening_hours: dict[str, str] | None) -> set[int]:

@@ -13,13 +13,17 @@ later with the work it has left.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import datetime
+import math
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from bposim.distributions import Distribution
 from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
-from bposim.scenario.common import Model
+from bposim.scenario.calendar import NEEDS_START_DATE, WEEKDAYS, read_date, weekday_mapping, weekdays_of
+from bposim.scenario.common import Model, custom_error
 
 LIVE_CHANNELS = ("voice", "chat")
 DEFERRED_CHANNELS = ("email", "case")
@@ -31,6 +35,7 @@ PERIOD_HELP = (
     "what the target is measured over, pooled: interval, day, week (ISO, Monday to Sunday) or month (calendar); "
     "week and month need horizon.start_date"
 )
+SHARE_TOLERANCE = 1e-6  # how far from 1 the weekday shares of a weekly volume may sum
 
 
 class ServiceLevel(Model):
@@ -63,14 +68,14 @@ class ServiceLevelOverride(Model):
         return self
 
 
-class Arrivals(Model):
-    """Poisson arrivals at a constant hourly rate, or one hourly rate per interval of the day."""
+class Rates(Model):
+    """Poisson arrivals at a constant hourly rate, or one hourly rate per interval of the day's grid."""
 
     per_hour: FiniteFloat | None = Field(None, ge=0)
     per_interval: list[Annotated[FiniteFloat, Field(ge=0)]] | None = None
 
     @model_validator(mode="after")
-    def _one(self) -> Arrivals:
+    def _one(self) -> Rates:
         if (self.per_hour is None) == (self.per_interval is None):
             raise ValueError("give either per_hour or per_interval (hourly rates, one per interval)")
         return self
@@ -80,10 +85,155 @@ class Arrivals(Model):
         return list(self.per_interval) if self.per_interval is not None else [self.per_hour] * intervals
 
 
+class DateOverride(Model):
+    """One date's arrivals: the day's usual rates times a `factor` (a campaign launch: 1.4), or rates of its own."""
+
+    factor: FiniteFloat | None = Field(None, ge=0, description="multiplies the date's usual rates")
+    per_hour: FiniteFloat | None = Field(None, ge=0)
+    per_interval: list[Annotated[FiniteFloat, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> DateOverride:
+        if sum(value is not None for value in (self.factor, self.per_hour, self.per_interval)) != 1:
+            raise ValueError("give one of factor, per_hour or per_interval (hourly rates, one per interval)")
+        return self
+
+
+class WeeklyVolume(Model):
+    """Arrivals as a week's volume, shared out over the weekdays, and over each day's open intervals by an intraday
+    shape (flat when left out)."""
+
+    volume: FiniteFloat = Field(ge=0, description="calls offered in a whole week (all seven weekdays)")
+    weekday_share: dict[str, Annotated[FiniteFloat, Field(ge=0)]] = Field(
+        description="share of the week's volume on each weekday (a range, mon-fri, gives each of its days the "
+        "share); the seven weekdays' shares sum to 1, weekdays left out get none"
+    )
+    intraday: list[Annotated[FiniteFloat, Field(ge=0)]] | None = Field(
+        None,
+        description="weights, one per interval of the grid, scaled to sum to 1 over each day's open intervals",
+    )
+
+    @field_validator("weekday_share", mode="before")
+    @classmethod
+    def _keys(cls, value: Any) -> Any:
+        return weekday_mapping("WeeklyVolume", value, "{mon-fri: 0.17, sat: 0.15}")
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> WeeklyVolume:
+        total = math.fsum(self.shares())
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            raise ValueError(
+                f"weekday_share sums to {total:g} over the week (a range counts once per weekday); the shares of "
+                "the seven weekdays must sum to 1"
+            )
+        return self
+
+    def shares(self) -> list[float]:
+        """The share of the week's volume on each weekday, mon..sun."""
+        shares = [0.0] * 7
+        for key, share in self.weekday_share.items():
+            for weekday in weekdays_of(key):
+                shares[weekday] = share
+        return shares
+
+
+class Arrivals(Rates):
+    """A call type's arrivals: Poisson at hourly rates, the same every open day (`per_hour`, `per_interval`), or
+    per day type (`by_day_type`), or a weekly volume (`weekly`); `by_date` overrides single dates. The calendar
+    forms need a horizon with a start_date; `bposim.arrivals.day_rates` gives the rates of each day."""
+
+    by_day_type: dict[str, Rates] | None = Field(
+        None,
+        description="rates per weekday or range of weekdays ({mon-fri: {per_interval: [...]}, sat: {per_hour: 20}}); "
+        "weekdays left out take per_hour / per_interval, or get no arrivals",
+    )
+    weekly: WeeklyVolume | None = Field(None, description="a week's volume, weekday shares and an intraday shape")
+    by_date: dict[datetime.date, DateOverride] | None = Field(
+        None, description="dates with other arrivals ({2027-03-15: {factor: 1.4}}), inside the horizon"
+    )
+
+    @field_validator("by_day_type", mode="before")
+    @classmethod
+    def _day_types(cls, value: Any) -> Any:
+        return weekday_mapping("Arrivals", value, "{mon-fri: {per_hour: 120}, sat: {per_hour: 40}}")
+
+    @field_validator("by_date", mode="before")
+    @classmethod
+    def _dates(cls, value: Any) -> Any:
+        if value is None or not isinstance(value, dict):
+            return value
+        dates: dict[datetime.date, Any] = {}
+        for key, override in value.items():
+            try:
+                date = read_date(key)
+            except ValueError as exc:
+                raise custom_error("Arrivals", [((str(key),), str(exc), key)]) from None
+            if date in dates:
+                raise custom_error("Arrivals", [((str(key),), f"{date} is given twice", key)])
+            dates[date] = override
+        return dates
+
+    @model_validator(mode="after")
+    def _one(self) -> Arrivals:
+        plain = self.per_hour is not None or self.per_interval is not None
+        if self.per_hour is not None and self.per_interval is not None:
+            raise ValueError("give either per_hour or per_interval (hourly rates, one per interval), not both")
+        if self.weekly is not None and (plain or self.by_day_type is not None):
+            raise ValueError("weekly gives every day's arrivals: give it without per_hour, per_interval, by_day_type")
+        if not plain and self.weekly is None and self.by_day_type is None:
+            raise ValueError("give per_hour, per_interval (hourly rates, one per interval), by_day_type or weekly")
+        return self
+
+    @property
+    def calendar_fields(self) -> list[str]:
+        """The fields given that need a horizon on dates."""
+        return [name for name in ("by_day_type", "weekly", "by_date") if getattr(self, name) is not None]
+
+    def day_types(self) -> list[Rates | None]:
+        """The rates of each weekday, mon..sun, by day type (weekly volumes aside): by_day_type's, else the plain
+        per_hour / per_interval, else None (no arrivals)."""
+        plain = Rates(per_hour=self.per_hour, per_interval=self.per_interval) if self._plain else None
+        week: list[Rates | None] = [plain] * 7
+        for key, rates in (self.by_day_type or {}).items():
+            for weekday in weekdays_of(key):
+                week[weekday] = rates
+        return week
+
+    @property
+    def _plain(self) -> bool:
+        return self.per_hour is not None or self.per_interval is not None
+
+    def hourly_rates(self, intervals: int, interval_hours: float | None = None) -> list[float]:
+        """The hourly arrival rate of each interval of a day: the plain rates (every open day's); with only day
+        types or a weekly volume, the busiest day type's (interval by interval), what a one-day plan must cover
+        (a weekly volume needs `interval_hours`). `bposim.arrivals.day_rates` gives each day's own."""
+        if self._plain:
+            return super().hourly_rates(intervals)
+        if self.weekly is not None:
+            shape = self.weekly.intraday or [1.0] * intervals
+            total = math.fsum(shape)
+            if interval_hours is None:
+                raise ValueError("a weekly volume's hourly rates need the interval length (interval_hours)")
+            peak = max(self.weekly.shares()) * self.weekly.volume
+            return [peak * weight / total / interval_hours if total else 0.0 for weight in shape]
+        curves = [rates.hourly_rates(intervals) for rates in self.day_types() if rates is not None]
+        return [max(values) for values in zip(*curves, strict=True)]
+
+
 class Busyness(Model):
-    """A day-level gamma factor (mean 1) multiplying every call type's rates: real days vary more than Poisson."""
+    """A day-level factor (mean 1) multiplying every call type's rates: real days vary more than Poisson.
+
+    Alone, `cv` draws each day's factor from a gamma distribution. With `week_correlation` ρ, busy days come in busy
+    weeks: a day's factor is a week factor shared by the days of its week (mon-sun on a calendar horizon, else
+    days 0-6, 7-13, ...) times a factor of its own, both lognormal with mean 1, splitting the variance of the log
+    factor σ² = ln(1 + cv²) into ρσ² for the week and (1 − ρ)σ² for the day: each day's factor keeps mean 1 and
+    the coefficient of variation cv, the log factors of two days of a week correlate by ρ, and the factors
+    themselves by (e^(ρσ²) − 1) / (e^(σ²) − 1), a little less."""
 
     cv: FiniteFloat = Field(gt=0, le=2, description="coefficient of variation of the daily factor")
+    week_correlation: FiniteFloat | None = Field(
+        None, ge=0, le=1, description="share of the day factor's log-variance shared by the days of a week (0 to 1)"
+    )
 
 
 class Retrial(Model):
@@ -169,6 +319,56 @@ class CallType(Model):
     def stretch(self) -> float:
         """Chat: the extra handle time per other session held (the sequential share; 0 when none is given)."""
         return self.sequential_share or 0.0
+
+
+def arrivals_calendar_errors(arrivals: Arrivals, loc: tuple, horizon: Any) -> Iterator[tuple[tuple, str, Any]]:
+    """What a horizon refuses in arrivals by day type, weekly volumes and date overrides: any of them without a
+    start_date; a curve without one value per interval of the grid; a date outside the horizon or closed; a weekday
+    with a share of the week's volume that is closed, or whose open intervals the intraday shape gives no weight."""
+    if horizon.start_date is None:
+        for name in arrivals.calendar_fields:
+            yield (*loc, name), f"{name} {NEEDS_START_DATE}", name
+        return
+    curves = [
+        ((*loc, "by_day_type", key, "per_interval"), rates.per_interval)
+        for key, rates in (arrivals.by_day_type or {}).items()
+    ]
+    if arrivals.weekly is not None:
+        curves.append(((*loc, "weekly", "intraday"), arrivals.weekly.intraday))
+    last = horizon.date(horizon.days - 1)
+    for date, override in (arrivals.by_date or {}).items():
+        where = (*loc, "by_date", str(date))
+        if not horizon.start_date <= date <= last:
+            yield where, f"{date} is outside the horizon, {horizon.start_date} to {last}", str(date)
+        elif date in horizon.closed_dates:
+            yield where, f"{date} is in horizon.closed_dates: nothing arrives on a closed day", str(date)
+        curves.append(((*where, "per_interval"), override.per_interval))
+    for where, curve in curves:
+        if curve is not None and len(curve) != horizon.intervals:
+            message = (
+                f"{len(curve)} values given; the horizon has {horizon.intervals} intervals of "
+                f"{horizon.interval_minutes} minutes (one value per interval of the day's grid, "
+                "from the earliest opening of the week)"
+            )
+            yield where, message, curve
+    weekly = arrivals.weekly
+    if weekly is None:
+        return
+    shape = weekly.intraday
+    for weekday, share in enumerate(weekly.shares()):
+        hours = horizon.week[weekday]
+        where = (*loc, "weekly", "weekday_share")
+        if share > 0 and hours is None:
+            yield where, f"{WEEKDAYS[weekday]} is closed, but has a share of {share:g}; give it none", share
+        elif share > 0 and shape is not None and len(shape) == horizon.intervals:
+            grid = horizon.start_seconds
+            first = round((hours.open - grid) / horizon.interval_seconds)
+            stop = round((hours.close - grid) / horizon.interval_seconds)
+            if not horizon.opening_hours:
+                first, stop = 0, horizon.intervals
+            if not math.fsum(shape[first:stop]) > 0:
+                message = f"the intraday shape gives no weight to {WEEKDAYS[weekday]}'s open intervals"
+                yield (*loc, "weekly", "intraday"), message, shape
 
 
 def _article(word: str) -> str:

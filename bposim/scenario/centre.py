@@ -29,13 +29,19 @@ from bposim.scenario.calendar import (
     week_of,
     weekdays_of,
 )
-from bposim.scenario.call_types import DEFERRED_CHANNELS, Busyness, CallType, ServiceLevel
+from bposim.scenario.call_types import (
+    DEFERRED_CHANNELS,
+    Busyness,
+    CallType,
+    ServiceLevel,
+    arrivals_calendar_errors,
+)
 from bposim.scenario.common import SECONDS_PER_DAY, Clock, Model, clock_seconds, custom_error
 from bposim.scenario.costs import Costs, cost_errors
 from bposim.scenario.errors import ScenarioError, format_validation_error, listed
 from bposim.scenario.scheduling import Scheduling, scheduling_errors
 from bposim.scenario.technology import Technology, Tool
-from bposim.scenario.workforce import Absence, LearningCurve, Shift, Shrinkage, read_roster_csv
+from bposim.scenario.workforce import Absence, LearningCurve, Shift, Shrinkage, read_roster_csv, weekday_errors
 
 MAX_WEEKS = 522  # 3,654 days: within the 3,660 days a horizon may hold
 
@@ -450,6 +456,11 @@ class Scenario(Model):
 
     def _cross_field_errors(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
         yield from self._roster_errors()
+        yield from weekday_errors(self.absence, ("absence",), self.horizon)
+        yield from weekday_errors(self.shrinkage, ("shrinkage",), self.horizon)
+        for g, group in enumerate(self.agent_groups):
+            yield from weekday_errors(group.absence, ("agent_groups", g, "absence"), self.horizon)
+            yield from weekday_errors(group.shrinkage, ("agent_groups", g, "shrinkage"), self.horizon)
         yield from self._technology_errors()
         if self.costs is not None:
             yield from cost_errors(self.costs, self)
@@ -485,6 +496,7 @@ class Scenario(Model):
                 yield ("call_types", c), f"no agent group has the skill '{call_type.name}'", call_type.name
             rates = call_type.arrivals.per_interval
             yield from self._interval_list_errors(("call_types", c, "arrivals", "per_interval"), rates)
+            yield from arrivals_calendar_errors(call_type.arrivals, ("call_types", c, "arrivals"), self.horizon)
             retrial = call_type.retrial
             door = blocked_all or call_type.name in blocked_types
             if retrial is not None and retrial.after_blocked > 0 and self.trunk_lines is None and not door:

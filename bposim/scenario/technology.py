@@ -26,10 +26,13 @@ class Failures(Model):
 
 
 class Maintenance(Model):
-    """A planned outage, every day at the same time."""
+    """A planned outage, every day at the same time; an `exempt` one is agreed with the client as outside the
+    service-level objective: the intervals it overlaps are flagged `exempt` and the summary gives the service level
+    without them (`service_level_excluding_exempt`) beside the whole one."""
 
     start: Clock = Field(description="HH:MM")
     minutes: FiniteFloat = Field(gt=0)
+    exempt: bool = Field(False, description="outside the service-level objective; reported apart")
 
     @property
     def start_seconds(self) -> int:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
 from bposim.distributions import Distribution
 from bposim.fields import FiniteFloat, WholeNumber
+from bposim.scenario.calendar import NEEDS_START_DATE, weekday_mapping, weekdays_of
 from bposim.scenario.common import Clock, Model, clock_seconds, read_text_file
 
 ROSTER_COLUMNS = ("group", "start", "end", "agents", "breaks", "blocks")
@@ -105,16 +107,57 @@ class Shift(Model):
 
 
 class Absence(Model):
-    """Each rostered agent is absent for the whole day with this probability."""
+    """Each rostered agent is absent for the whole day with this probability (or the day's weekday's, in
+    `by_weekday`: needs a horizon with a start_date)."""
 
     probability: FiniteFloat = Field(ge=0, lt=1)
+    by_weekday: dict[str, Annotated[FiniteFloat, Field(ge=0, lt=1)]] | None = Field(
+        None, description="the probability on these weekdays or ranges ({mon: 0.08, sat-sun: 0.03}); needs start_date"
+    )
+
+    @field_validator("by_weekday", mode="before")
+    @classmethod
+    def _weekdays(cls, value: Any) -> Any:
+        return weekday_mapping("Absence", value, "{mon: 0.08, sat-sun: 0.03}")
+
+    def by_day(self) -> tuple[float, ...]:
+        """The probability on each weekday, mon..sun."""
+        return _week(self.probability, self.by_weekday)
 
 
 class Shrinkage(Model):
-    """Unplanned off-phone episodes (coaching, system trouble, personal): a rate per logged-in hour and a length."""
+    """Unplanned off-phone episodes (coaching, system trouble, personal): a rate per logged-in hour (or the day's
+    weekday's, in `by_weekday`: needs a horizon with a start_date) and a length."""
 
     per_hour: FiniteFloat = Field(ge=0)
     duration: Distribution
+    by_weekday: dict[str, Annotated[FiniteFloat, Field(ge=0)]] | None = Field(
+        None, description="the per_hour rate on these weekdays or ranges ({mon-fri: 0.6, sat: 0.3}); needs start_date"
+    )
+
+    @field_validator("by_weekday", mode="before")
+    @classmethod
+    def _weekdays(cls, value: Any) -> Any:
+        return weekday_mapping("Shrinkage", value, "{mon-fri: 0.6, sat: 0.3}")
+
+    def by_day(self) -> tuple[float, ...]:
+        """The per_hour rate on each weekday, mon..sun."""
+        return _week(self.per_hour, self.by_weekday)
+
+
+def weekday_errors(rule: Absence | Shrinkage | None, loc: tuple, horizon: Any) -> Iterator[tuple[tuple, str, Any]]:
+    """An absence or shrinkage `by_weekday` needs a horizon with a start_date (to know each day's weekday)."""
+    if rule is not None and rule.by_weekday is not None and horizon.start_date is None:
+        yield (*loc, "by_weekday"), f"by_weekday {NEEDS_START_DATE}", rule.by_weekday
+
+
+def _week(usual: float, by_weekday: dict[str, float] | None) -> tuple[float, ...]:
+    """A value for each weekday, mon..sun: `by_weekday`'s, else `usual`."""
+    week = [usual] * 7
+    for key, value in (by_weekday or {}).items():
+        for weekday in weekdays_of(key):
+            week[weekday] = value
+    return tuple(week)
 
 
 class LearningCurve(Model):
