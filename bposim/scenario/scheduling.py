@@ -141,9 +141,7 @@ class Contract(Model):
 
     name: str = Field(min_length=1)
     groups: list[str] | None = Field(None, min_length=1, description="agent groups under it; all if left out")
-    days: tuple[WholeNumber, WholeNumber] = Field(
-        (5, 5), description="days worked a week, [min, max], from 0 to 7"
-    )
+    days: tuple[WholeNumber, WholeNumber] = Field((5, 5), description="days worked a week, [min, max], from 0 to 7")
     days_off_together: PositiveWholeNumber = Field(
         1, le=WEEK_DAYS, description="a week's days off hold a run of at least this many consecutive days"
     )
@@ -249,7 +247,7 @@ def scheduling_errors(scheduling: Scheduling, scenario: Scenario) -> Iterator[tu
     group_names = set(groups)
     known = listed(groups)
     horizon = scenario.horizon
-    if horizon.end is None:
+    if horizon.length_hours is not None:
         yield ("scheduling",), "shift scheduling needs a horizon with an end time (HH:MM), not length_hours", None
         return
     for p, pattern in enumerate(scheduling.shifts):
