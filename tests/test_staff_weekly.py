@@ -25,8 +25,8 @@ FULL = {
     "days": [4, 5],
     "days_off_together": 2,
     "weekend": "one_off",
-    "min_rest_hours": 12,
-    "start_window_hours": 1,
+    "min_rest_hours": 15,
+    "start_window_hours": 2,
     "shifts": ["full"],
 }
 PART = {
