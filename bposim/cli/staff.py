@@ -47,6 +47,9 @@ def staff(
 ) -> None:
     """Find the cheapest roster of the scenario's shift patterns that meets the service level in every interval.
 
+    With scheduling.contracts on a calendar horizon, plans each agent's weeks (a shift or a day off per date) under
+    the contracts' weekly rules; --schedule writes the named schedule as CSV.
+
     Exits with status 1 if the best roster found still misses the target somewhere, on the search days or on the
     fresh days that verify it (it is written all the same); the last line says where.
     """
