@@ -51,7 +51,14 @@ from bposim.optimise.roster.evaluation import (
     search_misses,
 )
 from bposim.optimise.roster.plan import RosterPlan
-from bposim.optimise.roster.proposal import on_phones, propose, required_array, required_table, roster_scenario
+from bposim.optimise.roster.proposal import (
+    group_to_raise,
+    on_phones,
+    propose,
+    required_array,
+    required_table,
+    roster_scenario,
+)
 from bposim.optimise.roster.shortfall import busy_signals_text, fresh_shortfall_text, misses_text
 from bposim.optimise.roster.trim import Trim
 from bposim.optimise.roster.weekly import WeeklyPlan, optimise_weekly_roster
@@ -311,19 +318,6 @@ def _missed_text(misses: pd.DataFrame, late: pd.DataFrame, days: int) -> str:
     if len(late):
         parts.append(shortfall_text(late, days))
     return "; ".join(parts)
-
-
-def group_to_raise(scenario: Scenario, call_type: str, groups: list[str]) -> str | None:
-    """The scheduled group that serves a call type first: best routing priority, no overflow delay, cheapest."""
-    rates = {entry.group: entry.per_paid_hour for entry in scenario.costs.groups} if scenario.costs else {}
-    candidates = [
-        (skill.priority, skill.delay_seconds, rates.get(group.name, 1.0), index, group.name)
-        for index, group in enumerate(scenario.agent_groups)
-        if group.name in groups
-        for skill in group.skills
-        if skill.call_type == call_type
-    ]
-    return min(candidates)[-1] if candidates else None
 
 
 def _peak(table: pd.DataFrame) -> int:

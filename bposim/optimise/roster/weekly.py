@@ -38,7 +38,7 @@ from bposim.optimise.roster.evaluation import (
     search_misses,
     worst_first,
 )
-from bposim.optimise.roster.proposal import required_array
+from bposim.optimise.roster.proposal import group_to_raise, required_array
 from bposim.optimise.roster.shortfall import fresh_shortfall_text, misses_text
 from bposim.optimise.tours import TourError, TourPlan, solve_tours
 from bposim.optimise.tours.scenario import requirement_by_day, tour_problem, weekly_roster_scenario
@@ -267,8 +267,6 @@ def _raise(
 ) -> None:
     """Raise `added` in place: one agent above what the roster had on the phones in each missed interval, for the
     scheduled group that serves the call type first."""
-    from bposim.optimise.roster.loop import group_to_raise
-
     for row in misses.itertuples(index=False):
         group = group_to_raise(goal, row.call_type, groups)
         if group is None:
