@@ -15,7 +15,7 @@ from bposim.formatting import amount, money, share
 from bposim.processes import available_cores, too_many_workers
 
 if TYPE_CHECKING:
-    from bposim.optimise import RosterPlan
+    from bposim.optimise import RosterPlan, WeeklyPlan
 
 
 def staff(
@@ -39,9 +39,16 @@ def staff(
     workers: Annotated[
         int | None, typer.Option(min=1, help="processes simulating days; default the cores available")
     ] = None,
+    schedule_file: Annotated[
+        Path | None,
+        typer.Option("--schedule", help="write the named agent schedule as CSV (weekly rosters: one column per date)"),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or news on stderr")] = False,
 ) -> None:
     """Find the cheapest roster of the scenario's shift patterns that meets the service level in every interval.
+
+    With scheduling.contracts on a calendar horizon, plans each agent's weeks (a shift or a day off per date) under
+    the contracts' weekly rules; --schedule writes the named schedule as CSV.
 
     Exits with status 1 if the best roster found still misses the target somewhere, on the search days or on the
     fresh days that verify it (it is written all the same); the last line says where.
@@ -53,11 +60,13 @@ def staff(
     problems = workload.staff_problems(scenario, replications)
     if problems:
         fail([f"{file}: {problem}" for problem in problems])
-    if scenario.horizon.varies:  # the optimiser staffs one day's grid, the same every day
+    weekly = scenario.scheduling is not None and scenario.scheduling.weekly
+    if scenario.horizon.varies and not weekly:  # the daily optimiser staffs one day's grid, the same every day
         fail(
             [
                 f"{file}: horizon: bposim staff plans days that all open on the same hours; this horizon has closed "
-                "days or shorter hours on some (opening_hours, closed_dates): leave them out to staff a typical day"
+                "days or shorter hours on some (opening_hours, closed_dates): leave them out to staff a typical day, "
+                "or give scheduling.contracts to plan agents' weeks"
             ]
         )
     if scenario.scheduling is None:
@@ -71,7 +80,14 @@ def staff(
     crowd = too_many_workers(workers) if workers is not None else None
     if crowd is not None:
         fail([f"--workers: {crowd}"])
-    for flag, path in (("--out", out_file), ("--report", report)):
+    if schedule_file is not None and not weekly:
+        fail(
+            [
+                f"--schedule: {file} plans one repeated day; the named agent schedule needs weekly rosters "
+                "(scheduling.contracts on a calendar horizon)"
+            ]
+        )
+    for flag, path in (("--out", out_file), ("--report", report), ("--schedule", schedule_file)):
         if path is not None:
             prepare_directory(path.parent, flag)
     with _Bar(quiet) as watch:
@@ -93,6 +109,9 @@ def staff(
         except (ScheduleError, RequirementError) as exc:
             watch.close()
             fail([f"{file}: {exc}"])
+    if weekly:
+        _finish_weekly(plan, replications, out_file, schedule_file, report)
+        return
     _print_roster_plan(plan, replications, trim_trials)
     if out_file is not None:
         try:
@@ -109,6 +128,35 @@ def staff(
             fail([cannot_write(exc, report)])
         out.print(f"Report: {report}", highlight=False)
     for line in _roster_verdict(plan, replications):
+        out.print(line, style=None if plan.verified else "yellow", highlight=False, soft_wrap=True)
+    if not plan.verified:
+        raise typer.Exit(1)
+
+
+def _finish_weekly(
+    plan: WeeklyPlan, replications: int, out_file: Path | None, schedule_file: Path | None, report: Path | None
+) -> None:
+    """Print the weekly plan, write the roster scenario, the named schedule and the report, and give the verdict
+    (exit 1 when a target was missed)."""
+    from bposim.cli.weekly import print_weekly_plan, weekly_verdict
+
+    print_weekly_plan(plan, replications)
+    writes = [(out_file, plan.to_yaml, "Roster scenario written to"), (schedule_file, plan.write_schedule, "Schedule:")]
+    for path, write, label in writes:
+        if path is not None:
+            try:
+                out.print(f"{label} {write(path)}", highlight=False)
+            except OSError as exc:
+                fail([cannot_write(exc, path)])
+    if report is not None:
+        from bposim.report.roster import weekly_roster_report
+
+        try:
+            weekly_roster_report(plan, report)
+        except OSError as exc:
+            fail([cannot_write(exc, report)])
+        out.print(f"Report: {report}", highlight=False)
+    for line in weekly_verdict(plan, replications):
         out.print(line, style=None if plan.verified else "yellow", highlight=False, soft_wrap=True)
     if not plan.verified:
         raise typer.Exit(1)

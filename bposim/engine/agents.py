@@ -25,7 +25,7 @@ import simpy
 from bposim.distributions import Distribution
 from bposim.engine.records import ABSENCE, BLOCK, BREAK, SHRINKAGE, ActivityRow, SessionRow
 from bposim.engine.routing import Agent, Group
-from bposim.scenario import SECONDS_PER_DAY, Scenario
+from bposim.scenario import SECONDS_PER_DAY, Scenario, Shift
 from bposim.scenario.workforce import LearningCurve
 
 
@@ -129,10 +129,15 @@ class Workforce:
                 rng(f"{group.name}/shrinkage"),
             )
         self.rostered: list[Agent] = []
+        self.workdays: dict[int, frozenset[int]] = {}  # agent index → the days its line works, for lines with days
         for number, shift in enumerate(scenario.roster, start=1):
             group = by_name[shift.group]
+            days = _day_indexes(scenario, shift)
             for slot in range(shift.agents):
-                self.rostered.append(self._new_agent(f"{group.name}-s{number}-{slot + 1:03d}", group, shift, slot))
+                agent = self._new_agent(f"{group.name}-s{number}-{slot + 1:03d}", group, shift, slot)
+                self.rostered.append(agent)
+                if days is not None:
+                    self.workdays[agent.index] = days
 
     def _new_agent(self, name: str, group: Group, shift=None, slot: int = 0) -> Agent:
         """A new agent of the centre, numbered in order of hiring."""
@@ -217,7 +222,7 @@ class Workforce:
 
     # --- rostered agents -----------------------------------------------------------------------------------
 
-    def open_day(self, now: float, close: float, origin: float) -> None:
+    def open_day(self, now: float, close: float, origin: float, day: int = 0) -> None:
         """The day opens at `now` and closes at `close`, its grid starting at `origin`: each rostered agent is
         absent, or will log in at their shift start. One still serving callers who waited at the last closing leaves
         after the call in hand.
@@ -225,12 +230,15 @@ class Workforce:
         On a day with shorter hours a shift is cut to them: it starts at opening at the earliest and, when the day
         closes before the grid ends, is due to end at closing at the latest; a shift wholly outside the day's hours
         is not worked that day (nor counted absent). Absence is drawn for every rostered agent each open day all
-        the same, so the draws of the days stay aligned."""
+        the same, so the draws of the days stay aligned. An agent whose roster line lists its days (`Shift.days`)
+        works day `day` only when it is one of them, and is neither drawn absent nor counted on the others."""
         early = close < origin + self.grid_seconds
         weekday = self.weekday = self.weekdays[int(origin // SECONDS_PER_DAY)]
         for agent in self.rostered:
             if agent.logged_in:
                 agent.leaving = True
+            if self.workdays and day not in self.workdays.get(agent.index, (day,)):
+                continue
             shift = agent.shift
             start = origin + shift.start_seconds - self.opening
             end = origin + shift.end_seconds - self.opening
@@ -403,3 +411,11 @@ class Workforce:
                 self._record_activity(agent, BREAK, name, planned, math.nan, math.nan, False, True, paid)
         agent.pending = []
         self.sessions.append(SessionRow(agent.index, agent.login_time, now, agent.planned_end))
+
+
+def _day_indexes(scenario: Scenario, shift: Shift) -> frozenset[int] | None:
+    """The horizon's day numbers a roster line works on (its `days`), or None when it works every open day."""
+    if shift.days is None:
+        return None
+    first = scenario.horizon.start_date
+    return frozenset((date - first).days for date in shift.days)

@@ -148,7 +148,7 @@ class Centre(ChannelWork):
         if interval == span.start:
             self.closing = False
             self.close_time = now + len(span) * self.interval_seconds
-            self.workforce.open_day(now, self.close_time, now - span.start * self.interval_seconds)
+            self.workforce.open_day(now, self.close_time, now - span.start * self.interval_seconds, self.day)
         for group, plan in zip(self.router.groups, self.plans, strict=True):
             self.workforce.set_staff(group, plan[interval], now)
             if group.reserve is not None:

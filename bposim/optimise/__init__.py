@@ -7,7 +7,7 @@ allow), `charts`.
 """
 
 from bposim.optimise.requirement import Requirement, RequirementError, staffing_requirement
-from bposim.optimise.roster import RosterPlan, optimise_roster
+from bposim.optimise.roster import RosterPlan, WeeklyPlan, optimise_roster
 from bposim.optimise.schedule import Pattern, Schedule, ScheduleError, enumerate_patterns, solve_schedule
 
 __all__ = [
@@ -20,5 +20,6 @@ __all__ = [
     "enumerate_patterns",
     "solve_schedule",
     "RosterPlan",
+    "WeeklyPlan",
     "optimise_roster",
 ]

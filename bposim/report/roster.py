@@ -1,8 +1,12 @@
 """An optimised roster's report: its shifts, the service level it reached on days the search never saw, where it
-falls short, the requirement by channel, and the requirement against the agents scheduled."""
+falls short, the requirement by channel, and the requirement against the agents scheduled. A weekly roster's
+report has the named agents' week grid (agents × dates, each shift coloured by its start time) instead of the
+shifts."""
 
 from __future__ import annotations
 
+import colorsys
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,7 +14,13 @@ from bposim.formatting import estimate, points, share
 from bposim.report.html import Section, html_table, write_page
 
 if TYPE_CHECKING:
-    from bposim.optimise import RosterPlan
+    from bposim.optimise import RosterPlan, WeeklyPlan
+
+GRID_STYLE = (
+    "<style>.weekgrid td,.weekgrid th{padding:2px 4px;font-size:11px;white-space:nowrap;text-align:center}"
+    ".weekgrid td.off{color:#999;background:#f3f3f3}.weekgrid td.closed{background:#ddd;color:#aaa}"
+    ".weekgrid th.weekend{background:#eef}.weekgrid td.name{text-align:left}</style>"
+)
 
 
 def roster_report(plan: RosterPlan, path: str | Path) -> Path:
@@ -141,3 +151,86 @@ def _fresh_misses_section(plan: RosterPlan) -> list[Section]:
             ),
         )
     ]
+
+
+def weekly_roster_report(plan: WeeklyPlan, path: str | Path) -> Path:
+    """Write the report of a weekly roster (`bposim.optimise.WeeklyPlan`): contracts, the week grid of the named
+    agents, the service level on fresh days."""
+    tours = plan.tours
+    weeks = plan.weeks
+    contracts = [[name, str(agents)] for name, agents in tours.headcount.items()]
+    levels = [
+        [row.call_type, f"{row.offered:,.0f}", share(row.service_level, row.service_level_ci), f"{row.target:.0%}"]
+        for row in plan.by_call_type.itertuples(index=False)
+    ]
+    met = plan.by_call_type["met"].astype(bool).tolist()
+    rounds = f"{plan.rounds} round{'' if plan.rounds == 1 else 's'}"
+    verdict = (
+        "Every interval met its target on the search days and on the fresh days"
+        if plan.verified
+        else "Not every interval met its target"
+    )
+    solver = "proven cheapest" if tours.optimal else f"within {tours.gap:.2%} of the cheapest"
+    starts = plan.starts_per_day()
+    sections = [
+        Section(
+            "Weekly roster",
+            f"The cheapest agents' weeks under the scenario's contracts covering the requirement on every date: "
+            f"{len(tours.agents)} agents, {tours.paid_hours / weeks:,.1f} paid hours and shifts "
+            f"{plan.cost_per_week:,.2f} {plan.cost_unit} a week ({solver}). {verdict}; {rounds} of the loop, "
+            f"{plan.simulations:,} simulated days.",
+            table=html_table(["Contract", "Agents"], contracts, None, 1),
+            note="" if plan.verified else " ".join(part for part in (plan.shortfall, plan.fresh_shortfall) if part),
+        ),
+        Section(
+            "Week grid",
+            "Each agent's shift on each date (log-in to log-out), coloured by its start time; off days grey, closed "
+            f"dates darker. At most {int(starts['starts'].max()) if len(starts) else 0} distinct start times on a "
+            "date.",
+            table=week_grid(plan),
+        ),
+        Section(
+            "Service level on fresh days",
+            f"Requirement by {plan.requirement.method.replace('_', ' ')} on a typical day, each date taking it on "
+            f"its open hours; the roster verified on runs of the horizon the search never saw (seed "
+            f"{plan.verification_seed}), means ± 95% confidence half-widths.",
+            table=html_table(["Call type", "Offered / day", "Service level", "Target"], levels, met, 1),
+        ),
+    ]
+    return write_page(path, f"{plan.scenario.name}: weekly roster", sections)
+
+
+def week_grid(plan: WeeklyPlan) -> str:
+    """The named schedule as an HTML table: agents down, dates across, each shift coloured by its start time."""
+    tours = plan.tours
+    problem = tours.problem
+    dates = plan.scenario.horizon.dates()
+    starts = sorted({problem.shifts[s].start for agent in tours.agents for s in agent.shifts if s is not None})
+    colours = {start: _colour(n, len(starts)) for n, start in enumerate(starts)}
+    head = "<th>Agent</th><th>Contract</th>" + "".join(
+        f'<th class="{"weekend" if date.weekday() >= 5 else ""}">{date:%a}<br>{date.day} {date:%b}</th>'
+        for date in dates
+    )
+    rows = []
+    for agent in tours.agents:
+        cells = [
+            f'<td class="name">{escape(agent.name)}</td>',
+            f"<td>{escape(problem.contracts[agent.contract].name)}</td>",
+        ]
+        for d, s in enumerate(agent.shifts):
+            if not problem.days[d].open:
+                cells.append('<td class="closed">closed</td>')
+            elif s is None:
+                cells.append('<td class="off">off</td>')
+            else:
+                shift = problem.shifts[s]
+                cells.append(f'<td style="background:{colours[shift.start]}">{escape(tours.hours(agent, d))}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f'{GRID_STYLE}<table class="weekgrid"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _colour(n: int, count: int) -> str:
+    """A light colour for the n-th of `count` start times, early starts blue through late ones red."""
+    hue = 0.6 * (1 - n / max(count - 1, 1))
+    red, green, blue = colorsys.hls_to_rgb(hue, 0.8, 0.7)
+    return f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"

@@ -11,7 +11,7 @@ from bposim.scenario.loading import (
     load_yaml_mapping,
     scenario_text,
 )
-from bposim.scenario.scheduling import BreakRule, Scheduling, ShiftPattern, StartTimes
+from bposim.scenario.scheduling import BreakRule, Contract, Scheduling, ShiftPattern, StartTimes, WorkableLimits
 from bposim.scenario.technology import AiAssist, Callbacks, Effect, Failures, Maintenance, SelfService, Technology, Tool
 from bposim.scenario.workforce import Absence, Break, LearningCurve, Shift, Shrinkage
 
@@ -49,6 +49,8 @@ __all__ = [
     "load_yaml_mapping",
     "scenario_text",
     "BreakRule",
+    "Contract",
+    "WorkableLimits",
     "Scheduling",
     "ShiftPattern",
     "StartTimes",

@@ -603,6 +603,7 @@ class Scenario(Model):
                     f"shift starts at {shift.start}, before the centre opens at {horizon.start}",
                     shift.start,
                 )
+            yield from _shift_days_errors(i, shift, horizon)
             if shift.deferred_blocks and shift.group in group_names:
                 group = next(g for g in self.agent_groups if g.name == shift.group)
                 if not any(
@@ -687,6 +688,23 @@ class Scenario(Model):
             self.service_level.threshold_seconds if threshold is None else threshold,
             self.service_level.target if target is None else target,
         )
+
+
+def _shift_days_errors(i: int, shift: Shift, horizon: Horizon) -> Iterator[tuple[tuple, str, Any]]:
+    """A roster line's `days` are dates of the horizon, each once (they need a start_date)."""
+    if shift.days is None:
+        return
+    if horizon.start_date is None:
+        yield ("roster", i, "days"), "days are dates: the horizon needs a start_date (YYYY-MM-DD)", None
+        return
+    last = horizon.date(horizon.days - 1)
+    seen: set[datetime.date] = set()
+    for d, date in enumerate(shift.days):
+        if not horizon.start_date <= date <= last:
+            yield ("roster", i, "days", d), f"{date} is outside the horizon, {horizon.start_date} to {last}", str(date)
+        elif date in seen:
+            yield ("roster", i, "days", d), f"{date} is given twice", str(date)
+        seen.add(date)
 
 
 def _twice(loc: tuple, names: list[str], message: str) -> Iterator[tuple[tuple, str, str]]:

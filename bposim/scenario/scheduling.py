@@ -4,13 +4,19 @@ A pattern is a set of shifts: one or more lengths, start times on a grid, and br
 in a span of hours into the shift. Checks that need only the patterns live on the models; checks against the
 centre (groups that do not exist, shifts outside the opening hours) are in `scheduling_errors`, which the
 Scenario validator calls.
+
+Weekly rules. With `contracts`, the optimiser plans agents' weeks on a calendar horizon (tour scheduling,
+`bposim.optimise.tours`): each contract (full time, part time, ...) says how many days a week its agents work,
+the days off held together, the weekend rule, the rest between shifts, how far a week's start times may lie
+apart, the paid hours a week holds at most and its headcount; `limits` keep the roster workable (few distinct
+start times a day, no shift line with a lone agent).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -22,6 +28,7 @@ if TYPE_CHECKING:
     from bposim.scenario.centre import Horizon, Scenario
 
 Hours = Annotated[FiniteFloat, Field(gt=0, le=24)]
+WEEK_DAYS = 7
 
 
 class StartTimes(Model):
@@ -127,8 +134,63 @@ class ShiftPattern(Model):
         ]
 
 
+class Contract(Model):
+    """The weekly rules of agents under one contract (full time, part time, ...): days worked, days off together,
+    weekends, rest between shifts, start times across the week, weekly hours, headcount and the patterns
+    worked."""
+
+    name: str = Field(min_length=1)
+    groups: list[str] | None = Field(None, min_length=1, description="agent groups under it; all if left out")
+    days: tuple[WholeNumber, WholeNumber] = Field((5, 5), description="days worked a week, [min, max], from 0 to 7")
+    days_off_together: PositiveWholeNumber = Field(
+        1, le=WEEK_DAYS, description="a week's days off hold a run of at least this many consecutive days"
+    )
+    weekend: Literal["any", "one_off", "both_off", "alternate"] = Field(
+        "any",
+        description="any; one_off: Saturday or Sunday off; both_off; alternate: both off every other week",
+    )
+    min_rest_hours: FiniteFloat = Field(11.0, ge=0, le=48, description="hours between a shift's end and the next")
+    start_window_hours: FiniteFloat | None = Field(
+        None, ge=0, le=24, description="a week's shift starts lie within this many hours; any if left out"
+    )
+    max_weekly_hours: FiniteFloat | None = Field(None, gt=0, le=168, description="paid hours a week at most")
+    max_agents: WholeNumber | None = Field(None, description="agents under the contract at most; no limit if left out")
+    shifts: list[str] | None = Field(
+        None, min_length=1, description="names of the shift patterns it works; all of its groups' if left out"
+    )
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: tuple[int, int]) -> tuple[int, int]:
+        low, high = value
+        if not 0 <= low <= high <= WEEK_DAYS or high == 0:
+            raise ValueError(f"give [min, max] days a week with 0 ≤ min ≤ max ≤ 7 and max ≥ 1; got [{low}, {high}]")
+        return value
+
+    @model_validator(mode="after")
+    def _off_together(self) -> Contract:
+        if self.days_off_together > WEEK_DAYS - self.days[0] and self.days_off_together > 1:
+            raise ValueError(
+                f"days_off_together {self.days_off_together} does not fit in a week of at least {self.days[0]} "
+                f"days worked (at most {WEEK_DAYS - self.days[0]} days off)"
+            )
+        return self
+
+
+class WorkableLimits(Model):
+    """What keeps a weekly roster workable: few distinct start times a day, and no shift line of one agent."""
+
+    max_starts_per_day: PositiveWholeNumber | None = Field(
+        None, description="distinct shift start times per group and day at most"
+    )
+    min_agents_per_line: PositiveWholeNumber | None = Field(
+        None, description="agents on a shift line (a shift on a day) at least, when it is used"
+    )
+
+
 class Scheduling(Model):
-    """What the roster optimiser may do: the shift patterns, headcount limits, and an occupancy cap."""
+    """What the roster optimiser may do: the shift patterns, headcount limits, and an occupancy cap; with
+    contracts, the weekly rules of agents' weeks on a calendar horizon and the limits that keep them workable."""
 
     shifts: list[ShiftPattern] = Field(min_length=1, description="the shift patterns the optimiser may use")
     max_agents: dict[str, WholeNumber] = Field(
@@ -137,6 +199,10 @@ class Scheduling(Model):
     occupancy_cap: FiniteFloat | None = Field(
         None, gt=0, le=1, description="size intervals so agents are busy at most this share of their on-phone time"
     )
+    contracts: list[Contract] = Field(
+        [], description="weekly rules of agents' weeks (needs a calendar horizon); a daily roster if left out"
+    )
+    limits: WorkableLimits | None = Field(None, description="workable limits of a weekly roster (needs contracts)")
 
     @field_validator("shifts")
     @classmethod
@@ -146,6 +212,24 @@ class Scheduling(Model):
         if twice:
             raise ValueError(f"shift pattern names must differ; repeated: {', '.join(twice)}")
         return value
+
+    @field_validator("contracts")
+    @classmethod
+    def _contract_names_once(cls, value: list[Contract]) -> list[Contract]:
+        names = Counter(contract.name for contract in value)
+        twice = sorted(name for name, count in names.items() if count > 1)
+        if twice:
+            raise ValueError(f"contract names must differ; repeated: {', '.join(twice)}")
+        return value
+
+    @property
+    def weekly(self) -> bool:
+        """Whether the optimiser plans agents' weeks (contracts given) rather than one repeated day."""
+        return bool(self.contracts)
+
+    def contract_groups(self, contract: Contract, all_groups: list[str]) -> list[str]:
+        """The agent groups a contract applies to."""
+        return list(contract.groups) if contract.groups is not None else list(all_groups)
 
     def groups_of(self, pattern: ShiftPattern, all_groups: list[str]) -> list[str]:
         """The agent groups a pattern applies to."""
@@ -163,7 +247,7 @@ def scheduling_errors(scheduling: Scheduling, scenario: Scenario) -> Iterator[tu
     group_names = set(groups)
     known = listed(groups)
     horizon = scenario.horizon
-    if horizon.end is None:
+    if horizon.length_hours is not None:
         yield ("scheduling",), "shift scheduling needs a horizon with an end time (HH:MM), not length_hours", None
         return
     for p, pattern in enumerate(scheduling.shifts):
@@ -182,3 +266,66 @@ def scheduling_errors(scheduling: Scheduling, scenario: Scenario) -> Iterator[tu
     for name in scheduling.max_agents:
         if name not in group_names:
             yield ("scheduling", "max_agents", name), f"unknown agent group '{name}'; known: {known}", name
+    yield from _weekly_errors(scheduling, groups, horizon)
+
+
+def _weekly_errors(
+    scheduling: Scheduling, groups: list[str], horizon: Horizon
+) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+    """Contracts need a calendar horizon of whole weeks, known groups and patterns, and each scheduled group a
+    contract; limits need contracts."""
+    if not scheduling.contracts:
+        if scheduling.limits is not None:
+            yield ("scheduling", "limits"), "limits apply to a weekly roster: give contracts too", None
+        return
+    if horizon.start_date is None:
+        yield (
+            ("scheduling", "contracts"),
+            "contracts plan agents' weeks on dates: the horizon needs a start_date (YYYY-MM-DD) and weeks",
+            None,
+        )
+    elif horizon.days > WEEK_DAYS and horizon.days % WEEK_DAYS:
+        yield (
+            ("scheduling", "contracts"),
+            f"contracts plan whole weeks: the horizon has {horizon.days} days; give at most 7 days or whole weeks "
+            "(weeks: 1, 2, ...)",
+            horizon.days,
+        )
+    known_groups, patterns = listed(groups), [pattern.name for pattern in scheduling.shifts]
+    covered: set[str] = set()
+    for c, contract in enumerate(scheduling.contracts):
+        for g, name in enumerate(contract.groups or []):
+            if name not in groups:
+                yield (
+                    ("scheduling", "contracts", c, "groups", g),
+                    f"unknown agent group '{name}'; known: {known_groups}",
+                    name,
+                )
+        mine = scheduling.contract_groups(contract, groups)
+        covered.update(mine)
+        for s, name in enumerate(contract.shifts or []):
+            if name not in patterns:
+                yield (
+                    ("scheduling", "contracts", c, "shifts", s),
+                    f"unknown shift pattern '{name}'; known: {listed(patterns)}",
+                    name,
+                )
+        usable = [
+            pattern
+            for pattern in scheduling.shifts
+            if (contract.shifts is None or pattern.name in contract.shifts)
+            and set(mine) & set(scheduling.groups_of(pattern, groups))
+        ]
+        if not usable and all(name in patterns for name in contract.shifts or []):
+            yield (
+                ("scheduling", "contracts", c),
+                f"contract '{contract.name}' has no shift pattern for its groups ({', '.join(mine)})",
+                contract.name,
+            )
+    for name in scheduling.scheduled_groups(groups):
+        if name not in covered:
+            yield (
+                ("scheduling", "contracts"),
+                f"group '{name}' has shift patterns but no contract: give it one (contracts[].groups)",
+                name,
+            )

@@ -8,6 +8,7 @@ logged in, on deferred items only."""
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bposim.distributions import Distribution
 from bposim.fields import FiniteFloat, WholeNumber
-from bposim.scenario.calendar import NEEDS_START_DATE, weekday_mapping, weekdays_of
+from bposim.scenario.calendar import NEEDS_START_DATE, read_date, weekday_mapping, weekdays_of
 from bposim.scenario.common import Clock, Model, clock_seconds, read_text_file
 
 ROSTER_COLUMNS = ("group", "start", "end", "agents", "breaks", "blocks")
@@ -76,6 +77,16 @@ class Shift(Model):
     deferred_blocks: list[DeferredBlock] = Field(
         [], description="stretches on email and case work only (no live contacts), placed like breaks"
     )
+    days: list[datetime.date] | None = Field(
+        None,
+        min_length=1,
+        description="the dates the line's agents work (YYYY-MM-DD, needs a start_date); every open day if left out",
+    )
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _dates(cls, value: Any) -> Any:
+        return [read_date(item) for item in value] if isinstance(value, list) else value
 
     @model_validator(mode="after")
     def _order(self) -> Shift:

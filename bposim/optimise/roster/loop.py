@@ -51,9 +51,17 @@ from bposim.optimise.roster.evaluation import (
     search_misses,
 )
 from bposim.optimise.roster.plan import RosterPlan
-from bposim.optimise.roster.proposal import on_phones, propose, required_array, required_table, roster_scenario
+from bposim.optimise.roster.proposal import (
+    group_to_raise,
+    on_phones,
+    propose,
+    required_array,
+    required_table,
+    roster_scenario,
+)
 from bposim.optimise.roster.shortfall import busy_signals_text, fresh_shortfall_text, misses_text
 from bposim.optimise.roster.trim import Trim
+from bposim.optimise.roster.weekly import WeeklyPlan, optimise_weekly_roster
 from bposim.optimise.schedule import Schedule, ScheduleError
 from bposim.optimise.trunks import trunk_limit_text, trunk_limits
 from bposim.scenario import Scenario, ScenarioError
@@ -78,8 +86,9 @@ def optimise_roster(
     progress: Progress | Callable[[str], None] | None = None,
     requirement: Requirement | None = None,
     workers: int = 1,
-) -> RosterPlan:
-    """The cheapest roster from the scenario's shift patterns whose simulated service level meets the target.
+) -> RosterPlan | WeeklyPlan:
+    """The cheapest roster from the scenario's shift patterns whose simulated service level meets the target; with
+    contracts (`scheduling.contracts`), the cheapest agents' weeks over the calendar horizon (`weekly`).
 
     `target` and `threshold_seconds`, when given, replace every call type's objective. `trim_trials` bounds the
     trim phase after convergence (0: none). A `requirement` already computed for this scenario and objective is
@@ -109,6 +118,17 @@ def optimise_roster(
     if limits:
         raise RequirementError(trunk_limit_text(limits))
     with Simulator(workers, watch) as simulator:
+        if scenario.scheduling.weekly:
+            return optimise_weekly_roster(
+                goal,
+                seed=seed,
+                replications=replications,
+                max_rounds=max_rounds,
+                method=method,
+                watch=watch,
+                simulator=simulator,
+                verification_seed=seed + VERIFICATION_SEED_OFFSET,
+            )
         return _optimise(
             scenario, goal, seed, replications, max_rounds, method, trim_trials, watch, requirement, simulator
         )
@@ -279,7 +299,7 @@ def _raise(
     Returns the call types no scheduled group serves."""
     unfixable = []
     for row in misses.itertuples(index=False):
-        group = _group_to_raise(goal, row.call_type, groups)
+        group = group_to_raise(goal, row.call_type, groups)
         if group is None:
             unfixable.append(str(row.call_type))
             continue
@@ -298,19 +318,6 @@ def _missed_text(misses: pd.DataFrame, late: pd.DataFrame, days: int) -> str:
     if len(late):
         parts.append(shortfall_text(late, days))
     return "; ".join(parts)
-
-
-def _group_to_raise(scenario: Scenario, call_type: str, groups: list[str]) -> str | None:
-    """The scheduled group that serves a call type first: best routing priority, no overflow delay, cheapest."""
-    rates = {entry.group: entry.per_paid_hour for entry in scenario.costs.groups} if scenario.costs else {}
-    candidates = [
-        (skill.priority, skill.delay_seconds, rates.get(group.name, 1.0), index, group.name)
-        for index, group in enumerate(scenario.agent_groups)
-        if group.name in groups
-        for skill in group.skills
-        if skill.call_type == call_type
-    ]
-    return min(candidates)[-1] if candidates else None
 
 
 def _peak(table: pd.DataFrame) -> int:

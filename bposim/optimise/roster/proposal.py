@@ -69,3 +69,16 @@ def required_table(required: np.ndarray, groups: list[str]) -> pd.DataFrame:
             "required": required.ravel().round().astype(int),
         }
     )
+
+
+def group_to_raise(scenario: Scenario, call_type: str, groups: list[str]) -> str | None:
+    """The scheduled group that serves a call type first: best routing priority, no overflow delay, cheapest."""
+    rates = {entry.group: entry.per_paid_hour for entry in scenario.costs.groups} if scenario.costs else {}
+    candidates = [
+        (skill.priority, skill.delay_seconds, rates.get(group.name, 1.0), index, group.name)
+        for index, group in enumerate(scenario.agent_groups)
+        if group.name in groups
+        for skill in group.skills
+        if skill.call_type == call_type
+    ]
+    return min(candidates)[-1] if candidates else None

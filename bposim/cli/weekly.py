@@ -1,0 +1,82 @@
+"""`bposim staff` on weekly rosters: the plan printed (cost per week, agents per contract, distinct starts per day,
+the service level on fresh days) and the verdict."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+
+from bposim.cli.common import out
+from bposim.formatting import amount, money, share
+
+if TYPE_CHECKING:
+    from bposim.optimise import WeeklyPlan
+
+
+def print_weekly_plan(plan: WeeklyPlan, replications: int) -> None:
+    """The contracts' headcount, the distinct start times of each date, the service level and the cost."""
+    tours = plan.tours
+    contracts = Table(title=f"{plan.scenario.name} — weekly roster")
+    for label in ("Contract", "Agents", "Paid hours / week", "Cost / week"):
+        contracts.add_column(label, justify="left" if label == "Contract" else "right")
+    assignments = tours.assignments
+    weeks = plan.weeks
+    for name, agents in tours.headcount.items():
+        mine = assignments[assignments["contract"] == name]
+        contracts.add_row(
+            name, str(agents), f"{mine['paid_hours'].sum() / weeks:,.1f}", f"{mine['cost'].sum() / weeks:,.2f}"
+        )
+    contracts.add_row(
+        "Total",
+        str(len(tours.agents)),
+        f"{tours.paid_hours / weeks:,.1f}",
+        f"{plan.cost_per_week:,.2f}",
+        style="bold",
+    )
+    out.print(contracts)
+    starts = Table(title="Shift starts per date")
+    for label in ("Date", "Group", "Agents", "Starts", "Start times"):
+        starts.add_column(label, justify="right" if label in ("Agents", "Starts") else "left")
+    for row in plan.starts_per_day().itertuples(index=False):
+        starts.add_row(row.date, row.group, str(row.agents), str(row.starts), row.start_times)
+    out.print(starts)
+    levels = Table(title=f"Service level on {replications} fresh runs (seed {plan.verification_seed}, ± 95% CI)")
+    for label in ("Call type", "Offered/day", "Service level", "Target", "Met"):
+        levels.add_column(label, justify="left" if label == "Call type" else "right")
+    for row in plan.by_call_type.itertuples(index=False):
+        levels.add_row(
+            row.call_type,
+            amount(row.offered),
+            share(row.service_level, row.service_level_ci),
+            share(row.target, digits=0),
+            "yes" if row.met else "no",
+            style=None if row.met else "red",
+        )
+    out.print(levels)
+    solver = (
+        "proven cheapest"
+        if tours.optimal
+        else f"the cheapest the solver found within its limits, within {tours.gap:.2%} of the cheapest"
+    )
+    out.print(
+        f"Cost: {money(plan.cost_per_week, plan.cost_unit)} a week on the shifts ({solver}; tour programme "
+        f"{tours.seconds:.1f} s). Search: {plan.rounds} round{'' if plan.rounds == 1 else 's'}, "
+        f"{plan.simulations:,} simulated days.",
+        highlight=False,
+    )
+
+
+def weekly_verdict(plan: WeeklyPlan, replications: int) -> list[str]:
+    """Whether every interval held its target, on the search days and on the fresh days."""
+    if plan.verified:
+        return [
+            f"Every interval met its target: on the search days in round {plan.rounds}, and on {replications} fresh "
+            f"run{'' if replications == 1 else 's'} of the horizon (seed {plan.verification_seed})."
+        ]
+    lines = []
+    if not plan.converged:
+        lines.append(f"Not every interval meets its target: {plan.shortfall}")
+    if plan.fresh_shortfall:
+        lines.append(f"Not every interval meets its target on the fresh days: {plan.fresh_shortfall}")
+    return lines

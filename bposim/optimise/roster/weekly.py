@@ -1,0 +1,275 @@
+"""The closed loop for weekly rosters: a day's requirement → the cheapest agents' weeks (tour scheduling) →
+simulate the roster over the calendar horizon → raise where it misses → again; then a verification on fresh days.
+
+Requirement. The arrival curves repeat on every open day, so the requirement is searched once, on a typical day:
+the scenario's grid (earliest opening to latest closing) as one day, without the calendar (the same search as
+`bposim staff` on a daily horizon). Each date takes it on the intervals it is open (none on a closed date).
+
+Rounds. The tour programme (`bposim.optimise.tours`, with a node and a time limit) finds the cheapest agents'
+weeks covering the requirement on every date and interval, each agent's weeks meeting its contract; the roster
+(lines with the dates they work, `tours.scenario`) is simulated over the whole horizon on the search days, the
+service level pooled per interval of the day over the dates and days; the loop raises the requirement where an
+interval is short, as the daily loop does (`loop.raise_requirement`), and solves again, until nothing is short
+or `max_rounds`. There is no trim. The verification simulates the last roster on fresh days.
+
+Deferred work (email, case) is not planned by the weekly loop yet: a scenario with deferred call types is
+refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bposim.files import write_text_atomically
+from bposim.formatting import money
+from bposim.optimise.coverage import ScheduleError, clock
+from bposim.optimise.days import Simulator
+from bposim.optimise.evidence import LOOP_SEED_OFFSET, SearchDays
+from bposim.optimise.progress import Progress
+from bposim.optimise.requirement import Requirement, staffing_requirement
+from bposim.optimise.roster.evaluation import (
+    call_type_service_levels,
+    interval_service_levels,
+    search_levels,
+    search_misses,
+    worst_first,
+)
+from bposim.optimise.roster.proposal import group_to_raise, required_array
+from bposim.optimise.roster.shortfall import fresh_shortfall_text, misses_text
+from bposim.optimise.tours import TourError, TourPlan, solve_tours
+from bposim.optimise.tours.scenario import requirement_by_day, tour_problem, weekly_roster_scenario
+from bposim.scenario import Scenario, scenario_text
+
+# Each solve of the tour programme stops after TOUR_NODES branch-and-bound nodes (the roster is then the same
+# whatever the machine's load) or TOUR_SECONDS; the gap to the solver's bound is reported when it stops short.
+TOUR_NODES = 500
+TOUR_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class WeeklyPlan:
+    """An optimised weekly roster: the requirement (a typical day), the tour plan (named agents' days), the roster
+    scenario, and what it achieved on fresh days (`achieved` per call type and interval of the day, `by_call_type`
+    over the horizon, as in `RosterPlan`); `converged` and `shortfall` say how the loop ended, `fresh_shortfall`
+    where the fresh days fell short."""
+
+    requirement: Requirement
+    tours: TourPlan
+    scenario: Scenario
+    achieved: pd.DataFrame
+    by_call_type: pd.DataFrame
+    cost_unit: str
+    rounds: int
+    simulations: int
+    converged: bool
+    shortfall: str
+    verification_seed: int
+    fresh_shortfall: str = ""
+
+    @property
+    def fresh_misses(self) -> pd.DataFrame:
+        return worst_first(self.achieved[~self.achieved["met"].astype(bool)])
+
+    @property
+    def verified(self) -> bool:
+        """Every target held: the loop converged and the fresh days show no interval or call type clearly short."""
+        return self.converged and self.fresh_misses.empty and bool(self.by_call_type["met"].all())
+
+    @property
+    def weeks(self) -> int:
+        return len(self.tours.problem.weeks)
+
+    @property
+    def cost_per_week(self) -> float:
+        """The shifts' cost (paid hours × the group's rate) over the horizon, per week."""
+        return self.tours.cost / self.weeks
+
+    def starts_per_day(self) -> pd.DataFrame:
+        """Per date and group: the distinct shift start times used and the agents working."""
+        table = self.tours.assignments
+        worked = table[table["shift"] != "off"]
+        rows = []
+        for (_, day_name, group), part in worked.groupby(["day", "day_name", "group"], sort=True):
+            starts = sorted({clock(start) for start in part["start"]})
+            rows.append((day_name, group, len(starts), ", ".join(starts), len(part)))
+        return pd.DataFrame(rows, columns=["date", "group", "starts", "start_times", "agents"])
+
+    def schedule_table(self) -> pd.DataFrame:
+        """The named schedule: agent, group, contract, one column per date holding "08:00-16:30" or "off"."""
+        table = self.tours.schedule
+        dates = list(self.tours.problem.day_names)
+        return table[["agent", "group", "contract", *dates]]
+
+    def write_schedule(self, path: str | Path) -> Path:
+        """Write the named schedule as CSV (UTF-8), whole or not at all."""
+        path = Path(path)
+        write_text_atomically(path, self.schedule_table().to_csv(index=False, lineterminator="\n"))
+        return path
+
+    def to_yaml(self, path: str | Path) -> Path:
+        """Write the roster scenario as a scenario file that `bposim run` accepts (whole or not at all)."""
+        headcount = ", ".join(f"{name}: {n}" for name, n in self.tours.headcount.items())
+        header = (
+            f"# Weekly roster optimised by bposim staff: {len(self.tours.agents)} agents ({headcount}); shifts "
+            f"{money(self.cost_per_week, self.cost_unit)} a week.\n"
+        )
+        path = Path(path)
+        write_text_atomically(path, header + scenario_text(self.scenario, drop=("roster_file",)))
+        return path
+
+
+def optimise_weekly_roster(
+    goal: Scenario,
+    *,
+    seed: int,
+    replications: int,
+    max_rounds: int,
+    method: str,
+    watch: Progress,
+    simulator: Simulator,
+    verification_seed: int,
+) -> WeeklyPlan:
+    """The cheapest weekly roster under the scenario's contracts whose simulated service level meets the target
+    in every interval (`goal`: the scenario with the objective in force). Raises ScheduleError (a TourError) when
+    the contracts and limits leave no roster, or the scenario has deferred work."""
+    deferred = [call_type.name for call_type in goal.call_types if not call_type.live]
+    if deferred:
+        raise ScheduleError(
+            f"weekly rosters (scheduling.contracts) plan live work only for now; {', '.join(deferred)} is deferred "
+            "work: leave contracts out to staff a typical day"
+        )
+    problem = tour_problem(goal)
+    groups = problem.groups
+    watch.phase("requirement search")
+    requirement = staffing_requirement(
+        typical_day(goal),
+        occupancy_cap=goal.scheduling.occupancy_cap,
+        seed=seed,
+        replications=replications,
+        method=method,
+        simulator=simulator,
+    )
+    simulations = int(requirement.simulations)
+    base = required_array(requirement.table, groups, goal.horizon.intervals)
+    watch.say(f"requirement: a typical day, peak {int(base.sum(axis=0).max())} agents, on {goal.horizon.days} dates")
+    search = SearchDays(seed + LOOP_SEED_OFFSET, replications, simulator=simulator)
+    added = np.zeros_like(base)
+    plan, rostered, misses, rounds = None, None, pd.DataFrame(), 0
+    converged, shortfall = False, ""
+    while True:
+        rounds += 1
+        watch.phase("scheduling", rounds)
+        watch.say(
+            f"round {rounds}: solving the tour programme ({len(problem.shifts)} shift types, {len(problem.days)} days)"
+        )
+        try:
+            candidate = solve_tours(
+                problem,
+                requirement_by_day(goal, base + added, groups),
+                time_limit=TOUR_SECONDS,
+                node_limit=TOUR_NODES,
+            )
+        except TourError as exc:
+            if plan is None:
+                raise
+            shortfall = f"{misses_text(misses)}; raising the requirement further is infeasible: {exc}"
+            rounds -= 1
+            break
+        plan, rostered = candidate, weekly_roster_scenario(goal, candidate)
+        watch.best(plan.cost / len(problem.weeks), _unit(goal) + " a week")
+        watch.phase("evaluation", rounds)
+        achieved = search_levels(search, rostered)
+        misses = search_misses(achieved)
+        watch.say(
+            f"round {rounds}: {len(plan.agents)} agents, {money(plan.cost / len(problem.weeks), _unit(goal))} a week"
+            f"{'' if plan.optimal else f' (within {plan.gap:.2%} of the cheapest)'} in {plan.seconds:.0f} s; "
+            f"{len(misses)} interval(s) below target on {search.count} runs of {goal.horizon.days} days"
+        )
+        if misses.empty:
+            converged = True
+            break
+        if rounds == max_rounds:
+            shortfall = f"after {max_rounds} round{'' if max_rounds == 1 else 's'}, {misses_text(misses)}"
+            break
+        _raise(goal, groups, base, added, _on_phones(plan, groups, goal), misses)
+    simulations += search.simulated
+    watch.phase("verification")
+    check = simulator.run(rostered, verification_seed, replications, tables=("intervals",))
+    simulations += replications * goal.horizon.days
+    achieved = interval_service_levels(check)
+    by_type = call_type_service_levels(check)
+    return WeeklyPlan(
+        requirement=requirement,
+        tours=plan,
+        scenario=rostered,
+        achieved=achieved,
+        by_call_type=by_type,
+        cost_unit=_unit(goal),
+        rounds=rounds,
+        simulations=simulations,
+        converged=converged,
+        shortfall=shortfall,
+        verification_seed=verification_seed,
+        fresh_shortfall=fresh_shortfall_text(achieved, by_type, replications, verification_seed),
+    )
+
+
+def typical_day(scenario: Scenario) -> Scenario:
+    """The scenario as one day on its grid (earliest opening to latest closing), without the calendar, the
+    contracts or dated roster lines: the day the requirement is searched on."""
+    horizon = scenario.horizon
+    data = scenario.model_dump(mode="python", exclude_none=True)
+    data.pop("roster_file", None)
+    for name in ("start_date", "opening_hours", "closed_dates", "length_hours"):
+        data["horizon"].pop(name, None)
+    data["horizon"].update(
+        days=1,
+        start=clock(horizon.start_seconds),
+        end=clock(horizon.start_seconds + horizon.open_seconds),
+    )
+    data["scheduling"].pop("contracts", None)
+    data["scheduling"].pop("limits", None)
+    data["roster"] = [shift for shift in data.get("roster", []) if "days" not in shift]
+    return Scenario.model_validate(data)
+
+
+def _unit(scenario: Scenario) -> str:
+    """What the shifts' cost is counted in: the currency when the groups have a cost, else paid hours."""
+    if scenario.costs is not None and scenario.costs.groups:
+        return scenario.costs.currency or "cost"
+    return "paid hours"
+
+
+def _on_phones(plan: TourPlan, groups: list[str], scenario: Scenario) -> np.ndarray:
+    """Whole agents the roster has on the phones per group and interval of the day: the fewest over the dates open
+    then (breaks taken out)."""
+    horizon = scenario.horizon
+    phones = np.full((len(groups), horizon.intervals), np.inf)
+    table = plan.coverage
+    for row in table.itertuples(index=False):
+        if row.group in groups and int(row.interval) in horizon.open_intervals(int(row.day)):
+            g, i = groups.index(row.group), int(row.interval)
+            phones[g, i] = min(phones[g, i], row.scheduled)
+    return np.floor(np.where(np.isfinite(phones), phones, 0) + 1e-6)
+
+
+def _raise(
+    goal: Scenario,
+    groups: list[str],
+    base: np.ndarray,
+    added: np.ndarray,
+    phones: np.ndarray,
+    misses: pd.DataFrame,
+) -> None:
+    """Raise `added` in place: one agent above what the roster had on the phones in each missed interval, for the
+    scheduled group that serves the call type first."""
+    for row in misses.itertuples(index=False):
+        group = group_to_raise(goal, row.call_type, groups)
+        if group is None:
+            continue
+        g, i = groups.index(group), int(row.interval)
+        added[g, i] = max(base[g, i] + added[g, i], phones[g, i]) - base[g, i] + 1
