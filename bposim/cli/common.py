@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
+from bposim.formatting import amount, share
 from bposim.scenario import Scenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:
@@ -72,3 +74,20 @@ def prepare_directory(directory: Path, flag: str = "--out") -> None:
         check_writable(directory)
     except WriteError as exc:
         fail([str(exc)])
+
+
+def fresh_levels(by_call_type, runs: str, seed: int) -> Table:
+    """The service level each call type reached on the fresh runs that verify a roster, against its target."""
+    levels = Table(title=f"Service level on {runs} (seed {seed}, ± 95% CI)")
+    for label in ("Call type", "Offered/day", "Service level", "Target", "Met"):
+        levels.add_column(label, justify="left" if label == "Call type" else "right")
+    for row in by_call_type.itertuples(index=False):
+        levels.add_row(
+            row.call_type,
+            amount(row.offered),
+            share(row.service_level, row.service_level_ci),
+            share(row.target, digits=0),
+            "yes" if row.met else "no",
+            style=None if row.met else "red",
+        )
+    return levels

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from bposim.cli.common import cannot_write, err, fail, load, out, prepare_directory
+from bposim.cli.common import cannot_write, err, fail, fresh_levels, load, out, prepare_directory
 from bposim.formatting import amount, money, share
 from bposim.processes import available_cores, too_many_workers
 
@@ -203,19 +203,7 @@ def _print_roster_plan(plan: RosterPlan, replications: int, trim_trials: int = 0
         view.add_row(*row)
     view.add_row(*total, style="bold")
     out.print(view)
-    levels = Table(title=f"Service level on {replications} fresh days (seed {plan.verification_seed}, ± 95% CI)")
-    for label in ("Call type", "Offered/day", "Service level", "Target", "Met"):
-        levels.add_column(label, justify="left" if label == "Call type" else "right")
-    for row in plan.by_call_type.itertuples(index=False):
-        levels.add_row(
-            row.call_type,
-            amount(row.offered),
-            share(row.service_level, row.service_level_ci),
-            share(row.target, digits=0),
-            "yes" if row.met else "no",
-            style=None if row.met else "red",
-        )
-    out.print(levels)
+    out.print(fresh_levels(plan.by_call_type, f"{replications} fresh days", plan.verification_seed))
     deferred = plan.by_call_type[~plan.by_call_type["channel"].isin(("voice", "chat"))]
     if len(deferred):
         days = plan.requirement.source.horizon.days

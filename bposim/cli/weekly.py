@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from bposim.cli.common import out
-from bposim.formatting import amount, money, share
+from bposim.cli.common import fresh_levels, out
+from bposim.formatting import money
 
 if TYPE_CHECKING:
     from bposim.optimise import WeeklyPlan
@@ -41,19 +41,7 @@ def print_weekly_plan(plan: WeeklyPlan, replications: int) -> None:
     for row in plan.starts_per_day().itertuples(index=False):
         starts.add_row(row.date, row.group, str(row.agents), str(row.starts), row.start_times)
     out.print(starts)
-    levels = Table(title=f"Service level on {replications} fresh runs (seed {plan.verification_seed}, ± 95% CI)")
-    for label in ("Call type", "Offered/day", "Service level", "Target", "Met"):
-        levels.add_column(label, justify="left" if label == "Call type" else "right")
-    for row in plan.by_call_type.itertuples(index=False):
-        levels.add_row(
-            row.call_type,
-            amount(row.offered),
-            share(row.service_level, row.service_level_ci),
-            share(row.target, digits=0),
-            "yes" if row.met else "no",
-            style=None if row.met else "red",
-        )
-    out.print(levels)
+    out.print(fresh_levels(plan.by_call_type, f"{replications} fresh runs", plan.verification_seed))
     solver = (
         "proven cheapest"
         if tours.optimal
