@@ -113,20 +113,10 @@ def staff(
         _finish_weekly(plan, replications, out_file, schedule_file, report)
         return
     _print_roster_plan(plan, replications, trim_trials)
-    if out_file is not None:
-        try:
-            out.print(f"Roster scenario written to {plan.to_yaml(out_file)}", highlight=False)
-        except OSError as exc:
-            fail([cannot_write(exc, out_file)])
-    if report is not None:
-        # imported here: keeps the CLI's start fast (plotly)
-        from bposim.report import roster_report
+    # imported here: keeps the CLI's start fast (plotly)
+    from bposim.report import roster_report
 
-        try:
-            roster_report(plan, report)
-        except OSError as exc:
-            fail([cannot_write(exc, report)])
-        out.print(f"Report: {report}", highlight=False)
+    _write_files(plan, [(out_file, plan.to_yaml, "Roster scenario written to")], report, roster_report)
     for line in _roster_verdict(plan, replications):
         out.print(line, style=None if plan.verified else "yellow", highlight=False, soft_wrap=True)
     if not plan.verified:
@@ -139,9 +129,20 @@ def _finish_weekly(
     """Print the weekly plan, write the roster scenario, the named schedule and the report, and give the verdict
     (exit 1 when a target was missed)."""
     from bposim.cli.weekly import print_weekly_plan, weekly_verdict
+    from bposim.report.roster import weekly_roster_report
 
     print_weekly_plan(plan, replications)
     writes = [(out_file, plan.to_yaml, "Roster scenario written to"), (schedule_file, plan.write_schedule, "Schedule:")]
+    _write_files(plan, writes, report, weekly_roster_report)
+    for line in weekly_verdict(plan, replications):
+        out.print(line, style=None if plan.verified else "yellow", highlight=False, soft_wrap=True)
+    if not plan.verified:
+        raise typer.Exit(1)
+
+
+def _write_files(plan, writes: list, report: Path | None, report_writer) -> None:
+    """Write each (path, writer, label) asked for and the report, naming each file written; a file that cannot be
+    written stops with exit 2."""
     for path, write, label in writes:
         if path is not None:
             try:
@@ -149,17 +150,11 @@ def _finish_weekly(
             except OSError as exc:
                 fail([cannot_write(exc, path)])
     if report is not None:
-        from bposim.report.roster import weekly_roster_report
-
         try:
-            weekly_roster_report(plan, report)
+            report_writer(plan, report)
         except OSError as exc:
             fail([cannot_write(exc, report)])
         out.print(f"Report: {report}", highlight=False)
-    for line in weekly_verdict(plan, replications):
-        out.print(line, style=None if plan.verified else "yellow", highlight=False, soft_wrap=True)
-    if not plan.verified:
-        raise typer.Exit(1)
 
 
 def _staff_target(text: str | None) -> tuple[float | None, float | None]:
