@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 
 from bposim.engine.records import ANSWERED, DROPPED, PieceRow
 from bposim.engine.routing import SERVED, WAITING, Agent, Call, ChatSession, Group, Job, Overflow
-from bposim.engine.sources import Callers, draw_callers, initial_backlog
+from bposim.engine.sources import Callers, initial_backlog
 
 if TYPE_CHECKING:
     from bposim.engine.model import Centre
@@ -215,10 +215,9 @@ class ChannelWork:
         return calls
 
     def _draw_items(self: Centre, interval: int, now: float) -> None:
-        """Draw the interval's email and case items; the first arrives when it comes, and brings on the next."""
-        drawn = draw_callers(
-            self.deferred_sources, self.day, interval, now, self.interval_seconds, self.factors[self.day]
-        )
+        """The interval's email and case items (drawn at the opening): the first arrives when it comes, and brings on
+        the next."""
+        drawn = self.day_items[interval - self.spans[self.day].start]
         items = iter(self._calls(drawn))
         self._items = items
         first = next(items, None)

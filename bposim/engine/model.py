@@ -52,7 +52,7 @@ from bposim.engine.channels import ChannelWork, ItemProgress
 from bposim.engine.events import Calendar
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords, PieceRow
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
-from bposim.engine.sources import Callers, call_source, draw_callers, stream
+from bposim.engine.sources import Callers, call_source, draw_day, stream
 from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
@@ -77,6 +77,8 @@ class Centre(ChannelWork):
         self.close_time = INF
         self.day = 0
         self.next_call_id = 0
+        self.day_callers: list[Callers] = []  # the first attempts of each open interval of the day
+        self.day_items: list[Callers] = []  # the email and case items likewise
         rng = partial(stream, seed, replication)  # the stream of a named source
         self.rng = rng
         self.interval = 0
@@ -149,6 +151,7 @@ class Centre(ChannelWork):
             self.closing = False
             self.close_time = now + len(span) * self.interval_seconds
             self.workforce.open_day(now, self.close_time, now - span.start * self.interval_seconds, self.day)
+            self._draw_day(span, now)
         for group, plan in zip(self.router.groups, self.plans, strict=True):
             self.workforce.set_staff(group, plan[interval], now)
             if group.reserve is not None:
@@ -162,11 +165,16 @@ class Centre(ChannelWork):
             env.at(self.interval_seconds, self._close, None)
         self.records.pack_if_large()
 
+    def _draw_day(self, span: range, now: float) -> None:
+        """Draw the day's first attempts and items at its opening, interval by interval (`draw_day`)."""
+        factor = self.factors[self.day]
+        self.day_callers = draw_day(self.live_sources, self.day, span, now, self.interval_seconds, factor)
+        if self.deferred_sources:
+            self.day_items = draw_day(self.deferred_sources, self.day, span, now, self.interval_seconds, factor)
+
     def _draw_arrivals(self, interval: int, now: float) -> None:
-        """Draw the interval's first attempts: the calendar's arrival stream, each call made as it comes."""
-        callers = draw_callers(
-            self.live_sources, self.day, interval, now, self.interval_seconds, self.factors[self.day]
-        )
+        """The interval's first attempts: the calendar's arrival stream, each call made as it comes."""
+        callers = self.day_callers[interval - self.spans[self.day].start]
         if callers.times:
             self.env.arrivals(callers.times, self._new_calls(callers), self._attempt)
 

@@ -107,6 +107,61 @@ def draw_callers(
     return Callers(*(column.tolist() for column in columns))
 
 
+def draw_day(
+    sources: list[CallSource], day: int, intervals: range, start: float, length: float, factor: float
+) -> list[Callers]:
+    """The first attempts of `sources`' call types in each of a day's `intervals` (the first from `start`), drawn
+    at the day's opening: the same callers, to the bit, as `draw_callers` at each interval's start. Each stream is
+    drawn in the same order (arrivals interval by interval; durations a whole day at once, as every distribution draws
+    its values one by one from its stream), and an interval's callers are merged in the same order."""
+    starts = []
+    for _ in intervals:  # the interval starts as the calendar reaches them: a sum, step by step
+        starts.append(start)
+        start = start + length
+    times, types, counts, durations = [], [], [], []
+    for source in sources:
+        rates = source.rates[day]
+        drawn = [
+            interval_arrivals(rates[i], at, length, factor, source.arrivals_rng)
+            for i, at in zip(intervals, starts, strict=True)
+        ]
+        sizes = [len(part) for part in drawn]
+        n = sum(sizes)
+        if not n:
+            continue
+        times.extend(drawn)
+        types.append(np.full(n, source.index))
+        counts.append(sizes)
+        patience, wrap = source.patience, source.wrap
+        durations.append(
+            (
+                _day_sample(patience, source.patience_rng, n, math.inf),
+                _day_sample(source.handle, source.handle_rng, n, 0.0),
+                _day_sample(wrap, source.wrap_rng, n, 0.0),
+            )
+        )
+    if not durations:
+        return [Callers([], [], [], [], [])] * len(intervals)
+    columns = [np.concatenate(times), np.concatenate(types), *map(np.concatenate, zip(*durations, strict=True))]
+    per_interval = np.sum(counts, axis=0)
+    if len(durations) > 1:  # by interval, then time; ties keep the call types' order (a stable sort)
+        order = np.lexsort((columns[0], _interval_of(counts)))
+        columns = [column[order] for column in columns]
+    lists = [column.tolist() for column in columns]
+    bounds = np.concatenate(([0], np.cumsum(per_interval))).tolist()
+    return [Callers(*(values[a:b] for values in lists)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _interval_of(counts: list[list[int]]) -> np.ndarray:
+    """The interval of each drawn caller, call type by call type (`counts[type][interval]`)."""
+    return np.concatenate([np.repeat(np.arange(len(sizes)), sizes) for sizes in counts])
+
+
+def _day_sample(distribution: Distribution | None, rng: np.random.Generator, n: int, absent: float) -> np.ndarray:
+    """A day's `n` values of one duration (`absent` for each when there is none)."""
+    return np.full(n, absent) if distribution is None else distribution.sample(rng, n)
+
+
 def initial_backlog(call_type: CallType, index: int, rng: Callable[[str], np.random.Generator]) -> Callers:
     """The email or case items of a call type already waiting at the first opening, oldest first: arrival times are
     seconds before it (`-age_hours * 3600`); patience, handle and wrap-up come from a stream of their own
