@@ -85,8 +85,8 @@ class GroupProfile(NamedTuple):
     shrinkage_rate: tuple[float, ...]
     shrinkage_length: Distribution | None
     learning_curve: LearningCurve | None
-    absence_rng: np.random.Generator
-    shrinkage_rng: np.random.Generator
+    absence_rng: np.random.Generator | None
+    shrinkage_rng: np.random.Generator | None
 
 
 class Workforce:
@@ -125,8 +125,8 @@ class Workforce:
                 tuple(rate / 3600.0 for rate in shrinkage.by_day()) if shrinkage else (0.0,) * 7,
                 shrinkage.duration if shrinkage else None,
                 spec.learning_curve,
-                rng(f"{group.name}/absence"),
-                rng(f"{group.name}/shrinkage"),
+                rng(f"{group.name}/absence") if absence else None,  # a stream only when drawn from (it costs ~20 µs)
+                rng(f"{group.name}/shrinkage") if shrinkage else None,
             )
         self.rostered: list[Agent] = []
         self.workdays: dict[int, frozenset[int]] = {}  # agent index → the days its line works, for lines with days

@@ -47,7 +47,7 @@ class CallSource:
     """What one call type's callers are drawn from: its index among the call types, arrival rates per day and
     interval (`rates[day][interval]`),
     the distributions of patience, handle time and wrap-up (None: no abandonment, no wrap-up), the retrial rule
-    (None: no retrials), and one random stream per purpose."""
+    (None: no retrials), and one random stream per purpose drawn from (None for a purpose the call type has not)."""
 
     index: int
     rates: list[list[float]]
@@ -56,10 +56,10 @@ class CallSource:
     wrap: Distribution | None
     retrial: Retrial | None
     arrivals_rng: np.random.Generator
-    patience_rng: np.random.Generator
+    patience_rng: np.random.Generator | None
     handle_rng: np.random.Generator
-    wrap_rng: np.random.Generator
-    retrial_rng: np.random.Generator
+    wrap_rng: np.random.Generator | None
+    retrial_rng: np.random.Generator | None
 
     def retry(self, attempt: int, blocked: bool) -> Retry | None:
         """Whether a caller blocked or abandoning at their `attempt` calls again, and how (from the retrial
@@ -198,10 +198,10 @@ def call_source(
         call_type.after_call_work,
         call_type.retrial,
         named("arrivals"),
-        named("patience"),
+        named("patience") if call_type.patience is not None else None,
         named("handle"),
-        named("wrap"),
-        named("retrial"),
+        named("wrap") if call_type.after_call_work is not None else None,
+        named("retrial") if call_type.retrial is not None else None,  # a stream only when drawn from (~20 µs)
     )
 
 
