@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import plotly.graph_objects as go
+
 from bposim.formatting import MISSING, missing, share
 from bposim.periods import wilson
 
@@ -119,3 +121,56 @@ def _level(item: dict) -> float:
 def cell_probability(mean: float, replications: int) -> str:
     """P(...) of a sweep cell from the mean of a 0/1 column over its replications, with its Wilson interval."""
     return probability(mean, *wilson(mean, replications))
+
+
+def period_chart(summary: dict) -> go.Figure | None:
+    """Each period's service level per call type measured over days, weeks or months: a bar per period (the mean
+    over the replications, with its 95% half-width), the target as a dash across it, the bar dimmed where the period
+    met its target in fewer than half the replications; P(met) in the hover. None when no call type has periods."""
+    from bposim.charts import PALETTE, styled
+
+    types = [(name, own) for name, own in summary.get("periods", {}).items() if own.get("by_period")]
+    if not types:
+        return None
+    fig = go.Figure()
+    for number, (name, own) in enumerate(types):
+        items = own["by_period"]
+        labels = [item["label"] + (" (partial)" if item["partial"] else "") for item in items]
+        fig.add_bar(
+            name=f"{name} ({goal(own)} per {own['period']})",
+            x=labels,
+            y=[item["service_level"] for item in items],
+            error_y={"type": "data", "array": [_half(item) for item in items], "visible": True},
+            marker={
+                "color": PALETTE[number % len(PALETTE)],
+                "opacity": [1.0 if item["p_met"] >= 0.5 else 0.35 for item in items],
+            },
+            offsetgroup=str(number),
+            customdata=[probability(item["p_met"], item["p_met_low"], item["p_met_high"]) for item in items],
+            hovertemplate=f"{name}, %{{x}}<br>service level %{{y:.1%}}<br>P(met) %{{customdata}}<extra></extra>",
+        )
+        fig.add_scatter(
+            x=labels,
+            y=[own["target"]] * len(items),
+            mode="markers",
+            marker={"symbol": "line-ew-open", "size": 28, "color": "black", "line": {"width": 3}},
+            offsetgroup=str(number),
+            name="target",
+            legendgroup="target",
+            showlegend=number == 0,
+            hovertemplate=f"{name} target %{{y:.0%}}<extra></extra>",
+        )
+    return styled(
+        fig,
+        "Service level by period (bars dimmed: the period met its target in fewer than half the replications)",
+        barmode="group",
+        scattermode="group",
+        yaxis={"tickformat": ".0%", "range": [0, 1.05], "title": "service level"},
+        xaxis={"title": None},
+        legend={"orientation": "h", "y": -0.15},
+    )
+
+
+def _half(item: dict) -> float:
+    half = item.get("service_level_ci")
+    return 0.0 if half is None or missing(half) else half

@@ -339,3 +339,25 @@ def test_a_sweep_by_the_day_reports_every_cells_chance_of_meeting_every_day(tmp_
     report = " ".join((tmp_path / "out" / "report.html").read_text(encoding="utf-8").split())
     assert "Service level by period" in report and "P(every period met)" in report
     assert f"1.00 ({wilson(1.0, 3)[0]:.2f}–1.00)" in report
+
+
+@pytest.mark.parametrize(("agents", "dimmed"), [(3, True), (4, False)])
+def test_the_run_reports_chart_has_a_bar_per_period_dimmed_where_it_mostly_missed(tmp_path, agents, dimmed) -> None:
+    from bposim.period_views import period_chart
+    from bposim.report.run import run_report
+
+    run = simulate(scenario(agents=agents, period="day"), seed=8, replications=6)
+    items = run.summary["periods"]["voice"]["by_period"]
+    figure = period_chart(run.summary)
+    bars = [trace for trace in figure.data if trace.type == "bar"]
+    targets = [trace for trace in figure.data if trace.type == "scatter"]
+    assert len(bars) == len(targets) == 1
+    assert list(bars[0].y) == [item["service_level"] for item in items]
+    assert list(targets[0].y) == [run.summary["periods"]["voice"]["target"]] * len(items)
+    shown = [opacity < 1 for opacity in bars[0].marker.opacity]
+    assert shown == [item["p_met"] < 0.5 for item in items]
+    assert shown == [dimmed] * len(items)  # 3 agents miss nearly every day, 4 meet most days
+    by_interval = scenario(agents=agents, period="interval")
+    assert period_chart(simulate(by_interval, seed=8, replications=2).summary) is None
+    html = run_report(run, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Service level by period (bars dimmed" in html

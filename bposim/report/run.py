@@ -70,7 +70,7 @@ def period_section(summary: dict) -> Section:
         [row.meets for row in rows],
         numeric_from=2,
     )
-    return Section("Service level by period", text, table=table)
+    return Section("Service level by period", text, table=table, figure=period_views.period_chart(summary))
 
 
 def calendar_section(run: Run) -> Section:
