@@ -52,7 +52,7 @@ from bposim.engine.channels import ChannelWork, ItemProgress
 from bposim.engine.events import Calendar
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords, PieceRow
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
-from bposim.engine.sources import Callers, call_source, draw_day, stream
+from bposim.engine.sources import Callers, call_source, draw_day, first_uniform, stream
 from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
@@ -98,7 +98,14 @@ class Centre(ChannelWork):
         self.track_jobs = any(effect.in_progress == "drop" for tool in scenario.tools for effect in tool.effects)
         self._on_ready = self._ready_after_job if self.track_jobs else self._ready
         self.bot_assist_callbacks = BotAssistCallbacks(
-            scenario, self.router, self.env, rng, self._record_unanswered, self._after_bot, self._serve
+            scenario,
+            self.router,
+            self.env,
+            rng,
+            self._record_unanswered,
+            self._after_bot,
+            self._serve,
+            partial(first_uniform, seed, replication),
         )
         self.workforce = Workforce(
             scenario, self.router.groups, self.env, rng, self._on_ready, self.bot_assist_callbacks.assist_for

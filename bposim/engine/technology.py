@@ -217,6 +217,7 @@ class BotAssistCallbacks:
         record_unanswered: Callable[[Call, int], None],
         to_agents: Callable[[Call, float], None],
         serve: Callable[[Agent, Call, float], None],
+        first_uniform: Callable[[str], float],
     ):
         self.env = env
         self.router = router
@@ -224,6 +225,7 @@ class BotAssistCallbacks:
         self.to_agents = to_agents
         self.serve = serve
         self.rng = rng
+        self.first_uniform = first_uniform  # the first number of a named stream (`sources.first_uniform`)
         assist = scenario.technology.ai_assist
         self.assist = assist if assist is not None and assist.enabled else None
         self.names = [queue.name for queue in router.queues]
@@ -232,7 +234,7 @@ class BotAssistCallbacks:
         """A new agent's AI-assist handle-time multipliers per call type, or None without it: adopted with the
         adoption probability (a draw of its own, by the agent's name)."""
         assist = self.assist
-        if assist is None or self.rng(f"ai_assist/{agent_name}").random() >= assist.adoption:
+        if assist is None or self.first_uniform(f"ai_assist/{agent_name}") >= assist.adoption:
             return None
         return [
             assist.novice_multiplier
