@@ -162,6 +162,8 @@ def per_interval(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.
 def held_spans(holder: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The spans [start, end) of each holder (an agent, or an agent in a replication) merged where they overlap or
     touch: (holder, start, end) of the time each holder held at least one, by holder, then start."""
+    if not len(holder):  # nobody held anything (a centre with no agents busy)
+        return holder, starts, ends
     order = np.lexsort((starts, holder))
     holder, starts, ends = holder[order], starts[order], ends[order]
     reach = pd.Series(ends).groupby(holder).cummax().to_numpy()  # the latest end so far of the holder's spans

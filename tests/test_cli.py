@@ -204,6 +204,15 @@ def test_validate_accepts_a_good_file():
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert f"{HELPDESK}: valid — " in " ".join(result.stdout.split())  # not "invalid"
+    assert "1 call type, 1 agent group (up to 12 agents by plan)" in " ".join(result.stdout.split())
+
+
+def test_validate_counts_a_roster_only_or_to_be_scheduled_centre_in_words():
+    """No "0 agents by plan": a centre staffed by shifts alone says how many, one to schedule says so."""
+    said = " ".join(bposim("validate", ROOT / "models" / "weekly_bpo_shifts.yaml").stdout.split())
+    assert "1 agent group (no agents yet: bposim staff schedules them)" in said and "0 agents" not in said
+    said = " ".join(bposim("validate", ROOT / "models" / "weekly_bpo.yaml").stdout.split())
+    assert "2 agent groups (up to 4 agents by plan, 10 agents on 3 shifts)" in said and "× 28 days" in said
 
 
 def test_schema_prints_the_json_schema_of_scenarios():

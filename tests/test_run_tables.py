@@ -103,3 +103,11 @@ def test_concat_refuses_what_it_cannot_join(case):
         Run.concat([run.replication(0), run.replication(1)])
     with pytest.raises(ValueError, match="1 runs but 2 replication numbers"):
         Run.concat([simulate_replication(scenario, SEED, 0)], [0, 1])
+
+
+@pytest.mark.parametrize("replications", [1, 2])
+def test_a_centre_with_no_agents_yet_runs_with_every_caller_unanswered(replications):
+    """A model waiting for `bposim staff` (no agents, no roster) still runs: an empty agents table, nobody answered."""
+    scenario = bposim.load_scenario(MODELS / "omnichannel_bpo_shifts.yaml").updated({"horizon.days": 1})
+    run = simulate(scenario, seed=7, replications=replications)
+    assert run.agents.empty and run.summary["answered"] == 0 and run.summary["offered"] > 0

@@ -105,6 +105,11 @@ def _check_backlog_per_interval(scenario: Scenario, file: Path, out_dir: Path | 
         fail(["--backlog-per interval: give --out DIRECTORY too; the table is written there as backlog_intervals.csv"])
 
 
+def _count(n: int, noun: str) -> str:
+    """ "1 agent group", "3 agent groups"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")]) -> None:
     """Check a scenario file and say what it describes, with the calls (or contacts, with chat, email or cases) a
     day it expects."""
@@ -114,7 +119,11 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
     work = within_limits(scenario, file)
     planned = sum(max(g.agents.per_interval_counts(scenario.horizon.intervals)) for g in scenario.agent_groups)
     rostered = sum(shift.agents for shift in scenario.roster)
-    staff = f"up to {planned} agents by plan" + (f", {rostered} on {len(scenario.roster)} shifts" if rostered else "")
+    lines = len(scenario.roster)
+    staff = ", ".join(
+        ([f"up to {_count(planned, 'agent')} by plan"] if planned else [])
+        + ([f"{_count(rostered, 'agent')} on {_count(lines, 'shift')}"] if rostered else [])
+    ) or ("no agents yet: bposim staff schedules them" if scenario.scheduling is not None else "no agents")
     extras = [f"{len(scenario.tools)} tools"] if scenario.tools else []
     if scenario.scheduling is not None:
         extras.append(f"{len(scenario.scheduling.shifts)} shift patterns to schedule")
@@ -144,9 +153,9 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
         volumes = [weekday_volumes(ct, scenario.horizon) for ct in scenario.call_types]
         calls += "".join(f"; {text}" for text in volumes if text)
     out.print(
-        f"{file}: valid — '{scenario.name}': {len(scenario.call_types)} call types, "
-        f"{len(scenario.agent_groups)} agent groups ({staff}), {scenario.horizon.intervals} "
-        f"intervals of {scenario.horizon.interval_minutes} min × {scenario.horizon.days} day(s)"
+        f"{file}: valid — '{scenario.name}': {_count(len(scenario.call_types), 'call type')}, "
+        f"{_count(len(scenario.agent_groups), 'agent group')} ({staff}), {scenario.horizon.intervals} "
+        f"intervals of {scenario.horizon.interval_minutes} min × {_count(scenario.horizon.days, 'day')}"
         + (f"; {', '.join(extras)}" if extras else "")
         + f"; {calls}",
         highlight=False,
