@@ -75,9 +75,11 @@ def models() -> list[str]:
 
 
 def same_value(a, b) -> bool:
-    """Equal values, NaN equal to NaN, of the same type; dicts key by key in the same order."""
+    """Equal values, NaN equal to NaN, of the same type; dicts key by key in the same order, lists item by item."""
     if isinstance(a, dict) and isinstance(b, dict):
         return list(a) == list(b) and all(same_value(a[key], b[key]) for key in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
     return type(a) is type(b) and a == b
