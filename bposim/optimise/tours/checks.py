@@ -134,6 +134,12 @@ def check_coverable(problem: TourProblem, required: dict[str, list[np.ndarray]],
                     problems.append(f"{need}, but the site is closed that day")
                 elif all(rows[s][i] <= TOLERANCE for s in mine):
                     problems.append(f"{need}, but no shift type of '{group}' is logged in then")
+                elif day.hours is not None and not any(day.fits(problem.shifts[s]) for s in mine):
+                    hours = f"{hours_minutes(day.hours[0])}-{hours_minutes(day.hours[1])}"
+                    problems.append(
+                        f"{need}, but no shift type of '{group}' fits within the day's hours ({hours}): a shift is "
+                        "worked on a date only inside its opening hours; add a pattern that fits them"
+                    )
                 elif best[i] <= TOLERANCE:
                     problems.append(f"{need}, but no contract of '{group}' works a shift logged in then that day")
                 elif limit is not None and limit * best[i] < needed[i] - TOLERANCE:
