@@ -141,9 +141,22 @@ def check_coverable(problem: TourProblem, required: dict[str, list[np.ndarray]],
                         "worked on a date only inside its opening hours; add a pattern that fits them"
                     )
                 elif best[i] <= TOLERANCE:
-                    problems.append(f"{need}, but no contract of '{group}' works a shift logged in then that day")
+                    problems.append(
+                        f"{need}, but no contract of '{group}' works a shift logged in then that day"
+                        + _fitting(problem, day, mine)
+                    )
                 elif limit is not None and limit * best[i] < needed[i] - TOLERANCE:
                     problems.append(f"{need}, more than the contracts' max_agents allow ({limit} in all)")
     if problems:
         more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
         raise TourError("; ".join(problems[:5]) + more)
+
+
+def _fitting(problem: TourProblem, day, mine: list[int]) -> str:
+    """On a day open less than the grid, the shift types that fit its hours (the only ones worked that day)."""
+    if day.hours is None:
+        return ""
+    names = [problem.shifts[s].name for s in mine if day.fits(problem.shifts[s])]
+    listed = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    hours = f"{hours_minutes(day.hours[0])}-{hours_minutes(day.hours[1])}"
+    return f" (of the shift types, only {listed} fit the day's hours {hours}; do the contracts allow them then?)"
