@@ -8,9 +8,9 @@ arrival curve on them (`bposim.arrivals.day_rates`, nil outside the day's hours)
 shrinkage by weekday are left to the simulation (busyness has mean 1). A horizon whose days all open the same
 hours with the same arrivals, every horizon without a calendar among them, is one kind.
 
-A kind is named by the weekdays it holds most of the dates of ("mon-fri", "sat"), its other dates by the date
-("Mon 15 Mar"). `kind_day` is the scenario as one day of a kind, on the same grid: the day the requirement is
-searched on.
+A kind is named by the weekdays it holds most of the dates of ("mon-fri", "sat"; dates with arrivals of their own,
+`by_date`, not counted), its other dates by the date ("Mon 15 Mar"). `kind_day` is the scenario as one day of a
+kind, on the same grid: the day the requirement is searched on.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def day_kinds(scenario: Scenario) -> list[DayKind]:
         key = ((span.start, span.stop), tuple(rates[day] for rates in per_type))
         found.setdefault(key, []).append(day)
     groups = list(found.items())
-    owners = _weekday_owners(horizon, [days for _, days in groups])
+    special = {date for call_type in scenario.call_types for date in call_type.arrivals.by_date or {}}
+    owners = _weekday_owners(horizon, [days for _, days in groups], special)
     return [
         DayKind(_label(horizon, days, owners, k), tuple(days), range(*key[0]), key[1])
         for k, (key, days) in enumerate(groups)
@@ -107,13 +108,16 @@ def kind_day(scenario: Scenario, kind: DayKind) -> Scenario:
     return Scenario.model_validate(data)
 
 
-def _weekday_owners(horizon: Horizon, groups: list[list[int]]) -> dict[int, int]:
-    """The kind holding the most open dates of each weekday (the first on a tie); without a calendar, none."""
+def _weekday_owners(horizon: Horizon, groups: list[list[int]], special: set) -> dict[int, int]:
+    """The kind holding the most open dates of each weekday (the first on a tie), dates with arrivals of their own
+    (`by_date`) not counted; without a calendar, none."""
     if not horizon.calendar:
         return {}
     counts: dict[int, list[int]] = {}
     for k, days in enumerate(groups):
         for day in days:
+            if horizon.date(day) in special:
+                continue
             weekday = horizon.date(day).weekday()
             counts.setdefault(weekday, [0] * len(groups))[k] += 1
     return {weekday: int(np.argmax(per_kind)) for weekday, per_kind in counts.items()}
@@ -123,9 +127,9 @@ def _label(horizon: Horizon, days: list[int], owners: dict[int, int], k: int) ->
     """A kind's name: the weekdays it owns as ranges ("mon-fri, sat"), then its other dates ("Mon 15 Mar")."""
     if not horizon.calendar:
         return "every day"
-    weekdays = sorted({horizon.date(day).weekday() for day in days if owners[horizon.date(day).weekday()] == k})
-    parts = _ranges(weekdays)
-    parts += [date_label(horizon.date(day)) for day in days if owners[horizon.date(day).weekday()] != k]
+    mine = [owners.get(horizon.date(day).weekday()) == k for day in days]
+    parts = _ranges(sorted({horizon.date(day).weekday() for day, owned in zip(days, mine, strict=True) if owned}))
+    parts += [date_label(horizon.date(day)) for day, owned in zip(days, mine, strict=True) if not owned]
     return ", ".join(parts)
 
 

@@ -42,6 +42,6 @@ def search_kind_levels(days: SearchDays, rostered: Scenario, kinds: list[DayKind
         achieved = kind_levels(days.tables(rostered)[0], rostered, kinds)
         unclear = undecided(achieved["service_level"], achieved["service_level_ci"], achieved["target"])
         if "exempt" in achieved:
-            unclear &= ~achieved["exempt"].to_numpy(bool)
+            unclear = unclear & ~achieved["exempt"].to_numpy(bool)
         if not unclear.any() or not days.extend():
             return achieved.assign(days_spent=days.batches >= days.max_batches)
