@@ -218,8 +218,8 @@ def _requirement(problem: TourProblem, agents: int = 2) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["group", "day", "interval", "required"])
 
 
-def _shift(name: str, start_hour: float, hours: float) -> ShiftType:
-    return ShiftType(name, "team", start=round(start_hour * 3600), length=round(hours * 3600))
+def _shift(name: str, start_hour: float, hours: float, rate: float = 1.0) -> ShiftType:
+    return ShiftType(name, "team", start=round(start_hour * 3600), length=round(hours * 3600), cost_per_paid_hour=rate)
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -230,7 +230,8 @@ def _shift(name: str, start_hour: float, hours: float) -> ShiftType:
 def test_no_shift_runs_past_a_short_days_hours(opens, length):
     """Invariant: on a date open less than the grid, every shift worked lies within its hours, and one is worked."""
     saturday = (opens * 3600, (opens + length) * 3600)
-    shifts = [_shift("full", 8, 8)] + [_shift(f"short {h}", h, 4) for h in range(8, 13)]
+    # The short shifts cost more an hour: paid in full, the whole shift would be the cheaper way to cover a Saturday.
+    shifts = [_shift("full", 8, 8)] + [_shift(f"short {h}", h, 4, rate=1.5) for h in range(8, 13)]
     problem = _short_saturday_problem(shifts, saturday)
     plan = solve_tours(problem, _requirement(problem), time_limit=30)
     worked = [problem.shifts[agent.shifts[5]] for agent in plan.agents if agent.shifts[5] is not None]

@@ -158,7 +158,8 @@ def exempt_text(achieved: pd.DataFrame) -> str:
     """E.g. "2 exempt intervals (planned maintenance: 19:30, 20:00) not judged"; "" without exempt intervals."""
     if "exempt" not in achieved or not achieved["exempt"].any():
         return ""
-    starts = sorted(set(achieved.loc[achieved["exempt"].astype(bool), "interval_start"].astype(str)))
+    labels = achieved.loc[achieved["exempt"].astype(bool), "interval_start"].astype(str)
+    starts = sorted({label.split()[-1] for label in labels})  # the time of day ("sat 12:00" per kind of day)
     count = len(starts)
     return f"{count} exempt interval{'' if count == 1 else 's'} (planned maintenance: {', '.join(starts)}) not judged"
 
