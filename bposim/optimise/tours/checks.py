@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bposim.formatting import hours_minutes
-from bposim.optimise.tours.model import WEEK_DAYS, TourError, TourProblem
+from bposim.optimise.tours.model import WEEK_DAYS, Day, TourError, TourProblem
 from bposim.optimise.tours.programme import TOLERANCE, shift_row
 from bposim.optimise.tours.weeks import Skeleton
 
@@ -152,7 +152,7 @@ def check_coverable(problem: TourProblem, required: dict[str, list[np.ndarray]],
         raise TourError("; ".join(problems[:5]) + more)
 
 
-def _fitting(problem: TourProblem, day, mine: list[int]) -> str:
+def _fitting(problem: TourProblem, day: Day, mine: list[int]) -> str:
     """On a day open less than the grid, the shift types that fit its hours (the only ones worked that day)."""
     if day.hours is None:
         return ""
