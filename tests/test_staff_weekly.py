@@ -32,10 +32,10 @@ FULL = {
 PART = {
     "name": "part_time",
     "days": [2, 3],
-    "weekend": "both_off",
+    "weekend": "one_off",  # the Saturdays (09:00-14:00) are part-timers': the full shifts do not fit them
     "min_rest_hours": 11,
     "max_weekly_hours": 12,
-    "max_agents": 6,
+    "max_agents": 16,
     "shifts": ["part"],
 }
 SITE = {

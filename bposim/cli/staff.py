@@ -187,7 +187,10 @@ def _staff_target(text: str | None) -> tuple[float | None, float | None]:
 
 
 def _print_roster_plan(plan: RosterPlan, replications: int, trim_trials: int = 0) -> None:
-    """The chosen shifts, the service level they achieved on fresh days, and what they cost."""
+    """The chosen shifts, the service level they achieved on fresh days (and the exempt intervals left out), and
+    what they cost."""
+    from bposim.optimise.roster.evaluation import exempt_text
+
     schedule = plan.schedule
     view = Table(title=f"{plan.scenario.name} — optimised roster")
     for label in schedule.SHIFT_COLUMNS:
@@ -199,6 +202,9 @@ def _print_roster_plan(plan: RosterPlan, replications: int, trim_trials: int = 0
     view.add_row(*total, style="bold")
     out.print(view)
     out.print(fresh_levels(plan.by_call_type, f"{replications} fresh days", plan.verification_seed))
+    exempt = exempt_text(plan.achieved)
+    if exempt:
+        out.print(f"{exempt}: outside the service-level objective, not raised nor a miss.", highlight=False)
     deferred = plan.by_call_type[~plan.by_call_type["channel"].isin(("voice", "chat"))]
     if len(deferred):
         days = plan.requirement.source.horizon.days

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from bposim.cli.common import fresh_levels, out
 from bposim.formatting import money
+from bposim.optimise.roster.evaluation import exempt_text
 
 if TYPE_CHECKING:
     from bposim.optimise import WeeklyPlan
@@ -42,6 +43,10 @@ def print_weekly_plan(plan: WeeklyPlan, replications: int) -> None:
         starts.add_row(row.date, row.group, str(row.agents), str(row.starts), row.start_times)
     out.print(starts)
     out.print(fresh_levels(plan.by_call_type, f"{replications} fresh runs", plan.verification_seed))
+    out.print(kinds_line(plan), highlight=False, soft_wrap=True)
+    exempt = exempt_text(plan.achieved)
+    if exempt:
+        out.print(f"{exempt}: outside the service-level objective, not raised nor a miss.", highlight=False)
     solver = (
         "proven cheapest"
         if tours.optimal
@@ -53,6 +58,17 @@ def print_weekly_plan(plan: WeeklyPlan, replications: int) -> None:
         f"{plan.simulations:,} simulated days.",
         highlight=False,
     )
+
+
+def kinds_line(plan: WeeklyPlan) -> str:
+    """The kinds of day the requirement was searched for, with their dates and peak agents, e.g. "Requirement per
+    kind of day: mon-fri (10 dates) peak 31 agents; sat (2 dates) peak 9 agents"."""
+    parts = []
+    for kind, requirement in zip(plan.kinds, plan.requirements, strict=True):
+        peak = int(requirement.table.groupby("interval")["required"].sum().max())
+        dates = f"{len(kind.days)} date{'' if len(kind.days) == 1 else 's'}"
+        parts.append(f"{kind.label} ({dates}) peak {peak} agent{'' if peak == 1 else 's'}")
+    return "Requirement per kind of day (same hours and arrivals), each date taking its kind's: " + "; ".join(parts)
 
 
 def weekly_verdict(plan: WeeklyPlan, replications: int) -> list[str]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from bposim.analytic import erlang_b
 from bposim.formatting import clock
+from bposim.optimise.requirement.day_kinds import busiest_rates
 from bposim.scenario import Scenario
 
 
@@ -53,7 +54,7 @@ def trunk_limits(scenario: Scenario) -> list[TrunkLimit]:
     intervals = horizon.intervals
     bots = {bot.call_type for bot in scenario.technology.self_service}
     fastest = _fastest_talk(scenario)
-    rates = [call_type.arrivals.hourly_rates(intervals) for call_type in scenario.call_types]
+    rates = [busiest_rates(call_type.arrivals, horizon) for call_type in scenario.call_types]
     loads = [sum(rate[t] / 3600.0 * fastest[k] for k, rate in enumerate(rates)) for t in range(intervals)]
     limits = []
     for t, load in enumerate(loads):

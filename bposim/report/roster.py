@@ -59,7 +59,7 @@ def roster_report(plan: RosterPlan, path: str | Path) -> Path:
             "Service level on fresh days",
             f"Requirement by {plan.requirement.method.replace('_', ' ')}; the roster verified on days the search "
             f"never saw (seed {plan.verification_seed}), means ± 95% confidence half-widths. Cost {cost} "
-            f"{plan.cost_unit} per day.{_deferred_note(plan)}",
+            f"{plan.cost_unit} per day.{_deferred_note(plan)}{_exempt_note(plan)}",
             table=html_table(["Call type", "Offered / day", "Service level", "Target"], levels, met, 1),
         ),
         *_fresh_misses_section(plan),
@@ -74,6 +74,21 @@ def roster_report(plan: RosterPlan, path: str | Path) -> Path:
         ),
     ]
     return write_page(path, f"{plan.scenario.name}: optimised roster", sections)
+
+
+def _kinds(plan: WeeklyPlan) -> str:
+    """The kinds of day and their dates, e.g. "mon-fri (10 dates), sat (2 dates)"."""
+    from bposim.optimise.requirement.day_kinds import kinds_text
+
+    return kinds_text(list(plan.kinds))
+
+
+def _exempt_note(plan: RosterPlan | WeeklyPlan) -> str:
+    """The exempt maintenance intervals the objective leaves out, when there are any; "" otherwise."""
+    from bposim.optimise.roster.evaluation import exempt_text
+
+    text = exempt_text(plan.achieved)
+    return f" {text}: outside the service-level objective, never raised nor counted as a miss." if text else ""
 
 
 def _deferred_note(plan: RosterPlan) -> str:
@@ -191,9 +206,10 @@ def weekly_roster_report(plan: WeeklyPlan, path: str | Path) -> Path:
         ),
         Section(
             "Service level on fresh days",
-            f"Requirement by {plan.requirement.method.replace('_', ' ')} on a typical day, each date taking it on "
-            f"its open hours; the roster verified on runs of the horizon the search never saw (seed "
-            f"{plan.verification_seed}), means ± 95% confidence half-widths.",
+            f"Requirement by {plan.requirement.method.replace('_', ' ')} for each kind of day (the same hours and "
+            f"arrivals: {_kinds(plan)}), each date taking its kind's on its open hours; the roster judged per kind "
+            f"of day and verified on runs of the horizon the search never saw (seed {plan.verification_seed}), "
+            f"means ± 95% confidence half-widths.{_exempt_note(plan)}",
             table=html_table(["Call type", "Offered / day", "Service level", "Target"], levels, met, 1),
         ),
     ]

@@ -51,6 +51,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from bposim.optimise.deferred import judged_days
+from bposim.optimise.requirement.day_kinds import busiest_rates
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
 PEAK_WEIGHT = 1e-3  # a group's peak of agents costs this much of an agent-interval: among equal costs, the flattest
@@ -247,6 +248,6 @@ def _deferred_type(scenario: Scenario, call_type) -> DeferredType:
         for skill in group.skills:
             if skill.call_type == call_type.name and skill.delay_seconds < due:
                 work[g] = talk * skill.proficiency + wrap
-    per_interval = np.array(call_type.arrivals.hourly_rates(horizon.intervals), float) * horizon.interval_seconds / 3600
+    per_interval = np.array(busiest_rates(call_type.arrivals, horizon), float) * horizon.interval_seconds / 3600
     backlog = tuple((float(band.items), band.age_hours * 3600.0) for band in call_type.initial_backlog)
     return DeferredType(call_type.name, call_type.channel, due, per_interval, backlog, work)

@@ -1,6 +1,8 @@
 """The Erlang start: each group in each interval as an Erlang queue, and the headcount that queue needs.
 
-Each call type's load in an interval (hourly rate × mean talk after proficiency + mean wrap-up) is split over the
+Each call type's load in an interval (hourly rate × mean talk after proficiency + mean wrap-up; the rate of the
+busiest open day there when days differ, `day_kinds.busiest_rates`, as one day's plan repeated must cover it; the
+weekly loop searches each kind of day on its own) is split over the
 groups that hold the skill at routing priority 1, in proportion to the agents those groups have planned in that
 interval in the given scenario (equal shares where none are). Each group is then an Erlang queue with the summed
 load, and needs the smallest headcount meeting the service level of every call type it serves first (and the
@@ -38,11 +40,13 @@ import pandas as pd
 
 from bposim import analytic, metrics
 from bposim.formatting import clock
+from bposim.optimise.requirement.day_kinds import busiest_rates
 from bposim.optimise.requirement.deferred_start import DeferredSolution, DeferredStart
 from bposim.optimise.requirement.result import RequirementError
 from bposim.scenario import Scenario
 from bposim.scenario.call_types import CHANNELS
 from bposim.scenario.common import clock_seconds
+from bposim.tables import exempt_mask
 
 BOUND_FACTOR = 10  # the search never staffs a group above 10 × its Erlang number (at least Erlang + 10)
 
@@ -116,6 +120,8 @@ class Centre:
         self.channels = [scenario.channel_of(name) for name in self.types]
         self.live = np.array([ct.live for ct in scenario.call_types], bool)
         self.deferred_groups = (self.holds & ~self.live[None, :]).any(axis=1)  # groups holding email or case work
+        exempt = exempt_mask(scenario)  # intervals an exempt maintenance window overlaps: not judged
+        self.exempt = np.zeros(self.intervals, bool) if exempt is None else exempt.any(axis=0)
         self.slots = self._slots()
         self.queues = self._queues(method)
         self.service_level = cache(lambda g, t, agents, threshold: self.queues[g][t].service_level(agents, threshold))
@@ -154,7 +160,8 @@ class Centre:
         """Each group's Erlang queue per interval, from its share of the priority-1 live load, in slots; and the
         agents busy with live work (`busy`: a chat session counted as a whole agent)."""
         planned = self._planned()
-        rates = np.array([ct.arrivals.hourly_rates(self.intervals) for ct in self.scenario.call_types]) / 3600.0
+        horizon = self.scenario.horizon
+        rates = np.array([busiest_rates(ct.arrivals, horizon) for ct in self.scenario.call_types]) / 3600.0
         rates[~self.live] = 0.0  # deferred work has a start of its own
         talk = np.array([ct.handle_time.mean for ct in self.scenario.call_types])
         stretch = np.array([ct.stretch for ct in self.scenario.call_types])

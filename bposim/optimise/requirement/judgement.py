@@ -53,7 +53,7 @@ class Judge:
         c = self.centre
         while True:
             level, half, offered, busy = self.simulate(plan)
-            unclear = ambiguous(level, half, c.targets[:, None]) & (offered > 0)
+            unclear = ambiguous(level, half, c.targets[:, None]) & (offered > 0) & ~c.exempt[None, :]
             for g, t in removed:
                 mine = c.own[g] & (offered[:, t] > 0)
                 unclear[:, t] |= mine & (level[:, t] >= c.targets) & (level[:, t] - half[:, t] < c.targets)
@@ -71,7 +71,7 @@ class Judge:
             affected = c.own[g] & (offered[:, t] > 0)
             weak = affected & (level[:, t] - half[:, t] < targets)
             if t + 1 < c.intervals:
-                later = c.own[g] & (offered[:, t + 1] > 0)
+                later = c.own[g] & (offered[:, t + 1] > 0) & ~c.exempt[t + 1]
                 weak = weak | (later & (level[:, t + 1] < targets) & (kept[:, t + 1] >= targets))
                 weak = weak | (later & (level[:, t + 1] + half[:, t + 1] < targets))
             if weak.any():
@@ -85,7 +85,7 @@ class Judge:
         self.saturation_checked = True
         c = self.centre
         level, half, offered, _ = self.simulate(c.bound)
-        short = (offered > 0) & (level + half < c.targets[:, None])
+        short = (offered > 0) & (level + half < c.targets[:, None]) & ~c.exempt[None, :]
         if short.any():
             k, t = np.argwhere(short)[0]
             raise RequirementError(

@@ -13,7 +13,9 @@ SHARED_MARGIN to spare); a removal is undone, and never tried again, when the ne
 Intervals are adjusted together and re-simulated, since a change in one carries over into the next. The search
 stops when no removal is left to try or after `max_iterations` runs; the result is the last plan with no interval
 clearly short in the search runs (on those days, not a guarantee for others). An occupancy cap is a floor from
-Erlang that removals respect; an interval where nothing was offered (a warm-up) keeps its Erlang number. A group
+Erlang that removals respect; an interval where nothing was offered (a warm-up) keeps its Erlang number, and so
+does an interval an exempt maintenance window overlaps (`tools[].maintenance[].exempt`: outside the objective, it
+is neither raised nor cut). A group
 holding email or case work is never taken below its start (Erlang's agents plus the deferred start's): the live
 service levels the search reads cannot tell whether its items get done, which the verification and the roster loop
 judge over the horizon.
@@ -61,7 +63,7 @@ class Search:
         while self.iterations < max_iterations:
             self.iterations += 1
             level, half, offered, busy = self.judge.evidence(plan, removed)
-            short = (offered > 0) & clearly_short(level, half, c.targets[:, None])
+            short = (offered > 0) & clearly_short(level, half, c.targets[:, None]) & ~c.exempt[None, :]
             failed = self.judge.failed(removed, level, half, kept, offered)
             if not short.any() and not failed:
                 best, kept = plan.copy(), level
@@ -170,7 +172,7 @@ class Search:
             for g in np.argsort(-c.cost, kind="stable"):
                 n = int(plan[g, t])
                 mine = np.flatnonzero(c.holds[g] & (offered[:, t] > 0))
-                if not len(mine):  # nothing measured (e.g. a warm-up interval): keep the Erlang number
+                if not len(mine) or c.exempt[t]:  # nothing measured (a warm-up), or not judged: keep the start
                     continue
                 count, losses, after = 0, np.zeros(len(c.types)), lost
                 for fewer in range(1, max(1, n // 4) + 1):

@@ -5,8 +5,10 @@ With ``method="erlang_a"`` or ``"erlang_c"`` the Erlang start (`erlang_start`) i
 
 Verification. The final plan (any method) is simulated on `replications` fresh days, replications R..2R−1 of the
 same seed, never seen by the search: `achieved` shows how the requirement holds on other days (met: not clearly
-below target), and for the Erlang methods where Erlang misleads. Deferred work (email, case) is judged over the
-days of the horizon (`bposim.optimise.deferred`), in `deferred_achieved`.
+below target), and for the Erlang methods where Erlang misleads. An interval an exempt maintenance window overlaps
+is outside the objective: the search neither raises nor cuts it, and it counts as met (`exempt` in `achieved`).
+Deferred work (email, case) is judged over the days of the horizon (`bposim.optimise.deferred`), in
+`deferred_achieved`.
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ def _verify(
     targets = np.repeat(centre.targets, centre.intervals)
     level, half = level.ravel(), half.ravel()
     live = np.repeat(centre.live, centre.intervals)
+    exempt = np.tile(centre.exempt, len(centre.types))
     achieved = pd.DataFrame(
         {
             "call_type": np.repeat(centre.types, centre.intervals),
@@ -132,7 +135,9 @@ def _verify(
             "service_level": level,
             "service_level_ci": half,
             "target": targets,
-            "met": np.isnan(level) | ~(level + np.nan_to_num(half) < targets),
+            "met": np.isnan(level) | ~(level + np.nan_to_num(half) < targets) | exempt,
         }
     )
+    if centre.exempt.any():  # exempt maintenance: outside the objective, met whatever its level
+        achieved["exempt"] = exempt
     return achieved[live].reset_index(drop=True), deferred

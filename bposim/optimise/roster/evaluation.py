@@ -4,6 +4,8 @@ confidence interval, and the intervals the days show below target.
 `interval_service_levels` and `call_type_service_levels` read a run (the verification's fresh days);
 `search_levels` simulates a roster scenario on the loop's search days, with more days while an interval (or a
 deferred call type over the horizon) is undecided, and `search_misses` picks the intervals the loop raises.
+Intervals an exempt maintenance window overlaps (`tools[].maintenance[].exempt`, the intervals table's `exempt`)
+are outside the objective: met whatever their level, never raised, named by `exempt_text`.
 Deferred work (email, case) has no intervals: it is judged per call type over the judged days
 (`bposim.optimise.deferred`), by `search_deferred` and `deferred_misses` on the search days.
 """
@@ -40,20 +42,29 @@ def interval_service_levels(run: Run) -> pd.DataFrame:
     its 95% confidence half-width (`metrics.pooled_service_level`), the target and whether it is met (the target
     inside or below the interval)."""
     table = run.intervals if "replication" in run.intervals else run.intervals.assign(replication=0)
-    return interval_levels(table, run.scenario)[ACHIEVED_COLUMNS]
+    levels = interval_levels(table, run.scenario)
+    return levels[[*ACHIEVED_COLUMNS, *(["exempt"] if "exempt" in levels else [])]]
 
 
-def interval_levels(intervals: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def interval_levels(intervals: pd.DataFrame, scenario: Scenario, keys: tuple[str, ...] = ()) -> pd.DataFrame:
     """`interval_service_levels` from an intervals table (one row per replication, day, interval, call type),
-    with the standard error as well."""
-    keys = ["call_type", "interval", "interval_start"]
+    with the standard error as well; pooled per `keys` too when given (e.g. the kind of day). With exempt
+    maintenance windows, `exempt` says which intervals they overlap: outside the objective, met whatever their
+    level."""
+    keys = [*keys, "call_type", "interval", "interval_start"]
     pooled = metrics.pooled_service_level(intervals, keys, scenario.service_level.definition)
     result = pooled[["service_level", "service_level_se", "service_level_ci"]].copy()
     result.insert(0, "offered", pooled["offered"] / pooled["days"])
-    result["target"] = intervals.groupby(keys, observed=True, sort=True)["target"].first()
+    grouped = intervals.groupby(keys, observed=True, sort=True)
+    result["target"] = grouped["target"].first()
+    exempt = "exempt" in intervals
+    if exempt:
+        result["exempt"] = grouped["exempt"].first().astype(bool)
     result = result.reset_index()
     result["met"] = ~clearly_short(result["service_level"], result["service_level_ci"], result["target"])
-    return result[[*ACHIEVED_COLUMNS, "service_level_se"]]
+    if exempt:
+        result["met"] |= result["exempt"]
+    return result[[*keys[:-3], *ACHIEVED_COLUMNS, "service_level_se", *(["exempt"] if exempt else [])]]
 
 
 def call_type_service_levels(run: Run) -> pd.DataFrame:
@@ -138,7 +149,19 @@ def search_misses(achieved: pd.DataFrame) -> pd.DataFrame:
     short = clearly_short(level, achieved["service_level_ci"], target)
     if "days_spent" in achieved and achieved["days_spent"].all():
         short = short | np.asarray(level + achieved["service_level_se"].fillna(np.inf) < target, bool)
+    if "exempt" in achieved:  # exempt maintenance: outside the objective, never raised
+        short = short & ~achieved["exempt"].to_numpy(bool)
     return achieved[short]
+
+
+def exempt_text(achieved: pd.DataFrame) -> str:
+    """E.g. "2 exempt intervals (planned maintenance: 19:30, 20:00) not judged"; "" without exempt intervals."""
+    if "exempt" not in achieved or not achieved["exempt"].any():
+        return ""
+    labels = achieved.loc[achieved["exempt"].astype(bool), "interval_start"].astype(str)
+    starts = sorted({label.split()[-1] for label in labels})  # the time of day ("sat 12:00" per kind of day)
+    count = len(starts)
+    return f"{count} exempt interval{'' if count == 1 else 's'} (planned maintenance: {', '.join(starts)}) not judged"
 
 
 def worst_first(missed: pd.DataFrame) -> pd.DataFrame:

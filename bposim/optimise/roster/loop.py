@@ -41,6 +41,7 @@ from bposim.optimise.deferred import judged_days, shortfall_text
 from bposim.optimise.evidence import HOLDOUT_SEED_OFFSET, LOOP_SEED_OFFSET, SearchDays
 from bposim.optimise.progress import Progress, watcher
 from bposim.optimise.requirement import RequirementError, with_objective
+from bposim.optimise.requirement.day_kinds import day_kinds, kinds_text
 from bposim.optimise.roster.deferred_margins import DeferredMargins
 from bposim.optimise.roster.evaluation import (
     call_type_service_levels,
@@ -117,6 +118,8 @@ def optimise_roster(
     limits = trunk_limits(goal)
     if limits:
         raise RequirementError(trunk_limit_text(limits))
+    if not scenario.scheduling.weekly:
+        _one_kind_of_day(goal)
     with Simulator(workers, watch) as simulator:
         if scenario.scheduling.weekly:
             return optimise_weekly_roster(
@@ -131,6 +134,19 @@ def optimise_roster(
             )
         return _optimise(
             scenario, goal, seed, replications, max_rounds, method, trim_trials, watch, requirement, simulator
+        )
+
+
+def _one_kind_of_day(scenario: Scenario) -> None:
+    """ScheduleError when the horizon's days differ in their hours or arrivals (`day_kinds`): one roster repeated
+    every day cannot staff each kind as it needs, so the planner is pointed at weekly rosters."""
+    kinds = day_kinds(scenario)
+    if len(kinds) > 1:
+        raise ScheduleError(
+            f"the days of this horizon differ in their hours or arrivals: {len(kinds)} kinds of day, "
+            f"{kinds_text(kinds)}. Without contracts bposim staff repeats one roster every day, which would staff "
+            "the light days like the busiest; give scheduling.contracts to plan agents' weeks, each date with its "
+            "kind's requirement, or staff one kind at a time (arrivals the same every day)"
         )
 
 

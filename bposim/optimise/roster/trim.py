@@ -110,7 +110,7 @@ class Trim:
         while True:
             levels = interval_levels(self.holdout.tables(rostered)[0], rostered)
             level, half, target = levels["service_level"], levels["service_level_ci"], levels["target"]
-            offered = levels["offered"] > 0
+            offered = (levels["offered"] > 0) & ~levels.get("exempt", pd.Series(False, levels.index)).astype(bool)
             mine = levels["interval"].isin(watched) & offered
             margin = holds_with_margin(level, half, target)
             unclear = mine & ~margin & (level >= target)

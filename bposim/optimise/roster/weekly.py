@@ -1,16 +1,18 @@
 """The closed loop for weekly rosters: a day's requirement → the cheapest agents' weeks (tour scheduling) →
 simulate the roster over the calendar horizon → raise where it misses → again; then a verification on fresh days.
 
-Requirement. The arrival curves repeat on every open day, so the requirement is searched once, on a typical day:
-the scenario's grid (earliest opening to latest closing) as one day, without the calendar (the same search as
-`bposim staff` on a daily horizon). Each date takes it on the intervals it is open (none on a closed date).
+Requirement. The open dates fall into kinds of day (`requirement.day_kinds`: the same hours and the same arrival
+curves, e.g. mon-fri, sat and a campaign date), and the requirement is searched once per kind, on one day of it
+(`day_kinds.kind_day`: the scenario's grid, the kind's first date, its arrivals; the same search as `bposim staff`
+on a daily horizon). Each date takes its kind's on the intervals it is open (none on a closed date).
 
 Rounds. The tour programme (`bposim.optimise.tours`, with a node and a time limit) finds the cheapest agents'
 weeks covering the requirement on every date and interval, each agent's weeks meeting its contract; the roster
 (lines with the dates they work, `tours.scenario`) is simulated over the whole horizon on the search days, the
-service level pooled per interval of the day over the dates and days; the loop raises the requirement where an
-interval is short, as the daily loop does (`loop.raise_requirement`), and solves again, until nothing is short
-or `max_rounds`. There is no trim. The verification simulates the last roster on fresh days.
+service level pooled per kind of day and interval over the kind's dates and the days (`kind_levels`); the loop
+raises the kind's requirement where an interval is short, as the daily loop does, and solves again, until nothing
+is short or `max_rounds`. Intervals an exempt maintenance window overlaps are not judged. There is no trim. The
+verification simulates the last roster on fresh days, judged per kind of day as well.
 
 Deferred work (email, case) is not planned by the weekly loop yet: a scenario with deferred call types is
 refused.
@@ -31,13 +33,9 @@ from bposim.optimise.days import Simulator
 from bposim.optimise.evidence import LOOP_SEED_OFFSET, SearchDays
 from bposim.optimise.progress import Progress
 from bposim.optimise.requirement import Requirement, staffing_requirement
-from bposim.optimise.roster.evaluation import (
-    call_type_service_levels,
-    interval_service_levels,
-    search_levels,
-    search_misses,
-    worst_first,
-)
+from bposim.optimise.requirement.day_kinds import DayKind, day_kinds, kind_day, kind_of_day, kinds_text
+from bposim.optimise.roster.evaluation import call_type_service_levels, search_misses, worst_first
+from bposim.optimise.roster.kind_levels import kind_levels, search_kind_levels
 from bposim.optimise.roster.proposal import group_to_raise, required_array
 from bposim.optimise.roster.shortfall import fresh_shortfall_text, misses_text
 from bposim.optimise.tours import TourError, TourPlan, solve_tours
@@ -52,10 +50,11 @@ TOUR_SECONDS = 120.0
 
 @dataclass(frozen=True)
 class WeeklyPlan:
-    """An optimised weekly roster: the requirement (a typical day), the tour plan (named agents' days), the roster
-    scenario, and what it achieved on fresh days (`achieved` per call type and interval of the day, `by_call_type`
-    over the horizon, as in `RosterPlan`); `converged` and `shortfall` say how the loop ended, `fresh_shortfall`
-    where the fresh days fell short."""
+    """An optimised weekly roster: the requirement (of the busiest kind of day), the tour plan (named agents'
+    days), the roster scenario, and what it achieved on fresh days (`achieved` per kind of day, call type and
+    interval of the day, `by_call_type` over the horizon, as in `RosterPlan`); `converged` and `shortfall` say how
+    the loop ended, `fresh_shortfall` where the fresh days fell short. `kinds` are the kinds of day and
+    `requirements` the requirement searched for each (in the same order)."""
 
     requirement: Requirement
     tours: TourPlan
@@ -69,6 +68,8 @@ class WeeklyPlan:
     shortfall: str
     verification_seed: int
     fresh_shortfall: str = ""
+    kinds: tuple[DayKind, ...] = ()
+    requirements: tuple[Requirement, ...] = ()
 
     @property
     def fresh_misses(self) -> pd.DataFrame:
@@ -144,18 +145,24 @@ def optimise_weekly_roster(
         )
     problem = tour_problem(goal)
     groups = problem.groups
+    kinds = day_kinds(goal)
+    kind_of = np.maximum(kind_of_day(kinds, goal.horizon.days), 0)  # a closed date needs nothing whatever its kind
     watch.phase("requirement search")
-    requirement = staffing_requirement(
-        typical_day(goal),
-        occupancy_cap=goal.scheduling.occupancy_cap,
-        seed=seed,
-        replications=replications,
-        method=method,
-        simulator=simulator,
+    requirements = tuple(
+        staffing_requirement(
+            kind_day(goal, kind),
+            occupancy_cap=goal.scheduling.occupancy_cap,
+            seed=seed,
+            replications=replications,
+            method=method,
+            simulator=simulator,
+        )
+        for kind in kinds
     )
-    simulations = int(requirement.simulations)
-    base = required_array(requirement.table, groups, goal.horizon.intervals)
-    watch.say(f"requirement: a typical day, peak {int(base.sum(axis=0).max())} agents, on {goal.horizon.days} dates")
+    simulations = sum(int(requirement.simulations) for requirement in requirements)
+    base = np.stack([required_array(found.table, groups, goal.horizon.intervals) for found in requirements])
+    peaks = ", ".join(f"{kind.label} {int(base[k].sum(axis=0).max())}" for k, kind in enumerate(kinds))
+    watch.say(f"requirement: {len(kinds)} kind(s) of day, {kinds_text(kinds)}; peak agents {peaks}")
     search = SearchDays(seed + LOOP_SEED_OFFSET, replications, simulator=simulator)
     added = np.zeros_like(base)
     plan, rostered, misses, rounds = None, None, pd.DataFrame(), 0
@@ -169,7 +176,7 @@ def optimise_weekly_roster(
         try:
             candidate = solve_tours(
                 problem,
-                requirement_by_day(goal, base + added, groups),
+                requirement_by_day(goal, (base + added)[kind_of], groups),
                 time_limit=TOUR_SECONDS,
                 node_limit=TOUR_NODES,
             )
@@ -182,7 +189,7 @@ def optimise_weekly_roster(
         plan, rostered = candidate, weekly_roster_scenario(goal, candidate)
         watch.best(plan.cost / len(problem.weeks), _unit(goal) + " a week")
         watch.phase("evaluation", rounds)
-        achieved = search_levels(search, rostered)
+        achieved = search_kind_levels(search, rostered, list(kinds))
         misses = search_misses(achieved)
         watch.say(
             f"round {rounds}: {len(plan.agents)} agents, {money(plan.cost / len(problem.weeks), _unit(goal))} a week"
@@ -195,15 +202,16 @@ def optimise_weekly_roster(
         if rounds == max_rounds:
             shortfall = f"after {max_rounds} round{'' if max_rounds == 1 else 's'}, {misses_text(misses)}"
             break
-        _raise(goal, groups, base, added, _on_phones(plan, groups, goal), misses)
+        _raise(goal, groups, base, added, _on_phones(plan, groups, goal, kind_of, len(kinds)), misses)
     simulations += search.simulated
     watch.phase("verification")
     check = simulator.run(rostered, verification_seed, replications, tables=("intervals",))
     simulations += replications * goal.horizon.days
-    achieved = interval_service_levels(check)
+    achieved = kind_levels(check.intervals, rostered, list(kinds)).drop(columns="service_level_se")
     by_type = call_type_service_levels(check)
+    busiest = max(range(len(kinds)), key=lambda k: base[k].sum())
     return WeeklyPlan(
-        requirement=requirement,
+        requirement=requirements[busiest],
         tours=plan,
         scenario=rostered,
         achieved=achieved,
@@ -215,26 +223,9 @@ def optimise_weekly_roster(
         shortfall=shortfall,
         verification_seed=verification_seed,
         fresh_shortfall=fresh_shortfall_text(achieved, by_type, replications, verification_seed),
+        kinds=tuple(kinds),
+        requirements=requirements,
     )
-
-
-def typical_day(scenario: Scenario) -> Scenario:
-    """The scenario as one day on its grid (earliest opening to latest closing), without the calendar, the
-    contracts or dated roster lines: the day the requirement is searched on."""
-    horizon = scenario.horizon
-    data = scenario.model_dump(mode="python", exclude_none=True)
-    data.pop("roster_file", None)
-    for name in ("start_date", "opening_hours", "closed_dates", "length_hours"):
-        data["horizon"].pop(name, None)
-    data["horizon"].update(
-        days=1,
-        start=clock(horizon.start_seconds),
-        end=clock(horizon.start_seconds + horizon.open_seconds),
-    )
-    data["scheduling"].pop("contracts", None)
-    data["scheduling"].pop("limits", None)
-    data["roster"] = [shift for shift in data.get("roster", []) if "days" not in shift]
-    return Scenario.model_validate(data)
 
 
 def _unit(scenario: Scenario) -> str:
@@ -244,16 +235,17 @@ def _unit(scenario: Scenario) -> str:
     return "paid hours"
 
 
-def _on_phones(plan: TourPlan, groups: list[str], scenario: Scenario) -> np.ndarray:
-    """Whole agents the roster has on the phones per group and interval of the day: the fewest over the dates open
-    then (breaks taken out)."""
+def _on_phones(plan: TourPlan, groups: list[str], scenario: Scenario, kind_of: np.ndarray, kinds: int) -> np.ndarray:
+    """Whole agents the roster has on the phones per kind of day, group and interval of the day: the fewest over
+    the kind's dates open then (breaks taken out)."""
     horizon = scenario.horizon
-    phones = np.full((len(groups), horizon.intervals), np.inf)
+    phones = np.full((kinds, len(groups), horizon.intervals), np.inf)
     table = plan.coverage
     for row in table.itertuples(index=False):
-        if row.group in groups and int(row.interval) in horizon.open_intervals(int(row.day)):
-            g, i = groups.index(row.group), int(row.interval)
-            phones[g, i] = min(phones[g, i], row.scheduled)
+        day = int(row.day)
+        if row.group in groups and int(row.interval) in horizon.open_intervals(day):
+            k, g, i = kind_of[day], groups.index(row.group), int(row.interval)
+            phones[k, g, i] = min(phones[k, g, i], row.scheduled)
     return np.floor(np.where(np.isfinite(phones), phones, 0) + 1e-6)
 
 
@@ -265,11 +257,11 @@ def _raise(
     phones: np.ndarray,
     misses: pd.DataFrame,
 ) -> None:
-    """Raise `added` in place: one agent above what the roster had on the phones in each missed interval, for the
-    scheduled group that serves the call type first."""
+    """Raise `added` (kind of day × group × interval) in place: one agent above what the roster had on the phones
+    on the kind's dates in each missed interval, for the scheduled group that serves the call type first."""
     for row in misses.itertuples(index=False):
         group = group_to_raise(goal, row.call_type, groups)
         if group is None:
             continue
-        g, i = groups.index(group), int(row.interval)
-        added[g, i] = max(base[g, i] + added[g, i], phones[g, i]) - base[g, i] + 1
+        k, g, i = int(row.kind), groups.index(group), int(row.interval)
+        added[k, g, i] = max(base[k, g, i] + added[k, g, i], phones[k, g, i]) - base[k, g, i] + 1

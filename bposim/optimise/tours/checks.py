@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bposim.formatting import hours_minutes
-from bposim.optimise.tours.model import WEEK_DAYS, TourError, TourProblem
+from bposim.optimise.tours.model import WEEK_DAYS, Day, TourError, TourProblem
 from bposim.optimise.tours.programme import TOLERANCE, shift_row
 from bposim.optimise.tours.weeks import Skeleton
 
@@ -134,10 +134,29 @@ def check_coverable(problem: TourProblem, required: dict[str, list[np.ndarray]],
                     problems.append(f"{need}, but the site is closed that day")
                 elif all(rows[s][i] <= TOLERANCE for s in mine):
                     problems.append(f"{need}, but no shift type of '{group}' is logged in then")
+                elif day.hours is not None and not any(day.fits(problem.shifts[s]) for s in mine):
+                    hours = f"{hours_minutes(day.hours[0])}-{hours_minutes(day.hours[1])}"
+                    problems.append(
+                        f"{need}, but no shift type of '{group}' fits within the day's hours ({hours}): a shift is "
+                        "worked on a date only inside its opening hours; add a pattern that fits them"
+                    )
                 elif best[i] <= TOLERANCE:
-                    problems.append(f"{need}, but no contract of '{group}' works a shift logged in then that day")
+                    problems.append(
+                        f"{need}, but no contract of '{group}' works a shift logged in then that day"
+                        + _fitting(problem, day, mine)
+                    )
                 elif limit is not None and limit * best[i] < needed[i] - TOLERANCE:
                     problems.append(f"{need}, more than the contracts' max_agents allow ({limit} in all)")
     if problems:
         more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
         raise TourError("; ".join(problems[:5]) + more)
+
+
+def _fitting(problem: TourProblem, day: Day, mine: list[int]) -> str:
+    """On a day open less than the grid, the shift types that fit its hours (the only ones worked that day)."""
+    if day.hours is None:
+        return ""
+    names = [problem.shifts[s].name for s in mine if day.fits(problem.shifts[s])]
+    listed = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    hours = f"{hours_minutes(day.hours[0])}-{hours_minutes(day.hours[1])}"
+    return f" (of the shift types, only {listed} fit the day's hours {hours}; do the contracts allow them then?)"

@@ -25,7 +25,9 @@ class TourError(ScheduleError):
 
 @dataclass(frozen=True)
 class Day:
-    """One day of the horizon: its weekday, whether the site opens, and its interval grid."""
+    """One day of the horizon: its weekday, whether the site opens, and its interval grid; `hours` (open, close in
+    seconds after midnight) when the day opens less than the grid (a Saturday 09:00-14:00): only the shift types
+    that fit within them are worked that day."""
 
     weekday: int
     intervals: int
@@ -33,6 +35,11 @@ class Day:
     opens: int = 8 * 3600
     open: bool = True
     label: str = ""
+    hours: tuple[int, int] | None = None
+
+    def fits(self, shift: ShiftType) -> bool:
+        """Whether the shift lies within the day's hours (every shift on a day open the whole grid)."""
+        return self.hours is None or self.hours[0] <= shift.start and shift.end <= self.hours[1]
 
     @property
     def name(self) -> str:

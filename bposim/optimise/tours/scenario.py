@@ -3,9 +3,9 @@
 The days are the horizon's dates: each on the week's grid of intervals (from the earliest opening to the latest
 closing), closed days not open. The shift types are every shift the scheduling section's patterns allow (each
 start and length inside the grid, for each group of the pattern), their breaks placed by the programme; a
-contract with several groups is one tour contract per group (its `max_agents` then holds per group). A shift on a
-day with shorter hours counts only where the day is open (the requirement is nil outside them) and is cut to
-them by the engine, as any roster shift is.
+contract with several groups is one tour contract per group (its `max_agents` then holds per group). A day with
+shorter hours (a Saturday 09:00-14:00) holds only the shift types that fit within them (`Day.hours`): a shift is
+paid in full, so one running past closing would pay for hours no one works.
 
 The plan goes back as roster lines with `days`: the agents working the same shift on the same dates share a line,
 its breaks the pattern's windows (start of the earliest to end of the latest), staggered by the engine.
@@ -22,7 +22,7 @@ import pandas as pd
 from bposim.optimise.coverage import clock
 from bposim.optimise.tours.model import BreakWindow, Contract, Day, Limits, ShiftType, TourProblem
 from bposim.optimise.tours.plan import TourPlan
-from bposim.scenario import Scenario, Scheduling, ShiftPattern
+from bposim.scenario import Horizon, Scenario, Scheduling, ShiftPattern
 
 
 def tour_problem(scenario: Scenario) -> TourProblem:
@@ -38,6 +38,7 @@ def tour_problem(scenario: Scenario) -> TourProblem:
             opens=horizon.start_seconds,
             open=bool(horizon.open_intervals(d)),
             label=date.isoformat(),
+            hours=_short_hours(horizon, d),
         )
         for d, date in enumerate(horizon.dates())
     )
@@ -78,6 +79,15 @@ def tour_problem(scenario: Scenario) -> TourProblem:
         tuple(contracts),
         Limits(limits.max_starts_per_day, limits.min_agents_per_line) if limits is not None else Limits(),
     )
+
+
+def _short_hours(horizon: Horizon, day: int) -> tuple[int, int] | None:
+    """A day's hours (open, close in seconds after midnight) when it opens less than the grid, else None."""
+    span = horizon.open_intervals(day)
+    if not span or len(span) == horizon.intervals:
+        return None
+    start, step = horizon.start_seconds, round(horizon.interval_seconds)
+    return start + span.start * step, start + span.stop * step
 
 
 def _shift_types(pattern: ShiftPattern, group: str, scenario: Scenario, rate: float) -> list[ShiftType]:
@@ -122,15 +132,19 @@ def _hourly_costs(scenario: Scenario) -> dict[str, float]:
 
 
 def requirement_by_day(scenario: Scenario, required: np.ndarray, groups: list[str]) -> pd.DataFrame:
-    """A day's requirement (group × interval of the grid, `groups` in order) on every date of the horizon, where
-    the date is open (columns group, day, interval, required; whole agents)."""
+    """The requirement of each date where it is open (columns group, day, interval, required; whole agents):
+    `required` is one day's (group × interval of the grid, `groups` in order), the same every date, or each
+    date's (day × group × interval: its kind of day's)."""
     horizon = scenario.horizon
+    required = np.asarray(required, float)
+    if required.ndim == 2:
+        required = np.broadcast_to(required, (horizon.days, *required.shape))
     rows = []
     for d in range(horizon.days):
         open_intervals = horizon.open_intervals(d)
         for g, group in enumerate(groups):
             for i in range(horizon.intervals):
-                needed = int(round(required[g, i])) if i in open_intervals else 0
+                needed = int(round(required[d, g, i])) if i in open_intervals else 0
                 rows.append((group, d, i, needed))
     return pd.DataFrame(rows, columns=["group", "day", "interval", "required"])
 

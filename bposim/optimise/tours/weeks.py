@@ -1,7 +1,8 @@
 """The weeks an agent may work, as classes of tours: which days are worked and which shift types each may hold.
 
 A skeleton fixes, for one contract, crew and week, the days worked (a pattern meeting the days-worked, days-off
-and weekend rules), a start band (every shift type starting within `start_window_hours` of the band's earliest
+and weekend rules; a day open less than the grid is worked only on the shift types that fit its hours), a start
+band (every shift type starting within `start_window_hours` of the band's earliest
 start, so that any choice of shifts inside it keeps the week's starts within the window) and, where the weekly
 hours limit can bind, the paid hours of each worked day. Any choice of one shift type per worked day among its
 options is then a week that meets every weekly rule; only the rest between shifts is left to the programme.
@@ -125,13 +126,20 @@ def skeletons(problem: TourProblem) -> list[Skeleton]:
 
 
 def _options(problem: TourProblem, contract: Contract, band: tuple[int, ...], worked: tuple[int, ...]) -> list:
-    """Each worked day's shift options in the band, one tuple per paid-hours profile within the weekly limit."""
+    """Each worked day's shift options in the band that fit the day's hours, one tuple per paid-hours profile
+    within the weekly limit; none where a worked day would have no option."""
+    fitting = [tuple(i for i in band if problem.days[d].fits(problem.shifts[i])) for d in worked]
     found = []
     for profile in paid_profiles(problem, contract, band, len(worked)):
         if profile is None:
-            found.append(tuple(band for _ in worked))
+            options = tuple(fitting)
         else:
-            found.append(tuple(tuple(i for i in band if abs(problem.shifts[i].paid - p) < TOLERANCE) for p in profile))
+            options = tuple(
+                tuple(i for i in mine if abs(problem.shifts[i].paid - p) < TOLERANCE)
+                for mine, p in zip(fitting, profile, strict=True)
+            )
+        if all(options):
+            found.append(options)
     return found
 
 
