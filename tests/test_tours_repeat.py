@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -81,25 +82,38 @@ def test_repeated_weeks_meet_every_rule_repeat_and_cost_no_less_than_the_whole_h
         assert all(counts[w] == counts[w % period] for w in range(len(counts)))
 
 
-def four_weeks(limits: Limits = Limits()) -> TourProblem:
-    """week_problem's shifts and contracts (alternate weekends among them) over four weeks."""
+def four_weeks(limits: Limits = Limits(), weekend: str = "alternate") -> TourProblem:
+    """week_problem's shifts and contracts over four weeks, the full-timers' weekend rule `weekend`."""
     one = week_problem(limits)
     days = tuple(Day(d % 7, 12, H, 7 * H) for d in range(28))
-    return TourProblem(days, one.shifts, one.contracts, limits)
+    full, part = one.contracts
+    return TourProblem(days, one.shifts, (replace(full, weekend=weekend), part), limits)
 
 
-@pytest.mark.parametrize("limits", [Limits(), Limits(max_starts_per_day=2, min_agents_per_line=2)])
-def test_four_weeks_with_alternate_weekends_repeat_every_two_weeks(limits):
+@pytest.mark.parametrize(
+    ("limits", "weekend", "period"),
+    [
+        (Limits(), "alternate", 2),
+        (Limits(max_starts_per_day=2, min_agents_per_line=2), "alternate", 2),
+        (Limits(), "any", 1),
+    ],
+)
+def test_four_weeks_repeat_and_each_agent_works_the_same_weeks_again(limits, weekend, period):
+    """Alternate weekends repeat every two weeks (the crews take turns), other rules every week; each agent's
+    weeks repeat too."""
     rng = np.random.default_rng(4)
     shape = np.array([2, 3, 4, 5, 5, 4, 4, 5, 5, 4, 3, 2])
     week = [list(np.maximum(shape + rng.integers(-1, 2, 12), 0)) for _ in range(7)]
-    problem = four_weeks(limits)
+    problem = four_weeks(limits, weekend)
     requirement = requirement_table(weeks_of(week, 4))
-    assert repeating_period(problem, required_arrays(problem, requirement)) == 2
+    assert repeating_period(problem, required_arrays(problem, requirement)) == period
     plan = solve_tours(problem, requirement)
     check_plan(problem, plan, requirement)
     counts = weekly_counts(plan)
-    assert counts[0] == counts[2] and counts[1] == counts[3]
+    assert all(counts[w] == counts[w % period] for w in range(4))
+    for row in plan.schedule.itertuples(index=False):
+        cells = list(row)[3:]
+        assert all(cells[d] == cells[d % (7 * period)] for d in range(28)), row.agent
 
 
 def test_weeks_repeat_only_when_their_days_and_requirement_do():
