@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 DEMO_EXPERIMENT := experiments/multiskill_agents_ai.yaml
 DEMO_OUT := out/multiskill_agents_ai
 
-.PHONY: demo test lint bench bench-staff clean
+.PHONY: demo test lint bench bench-staff bench-weekly-staff clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench: $(VENV)/.installed
 
 bench-staff: $(VENV)/.installed
 	$(BIN)/python benchmarks/staff_speed.py
+
+bench-weekly-staff: $(VENV)/.installed
+	$(BIN)/python benchmarks/weekly_staff_speed.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

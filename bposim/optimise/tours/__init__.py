@@ -38,8 +38,14 @@ off at the turn of a week are not joined into one run); the "alternate" weekend 
 crews, crew r having Saturday and Sunday off in the weeks t with t % 2 == r. The big M is the group's headcount
 limit, else a bound on the agents a cheapest roster holds (`programme.agent_bound`).
 
+When every week has the same days and the same requirement (as `bposim staff`'s typical day makes them), one week
+is solved (two under an "alternate" weekend rule) with its rest rows cyclic, the last week joined to the first, and
+repeated over the horizon (`repeat`): the cheapest roster whose weeks repeat, on a programme the horizon's weeks
+times smaller.
+
 The programme is solved by HiGHS (`scipy.optimize.milp`) with a node limit and a time limit; when either stops
-the search, the plan holds the best roster found and the gap to the solver's bound.
+the search, the plan holds the best roster found and the gap to the solver's bound. What HiGHS prints on its own
+is kept off the terminal (`quiet`).
 """
 
 from bposim.optimise.tours.model import BreakWindow, Contract, Day, Limits, ShiftType, TourError, TourProblem

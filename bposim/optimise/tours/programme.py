@@ -15,7 +15,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from bposim.optimise.breaks import overlap
-from bposim.optimise.tours.model import Day, ShiftType, TourProblem
+from bposim.optimise.tours.model import WEEK_DAYS, Day, ShiftType, TourProblem
 from bposim.optimise.tours.weeks import Skeleton, crews
 
 DAY_SECONDS = 86_400
@@ -83,13 +83,14 @@ def build(
     *,
     headcount: bool = True,
     workable: bool = True,
+    cyclic: bool = False,
 ) -> Programme:
     """The programme for the requirement (per group, one array of agents per day); without `headcount` or
     `workable`, the contracts' max_agents or the workable limits are left out (to find which makes it
-    infeasible)."""
+    infeasible); `cyclic` joins the last week to the first too (by rest), for weeks repeated after the horizon."""
     programme = Programme(problem, skeletons)
     _tours(programme, headcount)
-    _rest(programme)
+    _rest(programme, cyclic)
     _shifts_worked(programme)
     _coverage(programme, required)
     if workable:
@@ -128,10 +129,11 @@ def start_at(skeleton: Skeleton, j: int, shift: ShiftType) -> int:
     return skeleton.worked[j] * DAY_SECONDS + shift.start
 
 
-def _rest(programme: Programme) -> None:
+def _rest(programme: Programme, cyclic: bool = False) -> None:
     """Rest between consecutive shifts as Hall's condition of the matching between one worked day's agents and
     the next's: the agents ending at e or later fit no more than those starting at e + rest or later (every agent
-    ending later can follow with fewer shifts, so these sets are the only ones to check)."""
+    ending later can follow with fewer shifts, so these sets are the only ones to check); `cyclic`, the last week's
+    agents to the first week's tours as well, as if the weeks started again after the last."""
     problem = programme.problem
     for k, skeleton in enumerate(programme.skeletons):
         rest = problem.contracts[skeleton.contract].min_rest_hours * 3600
@@ -148,41 +150,48 @@ def _rest(programme: Programme) -> None:
                     if start >= threshold + rest - TOLERANCE:
                         entries[programme.shifts_worked[k, j + 1, s]] = -1.0
                 programme.row(entries, upper=0.0)
+    weeks = len(problem.weeks)
+    joined = [(week, week + 1) for week in range(weeks - 1)] + ([(weeks - 1, 0)] if cyclic else [])
     for (c, crew), _ in programme.headcount.items():
-        for week in range(len(problem.weeks) - 1):
-            _rest_across(programme, c, crew, week)
+        for week, following in joined:
+            _rest_across(programme, c, crew, week, following)
 
 
-def _rest_across(programme: Programme, c: int, crew: int, week: int) -> None:
-    """Hall's condition between a class's last shifts of one week and its first shifts (or weeks off) of the next."""
+def _rest_across(programme: Programme, c: int, crew: int, week: int, following: int) -> None:
+    """Hall's condition between a class's last shifts of one week and its first shifts (or weeks off) of the
+    following week (the first week again, its days moved after the last, when the weeks repeat; a variable on both
+    sides then counts once with both signs)."""
     problem = programme.problem
     rest = problem.contracts[c].min_rest_hours * 3600
+    moved = (following <= week) * len(problem.weeks) * WEEK_DAYS * DAY_SECONDS
     lasts, firsts, idle = [], [], []
     for k, skeleton in enumerate(programme.skeletons):
-        if (skeleton.contract, skeleton.crew) != (c, crew) or skeleton.week not in (week, week + 1):
+        if (skeleton.contract, skeleton.crew) != (c, crew):
             continue
-        if not skeleton.worked:
-            if skeleton.week == week + 1:
+        if skeleton.week == following:
+            if not skeleton.worked:
                 idle.append(programme.tours[k])
-            continue
-        if skeleton.week == week:
+            else:
+                firsts += [(moved + start_at(skeleton, 0, problem.shifts[s]), k, 0, s) for s in skeleton.options[0]]
+        if skeleton.week == week and skeleton.worked:
             j = len(skeleton.worked) - 1
             lasts += [
                 (start_at(skeleton, j, problem.shifts[s]) + problem.shifts[s].length, k, j, s)
                 for s in skeleton.options[j]
             ]
-        else:
-            firsts += [(start_at(skeleton, 0, problem.shifts[s]), k, 0, s) for s in skeleton.options[0]]
     earliest = min((start for start, *_ in firsts), default=np.inf)
     for threshold in sorted({end for end, *_ in lasts}):
         if earliest >= threshold + rest - TOLERANCE:
             continue
-        entries = {programme.shifts_worked[k, j, s]: 1.0 for end, k, j, s in lasts if end >= threshold}
-        entries |= dict.fromkeys(idle, -1.0)
+        entries = defaultdict(
+            float, {programme.shifts_worked[k, j, s]: 1.0 for end, k, j, s in lasts if end >= threshold}
+        )
+        for index in idle:
+            entries[index] -= 1.0
         for start, k, j, s in firsts:
             if start >= threshold + rest - TOLERANCE:
-                entries[programme.shifts_worked[k, j, s]] = -1.0
-        programme.row(entries, upper=0.0)
+                entries[programme.shifts_worked[k, j, s]] -= 1.0
+        programme.row({index: value for index, value in entries.items() if value != 0}, upper=0.0)
 
 
 def _shifts_worked(programme: Programme) -> None:

@@ -3,7 +3,10 @@
 Within a skeleton, each worked day's agents are matched to the next worked day's shifts; across weeks, a class's
 agents are matched to its tours of the next week. Both matchings take the agent ending latest first and give it
 any shift (or tour) that starts late enough: each agent's possible successors contain those of every agent
-ending later, so this never gets stuck when Hall's condition holds, which the programme's rest rows ensure.
+ending later, so this never gets stuck when Hall's condition holds, which the programme's rest rows ensure. Across
+weeks an agent keeps last week's tour (else the one of the week before, as alternate weekends take turns) when the
+next week has it and the rest allows (any pick will do, so this one costs nothing): weeks that repeat give each
+agent the same week every week.
 Breaks go to a line's agents in turn: the k-th agent on a line takes the k-th start of each of its breaks.
 """
 
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bposim.optimise.tours.model import TourProblem
+from bposim.optimise.tours.model import WEEK_DAYS, TourProblem
 from bposim.optimise.tours.programme import DAY_SECONDS, TOLERANCE, Programme
 from bposim.optimise.tours.weeks import crews
 
@@ -75,9 +78,16 @@ def _chain(programme: Programme, values: np.ndarray, c: int, crew: int) -> list[
         order = sorted(range(len(chained)), key=lambda a: -_last_end(problem, chained[a]))
         for a in order:
             end = _last_end(problem, chained[a])
-            pick = next(t for t, tour in enumerate(tours) if _first_start(problem, tour) >= end + rest - TOLERANCE)
+            fits = [t for t, tour in enumerate(tours) if _first_start(problem, tour) >= end + rest - TOLERANCE]
+            again = [_moved(chained[a], problem.weeks[week - lag], lag * WEEK_DAYS) for lag in (1, 2) if lag <= week]
+            pick = next((t for tour in again for t in fits if tours[t] == tour), fits[0])
             chained[a].update(tours.pop(pick))
     return chained
+
+
+def _moved(tour: Tour, days: range, by: int) -> Tour:
+    """The tour's days among `days`, `by` days later."""
+    return {d + by: s for d, s in tour.items() if d in days}
 
 
 def _week_tours(programme: Programme, values: np.ndarray, k: int) -> list[Tour]:

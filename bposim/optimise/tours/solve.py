@@ -7,12 +7,14 @@ import time
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
 from bposim.optimise.tours.checks import check_coverable, check_problem, required_arrays
 from bposim.optimise.tours.model import TourError, TourProblem
 from bposim.optimise.tours.plan import TourPlan, coverage_table
 from bposim.optimise.tours.programme import Programme, build
+from bposim.optimise.tours.quiet import quiet_solver
+from bposim.optimise.tours.repeat import block, repeated, repeating_period
 from bposim.optimise.tours.roster import agents
 from bposim.optimise.tours.weeks import skeletons
 
@@ -26,21 +28,27 @@ def solve_tours(
     time_limit: float = 60.0,
     node_limit: int | None = None,
     mip_rel_gap: float = 1e-6,
+    repeat: bool = True,
 ) -> TourPlan:
     """The cheapest weekly roster whose agents on the phones cover `requirement` (columns group, day, interval,
     required: agents) in every interval, each agent's weeks meeting its contract.
 
     HiGHS searches until the roster is proven cheapest (within `mip_rel_gap`), `node_limit` branch-and-bound nodes
     are spent or `time_limit` seconds have passed; the plan then holds the cheapest roster found, `optimal`
-    False and `gap` its distance to the bound. Raises TourError for bad input, an interval no contract's shift
-    can cover, a contract whose rules no week meets, and limits that leave no roster (naming them)."""
+    False and `gap` its distance to the bound. When the weeks repeat (same days, same requirement) and `repeat`,
+    one week is solved (two with alternate weekends) and repeated (`repeat` module: the cheapest roster whose
+    weeks repeat, its gap that of the week's programme). Raises TourError for bad input, an interval no contract's
+    shift can cover, a contract whose rules no week meets, and limits that leave no roster (naming them)."""
     began = time.perf_counter()
     check_problem(problem)
     required = required_arrays(problem, requirement)
     found = skeletons(problem)
     check_coverable(problem, required, found)
     programme = build(problem, found, required)
-    result = _solve(programme, time_limit, node_limit, mip_rel_gap)
+    period = repeating_period(problem, required) if repeat else None
+    result = _solve_repeated(programme, required, period, time_limit, node_limit, mip_rel_gap) if period else None
+    if result is None or result.x is None:
+        result = _solve(programme, time_limit, node_limit, mip_rel_gap)
     if result.x is None:
         if result.status == 2:
             raise TourError(_diagnosis(problem, found, required))
@@ -64,13 +72,34 @@ def solve_tours(
 
 def _solve(programme: Programme, time_limit: float, node_limit: int | None, mip_rel_gap: float):
     constraints = LinearConstraint(programme.matrix(), programme.lower_bounds, programme.upper_bounds)
-    return milp(
-        np.array(programme.cost),
-        integrality=np.ones(len(programme.cost)),
-        bounds=Bounds(0, np.array(programme.upper)),
-        constraints=constraints,
-        options={"time_limit": time_limit, "node_limit": node_limit, "mip_rel_gap": mip_rel_gap},
-    )
+    with quiet_solver():
+        return milp(
+            np.array(programme.cost),
+            integrality=np.ones(len(programme.cost)),
+            bounds=Bounds(0, np.array(programme.upper)),
+            constraints=constraints,
+            options={"time_limit": time_limit, "node_limit": node_limit, "mip_rel_gap": mip_rel_gap},
+        )
+
+
+def _solve_repeated(
+    programme: Programme,
+    required: dict,
+    period: int,
+    time_limit: float,
+    node_limit: int | None,
+    mip_rel_gap: float,
+) -> OptimizeResult:
+    """The programme of the first `period` weeks, cyclic, solved and repeated over the horizon: the result with
+    `x` the whole programme's values (None when the repeating weeks have no roster: the whole horizon is then
+    solved, which may still find one or say why not)."""
+    problem, needed = block(programme.problem, required, period)
+    representative = build(problem, skeletons(problem), needed, cyclic=True)
+    result = _solve(representative, time_limit, node_limit, mip_rel_gap)
+    if result.x is None:
+        return result
+    values = repeated(programme, representative, np.round(result.x))
+    return OptimizeResult(x=values, status=result.status, message=result.message, mip_gap=result.get("mip_gap"))
 
 
 def _diagnosis(problem: TourProblem, found: list, required: dict) -> str:
