@@ -61,14 +61,18 @@ class CallSource:
     wrap_rng: np.random.Generator
     retrial_rng: np.random.Generator
 
-    def retry(self, attempt: int, blocked: bool) -> Retry | None:
-        """Whether a caller blocked or abandoning at their `attempt` calls again, and how (from the retrial
+    handle_factor: list[float] | None = None
+    patience_factor: list[float] | None = None
+
+    def retry(self, attempt: int, blocked: bool, balked: bool = False) -> Retry | None:
+        """Whether a caller blocked, abandoning or balking at their `attempt` calls again, and how (from the retrial
         stream); None if they do not."""
         retrial = self.retrial
         if retrial is None or attempt >= retrial.max_attempts:
             return None
         rng = self.retrial_rng
-        if rng.random() >= (retrial.after_blocked if blocked else retrial.after_abandon):
+        chance = retrial.after_balk if balked else (retrial.after_blocked if blocked else retrial.after_abandon)
+        if rng.random() >= chance:
             return None
         return Retry(
             float(retrial.delay.sample(rng, 1)[0]),
@@ -98,6 +102,8 @@ def draw_callers(
                     wrap.sample(source.wrap_rng, n) if wrap is not None else np.zeros(n),
                 )
             )
+            if source.handle_factor is not None or source.patience_factor is not None:
+                parts[-1] = _with_factors(parts[-1], source, interval)
     if not parts:
         return Callers([], [], [], [], [])
     columns = [np.concatenate(column) for column in zip(*parts, strict=True)]
@@ -105,6 +111,16 @@ def draw_callers(
         order = np.argsort(columns[0], kind="stable")
         columns = [column[order] for column in columns]
     return Callers(*(column.tolist() for column in columns))
+
+
+def _with_factors(part: tuple, source: CallSource, interval: int) -> tuple:
+    """An interval's drawn callers of one source with its interval factors on their patience and handle time."""
+    times, types, patience, handle, wrap = part
+    if source.patience_factor is not None:
+        patience = patience * source.patience_factor[interval]
+    if source.handle_factor is not None:
+        handle = handle * source.handle_factor[interval]
+    return times, types, patience, handle, wrap
 
 
 def initial_backlog(call_type: CallType, index: int, rng: Callable[[str], np.random.Generator]) -> Callers:
@@ -147,6 +163,8 @@ def call_source(
         named("handle"),
         named("wrap"),
         named("retrial"),
+        call_type.handle_time_factor,
+        call_type.patience_factor,
     )
 
 
