@@ -43,6 +43,7 @@ SUMMARY_KEYS = (
     "callback_service_level",
     "occupancy",
 )
+BEHAVIOUR_KEYS = (*cells.BEHAVIOUR_COUNTS, *cells.BEHAVIOUR_RATES)  # with balking or a maximum wait only
 
 
 def call_counts(

@@ -99,6 +99,7 @@ POOLED = (
     *metrics.SUMMARY_KEYS,
     *(key for key in backlog.KPIS if key not in metrics.SUMMARY_KEYS),  # live, deferred
     EXEMPT_KEY,  # with exempt maintenance windows only
+    *metrics.BEHAVIOUR_KEYS,  # with balking or a maximum wait only
 )
 _HEADER = ("scenario", "seed", "replications", "service_level_definition")  # what a summary starts with
 
