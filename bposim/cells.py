@@ -268,7 +268,5 @@ def _records(columns: Mapping[str, np.ndarray]) -> list[dict]:
     converted = {key: column.tolist() for key, column in columns.items()}
     rows = []
     for i in range(len(converted["offered"])):
-        rows.append(
-            {key: int(values[i]) if key in _COUNTED else float(values[i]) for key, values in converted.items()}
-        )
+        rows.append({key: int(values[i]) if key in _COUNTED else float(values[i]) for key, values in converted.items()})
     return rows
