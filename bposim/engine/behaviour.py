@@ -220,7 +220,8 @@ class CallerBehaviour:
         retrial = source.retrial
         patience, handle = retry.patience, retry.handle
         if source.patience_factor is not None or source.handle_factor is not None:
-            interval = min(int(due % SECONDS_PER_DAY // self.interval_seconds), self.intervals - 1)
+            since = due - self._day_of(due) * SECONDS_PER_DAY
+            interval = min(int(since // self.interval_seconds), self.intervals - 1)
             if source.patience_factor is not None:
                 patience *= source.patience_factor[interval]
             if source.handle_factor is not None:
@@ -231,11 +232,15 @@ class CallerBehaviour:
             handle = call.handle
         return Call(call.call_id, call.queue, call.attempt + 1, patience, handle, retry.wrap)
 
+    def _day_of(self: Centre, time: float) -> int:
+        """The day a time falls on (one day: always day 0, however long, as the tables count it)."""
+        return int(time // SECONDS_PER_DAY) if self.days > 1 else 0
+
     def _next_opening(self: Centre, due: float) -> float | None:
         """When a retrial due at `due` after closing comes: then, if the centre is open; else at the next opening;
         None if no opening is left in the horizon."""
         interval = self.interval_seconds
-        for day in range(int(due // SECONDS_PER_DAY), self.days):
+        for day in range(self._day_of(due), self.days):
             span = self.spans[day]
             if not span:
                 continue
