@@ -30,6 +30,8 @@ tool comes back        Outages._end                      technology.OutageEnd   
 caller leaves the bot  BotAssistCallbacks._leave_bot     technology.BotExit        contained, or on to the agents
 =====================  ================================  ========================  =================================
 
+Balking, the maximum wait and its message, and how retrials are made (kept patience and handle time, after
+closing) are in `engine.behaviour`, with events of their own; a call type without them never enters it.
 Chat sessions and deferred work (email, case) have events of their own, in `engine.channels`; voice enters them
 only where a call may stop an interruptible item (its queue is then `blended`), so a voice-only centre runs as it
 always did. Trunk lines and callbacks are voice only.

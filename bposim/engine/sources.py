@@ -34,7 +34,8 @@ class Callers(NamedTuple):
 
 
 class Retry(NamedTuple):
-    """A caller's next attempt: after `delay` seconds, with a fresh patience, handle time and wrap-up."""
+    """A caller's next attempt: after `delay` seconds, with a fresh patience, handle time and wrap-up (before the
+    interval factors and the retrial rule's keeping of the first attempt's: `engine.behaviour`)."""
 
     delay: float
     patience: float
@@ -47,7 +48,8 @@ class CallSource:
     """What one call type's callers are drawn from: its index among the call types, arrival rates per day and
     interval (`rates[day][interval]`),
     the distributions of patience, handle time and wrap-up (None: no abandonment, no wrap-up), the retrial rule
-    (None: no retrials), and one random stream per purpose."""
+    (None: no retrials), one random stream per purpose, and the multipliers per interval of the grid on drawn
+    handle times and patience (None: none)."""
 
     index: int
     rates: list[list[float]]
