@@ -14,8 +14,8 @@ often an item was stopped for a live contact; its answer is when work first bega
 outcome (answered | abandoned | blocked | unserved | contained | callback_requested | dropped: cut off by an
 outage | balked: hung up at once rather than queue | message: sent to leave a message at the maximum wait, its
 recording time in handle_seconds; `bposim.engine.behaviour`), agent and group (answered and dropped calls),
-path (direct | bot_opt_out | bot_bounce | bot_contained | callback), bot_seconds (time in the bot), warmup (a live contact that arrived during the warm-up: left out of
-KPIs), and replication when there are several.
+path (direct | bot_opt_out | bot_bounce | bot_contained | callback), bot_seconds (time in the bot), warmup (a live
+contact that arrived during the warm-up: left out of KPIs), and replication when there are several.
 
 ``intervals``: one row per day, interval and live call type (voice, chat): interval_start (HH:MM), channel, the
 counts and KPIs of `bposim.metrics` (balked, messages and balk_rate only in scenarios with balking or a maximum
