@@ -442,3 +442,41 @@ def test_every_arrival_has_exactly_one_final_outcome(
     parts = ("answered", "abandoned", "blocked", "unserved", "dropped", "balked", "messages")
     assert summary["offered"] == sum(summary[key] for key in parts)
     assert summary["balk_rate"] == pytest.approx(summary["balked"] / summary["offered"])
+
+
+# --- chat, and replications ----------------------------------------------------------------------------
+
+
+def test_chats_balk_only_when_no_slot_is_free_and_wait_no_longer_than_the_maximum() -> None:
+    chat = {
+        "name": "chat",
+        "channel": "chat",
+        "arrivals": {"per_hour": 240},
+        "handle_time": {"distribution": "exponential", "mean_seconds": 300},
+        "patience": {"distribution": "exponential", "mean_seconds": 400},
+        "balking": {"probability": 0.5},
+        "max_wait_seconds": 120,
+    }
+    scenario = centre(
+        call_types=[chat], agent_groups=[{"name": "digital", "skills": ["chat"], "agents": 3, "max_concurrency": 2}]
+    )
+    calls = run(scenario).calls
+    outcome = outcomes(calls)
+    assert (outcome == "balked").sum() > 20 and (outcome == "message").sum() > 0
+    assert (calls.loc[outcome.isin(["answered", "abandoned"]), "wait"] <= 120 + 1e-9).all()
+    # a chat that found a free slot never balked: with a slot free on arrival it is answered at once
+    queued = (outcome != "balked") & ~((outcome == "answered") & (calls["wait"] == 0))
+    share = (outcome == "balked").sum() / ((outcome == "balked").sum() + queued.sum())
+    assert abs(share - 0.5) < 4 * math.sqrt(0.25 / ((outcome == "balked").sum() + queued.sum()))
+
+
+def test_balks_and_messages_are_pooled_over_replications() -> None:
+    scenario = centre(
+        {"arrivals": {"per_hour": 300}, "balking": {"probability": 0.3}, "max_wait_seconds": 60}, agents=8
+    )
+    pooled = run(scenario, replications=3)
+    alone = [run(scenario, replications=3).replication(r).summary for r in range(3)]
+    for key in ("balked", "messages", "balk_rate"):
+        assert f"{key}_ci" in pooled.summary
+        assert pooled.summary[key] == pytest.approx(np.mean([summary[key] for summary in alone]))
+    assert pooled.summary["by_call_type"]["support"]["balked"] == pytest.approx(pooled.summary["balked"])
