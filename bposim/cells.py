@@ -17,11 +17,13 @@ import pandas as pd
 from bposim.engine.records import (
     ABANDONED,
     ANSWERED,
+    BALKED,
     BLOCKED,
     CALLBACK,
     CALLBACK_REQUESTED,
     CONTAINED,
     DROPPED,
+    MESSAGE,
     UNSERVED,
 )
 
@@ -39,6 +41,9 @@ COUNTS = (
     "callbacks_made",
     "callbacks_within_deadline",
 )
+BEHAVIOUR_COUNTS = ("balked", "messages")  # only for scenarios with balking or a maximum wait
+BEHAVIOUR_RATES = ("balk_rate",)
+_COUNTED = (*COUNTS, *BEHAVIOUR_COUNTS)
 SECONDS = ("wait_answered_seconds", "work_seconds")
 RATES = ("service_level", "asa_seconds", "aht_seconds", "abandon_rate", "callback_service_level")
 SERVICE_LEVEL_DEFINITIONS = ("offered", "answered", "offered_less_short_abandons")
@@ -53,24 +58,30 @@ def indicators(
     wrap: np.ndarray,
     thresholds: np.ndarray,
     callback_deadline: float = math.inf,
+    behaviour: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Per call attempt (codes of its call type, outcome and path; its wait, handle and wrap-up seconds), a 0/1
-    indicator for each of COUNTS, and the wait and work (handle + wrap-up) seconds of answered calls; `thresholds`
-    per call type code.
+    indicator for each of COUNTS (and, with `behaviour`, of BEHAVIOUR_COUNTS), and the wait and work (handle +
+    wrap-up) seconds of answered calls; `thresholds` per call type code. `behaviour` (None: no balking nor maximum
+    wait in the scenario) says per call type code whether its messages bring callbacks: those count among the
+    callback requests.
 
     Live attempts are those not made as callbacks; the live KPIs leave out callers the bot contained and callers
-    who took a callback instead of waiting.
+    who took a callback instead of waiting. Callers who balked or were sent to leave a message are offered; a
+    balk, a hang-up at once, counts among the short abandons (`abandoned_within_threshold`).
     """
-    return dict(_indicators(call_type, outcome, path, wait, handle, wrap, thresholds, callback_deadline))
+    return dict(_indicators(call_type, outcome, path, wait, handle, wrap, thresholds, callback_deadline, behaviour))
 
 
-def _indicators(call_type, outcome, path, wait, handle, wrap, thresholds, callback_deadline):
+def _indicators(call_type, outcome, path, wait, handle, wrap, thresholds, callback_deadline, behaviour=None):
     """`indicators`, one at a time (so that only one is held while it is summed)."""
     live = path != CALLBACK
     answered_any = outcome == ANSWERED
     answered = live & answered_any
     abandoned = outcome == ABANDONED
-    yield "offered", live & ((outcome <= UNSERVED) | (outcome == DROPPED))
+    balked = outcome == BALKED
+    message = outcome == MESSAGE
+    yield "offered", live & ((outcome <= UNSERVED) | (outcome == DROPPED) | balked | message)
     yield "answered", answered
     yield "abandoned", abandoned
     yield "blocked", outcome == BLOCKED
@@ -78,16 +89,20 @@ def _indicators(call_type, outcome, path, wait, handle, wrap, thresholds, callba
     yield "dropped", live & (outcome == DROPPED)
     within = wait <= thresholds[call_type]
     yield "answered_within_threshold", answered & within
-    yield "abandoned_within_threshold", abandoned & within
+    yield "abandoned_within_threshold", (abandoned & within) | balked
     del within
     yield "contained", outcome == CONTAINED
-    yield "callback_requests", outcome == CALLBACK_REQUESTED
+    requested = outcome == CALLBACK_REQUESTED
+    yield "callback_requests", requested if behaviour is None else requested | (message & behaviour[call_type])
     callback = ~live & answered_any
     yield "callbacks_made", callback
     yield "callbacks_within_deadline", callback & (wait <= callback_deadline)
     del callback
     yield "wait_answered_seconds", np.where(answered, wait, 0.0)
     yield "work_seconds", np.where(answered, handle + wrap, 0.0)
+    if behaviour is not None:
+        yield "balked", balked
+        yield "messages", message
 
 
 def summed(
@@ -98,7 +113,7 @@ def summed(
     out = {}
     for key, column in values.items() if isinstance(values, Mapping) else values:
         total = np.bincount(cells, weights=np.asarray(column, dtype=float), minlength=n_cells)
-        out[key] = total.round().astype(np.int64) if key in COUNTS else total.astype(np.float64)
+        out[key] = total.round().astype(np.int64) if key in _COUNTED else total.astype(np.float64)
     return out
 
 
@@ -117,8 +132,9 @@ def service_level(within, offered, answered, short_abandons, definition: str):
 
 def with_rates(sums: Mapping[str, np.ndarray], definition: str) -> dict[str, np.ndarray]:
     """The counts, with service_level (by `definition`), asa_seconds, aht_seconds, abandon_rate and
-    callback_service_level (NaN where the denominator is 0)."""
-    out = {key: sums[key] for key in COUNTS}
+    callback_service_level (NaN where the denominator is 0); and balked, messages and balk_rate (balked / offered)
+    when the sums have them."""
+    out = {key: sums[key] for key in _COUNTED if key in sums}
     answered = np.asarray(sums["answered"], dtype=float)
     out["service_level"] = service_level(
         sums["answered_within_threshold"],
@@ -134,6 +150,8 @@ def with_rates(sums: Mapping[str, np.ndarray], definition: str) -> dict[str, np.
         out["callback_service_level"] = np.asarray(sums["callbacks_within_deadline"], dtype=float) / np.asarray(
             sums["callback_requests"], dtype=float
         )
+        if "balked" in sums:
+            out["balk_rate"] = np.asarray(sums["balked"], dtype=float) / np.asarray(sums["offered"], dtype=float)
     return out
 
 
@@ -158,6 +176,7 @@ def kpi_cells(
     replications: int = 1,
     counted: np.ndarray | None = None,
     groups: Mapping[str, np.ndarray] | None = None,
+    behaviour: np.ndarray | None = None,
 ) -> KpiCells:
     """KPIs per (replication, day, interval, call type) cell, every cell present, as columns (the cell's day,
     interval and call_type code, then the counts and rates); and per replication the KPIs overall, per call type
@@ -167,7 +186,9 @@ def kpi_cells(
     `calls` holds the call columns (call_type, outcome and path codes, wait, handle_seconds, wrap_seconds, day,
     interval, warmup), `replication` each call's replication (None for one). Warm-up calls are left out, and so
     are the calls of call types `counted` (a flag per call type code; None: all) leaves out: their cells are
-    present, empty. A group of every call type, in code order, gives the overall KPIs to the last bit.
+    present, empty. A group of every call type, in code order, gives the overall KPIs to the last bit. With
+    `behaviour` (a scenario with balking or a maximum wait: see `indicators`), balked, messages and balk_rate are
+    among them.
     """
     types = len(thresholds)
     kept = ~calls["warmup"]
@@ -194,6 +215,7 @@ def kpi_cells(
         column("wrap_seconds"),
         thresholds,
         callback_deadline,
+        behaviour,
     )
     per_replication = days * intervals * types
     sums = summed(values, cells, replications * per_replication)
@@ -227,7 +249,7 @@ def _by_type(sums: dict[str, np.ndarray], replications: int, types: int) -> dict
     """The cells' sums summed over days and intervals, per replication and call type (replication-major): counts
     exactly, seconds by pandas' grouped sum (compensated, in cell order), as the KPIs of one replication always
     were, so the figures stay the same to the last bit."""
-    out = {key: sums[key].reshape(replications, -1, types).sum(axis=1).ravel() for key in COUNTS}
+    out = {key: sums[key].reshape(replications, -1, types).sum(axis=1).ravel() for key in _COUNTED if key in sums}
     cell = np.arange(len(sums["offered"]))
     group = cell // (len(cell) // replications) * types + cell % types
     # grouped by an Index: an ndarray key sends pandas through an error path that formats the array (+0.5 ms a day)
@@ -246,5 +268,5 @@ def _records(columns: Mapping[str, np.ndarray]) -> list[dict]:
     converted = {key: column.tolist() for key, column in columns.items()}
     rows = []
     for i in range(len(converted["offered"])):
-        rows.append({key: int(values[i]) if key in COUNTS else float(values[i]) for key, values in converted.items()})
+        rows.append({key: int(values[i]) if key in _COUNTED else float(values[i]) for key, values in converted.items()})
     return rows

@@ -35,6 +35,11 @@ LIVE_COLUMNS = (
     ("abandon_rate", "Abandon rate", "%"),
     ("occupancy", "Occupancy", "%"),
 )
+BEHAVIOUR_COLUMNS = (  # in scenarios with balking or a maximum wait, after Abandon rate
+    ("balked", "Balked", ",.0f"),
+    ("balk_rate", "Balk rate", "%"),
+    ("messages", "Messages", ",.0f"),
+)
 DEFERRED_COLUMNS = (
     ("arrived", "Arrived", ",.0f"),
     ("completed", "Completed", ",.0f"),
@@ -43,6 +48,15 @@ DEFERRED_COLUMNS = (
     ("open_at_end", "Backlog at end", ",.0f"),
     ("oldest_age_hours", "Oldest open h", ",.1f"),
 )
+
+
+def live_columns(summary: dict) -> tuple[tuple[str, str, str], ...]:
+    """The columns of a live table: LIVE_COLUMNS, with BEHAVIOUR_COLUMNS after the abandon rate when the summary
+    counts balks and messages."""
+    if "balked" not in summary:
+        return LIVE_COLUMNS
+    cut = [key for key, _, _ in LIVE_COLUMNS].index("abandon_rate") + 1
+    return (*LIVE_COLUMNS[:cut], *BEHAVIOUR_COLUMNS, *LIVE_COLUMNS[cut:])
 
 
 def kpi_cell(kpis: dict, key: str, spec: str) -> str:
@@ -60,7 +74,7 @@ def channel_tables(run: Any) -> list[KpiRows]:
     tables = []
     for channel in channel_views.channels(run):
         live = channel in LIVE_CHANNELS
-        columns = LIVE_COLUMNS if live else DEFERRED_COLUMNS
+        columns = live_columns(summary) if live else DEFERRED_COLUMNS
         header = ["Call type", *(label for _, label, _ in columns), "Threshold" if live else "Due time", "Target"]
         names = channel_views.call_types_of(run, channel)
         entries = [(name, by_type.get(name, {}), goals.get(name)) for name in names]

@@ -3,18 +3,22 @@
 Definitions (all times in seconds; calls that arrive during the warm-up are left out of every KPI):
 
 - offered: live call attempts that reached the queue or got a busy signal: answered + abandoned + blocked +
-  unserved + dropped (answered, then cut off by an outage). A retrial is a new attempt. Callers the bot
+  unserved + dropped (answered, then cut off by an outage) + balked (hung up at once rather than queue) + messages
+  (sent to leave a message at the maximum wait). A retrial is a new attempt. Callers the bot
   contained (contained) and callers who took a callback instead of waiting (callback_requests) are counted
   apart, and so are the callbacks made (callbacks_made, callbacks_within_deadline; callback_service_level =
   within deadline / requests).
 - answered_within_threshold: answered with wait ≤ the call type's threshold.
-- abandoned_within_threshold: abandoned with wait ≤ the threshold ("short abandons").
+- abandoned_within_threshold: abandoned with wait ≤ the threshold, and balked (a hang-up at once): "short
+  abandons".
 - service_level, by the scenario's `service_level.definition`:
   ``offered``: answered within T / offered;
   ``answered``: answered within T / answered;
   ``offered_less_short_abandons``: answered within T / (offered − abandoned within T).
 - asa_seconds: mean wait of answered calls. aht_seconds: mean talk + wrap-up of answered calls.
 - abandon_rate: abandoned / offered.
+- balked, messages, balk_rate (balked / offered): only in scenarios with balking or a maximum wait
+  (BEHAVIOUR_KEYS); messages that bring a callback count among callback_requests.
 - occupancy: busy (talk + wrap-up) seconds / available seconds (logged in, not on a break or other off-phone
   activity) of the agents concerned; per call type, of the agents holding that skill.
 
@@ -43,6 +47,7 @@ SUMMARY_KEYS = (
     "callback_service_level",
     "occupancy",
 )
+BEHAVIOUR_KEYS = (*cells.BEHAVIOUR_COUNTS, *cells.BEHAVIOUR_RATES)  # with balking or a maximum wait only
 
 
 def call_counts(

@@ -12,12 +12,14 @@ assist and outage slow-downs; an interrupted item: the work of all its stretches
 work; deferred work is completed at end + wrap_seconds), interruptions (with an interruptible call type only: how
 often an item was stopped for a live contact; its answer is when work first began),
 outcome (answered | abandoned | blocked | unserved | contained | callback_requested | dropped: cut off by an
-outage), agent and group (answered and dropped calls), path (direct | bot_opt_out | bot_bounce | bot_contained |
-callback), bot_seconds (time in the bot), warmup (a live contact that arrived during the warm-up: left out of
-KPIs), and replication when there are several.
+outage | balked: hung up at once rather than queue | message: sent to leave a message at the maximum wait, its
+recording time in handle_seconds; `bposim.engine.behaviour`), agent and group (answered and dropped calls),
+path (direct | bot_opt_out | bot_bounce | bot_contained | callback), bot_seconds (time in the bot), warmup (a live
+contact that arrived during the warm-up: left out of KPIs), and replication when there are several.
 
 ``intervals``: one row per day, interval and live call type (voice, chat): interval_start (HH:MM), channel, the
-counts and KPIs of `bposim.metrics`, and the call type's threshold_seconds and target.
+counts and KPIs of `bposim.metrics` (balked, messages and balk_rate only in scenarios with balking or a maximum
+wait), and the call type's threshold_seconds and target.
 
 ``agents``: one row per agent: group, calls_handled, busy (each stretch of an interrupted item on the agent who
 worked it), idle, off-phone (breaks, shrinkage; not deferred blocks), logged-in, overtime and unpaid seconds,
@@ -99,6 +101,7 @@ POOLED = (
     *metrics.SUMMARY_KEYS,
     *(key for key in backlog.KPIS if key not in metrics.SUMMARY_KEYS),  # live, deferred
     EXEMPT_KEY,  # with exempt maintenance windows only
+    *metrics.BEHAVIOUR_KEYS,  # with balking or a maximum wait only
 )
 _HEADER = ("scenario", "seed", "replications", "service_level_definition")  # what a summary starts with
 

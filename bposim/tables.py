@@ -72,6 +72,7 @@ def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = B
         replications,
         counted=None if live.all() else live,
         groups=live_groups,
+        behaviour=message_callbacks(scenario) if has_behaviour(scenario) else None,
     )
     backlog_columns = backlog.backlog_columns(scenario, records.calls, replication, replications)
     agents = _agent_columns(scenario, records, _window_start(scenario))
@@ -105,6 +106,17 @@ def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = B
         if numbered and name in built:
             built[name]["replication"] = records.replication(name)
     return Tables({name: table for name, table in built.items() if name in wanted}, summaries)
+
+
+def has_behaviour(scenario: Scenario) -> bool:
+    """Whether some call type has balking or a maximum wait: the KPIs then count balks and messages (`balked`,
+    `messages`, `balk_rate`); without, the tables are as they always were."""
+    return any(ct.balking is not None or ct.max_wait_seconds is not None for ct in scenario.call_types)
+
+
+def message_callbacks(scenario: Scenario) -> np.ndarray:
+    """Per call type: whether its messages bring callbacks (`message.then: callback`)."""
+    return np.array([ct.message is not None and ct.message.then == "callback" for ct in scenario.call_types])
 
 
 def present_channels(scenario: Scenario) -> list[str]:
@@ -395,6 +407,7 @@ def _summaries(
     for summary in summaries:
         if len(channels) > 1:
             summary.update(dict.fromkeys(RATES, math.nan))
+            summary.update(dict.fromkeys([key for key in cells.BEHAVIOUR_RATES if key in summary], math.nan))
         elif channels[0] not in kpis.per_group:  # deferred work only: its KPIs are the overall ones
             only = summary["by_channel"][channels[0]]
             summary.update({key: only[key] for key in backlog.KPIS})

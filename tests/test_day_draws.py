@@ -27,7 +27,7 @@ LAW = TypeAdapter(Distribution)
 LAWS = st.sampled_from(DISTRIBUTIONS).map(LAW.validate_python)
 
 
-def _source(index: int, rates: list[float], patience, handle, wrap, seed: int) -> CallSource:
+def _source(index: int, rates: list[float], patience, handle, wrap, factors, seed: int) -> CallSource:
     def named(purpose: str) -> np.random.Generator:
         return stream(seed, 0, f"type{index}/{purpose}")
 
@@ -39,6 +39,7 @@ def _source(index: int, rates: list[float], patience, handle, wrap, seed: int) -
         wrap,
         None,
         *(named(p) for p in ("arrivals", "patience", "handle", "wrap", "retrial")),
+        *factors,
     )
 
 
@@ -47,6 +48,7 @@ SOURCE = st.tuples(
     st.none() | LAWS,
     LAWS,
     st.none() | LAWS,
+    st.tuples(*[st.none() | st.lists(st.sampled_from([0.5, 1.0, 1.7]), min_size=6, max_size=6)] * 2),
 )
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from bposim.run import Run
 
-SHARES = ("service_level", "abandon_rate", "occupancy")
+SHARES = ("service_level", "abandon_rate", "occupancy", "balk_rate")
 
 
 class BacklogGrain(StrEnum):
@@ -279,6 +279,9 @@ def _print_call_types(result: Run, title: str) -> None:
         ("abandon_rate", "Abandon %"),
         ("occupancy", "Occupancy"),
     ]
+    if "balked" in summary:  # a scenario with balking or a maximum wait
+        columns[4:4] = [("balked", "Balked"), ("messages", "Messages")]
+        columns.insert(columns.index(("abandon_rate", "Abandon %")) + 1, ("balk_rate", "Balk %"))
     view.add_column("Call type")
     for _, label in columns:
         view.add_column(label, justify="right")

@@ -109,7 +109,8 @@ class ChannelWork:
         if agent is not None:
             self._serve_live(agent, call, now)
         elif queue.chat:
-            self._wait(call, now)
+            if queue.behaviour is None or self._joins(call, now):  # else balked (`engine.behaviour`)
+                self._wait(call, now)
         else:
             self._to_agents(call, now)  # finds nobody idle: the call waits, or is offered a callback
 

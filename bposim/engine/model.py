@@ -30,6 +30,8 @@ tool comes back        Outages._end                      technology.OutageEnd   
 caller leaves the bot  BotAssistCallbacks._leave_bot     technology.BotExit        contained, or on to the agents
 =====================  ================================  ========================  =================================
 
+Balking, the maximum wait and its message, and how retrials are made (kept patience and handle time, after
+closing) are in `engine.behaviour`, with events of their own; a call type without them never enters it.
 Chat sessions and deferred work (email, case) have events of their own, in `engine.channels`; voice enters them
 only where a call may stop an interruptible item (its queue is then `blended`), so a voice-only centre runs as it
 always did. Trunk lines and callbacks are voice only.
@@ -48,6 +50,7 @@ from itertools import repeat
 
 from bposim.arrivals import busyness_factors, calendar_weeks
 from bposim.engine.agents import Workforce
+from bposim.engine.behaviour import CallerBehaviour
 from bposim.engine.channels import ChannelWork, ItemProgress
 from bposim.engine.events import Calendar
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords, PieceRow
@@ -59,7 +62,7 @@ from bposim.scenario import SECONDS_PER_DAY, Scenario
 INF = math.inf
 
 
-class Centre(ChannelWork):
+class Centre(ChannelWork, CallerBehaviour):
     """One replication of a scenario: build with a seed, `run()`, then read `calls`, `sessions`, `agents`."""
 
     def __init__(self, scenario: Scenario, seed: int, replication: int = 0):
@@ -83,6 +86,7 @@ class Centre(ChannelWork):
         self.rng = rng
         self.interval = 0
         self.router = Router(scenario, rng, self._hung_up)
+        self._set_up_behaviour()
         self.records = CallRecords()
         self._write_call = self.records.writer()
         self.plans = [g.agents.per_interval_counts(self.intervals) for g in scenario.agent_groups]
@@ -276,6 +280,8 @@ class Centre(ChannelWork):
         queue = call.queue
         if queue.callbacks is not None and self.bot_assist_callbacks.takes_callback(call, now):
             return
+        if queue.behaviour is not None and not self._joins(call, now):
+            return  # balked (`engine.behaviour`)
         if queue.lazy_patience:
             call.deadline = now + call.patience
         elif call.patience < INF:
@@ -316,12 +322,19 @@ class Centre(ChannelWork):
                 call.state = SERVED
                 self._serve(agent, call, now)
 
-    def _maybe_retry(self, call: Call, now: float, blocked: bool) -> None:
-        """A caller blocked or hanging up may call again, if before closing."""
-        retry = self.sources[call.queue.index].retry(call.attempt, blocked)
-        if retry is not None and now + retry.delay < self.close_time:
-            again = Call(call.call_id, call.queue, call.attempt + 1, retry.patience, retry.handle, retry.wrap)
-            self.env.at(retry.delay, self._attempt, again)
+    def _maybe_retry(self, call: Call, now: float, blocked: bool, balked: bool = False) -> None:
+        """A caller blocked, hanging up or balking may call again, if before closing (or, by the retrial rule, at
+        the next opening: `engine.behaviour`)."""
+        source = self.sources[call.queue.index]
+        retry = source.retry(call.attempt, blocked, balked)
+        if retry is None:
+            return
+        if now + retry.delay < self.close_time:
+            self.env.at(retry.delay, self._attempt, self._retrial(call, retry, now + retry.delay))
+        elif source.retrial.after_closing:
+            due = self._next_opening(now + retry.delay)
+            if due is not None:
+                self.env.at(due - now, self._attempt, self._retrial(call, retry, due))
 
     # --- agents --------------------------------------------------------------------------------------
 

@@ -18,6 +18,8 @@ import numpy as np
 
 ANSWERED, ABANDONED, BLOCKED, UNSERVED, CONTAINED, CALLBACK_REQUESTED, DROPPED = 0, 1, 2, 3, 4, 5, 6
 OUTCOMES = ("answered", "abandoned", "blocked", "unserved", "contained", "callback_requested", "dropped")
+BALKED, MESSAGE = len(OUTCOMES), len(OUTCOMES) + 1  # callers' behaviour (`engine.behaviour`)
+OUTCOMES += ("balked", "message")
 DIRECT, BOT_OPT_OUT, BOT_BOUNCE, BOT_CONTAINED, CALLBACK = 0, 1, 2, 3, 4
 PATHS = ("direct", "bot_opt_out", "bot_bounce", "bot_contained", "callback")
 CALL_FIELDS = (

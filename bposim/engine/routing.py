@@ -278,6 +278,7 @@ class CallQueue:
         self.interruptible = False
         self.interrupts = False
         self.blended = self.chat
+        self.behaviour = None  # balking, a maximum wait: `engine.behaviour.QueueBehaviour`
 
 
 class Router:

@@ -35,7 +35,8 @@ class Callers(NamedTuple):
 
 
 class Retry(NamedTuple):
-    """A caller's next attempt: after `delay` seconds, with a fresh patience, handle time and wrap-up."""
+    """A caller's next attempt: after `delay` seconds, with a fresh patience, handle time and wrap-up (before the
+    interval factors and the retrial rule's keeping of the first attempt's: `engine.behaviour`)."""
 
     delay: float
     patience: float
@@ -48,7 +49,8 @@ class CallSource:
     """What one call type's callers are drawn from: its index among the call types, arrival rates per day and
     interval (`rates[day][interval]`),
     the distributions of patience, handle time and wrap-up (None: no abandonment, no wrap-up), the retrial rule
-    (None: no retrials), and one random stream per purpose drawn from (None for a purpose the call type has not)."""
+    (None: no retrials), one random stream per purpose drawn from (None for a purpose the call type has not), and
+    the multipliers per interval of the grid on drawn handle times and patience (None: none)."""
 
     index: int
     rates: list[list[float]]
@@ -62,14 +64,18 @@ class CallSource:
     wrap_rng: np.random.Generator | None
     retrial_rng: np.random.Generator | None
 
-    def retry(self, attempt: int, blocked: bool) -> Retry | None:
-        """Whether a caller blocked or abandoning at their `attempt` calls again, and how (from the retrial
+    handle_factor: list[float] | None = None
+    patience_factor: list[float] | None = None
+
+    def retry(self, attempt: int, blocked: bool, balked: bool = False) -> Retry | None:
+        """Whether a caller blocked, abandoning or balking at their `attempt` calls again, and how (from the retrial
         stream); None if they do not."""
         retrial = self.retrial
         if retrial is None or attempt >= retrial.max_attempts:
             return None
         rng = self.retrial_rng
-        if rng.random() >= (retrial.after_blocked if blocked else retrial.after_abandon):
+        chance = retrial.after_balk if balked else (retrial.after_blocked if blocked else retrial.after_abandon)
+        if rng.random() >= chance:
             return None
         return Retry(
             float(retrial.delay.sample(rng, 1)[0]),
@@ -99,6 +105,8 @@ def draw_callers(
                     wrap.sample(source.wrap_rng, n) if wrap is not None else np.zeros(n),
                 )
             )
+            if source.handle_factor is not None or source.patience_factor is not None:
+                parts[-1] = _with_factors(parts[-1], source, interval)
     if not parts:
         return Callers([], [], [], [], [])
     columns = [np.concatenate(column) for column in zip(*parts, strict=True)]
@@ -134,13 +142,13 @@ def draw_day(
         types.append(np.full(n, source.index))
         counts.append(sizes)
         patience, wrap = source.patience, source.wrap
-        durations.append(
-            (
-                _day_sample(patience, source.patience_rng, n, math.inf),
-                _day_sample(source.handle, source.handle_rng, n, 0.0),
-                _day_sample(wrap, source.wrap_rng, n, 0.0),
-            )
-        )
+        drawn_patience = _day_sample(patience, source.patience_rng, n, math.inf)
+        handle = _day_sample(source.handle, source.handle_rng, n, 0.0)
+        if source.patience_factor is not None:  # each caller's by its interval, as `_with_factors` does
+            drawn_patience = drawn_patience * np.repeat(np.array(source.patience_factor)[list(intervals)], sizes)
+        if source.handle_factor is not None:
+            handle = handle * np.repeat(np.array(source.handle_factor)[list(intervals)], sizes)
+        durations.append((drawn_patience, handle, _day_sample(wrap, source.wrap_rng, n, 0.0)))
     if not durations:
         return [Callers([], [], [], [], [])] * len(intervals)
     columns = [np.concatenate(times), np.concatenate(types), *map(np.concatenate, zip(*durations, strict=True))]
@@ -161,6 +169,16 @@ def _interval_of(counts: list[list[int]]) -> np.ndarray:
 def _day_sample(distribution: Distribution | None, rng: np.random.Generator, n: int, absent: float) -> np.ndarray:
     """A day's `n` values of one duration (`absent` for each when there is none)."""
     return np.full(n, absent) if distribution is None else distribution.sample(rng, n)
+
+
+def _with_factors(part: tuple, source: CallSource, interval: int) -> tuple:
+    """An interval's drawn callers of one source with its interval factors on their patience and handle time."""
+    times, types, patience, handle, wrap = part
+    if source.patience_factor is not None:
+        patience = patience * source.patience_factor[interval]
+    if source.handle_factor is not None:
+        handle = handle * source.handle_factor[interval]
+    return times, types, patience, handle, wrap
 
 
 def initial_backlog(call_type: CallType, index: int, rng: Callable[[str], np.random.Generator]) -> Callers:
@@ -203,6 +221,8 @@ def call_source(
         named("handle"),
         named("wrap") if call_type.after_call_work is not None else None,
         named("retrial") if call_type.retrial is not None else None,  # a stream only when drawn from (~20 µs)
+        call_type.handle_time_factor,
+        call_type.patience_factor,
     )
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from bposim import backlog, costs, metrics
+from bposim import backlog, cells, costs, metrics
 from bposim.scenario.call_types import CHANNELS
 from bposim.tables import scheduled
 
@@ -32,8 +32,12 @@ if TYPE_CHECKING:
     from bposim.run import Run
 
 ORDER = ["cell", "replication"]
-_KEYS = (*metrics.SUMMARY_KEYS, *(key for key in backlog.KPIS if key not in metrics.SUMMARY_KEYS))
-_COUNTS = {*metrics.COUNTS, *backlog.COUNTS}
+_KEYS = (
+    *metrics.SUMMARY_KEYS,
+    *(key for key in backlog.KPIS if key not in metrics.SUMMARY_KEYS),
+    *metrics.BEHAVIOUR_KEYS,  # with balking or a maximum wait only
+)
+_COUNTS = {*metrics.COUNTS, *backlog.COUNTS, *cells.BEHAVIOUR_COUNTS}
 FEW = 5  # fewer replications than this give wide 95% t-intervals, and the reports say so
 
 

@@ -109,7 +109,7 @@ def _summary_table(summary: dict) -> str:
     rows_in = [(name, kpis) for name, kpis in by_type.items()]
     if len(rows_in) != 1:
         rows_in.append(("all", summary))
-    columns = channel_kpis.LIVE_COLUMNS
+    columns = channel_kpis.live_columns(summary)
     rows = [[name, *(kpi_cell(kpis, key, spec) for key, _, spec in columns)] for name, kpis in rows_in]
     return html_table(["Call type", *(label for _, label, _ in columns)], rows, None, numeric_from=1)
 

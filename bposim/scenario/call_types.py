@@ -22,6 +22,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bposim.distributions import Distribution
 from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
+from bposim.scenario.behaviour import Balking, Factor, Message
 from bposim.scenario.calendar import NEEDS_START_DATE, WEEKDAYS, read_date, weekday_mapping, weekdays_of
 from bposim.scenario.common import Model, custom_error
 
@@ -237,12 +238,20 @@ class Busyness(Model):
 
 
 class Retrial(Model):
-    """Callers who abandon or get a busy signal may call again after a delay."""
+    """Callers who abandon, balk or get a busy signal may call again after a delay, with a fresh patience and handle
+    time unless told to keep their first attempt's; a retrial due after closing is not made unless `after_closing`
+    (it then comes at the next opening)."""
 
     after_abandon: FiniteFloat = Field(0, ge=0, le=1, description="probability an abandoning caller calls again")
     after_blocked: FiniteFloat = Field(0, ge=0, le=1, description="probability a blocked caller calls again")
+    after_balk: FiniteFloat = Field(0, ge=0, le=1, description="probability a caller who balked calls again")
     delay: Distribution = Field(description="time until the caller tries again")
     max_attempts: PositiveWholeNumber = Field(3, description="attempts per caller, the first included")
+    keep_patience: bool = Field(False, description="a retrial has the first attempt's patience, not a fresh draw")
+    keep_handle_time: bool = Field(False, description="a retrial has the first attempt's handle time")
+    after_closing: bool = Field(
+        False, description="a retrial due after closing comes at the next opening (else it is not made)"
+    )
 
 
 class BacklogBand(Model):
@@ -279,6 +288,17 @@ class CallType(Model):
         description="email, case: an agent working an item stops it for a live contact that would otherwise wait; "
         "the item goes back to the head of its queue with the work it has left",
     )
+    balking: Balking | None = Field(None, description="voice, chat: callers who would queue may hang up at once")
+    max_wait_seconds: FiniteFloat | None = Field(
+        None, gt=0, description="voice, chat: a caller still waiting this long is sent to leave a message"
+    )
+    message: Message | None = Field(None, description="what the message at max_wait_seconds does (needs it)")
+    handle_time_factor: list[Factor] | None = Field(
+        None, description="multipliers on drawn handle times, one per interval of the day's grid (by arrival)"
+    )
+    patience_factor: list[Factor] | None = Field(
+        None, description="multipliers on drawn patience, one per interval of the day's grid (by arrival)"
+    )
 
     @model_validator(mode="after")
     def _channel_fields(self) -> CallType:
@@ -293,6 +313,13 @@ class CallType(Model):
             misplaced.append("interruptible (email and case only: a live contact is never stopped)")
         if not live and self.retrial is not None:
             misplaced.append("retrial (voice and chat only)")
+        for name in ("balking", "max_wait_seconds", "message"):
+            if not live and getattr(self, name) is not None:
+                misplaced.append(f"{name} (voice and chat only)")
+        if self.channel == "chat" and self.message is not None and self.message.then == "callback":
+            misplaced.append("message.then: callback (callbacks are voice only)")
+        if self.message is not None and self.max_wait_seconds is None:
+            raise ValueError("message needs max_wait_seconds (how long a caller waits before being sent to it)")
         override = self.service_level
         if live and override is not None and override.threshold_hours is not None:
             misplaced.append("service_level.threshold_hours (email and case; live channels take threshold_seconds)")

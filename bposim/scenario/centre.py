@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
 from bposim.formatting import hours_minutes
+from bposim.scenario.behaviour import behaviour_errors
 from bposim.scenario.calendar import (
     WEEKDAYS,
     Hours,
@@ -462,6 +463,7 @@ class Scenario(Model):
             yield from weekday_errors(group.absence, ("agent_groups", g, "absence"), self.horizon)
             yield from weekday_errors(group.shrinkage, ("agent_groups", g, "shrinkage"), self.horizon)
         yield from self._technology_errors()
+        yield from behaviour_errors(self)
         if self.costs is not None:
             yield from cost_errors(self.costs, self)
         if self.scheduling is not None:
