@@ -22,6 +22,7 @@ import pandas as pd
 
 from bposim import backlog, cells, metrics, periods
 from bposim.columns import Records
+from bposim.engine.journeys import TRANSFER_MODES
 from bposim.engine.records import ABSENCE, ACTIVITY_KINDS, OFF_PHONE_KINDS, OUTAGE_KINDS, OUTCOMES, PATHS
 from bposim.formatting import clock
 from bposim.scenario import SECONDS_PER_DAY, Horizon, Scenario
@@ -152,6 +153,7 @@ def _calls_table(scenario: Scenario, records: Records) -> pd.DataFrame:
         "call_type": categorical(columns["call_type"], [ct.name for ct in scenario.call_types]),
         "channel": _channel_column(scenario, columns["call_type"]),
         "attempt": columns["attempt"],
+        "leg": columns["leg"],
         "day": columns["day"],
         **calendar_columns(scenario.horizon, columns["day"]),
         "interval": columns["interval"],
@@ -168,10 +170,22 @@ def _calls_table(scenario: Scenario, records: Records) -> pd.DataFrame:
         "path": categorical(columns["path"], PATHS),
         "bot_seconds": columns["bot_seconds"],
         "warmup": columns["warmup"],
+        **journey_columns(columns),
     }
     if records.replications > 1:
         table["replication"] = records.replication("calls")
     return pd.DataFrame(table, copy=False)
+
+
+def journey_columns(columns: dict[str, np.ndarray]) -> dict:
+    """With transfers: transfer_mode (categorical over TRANSFER_MODES, missing on a first leg) and
+    conference_seconds."""
+    if "transfer_mode" not in columns:
+        return {}
+    return {
+        "transfer_mode": categorical(columns["transfer_mode"], TRANSFER_MODES),
+        "conference_seconds": columns["conference_seconds"],
+    }
 
 
 def _intervals_table(scenario: Scenario, kpis: dict, thresholds: dict, replications: int) -> pd.DataFrame:

@@ -30,9 +30,10 @@ tool comes back        Outages._end                      technology.OutageEnd   
 caller leaves the bot  BotAssistCallbacks._leave_bot     technology.BotExit        contained, or on to the agents
 =====================  ================================  ========================  =================================
 
-Chat sessions and deferred work (email, case) have events of their own, in `engine.channels`; voice enters them
-only where a call may stop an interruptible item (its queue is then `blended`), so a voice-only centre runs as it
-always did. Trunk lines and callbacks are voice only.
+Transfers (a caller passed on to another call type after the talk, as a new leg) have theirs in `engine.journeys`;
+a centre without transfers never enters it. Chat sessions and deferred work (email, case) have events of their own,
+in `engine.channels`; voice enters them only where a call may stop an interruptible item (its queue is then
+`blended`), so a voice-only centre runs as it always did. Trunk lines and callbacks are voice only.
 
 Random numbers come from one stream per source (`engine.sources`, which also draws each interval's callers and
 their retrials), so changing staffing or adding a call type leaves the other sources' draws unchanged (common
@@ -50,6 +51,7 @@ from bposim.arrivals import busyness_factors, calendar_weeks
 from bposim.engine.agents import Workforce
 from bposim.engine.channels import ChannelWork, ItemProgress
 from bposim.engine.events import Calendar
+from bposim.engine.journeys import JourneyWork, LegRow, leg_sources, transfer_desks
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords, PieceRow
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
 from bposim.engine.sources import Callers, call_source, draw_callers, stream
@@ -59,7 +61,7 @@ from bposim.scenario import SECONDS_PER_DAY, Scenario
 INF = math.inf
 
 
-class Centre(ChannelWork):
+class Centre(ChannelWork, JourneyWork):
     """One replication of a scenario: build with a seed, `run()`, then read `calls`, `sessions`, `agents`."""
 
     def __init__(self, scenario: Scenario, seed: int, replication: int = 0):
@@ -95,6 +97,12 @@ class Centre(ChannelWork):
         self.progress: dict[Call, ItemProgress] = {}  # the work of interrupted items so far
         self.track_jobs = any(effect.in_progress == "drop" for tool in scenario.tools for effect in tool.effects)
         self._on_ready = self._ready_after_job if self.track_jobs else self._ready
+        self.transfer_desks = transfer_desks(scenario, self.router.queues, rng)  # `engine.journeys`
+        self.leg_sources = leg_sources(scenario, rng)
+        self.legs: list[LegRow] = []  # the legs from the second on
+        if any(self.transfer_desks):  # served and let go through the journeys' handlers; else as ever
+            self._serve = self._serve_journey
+            self._record_unanswered = self._unanswered_journey
         self.bot_assist_callbacks = BotAssistCallbacks(
             scenario, self.router, self.env, rng, self._record_unanswered, self._after_bot, self._serve
         )

@@ -17,7 +17,17 @@ from typing import NamedTuple
 import numpy as np
 
 ANSWERED, ABANDONED, BLOCKED, UNSERVED, CONTAINED, CALLBACK_REQUESTED, DROPPED = 0, 1, 2, 3, 4, 5, 6
-OUTCOMES = ("answered", "abandoned", "blocked", "unserved", "contained", "callback_requested", "dropped")
+DISCONNECTED = 7  # a caller cut off when passed on to a call type nobody was free for (`engine.journeys`)
+OUTCOMES = (
+    "answered",
+    "abandoned",
+    "blocked",
+    "unserved",
+    "contained",
+    "callback_requested",
+    "dropped",
+    "disconnected",
+)
 DIRECT, BOT_OPT_OUT, BOT_BOUNCE, BOT_CONTAINED, CALLBACK = 0, 1, 2, 3, 4
 PATHS = ("direct", "bot_opt_out", "bot_bounce", "bot_contained", "callback")
 CALL_FIELDS = (
