@@ -21,6 +21,7 @@ from bposim.engine.records import (
     CALLBACK,
     CALLBACK_REQUESTED,
     CONTAINED,
+    DISCONNECTED,
     DROPPED,
     UNSERVED,
 )
@@ -70,7 +71,7 @@ def _indicators(call_type, outcome, path, wait, handle, wrap, thresholds, callba
     answered_any = outcome == ANSWERED
     answered = live & answered_any
     abandoned = outcome == ABANDONED
-    yield "offered", live & ((outcome <= UNSERVED) | (outcome == DROPPED))
+    yield "offered", live & ((outcome <= UNSERVED) | (outcome == DROPPED) | (outcome == DISCONNECTED))
     yield "answered", answered
     yield "abandoned", abandoned
     yield "blocked", outcome == BLOCKED

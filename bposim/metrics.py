@@ -3,7 +3,8 @@
 Definitions (all times in seconds; calls that arrive during the warm-up are left out of every KPI):
 
 - offered: live call attempts that reached the queue or got a busy signal: answered + abandoned + blocked +
-  unserved + dropped (answered, then cut off by an outage). A retrial is a new attempt. Callers the bot
+  unserved + dropped (answered, then cut off by an outage) + disconnected (passed on by a transfer to a call type
+  nobody was free for, `when_nobody_free: disconnect`; each leg of a journey is an attempt of its call type). A retrial is a new attempt. Callers the bot
   contained (contained) and callers who took a callback instead of waiting (callback_requests) are counted
   apart, and so are the callbacks made (callbacks_made, callbacks_within_deadline; callback_service_level =
   within deadline / requests).

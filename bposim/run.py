@@ -85,7 +85,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bposim import backlog, metrics, periods, workload
+from bposim import backlog, journeys, metrics, periods, workload
 from bposim.columns import joined, replication_records
 from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre
@@ -348,4 +348,6 @@ def _pool(summaries: list[dict]) -> dict:
         result["channels"] = list(summaries[0]["channels"])
     if "periods" in summaries[0]:
         result["periods"] = periods.pooled([summary["periods"] for summary in summaries])
+    if "journeys" in summaries[0]:
+        result["journeys"] = journeys.pooled([summary["journeys"] for summary in summaries])
     return result

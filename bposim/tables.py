@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bposim import backlog, cells, metrics, periods
-from bposim.columns import Records
+from bposim import backlog, cells, journeys, metrics, periods
+from bposim.columns import Records, has_transfers
 from bposim.engine.journeys import TRANSFER_MODES
 from bposim.engine.records import ABSENCE, ACTIVITY_KINDS, OFF_PHONE_KINDS, OUTAGE_KINDS, OUTCOMES, PATHS
 from bposim.formatting import clock
@@ -77,6 +77,9 @@ def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = B
     backlog_columns = backlog.backlog_columns(scenario, records.calls, replication, replications)
     agents = _agent_columns(scenario, records, _window_start(scenario))
     summaries = _summaries(scenario, agents, replications, kpis, backlog_columns)
+    if has_transfers(scenario):
+        for summary, own in zip(summaries, _journeys(scenario, records, thresholds, replication), strict=True):
+            summary["journeys"] = own
     period_counts = periods.period_counts(scenario, kpis.table, backlog_columns, replications)
     for summary, own in zip(
         summaries, periods.replication_summaries(scenario, period_counts, replications), strict=True
@@ -106,6 +109,19 @@ def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = B
         if numbered and name in built:
             built[name]["replication"] = records.replication(name)
     return Tables({name: table for name, table in built.items() if name in wanted}, summaries)
+
+
+def _journeys(scenario: Scenario, records: Records, thresholds: dict, replication: np.ndarray | None) -> list[dict]:
+    """Each replication's journey KPIs (`bposim.journeys`), for a scenario with transfers."""
+    return journeys.journey_kpis(
+        records.calls,
+        replication,
+        records.replications,
+        records.agent_groups,
+        np.array(list(thresholds.values()), dtype=float),
+        [ct.name for ct in scenario.call_types],
+        [g.name for g in scenario.agent_groups],
+    )
 
 
 def present_channels(scenario: Scenario) -> list[str]:
