@@ -135,7 +135,10 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
     callers, attempts = about(work.per_day("callers")), about(work.calls_per_day)
     day = "a full day" if scenario.horizon.varies else "a day"  # the estimate is of a day open on the whole grid
     calls = f"about {callers} {'calls' if channels == ['voice'] else 'contacts'} {day}" + (
-        f" (up to {attempts} attempts with retrials and callbacks)" if attempts != callers else ""
+        f" (up to {attempts} attempts with retrials and callbacks"
+        + (", legs with transfers)" if "transfers" in extras else ")")
+        if attempts != callers
+        else ""
     )
     if scenario.horizon.calendar:
         from bposim.calendar import description, weekday_volumes
