@@ -45,8 +45,8 @@ class Records:
     calls: CALL_FIELDS in CALL_DTYPES, with day and interval (of the day, by arrival), wait (answer or end −
     arrival), warmup (arrived during the warm-up), leg (1, 2, ... of a journey: `leg_columns`), when some call type
     is interruptible, interruptions (how often an item was stopped), and when some call type has transfers,
-    transfer_mode and conference_seconds. sessions, outages and pieces (the stretches of work on items interrupted at least
-    once, PIECE_FIELDS): (rows, fields) float arrays.
+    transfer_mode and conference_seconds. sessions, outages and pieces (the stretches of work on items interrupted
+    at least once, PIECE_FIELDS): (rows, fields) float arrays.
     activities: ACTIVITY_FIELDS (name as objects, flags as booleans, the rest floats). agent_names and agent_groups
     (group index) of every agent, both fixed by the scenario, so the same in every replication.
     """

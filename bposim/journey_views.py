@@ -47,7 +47,11 @@ def transfer_tables(journeys: dict) -> list[KpiRows]:
     by_group = [*journeys.get("by_group", {}).items(), *overall]
     header = ["Call type", *(label for _, label, _ in TRANSFER_COLUMNS), "Disconnected"]
     type_rows = [
-        [name, *(kpi_cell(kpis, key, spec) for key, _, spec in TRANSFER_COLUMNS), kpi_cell(kpis, "disconnected", ",.0f")]
+        [
+            name,
+            *(kpi_cell(kpis, key, spec) for key, _, spec in TRANSFER_COLUMNS),
+            kpi_cell(kpis, "disconnected", ",.0f"),
+        ]
         for name, kpis in by_type
     ]
     group_rows = [[name, *(kpi_cell(kpis, key, spec) for key, _, spec in TRANSFER_COLUMNS)] for name, kpis in by_group]

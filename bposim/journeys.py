@@ -90,7 +90,9 @@ def _replication_kpis(
         "final_outcomes": {name: int((outcome[last] == code).sum()) for code, name in enumerate(OUTCOMES)},
     }
     summary["by_call_type"] = {
-        name: _rates(answered & (call_type == code), passed_on, counted & (outcome == DISCONNECTED) & (call_type == code))
+        name: _rates(
+            answered & (call_type == code), passed_on, counted & (outcome == DISCONNECTED) & (call_type == code)
+        )
         for code, name in enumerate(call_types)
     }
     summary["by_group"] = {

@@ -2,12 +2,13 @@
 finishing on a laptop in minutes and a few GB.
 
 The estimate follows what the engine does: arrivals are drawn per interval at the call type's rate (the day's
-busyness factor has mean 1); a caller may try again after abandoning or a busy signal; a bot session precedes
-every attempt of a call type with self-service; a callback adds a record per accepted offer; a transfer a leg per
-caller passed on (as if every attempt were answered); shrinkage episodes fall due at `per_hour` per logged-in agent
-hour; a tool fails once per mean time between failures plus mean repair, on a clock that runs through the nights,
-and goes down for each maintenance window every day. The figures are expectations with worst cases where the outcome of calls matters (every attempt fails and retries
-with the retrial probability). Computing them is O(size of the scenario), never O(calls).
+busyness factor has mean 1); a caller may try again after abandoning or a busy signal; a bot session precedes every
+attempt of a call type with self-service; a callback adds a record per accepted offer; a transfer a leg per caller
+passed on (as if every attempt were answered); shrinkage episodes fall due at `per_hour` per logged-in agent hour; a
+tool fails once per mean time between failures plus mean repair, on a clock that runs through the nights, and goes
+down for each maintenance window every day. The figures are expectations with worst cases where the outcome of calls
+matters (every attempt fails and retries with the retrial probability). Computing them is O(size of the scenario),
+never O(calls).
 """
 
 from __future__ import annotations

@@ -179,7 +179,9 @@ def leg_sources(scenario: Scenario, rng: Callable[[str], np.random.Generator]) -
     """Per call type some transfer leads to, the source of its legs (None for the others)."""
     targets = {transfer.to for call_type in scenario.call_types for transfer in call_type.transfers}
     return [
-        LegSource(ct.patience, ct.handle_time, ct.after_call_work, rng(f"{ct.name}/legs")) if ct.name in targets else None
+        LegSource(ct.patience, ct.handle_time, ct.after_call_work, rng(f"{ct.name}/legs"))
+        if ct.name in targets
+        else None
         for ct in scenario.call_types
     ]
 

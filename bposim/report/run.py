@@ -3,9 +3,8 @@ sections serve a sweep's recommended cell too."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from html import escape
+from pathlib import Path
 
 from bposim import calendar_charts, channel_kpis, channel_views, charts, journey_views, period_views
 from bposim.channel_kpis import kpi_cell
