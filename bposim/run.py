@@ -3,7 +3,8 @@
 Tables (times in seconds from the opening of day 0; a day d opens at d × 86,400 s):
 
 ``calls``: one row per call attempt (a chat session, an email or case item: one row each). call_id (the caller;
-retrials keep it), call_type, channel (voice | chat | email | case), attempt (1 = first), day, interval (of the
+retrials keep it), call_type, channel (voice | chat | email | case), attempt (1 = first), leg (1, 2, ...: the
+legs of one attempt passed on by transfers share its call_id and attempt; `bposim.engine.journeys`), day, interval (of the
 day, by arrival; both −1 for an item of an initial backlog, which arrived before the first opening, at a negative
 time), arrival (when the caller reached the agents' queue; for callers the bot contained, when they entered the
 bot), answer (NaN unless answered; for deferred work, when the work started), end (call end if answered, else
@@ -12,9 +13,11 @@ assist and outage slow-downs; an interrupted item: the work of all its stretches
 work; deferred work is completed at end + wrap_seconds), interruptions (with an interruptible call type only: how
 often an item was stopped for a live contact; its answer is when work first began),
 outcome (answered | abandoned | blocked | unserved | contained | callback_requested | dropped: cut off by an
-outage), agent and group (answered and dropped calls), path (direct | bot_opt_out | bot_bounce | bot_contained |
-callback), bot_seconds (time in the bot), warmup (a live contact that arrived during the warm-up: left out of
-KPIs), and replication when there are several.
+outage | disconnected: cut off at a transfer nobody was free for), agent and group (answered and dropped calls), path
+(direct | bot_opt_out | bot_bounce | bot_contained | callback), bot_seconds (time in the bot), warmup (a live
+contact that arrived during the warm-up: left out of KPIs), with transfers transfer_mode (cold | warm: how the leg
+was passed on; missing on a first leg) and conference_seconds (a warm transfer's conference, on the leg it opened),
+and replication when there are several.
 
 ``intervals``: one row per day, interval and live call type (voice, chat): interval_start (HH:MM), channel, the
 counts and KPIs of `bposim.metrics`, and the call type's threshold_seconds and target.
@@ -58,7 +61,8 @@ not open over its whole grid (closed days, shorter hours), intervals and staffin
 the day's hours) and backlog has `open` (the day opens). Times stay seconds from the start of day 0's grid.
 
 ``summary``: the KPIs over everything, per call type (`by_call_type`) and per channel (`by_channel`), and the
-channels present (`channels`, in the order voice, chat, email, case). Live call types and channels have the KPIs
+channels present (`channels`, in the order voice, chat, email, case); with transfers, `journeys` (the KPIs of
+`bposim.journeys`). Live call types and channels have the KPIs
 of `bposim.metrics`; deferred ones those of `bposim.backlog` (arrived, completed, abandoned, open_at_end,
 oldest_age_hours, due, met_due, service_level), each with the occupancy of the agents holding its skills. With one
 channel the overall KPIs are that channel's; with several, the overall rates and times (service_level,

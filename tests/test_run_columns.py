@@ -50,8 +50,9 @@ def digests(run: Run) -> dict[str, str]:
     """A digest per table (its columns, dtypes and values, bit for bit) and of the summary as saved: the tables and
     summary as they were recorded, before channels added their columns, keys and the backlog table (which
     `test_a_voice_only_run_has_one_channel_and_no_backlog` checks) and the calendar its date, weekday and open
-    columns (only a horizon on dates has them, which these runs have not), and the summary's `periods` (service level by
-    period, which `tests/test_periods.py` checks)."""
+    columns (only a horizon on dates has them, which these runs have not), the calls' `leg` (added with transfers, 1
+    on every row here, which `test_a_voice_only_run_has_one_channel_and_no_backlog` checks), and the summary's
+    `periods` (service level by period, which `tests/test_periods.py` checks)."""
     out = {}
     for name in RECORDED:
         table = getattr(run, name).drop(columns=CHANNEL_COLUMNS.get(name, []))
