@@ -4,8 +4,8 @@ Tables (times in seconds from the opening of day 0; a day d opens at d × 86,400
 
 ``calls``: one row per call attempt (a chat session, an email or case item: one row each). call_id (the caller;
 retrials keep it), call_type, channel (voice | chat | email | case), attempt (1 = first), leg (1, 2, ...: the
-legs of one attempt passed on by transfers share its call_id and attempt; `bposim.engine.journeys`), day, interval (of the
-day, by arrival; both −1 for an item of an initial backlog, which arrived before the first opening, at a negative
+legs of one attempt passed on by transfers share its call_id and attempt; `bposim.engine.journeys`), day,
+interval (of the day, by arrival; both −1 for an item of an initial backlog, which arrived before the first opening, at a negative
 time), arrival (when the caller reached the agents' queue; for callers the bot contained, when they entered the
 bot), answer (NaN unless answered; for deferred work, when the work started), end (call end if answered, else
 when the caller left), wait (answer or end − arrival), handle_seconds (talk, after proficiency, learning, AI
