@@ -3,21 +3,20 @@
 Tables (times in seconds from the opening of day 0; a day d opens at d × 86,400 s):
 
 ``calls``: one row per call attempt (a chat session, an email or case item: one row each). call_id (the caller;
-retrials keep it), call_type, channel (voice | chat | email | case), attempt (1 = first), leg (1, 2, ...: the
-legs of one attempt passed on by transfers share its call_id and attempt; `bposim.engine.journeys`), day,
-interval (of the day, by arrival; both −1 for an item of an initial backlog, which arrived before the first opening, at a negative
-time), arrival (when the caller reached the agents' queue; for callers the bot contained, when they entered the
-bot), answer (NaN unless answered; for deferred work, when the work started), end (call end if answered, else
-when the caller left), wait (answer or end − arrival), handle_seconds (talk, after proficiency, learning, AI
-assist and outage slow-downs; an interrupted item: the work of all its stretches), wrap_seconds (after-call
-work; deferred work is completed at end + wrap_seconds), interruptions (with an interruptible call type only: how
-often an item was stopped for a live contact; its answer is when work first began),
-outcome (answered | abandoned | blocked | unserved | contained | callback_requested | dropped: cut off by an
-outage | disconnected: cut off at a transfer nobody was free for), agent and group (answered and dropped calls), path
-(direct | bot_opt_out | bot_bounce | bot_contained | callback), bot_seconds (time in the bot), warmup (a live
-contact that arrived during the warm-up: left out of KPIs), with transfers transfer_mode (cold | warm: how the leg
-was passed on; missing on a first leg) and conference_seconds (a warm transfer's conference, on the leg it opened),
-and replication when there are several.
+retrials keep it), call_type, channel (voice | chat | email | case), attempt (1 = first), leg (1, 2, ...: the legs
+of one attempt passed on by transfers share its call_id and attempt; `bposim.engine.journeys`), day, interval (of
+the day, by arrival; both −1 for an item of an initial backlog, which arrived before the first opening, at a
+negative time), arrival (when the caller reached the agents' queue; for callers the bot contained, when they entered
+the bot), answer (NaN unless answered; for deferred work, when the work started), end (call end if answered, else
+when the caller left), wait (answer or end − arrival), handle_seconds (talk, after proficiency, learning, AI assist
+and outage slow-downs; an interrupted item: the work of all its stretches), wrap_seconds (after-call work; deferred
+work is completed at end + wrap_seconds), interruptions (with an interruptible call type only: how often an item was
+stopped for a live contact; its answer is when work first began), outcome (answered | abandoned | blocked | unserved
+| contained | callback_requested | dropped: cut off by an outage | disconnected: cut off at a transfer nobody was
+free for), agent and group (answered and dropped calls), path (direct | bot_opt_out | bot_bounce | bot_contained |
+callback), bot_seconds (time in the bot), warmup (a live contact that arrived during the warm-up: left out of KPIs),
+with transfers transfer_mode (cold | warm: how the leg was passed on; missing on a first leg) and conference_seconds
+(a warm transfer's conference, on the leg it opened), and replication when there are several.
 
 ``intervals``: one row per day, interval and live call type (voice, chat): interval_start (HH:MM), channel, the
 counts and KPIs of `bposim.metrics`, and the call type's threshold_seconds and target.
