@@ -22,6 +22,7 @@ from bposim.engine.records import (
     CALLBACK,
     CALLBACK_REQUESTED,
     CONTAINED,
+    DISCONNECTED,
     DROPPED,
     MESSAGE,
     UNSERVED,
@@ -81,7 +82,10 @@ def _indicators(call_type, outcome, path, wait, handle, wrap, thresholds, callba
     abandoned = outcome == ABANDONED
     balked = outcome == BALKED
     message = outcome == MESSAGE
-    yield "offered", live & ((outcome <= UNSERVED) | (outcome == DROPPED) | balked | message)
+    yield (
+        "offered",
+        live & ((outcome <= UNSERVED) | (outcome == DROPPED) | balked | message | (outcome == DISCONNECTED)),
+    )
     yield "answered", answered
     yield "abandoned", abandoned
     yield "blocked", outcome == BLOCKED

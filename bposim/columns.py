@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bposim.engine.journeys import LEG_FIELDS, LEG_STRIDE
 from bposim.engine.records import ACTIVITY_FIELDS, ANSWERED, CALL_FIELDS, OUTAGE_FIELDS, PIECE_FIELDS, SESSION_FIELDS
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
@@ -42,9 +43,10 @@ class Records:
     """The records of one or more replications as columns, and how many rows each replication has.
 
     calls: CALL_FIELDS in CALL_DTYPES, with day and interval (of the day, by arrival), wait (answer or end −
-    arrival), warmup (arrived during the warm-up) and, when some call type is interruptible, interruptions (how
-    often an item was stopped). sessions, outages and pieces (the stretches of work on items interrupted at least
-    once, PIECE_FIELDS): (rows, fields) float arrays.
+    arrival), warmup (arrived during the warm-up), leg (1, 2, ... of a journey: `leg_columns`), when some call type
+    is interruptible, interruptions (how often an item was stopped), and when some call type has transfers,
+    transfer_mode and conference_seconds. sessions, outages and pieces (the stretches of work on items interrupted
+    at least once, PIECE_FIELDS): (rows, fields) float arrays.
     activities: ACTIVITY_FIELDS (name as objects, flags as booleans, the rest floats). agent_names and agent_groups
     (group index) of every agent, both fixed by the scenario, so the same in every replication.
     """
@@ -74,6 +76,7 @@ def replication_records(scenario: Scenario, centre: Centre) -> Records:
     pieces = np.array(centre.pieces, dtype=np.float64).reshape(-1, len(PIECE_FIELDS))
     if any(call_type.interruptible for call_type in scenario.call_types):
         calls["interruptions"] = interruptions(calls["call_id"], pieces)
+    calls.update(leg_columns(calls, centre.legs if has_transfers(scenario) else None))
     sessions = np.array(centre.workforce.sessions, dtype=np.float64).reshape(-1, len(SESSION_FIELDS))
     activities = _activity_columns(centre.workforce.activities)
     outages = np.array(centre.outages.records, dtype=np.float64).reshape(-1, len(OUTAGE_FIELDS))
@@ -125,6 +128,36 @@ def interruptions(call_ids: np.ndarray, pieces: np.ndarray) -> np.ndarray:
         named, count = np.unique(stopped[:, 1].astype(np.int64), return_counts=True)
         out[np.searchsorted(call_ids, named)] = count
     return out
+
+
+def has_transfers(scenario: Scenario) -> bool:
+    """Whether some call type passes callers on to another (`call_types[].transfers`)."""
+    return any(call_type.transfers for call_type in scenario.call_types)
+
+
+def leg_columns(calls: dict[str, np.ndarray], legs: list | None) -> dict[str, np.ndarray]:
+    """The journey columns of one replication's call rows (sorted by caller, then attempt as recorded): `leg` (1 for
+    every row without transfers); with transfers (`legs`, the engine's `journeys.LegRow`s, possibly none), the
+    attempt and leg decoded from the attempt as recorded, `transfer_mode` (how the leg was passed on: a code of
+    `journeys.TRANSFER_MODES`, −1 for a first leg) and `conference_seconds` (the conference a leg answered by a
+    warm transfer opened with; NaN on every other row)."""
+    n = len(calls["call_id"])
+    if legs is None:
+        return {"leg": np.ones(n, np.int16)}
+    recorded = calls["attempt"]
+    attempt = (recorded % LEG_STRIDE).astype(recorded.dtype)
+    leg = (recorded // LEG_STRIDE + 1).astype(np.int16)
+    mode = np.full(n, -1, np.int8)
+    conference = np.full(n, np.nan)
+    rows = np.array(legs, dtype=np.float64).reshape(-1, len(LEG_FIELDS))
+    if len(rows):
+        width = int(recorded.max(initial=0)) + 1
+        key = calls["call_id"].astype(np.int64) * width + recorded
+        where = np.searchsorted(key, rows[:, 0].astype(np.int64) * width + rows[:, 1].astype(np.int64))
+        mode[where] = rows[:, 2].astype(np.int8)
+        reached = ~np.isnan(calls["answer"][where])  # a conference happens once a second agent answers
+        conference[where[reached]] = np.where(rows[reached, 2] == 1, rows[reached, 3], np.nan)
+    return {"attempt": attempt, "leg": leg, "transfer_mode": mode, "conference_seconds": conference}
 
 
 def _join_columns(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -4,10 +4,11 @@ Definitions (all times in seconds; calls that arrive during the warm-up are left
 
 - offered: live call attempts that reached the queue or got a busy signal: answered + abandoned + blocked +
   unserved + dropped (answered, then cut off by an outage) + balked (hung up at once rather than queue) + messages
-  (sent to leave a message at the maximum wait). A retrial is a new attempt. Callers the bot
-  contained (contained) and callers who took a callback instead of waiting (callback_requests) are counted
-  apart, and so are the callbacks made (callbacks_made, callbacks_within_deadline; callback_service_level =
-  within deadline / requests).
+  (sent to leave a message at the maximum wait) + disconnected (passed on by a transfer to a call type nobody was
+  free for, `when_nobody_free: disconnect`; each leg of a journey is an attempt of its call type). A retrial is a
+  new attempt. Callers the bot contained (contained) and callers who took a callback instead of waiting
+  (callback_requests) are counted apart, and so are the callbacks made (callbacks_made, callbacks_within_deadline;
+  callback_service_level = within deadline / requests).
 - answered_within_threshold: answered with wait ≤ the call type's threshold.
 - abandoned_within_threshold: abandoned with wait ≤ the threshold, and balked (a hang-up at once): "short
   abandons".

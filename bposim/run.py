@@ -3,19 +3,22 @@
 Tables (times in seconds from the opening of day 0; a day d opens at d × 86,400 s):
 
 ``calls``: one row per call attempt (a chat session, an email or case item: one row each). call_id (the caller;
-retrials keep it), call_type, channel (voice | chat | email | case), attempt (1 = first), day, interval (of the
-day, by arrival; both −1 for an item of an initial backlog, which arrived before the first opening, at a negative
-time), arrival (when the caller reached the agents' queue; for callers the bot contained, when they entered the
-bot), answer (NaN unless answered; for deferred work, when the work started), end (call end if answered, else
-when the caller left), wait (answer or end − arrival), handle_seconds (talk, after proficiency, learning, AI
-assist and outage slow-downs; an interrupted item: the work of all its stretches), wrap_seconds (after-call
-work; deferred work is completed at end + wrap_seconds), interruptions (with an interruptible call type only: how
-often an item was stopped for a live contact; its answer is when work first began),
-outcome (answered | abandoned | blocked | unserved | contained | callback_requested | dropped: cut off by an
-outage | balked: hung up at once rather than queue | message: sent to leave a message at the maximum wait, its
-recording time in handle_seconds; `bposim.engine.behaviour`), agent and group (answered and dropped calls),
-path (direct | bot_opt_out | bot_bounce | bot_contained | callback), bot_seconds (time in the bot), warmup (a live
-contact that arrived during the warm-up: left out of KPIs), and replication when there are several.
+retrials keep it), call_type, channel (voice | chat | email | case), attempt (1 = first), leg (1, 2, ...: the legs
+of one attempt passed on by transfers share its call_id and attempt; `bposim.engine.journeys`), day, interval (of
+the day, by arrival; both −1 for an item of an initial backlog, which arrived before the first opening, at a
+negative time), arrival (when the caller reached the agents' queue; for callers the bot contained, when they entered
+the bot), answer (NaN unless answered; for deferred work, when the work started), end (call end if answered, else
+when the caller left), wait (answer or end − arrival), handle_seconds (talk, after proficiency, learning, AI assist
+and outage slow-downs; an interrupted item: the work of all its stretches), wrap_seconds (after-call work; deferred
+work is completed at end + wrap_seconds), interruptions (with an interruptible call type only: how often an item was
+stopped for a live contact; its answer is when work first began), outcome (answered | abandoned | blocked | unserved
+| contained | callback_requested | dropped: cut off by an outage | balked: hung up at once rather than queue |
+message: sent to leave a message at the maximum wait, its recording time in handle_seconds;
+`bposim.engine.behaviour` | disconnected: cut off at a transfer nobody was free for), agent and group (answered
+and dropped calls), path (direct | bot_opt_out | bot_bounce | bot_contained | callback), bot_seconds (time in
+the bot), warmup (a live contact that arrived during the warm-up: left out of KPIs),
+with transfers transfer_mode (cold | warm: how the leg was passed on; missing on a first leg) and conference_seconds
+(a warm transfer's conference, on the leg it opened), and replication when there are several.
 
 ``intervals``: one row per day, interval and live call type (voice, chat): interval_start (HH:MM), channel, the
 counts and KPIs of `bposim.metrics` (balked, messages and balk_rate only in scenarios with balking or a maximum
@@ -60,7 +63,8 @@ not open over its whole grid (closed days, shorter hours), intervals and staffin
 the day's hours) and backlog has `open` (the day opens). Times stay seconds from the start of day 0's grid.
 
 ``summary``: the KPIs over everything, per call type (`by_call_type`) and per channel (`by_channel`), and the
-channels present (`channels`, in the order voice, chat, email, case). Live call types and channels have the KPIs
+channels present (`channels`, in the order voice, chat, email, case); with transfers, `journeys` (the KPIs of
+`bposim.journeys`). Live call types and channels have the KPIs
 of `bposim.metrics`; deferred ones those of `bposim.backlog` (arrived, completed, abandoned, open_at_end,
 oldest_age_hours, due, met_due, service_level), each with the occupancy of the agents holding its skills. With one
 channel the overall KPIs are that channel's; with several, the overall rates and times (service_level,
@@ -87,7 +91,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bposim import backlog, metrics, periods, workload
+from bposim import backlog, journeys, metrics, periods, workload
 from bposim.columns import joined, replication_records
 from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre
@@ -351,4 +355,6 @@ def _pool(summaries: list[dict]) -> dict:
         result["channels"] = list(summaries[0]["channels"])
     if "periods" in summaries[0]:
         result["periods"] = periods.pooled([summary["periods"] for summary in summaries])
+    if "journeys" in summaries[0]:
+        result["journeys"] = journeys.pooled([summary["journeys"] for summary in summaries])
     return result

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bposim import backlog, cells, metrics, periods
-from bposim.columns import Records
+from bposim import backlog, cells, journeys, metrics, periods
+from bposim.columns import Records, has_transfers
+from bposim.engine.journeys import TRANSFER_MODES
 from bposim.engine.records import ABSENCE, ACTIVITY_KINDS, OFF_PHONE_KINDS, OUTAGE_KINDS, OUTCOMES, PATHS
 from bposim.formatting import clock
 from bposim.scenario import SECONDS_PER_DAY, Horizon, Scenario
@@ -77,6 +78,9 @@ def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = B
     backlog_columns = backlog.backlog_columns(scenario, records.calls, replication, replications)
     agents = _agent_columns(scenario, records, _window_start(scenario))
     summaries = _summaries(scenario, agents, replications, kpis, backlog_columns)
+    if has_transfers(scenario):
+        for summary, own in zip(summaries, _journeys(scenario, records, thresholds, replication), strict=True):
+            summary["journeys"] = own
     period_counts = periods.period_counts(scenario, kpis.table, backlog_columns, replications)
     for summary, own in zip(
         summaries, periods.replication_summaries(scenario, period_counts, replications), strict=True
@@ -117,6 +121,19 @@ def has_behaviour(scenario: Scenario) -> bool:
 def message_callbacks(scenario: Scenario) -> np.ndarray:
     """Per call type: whether its messages bring callbacks (`message.then: callback`)."""
     return np.array([ct.message is not None and ct.message.then == "callback" for ct in scenario.call_types])
+
+
+def _journeys(scenario: Scenario, records: Records, thresholds: dict, replication: np.ndarray | None) -> list[dict]:
+    """Each replication's journey KPIs (`bposim.journeys`), for a scenario with transfers."""
+    return journeys.journey_kpis(
+        records.calls,
+        replication,
+        records.replications,
+        records.agent_groups,
+        np.array(list(thresholds.values()), dtype=float),
+        [ct.name for ct in scenario.call_types],
+        [g.name for g in scenario.agent_groups],
+    )
 
 
 def present_channels(scenario: Scenario) -> list[str]:
@@ -164,6 +181,7 @@ def _calls_table(scenario: Scenario, records: Records) -> pd.DataFrame:
         "call_type": categorical(columns["call_type"], [ct.name for ct in scenario.call_types]),
         "channel": _channel_column(scenario, columns["call_type"]),
         "attempt": columns["attempt"],
+        "leg": columns["leg"],
         "day": columns["day"],
         **calendar_columns(scenario.horizon, columns["day"]),
         "interval": columns["interval"],
@@ -180,10 +198,22 @@ def _calls_table(scenario: Scenario, records: Records) -> pd.DataFrame:
         "path": categorical(columns["path"], PATHS),
         "bot_seconds": columns["bot_seconds"],
         "warmup": columns["warmup"],
+        **journey_columns(columns),
     }
     if records.replications > 1:
         table["replication"] = records.replication("calls")
     return pd.DataFrame(table, copy=False)
+
+
+def journey_columns(columns: dict[str, np.ndarray]) -> dict:
+    """With transfers: transfer_mode (categorical over TRANSFER_MODES, missing on a first leg) and
+    conference_seconds."""
+    if "transfer_mode" not in columns:
+        return {}
+    return {
+        "transfer_mode": categorical(columns["transfer_mode"], TRANSFER_MODES),
+        "conference_seconds": columns["conference_seconds"],
+    }
 
 
 def _intervals_table(scenario: Scenario, kpis: dict, thresholds: dict, replications: int) -> pd.DataFrame:

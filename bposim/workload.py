@@ -2,12 +2,13 @@
 finishing on a laptop in minutes and a few GB.
 
 The estimate follows what the engine does: arrivals are drawn per interval at the call type's rate (the day's
-busyness factor has mean 1); a caller may try again after abandoning or a busy signal; a bot session precedes
-every attempt of a call type with self-service; a callback adds a record per accepted offer; shrinkage episodes
-fall due at `per_hour` per logged-in agent hour; a tool fails once per mean time between failures plus mean
-repair, on a clock that runs through the nights, and goes down for each maintenance window every day. The
-figures are expectations with worst cases where the outcome of calls matters (every attempt fails and retries
-with the retrial probability). Computing them is O(size of the scenario), never O(calls).
+busyness factor has mean 1); a caller may try again after abandoning or a busy signal; a bot session precedes every
+attempt of a call type with self-service; a callback adds a record per accepted offer; a transfer a leg per caller
+passed on (as if every attempt were answered); shrinkage episodes fall due at `per_hour` per logged-in agent hour; a
+tool fails once per mean time between failures plus mean repair, on a clock that runs through the nights, and goes
+down for each maintenance window every day. The figures are expectations with worst cases where the outcome of calls
+matters (every attempt fails and retries with the retrial probability). Computing them is O(size of the scenario),
+never O(calls).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from bposim.arrivals import day_rates
 from bposim.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal, Uniform, Weibull
 from bposim.scenario import SECONDS_PER_DAY, Scenario, ScenarioError
+from bposim.scenario.journeys import transfer_matrix
 
 MAX_REPLICATIONS = 100_000
 """Replications of one run (`simulate`, `bposim run --replications`, `bposim staff --replications`, experiments)."""
@@ -236,7 +238,27 @@ def _call_parts(
         if offered and (callbacks.call_types is None or call_type.name in callbacks.call_types):
             part = Part(part.field, part.advice, attempts * (1.0 + callbacks.acceptance))
         calls.append(part)
+    calls += _transfer_parts(scenario, [part.per_day for part in calls])
     return callers, calls, sessions
+
+
+def _transfer_parts(scenario: Scenario, attempts: list[float]) -> list[Part]:
+    """The legs transfers add, per call type passing callers on, if every attempt were answered and passed on with
+    the highest probability of its groups: the visits v of each call type solve v = a + Pᵀv (a its attempts, P the
+    transfer probabilities), and call type i adds v_i × Σ_j P_ij legs."""
+    matrix = transfer_matrix(scenario)
+    if not any(any(row) for row in matrix):
+        return []
+    import numpy as np  # imported here: the estimate of a scenario without transfers needs none
+
+    chance = np.array(matrix, dtype=float)
+    visits = np.linalg.solve(np.eye(len(attempts)) - chance.T, np.array(attempts, dtype=float))
+    parts = []
+    for i, row in enumerate(matrix):
+        if any(row):
+            where = f"call_types[{i}].transfers"
+            parts.append(Part(where, f"lower the probabilities of {where}", float(visits[i] * sum(row))))
+    return parts
 
 
 def _attempts_per_caller(call_type, open_seconds: float) -> tuple[float, str]:

@@ -41,6 +41,7 @@ SEED = 5
 RECORDED = ("calls", "intervals", "agents", "staffing", "activities", "outages", "costs")  # the tables digested
 CHANNEL_COLUMNS = {"calls": ["channel"], "intervals": ["channel"], "staffing": ["sessions"]}  # added with channels
 CALENDAR_COLUMNS = ["date", "weekday", "open"]  # added with horizons on dates (absent from these runs' tables)
+JOURNEY_COLUMNS = {"calls": ["leg"]}  # added with transfers: every row 1 in these runs (checked below)
 CHANNEL_KEYS = ("by_channel", "channels")
 PERIOD_KEYS = ("periods",)  # added with service level by period (the periods table is not digested)
 
@@ -49,12 +50,14 @@ def digests(run: Run) -> dict[str, str]:
     """A digest per table (its columns, dtypes and values, bit for bit) and of the summary as saved: the tables and
     summary as they were recorded, before channels added their columns, keys and the backlog table (which
     `test_a_voice_only_run_has_one_channel_and_no_backlog` checks) and the calendar its date, weekday and open
-    columns (only a horizon on dates has them, which these runs have not), and the summary's `periods` (service level by
-    period, which `tests/test_periods.py` checks)."""
+    columns (only a horizon on dates has them, which these runs have not), the calls' `leg` (added with transfers, 1
+    on every row here, which `test_a_voice_only_run_has_one_channel_and_no_backlog` checks), and the summary's
+    `periods` (service level by period, which `tests/test_periods.py` checks)."""
     out = {}
     for name in RECORDED:
         table = getattr(run, name).drop(columns=CHANNEL_COLUMNS.get(name, []))
         table = table.drop(columns=[column for column in CALENDAR_COLUMNS if column in table])
+        table = table.drop(columns=JOURNEY_COLUMNS.get(name, []))
         layout = json.dumps([[str(column), str(dtype)] for column, dtype in table.dtypes.items()])
         values = pd.util.hash_pandas_object(table, index=True).to_numpy() if len(table.columns) else np.zeros(0)
         out[name] = hashlib.sha256(layout.encode() + values.tobytes()).hexdigest()
@@ -87,6 +90,7 @@ def test_a_voice_only_run_has_one_channel_and_no_backlog(key: str) -> None:
     assert list(run.calls["channel"].cat.categories) == ["voice", "chat", "email", "case"]
     assert run.staffing["sessions"].eq(0).all()
     assert run.backlog.empty and "open_at_end" in run.backlog
+    assert run.calls["leg"].eq(1).all() and "transfer_mode" not in run.calls and "journeys" not in run.summary
     assert run.summary["channels"] == ["voice"] and list(run.summary["by_channel"]) == ["voice"]
     voice = run.summary["by_channel"]["voice"]
     assert json.dumps(jsonable(voice)) == json.dumps(

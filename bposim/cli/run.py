@@ -133,6 +133,7 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
             ("self-service", scenario.technology.self_service),
             ("AI assist", scenario.technology.ai_assist),
             ("callbacks", scenario.technology.callbacks),
+            ("transfers", any(call_type.transfers for call_type in scenario.call_types)),
             ("costs", scenario.costs),
         )
         if on
@@ -143,7 +144,10 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
     callers, attempts = about(work.per_day("callers")), about(work.calls_per_day)
     day = "a full day" if scenario.horizon.varies else "a day"  # the estimate is of a day open on the whole grid
     calls = f"about {callers} {'calls' if channels == ['voice'] else 'contacts'} {day}" + (
-        f" (up to {attempts} attempts with retrials and callbacks)" if attempts != callers else ""
+        f" (up to {attempts} attempts with retrials and callbacks"
+        + (", legs with transfers)" if "transfers" in extras else ")")
+        if attempts != callers
+        else ""
     )
     if scenario.horizon.calendar:
         from bposim.calendar import description, weekday_volumes
@@ -227,6 +231,8 @@ def _print_summary(result: Run) -> None:
     ]
     if extras:
         out.print("Also: " + ", ".join(extras) + ".", highlight=False)
+    if "journeys" in summary:
+        _print_journeys(summary["journeys"])
     if period_views.by_period(summary):
         _print_periods(result)
     _print_exempt(result)
@@ -297,6 +303,20 @@ def _print_call_types(result: Run, title: str) -> None:
         style="dim",
         highlight=False,
     )
+
+
+def _print_journeys(journeys: dict) -> None:
+    """Transfers per call type and per group, and the journeys in a sentence (scenarios with transfers)."""
+    from bposim import journey_views
+
+    for table in journey_views.transfer_tables(journeys):
+        view = Table(title=table.title)
+        for i, label in enumerate(table.header):
+            view.add_column(label, justify="left" if i < table.numeric_from else "right")
+        for row in table.rows:
+            view.add_row(*row, style="bold" if row[0] == "all" else None)
+        out.print(view)
+    out.print(journey_views.journey_sentence(journeys), highlight=False)
 
 
 def _print_periods(result: Run) -> None:

@@ -32,9 +32,10 @@ caller leaves the bot  BotAssistCallbacks._leave_bot     technology.BotExit     
 
 Balking, the maximum wait and its message, and how retrials are made (kept patience and handle time, after
 closing) are in `engine.behaviour`, with events of their own; a call type without them never enters it.
-Chat sessions and deferred work (email, case) have events of their own, in `engine.channels`; voice enters them
-only where a call may stop an interruptible item (its queue is then `blended`), so a voice-only centre runs as it
-always did. Trunk lines and callbacks are voice only.
+Transfers (a caller passed on to another call type after the talk, as a new leg) have theirs in `engine.journeys`;
+a centre without transfers never enters it. Chat sessions and deferred work (email, case) have events of their own,
+in `engine.channels`; voice enters them only where a call may stop an interruptible item (its queue is then
+`blended`), so a voice-only centre runs as it always did. Trunk lines and callbacks are voice only.
 
 Random numbers come from one stream per source (`engine.sources`, which also draws each interval's callers and
 their retrials), so changing staffing or adding a call type leaves the other sources' draws unchanged (common
@@ -53,6 +54,7 @@ from bposim.engine.agents import Workforce
 from bposim.engine.behaviour import CallerBehaviour
 from bposim.engine.channels import ChannelWork, ItemProgress
 from bposim.engine.events import Calendar
+from bposim.engine.journeys import JourneyWork, LegRow, leg_sources, transfer_desks
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords, PieceRow
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
 from bposim.engine.sources import Callers, call_source, draw_day, first_uniform, stream
@@ -62,7 +64,7 @@ from bposim.scenario import SECONDS_PER_DAY, Scenario
 INF = math.inf
 
 
-class Centre(ChannelWork, CallerBehaviour):
+class Centre(ChannelWork, CallerBehaviour, JourneyWork):
     """One replication of a scenario: build with a seed, `run()`, then read `calls`, `sessions`, `agents`."""
 
     def __init__(self, scenario: Scenario, seed: int, replication: int = 0):
@@ -101,6 +103,12 @@ class Centre(ChannelWork, CallerBehaviour):
         self.progress: dict[Call, ItemProgress] = {}  # the work of interrupted items so far
         self.track_jobs = any(effect.in_progress == "drop" for tool in scenario.tools for effect in tool.effects)
         self._on_ready = self._ready_after_job if self.track_jobs else self._ready
+        self.transfer_desks = transfer_desks(scenario, self.router.queues, rng)  # `engine.journeys`
+        self.leg_sources = leg_sources(scenario, rng)
+        self.legs: list[LegRow] = []  # the legs from the second on
+        if any(self.transfer_desks):  # served and let go through the journeys' handlers; else as ever
+            self._serve = self._serve_journey
+            self._record_unanswered = self._unanswered_journey
         self.bot_assist_callbacks = BotAssistCallbacks(
             scenario,
             self.router,

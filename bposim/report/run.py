@@ -3,9 +3,10 @@ sections serve a sweep's recommended cell too."""
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
-from bposim import calendar_charts, channel_kpis, channel_views, charts, period_views
+from bposim import calendar_charts, channel_kpis, channel_views, charts, journey_views, period_views
 from bposim.channel_kpis import kpi_cell
 from bposim.formatting import date_label, estimate, missing
 from bposim.report import channels
@@ -36,6 +37,8 @@ def run_sections(run: Run) -> tuple[str, list[Section]]:
         facts += f" Service level = answered within the threshold / {definition}; ASA = mean wait of answered calls."
         table = _summary_table(summary)
         sections = [Section("Key figures", facts + cost, table=table, note=few_replications(replications, ""))]
+    if "journeys" in summary:
+        sections.insert(1, journey_section(summary["journeys"]))
     if period_views.by_period(summary):
         sections.insert(1, period_section(summary))
     if run.scenario is not None and run.scenario.horizon.calendar and run.scenario.horizon.days > 1:
@@ -49,6 +52,21 @@ def run_sections(run: Run) -> tuple[str, list[Section]]:
         "" if replications == 1 else "Replication 0 of the run.",
     )
     return f"{name}: run report", sections
+
+
+def journey_section(journeys: dict) -> Section:
+    """Transfers per call type and per agent group, and the journeys: legs, total wait, journey service level,
+    conferences and disconnects (scenarios with transfers)."""
+    tables = []
+    for table in journey_views.transfer_tables(journeys):
+        body = html_table(table.header, table.rows, None, numeric_from=table.numeric_from)
+        tables.append(f"<h3>{escape(table.title)}</h3>{body}")
+    text = (
+        journey_views.journey_sentence(journeys)
+        + " A journey's total wait is the sum of its legs' waits (the first queue and each queue it was passed on "
+        "to, a warm transfer's hold included); the transfer rate is the share of answered legs passed on."
+    )
+    return Section("Journeys and transfers", text, table="".join(tables))
 
 
 def period_section(summary: dict) -> Section:

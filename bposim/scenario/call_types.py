@@ -25,6 +25,7 @@ from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
 from bposim.scenario.behaviour import Balking, Factor, Message
 from bposim.scenario.calendar import NEEDS_START_DATE, WEEKDAYS, read_date, weekday_mapping, weekdays_of
 from bposim.scenario.common import Model, custom_error
+from bposim.scenario.journeys import Transfer
 
 LIVE_CHANNELS = ("voice", "chat")
 DEFERRED_CHANNELS = ("email", "case")
@@ -298,6 +299,9 @@ class CallType(Model):
     )
     patience_factor: list[Factor] | None = Field(
         None, description="multipliers on drawn patience, one per interval of the day's grid (by arrival)"
+    )
+    transfers: list[Transfer] = Field(
+        [], description="voice: call types a served caller may be passed on to (`bposim.scenario.journeys`)"
     )
 
     @model_validator(mode="after")
