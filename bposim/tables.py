@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bposim import backlog, cells, metrics, periods
+from bposim import backlog, cells, metrics, periods, resolution
 from bposim.columns import Records
 from bposim.engine.records import ABSENCE, ACTIVITY_KINDS, OFF_PHONE_KINDS, OUTAGE_KINDS, OUTCOMES, PATHS
 from bposim.formatting import clock
@@ -76,6 +76,7 @@ def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = B
     backlog_columns = backlog.backlog_columns(scenario, records.calls, replication, replications)
     agents = _agent_columns(scenario, records, _window_start(scenario))
     summaries = _summaries(scenario, agents, replications, kpis, backlog_columns)
+    resolution.add_kpis(summaries, scenario, records)
     period_counts = periods.period_counts(scenario, kpis.table, backlog_columns, replications)
     for summary, own in zip(
         summaries, periods.replication_summaries(scenario, period_counts, replications), strict=True
@@ -168,6 +169,7 @@ def _calls_table(scenario: Scenario, records: Records) -> pd.DataFrame:
         "path": categorical(columns["path"], PATHS),
         "bot_seconds": columns["bot_seconds"],
         "warmup": columns["warmup"],
+        **resolution.call_columns(columns),
     }
     if records.replications > 1:
         table["replication"] = records.replication("calls")

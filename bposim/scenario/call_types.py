@@ -24,6 +24,7 @@ from bposim.distributions import Distribution
 from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
 from bposim.scenario.calendar import NEEDS_START_DATE, WEEKDAYS, read_date, weekday_mapping, weekdays_of
 from bposim.scenario.common import Model, custom_error
+from bposim.scenario.resolution import Resolution
 
 LIVE_CHANNELS = ("voice", "chat")
 DEFERRED_CHANNELS = ("email", "case")
@@ -278,6 +279,9 @@ class CallType(Model):
         False,
         description="email, case: an agent working an item stops it for a live contact that would otherwise wait; "
         "the item goes back to the head of its queue with the work it has left",
+    )
+    resolution: Resolution | None = Field(
+        None, description="first-contact resolution: unresolved contacts come back as repeats (none if left out)"
     )
 
     @model_validator(mode="after")
