@@ -85,7 +85,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bposim import backlog, metrics, periods, workload
+from bposim import backlog, metrics, periods, resolution, workload
 from bposim.columns import joined, replication_records
 from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre
@@ -99,6 +99,7 @@ POOLED = (
     *metrics.SUMMARY_KEYS,
     *(key for key in backlog.KPIS if key not in metrics.SUMMARY_KEYS),  # live, deferred
     EXEMPT_KEY,  # with exempt maintenance windows only
+    *resolution.KPIS,  # with a call type's resolution only
 )
 _HEADER = ("scenario", "seed", "replications", "service_level_definition")  # what a summary starts with
 
