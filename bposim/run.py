@@ -14,7 +14,9 @@ often an item was stopped for a live contact; its answer is when work first bega
 outcome (answered | abandoned | blocked | unserved | contained | callback_requested | dropped: cut off by an
 outage), agent and group (answered and dropped calls), path (direct | bot_opt_out | bot_bounce | bot_contained |
 callback), bot_seconds (time in the bot), warmup (a live contact that arrived during the warm-up: left out of
-KPIs), and replication when there are several.
+KPIs), with a call type's `resolution` resolved (nullable boolean, answered rows of such call types) and repeat_of
+(the call_id a repeat contact repeats, −1 for first contacts; `bposim.engine.resolution`), and replication when
+there are several.
 
 ``intervals``: one row per day, interval and live call type (voice, chat): interval_start (HH:MM), channel, the
 counts and KPIs of `bposim.metrics`, and the call type's threshold_seconds and target.
@@ -66,7 +68,9 @@ asa_seconds, aht_seconds, abandon_rate, callback_service_level) are NaN, never a
 counts are the live contacts', and occupancy is every agent's. With several replications, each KPI is the mean
 over replications with a 95% confidence half-width under `<key>_ci`. `periods`: per call type, its periods met and
 P(every period met), and per period the mean service level and P(met), with 95% Wilson intervals
-(`bposim.periods.pooled`).
+(`bposim.periods.pooled`). With a call type's `resolution`, the first-contact resolution KPIs of
+`bposim.resolution` (fcr, repeats, repeats_per_day, repeats_carried_out, cost_of_repeats, ...), overall and for
+such call types.
 
 Each replication's records are taken from its engine as numpy columns as soon as it has run (`bposim.columns`),
 and the tables of all replications are built once from them (`bposim.tables`); `tables=` asks for fewer, or

@@ -15,6 +15,9 @@ closing time           Centre._close                     None                   
 a first attempt        Centre._attempt (an arrival of    routing.Call              busy signal, bot, agent or queue
   arrives                the calendar's stream, no event)
 a retrial arrives      Centre._attempt                   routing.Call              as a first attempt
+a repeat contact       Centre._attempt (live),           routing.Call              as a first attempt; made by
+  arrives                Centre._arrive_repeat_item                                `engine.resolution` for an
+                                                                                   unresolved contact
 patience runs out      Centre._patience                  routing.Call              a waiting caller hangs up, and
                                                                                    may retry
 overflow delay passes  Centre._overflow                  routing.Overflow          more groups may take the call
