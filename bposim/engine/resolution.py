@@ -12,8 +12,9 @@ repeats. A repeat due while the centre is closed comes on the next open day, at 
 hours; one due after the last closing is not made and is counted as carried out of the horizon. A repeat then
 takes the normal path: the bot, busy signals, the queue, hanging up and retrials (same call_id, next attempt).
 
-Random numbers: one stream per call type for the resolution draws ("support/resolution") and one for the repeats
-("support/repeats": whether, when, and the repeat's patience, handle and wrap-up), so other sources draw as before.
+Random numbers: per call type, one stream for the resolution draws ("support/resolution"), one for the repeats
+("support/repeats": whether, and when on a closed day), and one each for the repeats' delays, patience, handle and
+wrap-up times ("support/repeat_delay", ...; drawn a block at a time), so other sources draw as before.
 A centre without `resolution` builds none of this, and its voice hot path checks a single attribute.
 """
 
@@ -30,19 +31,45 @@ from bposim.engine.routing import Agent, Call, CallQueue
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 from bposim.scenario.resolution import Resolution
 
+BLOCK = 256  # durations drawn at a time: one draw a repeat would cost a truncated law its set-up every time
+
+
+class Draws:
+    """Durations of one distribution from a stream of their own, drawn a block at a time and handed out one by one
+    (the same values, in the same order, as drawing them singly from a block-drawing stream); none without one."""
+
+    def __init__(self, distribution: Distribution | None, rng: np.random.Generator, none: float):
+        self.distribution = distribution
+        self.rng = rng
+        self.none = none
+        self.values: list[float] = []
+        self.at = 0
+
+    def next(self) -> float:
+        if self.distribution is None:
+            return self.none
+        if self.at == len(self.values):
+            self.values = self.distribution.sample(self.rng, BLOCK).tolist()
+            self.at = 0
+        value = self.values[self.at]
+        self.at += 1
+        return value
+
 
 @dataclass(slots=True, frozen=True)
 class RepeatRule:
-    """One call type's resolution, with its chance per agent group (by group index) and its random streams."""
+    """One call type's resolution, with its chance per agent group (by group index), the uniform streams of the
+    resolution draws and of the repeats (whether, and when on a closed day), and the repeats' delays and times."""
 
     spec: Resolution
     by_group: list[float]
     live: bool
-    patience: Distribution | None
-    handle: Distribution
-    wrap: Distribution | None
     resolution_rng: np.random.Generator
     repeats_rng: np.random.Generator
+    delay: Draws
+    patience: Draws
+    handle: Draws
+    wrap: Draws
 
 
 class Repeats:
@@ -95,10 +122,7 @@ class Repeats:
         rng = rule.repeats_rng
         if rng.random() >= rule.spec.repeat_probability:
             return
-        delay = float(rule.spec.repeat_delay.sample(rng, 1)[0])
-        patience = float(rule.patience.sample(rng, 1)[0]) if rule.patience is not None else math.inf
-        handle = float(rule.handle.sample(rng, 1)[0])
-        wrap = float(rule.wrap.sample(rng, 1)[0]) if rule.wrap is not None else 0.0
+        delay, patience, handle, wrap = rule.delay.next(), rule.patience.next(), rule.handle.next(), rule.wrap.next()
         when = self._open_time(end + delay, rng)
         if when is None:
             self.carried[index] += 1
@@ -153,15 +177,17 @@ def _rule(scenario: Scenario, call_type, rng: Callable[[str], np.random.Generato
     spec = call_type.resolution
     if spec is None:
         return None
+    name = call_type.name
     return RepeatRule(
         spec,
         [spec.by_group.get(group.name, spec.probability) for group in scenario.agent_groups],
         call_type.live,
-        call_type.patience,
-        call_type.handle_time,
-        call_type.after_call_work,
-        rng(f"{call_type.name}/resolution"),
-        rng(f"{call_type.name}/repeats"),
+        rng(f"{name}/resolution"),
+        rng(f"{name}/repeats"),
+        Draws(spec.repeat_delay, rng(f"{name}/repeat_delay"), 0.0),
+        Draws(call_type.patience, rng(f"{name}/repeat_patience"), math.inf),
+        Draws(call_type.handle_time, rng(f"{name}/repeat_handle"), 0.0),
+        Draws(call_type.after_call_work, rng(f"{name}/repeat_wrap"), 0.0),
     )
 
 
