@@ -327,3 +327,23 @@ def test_the_resolution_streams_leave_arrivals_unchanged():
     with_repeats = first_attempts(simulate(centre(rule(0.3)), seed=21).calls)
     firsts = with_repeats[with_repeats["repeat_of"] < 0]
     np.testing.assert_array_equal(np.sort(firsts["arrival"].to_numpy()), np.sort(plain["arrival"].to_numpy()))
+
+
+def test_a_scenario_whose_repeats_could_pass_the_limits_is_refused_naming_max_repeats(tmp_path):
+    """The workload counts the repeats of a customer never resolved: 41 contacts each at repeat_probability 1."""
+    data = centre(rule(0.9, max_repeats=40)).model_dump(mode="json", exclude_none=True)
+    data["call_types"][0]["arrivals"] = {"per_hour": 100_000}  # 400,000 first contacts: within the limits alone
+    path = tmp_path / "busy.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert_refused(bposim("run", path), "call_types[0].resolution.max_repeats", "lower")
+    data["call_types"][0]["resolution"]["max_repeats"] = 1
+    data["call_types"][0]["arrivals"] = {"per_hour": 10}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert bposim("run", path).returncode == 0
+
+
+def test_same_seed_same_tables_with_repeats():
+    scenario = centre(rule(0.5, repeat_probability=0.9), days=2)
+    first, second = simulate(scenario, seed=17), simulate(scenario, seed=17)
+    for name in ("calls", "intervals", "agents"):
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name))

@@ -11,6 +11,7 @@ most `max_repeats` times in a chain. The delay's parameters may be written in ho
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -40,6 +41,12 @@ class Resolution(Model):
         "<name>_hours / <name>_days (mean_days: 1.5)"
     )
     max_repeats: WholeNumber = Field(3, description="repeat contacts at most in one customer's chain")
+
+    @property
+    def contacts_at_most(self) -> float:
+        """Expected contacts per first contact if none is ever resolved: 1 + q + q² + ... + q^max_repeats (q the
+        repeat probability), what the workload limits count."""
+        return math.fsum(self.repeat_probability**k for k in range(self.max_repeats + 1))
 
     @field_validator("repeat_delay", mode="before")
     @classmethod
