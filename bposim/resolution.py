@@ -30,11 +30,6 @@ COUNTS = ("first_contacts_answered", "resolved_first_contacts", "repeats", "repe
 KPIS = ("fcr", *COUNTS, "repeats_per_day", "cost_of_repeats")
 
 
-def has_resolution(scenario: Scenario) -> bool:
-    """Whether some call type has `resolution` (then the calls table has resolved and repeat_of)."""
-    return any(call_type.resolution is not None for call_type in scenario.call_types)
-
-
 def call_columns(columns: dict[str, np.ndarray]) -> dict[str, pd.api.extensions.ExtensionArray | np.ndarray]:
     """The calls table's resolved (boolean, NA on rows not answered or of call types without resolution) and
     repeat_of (int64, −1 for first contacts) columns; none when the records have no resolution."""

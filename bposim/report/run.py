@@ -89,7 +89,8 @@ def resolution_section(run: Run) -> Section:
     summary = run.summary
     header, rows = resolution_views.resolution_table(summary)
     table = html_table(header, rows, None, numeric_from=1)
-    figure = resolution_charts.repeat_contacts(run) if len(run.calls) and run.scenario.horizon.days > 1 else None
+    days = run.scenario.horizon.days if run.scenario is not None else 1
+    figure = resolution_charts.repeat_contacts(run) if len(run.calls) and days > 1 else None
     text = resolution_views.explanation(summary)
     if figure is not None:
         text += " The chart: contacts offered each day, first contacts and repeats (every replication)."
