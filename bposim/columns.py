@@ -16,6 +16,7 @@ import numpy as np
 
 from bposim.engine.journeys import LEG_FIELDS, LEG_STRIDE
 from bposim.engine.records import ACTIVITY_FIELDS, ANSWERED, CALL_FIELDS, OUTAGE_FIELDS, PIECE_FIELDS, SESSION_FIELDS
+from bposim.engine.resolution import resolution_columns
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
 if TYPE_CHECKING:
@@ -44,9 +45,11 @@ class Records:
 
     calls: CALL_FIELDS in CALL_DTYPES, with day and interval (of the day, by arrival), wait (answer or end −
     arrival), warmup (arrived during the warm-up), leg (1, 2, ... of a journey: `leg_columns`), when some call type
-    is interruptible, interruptions (how often an item was stopped), and when some call type has transfers,
-    transfer_mode and conference_seconds. sessions, outages and pieces (the stretches of work on items interrupted
-    at least once, PIECE_FIELDS): (rows, fields) float arrays.
+    is interruptible, interruptions (how often an item was stopped), when some call type has transfers,
+    transfer_mode and conference_seconds, and when some call type has resolution, resolved (int8: 1, 0, or −1 on
+    rows not answered) and repeat_of (the call_id a repeat contact repeats, −1 for first contacts). sessions,
+    outages and pieces (the stretches of work on items interrupted at least once, PIECE_FIELDS): (rows, fields)
+    float arrays.
     activities: ACTIVITY_FIELDS (name as objects, flags as booleans, the rest floats). agent_names and agent_groups
     (group index) of every agent, both fixed by the scenario, so the same in every replication.
     """
@@ -59,6 +62,7 @@ class Records:
     agent_groups: np.ndarray
     counts: dict[str, np.ndarray]  # rows per replication of calls, sessions, activities, outages and pieces
     pieces: np.ndarray = field(default_factory=lambda: np.empty((0, len(PIECE_FIELDS))))
+    repeats_carried: np.ndarray | None = None  # with resolution: (replications, call types) repeats past the horizon
 
     @property
     def replications(self) -> int:
@@ -77,6 +81,9 @@ def replication_records(scenario: Scenario, centre: Centre) -> Records:
     if any(call_type.interruptible for call_type in scenario.call_types):
         calls["interruptions"] = interruptions(calls["call_id"], pieces)
     calls.update(leg_columns(calls, centre.legs if has_transfers(scenario) else None))
+    repeats = centre.repeats
+    if repeats is not None:
+        calls.update(resolution_columns(repeats, calls["call_id"], calls["outcome"], ANSWERED))
     sessions = np.array(centre.workforce.sessions, dtype=np.float64).reshape(-1, len(SESSION_FIELDS))
     activities = _activity_columns(centre.workforce.activities)
     outages = np.array(centre.outages.records, dtype=np.float64).reshape(-1, len(OUTAGE_FIELDS))
@@ -97,6 +104,7 @@ def replication_records(scenario: Scenario, centre: Centre) -> Records:
         agent_groups=np.array([agent.group.index for agent in centre.agents], dtype=np.int64),
         counts=counts,
         pieces=pieces,
+        repeats_carried=np.array([repeats.carried], np.int64) if repeats is not None else None,
     )
 
 
@@ -116,6 +124,7 @@ def joined(parts: Sequence[Records]) -> Records:
         agent_groups=first.agent_groups,
         counts={kind: np.concatenate([part.counts[kind] for part in parts]) for kind in first.counts},
         pieces=np.concatenate([part.pieces for part in parts]),
+        repeats_carried=None if first.repeats_carried is None else np.concatenate([p.repeats_carried for p in parts]),
     )
 
 

@@ -18,7 +18,9 @@ message: sent to leave a message at the maximum wait, its recording time in hand
 and dropped calls), path (direct | bot_opt_out | bot_bounce | bot_contained | callback), bot_seconds (time in
 the bot), warmup (a live contact that arrived during the warm-up: left out of KPIs),
 with transfers transfer_mode (cold | warm: how the leg was passed on; missing on a first leg) and conference_seconds
-(a warm transfer's conference, on the leg it opened), and replication when there are several.
+(a warm transfer's conference, on the leg it opened), with a call type's `resolution` resolved (nullable boolean,
+answered rows of such call types) and repeat_of (the call_id a repeat contact repeats, −1 for first contacts;
+`bposim.engine.resolution`), and replication when there are several.
 
 ``intervals``: one row per day, interval and live call type (voice, chat): interval_start (HH:MM), channel, the
 counts and KPIs of `bposim.metrics` (balked, messages and balk_rate only in scenarios with balking or a maximum
@@ -72,7 +74,9 @@ asa_seconds, aht_seconds, abandon_rate, callback_service_level) are NaN, never a
 counts are the live contacts', and occupancy is every agent's. With several replications, each KPI is the mean
 over replications with a 95% confidence half-width under `<key>_ci`. `periods`: per call type, its periods met and
 P(every period met), and per period the mean service level and P(met), with 95% Wilson intervals
-(`bposim.periods.pooled`).
+(`bposim.periods.pooled`). With a call type's `resolution`, the first-contact resolution KPIs of
+`bposim.resolution` (fcr, repeats, repeats_per_day, repeats_carried_out, cost_of_repeats, ...), overall and for
+such call types.
 
 Each replication's records are taken from its engine as numpy columns as soon as it has run (`bposim.columns`),
 and the tables of all replications are built once from them (`bposim.tables`); `tables=` asks for fewer, or
@@ -91,7 +95,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bposim import backlog, journeys, metrics, periods, workload
+from bposim import backlog, journeys, metrics, periods, resolution, workload
 from bposim.columns import joined, replication_records
 from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre
@@ -106,6 +110,7 @@ POOLED = (
     *(key for key in backlog.KPIS if key not in metrics.SUMMARY_KEYS),  # live, deferred
     EXEMPT_KEY,  # with exempt maintenance windows only
     *metrics.BEHAVIOUR_KEYS,  # with balking or a maximum wait only
+    *resolution.KPIS,  # with a call type's resolution only
 )
 _HEADER = ("scenario", "seed", "replications", "service_level_definition")  # what a summary starts with
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bposim import backlog, cells, journeys, metrics, periods
+from bposim import backlog, cells, journeys, metrics, periods, resolution
 from bposim.columns import Records, has_transfers
 from bposim.engine.journeys import TRANSFER_MODES
 from bposim.engine.records import ABSENCE, ACTIVITY_KINDS, OFF_PHONE_KINDS, OUTAGE_KINDS, OUTCOMES, PATHS
@@ -81,6 +81,7 @@ def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = B
     if has_transfers(scenario):
         for summary, own in zip(summaries, _journeys(scenario, records, thresholds, replication), strict=True):
             summary["journeys"] = own
+    resolution.add_kpis(summaries, scenario, records)
     period_counts = periods.period_counts(scenario, kpis.table, backlog_columns, replications)
     for summary, own in zip(
         summaries, periods.replication_summaries(scenario, period_counts, replications), strict=True
@@ -199,6 +200,7 @@ def _calls_table(scenario: Scenario, records: Records) -> pd.DataFrame:
         "bot_seconds": columns["bot_seconds"],
         "warmup": columns["warmup"],
         **journey_columns(columns),
+        **resolution.call_columns(columns),
     }
     if records.replications > 1:
         table["replication"] = records.replication("calls")

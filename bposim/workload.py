@@ -2,13 +2,13 @@
 finishing on a laptop in minutes and a few GB.
 
 The estimate follows what the engine does: arrivals are drawn per interval at the call type's rate (the day's
-busyness factor has mean 1); a caller may try again after abandoning or a busy signal; a bot session precedes every
-attempt of a call type with self-service; a callback adds a record per accepted offer; a transfer a leg per caller
-passed on (as if every attempt were answered); shrinkage episodes fall due at `per_hour` per logged-in agent hour; a
-tool fails once per mean time between failures plus mean repair, on a clock that runs through the nights, and goes
-down for each maintenance window every day. The figures are expectations with worst cases where the outcome of calls
-matters (every attempt fails and retries with the retrial probability). Computing them is O(size of the scenario),
-never O(calls).
+busyness factor has mean 1); a caller may try again after abandoning or a busy signal, and come back with a repeat
+contact (worst case: no contact resolves); a bot session precedes every attempt of a call type with self-service; a
+callback adds a record per accepted offer; a transfer a leg per caller passed on (as if every attempt were
+answered); shrinkage episodes fall due at `per_hour` per logged-in agent hour; a tool fails once per mean time
+between failures plus mean repair, on a clock that runs through the nights, and goes down for each maintenance
+window every day. The figures are expectations with worst cases where the outcome of calls matters (every attempt
+fails and retries with the retrial probability). Computing them is O(size of the scenario), never O(calls).
 """
 
 from __future__ import annotations
@@ -222,8 +222,12 @@ def _call_parts(
         rate_field = f"call_types[{c}].arrivals.{forms[0]}"
         callers.append(Part(rate_field, f"lower {rate_field}", first))
         retried, binding = _attempts_per_caller(call_type, open_seconds)
-        attempts = first * retried
-        if not retried < 3:  # retrials more than double the attempts: they are what to change
+        repeats = call_type.resolution.contacts_at_most if call_type.resolution is not None else 1.0
+        attempts = first * retried * repeats
+        if not repeats < 3 and repeats > retried:  # repeat contacts more than double the contacts: change them
+            where = f"call_types[{c}].resolution"
+            part = Part(f"{where}.max_repeats", f"lower {where}.max_repeats or {where}.repeat_probability", attempts)
+        elif not retried < 3:  # retrials more than double the attempts: they are what to change
             where = f"call_types[{c}].retrial"
             advice = {
                 "max_attempts": f"lower {where}.max_attempts",

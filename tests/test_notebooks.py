@@ -16,6 +16,7 @@ EXPECTED = {
     "outage_resilience.ipynb",
     "erlang_vs_optimised_roster.ipynb",
     "dedicated_vs_blended_digital.ipynb",
+    "quality_vs_speed.ipynb",
 }
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 

@@ -198,10 +198,10 @@ def _summary_rows(result: Run) -> pd.DataFrame:
 def _flat(kpis: dict) -> dict:
     """The KPIs a summary table keeps (live and deferred), with their CI half-widths."""
     # imported here: keeps the CLI's start fast (pandas)
-    from bposim import metrics
+    from bposim import metrics, resolution
     from bposim.channel_views import DEFERRED_KEYS
 
-    kept = (*metrics.SUMMARY_KEYS, *DEFERRED_KEYS)
+    kept = (*metrics.SUMMARY_KEYS, *DEFERRED_KEYS, *resolution.KPIS)
     return {key: value for key, value in kpis.items() if key.removesuffix("_ci") in kept}
 
 
@@ -236,6 +236,7 @@ def _print_summary(result: Run) -> None:
     if period_views.by_period(summary):
         _print_periods(result)
     _print_exempt(result)
+    _print_resolution(result)
     if len(result.outages) and not pooled:
         _print_outages(result)
 
@@ -358,6 +359,22 @@ def _print_exempt(result: Run) -> None:
         f"without those intervals: {', '.join(levels)}.",
         highlight=False,
     )
+
+
+def _print_resolution(result: Run) -> None:
+    """First-contact resolution and repeat contacts, per call type with `resolution`."""
+    from bposim import resolution_views
+
+    if not resolution_views.has_resolution(result.summary):
+        return
+    header, rows = resolution_views.resolution_table(result.summary)
+    view = Table(title="First-contact resolution")
+    for i, label in enumerate(header):
+        view.add_column(label, justify="left" if i == 0 else "right")
+    for row in rows:
+        view.add_row(*row, style="bold" if row[0] == "all" else None)
+    out.print(view)
+    out.print(resolution_views.explanation(result.summary), style="dim", highlight=False)
 
 
 def _print_outages(result: Run) -> None:

@@ -143,6 +143,8 @@ class ChannelWork:
             group.holding[held][agent] = None
         queue = call.queue
         talk = agent.talk_time(call, 1.0 + queue.stretch * (held - 1))
+        if self.repeats is not None:
+            self.repeats.answered(agent, call, now + talk)
         session = ChatSession(agent, call, now, talk, call.wrap)
         if self.track_jobs:  # recorded at its end, unless an outage cuts it off first
             agent.chats[session] = None
@@ -301,6 +303,8 @@ class ChannelWork:
         """Record a finished item: one row (an interrupted one: with the work of all its pieces from its first
         start, and its last piece recorded as a piece)."""
         item, agent = piece.item, piece.agent
+        if self.repeats is not None:
+            self.repeats.answered(agent, item, piece.work_end)
         progress = self.progress.pop(item, None)
         if progress is None:
             self.records.call(item, ANSWERED, piece.work_end, piece.start, piece.work, piece.wrap, agent.index)

@@ -15,6 +15,9 @@ closing time           Centre._close                     None                   
 a first attempt        Centre._attempt (an arrival of    routing.Call              busy signal, bot, agent or queue
   arrives                the calendar's stream, no event)
 a retrial arrives      Centre._attempt                   routing.Call              as a first attempt
+a repeat contact       Centre._attempt (live),           routing.Call              as a first attempt; made by
+  arrives                Centre._arrive_repeat_item                                `engine.resolution` for an
+                                                                                   unresolved contact
 patience runs out      Centre._patience                  routing.Call              a waiting caller hangs up, and
                                                                                    may retry
 overflow delay passes  Centre._overflow                  routing.Overflow          more groups may take the call
@@ -56,6 +59,7 @@ from bposim.engine.channels import ChannelWork, ItemProgress
 from bposim.engine.events import Calendar
 from bposim.engine.journeys import JourneyWork, LegRow, leg_sources, transfer_desks
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords, PieceRow
+from bposim.engine.resolution import repeats_for
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
 from bposim.engine.sources import Callers, call_source, draw_day, first_uniform, stream
 from bposim.engine.technology import BotAssistCallbacks, Outages
@@ -136,6 +140,9 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
             self._requeue,
             self._resume_chats,
         )
+        self.repeats = repeats_for(
+            scenario, self.router.queues, self.env, rng, self._take_call_id, self._attempt, self._arrive_repeat_item
+        )
         self.day = self._open_day_from(0)
         first = self.spans[self.day].start
         self.env.at(self.day * SECONDS_PER_DAY + first * self.interval_seconds, self._interval_start, first)
@@ -211,6 +218,22 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
             callers.handle,
             callers.wrap,
         )
+
+    def _take_call_id(self) -> int:
+        """A new contact's call_id (a repeat contact's: numbered on from the last)."""
+        call_id = self.next_call_id
+        self.next_call_id = call_id + 1
+        return call_id
+
+    def _arrive_repeat_item(self, item: Call) -> None:
+        """An email or case item that repeats an unresolved one arrives: to an agent free for it, else it waits."""
+        now = self.env.now
+        agent = self._item_agent(item.queue.agent_tiers, now)
+        if agent is not None:
+            item.state = SERVED
+            self._serve_item(agent, item, now)
+        else:
+            self._wait(item, now)
 
     def _close(self, _: None) -> None:
         """Closing: the live queues are let go (`clear`) or served, deferred work waits for the next opening. Idle
@@ -355,6 +378,8 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
         if agent.learning is not None:
             talk *= agent.learning.multiplier(agent.handled)
             agent.handled += 1
+        if self.repeats is not None:
+            self.repeats.answered(agent, call, now + talk)
         wrap = call.wrap
         if self.track_jobs:  # recorded when the agent is free, unless an outage cuts the call off first
             agent.job = Job(call, now, talk, wrap, now + talk, now + (talk + wrap))

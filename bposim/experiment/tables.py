@@ -11,7 +11,9 @@ scenario has costs, then with several channels `<channel>.<kpi>` for every chann
 types; email, case: those of `bposim.backlog.KPIS`), then `<call_type>.<kpi>` for every call type (deferred ones:
 `bposim.backlog.KPIS`), and per call type `<call_type>.periods_met_share` (the share of its periods, `bposim.periods`,
 that met its target) and `<call_type>.all_periods_met` (1 when every one did, else 0: its mean over a cell's
-replications is P(every period met)). A channel named like a call type (a call type called "chat") leaves its columns to
+replications is P(every period met)). With a call type's `resolution`, the first-contact resolution KPIs of
+`bposim.resolution.KPIS` overall (fcr, repeats_per_day, cost_of_repeats, ...) and per such call type (`<call_type>.fcr`,
+`<call_type>.repeats_per_day`, ...). A channel named like a call type (a call type called "chat") leaves its columns to
 the call type.
 `pareto_frontier` keeps the cells no other cell beats on both cost and service level.
 """
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from bposim import backlog, cells, costs, metrics
+from bposim import backlog, cells, costs, metrics, resolution
 from bposim.scenario.call_types import CHANNELS
 from bposim.tables import scheduled
 
@@ -36,8 +38,9 @@ _KEYS = (
     *metrics.SUMMARY_KEYS,
     *(key for key in backlog.KPIS if key not in metrics.SUMMARY_KEYS),
     *metrics.BEHAVIOUR_KEYS,  # with balking or a maximum wait only
+    *resolution.KPIS,  # with a call type's resolution only
 )
-_COUNTS = {*metrics.COUNTS, *backlog.COUNTS, *cells.BEHAVIOUR_COUNTS}
+_COUNTS = {*metrics.COUNTS, *backlog.COUNTS, *cells.BEHAVIOUR_COUNTS, *resolution.COUNTS}
 FEW = 5  # fewer replications than this give wide 95% t-intervals, and the reports say so
 
 

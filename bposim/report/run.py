@@ -6,7 +6,16 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from bposim import calendar_charts, channel_kpis, channel_views, charts, journey_views, period_views
+from bposim import (
+    calendar_charts,
+    channel_kpis,
+    channel_views,
+    charts,
+    journey_views,
+    period_views,
+    resolution_charts,
+    resolution_views,
+)
 from bposim.channel_kpis import kpi_cell
 from bposim.formatting import date_label, estimate, missing
 from bposim.report import channels
@@ -41,6 +50,8 @@ def run_sections(run: Run) -> tuple[str, list[Section]]:
         sections.insert(1, journey_section(summary["journeys"]))
     if period_views.by_period(summary):
         sections.insert(1, period_section(summary))
+    if resolution_views.has_resolution(summary):
+        sections.insert(1, resolution_section(run))
     if run.scenario is not None and run.scenario.horizon.calendar and run.scenario.horizon.days > 1:
         sections.append(calendar_section(run))
     sections += pooled_section(run, f"The run's {replications} replications")
@@ -89,6 +100,20 @@ def period_section(summary: dict) -> Section:
         numeric_from=2,
     )
     return Section("Service level by period", text, table=table, figure=period_views.period_chart(summary))
+
+
+def resolution_section(run: Run) -> Section:
+    """First-contact resolution and repeat contacts per call type, with the day-by-day first and repeat contacts
+    when the horizon has several days."""
+    summary = run.summary
+    header, rows = resolution_views.resolution_table(summary)
+    table = html_table(header, rows, None, numeric_from=1)
+    days = run.scenario.horizon.days if run.scenario is not None else 1
+    figure = resolution_charts.repeat_contacts(run) if len(run.calls) and days > 1 else None
+    text = resolution_views.explanation(summary)
+    if figure is not None:
+        text += " The chart: contacts offered each day, first contacts and repeats (every replication)."
+    return Section("First-contact resolution", text, table=table, figure=figure)
 
 
 def calendar_section(run: Run) -> Section:

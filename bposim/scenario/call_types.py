@@ -26,6 +26,7 @@ from bposim.scenario.behaviour import Balking, Factor, Message
 from bposim.scenario.calendar import NEEDS_START_DATE, WEEKDAYS, read_date, weekday_mapping, weekdays_of
 from bposim.scenario.common import Model, custom_error
 from bposim.scenario.journeys import Transfer
+from bposim.scenario.resolution import Resolution
 
 LIVE_CHANNELS = ("voice", "chat")
 DEFERRED_CHANNELS = ("email", "case")
@@ -302,6 +303,9 @@ class CallType(Model):
     )
     transfers: list[Transfer] = Field(
         [], description="voice: call types a served caller may be passed on to (`bposim.scenario.journeys`)"
+    )
+    resolution: Resolution | None = Field(
+        None, description="first-contact resolution: unresolved contacts come back as repeats (none if left out)"
     )
 
     @model_validator(mode="after")

@@ -41,6 +41,7 @@ from bposim.scenario.common import SECONDS_PER_DAY, Clock, Model, clock_seconds,
 from bposim.scenario.costs import Costs, cost_errors
 from bposim.scenario.errors import ScenarioError, format_validation_error, listed
 from bposim.scenario.journeys import transfer_errors
+from bposim.scenario.resolution import resolution_errors
 from bposim.scenario.scheduling import Scheduling, scheduling_errors
 from bposim.scenario.technology import Technology, Tool
 from bposim.scenario.workforce import Absence, LearningCurve, Shift, Shrinkage, read_roster_csv, weekday_errors
@@ -495,6 +496,8 @@ class Scenario(Model):
             blocked_types.update(effect.call_types or [])
         yield from self._period_errors()
         yield from transfer_errors(self)
+        assist = self.technology.ai_assist
+        yield from resolution_errors(self.call_types, self.agent_groups, assist.resolution_uplift if assist else 0.0)
         for c, call_type in enumerate(self.call_types):
             if call_type.name not in served:
                 yield ("call_types", c), f"no agent group has the skill '{call_type.name}'", call_type.name

@@ -102,6 +102,13 @@ class AiAssist(Model):
     novice_multiplier: FiniteFloat | None = Field(
         None, gt=0, description="instead, on skills where the agent's proficiency is slower than 1.0"
     )
+    resolution_uplift: FiniteFloat = Field(
+        0.0,
+        ge=-1,
+        le=1,
+        description="added to the resolution probability of contacts its users answer (call types with "
+        "resolution); negative when quicker handling settles fewer needs",
+    )
 
     @field_validator("by_call_type")
     @classmethod
