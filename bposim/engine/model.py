@@ -30,6 +30,9 @@ tool comes back        Outages._end                      technology.OutageEnd   
 caller leaves the bot  BotAssistCallbacks._leave_bot     technology.BotExit        contained, or on to the agents
 =====================  ================================  ========================  =================================
 
+Outbound campaigns (`engine.outbound`) wrap the ready handler: an agent left idle may be taken by a dialer; a
+centre without campaigns never enters that module.
+
 Chat sessions and deferred work (email, case) have events of their own, in `engine.channels`; voice enters them
 only where a call may stop an interruptible item (its queue is then `blended`), so a voice-only centre runs as it
 always did. Trunk lines and callbacks are voice only.
@@ -50,6 +53,7 @@ from bposim.arrivals import busyness_factors, calendar_weeks
 from bposim.engine.agents import Workforce
 from bposim.engine.channels import ChannelWork, ItemProgress
 from bposim.engine.events import Calendar
+from bposim.engine.outbound import Dialers
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords, PieceRow
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
 from bposim.engine.sources import Callers, call_source, draw_callers, stream
@@ -95,6 +99,10 @@ class Centre(ChannelWork):
         self.progress: dict[Call, ItemProgress] = {}  # the work of interrupted items so far
         self.track_jobs = any(effect.in_progress == "drop" for tool in scenario.tools for effect in tool.effects)
         self._on_ready = self._ready_after_job if self.track_jobs else self._ready
+        self.dialers = None  # outbound campaigns (`engine.outbound`): they see every agent made ready
+        if scenario.outbound:
+            self.dialers = Dialers(scenario, self.router, self.env, rng, self._on_ready, lambda: self.closing)
+            self._on_ready = self.dialers.ready
         self.bot_assist_callbacks = BotAssistCallbacks(
             scenario, self.router, self.env, rng, self._record_unanswered, self._after_bot, self._serve
         )
@@ -149,6 +157,8 @@ class Centre(ChannelWork):
             self.closing = False
             self.close_time = now + len(span) * self.interval_seconds
             self.workforce.open_day(now, self.close_time, now - span.start * self.interval_seconds, self.day)
+            if self.dialers is not None:
+                self.dialers.open_day(now, self.close_time, now - span.start * self.interval_seconds)
         for group, plan in zip(self.router.groups, self.plans, strict=True):
             self.workforce.set_staff(group, plan[interval], now)
             if group.reserve is not None:
