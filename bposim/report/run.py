@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bposim import calendar_charts, channel_kpis, channel_views, charts, period_views
+from bposim import calendar_charts, channel_kpis, channel_views, charts, outbound_views, period_views
 from bposim.channel_kpis import kpi_cell
 from bposim.formatting import date_label, estimate, missing
 from bposim.report import channels
@@ -38,6 +38,9 @@ def run_sections(run: Run) -> tuple[str, list[Section]]:
         sections = [Section("Key figures", facts + cost, table=table, note=few_replications(replications, ""))]
     if period_views.by_period(summary):
         sections.insert(1, period_section(summary))
+    campaigns = outbound_section(run)
+    if campaigns is not None:
+        sections.append(campaigns)
     if run.scenario is not None and run.scenario.horizon.calendar and run.scenario.horizon.days > 1:
         sections.append(calendar_section(run))
     sections += pooled_section(run, f"The run's {replications} replications")
@@ -71,6 +74,16 @@ def period_section(summary: dict) -> Section:
         numeric_from=2,
     )
     return Section("Service level by period", text, table=table)
+
+
+def outbound_section(run: Run) -> Section | None:
+    """The outbound campaigns: dials by result, nuisance rate (a row over its cap marked) and contacts per agent-hour;
+    None without campaigns."""
+    table = outbound_views.campaign_rows(run)
+    if table is None:
+        return None
+    rows = html_table(table.header, table.rows, table.within_cap, numeric_from=2)
+    return Section("Outbound campaigns", outbound_views.explanation(run), table=rows)
 
 
 def calendar_section(run: Run) -> Section:
