@@ -13,10 +13,10 @@ COLUMNS = (  # (KPI key, label, "%" or a number format)
     ("wrong_party", "Wrong party", ",.0f"),
     ("no_answer", "No answer", ",.0f"),
     ("nuisance", "Nuisance", ",.0f"),
-    ("nuisance_rate", "Nuisance rate", "%"),
+    ("nuisance_rate", "Nuisance %", "%"),
     ("agent_hours", "Agent hours", ",.1f"),
-    ("contacts_per_agent_hour", "Contacts / agent-hour", ",.1f"),
-    ("right_party_per_agent_hour", "Right party / agent-hour", ",.1f"),
+    ("contacts_per_agent_hour", "Contacts / agent h", ",.1f"),
+    ("right_party_per_agent_hour", "Right party / agent h", ",.1f"),
 )
 
 
