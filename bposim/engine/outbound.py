@@ -8,7 +8,8 @@ that delay passes). So an inbound caller waiting is always served before a dial 
 A dial the dialer places for a free agent holds that agent (off the idle list, as if busy) from the moment it is
 taken (the start of the preview, or the dial) until the dial ends: with no answer the agent is free again; when a
 person answers, the agent talks (right party: talk then after-call work; wrong party: a short talk). A
-predictive dialer places extra dials with no agent held for them: a person answering one takes a held agent whose
+predictive dialer places extra dials with no agent held for them, `dials_per_free_agent` − 1 per agent it takes
+(the fraction carried on to the next agent, so agents freeing one at a time get them too): a person answering one takes a held agent whose
 own dial is still ringing (that dial then has none), or, with none left, is a nuisance call, dropped.
 
 Nuisance cap, kept whatever happens: with N nuisance calls and A live answers so far, D dials in flight and H
@@ -88,6 +89,7 @@ class CampaignRun:
         self.answered = 0  # A: live answers (right party, wrong party, nuisance)
         self.nuisances = 0  # N
         self.recheck_at = math.inf
+        self.owed = 0.0  # predictive: the fraction of an extra dial carried to the next free agent
 
 
 class Dialers:
@@ -193,8 +195,10 @@ class Dialers:
                 else:
                     self._place(campaign, now, agent)
         if spec.dialer == "predictive" and taken:
-            wanted = math.floor(spec.dials_per_free_agent * taken + ROOM) - taken
-            for _ in range(min(wanted, self._budget(campaign))):
+            campaign.owed += (spec.dials_per_free_agent - 1.0) * taken
+            extra = math.floor(campaign.owed + ROOM)
+            campaign.owed = max(0.0, campaign.owed - extra)  # what the cap or the list holds back is dropped
+            for _ in range(min(extra, self._budget(campaign))):
                 if campaign.records_left <= 0:
                     break
                 campaign.records_left -= 1
