@@ -17,12 +17,16 @@ KPIs per campaign (`summary["outbound"][campaign]`):
   hours: the sum of free_at − held_from;
 - contacts_per_agent_hour: (right_party + wrong_party) / agent_hours; right_party_per_agent_hour likewise.
 
+The KPIs count every dial, those in a warm-up too. The agents table gets `outbound_seconds` (each agent's time
+on outbound work after the warm-up), taken out of its idle_seconds; busy_seconds and occupancy stay inbound.
+
 With several replications each KPI is the mean over them, with its 95% confidence half-width under `<key>_ci`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -78,6 +82,25 @@ def outbound_table(scenario: Scenario, records: Records) -> pd.DataFrame:
     if records.replications > 1:
         table["replication"] = records.replication("dials")
     return pd.DataFrame(table, copy=False)
+
+
+def with_outbound_seconds(
+    columns: dict[str, np.ndarray], records: Records, window_start: Callable[[np.ndarray], np.ndarray | float]
+) -> dict[str, np.ndarray]:
+    """The agents table's columns with `outbound_seconds` (each agent's time on outbound work, held to free, after
+    the warm-up) after busy_seconds, taken out of idle_seconds."""
+    dials = records.dials
+    worked = dials[:, 6] >= 0
+    codes = dials[worked, 6].astype(np.int64) + records.replication("dials")[worked] * len(records.agent_names)
+    start, end = dials[worked, 2], dials[worked, 9]
+    after_warmup = np.clip(end - np.maximum(start, window_start(start)), 0.0, None)
+    spent = metrics.sum_by(codes, after_warmup, len(columns["agent"]))
+    out = {}
+    for name, column in columns.items():
+        out[name] = column - spent if name == "idle_seconds" else column
+        if name == "busy_seconds":
+            out["outbound_seconds"] = spent
+    return out
 
 
 def campaign_summaries(scenario: Scenario, records: Records) -> list[dict[str, dict[str, float]]]:

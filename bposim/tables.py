@@ -317,7 +317,7 @@ def _agent_columns(
     available = logged_in - off_phone
     with np.errstate(invalid="ignore", divide="ignore"):
         occupancy = busy_seconds / available
-    return {
+    columns = {
         "agent": np.tile(np.array(records.agent_names, dtype=object), records.replications),
         "group": categorical(
             np.tile(records.agent_groups, records.replications), [g.name for g in scenario.agent_groups]
@@ -332,6 +332,9 @@ def _agent_columns(
         "absent_days": np.bincount(activity_codes[absence], minlength=rows),
         "occupancy": occupancy,
     }
+    if scenario.outbound:  # outbound work is not idle time; busy and occupancy stay inbound
+        columns = outbound.with_outbound_seconds(columns, records, window_start)
+    return columns
 
 
 def _summaries(

@@ -9,8 +9,9 @@ A dial the dialer places for a free agent holds that agent (off the idle list, a
 taken (the start of the preview, or the dial) until the dial ends: with no answer the agent is free again; when a
 person answers, the agent talks (right party: talk then after-call work; wrong party: a short talk). A
 predictive dialer places extra dials with no agent held for them, `dials_per_free_agent` − 1 per agent it takes
-(the fraction carried on to the next agent, so agents freeing one at a time get them too): a person answering one takes a held agent whose
-own dial is still ringing (that dial then has none), or, with none left, is a nuisance call, dropped.
+(the fraction carried on to the next agent, so agents freeing one at a time get them too): a person answering
+one takes a held agent whose own dial is still ringing (that dial then has none), or, with none left, is a
+nuisance call, dropped.
 
 Nuisance cap, kept whatever happens: with N nuisance calls and A live answers so far, D dials in flight and H
 agents held, the worst the campaign can come to is every dial in flight answered: (N + D − H) / (A + D). An
