@@ -238,3 +238,42 @@ def test_a_campaign_of_an_unknown_group_is_refused_naming_the_field(tmp_path) ->
     result = bposim("validate", path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "outbound[0].groups[0]: unknown agent group 'blended'; known: inbound_only, blend" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"right_party": 0, "no_answer_time": {"distribution": "fixed", "value_seconds": 0}},
+            "outbound[0]: a dial holds its agent 0 s on average",
+        ),
+        ({"right_party": 0.8, "wrong_party": 0.3}, "right_party + wrong_party is 1.1"),
+        ({"hours": "18:00"}, "outbound[0].hours: "),
+        ({"dialer": "robot"}, "preview"),
+    ],
+)
+def test_a_campaign_that_cannot_be_dialled_is_refused(change: dict, message: str) -> None:
+    """A dial that takes no time (the dialer would dial without end at one instant), shares above 1, hours that
+    are not a range, an unknown dialer: refused with the field and what is allowed."""
+    with pytest.raises(library.ScenarioError) as refused:
+        centre(change)
+    assert message in str(refused.value)
+
+
+def test_a_calling_list_beyond_the_engine_limits_is_refused_naming_it() -> None:
+    """A campaign never running out of records dials tens of millions of times over years of days (refused naming
+    the days) or in one day with a huge team (refused naming outbound[0].records), before simulating."""
+    years = centre({}, agents=(3, 200)).updated({"horizon.days": 3000})
+    with pytest.raises(library.ScenarioError, match=r"horizon\.days: about .* outbound dials over 3,000 day"):
+        simulate(years)
+    huge = centre({}, agents=(3, 90_000)).updated({"horizon.end": "24:00", "horizon.start": "00:00"})
+    with pytest.raises(library.ScenarioError, match=r"outbound\[0\]\.records: about .* outbound dials"):
+        simulate(huge)
+    listed = centre({"records": 1000}).updated({"horizon.days": 3000})
+    assert workload_dials(listed) <= 1000 / 3000 + 1e-9
+
+
+def workload_dials(scenario: library.Scenario) -> float:
+    from bposim.workload import estimate
+
+    return estimate(scenario).per_day("outbound dials")

@@ -91,6 +91,25 @@ class Campaign(Model):
             )
         return self
 
+    @model_validator(mode="after")
+    def _dials_take_time(self) -> Campaign:
+        if self.mean_dial_seconds < 1.0:
+            raise ValueError(
+                f"a dial holds its agent {self.mean_dial_seconds:g} s on average (preview, ringing, talk); give "
+                "no_answer_time, ring_time and talk_time means that make it at least 1 s"
+            )
+        return self
+
+    @property
+    def mean_dial_seconds(self) -> float:
+        """The mean time a dial holds its agent: the preview (preview dialer), then the ringing and the talk of
+        whatever it reaches."""
+        right, wrong = self.right_party, self.wrong_party
+        seconds = (1.0 - right - wrong) * self.no_answer_time.mean
+        seconds += right * (self.ring_time.mean + self.talk_time.mean + self.after_call_work.mean)
+        seconds += wrong * (self.ring_time.mean + self.wrong_party_time.mean)
+        return seconds + (self.preview_time.mean if self.dialer == "preview" else 0.0)
+
     @property
     def window(self) -> Hours | None:
         """The campaign's hours as seconds after midnight (None: all the open hours)."""
