@@ -229,6 +229,8 @@ def test_bposim_run_prints_writes_and_reports_the_campaigns(tmp_path) -> None:
     plain = tmp_path / "plain"
     assert bposim("run", ROOT / "models" / "helpdesk.yaml", "--out", plain).returncode == 0
     assert not (plain / "outbound.csv").exists()
+    checked = bposim("validate", BLEND)
+    assert checked.returncode == 0 and "outbound blend_outbound (predictive)" in checked.stdout
 
 
 def test_a_campaign_of_an_unknown_group_is_refused_naming_the_field(tmp_path) -> None:

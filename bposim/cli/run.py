@@ -128,6 +128,9 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
         )
         if on
     ]
+    if scenario.outbound:
+        dialers = ", ".join(f"{campaign.name} ({campaign.dialer})" for campaign in scenario.outbound)
+        extras.append(f"outbound {dialers}")
     channels = list(dict.fromkeys(ct.channel for ct in scenario.call_types))
     if channels != ["voice"]:
         extras.insert(0, f"channels {', '.join(channels)}")
