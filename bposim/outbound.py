@@ -53,8 +53,6 @@ KPIS = (
 
 def outbound_table(scenario: Scenario, records: Records) -> pd.DataFrame:
     """The outbound table (one row per dial; no row without campaigns), with a replication column when several."""
-    from bposim.tables import categorical  # imported here: tables imports this module
-
     dials = records.dials
     campaign = dials[:, 0].astype(np.int32)
     agent = dials[:, 6].astype(np.int32)
@@ -101,6 +99,11 @@ def with_outbound_seconds(
         if name == "busy_seconds":
             out["outbound_seconds"] = spent
     return out
+
+
+def categorical(codes: np.ndarray, names: list[str]) -> pd.Categorical:
+    """A categorical column of `codes` into `names` (−1: missing)."""
+    return pd.Categorical.from_codes(codes, categories=names)
 
 
 def campaign_summaries(scenario: Scenario, records: Records) -> list[dict[str, dict[str, float]]]:
