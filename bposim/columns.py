@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bposim.engine.journeys import LEG_FIELDS, LEG_STRIDE
+from bposim.engine.outbound import DIAL_FIELDS
 from bposim.engine.records import ACTIVITY_FIELDS, ANSWERED, CALL_FIELDS, OUTAGE_FIELDS, PIECE_FIELDS, SESSION_FIELDS
 from bposim.engine.resolution import resolution_columns
 from bposim.scenario import SECONDS_PER_DAY, Scenario
@@ -48,8 +49,8 @@ class Records:
     is interruptible, interruptions (how often an item was stopped), when some call type has transfers,
     transfer_mode and conference_seconds, and when some call type has resolution, resolved (int8: 1, 0, or −1 on
     rows not answered) and repeat_of (the call_id a repeat contact repeats, −1 for first contacts). sessions,
-    outages and pieces (the stretches of work on items interrupted at least once, PIECE_FIELDS): (rows, fields)
-    float arrays.
+    outages and pieces (the stretches of work on items interrupted at least once, PIECE_FIELDS) and dials (the dials
+    of outbound campaigns, DIAL_FIELDS): (rows, fields) float arrays.
     activities: ACTIVITY_FIELDS (name as objects, flags as booleans, the rest floats). agent_names and agent_groups
     (group index) of every agent, both fixed by the scenario, so the same in every replication.
     """
@@ -63,13 +64,15 @@ class Records:
     counts: dict[str, np.ndarray]  # rows per replication of calls, sessions, activities, outages and pieces
     pieces: np.ndarray = field(default_factory=lambda: np.empty((0, len(PIECE_FIELDS))))
     repeats_carried: np.ndarray | None = None  # with resolution: (replications, call types) repeats past the horizon
+    dials: np.ndarray = field(default_factory=lambda: np.empty((0, len(DIAL_FIELDS))))  # outbound, by campaign, id
 
     @property
     def replications(self) -> int:
         return len(self.counts["calls"])
 
     def replication(self, kind: str) -> np.ndarray:
-        """The replication (0, 1, ...) of each row of `kind` (calls, sessions, activities, outages or pieces)."""
+        """The replication (0, 1, ...) of each row of `kind` (calls, sessions, activities, outages, pieces or
+        dials)."""
         counts = self.counts[kind] if kind in self.counts else np.zeros(self.replications, np.int64)
         return np.repeat(np.arange(len(counts), dtype=np.int64), counts)
 
@@ -95,6 +98,9 @@ def replication_records(scenario: Scenario, centre: Centre) -> Records:
         "outages": np.array([len(outages)]),
         "pieces": np.array([len(pieces)]),
     }
+    dials = _dial_rows(centre)
+    if scenario.outbound:
+        counts["dials"] = np.array([len(dials)])
     return Records(
         calls=calls,
         sessions=sessions,
@@ -105,7 +111,15 @@ def replication_records(scenario: Scenario, centre: Centre) -> Records:
         counts=counts,
         pieces=pieces,
         repeats_carried=np.array([repeats.carried], np.int64) if repeats is not None else None,
+        dials=dials,
     )
+
+
+def _dial_rows(centre: Centre) -> np.ndarray:
+    """The outbound dials (`engine.outbound.DIAL_FIELDS`) as a float array, by campaign, then dial number."""
+    rows = np.array(centre.dialers.rows if centre.dialers is not None else [], dtype=np.float64)
+    rows = rows.reshape(-1, len(DIAL_FIELDS))
+    return rows[np.lexsort((rows[:, 1], rows[:, 0]))]
 
 
 def joined(parts: Sequence[Records]) -> Records:
@@ -125,6 +139,7 @@ def joined(parts: Sequence[Records]) -> Records:
         counts={kind: np.concatenate([part.counts[kind] for part in parts]) for kind in first.counts},
         pieces=np.concatenate([part.pieces for part in parts]),
         repeats_carried=None if first.repeats_carried is None else np.concatenate([p.repeats_carried for p in parts]),
+        dials=np.concatenate([part.dials for part in parts]),
     )
 
 

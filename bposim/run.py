@@ -56,6 +56,11 @@ last interval takes in the night); empty without deferred work.
 week or month; defined in `bposim.periods`): period, label, first_day, last_day (start_date and end_date on dates),
 interval, partial, counted, within, service_level, target, met; cheap: pooled from the KPI sums already made.
 
+``outbound``: one row per dial of an outbound campaign (`scenario.outbound`): campaign, dial_id, day, interval,
+held_from, dialed, ended, result (right_party | wrong_party | no_answer | nuisance), agent, group, talk_start,
+talk_end, free_at (defined in `bposim.outbound`); empty without campaigns (and not written by `save`). The summary
+then has `outbound`: each campaign's dials, results, nuisance_rate, agent_hours and contacts per agent-hour.
+
 ``costs``: one row per cost item (component, item, site, quantity, unit, unit_cost, amount), when the scenario
 has a `costs` section; the summary then has total_cost, cost_per_handled_contact and cost_<component>.
 
@@ -95,7 +100,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bposim import backlog, journeys, metrics, periods, resolution, workload
+from bposim import backlog, journeys, metrics, outbound, periods, resolution, workload
 from bposim.columns import joined, replication_records
 from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre
@@ -132,6 +137,7 @@ class Run:
     costs: pd.DataFrame
     backlog_intervals: pd.DataFrame
     periods: pd.DataFrame
+    outbound: pd.DataFrame
     summary: dict = field(repr=False)
 
     TABLES = TABLES
@@ -201,7 +207,7 @@ class Run:
         directory = Path(directory)
         for name in self.TABLES:
             frame = getattr(self, name)
-            if name in ON_REQUEST and not len(frame.columns):
+            if (name in ON_REQUEST and not len(frame.columns)) or (name == "outbound" and not self._dials(frame)):
                 continue
             write_atomically(directory / f"{name}.csv", lambda handle, frame=frame: frame.to_csv(handle, index=False))
             write_atomically(
@@ -210,6 +216,10 @@ class Run:
         write_text_atomically(directory / "summary.json", json.dumps(jsonable(self.summary), indent=2) + "\n")
         if self.scenario is not None:
             write_text_atomically(directory / "scenario.yaml", scenario_text(self.scenario))
+
+    def _dials(self, frame: pd.DataFrame) -> bool:
+        """Whether the run has outbound campaigns (the outbound table is written only then)."""
+        return bool(self.scenario.outbound) if self.scenario is not None else len(frame) > 0
 
     @classmethod
     def load(cls, directory: str | Path, summary: dict | None = None) -> Run:
@@ -362,4 +372,6 @@ def _pool(summaries: list[dict]) -> dict:
         result["periods"] = periods.pooled([summary["periods"] for summary in summaries])
     if "journeys" in summaries[0]:
         result["journeys"] = journeys.pooled([summary["journeys"] for summary in summaries])
+    if "outbound" in summaries[0]:
+        result["outbound"] = outbound.pooled([summary["outbound"] for summary in summaries])
     return result

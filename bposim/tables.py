@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bposim import backlog, cells, journeys, metrics, periods, resolution
+from bposim import backlog, cells, journeys, metrics, outbound, periods, resolution
 from bposim.columns import Records, has_transfers
 from bposim.engine.journeys import TRANSFER_MODES
 from bposim.engine.records import ABSENCE, ACTIVITY_KINDS, OFF_PHONE_KINDS, OUTAGE_KINDS, OUTCOMES, PATHS
@@ -29,7 +29,7 @@ from bposim.scenario import SECONDS_PER_DAY, Horizon, Scenario
 from bposim.scenario.calendar import WEEKDAYS
 from bposim.scenario.call_types import CHANNELS
 
-BUILT = ("calls", "intervals", "agents", "staffing", "activities", "outages", "backlog", "periods")  # from the records
+BUILT = ("calls", "intervals", "agents", "staffing", "activities", "outages", "backlog", "periods", "outbound")
 ON_REQUEST = ("backlog_intervals",)  # also built from the records, but only when named
 WEEKDAY_DTYPE = pd.CategoricalDtype(list(WEEKDAYS), ordered=True)  # the weekday column: mon < tue < ... < sun
 RATES = cells.RATES  # the top-level KPIs left NaN when a scenario has several channels
@@ -87,6 +87,9 @@ def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = B
         summaries, periods.replication_summaries(scenario, period_counts, replications), strict=True
     ):
         summary["periods"] = own
+    if scenario.outbound:
+        for summary, own in zip(summaries, outbound.campaign_summaries(scenario, records), strict=True):
+            summary["outbound"] = own
     built: dict[str, pd.DataFrame] = {}
     if "calls" in wanted or "outages" in wanted:
         built["calls"] = _calls_table(scenario, records)
@@ -104,6 +107,8 @@ def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = B
         built["backlog"] = _backlog_table(scenario, backlog_columns, replications)
     if "periods" in wanted:
         built["periods"] = periods.period_table(scenario, period_counts, replications)
+    if "outbound" in wanted:
+        built["outbound"] = outbound.outbound_table(scenario, records)
     if "backlog_intervals" in wanted:
         columns = backlog.interval_columns(scenario, records.calls, replication, replications)
         built["backlog_intervals"] = _backlog_intervals_table(scenario, columns, replications)
@@ -356,7 +361,7 @@ def _agent_columns(
     available = logged_in - off_phone
     with np.errstate(invalid="ignore", divide="ignore"):
         occupancy = busy_seconds / available
-    return {
+    columns = {
         "agent": np.tile(np.array(records.agent_names, dtype=object), records.replications),
         "group": categorical(
             np.tile(records.agent_groups, records.replications), [g.name for g in scenario.agent_groups]
@@ -371,6 +376,9 @@ def _agent_columns(
         "absent_days": np.bincount(activity_codes[absence], minlength=rows),
         "occupancy": occupancy,
     }
+    if scenario.outbound:  # outbound work is not idle time; busy and occupancy stay inbound
+        columns = outbound.with_outbound_seconds(columns, records, window_start)
+    return columns
 
 
 def _summaries(

@@ -109,6 +109,7 @@ def estimate(scenario: Scenario) -> Workload:
         Quantity("agents", MAX_AGENTS, tuple(agents), per_scenario=True),
         Quantity("agent records (log-ins, breaks, shrinkage episodes, absences)", MAX_AGENT_RECORDS, tuple(records)),
         Quantity("tool outages", MAX_OUTAGES, tuple(_outage_parts(scenario, days, open_seconds))),
+        Quantity("outbound dials", MAX_CALLS, tuple(_dial_parts(scenario, open_seconds, days))),
         Quantity(
             "interval rows",
             MAX_INTERVAL_ROWS,
@@ -363,6 +364,25 @@ def _agent_parts(scenario: Scenario, open_seconds: float, interval_hours: float)
             episodes = shrinkage.per_hour * hours.get(group.name, 0.0)
             records.append(Part(where, f"lower {where}", episodes if hours.get(group.name) else 0.0))
     return agents, records
+
+
+def _dial_parts(scenario: Scenario, open_seconds: float, days: int) -> Iterable[Part]:
+    """Dials of each outbound campaign a day, at most: its groups' peak agents dialling through its hours, each dial
+    holding its agent for its mean time (a predictive dialer: `dials_per_free_agent` dials per agent), and no more
+    than its calling list spread over the days."""
+    intervals = scenario.horizon.intervals
+    peaks = {group.name: _plan(group.agents, intervals)[0] for group in scenario.agent_groups}
+    for shift in scenario.roster:
+        peaks[shift.group] = peaks.get(shift.group, 0.0) + _number(shift.agents)
+    for c, campaign in enumerate(scenario.outbound):
+        window = campaign.window
+        hours = open_seconds if window is None else min(open_seconds, float(window.close - window.open))
+        ratio = campaign.dials_per_free_agent if campaign.dialer == "predictive" else 1.0
+        agents = math.fsum(peaks.get(name, 0.0) for name in campaign.groups)
+        dials = agents * hours / campaign.mean_dial_seconds * ratio
+        if campaign.records is not None:
+            dials = min(dials, campaign.records / days)
+        yield Part(f"outbound[{c}].records", f"give outbound[{c}].records a smaller calling list", dials)
 
 
 def _outage_parts(scenario: Scenario, days: int, open_seconds: float) -> Iterable[Part]:

@@ -138,6 +138,9 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
         )
         if on
     ]
+    if scenario.outbound:
+        dialers = ", ".join(f"{campaign.name} ({campaign.dialer})" for campaign in scenario.outbound)
+        extras.append(f"outbound {dialers}")
     channels = list(dict.fromkeys(ct.channel for ct in scenario.call_types))
     if channels != ["voice"]:
         extras.insert(0, f"channels {', '.join(channels)}")
@@ -237,6 +240,7 @@ def _print_summary(result: Run) -> None:
         _print_periods(result)
     _print_exempt(result)
     _print_resolution(result)
+    _print_campaigns(result)
     if len(result.outages) and not pooled:
         _print_outages(result)
 
@@ -269,6 +273,25 @@ def _print_channels(result: Run, title: str) -> None:
     for line in channel_views.channel_verdicts(result):
         out.print(line, style="red" if " misses " in line else "green", highlight=False)
     out.print(channel_kpis.agents_line(result), highlight=False)
+
+
+def _print_campaigns(result: Run) -> None:
+    """The outbound campaigns' dials, results, nuisance rate and contacts per agent-hour (none without campaigns)."""
+    from bposim import outbound_views
+
+    table = outbound_views.campaign_rows(result)
+    if table is None:
+        return
+    view = Table(title="Outbound campaigns")
+    for i, label in enumerate(table.header):
+        if i < 2:  # names whole
+            view.add_column(label, no_wrap=True, min_width=max(len(row[i]) for row in [table.header, *table.rows]))
+        else:
+            view.add_column(label, justify="right")
+    for row, within in zip(table.rows, table.within_cap, strict=True):
+        view.add_row(*row, style="red" if within is False else None)
+    out.print(view)
+    out.print(outbound_views.explanation(result), style="dim", highlight=False)
 
 
 def _print_call_types(result: Run, title: str) -> None:

@@ -36,9 +36,11 @@ caller leaves the bot  BotAssistCallbacks._leave_bot     technology.BotExit     
 Balking, the maximum wait and its message, and how retrials are made (kept patience and handle time, after
 closing) are in `engine.behaviour`, with events of their own; a call type without them never enters it.
 Transfers (a caller passed on to another call type after the talk, as a new leg) have theirs in `engine.journeys`;
-a centre without transfers never enters it. Chat sessions and deferred work (email, case) have events of their own,
-in `engine.channels`; voice enters them only where a call may stop an interruptible item (its queue is then
-`blended`), so a voice-only centre runs as it always did. Trunk lines and callbacks are voice only.
+a centre without transfers never enters it. Outbound campaigns (`engine.outbound`) wrap the ready handler: an
+agent left idle may be taken by a dialer; a centre without campaigns never enters that module. Chat sessions and
+deferred work (email, case) have events of their own, in `engine.channels`; voice enters them only where a call
+may stop an interruptible item (its queue is then `blended`), so a voice-only centre runs as it always did.
+Trunk lines and callbacks are voice only.
 
 Random numbers come from one stream per source (`engine.sources`, which also draws each interval's callers and
 their retrials), so changing staffing or adding a call type leaves the other sources' draws unchanged (common
@@ -58,6 +60,7 @@ from bposim.engine.behaviour import CallerBehaviour
 from bposim.engine.channels import ChannelWork, ItemProgress
 from bposim.engine.events import Calendar
 from bposim.engine.journeys import JourneyWork, LegRow, leg_sources, transfer_desks
+from bposim.engine.outbound import Dialers
 from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords, PieceRow
 from bposim.engine.resolution import repeats_for
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
@@ -113,6 +116,10 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
         if any(self.transfer_desks):  # served and let go through the journeys' handlers; else as ever
             self._serve = self._serve_journey
             self._record_unanswered = self._unanswered_journey
+        self.dialers = None  # outbound campaigns (`engine.outbound`): they see every agent made ready
+        if scenario.outbound:
+            self.dialers = Dialers(scenario, self.router, self.env, rng, self._on_ready, lambda: self.closing)
+            self._on_ready = self.dialers.ready
         self.bot_assist_callbacks = BotAssistCallbacks(
             scenario,
             self.router,
@@ -178,6 +185,8 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
             self.close_time = now + len(span) * self.interval_seconds
             self.workforce.open_day(now, self.close_time, now - span.start * self.interval_seconds, self.day)
             self._draw_day(span, now)
+            if self.dialers is not None:
+                self.dialers.open_day(now, self.close_time, now - span.start * self.interval_seconds)
         for group, plan in zip(self.router.groups, self.plans, strict=True):
             self.workforce.set_staff(group, plan[interval], now)
             if group.reserve is not None:

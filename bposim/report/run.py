@@ -12,6 +12,7 @@ from bposim import (
     channel_views,
     charts,
     journey_views,
+    outbound_views,
     period_views,
     resolution_charts,
     resolution_views,
@@ -52,6 +53,9 @@ def run_sections(run: Run) -> tuple[str, list[Section]]:
         sections.insert(1, period_section(summary))
     if resolution_views.has_resolution(summary):
         sections.insert(1, resolution_section(run))
+    campaigns = outbound_section(run)
+    if campaigns is not None:
+        sections.append(campaigns)
     if run.scenario is not None and run.scenario.horizon.calendar and run.scenario.horizon.days > 1:
         sections.append(calendar_section(run))
     sections += pooled_section(run, f"The run's {replications} replications")
@@ -114,6 +118,16 @@ def resolution_section(run: Run) -> Section:
     if figure is not None:
         text += " The chart: contacts offered each day, first contacts and repeats (every replication)."
     return Section("First-contact resolution", text, table=table, figure=figure)
+
+
+def outbound_section(run: Run) -> Section | None:
+    """The outbound campaigns: dials by result, nuisance rate (a row over its cap marked) and contacts per agent-hour;
+    None without campaigns."""
+    table = outbound_views.campaign_rows(run)
+    if table is None:
+        return None
+    rows = html_table(table.header, table.rows, table.within_cap, numeric_from=2)
+    return Section("Outbound campaigns", outbound_views.explanation(run), table=rows)
 
 
 def calendar_section(run: Run) -> Section:

@@ -41,6 +41,7 @@ from bposim.scenario.common import SECONDS_PER_DAY, Clock, Model, clock_seconds,
 from bposim.scenario.costs import Costs, cost_errors
 from bposim.scenario.errors import ScenarioError, format_validation_error, listed
 from bposim.scenario.journeys import transfer_errors
+from bposim.scenario.outbound import Campaign, campaign_errors
 from bposim.scenario.resolution import resolution_errors
 from bposim.scenario.scheduling import Scheduling, scheduling_errors
 from bposim.scenario.technology import Technology, Tool
@@ -411,6 +412,7 @@ class Scenario(Model):
     technology: Technology = Technology()
     costs: Costs | None = Field(None, description="what the centre costs; no cost figures if left out")
     scheduling: Scheduling | None = Field(None, description="shift patterns for the roster optimiser (bposim staff)")
+    outbound: list[Campaign] = Field([], description="outbound campaigns dialled by blended agents in their idle time")
 
     @classmethod
     def model_validate(cls, obj: Any, **options: Any) -> Scenario:
@@ -470,6 +472,8 @@ class Scenario(Model):
             yield from cost_errors(self.costs, self)
         if self.scheduling is not None:
             yield from scheduling_errors(self.scheduling, self)
+        if self.outbound:
+            yield from campaign_errors(self.outbound, [group.name for group in self.agent_groups])
         names = [ct.name for ct in self.call_types]
         known = listed(names)
         yield from _twice(("call_types",), names, "call type '{}' is defined twice")
