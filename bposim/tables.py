@@ -187,7 +187,7 @@ def _calls_table(scenario: Scenario, records: Records) -> pd.DataFrame:
         "call_type": categorical(columns["call_type"], [ct.name for ct in scenario.call_types]),
         "channel": _channel_column(scenario, columns["call_type"]),
         "attempt": columns["attempt"],
-        "leg": columns["leg"],
+        "leg": columns["leg"] if "leg" in columns else np.ones(len(columns["call_id"]), np.int16),
         "day": columns["day"],
         **calendar_columns(scenario.horizon, columns["day"]),
         "interval": columns["interval"],

@@ -101,15 +101,18 @@ def transfer_errors(scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...],
 def transfer_matrix(scenario: Scenario) -> list[list[float]]:
     """P[i][j]: the chance that a caller of call type i is passed on to call type j, for the group serving i that
     passes most callers on (the worst case for how long journeys go on; unknown targets left out)."""
-    index = {ct.name: i for i, ct in enumerate(scenario.call_types)}
-    matrix = [[0.0] * len(index) for _ in index]
+    index: dict[str, int] = {}
+    for i, call_type in enumerate(scenario.call_types):
+        index.setdefault(call_type.name, i)  # a name given twice is refused elsewhere
+    size = len(scenario.call_types)
+    matrix = [[0.0] * size for _ in range(size)]
     for i, call_type in enumerate(scenario.call_types):
         if not call_type.transfers:
             continue
         servers = [g.name for g in scenario.agent_groups if any(s.call_type == call_type.name for s in g.skills)]
         rows = []
         for group in servers or [""]:
-            row = [0.0] * len(index)
+            row = [0.0] * size
             for transfer in call_type.transfers:
                 j = index.get(transfer.to)
                 if j is not None:
