@@ -14,8 +14,10 @@ one takes a held agent whose own dial is still ringing (that dial then has none)
 nuisance call, dropped.
 
 Nuisance cap, kept whatever happens: with N nuisance calls and A live answers so far, D dials in flight and H
-agents held, the worst the campaign can come to is every dial in flight answered: (N + D − H) / (A + D). An
-extra dial is placed only while that stays within the cap, so the nuisance rate N / A never exceeds it.
+agents held, the worst the campaign can come to is every dial in flight answered: (N + D − H) / (A + D). That holds
+because a held agent whose dial is not answered waits on a ringing dial with no agent (if any) instead of
+going free: an agent is let go only when every ringing dial has one. An extra dial is placed only while that
+worst stays within the cap, so the nuisance rate N / A never exceeds it.
 
 Each dial is one `DialRow`; an agent's stretch on outbound work (from being held to free again) is on exactly
 one row, the dial it ended with. Outbound talk is not cut by outages, and dials stop at closing (those in
@@ -86,7 +88,8 @@ class CampaignRun:
         self.next_id = 0
         self.in_flight = 0  # D: dials ringing
         self.held: OrderedDict[Agent, float] = OrderedDict()  # H: agents waiting on a ringing dial, since when
-        self.own_dial: dict[Agent, Dial] = {}  # the dial each held agent was taken for, while it rings
+        self.own_dial: dict[Agent, Dial] = {}  # the dial each held agent waits on, while it rings
+        self.unheld: dict[Dial, None] = {}  # the dials ringing with no agent held for them, oldest first
         self.answered = 0  # A: live answers (right party, wrong party, nuisance)
         self.nuisances = 0  # N
         self.recheck_at = math.inf
@@ -237,6 +240,8 @@ class Dialers:
         if agent is not None:
             campaign.held.setdefault(agent, now)
             campaign.own_dial[agent] = dial
+        else:
+            campaign.unheld[dial] = None
         self.env.at(float(ring), self._end_of_ringing, dial)
 
     def _end_of_ringing(self, dial: Dial) -> None:
@@ -246,6 +251,13 @@ class Dialers:
         campaign.in_flight -= 1
         agent = dial.agent
         if dial.result == NO_ANSWER:
+            campaign.unheld.pop(dial, None)
+            if agent is not None and campaign.unheld:  # the agent waits on a dial with none held instead
+                other = next(iter(campaign.unheld))
+                del campaign.unheld[other]
+                other.agent = agent
+                campaign.own_dial[agent] = other
+                agent = None
             if agent is None:
                 self._record(dial, now, NO_ANSWER, None, math.nan, math.nan, math.nan, math.nan)
                 self._dial(campaign, now)
@@ -255,9 +267,12 @@ class Dialers:
             self.env.at(0.0, self.ready, agent)
             return
         campaign.answered += 1
+        campaign.unheld.pop(dial, None)
         if agent is None and campaign.held:
             agent = next(iter(campaign.held))  # held longest: its own dial rings on without it
-            campaign.own_dial[agent].agent = None
+            own = campaign.own_dial[agent]
+            own.agent = None
+            campaign.unheld[own] = None
         if agent is None:
             campaign.nuisances += 1
             self._record(dial, now, NUISANCE, None, math.nan, math.nan, math.nan, math.nan)
