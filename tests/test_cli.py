@@ -29,6 +29,7 @@ CALLS_COLUMNS = [
     "call_type",
     "channel",
     "attempt",
+    "leg",
     "day",
     "interval",
     "arrival",
