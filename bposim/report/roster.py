@@ -14,6 +14,8 @@ from bposim.formatting import estimate, points, share
 from bposim.report.html import Section, html_table, write_page
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from bposim.optimise import RosterPlan, WeeklyPlan
 
 GRID_STYLE = (
@@ -23,9 +25,12 @@ GRID_STYLE = (
 )
 
 
-def roster_report(plan: RosterPlan, path: str | Path) -> Path:
-    """Write the report of an optimised roster (`bposim.optimise.RosterPlan`): shifts, service level, chart."""
+def roster_report(plan: RosterPlan, path: str | Path, comparison: pd.DataFrame | None = None) -> Path:
+    """Write the report of an optimised roster (`bposim.optimise.RosterPlan`): shifts, service level, chart; the
+    service level per period under the period objective, and the objectives compared (`comparison`:
+    `optimise.roster.objectives.objective_table`) when given."""
     from bposim.optimise.charts import requirement_vs_scheduled
+    from bposim.report.objectives import objective_sections
 
     schedule = plan.schedule
     rows = schedule.shift_rows()
@@ -62,6 +67,7 @@ def roster_report(plan: RosterPlan, path: str | Path) -> Path:
             f"{plan.cost_unit} per day.{_deferred_note(plan)}",
             table=html_table(["Call type", "Offered / day", "Service level", "Target"], levels, met, 1),
         ),
+        *objective_sections(plan, comparison),
         *_fresh_misses_section(plan),
         *_channel_section(plan),
         Section(

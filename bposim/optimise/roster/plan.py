@@ -79,7 +79,7 @@ class RosterPlan:
             channel for channel in ("email", "case") if any(ct.channel == channel for ct in self.scenario.call_types)
         ]
         if self.objective == "period":
-            held = "Every call type over its period, every interval above its floor"
+            held = "Every call type over its period (and every interval above its floor)"
             return held + (f", every {' and '.join(deferred)} type (over the horizon)" if deferred else "")
         if not deferred:
             return "Every interval"
