@@ -118,7 +118,8 @@ def cell_summary(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     `<kpi>` is the mean over replications and `<kpi>_ci` the Student-t half-width (NaN with one replication);
     met_target_share is the planner's risk: the share of days whose overall service level met the target.
     meets_target says whether the mean service level reached the target overall (with several channels, which have
-    no overall service level: left out) and every call type its own target over its period
+    no overall service level, or when every call type is measured per day, week or month: left out) and every call
+    type its own target over its period
     (`<call type>.service_level_period`): one measured per interval by its mean service level, one measured per day,
     week or month by its periods (`_below`); short_call_types names (comma-separated) the call types that fall
     below their target.
@@ -138,6 +139,9 @@ def cell_summary(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     types = call_type_names(results)
     below = pd.DataFrame({ct: _below(ct, means, first) for ct in types}, index=means.index)
     overall = means["service_level"] >= first["service_level_target"]
+    periods = [first[f"{ct}.service_level_period"] for ct in types if f"{ct}.service_level_period" in first]
+    if types and len(periods) == len(types):  # every call type judged over its days, weeks or months: by them alone
+        overall = overall | pd.concat(periods, axis=1).ne("interval").all(axis=1).reindex(means.index)
     if channel_names(results):  # several channels: no overall service level, every call type its own
         overall = means["service_level"].isna() | overall
     columns["meets_target"] = overall & ~below.any(axis=1)
