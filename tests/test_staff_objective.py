@@ -159,6 +159,7 @@ def test_bad_objectives_are_refused_with_file_and_field(tmp_path):
     assert_refused(cli("staff", plain, "--floor", "0.5"), "--floor", str(plain), "add --objective period")
     assert_refused(cli("staff", plain, "--objective", "period", "--floor", "0.95"), "--floor", "interval_floor")
     assert_refused(cli("staff", plain, "--objective", "hourly"), "--objective")
+    assert_refused(cli("staff", plain, "--compare-objectives", "--floor", "0.95"), "--floor", "interval_floor")
     weekly = ROOT / "models" / "weekly_bpo_shifts.yaml"
     assert_refused(cli("staff", weekly, "--objective", "period"), "scheduling.objective", "weekly rosters")
     assert_refused(cli("staff", weekly, "--compare-objectives"), "--compare-objectives", "weekly rosters")

@@ -18,19 +18,24 @@ if TYPE_CHECKING:
     from bposim.optimise import RosterPlan
 
 
-def staff_objective(scenario: Scenario, file: Path, objective: str | None, floor: float | None) -> Scenario:
-    """The scenario with --objective and --floor applied, or exit 2 naming the flag, the file and the field."""
+def staff_objective(
+    scenario: Scenario, file: Path, objective: str | None, floor: float | None, compare: bool = False
+) -> Scenario:
+    """The scenario with --objective and --floor applied, or exit 2 naming the flag, the file and the field. With
+    --compare-objectives a floor may come with the interval objective: it is the compared period objective's (the
+    scenario is returned without it, once it is checked)."""
     if objective is None and floor is None:
         return scenario
     from bposim.optimise.roster.objectives import with_staff_objective
 
     if scenario.scheduling is None:
         return scenario  # the command says the section is missing
-    chosen = str(objective.value if hasattr(objective, "value") else objective or scenario.scheduling.objective)
-    if floor is not None and chosen != "period":
+    chosen = str(objective or scenario.scheduling.objective)
+    if floor is not None and chosen != "period" and not compare:
         fail([f"--floor: {file}: the interval floor applies to the period objective; add --objective period"])
     try:
-        return with_staff_objective(scenario, chosen, floor)
+        floored = with_staff_objective(scenario, "period" if floor is not None else chosen, floor)
+        return floored if chosen == "period" else with_staff_objective(scenario, chosen)
     except ScenarioError as exc:
         flag = "--floor" if floor is not None and "interval_floor" in str(exc) else "--objective"
         fail([f"{flag}: {file}: {problem}" for problem in exc.problems])

@@ -64,7 +64,11 @@ def staff(
         typer.Option(help="with --objective period, the service level no interval may fall below, e.g. 0.6"),
     ] = None,
     compare_objectives: Annotated[
-        bool, typer.Option("--compare-objectives", help="solve the other objective on the same days too, and compare")
+        bool,
+        typer.Option(
+            "--compare-objectives",
+            help="solve the other objective on the same days too (--floor: the period objective's), and compare",
+        ),
     ] = False,
 ) -> None:
     """Find the cheapest roster of the scenario's shift patterns that meets the service level in every interval.
@@ -78,7 +82,7 @@ def staff(
     from bposim import workload
 
     goal, threshold = _staff_target(target)
-    scenario = staff_objective(load(file), file, objective, floor)
+    scenario = staff_objective(load(file), file, objective, floor, compare_objectives)
     problems = workload.staff_problems(scenario, replications)
     if problems:
         fail([f"{file}: {problem}" for problem in problems])
@@ -130,7 +134,7 @@ def staff(
             "workers": workers or available_cores(),
         }
         try:
-            comparison = both_objectives(scenario, **options) if compare_objectives else None
+            comparison = both_objectives(scenario, floor, **options) if compare_objectives else None
             plan = next(iter(comparison.plans.values())) if comparison else optimise_roster(scenario, **options)
         except (ScheduleError, RequirementError) as exc:
             watch.close()
