@@ -148,7 +148,7 @@ def test_staff_compares_the_objectives_on_the_command_line_and_in_the_report(tmp
 
 def test_bad_objectives_are_refused_with_file_and_field(tmp_path):
     """A floor above the target, a floor under the interval objective, an unknown objective, a floor without the
-    period objective on the command line, and the period objective with weekly rosters: exit 2, file and field."""
+    period objective on the command line (unless comparing, where it must still fit): exit 2, file and field."""
     above = per_day(tmp_path, "  objective: period\n  interval_floor: 0.9\n")
     assert_refused(cli("validate", above), "scheduling.interval_floor", "above call type 'support''s target")
     lone = per_day(tmp_path, "  interval_floor: 0.5\n")
@@ -160,9 +160,6 @@ def test_bad_objectives_are_refused_with_file_and_field(tmp_path):
     assert_refused(cli("staff", plain, "--objective", "period", "--floor", "0.95"), "--floor", "interval_floor")
     assert_refused(cli("staff", plain, "--objective", "hourly"), "--objective")
     assert_refused(cli("staff", plain, "--compare-objectives", "--floor", "0.95"), "--floor", "interval_floor")
-    weekly = ROOT / "models" / "weekly_bpo_shifts.yaml"
-    assert_refused(cli("staff", weekly, "--objective", "period"), "scheduling.objective", "weekly rosters")
-    assert_refused(cli("staff", weekly, "--compare-objectives"), "--compare-objectives", "weekly rosters")
     with pytest.raises(ScenarioError, match="interval_floor"):
         with_staff_objective(bposim.load_scenario(plain), "period", 1.5)
 
@@ -182,3 +179,25 @@ def test_a_sweep_cell_meets_a_day_target_when_most_of_its_days_meet(tmp_path):
     short = cells[~cells["meets_target"]].iloc[0]
     assert short["short_call_types"] == "support"
     assert not math.isnan(float(np.asarray(share).mean()))
+
+
+def test_weekly_rosters_take_the_period_objective_too(tmp_path):
+    """Two weeks under contracts, the target measured per week: the weekly loop staffs for the weeks with a 60%
+    floor, never dearer a week than for every interval on the same runs, and its fresh runs keep the week's target
+    (pooled) and the floor; the comparison gives the costs a week."""
+    scenario = bposim.load_scenario(ROOT / "models" / "weekly_bpo_shifts.yaml").updated(
+        {"service_level.period": "week", "scheduling.objective": "period", "scheduling.interval_floor": 0.6}
+    )
+    both = compare_objectives(scenario, seed=1, replications=3, max_rounds=5)
+    period, interval = both.plans["period"], both.plans["interval"]
+    assert period.objective == "period" and interval.objective == "interval"
+    assert period.cost_per_week <= interval.cost_per_week + 1e-9
+    assert period.converged, period.shortfall
+    fresh = bposim.simulate(period.scenario, seed=period.verification_seed, replications=3)
+    week = period_levels(fresh.intervals, fresh.scenario).set_index("call_type").loc["voice"]
+    assert week["period"] == "week" and week["service_level"] + week["service_level_ci"] >= 0.8
+    levels = interval_service_levels(fresh)
+    assert (levels["service_level"] + levels["service_level_ci"].fillna(0) >= 0.6).all()
+    table = both.table()
+    assert set(table["per"]) == {"week"}
+    assert table.set_index("objective").loc["period", "shifts_cost"] == pytest.approx(period.cost_per_week)

@@ -15,7 +15,7 @@ from bposim.scenario import Scenario, ScenarioError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bposim.optimise import RosterPlan
+    from bposim.optimise import RosterPlan, WeeklyPlan
 
 
 def staff_objective(
@@ -41,7 +41,7 @@ def staff_objective(
         fail([f"{flag}: {file}: {problem}" for problem in exc.problems])
 
 
-def periods_view(plan: RosterPlan, replications: int) -> Table:
+def periods_view(plan: RosterPlan | WeeklyPlan, replications: int) -> Table:
     """Per live call type: its service level over its period on the fresh days, P(a period meets), P(every
     period of the horizon meets), the worst interval and (period objective) its floor."""
     view = Table(title=f"Service level per period on {replications} fresh days (± 95% CI)")
@@ -71,14 +71,14 @@ def print_comparison(table: pd.DataFrame) -> None:
     """The two objectives side by side: cost a day, agents, and per call type the period's service level, the risk
     and the worst interval."""
     view = Table(title="Objectives compared on the same days")
-    columns = ("Objective", "Cost/day", "Shifts/day", "Agents", "Call type", "Service level", "P(period meets)")
+    columns = ("Objective", "Cost", "Shifts", "Agents", "Call type", "Service level", "P(period meets)")
     for label in (*columns, "P(all met)", "Worst interval"):
         view.add_column(label, justify="left" if label in ("Objective", "Call type") else "right")
     for row in table.itertuples(index=False):
         view.add_row(
             row.objective,
-            f"{estimate(row.cost, row.cost_ci or None, ',.2f')} {row.cost_unit}",
-            f"{amount(row.shifts_cost, spec=',.2f')} {row.shifts_cost_unit}",
+            f"{estimate(row.cost, row.cost_ci or None, ',.2f')} {row.cost_unit}/{row.per}",
+            f"{amount(row.shifts_cost, spec=',.2f')} {row.shifts_cost_unit}/{row.per}",
             str(row.agents),
             row.call_type,
             f"{share(row.service_level, row.service_level_ci)} per {row.period}",
@@ -93,6 +93,7 @@ def print_comparison(table: pd.DataFrame) -> None:
         unit = costs.loc["period", "shifts_cost_unit"]
         out.print(
             f"The period objective's roster costs {amount(abs(saving), spec=',.2f')} {unit}"
-            f" a day {'less' if saving >= 0 else 'more'} on the shifts than the interval objective's.",
+            f" a {costs.loc['period', 'per']} {'less' if saving >= 0 else 'more'} on the shifts than the interval "
+            "objective's.",
             highlight=False,
         )

@@ -113,8 +113,6 @@ def staff(
                 "(scheduling.contracts on a calendar horizon)"
             ]
         )
-    if compare_objectives and weekly:
-        fail([f"--compare-objectives: {file}: weekly rosters (scheduling.contracts) staff every interval"])
     for flag, path in (("--out", out_file), ("--report", report), ("--schedule", schedule_file)):
         if path is not None:
             prepare_directory(path.parent, flag)
@@ -140,7 +138,7 @@ def staff(
             watch.close()
             fail([f"{file}: {exc}"])
     if weekly:
-        _finish_weekly(plan, replications, out_file, schedule_file, report)
+        _finish_weekly(plan, replications, out_file, schedule_file, report, comparison)
         return
     _print_roster_plan(plan, replications, trim_trials)
     if comparison is not None:
@@ -159,16 +157,26 @@ def staff(
 
 
 def _finish_weekly(
-    plan: WeeklyPlan, replications: int, out_file: Path | None, schedule_file: Path | None, report: Path | None
+    plan: WeeklyPlan,
+    replications: int,
+    out_file: Path | None,
+    schedule_file: Path | None,
+    report: Path | None,
+    comparison=None,
 ) -> None:
     """Print the weekly plan, write the roster scenario, the named schedule and the report, and give the verdict
     (exit 1 when a target was missed)."""
+    from functools import partial
+
     from bposim.cli.weekly import print_weekly_plan, weekly_verdict
     from bposim.report.roster import weekly_roster_report
 
     print_weekly_plan(plan, replications)
+    if comparison is not None:
+        print_comparison(comparison.table())
     writes = [(out_file, plan.to_yaml, "Roster scenario written to"), (schedule_file, plan.write_schedule, "Schedule:")]
-    _write_files(plan, writes, report, weekly_roster_report)
+    report_writer = partial(weekly_roster_report, comparison=comparison.table() if comparison else None)
+    _write_files(plan, writes, report, report_writer)
     for line in weekly_verdict(plan, replications):
         out.print(line, style=None if plan.verified else "yellow", highlight=False, soft_wrap=True)
     if not plan.verified:

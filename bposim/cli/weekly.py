@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from bposim.cli.common import fresh_levels, out
+from bposim.cli.objectives import periods_view
 from bposim.formatting import money
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ def print_weekly_plan(plan: WeeklyPlan, replications: int) -> None:
         starts.add_row(row.date, row.group, str(row.agents), str(row.starts), row.start_times)
     out.print(starts)
     out.print(fresh_levels(plan.by_call_type, f"{replications} fresh runs", plan.verification_seed))
+    if plan.objective == "period":
+        out.print(periods_view(plan, replications))
     solver = (
         "proven cheapest"
         if tours.optimal
@@ -57,14 +60,17 @@ def print_weekly_plan(plan: WeeklyPlan, replications: int) -> None:
 
 def weekly_verdict(plan: WeeklyPlan, replications: int) -> list[str]:
     """Whether every interval held its target, on the search days and on the fresh days."""
+    held = "Every call type over its period (and every interval above its floor)"
     if plan.verified:
         return [
-            f"Every interval met its target: on the search days in round {plan.rounds}, and on {replications} fresh "
-            f"run{'' if replications == 1 else 's'} of the horizon (seed {plan.verification_seed})."
+            f"{held if plan.objective == 'period' else 'Every interval'} met its target: on the search days in round "
+            f"{plan.rounds}, and on {replications} fresh run{'' if replications == 1 else 's'} of the horizon (seed "
+            f"{plan.verification_seed})."
         ]
     lines = []
     if not plan.converged:
-        lines.append(f"Not every interval meets its target: {plan.shortfall}")
+        what = "Not every target holds" if plan.objective == "period" else "Not every interval meets its target"
+        lines.append(f"{what}: {plan.shortfall}")
     if plan.fresh_shortfall:
         lines.append(f"Not every interval meets its target on the fresh days: {plan.fresh_shortfall}")
     return lines

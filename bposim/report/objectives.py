@@ -50,8 +50,8 @@ def objective_sections(plan: RosterPlan, comparison: pd.DataFrame | None) -> lis
         rows = [
             [
                 row.objective,
-                f"{estimate(row.cost, row.cost_ci or None, ',.2f')} {row.cost_unit}",
-                f"{amount(row.shifts_cost, spec=',.2f')} {row.shifts_cost_unit}",
+                f"{estimate(row.cost, row.cost_ci or None, ',.2f')} {row.cost_unit} a {row.per}",
+                f"{amount(row.shifts_cost, spec=',.2f')} {row.shifts_cost_unit} a {row.per}",
                 str(row.agents),
                 row.call_type,
                 f"{share(row.service_level, row.service_level_ci)} per {row.period}",
@@ -61,14 +61,15 @@ def objective_sections(plan: RosterPlan, comparison: pd.DataFrame | None) -> lis
             ]
             for row in comparison.itertuples(index=False)
         ]
-        header = ["Objective", "Cost / day", "Shifts / day", "Agents", "Call type", "Service level", "P(period meets)"]
+        header = ["Objective", "Cost", "Shifts", "Agents", "Call type", "Service level", "P(period meets)"]
         sections.append(
             Section(
                 "Objectives compared",
                 "The cheapest roster meeting the target in every interval, and the cheapest meeting each call "
                 "type's target over its period with no interval below the floor, solved on the same days and "
-                "verified on the same fresh days: what each costs a day (the fresh days' mean total; the shifts if "
-                "every rostered agent comes in), and the risk each carries.",
+                "verified on the same fresh days: what each costs (a daily roster: the fresh days' mean total a day, "
+                "and the shifts if every rostered agent comes in; a weekly roster: the shifts a week), and the risk "
+                "each carries.",
                 table=html_table([*header, "P(all met)", "Worst interval"], rows, None, 1),
                 figure=objectives_chart(comparison),
             )
@@ -78,10 +79,13 @@ def objective_sections(plan: RosterPlan, comparison: pd.DataFrame | None) -> lis
 
 def objectives_chart(comparison: pd.DataFrame) -> go.Figure:
     """Bars per objective: the shifts' cost a day, and per call type P(a period meets)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["Shifts' cost a day", "P(period meets) on the fresh days"])
+    per = str(comparison["per"].iloc[0])
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[f"Shifts' cost a {per}", "P(period meets) on the fresh days"])
     costs = comparison.drop_duplicates("objective")
     fig.add_trace(
-        go.Bar(x=costs["objective"], y=costs["shifts_cost"], marker_color=PALETTE[0], name="cost a day"), row=1, col=1
+        go.Bar(x=costs["objective"], y=costs["shifts_cost"], marker_color=PALETTE[0], name=f"cost a {per}"),
+        row=1,
+        col=1,
     )
     for k, (call_type, rows) in enumerate(comparison.groupby("call_type", sort=False, observed=True)):
         fig.add_trace(

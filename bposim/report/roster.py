@@ -159,9 +159,12 @@ def _fresh_misses_section(plan: RosterPlan) -> list[Section]:
     ]
 
 
-def weekly_roster_report(plan: WeeklyPlan, path: str | Path) -> Path:
+def weekly_roster_report(plan: WeeklyPlan, path: str | Path, comparison: pd.DataFrame | None = None) -> Path:
     """Write the report of a weekly roster (`bposim.optimise.WeeklyPlan`): contracts, the week grid of the named
-    agents, the service level on fresh days."""
+    agents, the service level on fresh days; the service level per period and the objectives compared as in
+    `roster_report`."""
+    from bposim.report.objectives import objective_sections
+
     tours = plan.tours
     weeks = plan.weeks
     contracts = [[name, str(agents)] for name, agents in tours.headcount.items()]
@@ -171,9 +174,13 @@ def weekly_roster_report(plan: WeeklyPlan, path: str | Path) -> Path:
     ]
     met = plan.by_call_type["met"].astype(bool).tolist()
     rounds = f"{plan.rounds} round{'' if plan.rounds == 1 else 's'}"
+    held = "Every call type over its period (and every interval above its floor)"
     verdict = (
-        "Every interval met its target on the search days and on the fresh days"
+        f"{held if plan.objective == 'period' else 'Every interval'} met its target on the search days and on the "
+        "fresh days"
         if plan.verified
+        else "Not every target held"
+        if plan.objective == "period"
         else "Not every interval met its target"
     )
     solver = "proven cheapest" if tours.optimal else f"within {tours.gap:.2%} of the cheapest"
@@ -202,6 +209,7 @@ def weekly_roster_report(plan: WeeklyPlan, path: str | Path) -> Path:
             f"{plan.verification_seed}), means ± 95% confidence half-widths.",
             table=html_table(["Call type", "Offered / day", "Service level", "Target"], levels, met, 1),
         ),
+        *objective_sections(plan, comparison),
     ]
     return write_page(path, f"{plan.scenario.name}: weekly roster", sections)
 

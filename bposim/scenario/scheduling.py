@@ -296,16 +296,9 @@ def scheduling_errors(scheduling: Scheduling, scenario: Scenario) -> Iterator[tu
 
 
 def _objective_errors(scheduling: Scheduling, scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
-    """The period objective plans daily rosters, and its floor lies at or below every live call type's target."""
+    """The period objective's floor lies at or below every live call type's target."""
     if scheduling.objective != "period":
         return
-    if scheduling.contracts:
-        yield (
-            ("scheduling", "objective"),
-            "objective: period plans daily rosters; weekly rosters (contracts) meet the target in every interval: "
-            "leave objective out or drop the contracts",
-            scheduling.objective,
-        )
     floor = scheduling.interval_floor
     if floor is None:
         return

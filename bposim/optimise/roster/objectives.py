@@ -4,8 +4,9 @@ days (same seed: the same search, hold-out and verification days), with what eac
 
 `compare_objectives` runs `optimise_roster` once per objective; `objective_table` gives, per objective and live
 call type, the roster's cost a day (the verification's mean total cost, and the shifts' cost if every rostered
-agent comes in), its agents, the service level over the call type's period pooled over the fresh days, P(a period
-meets) and P(every period of the horizon meets) over the fresh runs (`bposim.periods`), and the worst interval.
+agent comes in; a weekly roster's shifts a week), its agents, the service level over the call type's period
+pooled over the fresh days, P(a period meets) and P(every period of the horizon meets) over the fresh runs
+(`bposim.periods`), and the worst interval.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bposim.scenario import Scenario
 
 if TYPE_CHECKING:
     from bposim.optimise.roster.plan import RosterPlan
+    from bposim.optimise.roster.weekly import WeeklyPlan
 
 OBJECTIVES = ("interval", "period")
 TABLE_COLUMNS = [
@@ -27,6 +29,7 @@ TABLE_COLUMNS = [
     "cost",
     "cost_ci",
     "cost_unit",
+    "per",
     "shifts_cost",
     "shifts_cost_unit",
     "agents",
@@ -61,7 +64,7 @@ def with_staff_objective(scenario: Scenario, objective: str, floor: float | None
 class ObjectiveComparison:
     """The plans of both objectives (`plans["interval"]`, `plans["period"]`) on the same days."""
 
-    plans: dict[str, RosterPlan]
+    plans: dict[str, RosterPlan | WeeklyPlan]
 
     def table(self) -> pd.DataFrame:
         """One row per objective and live call type (`objective_table`)."""
@@ -69,47 +72,60 @@ class ObjectiveComparison:
 
     @property
     def saving(self) -> float:
-        """What the period objective's roster saves a day on the shifts against the interval objective's."""
-        return self.plans["interval"].schedule.cost - self.plans["period"].schedule.cost
+        """What the period objective's roster saves on the shifts against the interval objective's: a day (daily
+        rosters) or a week (weekly ones)."""
+        costs = {objective: _costs(plan)["shifts_cost"] for objective, plan in self.plans.items()}
+        return costs["interval"] - costs["period"]
 
 
-def objective_table(plans: dict[str, RosterPlan]) -> pd.DataFrame:
-    """Per objective (in `OBJECTIVES` order) and live call type: cost a day (`cost`, `cost_ci`, `cost_unit`: the
-    verification's mean total; `shifts_cost`: the shifts if every rostered agent comes in), agents, paid hours,
+def objective_table(plans: dict[str, RosterPlan | WeeklyPlan]) -> pd.DataFrame:
+    """Per objective (in `OBJECTIVES` order) and live call type: cost a `per` day (`cost`, `cost_ci`, `cost_unit`:
+    the verification's mean total; `shifts_cost`: the shifts if every rostered agent comes in) or, for a weekly
+    roster, a `per` week (both the shifts' cost a week), agents, paid hours (a day or a week),
     verified, and the plan's `periods` row (service level over the period, P(a period meets), P(every period
     meets), floor, worst interval)."""
     rows: list[dict[str, Any]] = []
     for objective in OBJECTIVES:
         if objective not in plans:
             continue
+        head = {"objective": objective, **_costs(plans[objective]), "verified": plans[objective].verified}
         plan = plans[objective]
-        head = {
-            "objective": objective,
-            "cost": plan.cost,
-            "cost_ci": plan.cost_ci,
-            "cost_unit": plan.cost_unit,
-            "shifts_cost": plan.schedule.cost,
-            "shifts_cost_unit": plan.schedule.cost_unit,
-            "agents": int(sum(plan.schedule.agents)),
-            "paid_hours": plan.schedule.paid_hours,
-            "verified": plan.verified,
-        }
         for row in plan.periods.to_dict("records"):
             rows.append(head | {key: row.get(key) for key in TABLE_COLUMNS if key not in head})
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
+def _costs(plan: RosterPlan | WeeklyPlan) -> dict[str, Any]:
+    """A plan's cost columns: a daily roster's a day, a weekly roster's shifts a week (`per`)."""
+    if hasattr(plan, "tours"):  # a weekly roster: its shifts over the horizon, a week
+        return {
+            "cost": plan.cost_per_week,
+            "cost_ci": 0.0,
+            "cost_unit": plan.cost_unit,
+            "per": "week",
+            "shifts_cost": plan.cost_per_week,
+            "shifts_cost_unit": plan.cost_unit,
+            "agents": len(plan.tours.agents),
+            "paid_hours": plan.tours.paid_hours / plan.weeks,
+        }
+    return {
+        "cost": plan.cost,
+        "cost_ci": plan.cost_ci,
+        "cost_unit": plan.cost_unit,
+        "per": "day",
+        "shifts_cost": plan.schedule.cost,
+        "shifts_cost_unit": plan.schedule.cost_unit,
+        "agents": int(sum(plan.schedule.agents)),
+        "paid_hours": plan.schedule.paid_hours,
+    }
+
+
 def compare_objectives(scenario: Scenario, floor: float | None = None, **options: Any) -> ObjectiveComparison:
     """`optimise_roster` under each objective on the same days (`options` as it takes them; the same seed), the
-    scenario's own objective first; `floor` replaces the period objective's `interval_floor`. A daily roster only:
-    ScheduleError for a weekly one (contracts)."""
+    scenario's own objective first; `floor` replaces the period objective's `interval_floor`. Daily and weekly
+    rosters (contracts) alike."""
     from bposim.optimise.roster.loop import optimise_roster
-    from bposim.optimise.schedule import ScheduleError
 
-    if scenario.scheduling is not None and scenario.scheduling.weekly:
-        raise ScheduleError(
-            "the objectives are compared on daily rosters; weekly rosters (contracts) staff every interval"
-        )
     first = objective_of(scenario)
     order = [first, *(objective for objective in OBJECTIVES if objective != first)]
     plans = {

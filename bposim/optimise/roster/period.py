@@ -72,12 +72,17 @@ def interval_bounds(scenario: Scenario) -> dict[str, float]:
 
 def floored(scenario: Scenario) -> Scenario:
     """The scenario with each live call type's target replaced by what its intervals must reach
-    (`interval_bounds`): the requirement the period objective starts from."""
+    (`interval_bounds`), measured per interval: the requirement the period objective starts from."""
     bounds = interval_bounds(scenario)
     data = scenario.model_dump(mode="python", exclude_none=True)
+    data["service_level"].pop("period", None)
     for call_type in data["call_types"]:
+        own = {key: value for key, value in call_type.get("service_level", {}).items() if key != "period"}
         if call_type["name"] in bounds:
-            call_type["service_level"] = {**call_type.get("service_level", {}), "target": bounds[call_type["name"]]}
+            own["target"] = bounds[call_type["name"]]
+        call_type.pop("service_level", None)
+        if own:
+            call_type["service_level"] = own
     return Scenario.model_validate(data)
 
 

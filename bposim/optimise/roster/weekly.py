@@ -12,13 +12,17 @@ service level pooled per interval of the day over the dates and days; the loop r
 interval is short, as the daily loop does (`loop.raise_requirement`), and solves again, until nothing is short
 or `max_rounds`. There is no trim. The verification simulates the last roster on fresh days.
 
+Under the period objective (`scheduling.objective: period`, `period`) the requirement is searched for the floor,
+and each round judges each call type over its period pooled over the runs, each interval against its floor, and
+raises as the daily loop does under it.
+
 Deferred work (email, case) is not planned by the weekly loop yet: a scenario with deferred call types is
 refused.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +41,17 @@ from bposim.optimise.roster.evaluation import (
     search_levels,
     search_misses,
     worst_first,
+)
+from bposim.optimise.roster.period import (
+    floor_levels,
+    floored,
+    objective_of,
+    period_misses,
+    period_results,
+    period_shortfall_text,
+    raise_for_periods,
+    search_period_levels,
+    shortfall_words,
 )
 from bposim.optimise.roster.proposal import group_to_raise, required_array
 from bposim.optimise.roster.shortfall import fresh_shortfall_text, misses_text
@@ -69,6 +84,8 @@ class WeeklyPlan:
     shortfall: str
     verification_seed: int
     fresh_shortfall: str = ""
+    objective: str = "interval"
+    periods: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def fresh_misses(self) -> pd.DataFrame:
@@ -76,8 +93,11 @@ class WeeklyPlan:
 
     @property
     def verified(self) -> bool:
-        """Every target held: the loop converged and the fresh days show no interval or call type clearly short."""
-        return self.converged and self.fresh_misses.empty and bool(self.by_call_type["met"].all())
+        """Every target held: the loop converged and the fresh days show no interval or call type clearly short
+        (under the period objective: no interval below its floor, no call type below its target over its period)."""
+        pooled = self.periods[self.periods["period"] != "interval"] if len(self.periods) else self.periods
+        periods_met = self.objective != "period" or bool(pooled["met"].astype(bool).all())
+        return self.converged and self.fresh_misses.empty and bool(self.by_call_type["met"].all()) and periods_met
 
     @property
     def weeks(self) -> int:
@@ -134,7 +154,8 @@ def optimise_weekly_roster(
     verification_seed: int,
 ) -> WeeklyPlan:
     """The cheapest weekly roster under the scenario's contracts whose simulated service level meets the target
-    in every interval (`goal`: the scenario with the objective in force). Raises ScheduleError (a TourError) when
+    in every interval, or under the period objective each call type's over its period with no interval below the
+    floor (`goal`: the scenario with the objective in force). Raises ScheduleError (a TourError) when
     the contracts and limits leave no roster, or the scenario has deferred work."""
     deferred = [call_type.name for call_type in goal.call_types if not call_type.live]
     if deferred:
@@ -144,9 +165,10 @@ def optimise_weekly_roster(
         )
     problem = tour_problem(goal)
     groups = problem.groups
+    period = objective_of(goal) == "period"
     watch.phase("requirement search")
     requirement = staffing_requirement(
-        typical_day(goal),
+        typical_day(floored(goal) if period else goal),
         occupancy_cap=goal.scheduling.occupancy_cap,
         seed=seed,
         replications=replications,
@@ -159,7 +181,7 @@ def optimise_weekly_roster(
     search = SearchDays(seed + LOOP_SEED_OFFSET, replications, simulator=simulator)
     added = np.zeros_like(base)
     plan, rostered, misses, rounds = None, None, pd.DataFrame(), 0
-    converged, shortfall = False, ""
+    converged, shortfall, why = False, "", ""
     while True:
         rounds += 1
         watch.phase("scheduling", rounds)
@@ -176,32 +198,44 @@ def optimise_weekly_roster(
         except TourError as exc:
             if plan is None:
                 raise
-            shortfall = f"{misses_text(misses)}; raising the requirement further is infeasible: {exc}"
+            shortfall = f"{why}; raising the requirement further is infeasible: {exc}"
             rounds -= 1
             break
         plan, rostered = candidate, weekly_roster_scenario(goal, candidate)
         watch.best(plan.cost / len(problem.weeks), _unit(goal) + " a week")
         watch.phase("evaluation", rounds)
-        achieved = search_levels(search, rostered)
-        misses = search_misses(achieved)
+        achieved, periods = _judged(search, rostered, period)
+        misses, short = search_misses(achieved), period_misses(periods)
+        why = shortfall_words(misses, short, periods.iloc[:0]) if period else misses_text(misses)
         watch.say(
             f"round {rounds}: {len(plan.agents)} agents, {money(plan.cost / len(problem.weeks), _unit(goal))} a week"
             f"{'' if plan.optimal else f' (within {plan.gap:.2%} of the cheapest)'} in {plan.seconds:.0f} s; "
-            f"{len(misses)} interval(s) below target on {search.count} runs of {goal.horizon.days} days"
+            f"{len(misses)} interval(s) below {'the floor' if period else 'target'} on {search.count} runs of "
+            f"{goal.horizon.days} days"
         )
-        if misses.empty:
+        if misses.empty and short.empty:
             converged = True
             break
         if rounds == max_rounds:
-            shortfall = f"after {max_rounds} round{'' if max_rounds == 1 else 's'}, {misses_text(misses)}"
+            shortfall = f"after {max_rounds} round{'' if max_rounds == 1 else 's'}, {why}"
             break
-        _raise(goal, groups, base, added, _on_phones(plan, groups, goal), misses)
+        phones = _on_phones(plan, groups, goal)
+        _raise_periods(goal, groups, base, added, phones, short, achieved)
+        _raise(goal, groups, base, added, phones, misses)
     simulations += search.simulated
     watch.phase("verification")
     check = simulator.run(rostered, verification_seed, replications, tables=("intervals",))
     simulations += replications * goal.horizon.days
-    achieved = interval_service_levels(check)
+    achieved = floor_levels(check.intervals, goal) if period else interval_service_levels(check)
     by_type = call_type_service_levels(check)
+    periods = period_results(check, goal)
+    fresh = fresh_shortfall_text(achieved, by_type, replications, verification_seed)
+    if period:
+        fresh = "; ".join(
+            filter(
+                None, [fresh.replace("are below target", "are below their floor"), period_shortfall_text(periods, goal)]
+            )
+        )
     return WeeklyPlan(
         requirement=requirement,
         tours=plan,
@@ -214,7 +248,9 @@ def optimise_weekly_roster(
         converged=converged,
         shortfall=shortfall,
         verification_seed=verification_seed,
-        fresh_shortfall=fresh_shortfall_text(achieved, by_type, replications, verification_seed),
+        fresh_shortfall=fresh,
+        objective=objective_of(goal),
+        periods=periods,
     )
 
 
@@ -231,10 +267,42 @@ def typical_day(scenario: Scenario) -> Scenario:
         start=clock(horizon.start_seconds),
         end=clock(horizon.start_seconds + horizon.open_seconds),
     )
+    data["service_level"].pop("period", None)  # the requirement is searched per interval; a day has no weeks
+    for call_type in data["call_types"]:
+        call_type.get("service_level", {}).pop("period", None)
     data["scheduling"].pop("contracts", None)
     data["scheduling"].pop("limits", None)
     data["roster"] = [shift for shift in data.get("roster", []) if "days" not in shift]
     return Scenario.model_validate(data)
+
+
+def _judged(search: SearchDays, rostered: Scenario, period: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The roster on the search days: its intervals (against their floors under the period objective) and its
+    call types over their periods (none under the interval objective)."""
+    if period:
+        achieved, periods, _ = search_period_levels(search, rostered)
+        return achieved, periods
+    achieved = search_levels(search, rostered)
+    return achieved, achieved.iloc[:0].assign(days_spent=True)
+
+
+def _raise_periods(
+    goal: Scenario,
+    groups: list[str],
+    base: np.ndarray,
+    added: np.ndarray,
+    phones: np.ndarray,
+    short: pd.DataFrame,
+    achieved: pd.DataFrame,
+) -> None:
+    """Raise `added` in place for the call types short of their period target (`period.raise_for_periods`)."""
+    if short.empty:
+        return
+    rates_by_group = {entry.group: entry.per_paid_hour for entry in goal.costs.groups} if goal.costs else {}
+    wanted = np.maximum(base + added, phones)
+    before = wanted.copy()
+    raise_for_periods(goal, groups, wanted, short, achieved, [rates_by_group.get(name, 1.0) for name in groups])
+    added[:] = np.where(wanted > before, wanted - base, added)
 
 
 def _unit(scenario: Scenario) -> str:
