@@ -41,10 +41,10 @@ def staff_objective(
         fail([f"{flag}: {file}: {problem}" for problem in exc.problems])
 
 
-def periods_view(plan: RosterPlan | WeeklyPlan, replications: int) -> Table:
+def periods_view(plan: RosterPlan | WeeklyPlan, runs: str) -> Table:
     """Per live call type: its service level over its period on the fresh days, P(a period meets), P(every
     period of the horizon meets), the worst interval and (period objective) its floor."""
-    view = Table(title=f"Service level per period on {replications} fresh days (± 95% CI)")
+    view = Table(title=f"Service level per period on {runs} (± 95% CI)")
     for label in ("Call type", "Period", "Service level", "Target", "P(period meets)", "P(all met)", "Worst interval"):
         view.add_column(label, justify="left" if label in ("Call type", "Period") else "right")
     for row in plan.periods.itertuples(index=False):

@@ -243,7 +243,7 @@ def _print_roster_plan(plan: RosterPlan, replications: int, trim_trials: int = 0
     out.print(view)
     out.print(fresh_levels(plan.by_call_type, f"{replications} fresh days", plan.verification_seed))
     if plan.objective == "period":
-        out.print(periods_view(plan, replications))
+        out.print(periods_view(plan, f"{replications} fresh days"))
     deferred = plan.by_call_type[~plan.by_call_type["channel"].isin(("voice", "chat"))]
     if len(deferred):
         days = plan.requirement.source.horizon.days
@@ -327,7 +327,8 @@ def _roster_verdict(plan: RosterPlan, replications: int) -> list[str]:
         lines.append(f"Not every interval meets its target: {plan.shortfall}")
     if plan.fresh_shortfall:
         searched = f" (the search days met every target in round {plan.rounds})" if plan.converged else ""
-        lines.append(f"Not every interval meets its target on the fresh days{searched}: {plan.fresh_shortfall}")
+        what = "Not every target holds" if plan.objective == "period" else "Not every interval meets its target"
+        lines.append(f"{what} on the fresh days{searched}: {plan.fresh_shortfall}")
     return lines
 
 

@@ -44,7 +44,7 @@ def print_weekly_plan(plan: WeeklyPlan, replications: int) -> None:
     out.print(starts)
     out.print(fresh_levels(plan.by_call_type, f"{replications} fresh runs", plan.verification_seed))
     if plan.objective == "period":
-        out.print(periods_view(plan, replications))
+        out.print(periods_view(plan, f"{replications} fresh runs"))
     solver = (
         "proven cheapest"
         if tours.optimal
@@ -72,5 +72,6 @@ def weekly_verdict(plan: WeeklyPlan, replications: int) -> list[str]:
         what = "Not every target holds" if plan.objective == "period" else "Not every interval meets its target"
         lines.append(f"{what}: {plan.shortfall}")
     if plan.fresh_shortfall:
-        lines.append(f"Not every interval meets its target on the fresh days: {plan.fresh_shortfall}")
+        what = "Not every target holds" if plan.objective == "period" else "Not every interval meets its target"
+        lines.append(f"{what} on the fresh days: {plan.fresh_shortfall}")
     return lines
