@@ -16,6 +16,7 @@ EXPECTED = {
     "outage_resilience.ipynb",
     "erlang_vs_optimised_roster.ipynb",
     "dedicated_vs_blended_digital.ipynb",
+    "period_objective.ipynb",
 }
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
