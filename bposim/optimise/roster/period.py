@@ -87,11 +87,14 @@ def floored(scenario: Scenario) -> Scenario:
 
 
 def floor_levels(intervals: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """`evaluation.interval_levels` with each interval judged against its bound (`interval_bounds`) as `target`."""
+    """`evaluation.interval_levels` with each interval judged against its bound (`interval_bounds`) as `target`;
+    intervals an exempt maintenance window overlaps met whatever their level, as against their target."""
     levels = interval_levels(intervals, scenario)
     bounds = interval_bounds(scenario)
     target = levels["call_type"].astype(str).map(bounds).astype(float)
     met = ~clearly_short(levels["service_level"], levels["service_level_ci"], target)
+    if "exempt" in levels:
+        met = met | levels["exempt"].to_numpy(bool)
     return levels.assign(target=target.to_numpy(), met=met)
 
 
@@ -176,9 +179,10 @@ def search_period_levels(days: SearchDays, rostered: Scenario) -> tuple[pd.DataF
         table = days.tables(rostered)[0]
         intervals, periods = floor_levels(table, rostered), period_levels(table, rostered)
         deferred = search_deferred(days, rostered)
+        judged = intervals[~intervals["exempt"].to_numpy(bool)] if "exempt" in intervals else intervals
         unclear = [
             undecided(frame["service_level"], frame["service_level_ci"], frame["target"]).any()
-            for frame in (intervals, periods, deferred)
+            for frame in (judged, periods, deferred)
         ]
         if not any(unclear) or not days.extend():
             spent = days.batches >= days.max_batches
