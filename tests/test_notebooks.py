@@ -17,6 +17,7 @@ EXPECTED = {
     "erlang_vs_optimised_roster.ipynb",
     "dedicated_vs_blended_digital.ipynb",
     "quality_vs_speed.ipynb",
+    "period_objective.ipynb",
 }
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 

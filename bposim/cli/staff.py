@@ -4,6 +4,7 @@ its service level on fresh days, its cost, and whether every target held."""
 from __future__ import annotations
 
 import math
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,11 +12,19 @@ import typer
 from rich.table import Table
 
 from bposim.cli.common import cannot_write, err, fail, fresh_levels, load, out, prepare_directory
+from bposim.cli.objectives import periods_view, print_comparison, staff_objective
 from bposim.formatting import amount, money, share
 from bposim.processes import available_cores, too_many_workers
 
 if TYPE_CHECKING:
     from bposim.optimise import RosterPlan, WeeklyPlan
+
+
+class Objective(StrEnum):
+    """What a roster must meet (--objective): every interval's target, or each call type's over its period."""
+
+    interval = "interval"
+    period = "period"
 
 
 def staff(
@@ -44,6 +53,23 @@ def staff(
         typer.Option("--schedule", help="write the named agent schedule as CSV (weekly rosters: one column per date)"),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or news on stderr")] = False,
+    objective: Annotated[
+        Objective | None,
+        typer.Option(
+            help="meet the target in every interval, or per call type over its period; default the scenario's"
+        ),
+    ] = None,
+    floor: Annotated[
+        float | None,
+        typer.Option(help="with --objective period, the service level no interval may fall below, e.g. 0.6"),
+    ] = None,
+    compare_objectives: Annotated[
+        bool,
+        typer.Option(
+            "--compare-objectives",
+            help="solve the other objective on the same days too (--floor: the period objective's), and compare",
+        ),
+    ] = False,
 ) -> None:
     """Find the cheapest roster of the scenario's shift patterns that meets the service level in every interval.
 
@@ -56,7 +82,7 @@ def staff(
     from bposim import workload
 
     goal, threshold = _staff_target(target)
-    scenario = load(file)
+    scenario = staff_objective(load(file), file, objective, floor, compare_objectives)
     problems = workload.staff_problems(scenario, replications)
     if problems:
         fail([f"{file}: {problem}" for problem in problems])
@@ -93,30 +119,37 @@ def staff(
     with _Bar(quiet) as watch:
         # imported here: keeps the CLI's start fast (the engine, pandas, scipy)
         from bposim.optimise import RequirementError, ScheduleError, optimise_roster
+        from bposim.optimise.roster.objectives import compare_objectives as both_objectives
 
+        options = {
+            "target": goal,
+            "threshold_seconds": threshold,
+            "seed": seed,
+            "replications": replications,
+            "max_rounds": max_rounds,
+            "trim_trials": trim_trials,
+            "progress": watch,
+            "workers": workers or available_cores(),
+        }
         try:
-            plan = optimise_roster(
-                scenario,
-                target=goal,
-                threshold_seconds=threshold,
-                seed=seed,
-                replications=replications,
-                max_rounds=max_rounds,
-                trim_trials=trim_trials,
-                progress=watch,
-                workers=workers or available_cores(),
-            )
+            comparison = both_objectives(scenario, floor, **options) if compare_objectives else None
+            plan = next(iter(comparison.plans.values())) if comparison else optimise_roster(scenario, **options)
         except (ScheduleError, RequirementError) as exc:
             watch.close()
             fail([f"{file}: {exc}"])
     if weekly:
-        _finish_weekly(plan, replications, out_file, schedule_file, report)
+        _finish_weekly(plan, replications, out_file, schedule_file, report, comparison)
         return
     _print_roster_plan(plan, replications, trim_trials)
+    if comparison is not None:
+        print_comparison(comparison.table())
     # imported here: keeps the CLI's start fast (plotly)
+    from functools import partial
+
     from bposim.report import roster_report
 
-    _write_files(plan, [(out_file, plan.to_yaml, "Roster scenario written to")], report, roster_report)
+    writer = partial(roster_report, comparison=comparison.table() if comparison else None)
+    _write_files(plan, [(out_file, plan.to_yaml, "Roster scenario written to")], report, writer)
     for line in _roster_verdict(plan, replications):
         out.print(line, style=None if plan.verified else "yellow", highlight=False, soft_wrap=True)
     if not plan.verified:
@@ -124,16 +157,26 @@ def staff(
 
 
 def _finish_weekly(
-    plan: WeeklyPlan, replications: int, out_file: Path | None, schedule_file: Path | None, report: Path | None
+    plan: WeeklyPlan,
+    replications: int,
+    out_file: Path | None,
+    schedule_file: Path | None,
+    report: Path | None,
+    comparison=None,
 ) -> None:
     """Print the weekly plan, write the roster scenario, the named schedule and the report, and give the verdict
     (exit 1 when a target was missed)."""
+    from functools import partial
+
     from bposim.cli.weekly import print_weekly_plan, weekly_verdict
     from bposim.report.roster import weekly_roster_report
 
     print_weekly_plan(plan, replications)
+    if comparison is not None:
+        print_comparison(comparison.table())
     writes = [(out_file, plan.to_yaml, "Roster scenario written to"), (schedule_file, plan.write_schedule, "Schedule:")]
-    _write_files(plan, writes, report, weekly_roster_report)
+    report_writer = partial(weekly_roster_report, comparison=comparison.table() if comparison else None)
+    _write_files(plan, writes, report, report_writer)
     for line in weekly_verdict(plan, replications):
         out.print(line, style=None if plan.verified else "yellow", highlight=False, soft_wrap=True)
     if not plan.verified:
@@ -205,6 +248,8 @@ def _print_roster_plan(plan: RosterPlan, replications: int, trim_trials: int = 0
     exempt = exempt_text(plan.achieved)
     if exempt:
         out.print(f"{exempt}: outside the service-level objective, not raised nor a miss.", highlight=False)
+    if plan.objective == "period":
+        out.print(periods_view(plan, f"{replications} fresh days"))
     deferred = plan.by_call_type[~plan.by_call_type["channel"].isin(("voice", "chat"))]
     if len(deferred):
         days = plan.requirement.source.horizon.days
@@ -232,7 +277,7 @@ def _print_roster_plan(plan: RosterPlan, replications: int, trim_trials: int = 0
         f"Search: {plan.rounds} round{'' if plan.rounds == 1 else 's'}, {plan.simulations:,} simulated days.",
         highlight=False,
     )
-    if plan.converged and trim_trials:
+    if plan.converged and trim_trials and plan.objective != "period":
         out.print(
             f"Trim: {plan.trim_trials} trial{'' if plan.trim_trials == 1 else 's'}, {plan.trim_accepted} "
             f"accepted, saved {plan.trim_saving:,.2f} {schedule.cost_unit} a day on the shifts.",
@@ -282,11 +327,14 @@ def _roster_verdict(plan: RosterPlan, replications: int) -> list[str]:
             f"fresh day{'' if replications == 1 else 's'} (seed {plan.verification_seed})."
         ]
     lines = []
-    if not plan.converged:
+    if not plan.converged and plan.objective == "period":
+        lines.append(f"Not every target holds: {plan.shortfall}")
+    elif not plan.converged:
         lines.append(f"Not every interval meets its target: {plan.shortfall}")
     if plan.fresh_shortfall:
         searched = f" (the search days met every target in round {plan.rounds})" if plan.converged else ""
-        lines.append(f"Not every interval meets its target on the fresh days{searched}: {plan.fresh_shortfall}")
+        what = "Not every target holds" if plan.objective == "period" else "Not every interval meets its target"
+        lines.append(f"{what} on the fresh days{searched}: {plan.fresh_shortfall}")
     return lines
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from bposim.cli.common import fresh_levels, out
+from bposim.cli.objectives import periods_view
 from bposim.formatting import money
 from bposim.optimise.roster.evaluation import exempt_text
 
@@ -47,6 +48,8 @@ def print_weekly_plan(plan: WeeklyPlan, replications: int) -> None:
     exempt = exempt_text(plan.achieved)
     if exempt:
         out.print(f"{exempt}: outside the service-level objective, not raised nor a miss.", highlight=False)
+    if plan.objective == "period":
+        out.print(periods_view(plan, f"{replications} fresh runs"))
     solver = (
         "proven cheapest"
         if tours.optimal
@@ -73,14 +76,18 @@ def kinds_line(plan: WeeklyPlan) -> str:
 
 def weekly_verdict(plan: WeeklyPlan, replications: int) -> list[str]:
     """Whether every interval held its target, on the search days and on the fresh days."""
+    held = "Every call type over its period (and every interval above its floor)"
     if plan.verified:
         return [
-            f"Every interval met its target: on the search days in round {plan.rounds}, and on {replications} fresh "
-            f"run{'' if replications == 1 else 's'} of the horizon (seed {plan.verification_seed})."
+            f"{held if plan.objective == 'period' else 'Every interval'} met its target: on the search days in round "
+            f"{plan.rounds}, and on {replications} fresh run{'' if replications == 1 else 's'} of the horizon (seed "
+            f"{plan.verification_seed})."
         ]
     lines = []
     if not plan.converged:
-        lines.append(f"Not every interval meets its target: {plan.shortfall}")
+        what = "Not every target holds" if plan.objective == "period" else "Not every interval meets its target"
+        lines.append(f"{what}: {plan.shortfall}")
     if plan.fresh_shortfall:
-        lines.append(f"Not every interval meets its target on the fresh days: {plan.fresh_shortfall}")
+        what = "Not every target holds" if plan.objective == "period" else "Not every interval meets its target"
+        lines.append(f"{what} on the fresh days: {plan.fresh_shortfall}")
     return lines

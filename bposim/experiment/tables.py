@@ -125,8 +125,11 @@ def cell_summary(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     `<kpi>` is the mean over replications and `<kpi>_ci` the Student-t half-width (NaN with one replication);
     met_target_share is the planner's risk: the share of days whose overall service level met the target.
     meets_target says whether the mean service level reached the target overall (with several channels, which have
-    no overall service level: left out) and every call type's mean its own target; short_call_types names
-    (comma-separated) the call types whose mean falls below their target.
+    no overall service level, or when every call type is measured per day, week or month: left out) and every call
+    type its own target over its period
+    (`<call type>.service_level_period`): one measured per interval by its mean service level, one measured per day,
+    week or month by its periods (`_below`); short_call_types names (comma-separated) the call types that fall
+    below their target.
     """
     from scipy import stats  # SciPy loads slowly: only the summary needs it
 
@@ -141,14 +144,11 @@ def cell_summary(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     columns["replications"] = grouped.size()
     columns["met_target_share"] = grouped["met_target"].mean()
     types = call_type_names(results)
-    below = pd.DataFrame(
-        {
-            ct: means[f"{ct}.service_level"] < first.get(f"{ct}.service_level_target", first["service_level_target"])
-            for ct in types
-        },
-        index=means.index,
-    )
+    below = pd.DataFrame({ct: _below(ct, means, first) for ct in types}, index=means.index)
     overall = means["service_level"] >= first["service_level_target"]
+    periods = [first[f"{ct}.service_level_period"] for ct in types if f"{ct}.service_level_period" in first]
+    if types and len(periods) == len(types):  # every call type judged over its days, weeks or months: by them alone
+        overall = overall | pd.concat(periods, axis=1).ne("interval").all(axis=1).reindex(means.index)
     if channel_names(results):  # several channels: no overall service level, every call type its own
         overall = means["service_level"].isna() | overall
     columns["meets_target"] = overall & ~below.any(axis=1)
@@ -159,6 +159,23 @@ def cell_summary(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
         columns[key] = means[key]
         columns[f"{key}_ci"] = half[key]
     return pd.DataFrame(columns).rename_axis("cell").reset_index()
+
+
+MOST_PERIODS = 0.5  # a call type measured per day, week or month meets in a cell when most of its periods met
+
+
+def _below(call_type: str, means: pd.DataFrame, first: pd.DataFrame) -> pd.Series:
+    """Per cell, whether a call type falls below its target: measured per interval, its mean service level below
+    its target; measured per day, week or month, the mean share of its periods that met
+    (`<call type>.periods_met_share`: P(a period meets)) below one half (MOST_PERIODS)."""
+    target = first.get(f"{call_type}.service_level_target", first["service_level_target"])
+    by_interval = means[f"{call_type}.service_level"] < target
+    period = first.get(f"{call_type}.service_level_period")
+    share = f"{call_type}.periods_met_share"
+    if period is None or share not in means:
+        return by_interval
+    pooled = period.reindex(means.index) != "interval"
+    return by_interval.where(~pooled, means[share] < MOST_PERIODS)
 
 
 def call_type_names(results: pd.DataFrame) -> list[str]:
@@ -212,6 +229,11 @@ def shortfalls(cell: pd.Series, channels: Mapping[str, str] | None = None) -> st
     parts = []
     for name in filter(None, str(cell.get("short_call_types", "")).split(", ")):
         target = cell.get(f"{name}.service_level_target", cell["service_level_target"])
+        period = cell.get(f"{name}.service_level_period", "interval")
+        if period != "interval" and f"{name}.periods_met_share" in cell:
+            label = f"{name} ({channels[name]})" if channels and name in channels else name
+            parts.append(f"{label} {cell[f'{name}.periods_met_share']:.0%} of its {period}s met {target * 100:g}%")
+            continue
         level = cell[f"{name}.service_level"]
         digits = 1 if round(level, 3) < target else 2  # 79.97% < 80%, not 80.0% < 80%
         label = f"{name} ({channels[name]})" if channels and name in channels else name

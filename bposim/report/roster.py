@@ -14,6 +14,8 @@ from bposim.formatting import estimate, points, share
 from bposim.report.html import Section, html_table, write_page
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from bposim.optimise import RosterPlan, WeeklyPlan
 
 GRID_STYLE = (
@@ -23,9 +25,12 @@ GRID_STYLE = (
 )
 
 
-def roster_report(plan: RosterPlan, path: str | Path) -> Path:
-    """Write the report of an optimised roster (`bposim.optimise.RosterPlan`): shifts, service level, chart."""
+def roster_report(plan: RosterPlan, path: str | Path, comparison: pd.DataFrame | None = None) -> Path:
+    """Write the report of an optimised roster (`bposim.optimise.RosterPlan`): shifts, service level, chart; the
+    service level per period under the period objective, and the objectives compared (`comparison`:
+    `optimise.roster.objectives.objective_table`) when given."""
     from bposim.optimise.charts import requirement_vs_scheduled
+    from bposim.report.objectives import objective_sections
 
     schedule = plan.schedule
     rows = schedule.shift_rows()
@@ -62,6 +67,7 @@ def roster_report(plan: RosterPlan, path: str | Path) -> Path:
             f"{plan.cost_unit} per day.{_deferred_note(plan)}{_exempt_note(plan)}",
             table=html_table(["Call type", "Offered / day", "Service level", "Target"], levels, met, 1),
         ),
+        *objective_sections(plan, comparison),
         *_fresh_misses_section(plan),
         *_channel_section(plan),
         Section(
@@ -168,9 +174,12 @@ def _fresh_misses_section(plan: RosterPlan) -> list[Section]:
     ]
 
 
-def weekly_roster_report(plan: WeeklyPlan, path: str | Path) -> Path:
+def weekly_roster_report(plan: WeeklyPlan, path: str | Path, comparison: pd.DataFrame | None = None) -> Path:
     """Write the report of a weekly roster (`bposim.optimise.WeeklyPlan`): contracts, the week grid of the named
-    agents, the service level on fresh days."""
+    agents, the service level on fresh days; the service level per period and the objectives compared as in
+    `roster_report`."""
+    from bposim.report.objectives import objective_sections
+
     tours = plan.tours
     weeks = plan.weeks
     contracts = [[name, str(agents)] for name, agents in tours.headcount.items()]
@@ -180,9 +189,13 @@ def weekly_roster_report(plan: WeeklyPlan, path: str | Path) -> Path:
     ]
     met = plan.by_call_type["met"].astype(bool).tolist()
     rounds = f"{plan.rounds} round{'' if plan.rounds == 1 else 's'}"
+    held = "Every call type over its period (and every interval above its floor)"
     verdict = (
-        "Every interval met its target on the search days and on the fresh days"
+        f"{held if plan.objective == 'period' else 'Every interval'} met its target on the search days and on the "
+        "fresh days"
         if plan.verified
+        else "Not every target held"
+        if plan.objective == "period"
         else "Not every interval met its target"
     )
     solver = "proven cheapest" if tours.optimal else f"within {tours.gap:.2%} of the cheapest"
@@ -212,6 +225,7 @@ def weekly_roster_report(plan: WeeklyPlan, path: str | Path) -> Path:
             f"means ± 95% confidence half-widths.{_exempt_note(plan)}",
             table=html_table(["Call type", "Offered / day", "Service level", "Target"], levels, met, 1),
         ),
+        *objective_sections(plan, comparison),
     ]
     return write_page(path, f"{plan.scenario.name}: weekly roster", sections)
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 Hours = Annotated[FiniteFloat, Field(gt=0, le=24)]
 WEEK_DAYS = 7
+DEFAULT_FLOOR_SHARE = 0.75  # objective period without interval_floor: no interval below 3/4 of the target (60% of 80%)
 
 
 class StartTimes(Model):
@@ -203,6 +204,24 @@ class Scheduling(Model):
         [], description="weekly rules of agents' weeks (needs a calendar horizon); a daily roster if left out"
     )
     limits: WorkableLimits | None = Field(None, description="workable limits of a weekly roster (needs contracts)")
+    objective: Literal["interval", "period"] = Field(
+        "interval",
+        description="what the roster must meet: every interval's target (interval), or each call type's target over "
+        "its service_level.period with no interval below interval_floor (period)",
+    )
+    interval_floor: FiniteFloat | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="with objective period, the service level no interval may fall below (within each call type's "
+        "threshold); DEFAULT_FLOOR_SHARE × each call type's target if left out",
+    )
+
+    @model_validator(mode="after")
+    def _floor_needs_period(self) -> Scheduling:
+        if self.interval_floor is not None and self.objective != "period":
+            raise ValueError("interval_floor applies to objective: period; leave it out or give objective: period")
+        return self
 
     @field_validator("shifts")
     @classmethod
@@ -221,6 +240,12 @@ class Scheduling(Model):
         if twice:
             raise ValueError(f"contract names must differ; repeated: {', '.join(twice)}")
         return value
+
+    def floor_for(self, target: float) -> float:
+        """The interval floor of a call type with this target under objective period."""
+        if self.interval_floor is not None:
+            return min(self.interval_floor, target)
+        return DEFAULT_FLOOR_SHARE * target
 
     @property
     def weekly(self) -> bool:
@@ -267,6 +292,25 @@ def scheduling_errors(scheduling: Scheduling, scenario: Scenario) -> Iterator[tu
         if name not in group_names:
             yield ("scheduling", "max_agents", name), f"unknown agent group '{name}'; known: {known}", name
     yield from _weekly_errors(scheduling, groups, horizon)
+    yield from _objective_errors(scheduling, scenario)
+
+
+def _objective_errors(scheduling: Scheduling, scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+    """The period objective's floor lies at or below every live call type's target."""
+    if scheduling.objective != "period":
+        return
+    floor = scheduling.interval_floor
+    if floor is None:
+        return
+    for call_type in scenario.call_types:
+        target = scenario.service_level_for(call_type)[1]
+        if call_type.live and floor > target:
+            yield (
+                ("scheduling", "interval_floor"),
+                f"the floor {floor:g} is above call type '{call_type.name}''s target {target:g}; give a floor at or "
+                "below every target",
+                floor,
+            )
 
 
 def _weekly_errors(

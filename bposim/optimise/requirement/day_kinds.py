@@ -92,15 +92,18 @@ def kinds_text(kinds: list[DayKind]) -> str:
 def kind_day(scenario: Scenario, kind: DayKind) -> Scenario:
     """The scenario as one day of the kind on its grid: its first date (weekday rules kept, no closed dates) or,
     without a calendar, one day; each call type's arrivals the kind's curve (`per_interval`); no contracts, limits
-    or dated roster lines."""
+    or dated roster lines; each interval judged against its target (a service level measured per day, week or month
+    is not, on one day)."""
     horizon = scenario.horizon
     data = scenario.model_dump(mode="python", exclude_none=True)
     data.pop("roster_file", None)
     data["horizon"]["days"] = 1
     if horizon.calendar:
         data["horizon"].update(start_date=horizon.date(kind.days[0]), closed_dates=[])
+    data["service_level"].pop("period", None)  # the requirement is searched per interval; a day has no weeks
     for call_type, rates in zip(data["call_types"], kind.rates, strict=True):
         call_type["arrivals"] = {"per_interval": list(rates)}
+        call_type.get("service_level", {}).pop("period", None)
     if "scheduling" in data:
         data["scheduling"].pop("contracts", None)
         data["scheduling"].pop("limits", None)

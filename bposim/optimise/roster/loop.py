@@ -51,6 +51,14 @@ from bposim.optimise.roster.evaluation import (
     search_levels,
     search_misses,
 )
+from bposim.optimise.roster.period import (
+    floor_levels,
+    floored,
+    objective_of,
+    period_results,
+    period_rounds,
+    period_shortfall_text,
+)
 from bposim.optimise.roster.plan import RosterPlan
 from bposim.optimise.roster.proposal import (
     group_to_raise,
@@ -166,10 +174,11 @@ def _optimise(
     from bposim.optimise.requirement import staffing_requirement
 
     say = watch.say
+    period = objective_of(goal) == "period"  # the period objective: `period`
     if requirement is None:
         watch.phase("requirement search")
         requirement = staffing_requirement(
-            goal,
+            floored(goal) if period else goal,
             occupancy_cap=scenario.scheduling.occupancy_cap,
             seed=seed,
             replications=replications,
@@ -182,25 +191,30 @@ def _optimise(
     base = required_array(requirement.table, groups, goal.horizon.intervals)
     search = SearchDays(seed + LOOP_SEED_OFFSET, replications, simulator=simulator)
     deferred = DeferredMargins(requirement, groups, goal.horizon.intervals)
-    loop = _rounds(goal, groups, base, search, max_rounds, watch, deferred)
+    loop = (period_rounds if period else _rounds)(goal, groups, base, search, max_rounds, watch, deferred)
     holdout = SearchDays(seed + HOLDOUT_SEED_OFFSET, replications, simulator=simulator)
     trim = Trim(goal, groups, base + loop.added, search, holdout, watch, floor=deferred.floor())
     schedule, rostered = loop.schedule, loop.rostered
-    if loop.converged:
+    if loop.converged and not period:
         schedule, rostered = trim.run(schedule, rostered, loop.achieved, trim_trials)
     simulations += search.simulated + trim.holdout.simulated
     verification_seed = seed + VERIFICATION_SEED_OFFSET
     watch.phase("verification")
     check = simulator.run(rostered, verification_seed, replications, tables=("intervals",))
     simulations += replications * judged_days(goal)
-    achieved = interval_service_levels(check)
+    achieved = floor_levels(check.intervals, goal) if period else interval_service_levels(check)
     by_type = call_type_service_levels(check)
+    periods = period_results(check, goal)
     say(
         f"verification: {replications} fresh days; "
         + ", ".join(f"{row.call_type} {row.service_level:.1%}" for row in by_type.itertuples(index=False))
     )
     cost, cost_ci, unit = _cost(check, schedule)
     fresh = fresh_shortfall_text(achieved, by_type, replications, verification_seed)
+    if period:
+        fresh = fresh.replace("are below target", "are below their floor")
+    if period and period_shortfall_text(periods, goal):
+        fresh = "; ".join(filter(None, [fresh, period_shortfall_text(periods, goal)]))
     if fresh:
         fresh += busy_signals_text(rostered, check.intervals, achieved[~achieved["met"]])
     return RosterPlan(
@@ -223,6 +237,8 @@ def _optimise(
         trim_saving=trim.saving,
         trimmed=required_table(trim.removed, groups),
         fresh_shortfall=fresh,
+        objective=objective_of(goal),
+        periods=periods,
     )
 
 

@@ -54,6 +54,8 @@ class RosterPlan:
     trim_saving: float = 0.0
     trimmed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["group", "interval", "required"]))
     fresh_shortfall: str = ""
+    objective: str = "interval"
+    periods: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def fresh_misses(self) -> pd.DataFrame:
@@ -65,7 +67,9 @@ class RosterPlan:
     def verified(self) -> bool:
         """Every target held: the loop converged, and on the fresh days no interval and no call type over the day
         is clearly below its target."""
-        return self.converged and self.fresh_misses.empty and bool(self.by_call_type["met"].all())
+        pooled = self.periods[self.periods["period"] != "interval"] if len(self.periods) else self.periods
+        periods_met = self.objective != "period" or bool(pooled["met"].astype(bool).all())
+        return self.converged and self.fresh_misses.empty and bool(self.by_call_type["met"].all()) and periods_met
 
     @property
     def targets(self) -> str:
@@ -74,6 +78,9 @@ class RosterPlan:
         deferred = [
             channel for channel in ("email", "case") if any(ct.channel == channel for ct in self.scenario.call_types)
         ]
+        if self.objective == "period":
+            held = "Every call type over its period (and every interval above its floor)"
+            return held + (f", every {' and '.join(deferred)} type (over the horizon)" if deferred else "")
         if not deferred:
             return "Every interval"
         return f"Every interval and every {' and '.join(deferred)} type (over the horizon)"

@@ -14,13 +14,19 @@ raises the kind's requirement where an interval is short, as the daily loop does
 is short or `max_rounds`. Intervals an exempt maintenance window overlaps are not judged. There is no trim. The
 verification simulates the last roster on fresh days, judged per kind of day as well.
 
+Under the period objective (`scheduling.objective: period`, `period`) the requirement is searched per kind of day
+on the floored scenario (`period.floored`), and each round judges each call type over its period pooled over every
+date and run, each interval against its floor per kind of day (exempt intervals not judged), and raises a kind's
+interval below its floor as above and a call type short over its period on the kinds and intervals where an agent
+gains most (`kind_periods`).
+
 Deferred work (email, case) is not planned by the weekly loop yet: a scenario with deferred call types is
 refused.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +42,20 @@ from bposim.optimise.requirement import Requirement, staffing_requirement
 from bposim.optimise.requirement.day_kinds import DayKind, day_kinds, kind_day, kind_of_day, kinds_text
 from bposim.optimise.roster.evaluation import call_type_service_levels, search_misses, worst_first
 from bposim.optimise.roster.kind_levels import kind_levels, search_kind_levels
+from bposim.optimise.roster.kind_periods import (
+    kind_floor_levels,
+    raise_kinds_for_periods,
+    search_kind_period_levels,
+    worst_per_kind,
+)
+from bposim.optimise.roster.period import (
+    floored,
+    objective_of,
+    period_misses,
+    period_results,
+    period_shortfall_text,
+    shortfall_words,
+)
 from bposim.optimise.roster.proposal import group_to_raise, required_array
 from bposim.optimise.roster.shortfall import fresh_shortfall_text, misses_text
 from bposim.optimise.tours import TourError, TourPlan, solve_tours
@@ -70,6 +90,8 @@ class WeeklyPlan:
     fresh_shortfall: str = ""
     kinds: tuple[DayKind, ...] = ()
     requirements: tuple[Requirement, ...] = ()
+    objective: str = "interval"
+    periods: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def fresh_misses(self) -> pd.DataFrame:
@@ -77,8 +99,11 @@ class WeeklyPlan:
 
     @property
     def verified(self) -> bool:
-        """Every target held: the loop converged and the fresh days show no interval or call type clearly short."""
-        return self.converged and self.fresh_misses.empty and bool(self.by_call_type["met"].all())
+        """Every target held: the loop converged and the fresh days show no interval or call type clearly short
+        (under the period objective: no interval below its floor, no call type below its target over its period)."""
+        pooled = self.periods[self.periods["period"] != "interval"] if len(self.periods) else self.periods
+        periods_met = self.objective != "period" or bool(pooled["met"].astype(bool).all())
+        return self.converged and self.fresh_misses.empty and bool(self.by_call_type["met"].all()) and periods_met
 
     @property
     def weeks(self) -> int:
@@ -135,7 +160,8 @@ def optimise_weekly_roster(
     verification_seed: int,
 ) -> WeeklyPlan:
     """The cheapest weekly roster under the scenario's contracts whose simulated service level meets the target
-    in every interval (`goal`: the scenario with the objective in force). Raises ScheduleError (a TourError) when
+    in every interval, or under the period objective each call type's over its period with no interval below the
+    floor (`goal`: the scenario with the objective in force). Raises ScheduleError (a TourError) when
     the contracts and limits leave no roster, or the scenario has deferred work."""
     deferred = [call_type.name for call_type in goal.call_types if not call_type.live]
     if deferred:
@@ -147,10 +173,12 @@ def optimise_weekly_roster(
     groups = problem.groups
     kinds = day_kinds(goal)
     kind_of = np.maximum(kind_of_day(kinds, goal.horizon.days), 0)  # a closed date needs nothing whatever its kind
+    period = objective_of(goal) == "period"
+    sought = floored(goal) if period else goal  # the period objective's requirement starts from the floor
     watch.phase("requirement search")
     requirements = tuple(
         staffing_requirement(
-            kind_day(goal, kind),
+            kind_day(sought, kind),
             occupancy_cap=goal.scheduling.occupancy_cap,
             seed=seed,
             replications=replications,
@@ -166,7 +194,7 @@ def optimise_weekly_roster(
     search = SearchDays(seed + LOOP_SEED_OFFSET, replications, simulator=simulator)
     added = np.zeros_like(base)
     plan, rostered, misses, rounds = None, None, pd.DataFrame(), 0
-    converged, shortfall = False, ""
+    converged, shortfall, why = False, "", ""
     while True:
         rounds += 1
         watch.phase("scheduling", rounds)
@@ -183,32 +211,48 @@ def optimise_weekly_roster(
         except TourError as exc:
             if plan is None:
                 raise
-            shortfall = f"{misses_text(misses)}; raising the requirement further is infeasible: {exc}"
+            shortfall = f"{why}; raising the requirement further is infeasible: {exc}"
             rounds -= 1
             break
         plan, rostered = candidate, weekly_roster_scenario(goal, candidate)
         watch.best(plan.cost / len(problem.weeks), _unit(goal) + " a week")
         watch.phase("evaluation", rounds)
-        achieved = search_kind_levels(search, rostered, list(kinds))
-        misses = search_misses(achieved)
+        achieved, periods = _judged(search, rostered, goal, kinds, period)
+        misses, short = search_misses(achieved), period_misses(periods)
+        why = shortfall_words(misses, short, periods.iloc[:0]) if period else misses_text(misses)
         watch.say(
             f"round {rounds}: {len(plan.agents)} agents, {money(plan.cost / len(problem.weeks), _unit(goal))} a week"
             f"{'' if plan.optimal else f' (within {plan.gap:.2%} of the cheapest)'} in {plan.seconds:.0f} s; "
-            f"{len(misses)} interval(s) below target on {search.count} runs of {goal.horizon.days} days"
+            f"{len(misses)} interval(s) below {'the floor' if period else 'target'} on {search.count} runs of "
+            f"{goal.horizon.days} days"
         )
-        if misses.empty:
+        if misses.empty and short.empty:
             converged = True
             break
         if rounds == max_rounds:
-            shortfall = f"after {max_rounds} round{'' if max_rounds == 1 else 's'}, {misses_text(misses)}"
+            shortfall = f"after {max_rounds} round{'' if max_rounds == 1 else 's'}, {why}"
             break
-        _raise(goal, groups, base, added, _on_phones(plan, groups, goal, kind_of, len(kinds)), misses)
+        phones = _on_phones(plan, groups, goal, kind_of, len(kinds))
+        _raise_periods(goal, groups, base, added, phones, short, achieved, kinds)
+        _raise(goal, groups, base, added, phones, misses)
     simulations += search.simulated
     watch.phase("verification")
     check = simulator.run(rostered, verification_seed, replications, tables=("intervals",))
     simulations += replications * goal.horizon.days
-    achieved = kind_levels(check.intervals, rostered, list(kinds)).drop(columns="service_level_se")
+    if period:
+        achieved = kind_floor_levels(check.intervals, goal, kinds).drop(columns="service_level_se")
+    else:
+        achieved = kind_levels(check.intervals, rostered, kinds).drop(columns="service_level_se")
     by_type = call_type_service_levels(check)
+    periods = period_results(check, goal)
+    fresh = fresh_shortfall_text(achieved, by_type, replications, verification_seed)
+    if period:
+        periods = worst_per_kind(periods, achieved)
+        fresh = "; ".join(
+            filter(
+                None, [fresh.replace("are below target", "are below their floor"), period_shortfall_text(periods, goal)]
+            )
+        )
     busiest = max(range(len(kinds)), key=lambda k: base[k].sum())
     return WeeklyPlan(
         requirement=requirements[busiest],
@@ -222,10 +266,45 @@ def optimise_weekly_roster(
         converged=converged,
         shortfall=shortfall,
         verification_seed=verification_seed,
-        fresh_shortfall=fresh_shortfall_text(achieved, by_type, replications, verification_seed),
+        fresh_shortfall=fresh,
         kinds=tuple(kinds),
         requirements=requirements,
+        objective=objective_of(goal),
+        periods=periods,
     )
+
+
+def _judged(
+    search: SearchDays, rostered: Scenario, goal: Scenario, kinds: list[DayKind], period: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The roster on the search days, per kind of day: its intervals (against their floors under the period
+    objective) and its call types over their periods (none under the interval objective)."""
+    if period:
+        return search_kind_period_levels(search, rostered, goal, kinds)
+    achieved = search_kind_levels(search, rostered, kinds)
+    return achieved, achieved.iloc[:0].assign(days_spent=True)
+
+
+def _raise_periods(
+    goal: Scenario,
+    groups: list[str],
+    base: np.ndarray,
+    added: np.ndarray,
+    phones: np.ndarray,
+    short: pd.DataFrame,
+    achieved: pd.DataFrame,
+    kinds: list[DayKind],
+) -> None:
+    """Raise `added` (kind of day × group × interval) in place for the call types short of their period target
+    (`kind_periods.raise_kinds_for_periods`), above what the roster had on the phones."""
+    if short.empty:
+        return
+    rates_by_group = {entry.group: entry.per_paid_hour for entry in goal.costs.groups} if goal.costs else {}
+    wanted = np.maximum(base + added, phones)
+    before = wanted.copy()
+    rates = [rates_by_group.get(name, 1.0) for name in groups]
+    raise_kinds_for_periods(goal, groups, wanted, short, achieved, kinds, rates)
+    added[:] = np.where(wanted > before, wanted - base, added)
 
 
 def _unit(scenario: Scenario) -> str:
