@@ -218,9 +218,9 @@ class ChannelWork:
         return calls
 
     def _draw_items(self: Centre, interval: int, now: float) -> None:
-        """The interval's email and case items (drawn at the opening): the first arrives when it comes, and brings on
-        the next."""
-        drawn = self.day_items[interval - self.spans[self.day].start]
+        """The interval's email and case items (drawn with its block, `_draw_block`): the first arrives when it
+        comes, and brings on the next."""
+        drawn = self.day_items[interval - self.block.start]
         items = iter(self._calls(drawn))
         self._items = items
         first = next(items, None)

@@ -69,6 +69,8 @@ from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
 INF = math.inf
+BLOCK_CALLERS = 500  # contacts expected in a block of intervals drawn at once (`Centre._draw_block`; more holds
+# more memory for little speed)
 
 
 class Centre(ChannelWork, CallerBehaviour, JourneyWork):
@@ -89,7 +91,8 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
         self.close_time = INF
         self.day = 0
         self.next_call_id = 0
-        self.day_callers: list[Callers] = []  # the first attempts of each open interval of the day
+        self.block = range(0)  # the intervals of the day whose callers are drawn (`_draw_block`)
+        self.day_callers: list[Callers] = []  # the first attempts of each interval of the block
         self.day_items: list[Callers] = []  # the email and case items likewise
         rng = partial(stream, seed, replication)  # the stream of a named source
         self.rng = rng
@@ -184,13 +187,15 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
             self.closing = False
             self.close_time = now + len(span) * self.interval_seconds
             self.workforce.open_day(now, self.close_time, now - span.start * self.interval_seconds, self.day)
-            self._draw_day(span, now)
+            self.block = range(0)
             if self.dialers is not None:
                 self.dialers.open_day(now, self.close_time, now - span.start * self.interval_seconds)
         for group, plan in zip(self.router.groups, self.plans, strict=True):
             self.workforce.set_staff(group, plan[interval], now)
             if group.reserve is not None:
                 self._fill_reserve(group, now)
+        if interval not in self.block:
+            self._draw_block(interval, span.stop, now)
         self._draw_arrivals(interval, now)
         if self.deferred_sources:
             self._draw_items(interval, now)
@@ -200,16 +205,23 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
             env.at(self.interval_seconds, self._close, None)
         self.records.pack_if_large()
 
-    def _draw_day(self, span: range, now: float) -> None:
-        """Draw the day's first attempts and items at its opening, interval by interval (`draw_day`)."""
-        factor = self.factors[self.day]
-        self.day_callers = draw_day(self.live_sources, self.day, span, now, self.interval_seconds, factor)
+    def _draw_block(self, first: int, stop: int, now: float) -> None:
+        """Draw the first attempts and items of the intervals from `first` on (`draw_day`): as many as are expected
+        to bring about BLOCK_CALLERS contacts (at least one interval, at most to `stop`, the day's end), so a long
+        day is drawn a block at a time and memory does not grow with its length."""
+        day, factor, length = self.day, self.factors[self.day], self.interval_seconds
+        end, expected = first, 0.0
+        while end < stop and (end == first or expected < BLOCK_CALLERS):
+            expected += sum(source.rates[day][end] for source in self.sources) * factor * length / 3600.0
+            end += 1
+        self.block = range(first, end)
+        self.day_callers = draw_day(self.live_sources, day, self.block, now, length, factor)
         if self.deferred_sources:
-            self.day_items = draw_day(self.deferred_sources, self.day, span, now, self.interval_seconds, factor)
+            self.day_items = draw_day(self.deferred_sources, day, self.block, now, length, factor)
 
     def _draw_arrivals(self, interval: int, now: float) -> None:
         """The interval's first attempts: the calendar's arrival stream, each call made as it comes."""
-        callers = self.day_callers[interval - self.spans[self.day].start]
+        callers = self.day_callers[interval - self.block.start]
         if callers.times:
             self.env.arrivals(callers.times, self._new_calls(callers), self._attempt)
 

@@ -120,8 +120,8 @@ def draw_day(
     sources: list[CallSource], day: int, intervals: range, start: float, length: float, factor: float
 ) -> list[Callers]:
     """The first attempts of `sources`' call types in each of a day's `intervals` (the first from `start`), drawn
-    at the day's opening: the same callers, to the bit, as `draw_callers` at each interval's start. Each stream is
-    drawn in the same order (arrivals interval by interval; durations a whole day at once, as every distribution draws
+    together: the same callers, to the bit, as `draw_callers` at each interval's start. Each stream is drawn in the
+    same order (arrivals interval by interval; durations of all the intervals at once, as every distribution draws
     its values one by one from its stream), and an interval's callers are merged in the same order."""
     starts = []
     for _ in intervals:  # the interval starts as the calendar reaches them: a sum, step by step
