@@ -480,3 +480,62 @@ def test_balks_and_messages_are_pooled_over_replications() -> None:
         assert f"{key}_ci" in pooled.summary
         assert pooled.summary[key] == pytest.approx(np.mean([summary[key] for summary in alone]))
     assert pooled.summary["by_call_type"]["support"]["balked"] == pytest.approx(pooled.summary["balked"])
+
+
+def test_chat_balking_by_expected_wait_counts_session_slots_not_agents() -> None:
+    """Two agents holding three chats each are six servers: with every slot busy and nobody waiting, the expected
+    wait is 600 / 6 = 100 s, below the curve's step at 150 s, so the first chat to queue stays (and is answered
+    after a wait) while the next ones (200 s and more) balk; counted by agents (300 s) every chat would balk."""
+    chat = {
+        "name": "chat",
+        "channel": "chat",
+        "arrivals": {"per_hour": 120},
+        "handle_time": {"distribution": "fixed", "value_seconds": 600},
+        "patience": {"distribution": "fixed", "value_seconds": 3000},
+        "balking": {"by_expected_wait_seconds": [[150, 0.0], [151, 1.0]]},
+    }
+    scenario = centre(
+        call_types=[chat], agent_groups=[{"name": "digital", "skills": ["chat"], "agents": 2, "max_concurrency": 3}]
+    )
+    calls = run(scenario).calls
+    outcome = outcomes(calls)
+    waited = calls[(outcome == "answered") & (calls["wait"] > 0)]
+    assert (outcome == "balked").sum() > 20 and len(waited) > 5
+    # never two chats waiting at once: a chat arriving while one waits expects 200 s and balks
+    for _, row in waited.iterrows():
+        others = waited[(waited["arrival"] < row["arrival"]) & (waited["answer"] > row["arrival"])]
+        assert others.empty
+
+
+def test_an_item_made_of_a_message_after_the_last_closing_never_ends_before_it_arrives() -> None:
+    """Callers still waiting after the last closing (closing: serve) reach their maximum wait and leave messages
+    that become email items; no item starts after closing, so they are let go unserved at their arrival (wait 0),
+    never at the closing before it (a negative wait)."""
+    email = {
+        "name": "mail",
+        "channel": "email",
+        "arrivals": {"per_hour": 0},
+        "handle_time": {"distribution": "fixed", "value_seconds": 240},
+    }
+    support = {
+        "name": "support",
+        "arrivals": {"per_hour": 300},
+        "handle_time": EXPONENTIAL,
+        "patience": {"distribution": "fixed", "value_seconds": 3000},
+        "max_wait_seconds": 300,
+        "message": {"then": "deferred:mail"},
+    }
+    scenario = centre(
+        call_types=[support, email],
+        agent_groups=[
+            {"name": "team", "skills": ["support"], "agents": 4},
+            {"name": "office", "skills": ["mail"], "agents": 1},
+        ],
+    )
+    calls = run(scenario).calls
+    items = calls[calls["call_type"] == "mail"]
+    closing = 2 * 3600.0  # times run from the opening
+    late = items[items["arrival"] > closing]
+    assert len(late) > 10
+    assert (items["wait"] >= 0).all() and (items["end"] >= items["arrival"]).all()
+    assert (outcomes(late) == "unserved").all() and (late["end"] == late["arrival"]).all()

@@ -5,12 +5,13 @@ hangs up at once with the call type's balking probability, recorded `balked`, an
 (`retrial.after_balk`). The probability is constant, or read off a piecewise linear curve in the callers of the
 type waiting ahead (those still waiting: not served, not yet past their patience), or in the expected wait
 
-    (ahead + 1) × (mean handle + mean wrap-up, × the interval's handle_time_factor) / agents logged in with the skill
+    (ahead + 1) × (mean handle + mean wrap-up, × the interval's handle_time_factor) / servers
 
-the wait of a caller answered at the (ahead + 1)-th completion when every agent is busy and completions come at
-one per mean work time per agent (the estimate the callback offer makes, with wrap-up added: an agent frees only
-after it). Every caller who would queue takes one draw of the type's balking stream, whatever the probability, so
-a change of curve moves no one else's draw.
+servers being the agents logged in with the skill (chat: their session slots, each agent's `max_concurrency` for
+the type): the wait of a caller answered at the (ahead + 1)-th completion when every server is busy and
+completions come at one per mean work time per server (the estimate the callback offer makes, with wrap-up added:
+an agent frees only after it). Every caller who would queue takes one draw of the type's balking stream, whatever
+the probability, so a change of curve moves no one else's draw.
 
 Maximum wait: a caller whose patience is longer than `max_wait_seconds` and who still waits then is sent to leave
 a message: recorded `message` at that moment (`end`), with `handle_seconds` the recording time (0 without one),
@@ -70,6 +71,7 @@ class QueueBehaviour:
         "item_queue",
         "item_type",
         "message_rng",
+        "chat_groups",
     )
 
     def __init__(self, call_type: CallType, balk_rng: np.random.Generator, message_rng: np.random.Generator):
@@ -85,6 +87,7 @@ class QueueBehaviour:
         self.item_queue: CallQueue | None = None
         self.item_type: CallType | None = None
         self.message_rng = message_rng
+        self.chat_groups: list = []  # chat: the groups holding the skill, whose session slots serve it
 
 
 class CallerBehaviour:
@@ -107,6 +110,8 @@ class CallerBehaviour:
                 name = call_type.message.deferred_type
                 behaviour.item_queue = by_name[name]
                 behaviour.item_type = scenario.call_types[by_name[name].index]
+            if queue.chat:
+                behaviour.chat_groups = [group for group in router.groups if queue in group.queues]
             queue.behaviour = behaviour
 
     def _line(self: Centre, queue: CallQueue) -> CallQueue:
@@ -149,7 +154,15 @@ class CallerBehaviour:
             return draw < balking.chance(ahead)
         factors = self.sources[queue.index].handle_factor
         work = behaviour.mean_work * (factors[self.interval] if factors is not None else 1.0)
-        return draw < balking.chance((ahead + 1) * work / max(1, queue.staffed))
+        servers = self._chat_slots(queue, behaviour.chat_groups) if queue.chat else queue.staffed
+        return draw < balking.chance((ahead + 1) * work / max(1, servers))
+
+    def _chat_slots(self: Centre, queue: CallQueue, groups: list) -> int:
+        """The chat sessions the agents logged in with a chat skill may hold at once: each agent's cap for the
+        type (one group: its cap × the agents logged in with the skill)."""
+        if len(groups) == 1:
+            return groups[0].cap[queue.index] * queue.staffed
+        return sum(agent.group.cap[queue.index] for agent in self.agents if agent.logged_in and agent.group in groups)
 
     # --- the maximum wait ----------------------------------------------------------------------------
 

@@ -455,10 +455,12 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
         self._log_out(agent, now)
 
     def _let_go(self, queue, outcome: int, when: float | None = None) -> None:
-        """Every caller still waiting in a queue leaves now, or at `when` (or at their hang-up time, if earlier)."""
+        """Every caller still waiting in a queue leaves now, or at `when` (or at their hang-up time, if earlier); a
+        contact that arrived after `when` (an item made of a message left after the last closing) leaves at its
+        arrival, never before it."""
         for call in queue.waiting:
             if call.state == WAITING:
-                self._record_unanswered(call, outcome, when)
+                self._record_unanswered(call, outcome, when if when is None else max(when, call.arrival))
         queue.waiting.clear()
 
     def _ready_after_job(self, agent: Agent) -> None:
