@@ -48,7 +48,7 @@ class Records:
     arrival), warmup (arrived during the warm-up), leg (1, 2, ... of a journey: `leg_columns`), when some call type
     is interruptible, interruptions (how often an item was stopped), when some call type has transfers,
     transfer_mode and conference_seconds, and when some call type has resolution, resolved (int8: 1, 0, or −1 on
-    rows not answered) and repeat_of (the call_id a repeat contact repeats, −1 for first contacts). sessions,
+    rows not answered and on legs passed on) and repeat_of (the call_id a repeat contact repeats, −1 for first contacts). sessions,
     outages and pieces (the stretches of work on items interrupted at least once, PIECE_FIELDS) and dials (the dials
     of outbound campaigns, DIAL_FIELDS): (rows, fields) float arrays.
     activities: ACTIVITY_FIELDS (name as objects, flags as booleans, the rest floats). agent_names and agent_groups
@@ -83,10 +83,11 @@ def replication_records(scenario: Scenario, centre: Centre) -> Records:
     pieces = np.array(centre.pieces, dtype=np.float64).reshape(-1, len(PIECE_FIELDS))
     if any(call_type.interruptible for call_type in scenario.call_types):
         calls["interruptions"] = interruptions(calls["call_id"], pieces)
+    recorded = calls["attempt"]  # with transfers, the leg is in it (`leg_columns` decodes it)
     calls.update(leg_columns(calls, centre.legs if has_transfers(scenario) else None))
     repeats = centre.repeats
     if repeats is not None:
-        calls.update(resolution_columns(repeats, calls["call_id"], calls["outcome"], ANSWERED))
+        calls.update(resolution_columns(repeats, calls["call_id"], recorded, calls["outcome"], ANSWERED))
     sessions = np.array(centre.workforce.sessions, dtype=np.float64).reshape(-1, len(SESSION_FIELDS))
     activities = _activity_columns(centre.workforce.activities)
     outages = np.array(centre.outages.records, dtype=np.float64).reshape(-1, len(OUTAGE_FIELDS))

@@ -1,12 +1,15 @@
 """First-contact resolution KPIs, from the calls' `resolved` and `repeat_of` columns (scenarios with a call type that
 has `resolution`; `bposim.engine.resolution` says how contacts are resolved and repeats made).
 
-Per call type with resolution, and over all of them, counted on contacts that arrived after the warm-up:
+Per call type with resolution, and over all of them, counted on contacts that arrived after the warm-up (with
+transfers: whose journey's first leg did). A contact is a journey: with transfers, its legs passed on carry no
+resolution, and it is counted once, on the leg that ended it answered, under that leg's call type.
 
 - first_contacts_answered: answered contacts that repeat nothing (repeat_of −1);
 - resolved_first_contacts: those of them resolved;
 - fcr (first-contact resolution): resolved_first_contacts / first_contacts_answered (NaN with none);
-- repeats: repeat contacts offered (their first attempts; a repeat's retrials are attempts of the same contact);
+- repeats: repeat contacts offered (their first attempts' first legs, callbacks left out; a repeat's retrials are
+  attempts of the same contact);
 - repeats_per_day: repeats / the horizon's days;
 - repeats_carried_out: repeats due after the last closing, so not made in the horizon (warm-up or not);
 - cost_of_repeats (with `costs.groups`): the handle-time cost of the answered repeat contacts, (handle + wrap-up)
@@ -22,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from bposim.columns import Records
-from bposim.engine.records import ANSWERED
+from bposim.engine.records import ANSWERED, CALLBACK
 from bposim.scenario import Scenario
 
 SECONDS_PER_HOUR = 3600.0
@@ -51,10 +54,10 @@ def add_kpis(summaries: list[dict], scenario: Scenario, records: Records) -> Non
     replications = records.replications
     types = len(scenario.call_types)
     cell = records.replication("calls") * types + calls["call_type"].astype(np.int64)
-    kept = ~calls["warmup"]
+    kept = ~journey_warmup(calls, records.replication("calls"))
     first = calls["repeat_of"] < 0
     answered_first = kept & first & (calls["outcome"] == ANSWERED) & (calls["resolved"] >= 0)
-    repeat_contact = kept & ~first & (calls["attempt"] == 1)
+    repeat_contact = kept & ~first & (calls["attempt"] == 1) & (calls["leg"] == 1) & (calls["path"] != CALLBACK)
     size = replications * types
 
     def per_cell(selected: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -76,6 +79,21 @@ def add_kpis(summaries: list[dict], scenario: Scenario, records: Records) -> Non
             summary["by_call_type"][scenario.call_types[i].name].update(_kpis(own, days, cost, r, [i]))
         total = {key: int(counts[key][r, resolving].sum()) for key in COUNTS}
         summary.update(_kpis(total, days, cost, r, resolving))
+
+
+def journey_warmup(calls: dict[str, np.ndarray], replication: np.ndarray) -> np.ndarray:
+    """Whether each row's journey arrived during the warm-up (its first leg did): a leg passed on after the warm-up
+    goes with its journey. Without legs beyond the first, the rows' own `warmup`."""
+    warmup, leg = calls["warmup"], calls["leg"]
+    if not (leg > 1).any():
+        return warmup
+    keys = np.stack([replication, calls["call_id"].astype(np.int64), calls["attempt"].astype(np.int64)], axis=1)
+    _, journey = np.unique(keys, axis=0, return_inverse=True)
+    journey = journey.ravel()
+    starts = leg == 1
+    started = np.zeros(int(journey.max()) + 1, bool)
+    started[journey[starts]] = warmup[starts]
+    return started[journey]
 
 
 def _kpis(counts: dict[str, int], days: int, cost: np.ndarray | None, r: int, types: list[int]) -> dict:

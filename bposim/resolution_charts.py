@@ -15,9 +15,11 @@ if TYPE_CHECKING:
 
 
 def daily_contacts(calls: pd.DataFrame) -> pd.DataFrame:
-    """Per day (of the horizon, by arrival): first contacts and repeat contacts offered (their first attempts), over
-    every replication, with a column each; days before the first opening (an initial backlog) are left out."""
-    first_attempts = calls[(calls["attempt"].to_numpy() == 1) & (calls["day"].to_numpy() >= 0)]
+    """Per day (of the horizon, by arrival): first contacts and repeat contacts offered (their first attempts' first
+    legs, callbacks left out), over every replication, with a column each; days before the first opening (an
+    initial backlog) are left out."""
+    offered = (calls["attempt"].to_numpy() == 1) & (calls["leg"].to_numpy() == 1) & (calls["path"] != "callback")
+    first_attempts = calls[offered & (calls["day"].to_numpy() >= 0)]
     kind = np.where(first_attempts["repeat_of"].to_numpy() >= 0, "repeats", "first_contacts")
     table = pd.crosstab(first_attempts["day"].to_numpy(), kind)
     table.index.name = "day"

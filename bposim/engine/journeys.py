@@ -24,6 +24,9 @@ Records: a leg's row carries its leg number in its attempt (`attempt + LEG_STRID
 second on also leaves a `LegRow` (how it was passed on, its conference). An outage that drops calls may cut a leg's
 talk (then no transfer follows), never a caller on hold.
 
+First-contact resolution (`engine.resolution`) is drawn once a journey, on its last leg: a leg that will be passed
+on draws none; the leg that ends the journey answered draws with its own call type's rule and its group's chance.
+
 =====================  ================================  ========================  =================================
 event                  handler                           payload                   what it does
 =====================  ================================  ========================  =================================
@@ -192,7 +195,8 @@ class JourneyWork:
 
     def _serve_journey(self: Centre, agent: Agent, call: Call, now: float) -> None:
         """An agent answers: a leg that a first agent holds on for opens with the conference; a call that will be
-        passed on talks, then is handed over; any other is served as usual."""
+        passed on talks, then is handed over (no resolution drawn: its journey goes on); any other is served as
+        usual."""
         desk = self.transfer_desks[call.queue.index]
         route = desk.route_for(agent.group.index) if desk is not None else None
         hold = call.holder if type(call) is Leg else None
@@ -204,6 +208,8 @@ class JourneyWork:
             call.holder = None
             talk += call.conference
             self._end_hold(hold, now + call.conference)
+        if route is None and self.repeats is not None:  # the journey ends with this leg: resolved or not
+            self.repeats.answered(agent, call, now + talk)
         self._talk(agent, call, now, talk, route)
 
     def _talk(self: Centre, agent: Agent, call: Call, now: float, talk: float, route: Route | None) -> None:

@@ -32,6 +32,7 @@ from bposim.scenario import SECONDS_PER_DAY, Scenario
 from bposim.scenario.resolution import Resolution
 
 BLOCK = 256  # durations drawn at a time: one draw a repeat would cost a truncated law its set-up every time
+ATTEMPT_KEY = 1 << 32  # a draw is kept under call_id × ATTEMPT_KEY + the attempt as recorded (a leg's, with transfers)
 
 
 class Draws:
@@ -103,7 +104,7 @@ class Repeats:
             for day in range(horizon.days)
             if (span := horizon.open_intervals(day))
         ]
-        self.resolved: dict[int, bool] = {}  # call_id → resolved, for every contact a resolving agent took
+        self.resolved: dict[int, bool] = {}  # call_id × ATTEMPT_KEY + attempt as recorded → resolved: the leg drawn
         self.repeat_of: dict[int, int] = {}  # a repeat's call_id → the call_id of the contact it repeats
         self.depth: dict[int, int] = {}  # a repeat's call_id → its place in its chain (1 = the first repeat)
         self.carried = [0] * len(scenario.call_types)  # repeats due after the last closing, per call type
@@ -115,7 +116,7 @@ class Repeats:
         if rule is None:
             return
         resolved = bool(rule.resolution_rng.random() < self._chance(rule, agent, index))
-        self.resolved[call.call_id] = resolved
+        self.resolved[call.call_id * ATTEMPT_KEY + call.attempt] = resolved
         depth = self.depth.get(call.call_id, 0)
         if resolved or depth >= rule.spec.max_repeats:
             return
@@ -191,14 +192,19 @@ def _rule(scenario: Scenario, call_type, rng: Callable[[str], np.random.Generato
     )
 
 
-def resolution_columns(repeats: Repeats, call_ids: np.ndarray, outcome: np.ndarray, answered: int) -> dict:
-    """The calls' `resolved` (int8: 1 or 0 on answered rows of contacts drawn, −1 elsewhere) and `repeat_of` (the
-    call_id a repeat contact's rows repeat, −1 for first contacts) columns, for rows of `call_ids` and `outcome`."""
+def resolution_columns(
+    repeats: Repeats, call_ids: np.ndarray, attempts: np.ndarray, outcome: np.ndarray, answered: int
+) -> dict:
+    """The calls' `resolved` (int8: 1 or 0 on the answered rows drawn, −1 elsewhere: rows not answered, and legs
+    passed on by a transfer, whose journey was drawn on its last leg) and `repeat_of` (the call_id a repeat
+    contact's rows repeat, −1 for first contacts) columns, for rows of `call_ids`, `attempts` (as recorded, with
+    the leg) and `outcome`."""
     resolved = np.full(len(call_ids), -1, np.int8)
     if repeats.resolved:
         keys = np.fromiter(repeats.resolved.keys(), np.int64, len(repeats.resolved))
         values = np.fromiter(repeats.resolved.values(), np.int8, len(repeats.resolved))
-        resolved = _lookup(call_ids, keys, values, np.int8(-1))
+        rows = call_ids.astype(np.int64) * ATTEMPT_KEY + attempts.astype(np.int64)
+        resolved = _lookup(rows, keys, values, np.int8(-1))
         resolved[outcome != answered] = -1
     repeat_of = np.full(len(call_ids), -1, np.int64)
     if repeats.repeat_of:
@@ -209,7 +215,7 @@ def resolution_columns(repeats: Repeats, call_ids: np.ndarray, outcome: np.ndarr
 
 
 def _lookup(call_ids: np.ndarray, keys: np.ndarray, values: np.ndarray, missing) -> np.ndarray:
-    """values[keys == call_id] for each call_id, `missing` where the call_id is not among the keys."""
+    """values[keys == call_id] for each call_id (or other key), `missing` where it is not among the keys."""
     order = np.argsort(keys)
     keys, values = keys[order], values[order]
     at = np.clip(np.searchsorted(keys, call_ids), 0, max(len(keys) - 1, 0))
