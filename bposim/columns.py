@@ -48,9 +48,9 @@ class Records:
     arrival), warmup (arrived during the warm-up), leg (1, 2, ... of a journey: `leg_columns`), when some call type
     is interruptible, interruptions (how often an item was stopped), when some call type has transfers,
     transfer_mode and conference_seconds, and when some call type has resolution, resolved (int8: 1, 0, or −1 on
-    rows not answered and on legs passed on) and repeat_of (the call_id a repeat contact repeats, −1 for first contacts). sessions,
-    outages and pieces (the stretches of work on items interrupted at least once, PIECE_FIELDS) and dials (the dials
-    of outbound campaigns, DIAL_FIELDS): (rows, fields) float arrays.
+    rows not answered and on legs passed on) and repeat_of (the call_id a repeat contact repeats, −1 for first
+    contacts). sessions, outages and pieces (the stretches of work on items interrupted at least once,
+    PIECE_FIELDS) and dials (the dials of outbound campaigns, DIAL_FIELDS): (rows, fields) float arrays.
     activities: ACTIVITY_FIELDS (name as objects, flags as booleans, the rest floats). agent_names and agent_groups
     (group index) of every agent, both fixed by the scenario, so the same in every replication.
     """
