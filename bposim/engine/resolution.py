@@ -12,6 +12,11 @@ repeats. A repeat due while the centre is closed comes on the next open day, at 
 hours; one due after the last closing is not made and is counted as carried out of the horizon. A repeat then
 takes the normal path: the bot, busy signals, the queue, hanging up and retrials (same call_id, next attempt).
 
+With transfers a contact is a journey, drawn once: `engine.journeys` draws none for a leg that will be passed on,
+and the leg that ends the journey draws with its own call type's rule (its repeat comes to that call type and
+repeats the journey's call_id). A draw is kept under the call_id and the attempt as recorded (with the leg), so
+`resolution_columns` flags that leg alone.
+
 Random numbers: per call type, one stream for the resolution draws ("support/resolution"), one for the repeats
 ("support/repeats": whether, and when on a closed day), and one each for the repeats' delays, patience, handle and
 wrap-up times ("support/repeat_delay", ...; drawn a block at a time), so other sources draw as before.
