@@ -19,8 +19,9 @@ and dropped calls), path (direct | bot_opt_out | bot_bounce | bot_contained | ca
 the bot), warmup (a live contact that arrived during the warm-up: left out of KPIs),
 with transfers transfer_mode (cold | warm: how the leg was passed on; missing on a first leg) and conference_seconds
 (a warm transfer's conference, on the leg it opened), with a call type's `resolution` resolved (nullable boolean,
-answered rows of such call types; NA on legs passed on: a journey is resolved on its last leg) and repeat_of (the call_id a repeat contact repeats, −1 for first contacts;
-`bposim.engine.resolution`), and replication when there are several.
+answered rows of such call types; NA on legs passed on: a journey is resolved on its last leg) and repeat_of
+(the call_id a repeat contact repeats, −1 for first contacts; `bposim.engine.resolution`), and replication when
+there are several.
 
 ``intervals``: one row per day, interval and live call type (voice, chat): interval_start (HH:MM), channel, the
 counts and KPIs of `bposim.metrics` (balked, messages and balk_rate only in scenarios with balking or a maximum
