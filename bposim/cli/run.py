@@ -169,6 +169,29 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
         soft_wrap=True,
         markup=False,
     )
+    _print_planning_load(scenario)
+
+
+def _print_planning_load(scenario: Scenario) -> None:
+    """With transfers or resolution, the load planning counts per call type beyond its own arrivals: legs passed on
+    to it and repeat contacts (`bposim.offered_load`), in mean calls an hour over the busiest day's open intervals."""
+    from bposim.offered_load import has_journeys, load_lines, offered_load
+    from bposim.optimise.requirement.day_kinds import busiest_rates
+
+    if not has_journeys(scenario):
+        return
+    own = [busiest_rates(ct.arrivals, scenario.horizon) for ct in scenario.call_types]
+    lines = load_lines(scenario, offered_load(scenario, own))
+    if lines:
+        out.print(
+            "Load planning counts (mean per hour over the open day; every leg answered, repeats at their steady "
+            "state):",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+        )
+        for line in lines:
+            out.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
 
 
 def schema() -> None:

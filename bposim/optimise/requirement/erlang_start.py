@@ -8,8 +8,10 @@ interval in the given scenario (equal shares where none are). Each group is then
 load, and needs the smallest headcount meeting the service level of every call type it serves first (and the
 occupancy cap). Patience enters as Erlang A with the load-weighted abandonment rate 1/mean; a non-exponential
 patience is replaced by an exponential one of the same mean (an approximation); without patience, or with
-``method="erlang_c"``, it is Erlang C. Busyness, retrials, trunk lines, shrinkage, overflow delays and technology
-are left to the simulation. An occupancy cap is a floor from Erlang that the search's removals respect.
+``method="erlang_c"``, it is Erlang C. A call type's load counts the legs transfers pass on to it and the repeat
+contacts of unresolved journeys as well as its own arrivals (`bposim.offered_load`: every leg answered, repeats at
+their steady state). Busyness, retrials, trunk lines, shrinkage, overflow delays and technology are left to the
+simulation. An occupancy cap is a floor from Erlang that the search's removals respect.
 
 Chat. An agent holds up to k sessions of a chat type (the skill's max_concurrency, else the group's), each talk
 stretched by 1 + s (n − 1) with n sessions held (s the type's sequential_share). A group is then counted in slots:
@@ -40,6 +42,7 @@ import pandas as pd
 
 from bposim import analytic, metrics
 from bposim.formatting import clock
+from bposim.offered_load import has_journeys, offered_load
 from bposim.optimise.requirement.day_kinds import busiest_rates
 from bposim.optimise.requirement.deferred_start import DeferredSolution, DeferredStart
 from bposim.optimise.requirement.result import RequirementError
@@ -163,6 +166,8 @@ class Centre:
         horizon = self.scenario.horizon
         rates = np.array([busiest_rates(ct.arrivals, horizon) for ct in self.scenario.call_types]) / 3600.0
         rates[~self.live] = 0.0  # deferred work has a start of its own
+        if has_journeys(self.scenario):  # legs transferred in and repeat contacts: `bposim.offered_load`
+            rates = offered_load(self.scenario, rates * 3600.0).total / 3600.0
         talk = np.array([ct.handle_time.mean for ct in self.scenario.call_types])
         stretch = np.array([ct.stretch for ct in self.scenario.call_types])
         wrap = np.array([ct.after_call_work.mean if ct.after_call_work else 0.0 for ct in self.scenario.call_types])
