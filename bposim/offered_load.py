@@ -17,6 +17,11 @@ the repeats are a geometric series cut at `max_repeats`. That is the steady stat
 none): a plan repeated every day must cover the busy days. Repeats come at the time of day of the journeys that
 bring them (a delay of whole days keeps the time of day; one due in closed hours is spread over the next day's:
 an approximation). Live call types only: email and case work has a start of its own.
+
+Conferences. A warm transfer holds both agents for its conference: `conference_seconds` adds, per contact of a
+call type, the mean conference of the warm transfers it makes (its agent stays on the line) and of those it
+receives (its agent talks it before its own talk). The hold before the second agent answers, the target's wait,
+is left out (short when the target's service level is met).
 """
 
 from __future__ import annotations
@@ -30,13 +35,15 @@ from bposim.scenario import Scenario
 
 @dataclass(frozen=True)
 class OfferedLoad:
-    """Per call type × interval, calls per hour: own arrivals, legs transferred in, and repeat contacts; and per
-    call type × call type × interval the legs passed on from one to the other (`passed[i, j]`)."""
+    """Per call type × interval, calls per hour: own arrivals, legs transferred in, and repeat contacts; per call
+    type × call type × interval the legs passed on from one to the other (`passed[i, j]`); and per call type ×
+    interval the seconds of warm-transfer conference a contact adds to its agent's work (`conference_seconds`)."""
 
     own: np.ndarray
     transferred: np.ndarray
     repeats: np.ndarray
     passed: np.ndarray
+    conference_seconds: np.ndarray
 
     @property
     def total(self) -> np.ndarray:
@@ -55,7 +62,7 @@ def offered_load(scenario: Scenario, own: np.ndarray) -> OfferedLoad:
     size = len(scenario.call_types)
     none = np.zeros_like(own)
     if not has_journeys(scenario):
-        return OfferedLoad(own, none, none, np.zeros((size, *own.shape)))
+        return OfferedLoad(own, none, none, np.zeros((size, *own.shape)), none)
     live = np.array([ct.live for ct in scenario.call_types], bool)
     chance = transfer_chances(scenario)
     reach = np.linalg.inv(np.eye(size) - chance.T)  # legs at each call type per arrival: v = reach @ a
@@ -73,7 +80,12 @@ def offered_load(scenario: Scenario, own: np.ndarray) -> OfferedLoad:
         visits += legs
     transferred = visits - arrivals - repeats
     passed = visits[:, None, :] * chance[:, :, None]
-    return OfferedLoad(own, np.maximum(transferred, 0.0), repeats, passed)
+    conference = _conferences(scenario)  # seconds per caller answered at i, by target j
+    received = np.einsum("it,ik->kt", visits, conference)  # conference seconds per hour at each target
+    with np.errstate(invalid="ignore", divide="ignore"):
+        extra = conference.sum(axis=1)[:, None] + np.where(visits > 0, received / visits, 0.0)
+    extra = np.where(visits > 0, extra, 0.0)
+    return OfferedLoad(own, np.maximum(transferred, 0.0), repeats, passed, extra)
 
 
 def transfer_chances(scenario: Scenario) -> np.ndarray:
@@ -88,6 +100,20 @@ def transfer_chances(scenario: Scenario) -> np.ndarray:
         for transfer in call_type.transfers:
             chance[i, index[transfer.to]] += np.mean([transfer.probability_for(g) for g in groups] or [0.0])
     return chance
+
+
+def _conferences(scenario: Scenario) -> np.ndarray:
+    """C[i, j]: the mean conference seconds per caller answered at i of its warm transfers to j (the chance,
+    averaged over the groups that serve i first, × the conference's mean)."""
+    index = {ct.name: i for i, ct in enumerate(scenario.call_types)}
+    seconds = np.zeros((len(index), len(index)))
+    for i, call_type in enumerate(scenario.call_types):
+        groups = _first_groups(scenario, call_type.name)
+        for transfer in call_type.transfers:
+            if transfer.mode == "warm":
+                chance = np.mean([transfer.probability_for(g) for g in groups] or [0.0])
+                seconds[i, index[transfer.to]] += chance * transfer.conference.mean
+    return seconds
 
 
 def _repeat_rules(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

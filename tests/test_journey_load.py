@@ -232,3 +232,28 @@ def test_staff_finds_a_roster_whose_second_tier_meets_its_target_on_fresh_days(t
     levels = call_type_service_levels(fresh).set_index("call_type")
     assert levels.loc["back", "offered"] > 0
     assert (levels["service_level"] >= levels["target"]).all(), levels
+
+
+def test_a_warm_conference_adds_to_the_work_of_both_tiers():
+    """A warm transfer holds the first agent through the conference and opens the second agent's talk with it: the
+    conference seconds per contact are p × its mean at the first tier and its mean at the second, and the Erlang
+    start of both tiers is above the cold transfer's."""
+    warm = tiers(0.3)
+    warm["call_types"][0]["transfers"][0].update(
+        mode="warm", conference={"distribution": "uniform", "low_seconds": 60, "high_seconds": 180}
+    )
+    scenario = bposim.Scenario.model_validate(warm)
+    load = offered_load(scenario, own_rates(scenario))
+    assert np.allclose(load.conference_seconds[0], 0.3 * 120) and np.allclose(load.conference_seconds[1], 120)
+    cold, hot = erlang_start(tiers(0.3)), erlang_start(warm)
+    assert (hot >= cold).all() and hot[0].sum() > cold[0].sum() and hot[1].sum() > cold[1].sum()
+
+
+def test_a_call_type_reached_only_by_conferences_needs_agents():
+    """models/two_tier_support.yaml: accounting's own talk is 0 s (the conference is all its work): its Erlang start
+    follows from the conferences, and tech support, reached by 95% of reception's callers, needs the most agents."""
+    scenario = bposim.load_scenario(ROOT / "models" / "two_tier_support.yaml")
+    table = staffing_requirement(scenario, replications=1, method="erlang_a").table
+    start = table.pivot(index="group", columns="interval", values="erlang")
+    assert (start.loc["accounting"] >= 1).all() and (start.loc["development"] >= 1).all()
+    assert (start.loc["tech_support"] > start.drop(index="tech_support").max()).all()

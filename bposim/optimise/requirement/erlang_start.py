@@ -166,8 +166,10 @@ class Centre:
         horizon = self.scenario.horizon
         rates = np.array([busiest_rates(ct.arrivals, horizon) for ct in self.scenario.call_types]) / 3600.0
         rates[~self.live] = 0.0  # deferred work has a start of its own
+        conference = None  # seconds of warm-transfer conference per contact, per call type × interval
         if has_journeys(self.scenario):  # legs transferred in and repeat contacts: `bposim.offered_load`
-            rates = offered_load(self.scenario, rates * 3600.0).total / 3600.0
+            load = offered_load(self.scenario, rates * 3600.0)
+            rates, conference = load.total / 3600.0, load.conference_seconds
         talk = np.array([ct.handle_time.mean for ct in self.scenario.call_types])
         stretch = np.array([ct.stretch for ct in self.scenario.call_types])
         wrap = np.array([ct.after_call_work.mean if ct.after_call_work else 0.0 for ct in self.scenario.call_types])
@@ -180,16 +182,21 @@ class Centre:
         caps, slots = self.slots[:, :-1], self.slots[:, -1:]
         session = talk[None, :] * self.proficiency * (1.0 + stretch[None, :] * (caps - 1)) + wrap[None, :]
         handle = session * slots / caps  # group × call type, in slot-seconds: a voice call holds all the slots
+        session = np.broadcast_to(session[:, :, None], (*session.shape, self.intervals))  # × interval
+        handle = np.broadcast_to(handle[:, :, None], session.shape)
+        if conference is not None:  # a warm transfer's conference holds the agents on both sides
+            session = session + conference[None, :, :]
+            handle = handle + conference[None, :, :] * (slots / caps)[:, :, None]
         weight = self.first[:, :, None] * planned[:, None, :]  # group × call type × interval
         weight = np.where(weight.sum(axis=0) > 0, weight, self.first[:, :, None] * 1.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.nan_to_num(weight / weight.sum(axis=0))
         arrivals = share * rates[None, :, :]
-        self.busy = (arrivals * session[:, :, None]).sum(axis=1)  # group × interval, agents
-        self.channel_load = arrivals * handle[:, :, None]  # group × call type × interval, slots busy
+        self.busy = (arrivals * session).sum(axis=1)  # group × interval, agents
+        self.channel_load = arrivals * handle  # group × call type × interval, slots busy
         total = arrivals.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean_handle = (arrivals * handle[:, :, None]).sum(axis=1) / total
+            mean_handle = (arrivals * handle).sum(axis=1) / total
             theta = (arrivals * abandon[None, :, None]).sum(axis=1) / total
         return [
             [
@@ -199,8 +206,8 @@ class Centre:
                     1.0 / theta[g, t] if theta[g, t] > 0 else None,
                     int(self.slots[g, -1]),
                 )
-                if total[g, t] > 0
-                else ErlangQueue(0.0, 1.0, None, int(self.slots[g, -1]))
+                if total[g, t] > 0 and mean_handle[g, t] > 0
+                else ErlangQueue(0.0, 1.0, None, int(self.slots[g, -1]))  # no work: no calls, or none lasting
                 for t in range(self.intervals)
             ]
             for g in range(len(self.groups))
