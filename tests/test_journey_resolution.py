@@ -20,6 +20,7 @@ from strategies import SEEDS, checked
 
 import bposim
 from bposim.engine.model import Centre
+from bposim.resolution_charts import daily_contacts
 
 FIXED_45 = {"distribution": "fixed", "value_seconds": 45}
 HOUR_LATER = {"distribution": "exponential", "mean_hours": 1}
@@ -263,3 +264,17 @@ def test_every_journey_ends_in_exactly_one_final_outcome(spec, seed):
     assert kpis["journeys"] == len(first)
     final = legs[last_legs(legs)]
     assert {name: int((final["outcome"] == name).sum()) for name in kpis["final_outcomes"]} == kpis["final_outcomes"]
+
+
+def test_a_repeat_that_takes_a_callback_is_counted_once():
+    """A repeat contact offered a callback leaves two rows (the request and the callback itself, same call_id and
+    attempt): the summary counts the contact once, as the daily chart does."""
+    spec = centre(TRANSFERS["cold"], front={"resolution": rule(0.3, 1.0)}, days=2)
+    spec["agent_groups"][0]["agents"] = 3
+    spec["technology"] = {"callbacks": {"enabled": True, "offer_when_wait_over_seconds": 30, "acceptance": 0.8}}
+    result = run(spec, seed=9)
+    calls = result.calls
+    repeat_rows = calls[(calls["repeat_of"] >= 0) & (calls["attempt"] == 1) & (calls["leg"] == 1)]
+    assert (repeat_rows["path"] == "callback").sum() > 10  # repeats that took a callback
+    assert result.summary["repeats"] == repeat_rows["call_id"].nunique()
+    assert daily_contacts(calls)["repeats"].sum() == repeat_rows["call_id"].nunique()
