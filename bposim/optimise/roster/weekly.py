@@ -241,8 +241,9 @@ def optimise_weekly_roster(
             shortfall = f"after {max_rounds} round{'' if max_rounds == 1 else 's'}, {why}"
             break
         phones = _on_phones(plan, groups, goal, kind_of, len(kinds))
-        _raise_periods(goal, groups, base, added, phones, short, achieved, kinds)
-        _raise(goal, groups, base, added, phones, misses)
+        planned = base + deferred.delta  # raised above what the solve asks for, deferred work's part included
+        _raise_periods(goal, groups, planned, added, phones, short, achieved, kinds)
+        _raise(goal, groups, planned, added, phones, misses)
         unfixable = deferred.raise_for(late)
         if unfixable:
             shortfall = f"no scheduled group can take more {', '.join(sorted(set(unfixable)))}; {why}"
