@@ -41,11 +41,28 @@ def staff_objective(
         fail([f"{flag}: {file}: {problem}" for problem in exc.problems])
 
 
+def staff_confidence(scenario: Scenario, file: Path, confidence: float | None) -> Scenario:
+    """The scenario with --confidence as `scheduling.confidence`, or exit 2 naming the flag, the file and what is
+    allowed."""
+    if confidence is None or scenario.scheduling is None:
+        return scenario
+    if not 0 < confidence < 1:
+        fail([f"--confidence: must be a probability in (0, 1), e.g. 0.9, got {confidence:g}"])
+    if scenario.scheduling.objective != "period":
+        fail([f"--confidence: {file}: the confidence applies to the period objective; add --objective period"])
+    try:
+        return scenario.updated({"scheduling.confidence": confidence})
+    except ScenarioError as exc:
+        fail([f"--confidence: {file}: {problem}" for problem in exc.problems])
+
+
 def periods_view(plan: RosterPlan | WeeklyPlan, runs: str) -> Table:
     """Per live call type: its service level over its period on the fresh days, P(a period meets), P(every
     period of the horizon meets), the worst interval and (period objective) its floor."""
     view = Table(title=f"Service level per period on {runs} (± 95% CI)")
-    for label in ("Call type", "Period", "Service level", "Target", "P(period meets)", "P(all met)", "Worst interval"):
+    confident = "confidence" in plan.periods and plan.periods["confidence"].notna().any()
+    meets = "P(period meets target)" if confident else "P(period meets)"
+    for label in ("Call type", "Period", "Service level", "Target", meets, "P(all met)", "Worst interval"):
         view.add_column(label, justify="left" if label in ("Call type", "Period") else "right")
     for row in plan.periods.itertuples(index=False):
         view.add_row(
@@ -53,12 +70,26 @@ def periods_view(plan: RosterPlan | WeeklyPlan, runs: str) -> Table:
             row.period,
             share(row.service_level, row.service_level_ci),
             share(row.target, digits=0),
-            share(row.p_period_met, digits=0),
+            _p_met(row) if confident else share(row.p_period_met, digits=0),
             share(row.p_all_met, digits=0),
             _worst(row),
             style=None if row.met else "red",
         )
+    if confident:
+        level = plan.periods["confidence"].dropna().iloc[0]
+        view.caption = (
+            f"P(period meets target) must reach {share(level, digits=0)} (scheduling.confidence), 95% interval in "
+            "brackets: the share of the simulated periods meeting the target (for a daily roster measured per week "
+            "or month, a normal estimate from its days)"
+        )
     return view
+
+
+def _p_met(row) -> str:
+    """E.g. ``93% (80–98%)``: P(period meets target) and its 95% interval; the plain share where not judged."""
+    if row.confidence != row.confidence:  # NaN: a call type measured per interval
+        return share(row.p_period_met, digits=0)
+    return f"{share(row.p_period_met, digits=0)} ({row.p_low:.0%}–{row.p_high:.0%})"
 
 
 def _worst(row) -> str:

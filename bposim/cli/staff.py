@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from bposim.cli.common import cannot_write, err, fail, fresh_levels, load, out, prepare_directory
-from bposim.cli.objectives import periods_view, print_comparison, staff_objective
+from bposim.cli.objectives import periods_view, print_comparison, staff_confidence, staff_objective
 from bposim.formatting import amount, money, share
 from bposim.processes import available_cores, too_many_workers
 
@@ -63,6 +63,13 @@ def staff(
         float | None,
         typer.Option(help="with --objective period, the service level no interval may fall below, e.g. 0.6"),
     ] = None,
+    confidence: Annotated[
+        float | None,
+        typer.Option(
+            help="with --objective period, the probability each call type's period must meet its target with, e.g. "
+            "0.9 (the share of simulated periods meeting it); default the scenario's, else the pooled mean"
+        ),
+    ] = None,
     compare_objectives: Annotated[
         bool,
         typer.Option(
@@ -82,7 +89,9 @@ def staff(
     from bposim import workload
 
     goal, threshold = _staff_target(target)
-    scenario = staff_objective(load(file), file, objective, floor, compare_objectives)
+    scenario = staff_confidence(
+        staff_objective(load(file), file, objective, floor, compare_objectives), file, confidence
+    )
     problems = workload.staff_problems(scenario, replications)
     if problems:
         fail([f"{file}: {problem}" for problem in problems])

@@ -23,26 +23,35 @@ def objective_sections(plan: RosterPlan, comparison: pd.DataFrame | None) -> lis
     """The period section (period objective) and the comparison section (when given)."""
     sections = []
     if plan.objective == "period" and len(plan.periods):
+        confident = "confidence" in plan.periods and plan.periods["confidence"].notna().any()
         rows = [
             [
                 row.call_type,
                 row.period,
                 share(row.service_level, row.service_level_ci),
                 share(row.target, digits=0),
-                share(row.p_period_met, digits=0),
+                _p_met(row) if confident else share(row.p_period_met, digits=0),
                 share(row.p_all_met, digits=0),
                 f"{row.worst_interval} {share(row.worst_service_level)}",
                 share(row.floor, digits=0),
             ]
             for row in plan.periods.itertuples(index=False)
         ]
-        header = ["Call type", "Period", "Service level", "Target", "P(period meets)", "P(all met)", "Worst interval"]
+        meets = "P(period meets target)" if confident else "P(period meets)"
+        header = ["Call type", "Period", "Service level", "Target", meets, "P(all met)", "Worst interval"]
+        risk = (
+            f" With scheduling.confidence, P(period meets target) (with its 95% interval) must reach "
+            f"{share(plan.periods['confidence'].dropna().iloc[0], digits=0)}: the share of the simulated periods "
+            "meeting the target (for a daily roster measured per week or month, a normal estimate from its days)."
+            if confident
+            else ""
+        )
         sections.append(
             Section(
                 "Service level per period",
                 "Objective period: each call type's service level pooled over its period on the fresh days (± 95% "
                 "CI), with no interval below its floor. P(period meets): the share of the periods that met their "
-                "target over the fresh runs; P(all met): the share of runs in which every period met.",
+                "target over the fresh runs; P(all met): the share of runs in which every period met." + risk,
                 table=html_table([*header, "Floor"], rows, plan.periods["met"].astype(bool).tolist(), 2),
             )
         )
@@ -102,3 +111,10 @@ def objectives_chart(comparison: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(tickformat=".0%", range=[0, 1], row=1, col=2)
     fig.update_layout(template=TEMPLATE, barmode="group", height=400)
     return fig
+
+
+def _p_met(row) -> str:
+    """E.g. ``93% (80–98%)``: P(period meets target) and its 95% interval; the plain share where not judged."""
+    if row.confidence != row.confidence:  # NaN: a call type measured per interval
+        return share(row.p_period_met, digits=0)
+    return f"{share(row.p_period_met, digits=0)} ({row.p_low:.0%}–{row.p_high:.0%})"

@@ -217,10 +217,20 @@ class Scheduling(Model):
         "threshold); DEFAULT_FLOOR_SHARE × each call type's target if left out",
     )
 
+    confidence: FiniteFloat | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="with objective period, the probability each call type's period must meet its target with "
+        "(the share of simulated periods meeting it); the pooled mean judged if left out",
+    )
+
     @model_validator(mode="after")
     def _floor_needs_period(self) -> Scheduling:
         if self.interval_floor is not None and self.objective != "period":
             raise ValueError("interval_floor applies to objective: period; leave it out or give objective: period")
+        if self.confidence is not None and self.objective != "period":
+            raise ValueError("confidence applies to objective: period; leave it out or give objective: period")
         return self
 
     @field_validator("shifts")

@@ -21,6 +21,7 @@ import pandas as pd
 
 from bposim.optimise.evidence import SearchDays, clearly_short, undecided
 from bposim.optimise.requirement.day_kinds import DayKind
+from bposim.optimise.roster.confidence import with_confidence
 from bposim.optimise.roster.kind_levels import kind_levels
 from bposim.optimise.roster.period import erlang_gain, interval_bounds, period_levels
 from bposim.optimise.roster.proposal import group_to_raise
@@ -48,11 +49,13 @@ def search_kind_period_levels(
     never are)."""
     while True:
         table = days.tables(rostered)[0]
-        intervals, periods = kind_floor_levels(table, goal, kinds), period_levels(table, goal)
+        intervals = kind_floor_levels(table, goal, kinds)
+        periods = with_confidence(period_levels(table, goal), table, goal)
         unclear = undecided(intervals["service_level"], intervals["service_level_ci"], intervals["target"])
         if "exempt" in intervals:
             unclear = unclear & ~intervals["exempt"].to_numpy(bool)
-        unclear_periods = undecided(periods["service_level"], periods["service_level_ci"], periods["target"])
+        wanted = periods.get("required", periods["target"])
+        unclear_periods = undecided(periods["service_level"], periods["service_level_ci"], wanted)
         if not (unclear.any() or unclear_periods.any()) or not days.extend():
             spent = days.batches >= days.max_batches
             return intervals.assign(days_spent=spent), periods.assign(days_spent=spent)
@@ -88,7 +91,8 @@ def raise_kinds_for_periods(
             if calls > 0
         }
         horizon_calls = sum(calls * dates[k] for (k, _), calls in offered.items())
-        missing = (row.target - row.service_level) * horizon_calls  # calls a run of the horizon to bring within
+        wanted = getattr(row, "required", row.target)  # with a confidence, the level meeting it that often
+        missing = (wanted - row.service_level) * horizon_calls  # calls a run of the horizon to bring within
         while missing > 0 and offered:
             gains = {
                 place: erlang_gain(goal, row.call_type, calls, int(want[place[0], g, place[1]])) / rates[g]

@@ -55,8 +55,13 @@ def with_staff_objective(scenario: Scenario, objective: str, floor: float | None
     if scenario.scheduling is None:
         return scenario
     own = scenario.scheduling.interval_floor if floor is None else floor
+    period = objective == "period"
     return scenario.updated(
-        {"scheduling.objective": objective, "scheduling.interval_floor": own if objective == "period" else None}
+        {
+            "scheduling.objective": objective,
+            "scheduling.interval_floor": own if period else None,
+            "scheduling.confidence": scenario.scheduling.confidence if period else None,
+        }
     )
 
 

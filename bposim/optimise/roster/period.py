@@ -35,6 +35,7 @@ from bposim import analytic, metrics
 from bposim.formatting import money, share
 from bposim.optimise.evidence import SearchDays, clearly_short, undecided
 from bposim.optimise.progress import Progress
+from bposim.optimise.roster.confidence import verified_with_confidence, with_confidence
 from bposim.optimise.roster.deferred_margins import DeferredMargins
 from bposim.optimise.roster.evaluation import deferred_misses, interval_levels, search_deferred, search_misses
 from bposim.optimise.roster.proposal import group_to_raise, on_phones, propose, roster_scenario
@@ -148,9 +149,16 @@ def period_results(run: Run, scenario: Scenario) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     table = run.intervals if "replication" in run.intervals else run.intervals.assign(replication=0)
     found = period_levels(table, scenario, names)
+    confident = verified_with_confidence(with_confidence(found, table, scenario))
     summary = run.summary.get("periods", {})
     found["p_period_met"] = [summary.get(name, {}).get("periods_met_share", math.nan) for name in found["call_type"]]
     found["p_all_met"] = [summary.get(name, {}).get("p_all_met", math.nan) for name in found["call_type"]]
+    if "confidence" in confident:  # P(period meets) as the confidence judges it, and met by it
+        pooled = confident["confidence"].notna().to_numpy()
+        found["p_period_met"] = np.where(pooled, confident["p_met"], found["p_period_met"])
+        found["met"] = confident["met"].to_numpy(bool)
+        columns = [*columns, "confidence", "p_low", "p_high"]
+        found = found.assign(**{key: confident[key].to_numpy() for key in ("confidence", "p_low", "p_high")})
     bounds = interval_bounds(scenario) if objective_of(scenario) == "period" else {}
     found["floor"] = [bounds.get(name, math.nan) for name in found["call_type"]]
     levels = interval_levels(table, scenario)
@@ -177,11 +185,12 @@ def search_period_levels(days: SearchDays, rostered: Scenario) -> tuple[pd.DataF
     while any of them is undecided (its 95% confidence interval holds the target or floor)."""
     while True:
         table = days.tables(rostered)[0]
-        intervals, periods = floor_levels(table, rostered), period_levels(table, rostered)
+        intervals = floor_levels(table, rostered)
+        periods = with_confidence(period_levels(table, rostered), table, rostered)
         deferred = search_deferred(days, rostered)
         judged = intervals[~intervals["exempt"].to_numpy(bool)] if "exempt" in intervals else intervals
         unclear = [
-            undecided(frame["service_level"], frame["service_level_ci"], frame["target"]).any()
+            undecided(frame["service_level"], frame["service_level_ci"], frame.get("required", frame["target"])).any()
             for frame in (judged, periods, deferred)
         ]
         if not any(unclear) or not days.extend():
@@ -194,6 +203,8 @@ def period_misses(periods: pd.DataFrame) -> pd.DataFrame:
     the search days can grow no more (as `evaluation.search_misses`)."""
     if periods.empty:
         return periods
+    if "confidence" in periods:  # `confidence`: P(period meets) itself below the confidence
+        return periods[~periods["met"].astype(bool)]
     level, target = periods["service_level"], periods["target"]
     short = clearly_short(level, periods["service_level_ci"], target)
     if periods["days_spent"].all():
@@ -243,7 +254,8 @@ def raise_for_periods(
         g = groups.index(group)
         mine = intervals[intervals["call_type"].astype(str) == row.call_type]
         offered = dict(zip(mine["interval"].astype(int), mine["offered"], strict=True))  # calls a day
-        missing = (row.target - row.service_level) * row.offered  # calls a day to bring within the threshold
+        wanted = getattr(row, "required", row.target)  # with a confidence, the level meeting it that often
+        missing = (wanted - row.service_level) * row.offered  # calls a day to bring within the threshold
         while missing > 0:
             gains = {
                 t: erlang_gain(goal, row.call_type, calls, int(want[g, t])) / rates[g]
@@ -355,9 +367,17 @@ def periods_words(periods: pd.DataFrame) -> str:
         return "no call type pooled over a period"
     return ", ".join(
         f"{row.call_type} {share(row.service_level, row.service_level_ci)} per {row.period} "
-        f"(target {share(row.target, digits=0)})"
+        f"(target {share(row.target, digits=0)}{_risk_words(row)})"
         for row in periods.itertuples(index=False)
     )
+
+
+def _risk_words(row) -> str:
+    """E.g. ``, P(meets) 40% < 90%`` under a confidence (`confidence.with_confidence`); "" without."""
+    level = getattr(row, "confidence", math.nan)
+    if level != level:
+        return ""
+    return f", P(meets) {share(row.p_met, digits=0)} {'≥' if row.p_met >= level else '<'} {share(level, digits=0)}"
 
 
 def shortfall_words(floor_short: pd.DataFrame, period_short: pd.DataFrame, late: pd.DataFrame) -> str:

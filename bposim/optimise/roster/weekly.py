@@ -20,8 +20,12 @@ date and run, each interval against its floor per kind of day (exempt intervals 
 interval below its floor as above and a call type short over its period on the kinds and intervals where an agent
 gains most (`kind_periods`).
 
-Deferred work (email, case) is not planned by the weekly loop yet: a scenario with deferred call types is
-refused.
+Deferred work (email, case) is planned over the whole horizon (`deferred_weeks`): a fluid model of the items
+arriving on each date and due within their due time, carried over nights, Sundays and holidays, gives the agents
+each kind of day needs for it beyond its live work's idle time, in place of each kind's own daily start. Each
+round judges every deferred call type as the daily loop does: the share of the items due over the horizon done by
+their due time, pooled over the search runs (more runs while undecided); one short raises its arrivals' margin in
+the horizon's model, solved again, and the verification checks it on the fresh runs.
 """
 
 from __future__ import annotations
@@ -34,13 +38,21 @@ import pandas as pd
 
 from bposim.files import write_text_atomically
 from bposim.formatting import money
-from bposim.optimise.coverage import ScheduleError, clock
+from bposim.optimise.coverage import clock
 from bposim.optimise.days import Simulator
-from bposim.optimise.evidence import LOOP_SEED_OFFSET, SearchDays
+from bposim.optimise.deferred import shortfall_text
+from bposim.optimise.evidence import LOOP_SEED_OFFSET, SearchDays, undecided
 from bposim.optimise.progress import Progress
 from bposim.optimise.requirement import Requirement, staffing_requirement
 from bposim.optimise.requirement.day_kinds import DayKind, day_kinds, kind_day, kind_of_day, kinds_text
-from bposim.optimise.roster.evaluation import call_type_service_levels, search_misses, worst_first
+from bposim.optimise.roster.deferred_weeks import WeeklyDeferred
+from bposim.optimise.roster.evaluation import (
+    call_type_service_levels,
+    deferred_misses,
+    search_deferred,
+    search_misses,
+    worst_first,
+)
 from bposim.optimise.roster.kind_levels import kind_levels, search_kind_levels
 from bposim.optimise.roster.kind_periods import (
     kind_floor_levels,
@@ -161,14 +173,8 @@ def optimise_weekly_roster(
 ) -> WeeklyPlan:
     """The cheapest weekly roster under the scenario's contracts whose simulated service level meets the target
     in every interval, or under the period objective each call type's over its period with no interval below the
-    floor (`goal`: the scenario with the objective in force). Raises ScheduleError (a TourError) when
-    the contracts and limits leave no roster, or the scenario has deferred work."""
-    deferred = [call_type.name for call_type in goal.call_types if not call_type.live]
-    if deferred:
-        raise ScheduleError(
-            f"weekly rosters (scheduling.contracts) plan live work only for now; {', '.join(deferred)} is deferred "
-            "work: leave contracts out to staff a typical day"
-        )
+    floor (`goal`: the scenario with the objective in force), and each deferred call type's target over the
+    horizon. Raises ScheduleError (a TourError) when the contracts and limits leave no roster."""
     problem = tour_problem(goal)
     groups = problem.groups
     kinds = day_kinds(goal)
@@ -192,6 +198,7 @@ def optimise_weekly_roster(
     peaks = ", ".join(f"{kind.label} {int(base[k].sum(axis=0).max())}" for k, kind in enumerate(kinds))
     watch.say(f"requirement: {len(kinds)} kind(s) of day, {kinds_text(kinds)}; peak agents {peaks}")
     search = SearchDays(seed + LOOP_SEED_OFFSET, replications, simulator=simulator)
+    deferred = WeeklyDeferred(goal, kinds, requirements, groups)
     added = np.zeros_like(base)
     plan, rostered, misses, rounds = None, None, pd.DataFrame(), 0
     converged, shortfall, why = False, "", ""
@@ -204,7 +211,7 @@ def optimise_weekly_roster(
         try:
             candidate = solve_tours(
                 problem,
-                requirement_by_day(goal, (base + added)[kind_of], groups),
+                requirement_by_day(goal, (base + added + deferred.delta)[kind_of], groups),
                 time_limit=TOUR_SECONDS,
                 node_limit=TOUR_NODES,
             )
@@ -217,24 +224,32 @@ def optimise_weekly_roster(
         plan, rostered = candidate, weekly_roster_scenario(goal, candidate)
         watch.best(plan.cost / len(problem.weeks), _unit(goal) + " a week")
         watch.phase("evaluation", rounds)
-        achieved, periods = _judged(search, rostered, goal, kinds, period)
+        achieved, periods, late = _judged(search, rostered, goal, kinds, period)
         misses, short = search_misses(achieved), period_misses(periods)
-        why = shortfall_words(misses, short, periods.iloc[:0]) if period else misses_text(misses)
+        why = shortfall_words(misses, short, late) if period else _missed_text(misses, late, goal.horizon.days)
         watch.say(
             f"round {rounds}: {len(plan.agents)} agents, {money(plan.cost / len(problem.weeks), _unit(goal))} a week"
             f"{'' if plan.optimal else f' (within {plan.gap:.2%} of the cheapest)'} in {plan.seconds:.0f} s; "
             f"{len(misses)} interval(s) below {'the floor' if period else 'target'} on {search.count} runs of "
             f"{goal.horizon.days} days"
+            + (f"; {', '.join(late['call_type'])} below target over the horizon" if len(late) else "")
         )
-        if misses.empty and short.empty:
+        if misses.empty and short.empty and late.empty:
             converged = True
             break
         if rounds == max_rounds:
             shortfall = f"after {max_rounds} round{'' if max_rounds == 1 else 's'}, {why}"
             break
         phones = _on_phones(plan, groups, goal, kind_of, len(kinds))
-        _raise_periods(goal, groups, base, added, phones, short, achieved, kinds)
-        _raise(goal, groups, base, added, phones, misses)
+        planned = base + deferred.delta  # raised above what the solve asks for, deferred work's part included
+        _raise_periods(goal, groups, planned, added, phones, short, achieved, kinds)
+        _raise(goal, groups, planned, added, phones, misses)
+        unfixable = deferred.raise_for(late)
+        if unfixable:
+            shortfall = f"no scheduled group can take more {', '.join(sorted(set(unfixable)))}; {why}"
+            break
+        if len(late):
+            watch.say(f"deferred work: arrivals planned with a margin, {deferred.margins_text()}")
     simulations += search.simulated
     watch.phase("verification")
     check = simulator.run(rostered, verification_seed, replications, tables=("intervals",))
@@ -276,13 +291,25 @@ def optimise_weekly_roster(
 
 def _judged(
     search: SearchDays, rostered: Scenario, goal: Scenario, kinds: list[DayKind], period: bool
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The roster on the search days, per kind of day: its intervals (against their floors under the period
-    objective) and its call types over their periods (none under the interval objective)."""
-    if period:
-        return search_kind_period_levels(search, rostered, goal, kinds)
-    achieved = search_kind_levels(search, rostered, kinds)
-    return achieved, achieved.iloc[:0].assign(days_spent=True)
+    objective), its call types over their periods (none under the interval objective), and its deferred call types
+    short over the horizon (`evaluation.deferred_misses`); more search days while a deferred share is undecided."""
+    while True:
+        if period:
+            achieved, periods = search_kind_period_levels(search, rostered, goal, kinds)
+        else:
+            achieved = search_kind_levels(search, rostered, kinds)
+            periods = achieved.iloc[:0].assign(days_spent=True)
+        levels = search_deferred(search, rostered)
+        unclear = undecided(levels["service_level"], levels["service_level_ci"], levels["target"])
+        if not unclear.any() or not search.extend():
+            return achieved, periods, deferred_misses(levels.assign(days_spent=search.batches >= search.max_batches))
+
+
+def _missed_text(misses: pd.DataFrame, late: pd.DataFrame, days: int) -> str:
+    """The intervals and the deferred call types that miss, in words."""
+    return "; ".join(filter(None, [misses_text(misses) if len(misses) else "", shortfall_text(late, days)]))
 
 
 def _raise_periods(
