@@ -102,9 +102,9 @@ from pathlib import Path
 import pandas as pd
 
 from bposim import backlog, journeys, metrics, outbound, periods, resolution, workload
-from bposim.columns import joined, replication_records
+from bposim.columns import Records, joined, replication_records
 from bposim.costs import cost_summary, cost_table
-from bposim.engine.model import Centre
+from bposim.engine.model import Centre, cycle_collection_paused
 from bposim.files import write_atomically, write_text_atomically
 from bposim.scenario import Scenario, scenario_text
 from bposim.tables import BUILT, EXEMPT_KEY, ON_REQUEST, run_tables
@@ -304,7 +304,7 @@ def _check_tables(tables: Collection[str]) -> frozenset[str]:
 def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: frozenset[str]) -> Run:
     """Simulate the replications, one at a time, keeping only each one's records as columns; then build the tables
     asked for and the summary once, for all of them (numbered 0, 1, ... when there are several)."""
-    records = joined([replication_records(scenario, Centre(scenario, seed, r).run()) for r in replications])
+    records = joined([_replication(scenario, seed, r) for r in replications])
     count = records.replications
     costs_needed = scenario.costs is not None
     priced = {"calls", "intervals", "agents", "backlog"} if costs_needed else set()
@@ -344,6 +344,14 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
         **{name: found[name] if name in wanted else _NOT_ASKED.copy() for name in Run.TABLES},
         summary=summary,
     )
+
+
+def _replication(scenario: Scenario, seed: int, replication: int) -> Records:
+    """One replication's records as columns, its centre built, run and let go with the cycle collector held off
+    (`engine.model.cycle_collection_paused`): the centre, a web of objects that point at each other, is then
+    freed by the first young-generation collection after, not carried into the older generations."""
+    with cycle_collection_paused():
+        return replication_records(scenario, Centre(scenario, seed, replication).run())
 
 
 _NOT_ASKED = pd.DataFrame()  # what a table not asked for is, copied (a quarter of the time of a new one)
