@@ -1,0 +1,96 @@
+"""YAML text with comments: a small block-style emitter for plain data (mappings, lists, scalars), with comment lines
+before the keys a path names. Scalars are written by PyYAML's safe dumper, so `yaml.safe_load` reads back exactly
+the data given; short mappings and lists of scalars are written in flow style (`{distribution: gamma, ...}`), long
+lists of numbers wrapped ten to a line."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+FLOW_WIDTH = 100
+PER_LINE = 10
+
+
+def scalar(value: Any) -> str:
+    """One scalar as YAML writes it (strings quoted when they would read as something else)."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**9, allow_unicode=True).strip()
+    return text.removesuffix("\n...").removesuffix("...").strip()
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, dict | list)
+
+
+def _flow(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{scalar(k)}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return scalar(value)
+
+
+def _flowable(value: Any) -> bool:
+    if _is_scalar(value) or not value:
+        return True
+    children = list(value.values() if isinstance(value, dict) else value)
+    if any(_numbers(v) for v in children):
+        return False
+    return all(_is_scalar(v) or (isinstance(v, list) and all(map(_is_scalar, v))) for v in children) and (
+        len(_flow(value)) <= FLOW_WIDTH
+    )
+
+
+def _numbers(value: Any) -> bool:
+    return isinstance(value, list) and len(value) > PER_LINE and all(isinstance(v, int | float) for v in value)
+
+
+def _wrapped(values: list, pad: str) -> list[str]:
+    """A long list of numbers in flow style, PER_LINE to a line, the lines indented under their key."""
+    rows = [", ".join(scalar(v) for v in values[i : i + PER_LINE]) for i in range(0, len(values), PER_LINE)]
+    return ["[", *(f"{pad}  {row}," for row in rows), f"{pad}]"]
+
+
+def _block(value: Any, indent: int, path: Path, comments: dict[Path, list[str]]) -> list[str]:
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            lines += [f"{pad}# {line}" if line else f"{pad}#" for line in comments.get((*path, key), [])]
+            lines += _entry(f"{pad}{scalar(key)}:", item, indent, (*path, key), comments)
+        return lines
+    for number, item in enumerate(value):
+        lines += [f"{pad}# {line}" for line in comments.get((*path, number), [])]
+        if _is_scalar(item) or _flowable(item):
+            lines.append(f"{pad}- {_flow(item)}")
+            continue
+        inner = _block(item, indent + 2, (*path, number), comments)
+        first = next(i for i, line in enumerate(inner) if not line.lstrip().startswith("#"))
+        inner[first] = f"{pad}- {inner[first][indent + 2 :]}"
+        lines += inner
+    return lines
+
+
+def _entry(head: str, item: Any, indent: int, path: Path, comments: dict[Path, list[str]]) -> list[str]:
+    if _numbers(item):
+        wrapped = _wrapped(item, " " * indent)
+        return [f"{head} {wrapped[0]}", *wrapped[1:]]
+    if _flowable(item):
+        return [f"{head} {_flow(item)}"]
+    return [head, *_block(item, indent + 2, path, comments)]
+
+
+def dump(data: dict, comments: dict[Path, list[str]] | None = None, header: list[str] | None = None) -> str:
+    """`data` as YAML text: `header` as comment lines on top, `comments[path]` as lines before the key (or list
+    item) at that path (keys and list indices, e.g. ("call_types", 0, "arrivals"))."""
+    lines = [f"# {line}" if line else "#" for line in header or []]
+    lines += _block(data, 0, (), comments or {})
+    text = "\n".join(lines) + "\n"
+    if yaml.safe_load(text) != data:
+        raise AssertionError("the YAML written does not read back as the data given")
+    return text
