@@ -59,12 +59,20 @@ def _bposim_form(family: str, parameters: tuple[float, ...]) -> dict:
     if family == "lognormal":
         sigma, scale = float(parameters[0]), float(parameters[-1])
         mean = scale * math.exp(sigma**2 / 2)
-        return {"distribution": "lognormal", "mean_seconds": round(mean, 1), "cv": round(math.sqrt(math.expm1(sigma**2)), 3)}
+        return {
+            "distribution": "lognormal",
+            "mean_seconds": round(mean, 1),
+            "cv": round(math.sqrt(math.expm1(sigma**2)), 3),
+        }
     if family == "gamma":
         shape, scale = float(parameters[0]), float(parameters[-1])
         return {"distribution": "gamma", "mean_seconds": round(shape * scale, 1), "cv": round(1 / math.sqrt(shape), 3)}
     shape, scale = float(parameters[0]), float(parameters[-1])
-    return {"distribution": "weibull", "mean_seconds": round(scale * math.gamma(1 + 1 / shape), 1), "shape": round(shape, 3)}
+    return {
+        "distribution": "weibull",
+        "mean_seconds": round(scale * math.gamma(1 + 1 / shape), 1),
+        "shape": round(shape, 3),
+    }
 
 
 def _fit(family: str, observed: np.ndarray, right: np.ndarray | None = None) -> tuple[tuple[float, ...], float]:
@@ -112,7 +120,9 @@ def fit_patience(abandoned_waits: np.ndarray, answered_waits: np.ndarray) -> Fit
     aic = {family: aic for family, (_, aic) in fits.items() if np.isfinite(aic)}
     best = min(aic, key=aic.get)
     parameters = fits[best][0]
-    return Fitted(_bposim_form(best, parameters), len(observed) + len(censored), aic, _law(best)(*parameters), len(censored))
+    return Fitted(
+        _bposim_form(best, parameters), len(observed) + len(censored), aic, _law(best)(*parameters), len(censored)
+    )
 
 
 def kaplan_meier(abandoned_waits: np.ndarray, answered_waits: np.ndarray) -> pd.DataFrame:

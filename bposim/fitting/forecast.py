@@ -121,7 +121,9 @@ def _weights(weeks: pd.Series, last_week: int, half_life_weeks: float) -> np.nda
 
 def _day_totals(history: pd.DataFrame) -> pd.DataFrame:
     """Offered per call type and date, with the date's week and weekday."""
-    days = history.groupby(["call_type", "date"], as_index=False).agg(offered=("offered", "sum"), week=("week", "first"))
+    days = history.groupby(["call_type", "date"], as_index=False).agg(
+        offered=("offered", "sum"), week=("week", "first")
+    )
     return days.assign(weekday=days["date"].dt.weekday)
 
 

@@ -75,7 +75,7 @@ class Recognised:
     unused: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        """"Date → date", one per column found, then the headers not used."""
+        """ "Date → date", one per column found, then the headers not used."""
         found = [f"{header!r} → {name}" for name, header in self.matched.items()]
         tail = [f"not used: {', '.join(map(repr, self.unused))}"] if self.unused else []
         return [f"{self.path.name}: {', '.join(found)}", *tail]
@@ -127,10 +127,17 @@ def _recognise(table: pd.DataFrame, path: Path, columns: tuple[Column, ...]) -> 
     return renamed, recognised
 
 
+def _shown(value: object) -> str:
+    """A cell's value for a message: 'blank', a quoted text, or the number."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "blank"
+    return repr(value) if isinstance(value, str) else f"{value:g}" if isinstance(value, float | int) else str(value)
+
+
 def _row_problems(mask: pd.Series, values: pd.Series, header: str, allowed: str) -> list[str]:
     """One problem per bad row (at most MAX_PROBLEMS, then a count): 'row N, column 'H': 'value'; allowed'."""
     rows = list(mask[mask].index)
-    problems = [f"row {row + 2}, column {header!r}: {values[row]!r}; {allowed}" for row in rows[:MAX_PROBLEMS]]
+    problems = [f"row {row + 2}, column {header!r}: {_shown(values[row])}; {allowed}" for row in rows[:MAX_PROBLEMS]]
     if len(rows) > MAX_PROBLEMS:
         problems.append(f"... and {len(rows) - MAX_PROBLEMS} more rows like these in column {header!r}")
     return problems
@@ -188,7 +195,8 @@ def _share(table: pd.DataFrame, header: str, problems: list[str]) -> pd.Series:
     values = pd.to_numeric(text.str.rstrip("%"), errors="coerce")
     if percent.any() or (values > 1).any():
         values = values / 100
-    bad = (values.isna() & (text.str.lower() != "nan") & (text != "")) | (values < 0) | (values > 1)
+    blank = table["service_level"].isna() | (text == "")
+    bad = (values.isna() & ~blank) | (values < 0) | (values > 1)
     problems += _row_problems(bad, table["service_level"], header, "a share from 0 to 1, or a per cent to 100%")
     return values
 
@@ -251,12 +259,18 @@ def read_call_log(path: str | Path) -> tuple[pd.DataFrame, Recognised]:
         log[name] = _seconds(table, name, header[name], problems, blank_ok=True)
     answered = log["outcome"] == "answered"
     problems += _row_problems(
-        answered & log["talk_seconds"].isna(), table["talk_seconds"], header["talk_seconds"], "an answered call needs its talk seconds"
+        answered & log["talk_seconds"].isna(),
+        table["talk_seconds"],
+        header["talk_seconds"],
+        "an answered call needs its talk seconds",
     )
     if "arrival" in table:
         log["arrival"] = pd.to_datetime(table["arrival"], errors="coerce", format="mixed")
         problems += _row_problems(
-            log["arrival"].isna(), table["arrival"], header["arrival"], "an arrival is a date and time, YYYY-MM-DD HH:MM:SS"
+            log["arrival"].isna(),
+            table["arrival"],
+            header["arrival"],
+            "an arrival is a date and time, YYYY-MM-DD HH:MM:SS",
         )
     _raise_if(path, problems)
     log["wrap_seconds"] = log["wrap_seconds"].where(~answered | log["wrap_seconds"].notna(), 0.0)

@@ -6,6 +6,7 @@ lists of numbers wrapped ten to a line."""
 from __future__ import annotations
 
 import datetime
+import textwrap
 from typing import Any
 
 import yaml
@@ -13,6 +14,16 @@ import yaml
 Path = tuple[str | int, ...]
 FLOW_WIDTH = 100
 PER_LINE = 10
+WIDTH = 118  # comment lines are wrapped to this width
+
+
+def _comment(lines: list[str], pad: str) -> list[str]:
+    """Comment lines at `pad`, each wrapped to WIDTH."""
+    wrapped = []
+    for line in lines:
+        wrapped += [f"{pad}# {part}" for part in textwrap.wrap(line, WIDTH - len(pad) - 2, break_on_hyphens=False)]
+        wrapped += [f"{pad}#"] if not line else []
+    return wrapped
 
 
 def scalar(value: Any) -> str:
@@ -61,11 +72,11 @@ def _block(value: Any, indent: int, path: Path, comments: dict[Path, list[str]])
     lines: list[str] = []
     if isinstance(value, dict):
         for key, item in value.items():
-            lines += [f"{pad}# {line}" if line else f"{pad}#" for line in comments.get((*path, key), [])]
+            lines += _comment(comments.get((*path, key), []), pad)
             lines += _entry(f"{pad}{scalar(key)}:", item, indent, (*path, key), comments)
         return lines
     for number, item in enumerate(value):
-        lines += [f"{pad}# {line}" for line in comments.get((*path, number), [])]
+        lines += _comment(comments.get((*path, number), []), pad)
         if _is_scalar(item) or _flowable(item):
             lines.append(f"{pad}- {_flow(item)}")
             continue
@@ -88,7 +99,7 @@ def _entry(head: str, item: Any, indent: int, path: Path, comments: dict[Path, l
 def dump(data: dict, comments: dict[Path, list[str]] | None = None, header: list[str] | None = None) -> str:
     """`data` as YAML text: `header` as comment lines on top, `comments[path]` as lines before the key (or list
     item) at that path (keys and list indices, e.g. ("call_types", 0, "arrivals"))."""
-    lines = [f"# {line}" if line else "#" for line in header or []]
+    lines = _comment(header or [], "")
     lines += _block(data, 0, (), comments or {})
     text = "\n".join(lines) + "\n"
     if yaml.safe_load(text) != data:
