@@ -80,7 +80,7 @@ def _history_days(history: pd.DataFrame) -> pd.DataFrame:
 
 
 def _simulated_days(intervals: pd.DataFrame) -> pd.DataFrame:
-    balked = intervals["balked"] if "balked" in intervals else 0
+    balked = intervals.get("balked", 0)
     table = intervals.assign(
         gone=intervals["abandoned"] + balked, waited=intervals["asa_seconds"].fillna(0) * intervals["answered"]
     )

@@ -99,7 +99,9 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise FitError(str(path), [f"cannot read Excel files here ({exc}); save the sheet as CSV"]) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise FitError(str(path), [f"cannot read this file as a table (CSV with a header row, or .xlsx): {reason}"])
+        raise FitError(
+            str(path), [f"cannot read this file as a table (CSV with a header row, or .xlsx): {reason}"]
+        ) from None
     if table.empty:
         raise FitError(str(path), ["no rows under the header"])
     return table

@@ -24,7 +24,7 @@ def interval_history(run: Run) -> pd.DataFrame:
     if "open" in intervals:
         intervals = intervals[intervals["open"]]
     horizon = run.scenario.horizon
-    balked = intervals["balked"] if "balked" in intervals else 0
+    balked = intervals.get("balked", 0)
     minutes = (horizon.start_seconds + intervals["interval"] * horizon.interval_seconds) // 60
     return pd.DataFrame(
         {

@@ -1,5 +1,6 @@
 """Write the synthetic history in this folder: bposim simulates the known centre (known.yaml) over its four weeks
-and writes what an ACD would report per interval (interval_history.csv) and its call log (call_log.csv), the files `bposim fit` reads back.
+and writes what an ACD would report per interval (interval_history.csv) and its call log (call_log.csv), the
+files `bposim fit` reads back.
 
 Run it from the project's root: python models/history/make_history.py
 Then fit them (this writes models/history/fitted.yaml):
