@@ -124,7 +124,7 @@ def _day_totals(history: pd.DataFrame) -> pd.DataFrame:
     days = history.groupby(["call_type", "date"], as_index=False).agg(
         offered=("offered", "sum"), week=("week", "first")
     )
-    return days.assign(weekday=days["date"].dt.weekday)
+    return days.assign(weekday=days["date"].dt.day_of_week)
 
 
 def _trend(days: pd.DataFrame, half_life_weeks: float, horizon_middle: pd.Timestamp) -> Trend:
@@ -167,7 +167,9 @@ def forecast(
     and weekday, level × trend factor."""
     last = int(history["week"].max())
     trend = _trend(_day_totals(history), half_life_weeks, horizon_middle)
-    weighted = history.assign(w=_weights(history["week"], last, half_life_weeks), weekday=history["date"].dt.weekday)
+    weighted = history.assign(
+        w=_weights(history["week"], last, half_life_weeks), weekday=history["date"].dt.day_of_week
+    )
     dated = weighted.drop_duplicates(["call_type", "date"])
     curves: dict[str, dict[str, np.ndarray]] = {}
     for call_type, rows in weighted.groupby("call_type", sort=False):
@@ -191,7 +193,7 @@ def busyness_cv(history: pd.DataFrame, trend: Trend | None = None) -> tuple[floa
     """The day-level coefficient of variation by the method of moments (see the module's docstring), None when the
     days vary no more than Poisson, and the number of days it used."""
     days = history.groupby("date", as_index=False)["offered"].sum()
-    days["weekday"] = days["date"].dt.weekday
+    days["weekday"] = days["date"].dt.day_of_week
     counts = days.groupby("weekday")["offered"].transform("size")
     days = days[counts >= 2].copy()
     if days.empty:

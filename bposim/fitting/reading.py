@@ -184,7 +184,7 @@ def _clock_seconds(table: pd.DataFrame, header: str, problems: list[str]) -> pd.
     """Interval starts as seconds after midnight, from HH:MM[:SS] (or a time Excel stored)."""
     raw = table["interval_start"]
     text = raw.astype(str).str.strip().str.extract(r"(?:^|\s)(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-    seconds = text[0].astype(float) * 3600 + text[1].astype(float) * 60 + text[2].fillna(0).astype(float)
+    seconds = text[0].astype(float) * 3600 + text[1].astype(float) * 60 + text[2].astype(float).fillna(0.0)
     bad = seconds.isna() | (seconds >= 86400) | (text[1].astype(float) >= 60)
     problems += _row_problems(bad, raw, header, "an interval start is a clock time HH:MM (00:00 to 23:59)")
     return seconds

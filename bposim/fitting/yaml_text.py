@@ -15,23 +15,42 @@ Path = tuple[str | int, ...]
 FLOW_WIDTH = 100
 PER_LINE = 10
 WIDTH = 118  # comment lines are wrapped to this width
+LINE_BREAKS = "\r\n\x85\u2028\u2029"  # what YAML reads as the end of a line: never inside a comment
 
 
 def _comment(lines: list[str], pad: str) -> list[str]:
     """Comment lines at `pad`, each wrapped to WIDTH."""
     wrapped = []
     for line in lines:
+        line = "".join(" " if character in LINE_BREAKS else character for character in line)
         wrapped += [f"{pad}# {part}" for part in textwrap.wrap(line, WIDTH - len(pad) - 2, break_on_hyphens=False)]
         wrapped += [f"{pad}#"] if not line else []
     return wrapped
 
 
-def scalar(value: Any) -> str:
-    """One scalar as YAML writes it (strings quoted when they would read as something else)."""
+CONTEXTS = {"key": "{}: 0", "value": "k: {}", "item": "- {}", "flow": "[{}]"}
+
+
+def _reads_back(text: str, value: Any, where: str) -> bool:
+    """Whether `text` reads back as `value` as a key, a value or inside [...]."""
+    try:
+        loaded = yaml.safe_load(CONTEXTS[where].format(text))
+    except yaml.YAMLError:
+        return False
+    expected = {value: 0} if where == "key" else {"k": value} if where == "value" else [value]  # item, flow: [v]
+    return loaded == expected
+
+
+def scalar(value: Any, where: str = "value") -> str:
+    """One scalar as YAML writes it: plain where a plain one reads back as it is in that place (a key, a value,
+    inside [...] or {...}), else double-quoted with escapes."""
     if isinstance(value, datetime.date):
         return value.isoformat()
     text = yaml.safe_dump(value, default_flow_style=True, width=10**9, allow_unicode=True).strip()
-    return text.removesuffix("\n...").removesuffix("...").strip()
+    text = text.removesuffix("\n...").removesuffix("...").strip()
+    if isinstance(value, str) and not _reads_back(text, value, where):
+        text = yaml.safe_dump(value, default_style='"', width=10**9).strip()
+    return text
 
 
 def _is_scalar(value: Any) -> bool:
@@ -40,10 +59,10 @@ def _is_scalar(value: Any) -> bool:
 
 def _flow(value: Any) -> str:
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{scalar(k)}: {_flow(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{scalar(k, 'flow')}: {_flow(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_flow(v) for v in value) + "]"
-    return scalar(value)
+    return scalar(value, "flow")
 
 
 def _flowable(value: Any) -> bool:
@@ -73,11 +92,14 @@ def _block(value: Any, indent: int, path: Path, comments: dict[Path, list[str]])
     if isinstance(value, dict):
         for key, item in value.items():
             lines += _comment(comments.get((*path, key), []), pad)
-            lines += _entry(f"{pad}{scalar(key)}:", item, indent, (*path, key), comments)
+            lines += _entry(f"{pad}{scalar(key, 'key')}:", item, indent, (*path, key), comments)
         return lines
     for number, item in enumerate(value):
         lines += _comment(comments.get((*path, number), []), pad)
-        if _is_scalar(item) or _flowable(item):
+        if _is_scalar(item):
+            lines.append(f"{pad}- {scalar(item, 'item')}")
+            continue
+        if _flowable(item):
             lines.append(f"{pad}- {_flow(item)}")
             continue
         inner = _block(item, indent + 2, (*path, number), comments)
@@ -88,6 +110,8 @@ def _block(value: Any, indent: int, path: Path, comments: dict[Path, list[str]])
 
 
 def _entry(head: str, item: Any, indent: int, path: Path, comments: dict[Path, list[str]]) -> list[str]:
+    if _is_scalar(item):
+        return [f"{head} {scalar(item)}"]
     if _numbers(item):
         wrapped = _wrapped(item, " " * indent)
         return [f"{head} {wrapped[0]}", *wrapped[1:]]
@@ -100,7 +124,7 @@ def dump(data: dict, comments: dict[Path, list[str]] | None = None, header: list
     """`data` as YAML text: `header` as comment lines on top, `comments[path]` as lines before the key (or list
     item) at that path (keys and list indices, e.g. ("call_types", 0, "arrivals"))."""
     lines = _comment(header or [], "")
-    lines += _block(data, 0, (), comments or {})
+    lines += _block(data, 0, (), comments or {}) if data else ["{}"]
     text = "\n".join(lines) + "\n"
     if yaml.safe_load(text) != data:
         raise AssertionError("the YAML written does not read back as the data given")
