@@ -22,13 +22,20 @@ def holdout_chart(held_out: pd.DataFrame, grid: Grid) -> go.Figure:
     for row, call_type in enumerate(call_types, start=1):
         own = held_out[held_out["call_type"] == call_type].sort_values(["date", "interval"])
         when = own["date"] + pd.to_timedelta(grid.start_seconds + own["interval"] * grid.interval_seconds, unit="s")
+        # a break in the line at each night: None between one date's intervals and the next's
+        night = own["date"].ne(own["date"].shift()) & (np.arange(len(own)) > 0)
+        times, actual, fitted = [], [], []
+        for at, count, value, new_day in zip(when, own["offered"], own["forecast"], night, strict=True):
+            if new_day:
+                times, actual, fitted = [*times, None], [*actual, None], [*fitted, None]
+            times, actual, fitted = [*times, at], [*actual, count], [*fitted, value]
         figure.add_trace(
-            go.Scatter(x=when, y=own["offered"], mode="markers", name=f"{call_type}: actual", marker={"size": 4}),
+            go.Scatter(x=times, y=actual, mode="markers", name=f"{call_type}: actual", marker={"size": 4}),
             row=row,
             col=1,
         )
         figure.add_trace(
-            go.Scatter(x=when, y=own["forecast"], mode="lines", name=f"{call_type}: forecast", connectgaps=False),
+            go.Scatter(x=times, y=fitted, mode="lines", name=f"{call_type}: forecast", connectgaps=False),
             row=row,
             col=1,
         )
@@ -51,7 +58,7 @@ def qq_chart(fit: CallTypeFit) -> go.Figure:
     _qq(figure, fit.talk, fit.handle_time, "handle time")
     if fit.after_call_work is not None:
         _qq(figure, fit.wrap, fit.after_call_work, "wrap-up")
-    top = float(np.quantile(fit.talk, 0.999))
+    top = max(float(np.max(np.concatenate([trace.x, trace.y]))) for trace in figure.data)
     figure.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="fits exactly", line={"dash": "dot"}))
     figure.update_layout(
         title=f"{fit.call_type}: QQ plot of the fitted laws",
@@ -102,6 +109,8 @@ def replay_chart(days: pd.DataFrame) -> go.Figure:
                     mode="lines+markers",
                     line={"dash": "dash"},
                     name=f"{call_type}: fitted model",
+                    legendgroup=f"{call_type}: fitted model",
+                    showlegend=row == 1,
                 ),
                 row=row,
                 col=1,

@@ -9,9 +9,7 @@ fields are kept, and the scenario is written with a comment on where each fitted
 a run, for the round trip. Modules: `reading` (the files), `forecast`, `durations`, `writing`, `yaml_text`,
 `calibration`, `synthetic`, `fit` (the steps in order), `errors`.
 
-    from bposim.fitting import fit
-    result = fit("models/history/known.yaml", "out/fitted.yaml", history_path="models/history/interval_history.csv",
-                 calls_path="models/history/call_log.csv")
+README.md ("From your history") has a worked example.
 """
 
 from __future__ import annotations
