@@ -45,7 +45,10 @@ def centre(campaign: dict | None = None, per_hour: float = 100, agents: tuple[in
         ],
     }
     if campaign is not None:
-        data["outbound"] = [{"name": "sales", "groups": ["blend"], "right_party": 0.3, "talk_time": TALK, **campaign}]
+        data["outbound"] = [
+            {"name": "sales", "groups": ["blend"], "records": "unlimited", "right_party": 0.3, "talk_time": TALK}
+            | campaign
+        ]
     return library.Scenario.model_validate(data)
 
 
