@@ -69,6 +69,17 @@ KPIS = (
     "retries_left",
 )
 
+CELL_KPIS = (  # the columns of a sweep's results and cells, `outbound.<campaign>.<kpi>`
+    "dials",
+    "right_party",
+    "nuisance",
+    "contacts_per_hour",
+    "right_party_per_hour",
+    "nuisance_rate",
+    "attempts_per_record",
+    "records_left",
+)
+
 
 def outbound_table(scenario: Scenario, records: Records) -> pd.DataFrame:
     """The outbound table (one row per dial; no row without campaigns), with a replication column when several."""
