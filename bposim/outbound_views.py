@@ -51,7 +51,8 @@ def explanation(run: Any) -> str:
         "Blended agents dial only in their idle time, never while an inbound caller of their skills waits. "
         "Nuisance rate = nuisance calls (a person answered and no agent was free) / live answers; agent hours = "
         "the agents' time on the campaign (preview, ringing, talk, after-call work); per hour: per hour of the "
-        "campaign's dialling hours; attempts / record: dials per record dialled (retries); records left: on the list at the end, never dialled or due a retry (— when unlimited). "
+        "campaign's dialling hours; attempts / record: dials per record dialled (retries); records left: on the "
+        "list at the end, never dialled or due a retry (— when unlimited). "
         "Each day's warm-up is left out."
     )
     caps = [
