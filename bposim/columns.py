@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bposim.engine.journeys import LEG_FIELDS, LEG_STRIDE
-from bposim.engine.outbound import DIAL_FIELDS
+from bposim.engine.outbound import DIAL_FIELDS, LIST_FIELDS
 from bposim.engine.records import ACTIVITY_FIELDS, ANSWERED, CALL_FIELDS, OUTAGE_FIELDS, PIECE_FIELDS, SESSION_FIELDS
 from bposim.engine.resolution import resolution_columns
 from bposim.scenario import SECONDS_PER_DAY, Scenario
@@ -50,7 +50,8 @@ class Records:
     transfer_mode and conference_seconds, and when some call type has resolution, resolved (int8: 1, 0, or −1 on
     rows not answered and on legs passed on) and repeat_of (the call_id a repeat contact repeats, −1 for first
     contacts). sessions, outages and pieces (the stretches of work on items interrupted at least once,
-    PIECE_FIELDS) and dials (the dials of outbound campaigns, DIAL_FIELDS): (rows, fields) float arrays.
+    PIECE_FIELDS) and dials (the dials of outbound campaigns, DIAL_FIELDS; lists, each campaign's calling list at the
+    end, LIST_FIELDS, one row per campaign per replication): (rows, fields) float arrays.
     activities: ACTIVITY_FIELDS (name as objects, flags as booleans, the rest floats). agent_names and agent_groups
     (group index) of every agent, both fixed by the scenario, so the same in every replication.
     """
@@ -65,6 +66,7 @@ class Records:
     pieces: np.ndarray = field(default_factory=lambda: np.empty((0, len(PIECE_FIELDS))))
     repeats_carried: np.ndarray | None = None  # with resolution: (replications, call types) repeats past the horizon
     dials: np.ndarray = field(default_factory=lambda: np.empty((0, len(DIAL_FIELDS))))  # outbound, by campaign, id
+    lists: np.ndarray = field(default_factory=lambda: np.empty((0, len(LIST_FIELDS))))  # a row a campaign a replication
 
     @property
     def replications(self) -> int:
@@ -113,6 +115,9 @@ def replication_records(scenario: Scenario, centre: Centre) -> Records:
         pieces=pieces,
         repeats_carried=np.array([repeats.carried], np.int64) if repeats is not None else None,
         dials=dials,
+        lists=np.array(centre.dialers.list_rows() if centre.dialers is not None else [], np.float64).reshape(
+            -1, len(LIST_FIELDS)
+        ),
     )
 
 
@@ -141,6 +146,7 @@ def joined(parts: Sequence[Records]) -> Records:
         pieces=np.concatenate([part.pieces for part in parts]),
         repeats_carried=None if first.repeats_carried is None else np.concatenate([p.repeats_carried for p in parts]),
         dials=np.concatenate([part.dials for part in parts]),
+        lists=np.concatenate([part.lists for part in parts]),
     )
 
 

@@ -5,7 +5,9 @@
 agent ended on the dial), dialed, ended (answered, or given up after ringing), result (right_party | wrong_party |
 no_answer | nuisance), agent and group (the agent who talked, or who waited on a dial not answered; empty for a
 nuisance call and an extra predictive dial nobody waited on), talk_start, talk_end, free_at (talk end plus
-after-call work; for a dial not answered, when its agent was free again), and replication when there are several.
+after-call work; for a dial not answered, when its agent was free again), record_id (the record dialled, numbered
+per campaign as first dialled), attempt (1 for a record's first dial, 2 for its first retry, ...), cut_off (an
+outage cut the talk off), and replication when there are several.
 
 KPIs per campaign (`summary["outbound"][campaign]`):
 
@@ -15,10 +17,18 @@ KPIs per campaign (`summary["outbound"][campaign]`):
 - nuisance_rate: nuisance / live_answers (NaN with no live answer), what `nuisance_cap` bounds;
 - agent_hours: the agents' time on the campaign (previewing, waiting on ringing, talking, after-call work), in
   hours: the sum of free_at − held_from;
-- contacts_per_agent_hour: (right_party + wrong_party) / agent_hours; right_party_per_agent_hour likewise.
+- contacts_per_agent_hour: (right_party + wrong_party) / agent_hours; right_party_per_agent_hour likewise;
+- records_dialed: the records dialled (distinct record_id); records_completed: those reaching the right party (a
+  record reached is done); attempts_per_record: dials / records_dialed;
+- dialing_hours: the campaign's hours over the horizon (cut to each day's opening hours); contacts_per_hour:
+  (right_party + wrong_party) / dialing_hours; right_party_per_hour likewise;
+- records_arrived (rate_per_hour), records_left: records on the list at the end, never dialled or waiting for a
+  retry (NaN with an unlimited list), retries_left: those waiting for a retry.
 
-The KPIs count every dial, those in a warm-up too. The agents table gets `outbound_seconds` (each agent's time
-on outbound work after the warm-up), taken out of its idle_seconds; busy_seconds and occupancy stay inbound.
+Like the inbound KPIs these leave out each day's warm-up: a dial counts when it was dialled after it, and
+dialing_hours are the hours after it (records_arrived, records_left and retries_left are the whole horizon's). The
+agents table gets `outbound_seconds` (each agent's time on outbound work after the warm-up), taken out of its
+idle_seconds; busy_seconds and occupancy stay inbound.
 
 With several replications each KPI is the mean over them, with its 95% confidence half-width under `<key>_ci`.
 """
@@ -48,6 +58,26 @@ KPIS = (
     "agent_hours",
     "contacts_per_agent_hour",
     "right_party_per_agent_hour",
+    "records_dialed",
+    "records_completed",
+    "attempts_per_record",
+    "dialing_hours",
+    "contacts_per_hour",
+    "right_party_per_hour",
+    "records_arrived",
+    "records_left",
+    "retries_left",
+)
+
+CELL_KPIS = (  # the columns of a sweep's results and cells, `outbound.<campaign>.<kpi>`
+    "dials",
+    "right_party",
+    "nuisance",
+    "contacts_per_hour",
+    "right_party_per_hour",
+    "nuisance_rate",
+    "attempts_per_record",
+    "records_left",
 )
 
 
@@ -76,6 +106,9 @@ def outbound_table(scenario: Scenario, records: Records) -> pd.DataFrame:
         "talk_start": dials[:, 7],
         "talk_end": dials[:, 8],
         "free_at": dials[:, 9],
+        "record_id": dials[:, 10].astype(np.int64),
+        "attempt": dials[:, 11].astype(np.int32),
+        "cut_off": dials[:, 12].astype(bool),
     }
     if records.replications > 1:
         table["replication"] = records.replication("dials")
@@ -106,24 +139,46 @@ def categorical(codes: np.ndarray, names: list[str]) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=names)
 
 
-def campaign_summaries(scenario: Scenario, records: Records) -> list[dict[str, dict[str, float]]]:
-    """Per replication, the KPIs of each campaign (by name, in the scenario's order)."""
+def campaign_summaries(
+    scenario: Scenario, records: Records, window_start: Callable[[np.ndarray], np.ndarray | float] | None = None
+) -> list[dict[str, dict[str, float]]]:
+    """Per replication, the KPIs of each campaign (by name, in the scenario's order), over the dials dialled after
+    each day's warm-up (`window_start`: when statistics start on a time's day; None: every dial)."""
+    dials = records.dials
+    counted = dials if window_start is None else dials[dials[:, 3] >= window_start(dials[:, 3])]
     replication = records.replication("dials")
+    if window_start is not None:
+        replication = replication[dials[:, 3] >= window_start(dials[:, 3])]
+    campaigns = len(scenario.outbound)
     out = []
     for r in range(records.replications):
-        mine = records.dials[replication == r]
-        out.append({spec.name: campaign_kpis(mine[mine[:, 0] == c]) for c, spec in enumerate(scenario.outbound)})
+        mine = counted[replication == r]
+        lists = records.lists[r * campaigns : (r + 1) * campaigns]
+        out.append(
+            {
+                spec.name: campaign_kpis(mine[mine[:, 0] == c], lists[c] if len(lists) else None)
+                for c, spec in enumerate(scenario.outbound)
+            }
+        )
     return out
 
 
-def campaign_kpis(dials: np.ndarray) -> dict[str, float]:
-    """The KPIs of one campaign's dials (rows of `engine.outbound.DIAL_FIELDS`)."""
+def campaign_kpis(dials: np.ndarray, calling_list: np.ndarray | None = None) -> dict[str, float]:
+    """The KPIs of one campaign's dials (rows of `engine.outbound.DIAL_FIELDS`) and its calling list at the end
+    (a row of `engine.outbound.LIST_FIELDS`; None: the list's KPIs are NaN)."""
     results = dials[:, 5].astype(np.int64)
     count = np.bincount(results, minlength=len(RESULTS))
     right, wrong, nuisance = int(count[RIGHT_PARTY]), int(count[WRONG_PARTY]), int(count[NUISANCE])
     live = right + wrong + nuisance
     worked = dials[:, 6] >= 0
     hours = float(np.sum(dials[worked, 9] - dials[worked, 2])) / 3600.0
+    dialed = len(np.unique(dials[:, 10]))
+    if calling_list is None:
+        arrived = dialing = left = retries = math.nan
+    else:
+        arrived, fresh, retries = float(calling_list[1]), float(calling_list[2]), float(calling_list[3])
+        dialing = float(calling_list[5]) / 3600.0
+        left = fresh + retries if math.isfinite(fresh) else math.nan
     return {
         "dials": len(dials),
         "right_party": right,
@@ -136,6 +191,15 @@ def campaign_kpis(dials: np.ndarray) -> dict[str, float]:
         "agent_hours": hours,
         "contacts_per_agent_hour": (right + wrong) / hours if hours else math.nan,
         "right_party_per_agent_hour": right / hours if hours else math.nan,
+        "records_dialed": dialed,
+        "records_completed": right,
+        "attempts_per_record": len(dials) / dialed if dialed else math.nan,
+        "dialing_hours": dialing,
+        "contacts_per_hour": (right + wrong) / dialing if dialing else math.nan,
+        "right_party_per_hour": right / dialing if dialing else math.nan,
+        "records_arrived": arrived,
+        "records_left": left,
+        "retries_left": retries,
     }
 
 

@@ -10,13 +10,14 @@ from bposim.channel_kpis import kpi_cell
 COLUMNS = (  # (KPI key, label, "%" or a number format)
     ("dials", "Dials", ",.0f"),
     ("right_party", "Right party", ",.0f"),
-    ("wrong_party", "Wrong party", ",.0f"),
     ("no_answer", "No answer", ",.0f"),
     ("nuisance", "Nuisance", ",.0f"),
     ("nuisance_rate", "Nuisance %", "%"),
     ("agent_hours", "Agent hours", ",.1f"),
-    ("contacts_per_agent_hour", "Contacts / agent h", ",.1f"),
     ("right_party_per_agent_hour", "Right party / agent h", ",.1f"),
+    ("right_party_per_hour", "Right party / h", ",.1f"),
+    ("attempts_per_record", "Attempts / record", ",.2f"),
+    ("records_left", "Records left", ",.0f"),
 )
 
 
@@ -49,8 +50,10 @@ def explanation(run: Any) -> str:
     text = (
         "Blended agents dial only in their idle time, never while an inbound caller of their skills waits. "
         "Nuisance rate = nuisance calls (a person answered and no agent was free) / live answers; agent hours = "
-        "the agents' time on the campaign (preview, ringing, talk, after-call work); contacts = right and wrong "
-        "party reached."
+        "the agents' time on the campaign (preview, ringing, talk, after-call work); per hour: per hour of the "
+        "campaign's dialling hours; attempts / record: dials per record dialled (retries); records left: on the "
+        "list at the end, never dialled or due a retry (— when unlimited). "
+        "Each day's warm-up is left out."
     )
     caps = [
         f"{spec.name} {spec.nuisance_cap:.1%}"

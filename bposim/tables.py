@@ -88,7 +88,9 @@ def run_tables(scenario: Scenario, records: Records, wanted: Collection[str] = B
     ):
         summary["periods"] = own
     if scenario.outbound:
-        for summary, own in zip(summaries, outbound.campaign_summaries(scenario, records), strict=True):
+        for summary, own in zip(
+            summaries, outbound.campaign_summaries(scenario, records, _window_start(scenario)), strict=True
+        ):
             summary["outbound"] = own
     built: dict[str, pd.DataFrame] = {}
     if "calls" in wanted or "outages" in wanted:

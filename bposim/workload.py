@@ -369,7 +369,8 @@ def _agent_parts(scenario: Scenario, open_seconds: float, interval_hours: float)
 def _dial_parts(scenario: Scenario, open_seconds: float, days: int) -> Iterable[Part]:
     """Dials of each outbound campaign a day, at most: its groups' peak agents dialling through its hours, each dial
     holding its agent for its mean time (a predictive dialer: `dials_per_free_agent` dials per agent), and no more
-    than its calling list spread over the days."""
+    than its calling list spread over the days (the records at the start and those arriving through its hours,
+    each dialled up to its attempts)."""
     intervals = scenario.horizon.intervals
     peaks = {group.name: _plan(group.agents, intervals)[0] for group in scenario.agent_groups}
     for shift in scenario.roster:
@@ -380,8 +381,8 @@ def _dial_parts(scenario: Scenario, open_seconds: float, days: int) -> Iterable[
         ratio = campaign.dials_per_free_agent if campaign.dialer == "predictive" else 1.0
         agents = math.fsum(peaks.get(name, 0.0) for name in campaign.groups)
         dials = agents * hours / campaign.mean_dial_seconds * ratio
-        if campaign.records is not None:
-            dials = min(dials, campaign.records / days)
+        listed = campaign.list_size / days + (campaign.rate_per_hour or 0.0) * hours / 3600.0
+        dials = min(dials, listed * campaign.max_attempts)
         yield Part(f"outbound[{c}].records", f"give outbound[{c}].records a smaller calling list", dials)
 
 

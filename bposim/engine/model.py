@@ -167,6 +167,7 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
             self._cut_chats,
             self._requeue,
             self._resume_chats,
+            self.dialers.tool_switched if self.dialers is not None else None,
         )
         self.repeats = repeats_for(
             scenario, self.router.queues, self.env, rng, self._take_call_id, self._attempt, self._arrive_repeat_item

@@ -19,15 +19,34 @@ because a held agent whose dial is not answered waits on a ringing dial with no 
 going free: an agent is let go only when every ringing dial has one. An extra dial is placed only while that
 worst stays within the cap, so the nuisance rate N / A never exceeds it.
 
+The calling list: the `records` of the start, plus records arriving at `rate_per_hour` (a Poisson stream of its
+own, `outbound/<name>/arrivals`, through the campaign's hours each day), plus, with `retry`, records whose dial
+ended with a result it names coming back `after_minutes` later, until a record has had `max_attempts` dials.
+A record due again is dialled before a fresh one (oldest due first); one due outside the hours waits for them.
+
+The threshold (a choice, after ContactCenters' `ThresholdDialerPolicy` as its Blend example uses it): Blend
+counts the free agents of a test set of groups (there, every group: inbound-only and blended) against its
+threshold and dials for the free agents of a target set (the blended agents). Here `threshold_groups` is the test
+set (by default the campaign's own groups, each counted only while no live contact of its skills waits) and the
+campaign's groups the target set. Blend then dials for every free blended agent, leaving it free until a customer
+answers (it has no ringing); here a dial holds its agent while it rings, so the dialer takes only the free agents
+beyond the threshold, and `threshold` agents of the test set stay free for inbound.
+
+Technology (`engine.technology` reports each tool going down and up through `tool_switched`): while a tool whose
+effects shut the front door for every call type (`arrivals_blocked` with no call_types: the telephony) is down,
+no dial is placed (dials in flight run on); a `slow` effect with no call_types multiplies the talk of outbound
+calls starting meanwhile for the groups it covers, as it does inbound talk; a `down` effect keeps its groups'
+agents from being taken (they are not idle), and with `in_progress: drop` cuts off their outbound talk in progress
+(the row's talk_end and free_at are the cut, `cut_off` set).
+
 Each dial is one `DialRow`; an agent's stretch on outbound work (from being held to free again) is on exactly
-one row, the dial it ended with. Outbound talk is not cut by outages, and dials stop at closing (those in
-flight run on).
+one row, the dial it ended with. Dials stop at closing (those in flight run on).
 """
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -35,7 +54,7 @@ import numpy as np
 
 from bposim.engine.events import Calendar
 from bposim.engine.routing import Agent, Group, Router
-from bposim.scenario import Scenario
+from bposim.scenario import SECONDS_PER_DAY, Scenario
 from bposim.scenario.outbound import Campaign
 
 RIGHT_PARTY, WRONG_PARTY, NO_ANSWER, NUISANCE = 0, 1, 2, 3
@@ -45,7 +64,8 @@ ROOM = 1e-9  # rounding room in the nuisance budget
 
 class DialRow(NamedTuple):
     """One dial of a campaign: `held_from` when its agent was taken (NaN: no agent ended on it), `dialed`, `ended`
-    (answered or given up), the `result` (one of RESULTS), the agent (−1: none), its talk and when it was free."""
+    (answered or given up), the `result` (one of RESULTS), the agent (−1: none), its talk and when it was free,
+    the record dialled and its attempt (1, 2, ...), and `cut_off` (1: an outage cut the talk off)."""
 
     campaign: int
     dial_id: int
@@ -57,33 +77,77 @@ class DialRow(NamedTuple):
     talk_start: float
     talk_end: float
     free_at: float
+    record: int
+    attempt: int
+    cut_off: int
+
+
+class ListRow(NamedTuple):
+    """A campaign's calling list at the end of a run: records that arrived (rate_per_hour), records never dialled
+    (infinity: unlimited), records waiting for a retry, and its dialling hours in seconds, all of them and those
+    after each day's warm-up."""
+
+    campaign: int
+    arrived: int
+    fresh_left: float
+    retries_left: int
+    dialing_seconds: float
+    counted_seconds: float
 
 
 DIAL_FIELDS = DialRow._fields
+LIST_FIELDS = ListRow._fields
+
+
+class Record(NamedTuple):
+    """A record of the calling list, numbered per campaign as first dialled, and the attempt its next dial is."""
+
+    record_id: int
+    attempt: int
 
 
 class Dial:
-    """A dial in flight: its campaign, number, the result drawn, when it was placed, and its held agent (or None)."""
+    """A dial in flight: its campaign, number, the result drawn, when it was placed, its held agent (or None), and
+    the record it dials."""
 
-    __slots__ = ("campaign", "dial_id", "result", "dialed", "agent")
+    __slots__ = ("campaign", "dial_id", "result", "dialed", "agent", "record")
 
-    def __init__(self, campaign: CampaignRun, dial_id: int, result: int, dialed: float, agent: Agent | None):
+    def __init__(
+        self, campaign: CampaignRun, dial_id: int, result: int, dialed: float, agent: Agent | None, record: Record
+    ):
         self.campaign = campaign
         self.dial_id = dial_id
         self.result = result
         self.dialed = dialed
         self.agent = agent
+        self.record = record
 
 
 class CampaignRun:
     """A campaign at run time: its groups, calling list left, hours today, and its dials and held agents."""
 
-    def __init__(self, index: int, spec: Campaign, groups: list[Group], rng: np.random.Generator):
+    def __init__(
+        self,
+        index: int,
+        spec: Campaign,
+        groups: list[Group],
+        counted: list[Group] | None,
+        rng: np.random.Generator,
+        arrivals: np.random.Generator | None,
+    ):
         self.index = index
         self.spec = spec
         self.groups = groups
+        self.counted = counted  # the groups counted against the threshold (None: the free ones of `groups`)
         self.rng = rng
-        self.records_left = math.inf if spec.records is None else spec.records
+        self.arrivals = arrivals  # the stream of records arriving (rate_per_hour), or None
+        self.fresh = spec.list_size  # records never dialled
+        self.due: deque[Record] = deque()  # records due for another dial, oldest due first
+        self.retries_pending = 0  # records waiting for their retry delay to pass
+        self.next_record = 0
+        self.arrived = 0
+        self.dialing_seconds = 0.0
+        self.counted_seconds = 0.0
         self.open_until = -math.inf  # the dialer runs until then today (minus infinity: not running)
         self.next_id = 0
         self.in_flight = 0  # D: dials ringing
@@ -94,6 +158,18 @@ class CampaignRun:
         self.nuisances = 0  # N
         self.recheck_at = math.inf
         self.owed = 0.0  # predictive: the fraction of an extra dial carried to the next free agent
+
+    def has_record(self) -> bool:
+        """Whether a record is due now: one back for a retry, or one never dialled."""
+        return bool(self.due) or self.fresh > 0
+
+    def take_record(self) -> Record:
+        """The next record to dial: the oldest due again, else a fresh one (numbered now)."""
+        if self.due:
+            return self.due.popleft()
+        self.fresh -= 1
+        self.next_record += 1
+        return Record(self.next_record - 1, 1)
 
 
 class Dialers:
@@ -113,16 +189,34 @@ class Dialers:
         self.base_ready = base_ready
         self.closing = closing
         self.grid_start = scenario.horizon.start_seconds
+        self.warmup = scenario.horizon.warmup_minutes * 60.0
+        self.last_close = (scenario.horizon.days - 1) * SECONDS_PER_DAY + scenario.horizon.open_seconds
         by_name = {group.name: group for group in router.groups}
         self.campaigns = [
-            CampaignRun(i, spec, [by_name[name] for name in spec.groups], rng(f"outbound/{spec.name}"))
+            CampaignRun(
+                i,
+                spec,
+                [by_name[name] for name in spec.groups],
+                None if spec.threshold_groups is None else [by_name[name] for name in spec.threshold_groups],
+                rng(f"outbound/{spec.name}"),
+                rng(f"outbound/{spec.name}/arrivals") if spec.rate_per_hour is not None else None,
+            )
             for i, spec in enumerate(scenario.outbound)
         ]
-        self.of_group: dict[Group, list[CampaignRun]] = {}
+        self.of_group: dict[Group, list[CampaignRun]] = {}  # the campaigns an agent of the group freed may start
         for campaign in self.campaigns:
-            for group in campaign.groups:
+            for group in {*campaign.groups, *(campaign.counted or ())}:
                 self.of_group.setdefault(group, []).append(campaign)
         self.rows: list[DialRow] = []
+        self.tools = scenario.tools
+        self.tools_down = [False] * len(self.tools)
+        self.telephony = [
+            any(effect.type == "arrivals_blocked" and effect.call_types is None for effect in tool.effects)
+            for tool in self.tools
+        ]
+        self.lines_down = 0  # telephony tools down now: no dial is placed
+        self.talk_factor: dict[Group, float] = {}  # slow effects on outbound talk now, by group (absent: 1)
+        self.talking: dict[Agent, int] = {}  # the row of each agent's outbound talk (or its after-call work)
 
     # --- the day: each campaign's hours ---------------------------------------------------------------
 
@@ -136,17 +230,60 @@ class Dialers:
                 start = max(now, origin + window.open - self.grid_start)
                 end = min(close, origin + window.close - self.grid_start)
             if start < end:
+                campaign.dialing_seconds += end - start
+                campaign.counted_seconds += max(0.0, end - max(start, now + self.warmup))
                 self.env.at(start - now, self._start, (campaign, end))
 
     def _start(self, campaign_end: tuple[CampaignRun, float]) -> None:
         campaign, end = campaign_end
         campaign.open_until = end
+        if campaign.arrivals is not None:
+            self._next_arrival(campaign)
         self._dial(campaign, self.env.now)
+
+    def _next_arrival(self, campaign: CampaignRun) -> None:
+        """The next record arriving to the list within today's hours (none after them)."""
+        gap = float(campaign.arrivals.exponential(3600.0 / campaign.spec.rate_per_hour))
+        if self.env.now + gap < campaign.open_until:
+            self.env.at(gap, self._arrive, campaign)
+
+    def _arrive(self, campaign: CampaignRun) -> None:
+        """A record arrives to the list: dialled at once if an agent is free for it."""
+        campaign.fresh += 1
+        campaign.arrived += 1
+        self._next_arrival(campaign)
+        self._dial(campaign, self.env.now)
+
+    def _due_again(self, campaign_record: tuple[CampaignRun, Record]) -> None:
+        """A record's retry delay has passed: it is due (dialled within the hours, before fresh records)."""
+        campaign, record = campaign_record
+        campaign.retries_pending -= 1
+        campaign.due.append(record)
+        self._dial(campaign, self.env.now)
+
+    def list_rows(self) -> list[ListRow]:
+        """Each campaign's calling list at the end, and its dialling hours."""
+        return [
+            ListRow(
+                c.index,
+                c.arrived,
+                c.fresh,
+                len(c.due) + c.retries_pending,
+                c.dialing_seconds,
+                c.counted_seconds,
+            )
+            for c in self.campaigns
+        ]
 
     # --- agents ---------------------------------------------------------------------------------------
 
     def ready(self, agent: Agent) -> None:
-        """The centre's ready handler, then: an agent left idle may be taken by its campaigns' dialers."""
+        """The centre's ready handler, then: an agent left idle may be taken by its campaigns' dialers (or let a
+        campaign counting its group against the threshold dial)."""
+        if self.talking:
+            row = self.talking.get(agent)
+            if row is not None and self.rows[row].free_at <= self.env.now:
+                del self.talking[agent]
         self.base_ready(agent)
         group = agent.group
         if agent in group.idle:
@@ -179,34 +316,37 @@ class Dialers:
     def _dial(self, campaign: CampaignRun, now: float) -> None:
         """Take the campaign's free agents beyond its threshold, one record each, and (predictive) the extra dials
         the nuisance budget allows."""
-        if now >= campaign.open_until or self.closing() or campaign.records_left <= 0:
+        if now >= campaign.open_until or self.closing() or self.lines_down or not campaign.has_record():
             return
         groups = self._free_agents(campaign, now)
-        spare = sum(len(group.idle) for group in groups) - campaign.spec.threshold
+        if campaign.counted is None:
+            free = sum(len(group.idle) for group in groups)
+        else:
+            free = sum(len(group.idle) for group in campaign.counted if not group.down_outages)
+        spare = free - campaign.spec.threshold
         if spare <= 0:
             return
         spec = campaign.spec
         taken = 0
         for group in groups:
-            while group.idle and taken < spare and campaign.records_left > 0:
+            while group.idle and taken < spare and campaign.has_record():
                 agent = group.idle.popitem(last=False)[0]
                 taken += 1
-                campaign.records_left -= 1
+                record = campaign.take_record()
                 if spec.dialer == "preview":
                     campaign.held[agent] = now
                     preview = float(spec.preview_time.sample(campaign.rng, 1)[0])
-                    self.env.at(preview, self._previewed, (campaign, agent))
+                    self.env.at(preview, self._previewed, (campaign, agent, record))
                 else:
-                    self._place(campaign, now, agent)
+                    self._place(campaign, now, agent, record)
         if spec.dialer == "predictive" and taken:
             campaign.owed += (spec.dials_per_free_agent - 1.0) * taken
             extra = math.floor(campaign.owed + ROOM)
             campaign.owed = max(0.0, campaign.owed - extra)  # what the cap or the list holds back is dropped
             for _ in range(min(extra, self._budget(campaign))):
-                if campaign.records_left <= 0:
+                if not campaign.has_record():
                     break
-                campaign.records_left -= 1
-                self._place(campaign, now, None)
+                self._place(campaign, now, None, campaign.take_record())
 
     def _budget(self, campaign: CampaignRun) -> int:
         """How many more dials with no agent held the nuisance cap allows now: the most U with
@@ -216,12 +356,12 @@ class Dialers:
         room = cap * (campaign.answered + campaign.in_flight) - campaign.nuisances - unheld
         return max(0, math.floor(room / (1.0 - cap) + ROOM))
 
-    def _previewed(self, campaign_agent: tuple[CampaignRun, Agent]) -> None:
+    def _previewed(self, campaign_agent: tuple[CampaignRun, Agent, Record]) -> None:
         """The agent has reviewed its record (taken from the list when the preview began): it dials it."""
-        campaign, agent = campaign_agent
-        self._place(campaign, self.env.now, agent)
+        campaign, agent, record = campaign_agent
+        self._place(campaign, self.env.now, agent, record)
 
-    def _place(self, campaign: CampaignRun, now: float, agent: Agent | None) -> None:
+    def _place(self, campaign: CampaignRun, now: float, agent: Agent | None, record: Record) -> None:
         """Dial a record taken from the list: its result is drawn now, and it ends after the ringing (answered or
         given up); `agent` is held for it (None: an extra dial of a predictive dialer)."""
         spec = campaign.spec
@@ -234,7 +374,7 @@ class Dialers:
         else:
             result = NO_ANSWER
         ring = (spec.no_answer_time if result == NO_ANSWER else spec.ring_time).sample(rng, 1)[0]
-        dial = Dial(campaign, campaign.next_id, result, now, agent)
+        dial = Dial(campaign, campaign.next_id, result, now, agent, record)
         campaign.next_id += 1
         campaign.in_flight += 1
         if agent is not None:
@@ -286,7 +426,11 @@ class Dialers:
         else:
             talk = float(spec.wrong_party_time.sample(rng, 1)[0])
             wrap = 0.0
-        self._record(dial, now, dial.result, agent, held_from, now, now + talk, now + talk + wrap)
+        if self.talk_factor:
+            talk *= self.talk_factor.get(agent.group, 1.0)
+        if self.tools:
+            self.talking[agent] = len(self.rows)
+        self._record(dial, now, dial.result, agent, held_from, now, now + talk, now + (talk + wrap))
         self.env.at(talk + wrap, self.ready, agent)
 
     def _release_hold(self, campaign: CampaignRun, agent: Agent) -> float:
@@ -305,9 +449,11 @@ class Dialers:
         talk_end: float,
         free_at: float,
     ) -> None:
+        """Record the dial, and bring its record back for a retry when its result is one the campaign retries."""
+        campaign, record = dial.campaign, dial.record
         self.rows.append(
             DialRow(
-                dial.campaign.index,
+                campaign.index,
                 dial.dial_id,
                 held_from,
                 dial.dialed,
@@ -317,5 +463,58 @@ class Dialers:
                 talk_start,
                 talk_end,
                 free_at,
+                record.record_id,
+                record.attempt,
+                0,
             )
         )
+        retry = campaign.spec.retry
+        if retry is not None and record.attempt < retry.max_attempts and RESULTS[result] in retry.on:
+            campaign.retries_pending += 1
+            delay = retry.after_minutes * 60.0
+            if now + delay < self.last_close:  # else it is left on the list at the end
+                self.env.at(delay, self._due_again, (campaign, Record(record.record_id, record.attempt + 1)))
+
+    # --- technology: the tools' outages ---------------------------------------------------------------
+
+    def tool_switched(self, tool: int, down: bool) -> None:
+        """A tool went down (`down`) or came back up: the telephony stops or lets the dialers dial; slow effects
+        on every call type slow outbound talk; a down effect that drops calls cuts outbound talk off."""
+        self.tools_down[tool] = down
+        self.talk_factor = self._talk_factors()
+        if down:
+            for effect in self.tools[tool].effects:
+                if effect.type == "down" and effect.in_progress == "drop":
+                    self._cut_talks(effect.groups)
+        if self.telephony[tool]:
+            self.lines_down += 1 if down else -1
+            if not self.lines_down:
+                for campaign in self.campaigns:
+                    self._dial(campaign, self.env.now)
+
+    def _talk_factors(self) -> dict[Group, float]:
+        """The product of the slow effects (on every call type) of the tools down now, for each group covered."""
+        factors: dict[Group, float] = {}
+        for tool, down in zip(self.tools, self.tools_down, strict=True):
+            if not down:
+                continue
+            for effect in tool.effects:
+                if effect.type == "slow" and effect.call_types is None:
+                    for group in self.router.groups:
+                        if effect.groups is None or group.name in effect.groups:
+                            factors[group] = factors.get(group, 1.0) * effect.multiplier
+        return factors
+
+    def _cut_talks(self, groups: list[str] | None) -> None:
+        """Cut off the outbound talks in progress of the groups' agents (None: every group): each ends now, with
+        no after-call work, and the agent is free (its ready event then is stale)."""
+        now = self.env.now
+        for agent, index in list(self.talking.items()):
+            row = self.rows[index]
+            if groups is not None and agent.group.name not in groups:
+                continue
+            if row.talk_start <= now < row.talk_end:
+                self.rows[index] = row._replace(talk_end=now, free_at=now, cut_off=1)
+                agent.stale_ready_times.append(row.free_at)
+                del self.talking[agent]
+                self.env.at(0.0, self.ready, agent)

@@ -6,7 +6,8 @@ moves the covered groups' free agents aside until it ends (calls in progress fin
 off: every chat session in talk too, while an email or case item goes back to the head of its queue, its work
 so far unrecorded), `slow` multiplies the talk time of calls that start meanwhile, `ivr_off` sends callers past
 the bot, `arrivals_blocked` gives callers a busy signal (live contacts only: items never meet one). Each outage
-is one record: tool, kind, start, end.
+is one record: tool, kind, start, end. Outbound dialers (`engine.outbound`) are told of each tool going down and
+up (`tool_switched`).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class Outages:
         cut_chats: Callable[[Agent, float], None],
         requeue: Callable[[Agent, Call], None],
         resume_chats: Callable[[Group], None],
+        tool_switched: Callable[[int, bool], None] | None = None,
     ):
         self.env = env
         self.ready = ready
@@ -92,6 +94,7 @@ class Outages:
         self.cut_chats = cut_chats
         self.requeue = requeue
         self.resume_chats = resume_chats
+        self.tool_switched = tool_switched  # outbound dialers: a tool went down (True) or came back up (False)
         self.tools = scenario.tools
         self.rngs = [rng(f"tool/{tool.name}") for tool in self.tools]
         self.active = [0] * len(self.tools)
@@ -157,6 +160,8 @@ class Outages:
         if self.active[index] == 1:
             for effect in self.effects[index]:
                 self._switch(effect, +1)
+            if self.tool_switched is not None:
+                self.tool_switched(index, True)
         self.env.at(length, self._end, OutageEnd(index, kind, now))
 
     def _end(self, end: OutageEnd) -> None:
@@ -167,6 +172,8 @@ class Outages:
         if self.active[index] == 0:
             for effect in self.effects[index]:
                 self._switch(effect, -1)
+            if self.tool_switched is not None:
+                self.tool_switched(index, False)
         if kind == RANDOM:
             self._next_failure(index, now)
 

@@ -13,8 +13,10 @@ types; email, case: those of `bposim.backlog.KPIS`), then `<call_type>.<kpi>` fo
 that met its target) and `<call_type>.all_periods_met` (1 when every one did, else 0: its mean over a cell's
 replications is P(every period met)). With a call type's `resolution`, the first-contact resolution KPIs of
 `bposim.resolution.KPIS` overall (fcr, repeats_per_day, cost_of_repeats, ...) and per such call type (`<call_type>.fcr`,
-`<call_type>.repeats_per_day`, ...). A channel named like a call type (a call type called "chat") leaves its columns to
-the call type.
+`<call_type>.repeats_per_day`, ...). With outbound campaigns, `outbound.<campaign>.<kpi>` for the KPIs of
+`bposim.outbound.CELL_KPIS` (dials, right-party connects, contacts and right-party connects per dialling hour, the
+nuisance rate, attempts per record, records left). A channel named like a call type (a call type called "chat")
+leaves its columns to the call type.
 `pareto_frontier` keeps the cells no other cell beats on both cost and service level.
 """
 
@@ -26,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from bposim import backlog, cells, costs, metrics, resolution
+from bposim import backlog, cells, costs, metrics, outbound, resolution
 from bposim.scenario.call_types import CHANNELS
 from bposim.tables import scheduled
 
@@ -70,6 +72,8 @@ def kpi_row(run: Run) -> dict[str, float | int | bool | str]:
     for call_type, own in summary.get("periods", {}).items():
         row[f"{call_type}.periods_met_share"] = float(own["periods_met_share"])
         row[f"{call_type}.all_periods_met"] = float(own["p_all_met"])
+    for campaign, kpis in summary.get("outbound", {}).items():
+        row.update({f"outbound.{campaign}.{key}": float(kpis[key]) for key in outbound.CELL_KPIS})
     return row
 
 

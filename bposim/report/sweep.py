@@ -26,6 +26,7 @@ from bposim.experiment.tables import (
 from bposim.formatting import amount, estimate, missing, points, share
 from bposim.report.errors import ReportError
 from bposim.report.html import Section, html_table
+from bposim.report.outbound_sweep import outbound_sections
 from bposim.report.run import day_sections, few_replications, pooled_section
 from bposim.scenario.call_types import CHANNELS, DEFERRED_CHANNELS
 
@@ -101,6 +102,7 @@ def sweep_sections(directory: Path) -> tuple[str, list[Section]]:
     periods = _period_section(order, factors)
     if periods is not None:
         sections.append(periods)
+    sections += outbound_sections(order, factors, target)
     color_by = min(factors, key=lambda f: (cells[f].nunique(), factors.index(f))) if len(factors) > 1 else None
     if costed:
         sections.append(

@@ -12,13 +12,16 @@ Blended agents dial only in their idle time: an inbound caller of their skills w
   an abandoned outbound call). The dialer places an extra dial only while, even if every dial in flight were
   answered, the nuisance calls would stay within `nuisance_cap` of the live answers of the campaign.
 
-A campaign dials only while more than `threshold` of its agents are free (it leaves that many free for inbound),
-and only for the free agents beyond it; only inside its `hours` on each open day, and until its calling list
-(`records`) is used up. Each dial uses one record (no record is dialled twice).
+A campaign dials only while more than `threshold` agents of its `threshold_groups` (by default its own groups)
+are free (it leaves that many free for inbound), and only for its free agents beyond it; only inside its `hours`
+on each open day, and while its calling list holds a record due: the `records` given at the start (`unlimited`:
+never runs out), those arriving at `rate_per_hour` during its hours (web leads to call back), and with `retry`
+those not reached coming back after a delay, up to `max_attempts` dials a record.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -30,6 +33,20 @@ from bposim.scenario.calendar import Hours, hours_of
 from bposim.scenario.common import Model
 
 DIALERS = ("preview", "progressive", "predictive")
+RETRIABLE = ("no_answer", "wrong_party", "nuisance")
+
+
+class Retry(Model):
+    """Records a dial did not complete come back to the list `after_minutes` later (dialled again only within the
+    campaign's hours), until a record has had `max_attempts` dials; `on` names the results that bring one back."""
+
+    after_minutes: FiniteFloat = Field(gt=0, description="delay before a record not reached is due again")
+    max_attempts: PositiveWholeNumber = Field(3, le=100, description="dials of one record at most, the first included")
+    on: list[Literal["no_answer", "wrong_party", "nuisance"]] = Field(
+        ["no_answer", "nuisance"],
+        min_length=1,
+        description="results that bring a record back: no_answer, wrong_party, nuisance",
+    )
 
 
 class Campaign(Model):
@@ -38,9 +55,13 @@ class Campaign(Model):
 
     name: str = Field(min_length=1)
     groups: list[str] = Field(min_length=1, description="agent groups whose agents dial in their idle time")
-    records: PositiveWholeNumber | None = Field(
-        None, description="records in the calling list, over the whole horizon (none: never runs out)"
+    records: PositiveWholeNumber | Literal["unlimited"] | None = Field(
+        None, description="records in the calling list at the start of the horizon, or unlimited (never runs out)"
     )
+    rate_per_hour: FiniteFloat | None = Field(
+        None, gt=0, description="records arriving to the list an hour during the campaign's hours (Poisson)"
+    )
+    retry: Retry | None = Field(None, description="records not reached dialled again after a delay")
     hours: str | None = Field(
         None, description='when the dialer runs each open day, "HH:MM-HH:MM" (none: all the open hours)'
     )
@@ -48,7 +69,12 @@ class Campaign(Model):
         "progressive", description="preview, progressive or predictive"
     )
     threshold: WholeNumber = Field(
-        0, description="agents of the campaign's groups left free for inbound: dial only while more are free"
+        0, description="agents of threshold_groups left free for inbound: dial only while more are free"
+    )
+    threshold_groups: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="agent groups whose free agents count against threshold (none: the campaign's groups)",
     )
     dials_per_free_agent: FiniteFloat = Field(
         1.5, ge=1, le=10, description="predictive: records dialled per free agent at most (lowered by the cap)"
@@ -83,6 +109,15 @@ class Campaign(Model):
         return value
 
     @model_validator(mode="after")
+    def _a_list(self) -> Campaign:
+        if self.records is None and self.rate_per_hour is None:
+            raise ValueError(
+                "give the calling list: records (a number, or unlimited), rate_per_hour (records arriving an hour), "
+                "or both"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _outcomes(self) -> Campaign:
         if self.right_party + self.wrong_party > 1 + 1e-12:
             raise ValueError(
@@ -111,13 +146,26 @@ class Campaign(Model):
         return seconds + (self.preview_time.mean if self.dialer == "preview" else 0.0)
 
     @property
+    def list_size(self) -> float:
+        """The records in the list at the start: a number, infinity (unlimited) or 0 (records only arrive)."""
+        if self.records == "unlimited":
+            return math.inf
+        return 0.0 if self.records is None else float(self.records)
+
+    @property
+    def max_attempts(self) -> int:
+        """Dials of one record at most: 1 without retry."""
+        return 1 if self.retry is None else self.retry.max_attempts
+
+    @property
     def window(self) -> Hours | None:
         """The campaign's hours as seconds after midnight (None: all the open hours)."""
         return None if self.hours is None else hours_of(self.hours)
 
 
 def campaign_errors(campaigns: list[Campaign], groups: list[str]) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
-    """Cross-field problems of the campaigns: names given twice, groups unknown or listed twice."""
+    """Cross-field problems of the campaigns: names given twice, groups (dialling or counted against the threshold)
+    unknown or listed twice."""
     known = ", ".join(groups)
     seen: set[str] = set()
     for c, campaign in enumerate(campaigns):
@@ -131,3 +179,10 @@ def campaign_errors(campaigns: list[Campaign], groups: list[str]) -> Iterator[tu
             elif group in listed:
                 yield ("outbound", c, "groups", g), f"agent group '{group}' is listed twice", group
             listed.add(group)
+        counted: set[str] = set()
+        for g, group in enumerate(campaign.threshold_groups or ()):
+            if group not in groups:
+                yield ("outbound", c, "threshold_groups", g), f"unknown agent group '{group}'; known: {known}", group
+            elif group in counted:
+                yield ("outbound", c, "threshold_groups", g), f"agent group '{group}' is listed twice", group
+            counted.add(group)
