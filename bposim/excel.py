@@ -26,7 +26,7 @@ from bposim.files import write_atomically
 SUFFIX = ".xlsx"
 MAX_WIDTH = 48  # characters: a wider column (a list of breaks) wraps in Excel rather than pushing the rest away
 _SAMPLE_ROWS = 500  # rows looked at to size a column
-_WORDS = {"asa": "ASA", "aht": "AHT", "fcr": "FCR", "id": "ID", "ci": "CI", "sl": "SL"}
+_WORDS = {"asa": "ASA", "aht": "AHT", "fcr": "FCR", "id": "ID", "ci": "CI", "kpi": "KPI"}
 _UNITS = {"seconds": "s", "hours": "h", "minutes": "min"}
 _SHARES = ("service_level", "occupancy", "target", "fcr", "share", "rate", "level_excluding_exempt")
 _MONEY = ("cost", "amount", "unit_cost")

@@ -23,6 +23,7 @@ import pandas as pd
 
 from bposim.clocktimes import interval_moments, moments, time_of_day
 from bposim.scenario import Horizon
+from bposim.scenario.common import clock_seconds
 
 if TYPE_CHECKING:
     from bposim.optimise import RosterPlan, WeeklyPlan
@@ -105,8 +106,20 @@ def roster_sheets(plan: RosterPlan | WeeklyPlan) -> dict[str, pd.DataFrame]:
     else:
         sheets = {"Shifts": plan.schedule.shifts}
     sheets["Service level"] = plan.by_call_type
-    sheets["Intervals"] = plan.achieved
+    sheets["Intervals"] = clock_starts(plan.achieved)
     return sheets
+
+
+def clock_starts(table: pd.DataFrame) -> pd.DataFrame:
+    """A table whose intervals are numbered and labelled "08:30" (`interval`, `interval_start`) with one `interval`
+    column of clock times in their place."""
+    if "interval_start" not in table:
+        return table
+    starts = [time_of_day(clock_seconds(str(label))) for label in table["interval_start"]]
+    at = table.columns.get_loc("interval") if "interval" in table else table.columns.get_loc("interval_start")
+    rest = table.drop(columns=[column for column in ("interval", "interval_start") if column in table])
+    rest.insert(at, "interval", starts)
+    return rest
 
 
 def currency_of(unit: str | None) -> str | None:
