@@ -1,7 +1,9 @@
 """Workbooks for Excel: one sheet per table, as a planner opens it.
 
+    import pandas as pd
     from bposim.excel import write_workbook
-    write_workbook("out/week.xlsx", {"KPIs": kpis, "Intervals": intervals}, currency="EUR")
+    kpis = pd.DataFrame({"call_type": ["sales"], "service_level": [0.873], "asa_seconds": [14.2], "total_cost": [980]})
+    write_workbook("kpis.xlsx", {"KPIs": kpis}, currency="EUR")   # "Service level" 87.3%, "Total cost (EUR)"
 
 Each sheet has a bold header row frozen at the top with a filter on it, and columns wide enough for what they
 hold. Headers read as words with their units: `asa_seconds` is "ASA (s)", `oldest_age_hours` "Oldest age (h)",
