@@ -4,6 +4,7 @@
     scenario = bposim.load_scenario("models/helpdesk.yaml")
     run = bposim.simulate(scenario, seed=1)
     run.summary["service_level"], run.intervals.head()
+    bposim.compare(scenario, scenario.updated({"agent_groups.team.agents": 13}), replications=20)  # B − A, ± 95%
 
 `simulate`, `Run` and `analytic` are imported on first use, so that reading and checking scenario files
 (`bposim validate`) starts without loading pandas and SciPy.
@@ -21,6 +22,7 @@ __all__ = [
     "ScenarioError",
     "analytic",
     "cell_summary",
+    "compare",
     "load_scenario",
     "run_experiment",
     "simulate",
@@ -34,6 +36,7 @@ _LAZY = {
     "Experiment": ("bposim.experiment", "Experiment"),
     "run_experiment": ("bposim.experiment", "run_experiment"),
     "cell_summary": ("bposim.experiment", "cell_summary"),
+    "compare": ("bposim.comparison", "compare"),
 }
 
 

@@ -102,6 +102,7 @@ from pathlib import Path
 import pandas as pd
 
 from bposim import backlog, journeys, metrics, outbound, periods, resolution, workload
+from bposim.clocktimes import csv_table
 from bposim.columns import Records, joined, replication_records
 from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre, cycle_collection_paused
@@ -200,7 +201,8 @@ class Run:
         return Run(self.scenario, self.seed, 1, **tables, summary=self.summary)
 
     def save(self, directory: str | Path) -> None:
-        """Write every table as CSV and Parquet (backlog_intervals only when it was built), the summary as
+        """Write every table as CSV and Parquet (backlog_intervals only when it was built; the CSV files with clock
+        times beside the seconds, `bposim.clocktimes`), the summary as
         summary.json (NaN as null), and the scenario simulated as scenario.yaml (a scenario file `bposim run`
         accepts). Each file is written whole or not at all (`bposim.files.write_atomically`); a failure raises a
         `WriteError` naming the file."""
@@ -210,7 +212,8 @@ class Run:
             frame = getattr(self, name)
             if (name in ON_REQUEST and not len(frame.columns)) or (name == "outbound" and not self._dials(frame)):
                 continue
-            write_atomically(directory / f"{name}.csv", lambda handle, frame=frame: frame.to_csv(handle, index=False))
+            text = frame if self.scenario is None else csv_table(name, frame, self.scenario.horizon)
+            write_atomically(directory / f"{name}.csv", lambda handle, text=text: text.to_csv(handle, index=False))
             write_atomically(
                 directory / f"{name}.parquet", lambda handle, frame=frame: frame.to_parquet(handle, index=False)
             )

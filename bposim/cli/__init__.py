@@ -1,8 +1,8 @@
-"""The `bposim` command line: run, sweep, report, staff, validate, schema, erlang, fit.
+"""The `bposim` command line: run, sweep, report, staff, compare, validate, schema, erlang, fit.
 
-Each command lives with its kin: `run` (run, validate, schema), `sweep` (sweep, report), `staff`, `erlang`, `fit`;
-`common` holds what they share. Bad input (a scenario file, a flag) prints one short message per problem to stderr
-and exits with status 2; `staff` exits with status 1 when no roster it found meets the target (it still writes the
+Each command lives with its kin: `run` (run, validate, schema), `sweep` (sweep, report), `staff`, `compare`, `erlang`,
+`fit`; `common` holds what they share. Bad input (a scenario file, a flag) prints one short message per problem to
+stderr and exits with status 2; `staff` exits with status 1 when no roster it found meets the target (it still writes the
 best one).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from bposim.cli import erlang, fit, run, staff, sweep
+from bposim.cli import compare, erlang, fit, run, staff, sweep
 
 app = typer.Typer(
     help="Contact-centre simulation: staffing, skills and service level, checked against Erlang.",
@@ -27,6 +27,7 @@ app.command()(run.schema)
 app.command()(erlang.erlang)
 app.command()(staff.staff)
 app.command()(fit.fit)
+app.command()(compare.compare)
 
 
 def main() -> None:

@@ -76,6 +76,27 @@ def prepare_directory(directory: Path, flag: str = "--out") -> None:
         fail([str(exc)])
 
 
+def check_xlsx(path: Path | None, flag: str = "--xlsx") -> None:
+    """Exit 2 before any work when `path` cannot be a workbook: not .xlsx, or in a directory that does not exist."""
+    from bposim.excel import xlsx_problem
+
+    problem = xlsx_problem(path) if path is not None else None
+    if problem is not None:
+        fail([f"{flag}: {problem}"])
+
+
+def write_xlsx(path: Path, sheets: dict, currency: str | None, console: Console = out) -> None:
+    """Write the workbook (`bposim.excel.write_workbook`) and say where on `console`; exit 2 naming the file if it
+    cannot be written."""
+    from bposim.excel import write_workbook
+
+    try:
+        write_workbook(path, sheets, currency=currency)
+    except (OSError, ValueError) as exc:
+        fail([cannot_write(exc, path) if isinstance(exc, OSError) else f"--xlsx: {exc}"])
+    console.print(f"Workbook: {path}", highlight=False)
+
+
 def fresh_levels(by_call_type, runs: str, seed: int) -> Table:
     """The service level each call type reached on the fresh runs that verify a roster, against its target."""
     levels = Table(title=f"Service level on {runs} (seed {seed}, ± 95% CI)")

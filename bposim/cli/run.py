@@ -12,7 +12,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from bposim.cli.common import Format, cannot_write, err, fail, load, out, prepare_directory, within_limits
+from bposim.cli.common import (
+    Format,
+    cannot_write,
+    check_xlsx,
+    err,
+    fail,
+    load,
+    out,
+    prepare_directory,
+    within_limits,
+    write_xlsx,
+)
 from bposim.formatting import amount, dated_clock, share
 from bposim.scenario import Scenario
 
@@ -47,6 +58,12 @@ def run(
             "(backlog_intervals.csv, with --out)",
         ),
     ] = BacklogGrain.day,
+    xlsx: Annotated[
+        Path | None,
+        typer.Option(
+            "--xlsx", help="also write an Excel workbook: KPIs, intervals (dates and clock times), staffing, agents"
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario and print its service level, waiting, abandonment and occupancy."""
     # imported here: keeps the CLI's start fast (the engine: simpy, pandas)
@@ -61,6 +78,7 @@ def run(
         _check_backlog_per_interval(scenario, file, out_dir)
     if out_dir is not None:
         prepare_directory(out_dir)
+    check_xlsx(xlsx)
     # the report's chart of open items per interval reads the per-interval backlog: a few milliseconds to build
     per_interval = backlog_per is BacklogGrain.interval or (report and bool(deferred))
     tables = (*DEFAULT_TABLES, "backlog_intervals") if per_interval else DEFAULT_TABLES
@@ -86,6 +104,13 @@ def run(
         _print_summary(result)
     if out_dir is not None and format is Format.table:
         out.print(f"Tables written to {out_dir}/ (every table as CSV and Parquet; summary.json)")
+    if xlsx is not None:
+        from bposim.workbooks import run_sheets
+
+        costs = scenario.costs
+        sheets = run_sheets(result, _summary_rows(result))
+        console = err if format is not Format.table else out  # stdout holds the JSON or CSV summary alone
+        write_xlsx(xlsx, sheets, costs.currency if costs is not None else None, console)
     if report:
         (err if format is not Format.table else out).print(f"Report: {page}", highlight=False)
 

@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from bposim.cli.common import cannot_write, err, fail, fresh_levels, load, out, prepare_directory
+from bposim.cli.common import (
+    cannot_write,
+    check_xlsx,
+    err,
+    fail,
+    fresh_levels,
+    load,
+    out,
+    prepare_directory,
+)
 from bposim.cli.objectives import periods_view, print_comparison, staff_confidence, staff_objective
 from bposim.formatting import amount, money, share
 from bposim.processes import available_cores, too_many_workers
@@ -77,6 +86,14 @@ def staff(
             help="solve the other objective on the same days too (--floor: the period objective's), and compare",
         ),
     ] = False,
+    xlsx: Annotated[
+        Path | None,
+        typer.Option(
+            "--xlsx",
+            help="also write an Excel workbook: the shifts (weekly: the named schedule), the service level per call "
+            "type and per interval",
+        ),
+    ] = None,
 ) -> None:
     """Find the cheapest roster of the scenario's shift patterns that meets the service level in every interval.
 
@@ -125,6 +142,7 @@ def staff(
     for flag, path in (("--out", out_file), ("--report", report), ("--schedule", schedule_file)):
         if path is not None:
             prepare_directory(path.parent, flag)
+    check_xlsx(xlsx)
     with _Bar(quiet) as watch:
         # imported here: keeps the CLI's start fast (the engine, pandas, scipy)
         from bposim.optimise import RequirementError, ScheduleError, optimise_roster
@@ -147,7 +165,7 @@ def staff(
             watch.close()
             fail([f"{file}: {exc}"])
     if weekly:
-        _finish_weekly(plan, replications, out_file, schedule_file, report, comparison)
+        _finish_weekly(plan, replications, out_file, schedule_file, report, comparison, xlsx)
         return
     _print_roster_plan(plan, replications, trim_trials)
     if comparison is not None:
@@ -158,7 +176,8 @@ def staff(
     from bposim.report import roster_report
 
     writer = partial(roster_report, comparison=comparison.table() if comparison else None)
-    _write_files(plan, [(out_file, plan.to_yaml, "Roster scenario written to")], report, writer)
+    writes = [(out_file, plan.to_yaml, "Roster scenario written to"), (xlsx, _workbook(plan), "Workbook:")]
+    _write_files(plan, writes, report, writer)
     for line in _roster_verdict(plan, replications):
         out.print(line, style=None if plan.verified else "yellow", highlight=False, soft_wrap=True)
     if not plan.verified:
@@ -172,6 +191,7 @@ def _finish_weekly(
     schedule_file: Path | None,
     report: Path | None,
     comparison=None,
+    xlsx: Path | None = None,
 ) -> None:
     """Print the weekly plan, write the roster scenario, the named schedule and the report, and give the verdict
     (exit 1 when a target was missed)."""
@@ -183,7 +203,11 @@ def _finish_weekly(
     print_weekly_plan(plan, replications)
     if comparison is not None:
         print_comparison(comparison.table())
-    writes = [(out_file, plan.to_yaml, "Roster scenario written to"), (schedule_file, plan.write_schedule, "Schedule:")]
+    writes = [
+        (out_file, plan.to_yaml, "Roster scenario written to"),
+        (schedule_file, plan.write_schedule, "Schedule:"),
+        (xlsx, _workbook(plan), "Workbook:"),
+    ]
     report_writer = partial(weekly_roster_report, comparison=comparison.table() if comparison else None)
     _write_files(plan, writes, report, report_writer)
     for line in weekly_verdict(plan, replications):
@@ -207,6 +231,14 @@ def _write_files(plan, writes: list, report: Path | None, report_writer) -> None
         except OSError as exc:
             fail([cannot_write(exc, report)])
         out.print(f"Report: {report}", highlight=False)
+
+
+def _workbook(plan):
+    """What writes the plan's workbook (`--xlsx`) to a path and returns it."""
+    from bposim.excel import write_workbook
+    from bposim.workbooks import currency_of, roster_sheets
+
+    return lambda path: write_workbook(path, roster_sheets(plan), currency=currency_of(plan.cost_unit))
 
 
 def _staff_target(text: str | None) -> tuple[float | None, float | None]:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bposim.cli.common import cannot_write, err, fail, out
+from bposim.cli.common import cannot_write, check_xlsx, err, fail, out, write_xlsx
 from bposim.scenario import ScenarioError
 
 
@@ -22,6 +22,10 @@ def sweep(
     ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="results directory; default out/<experiment>")] = None,
     report: Annotated[bool, typer.Option("--report", help="write report.html in the results directory")] = False,
+    xlsx: Annotated[
+        Path | None,
+        typer.Option("--xlsx", help="also write an Excel workbook: the cells (means, 95% CIs) and every replication"),
+    ] = None,
 ) -> None:
     """Run an experiment (cells × replications, resumable), then list the cells that meet the target."""
     # imported here: keeps the CLI's start fast (pandas, the engine; dask when asked for)
@@ -33,6 +37,7 @@ def sweep(
     problem = scheduler_problem(scheduler) if scheduler is not None else None
     if problem is not None:
         fail([f"--scheduler: {problem}"])
+    check_xlsx(xlsx)
     try:
         experiment = Experiment.from_file(file)
     except ScenarioError as exc:
@@ -53,6 +58,12 @@ def sweep(
         err.print(f"interrupted: finished tasks are saved in {directory}/; run the same command to resume")
         raise typer.Exit(130) from None
     print_sweep(out, experiment, results, directory)
+    if xlsx is not None:
+        from bposim.experiment import cell_summary
+        from bposim.workbooks import sweep_sheets
+
+        costs = experiment.base.costs
+        write_xlsx(xlsx, sweep_sheets(cell_summary(results), results), costs.currency if costs is not None else None)
     if report:
         # imported here: keeps the CLI's start fast (plotly)
         from bposim.report import ReportError, write_report
