@@ -5,8 +5,8 @@
     run = bposim.simulate(scenario, seed=1)
     run.summary["service_level"], run.intervals.head()
 
-`simulate`, `Run` and `analytic` are imported on first use, so that reading and checking scenario files
-(`bposim validate`) starts without loading pandas and SciPy.
+`simulate`, `Run`, `analytic` and `requirement` (agents required per interval, `bposim.planning`) are imported on
+first use, so that reading and checking scenario files (`bposim validate`) starts without loading pandas and SciPy.
 """
 
 from importlib import import_module
@@ -22,6 +22,7 @@ __all__ = [
     "analytic",
     "cell_summary",
     "load_scenario",
+    "requirement",
     "run_experiment",
     "simulate",
 ]
@@ -34,6 +35,7 @@ _LAZY = {
     "Experiment": ("bposim.experiment", "Experiment"),
     "run_experiment": ("bposim.experiment", "run_experiment"),
     "cell_summary": ("bposim.experiment", "cell_summary"),
+    "requirement": ("bposim.planning", "requirement"),
 }
 
 
