@@ -115,11 +115,11 @@ def test_roster_lines_by_name(tmp_path: Path) -> None:
 
 
 def test_an_unknown_roster_name_is_refused_naming_the_known_ones(tmp_path: Path) -> None:
-    path = experiment_file(tmp_path, {"factors": {"roster.night.agents": [2, 3]}})
+    path = experiment_file(tmp_path, {"factors": {"roster.weekend_cover.agents": [2, 3]}})
     assert_refused(
         bposim("sweep", path, "--out", tmp_path / "out"),
-        "factors.roster.night.agents",
-        "no item 'night' in roster; known: early, late",
+        "factors.roster.weekend_cover.agents",
+        "no item 'weekend_cover' in roster; known: early, late",
         source=path,
     )
     model = centre()

@@ -418,22 +418,19 @@ def _check_paths(base: Scenario, entries: list[tuple[str, str, dict[str, Any]]],
 
 
 def _unknown_path(path: str, paths: dict[str, Any], data: dict[str, Any]) -> str:
-    """What is wrong with a path: an item of a list it does not hold (naming those it does), an unset optional part,
-    a near miss, or the names known where it goes astray."""
+    """What is wrong with a path: an unset optional part, a near miss, an item of a list it does not hold (naming
+    those it does, after a near miss too), or the names known where it goes astray."""
     parts = path.split(".")
-    for depth in range(1, len(parts)):
-        prefix = ".".join(parts[:depth])
-        items = _value_at(data, prefix)
-        listed_items = isinstance(items, list) and items and all(isinstance(item, dict) for item in items)
-        if listed_items and _value_at(data, ".".join(parts[: depth + 1])) is None:
-            return _unknown_item(path, prefix, parts[depth], items)
     for depth in range(len(parts) - 1, 0, -1):
         prefix = ".".join(parts[:depth])
         if prefix in paths and paths[prefix] is None:
             return f"unknown path '{path}': {prefix} is not set in the model; set it whole ({prefix}: {{...}}) instead"
     near = _near(path, [p for p in paths if p.count(".") == path.count(".")]) or _near(path, list(paths))
+    item = _unknown_item(parts, data)
     if near:
-        return f"unknown path '{path}'; did you mean {' or '.join(near)}?"
+        return f"unknown path '{path}'; did you mean {' or '.join(near)}?" + (f" ({item})" if item else "")
+    if item:
+        return f"unknown path '{path}': {item}"
     for depth in range(len(parts) - 1, -1, -1):
         prefix = ".".join(parts[:depth])
         if depth and prefix not in paths:
@@ -446,19 +443,28 @@ def _unknown_path(path: str, paths: dict[str, Any], data: dict[str, Any]) -> str
     return f"unknown path '{path}'"
 
 
-def _unknown_item(path: str, where: str, part: str, items: list[dict[str, Any]]) -> str:
-    """A path naming an item a list does not hold: the names it holds, or how to address unnamed items."""
-    names = [str(item["name"]) for item in items if "name" in item]
-    last = len(items) - 1
-    if not names:
-        return (
-            f"unknown path '{path}': the items of {where} have no names; give each a name ({where}[].name) or "
-            f"address them by index (0{f' to {last}' if last else ''})"
+def _unknown_item(parts: list[str], data: dict[str, Any]) -> str:
+    """When a path names an item a list does not hold: the names it holds, or how to address unnamed items; ""
+    otherwise."""
+    for depth in range(1, len(parts)):
+        where = ".".join(parts[:depth])
+        items = _value_at(data, where)
+        if not (isinstance(items, list) and items and all(isinstance(item, dict) for item in items)):
+            continue
+        if _value_at(data, ".".join(parts[: depth + 1])) is not None:
+            continue
+        names = [str(item["name"]) for item in items if "name" in item]
+        last = len(items) - 1
+        if not names:
+            return (
+                f"the items of {where} have no names; give each a name ({where}[].name) or address them by index "
+                f"(0{f' to {last}' if last else ''})"
+            )
+        unnamed = [str(i) for i, item in enumerate(items) if "name" not in item]
+        return f"no item '{parts[depth]}' in {where}; known: {', '.join(names)}" + (
+            f"; the others by index ({', '.join(unnamed)})" if unnamed else ""
         )
-    unnamed = f"; the others by index ({', '.join(str(i) for i, item in enumerate(items) if 'name' not in item)})"
-    return f"unknown path '{path}': no item '{part}' in {where}; known: {', '.join(names)}" + (
-        unnamed if len(names) < len(items) else ""
-    )
+    return ""
 
 
 def _near(path: str, candidates: list[str]) -> list[str]:
