@@ -1,12 +1,15 @@
-# bposim: `make demo` runs a bundled sweep and writes its HTML report; `make test` runs the whole suite.
+# bposim: `make demo` runs a bundled sweep and writes its HTML report; `make test` runs the whole suite; `make docs`
+# runs the notebooks and writes them as HTML pages, with their figures, in docs/notebooks/.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 DEMO_EXPERIMENT := experiments/multiskill_agents_ai.yaml
 DEMO_OUT := out/multiskill_agents_ai
+NOTEBOOKS := $(wildcard notebooks/*.ipynb)
+DOCS := docs/notebooks
 
-.PHONY: demo test lint bench bench-staff bench-weekly-staff clean
+.PHONY: demo test lint docs bench bench-staff bench-weekly-staff clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +31,12 @@ test: $(STAMP)
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/python -m pytest -n 2 -q
 
+# each notebook executed top to bottom (its figures inline: plotly.js embedded, the page opens offline), then exported
+docs: $(STAMP)
+	PLOTLY_RENDERER=plotly_mimetype+notebook $(BIN)/python -m nbconvert --to html --execute \
+		--ExecutePreprocessor.timeout=900 --output-dir $(DOCS) $(NOTEBOOKS)
+	@echo "Notebooks as HTML in $(DOCS)/: open $(DOCS)/erlang_vs_simulation.html in a browser"
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -45,4 +54,4 @@ bench-weekly-staff: $(VENV)/.installed
 	$(BIN)/python benchmarks/weekly_staff_speed.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out .pytest_cache $(DOCS)

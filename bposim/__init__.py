@@ -6,8 +6,8 @@
     run.summary["service_level"], run.intervals.head()
     bposim.compare(scenario, scenario.updated({"agent_groups.team.agents": 13}), replications=20)  # B − A, ± 95%
 
-`simulate`, `Run` and `analytic` are imported on first use, so that reading and checking scenario files
-(`bposim validate`) starts without loading pandas and SciPy.
+`simulate`, `Run`, `analytic` and `requirement` (agents required per interval, `bposim.planning`) are imported on
+first use, so that reading and checking scenario files (`bposim validate`) starts without loading pandas and SciPy.
 """
 
 from importlib import import_module
@@ -24,6 +24,7 @@ __all__ = [
     "cell_summary",
     "compare",
     "load_scenario",
+    "requirement",
     "run_experiment",
     "simulate",
 ]
@@ -37,6 +38,7 @@ _LAZY = {
     "run_experiment": ("bposim.experiment", "run_experiment"),
     "cell_summary": ("bposim.experiment", "cell_summary"),
     "compare": ("bposim.comparison", "compare"),
+    "requirement": ("bposim.planning", "requirement"),
 }
 
 

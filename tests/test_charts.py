@@ -91,7 +91,7 @@ def test_service_level_vs_cost_points_and_error_bars(cells: pd.DataFrame) -> Non
         np.testing.assert_allclose(trace.y, rows["service_level"])
         np.testing.assert_allclose(trace.error_x.array, rows["total_cost_ci"])
         np.testing.assert_allclose(trace.error_y.array, rows["service_level_ci"])
-        assert all("staffing:" in text and "ai_assist:" in text for text in trace.text)
+        assert all("staffing_scale:" in text and "ai_assist:" in text for text in trace.text)
         seen += list(trace.customdata)
     assert sorted(seen) == sorted(cells["cell"])
     (line,) = [t for t in fig.data if t.name == "Pareto frontier"]

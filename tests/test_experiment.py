@@ -135,7 +135,7 @@ def test_unknown_path_names_it_and_the_valid_paths_near_it() -> None:
         Experiment(helpdesk(), factors={"agent_groups.tem.agents": [11, 12]})
     assert caught.value.problems == [
         "factors.agent_groups.tem.agents: unknown path 'agent_groups.tem.agents'; "
-        "did you mean agent_groups.team.agents?"
+        "did you mean agent_groups.team.agents? (no item 'tem' in agent_groups; known: team)"
     ]
     with pytest.raises(ExperimentError, match="technology.ai_assist is not set in the model"):
         Experiment(helpdesk(), factors={"ai": {"on": {"technology.ai_assist.adoption": 0.5}}})

@@ -1,16 +1,16 @@
-"""The `bposim` command line: run, sweep, report, staff, compare, validate, schema, erlang, fit.
+"""The `bposim` command line: run, sweep, report, staff, requirement, compare, validate, schema, erlang, fit.
 
-Each command lives with its kin: `run` (run, validate, schema), `sweep` (sweep, report), `staff`, `compare`, `erlang`,
-`fit`; `common` holds what they share. Bad input (a scenario file, a flag) prints one short message per problem to
-stderr and exits with status 2; `staff` exits with status 1 when no roster it found meets the target (it still writes the
-best one).
+Each command lives with its kin: `run` (run, validate, schema), `sweep` (sweep, report), `staff`, `requirement`,
+`compare`, `erlang`, `fit`; `common` holds what they share. Bad input (a scenario file, a flag) prints one short
+message per problem to stderr and exits with status 2; `staff` exits with status 1 when no roster it found meets the
+target (it still writes the best one).
 """
 
 from __future__ import annotations
 
 import typer
 
-from bposim.cli import compare, erlang, fit, run, staff, sweep
+from bposim.cli import compare, erlang, fit, requirement, run, staff, sweep
 
 app = typer.Typer(
     help="Contact-centre simulation: staffing, skills and service level, checked against Erlang.",
@@ -26,6 +26,7 @@ app.command()(run.validate)
 app.command()(run.schema)
 app.command()(erlang.erlang)
 app.command()(staff.staff)
+app.command()(requirement.requirement)
 app.command()(fit.fit)
 app.command()(compare.compare)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -34,6 +36,29 @@ def fail(lines: list[str]) -> NoReturn:
     for line in lines:
         err.print(Text("error: ", style="bold red") + Text(line), highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+def finite_number(
+    low: float = 0.0, high: float = math.inf, *, above: bool = False, below: bool = False
+) -> Callable[[str], float]:
+    """A float flag's parser: a finite number from `low` (or `above` it) to `high` (or `below` it); nan and inf are
+    refused."""
+    allowed = f"a number {'>' if above else '≥'} {low:g}" + (
+        f" and {'<' if below else '≤'} {high:g}" if high < math.inf else ""
+    )
+
+    def parse(text: str | float) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise typer.BadParameter(f"{text!r} is not a number; give {allowed}") from None
+        if not math.isfinite(value):
+            raise typer.BadParameter(f"{text!r} is not a finite number; give {allowed}")
+        if value < low or (above and value == low) or value > high or (below and value == high):
+            raise typer.BadParameter(f"{text!r} is out of range; give {allowed}")
+        return value
+
+    return parse
 
 
 def cannot_write(exc: OSError, path: Path) -> str:

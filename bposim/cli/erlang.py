@@ -5,51 +5,43 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from bposim.cli.common import Format, fail, out
+from bposim.cli.common import Format, fail, finite_number, out
 from bposim.formatting import MISSING, amount, share
 
 SHARES = ("service_level", "p_wait", "p_abandon", "occupancy", "service_level_answered")
 
 
-def _finite_number(low: float = 0.0, high: float = math.inf, *, above: bool = False) -> Callable[[str], float]:
-    """A float flag's parser: a finite number from `low` (or `above` it) to `high`; nan and inf are refused."""
-    allowed = f"a number {'>' if above else '≥'} {low:g}" + (f" and ≤ {high:g}" if high < math.inf else "")
-
-    def parse(text: str | float) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise typer.BadParameter(f"{text!r} is not a number; give {allowed}") from None
-        if not math.isfinite(value):
-            raise typer.BadParameter(f"{text!r} is not a finite number; give {allowed}")
-        if value < low or (above and value == low) or value > high:
-            raise typer.BadParameter(f"{text!r} is out of range; give {allowed}")
-        return value
-
-    return parse
-
-
 def erlang(
-    calls_per_hour: Annotated[float, typer.Option(parser=_finite_number(), help="offered calls per hour")],
-    handle_seconds: Annotated[float, typer.Option(parser=_finite_number(above=True), help="mean handle time, seconds")],
-    threshold_seconds: Annotated[float, typer.Option(parser=_finite_number(), help="service-level threshold")] = 20,
-    target: Annotated[float, typer.Option(parser=_finite_number(high=1), help="service-level target")] = 0.8,
+    calls_per_hour: Annotated[float, typer.Option(parser=finite_number(), help="offered calls per hour")],
+    handle_seconds: Annotated[float, typer.Option(parser=finite_number(above=True), help="mean handle time, seconds")],
+    threshold_seconds: Annotated[float, typer.Option(parser=finite_number(), help="service-level threshold")] = 20,
+    target: Annotated[float, typer.Option(parser=finite_number(high=1), help="service-level target")] = 0.8,
     patience_seconds: Annotated[
         float | None,
-        typer.Option(parser=_finite_number(above=True), help="mean patience: Erlang A; leave out for Erlang C"),
+        typer.Option(parser=finite_number(above=True), help="mean patience: Erlang A; leave out for Erlang C"),
     ] = None,
     agents: Annotated[str | None, typer.Option(help="agent count or range, e.g. 12 or 10-20")] = None,
+    shrinkage: Annotated[
+        float | None,
+        typer.Option(
+            parser=finite_number(0, 1, below=True),
+            help="share of scheduled time off the phones, e.g. 0.3: also print the agents to schedule",
+        ),
+    ] = None,
     format: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
-    """Erlang C (or A, with --patience-seconds): service level per agent count, and agents required."""
+    """Erlang C (or A, with --patience-seconds): service level per agent count, and agents required.
+
+    With --shrinkage S, the agents required (on the phones) grossed up to the agents to schedule: required / (1 − S).
+    """
     # imported here: keeps the CLI's start fast (scipy, pandas)
     from bposim import analytic
+    from bposim.planning import scheduled_agents
 
     rate = calls_per_hour / 3600.0
     required = analytic.required_agents(
@@ -64,7 +56,10 @@ def erlang(
         from bposim.run import jsonable
 
         rows = jsonable(table.to_dict(orient="records"))
-        print(json.dumps({"required_agents": required, "rows": rows}, indent=2))
+        found = {"required_agents": required}
+        if shrinkage is not None:
+            found |= {"shrinkage": shrinkage, "scheduled_agents": scheduled_agents(required, shrinkage)}
+        print(json.dumps({**found, "rows": rows}, indent=2))
         return
     if format is Format.csv:
         table.to_csv(sys.stdout, index=False)
@@ -79,7 +74,14 @@ def erlang(
         marker = "bold green" if row.agents == required else None
         view.add_row(*[_cell(name, value) for name, value in zip(table.columns, row, strict=True)], style=marker)
     out.print(view)
-    out.print(f"Agents required: [bold]{required}[/]")
+    if shrinkage is None:
+        out.print(f"Agents required: [bold]{required}[/]")
+        return
+    scheduled = scheduled_agents(required, shrinkage)
+    out.print(
+        f"Agents required: [bold]{required}[/] on the phones; [bold]{scheduled:,.1f}[/] scheduled with "
+        f"{share(shrinkage)} shrinkage ({required} / (1 − {shrinkage:g})), {math.ceil(scheduled - 1e-9):,} whole agents"
+    )
 
 
 def _agent_range(text: str | None, required: int) -> tuple[int, int]:

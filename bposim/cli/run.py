@@ -282,6 +282,7 @@ def _print_summary(result: Run) -> None:
     ]
     if extras:
         out.print("Also: " + ", ".join(extras) + ".", highlight=False)
+    _print_costs(result)
     if "journeys" in summary:
         _print_journeys(summary["journeys"])
     if period_views.by_period(summary):
@@ -291,6 +292,39 @@ def _print_summary(result: Run) -> None:
     _print_campaigns(result)
     if len(result.outages) and not pooled:
         _print_outages(result)
+
+
+def _print_costs(result: Run) -> None:
+    """What the run cost, in total and by component, when the scenario has costs: means ± 95% CI with replications."""
+    from bposim.costs import COMPONENTS
+
+    summary = result.summary
+    if "total_cost" not in summary:
+        return
+    pooled = result.replications > 1
+    costs = result.scenario.costs if result.scenario is not None else None
+    currency = f"{costs.currency}, " if costs is not None and costs.currency else ""
+    days = result.scenario.horizon.days if result.scenario is not None else 1
+    per = "per day" if days == 1 else f"per run of {days} days"
+    mean = f"; mean of {result.replications} replications ± 95% CI" if pooled else ""
+    parts = [
+        f"{component.replace('_', ' ')} {_money(summary, f'cost_{component}', pooled)}"
+        for component in COMPONENTS
+        if summary.get(f"cost_{component}")
+    ]
+    per_contact = _money(summary, "cost_per_handled_contact", pooled, ",.2f")
+    out.print(
+        f"Cost ({currency}{per}{mean}): total {_money(summary, 'total_cost', pooled)}"
+        + (f" — {', '.join(parts)}" if parts else "")
+        + f"; {per_contact} per handled contact.",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _money(summary: dict, key: str, pooled: bool, spec: str = ",.0f") -> str:
+    """An amount of the summary with its 95% half-width when replications are pooled, e.g. "15,971 ± 1,137"."""
+    return amount(summary.get(key), summary.get(f"{key}_ci") if pooled else None, spec)
 
 
 def _print_channels(result: Run, title: str) -> None:
@@ -477,4 +511,4 @@ def _kpi(kpis: dict, key: str, pooled: bool) -> str:
         return share(value, half)
     if key.endswith("seconds"):
         return amount(value, half, ".1f")
-    return amount(value, half, ",.0f", half_spec=".1f")
+    return amount(value, half, ",.0f")  # counts whole, their half-widths too

@@ -1,4 +1,7 @@
-"""What an experiment is: a base scenario, factors crossed into cells, replications and a base seed.
+"""What an experiment is: a base scenario, factors and scales crossed into cells, replications and a base seed.
+
+Changes relative to the base (`bposim.experiment.relative`): scale factors of every group's staffing or every call
+type's arrivals (`scale: {staffing: [0.9, 1.0, 1.1]}`), and items added to a list (`costs.technology+: [...]`).
 
 Experiment files are checked at the door like scenario files: the schema by pydantic, every dotted path against
 the base scenario (an unknown one names the valid paths near it), and every cell's scenario by the scenario's own
@@ -24,9 +27,10 @@ from pydantic import AfterValidator, Field, ValidationError, field_validator
 
 from bposim import workload
 from bposim.experiment.errors import ExperimentError
+from bposim.experiment.relative import APPEND, SCALES, scale_column, scaled, with_appends
 from bposim.experiment.runner import run_experiment
 from bposim.experiment.tables import cell_summary
-from bposim.fields import PositiveWholeNumber, WholeNumber
+from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
 from bposim.scenario import Scenario, ScenarioError, format_validation_error, load_scenario, load_yaml_mapping
 from bposim.scenario.common import Model
 
@@ -57,6 +61,11 @@ class ExperimentSpec(Model):
     changes: dict[str, Any] = Field({}, description="dotted path: value, changed in the base model for every cell")
     factors: dict[str, list[Any] | dict[str, dict[str, Any]]] = Field(
         {}, description="path: [values], or name: {variant: {path: value}}; all factors are crossed into cells"
+    )
+    scale: dict[Literal["staffing", "arrivals"], list[Annotated[FiniteFloat, Field(gt=0)]]] = Field(
+        {},
+        description="staffing: [factors] of every group's agents and roster lines, arrivals: [factors] of every call "
+        "type's rates; crossed with the factors into cells",
     )
     replications: PositiveWholeNumber = Field(
         10, le=workload.MAX_REPLICATIONS, description="days simulated per cell, the same in every cell"
@@ -95,6 +104,18 @@ class ExperimentSpec(Model):
                 )
         return value
 
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _scale_shapes(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        for name, factors in value.items():
+            if name in SCALES and not isinstance(factors, list):
+                raise ValueError(f"'{name}': give a list of factors, e.g. {name}: [0.9, 1.0, 1.1]")
+            if name in SCALES and not factors:
+                raise ValueError(f"'{name}': give at least one factor, e.g. {name}: [0.9, 1.0, 1.1]")
+        return value
+
 
 class ExperimentFile(ExperimentSpec):
     """An experiment file: the spec and the base model's file, relative to the experiment file."""
@@ -110,6 +131,7 @@ class Factor:
     name: str
     labels: tuple[Any, ...]
     changes: tuple[dict[str, Any], ...]
+    scale: str | None = None  # a scale of the base (staffing, arrivals): its labels are the factors
 
 
 @dataclass(frozen=True)
@@ -142,11 +164,13 @@ class Experiment:
         description: str = "",
         source: str = "experiment",
         text: str | None = None,
+        scale: Mapping[str, Any] | None = None,
     ) -> None:
         spec = {
             "name": name,
             "description": description,
             "changes": dict(changes or {}),
+            "scale": {key: _plain(value) for key, value in (scale or {}).items()},
             "replications": replications,
             "seed": seed,
             "keep": keep,
@@ -158,7 +182,11 @@ class Experiment:
             raise ExperimentError(source, format_validation_error(exc, ExperimentSpec)) from None
         self.source = source
         self.base = _changed_base(base, self.spec.changes, source)
-        self.factors = [_factor(name, levels) for name, levels in self.spec.factors.items()]
+        self.factors = [
+            *(_scale_factor(scale, factors) for scale, factors in self.spec.scale.items()),
+            *(_factor(name, levels) for name, levels in self.spec.factors.items()),
+        ]
+        _check_names(self.factors, source)
         _check_paths(self.base, _factor_changes(self.factors), source)
         cells = math.prod(len(factor.labels) for factor in self.factors)
         problems = workload.grid_problems(cells, self.spec.replications)
@@ -166,7 +194,7 @@ class Experiment:
             raise ExperimentError(source, problems)
         self.cells = _cells(self.base, self.factors, source)
         _check_workload(self.cells, self.spec.replications, source)
-        definition = self.spec.model_dump(mode="json")
+        definition = self.spec.model_dump(mode="json", exclude=None if self.spec.scale else {"scale"})
         self.text = text if text is not None else json.dumps(definition, indent=2, default=str)
         self.sha256 = _sha256(json.dumps(definition, sort_keys=True, default=str))
         self.model_sha256 = _sha256(base.model_dump_json())
@@ -251,6 +279,26 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _scale_factor(scale: str, factors: list[float]) -> Factor:
+    """A scale of the base as a factor: its column (staffing_scale), the factors as labels, no dotted changes."""
+    return Factor(scale_column(scale), tuple(float(factor) for factor in factors), ({},) * len(factors), scale)
+
+
+def _check_names(factors: list[Factor], source: str) -> None:
+    """A factor named as a scale's column would make two columns of one name."""
+    scales = {factor.name for factor in factors if factor.scale}
+    clashes = [factor.name for factor in factors if not factor.scale and factor.name in scales]
+    if clashes:
+        raise ExperimentError(
+            source,
+            [
+                f"factors.{name}: '{name}' is the results column of scale.{name.removesuffix('_scale')}; rename the "
+                "factor"
+                for name in clashes
+            ],
+        )
+
+
 def _factor(name: str, levels: list[Any] | dict[str, dict[str, Any]]) -> Factor:
     """A path with values (labelled by value), or named variants (labelled by name)."""
     if isinstance(levels, dict):
@@ -275,7 +323,7 @@ def _changed_base(base: Scenario, changes: dict[str, Any], source: str) -> Scena
         return base
     _check_paths(base, [("changes", "changes", changes)], source)
     try:
-        return base.updated(changes)
+        return base.updated(_expanded(base, changes))
     except ScenarioError as exc:
         raise ExperimentError(source, [f"changes: {line}" for line in exc.problems]) from None
 
@@ -315,31 +363,74 @@ def _factor_changes(factors: list[Factor]) -> list[tuple[str, str, dict[str, Any
     return entries
 
 
+def _expanded(scenario: Scenario, changes: dict[str, Any]) -> dict[str, Any]:
+    """`changes` with every `path+: items` made the list at the path in `scenario` with the items added."""
+    if not any(path.endswith(APPEND) for path in changes):
+        return changes
+    data = scenario.model_dump(mode="python", exclude_none=True)
+    try:
+        return with_appends(changes, lambda path: _value_at(data, path))
+    except ValueError as exc:
+        raise ScenarioError("", [str(exc)]) from None
+
+
+def _value_at(data: Any, path: str) -> Any:
+    """The value at a dotted path of a scenario's plain data (list items by name or index); None where there is
+    none."""
+    node = data
+    for part in path.split("."):
+        if isinstance(node, list):
+            names = [item.get("name") if isinstance(item, dict) else None for item in node]
+            if part in names:
+                node = node[names.index(part)]
+            elif part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                return None
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node
+
+
 def _check_paths(base: Scenario, entries: list[tuple[str, str, dict[str, Any]]], source: str) -> None:
-    """Every path set must exist in the base scenario; an unknown one names the valid paths near it."""
+    """Every path set must exist in the base scenario; an unknown one names the valid paths near it. A path adding
+    to a list (ending in `+`) must lead to a list."""
     paths, aliases = scenario_paths(base)
+    data = base.model_dump(mode="python", exclude_none=True)
     setter: dict[str, str] = {}
     problems = []
     for where, factor, changes in entries:
         for path in changes:
-            if path not in paths and path not in aliases:
-                problems.append(f"{where}: {_unknown_path(path, paths)}")
+            target = path.removesuffix(APPEND)
+            if target not in paths and target not in aliases:
+                problems.append(f"{where}: {_unknown_path(target, paths, data)}")
+            elif path.endswith(APPEND) and not isinstance(_value_at(data, target), list):
+                problems.append(
+                    f"{where}: {path}: {target} is not a list; '+' adds items to a list (e.g. roster+, "
+                    "costs.technology+)"
+                )
             elif setter.setdefault(path, factor) != factor:
                 problems.append(f"{where}: {path} is also set by factor '{setter[path]}'; set it in one factor only")
     if problems:
         raise ExperimentError(source, list(dict.fromkeys(problems)))
 
 
-def _unknown_path(path: str, paths: dict[str, Any]) -> str:
-    """What is wrong with a path: an unset optional part, a near miss, or the names known where it goes astray."""
+def _unknown_path(path: str, paths: dict[str, Any], data: dict[str, Any]) -> str:
+    """What is wrong with a path: an unset optional part, a near miss, an item of a list it does not hold (naming
+    those it does, after a near miss too), or the names known where it goes astray."""
     parts = path.split(".")
     for depth in range(len(parts) - 1, 0, -1):
         prefix = ".".join(parts[:depth])
         if prefix in paths and paths[prefix] is None:
             return f"unknown path '{path}': {prefix} is not set in the model; set it whole ({prefix}: {{...}}) instead"
     near = _near(path, [p for p in paths if p.count(".") == path.count(".")]) or _near(path, list(paths))
+    item = _unknown_item(parts, data)
     if near:
-        return f"unknown path '{path}'; did you mean {' or '.join(near)}?"
+        return f"unknown path '{path}'; did you mean {' or '.join(near)}?" + (f" ({item})" if item else "")
+    if item:
+        return f"unknown path '{path}': {item}"
     for depth in range(len(parts) - 1, -1, -1):
         prefix = ".".join(parts[:depth])
         if depth and prefix not in paths:
@@ -350,6 +441,30 @@ def _unknown_path(path: str, paths: dict[str, Any]) -> str:
         if children:
             return f"unknown path '{path}'; known under {prefix or 'the scenario'}: {', '.join(children)}"
     return f"unknown path '{path}'"
+
+
+def _unknown_item(parts: list[str], data: dict[str, Any]) -> str:
+    """When a path names an item a list does not hold: the names it holds, or how to address unnamed items; ""
+    otherwise."""
+    for depth in range(1, len(parts)):
+        where = ".".join(parts[:depth])
+        items = _value_at(data, where)
+        if not (isinstance(items, list) and items and all(isinstance(item, dict) for item in items)):
+            continue
+        if _value_at(data, ".".join(parts[: depth + 1])) is not None:
+            continue
+        names = [str(item["name"]) for item in items if "name" in item]
+        last = len(items) - 1
+        if not names:
+            return (
+                f"the items of {where} have no names; give each a name ({where}[].name) or address them by index "
+                f"(0{f' to {last}' if last else ''})"
+            )
+        unnamed = [str(i) for i, item in enumerate(items) if "name" not in item]
+        return f"no item '{parts[depth]}' in {where}; known: {', '.join(names)}" + (
+            f"; the others by index ({', '.join(unnamed)})" if unnamed else ""
+        )
+    return ""
 
 
 def _near(path: str, candidates: list[str]) -> list[str]:
@@ -371,8 +486,9 @@ def _cells(base: Scenario, factors: list[Factor], source: str) -> list[Cell]:
         changes = {
             path: value for f, level in zip(factors, levels, strict=True) for path, value in f.changes[level].items()
         }
+        scales = {f.scale: f.labels[level] for f, level in zip(factors, levels, strict=True) if f.scale}
         try:
-            cells.append(Cell(index, labels, base.updated(changes)))
+            cells.append(Cell(index, labels, scaled(base.updated(_expanded(base, changes)), scales)))
         except ScenarioError as exc:
             for line in exc.problems:
                 problems.setdefault(line, []).append((index, labels))

@@ -1,5 +1,5 @@
 """What `bposim sweep` prints: the cells that meet the service-level target (overall and for every call type),
-cheapest first, with their risk."""
+cheapest first, with their risk; when none does, every cell, the closest to the targets first."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ from bposim.formatting import amount, share
 
 
 def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame, out: Path | None = None) -> None:
-    """A table of the cells meeting the service-level target overall and for every call type, then where the
-    results are. With several channels (no overall service level) the table has each channel's service level,
-    and a cell short of the target names its call types and their channels."""
+    """A table of the cells meeting the service-level target overall and for every call type (when none does, of
+    every cell, the closest to the targets first: `best_cells`), then where the results are. With several channels
+    (no overall service level) the table has each channel's service level, and a cell short of the target names its
+    call types and their channels."""
     cells = cell_summary(results)
     feasible = ranked_cells(cells)
     factors = factor_columns(results)
@@ -47,6 +48,13 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
         f"{experiment.replications} replications each"
         + (", cheapest first" if costed else ", fewest agent hours first")
     )
+    shown = feasible
+    if feasible.empty:
+        shown = best_cells(cells)
+        title = (
+            f"{experiment.name}: no cell meets {goal}; all {len(cells)} cells, {experiment.replications} replications "
+            "each, the closest to the targets first"
+        )
     view = Table(title=title)
     cost = f"Cost per {unit.lower()[:-1]}" + (f", {currency}" if currency else "")
     levels = [f"{channel.capitalize()} service level" for channel in channels] or ["Service level"]
@@ -59,7 +67,7 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
         *((cost,) if costed else ()),
     ):
         view.add_column(label, justify="left" if label in factors else "right")
-    for row in feasible.to_dict(orient="records"):
+    for row in shown.to_dict(orient="records"):
         view.add_row(
             str(row["cell"]),
             *[str(row[name]) for name in factors],
@@ -68,9 +76,8 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
             f"{row['scheduled_agent_hours']:,.0f}",
             *((amount(row["total_cost"], row["total_cost_ci"]),) if costed else ()),
         )
-    if len(feasible):
-        console.print(view)
-    else:
+    console.print(view)
+    if feasible.empty:
         best = best_cells(cells).iloc[0]
         reach = ", ".join(
             f"{key.rstrip('.') or 'overall'} {share(best[f'{key}service_level'], best[f'{key}service_level_ci'])}"

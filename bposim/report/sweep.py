@@ -250,7 +250,7 @@ def _channel_levels(row: pd.Series, channels: list[str]) -> str:
 
 
 def _levels(row: pd.Series, factors: list[str]) -> str:
-    """A cell's factor levels as "staffing = minus_5pct, ai_assist = on"."""
+    """A cell's factor levels as "staffing_scale = 0.95, ai_assist = on"."""
     return ", ".join(f"{f} = {row[f]}" for f in factors) or "the base scenario"
 
 

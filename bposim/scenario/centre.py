@@ -602,6 +602,11 @@ class Scenario(Model):
         group_names = set(groups)
         types = {ct.name for ct in self.call_types}
         horizon = self.horizon
+        named = [shift.name for shift in self.roster if shift.name is not None]
+        if len(set(named)) < len(named):
+            yield from _twice(
+                ("roster",), [shift.name or f"#{i}" for i, shift in enumerate(self.roster)], "shift '{}' is named twice"
+            )
         for i, shift in enumerate(self.roster):
             if shift.group not in group_names:
                 known = listed(groups)

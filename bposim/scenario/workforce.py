@@ -69,6 +69,9 @@ class DeferredBlock(TimeBlock):
 class Shift(Model):
     """A shift pattern: how many agents of a group work from start to end, with which breaks and deferred blocks."""
 
+    name: str | None = Field(
+        None, min_length=1, description="names the line, so that an experiment can address it (roster.early.agents)"
+    )
     group: str
     start: Clock = Field(description="log-in time, HH:MM")
     end: Clock = Field(description="log-out time, HH:MM; a call in progress is finished (overtime)")
