@@ -4,6 +4,8 @@ searched on the same days, on months worked again on fresh days, on the estimato
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -124,7 +126,7 @@ def test_without_a_confidence_nothing_changes():
 
 
 def test_a_confidence_is_refused_where_it_does_not_apply(tmp_path):
-    data = yaml.safe_load(open("models/helpdesk_shifts.yaml", encoding="utf-8"))
+    data = yaml.safe_load(Path("models/helpdesk_shifts.yaml").read_text(encoding="utf-8"))
     data["scheduling"]["confidence"] = 0.9
     path = tmp_path / "interval.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")

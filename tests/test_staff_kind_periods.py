@@ -76,6 +76,20 @@ def test_the_period_roster_is_never_dearer_than_the_every_interval_one(period_pl
     assert plan.cost_per_week <= interval.cost_per_week + 1e-9
 
 
+def test_a_weekly_roster_with_a_confidence_is_never_cheaper_and_meets_it(period_plan):
+    """`scheduling.confidence` on a weekly roster: P(week meets) is the share of the simulated weeks meeting the
+    target; the roster is never cheaper than the plain period roster on the same days, and its fresh runs reach the
+    confidence within their Wilson interval."""
+    scenario, plain = period_plan
+    confident = optimise_roster(
+        scenario.updated({"scheduling.confidence": 0.9}), seed=3, replications=4, max_rounds=5, workers=1
+    )
+    assert confident.cost_per_week >= plain.cost_per_week - 1e-9
+    row = confident.periods.set_index("call_type").loc["voice"]
+    assert row["confidence"] == 0.9 and row["p_high"] >= 0.9 and row["p_low"] <= row["p_period_met"]
+    assert confident.converged, confident.shortfall
+
+
 def _kinds(dates: tuple[int, ...]) -> list[DayKind]:
     """Kinds with the given number of dates each (their rates unused by the raising)."""
     first = np.cumsum((0, *dates))

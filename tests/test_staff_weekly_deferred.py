@@ -115,3 +115,20 @@ def test_the_horizon_plan_covers_the_work_and_grows_with_it():
     assert found[600] <= found[1200] <= found[2400] and found[2400] > found[600]
     holiday = _model(EMAIL, holiday="2027-03-10")
     assert 9 not in set(holiday.slots[:, 0]) and holiday.solve().shape == (len(holiday.dates), 1, 20)
+
+
+def test_the_bundled_four_week_model_carries_its_weekly_rules():
+    """models/weekly_bpo.yaml: a monthly 80/20 contract with an interval floor, full- and part-time weekly rules; the
+    holiday closed in the tour problem, the Saturdays worked on the part-time shift that fits their hours."""
+    from bposim.optimise.tours.scenario import tour_problem
+
+    scenario = load_scenario("models/weekly_bpo.yaml")
+    scheduling = scenario.scheduling
+    assert scheduling.objective == "period" and scheduling.interval_floor == 0.6
+    assert scenario.period_for(scenario.call_types[0]) == "month"
+    assert [contract.name for contract in scheduling.contracts] == ["full_time", "part_time"]
+    problem = tour_problem(scenario)
+    holiday = problem.days[16]
+    assert holiday.label == "2027-03-17" and not holiday.open
+    saturday = problem.days[5]
+    assert {shift.name for shift in problem.shifts if saturday.open and saturday.fits(shift)} == {"part 09:00-14:00"}
