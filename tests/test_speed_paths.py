@@ -92,3 +92,40 @@ def test_the_collector_comes_back_when_a_run_fails():
     except RuntimeError:
         pass
     assert gc.isenabled()
+
+
+def _records(centre: Centre) -> np.ndarray:
+    return centre.run().records.array()
+
+
+def test_a_centre_without_the_features_answers_and_queues_by_the_short_paths_to_the_same_records():
+    """Without first-contact resolution, transfers, outages cutting calls, balking or a maximum wait, the centre
+    binds the check-free paths; they record every call as the full paths do."""
+    assist = {"adoption": 0.7, "handle_time_multiplier": 0.88}
+    scenario = bposim.load_scenario("models/bpo_multiskill.yaml").updated({"technology.ai_assist": assist})
+    short = Centre(scenario, 5, 2)
+    assert short._serve.__func__ is Centre._answer
+    assert short._wait_or_callback.__func__ is Centre._wait_unless_called_back
+    full = Centre(scenario, 5, 2)
+    del full._serve, full._wait_or_callback  # back to the class's methods, with every check
+    assert full._serve.__func__ is Centre._serve
+    expected = _records(full)
+    assert len(expected) > 1000
+    assert np.array_equal(_records(short), expected, equal_nan=True)
+
+
+def test_centres_with_the_features_keep_their_checks():
+    helpdesk = bposim.load_scenario("models/helpdesk.yaml")
+    support = helpdesk.call_types[0].name
+    repeating = helpdesk.updated(
+        {
+            f"call_types.{support}.resolution": {
+                "probability": 0.7,
+                "repeat_delay": {"distribution": "exponential", "mean_hours": 1},
+            }
+        }
+    )
+    assert Centre(repeating, 1)._serve.__func__ is Centre._serve
+    balking = helpdesk.updated({f"call_types.{support}.balking": {"probability": 0.3}})
+    assert "_wait_or_callback" not in vars(Centre(balking, 1))
+    assert Centre(bposim.load_scenario("models/two_tier_support.yaml"), 1)._serve.__func__ is not Centre._answer
