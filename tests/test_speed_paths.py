@@ -1,5 +1,6 @@
 """The short cuts taken for speed give what the long way gives, to the bit: the KPIs' grouped sums of seconds
-against pandas' grouped sum, and the cycle collector left as it was found by a run."""
+against pandas' grouped sum, the check-free paths of a centre without the features checked, what is remembered per
+scenario; and a run leaves the cycle collector as it found it."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bposim
+from bposim import workload
 from bposim.cells import grouped_seconds
 from bposim.engine.model import Centre, cycle_collection_paused
+from bposim.experiment.tables import scheduled_hours
+from bposim.memo import per_scenario
+from bposim.tables import scheduled
 
 SPECIAL = (np.nan, np.inf, -np.inf, 0.0, -0.0, 1e300, -1e300)
 
@@ -129,3 +134,32 @@ def test_centres_with_the_features_keep_their_checks():
     balking = helpdesk.updated({f"call_types.{support}.balking": {"probability": 0.3}})
     assert "_wait_or_callback" not in vars(Centre(balking, 1))
     assert Centre(bposim.load_scenario("models/two_tier_support.yaml"), 1)._serve.__func__ is not Centre._answer
+
+
+def test_what_depends_on_the_scenario_alone_is_worked_out_once_per_scenario_object():
+    calls = []
+
+    @per_scenario
+    def busiest(scenario, factor=1.0):
+        calls.append(scenario)
+        return np.array([ct.arrivals.per_hour or 0.0 for ct in scenario.call_types]) * factor
+
+    helpdesk = bposim.load_scenario("models/helpdesk.yaml")
+    first = busiest(helpdesk)
+    assert busiest(helpdesk) is first and len(calls) == 1
+    assert not first.flags.writeable  # shared: read-only
+    assert busiest(helpdesk, 2.0)[0] == 2.0 * first[0] and len(calls) == 2  # other arguments: worked out apart
+    again = bposim.load_scenario("models/helpdesk.yaml")  # equal, but another object: worked out anew
+    assert np.array_equal(busiest(again), first) and len(calls) == 3
+    changed = helpdesk.updated({"call_types.support.arrivals.per_hour": 1.0})
+    assert busiest(changed)[0] == 1.0
+
+
+def test_remembered_workloads_and_hours_are_those_worked_out_afresh():
+    scenario = bposim.load_scenario("models/bpo_multiskill.yaml")
+    assert workload.estimate(scenario) is workload.estimate(scenario)
+    assert workload.estimate.__wrapped__(scenario) == workload.estimate(scenario)
+    hours = scheduled_hours(scenario)
+    assert hours == float(scheduled(scenario).sum() * scenario.horizon.interval_seconds / 3600.0)
+    more = scenario.updated({"agent_groups.universal_en.agents": 9})
+    assert scheduled_hours(more) > hours
