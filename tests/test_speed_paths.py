@@ -16,6 +16,7 @@ import bposim
 from bposim import workload
 from bposim.cells import grouped_seconds
 from bposim.engine.model import Centre, cycle_collection_paused
+from bposim.experiment.runner import BATCH, _batches
 from bposim.experiment.tables import scheduled_hours
 from bposim.memo import per_scenario
 from bposim.tables import scheduled
@@ -163,3 +164,14 @@ def test_remembered_workloads_and_hours_are_those_worked_out_afresh():
     assert hours == float(scheduled(scenario).sum() * scenario.horizon.interval_seconds / 3600.0)
     more = scenario.updated({"agent_groups.universal_en.agents": 9})
     assert scheduled_hours(more) > hours
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=0, max_size=6), st.integers(1, 8))
+def test_a_process_pool_is_sent_every_task_once_in_batches_of_one_cell(counts, workers):
+    jobs = [(cell, replication) for cell, count in enumerate(counts) for replication in range(count) if replication % 3]
+    batches = list(_batches(jobs, workers))
+    assert [(cell, r) for cell, replications in batches for r in replications] == jobs
+    assert all(1 <= len(replications) <= BATCH for _, replications in batches)
+    if len(jobs) >= 4 * workers * BATCH:
+        assert len(batches) >= 4 * workers  # enough for the workers to finish together
