@@ -37,6 +37,7 @@ import pandas as pd
 
 from bposim import cells
 from bposim.formatting import clock, date_label, day_label
+from bposim.memo import per_scenario
 from bposim.scenario import Horizon, Scenario
 from bposim.scenario.call_types import CHANNELS, PERIODS
 
@@ -77,6 +78,7 @@ def open_days(horizon: Horizon) -> list[int]:
     return [day for day in range(horizon.days) if len(horizon.open_intervals(day))]
 
 
+@per_scenario  # the same for every replication of a scenario
 def horizon_periods(horizon: Horizon, kind: str) -> tuple[list[Period], np.ndarray]:
     """The periods of `kind` over the horizon, and per (day, interval) of its grid the index of the period that
     holds it (−1: none; an interval period holds only its own open interval, a day its open day's whole grid, a

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from bposim.arrivals import day_rates
 from bposim.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal, Uniform, Weibull
+from bposim.memo import per_scenario
 from bposim.scenario import SECONDS_PER_DAY, Scenario, ScenarioError
 from bposim.scenario.journeys import transfer_matrix
 
@@ -93,6 +94,7 @@ class Workload:
         return self.per_day("call attempts")
 
 
+@per_scenario  # a sweep checks each task's scenario: the same cell's again and again
 def estimate(scenario: Scenario) -> Workload:
     """The expected work of one replication of `scenario`, quantity by quantity, with the fields behind each."""
     horizon = scenario.horizon

@@ -1,5 +1,6 @@
 """The short cuts taken for speed give what the long way gives, to the bit: the KPIs' grouped sums of seconds
-against pandas' grouped sum, and the cycle collector left as it was found by a run."""
+against pandas' grouped sum, the check-free paths of a centre without the features checked, what is remembered per
+scenario; and a run leaves the cycle collector as it found it."""
 
 from __future__ import annotations
 
@@ -12,8 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bposim
+from bposim import workload
 from bposim.cells import grouped_seconds
 from bposim.engine.model import Centre, cycle_collection_paused
+from bposim.experiment.runner import BATCH, _batches
+from bposim.experiment.tables import scheduled_hours
+from bposim.memo import per_scenario
+from bposim.tables import scheduled
 
 SPECIAL = (np.nan, np.inf, -np.inf, 0.0, -0.0, 1e300, -1e300)
 
@@ -92,3 +98,80 @@ def test_the_collector_comes_back_when_a_run_fails():
     except RuntimeError:
         pass
     assert gc.isenabled()
+
+
+def _records(centre: Centre) -> np.ndarray:
+    return centre.run().records.array()
+
+
+def test_a_centre_without_the_features_answers_and_queues_by_the_short_paths_to_the_same_records():
+    """Without first-contact resolution, transfers, outages cutting calls, balking or a maximum wait, the centre
+    binds the check-free paths; they record every call as the full paths do."""
+    assist = {"adoption": 0.7, "handle_time_multiplier": 0.88}
+    scenario = bposim.load_scenario("models/bpo_multiskill.yaml").updated({"technology.ai_assist": assist})
+    short = Centre(scenario, 5, 2)
+    assert short._serve.__func__ is Centre._answer
+    assert short._wait_or_callback.__func__ is Centre._wait_unless_called_back
+    full = Centre(scenario, 5, 2)
+    del full._serve, full._wait_or_callback  # back to the class's methods, with every check
+    assert full._serve.__func__ is Centre._serve
+    expected = _records(full)
+    assert len(expected) > 1000
+    assert np.array_equal(_records(short), expected, equal_nan=True)
+
+
+def test_centres_with_the_features_keep_their_checks():
+    helpdesk = bposim.load_scenario("models/helpdesk.yaml")
+    support = helpdesk.call_types[0].name
+    repeating = helpdesk.updated(
+        {
+            f"call_types.{support}.resolution": {
+                "probability": 0.7,
+                "repeat_delay": {"distribution": "exponential", "mean_hours": 1},
+            }
+        }
+    )
+    assert Centre(repeating, 1)._serve.__func__ is Centre._serve
+    balking = helpdesk.updated({f"call_types.{support}.balking": {"probability": 0.3}})
+    assert "_wait_or_callback" not in vars(Centre(balking, 1))
+    assert Centre(bposim.load_scenario("models/two_tier_support.yaml"), 1)._serve.__func__ is not Centre._answer
+
+
+def test_what_depends_on_the_scenario_alone_is_worked_out_once_per_scenario_object():
+    calls = []
+
+    @per_scenario
+    def busiest(scenario, factor=1.0):
+        calls.append(scenario)
+        return np.array([ct.arrivals.per_hour or 0.0 for ct in scenario.call_types]) * factor
+
+    helpdesk = bposim.load_scenario("models/helpdesk.yaml")
+    first = busiest(helpdesk)
+    assert busiest(helpdesk) is first and len(calls) == 1
+    assert not first.flags.writeable  # shared: read-only
+    assert busiest(helpdesk, 2.0)[0] == 2.0 * first[0] and len(calls) == 2  # other arguments: worked out apart
+    again = bposim.load_scenario("models/helpdesk.yaml")  # equal, but another object: worked out anew
+    assert np.array_equal(busiest(again), first) and len(calls) == 3
+    changed = helpdesk.updated({"call_types.support.arrivals.per_hour": 1.0})
+    assert busiest(changed)[0] == 1.0
+
+
+def test_remembered_workloads_and_hours_are_those_worked_out_afresh():
+    scenario = bposim.load_scenario("models/bpo_multiskill.yaml")
+    assert workload.estimate(scenario) is workload.estimate(scenario)
+    assert workload.estimate.__wrapped__(scenario) == workload.estimate(scenario)
+    hours = scheduled_hours(scenario)
+    assert hours == float(scheduled(scenario).sum() * scenario.horizon.interval_seconds / 3600.0)
+    more = scenario.updated({"agent_groups.universal_en.agents": 9})
+    assert scheduled_hours(more) > hours
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=0, max_size=6), st.integers(1, 8))
+def test_a_process_pool_is_sent_every_task_once_in_batches_of_one_cell(counts, workers):
+    jobs = [(cell, replication) for cell, count in enumerate(counts) for replication in range(count) if replication % 3]
+    batches = list(_batches(jobs, workers))
+    assert [(cell, r) for cell, replications in batches for r in replications] == jobs
+    assert all(1 <= len(replications) <= BATCH for _, replications in batches)
+    if len(jobs) >= 4 * workers * BATCH:
+        assert len(batches) >= 4 * workers  # enough for the workers to finish together

@@ -176,10 +176,13 @@ class Workforce:
                 if not group.to_leave:
                     for agent in group.agents:
                         agent.leaving = False
-            for agent in group.agents:
-                if change and not agent.logged_in:
-                    self._log_in(agent, now)
-                    change -= 1
+            if change:  # agents logged out earlier come back first, in hiring order
+                for agent in group.agents:
+                    if not agent.logged_in:
+                        self._log_in(agent, now)
+                        change -= 1
+                        if not change:
+                            break
             while change:
                 agent = self._new_agent(f"{group.name}-{len(group.agents) + 1:03d}", group)
                 group.agents.append(agent)

@@ -137,6 +137,10 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
         if any(self.transfer_desks):  # served and let go through the journeys' handlers; else as ever
             self._serve = self._serve_journey
             self._record_unanswered = self._unanswered_journey
+        elif not self.track_jobs and all(ct.resolution is None for ct in scenario.call_types):
+            self._serve = self._answer  # no feature's check on every answered call
+        if all(queue.behaviour is None for queue in self.router.queues):
+            self._wait_or_callback = self._wait_unless_called_back  # no balking's check on every waiting caller
         self.dialers = None  # outbound campaigns (`engine.outbound`): they see every agent made ready
         if scenario.outbound:
             self.dialers = Dialers(scenario, self.router, self.env, rng, self._on_ready, lambda: self.closing)
@@ -362,6 +366,20 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
         for delay, tiers in queue.delayed:
             self.env.at(delay, self._overflow, Overflow(call, tiers))
 
+    def _wait_unless_called_back(self, call: Call, now: float) -> None:
+        """`_wait_or_callback` where no call type has balking nor a maximum wait (bound in its place): the same,
+        without their check on every waiting caller."""
+        queue = call.queue
+        if queue.callbacks is not None and self.bot_assist_callbacks.takes_callback(call, now):
+            return
+        if queue.lazy_patience:
+            call.deadline = now + call.patience
+        elif call.patience < INF:
+            self.env.at(call.patience, self._patience, call)
+        queue.waiting.append(call)
+        for delay, tiers in queue.delayed:
+            self.env.at(delay, self._overflow, Overflow(call, tiers))
+
     def _patience(self, call: Call) -> None:
         if call.state == WAITING:
             self._record_unanswered(call, ABANDONED)
@@ -441,6 +459,37 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
                     call.bot,
                 )
             )
+        self.env.at(talk + wrap, self._on_ready, agent)
+        if queue.trunked and call.path != CALLBACK:
+            self.env.at(talk, self._release, call)
+
+    def _answer(self, agent: Agent, call: Call, now: float) -> None:
+        """`_serve` where no call type has first-contact resolution or transfers and no outage cuts calls off (bound
+        in its place, as in most centres): the same, without those features' checks on every answered call."""
+        queue = call.queue
+        talk = call.handle * agent.group.speed[queue.index]
+        if agent.assist is not None:
+            talk *= agent.assist[queue.index]
+        if agent.learning is not None:
+            talk *= agent.learning.multiplier(agent.handled)
+            agent.handled += 1
+        wrap = call.wrap
+        self._write_call(
+            (
+                call.call_id,
+                queue.index,
+                call.attempt,
+                call.arrival,
+                now,
+                now + talk,
+                talk,
+                wrap,
+                ANSWERED,
+                agent.index,
+                call.path,
+                call.bot,
+            )
+        )
         self.env.at(talk + wrap, self._on_ready, agent)
         if queue.trunked and call.path != CALLBACK:
             self.env.at(talk, self._release, call)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from bposim.scenario import Scenario
 
 KPI_TABLES = ()  # what `kpi_row` reads besides the summary: nothing (the scheduled hours come from the scenario)
+BATCH = 8  # tasks of one cell sent to a worker process at once (a sweep killed loses the batches in flight)
 CONNECT_TIMEOUT = "5s"  # how long to try reaching a Dask scheduler before giving up
 _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})$")
 
@@ -63,6 +64,12 @@ def run_task(scenario: Scenario, seed: int, cell: int, replication: int, keep_ta
     run = simulate_replication(scenario, seed, replication, tables=Run.TABLES if keep_tables else KPI_TABLES)
     tables = {name: getattr(run, name) for name in run.TABLES} if keep_tables else None
     return TaskResult(cell, replication, kpi_row(run), tables)
+
+
+def run_tasks(scenario: Scenario, seed: int, cell: int, replications: list[int], keep_tables: bool) -> list[TaskResult]:
+    """Several replications of one cell, one after the other: what a worker process is sent at once, so the cell's
+    scenario crosses over once for them all and what depends on it alone is worked out once (`bposim.memo`)."""
+    return [run_task(scenario, seed, cell, replication, keep_tables) for replication in replications]
 
 
 def scheduler_problem(scheduler: str) -> str | None:
@@ -165,11 +172,27 @@ def _in_processes(
     """Tasks on local worker processes; leaving early (an error, Ctrl-C) cancels those not started."""
     pool = ProcessPoolExecutor(max_workers=workers)
     try:
-        futures = [pool.submit(run_task, experiment.cells[c].scenario, experiment.seed, c, r, keep) for c, r in jobs]
+        futures = [
+            pool.submit(run_tasks, experiment.cells[cell].scenario, experiment.seed, cell, replications, keep)
+            for cell, replications in _batches(jobs, workers)
+        ]
         for future in as_completed(futures):
-            yield future.result()
+            yield from future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _batches(jobs: list[tuple[int, int]], workers: int) -> Iterator[tuple[int, list[int]]]:
+    """The jobs as (cell, replications) batches of one cell's consecutive tasks: at most BATCH, and small enough
+    that each worker gets four batches or more, so the workers finish together."""
+    size = max(1, min(BATCH, len(jobs) // (4 * workers)))
+    batch: list[int] = []
+    for index, (cell, replication) in enumerate(jobs):
+        batch.append(replication)
+        following = jobs[index + 1][0] if index + 1 < len(jobs) else None
+        if len(batch) == size or following != cell:
+            yield cell, batch
+            batch = []
 
 
 def _on_dask(

@@ -29,11 +29,13 @@ import numpy as np
 import pandas as pd
 
 from bposim import backlog, cells, costs, metrics, outbound, resolution
+from bposim.memo import per_scenario
 from bposim.scenario.call_types import CHANNELS
 from bposim.tables import scheduled
 
 if TYPE_CHECKING:
     from bposim.run import Run
+    from bposim.scenario import Scenario
 
 ORDER = ["cell", "replication"]
 _KEYS = (
@@ -50,7 +52,6 @@ def kpi_row(run: Run) -> dict[str, float | int | bool | str]:
     """The results-table columns after `seed` for one replication of one cell."""
     summary, scenario = run.summary, run.scenario
     target = scenario.service_level.target
-    interval_hours = scenario.horizon.interval_seconds / 3600.0
     row: dict[str, float | int | bool | str] = {
         "service_level_target": float(target),
         **{f"{ct.name}.service_level_target": float(scenario.service_level_for(ct)[1]) for ct in scenario.call_types},
@@ -58,7 +59,7 @@ def kpi_row(run: Run) -> dict[str, float | int | bool | str]:
         "currency": scenario.costs.currency if scenario.costs is not None else "",
         "horizon_days": int(scenario.horizon.days),
         "met_target": _met_target(summary, scenario),
-        "scheduled_agent_hours": float(scheduled(scenario).sum() * interval_hours),
+        "scheduled_agent_hours": scheduled_hours(scenario),
     }
     row.update(_kpis(summary))
     row.update({key: float(summary[key]) for key in costs.SUMMARY_KEYS if key in summary})
@@ -75,6 +76,13 @@ def kpi_row(run: Run) -> dict[str, float | int | bool | str]:
     for campaign, kpis in summary.get("outbound", {}).items():
         row.update({f"outbound.{campaign}.{key}": float(kpis[key]) for key in outbound.CELL_KPIS})
     return row
+
+
+@per_scenario  # every replication of a cell: the same hours
+def scheduled_hours(scenario: Scenario) -> float:
+    """The agent hours scheduled over the horizon (the staffing table's `scheduled`, summed, in hours)."""
+    interval_hours = scenario.horizon.interval_seconds / 3600.0
+    return float(scheduled(scenario).sum() * interval_hours)
 
 
 def _met_target(summary: dict, scenario) -> bool:

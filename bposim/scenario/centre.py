@@ -191,13 +191,13 @@ class Horizon(Model):
 
     # --- the grid --------------------------------------------------------------------------------------------
 
-    @property
+    @cached_property
     def start_seconds(self) -> int:
         """The start of each day's grid (the earliest opening over the week) as seconds after midnight."""
         known = [hours.open for hours in self.week if hours is not None]
         return min(known) if self.opening_hours and known else self._start
 
-    @property
+    @cached_property
     def open_seconds(self) -> float:
         """The length of each day's grid: from the earliest opening to the latest closing over the week."""
         known = [hours.close for hours in self.week if hours is not None]
@@ -209,7 +209,7 @@ class Horizon(Model):
     def interval_seconds(self) -> float:
         return self.interval_minutes * 60.0
 
-    @property
+    @cached_property
     def intervals(self) -> int:
         """Planning intervals per day."""
         return round(self.open_seconds / self.interval_seconds)
