@@ -190,3 +190,7 @@ def test_write_workbook_checks_its_path_and_names_sheets_as_excel_allows(tmp_pat
     assert book.sheetnames == ["a b  c", "A B  C 2", "x" * 31]
     assert book["x" * 31]["C2"].value == datetime.datetime(2027, 3, 1, 8, 30)
     assert not list(tmp_path.glob(".*.tmp"))
+    too_long = pd.DataFrame({"offered": range(1_048_576)})
+    with pytest.raises(ValueError, match="'Calls' has 1,048,576 rows; a sheet holds 1,048,575"):
+        write_workbook(tmp_path / "long.xlsx", {"Calls": too_long})
+    assert not (tmp_path / "long.xlsx").exists()
