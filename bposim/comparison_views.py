@@ -67,10 +67,10 @@ def amount_text(value: float, unit: str, signed: bool = False) -> str:
         return MISSING
     sign = "+" if signed else ""
     if unit == "share":
-        return f"{value * 100:{sign}.1f} pts"
+        return f"{_unsigned_zero(value * 100, 1):{sign}.1f} pts"
     if unit == "seconds":
-        return f"{value:{sign}.1f} s"
-    return f"{value:{sign},.0f} {unit}"
+        return f"{_unsigned_zero(value, 1):{sign}.1f} s"
+    return f"{_unsigned_zero(value, 0):{sign},.0f} {unit}"
 
 
 def difference_text(difference: float, low: float, high: float, unit: str) -> str:
@@ -79,8 +79,14 @@ def difference_text(difference: float, low: float, high: float, unit: str) -> st
     if missing(low) or missing(high):
         return text
     scale = 100 if unit == "share" else 1
-    spec = ".1f" if unit in ("share", "seconds") else ",.0f"
-    return f"{text} [{low * scale:{spec}}, {high * scale:{spec}}]"
+    digits = 1 if unit in ("share", "seconds") else 0
+    low, high = (_unsigned_zero(bound * scale, digits) for bound in (low, high))
+    return f"{text} [{low:,.{digits}f}, {high:,.{digits}f}]"
+
+
+def _unsigned_zero(value: float, digits: int) -> float:
+    """`value` rounded to `digits`, a rounded −0 as 0 ("0.0", never "-0.0")."""
+    return round(value, digits) + 0.0
 
 
 def in_points(table: pd.DataFrame) -> pd.DataFrame:

@@ -26,6 +26,7 @@ import pandas as pd
 from bposim.files import write_atomically
 
 SUFFIX = ".xlsx"
+MAX_ROWS = 1_048_575  # Excel's rows a sheet, less the header
 MAX_WIDTH = 48  # characters: a wider column (a list of breaks) wraps in Excel rather than pushing the rest away
 _SAMPLE_ROWS = 500  # rows looked at to size a column
 _WORDS = {"asa": "ASA", "aht": "AHT", "fcr": "FCR", "id": "ID", "ci": "CI", "kpi": "KPI"}
@@ -48,7 +49,8 @@ def xlsx_problem(path: str | Path) -> str | None:
 def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame], *, currency: str | None = None) -> Path:
     """Write one sheet per table of `sheets` (in its order; a name cut to Excel's 31 characters) to `path`, whole or
     not at all; money headers carry `currency`. Returns `path`; raises ValueError for a path that is not .xlsx in an
-    existing directory or no sheets, and a `bposim.files.WriteError` when the file cannot be written."""
+    existing directory, no sheets or a table longer than a sheet (MAX_ROWS), and a `bposim.files.WriteError` when
+    the file cannot be written."""
     from openpyxl import Workbook
 
     problem = xlsx_problem(path)
@@ -56,6 +58,12 @@ def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame], *, currenc
         raise ValueError(problem)
     if not sheets:
         raise ValueError(f"{path}: no tables to write")
+    for title, table in sheets.items():
+        if len(table) > MAX_ROWS:
+            raise ValueError(
+                f"{path}: table '{title}' has {len(table):,} rows; a sheet holds {MAX_ROWS:,} below its header "
+                "(the CSV and Parquet files hold any number)"
+            )
     book = Workbook()
     book.remove(book.active)
     for title, table in sheets.items():

@@ -190,3 +190,30 @@ def test_write_workbook_checks_its_path_and_names_sheets_as_excel_allows(tmp_pat
     assert book.sheetnames == ["a b  c", "A B  C 2", "x" * 31]
     assert book["x" * 31]["C2"].value == datetime.datetime(2027, 3, 1, 8, 30)
     assert not list(tmp_path.glob(".*.tmp"))
+    too_long = pd.DataFrame({"offered": range(1_048_576)})
+    with pytest.raises(ValueError, match="'Calls' has 1,048,576 rows; a sheet holds 1,048,575"):
+        write_workbook(tmp_path / "long.xlsx", {"Calls": too_long})
+    assert not (tmp_path / "long.xlsx").exists()
+
+
+def test_staff_writes_the_shifts_and_the_service_level(tmp_path):
+    """bposim staff --xlsx on a daily roster: the shifts (their cost the paid hours at the scenario's 22 EUR an
+    hour), the service level per call type and per interval, on the roster written by --out."""
+    from bposim import load_scenario
+
+    result = bposim(
+        "staff",
+        ROOT / "models" / "helpdesk_shifts.yaml",
+        *("--replications", 3, "--max-rounds", 2, "--trim-trials", 0, "--workers", 1, "--quiet"),
+        *("--out", tmp_path / "roster.yaml", "--xlsx", tmp_path / "roster.xlsx"),
+    )
+    assert result.returncode in (0, 1), result.stderr  # 1: a target missed on the fresh days, still written
+    sheets = pd.read_excel(tmp_path / "roster.xlsx", sheet_name=None)
+    assert list(sheets) == ["Shifts", "Service level", "Intervals"]
+    shifts = sheets["Shifts"]
+    assert shifts["Cost (EUR)"].tolist() == pytest.approx((shifts["Agents"] * shifts["Paid (h)"] * 22).tolist())
+    roster = load_scenario(tmp_path / "roster.yaml").roster
+    assert shifts["Agents"].sum() == sum(line.agents for line in roster)
+    assert sheets["Service level"]["Call type"].tolist() == ["support"]
+    starts = [str(value) for value in sheets["Intervals"]["Interval"]]
+    assert starts[:2] == ["08:00:00", "08:30:00"]

@@ -91,7 +91,21 @@ def staffed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("weekly")
     site = _write(folder, SITE)
     schedule, roster, report = folder / "schedule.csv", folder / "roster.yaml", folder / "report.html"
-    result = bposim("staff", site, *FLAGS, "--schedule", schedule, "--out", roster, "--report", report, timeout=900)
+    workbook = folder / "roster.xlsx"  # read by test_the_workbook_holds_the_named_schedule_as_written
+    result = bposim(
+        "staff",
+        site,
+        *FLAGS,
+        "--schedule",
+        schedule,
+        "--out",
+        roster,
+        "--report",
+        report,
+        "--xlsx",
+        workbook,
+        timeout=900,
+    )
     with open(schedule, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     return result, rows, load_scenario(roster), report
@@ -174,6 +188,19 @@ def test_the_schedule_is_exactly_the_roster_written(staffed):
     assert from_csv == from_roster
     by_plan = [group.agents.per_interval_counts(roster.horizon.intervals) for group in roster.agent_groups]
     assert not any(any(counts) for counts in by_plan)  # nobody by plan: the roster alone
+
+
+def test_the_workbook_holds_the_named_schedule_as_written(staffed):
+    """--xlsx: the Schedule sheet is the schedule CSV (agents, contracts, each date's shift or "off"), beside the
+    shift starts per date and the service level."""
+    import pandas as pd
+
+    _, rows, _, report = staffed
+    sheets = pd.read_excel(report.parent / "roster.xlsx", sheet_name=None, dtype=str)
+    assert list(sheets) == ["Schedule", "Shift starts", "Service level", "Intervals"]
+    schedule = sheets["Schedule"]
+    assert list(schedule.columns[:3]) == ["Agent", "Group", "Contract"]
+    assert schedule.rename(columns=str.lower).to_dict("records") == [dict(row) for row in rows]
 
 
 def test_the_roster_meets_the_target_on_fresh_days(staffed):
