@@ -189,6 +189,7 @@ scalars = st.one_of(
     st.integers(-1000, 1000),
     st.floats(allow_nan=False, allow_infinity=False, width=32),
     st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12),
+    st.text(st.sampled_from("ab :#-,'\"\t[]{}"), min_size=110, max_size=200),  # long ones are folded over lines
     st.booleans(),
     st.none(),
     st.dates(),
