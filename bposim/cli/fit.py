@@ -87,7 +87,10 @@ def fit(
         # imported here: keeps the CLI's start fast (plotly)
         from bposim.report.fit import fit_report
 
-        days = calibrate(result, seed=seed)
+        try:
+            days = calibrate(result, seed=seed)
+        except ScenarioError as exc:
+            fail([f"--report: the history's days cannot be replayed: {problem}" for problem in exc.problems])
         try:
             page = fit_report(result, days, report)
         except OSError as exc:
