@@ -189,6 +189,7 @@ scalars = st.one_of(
     st.integers(-1000, 1000),
     st.floats(allow_nan=False, allow_infinity=False, width=32),
     st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12),
+    st.text(st.sampled_from("ab :#-,'\"\t[]{}"), min_size=110, max_size=200),  # long ones are folded over lines
     st.booleans(),
     st.none(),
     st.dates(),
@@ -362,6 +363,20 @@ def test_a_good_small_call_log_fits_and_keeps_the_horizon(tmp_path):
 def test_bad_flags_are_refused(tmp_path, args, pieces):
     result = bposim("fit", *args, "--scenario", KNOWN, "--out", tmp_path / "out.yaml")
     assert_refused(result, *pieces)
+
+
+def test_calls_on_a_closed_weekday_are_noted_and_too_few_dates_keep_the_base_busyness(tmp_path):
+    """A Sunday in the history while the base closes Sundays: said in the output and the file; one date per
+    weekday cannot measure busyness, so the base's stays, with a comment saying so."""
+    path = tmp_path / "history.csv"
+    path.write_text(BASE_HISTORY + "2027-01-10,08:00,orders,5,5,0,250\n", encoding="utf-8")
+    result = fit(KNOWN, tmp_path / "out.yaml", path, holdout_weeks=0)
+    assert len(result.notes) == 1 and "5 calls on sun" in result.notes[0]
+    text = (tmp_path / "out.yaml").read_text(encoding="utf-8")
+    assert "calls on sun, a weekday the base scenario's opening hours close" in " ".join(text.split())
+    assert yaml.safe_load(text)["busyness"] == {"cv": 0.08}
+    assert "# busyness kept from the base scenario" in text
+    assert fit(KNOWN, tmp_path / "plain.yaml", HISTORY_DIR / "interval_history.csv").notes == []
 
 
 def test_holding_out_every_week_or_a_missing_file_is_refused(tmp_path):

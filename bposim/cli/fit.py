@@ -87,7 +87,10 @@ def fit(
         # imported here: keeps the CLI's start fast (plotly)
         from bposim.report.fit import fit_report
 
-        days = calibrate(result, seed=seed)
+        try:
+            days = calibrate(result, seed=seed)
+        except ScenarioError as exc:
+            fail([f"--report: the history's days cannot be replayed: {problem}" for problem in exc.problems])
         try:
             page = fit_report(result, days, report)
         except OSError as exc:
@@ -115,11 +118,12 @@ def _print(result: FitResult) -> None:
             + (f"applied, × {trend.factor:.3f}" if trend.applied else "not applied (|t| < 2 or under 3 weeks)"),
             highlight=False,
         )
-        busyness = (
-            "none: the days vary no more than Poisson"
-            if history.busyness_cv is None
-            else f"cv {history.busyness_cv:.3f} (method of moments, {history.busyness_days} days)"
-        )
+        if history.busyness_days == 0:
+            busyness = "the base scenario's: no weekday has two dates or more to estimate it from"
+        elif history.busyness_cv is None:
+            busyness = "none: the days vary no more than Poisson"
+        else:
+            busyness = f"cv {history.busyness_cv:.3f} (method of moments, {history.busyness_days} days)"
         out.print(f"Busyness: {busyness}", highlight=False)
         if not history.errors.empty:
             errors = Table(title=f"Forecast error on the {history.holdout_weeks} held-out week(s)")
@@ -161,4 +165,6 @@ def _print(result: FitResult) -> None:
                 balked, queued = fit.balking_counts
                 laws.add_row(fit.call_type, "balking", "share", share(fit.balking), "", f"{balked:,} of {queued:,}")
         out.print(laws)
+    for note in result.notes:
+        out.print(f"Note: {note}", highlight=False, soft_wrap=True)
     out.print(f"Wrote {result.out_path}: it validates; run it with bposim run {result.out_path}", highlight=False)

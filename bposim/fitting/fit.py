@@ -36,6 +36,7 @@ class FitResult:
     aligned: pd.DataFrame | None = None
     held_out: pd.DataFrame | None = None
     calls: dict[str, durations.CallTypeFit] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def _grid(scenario: Scenario, source: str) -> forecast.Grid:
@@ -98,6 +99,18 @@ def _history_fit(
     return fit, held_out if holdout_weeks else held_out.iloc[0:0]
 
 
+def _closed_weekdays_with_calls(aligned: pd.DataFrame, scenario: Scenario, source: str) -> list[str]:
+    """A note for each weekday the history has calls on but the base scenario's opening hours close."""
+    offered = aligned.groupby(aligned["date"].dt.day_of_week)["offered"].sum()
+    week = scenario.horizon.week
+    return [
+        f"{source}: {offered[day]:,} calls on {forecast.WEEKDAYS[day]}, a weekday the base scenario's opening hours "
+        "close: their forecast is written but draws nothing until horizon.opening_hours opens that day"
+        for day in offered.index
+        if offered[day] > 0 and week[day] is None
+    ]
+
+
 def _check_call_types(names: set[str], scenario: Scenario, source: str, what: str) -> None:
     known = [call_type.name for call_type in scenario.call_types]
     unknown = sorted(names - set(known))
@@ -130,7 +143,7 @@ def fit(
     raw = load_yaml_mapping(scenario_path)
     grid = _grid(base, str(scenario_path))
     recognised: list[reading.Recognised] = []
-    history_fit, aligned, held_out = None, None, None
+    history_fit, aligned, held_out, notes = None, None, None, []
     if history_path is not None:
         history_path = Path(history_path)
         history, seen = reading.read_history(history_path)
@@ -140,6 +153,7 @@ def fit(
         last = aligned["date"].max().date()
         start = start_date or last + datetime.timedelta(days=7 - last.weekday())
         history_fit, held_out = _history_fit(history_path, aligned, grid, start, weeks, holdout_weeks)
+        notes = _closed_weekdays_with_calls(aligned, base, history_path.name)
     calls: dict[str, durations.CallTypeFit] = {}
     if calls_path is not None:
         calls_path = Path(calls_path)
@@ -164,7 +178,7 @@ def fit(
     fitted = writing.build(
         raw, scenario_path, out_path, grid, horizon_start, horizon_weeks, history_fit, calls, calls_path, command
     )
-    text = dump(fitted.data, fitted.comments, fitted.header)
+    text = dump(fitted.data, fitted.comments, [*fitted.header, *notes])
     try:
         Scenario.model_validate(yaml.safe_load(text), context={"base_dir": str(out_path.parent)})
     except ScenarioError as exc:
@@ -174,7 +188,7 @@ def fit(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomically(out_path, text)
     return FitResult(
-        out_path, text, fitted.data, grid, out_path.parent, recognised, history_fit, aligned, held_out, calls
+        out_path, text, fitted.data, grid, out_path.parent, recognised, history_fit, aligned, held_out, calls, notes
     )
 
 

@@ -187,7 +187,13 @@ def _put_history(
 ) -> None:
     data = fitted.data
     source = str(history.path)
-    if history.busyness_cv is None:
+    if history.busyness_days == 0:
+        if "busyness" in data:
+            fitted.comments[("busyness",)] = [
+                f"busyness kept from the base scenario: {history.path.name} has no weekday with two dates or more "
+                "to estimate it from"
+            ]
+    elif history.busyness_cv is None:
         data.pop("busyness", None)
         fitted.header.append(
             f"No busyness: the {history.busyness_days} days of {history.path.name} vary no more than Poisson "

@@ -109,9 +109,25 @@ def _block(value: Any, indent: int, path: Path, comments: dict[Path, list[str]])
     return lines
 
 
+def _folded(head: str, value: Any, indent: int) -> list[str]:
+    """`key: value`, a long plain string folded over lines indented under the key (YAML joins them with a space)
+    when it reads back the same, else on one line."""
+    text = scalar(value)
+    if not isinstance(value, str) or len(head) + len(text) < WIDTH or text[0] in "'\"":
+        return [f"{head} {text}"]
+    wrapper = textwrap.TextWrapper(
+        WIDTH, initial_indent=f"{head} ", subsequent_indent=" " * (indent + 2), break_long_words=False
+    )
+    wrapper.break_on_hyphens = False
+    folded = wrapper.wrap(text)
+    if yaml.safe_load("k: " + "\n".join(folded)[len(head) + 1 :]) == {"k": value}:
+        return folded
+    return [f"{head} {text}"]
+
+
 def _entry(head: str, item: Any, indent: int, path: Path, comments: dict[Path, list[str]]) -> list[str]:
     if _is_scalar(item):
-        return [f"{head} {scalar(item)}"]
+        return _folded(head, item, indent)
     if _numbers(item):
         wrapped = _wrapped(item, " " * indent)
         return [f"{head} {wrapped[0]}", *wrapped[1:]]

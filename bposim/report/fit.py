@@ -61,6 +61,7 @@ def _fitted_section(result: FitResult) -> Section:
             per_day = ", ".join(f"{weekday} {curve.sum():,.0f}" for weekday, curve in curves.items())
             rows.append([call_type, "arrivals a day", per_day, f"{history.weeks} weeks"])
         busyness = "none (no more than Poisson)" if history.busyness_cv is None else f"cv {history.busyness_cv:.3f}"
+        busyness = "the base scenario's (too few dates)" if history.busyness_days == 0 else busyness
         rows.append(["all", "busyness", busyness, f"{history.busyness_days} days"])
     for fit in result.calls.values():
         rows.append([fit.call_type, "handle time", _law(fit.handle_time), f"{fit.handle_time.n:,} calls"])
