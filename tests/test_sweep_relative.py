@@ -221,3 +221,16 @@ def test_the_bundled_sweep_scales_the_models_staffing() -> None:
         factor = cell.labels["staffing_scale"]
         for planned, group in zip(model.agent_groups, cell.scenario.agent_groups, strict=True):
             assert group.agents.per_interval == [round(n * factor) for n in planned.agents.per_interval]
+
+
+def test_roster_csv_lines_by_name(tmp_path: Path) -> None:
+    model = centre()
+    model["roster_file"] = "shifts.csv"
+    (tmp_path / "shifts.csv").write_text(
+        "group,start,end,agents,name\nbilling_team,08:00,10:00,2,all_morning\nbilling_team,08:30,09:30,1,\n",
+        encoding="utf-8",
+    )
+    spec = {"factors": {"roster.all_morning.agents": [4, 6]}}
+    experiment = Experiment.from_file(experiment_file(tmp_path, spec, model))
+    assert [shift.name for shift in experiment.base.roster] == ["early", "late", "all_morning", None]
+    assert [cell.scenario.roster[2].agents for cell in experiment.cells] == [4, 6]

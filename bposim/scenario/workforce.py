@@ -21,7 +21,7 @@ from bposim.fields import FiniteFloat, WholeNumber
 from bposim.scenario.calendar import NEEDS_START_DATE, read_date, weekday_mapping, weekdays_of
 from bposim.scenario.common import Clock, Model, clock_seconds, read_text_file
 
-ROSTER_COLUMNS = ("group", "start", "end", "agents", "breaks", "blocks")
+ROSTER_COLUMNS = ("group", "start", "end", "agents", "breaks", "blocks", "name")
 
 
 class TimeBlock(Model):
@@ -185,8 +185,8 @@ class LearningCurve(Model):
 
 
 def read_roster_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, shift) of each row of a CSV with columns group, start, end, agents and optionally breaks and
-    blocks (deferred blocks).
+    """(line number, shift) of each row of a CSV with columns group, start, end, agents and optionally breaks,
+    blocks (deferred blocks) and name (the line's, for experiments; empty for none).
 
     Breaks are written ``name minutes HH:MM-HH:MM [unpaid]`` and separated by ``;``, e.g.
     ``morning 15 09:30-11:00; lunch 30 12:00-13:30 unpaid``; blocks the same way, without ``unpaid``, e.g.
@@ -214,6 +214,8 @@ def read_roster_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
             shift: dict[str, Any] = {name: field.strip() for name, field in zip(columns, fields, strict=True)}
             if shift["agents"].isdigit():
                 shift["agents"] = int(shift["agents"])
+            if not shift.get("name", "x"):
+                del shift["name"]  # an empty name: the line has none
             breaks = shift.pop("breaks", "")
             shift["breaks"] = [_parse_break(part, reader.line_num) for part in breaks.split(";") if part.strip()]
             blocks = shift.pop("blocks", "")
@@ -239,7 +241,7 @@ def _roster_columns(header: list[str]) -> list[str]:
     if missing:
         raise ValueError(
             f"line 1: column{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing; the columns "
-            f"are {allowed} (breaks and blocks may be left out)"
+            f"are {allowed} (breaks, blocks and name may be left out)"
         )
     return columns
 
