@@ -39,6 +39,11 @@ def explanation(summary: dict) -> str:
         "a repeat contact of the same type, which queues like any other. Repeats due after the last closing are "
         "carried out of the horizon, not made."
     )
+    if "journeys" in summary:
+        text += (
+            " With transfers a contact is a journey: resolved or not on the leg that ends it, and counted under that "
+            "leg's call type."
+        )
     if "cost_of_repeats" in summary:
         text += " Cost of repeats = handle and wrap-up hours of answered repeats × the group's hourly rate (already "
         text += "inside the agents' cost: the time a better first answer would have saved)."

@@ -21,6 +21,10 @@ type offered no callbacks gets a line of its own) or an item of an email or case
 a new caller id, handle time, wrap-up and patience drawn from that type's distributions, arriving when the
 message is recorded). Callers whose patience runs out first abandon as before.
 
+Balking and the maximum wait act where a caller reaches the centre: a leg passed on by a transfer
+(`engine.journeys`) joins its queue without either, handed over by an agent (a message or callback would break its
+journey into contacts of their own).
+
 Retrials: a retrial has fresh patience and handle time (times the factors of the interval it arrives in) unless
 `retrial.keep_patience` / `keep_handle_time` give it the first attempt's as that attempt had them (the fresh draws
 are still made, and dropped, so that the retrial stream keeps its order). A retrial due after closing is not made,
