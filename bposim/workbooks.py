@@ -112,8 +112,9 @@ def roster_sheets(plan: RosterPlan | WeeklyPlan) -> dict[str, pd.DataFrame]:
 
 def clock_starts(table: pd.DataFrame) -> pd.DataFrame:
     """A table whose intervals are numbered and labelled "08:30" (`interval`, `interval_start`) with one `interval`
-    column of clock times in their place."""
-    if "interval_start" not in table:
+    column of clock times in their place; a table labelled otherwise (a weekly roster's "mon-fri 08:30", per kind
+    of day) as it is."""
+    if "interval_start" not in table or not table["interval_start"].astype(str).str.fullmatch(r"\d\d:\d\d").all():
         return table
     starts = [time_of_day(clock_seconds(str(label))) for label in table["interval_start"]]
     at = table.columns.get_loc("interval") if "interval" in table else table.columns.get_loc("interval_start")

@@ -238,7 +238,13 @@ def _workbook(plan):
     from bposim.excel import write_workbook
     from bposim.workbooks import currency_of, roster_sheets
 
-    return lambda path: write_workbook(path, roster_sheets(plan), currency=currency_of(plan.cost_unit))
+    def write(path: Path) -> Path:
+        try:
+            return write_workbook(path, roster_sheets(plan), currency=currency_of(plan.cost_unit))
+        except ValueError as exc:  # a table longer than a sheet
+            fail([f"--xlsx: {exc}"])
+
+    return write
 
 
 def _staff_target(text: str | None) -> tuple[float | None, float | None]:

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from bposim.comparison import KPIS
 from bposim.comparison_views import LABELS, comparison_rows, in_points, shown
 from bposim.report.html import Section, html_table, write_page
 
@@ -38,7 +39,7 @@ def compare_report(table: pd.DataFrame, path: str | Path, name_a: str, name_b: s
 def difference_chart(table: pd.DataFrame) -> go.Figure:
     """One panel per KPI: each call type's mean difference B − A with its paired 95% interval, a line at zero."""
     table = in_points(shown(table))
-    kpis = list(dict.fromkeys(table["kpi"]))
+    kpis = [kpi for kpi in KPIS if kpi in set(table["kpi"])]  # service level first, whatever the first row holds
     titles = [f"{LABELS.get(kpi, kpi)} ({_unit(table, kpi)})" for kpi in kpis]
     figure = make_subplots(rows=1, cols=len(kpis), subplot_titles=titles, shared_yaxes=True, horizontal_spacing=0.04)
     order = list(dict.fromkeys(table["call_type"]))
