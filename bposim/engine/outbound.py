@@ -34,12 +34,12 @@ answers (it has no ringing); here a dial holds its agent while it rings, so the 
 beyond the threshold, and `threshold` agents of the test set stay free for inbound.
 
 Technology (`engine.technology` reports each tool going down and up through `tool_switched`; what each tool does
-to outbound work is in `engine.outbound_tools`): while a tool whose
-effects shut the front door for every call type (`arrivals_blocked` with no call_types: the telephony) is down,
-no dial is placed (dials in flight run on); a `slow` effect with no call_types multiplies the talk of outbound
-calls starting meanwhile for the groups it covers, as it does inbound talk; a `down` effect keeps its groups'
-agents from being taken (they are not idle), and with `in_progress: drop` cuts off their outbound talk in progress
-(the row's talk_end and free_at are the cut, `cut_off` set).
+to outbound work is in `engine.outbound_tools`): while a tool whose effects shut the front door for every call
+type (`arrivals_blocked` with no call_types: the telephony) is down, no dial is placed (dials in flight run on; a
+preview ending meanwhile waits, its agent held, for the lines); a `slow` effect with no call_types multiplies the
+talk of outbound calls starting meanwhile for the groups it covers, as it does inbound talk; a `down` effect keeps
+its groups' agents from being taken (they are not idle), and with `in_progress: drop` cuts off their outbound
+talk in progress (the row's talk_end and free_at are the cut, `cut_off` set).
 
 Each dial is one `DialRow`; an agent's stretch on outbound work (from being held to free again) is on exactly
 one row, the dial it ended with. Dials stop at closing (those in flight run on).
@@ -177,6 +177,7 @@ class Dialers:
         self.rows: list[DialRow] = []
         self.tools = OutboundTools(scenario, router.groups) if scenario.tools else None
         self.talking: dict[Agent, int] = {}  # the row of each agent's outbound talk (or its after-call work)
+        self.waiting_for_lines: list[tuple[CampaignRun, Agent, Record]] = []  # previews done while lines are down
 
     # --- the day: each campaign's hours ---------------------------------------------------------------
 
@@ -320,8 +321,12 @@ class Dialers:
         return max(0, math.floor(room / (1.0 - cap) + ROOM))
 
     def _previewed(self, campaign_agent: tuple[CampaignRun, Agent, Record]) -> None:
-        """The agent has reviewed its record (taken from the list when the preview began): it dials it."""
+        """The agent has reviewed its record (taken from the list when the preview began): it dials it, or with the
+        telephony down waits, still held, until it is back."""
         campaign, agent, record = campaign_agent
+        if self.tools is not None and self.tools.lines_down:
+            self.waiting_for_lines.append(campaign_agent)
+            return
         self._place(campaign, self.env.now, agent, record)
 
     def _place(self, campaign: CampaignRun, now: float, agent: Agent | None, record: Record) -> None:
@@ -444,6 +449,9 @@ class Dialers:
         if self.tools is None:
             return
         if self.tools.switch(tool, down):
+            waiting, self.waiting_for_lines = self.waiting_for_lines, []
+            for campaign, agent, record in waiting:
+                self._place(campaign, self.env.now, agent, record)
             for campaign in self.campaigns:
                 self._dial(campaign, self.env.now)
         if down:
