@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bposim.engine.calling_lists import LIST_FIELDS
 from bposim.engine.journeys import LEG_FIELDS, LEG_STRIDE
-from bposim.engine.outbound import DIAL_FIELDS, LIST_FIELDS
+from bposim.engine.outbound import DIAL_FIELDS
 from bposim.engine.records import ACTIVITY_FIELDS, ANSWERED, CALL_FIELDS, OUTAGE_FIELDS, PIECE_FIELDS, SESSION_FIELDS
 from bposim.engine.resolution import resolution_columns
 from bposim.scenario import SECONDS_PER_DAY, Scenario

@@ -165,7 +165,7 @@ def campaign_summaries(
 
 def campaign_kpis(dials: np.ndarray, calling_list: np.ndarray | None = None) -> dict[str, float]:
     """The KPIs of one campaign's dials (rows of `engine.outbound.DIAL_FIELDS`) and its calling list at the end
-    (a row of `engine.outbound.LIST_FIELDS`; None: the list's KPIs are NaN)."""
+    (a row of `engine.calling_lists.LIST_FIELDS`; None: the list's KPIs are NaN)."""
     results = dials[:, 5].astype(np.int64)
     count = np.bincount(results, minlength=len(RESULTS))
     right, wrong, nuisance = int(count[RIGHT_PARTY]), int(count[WRONG_PARTY]), int(count[NUISANCE])

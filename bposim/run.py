@@ -59,8 +59,9 @@ interval, partial, counted, within, service_level, target, met; cheap: pooled fr
 
 ``outbound``: one row per dial of an outbound campaign (`scenario.outbound`): campaign, dial_id, day, interval,
 held_from, dialed, ended, result (right_party | wrong_party | no_answer | nuisance), agent, group, talk_start,
-talk_end, free_at (defined in `bposim.outbound`); empty without campaigns (and not written by `save`). The summary
-then has `outbound`: each campaign's dials, results, nuisance_rate, agent_hours and contacts per agent-hour.
+talk_end, free_at, record_id, attempt, cut_off (defined in `bposim.outbound`); empty without campaigns (and not
+written by `save`). The summary then has `outbound`: each campaign's dials, results, nuisance_rate, agent_hours,
+contacts per agent-hour and per dialling hour, records completed, attempts per record and records left.
 
 ``costs``: one row per cost item (component, item, site, quantity, unit, unit_cost, amount), when the scenario
 has a `costs` section; the summary then has total_cost, cost_per_handled_contact and cost_<component>.

@@ -162,10 +162,12 @@ def with_tool(scenario: library.Scenario, effect: dict, start: str = "09:40", mi
     return scenario.updated({"tools": [tool]})
 
 
-def test_no_dial_is_placed_while_the_telephony_is_down() -> None:
-    """The front door shut for every call type (the telephony): no dial is placed from 09:40 to 10:10, dials go on
-    after; the negative control (the door shut for one call type only) dials through the outage."""
-    base = centre({"dialer": "predictive", "talk_time": FIXED_TALK}, per_hour=30)
+@pytest.mark.parametrize("dialer", ["predictive", "preview"])
+def test_no_dial_is_placed_while_the_telephony_is_down(dialer: str) -> None:
+    """The front door shut for every call type (the telephony): no dial is placed from 09:40 to 10:10 (a preview
+    ending meanwhile waits for the lines), dials go on after; the negative control (the door shut for one call type
+    only) dials through the outage."""
+    base = centre({"dialer": dialer, "talk_time": FIXED_TALK}, per_hour=30)
     down = simulate(with_tool(base, {"type": "arrivals_blocked"}), seed=4).outbound
     assert len(down) > 0 and not dialing_window(down, 40 * 60, 70 * 60).any()
     assert dialing_window(down, 70 * 60, 72 * 60).any()  # the dialer starts again as the lines come back

@@ -19,10 +19,11 @@ because a held agent whose dial is not answered waits on a ringing dial with no 
 going free: an agent is let go only when every ringing dial has one. An extra dial is placed only while that
 worst stays within the cap, so the nuisance rate N / A never exceeds it.
 
-The calling list: the `records` of the start, plus records arriving at `rate_per_hour` (a Poisson stream of its
-own, `outbound/<name>/arrivals`, through the campaign's hours each day), plus, with `retry`, records whose dial
-ended with a result it names coming back `after_minutes` later, until a record has had `max_attempts` dials.
-A record due again is dialled before a fresh one (oldest due first); one due outside the hours waits for them.
+The calling list (`engine.calling_lists`): the `records` of the start, plus records arriving at `rate_per_hour` (a
+Poisson stream of its own, `outbound/<name>/arrivals`, through the campaign's hours each day), plus, with `retry`,
+records whose dial ended with a result it names coming back `after_minutes` later (none scheduled past the last
+closing: left on the list), until a record has had `max_attempts` dials. A record due again is dialled before a
+fresh one (oldest due first); one due outside the hours waits for them.
 
 The threshold (a choice, after ContactCenters' `ThresholdDialerPolicy` as its Blend example uses it): Blend
 counts the free agents of a test set of groups (there, every group: inbound-only and blended) against its
@@ -32,12 +33,13 @@ campaign's groups the target set. Blend then dials for every free blended agent,
 answers (it has no ringing); here a dial holds its agent while it rings, so the dialer takes only the free agents
 beyond the threshold, and `threshold` agents of the test set stay free for inbound.
 
-Technology (`engine.technology` reports each tool going down and up through `tool_switched`): while a tool whose
-effects shut the front door for every call type (`arrivals_blocked` with no call_types: the telephony) is down,
-no dial is placed (dials in flight run on); a `slow` effect with no call_types multiplies the talk of outbound
-calls starting meanwhile for the groups it covers, as it does inbound talk; a `down` effect keeps its groups'
-agents from being taken (they are not idle), and with `in_progress: drop` cuts off their outbound talk in progress
-(the row's talk_end and free_at are the cut, `cut_off` set).
+Technology (`engine.technology` reports each tool going down and up through `tool_switched`; what each tool does
+to outbound work is in `engine.outbound_tools`): while a tool whose effects shut the front door for every call
+type (`arrivals_blocked` with no call_types: the telephony) is down, no dial is placed (dials in flight run on; a
+preview ending meanwhile waits, its agent held, for the lines); a `slow` effect with no call_types multiplies the
+talk of outbound calls starting meanwhile for the groups it covers, as it does inbound talk; a `down` effect keeps
+its groups' agents from being taken (they are not idle), and with `in_progress: drop` cuts off their outbound
+talk in progress (the row's talk_end and free_at are the cut, `cut_off` set).
 
 Each dial is one `DialRow`; an agent's stretch on outbound work (from being held to free again) is on exactly
 one row, the dial it ended with. Dials stop at closing (those in flight run on).
@@ -46,13 +48,15 @@ one row, the dial it ended with. Dials stop at closing (those in flight run on).
 from __future__ import annotations
 
 import math
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
+from bposim.engine.calling_lists import CallingList, ListRow, Record
 from bposim.engine.events import Calendar
+from bposim.engine.outbound_tools import OutboundTools
 from bposim.engine.routing import Agent, Group, Router
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 from bposim.scenario.outbound import Campaign
@@ -82,28 +86,7 @@ class DialRow(NamedTuple):
     cut_off: int
 
 
-class ListRow(NamedTuple):
-    """A campaign's calling list at the end of a run: records that arrived (rate_per_hour), records never dialled
-    (infinity: unlimited), records waiting for a retry, and its dialling hours in seconds, all of them and those
-    after each day's warm-up."""
-
-    campaign: int
-    arrived: int
-    fresh_left: float
-    retries_left: int
-    dialing_seconds: float
-    counted_seconds: float
-
-
 DIAL_FIELDS = DialRow._fields
-LIST_FIELDS = ListRow._fields
-
-
-class Record(NamedTuple):
-    """A record of the calling list, numbered per campaign as first dialled, and the attempt its next dial is."""
-
-    record_id: int
-    attempt: int
 
 
 class Dial:
@@ -141,11 +124,7 @@ class CampaignRun:
         self.counted = counted  # the groups counted against the threshold (None: the free ones of `groups`)
         self.rng = rng
         self.arrivals = arrivals  # the stream of records arriving (rate_per_hour), or None
-        self.fresh = spec.list_size  # records never dialled
-        self.due: deque[Record] = deque()  # records due for another dial, oldest due first
-        self.retries_pending = 0  # records waiting for their retry delay to pass
-        self.next_record = 0
-        self.arrived = 0
+        self.list = CallingList(spec)
         self.dialing_seconds = 0.0
         self.counted_seconds = 0.0
         self.open_until = -math.inf  # the dialer runs until then today (minus infinity: not running)
@@ -158,18 +137,6 @@ class CampaignRun:
         self.nuisances = 0  # N
         self.recheck_at = math.inf
         self.owed = 0.0  # predictive: the fraction of an extra dial carried to the next free agent
-
-    def has_record(self) -> bool:
-        """Whether a record is due now: one back for a retry, or one never dialled."""
-        return bool(self.due) or self.fresh > 0
-
-    def take_record(self) -> Record:
-        """The next record to dial: the oldest due again, else a fresh one (numbered now)."""
-        if self.due:
-            return self.due.popleft()
-        self.fresh -= 1
-        self.next_record += 1
-        return Record(self.next_record - 1, 1)
 
 
 class Dialers:
@@ -208,15 +175,9 @@ class Dialers:
             for group in {*campaign.groups, *(campaign.counted or ())}:
                 self.of_group.setdefault(group, []).append(campaign)
         self.rows: list[DialRow] = []
-        self.tools = scenario.tools
-        self.tools_down = [False] * len(self.tools)
-        self.telephony = [
-            any(effect.type == "arrivals_blocked" and effect.call_types is None for effect in tool.effects)
-            for tool in self.tools
-        ]
-        self.lines_down = 0  # telephony tools down now: no dial is placed
-        self.talk_factor: dict[Group, float] = {}  # slow effects on outbound talk now, by group (absent: 1)
+        self.tools = OutboundTools(scenario, router.groups) if scenario.tools else None
         self.talking: dict[Agent, int] = {}  # the row of each agent's outbound talk (or its after-call work)
+        self.waiting_for_lines: list[tuple[CampaignRun, Agent, Record]] = []  # previews done while lines are down
 
     # --- the day: each campaign's hours ---------------------------------------------------------------
 
@@ -249,16 +210,14 @@ class Dialers:
 
     def _arrive(self, campaign: CampaignRun) -> None:
         """A record arrives to the list: dialled at once if an agent is free for it."""
-        campaign.fresh += 1
-        campaign.arrived += 1
+        campaign.list.arrive()
         self._next_arrival(campaign)
         self._dial(campaign, self.env.now)
 
     def _due_again(self, campaign_record: tuple[CampaignRun, Record]) -> None:
         """A record's retry delay has passed: it is due (dialled within the hours, before fresh records)."""
         campaign, record = campaign_record
-        campaign.retries_pending -= 1
-        campaign.due.append(record)
+        campaign.list.come_due(record)
         self._dial(campaign, self.env.now)
 
     def list_rows(self) -> list[ListRow]:
@@ -266,9 +225,9 @@ class Dialers:
         return [
             ListRow(
                 c.index,
-                c.arrived,
-                c.fresh,
-                len(c.due) + c.retries_pending,
+                c.list.arrived,
+                c.list.fresh,
+                c.list.left(),
                 c.dialing_seconds,
                 c.counted_seconds,
             )
@@ -316,7 +275,12 @@ class Dialers:
     def _dial(self, campaign: CampaignRun, now: float) -> None:
         """Take the campaign's free agents beyond its threshold, one record each, and (predictive) the extra dials
         the nuisance budget allows."""
-        if now >= campaign.open_until or self.closing() or self.lines_down or not campaign.has_record():
+        if (
+            now >= campaign.open_until
+            or self.closing()
+            or (self.tools is not None and self.tools.lines_down)
+            or not campaign.list.has_record()
+        ):
             return
         groups = self._free_agents(campaign, now)
         if campaign.counted is None:
@@ -329,10 +293,10 @@ class Dialers:
         spec = campaign.spec
         taken = 0
         for group in groups:
-            while group.idle and taken < spare and campaign.has_record():
+            while group.idle and taken < spare and campaign.list.has_record():
                 agent = group.idle.popitem(last=False)[0]
                 taken += 1
-                record = campaign.take_record()
+                record = campaign.list.take()
                 if spec.dialer == "preview":
                     campaign.held[agent] = now
                     preview = float(spec.preview_time.sample(campaign.rng, 1)[0])
@@ -344,9 +308,9 @@ class Dialers:
             extra = math.floor(campaign.owed + ROOM)
             campaign.owed = max(0.0, campaign.owed - extra)  # what the cap or the list holds back is dropped
             for _ in range(min(extra, self._budget(campaign))):
-                if not campaign.has_record():
+                if not campaign.list.has_record():
                     break
-                self._place(campaign, now, None, campaign.take_record())
+                self._place(campaign, now, None, campaign.list.take())
 
     def _budget(self, campaign: CampaignRun) -> int:
         """How many more dials with no agent held the nuisance cap allows now: the most U with
@@ -357,8 +321,12 @@ class Dialers:
         return max(0, math.floor(room / (1.0 - cap) + ROOM))
 
     def _previewed(self, campaign_agent: tuple[CampaignRun, Agent, Record]) -> None:
-        """The agent has reviewed its record (taken from the list when the preview began): it dials it."""
+        """The agent has reviewed its record (taken from the list when the preview began): it dials it, or with the
+        telephony down waits, still held, until it is back."""
         campaign, agent, record = campaign_agent
+        if self.tools is not None and self.tools.lines_down:
+            self.waiting_for_lines.append(campaign_agent)
+            return
         self._place(campaign, self.env.now, agent, record)
 
     def _place(self, campaign: CampaignRun, now: float, agent: Agent | None, record: Record) -> None:
@@ -426,9 +394,8 @@ class Dialers:
         else:
             talk = float(spec.wrong_party_time.sample(rng, 1)[0])
             wrap = 0.0
-        if self.talk_factor:
-            talk *= self.talk_factor.get(agent.group, 1.0)
-        if self.tools:
+        if self.tools is not None:
+            talk *= self.tools.talk_factor.get(agent.group, 1.0)
             self.talking[agent] = len(self.rows)
         self._record(dial, now, dial.result, agent, held_from, now, now + talk, now + (talk + wrap))
         self.env.at(talk + wrap, self.ready, agent)
@@ -468,42 +435,28 @@ class Dialers:
                 0,
             )
         )
-        retry = campaign.spec.retry
-        if retry is not None and record.attempt < retry.max_attempts and RESULTS[result] in retry.on:
-            campaign.retries_pending += 1
-            delay = retry.after_minutes * 60.0
+        again = campaign.list.after_dial(record, RESULTS[result])
+        if again is not None:
+            delay = campaign.spec.retry.after_minutes * 60.0
             if now + delay < self.last_close:  # else it is left on the list at the end
-                self.env.at(delay, self._due_again, (campaign, Record(record.record_id, record.attempt + 1)))
+                self.env.at(delay, self._due_again, (campaign, again))
 
     # --- technology: the tools' outages ---------------------------------------------------------------
 
     def tool_switched(self, tool: int, down: bool) -> None:
-        """A tool went down (`down`) or came back up: the telephony stops or lets the dialers dial; slow effects
-        on every call type slow outbound talk; a down effect that drops calls cuts outbound talk off."""
-        self.tools_down[tool] = down
-        self.talk_factor = self._talk_factors()
+        """A tool went down (`down`) or came back up (`engine.outbound_tools`): a down effect that drops calls cuts
+        outbound talk off; the telephony back, the dialers dial again."""
+        if self.tools is None:
+            return
+        if self.tools.switch(tool, down):
+            waiting, self.waiting_for_lines = self.waiting_for_lines, []
+            for campaign, agent, record in waiting:
+                self._place(campaign, self.env.now, agent, record)
+            for campaign in self.campaigns:
+                self._dial(campaign, self.env.now)
         if down:
-            for effect in self.tools[tool].effects:
-                if effect.type == "down" and effect.in_progress == "drop":
-                    self._cut_talks(effect.groups)
-        if self.telephony[tool]:
-            self.lines_down += 1 if down else -1
-            if not self.lines_down:
-                for campaign in self.campaigns:
-                    self._dial(campaign, self.env.now)
-
-    def _talk_factors(self) -> dict[Group, float]:
-        """The product of the slow effects (on every call type) of the tools down now, for each group covered."""
-        factors: dict[Group, float] = {}
-        for tool, down in zip(self.tools, self.tools_down, strict=True):
-            if not down:
-                continue
-            for effect in tool.effects:
-                if effect.type == "slow" and effect.call_types is None:
-                    for group in self.router.groups:
-                        if effect.groups is None or group.name in effect.groups:
-                            factors[group] = factors.get(group, 1.0) * effect.multiplier
-        return factors
+            for groups in self.tools.dropped_groups(tool):
+                self._cut_talks(groups)
 
     def _cut_talks(self, groups: list[str] | None) -> None:
         """Cut off the outbound talks in progress of the groups' agents (None: every group): each ends now, with
