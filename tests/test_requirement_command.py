@@ -131,6 +131,7 @@ def test_shrinkage_grosses_up_both_figures(tmp_path: Path) -> None:
     for column in ("erlang", "simulation"):
         np.testing.assert_allclose(table[f"{column}_scheduled"], table[column] / (1 - table["shrinkage"]))
     assert (team["call_types"] == "support").all() and (sellers["call_types"] == "sales").all()
+    assert "Served by: support: team; sales: sellers." in " ".join(result.stdout.split())
     # both figures are on the phones: the same as for the desk without shrinkage and absence
     net = api.requirement(on_the_phones(api.load_scenario(path)), method="both", replications=2)
     assert table["erlang"].tolist() == net["erlang"].tolist()
