@@ -179,3 +179,10 @@ def test_erlang_shrinkage_prints_the_scheduled_agents() -> None:
     required = plain["required_agents"]
     assert f"Agents required: {required} on the phones; {required / 0.7:,.1f} scheduled" in table.stdout
     assert_refused(bposim(*flags, "--shrinkage", 1.2), "--shrinkage")
+
+
+def test_shrinkage_leaving_no_time_on_the_phones_is_refused() -> None:
+    data = desk()
+    data["shrinkage"] = {"per_hour": 12, "duration": {"distribution": "fixed", "value_seconds": 300}}
+    with pytest.raises(ValueError, match="team leave no time on the phones"):
+        api.requirement(Scenario.model_validate(data), method="erlang", replications=1)
