@@ -118,6 +118,10 @@ def planning_requirement(
         scheduled_agents(0.0, shrinkage)  # checks the share
     if occupancy_cap is None and scenario.scheduling is not None:
         occupancy_cap = scenario.scheduling.occupancy_cap
+    shares = {group.name: group_shrinkage(scenario, group) for group in scenario.agent_groups}
+    if shrinkage is None and any(share >= 1 for share in shares.values()):
+        whole = ", ".join(name for name, share in shares.items() if share >= 1)
+        raise ValueError(f"the shrinkage and absence of {whole} leave no time on the phones; nothing to gross up")
     net = on_the_phones(scenario)
     found = staffing_requirement(
         net,
@@ -127,14 +131,10 @@ def planning_requirement(
         replications=replications,
     )
     table = found.table.rename(columns={"required": "simulation"})
-    table = table[["interval", "interval_start", "group", "erlang", "simulation"]]
+    table = table[["interval", "interval_start", "group", "erlang", "simulation"]].copy()
     served = _served_first(scenario)
     table.insert(3, "call_types", table["group"].map(served))
-    shares = {group.name: group_shrinkage(scenario, group) for group in scenario.agent_groups}
     table["shrinkage"] = table["group"].map(shares) if shrinkage is None else float(shrinkage)
-    if any(share >= 1 for share in table["shrinkage"]):
-        whole = ", ".join(name for name, share in shares.items() if share >= 1)
-        raise ValueError(f"the shrinkage and absence of {whole} leave no time on the phones; nothing to gross up")
     for column in ("erlang", "simulation"):
         table[f"{column}_scheduled"] = table[column] / (1.0 - table["shrinkage"])
     table = table.sort_values(["interval", "group"], key=_group_order(scenario), kind="stable")

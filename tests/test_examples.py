@@ -17,7 +17,7 @@ from cli_runner import ROOT
 
 PACKAGE = ROOT / "bposim"
 # Examples that read what an earlier one wrote run after it, in one shared working directory.
-ORDER = ["bposim", "bposim.experiment", "bposim.report", "bposim.comparison", "bposim.excel"]
+ORDER = ["bposim", "bposim.experiment", "bposim.report", "bposim.comparison", "bposim.excel", "bposim.planning"]
 
 
 def readme_blocks() -> list[str]:

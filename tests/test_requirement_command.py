@@ -131,6 +131,7 @@ def test_shrinkage_grosses_up_both_figures(tmp_path: Path) -> None:
     for column in ("erlang", "simulation"):
         np.testing.assert_allclose(table[f"{column}_scheduled"], table[column] / (1 - table["shrinkage"]))
     assert (team["call_types"] == "support").all() and (sellers["call_types"] == "sales").all()
+    assert "Served by: support: team; sales: sellers." in " ".join(result.stdout.split())
     # both figures are on the phones: the same as for the desk without shrinkage and absence
     net = api.requirement(on_the_phones(api.load_scenario(path)), method="both", replications=2)
     assert table["erlang"].tolist() == net["erlang"].tolist()
@@ -178,3 +179,10 @@ def test_erlang_shrinkage_prints_the_scheduled_agents() -> None:
     required = plain["required_agents"]
     assert f"Agents required: {required} on the phones; {required / 0.7:,.1f} scheduled" in table.stdout
     assert_refused(bposim(*flags, "--shrinkage", 1.2), "--shrinkage")
+
+
+def test_shrinkage_leaving_no_time_on_the_phones_is_refused() -> None:
+    data = desk()
+    data["shrinkage"] = {"per_hour": 12, "duration": {"distribution": "fixed", "value_seconds": 300}}
+    with pytest.raises(ValueError, match="team leave no time on the phones"):
+        api.requirement(Scenario.model_validate(data), method="erlang", replications=1)

@@ -121,10 +121,31 @@ def _print_requirement(found: PlanningRequirement, scenario: Scenario) -> None:
     for row in table.itertuples(index=False):
         view.add_row(*[_cell(column, getattr(row, column)) for column in columns], end_section=row.group == last)
     out.print(view)
+    if len(scenario.agent_groups) > 1:
+        out.print(f"Served by: {_served_by(scenario)}.", highlight=False, soft_wrap=True)
     for line in _totals(table, scenario.horizon.interval_seconds / 3600.0):
         out.print(line, highlight=False)
     met = bool(found.achieved["met"].all())
     out.print(_verdict(found), highlight=False, soft_wrap=True, style=None if met else "yellow")
+
+
+def _served_by(scenario: Scenario) -> str:
+    """Each call type and the groups that serve it: first (routing priority 1), then the others with their priority,
+    e.g. "billing_en: billing_en_team, universal_en (bilingual_billing at priority 2)"."""
+    parts = []
+    for call_type in scenario.call_types:
+        mine = [
+            (group.name, skill.priority)
+            for group in scenario.agent_groups
+            for skill in group.skills
+            if skill.call_type == call_type.name
+        ]
+        first = [name for name, priority in mine if priority == 1]
+        later = [f"{name} at priority {priority}" for name, priority in mine if priority > 1]
+        parts.append(
+            f"{call_type.name}: {', '.join(first) or 'no group first'}" + (f" ({', '.join(later)})" if later else "")
+        )
+    return "; ".join(parts)
 
 
 def _cell(column: str, value: object) -> str:

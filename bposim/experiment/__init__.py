@@ -6,7 +6,8 @@
     cell_summary(results)                                                 # means, 95% CIs, share of days on target
     paired_differences(results, baseline=0)                               # each cell minus cell 0, day by day, ± 95% CI
 
-Modules: `design` (files, factors, cells and their checks), `runner` (tasks and executors), `storage` (the
+Modules: `design` (files, factors, cells and their checks), `relative` (scale factors of staffing and arrivals,
+items added to a list), `runner` (tasks and executors), `storage` (the
 resumable results directory), `tables` (results rows and the per-cell summary), `report` (the CLI's table),
 `days` (a cell's days again, from kept tables or simulated anew; imported on its own, as it loads the engine).
 """

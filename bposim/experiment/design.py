@@ -147,8 +147,10 @@ class Experiment:
     """A sweep: every cell (one combination of factor levels) × replication of a base scenario, under CRN.
 
     Replication r of every cell is `simulate_replication(cell_scenario, seed, r)`: the same random streams, so
-    differences between cells are the factors', not the dice's. A sweep beyond the limits of `bposim.workload`
-    (too many cells or tasks, a cell too heavy to simulate, too much work in all) is refused before it starts.
+    differences between cells are the factors', not the dice's. `scale` ({"staffing": [0.9, 1.0], "arrivals":
+    [1.0, 1.2]}) adds sweep dimensions, crossed ahead of the factors and applied to each cell's scenario after the
+    factors' changes (`bposim.experiment.relative`). A sweep beyond the limits of `bposim.workload` (too many cells
+    or tasks, a cell too heavy to simulate, too much work in all) is refused before it starts.
     """
 
     def __init__(
