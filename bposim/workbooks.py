@@ -97,6 +97,12 @@ def sweep_sheets(cells: pd.DataFrame, results: pd.DataFrame) -> dict[str, pd.Dat
     return {"Cells": cells, "Replications": results}
 
 
+def requirement_sheets(requirement: pd.DataFrame, achieved: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The sheets of `bposim requirement --xlsx`: agents required per interval and group (clock times), and the
+    service level each call type reached at that requirement on fresh days."""
+    return {"Requirement": clock_starts(requirement), "Service level": clock_starts(achieved)}
+
+
 def roster_sheets(plan: RosterPlan | WeeklyPlan) -> dict[str, pd.DataFrame]:
     """The sheets of `bposim staff --xlsx`: the shifts (a daily roster) or the named schedule and the start times
     per date (weekly rosters), the service level per call type and per interval on the fresh days."""

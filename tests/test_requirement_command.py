@@ -153,8 +153,14 @@ def test_group_shrinkage_share() -> None:
 def test_requirement_report_and_table(tmp_path: Path) -> None:
     path = write(tmp_path, desk(patience=120))
     page = tmp_path / "report" / "requirement.html"
-    result = bposim("requirement", path, "--method", "both", "--replications", 2, "--report", page)
+    book = tmp_path / "requirement.xlsx"
+    result = bposim("requirement", path, "--method", "both", "--replications", 2, "--report", page, "--xlsx", book)
     assert result.returncode == 0, result.stderr
+    sheets = pd.read_excel(book, sheet_name=None)
+    assert list(sheets) == ["Requirement", "Service level"]
+    required = api.requirement(api.load_scenario(path), method="both", replications=2)
+    assert sheets["Requirement"]["Erlang"].tolist() == required["erlang"].tolist()
+    assert len(sheets["Service level"]) == len(RATES)
     text = page.read_text(encoding="utf-8")
     assert "agents required" in text and "Service level on fresh days" in text and "Plotly.newPlot" in text
     assert "Erlang A and simulation" in result.stdout
@@ -166,6 +172,7 @@ def test_requirement_refuses_bad_flags(tmp_path: Path) -> None:
     assert_refused(bposim("requirement", path, "--shrinkage", 1), "--shrinkage", "< 1")
     assert_refused(bposim("requirement", path, "--occupancy-cap", 0), "--occupancy-cap", "> 0")
     assert_refused(bposim("requirement", tmp_path / "none.yaml"), "none.yaml")
+    assert_refused(bposim("requirement", path, "--xlsx", tmp_path / "book.csv"), "--xlsx", ".xlsx")
 
 
 def test_erlang_shrinkage_prints_the_scheduled_agents() -> None:

@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from bposim.cli.common import cannot_write, fail, finite_number, load, out, prepare_directory, within_limits
+from bposim.cli.common import (
+    cannot_write,
+    check_xlsx,
+    fail,
+    finite_number,
+    load,
+    out,
+    prepare_directory,
+    within_limits,
+    write_xlsx,
+)
 from bposim.formatting import amount, share
 
 if TYPE_CHECKING:
@@ -46,6 +56,12 @@ def requirement(
         Path | None, typer.Option("--out", help="write requirement.csv and service_level.csv here")
     ] = None,
     report: Annotated[Path | None, typer.Option("--report", help="write an HTML report with the chart")] = None,
+    xlsx: Annotated[
+        Path | None,
+        typer.Option(
+            "--xlsx", help="also write an Excel workbook: the requirement, and the service level on fresh days"
+        ),
+    ] = None,
     method: Annotated[Method, typer.Option(help="Erlang, simulation or both side by side")] = Method.both,
     occupancy_cap: Annotated[
         float | None,
@@ -76,6 +92,7 @@ def requirement(
 
     scenario = load(file)
     within_limits(scenario, file, replications)
+    check_xlsx(xlsx)
     for flag, path in (("--out", out_dir), ("--report", report.parent if report else None)):
         if path is not None:
             prepare_directory(path, flag)
@@ -106,6 +123,10 @@ def requirement(
         except OSError as exc:
             fail([cannot_write(exc, report)])
         out.print(f"Report: {report}", highlight=False)
+    if xlsx is not None:
+        from bposim.workbooks import requirement_sheets
+
+        write_xlsx(xlsx, requirement_sheets(found.table, found.achieved), None)
 
 
 def _print_requirement(found: PlanningRequirement, scenario: Scenario) -> None:
