@@ -74,12 +74,9 @@ class HorizonDeferred:
         self.end = float(horizon.days * SECONDS_PER_DAY)
         self.last_week = self.slots[:, 0] >= horizon.days - WEEK_DAYS
         by_name = {ct.name: ct for ct in scenario.call_types}
-        self.items = np.array(  # per type and slot: items arriving (forecast)
-            [
-                [open_rates(by_name[kind.name].arrivals, horizon)[d][t] * self.step / 3600.0 for d, t, _ in self.slots]
-                for kind in self.types
-            ],
-            float,
+        rates = [np.array(open_rates(by_name[kind.name].arrivals, horizon), float) for kind in self.types]
+        self.items = np.array(  # per type and open interval: items arriving (forecast)
+            [own[self.slots[:, 0], self.slots[:, 1]] * self.step / 3600.0 for own in rates], float
         ).reshape(len(self.types), len(self.slots))
 
     def solve(self, margins: Sequence[float] | None = None, allowed: np.ndarray | None = None) -> np.ndarray:
