@@ -60,7 +60,12 @@ def measure(checkout: Path, days: int) -> dict:
     """One round's figures for the bposim in `checkout`."""
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(checkout), str(days)], env=env, check=True, capture_output=True, text=True
+        [sys.executable, "-c", _MEASURE, str(checkout), str(days)],
+        env=env,
+        cwd=checkout,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     if not Path(figures.pop("where")).is_relative_to(checkout):
