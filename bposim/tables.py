@@ -414,8 +414,8 @@ def _summaries(
     group_codes = np.asarray(agents["group"].codes[: busy.shape[1]])
 
     def holders_of(names: set[str]) -> np.ndarray:
-        groups = [i for i, g in enumerate(scenario.agent_groups) if any(s.call_type in names for s in g.skills)]
-        return np.isin(group_codes, groups)
+        holds = np.array([any(s.call_type in names for s in g.skills) for g in scenario.agent_groups], dtype=bool)
+        return holds[group_codes]  # each agent's group looked up (np.isin's sort is slower for a few groups)
 
     summaries = [
         {**kpis.overall[r], "occupancy": value, "by_call_type": {}, "by_channel": {}}

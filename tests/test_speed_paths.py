@@ -5,6 +5,7 @@ scenario; and a run leaves the cycle collector as it found it."""
 from __future__ import annotations
 
 import gc
+import pickle
 import warnings
 
 import numpy as np
@@ -16,7 +17,7 @@ import bposim
 from bposim import workload
 from bposim.cells import grouped_seconds
 from bposim.engine.model import Centre, cycle_collection_paused
-from bposim.experiment.runner import BATCH, _batches
+from bposim.experiment.runner import KEPT_SCENARIOS, _worker_scenarios, run_pickled_task, run_task
 from bposim.experiment.tables import scheduled_hours
 from bposim.memo import per_scenario
 from bposim.tables import scheduled
@@ -166,12 +167,17 @@ def test_remembered_workloads_and_hours_are_those_worked_out_afresh():
     assert scheduled_hours(more) > hours
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(0, 40), min_size=0, max_size=6), st.integers(1, 8))
-def test_a_process_pool_is_sent_every_task_once_in_batches_of_one_cell(counts, workers):
-    jobs = [(cell, replication) for cell, count in enumerate(counts) for replication in range(count) if replication % 3]
-    batches = list(_batches(jobs, workers))
-    assert [(cell, r) for cell, replications in batches for r in replications] == jobs
-    assert all(1 <= len(replications) <= BATCH for _, replications in batches)
-    if len(jobs) >= 4 * workers * BATCH:
-        assert len(batches) >= 4 * workers  # enough for the workers to finish together
+def test_a_worker_unpickles_a_cells_scenario_once_and_runs_each_task_as_sent():
+    scenario = bposim.load_scenario("models/helpdesk.yaml")
+    pickled = pickle.dumps(scenario)
+    first = run_pickled_task("sweep-a", pickled, 3, 0, 1, False)
+    kept = _worker_scenarios[("sweep-a", 0)]
+    second = run_pickled_task("sweep-a", b"not read again", 3, 0, 2, False)
+    assert _worker_scenarios[("sweep-a", 0)] is kept  # the same object: what depends on it alone is remembered
+    assert pd.Series(first.kpis).equals(pd.Series(run_task(scenario, 3, 0, 1, False).kpis))  # NaN as NaN
+    assert pd.Series(second.kpis).equals(pd.Series(run_task(scenario, 3, 0, 2, False).kpis))
+    assert not pd.Series(first.kpis).equals(pd.Series(second.kpis))
+    assert (first.cell, first.replication, second.replication) == (0, 1, 2)
+    for cell in range(1, KEPT_SCENARIOS + 1):  # a long sweep keeps only the last few cells' scenarios
+        run_pickled_task("sweep-a", pickled, 3, cell, 1, False)
+    assert ("sweep-a", 0) not in _worker_scenarios and len(_worker_scenarios) == KEPT_SCENARIOS

@@ -8,8 +8,11 @@ them) and draws the progress bar.
 
 from __future__ import annotations
 
+import pickle
 import re
+import uuid
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -39,7 +42,7 @@ if TYPE_CHECKING:
     from bposim.scenario import Scenario
 
 KPI_TABLES = ()  # what `kpi_row` reads besides the summary: nothing (the scheduled hours come from the scenario)
-BATCH = 8  # tasks of one cell sent to a worker process at once (a sweep killed loses the batches in flight)
+KEPT_SCENARIOS = 8  # cell scenarios a worker process keeps unpickled (a sweep's tasks go cell after cell)
 CONNECT_TIMEOUT = "5s"  # how long to try reaching a Dask scheduler before giving up
 _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})$")
 
@@ -66,10 +69,26 @@ def run_task(scenario: Scenario, seed: int, cell: int, replication: int, keep_ta
     return TaskResult(cell, replication, kpi_row(run), tables)
 
 
-def run_tasks(scenario: Scenario, seed: int, cell: int, replications: list[int], keep_tables: bool) -> list[TaskResult]:
-    """Several replications of one cell, one after the other: what a worker process is sent at once, so the cell's
-    scenario crosses over once for them all and what depends on it alone is worked out once (`bposim.memo`)."""
-    return [run_task(scenario, seed, cell, replication, keep_tables) for replication in replications]
+_worker_scenarios: OrderedDict[tuple[str, int], Scenario] = OrderedDict()
+
+
+def run_pickled_task(
+    sweep: str, pickled: bytes, seed: int, cell: int, replication: int, keep_tables: bool
+) -> TaskResult:
+    """`run_task` in a worker process, the cell's scenario sent as the bytes the sweep pickled once per cell: a
+    worker unpickles each cell's scenario once and keeps it (by sweep and cell), so its tasks meet the same scenario
+    object and what depends on it alone is worked out once (`bposim.memo`). Each task is still its own result, saved
+    as soon as it is back."""
+    key = (sweep, cell)
+    scenario = _worker_scenarios.get(key)
+    if scenario is None:
+        scenario = pickle.loads(pickled)  # bytes this sweep made from its own validated scenario, never a user's file
+        _worker_scenarios[key] = scenario
+        while len(_worker_scenarios) > KEPT_SCENARIOS:
+            _worker_scenarios.popitem(last=False)
+    else:
+        _worker_scenarios.move_to_end(key)
+    return run_task(scenario, seed, cell, replication, keep_tables)
 
 
 def scheduler_problem(scheduler: str) -> str | None:
@@ -170,29 +189,18 @@ def _in_processes(
     experiment: Experiment, jobs: list[tuple[int, int]], workers: int, keep: bool
 ) -> Iterator[TaskResult]:
     """Tasks on local worker processes; leaving early (an error, Ctrl-C) cancels those not started."""
+    sweep = uuid.uuid4().hex
+    pickled = {cell: pickle.dumps(experiment.cells[cell].scenario) for cell in sorted({cell for cell, _ in jobs})}
     pool = ProcessPoolExecutor(max_workers=workers)
     try:
         futures = [
-            pool.submit(run_tasks, experiment.cells[cell].scenario, experiment.seed, cell, replications, keep)
-            for cell, replications in _batches(jobs, workers)
+            pool.submit(run_pickled_task, sweep, pickled[cell], experiment.seed, cell, replication, keep)
+            for cell, replication in jobs
         ]
         for future in as_completed(futures):
-            yield from future.result()
+            yield future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _batches(jobs: list[tuple[int, int]], workers: int) -> Iterator[tuple[int, list[int]]]:
-    """The jobs as (cell, replications) batches of one cell's consecutive tasks: at most BATCH, and small enough
-    that each worker gets four batches or more, so the workers finish together."""
-    size = max(1, min(BATCH, len(jobs) // (4 * workers)))
-    batch: list[int] = []
-    for index, (cell, replication) in enumerate(jobs):
-        batch.append(replication)
-        following = jobs[index + 1][0] if index + 1 < len(jobs) else None
-        if len(batch) == size or following != cell:
-            yield cell, batch
-            batch = []
 
 
 def _on_dask(
