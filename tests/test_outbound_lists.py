@@ -298,6 +298,10 @@ def test_sweep_cells_have_the_outbound_columns_of_each_replication(tmp_path) -> 
         assert np.allclose(cells[f"{prefix}{key}"].to_numpy(), means)
         assert f"{prefix}{key}_ci" in cells
     assert (cells.loc[cells["outbound.blend_outbound.dialer"] == "progressive", f"{prefix}nuisance"] == 0).all()
+    printed = result.stdout  # the console table: each campaign's connects per hour and nuisance rate per cell
+    assert "Nuisance" in printed
+    for _, cell in cells.iterrows():
+        assert f"{cell[f'{prefix}right_party_per_hour']:,.1f} ± " in printed
     low, high = (cells[cells["outbound.blend_outbound.threshold"] == t] for t in (0, 8))
     assert low[f"{prefix}right_party_per_hour"].mean() > high[f"{prefix}right_party_per_hour"].mean()
     report = (out / "report.html").read_text(encoding="utf-8")

@@ -20,7 +20,7 @@ from bposim.experiment.tables import (
     short_on_call_types,
     shortfalls,
 )
-from bposim.formatting import amount, share
+from bposim.formatting import amount, estimate, share
 
 
 def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame, out: Path | None = None) -> None:
@@ -56,6 +56,7 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
             "each, the closest to the targets first"
         )
     view = Table(title=title)
+    campaigns = _campaigns(cells)
     cost = f"Cost per {unit.lower()[:-1]}" + (f", {currency}" if currency else "")
     levels = [f"{channel.capitalize()} service level" for channel in channels] or ["Service level"]
     for label in (
@@ -65,8 +66,13 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
         f"{unit} meeting target",
         "Agent hours",
         *((cost,) if costed else ()),
+        *(
+            f"{name}: {label}" if len(campaigns) > 1 else label.capitalize()
+            for name in campaigns
+            for label in ("right party / h", "nuisance")
+        ),
     ):
-        view.add_column(label, justify="left" if label in factors else "right")
+        view.add_column(label, justify="left" if label in factors else "right", overflow="fold")
     for row in shown.to_dict(orient="records"):
         view.add_row(
             str(row["cell"]),
@@ -75,6 +81,18 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
             share(row["met_target_share"]),
             f"{row['scheduled_agent_hours']:,.0f}",
             *((amount(row["total_cost"], row["total_cost_ci"]),) if costed else ()),
+            *(
+                text
+                for name in campaigns
+                for text in (
+                    estimate(
+                        row[f"outbound.{name}.right_party_per_hour"],
+                        row.get(f"outbound.{name}.right_party_per_hour_ci"),
+                        ",.1f",
+                    ),
+                    share(row[f"outbound.{name}.nuisance_rate"], row.get(f"outbound.{name}.nuisance_rate_ci")),
+                )
+            ),
         )
     console.print(view)
     if feasible.empty:
@@ -122,6 +140,18 @@ def print_sweep(console: Console, experiment: Experiment, results: pd.DataFrame,
             f"Results in {out}/ (results.parquet: one row per cell × replication; cells.parquet; manifest.json)",
             highlight=False,
         )
+
+
+def _campaigns(cells: pd.DataFrame) -> list[str]:
+    """The outbound campaigns whose right-party connects per hour and nuisance rate the cells carry."""
+    suffix = ".right_party_per_hour"
+    return [
+        column[len("outbound.") : -len(suffix)]
+        for column in cells.columns
+        if column.startswith("outbound.")
+        and column.endswith(suffix)
+        and column.replace(suffix, ".nuisance_rate") in cells
+    ]
 
 
 def _prefixes(channels: list[str]) -> list[str]:
