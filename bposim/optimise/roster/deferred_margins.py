@@ -24,22 +24,19 @@ if TYPE_CHECKING:
 MARGIN_STEP = 0.05  # a missed deferred call type's arrivals grow by at least 5% of the forecast a round
 
 
-class DeferredMargins:
-    """The deferred part of the loop's requirement, per scheduled group and interval, relative to the start."""
+class MarginRaises:
+    """The margins on the deferred call types' arrivals and the plan they give, relative to the start: what the
+    daily loop (`DeferredMargins`) and the weekly one (`deferred_weeks.WeeklyDeferred`) share. A subclass sets
+    `names`, `margins`, `streak` and `delta`, and says how the plan is solved again (`solved`)."""
 
-    def __init__(self, requirement: Requirement, groups: list[str], intervals: int) -> None:
-        self.model = getattr(requirement, "deferred", None)  # a requirement from elsewhere may have no deferred start
-        plan = getattr(requirement, "deferred_plan", None)
-        self.delta = np.zeros((len(groups), intervals))
-        self.names: list[str] = []
-        if self.model is None or plan is None or not self.model.types:
-            return
-        self.names = [kind.name for kind in self.model.types]
-        self.rows = [self.model.groups.index(name) for name in groups]
-        self.allowed = np.isin(self.model.groups, groups)
-        self.start = plan.extra[self.rows]
-        self.margins = np.zeros(len(self.names))
-        self.streak = np.zeros(len(self.names), int)
+    names: list[str]
+    margins: np.ndarray
+    streak: np.ndarray
+    delta: np.ndarray
+
+    def solved(self) -> np.ndarray:
+        """The deferred plan at the present margins, less the start (raises ValueError when none is found)."""
+        raise NotImplementedError
 
     def raise_for(self, misses: pd.DataFrame) -> list[str]:
         """Raise the margins of the missed call types and solve again; returns the call types whose raise changes
@@ -56,7 +53,7 @@ class DeferredMargins:
             self.margins[k] += max(MARGIN_STEP, gap) * 2.0 ** self.streak[k]
         self.streak = np.where(missed, self.streak + 1, 0)
         try:
-            solved = self.model.solve(self.margins, allowed=self.allowed).extra[self.rows] - self.start
+            solved = self.solved()
         except ValueError:
             return [str(name) for name in misses["call_type"]]
         if np.array_equal(solved, self.delta):
@@ -64,15 +61,36 @@ class DeferredMargins:
         self.delta = solved.astype(float)
         return []
 
+    def margins_text(self) -> str:
+        """E.g. ``email_en +10%, backoffice_case +5%``: the margins raised so far; "" when none is."""
+        if not self.names:
+            return ""
+        return ", ".join(f"{n} +{m:.0%}" for n, m in zip(self.names, self.margins, strict=True) if m > 0)
+
+
+class DeferredMargins(MarginRaises):
+    """The deferred part of the loop's requirement, per scheduled group and interval, relative to the start."""
+
+    def __init__(self, requirement: Requirement, groups: list[str], intervals: int) -> None:
+        self.model = getattr(requirement, "deferred", None)  # a requirement from elsewhere may have no deferred start
+        plan = getattr(requirement, "deferred_plan", None)
+        self.delta = np.zeros((len(groups), intervals))
+        self.names: list[str] = []
+        if self.model is None or plan is None or not self.model.types:
+            return
+        self.names = [kind.name for kind in self.model.types]
+        self.rows = [self.model.groups.index(name) for name in groups]
+        self.allowed = np.isin(self.model.groups, groups)
+        self.start = plan.extra[self.rows]
+        self.margins = np.zeros(len(self.names))
+        self.streak = np.zeros(len(self.names), int)
+
+    def solved(self) -> np.ndarray:
+        return self.model.solve(self.margins, allowed=self.allowed).extra[self.rows] - self.start
+
     def floor(self) -> np.ndarray:
         """The agents the deferred plan adds per scheduled group and interval (the start with its raises): the trim
         takes none of them."""
         if not self.names:
             return np.zeros_like(self.delta)
         return np.clip(self.start + self.delta, 0, None)
-
-    def margins_text(self) -> str:
-        """E.g. ``email_en +10%, backoffice_case +5%``: the margins raised so far; "" when none is."""
-        if not self.names:
-            return ""
-        return ", ".join(f"{n} +{m:.0%}" for n, m in zip(self.names, self.margins, strict=True) if m > 0)

@@ -34,12 +34,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from scipy.optimize import Bounds, milp
 
 from bposim.optimise.requirement.day_kinds import DayKind, open_rates
 from bposim.optimise.requirement.deferred_start import PEAK_WEIGHT, TILT, DeferredType, _Rows
-from bposim.optimise.roster.deferred_margins import MARGIN_STEP
+from bposim.optimise.roster.deferred_margins import MarginRaises
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 
 if TYPE_CHECKING:
@@ -201,7 +200,7 @@ class HorizonDeferred:
         return checks
 
 
-class WeeklyDeferred:
+class WeeklyDeferred(MarginRaises):
     """The deferred part of the weekly loop's requirement per kind of day, scheduled group and interval, as the
     change to each kind's requirement (whose daily start repeats the kind's day)."""
 
@@ -221,31 +220,5 @@ class WeeklyDeferred:
         self.streak = np.zeros(len(self.names), int)
         self.delta = self.model.solve(allowed=self.allowed)[:, self.rows] - self.start
 
-    def raise_for(self, misses: pd.DataFrame) -> list[str]:
-        """Raise the margins of the missed call types and solve again; returns the call types whose raise changes
-        no scheduled group's requirement."""
-        if not self.names or misses.empty:
-            if self.names:
-                self.streak[:] = 0
-            return [str(name) for name in misses.get("call_type", [])]
-        missed = np.zeros(len(self.names), bool)
-        for row in misses.itertuples(index=False):
-            k = self.names.index(row.call_type)
-            missed[k] = True
-            gap = float(row.target - row.service_level) if np.isfinite(row.service_level) else MARGIN_STEP
-            self.margins[k] += max(MARGIN_STEP, gap) * 2.0 ** self.streak[k]
-        self.streak = np.where(missed, self.streak + 1, 0)
-        try:
-            solved = self.model.solve(self.margins, allowed=self.allowed)[:, self.rows] - self.start
-        except ValueError:
-            return [str(name) for name in misses["call_type"]]
-        if np.array_equal(solved, self.delta):
-            return [str(name) for name in misses["call_type"]]
-        self.delta = solved.astype(float)
-        return []
-
-    def margins_text(self) -> str:
-        """E.g. ``email +10%``: the margins raised so far; "" when none is."""
-        if not self.names:
-            return ""
-        return ", ".join(f"{n} +{m:.0%}" for n, m in zip(self.names, self.margins, strict=True) if m > 0)
+    def solved(self) -> np.ndarray:
+        return self.model.solve(self.margins, allowed=self.allowed)[:, self.rows] - self.start
