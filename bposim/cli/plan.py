@@ -1,0 +1,171 @@
+"""`bposim plan`: the capacity plan over months, week by week (headcount, FTE available against required, service
+level, P(meets), cost), with what-ifs on the hiring classes; a table, CSV files and an HTML report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from bposim.cli.common import cannot_write, fail, out, prepare_directory
+from bposim.formatting import amount, share
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bposim.capacity import CapacityResult
+
+
+def plan(
+    file: Annotated[Path, typer.Argument(help="capacity plan file (YAML) naming its scenario")],
+    replications: Annotated[int, typer.Option(min=1, max=1000, help="plays of the plan (attrition, volume)")] = 3,
+    seed: Annotated[int, typer.Option(min=0, help="random seed; the same seed gives the same plan")] = 0,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="write weeks.csv, replications.csv, months.csv (and options.csv)")
+    ] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="write an HTML report")] = None,
+    class_start: Annotated[
+        str | None,
+        typer.Option(help="what-if: hiring classes starting on these dates instead, e.g. 2027-04-05,2027-05-03"),
+    ] = None,
+    class_size: Annotated[
+        str | None, typer.Option(help="what-if: the size of each --class-start class, e.g. 10,15")
+    ] = None,
+) -> None:
+    """Play a capacity plan week by week: headcount, FTE available and required, service level, P(meets), cost.
+
+    With --class-start and --class-size, the plan's hiring classes are also replaced by those, and both options are
+    compared under common random numbers: cost against P(every month meets its target).
+    """
+    from bposim.capacity import compare_plans, load_plan, what_if
+    from bposim.scenario import ScenarioError
+
+    try:
+        capacity, scenario = load_plan(file)
+    except ScenarioError as exc:
+        fail([f"{exc.source}: {problem}" for problem in exc.problems])
+    options = {"plan": capacity}
+    if class_start is not None or class_size is not None:
+        options["what-if"] = _what_if(capacity, scenario, class_start, class_size, what_if)
+    for flag, path in (("--out", out_dir), ("--report", report.parent if report else None)):
+        if path is not None:
+            prepare_directory(path, flag)
+    compared, results = compare_plans(options, scenario, replications=replications, seed=seed)
+    result = results["plan"]
+    print_weeks(result)
+    print_months(result)
+    print_options(compared)
+    if out_dir is not None:
+        tables = {"weeks.csv": result.weekly, "replications.csv": result.replications, "months.csv": result.months}
+        if len(options) > 1:
+            tables["options.csv"] = compared
+        for name, table in tables.items():
+            try:
+                table.to_csv(out_dir / name, index=False)
+            except OSError as exc:
+                fail([cannot_write(exc, out_dir / name)])
+        out.print(f"Tables written to {out_dir}/ ({', '.join(tables)})", highlight=False)
+    if report is not None:
+        from bposim.report.capacity import capacity_report
+
+        try:
+            capacity_report(result, report, compared)
+        except OSError as exc:
+            fail([cannot_write(exc, report)])
+        out.print(f"Report: {report}", highlight=False)
+
+
+def _what_if(capacity, scenario, class_start: str | None, class_size: str | None, what_if):
+    """The plan with the flags' classes, or exit 2 naming the flag."""
+    from pydantic import ValidationError
+
+    from bposim.scenario.calendar import read_date
+    from bposim.scenario.capacity import plan_errors
+    from bposim.scenario.errors import format_validation_error
+
+    if class_start is None or class_size is None:
+        fail(["--class-start and --class-size go together: one size per start date"])
+    try:
+        starts = [read_date(text) for text in class_start.split(",")]
+    except ValueError as exc:
+        fail([f"--class-start: {exc}"])
+    try:
+        sizes = [int(text) for text in class_size.split(",")]
+    except ValueError:
+        fail([f"--class-size: {class_size!r} is not a list of whole numbers, e.g. 10,15"])
+    try:
+        option = what_if(capacity, starts, sizes)
+    except ValidationError as exc:
+        fail([f"--class-start/--class-size: {line}" for line in format_validation_error(exc, type(capacity))])
+    except ValueError as exc:
+        fail([f"--class-start/--class-size: {exc}"])
+    problems = plan_errors(option, scenario)
+    if problems:
+        fail([f"--class-start/--class-size: {problem}" for problem in problems])
+    return option
+
+
+def print_weeks(result: CapacityResult) -> None:
+    """The weekly table: headcount, FTE, gap, service level, P(meets) and cost (means over replications)."""
+    table = Table(title=f"{result.plan.name} — {len(result.replications['replication'].unique())} replications")
+    for label in (
+        "Week",
+        "Group",
+        "Start",
+        "Hires",
+        "Leavers",
+        "End",
+        "Training",
+        "Nesting",
+        "Avail FTE",
+        "Req FTE",
+        "Gap",
+        "SL",
+        "P(meets)",
+        "Cost",
+    ):
+        table.add_column(label, justify="left" if label in ("Week", "Group") else "right", no_wrap=label == "Week")
+    for row in result.weekly.itertuples(index=False):
+        short = row.gap_fte < 0
+        table.add_row(
+            row.week_start,
+            row.group,
+            f"{row.start:.1f}",
+            f"{row.hires:.1f}",
+            f"{row.leavers + row.washouts:.1f}",
+            f"{row.end:.1f}",
+            f"{row.training:.1f}",
+            f"{row.nesting:.1f}",
+            f"{row.available_fte:.1f}",
+            f"{row.required_fte:.1f}",
+            f"{row.gap_fte:+.1f}",
+            share(row.service_level),
+            share(row.p_meets, digits=0),
+            amount(row.cost),
+            style="red" if short else None,
+        )
+    out.print(table)
+
+
+def print_months(result: CapacityResult) -> None:
+    """Each month's pooled service level and P(meets)."""
+    table = Table(title=f"Months (target {share(result.target, digits=0)})")
+    for label in ("Month", "Weeks", "Service level", "P(meets)"):
+        table.add_column(label, justify="left" if label == "Month" else "right")
+    for row in result.months.itertuples(index=False):
+        table.add_row(row.month, str(row.weeks), share(row.service_level), share(row.p_meets, digits=0))
+    out.print(table)
+
+
+def print_options(compared: pd.DataFrame) -> None:
+    """Each option's hiring, cost, leavers and P(every month meets)."""
+    for row in compared.itertuples(index=False):
+        out.print(
+            f"{row.option}: {row.classes}; cost {amount(row.cost)}; {row.hires:.1f} hires, {row.leavers:.1f} leavers; "
+            f"P(every month meets) {share(row.p_all_months_meet, digits=0)}; months meeting "
+            f"{share(row.months_meeting_share, digits=0)}; smallest weekly gap {row.min_gap_fte:+.1f} FTE",
+            highlight=False,
+            soft_wrap=True,
+        )
