@@ -1,7 +1,7 @@
 """The capacity plan over months: headcount, FTE available against required, service level and cost, week by week.
 
     from bposim.capacity import load_plan, plan_capacity
-    plan, scenario = load_plan("models/capacity_plan.yaml")
+    plan, scenario = load_plan("models/plans/capacity_plan.yaml")
     result = plan_capacity(plan, scenario, replications=3, seed=0)
     result.weekly[["week_start", "group", "available_fte", "required_fte", "service_level", "p_meets"]]
 

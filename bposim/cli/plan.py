@@ -108,43 +108,27 @@ def _what_if(capacity, scenario, class_start: str | None, class_size: str | None
 
 
 def print_weeks(result: CapacityResult) -> None:
-    """The weekly table: headcount, FTE, gap, service level, P(meets) and cost (means over replications)."""
-    table = Table(title=f"{result.plan.name} — {len(result.replications['replication'].unique())} replications")
-    for label in (
-        "Week",
-        "Group",
-        "Start",
-        "Hires",
-        "Leavers",
-        "End",
-        "Training",
-        "Nesting",
-        "Avail FTE",
-        "Req FTE",
-        "Gap",
-        "SL",
-        "P(meets)",
-        "Cost",
-    ):
-        table.add_column(label, justify="left" if label in ("Week", "Group") else "right", no_wrap=label == "Week")
-    for row in result.weekly.itertuples(index=False):
-        short = row.gap_fte < 0
+    """The weekly table: headcount, FTE, gap, service level, P(meets) and cost (means over replications); the group
+    column only with several groups."""
+    weekly = result.weekly
+    groups = weekly["group"].nunique() > 1
+    table = Table(title=f"{result.plan.name} — {result.replications['replication'].nunique()} replications")
+    labels = ["Week", *(["Group"] if groups else []), "Start", "Hires", "Leavers", "End", "Training", "Nesting"]
+    for label in [*labels, "Avail FTE", "Req FTE", "Gap", "SL", "P(meets)", "Cost"]:
+        table.add_column(label, justify="left" if label in ("Week", "Group") else "right", no_wrap=True)
+    for row in weekly.itertuples(index=False):
+        heads = (row.start, row.hires, row.leavers + row.washouts, row.end, row.training, row.nesting)
         table.add_row(
             row.week_start,
-            row.group,
-            f"{row.start:.1f}",
-            f"{row.hires:.1f}",
-            f"{row.leavers + row.washouts:.1f}",
-            f"{row.end:.1f}",
-            f"{row.training:.1f}",
-            f"{row.nesting:.1f}",
+            *([row.group] if groups else []),
+            *(f"{value:.1f}" for value in heads),
             f"{row.available_fte:.1f}",
             f"{row.required_fte:.1f}",
             f"{row.gap_fte:+.1f}",
             share(row.service_level),
             share(row.p_meets, digits=0),
             amount(row.cost),
-            style="red" if short else None,
+            style="red" if row.gap_fte < 0 else None,
         )
     out.print(table)
 
