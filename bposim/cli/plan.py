@@ -113,9 +113,9 @@ def print_weeks(result: CapacityResult) -> None:
     weekly = result.weekly
     groups = weekly["group"].nunique() > 1
     table = Table(title=f"{result.plan.name} — {result.replications['replication'].nunique()} replications")
-    labels = ["Week", *(["Group"] if groups else []), "Start", "Hires", "Leavers", "End", "Training", "Nesting"]
-    for label in [*labels, "Avail FTE", "Req FTE", "Gap", "SL", "P(meets)", "Cost"]:
-        table.add_column(label, justify="left" if label in ("Week", "Group") else "right", no_wrap=True)
+    labels = ["Week", *(["Group"] if groups else []), "Start", "Hires", "Left", "End", "Train", "Nest"]
+    for label in [*labels, "FTE avail", "FTE req", "Gap", "SL", "P(met)", "Cost"]:
+        table.add_column(label, justify="left" if label in ("Week", "Group") else "right", no_wrap=label == "Week")
     for row in weekly.itertuples(index=False):
         heads = (row.start, row.hires, row.leavers + row.washouts, row.end, row.training, row.nesting)
         table.add_row(
