@@ -190,6 +190,15 @@ def test_what_ifs_share_the_starting_agents_random_numbers():
     assert compared.loc[1, "cost"] != compared.loc[0, "cost"]
 
 
+def test_the_plans_what_ifs_are_played_beside_it():
+    """The shipped plan's what_ifs become options with their own classes; a bad what-if names its field."""
+    plan, _ = load_plan(PLAN)
+    options = plan.options()
+    assert list(options) == ["plan", *(option.name for option in plan.what_ifs)]
+    assert options["one class"].hiring_classes == plan.what_ifs[1].hiring_classes
+    assert options["plan"].hiring_classes == plan.hiring_classes
+
+
 def test_simulated_days_give_the_week_service_level():
     scenario = Scenario.model_validate(DAY)
     plan = plan_of(weeks=3, service_level="simulation")
@@ -203,7 +212,7 @@ def test_the_shipped_plan_loads_and_the_command_writes_its_tables_and_report(tmp
     plan, scenario = load_plan(PLAN)
     assert plan.weeks == 26 and len(plan.hiring_classes) == 2 and scenario.name
     short = tmp_path / "plan.yaml"
-    text = PLAN.read_text(encoding="utf-8").replace("weeks: 26", "weeks: 8")
+    text = PLAN.read_text(encoding="utf-8").split("what_ifs:")[0].replace("weeks: 26", "weeks: 8")
     short.write_text(text.replace("../capacity_day.yaml", str(ROOT / "models" / "capacity_day.yaml")), encoding="utf-8")
     short.write_text(
         short.read_text(encoding="utf-8").replace("2027-07-05", "2027-05-17").replace("2027-07-12", "2027-05-24")
@@ -257,6 +266,12 @@ def bad_plan(tmp_path, old: str, new: str):
         ("scenario: ../capacity_day.yaml", "scenario: nowhere.yaml", ["scenario: file not found"]),
         ("open_days_per_week: 6", "open_days_per_weak: 6", ["unknown field 'open_days_per_weak'"]),
         ("nesting_proficiency: [0.5, 0.9]", "nesting_proficiency: [0.5, 3]", ["hiring_classes[0].nesting_proficiency"]),
+        (
+            "size: 16, start_date: 2027-04-19",
+            "size: 16, start_date: 2026-04-19",
+            ["what_ifs[1].hiring_classes[0].start_date"],
+        ),
+        ("name: one class", "name: plan", ["what-if names must differ", "plan"]),
     ],
 )
 def test_a_bad_plan_is_refused_naming_the_file_and_field(tmp_path, old, new, pieces):

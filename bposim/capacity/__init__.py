@@ -98,7 +98,7 @@ def what_if(plan: CapacityPlan, starts: list, sizes: list[int]) -> CapacityPlan:
     for n, (start, size) in enumerate(zip(starts, sizes, strict=True)):
         model = plan.hiring_classes[n] if n < len(plan.hiring_classes) else plan.hiring_classes[0]
         classes.append(model.model_dump() | {"start_date": start, "size": size})
-    return CapacityPlan.model_validate(plan.model_dump() | {"hiring_classes": classes})
+    return CapacityPlan.model_validate(plan.model_dump() | {"hiring_classes": classes, "what_ifs": []})
 
 
 def compare_plans(

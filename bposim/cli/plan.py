@@ -36,8 +36,8 @@ def plan(
 ) -> None:
     """Play a capacity plan week by week: headcount, FTE available and required, service level, P(meets), cost.
 
-    With --class-start and --class-size, the plan's hiring classes are also replaced by those, and both options are
-    compared under common random numbers: cost against P(every month meets its target).
+    The plan's what_ifs, and with --class-start and --class-size the plan's classes replaced by those, are compared
+    with it under common random numbers: cost against P(every month meets its target).
     """
     from bposim.capacity import compare_plans, load_plan, what_if
     from bposim.scenario import ScenarioError
@@ -46,7 +46,7 @@ def plan(
         capacity, scenario = load_plan(file)
     except ScenarioError as exc:
         fail([f"{exc.source}: {problem}" for problem in exc.problems])
-    options = {"plan": capacity}
+    options = capacity.options()
     if class_start is not None or class_size is not None:
         options["what-if"] = _what_if(capacity, scenario, class_start, class_size, what_if)
     for flag, path in (("--out", out_dir), ("--report", report.parent if report else None)):

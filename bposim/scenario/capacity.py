@@ -105,6 +105,13 @@ class Volume(Model):
         return {read_date(key): factor for key, factor in value.items()} if isinstance(value, dict) else value
 
 
+class WhatIf(Model):
+    """Another set of hiring classes to weigh against the plan's, under the same random numbers."""
+
+    name: str = Field(min_length=1)
+    hiring_classes: list[HiringClass] = Field(default_factory=list, description="replaces the plan's classes")
+
+
 class CapacityPlan(Model):
     """Weeks of workforce around a representative day: see the module docstring and the README's "Capacity plan"."""
 
@@ -122,6 +129,23 @@ class CapacityPlan(Model):
     attrition: list[AttritionBand] = Field(default_factory=list)
     proficiency_by_tenure: list[ProficiencyBand] = Field(default_factory=list)
     volume: Volume = Volume()
+    what_ifs: list[WhatIf] = Field(default_factory=list, description="other hiring classes, compared with the plan's")
+
+    @field_validator("what_ifs")
+    @classmethod
+    def _names_once(cls, value: list[WhatIf]) -> list[WhatIf]:
+        names = [option.name for option in value]
+        twice = sorted({name for name in names if names.count(name) > 1 or name in ("plan", "what-if")})
+        if twice:
+            raise ValueError(f"what-if names must differ from each other and from plan / what-if: {', '.join(twice)}")
+        return value
+
+    def options(self) -> dict[str, CapacityPlan]:
+        """The plan ("plan") and each what-if by name, as plans with their own hiring classes."""
+        found = {"plan": self.model_copy(update={"what_ifs": []})}
+        for option in self.what_ifs:
+            found[option.name] = self.model_copy(update={"what_ifs": [], "hiring_classes": option.hiring_classes})
+        return found
 
     @field_validator("start_date", mode="before")
     @classmethod
@@ -153,14 +177,18 @@ def plan_errors(plan: CapacityPlan, scenario: Scenario) -> list[str]:
         if start.group in seen:
             problems.append(f"headcount[{n}].group: '{start.group}' is given twice")
         seen.add(start.group)
-    for n, hiring in enumerate(plan.hiring_classes):
-        if hiring.group not in groups:
-            problems.append(f"hiring_classes[{n}].group: unknown agent group '{hiring.group}'; known: {listed(groups)}")
-        if not plan.start_date <= hiring.start_date < plan.end_date:
-            problems.append(
-                f"hiring_classes[{n}].start_date: {hiring.start_date} is outside the plan "
-                f"({plan.start_date} to {plan.end_date - datetime.timedelta(days=1)})"
-            )
+    classes = [("hiring_classes", plan.hiring_classes)]
+    classes += [(f"what_ifs[{m}].hiring_classes", option.hiring_classes) for m, option in enumerate(plan.what_ifs)]
+    for field, hirings in classes:
+        for n, hiring in enumerate(hirings):
+            if hiring.group not in groups:
+                known = listed(groups)
+                problems.append(f"{field}[{n}].group: unknown agent group '{hiring.group}'; known: {known}")
+            if not plan.start_date <= hiring.start_date < plan.end_date:
+                problems.append(
+                    f"{field}[{n}].start_date: {hiring.start_date} is outside the plan "
+                    f"({plan.start_date} to {plan.end_date - datetime.timedelta(days=1)})"
+                )
     for date in plan.volume.factors:
         if not plan.start_date <= date < plan.end_date:
             problems.append(f"volume.factors.{date}: outside the plan ({plan.start_date} to {plan.end_date})")
