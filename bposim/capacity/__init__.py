@@ -135,7 +135,15 @@ def _wages(scenario: Scenario) -> dict[str, float]:
     return {cost.group: cost.per_paid_hour for cost in scenario.costs.groups}
 
 
-def _serve(table, plan, scenario, loads, hours_per_interval, seed, replication) -> None:
+def _serve(
+    table: pd.DataFrame,
+    plan: CapacityPlan,
+    scenario: Scenario,
+    loads: dict[str, service.GroupLoad],
+    hours_per_interval: float,
+    seed: int,
+    replication: int,
+) -> None:
     """Fill required_fte, gap_fte, calls, within and service_level for each week of one replication."""
     day_fte = hours_per_interval * plan.open_days_per_week / plan.paid_hours_per_week
     required_fte = np.zeros(len(table))

@@ -13,9 +13,13 @@ from bposim.cli.common import cannot_write, fail, out, prepare_directory
 from bposim.formatting import amount, share
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from bposim.capacity import CapacityResult
+    from bposim.scenario import Scenario
+    from bposim.scenario.capacity import CapacityPlan
 
 
 def plan(
@@ -36,8 +40,8 @@ def plan(
 ) -> None:
     """Play a capacity plan week by week: headcount, FTE available and required, service level, P(meets), cost.
 
-    The plan's what_ifs, and with --class-start and --class-size the plan's classes replaced by those, are compared
-    with it under common random numbers: cost against P(every month meets its target).
+    The plan's what_ifs (and, with --class-start and --class-size, its classes replaced by those) are played
+    beside it under common random numbers: cost against P(every month meets its target).
     """
     from bposim.capacity import compare_plans, load_plan, what_if
     from bposim.scenario import ScenarioError
@@ -77,7 +81,9 @@ def plan(
         out.print(f"Report: {report}", highlight=False)
 
 
-def _what_if(capacity, scenario, class_start: str | None, class_size: str | None, what_if):
+def _what_if(
+    capacity: CapacityPlan, scenario: Scenario, class_start: str | None, class_size: str | None, what_if: Callable
+) -> CapacityPlan:
     """The plan with the flags' classes, or exit 2 naming the flag."""
     from pydantic import ValidationError
 
