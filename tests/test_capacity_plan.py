@@ -112,6 +112,20 @@ def test_a_class_in_training_adds_no_fte_until_it_graduates():
     assert graduated.any()
     assert (with_class.loc[after & graduated, "available_fte"] > without.loc[after & graduated, "available_fte"]).all()
     assert (with_class.loc[training, "training"] > 0).all() and (with_class.loc[after, "training"] == 0).all()
+    assert (with_class["available_fte"] >= without["available_fte"] - 1e-9).all()  # a class never takes FTE away
+
+
+def test_week_factors_follow_the_trend_the_dated_factors_and_the_cv():
+    from bposim.capacity import week_factors
+
+    plan = plan_of(weeks=10, volume={"weekly_trend": 0.02, "factors": {"2027-04-21": 1.5}})
+    expected = 1.02 ** np.arange(10)
+    expected[2] *= 1.5
+    assert np.allclose(week_factors(plan, 0, 0), expected)
+    noisy = plan_of(weeks=200, volume={"cv": 0.1})
+    draws = np.concatenate([week_factors(noisy, 0, r) for r in range(5)])
+    assert abs(draws.mean() - 1) < 4 * 0.1 / np.sqrt(draws.size) and abs(draws.std() - 0.1) < 0.015
+    assert not np.allclose(week_factors(noisy, 0, 0), week_factors(noisy, 0, 1))
 
 
 def test_nesting_ramps_from_first_to_last_proficiency():
