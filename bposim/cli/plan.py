@@ -50,6 +50,15 @@ def plan(
         capacity, scenario = load_plan(file)
     except ScenarioError as exc:
         fail([f"{exc.source}: {problem}" for problem in exc.problems])
+    if capacity.service_level == "simulation":
+        from bposim import workload
+
+        try:
+            workload.check(
+                scenario, capacity.simulated_days, source=capacity.scenario, replications_field="simulated_days"
+            )
+        except ScenarioError as exc:
+            fail([f"{file}: {problem}" for problem in exc.problems])
     options = capacity.options()
     if class_start is not None or class_size is not None:
         options["what-if"] = _what_if(capacity, scenario, class_start, class_size, what_if)
