@@ -231,7 +231,7 @@ def _totals(rows: pd.DataFrame, months: pd.DataFrame, target: float) -> dict:
     month = pooled.groupby(["replication", "month"])[["calls", "within"]].sum()
     meets = (month["within"] / month["calls"].where(month["calls"] > 0) >= target).groupby("replication").all()
     return {
-        "cost": float(rows["cost"].sum() / replications),
+        "cost": float(rows["cost"].sum(skipna=False) / replications),  # NaN when a group has no wage
         "paid_hours": float(rows["paid_hours"].sum() / replications),
         "hires": float(rows["hires"].sum() / replications),
         "leavers": float((rows["attrition"] + rows["washouts"]).sum() / replications),
