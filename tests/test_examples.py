@@ -17,7 +17,15 @@ from cli_runner import ROOT
 
 PACKAGE = ROOT / "bposim"
 # Examples that read what an earlier one wrote run after it, in one shared working directory.
-ORDER = ["bposim", "bposim.experiment", "bposim.report", "bposim.comparison", "bposim.excel", "bposim.planning"]
+ORDER = [
+    "bposim",
+    "bposim.experiment",
+    "bposim.report",
+    "bposim.comparison",
+    "bposim.excel",
+    "bposim.planning",
+    "bposim.capacity",
+]
 
 
 def readme_blocks() -> list[str]:

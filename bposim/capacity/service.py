@@ -1,0 +1,141 @@
+"""Each week's requirement and service level: the scenario's representative day at the week's volume and staffing.
+
+Load per group. Each live call type's hourly rate per interval (the scenario's day) is split evenly over the groups
+serving it at priority 1 (all its groups when none does); a group's calls are pooled into one queue with the
+rate-weighted mean handle time (talk + wrap-up), mean patience (none: callers wait for ever) and the strictest
+threshold and target of its call types. The week's factor multiplies every rate.
+
+Required FTE (net, on the phones): Erlang A (C without patience) agents per interval meeting the group's target,
+× interval hours × open days per week / paid hours per FTE. Available FTE: the week's productive heads ×
+(1 − shrinkage) (the plan's shrinkage, else the group's share from the scenario's shrinkage and absence,
+`bposim.planning.group_shrinkage`). Staffing on the day: the required agents of each interval × available /
+required (the available hours shaped like the requirement), rounded.
+
+Service level: with `service_level: erlang`, each interval's Erlang service level at that staffing, pooled over
+the intervals and groups by calls; with `simulation`, `simulated_days` days of the scenario (without its shrinkage
+and absence, which the available FTE already nets out) simulated at the week's factor and staffing, each week and
+replication on its own seed, and the pooled service level of the run's summary.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from bposim.analytic import erlang_a_metrics, required_agents
+from bposim.arrivals import day_rates
+from bposim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class GroupLoad:
+    """A group's pooled queue on the representative day: hourly rates per interval and its Erlang parameters."""
+
+    group: str
+    rates: tuple[float, ...]
+    handle_seconds: float
+    patience_seconds: float
+    threshold_seconds: float
+    target: float
+
+
+def group_loads(scenario: Scenario) -> dict[str, GroupLoad]:
+    """Every group's load on the scenario's day (groups serving no live call type get no load)."""
+    intervals = scenario.horizon.intervals
+    parts: dict[str, list] = {group.name: [] for group in scenario.agent_groups}
+    for ct in scenario.call_types:
+        if not ct.live:
+            continue
+        serving = [g for g in scenario.agent_groups if any(s.call_type == ct.name for s in g.skills)]
+        first = [g for g in serving if any(s.call_type == ct.name and s.priority == 1 for s in g.skills)] or serving
+        rates = np.asarray(day_rates(ct.arrivals, scenario.horizon)[0], dtype=float) / max(len(first), 1)
+        handle = ct.handle_time.mean + (ct.after_call_work.mean if ct.after_call_work is not None else 0.0)
+        patience = ct.patience.mean if ct.patience is not None else math.inf
+        threshold, target = scenario.service_level_for(ct)
+        for group in first:
+            parts[group.name].append((rates, handle, patience, threshold, target))
+    loads = {}
+    for name, found in parts.items():
+        if not found:
+            continue
+        rates = sum(part[0] for part in found)
+        weights = np.array([part[0].sum() for part in found]) + 1e-12
+        handle = float(np.average([part[1] for part in found], weights=weights))
+        patiences = [part[2] for part in found]
+        patience = math.inf if math.inf in patiences else float(np.average(patiences, weights=weights))
+        loads[name] = GroupLoad(
+            name,
+            tuple(float(rate) for rate in rates[:intervals]),
+            handle,
+            patience,
+            min(part[3] for part in found),
+            max(part[4] for part in found),
+        )
+    return loads
+
+
+@lru_cache(maxsize=200_000)
+def _required(rate_per_hour: float, load: GroupLoad) -> int:
+    if rate_per_hour <= 0:
+        return 0
+    patience = None if math.isinf(load.patience_seconds) else load.patience_seconds
+    return required_agents(rate_per_hour / 3600.0, load.handle_seconds, load.threshold_seconds, load.target, patience)
+
+
+@lru_cache(maxsize=200_000)
+def _service_level(agents: int, rate_per_hour: float, load: GroupLoad) -> float:
+    if rate_per_hour <= 0:
+        return 1.0
+    if agents < 1:
+        return 0.0
+    metrics = erlang_a_metrics(
+        agents, rate_per_hour / 3600.0, load.handle_seconds, load.patience_seconds, load.threshold_seconds
+    )
+    return metrics.service_level
+
+
+def required_per_interval(load: GroupLoad, factor: float) -> np.ndarray:
+    """Erlang agents on the phones per interval at `factor` × the day's rates."""
+    return np.array([_required(round(rate * factor, 3), load) for rate in load.rates], dtype=float)
+
+
+def staffing(required: np.ndarray, available_fte: float, required_fte: float) -> np.ndarray:
+    """Agents per interval: the requirement scaled by available / required FTE, rounded."""
+    ratio = available_fte / required_fte if required_fte > 0 else 0.0
+    return np.rint(required * ratio).astype(int)
+
+
+def erlang_week(load: GroupLoad, factor: float, agents: np.ndarray) -> tuple[float, float]:
+    """(calls a day, calls answered within threshold a day) of a group's day at `agents` per interval, by Erlang."""
+    calls = within = 0.0
+    for rate, count in zip(load.rates, agents, strict=True):
+        rate = round(rate * factor, 3)
+        interval_calls = rate  # per hour; the intervals share one length, so hourly rates pool alike
+        calls += interval_calls
+        within += interval_calls * _service_level(int(count), rate, load)
+    return calls, within
+
+
+def simulated_week(
+    scenario: Scenario, factor: float, agents: dict[str, np.ndarray], seed: int, days: int
+) -> tuple[float, float]:
+    """(calls offered, answered within threshold) over `days` simulated days at `factor` and `agents` per group."""
+    from bposim.planning import on_the_phones
+    from bposim.run import simulate
+
+    changes: dict = {}
+    for ct in scenario.call_types:
+        if ct.arrivals.per_hour is not None:
+            changes[f"call_types.{ct.name}.arrivals.per_hour"] = ct.arrivals.per_hour * factor
+        elif ct.arrivals.per_interval is not None:
+            changes[f"call_types.{ct.name}.arrivals.per_interval"] = [r * factor for r in ct.arrivals.per_interval]
+    for group in scenario.agent_groups:
+        counts = agents.get(group.name)
+        if counts is not None:
+            changes[f"agent_groups.{group.name}.agents"] = {"per_interval": [int(c) for c in counts]}
+    week = on_the_phones(scenario).updated(changes)
+    summary = simulate(week, seed=seed, replications=days, tables=()).summary
+    return float(summary["offered"]), float(summary["answered_within_threshold"])
