@@ -755,7 +755,7 @@ def _outages_table(scenario: Scenario, records: Records, calls: pd.DataFrame, th
 
 def _replication_outages(scenario: Scenario, rows: np.ndarray, calls: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     """The outages of one replication (rows of OUTAGE_FIELDS, by start and tool) and the calls around them."""
-    tools = scenario.tools
+    tools = scenario.outage_tools
     table = pd.DataFrame(
         {
             "tool": categorical(rows[:, 0].astype(np.int64), [tool.name for tool in tools]),
