@@ -1,4 +1,4 @@
-"""KPIs per site (`scenario.sites`), from a run's agents, calls and costs tables, and their printout.
+"""KPIs per site (`scenario.sites`), from a run's agents, calls and costs tables (`site_views` shows them).
 
 Definitions (after the warm-up, like every KPI; with several replications, counts, hours and costs are means per
 replication, occupancy and AHT pooled over them):
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bposim.scenario import Scenario
-from bposim.scenario.sites import scenario_time_zone, site_groups
+from bposim.scenario.sites import site_groups
 
 SITE_COLUMNS = (
     "site",
@@ -32,7 +32,9 @@ SITE_COLUMNS = (
 )
 
 
-def site_table(scenario: Scenario, agents: pd.DataFrame, calls: pd.DataFrame, costs: pd.DataFrame | None) -> pd.DataFrame:
+def site_table(
+    scenario: Scenario, agents: pd.DataFrame, calls: pd.DataFrame, costs: pd.DataFrame | None
+) -> pd.DataFrame:
     """One row per site (SITE_COLUMNS), in the scenario's order."""
     replications = int(agents["replication"].nunique()) if "replication" in agents else 1
     replications = max(replications, 1)
@@ -74,22 +76,3 @@ def site_summary(scenario: Scenario, tables: dict[str, pd.DataFrame], costs: pd.
     """The summary's `sites`: site name → its KPIs (the site table's columns but the name)."""
     table = site_table(scenario, tables["agents"], tables["calls"], costs)
     return {row.pop("site"): row for row in table.to_dict("records")}
-
-
-def site_lines(scenario: Scenario, summary: dict) -> list[str]:
-    """The printout's lines for the sites: agents, paid hours, cost, occupancy, calls handled and AHT of each."""
-    sites = summary.get("sites")
-    if not sites:
-        return []
-    zone = scenario_time_zone(scenario)
-    lines = [f"Sites (clock: {zone or 'no time zone'}):"]
-    for name, kpis in sites.items():
-        cost = "" if math.isnan(kpis["cost"]) else f", cost {kpis['cost']:,.2f}"
-        occupancy = "n/a" if math.isnan(kpis["occupancy"]) else f"{kpis['occupancy']:.1%}"
-        aht = "n/a" if math.isnan(kpis["aht_seconds"]) else f"{kpis['aht_seconds']:.0f} s"
-        lines.append(
-            f"  {name} ({kpis['time_zone'] or 'no time zone'}): {kpis['agents']:g} agents, "
-            f"{kpis['paid_hours']:,.1f} paid hours{cost}, occupancy {occupancy}, "
-            f"{kpis['calls_handled']:g} calls handled, AHT {aht}"
-        )
-    return lines

@@ -195,6 +195,10 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
         markup=False,
     )
     _print_planning_load(scenario)
+    from bposim.site_views import opening_lines
+
+    for line in opening_lines(scenario):
+        out.print(line, highlight=False, soft_wrap=True, markup=False)
 
 
 def _print_planning_load(scenario: Scenario) -> None:
@@ -283,6 +287,11 @@ def _print_summary(result: Run) -> None:
     if extras:
         out.print("Also: " + ", ".join(extras) + ".", highlight=False)
     _print_costs(result)
+    if summary.get("sites"):
+        from bposim.site_views import lines
+
+        for line in lines(summary, result.scenario):
+            out.print(line, highlight=False, soft_wrap=True, markup=False)
     if "journeys" in summary:
         _print_journeys(summary["journeys"])
     if period_views.by_period(summary):

@@ -122,7 +122,11 @@ def cost_errors(costs: Costs, scenario: Scenario) -> Iterator[tuple[tuple[str | 
             )
     if costs.groups:
         priced = {entry.group for entry in costs.groups}
-        waged = {g.name for g in scenario.agent_groups if g.site in {s.name for s in scenario.sites if s.wage_per_hour is not None}}
+        waged = {
+            g.name
+            for g in scenario.agent_groups
+            if g.site in {s.name for s in scenario.sites if s.wage_per_hour is not None}
+        }
         missing = [name for name in groups if name not in priced and name not in waged]
         if missing:
             yield (

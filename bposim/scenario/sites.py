@@ -38,7 +38,9 @@ def read_time_zone(value: Any) -> Any:
     try:
         zoneinfo.ZoneInfo(value.strip())
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone '{value}'; write an IANA name, e.g. Europe/Lisbon or Asia/Manila") from None
+        raise ValueError(
+            f"unknown time zone '{value}'; write an IANA name, e.g. Europe/Lisbon or Asia/Manila"
+        ) from None
     return value.strip()
 
 
@@ -157,7 +159,9 @@ def site_costs(scenario: Scenario) -> Costs | None:
         site = group.site or (entry.site if entry is not None else "")
         if group.site in wages:
             premium = entry.overtime_premium if entry is not None else 0.0
-            groups.append(GroupCost(group=group.name, per_paid_hour=wages[group.site], overtime_premium=premium, site=site))
+            groups.append(
+                GroupCost(group=group.name, per_paid_hour=wages[group.site], overtime_premium=premium, site=site)
+            )
         elif entry is not None:
             groups.append(entry.model_copy(update={"site": site or entry.site}))
     if costs is None:
@@ -189,7 +193,9 @@ def local_clock(scenario: Scenario, site: Site, seconds_of_day: float, date: dat
         seconds=seconds_of_day
     )
     local = moment.astimezone(zoneinfo.ZoneInfo(site.time_zone))
-    shift = (local.date() - moment.date()).days
+    shift = (local.date() - day).days
+    if shift == 1 and local.hour == local.minute == 0:
+        return "24:00"  # the end of the day it began
     return local.strftime("%H:%M") + (f" {shift:+d}d" if shift else "")
 
 
