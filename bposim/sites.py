@@ -19,6 +19,7 @@ import pandas as pd
 from bposim.scenario import Scenario
 from bposim.scenario.sites import site_groups
 
+CELL_KPIS = ("cost", "occupancy", "paid_hours", "calls_handled")  # a sweep's results columns site.<name>.<kpi>
 SITE_COLUMNS = (
     "site",
     "time_zone",
@@ -55,7 +56,8 @@ def site_table(
         cost = math.nan
         if costs is not None and not costs.empty:
             paid_rows = costs["component"].isin(("agents", "overtime")) & costs["item"].isin(groups)
-            cost = float(costs.loc[paid_rows, "amount"].sum()) / replications
+            if paid_rows.any():  # a site none of whose groups is priced has no cost
+                cost = float(costs.loc[paid_rows, "amount"].sum()) / replications
         rows.append(
             (
                 site.name,
