@@ -143,7 +143,7 @@ def test_a_sites_holiday_keeps_its_agents_away_and_only_theirs(rostered):
     run = simulate(Scenario.model_validate(data), seed=4)
     staffing = run.staffing
     on_phone = staffing.groupby([staffing["group"].astype(str), "day"])["on_phone"].sum()
-    assert on_phone[("onshore", 1)] == 0
+    assert on_phone[("onshore", 1)] < 1e-9
     assert on_phone[("onshore", 0)] > 0 and on_phone[("onshore", 2)] > 0
     assert all(on_phone[("offshore", day)] > 0 for day in range(3))
     onshore_days = answered_by(run, "onshore")["day"]
@@ -277,7 +277,7 @@ def test_the_two_sites_model_keeps_lisbon_home_on_its_holiday():
     run = simulate(load_scenario(TWO_SITES), seed=0)
     friday = run.staffing[run.staffing["date"].astype(str) == str(datetime.date(2026, 3, 6))]
     by_group = friday.groupby(friday["group"].astype(str))["on_phone"].sum()
-    assert by_group["lisbon_team"] == 0 and by_group["manila_team"] > 0
+    assert by_group["lisbon_team"] < 1e-9 and by_group["manila_team"] > 0
 
 
 BAD = [
