@@ -267,6 +267,8 @@ def test_run_prints_and_reports_the_sites(tmp_path):
     page = (tmp_path / "report.html").read_text()
     assert "<h2>Sites</h2>" in page or ">Sites<" in page
     assert "manila local" in page
+    table = pd.read_csv(tmp_path / "sites.csv").set_index("site")
+    assert table.loc["manila", "cost"] == pytest.approx(summary["sites"]["manila"]["cost"])
     outages = pd.read_csv(tmp_path / "outages.csv")
     assert list(outages["tool"]) == ["manila/power"]
 
@@ -290,6 +292,14 @@ BAD = [
     ({"sites.1.outages": [{"start": "07:00", "minutes": 5}]}, ["sites[1].outages[0].start: 07:00 is before"]),
     ({"sites.1.wage_per_hour": -1}, ["sites[1].wage_per_hour"]),
     ({"sites.1.name": "lisbon"}, ["sites[1].name: site 'lisbon' is defined twice"]),
+    (
+        {"agent_groups.1.site": None, "sites.1.outages": [{"start": "09:00", "minutes": 5}]},
+        ["sites[1].outages: site 'manila' has outages but no agent group works there"],
+    ),
+    (
+        {"costs": {"groups": [{"group": "onshore", "per_paid_hour": 20}]}},
+        ["costs.groups: no cost given for agent group 'offshore'", "(or a site with wage_per_hour)"],
+    ),
 ]
 
 
