@@ -319,3 +319,13 @@ def test_bad_sites_are_refused_naming_the_field(changes, pieces, tmp_path):
     file = tmp_path / "bad.yaml"
     file.write_text(yaml.safe_dump(data))
     assert_refused(bposim("validate", file), *pieces, source=file)
+
+
+def test_a_runaway_site_failure_process_is_refused_before_the_run():
+    failures = {
+        "time_between": {"distribution": "fixed", "value_seconds": 0.001},
+        "repair": {"distribution": "fixed", "value_seconds": 0.001},
+    }
+    scenario = Scenario.model_validate(centre(manila={"outages": [{"name": "grid", "failures": failures}]}))
+    with pytest.raises(ScenarioError, match=r"sites\[1\]\.outages\[0\]\.failures\.time_between: about"):
+        simulate(scenario, seed=1)
