@@ -144,6 +144,8 @@ def test_a_sites_holiday_keeps_its_agents_away_and_only_theirs(rostered):
     staffing = run.staffing
     on_phone = staffing.groupby([staffing["group"].astype(str), "day"])["on_phone"].sum()
     assert on_phone[("onshore", 1)] < 1e-9
+    scheduled = staffing.groupby([staffing["group"].astype(str), "day"])["scheduled"].sum()
+    assert scheduled[("onshore", 1)] == 0 and scheduled[("onshore", 0)] == scheduled[("offshore", 1)] > 0
     assert on_phone[("onshore", 0)] > 0 and on_phone[("onshore", 2)] > 0
     assert all(on_phone[("offshore", day)] > 0 for day in range(3))
     onshore_days = answered_by(run, "onshore")["day"]
