@@ -514,7 +514,8 @@ def _interval_edges(scenario: Scenario) -> np.ndarray:
 
 def scheduled(scenario: Scenario) -> np.ndarray:
     """Agents scheduled per day, interval and group (the staffing table's `scheduled` for one replication): the
-    plan's agents, and the rostered ones as agent-equivalents over each interval. It depends on the scenario
+    plan's agents, and the rostered ones as agent-equivalents over each interval; none on a holiday of the group's
+    site. It depends on the scenario
     alone (absence is counted apart), so a task that needs only its total builds no staffing table."""
     horizon = scenario.horizon
     edges = _interval_edges(scenario)
