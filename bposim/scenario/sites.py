@@ -184,7 +184,8 @@ def scenario_time_zone(scenario: Scenario) -> str | None:
 
 def local_clock(scenario: Scenario, site: Site, seconds_of_day: float, date: datetime.date | None = None) -> str:
     """A time of day on the horizon's clock as the site's local clock time (HH:MM, with a +1d or -1d when the
-    day differs); unchanged when either has no time zone."""
+    day differs), on `date` (else the horizon's first date, else a Monday in January: the offset can change with
+    daylight saving); unchanged when either has no time zone."""
     home = scenario_time_zone(scenario)
     if home is None or site.time_zone is None:
         return _hhmm(seconds_of_day)
