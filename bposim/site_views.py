@@ -9,6 +9,7 @@ import pandas as pd
 
 from bposim.run import Run
 from bposim.scenario import Scenario
+from bposim.scenario.common import clock_seconds
 from bposim.scenario.sites import local_clock, scenario_time_zone, site_groups
 
 KPI_HEADER = ["Site", "Time zone", "Agents", "Paid hours", "Cost", "Occupancy", "Calls handled", "AHT (s)"]
@@ -35,7 +36,7 @@ def opening_lines(scenario: Scenario) -> list[str]:
                 parts.append(f"{outage.name} outages at random")
             else:
                 when = str(outage.date) if outage.date else "every day"
-                start = local_clock(scenario, site, float(_seconds(outage.start)), outage.date)
+                start = local_clock(scenario, site, float(clock_seconds(outage.start)), outage.date)
                 parts.append(f"{outage.name} outage {when} {outage.start} ({start} local), {outage.minutes:g} min")
         lines.append("; ".join(parts))
     return lines
@@ -95,9 +96,3 @@ def lines(summary: dict, scenario: Scenario) -> list[str]:
             f"{handled} calls handled, AHT {aht} s"
         )
     return out
-
-
-def _seconds(clock: str) -> int:
-    from bposim.scenario.common import clock_seconds
-
-    return clock_seconds(clock)
