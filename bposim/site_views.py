@@ -87,7 +87,8 @@ def lines(summary: dict, scenario: Scenario) -> list[str]:
     if not summary.get("sites"):
         return []
     zone = scenario_time_zone(scenario) if scenario is not None else None
-    out = [f"Sites (clock: {zone or 'no time zone'}):"]
+    per = ", means per replication" if summary.get("replications", 1) > 1 else ""
+    out = [f"Sites (clock: {zone or 'no time zone'}{per}):"]
     for row in kpi_rows(summary):
         name, zone_name, agents, hours, cost, occupancy, handled, aht = row
         priced = "" if cost == "-" else f", cost {cost}"
