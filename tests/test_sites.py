@@ -287,6 +287,7 @@ def test_the_two_sites_model_keeps_lisbon_home_on_its_holiday():
 BAD = [
     ({"agent_groups.1.site": "cebu"}, ["agent_groups[1].site: unknown site 'cebu'; known: lisbon, manila"]),
     ({"sites.1.time_zone": "Asia/Nowhere"}, ["sites[1].time_zone", "unknown time zone 'Asia/Nowhere'"]),
+    ({"horizon.time_zone": "Mars/Base"}, ["horizon.time_zone", "unknown time zone 'Mars/Base'"]),
     ({"sites.0.holidays": ["2027-01-01"]}, ["sites[0].holidays[0]: 2027-01-01 is outside the horizon"]),
     ({"horizon.start_date": None, "sites.0.holidays": ["2026-03-02"]}, ["sites[0].holidays[0]: dates need"]),
     ({"sites.1.outages": [{"name": "power", "minutes": 30}]}, ["sites[1].outages[0]", "needs both start"]),
