@@ -102,13 +102,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from bposim import backlog, journeys, metrics, outbound, periods, resolution, workload
+from bposim import backlog, journeys, metrics, outbound, periods, resolution, sites, workload
 from bposim.clocktimes import csv_table
 from bposim.columns import Records, joined, replication_records
 from bposim.costs import cost_summary, cost_table
 from bposim.engine.model import Centre, cycle_collection_paused
 from bposim.files import write_atomically, write_text_atomically
 from bposim.scenario import Scenario, scenario_text
+from bposim.scenario.sites import site_costs
 from bposim.tables import BUILT, EXEMPT_KEY, ON_REQUEST, run_tables
 
 DEFAULT_TABLES = (*BUILT, "costs")  # the tables built unless named: from the records, and the costs priced from them
@@ -310,14 +311,17 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
     asked for and the summary once, for all of them (numbered 0, 1, ... when there are several)."""
     records = joined([_replication(scenario, seed, r) for r in replications])
     count = records.replications
-    costs_needed = scenario.costs is not None
+    priced_by = site_costs(scenario)  # the costs section, with the sites' wages in (`scenario.sites`)
+    costs_needed = priced_by is not None
     priced = {"calls", "intervals", "agents", "backlog"} if costs_needed else set()
+    if scenario.sites:  # the sites' KPIs read the agents and calls
+        priced |= {"calls", "agents"}
     built = run_tables(scenario, records, wanted | priced)
     del records
     found = built.tables
     costs = (
         cost_table(
-            scenario.costs,
+            priced_by,
             scenario,
             found.get("calls"),
             found.get("intervals"),
@@ -339,6 +343,8 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
         summary.update(_pool(built.summaries))
     if costs_needed:
         summary.update(cost_summary(costs, found.get("calls")))
+    if scenario.sites:
+        summary["sites"] = sites.site_summary(scenario, found, costs)
     if "costs" in wanted:
         found["costs"] = costs
     return Run(

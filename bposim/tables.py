@@ -28,6 +28,7 @@ from bposim.formatting import clock
 from bposim.scenario import SECONDS_PER_DAY, Horizon, Scenario
 from bposim.scenario.calendar import WEEKDAYS
 from bposim.scenario.call_types import CHANNELS
+from bposim.scenario.sites import holiday_days
 
 BUILT = ("calls", "intervals", "agents", "staffing", "activities", "outages", "backlog", "periods", "outbound")
 ON_REQUEST = ("backlog_intervals",)  # also built from the records, but only when named
@@ -513,12 +514,14 @@ def _interval_edges(scenario: Scenario) -> np.ndarray:
 
 def scheduled(scenario: Scenario) -> np.ndarray:
     """Agents scheduled per day, interval and group (the staffing table's `scheduled` for one replication): the
-    plan's agents, and the rostered ones as agent-equivalents over each interval. It depends on the scenario
+    plan's agents, and the rostered ones as agent-equivalents over each interval; none on a holiday of the group's
+    site. It depends on the scenario
     alone (absence is counted apart), so a task that needs only its total builds no staffing table."""
     horizon = scenario.horizon
     edges = _interval_edges(scenario)
     day_starts = np.arange(horizon.days) * float(SECONDS_PER_DAY) - horizon.start_seconds  # each day's midnight
     index = {group.name: i for i, group in enumerate(scenario.agent_groups)}
+    holidays = holiday_days(scenario)
     rostered = np.array(
         [
             [index[shift.group], shift.start_seconds, shift.end_seconds]
@@ -536,7 +539,12 @@ def scheduled(scenario: Scenario) -> np.ndarray:
         if horizon.varies:
             shift_starts, shift_ends = _cut_to_hours(horizon, shift_starts, shift_ends)
             plan = plan * open_mask(horizon).ravel()
-        out.append(plan + metrics.per_interval(shift_starts.ravel(), shift_ends.ravel(), edges).ravel())
+        agents = plan + metrics.per_interval(shift_starts.ravel(), shift_ends.ravel(), edges).ravel()
+        if group.name in holidays:  # its site's holidays: no one scheduled (`scenario.sites`)
+            agents = agents.reshape(horizon.days, -1)
+            agents[sorted(holidays[group.name])] = 0.0
+            agents = agents.ravel()
+        out.append(agents)
     return np.stack(out, axis=1).ravel()
 
 
@@ -755,7 +763,7 @@ def _outages_table(scenario: Scenario, records: Records, calls: pd.DataFrame, th
 
 def _replication_outages(scenario: Scenario, rows: np.ndarray, calls: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     """The outages of one replication (rows of OUTAGE_FIELDS, by start and tool) and the calls around them."""
-    tools = scenario.tools
+    tools = scenario.outage_tools
     table = pd.DataFrame(
         {
             "tool": categorical(rows[:, 0].astype(np.int64), [tool.name for tool in tools]),

@@ -86,6 +86,11 @@ def run(
     if out_dir is not None:
         try:
             result.save(out_dir)
+            if scenario.sites:  # the KPIs per site, as a table of its own
+                from bposim.sites import site_table
+
+                table = site_table(scenario, result.agents, result.calls, result.costs)
+                table.to_csv(out_dir / "sites.csv", index=False)
         except OSError as exc:
             fail([cannot_write(exc, out_dir)])
     if report:
@@ -195,6 +200,10 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
         markup=False,
     )
     _print_planning_load(scenario)
+    from bposim.site_views import opening_lines
+
+    for line in opening_lines(scenario):
+        out.print(line, highlight=False, soft_wrap=True, markup=False)
 
 
 def _print_planning_load(scenario: Scenario) -> None:
@@ -283,6 +292,11 @@ def _print_summary(result: Run) -> None:
     if extras:
         out.print("Also: " + ", ".join(extras) + ".", highlight=False)
     _print_costs(result)
+    if summary.get("sites"):
+        from bposim.site_views import lines
+
+        for line in lines(summary, result.scenario):
+            out.print(line, highlight=False, soft_wrap=True, markup=False)
     if "journeys" in summary:
         _print_journeys(summary["journeys"])
     if period_views.by_period(summary):

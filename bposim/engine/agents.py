@@ -26,6 +26,7 @@ from bposim.distributions import Distribution
 from bposim.engine.records import ABSENCE, BLOCK, BREAK, SHRINKAGE, ActivityRow, SessionRow
 from bposim.engine.routing import Agent, Group
 from bposim.scenario import SECONDS_PER_DAY, Scenario, Shift
+from bposim.scenario.sites import holiday_days
 from bposim.scenario.workforce import LearningCurve
 
 
@@ -129,6 +130,7 @@ class Workforce:
                 rng(f"{group.name}/shrinkage") if shrinkage else None,
             )
         self.rostered: list[Agent] = []
+        holidays = holiday_days(scenario)
         self.workdays: dict[int, frozenset[int]] = {}  # agent index → the days its line works, for lines with days
         for number, shift in enumerate(scenario.roster, start=1):
             group = by_name[shift.group]
@@ -138,6 +140,11 @@ class Workforce:
                 self.rostered.append(agent)
                 if days is not None:
                     self.workdays[agent.index] = days
+        every_day = frozenset(range(horizon.days))
+        for agent in self.rostered:  # a site's holidays: its agents do not work them (`scenario.sites`)
+            off = holidays.get(agent.group.name)
+            if off:
+                self.workdays[agent.index] = self.workdays.get(agent.index, every_day) - off
 
     def _new_agent(self, name: str, group: Group, shift=None, slot: int = 0) -> Agent:
         """A new agent of the centre, numbered in order of hiring."""

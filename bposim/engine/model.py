@@ -69,6 +69,7 @@ from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overf
 from bposim.engine.sources import Callers, call_source, draw_day, first_uniform, stream
 from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
+from bposim.scenario.sites import holiday_days
 
 INF = math.inf
 BLOCK_CALLERS = 5000  # contacts expected in a block of intervals drawn at once (`Centre._draw_block`): ~170 bytes
@@ -120,6 +121,8 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
         self.records = CallRecords()
         self._write_call = self.records.writer()
         self.plans = [g.agents.per_interval_counts(self.intervals) for g in scenario.agent_groups]
+        holidays = holiday_days(scenario)  # the days each group's site is on holiday: its plan agents stay away
+        self.days_off = [holidays.get(g.name, frozenset()) for g in scenario.agent_groups]
         self.factors = busyness_factors(scenario.busyness, self.days, rng("busyness"), calendar_weeks(horizon))
         self.sources = [call_source(ct, i, horizon, rng) for i, ct in enumerate(scenario.call_types)]
         self.live_sources = [source for source, ct in zip(self.sources, scenario.call_types, strict=True) if ct.live]
@@ -129,7 +132,7 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
         self._items: Iterator[Call] = iter(())
         self.pieces: list[PieceRow] = []  # the stretches of work on items interrupted at least once
         self.progress: dict[Call, ItemProgress] = {}  # the work of interrupted items so far
-        self.track_jobs = any(effect.in_progress == "drop" for tool in scenario.tools for effect in tool.effects)
+        self.track_jobs = any(effect.in_progress == "drop" for tool in scenario.outage_tools for effect in tool.effects)
         self._on_ready = self._ready_after_job if self.track_jobs else self._ready
         self.transfer_desks = transfer_desks(scenario, self.router.queues, rng)  # `engine.journeys`
         self.leg_sources = leg_sources(scenario, rng)
@@ -214,8 +217,8 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
             self.block = range(0)
             if self.dialers is not None:
                 self.dialers.open_day(now, self.close_time, now - span.start * self.interval_seconds)
-        for group, plan in zip(self.router.groups, self.plans, strict=True):
-            self.workforce.set_staff(group, plan[interval], now)
+        for group, plan, off in zip(self.router.groups, self.plans, self.days_off, strict=True):
+            self.workforce.set_staff(group, 0 if self.day in off else plan[interval], now)
             if group.reserve is not None:
                 self._fill_reserve(group, now)
         if interval not in self.block:

@@ -175,7 +175,7 @@ class Dialers:
             for group in {*campaign.groups, *(campaign.counted or ())}:
                 self.of_group.setdefault(group, []).append(campaign)
         self.rows: list[DialRow] = []
-        self.tools = OutboundTools(scenario, router.groups) if scenario.tools else None
+        self.tools = OutboundTools(scenario, router.groups) if scenario.outage_tools else None
         self.talking: dict[Agent, int] = {}  # the row of each agent's outbound talk (or its after-call work)
         self.waiting_for_lines: list[tuple[CampaignRun, Agent, Record]] = []  # previews done while lines are down
 

@@ -13,7 +13,7 @@ class OutboundTools:
     """Which tools are down now, and what that means for the dialers and for outbound talk."""
 
     def __init__(self, scenario: Scenario, groups: list[Group]):
-        self.tools = scenario.tools
+        self.tools = scenario.outage_tools
         self.groups = groups
         self.down = [False] * len(self.tools)
         self.telephony = [

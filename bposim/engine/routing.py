@@ -510,7 +510,7 @@ def _doors_that_may_close(scenario: Scenario) -> set[str]:
     every_type = [call_type.name for call_type in scenario.call_types]
     return {
         name
-        for tool in scenario.tools
+        for tool in scenario.outage_tools
         for effect in tool.effects
         if effect.type == "arrivals_blocked"
         for name in (effect.call_types if effect.call_types is not None else every_type)

@@ -95,7 +95,7 @@ class Outages:
         self.requeue = requeue
         self.resume_chats = resume_chats
         self.tool_switched = tool_switched  # outbound dialers: a tool went down (True) or came back up (False)
-        self.tools = scenario.tools
+        self.tools = scenario.outage_tools  # the scenario's tools, then its sites' outages
         self.rngs = [rng(f"tool/{tool.name}") for tool in self.tools]
         self.active = [0] * len(self.tools)
         self.records: list[OutageRow] = []
@@ -122,6 +122,8 @@ class Outages:
                 for window in tool.maintenance:
                     start = day * SECONDS_PER_DAY + window.start_seconds - horizon.start_seconds
                     env.at(start, self._begin, OutageStart(index, PLANNED, window.minutes * 60.0))
+            for start, length in tool.dated_outages():
+                env.at(start, self._begin, OutageStart(index, PLANNED, length))
 
     def _cut_calls(self, group) -> None:
         """Cut off the calls in progress of a group's agents: each is recorded as dropped (answered, ended now, no

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from bposim import backlog, cells, costs, metrics, outbound, resolution
+from bposim import backlog, cells, costs, metrics, outbound, resolution, sites
 from bposim.memo import per_scenario
 from bposim.scenario.call_types import CHANNELS
 from bposim.tables import scheduled
@@ -75,6 +75,8 @@ def kpi_row(run: Run) -> dict[str, float | int | bool | str]:
         row[f"{call_type}.all_periods_met"] = float(own["p_all_met"])
     for campaign, kpis in summary.get("outbound", {}).items():
         row.update({f"outbound.{campaign}.{key}": float(kpis[key]) for key in outbound.CELL_KPIS})
+    for site, kpis in summary.get("sites", {}).items():
+        row.update({f"site.{site}.{key}": float(kpis[key]) for key in sites.CELL_KPIS})
     return row
 
 

@@ -22,6 +22,7 @@ from bposim.formatting import date_label, estimate, missing
 from bposim.report import channels
 from bposim.report.html import Section, html_table, write_page
 from bposim.run import Run
+from bposim.scenario.sites import scenario_time_zone
 
 
 def run_report(run: Run, path: str | Path) -> Path:
@@ -56,6 +57,8 @@ def run_sections(run: Run) -> tuple[str, list[Section]]:
     campaigns = outbound_section(run)
     if campaigns is not None:
         sections.append(campaigns)
+    if summary.get("sites") and run.scenario is not None:
+        sections.append(site_section(run))
     if run.scenario is not None and run.scenario.horizon.calendar and run.scenario.horizon.days > 1:
         sections.append(calendar_section(run))
     sections += pooled_section(run, f"The run's {replications} replications")
@@ -128,6 +131,27 @@ def outbound_section(run: Run) -> Section | None:
         return None
     rows = html_table(table.header, table.rows, table.within_cap, numeric_from=2)
     return Section("Outbound campaigns", outbound_views.explanation(run), table=rows)
+
+
+def site_section(run: Run) -> Section:
+    """The sites: each one's KPIs, then its agents on the phones and their occupancy through the day, on the
+    horizon's clock and on the site's own."""
+    from bposim import site_views
+
+    zone = scenario_time_zone(run.scenario)
+    text = (
+        "Per site: agents logged in, paid hours, the cost of their paid hours, occupancy, calls handled and AHT "
+        f"(talk + wrap-up). Below, each site's agents on the phones (mean over days) and occupancy by interval, on "
+        f"the horizon's clock ({zone or 'no time zone'}) and the site's local clock."
+    )
+    table = html_table(site_views.KPI_HEADER, site_views.kpi_rows(run.summary), None, numeric_from=2)
+    day = site_views.profile(run)
+    header = [f"Time ({zone or 'horizon'})", *day.columns[1:]]
+    rows = [
+        [cell if isinstance(cell, str) else ("-" if cell != cell else f"{cell:.2f}") for cell in row]
+        for row in day.itertuples(index=False)
+    ]
+    return Section("Sites", text, table=table + html_table(header, rows, None, numeric_from=1))
 
 
 def calendar_section(run: Run) -> Section:

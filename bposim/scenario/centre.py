@@ -44,6 +44,7 @@ from bposim.scenario.journeys import transfer_errors
 from bposim.scenario.outbound import Campaign, campaign_errors
 from bposim.scenario.resolution import resolution_errors
 from bposim.scenario.scheduling import Scheduling, scheduling_errors
+from bposim.scenario.sites import Site, read_time_zone, site_errors, site_tools
 from bposim.scenario.technology import Technology, Tool
 from bposim.scenario.workforce import Absence, LearningCurve, Shift, Shrinkage, read_roster_csv, weekday_errors
 
@@ -82,6 +83,14 @@ class Horizon(Model):
     closing: Literal["serve", "clear"] = Field(
         "serve", description="at closing, serve the callers still waiting, or clear the queue"
     )
+    time_zone: str | None = Field(
+        None, description="IANA time zone of the horizon's clock (default: the first site's, if any)"
+    )
+
+    @field_validator("time_zone", mode="before")
+    @classmethod
+    def _time_zone(cls, value: Any) -> Any:
+        return read_time_zone(value)
 
     @model_validator(mode="before")
     @classmethod
@@ -346,6 +355,7 @@ class AgentGroup(Model):
         description="agents of the group kept on email and case work while they have any (a count, or one per "
         "interval): a freed agent takes deferred work before live contacts while fewer than this do",
     )
+    site: str | None = Field(None, description="the site (sites[].name) the group works at")
 
     @field_validator("deferred_reserve", mode="before")
     @classmethod
@@ -413,6 +423,7 @@ class Scenario(Model):
     costs: Costs | None = Field(None, description="what the centre costs; no cost figures if left out")
     scheduling: Scheduling | None = Field(None, description="shift patterns for the roster optimiser (bposim staff)")
     outbound: list[Campaign] = Field([], description="outbound campaigns dialled by blended agents in their idle time")
+    sites: list[Site] = Field([], description="where groups work: time zones, holidays, wages, site-wide outages")
 
     @classmethod
     def model_validate(cls, obj: Any, **options: Any) -> Scenario:
@@ -467,6 +478,7 @@ class Scenario(Model):
             yield from weekday_errors(group.absence, ("agent_groups", g, "absence"), self.horizon)
             yield from weekday_errors(group.shrinkage, ("agent_groups", g, "shrinkage"), self.horizon)
         yield from self._technology_errors()
+        yield from site_errors(self)
         yield from behaviour_errors(self)
         if self.costs is not None:
             yield from cost_errors(self.costs, self)
@@ -678,6 +690,12 @@ class Scenario(Model):
                 if channels.get(name, "voice") != "voice":
                     message = f"'{name}' is a {channels[name]} call type; callbacks are offered to voice callers"
                     yield ("technology", "callbacks", "call_types", i), message, name
+
+    @cached_property
+    def outage_tools(self) -> list[Tool]:
+        """The tools whose outages the engine runs: the scenario's own, then each site outage as a tool
+        (`scenario.sites.site_tools`)."""
+        return [*self.tools, *site_tools(self)] if self.sites else self.tools
 
     def group_absence(self, group: AgentGroup) -> Absence | None:
         """The absence that applies to a group: its own, else the scenario's."""

@@ -122,12 +122,14 @@ def cost_errors(costs: Costs, scenario: Scenario) -> Iterator[tuple[tuple[str | 
             )
     if costs.groups:
         priced = {entry.group for entry in costs.groups}
-        missing = [name for name in groups if name not in priced]
+        paying = {site.name for site in scenario.sites if site.wage_per_hour is not None}
+        waged = {group.name for group in scenario.agent_groups if group.site in paying}  # their site's wage
+        missing = [name for name in groups if name not in priced and name not in waged]
         if missing:
             yield (
                 ("costs", "groups"),
                 f"no cost given for {_named('agent group', missing)}; every agent group "
-                "needs a per_paid_hour when costs.groups is given",
+                "needs a per_paid_hour when costs.groups is given (or a site with wage_per_hour)",
                 missing,
             )
     for t, tool in enumerate(costs.technology):

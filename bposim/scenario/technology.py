@@ -77,6 +77,11 @@ class Tool(Model):
     maintenance: list[Maintenance] = []
     effects: list[Effect] = Field(min_length=1)
 
+    def dated_outages(self) -> list[tuple[float, float]]:
+        """Outages that happen once, as (start, seconds) from the start of the horizon: none for a tool (a site's
+        outage on a date has one, `scenario.sites.SiteTool`)."""
+        return []
+
 
 class SelfService(Model):
     """An IVR or bot in front of a call type: some callers end there, some fail and queue anyway.
