@@ -58,6 +58,7 @@ COLUMNS = (
     "periods_credited",
 )
 KPIS = ("revenue", "credits", "bonuses", "net_revenue", "cost", "margin", "margin_share", "busy_share")
+CELL_KPIS = ("revenue", "credits", "bonuses", "net_revenue", "cost", "margin", "margin_share", "p_penalty")
 UNITS = {
     "per_handled_contact": "contacts",
     "per_handle_minute": "handle minutes",
@@ -123,7 +124,9 @@ def _replication(
         seconds = float(sum(work.get(name, 0.0) for name in client.call_types))
         units = _billed_units(client, scenario, answered, agents, seconds)
         revenue = units * (billing.rate if billing.rate is not None else billing.amount or 0.0)
-        clauses = [_clause(scenario, client, clause, counted, backlog, revenue) for clause in client.contract.service_levels]
+        clauses = [
+            _clause(scenario, client, clause, counted, backlog, revenue) for clause in client.contract.service_levels
+        ]
         credits = sum(clause["credits"] for clause in clauses)
         bonuses = sum(clause["bonuses"] for clause in clauses)
         net = revenue - credits + bonuses
@@ -269,7 +272,10 @@ def pooled(summaries: Sequence[dict]) -> dict:
     """Several replications' `summary["clients"]` as one: each figure's mean with its 95% half-width under
     `<key>_ci`; per clause the mean periods below each tier, p_trigger with its Wilson interval and
     expected_credit with its half-width. One replication's is given the same shape."""
-    provider = _means([summary["provider"] for summary in summaries], ("revenue", "credits", "bonuses", "net_revenue", "cost", "margin", "margin_share"))
+    provider = _means(
+        [summary["provider"] for summary in summaries],
+        ("revenue", "credits", "bonuses", "net_revenue", "cost", "margin", "margin_share"),
+    )
     by_client = {}
     for name in summaries[0]["by_client"]:
         rows = [summary["by_client"][name] for summary in summaries]
@@ -296,7 +302,9 @@ def _pooled_clause(rows: list[dict]) -> dict:
     return {
         **{key: first[key] for key in ("call_types", "period", "threshold_seconds", "target")},
         "periods": measured / len(rows),
-        "periods_below": {key: float(np.mean([row["periods_below"][key] for row in rows])) for key in first["periods_below"]},
+        "periods_below": {
+            key: float(np.mean([row["periods_below"][key] for row in rows])) for key in first["periods_below"]
+        },
         "p_trigger": p_trigger,
         "p_trigger_low": low,
         "p_trigger_high": high,

@@ -355,9 +355,7 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
     if "costs" in wanted:
         found["costs"] = costs
     if contracts.has_clients(scenario):
-        clients, each = contracts.client_results(
-            scenario, found["calls"], found["agents"], found.get("backlog"), costs
-        )
+        clients, each = contracts.client_results(scenario, found["calls"], found["agents"], found.get("backlog"), costs)
         summary["clients"] = contracts.pooled(each)
         found["clients"] = clients
     else:

@@ -283,6 +283,7 @@ def _print_summary(result: Run) -> None:
     if extras:
         out.print("Also: " + ", ".join(extras) + ".", highlight=False)
     _print_costs(result)
+    _print_clients(result)
     if "journeys" in summary:
         _print_journeys(summary["journeys"])
     if period_views.by_period(summary):
@@ -320,6 +321,31 @@ def _print_costs(result: Run) -> None:
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _print_clients(result: Run) -> None:
+    """Each client's revenue, credits, bonuses, cost and margin, the provider's, and each service-level clause's
+    chance of a credit, when the scenario has clients."""
+    from bposim import contract_views
+
+    if not contract_views.has_clients(result.summary):
+        return
+    view = Table(title="Clients")
+    for label in contract_views.HEADER:
+        view.add_column(label, justify="left" if label == "Client" else "right")
+    for row in contract_views.client_rows(result.summary, result.replications > 1):
+        view.add_row(*row.cells, style="red" if row.positive is False else None)
+    out.print(view)
+    clauses = contract_views.clause_rows(result.summary)
+    if clauses:
+        view = Table(title="Service-level clauses")
+        for label in contract_views.CLAUSE_HEADER:
+            view.add_column(label, justify="left" if label in ("Client", "Clause") else "right")
+        for row in clauses:
+            view.add_row(*row)
+        out.print(view)
+    costs = result.scenario.costs if result.scenario is not None else None
+    out.print(contract_views.explanation(costs.currency if costs is not None else ""), style="dim", highlight=False)
 
 
 def _money(summary: dict, key: str, pooled: bool, spec: str = ",.0f") -> str:
