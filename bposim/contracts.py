@@ -271,7 +271,8 @@ def _clause(
 def pooled(summaries: Sequence[dict]) -> dict:
     """Several replications' `summary["clients"]` as one: each figure's mean with its 95% half-width under
     `<key>_ci`; per clause the mean periods below each tier, p_trigger with its Wilson interval and
-    expected_credit with its half-width. One replication's is given the same shape."""
+    expected_credit with its half-width. One replication's is given the same shape, and the pooled summaries of
+    runs of one replication each pool as their replications' would (`Run.concat`)."""
     provider = _means(
         [summary["provider"] for summary in summaries],
         ("revenue", "credits", "bonuses", "net_revenue", "cost", "margin", "margin_share"),
@@ -293,12 +294,12 @@ def pooled(summaries: Sequence[dict]) -> dict:
 def _pooled_clause(rows: list[dict]) -> dict:
     """One clause over the replications."""
     first = rows[0]
-    measured = sum(row["periods"] for row in rows)
-    credited = sum(row["credited"] for row in rows)
+    measured = round(sum(row["periods"] for row in rows))
+    credited = round(sum(row.get("credited", row.get("credited_total", 0)) for row in rows))
     p_trigger = credited / measured if measured else math.nan
     low, high = wilson(p_trigger, measured)
-    credit, credit_ci = metrics.mean_and_ci([row["credits"] for row in rows])
-    bonus, bonus_ci = metrics.mean_and_ci([row["bonuses"] for row in rows])
+    credit, credit_ci = metrics.mean_and_ci([row.get("credits", row.get("expected_credit")) for row in rows])
+    bonus, bonus_ci = metrics.mean_and_ci([row.get("bonuses", row.get("expected_bonus")) for row in rows])
     return {
         **{key: first[key] for key in ("call_types", "period", "threshold_seconds", "target")},
         "periods": measured / len(rows),

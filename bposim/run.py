@@ -188,9 +188,8 @@ class Run:
         if all("by_call_type" in run.summary for run in runs):
             summary.update(_pool([run.summary for run in runs]))
         summary.update(cost_summary(tables["costs"], tables["calls"]))
-        if contracts.has_clients(first.scenario) and len(tables["calls"].columns) and len(tables["agents"].columns):
-            found = (tables["calls"], tables["agents"], tables["backlog"], tables["costs"])
-            summary["clients"] = contracts.pooled(contracts.client_results(first.scenario, *found)[1])
+        if all("clients" in run.summary for run in runs):
+            summary["clients"] = contracts.pooled([run.summary["clients"] for run in runs])
         return cls(first.scenario, first.seed, len(runs), **tables, summary=summary)
 
     def replication(self, replication: int) -> Run:

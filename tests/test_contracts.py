@@ -19,7 +19,7 @@ from pandas.testing import assert_frame_equal
 from bposim import contracts
 from bposim.experiment.tables import kpi_row
 from bposim.report.run import run_report
-from bposim.run import Run, jsonable, simulate
+from bposim.run import Run, jsonable, simulate, simulate_replication
 from bposim.scenario import Scenario, ScenarioError
 
 DAYS = 3
@@ -316,10 +316,12 @@ def test_clients_change_no_other_table_nor_the_rest_of_the_summary():
 
 
 def test_joined_replications_give_the_same_clients_as_one_run():
-    scenario = client_run().scenario
-    parts = [simulate(scenario, seed=SEED, replications=1) for _ in range(1)]
+    whole = client_run()
+    parts = [simulate_replication(whole.scenario, SEED, replication) for replication in (0, 1)]
     joined = Run.concat(parts)
-    assert json.dumps(jsonable(joined.summary["clients"])) == json.dumps(jsonable(parts[0].summary["clients"]))
+    assert json.dumps(jsonable(joined.summary["clients"])) == json.dumps(jsonable(whole.summary["clients"]))
+    alone = Run.concat(parts[:1])
+    assert json.dumps(jsonable(alone.summary["clients"])) == json.dumps(jsonable(parts[0].summary["clients"]))
 
 
 def test_sweep_rows_and_the_report_show_the_clients(tmp_path):
