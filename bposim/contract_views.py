@@ -65,25 +65,66 @@ def _row(name: str, own: dict, pooled: bool) -> ClientRow:
 def clause_rows(summary: dict) -> list[list[str]]:
     """A row per service-level clause of each client: what it asks, the periods measured (a mean per
     replication), how many fell below each tier, P(a period owes a credit) and the expected credit."""
-    rows = []
-    for name, own in summary["clients"]["by_client"].items():
+    return [
+        [
+            name,
+            asked(clause),
+            f"{clause['periods']:g}",
+            below(clause),
+            _probability(clause, "p_trigger"),
+            credit(clause),
+        ]
+        for name, own in summary["clients"]["by_client"].items()
+        for clause in own["clauses"]
+    ]
+
+
+def asked(clause: dict) -> str:
+    """What a clause asks: "voice_b: 90% within 30 s per day"."""
+    return (
+        f"{', '.join(clause['call_types'])}: {clause['target']:.0%} within {clause['threshold_seconds']:g} s "
+        f"per {clause['period']}"
+    )
+
+
+def below(clause: dict) -> str:
+    """The periods below each tier (a mean per replication): "< 80%: 1; < 70%: 0"."""
+    return "; ".join(f"< {float(level):.0%}: {count:.3g}" for level, count in clause["periods_below"].items()) or (
+        "no tiers"
+    )
+
+
+def credit(clause: dict) -> str:
+    """A clause's expected credit per run, with its half-width."""
+    return estimate(clause["expected_credit"], clause.get("expected_credit_ci"))
+
+
+def client_tables(summary: dict, pooled: bool) -> list[tuple[str, list[tuple[str, str]]]]:
+    """A (title, rows of label and value) table per client, then the provider's: the figures of `client_rows`
+    down the rows, the units billed, and per clause what it asks, the periods below each tier, P(credit) and the
+    expected credit."""
+    rows = client_rows(summary, pooled)
+    labels = HEADER[1:]
+    tables = []
+    for (name, own), row in zip(summary["clients"]["by_client"].items(), rows, strict=False):
+        lines = [(label, value) for label, value in zip(labels, row.cells[1:], strict=True)]
+        if "billed_units" in own:
+            lines.insert(
+                0,
+                (
+                    "Billed",
+                    f"{estimate(own['billed_units'], own.get('billed_units_ci'), ',.1f')} "
+                    f"{own.get('unit', '')}".rstrip(),
+                ),
+            )
         for clause in own["clauses"]:
-            asked = (
-                f"{', '.join(clause['call_types'])}: {clause['target']:.0%} within {clause['threshold_seconds']:g} s "
-                f"per {clause['period']}"
-            )
-            below = "; ".join(f"< {float(level):.0%}: {count:.3g}" for level, count in clause["periods_below"].items())
-            rows.append(
-                [
-                    name,
-                    asked,
-                    f"{clause['periods']:g}",
-                    below or "no tiers",
-                    _probability(clause, "p_trigger"),
-                    estimate(clause["expected_credit"], clause.get("expected_credit_ci")),
-                ]
-            )
-    return rows
+            lines.append((f"Clause {asked(clause)}", f"periods below {below(clause)}"))
+            lines.append(("  P(credit), expected credit", f"{_probability(clause, 'p_trigger')}, {credit(clause)}"))
+        tables.append((f"Client {name}", lines))
+    provider = rows[-1]
+    lines = [(label, value) for label, value in zip(labels, provider.cells[1:], strict=True) if value]
+    tables.append(("Provider (all clients)", lines))
+    return tables
 
 
 def _probability(own: dict, key: str) -> str:

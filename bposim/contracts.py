@@ -57,7 +57,7 @@ COLUMNS = (
     "periods_measured",
     "periods_credited",
 )
-KPIS = ("revenue", "credits", "bonuses", "net_revenue", "cost", "margin", "margin_share", "busy_share")
+KPIS = ("revenue", "credits", "bonuses", "net_revenue", "cost", "margin", "margin_share", "busy_share", "billed_units")
 CELL_KPIS = ("revenue", "credits", "bonuses", "net_revenue", "cost", "margin", "margin_share", "p_penalty")
 UNITS = {
     "per_handled_contact": "contacts",
@@ -154,7 +154,7 @@ def _replication(
             "periods_credited": sum(clause["credited"] for clause in clauses),
         }
         rows.append(row)
-        clients[client.name] = {key: row[key] for key in KPIS} | {"clauses": clauses}
+        clients[client.name] = {key: row[key] for key in KPIS} | {"unit": row["unit"], "clauses": clauses}
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     total_cost = float(costs["amount"].sum()) if costs is not None else math.nan
     provider = {key: float(table[key].sum()) for key in ("revenue", "credits", "bonuses", "net_revenue")}
@@ -280,7 +280,7 @@ def pooled(summaries: Sequence[dict]) -> dict:
     by_client = {}
     for name in summaries[0]["by_client"]:
         rows = [summary["by_client"][name] for summary in summaries]
-        own = _means(rows, KPIS)
+        own = _means(rows, KPIS) | {"unit": rows[0]["unit"]}
         clauses = [_pooled_clause([row["clauses"][i] for row in rows]) for i in range(len(rows[0]["clauses"]))]
         measured = sum(clause["periods_total"] for clause in clauses)
         triggered = sum(clause["credited_total"] for clause in clauses)

@@ -343,7 +343,8 @@ def test_bposim_run_prints_each_client_and_the_provider(tmp_path):
     )
     result = bposim("run", path, "--out", tmp_path / "out")
     assert result.returncode == 0, result.stderr
-    assert "Clients" in result.stdout and "provider" in result.stdout and "Service-level clauses" in result.stdout
+    for title in ("Client a", "Client b", "Provider (all clients)", "Clause voice_b: 80% within 20 s per day"):
+        assert title in result.stdout
     saved = pd.read_csv(tmp_path / "out" / "clients.csv")
     assert list(saved["client"]) == ["a", "b"]
 

@@ -163,6 +163,8 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
         )
         if on
     ]
+    if scenario.clients:
+        extras.append(f"clients {', '.join(client.name for client in scenario.clients)}")
     if scenario.outbound:
         dialers = ", ".join(f"{campaign.name} ({campaign.dialer})" for campaign in scenario.outbound)
         extras.append(f"outbound {dialers}")
@@ -324,25 +326,19 @@ def _print_costs(result: Run) -> None:
 
 
 def _print_clients(result: Run) -> None:
-    """Each client's revenue, credits, bonuses, cost and margin, the provider's, and each service-level clause's
-    chance of a credit, when the scenario has clients."""
+    """A table per client (revenue, credits, bonuses, cost, margin, and each service-level clause's chance of a
+    credit), then the provider's figures, when the scenario has clients."""
     from bposim import contract_views
 
     if not contract_views.has_clients(result.summary):
         return
-    view = Table(title="Clients")
-    for label in contract_views.HEADER:
-        view.add_column(label, justify="left" if label == "Client" else "right")
-    for row in contract_views.client_rows(result.summary, result.replications > 1):
-        view.add_row(*row.cells, style="red" if row.positive is False else None)
-    out.print(view)
-    clauses = contract_views.clause_rows(result.summary)
-    if clauses:
-        view = Table(title="Service-level clauses")
-        for label in contract_views.CLAUSE_HEADER:
-            view.add_column(label, justify="left" if label in ("Client", "Clause") else "right")
-        for row in clauses:
-            view.add_row(*row)
+    pooled = result.replications > 1
+    for title, rows in contract_views.client_tables(result.summary, pooled):
+        view = Table(title=title, show_header=False)
+        view.add_column("Figure")
+        view.add_column("Value", justify="right")
+        for label, value in rows:
+            view.add_row(label, value)
         out.print(view)
     costs = result.scenario.costs if result.scenario is not None else None
     out.print(contract_views.explanation(costs.currency if costs is not None else ""), style="dim", highlight=False)
