@@ -399,3 +399,24 @@ def test_the_two_client_model_runs_and_prices_both_clients():
     summary = json.loads(result.stdout)["clients"]
     assert set(summary["by_client"]) == {"telecom", "bank"}
     assert summary["provider"]["revenue"] == pytest.approx(sum(own["revenue"] for own in summary["by_client"].values()))
+
+
+def test_a_sweep_has_client_columns_whose_cell_means_are_the_replications_means(tmp_path):
+    scenario = tmp_path / "clients.yaml"
+    clauses = [DAILY | {"tiers": [{"below": 0.8, "credit_amount": 100}]}]
+    scenario.write_text(yaml.safe_dump(centre_data(clients(clauses_b=clauses))))
+    experiment = tmp_path / "team_b.yaml"
+    experiment.write_text(
+        "name: team_b\nmodel: clients.yaml\nreplications: 2\nseed: 3\nkeep: summary\n"
+        "factors:\n  agent_groups.team_b.agents.count: [1, 4]\n"
+    )
+    result = bposim("sweep", experiment, "--workers", "1", "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    results = pd.read_parquet(tmp_path / "out" / "results.parquet")
+    cells = pd.read_parquet(tmp_path / "out" / "cells.parquet")
+    for key in contracts.CELL_KPIS:
+        assert f"client.b.{key}" in results and f"client.b.{key}_ci" in cells
+    means = results.groupby("cell")["client.b.p_penalty"].mean()
+    assert cells.set_index("cell")["client.b.p_penalty"].to_numpy() == pytest.approx(means.to_numpy())
+    few, more = cells.sort_values("agent_groups.team_b.agents.count")["client.b.p_penalty"]
+    assert few > more  # four agents on b's queue owe fewer daily credits than one
