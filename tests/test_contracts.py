@@ -119,10 +119,12 @@ def client_run() -> Run:
     return simulate(Scenario.model_validate(centre_data(clients(clauses_b=clauses))), seed=SEED, replications=2)
 
 
-def priced(clients_list: list[dict], run: Run) -> tuple[pd.DataFrame, dict]:
-    """The clients table and pooled summary of `clients_list` priced on `run`'s tables (clients do not change what
-    is simulated, so any contract can be priced on the same tables)."""
-    scenario = Scenario.model_validate(centre_data(clients_list))
+def priced(clients_list: list[dict], run: Run, definition: str = "offered") -> tuple[pd.DataFrame, dict]:
+    """The clients table and pooled summary of `clients_list` priced on `run`'s tables (clients and the
+    service-level definition do not change what is simulated, so any contract can be priced on the same tables)."""
+    data = centre_data(clients_list)
+    data["service_level"]["definition"] = definition
+    scenario = Scenario.model_validate(data)
     table, each = contracts.client_results(scenario, run.calls, run.agents, run.backlog, run.costs)
     return table, contracts.pooled(each)
 
@@ -420,3 +422,33 @@ def test_a_sweep_has_client_columns_whose_cell_means_are_the_replications_means(
     assert cells.set_index("cell")["client.b.p_penalty"].to_numpy() == pytest.approx(means.to_numpy())
     few, more = cells.sort_values("agent_groups.team_b.agents.count")["client.b.p_penalty"]
     assert few > more  # four agents on b's queue owe fewer daily credits than one
+
+
+@pytest.mark.parametrize("definition", ["answered", "offered_less_short_abandons"])
+def test_a_clause_follows_the_scenarios_service_level_definition(definition):
+    run = client_run()
+    calls = counted(run.calls[run.calls["replication"] == 0])
+    own = calls[(calls["call_type"] == "voice_b") & (calls["path"] != "callback")]
+    answered = own["outcome"] == "answered"
+    short = (own["outcome"] == "abandoned") & (own["wait"] <= 20)
+    denominator = answered if definition == "answered" else own["outcome"].isin(OFFERED) & ~short
+    within = (answered & (own["wait"] <= 20)).groupby(own["day"]).sum()
+    levels = (within / denominator.groupby(own["day"]).sum()).to_numpy(dtype=float)
+    below = float(np.sort(levels)[1])  # the middle day's level: the lowest day is below it, the others not
+    clause = DAILY | {"tiers": [{"below": below, "credit_amount": 10.0}]}
+    table, _ = priced(clients(clauses_b=[clause]), run, definition)
+    row = table[(table["client"] == "b") & (table["replication"] == 0)].iloc[0]
+    assert row["credits"] == 10.0 * int((levels < below).sum()) == 10.0
+
+
+def test_a_clause_over_case_work_counts_items_done_by_their_due_time():
+    run = client_run()
+    clause = {"call_types": ["case_b"], "threshold_seconds": 0, "target": 0.9, "period": "day"}
+    clause["tiers"] = [{"below": 1.0, "credit_amount": 1.0}]
+    table, summary = priced(clients(clauses_b=[clause]), run)
+    for replication in (0, 1):
+        backlog = run.backlog[(run.backlog["replication"] == replication) & (run.backlog["call_type"] == "case_b")]
+        due = backlog[backlog["due"] > 0]
+        row = table[(table["client"] == "b") & (table["replication"] == replication)].iloc[0]
+        assert len(due) and row["periods_measured"] == len(due)
+        assert row["credits"] == float((due["met_due"] < due["due"]).sum())
