@@ -70,6 +70,18 @@ SHARED_COMPONENTS = ("agents", "overtime", "technology")  # shared out by busy s
 _LIVE_OFFERED = ("answered", "abandoned", "blocked", "unserved", "dropped", "balked", "message", "disconnected")
 
 
+def empty_table(replications: int) -> pd.DataFrame:
+    """The clients table of a scenario without clients: no rows, its columns (and replication with several)."""
+    text = ("client", "billing", "unit")
+    counts = ("periods_measured", "periods_credited")
+    columns = {
+        name: pd.Series(dtype=object if name in text else np.int64 if name in counts else float) for name in COLUMNS
+    }
+    if replications > 1:
+        columns["replication"] = pd.Series(dtype=np.int64)
+    return pd.DataFrame(columns)
+
+
 def has_clients(scenario: Scenario | None) -> bool:
     """Whether a scenario has clients to price."""
     return scenario is not None and bool(scenario.clients)

@@ -65,7 +65,7 @@ contacts per agent-hour and per dialling hour, records completed, attempts per r
 
 ``clients``: one row per client of the scenario's `clients` (its billing, billed_units, unit, revenue, credits,
 bonuses, net_revenue, work_seconds, busy_share, cost, margin, margin_share, periods_measured, periods_credited;
-defined in `bposim.contracts`); empty without clients (and not written by `save`). The summary then has
+defined in `bposim.contracts`); without clients no rows (and not written by `save`). The summary then has
 `clients`: the provider's and each client's figures, and per service-level clause P(a period owes a credit).
 
 ``costs``: one row per cost item (component, item, site, quantity, unit, unit_cost, amount), when the scenario
@@ -219,9 +219,9 @@ class Run:
         directory = Path(directory)
         for name in self.TABLES:
             frame = getattr(self, name)
-            if (name in (*ON_REQUEST, "clients") and not len(frame.columns)) or (
-                name == "outbound" and not self._dials(frame)
-            ):
+            if (name in ON_REQUEST and not len(frame.columns)) or (name == "outbound" and not self._dials(frame)):
+                continue
+            if name == "clients" and frame.empty:  # no clients in the scenario
                 continue
             text = frame if self.scenario is None else csv_table(name, frame, self.scenario.horizon)
             write_atomically(directory / f"{name}.csv", lambda handle, text=text: text.to_csv(handle, index=False))
@@ -358,7 +358,7 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
         summary["clients"] = contracts.pooled(each)
         found["clients"] = clients
     else:
-        found["clients"] = _NOT_ASKED.copy()
+        found["clients"] = contracts.empty_table(count)
     return Run(
         scenario,
         seed,
