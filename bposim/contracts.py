@@ -95,7 +95,7 @@ def client_results(
     costs: pd.DataFrame | None,
 ) -> tuple[pd.DataFrame, list[dict]]:
     """The clients table (columns COLUMNS, per replication when there are several) and each replication's
-    `summary["clients"]` (as `replication_summary` gives it)."""
+    `summary["clients"]` (the shape `pooled` reads)."""
     backlog = backlog if backlog is not None and not backlog.empty else None
     costs = costs if costs is not None and not costs.empty else None
     if "replication" not in calls:
