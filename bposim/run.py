@@ -63,6 +63,11 @@ talk_end, free_at, record_id, attempt, cut_off (defined in `bposim.outbound`); e
 written by `save`). The summary then has `outbound`: each campaign's dials, results, nuisance_rate, agent_hours,
 contacts per agent-hour and per dialling hour, records completed, attempts per record and records left.
 
+``clients``: one row per client of the scenario's `clients` (its billing, billed_units, unit, revenue, credits,
+bonuses, net_revenue, work_seconds, busy_share, cost, margin, margin_share, periods_measured, periods_credited;
+defined in `bposim.contracts`); without clients no rows (and not written by `save`). The summary then has
+`clients`: the provider's and each client's figures, and per service-level clause P(a period owes a credit).
+
 ``costs``: one row per cost item (component, item, site, quantity, unit, unit_cost, amount), when the scenario
 has a `costs` section; the summary then has total_cost, cost_per_handled_contact and cost_<component>.
 
@@ -102,7 +107,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bposim import backlog, journeys, metrics, outbound, periods, resolution, sites, workload
+from bposim import backlog, contracts, journeys, metrics, outbound, periods, resolution, sites, workload
 from bposim.clocktimes import csv_table
 from bposim.columns import Records, joined, replication_records
 from bposim.costs import cost_summary, cost_table
@@ -112,7 +117,7 @@ from bposim.scenario import Scenario, scenario_text
 from bposim.scenario.sites import site_costs
 from bposim.tables import BUILT, EXEMPT_KEY, ON_REQUEST, run_tables
 
-DEFAULT_TABLES = (*BUILT, "costs")  # the tables built unless named: from the records, and the costs priced from them
+DEFAULT_TABLES = (*BUILT, "costs", "clients")  # built unless named: from the records, and what is priced from them
 TABLES = (*DEFAULT_TABLES, *ON_REQUEST)  # every table of a run, those built only when named last
 POOLED = (
     *metrics.SUMMARY_KEYS,
@@ -142,6 +147,7 @@ class Run:
     backlog_intervals: pd.DataFrame
     periods: pd.DataFrame
     outbound: pd.DataFrame
+    clients: pd.DataFrame
     summary: dict = field(repr=False)
 
     TABLES = TABLES
@@ -183,6 +189,8 @@ class Run:
         if all("by_call_type" in run.summary for run in runs):
             summary.update(_pool([run.summary for run in runs]))
         summary.update(cost_summary(tables["costs"], tables["calls"]))
+        if all("clients" in run.summary for run in runs):
+            summary["clients"] = contracts.pooled([run.summary["clients"] for run in runs])
         return cls(first.scenario, first.seed, len(runs), **tables, summary=summary)
 
     def replication(self, replication: int) -> Run:
@@ -213,6 +221,8 @@ class Run:
         for name in self.TABLES:
             frame = getattr(self, name)
             if (name in ON_REQUEST and not len(frame.columns)) or (name == "outbound" and not self._dials(frame)):
+                continue
+            if name == "clients" and frame.empty:  # no clients in the scenario
                 continue
             text = frame if self.scenario is None else csv_table(name, frame, self.scenario.horizon)
             write_atomically(directory / f"{name}.csv", lambda handle, text=text: text.to_csv(handle, index=False))
@@ -316,6 +326,8 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
     priced = {"calls", "intervals", "agents", "backlog"} if costs_needed else set()
     if scenario.sites:  # the sites' KPIs read the agents and calls
         priced |= {"calls", "agents"}
+    if contracts.has_clients(scenario):
+        priced |= {"calls", "agents", "backlog"}
     built = run_tables(scenario, records, wanted | priced)
     del records
     found = built.tables
@@ -347,6 +359,12 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
         summary["sites"] = sites.site_summary(scenario, found, costs)
     if "costs" in wanted:
         found["costs"] = costs
+    if contracts.has_clients(scenario):
+        clients, each = contracts.client_results(scenario, found["calls"], found["agents"], found.get("backlog"), costs)
+        summary["clients"] = contracts.pooled(each)
+        found["clients"] = clients
+    else:
+        found["clients"] = contracts.empty_table(count)
     return Run(
         scenario,
         seed,

@@ -2,8 +2,8 @@
 interval numbers, ready for `bposim.excel.write_workbook`.
 
 - `bposim run`: KPIs (the summary per call type, as `--format csv` prints it), Intervals, Staffing, Agents, and
-  where the run has them Backlog, Backlog by interval, Periods, Outages and Costs. The calls table stays in the
-  CSV and Parquet files (a day of a large centre is more rows than a sheet reads comfortably).
+  where the run has them Backlog, Backlog by interval, Periods, Outages, Costs and Clients. The calls table stays
+  in the CSV and Parquet files (a day of a large centre is more rows than a sheet reads comfortably).
 - `bposim sweep`: Cells (the per-cell summary: means and 95% CI half-widths) and Replications (one row per cell ×
   replication).
 - `bposim staff`: Shifts (a daily roster) or Schedule and Shift starts (weekly rosters: the named schedule),
@@ -54,6 +54,8 @@ def run_sheets(run: Run, kpis: pd.DataFrame) -> dict[str, pd.DataFrame]:
         sheets["Outages"] = with_moments(run.outages, ("start", "end"), horizon)
     if len(run.costs):
         sheets["Costs"] = run.costs
+    if len(run.clients):
+        sheets["Clients"] = run.clients
     return sheets
 
 

@@ -168,6 +168,8 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
         )
         if on
     ]
+    if scenario.clients:
+        extras.append(f"clients {', '.join(client.name for client in scenario.clients)}")
     if scenario.outbound:
         dialers = ", ".join(f"{campaign.name} ({campaign.dialer})" for campaign in scenario.outbound)
         extras.append(f"outbound {dialers}")
@@ -297,6 +299,7 @@ def _print_summary(result: Run) -> None:
 
         for line in lines(summary, result.scenario):
             out.print(line, highlight=False, soft_wrap=True, markup=False)
+    _print_clients(result)
     if "journeys" in summary:
         _print_journeys(summary["journeys"])
     if period_views.by_period(summary):
@@ -334,6 +337,25 @@ def _print_costs(result: Run) -> None:
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _print_clients(result: Run) -> None:
+    """A table per client (revenue, credits, bonuses, cost, margin, and each service-level clause's chance of a
+    credit), then the provider's figures, when the scenario has clients."""
+    from bposim import contract_views
+
+    if not contract_views.has_clients(result.summary):
+        return
+    pooled = result.replications > 1
+    for title, rows in contract_views.client_tables(result.summary, pooled):
+        view = Table(title=title, show_header=False)
+        view.add_column("Figure")
+        view.add_column("Value", justify="right")
+        for label, value in rows:
+            view.add_row(label, value)
+        out.print(view)
+    costs = result.scenario.costs if result.scenario is not None else None
+    out.print(contract_views.explanation(costs.currency if costs is not None else ""), style="dim", highlight=False)
 
 
 def _money(summary: dict, key: str, pooled: bool, spec: str = ",.0f") -> str:

@@ -15,8 +15,10 @@ replications is P(every period met)). With a call type's `resolution`, the first
 `bposim.resolution.KPIS` overall (fcr, repeats_per_day, cost_of_repeats, ...) and per such call type (`<call_type>.fcr`,
 `<call_type>.repeats_per_day`, ...). With outbound campaigns, `outbound.<campaign>.<kpi>` for the KPIs of
 `bposim.outbound.CELL_KPIS` (dials, right-party connects, contacts and right-party connects per dialling hour, the
-nuisance rate, attempts per record, records left). A channel named like a call type (a call type called "chat")
-leaves its columns to the call type.
+nuisance rate, attempts per record, records left). With clients, `client.<client>.<kpi>` for the KPIs of
+`bposim.contracts.CELL_KPIS` (revenue, credits, bonuses, net_revenue, cost, margin, margin_share, and p_penalty: the
+share of its clauses' periods that owed a credit; its mean over a cell's replications is P(a period owes one)).
+A channel named like a call type (a call type called "chat") leaves its columns to the call type.
 `pareto_frontier` keeps the cells no other cell beats on both cost and service level.
 """
 
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from bposim import backlog, cells, costs, metrics, outbound, resolution, sites
+from bposim import backlog, cells, contracts, costs, metrics, outbound, resolution, sites
 from bposim.memo import per_scenario
 from bposim.scenario.call_types import CHANNELS
 from bposim.tables import scheduled
@@ -77,6 +79,8 @@ def kpi_row(run: Run) -> dict[str, float | int | bool | str]:
         row.update({f"outbound.{campaign}.{key}": float(kpis[key]) for key in outbound.CELL_KPIS})
     for site, kpis in summary.get("sites", {}).items():
         row.update({f"site.{site}.{key}": float(kpis[key]) for key in sites.CELL_KPIS})
+    for client, kpis in summary.get("clients", {}).get("by_client", {}).items():
+        row.update({f"client.{client}.{key}": float(kpis[key]) for key in contracts.CELL_KPIS})
     return row
 
 

@@ -11,6 +11,7 @@ from bposim import (
     channel_kpis,
     channel_views,
     charts,
+    contract_views,
     journey_views,
     outbound_views,
     period_views,
@@ -54,6 +55,8 @@ def run_sections(run: Run) -> tuple[str, list[Section]]:
         sections.insert(1, period_section(summary))
     if resolution_views.has_resolution(summary):
         sections.insert(1, resolution_section(run))
+    if contract_views.has_clients(summary):
+        sections.insert(1, client_section(run))
     campaigns = outbound_section(run)
     if campaigns is not None:
         sections.append(campaigns)
@@ -70,6 +73,19 @@ def run_sections(run: Run) -> tuple[str, list[Section]]:
         "" if replications == 1 else "Replication 0 of the run.",
     )
     return f"{name}: run report", sections
+
+
+def client_section(run: Run) -> Section:
+    """Each client's revenue, credits, bonuses, cost and margin, the provider's, and each service-level clause's
+    chance of a credit (scenarios with clients)."""
+    summary = run.summary
+    rows = contract_views.client_rows(summary, summary.get("replications", 1) > 1)
+    table = html_table(contract_views.HEADER, [row.cells for row in rows], [row.positive for row in rows], 1)
+    clauses = contract_views.clause_rows(summary)
+    if clauses:
+        table += "<h3>Service-level clauses</h3>" + html_table(contract_views.CLAUSE_HEADER, clauses, None, 2)
+    costs = run.scenario.costs if run.scenario is not None else None
+    return Section("Clients and contracts", contract_views.explanation(costs.currency if costs else ""), table=table)
 
 
 def journey_section(journeys: dict) -> Section:

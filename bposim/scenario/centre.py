@@ -37,6 +37,7 @@ from bposim.scenario.call_types import (
     ServiceLevel,
     arrivals_calendar_errors,
 )
+from bposim.scenario.clients import Client, client_errors
 from bposim.scenario.common import SECONDS_PER_DAY, Clock, Model, clock_seconds, custom_error
 from bposim.scenario.costs import Costs, cost_errors
 from bposim.scenario.errors import ScenarioError, format_validation_error, listed
@@ -424,6 +425,9 @@ class Scenario(Model):
     scheduling: Scheduling | None = Field(None, description="shift patterns for the roster optimiser (bposim staff)")
     outbound: list[Campaign] = Field([], description="outbound campaigns dialled by blended agents in their idle time")
     sites: list[Site] = Field([], description="where groups work: time zones, holidays, wages, site-wide outages")
+    clients: list[Client] | None = Field(
+        None, description="the provider's clients: the call types each owns and its contract (bposim.contracts)"
+    )
 
     @classmethod
     def model_validate(cls, obj: Any, **options: Any) -> Scenario:
@@ -484,6 +488,8 @@ class Scenario(Model):
             yield from cost_errors(self.costs, self)
         if self.scheduling is not None:
             yield from scheduling_errors(self.scheduling, self)
+        if self.clients:
+            yield from client_errors(self.clients, self)
         if self.outbound:
             yield from campaign_errors(self.outbound, [group.name for group in self.agent_groups])
         names = [ct.name for ct in self.call_types]
