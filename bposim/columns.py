@@ -224,11 +224,13 @@ def _call_columns(scenario: Scenario, centre: Centre) -> dict[str, np.ndarray]:
 def with_derived_columns(scenario: Scenario, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The call columns (CALL_FIELDS in CALL_DTYPES) with those derived from them added: day and interval (of the
     day, by arrival; −1 for items of a backlog present before the first opening, which arrived at a negative
-    time), warmup (a live contact that arrived during the warm-up; deferred work has none) and wait (answer or
-    end − arrival; for deferred work the time from arrival to the start of the work)."""
+    time; a leg passed on after the last day, as a day served to its end can, in the last day's last interval),
+    warmup (a live contact that arrived during the warm-up; deferred work has none) and wait (answer or end −
+    arrival; for deferred work the time from arrival to the start of the work)."""
     horizon = scenario.horizon
     arrival = columns["arrival"]
-    day = (arrival // SECONDS_PER_DAY).astype(np.int32) if horizon.days > 1 else np.zeros(len(arrival), np.int32)
+    last = horizon.days - 1  # a contact passed on after the last day (closing: serve) counts in its last interval
+    day = np.minimum(arrival // SECONDS_PER_DAY, last).astype(np.int32) if last else np.zeros(len(arrival), np.int32)
     since_open = arrival - day * float(SECONDS_PER_DAY)
     interval = np.clip(since_open // horizon.interval_seconds, 0, horizon.intervals - 1).astype(np.int32)
     if horizon.varies:  # the warm-up runs from each day's own opening

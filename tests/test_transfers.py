@@ -25,6 +25,7 @@ from strategies import SEEDS, checked, durations, scenario_specs
 import bposim as library
 from bposim.engine.model import Centre
 from bposim.run import jsonable
+from bposim.scenario import SECONDS_PER_DAY
 
 FIXED_45 = {"distribution": "fixed", "value_seconds": 45}
 JOURNEY_COLUMNS = ["transfer_mode", "conference_seconds"]
@@ -267,6 +268,48 @@ def test_journeys_hold_together(spec, seed):
     kpis = result.summary["journeys"]
     assert sum(kpis["final_outcomes"].values()) == kpis["journeys"]
     assert kpis["transferred"] == int((~pairs["warmup_prev"]).sum())
+
+
+def test_legs_passed_on_after_the_last_day_count_in_its_last_interval():
+    """An overloaded two-day centre serving to the end (closing: serve) passes callers on well after its last day:
+    their legs count in the last day's last interval, and every table and KPI is built (they once broke them)."""
+    generalist = [{"call_type": name, "proficiency": 1.0} for name in ("sales", "billing", "tech")]
+    scenario = library.Scenario.model_validate(
+        {
+            "name": "late legs",
+            "horizon": {"start": "08:00", "length_hours": 1, "interval_minutes": 15, "days": 2, "closing": "serve"},
+            "service_level": {"threshold_seconds": 0.0},
+            "call_types": [
+                {
+                    "name": "sales",
+                    "arrivals": {"per_hour": 2.0},
+                    "handle_time": {"distribution": "exponential", "mean_seconds": 20.0},
+                },
+                {
+                    "name": "billing",
+                    "arrivals": {"per_hour": 2.0},
+                    "handle_time": {"distribution": "exponential", "mean_seconds": 20.0},
+                },
+                {
+                    "name": "tech",
+                    "arrivals": {"per_hour": 36.0},
+                    "handle_time": {"distribution": "exponential", "mean_seconds": 128.0},
+                    "transfers": [{"to": "tech", "probability": 0.875}],
+                },
+            ],
+            "agent_groups": [{"name": "generalists", "skills": generalist, "agents": 1}],
+            "busyness": {"cv": 1.0},
+        }
+    )
+    result = library.simulate(scenario, seed=0)
+    calls = result.calls
+    late = calls[calls["arrival"] >= 2 * SECONDS_PER_DAY]
+    assert len(late) > 0  # the case this test is about
+    assert (late["day"] == 1).all() and (late["interval"] == scenario.horizon.intervals - 1).all()
+    assert (late["leg"] > 1).all()
+    assert calls["day"].between(0, 1).all()
+    offered = result.summary["offered"]
+    assert offered == int(result.intervals["offered"].sum())
 
 
 # --- the door and the command line ---------------------------------------------------------------------------------
