@@ -371,7 +371,7 @@ def test_every_agent_group_needs_a_rate() -> None:
     only_one = costs(groups=[{"group": "onshore_team", "per_paid_hour": 24}])
     assert cross_errors(only_one) == [
         "costs.groups: no cost given for agent group 'offshore_team'; every agent group needs a per_paid_hour "
-        "when costs.groups is given"
+        "when costs.groups is given (or a site with wage_per_hour)"
     ]
     assert cross_errors(costs(groups=[])) == []
     nobody = costs(groups=[], abandoned_call=None, technology=[])
