@@ -63,7 +63,17 @@ from bposim.engine.channels import ChannelWork, ItemProgress
 from bposim.engine.events import Calendar
 from bposim.engine.journeys import JourneyWork, LegRow, leg_sources, transfer_desks
 from bposim.engine.outbound import Dialers
-from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, DIRECT, UNSERVED, CallRecords, PieceRow
+from bposim.engine.records import (
+    ABANDONED,
+    ANSWERED,
+    BLOCKED,
+    CALLBACK,
+    DIRECT,
+    UNSERVED,
+    CallRecords,
+    PieceRow,
+    pack_call_row,
+)
 from bposim.engine.resolution import repeats_for
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, CallQueue, Job, Overflow, Router
 from bposim.engine.sources import Callers, call_source, draw_day, first_uniform, stream
@@ -379,7 +389,9 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
                     talk *= agent.learning.multiplier(agent.handled)
                     agent.handled += 1
                 self._write_call(
-                    (call_id, index, 1, now, now, now + talk, talk, wrap, ANSWERED, agent.index, DIRECT, 0.0)
+                    pack_call_row(
+                        call_id, index, 1, now, now, now + talk, talk, wrap, ANSWERED, agent.index, DIRECT, 0.0
+                    )
                 )
                 self.env.at(talk + wrap, self._on_ready, agent)
                 return
@@ -497,7 +509,7 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
             agent.job = Job(call, now, talk, wrap, now + talk, now + (talk + wrap))
         else:  # `records.call` written inline
             self._write_call(
-                (
+                pack_call_row(
                     call.call_id,
                     queue.index,
                     call.attempt,
@@ -528,7 +540,7 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
             agent.handled += 1
         wrap = call.wrap
         self._write_call(
-            (
+            pack_call_row(
                 call.call_id,
                 queue.index,
                 call.attempt,
