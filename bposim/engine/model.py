@@ -66,9 +66,10 @@ from bposim.engine.outbound import Dialers
 from bposim.engine.records import (
     ABANDONED,
     ANSWERED,
+    ANSWERED_VALUE,
     BLOCKED,
     CALLBACK,
-    DIRECT,
+    DIRECT_VALUE,
     UNSERVED,
     CallRecords,
     PieceRow,
@@ -390,7 +391,18 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
                     agent.handled += 1
                 self._write_call(
                     pack_call_row(
-                        call_id, index, 1, now, now, now + talk, talk, wrap, ANSWERED, agent.index, DIRECT, 0.0
+                        call_id,
+                        index,
+                        1.0,  # the first attempt
+                        now,
+                        now,
+                        now + talk,
+                        talk,
+                        wrap,
+                        ANSWERED_VALUE,
+                        agent.index,
+                        DIRECT_VALUE,
+                        0.0,
                     )
                 )
                 self.env.at(talk + wrap, self._on_ready, agent)
@@ -518,7 +530,7 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
                     now + talk,
                     talk,
                     wrap,
-                    ANSWERED,
+                    ANSWERED_VALUE,
                     agent.index,
                     call.path,
                     call.bot,
@@ -549,7 +561,7 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
                 now + talk,
                 talk,
                 wrap,
-                ANSWERED,
+                ANSWERED_VALUE,
                 agent.index,
                 call.path,
                 call.bot,
