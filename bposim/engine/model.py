@@ -14,6 +14,8 @@ interval boundary      Centre._interval_start            interval index (int)   
 closing time           Centre._close                     None                      lets the queue go or serves it
 a first attempt        Centre._attempt (an arrival of    routing.Call              busy signal, bot, agent or queue
   arrives                the calendar's stream, no event)
+  (no feature checks     Centre._first_attempt             DrawnCaller (a tuple)     an agent free answers it with no
+  on answering)                                                                    call made; else as _attempt
 a retrial arrives      Centre._attempt                   routing.Call              as a first attempt
 a repeat contact       Centre._attempt (live),           routing.Call              as a first attempt; made by
   arrives                Centre._arrive_repeat_item                                `engine.resolution` for an
