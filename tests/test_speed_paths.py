@@ -107,14 +107,17 @@ def _records(centre: Centre) -> np.ndarray:
 
 def test_a_centre_without_the_features_answers_and_queues_by_the_short_paths_to_the_same_records():
     """Without first-contact resolution, transfers, outages cutting calls, balking or a maximum wait, the centre
-    binds the check-free paths; they record every call as the full paths do."""
+    binds the check-free paths, and answers first attempts without making a call; they record every call as the
+    full paths do."""
     assist = {"adoption": 0.7, "handle_time_multiplier": 0.88}
     scenario = bposim.load_scenario("models/bpo_multiskill.yaml").updated({"technology.ai_assist": assist})
     short = Centre(scenario, 5, 2)
     assert short._serve.__func__ is Centre._answer
     assert short._wait_or_callback.__func__ is Centre._wait_unless_called_back
+    assert short.answer_drawn
     full = Centre(scenario, 5, 2)
     del full._serve, full._wait_or_callback  # back to the class's methods, with every check
+    full.answer_drawn = False  # every first attempt made a call, through `_attempt`
     assert full._serve.__func__ is Centre._serve
     expected = _records(full)
     assert len(expected) > 1000
@@ -133,6 +136,7 @@ def test_centres_with_the_features_keep_their_checks():
         }
     )
     assert Centre(repeating, 1)._serve.__func__ is Centre._serve
+    assert not Centre(repeating, 1).answer_drawn
     balking = helpdesk.updated({f"call_types.{support}.balking": {"probability": 0.3}})
     assert "_wait_or_callback" not in vars(Centre(balking, 1))
     assert Centre(bposim.load_scenario("models/two_tier_support.yaml"), 1)._serve.__func__ is not Centre._answer

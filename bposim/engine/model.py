@@ -14,6 +14,8 @@ interval boundary      Centre._interval_start            interval index (int)   
 closing time           Centre._close                     None                      lets the queue go or serves it
 a first attempt        Centre._attempt (an arrival of    routing.Call              busy signal, bot, agent or queue
   arrives                the calendar's stream, no event)
+  (no feature checks     Centre._first_attempt             DrawnCaller (a tuple)     an agent free answers it with no
+  on answering)                                                                    call made; else as _attempt
 a retrial arrives      Centre._attempt                   routing.Call              as a first attempt
 a repeat contact       Centre._attempt (live),           routing.Call              as a first attempt; made by
   arrives                Centre._arrive_repeat_item                                `engine.resolution` for an
@@ -63,15 +65,28 @@ from bposim.engine.channels import ChannelWork, ItemProgress
 from bposim.engine.events import Calendar
 from bposim.engine.journeys import JourneyWork, LegRow, leg_sources, transfer_desks
 from bposim.engine.outbound import Dialers
-from bposim.engine.records import ABANDONED, ANSWERED, BLOCKED, CALLBACK, UNSERVED, CallRecords, PieceRow
+from bposim.engine.records import (
+    ABANDONED,
+    ANSWERED,
+    ANSWERED_VALUE,
+    BLOCKED,
+    CALLBACK,
+    DIRECT_VALUE,
+    UNSERVED,
+    CallRecords,
+    PieceRow,
+    pack_call_row,
+)
 from bposim.engine.resolution import repeats_for
-from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, Job, Overflow, Router
+from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, CallQueue, Job, Overflow, Router
 from bposim.engine.sources import Callers, call_source, draw_day, first_uniform, stream
 from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 from bposim.scenario.sites import holiday_days
 
 INF = math.inf
+DrawnCaller = tuple[int, CallQueue, float, float, float]  # a first attempt before any call is made (`_first_attempt`):
+# its call_id, queue, patience, handle and wrap-up seconds, as `zip` makes them (a named type would cost one per caller)
 BLOCK_CALLERS = 5000  # contacts expected in a block of intervals drawn at once (`Centre._draw_block`): ~170 bytes
 # each while drawn, under a megabyte; a block costs ~0.15 ms beyond its callers (500: 9 blocks, +15% on a BPO day)
 
@@ -142,6 +157,7 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
             self._record_unanswered = self._unanswered_journey
         elif not self.track_jobs and all(ct.resolution is None for ct in scenario.call_types):
             self._serve = self._answer  # no feature's check on every answered call
+        self.answer_drawn = self._serve == self._answer  # first attempts answered without a call (`_first_attempt`)
         if all(queue.behaviour is None for queue in self.router.queues):
             self._wait_or_callback = self._wait_unless_called_back  # no balking's check on every waiting caller
         self.dialers = None  # outbound campaigns (`engine.outbound`): they see every agent made ready
@@ -247,10 +263,14 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
             self.day_items = draw_day(self.deferred_sources, day, self.block, now, length, factor)
 
     def _draw_arrivals(self, interval: int, now: float) -> None:
-        """The interval's first attempts: the calendar's arrival stream, each call made as it comes."""
+        """The interval's first attempts: the calendar's arrival stream, each call made as it comes (or, where
+        callers may be answered without a call made, `_first_attempt`, each caller's drawn values)."""
         callers = self.day_callers[interval - self.block.start]
         if callers.times:
-            self.env.arrivals(callers.times, self._new_calls(callers), self._attempt)
+            if self.answer_drawn:
+                self.env.arrivals(callers.times, self._drawn_callers(callers), self._first_attempt)
+            else:
+                self.env.arrivals(callers.times, self._new_calls(callers), self._attempt)
 
     def _new_calls(self, callers: Callers) -> Iterator[Call]:
         """First attempts of the drawn callers, numbered on from the last, made as they are taken."""
@@ -265,6 +285,20 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
             callers.patience,
             callers.handle,
             callers.wrap,
+        )
+
+    def _drawn_callers(self, callers: Callers) -> Iterator[DrawnCaller]:
+        """The drawn callers' first attempts as `DrawnCaller` values, numbered on from the last, without a call."""
+        queues = self.router.queues
+        first = self.next_call_id
+        self.next_call_id = first + len(callers.times)
+        return zip(
+            range(first, self.next_call_id),
+            [queues[i] for i in callers.types],
+            callers.patience,
+            callers.handle,
+            callers.wrap,
+            strict=True,
         )
 
     def _take_call_id(self) -> int:
@@ -338,6 +372,51 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
                 self._serve(agent, call, now)
                 return
         self._wait_or_callback(call, now)
+
+    def _first_attempt(self, caller: DrawnCaller) -> None:
+        """A drawn caller's first attempt, in a centre where answering needs no feature's check (`answer_drawn`):
+        a caller of a call type without entry checks who finds an agent free is answered and recorded from the
+        drawn values, as `_attempt` and `_answer` would, with no `Call` made (most of a day's callers); any other
+        becomes a call and goes on as in `_attempt`."""
+        call_id, queue, patience, handle, wrap = caller
+        now = self.env._now
+        if not queue.entry_checks:
+            solo = queue.solo
+            if solo is not None:
+                agent = solo.idle.popitem(last=False)[0] if solo.idle else None
+            else:
+                agent = self.router.find_agent(queue.agent_tiers)
+            if agent is not None:  # `_answer` written inline, the caller answered on arrival
+                index = queue.index
+                talk = handle * agent.group.speed[index]
+                if agent.assist is not None:
+                    talk *= agent.assist[index]
+                if agent.learning is not None:
+                    talk *= agent.learning.multiplier(agent.handled)
+                    agent.handled += 1
+                self._write_call(
+                    pack_call_row(
+                        call_id,
+                        index,
+                        1.0,  # the first attempt
+                        now,
+                        now,
+                        now + talk,
+                        talk,
+                        wrap,
+                        ANSWERED_VALUE,
+                        agent.index,
+                        DIRECT_VALUE,
+                        0.0,
+                    )
+                )
+                self.env.at(talk + wrap, self._on_ready, agent)
+                return
+            call = Call(call_id, queue, 1, patience, handle, wrap)
+            call.arrival = now
+            self._wait_or_callback(call, now)
+            return
+        self._attempt(Call(call_id, queue, 1, patience, handle, wrap))
 
     def _to_agents(self, call: Call, now: float) -> None:
         """Answer the caller at once if an agent is free, else queue them (or call them back later)."""
@@ -447,7 +526,7 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
             agent.job = Job(call, now, talk, wrap, now + talk, now + (talk + wrap))
         else:  # `records.call` written inline
             self._write_call(
-                (
+                pack_call_row(
                     call.call_id,
                     queue.index,
                     call.attempt,
@@ -456,7 +535,7 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
                     now + talk,
                     talk,
                     wrap,
-                    ANSWERED,
+                    ANSWERED_VALUE,
                     agent.index,
                     call.path,
                     call.bot,
@@ -478,7 +557,7 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
             agent.handled += 1
         wrap = call.wrap
         self._write_call(
-            (
+            pack_call_row(
                 call.call_id,
                 queue.index,
                 call.attempt,
@@ -487,7 +566,7 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
                 now + talk,
                 talk,
                 wrap,
-                ANSWERED,
+                ANSWERED_VALUE,
                 agent.index,
                 call.path,
                 call.bot,
