@@ -363,7 +363,7 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
         clients, each = contracts.client_results(scenario, found["calls"], found["agents"], found.get("backlog"), costs)
         summary["clients"] = contracts.pooled(each)
         found["clients"] = clients
-    else:
+    elif "clients" in wanted:
         found["clients"] = contracts.empty_table(count)
     return Run(
         scenario,

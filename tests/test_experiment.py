@@ -16,6 +16,7 @@ from scenario_texts import helpdesk_data
 
 from bposim import ScenarioError
 from bposim.experiment import Experiment, ExperimentError, cell_summary, paired_differences, ranked_cells
+from bposim.experiment.storage import saved_rows
 from bposim.experiment.tables import shortfalls
 from bposim.scenario import Scenario, load_scenario
 
@@ -97,12 +98,12 @@ def test_a_killed_sweep_resumes_to_the_same_results(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
-    while not list((out / "tasks").glob("cell*.parquet")) and time.monotonic() < deadline:
+    while not saved_rows(out / "tasks") and time.monotonic() < deadline:
         time.sleep(0.02)
     still_running = process.poll() is None
     process.send_signal(signal.SIGKILL)
     process.wait()
-    saved = len(list((out / "tasks").glob("cell*.parquet")))
+    saved = len(saved_rows(out / "tasks"))
     assert still_running and 1 <= saved < 20, saved
     assert not (out / "results.parquet").exists()
 
@@ -113,6 +114,51 @@ def test_a_killed_sweep_resumes_to_the_same_results(tmp_path: Path) -> None:
     assert len(resumed) == 20 and not resumed.duplicated(["cell", "replication"]).any()
     whole = Experiment.from_file(file).run(out=tmp_path / "whole", workers=2, progress=False)
     pd.testing.assert_frame_equal(resumed, whole)
+
+
+def test_a_row_cut_short_is_cut_off_and_its_task_redone(tmp_path: Path) -> None:
+    """A sweep killed while writing a row leaves a line cut short at the end of tasks/rows.jsonl: the resumed sweep
+    cuts it off, redoes that task (and only that one) and ends with every task once, as a sweep never stopped."""
+    experiment = small_experiment()
+    whole = experiment.run(out=tmp_path / "whole", workers=1, progress=False)
+    out = tmp_path / "out"
+    experiment.run(out=out, workers=1, progress=False)
+    rows = out / "tasks" / "rows.jsonl"
+    lines = rows.read_bytes().splitlines(keepends=True)
+    rows.write_bytes(b"".join(lines[:7]) + lines[7][: len(lines[7]) // 2])  # killed mid-line at the eighth task
+    for combined in ("results.parquet", "cells.parquet"):
+        (out / combined).unlink()
+    assert len(saved_rows(out / "tasks")) == 7
+    resumed = experiment.run(out=out, workers=1, progress=False)
+    pd.testing.assert_frame_equal(resumed, whole)
+    again = rows.read_bytes().splitlines(keepends=True)
+    assert again[:7] == lines[:7] and len(again) == len(lines) and again[-1].endswith(b"\n")
+
+
+def test_a_results_directory_of_task_files_resumes(tmp_path: Path) -> None:
+    """A results directory written by an earlier version (a parquet file per task, no rows file) is read as it is:
+    the tasks there are not redone, the rest run, and the results are those of a sweep never stopped."""
+    experiment = small_experiment()
+    whole = experiment.run(workers=1, progress=False)
+    out = tmp_path / "out"
+    experiment.run(out=out, workers=1, progress=False)
+    rows = out / "tasks" / "rows.jsonl"
+    for row in saved_rows(out / "tasks")[:5]:
+        pd.DataFrame([row]).to_parquet(out / "tasks" / f"cell{row['cell']}-rep{row['replication']}.parquet")
+    rows.unlink()
+    for combined in ("results.parquet", "cells.parquet"):
+        (out / combined).unlink()
+    resumed = experiment.run(out=out, workers=1, progress=False)
+    pd.testing.assert_frame_equal(resumed, whole)
+    assert len(saved_rows(out / "tasks")) == 12 and len(rows.read_bytes().splitlines()) == 7  # 5 not redone
+
+
+def test_results_kept_in_memory_equal_those_saved(tmp_path: Path) -> None:
+    """The results table of a sweep kept in memory is that of the same sweep saved to disk, dtypes and all."""
+    experiment = small_experiment()
+    pd.testing.assert_frame_equal(
+        experiment.run(workers=1, progress=False), experiment.run(out=tmp_path / "out", workers=1, progress=False)
+    )
 
 
 def test_common_random_numbers_make_neighbouring_cells_differ_by_staffing_only() -> None:

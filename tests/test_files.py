@@ -28,7 +28,7 @@ from cli_runner import ROOT, bposim, command, environment
 from scenario_texts import helpdesk_data
 
 from bposim.experiment import Experiment, ExperimentError
-from bposim.experiment.storage import ResultsDirectory
+from bposim.experiment.storage import ResultsDirectory, saved_rows
 from bposim.files import (
     DirectoryBusy,
     DirectoryLock,
@@ -325,17 +325,22 @@ def test_a_sweep_that_fills_the_disk_keeps_its_finished_tasks_and_carries_on(tmp
     result = bposim("sweep", experiment, "--out", out, "--workers", "1")
     message = failed_with(result, f"{out}/", ": cannot write (No space left on device)", "run the same command")
     assert message.count("error:") == 1
-    finished = {path.name: path.stat().st_mtime_ns for path in (out / "tasks").iterdir()}
-    assert 1 <= len(finished) < 8, finished
-    for name in finished:
-        assert len(pd.read_parquet(out / "tasks" / name)) == 1
+    rows = saved_rows(out / "tasks")
+    assert 1 <= len(rows) < 8, rows
+    assert (out / "tasks" / "rows.jsonl").read_bytes().endswith(b"\n")  # whole lines only
+    finished = {
+        path: path.stat().st_mtime_ns
+        for row in rows
+        for path in (out / "tables" / str(row["cell"]) / str(row["replication"])).iterdir()
+    }
     assert not temporary_files(volume) and not (out / "results.parquet").exists() and not (out / ".lock").exists()
 
     remount(volume, "size=64m")  # space freed
     again = bposim("sweep", experiment, "--out", out, "--workers", "1")
     assert again.returncode == 0, again.stderr
-    assert f"{len(finished)} of 8 tasks already done" in " ".join(again.stderr.split())
-    assert {name: (out / "tasks" / name).stat().st_mtime_ns for name in finished} == finished  # reused, not redone
+    assert f"{len(rows)} of 8 tasks already done" in " ".join(again.stderr.split())
+    assert {path: path.stat().st_mtime_ns for path in finished} == finished  # reused, not redone
+    assert saved_rows(out / "tasks")[: len(rows)] == rows
     results = pd.read_parquet(out / "results.parquet")
     assert len(results) == 8 and not results.duplicated(["cell", "replication"]).any()
     assert not temporary_files(volume) and not (out / ".lock").exists()
@@ -396,7 +401,7 @@ def test_a_second_sweep_on_the_same_directory_is_refused_naming_the_first(tmp_pa
     out = tmp_path / "out"
     first = start("sweep", experiment, "--out", out, "--workers", "1")
     try:
-        wait_for(lambda: any((out / "tasks").glob("cell*.parquet")) or first.poll() is not None, "a first task")
+        wait_for(lambda: saved_rows(out / "tasks") or first.poll() is not None, "a first task")
         assert first.poll() is None, first.communicate()
         holder = json.loads((out / ".lock").read_text())
         assert holder["pid"] == first.pid and holder["host"] == socket.gethostname()
@@ -414,7 +419,7 @@ def test_a_second_sweep_on_the_same_directory_is_refused_naming_the_first(tmp_pa
             first.kill()
             first.wait()
     assert first.returncode == 130, errors
-    assert not (out / ".lock").exists() and any((out / "tasks").glob("cell*.parquet"))
+    assert not (out / ".lock").exists() and saved_rows(out / "tasks")
 
 
 def test_a_lock_left_by_a_killed_sweep_is_taken_over(tmp_path: Path) -> None:

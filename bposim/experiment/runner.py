@@ -130,7 +130,7 @@ def run_experiment(
             if (cell.index, r) not in done
         ]
         total = len(experiment.cells) * experiment.replications
-        rows: list[pd.DataFrame] = []
+        rows: list[dict] = []
         with _progress_bar(progress) as bar:
             for note in directory.notes if directory is not None else ():
                 if bar is not None:
@@ -147,24 +147,20 @@ def run_experiment(
             task = bar.add_task(experiment.name, total=total, completed=len(done)) if bar is not None else None
             for result in _execute(experiment, jobs, workers, scheduler):
                 cell = experiment.cells[result.cell]
-                row = pd.DataFrame(
-                    [
-                        {
-                            "cell": cell.index,
-                            **cell.labels,
-                            "replication": result.replication,
-                            "seed": experiment.seed,
-                            **result.kpis,
-                        }
-                    ]
-                )
+                row = {
+                    "cell": cell.index,
+                    **cell.labels,
+                    "replication": result.replication,
+                    "seed": experiment.seed,
+                    **result.kpis,
+                }
                 if directory is not None:
                     directory.save(result.cell, result.replication, row, result.tables, cell.scenario)
                 else:
-                    rows.append(row)
+                    rows.append(row)  # one frame of all rows at the end: a frame a row costs more than a task
                 if bar is not None:
                     bar.advance(task)
-        return directory.finish() if directory is not None else results_table(rows)
+        return directory.finish() if directory is not None else results_table([pd.DataFrame(rows)] if rows else [])
     finally:
         if directory is not None:
             directory.close()

@@ -1,18 +1,26 @@
 """A sweep's results directory, written so that a sweep killed at any moment loses only the tasks in flight.
 
 Layout: ``manifest.json`` (the experiment's text and hashes, package version, seed, replications, cells, times);
-``tasks/cell<c>-rep<r>.parquet``, one row per finished task; with ``keep: all``,
-``tables/<cell>/<replication>/<table>.parquet``; and at the end ``results.parquet`` and ``cells.parquet``.
-Every file is written under a temporary name and renamed into place (`bposim.files`), so a file that exists is
-complete. The process writing holds ``.lock`` (another sweep on the same directory is refused); a sweep whose results
-are all there reads them and writes nothing, so it also runs on a read-only copy.
+``tasks/rows.jsonl``, one line (a JSON object: the task's results row) per finished task, appended as each task
+comes back; with ``keep: all``, ``tables/<cell>/<replication>/<table>.parquet``; and at the end ``results.parquet``
+and ``cells.parquet``. Every other file is written under a temporary name and renamed into place (`bposim.files`),
+so a file that exists is complete; a line is written whole with one write and flushed at once, so a sweep killed
+(Ctrl-C, a kill, out of memory) loses no finished task, and a line cut short (a write killed mid-way, a full disk) is
+cut off when the sweep resumes. The file is fsynced at most once a second and when the sweep stops: a power cut may
+lose the last second's tasks, which a resumed sweep redoes. (Directories of earlier versions hold a
+``tasks/cell<c>-rep<r>.parquet`` file per task: they are read as well, so such a sweep resumes.) The process writing
+holds ``.lock`` (another sweep on the same directory is refused); a sweep whose results are all there reads them and
+writes nothing, so it also runs on a read-only copy.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import socket
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,7 +44,48 @@ from bposim.scenario import Scenario, scenario_text
 if TYPE_CHECKING:
     from bposim.experiment.design import Experiment
 
-TASK_FILE = re.compile(r"^cell(\d+)-rep(\d+)\.parquet$")
+TASK_FILE = re.compile(r"^cell(\d+)-rep(\d+)\.parquet$")  # a task's row as directories of earlier versions saved it
+ROWS_FILE = "rows.jsonl"  # in tasks/: a line per finished task
+FSYNC_SECONDS = 1.0  # the longest the rows file goes without an fsync while a sweep runs
+
+
+def _plain(value: object) -> object:
+    """A numpy number in a results row as the Python number JSON writes."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"cannot save {value!r} in a results row")
+
+
+def row_line(row: dict) -> bytes:
+    """A results row as its line of the rows file: JSON (floats written to round-trip to the bit; NaN as NaN)."""
+    return (json.dumps(row, default=_plain, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def saved_rows(tasks: Path) -> list[dict]:
+    """The rows of the finished tasks in a results directory's `tasks/` folder: the rows file's whole lines (a last
+    line cut short is not one), then the task files of earlier versions; a task is counted once."""
+    rows: list[dict] = []
+    log = tasks / ROWS_FILE
+    if log.is_file():
+        data = log.read_bytes()
+        rows = [json.loads(line) for line in data[: data.rfind(b"\n") + 1].splitlines() if line.strip()]
+    if tasks.is_dir():
+        files = sorted(file for file in tasks.iterdir() if TASK_FILE.match(file.name))
+        rows += [row for file in files for row in pd.read_parquet(file).to_dict("records")]
+    seen: set[tuple[int, int]] = set()
+    unique = []
+    for row in rows:
+        key = (int(row["cell"]), int(row["replication"]))
+        if key not in seen:
+            seen.add(key)
+            unique.append(row)
+    return unique
+
+
+def saved_results(tasks: Path) -> pd.DataFrame:
+    """The results table of the finished tasks in a results directory's `tasks/` folder (`saved_rows`)."""
+    rows = saved_rows(tasks)
+    return results_table([pd.DataFrame(rows)] if rows else [])
 
 
 def _ours(name: str) -> bool:
@@ -59,6 +108,8 @@ class ResultsDirectory:
         self.lock = DirectoryLock(self.path)
         self.complete = False
         self.notes: list[str] = []
+        self._log: int | None = None  # the rows file's descriptor, open for appending while the sweep runs
+        self._synced = 0.0
 
     def open(self) -> set[tuple[int, int]]:
         """Create the directory or check it holds this experiment's results; return the (cell, replication) done.
@@ -101,21 +152,42 @@ class ResultsDirectory:
                 self.tasks.mkdir(exist_ok=True)
             except OSError as exc:
                 raise cannot_write(self.tasks, exc) from None
+            self._open_log()
             return self._done()
         except BaseException:
             self.close()
             raise
 
     def close(self) -> None:
-        """Release the directory's lock, if this process holds it."""
-        self.lock.release()
+        """Sync and close the rows file, and release the directory's lock, if this process holds it."""
+        try:
+            if self._log is not None:
+                log, self._log = self._log, None
+                try:
+                    os.fsync(log)
+                finally:
+                    os.close(log)
+        finally:
+            self.lock.release()
+
+    def _open_log(self) -> None:
+        """Open the rows file for appending, a last line cut short (a write killed mid-way) cut off first."""
+        path = self.tasks / ROWS_FILE
+        try:
+            self._log = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o666)
+            size = os.fstat(self._log).st_size
+            if size:
+                tail = os.pread(self._log, min(size, 1 << 16), max(0, size - (1 << 16)))
+                if not tail.endswith(b"\n"):
+                    whole = path.read_bytes()
+                    os.ftruncate(self._log, whole.rfind(b"\n") + 1)
+        except OSError as exc:
+            raise cannot_write(path, exc) from None
+        self._synced = time.monotonic()
 
     def _done(self) -> set[tuple[int, int]]:
-        """The (cell, replication) of every task file present."""
-        if not self.tasks.is_dir():
-            return set()
-        matches = (TASK_FILE.match(file.name) for file in self.tasks.iterdir())
-        return {(int(match[1]), int(match[2])) for match in matches if match}
+        """The (cell, replication) of every finished task saved."""
+        return {(int(row["cell"]), int(row["replication"])) for row in saved_rows(self.tasks)}
 
     def _is_complete(self, manifest: dict, done: set[tuple[int, int]]) -> bool:
         """Finished, with every task and the combined tables on disk: nothing left to do or write."""
@@ -191,12 +263,12 @@ class ResultsDirectory:
         self,
         cell: int,
         replication: int,
-        row: pd.DataFrame,
+        row: dict,
         tables: dict[str, pd.DataFrame] | None,
         scenario: Scenario | None = None,
     ) -> None:
         """Save one finished task: its tables (with the cell's scenario, so that `Run.load` reads them back as the
-        run they are) first, then its results row, which marks it done."""
+        run they are) first, then its results row, a line appended to the rows file, which marks it done."""
         if tables is not None:
             folder = self.path / "tables" / str(cell) / str(replication)
             try:
@@ -207,15 +279,35 @@ class ResultsDirectory:
                 write_atomically(folder / f"{name}.parquet", lambda handle, table=table: table.to_parquet(handle))
             if scenario is not None:
                 write_text_atomically(folder / "scenario.yaml", scenario_text(scenario))
-        write_atomically(self.tasks / f"cell{cell}-rep{replication}.parquet", lambda handle: row.to_parquet(handle))
+        self._append(row_line(row))
+
+    def _append(self, line: bytes) -> None:
+        """Append one whole line to the rows file; a write that fails (a full disk) leaves the file as it was."""
+        log = self._log
+        if log is None:
+            raise RuntimeError("the results directory is not open for writing")
+        size = os.fstat(log).st_size
+        try:
+            written = os.write(log, line)
+            if written != len(line):
+                raise OSError(28, "No space left on device")  # a short write: the disk filled mid-line
+            now = time.monotonic()
+            if now - self._synced >= FSYNC_SECONDS:
+                os.fsync(log)
+                self._synced = now
+        except OSError as exc:
+            with contextlib.suppress(OSError):  # else the line cut short is cut off when the sweep resumes
+                os.ftruncate(log, size)
+            raise cannot_write(self.tasks / ROWS_FILE, exc) from None
 
     def finish(self) -> pd.DataFrame:
         """Combine the task rows into results.parquet and cells.parquet, stamp the manifest, return the results (read
         back, without writing, when the directory was complete already)."""
         if self.complete:
             return pd.read_parquet(self.path / "results.parquet")
-        files = sorted(file for file in self.tasks.iterdir() if TASK_FILE.match(file.name))
-        results = results_table([pd.read_parquet(file) for file in files])
+        if self._log is not None:
+            os.fsync(self._log)
+        results = saved_results(self.tasks)
         write_atomically(self.path / "results.parquet", lambda handle: results.to_parquet(handle, index=False))
         cells = cell_summary(results)
         write_atomically(self.path / "cells.parquet", lambda handle: cells.to_parquet(handle, index=False))

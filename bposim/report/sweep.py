@@ -13,13 +13,13 @@ import pandas as pd
 
 from bposim import charts, period_views
 from bposim.experiment.days import cell_days
+from bposim.experiment.storage import saved_results
 from bposim.experiment.tables import (
     best_cells,
     call_type_names,
     cell_summary,
     paired_differences,
     ranked_cells,
-    results_table,
     short_on_call_types,
     shortfalls,
 )
@@ -37,13 +37,12 @@ def sweep_sections(directory: Path) -> tuple[str, list[Section]]:
         manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ReportError(str(directory / "manifest.json"), f"cannot read the manifest ({exc})") from None
-    tasks = sorted((directory / "tasks").glob("cell*-rep*.parquet"))
     if (directory / "results.parquet").is_file() and manifest.get("finished"):
         results = pd.read_parquet(directory / "results.parquet")
-    elif tasks:
-        results = results_table([pd.read_parquet(file) for file in tasks])
     else:
-        raise ReportError(str(directory), "the sweep has no finished tasks yet")
+        results = saved_results(directory / "tasks")
+        if results.empty:
+            raise ReportError(str(directory), "the sweep has no finished tasks yet")
     cells = cell_summary(results)
     ranked = ranked_cells(cells)
     factors = charts.factor_columns(cells)
