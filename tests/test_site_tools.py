@@ -419,3 +419,13 @@ def test_bad_site_tools_clocks_and_labels_are_refused_naming_the_field(changes, 
     file = tmp_path / "bad.yaml"
     file.write_text(yaml.safe_dump(data))
     assert_refused(bposim("validate", file), *pieces, source=file)
+
+
+def test_a_runaway_site_tool_failure_process_is_refused_before_the_run():
+    failures = {
+        "time_between": {"distribution": "fixed", "value_seconds": 0.001},
+        "repair": {"distribution": "fixed", "value_seconds": 0.001},
+    }
+    scenario = Scenario.model_validate(centre(manila={"tools": [crm(maintenance=[], failures=failures)]}))
+    with pytest.raises(ScenarioError, match=r"sites\[1\]\.tools\[0\]\.failures\.time_between: about"):
+        simulate(scenario, seed=1)
