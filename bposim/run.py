@@ -120,12 +120,8 @@ from bposim.scenario import Scenario, scenario_text
 from bposim.scenario.sites import site_costs
 from bposim.tables import BUILT, EXEMPT_KEY, ON_REQUEST, run_tables
 
-DEFAULT_TABLES = (
-    *BUILT,
-    "costs",
-    "clients",
-    "sites",
-)  # built unless named: from the records, and what is priced from them
+# built unless named: from the records, and what is priced from them
+DEFAULT_TABLES = (*BUILT, "costs", "clients", "sites")
 TABLES = (*DEFAULT_TABLES, *ON_REQUEST)  # every table of a run, those built only when named last
 POOLED = (
     *metrics.SUMMARY_KEYS,

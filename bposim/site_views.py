@@ -4,6 +4,7 @@ date by date: where daylight saving moves it within the horizon, both sides are 
 
 from __future__ import annotations
 
+import datetime
 import math
 
 import pandas as pd
@@ -19,7 +20,7 @@ from bposim.scenario.site_clock import (
     scenario_time_zone,
     spans_text,
 )
-from bposim.scenario.sites import Site, site_groups
+from bposim.scenario.sites import Site, SiteOutage, site_groups
 
 KPI_HEADER = ["Site", "Time zone", "Agents", "Paid hours", "Cost", "Occupancy", "Calls handled", "AHT (s)"]
 
@@ -51,31 +52,22 @@ def opening_lines(scenario: Scenario) -> list[str]:
     return lines
 
 
-def _outage_text(scenario: Scenario, site: Site, outage) -> str:
-    """A site outage for `bposim validate`: when, on the horizon's clock and the site's (date by date)."""
+def _outage_text(scenario: Scenario, site: Site, outage: SiteOutage) -> str:
+    """A site outage for `bposim validate`: when, on the clock it is given on and on the other (date by date)."""
     if outage.failures is not None:
         return f"{outage.name} outages at random"
-    when = str(outage.date) if outage.date else "every day"
     if outage.local:  # given on the site's clock: the horizon's time can move with daylight saving
-        home = by_date(
-            scenario.horizon,
-            lambda date: _horizon_clock(scenario, site, outage.date or date, outage.start),
-        )
-        if outage.date is not None:
-            home = home[:1]
-        clock = f"{outage.start} local ({spans_text(home, ' horizon')})"
+        other, side = (lambda date: _horizon_clock(scenario, site, date, outage.start)), " horizon"
     else:
-        spans = by_date(
-            scenario.horizon,
-            lambda date: local_clock(scenario, site, float(clock_seconds(outage.start)), outage.date or date),
-        )
-        if outage.date is not None:
-            spans = spans[:1]
-        clock = f"{outage.start} ({spans_text(spans, ' local')})"
-    return f"{outage.name} outage {when} {clock}, {outage.minutes:g} min"
+        seconds = float(clock_seconds(outage.start))
+        other, side = (lambda date: local_clock(scenario, site, seconds, date)), " local"
+    spans = [(outage.date, other(outage.date))] if outage.date else by_date(scenario.horizon, other)
+    given = f"{outage.start} local" if outage.local else outage.start
+    when = str(outage.date) if outage.date else "every day"
+    return f"{outage.name} outage {when} {given} ({spans_text(spans, side)}), {outage.minutes:g} min"
 
 
-def _horizon_clock(scenario: Scenario, site: Site, date, clock: str) -> str:
+def _horizon_clock(scenario: Scenario, site: Site, date: datetime.date | None, clock: str) -> str:
     """A site's local time on a date as the horizon's clock time (HH:MM, +1d/-1d when the day differs)."""
     if date is None:
         return clock
