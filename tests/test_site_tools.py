@@ -431,3 +431,13 @@ def test_a_runaway_site_tool_failure_process_is_refused_before_the_run():
     scenario = Scenario.model_validate(centre(manila={"tools": [crm(maintenance=[], failures=failures)]}))
     with pytest.raises(ScenarioError, match=r"sites\[1\]\.tools\[0\]\.failures\.time_between: about"):
         simulate(scenario, seed=1)
+
+
+def test_an_exempt_window_of_a_site_tool_is_outside_the_objective_like_a_tools():
+    window = {"start": "10:00", "minutes": 30, "exempt": True}
+    run = run_of(centre(manila={"tools": [crm(maintenance=[window])]}))
+    flagged = run.intervals[run.intervals["exempt"]]
+    assert list(flagged["interval_start"]) == ["10:00"]
+    assert "service_level_excluding_exempt" in run.summary
+    plain = run_of(centre(manila={"tools": [crm(maintenance=[{**window, "exempt": False}])]}))
+    assert "exempt" not in plain.intervals and "service_level_excluding_exempt" not in plain.summary

@@ -481,7 +481,7 @@ def _print_exempt(result: Run) -> None:
         return
     windows = [
         f"{tool.name} {window.start}-{hours_minutes(window.start_seconds + window.minutes * 60)}"
-        for tool in result.scenario.tools
+        for tool in result.scenario.outage_tools
         for window in tool.maintenance
         if window.exempt
     ]
