@@ -15,6 +15,8 @@ replication and a summary of means over them):
   horizon or not, an item of an initial backlog included); or, with `contacts: bot_sessions`, the attempts that
   went into a self-service bot (path bot_opt_out, bot_bounce or bot_contained).
 - technology, fixed per day: the simulated days.
+- a technology line with a `site` (a site's tool) counts as seats only the agents of the site's groups, and its
+  rows carry the site in `site` (every other technology row has none).
 - abandoned_calls: per call type, abandoned call attempts × abandoned_call.
 - service_level_penalty: per live call type (voice, chat), the intervals with calls offered whose service level
   is below the call type's target (an undefined service level, NaN, is not a miss) × service_level_penalty; per
@@ -140,20 +142,23 @@ def _cost_rows(
             )
         )
     for tool in costs.technology:
+        site = tool.site or ""  # a site's tool: its seats are the site's agents, its lines carry the site
         if tool.per_seat_per_day is not None:
             seats = agents["logged_in_seconds"].to_numpy() > 0
             if tool.groups is not None:
                 seats &= group.isin(tool.groups).to_numpy()
+            if tool.site is not None:
+                seats &= group.isin([g.name for g in scenario.agent_groups if g.site == tool.site]).to_numpy()
             seat_days = float((days - agents["absent_days"].to_numpy()[seats]).clip(min=0).sum())
-            rows.append(("technology", tool.name, "", seat_days, "seat-days", tool.per_seat_per_day))
+            rows.append(("technology", tool.name, site, seat_days, "seat-days", tool.per_seat_per_day))
         if tool.per_contact is not None:
             covered = counted if tool.call_types is None else counted[counted["call_type"].isin(tool.call_types)]
             if tool.contacts == "bot_sessions":
                 covered = covered[covered["path"].isin(BOT_PATHS)]
             unit = "contacts" if tool.contacts == "attempts" else "bot sessions"
-            rows.append(("technology", tool.name, "", float(len(covered)), unit, tool.per_contact))
+            rows.append(("technology", tool.name, site, float(len(covered)), unit, tool.per_contact))
         if tool.fixed_per_day is not None:
-            rows.append(("technology", tool.name, "", float(days), "days", tool.fixed_per_day))
+            rows.append(("technology", tool.name, site, float(days), "days", tool.fixed_per_day))
     if costs.abandoned_call is not None:
         abandoned = counted[counted["outcome"] == "abandoned"]["call_type"].value_counts()
         rows += [

@@ -68,6 +68,9 @@ bonuses, net_revenue, work_seconds, busy_share, cost, margin, margin_share, peri
 defined in `bposim.contracts`); without clients no rows (and not written by `save`). The summary then has
 `clients`: the provider's and each client's figures, and per service-level clause P(a period owes a credit).
 
+``sites``: one row per replication and site of the scenario's `sites` (time_zone, groups, agents, paid_hours, cost,
+occupancy, calls_handled, aht_seconds; defined in `bposim.sites`); without sites no rows (and not written by `save`).
+
 ``costs``: one row per cost item (component, item, site, quantity, unit, unit_cost, amount), when the scenario
 has a `costs` section; the summary then has total_cost, cost_per_handled_contact and cost_<component>.
 
@@ -117,7 +120,8 @@ from bposim.scenario import Scenario, scenario_text
 from bposim.scenario.sites import site_costs
 from bposim.tables import BUILT, EXEMPT_KEY, ON_REQUEST, run_tables
 
-DEFAULT_TABLES = (*BUILT, "costs", "clients")  # built unless named: from the records, and what is priced from them
+# built unless named: from the records, and what is priced from them
+DEFAULT_TABLES = (*BUILT, "costs", "clients", "sites")
 TABLES = (*DEFAULT_TABLES, *ON_REQUEST)  # every table of a run, those built only when named last
 POOLED = (
     *metrics.SUMMARY_KEYS,
@@ -148,6 +152,7 @@ class Run:
     periods: pd.DataFrame
     outbound: pd.DataFrame
     clients: pd.DataFrame
+    sites: pd.DataFrame
     summary: dict = field(repr=False)
 
     TABLES = TABLES
@@ -191,6 +196,8 @@ class Run:
         summary.update(cost_summary(tables["costs"], tables["calls"]))
         if all("clients" in run.summary for run in runs):
             summary["clients"] = contracts.pooled([run.summary["clients"] for run in runs])
+        if all("sites" in run.summary for run in runs) and len(tables["agents"].columns):
+            summary["sites"] = sites.site_summary(first.scenario, tables, tables["costs"])
         return cls(first.scenario, first.seed, len(runs), **tables, summary=summary)
 
     def replication(self, replication: int) -> Run:
@@ -222,7 +229,7 @@ class Run:
             frame = getattr(self, name)
             if (name in ON_REQUEST and not len(frame.columns)) or (name == "outbound" and not self._dials(frame)):
                 continue
-            if name == "clients" and frame.empty:  # no clients in the scenario
+            if name in ("clients", "sites") and frame.empty:  # no clients, or no sites, in the scenario
                 continue
             text = frame if self.scenario is None else csv_table(name, frame, self.scenario.horizon)
             write_atomically(directory / f"{name}.csv", lambda handle, text=text: text.to_csv(handle, index=False))
@@ -357,6 +364,11 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
         summary.update(cost_summary(costs, found.get("calls")))
     if scenario.sites:
         summary["sites"] = sites.site_summary(scenario, found, costs)
+    found["sites"] = (
+        sites.site_results(scenario, found["agents"], found["calls"], costs)
+        if scenario.sites and "sites" in wanted
+        else sites.empty_table(count)
+    )
     if "costs" in wanted:
         found["costs"] = costs
     if contracts.has_clients(scenario):

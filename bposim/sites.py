@@ -1,10 +1,15 @@
 """KPIs per site (`scenario.sites`), from a run's agents, calls and costs tables (`site_views` shows them).
 
-Definitions (after the warm-up, like every KPI; with several replications, counts, hours and costs are means per
-replication, occupancy and AHT pooled over them):
+`site_results` is the run's `sites` table: one row per replication and site (the agents and costs tables a run
+has are per replication, not per day, so a day's paid hours and cost are not known apart). `site_table` pools the
+replications into one row per site, the summary's `sites`.
+
+Definitions (after the warm-up, like every KPI; pooled over several replications, counts, hours and costs are means
+per replication, occupancy and AHT pooled over them):
 
 - agents: agents of the site's groups logged in at some time; paid_hours: their logged-in hours less unpaid
-  breaks; cost: the cost table's agents and overtime amounts of the site's groups (NaN without costs);
+  breaks; cost: the cost table's agents and overtime amounts of the site's groups and its own tools' technology
+  amounts (`costs.technology[].site`; NaN without costs);
 - occupancy: busy seconds / (logged-in − off-phone seconds) of the site's agents, as the agents table's;
 - calls_handled: the calls the site's agents answered; aht_seconds: their mean handle time (talk + wrap-up).
 """
@@ -56,6 +61,7 @@ def site_table(
         cost = math.nan
         if costs is not None and not costs.empty:
             paid_rows = costs["component"].isin(("agents", "overtime")) & costs["item"].isin(groups)
+            paid_rows |= (costs["component"] == "technology") & (costs["site"] == site.name)
             if paid_rows.any():  # a site none of whose groups is priced has no cost
                 cost = float(costs.loc[paid_rows, "amount"].sum()) / replications
         rows.append(
@@ -72,6 +78,35 @@ def site_table(
             )
         )
     return pd.DataFrame(rows, columns=list(SITE_COLUMNS))
+
+
+def site_results(
+    scenario: Scenario, agents: pd.DataFrame, calls: pd.DataFrame, costs: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The run's `sites` table: SITE_COLUMNS per site, a row per replication and site (with a `replication` column
+    when there are several), in the scenario's order; no rows without sites."""
+    if not scenario.sites or "replication" not in agents:
+        return site_table(scenario, agents, calls, costs) if scenario.sites else empty_table(1)
+    parts = []
+    for replication in np.unique(agents["replication"].to_numpy()):
+        own = costs[costs["replication"] == replication] if costs is not None and "replication" in costs else costs
+        part = site_table(
+            scenario,
+            agents[agents["replication"] == replication],
+            calls[calls["replication"] == replication],
+            own,
+        )
+        parts.append(part.assign(replication=replication))
+    return pd.concat(parts, ignore_index=True)
+
+
+def empty_table(replications: int) -> pd.DataFrame:
+    """The sites table of a scenario without sites: no rows, its columns (and replication with several)."""
+    text = ("site", "time_zone", "groups")
+    columns = {name: pd.Series(dtype=object if name in text else float) for name in SITE_COLUMNS}
+    if replications > 1:
+        columns["replication"] = pd.Series(dtype=np.int64)
+    return pd.DataFrame(columns)
 
 
 def site_summary(scenario: Scenario, tables: dict[str, pd.DataFrame], costs: pd.DataFrame | None) -> dict[str, dict]:

@@ -602,10 +602,10 @@ def open_column(horizon: Horizon, day: np.ndarray, interval: np.ndarray) -> dict
 
 
 def exempt_mask(scenario: Scenario) -> np.ndarray | None:
-    """(days, intervals): whether an exempt maintenance window (`tools[].maintenance[].exempt`) overlaps each
-    interval of each day's grid; None when no window is exempt."""
+    """(days, intervals): whether an exempt maintenance window (`tools[].maintenance[].exempt`, a site tool's too)
+    overlaps each interval of each day's grid; None when no window is exempt."""
     horizon = scenario.horizon
-    windows = [window for tool in scenario.tools for window in tool.maintenance if window.exempt]
+    windows = [window for tool in scenario.outage_tools for window in tool.maintenance if window.exempt]
     if not windows:
         return None
     starts = horizon.start_seconds + np.arange(horizon.intervals) * horizon.interval_seconds

@@ -2,8 +2,9 @@
 interval numbers, ready for `bposim.excel.write_workbook`.
 
 - `bposim run`: KPIs (the summary per call type, as `--format csv` prints it), Intervals, Staffing, Agents, and
-  where the run has them Backlog, Backlog by interval, Periods, Outages, Costs and Clients. The calls table stays
-  in the CSV and Parquet files (a day of a large centre is more rows than a sheet reads comfortably).
+  where the run has them Backlog, Backlog by interval, Periods, Outages, Costs, Clients and Sites (a row per
+  replication and site). The calls table stays in the CSV and Parquet files (a day of a large centre is more rows
+  than a sheet reads comfortably).
 - `bposim sweep`: Cells (the per-cell summary: means and 95% CI half-widths) and Replications (one row per cell ×
   replication).
 - `bposim staff`: Shifts (a daily roster) or Schedule and Shift starts (weekly rosters: the named schedule),
@@ -56,6 +57,8 @@ def run_sheets(run: Run, kpis: pd.DataFrame) -> dict[str, pd.DataFrame]:
         sheets["Costs"] = run.costs
     if len(run.clients):
         sheets["Clients"] = run.clients
+    if len(run.sites):
+        sheets["Sites"] = run.sites
     return sheets
 
 

@@ -399,12 +399,18 @@ def _outage_parts(scenario: Scenario, days: int, open_seconds: float) -> Iterabl
             yield Part(where, f"raise the mean of {where} (and repair)", count / days)
         if tool.maintenance:
             yield Part(f"tools[{t}].maintenance", f"fewer tools[{t}].maintenance windows", float(len(tool.maintenance)))
-    for s, site in enumerate(scenario.sites):  # a site's random outages, as a tool's
+    for s, site in enumerate(scenario.sites):  # a site's random outages and own tools, as a tool's
         for o, outage in enumerate(site.outages):
             if outage.failures is not None:
                 cycle = outage.failures.time_between.mean + outage.failures.repair.mean
                 count = span / cycle + 1.0 if cycle > 0 else math.inf
                 where = f"sites[{s}].outages[{o}].failures.time_between"
+                yield Part(where, f"raise the mean of {where} (and repair)", count / days)
+        for t, tool in enumerate(site.tools):
+            if tool.failures is not None:
+                cycle = tool.failures.time_between.mean + tool.failures.repair.mean
+                count = span / cycle + 1.0 if cycle > 0 else math.inf
+                where = f"sites[{s}].tools[{t}].failures.time_between"
                 yield Part(where, f"raise the mean of {where} (and repair)", count / days)
 
 

@@ -272,7 +272,8 @@ def test_run_prints_and_reports_the_sites(tmp_path):
     table = pd.read_csv(tmp_path / "sites.csv").set_index("site")
     assert table.loc["manila", "cost"] == pytest.approx(summary["sites"]["manila"]["cost"])
     outages = pd.read_csv(tmp_path / "outages.csv")
-    assert list(outages["tool"]) == ["manila/power"]
+    assert "manila/power" in list(outages["tool"])
+    assert set(outages["tool"]) <= {"manila/power", "manila/crm"}  # Manila's own CRM fails at random
 
 
 def test_the_two_sites_model_keeps_lisbon_home_on_its_holiday():

@@ -86,11 +86,6 @@ def run(
     if out_dir is not None:
         try:
             result.save(out_dir)
-            if scenario.sites:  # the KPIs per site, as a table of its own
-                from bposim.sites import site_table
-
-                table = site_table(scenario, result.agents, result.calls, result.costs)
-                table.to_csv(out_dir / "sites.csv", index=False)
         except OSError as exc:
             fail([cannot_write(exc, out_dir)])
     if report:
@@ -486,7 +481,7 @@ def _print_exempt(result: Run) -> None:
         return
     windows = [
         f"{tool.name} {window.start}-{hours_minutes(window.start_seconds + window.minutes * 60)}"
-        for tool in result.scenario.tools
+        for tool in result.scenario.outage_tools
         for window in tool.maintenance
         if window.exempt
     ]

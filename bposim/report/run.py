@@ -158,7 +158,8 @@ def site_section(run: Run) -> Section:
     text = (
         "Per site: agents logged in, paid hours, the cost of their paid hours, occupancy, calls handled and AHT "
         f"(talk + wrap-up). Below, each site's agents on the phones (mean over days) and occupancy by interval, on "
-        f"the horizon's clock ({zone or 'no time zone'}) and the site's local clock."
+        f"the horizon's clock ({zone or 'no time zone'}) and the site's local clock (where daylight saving moves "
+        "it within the horizon, each local time with the date it holds from)."
     )
     table = html_table(site_views.KPI_HEADER, site_views.kpi_rows(run.summary), None, numeric_from=2)
     day = site_views.profile(run)

@@ -1,6 +1,6 @@
 """A sweep's report: every cell ranked (those meeting the target overall and for every call type first, cheapest
-first), the recommendation, service level against cost with the Pareto frontier, the cost breakdown per cell, and
-the recommended cell over the day."""
+first), the recommendation, service level against cost with the Pareto frontier, the cost breakdown per cell, each
+site's figures per cell (with sites), and the recommended cell over the day."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from bposim.report.errors import ReportError
 from bposim.report.html import Section, html_table
 from bposim.report.outbound_sweep import outbound_sections
 from bposim.report.run import day_sections, few_replications, pooled_section
+from bposim.report.site_sweep import site_sections
 from bposim.scenario.call_types import CHANNELS, DEFERRED_CHANNELS
 
 
@@ -102,6 +103,7 @@ def sweep_sections(directory: Path) -> tuple[str, list[Section]]:
     if periods is not None:
         sections.append(periods)
     sections += outbound_sections(order, factors, target)
+    sections += site_sections(order, factors)
     color_by = min(factors, key=lambda f: (cells[f].nunique(), factors.index(f))) if len(factors) > 1 else None
     if costed:
         sections.append(

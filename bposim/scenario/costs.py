@@ -50,6 +50,9 @@ class TechnologyCost(Model):
     call_types: list[str] | None = Field(
         None, min_length=1, description="contacts are the calls of these types only; all call types if left out"
     )
+    site: str | None = Field(
+        None, description="a site's tool (sites[].name): seats are its groups' agents; its cost lines carry the site"
+    )
 
     @model_validator(mode="after")
     def _priced(self) -> TechnologyCost:

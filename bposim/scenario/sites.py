@@ -1,12 +1,16 @@
-"""Sites as configuration: where agent groups work, in which time zone, on which days, at what wage, and the
-site-wide outages (power, network) that take every agent of a site off the phones.
+"""Sites as configuration: where agent groups work, in which time zone, on which days, at what wage, the
+site-wide outages (power, network) that take every agent of a site off the phones, and the site's own tools.
 
 A site's outage is run as a tool of its own (`SiteTool`, named `<site>/<outage>`) whose one effect is `down` on the
 site's agent groups, so it is switched, recorded (the outages table) and reported like any tool's outage
-(`engine.technology`). Its `start` is on the horizon's clock (`horizon.time_zone`); with a `date` it happens on
-that day only, without one every day, and `failures` makes it random as a tool's. A site's holidays are dates its
-agents do not work (the other sites' agents do); its `wage_per_hour` sets the cost of its groups' paid hours
-(`costs.groups[].per_paid_hour`, for those groups). Checks against the centre are in `site_errors`.
+(`engine.technology`). Its `start` is on the horizon's clock (`horizon.time_zone`), or with `local: true` on the
+site's own clock (converted date by date, `scenario.site_clock`, so daylight saving is kept); with a `date` it
+happens on that day only, without one every day, and `failures` makes it random as a tool's. A site's `tools` are
+tools as `tools:` has them (a CRM, the site's telephony) run as `<site>/<tool>`, whose `down` and `slow` effects
+cover the site's groups only: the offshore CRM fails on its own while the onshore one keeps working. A site's
+holidays are dates its agents do not work (the other sites' agents do); its `wage_per_hour` sets the cost of its
+groups' paid hours (`costs.groups[].per_paid_hour`, for those groups). Checks against the centre are in
+`site_errors` and `scenario.site_checks`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from bposim.scenario.calendar import read_date
 from bposim.scenario.common import SECONDS_PER_DAY, Clock, Model, clock_seconds
 from bposim.scenario.costs import Costs, GroupCost
 from bposim.scenario.errors import listed
+from bposim.scenario.site_clock import horizon_dates, horizon_seconds
+from bposim.scenario.site_clock import local_clock as local_clock  # where it was first
+from bposim.scenario.site_clock import scenario_time_zone as scenario_time_zone
 from bposim.scenario.technology import Effect, Failures, Maintenance, Tool
 
 if TYPE_CHECKING:
@@ -48,7 +55,8 @@ class SiteOutage(Model):
     """A site-wide outage (power, network): every agent of the site is off the phones while it lasts."""
 
     name: str = Field("outage", min_length=1, description="what fails, e.g. power or network")
-    start: Clock | None = Field(None, description="HH:MM on the horizon's clock (with minutes)")
+    start: Clock | None = Field(None, description="HH:MM on the horizon's clock, the site's with local")
+    local: bool = Field(False, description="start is on the site's own clock (its time_zone), not the horizon's")
     minutes: FiniteFloat | None = Field(None, gt=0, description="how long it lasts (with start)")
     date: datetime.date | None = Field(None, description="the one date it happens on; every day if left out")
     failures: Failures | None = Field(None, description="random instead: time up between failures, then repair")
@@ -68,6 +76,8 @@ class SiteOutage(Model):
             raise ValueError("give start and minutes (a set outage) or failures (random outages), one of the two")
         if self.date is not None and not timed:
             raise ValueError("date applies to a set outage (start and minutes)")
+        if self.local and not timed:
+            raise ValueError("local says which clock start is on: it applies to a set outage (start and minutes)")
         return self
 
 
@@ -81,6 +91,9 @@ class Site(Model):
         None, ge=0, description="cost of a paid agent hour of the site's groups (instead of costs.groups)"
     )
     outages: list[SiteOutage] = Field([], description="site-wide outages: the site's agents are off the phones")
+    tools: list[Tool] = Field(
+        [], description="the site's own tools, as tools: has them; their down and slow effects cover its groups only"
+    )
 
     @field_validator("time_zone", mode="before")
     @classmethod
@@ -103,32 +116,52 @@ class SiteTool(Tool):
 
 
 def site_tools(scenario: Scenario) -> list[Tool]:
-    """Every site outage as a tool (`<site>/<outage>`), after the scenario's own tools' order."""
-    horizon = scenario.horizon
+    """Every site outage as a tool (`<site>/<outage>`), then every site's own tools (`<site>/<tool>`, their effects
+    on the site's groups), after the scenario's own tools' order."""
     tools: list[Tool] = []
     for site in scenario.sites:
         groups = site_groups(scenario, site.name)
         if not groups:
             continue
         for outage in site.outages:
-            effect = Effect(type="down", groups=groups, in_progress=outage.in_progress)
-            maintenance, once = [], ()
-            if outage.start is not None and outage.date is None:
-                maintenance = [Maintenance(start=outage.start, minutes=outage.minutes)]
-            elif outage.start is not None and horizon.start_date is not None:
-                day = (outage.date - horizon.start_date).days
-                start = day * SECONDS_PER_DAY + clock_seconds(outage.start) - horizon.start_seconds
-                once = ((float(start), outage.minutes * 60.0),)
-            tools.append(
-                SiteTool(
-                    name=f"{site.name}/{outage.name}",
-                    failures=outage.failures,
-                    maintenance=maintenance,
-                    effects=[effect],
-                    once=once,
-                )
-            )
+            tools.append(_outage_tool(scenario, site, outage, groups))
+    for site in scenario.sites:
+        groups = site_groups(scenario, site.name)
+        if groups:
+            tools += [_own_tool(site, tool, groups) for tool in site.tools]
     return tools
+
+
+def _outage_tool(scenario: Scenario, site: Site, outage: SiteOutage, groups: list[str]) -> SiteTool:
+    """A site outage as a tool: every day at its start (maintenance), once on its date, or at random; one on the
+    site's clock (local) once on each date, as daylight saving may move it on the horizon's clock."""
+    horizon = scenario.horizon
+    effect = Effect(type="down", groups=groups, in_progress=outage.in_progress)
+    maintenance, once = [], ()
+    if outage.start is not None and outage.local and horizon.start_date is not None:
+        dates = [outage.date] if outage.date is not None else horizon_dates(horizon)
+        once = tuple((horizon_seconds(scenario, site, date, outage.start), outage.minutes * 60.0) for date in dates)
+    elif outage.start is not None and outage.date is None:
+        maintenance = [Maintenance(start=outage.start, minutes=outage.minutes)]
+    elif outage.start is not None and horizon.start_date is not None:
+        day = (outage.date - horizon.start_date).days
+        start = day * SECONDS_PER_DAY + clock_seconds(outage.start) - horizon.start_seconds
+        once = ((float(start), outage.minutes * 60.0),)
+    return SiteTool(
+        name=f"{site.name}/{outage.name}",
+        failures=outage.failures,
+        maintenance=maintenance,
+        effects=[effect],
+        once=once,
+    )
+
+
+def _own_tool(site: Site, tool: Tool, groups: list[str]) -> Tool:
+    """A site's own tool as the engine runs it: named `<site>/<tool>`, an effect without groups on the site's."""
+    effects = [
+        effect if effect.groups is not None else effect.model_copy(update={"groups": groups}) for effect in tool.effects
+    ]
+    return tool.model_copy(update={"name": f"{site.name}/{tool.name}", "effects": effects})
 
 
 def site_groups(scenario: Scenario, site: str) -> list[str]:
@@ -175,36 +208,6 @@ def waged_groups(scenario: Scenario) -> set[str]:
     return {group.name for group in scenario.agent_groups if group.site in waged}
 
 
-def scenario_time_zone(scenario: Scenario) -> str | None:
-    """The horizon's clock: horizon.time_zone, else the first site's time zone, else none."""
-    if scenario.horizon.time_zone is not None:
-        return scenario.horizon.time_zone
-    return next((site.time_zone for site in scenario.sites if site.time_zone), None)
-
-
-def local_clock(scenario: Scenario, site: Site, seconds_of_day: float, date: datetime.date | None = None) -> str:
-    """A time of day on the horizon's clock as the site's local clock time (HH:MM, with a +1d or -1d when the
-    day differs), on `date` (else the horizon's first date, else a Monday in January: the offset can change with
-    daylight saving); unchanged when either has no time zone."""
-    home = scenario_time_zone(scenario)
-    if home is None or site.time_zone is None:
-        return _hhmm(seconds_of_day)
-    day = date or scenario.horizon.start_date or datetime.date(2026, 1, 5)
-    moment = datetime.datetime.combine(day, datetime.time(), zoneinfo.ZoneInfo(home)) + datetime.timedelta(
-        seconds=seconds_of_day
-    )
-    local = moment.astimezone(zoneinfo.ZoneInfo(site.time_zone))
-    shift = (local.date() - day).days
-    if shift == 1 and local.hour == local.minute == 0:
-        return "24:00"  # the end of the day it began
-    return local.strftime("%H:%M") + (f" {shift:+d}d" if shift else "")
-
-
-def _hhmm(seconds: float) -> str:
-    minutes = int(round(seconds / 60.0))
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
 def site_errors(scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
     """Problems between the sites and the centre, for Scenario's validator: unknown or repeated sites, holidays
     and dated outages without dates or outside the horizon, outages of a site without agents, tool names taken."""
@@ -234,7 +237,7 @@ def site_errors(scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...], str
                 yield (*loc, "name"), f"'{site.name}/{outage.name}' is a tool's name already", outage.name
             if outage.date is not None:
                 yield from _date_errors((*loc, "date"), outage.date, first, last)
-            if outage.start is not None and clock_seconds(outage.start) < horizon.start_seconds:
+            if outage.start is not None and not outage.local and clock_seconds(outage.start) < horizon.start_seconds:
                 yield (*loc, "start"), f"{outage.start} is before the centre opens at {horizon.start}", outage.start
         twice = [o.name for i, o in enumerate(site.outages) if o.name in [p.name for p in site.outages[:i]]]
         for name in twice:
