@@ -364,11 +364,12 @@ def _run(scenario: Scenario, seed: int, replications: Sequence[int], wanted: fro
         summary.update(cost_summary(costs, found.get("calls")))
     if scenario.sites:
         summary["sites"] = sites.site_summary(scenario, found, costs)
-    found["sites"] = (
-        sites.site_results(scenario, found["agents"], found["calls"], costs)
-        if scenario.sites and "sites" in wanted
-        else sites.empty_table(count)
-    )
+    if "sites" in wanted:  # a sweep task asks for none of the tables: not even an empty one is built
+        found["sites"] = (
+            sites.site_results(scenario, found["agents"], found["calls"], costs)
+            if scenario.sites
+            else sites.empty_table(count)
+        )
     if "costs" in wanted:
         found["costs"] = costs
     if contracts.has_clients(scenario):
