@@ -1,12 +1,17 @@
 """The clients' figures as a planner reads them (`summary["clients"]`, `bposim.contracts`): a table of revenue,
 credits, bonuses, cost and margin per client and for the provider, and one line per service-level clause with the
-chance a period owes a credit. Plain rows of text, rendered by `bposim run` and by the run report."""
+chance a period owes a credit; and the clients' restrictions (`restrict_to`: which groups may serve them, which
+lose call types), for `bposim validate`. Plain rows of text, rendered by `bposim run` and by the run report."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from bposim.formatting import estimate, missing, share
+from bposim.scenario.residency import requirement, withdrawn_skills
+
+if TYPE_CHECKING:
+    from bposim.scenario import Scenario
 
 FIGURES = (
     ("revenue", "Revenue"),
@@ -101,8 +106,8 @@ def credit(clause: dict) -> str:
 
 def client_tables(summary: dict, pooled: bool) -> list[tuple[str, list[tuple[str, str]]]]:
     """A (title, rows of label and value) table per client, then the provider's: the figures of `client_rows`
-    down the rows, the units billed, and per clause what it asks, the periods below each tier, P(credit) and the
-    expected credit."""
+    down the rows, the units billed, the client's service level over its clauses, and per clause what it asks, the
+    periods below each tier, P(credit) and the expected credit."""
     rows = client_rows(summary, pooled)
     labels = HEADER[1:]
     tables = []
@@ -116,6 +121,13 @@ def client_tables(summary: dict, pooled: bool) -> list[tuple[str, list[tuple[str
                     f"{estimate(own['billed_units'], own.get('billed_units_ci'), ',.1f')} "
                     f"{own.get('unit', '')}".rstrip(),
                 ),
+            )
+        if "service_level" in own:
+            lines.append(
+                (
+                    "Service level (its clauses, horizon)",
+                    share(own["service_level"], own.get("service_level_ci") if pooled else None),
+                )
             )
         for clause in own["clauses"]:
             lines.append((f"Clause {asked(clause)}", f"periods below {below(clause)}"))
@@ -145,3 +157,23 @@ def explanation(currency: str) -> str:
         "margin = net revenue - cost. P(credit) is the share of measured periods, over all replications, that owed "
         "a credit, with its 95% Wilson interval."
     )
+
+
+def residency_lines(scenario: Scenario) -> list[str]:
+    """One line per client with a restriction (who may serve it), then one per group that loses call types
+    under them (it keeps its other skills; the restricted call types are not routed to it)."""
+    lines = []
+    for client in scenario.clients or ():
+        residency = client.contract.restrict_to
+        if residency is None:
+            continue
+        names = ", ".join(residency.call_types or client.call_types)
+        eligible = ", ".join(g.name for g in scenario.agent_groups if residency.admits(g)) or "none"
+        lines.append(f"  {client.name} ({names}): agents {requirement(residency)} only; eligible groups: {eligible}")
+    lost = withdrawn_skills(scenario)
+    for group in scenario.agent_groups:
+        if group.name in lost:
+            kept = [s.call_type for s in group.skills if s.call_type not in lost[group.name]]
+            serves = f"serves {', '.join(kept)}" if kept else "serves nothing: its agents sit idle"
+            lines.append(f"  {group.name} loses {', '.join(lost[group.name])} under the restriction; {serves}")
+    return ["Restrictions (clients[].contract.restrict_to):", *lines] if lines else []

@@ -66,7 +66,9 @@ def withdrawn_skills(scenario: Scenario) -> dict[str, list[str]]:
     restricted = restricted_call_types(scenario)
     lost: dict[str, list[str]] = {}
     for group in scenario.agent_groups:
-        names = [s.call_type for s in group.skills if s.call_type in restricted and not restricted[s.call_type].admits(group)]
+        names = [
+            s.call_type for s in group.skills if s.call_type in restricted and not restricted[s.call_type].admits(group)
+        ]
         if names:
             lost[group.name] = names
     return lost
