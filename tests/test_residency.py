@@ -269,3 +269,37 @@ def test_the_bank_team_sweep_still_runs(tmp_path):
     path.write_text(yaml.safe_dump(experiment), encoding="utf-8")
     result = bposim("sweep", path, "--workers", "1", "--out", tmp_path / "out")
     assert result.returncode == 0, result.stderr
+
+
+def offshore_bank_centre() -> Scenario:
+    """A cleared onshore group serving everything, an offshore group on a's and b's voice, and an offshore group
+    of b's work only; b restricted to the onshore site."""
+    data = centre(
+        [
+            group("cleared", "onshore", ["pci"], list(CALL_TYPES)),
+            group("offshore_a", "offshore", [], ["voice_a", "voice_b"]),
+            group("offshore_bank", "offshore", [], ["voice_b", "case_b"]),
+        ],
+        {"sites": ["onshore"]},
+    )
+    return Scenario.model_validate(data)
+
+
+def test_a_call_types_occupancy_counts_the_agents_allowed_to_serve_it():
+    run = simulate(offshore_bank_centre(), seed=2)
+    agents = run.agents
+    allowed = agents[agents["group"].astype(str) == "cleared"]
+    available = allowed["logged_in_seconds"].sum() - allowed["off_phone_seconds"].sum()
+    expected = allowed["busy_seconds"].sum() / available
+    assert run.summary["by_call_type"]["voice_b"]["occupancy"] == pytest.approx(expected)
+
+
+def test_the_erlang_requirement_staffs_only_the_groups_allowed():
+    from bposim.planning import requirement
+
+    scenario = offshore_bank_centre()
+    restricted = requirement(scenario, method="erlang").groupby("group")["erlang"].sum()
+    lifted = requirement(scenario.updated({"clients.b.contract.restrict_to": None}), method="erlang")
+    lifted = lifted.groupby("group")["erlang"].sum()
+    assert restricted["offshore_bank"] == 0 < lifted["offshore_bank"]
+    assert restricted["cleared"] > lifted["cleared"]  # b's work falls to the onshore group
