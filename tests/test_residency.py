@@ -116,8 +116,6 @@ def test_no_contact_of_a_restricted_client_reaches_an_ineligible_group(data, see
     restricted = calls[calls["call_type"].astype(str).isin(["voice_b", "chat_b", "case_b"])]
     served = restricted[restricted["group"].notna() & (restricted["group"].astype(str) != "")]
     assert set(served["group"].astype(str)) <= eligible_groups(scenario)
-    # client a's callers are not restricted: every group listing voice_a may still take them
-    assert not withdrawn_skills(scenario) or all("voice_a" not in lost for lost in withdrawn_skills(scenario).values())
 
 
 def test_without_the_restriction_the_same_groups_do_serve_the_clients_calls():
