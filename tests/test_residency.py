@@ -301,3 +301,15 @@ def test_the_erlang_requirement_staffs_only_the_groups_allowed():
     lifted = lifted.groupby("group")["erlang"].sum()
     assert restricted["offshore_bank"] == 0 < lifted["offshore_bank"]
     assert restricted["cleared"] > lifted["cleared"]  # b's work falls to the onshore group
+
+
+def test_a_sweep_tries_several_restrictions_as_a_list_of_values():
+    import bposim
+
+    factor = "clients.bank.contract.restrict_to"
+    experiment = bposim.Experiment(
+        load_scenario(MODEL), factors={factor: [None, {"sites": ["glasgow"]}]}, replications=1, seed=4
+    )
+    cells = bposim.cell_summary(experiment.run(workers=1, progress=False)).set_index(factor)
+    onshore_only = cells.loc['{"sites": ["glasgow"]}', "client.bank.service_level"]
+    assert onshore_only < cells.loc["null", "client.bank.service_level"]  # the offshore teams may not help
