@@ -21,7 +21,14 @@ FIGURES = (
     ("cost", "Cost"),
     ("margin", "Margin"),
 )
-HEADER = ["Client", *(label for _, label in FIGURES), "Margin %", "Busy share", "P(credit in a period)"]
+HEADER = [
+    "Client",
+    *(label for _, label in FIGURES),
+    "Margin %",
+    "Busy share",
+    "Service level (its clauses)",
+    "P(credit in a period)",
+]
 CLAUSE_HEADER = [
     "Client",
     "Clause",
@@ -46,7 +53,8 @@ def has_clients(summary: dict) -> bool:
 
 def client_rows(summary: dict, pooled: bool) -> list[ClientRow]:
     """A row per client, then the provider's: each figure (± its 95% half-width when `pooled`), the margin as a
-    share of net revenue, the client's share of the agents' busy time, P(a period owes a credit)."""
+    share of net revenue, the client's share of the agents' busy time, its service level over its clauses and the
+    horizon, P(a period owes a credit)."""
     clients = summary["clients"]
     rows = [_row(name, own, pooled) for name, own in clients["by_client"].items()]
     rows.append(_row("provider (all clients)", clients["provider"], pooled))
@@ -62,6 +70,7 @@ def _row(name: str, own: dict, pooled: bool) -> ClientRow:
     cells = [name, *(estimate(own[key], half(key)) for key, _ in FIGURES)]
     cells.append(share(own["margin_share"], half("margin_share")))
     cells.append(share(own["busy_share"], half("busy_share")) if "busy_share" in own else "")
+    cells.append(share(own["service_level"], half("service_level")) if "service_level" in own else "")
     cells.append(_probability(own, "p_penalty") if "p_penalty" in own else "")
     margin = own["margin"]
     return ClientRow(cells, None if missing(margin) else margin > 0)
@@ -106,8 +115,8 @@ def credit(clause: dict) -> str:
 
 def client_tables(summary: dict, pooled: bool) -> list[tuple[str, list[tuple[str, str]]]]:
     """A (title, rows of label and value) table per client, then the provider's: the figures of `client_rows`
-    down the rows, the units billed, the client's service level over its clauses, and per clause what it asks, the
-    periods below each tier, P(credit) and the expected credit."""
+    down the rows, the units billed, and per clause what it asks, the periods below each tier, P(credit) and the
+    expected credit."""
     rows = client_rows(summary, pooled)
     labels = HEADER[1:]
     tables = []
@@ -121,13 +130,6 @@ def client_tables(summary: dict, pooled: bool) -> list[tuple[str, list[tuple[str
                     f"{estimate(own['billed_units'], own.get('billed_units_ci'), ',.1f')} "
                     f"{own.get('unit', '')}".rstrip(),
                 ),
-            )
-        if "service_level" in own:
-            lines.append(
-                (
-                    "Service level (its clauses, horizon)",
-                    share(own["service_level"], own.get("service_level_ci") if pooled else None),
-                )
             )
         for clause in own["clauses"]:
             lines.append((f"Clause {asked(clause)}", f"periods below {below(clause)}"))
