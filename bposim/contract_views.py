@@ -156,8 +156,9 @@ def explanation(currency: str) -> str:
         "period (day, week, month) whose pooled service level falls below a tier of a clause (the worst tier "
         "applies), bonuses earned for periods reaching a clause's bonus level. Cost is the agent and technology "
         "cost shared out by each client's share of the agents' busy time, plus the penalties of its call types; "
-        "margin = net revenue - cost. P(credit) is the share of measured periods, over all replications, that owed "
-        "a credit, with its 95% Wilson interval."
+        "margin = net revenue - cost. A client's service level pools its clauses' contacts within their thresholds "
+        "over the horizon. P(credit) is the share of measured periods, over all replications, that owed a credit, "
+        "with its 95% Wilson interval."
     )
 
 
