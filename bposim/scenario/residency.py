@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
+from bposim.memo import per_scenario
+from bposim.scenario.call_types import DEFERRED_CHANNELS
 from bposim.scenario.common import Model
 from bposim.scenario.errors import listed
 
 if TYPE_CHECKING:
     from bposim.scenario.centre import AgentGroup, Scenario
-
-DEFERRED = ("email", "case")
 
 
 class Residency(Model):
@@ -77,8 +77,16 @@ def withdrawn_skills(scenario: Scenario) -> dict[str, list[str]]:
 def resident_centre(scenario: Scenario) -> Scenario:
     """The scenario as the centre runs it: each group's skills without the call types it may not serve (the
     scenario itself when nothing is withdrawn). A group left with no chat skill takes one session at a time; one
-    left with no email or case skill keeps no agents on them."""
-    lost = withdrawn_skills(scenario) if scenario.clients else {}
+    left with no email or case skill keeps no agents on them. Worked out once per scenario object, so that every
+    replication of a cell runs (and memoises by) the same one."""
+    if not any(client.contract.restrict_to is not None for client in scenario.clients or ()):
+        return scenario
+    return _restricted_centre(scenario)
+
+
+@per_scenario
+def _restricted_centre(scenario: Scenario) -> Scenario:
+    lost = withdrawn_skills(scenario)
     if not lost:
         return scenario
     channels = {ct.name: ct.channel for ct in scenario.call_types}
@@ -92,7 +100,7 @@ def resident_centre(scenario: Scenario) -> Scenario:
         update: dict[str, Any] = {"skills": skills}
         if "chat" not in kept:
             update["max_concurrency"] = 1
-        if not kept & set(DEFERRED):
+        if not kept & set(DEFERRED_CHANNELS):
             update["deferred_reserve"] = None
         groups.append(group.model_copy(update=update))
     return scenario.model_copy(update={"agent_groups": groups})
