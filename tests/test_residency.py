@@ -11,6 +11,7 @@ from cli_runner import ROOT, assert_refused, bposim
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bposim.contract_views import residency_lines
 from bposim.run import simulate
 from bposim.scenario import Scenario, load_scenario
 from bposim.scenario.residency import resident_centre, withdrawn_skills
@@ -151,6 +152,9 @@ def test_the_centre_runs_each_group_with_its_eligible_skills_only():
     assert by_name["offshore_bank"].skills == [] and by_name["offshore_bank"].deferred_reserve is None
     assert by_name["cleared"] == scenario.agent_groups[0]
     assert scenario.agent_groups[2].skills  # the scenario given is left as it is
+    assert "  offshore_bank loses voice_b, case_b under the restriction; serves nothing: its agents sit idle" in (
+        residency_lines(scenario)
+    )
     calls = simulate(scenario, seed=1).calls
     assert "offshore_bank" not in set(calls["group"].dropna().astype(str))  # its agents sit idle
 
