@@ -19,6 +19,7 @@ import pandas as pd
 from bposim.formatting import clock, date_label, day_label
 from bposim.metrics import per_interval, queue_and_busy
 from bposim.scenario.call_types import CHANNELS, DEFERRED_CHANNELS, LIVE_CHANNELS
+from bposim.scenario.residency import resident_centre
 
 DEFERRED_KEYS = ("arrived", "completed", "open_at_end", "oldest_age_hours", "due", "met_due", "service_level")
 AGE_BANDS = ("due in more than 24 h", "due within 24 h", "overdue")
@@ -53,7 +54,8 @@ def call_types_of(run: Any, channel: str) -> list[str]:
 def groups_of(run: Any, channel: str) -> list[str]:
     """The agent groups holding a skill of `channel`."""
     wanted = set(call_types_of(run, channel))
-    return [g.name for g in run.scenario.agent_groups if any(s.call_type in wanted for s in g.skills)]
+    served_by = resident_centre(run.scenario).agent_groups  # the skills as run
+    return [g.name for g in served_by if any(s.call_type in wanted for s in g.skills)]
 
 
 def live_view(run: Any, channel: str) -> SimpleNamespace:

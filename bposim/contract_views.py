@@ -1,12 +1,17 @@
 """The clients' figures as a planner reads them (`summary["clients"]`, `bposim.contracts`): a table of revenue,
 credits, bonuses, cost and margin per client and for the provider, and one line per service-level clause with the
-chance a period owes a credit. Plain rows of text, rendered by `bposim run` and by the run report."""
+chance a period owes a credit; and the clients' restrictions (`restrict_to`: which groups may serve them, which
+lose call types), for `bposim validate`. Plain rows of text, rendered by `bposim run` and by the run report."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from bposim.formatting import estimate, missing, share
+from bposim.scenario.residency import requirement, withdrawn_skills
+
+if TYPE_CHECKING:
+    from bposim.scenario import Scenario
 
 FIGURES = (
     ("revenue", "Revenue"),
@@ -16,7 +21,14 @@ FIGURES = (
     ("cost", "Cost"),
     ("margin", "Margin"),
 )
-HEADER = ["Client", *(label for _, label in FIGURES), "Margin %", "Busy share", "P(credit in a period)"]
+HEADER = [
+    "Client",
+    *(label for _, label in FIGURES),
+    "Margin %",
+    "Busy share",
+    "Service level (its clauses)",
+    "P(credit in a period)",
+]
 CLAUSE_HEADER = [
     "Client",
     "Clause",
@@ -41,7 +53,8 @@ def has_clients(summary: dict) -> bool:
 
 def client_rows(summary: dict, pooled: bool) -> list[ClientRow]:
     """A row per client, then the provider's: each figure (± its 95% half-width when `pooled`), the margin as a
-    share of net revenue, the client's share of the agents' busy time, P(a period owes a credit)."""
+    share of net revenue, the client's share of the agents' busy time, its service level over its clauses and the
+    horizon, P(a period owes a credit)."""
     clients = summary["clients"]
     rows = [_row(name, own, pooled) for name, own in clients["by_client"].items()]
     rows.append(_row("provider (all clients)", clients["provider"], pooled))
@@ -57,6 +70,7 @@ def _row(name: str, own: dict, pooled: bool) -> ClientRow:
     cells = [name, *(estimate(own[key], half(key)) for key, _ in FIGURES)]
     cells.append(share(own["margin_share"], half("margin_share")))
     cells.append(share(own["busy_share"], half("busy_share")) if "busy_share" in own else "")
+    cells.append(share(own["service_level"], half("service_level")) if "service_level" in own else "")
     cells.append(_probability(own, "p_penalty") if "p_penalty" in own else "")
     margin = own["margin"]
     return ClientRow(cells, None if missing(margin) else margin > 0)
@@ -142,6 +156,27 @@ def explanation(currency: str) -> str:
         "period (day, week, month) whose pooled service level falls below a tier of a clause (the worst tier "
         "applies), bonuses earned for periods reaching a clause's bonus level. Cost is the agent and technology "
         "cost shared out by each client's share of the agents' busy time, plus the penalties of its call types; "
-        "margin = net revenue - cost. P(credit) is the share of measured periods, over all replications, that owed "
-        "a credit, with its 95% Wilson interval."
+        "margin = net revenue - cost. A client's service level pools its clauses' contacts within their thresholds "
+        "over the horizon. P(credit) is the share of measured periods, over all replications, that owed a credit, "
+        "with its 95% Wilson interval."
     )
+
+
+def residency_lines(scenario: Scenario) -> list[str]:
+    """One line per client with a restriction (who may serve it), then one per group that loses call types
+    under them (it keeps its other skills; the restricted call types are not routed to it)."""
+    lines = []
+    for client in scenario.clients or ():
+        residency = client.contract.restrict_to
+        if residency is None:
+            continue
+        names = ", ".join(residency.call_types or client.call_types)
+        eligible = ", ".join(g.name for g in scenario.agent_groups if residency.admits(g)) or "none"
+        lines.append(f"  {client.name} ({names}): agents {requirement(residency)} only; eligible groups: {eligible}")
+    lost = withdrawn_skills(scenario)
+    for group in scenario.agent_groups:
+        if group.name in lost:
+            kept = [s.call_type for s in group.skills if s.call_type not in lost[group.name]]
+            serves = f"serves {', '.join(kept)}" if kept else "serves nothing: its agents sit idle"
+            lines.append(f"  {group.name} loses {', '.join(lost[group.name])} under the restriction; {serves}")
+    return ["Restrictions (clients[].contract.restrict_to):", *lines] if lines else []

@@ -16,6 +16,8 @@ Definitions (per replication; contacts of the warm-up left out, like the KPIs):
   measured. The worst tier (the lowest `below`) the period's service level is below applies: a credit of
   credit_share × the period's revenue (the revenue × the period's days in the horizon / the horizon's days) or
   credit_amount; a period with no credit reaching the bonus's `at_least` earns share × the period's revenue.
+- service level of a client: its clauses' contacts within their thresholds (items met by their due time) over those
+  counted, pooled over its clauses and every period of the horizon; NaN without a clause or nothing counted.
 - net revenue = revenue − credits + bonuses. cost: with a `costs` section, the agent, overtime and technology cost
   shared out by busy share, plus the abandoned-call and service-level penalty items of the client's call types;
   NaN without one. margin = net revenue − cost; margin_share = margin / net revenue.
@@ -58,7 +60,17 @@ COLUMNS = (
     "periods_credited",
 )
 KPIS = ("revenue", "credits", "bonuses", "net_revenue", "cost", "margin", "margin_share", "busy_share", "billed_units")
-CELL_KPIS = ("revenue", "credits", "bonuses", "net_revenue", "cost", "margin", "margin_share", "p_penalty")
+CELL_KPIS = (
+    "revenue",
+    "credits",
+    "bonuses",
+    "net_revenue",
+    "cost",
+    "margin",
+    "margin_share",
+    "p_penalty",
+    "service_level",
+)
 UNITS = {
     "per_handled_contact": "contacts",
     "per_handle_minute": "handle minutes",
@@ -139,6 +151,8 @@ def _replication(
         clauses = [
             _clause(scenario, client, clause, counted, backlog, revenue) for clause in client.contract.service_levels
         ]
+        contacts = sum(clause.pop("counted") for clause in clauses)
+        level = sum(clause.pop("within") for clause in clauses) / contacts if contacts else math.nan
         credits = sum(clause["credits"] for clause in clauses)
         bonuses = sum(clause["bonuses"] for clause in clauses)
         net = revenue - credits + bonuses
@@ -166,7 +180,11 @@ def _replication(
             "periods_credited": sum(clause["credited"] for clause in clauses),
         }
         rows.append(row)
-        clients[client.name] = {key: row[key] for key in KPIS} | {"unit": row["unit"], "clauses": clauses}
+        clients[client.name] = {key: row[key] for key in KPIS} | {
+            "service_level": level,
+            "unit": row["unit"],
+            "clauses": clauses,
+        }
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     total_cost = float(costs["amount"].sum()) if costs is not None else math.nan
     provider = {key: float(table[key].sum()) for key in ("revenue", "credits", "bonuses", "net_revenue")}
@@ -207,6 +225,25 @@ def clause_levels(
     backlog: pd.DataFrame | None,
 ) -> tuple[list, np.ndarray]:
     """The clause's periods and each one's pooled service level (NaN: nothing counted), for one replication."""
+    periods, counted, within = clause_counts(scenario, clause, call_types, calls, backlog)
+    return periods, _levels(counted, within)
+
+
+def _levels(counted: np.ndarray, within: np.ndarray) -> np.ndarray:
+    """Each period's service level, within over counted (NaN: nothing counted)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counted > 0, within / np.where(counted > 0, counted, 1), math.nan)
+
+
+def clause_counts(
+    scenario: Scenario,
+    clause: ServiceLevelClause,
+    call_types: Sequence[str],
+    calls: pd.DataFrame,
+    backlog: pd.DataFrame | None,
+) -> tuple[list, np.ndarray, np.ndarray]:
+    """The clause's periods, and each one's contacts counted and those within the threshold (met by their due
+    time), for one replication."""
     periods, grid = horizon_periods(scenario.horizon, clause.period)
     live = [ct.name for ct in scenario.call_types if ct.name in call_types and ct.live]
     deferred = [ct.name for ct in scenario.call_types if ct.name in call_types and not ct.live]
@@ -234,8 +271,7 @@ def clause_levels(
         kept = period >= 0
         counted += np.bincount(period[kept], weights=items["due"].to_numpy(float)[kept], minlength=len(periods))
         within += np.bincount(period[kept], weights=items["met_due"].to_numpy(float)[kept], minlength=len(periods))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return periods, np.where(counted > 0, within / np.where(counted > 0, counted, 1), math.nan)
+    return periods, counted, within
 
 
 def _clause(
@@ -248,7 +284,8 @@ def _clause(
 ) -> dict:
     """One clause over one replication: its periods measured, those below each tier, credits and bonuses."""
     call_types = clause.call_types or client.call_types
-    periods, levels = clause_levels(scenario, clause, call_types, calls, backlog)
+    periods, counted, within = clause_counts(scenario, clause, call_types, calls, backlog)
+    levels = _levels(counted, within)
     days = scenario.horizon.days
     tiers = sorted(clause.tiers, key=lambda tier: tier.below)  # the worst first
     below = dict.fromkeys((f"{tier.below:g}" for tier in clause.tiers), 0)
@@ -277,6 +314,8 @@ def _clause(
         "credited": credited,
         "credits": credits,
         "bonuses": bonuses,
+        "counted": float(counted.sum()),
+        "within": float(within.sum()),
     }
 
 
@@ -292,7 +331,7 @@ def pooled(summaries: Sequence[dict]) -> dict:
     by_client = {}
     for name in summaries[0]["by_client"]:
         rows = [summary["by_client"][name] for summary in summaries]
-        own = _means(rows, KPIS) | {"unit": rows[0]["unit"]}
+        own = _means(rows, (*KPIS, "service_level")) | {"unit": rows[0]["unit"]}
         clauses = [_pooled_clause([row["clauses"][i] for row in rows]) for i in range(len(rows[0]["clauses"]))]
         measured = sum(clause["periods_total"] for clause in clauses)
         triggered = sum(clause["credited_total"] for clause in clauses)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bposim.scenario import Scenario
+from bposim.scenario.residency import resident_centre
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ def _repeat_rules(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 def _first_groups(scenario: Scenario, name: str) -> list[str]:
     """The groups that serve a call type first (priority 1), else every group holding the skill."""
-    holders = [(g.name, s.priority) for g in scenario.agent_groups for s in g.skills if s.call_type == name]
+    served_by = resident_centre(scenario).agent_groups  # the skills as run
+    holders = [(g.name, s.priority) for g in served_by for s in g.skills if s.call_type == name]
     first = [group for group, priority in holders if priority == 1]
     return first or [group for group, _ in holders]
 

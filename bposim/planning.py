@@ -29,6 +29,7 @@ from typing import Literal
 import pandas as pd
 
 from bposim.scenario import AgentGroup, Horizon, Scenario
+from bposim.scenario.residency import resident_centre
 
 PlanningMethod = Literal["erlang", "simulation", "both"]
 PLANNING_METHODS = ("erlang", "simulation", "both")
@@ -159,7 +160,7 @@ def _served_first(scenario: Scenario) -> dict[str, str]:
     """Each group's call types at routing priority 1, as "a, b"."""
     return {
         group.name: ", ".join(skill.call_type for skill in group.skills if skill.priority == 1)
-        for group in scenario.agent_groups
+        for group in resident_centre(scenario).agent_groups  # the skills as run
     }
 
 

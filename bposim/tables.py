@@ -28,6 +28,7 @@ from bposim.formatting import clock
 from bposim.scenario import SECONDS_PER_DAY, Horizon, Scenario
 from bposim.scenario.calendar import WEEKDAYS
 from bposim.scenario.call_types import CHANNELS
+from bposim.scenario.residency import resident_centre
 from bposim.scenario.sites import holiday_days
 
 BUILT = ("calls", "intervals", "agents", "staffing", "activities", "outages", "backlog", "periods", "outbound")
@@ -414,8 +415,10 @@ def _summaries(
 
     group_codes = np.asarray(agents["group"].codes[: busy.shape[1]])
 
+    served_by = resident_centre(scenario).agent_groups  # the skills as run: without those a restriction takes
+
     def holders_of(names: set[str]) -> np.ndarray:
-        holds = np.array([any(s.call_type in names for s in g.skills) for g in scenario.agent_groups], dtype=bool)
+        holds = np.array([any(s.call_type in names for s in g.skills) for g in served_by], dtype=bool)
         return holds[group_codes]  # each agent's group looked up (np.isin's sort is slower for a few groups)
 
     summaries = [

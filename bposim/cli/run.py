@@ -197,9 +197,10 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
         markup=False,
     )
     _print_planning_load(scenario)
+    from bposim.contract_views import residency_lines
     from bposim.site_views import opening_lines
 
-    for line in opening_lines(scenario):
+    for line in [*opening_lines(scenario), *residency_lines(scenario)]:
         out.print(line, highlight=False, soft_wrap=True, markup=False)
 
 

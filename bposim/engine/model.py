@@ -82,6 +82,7 @@ from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, CallQueue,
 from bposim.engine.sources import Callers, call_source, draw_day, first_uniform, stream
 from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
+from bposim.scenario.residency import resident_centre
 from bposim.scenario.sites import holiday_days
 
 INF = math.inf
@@ -111,6 +112,7 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
     """One replication of a scenario: build with a seed, `run()`, then read `calls`, `sessions`, `agents`."""
 
     def __init__(self, scenario: Scenario, seed: int, replication: int = 0):
+        scenario = resident_centre(scenario)  # a client's restrict_to takes its call types from ineligible groups
         self.scenario = scenario
         self.env = Calendar()
         horizon = scenario.horizon

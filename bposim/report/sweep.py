@@ -1,6 +1,7 @@
 """A sweep's report: every cell ranked (those meeting the target overall and for every call type first, cheapest
 first), the recommendation, service level against cost with the Pareto frontier, the cost breakdown per cell, each
-site's figures per cell (with sites), and the recommended cell over the day."""
+site's figures per cell (with sites), and the recommended cell over the day; with clients, each one's service level,
+margin and P(credit) per cell."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from bposim.experiment.tables import (
     shortfalls,
 )
 from bposim.formatting import amount, estimate, missing, points, share
+from bposim.report.client_sweep import client_sections
 from bposim.report.errors import ReportError
 from bposim.report.html import Section, html_table
 from bposim.report.outbound_sweep import outbound_sections
@@ -104,6 +106,7 @@ def sweep_sections(directory: Path) -> tuple[str, list[Section]]:
         sections.append(periods)
     sections += outbound_sections(order, factors, target)
     sections += site_sections(order, factors)
+    sections += client_sections(order, factors)
     color_by = min(factors, key=lambda f: (cells[f].nunique(), factors.index(f))) if len(factors) > 1 else None
     if costed:
         sections.append(

@@ -13,7 +13,7 @@ import numbers
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
@@ -358,6 +358,9 @@ class AgentGroup(Model):
         "interval): a freed agent takes deferred work before live contacts while fewer than this do",
     )
     site: str | None = Field(None, description="the site (sites[].name) the group works at")
+    clearances: list[Annotated[str, Field(min_length=1)]] = Field(
+        [], description="what the group's agents are vetted for (pci, background_checked): clients[].restrict_to"
+    )
 
     @field_validator("deferred_reserve", mode="before")
     @classmethod

@@ -2,7 +2,8 @@
 service-level clauses that credit (or reward) it, period by period (`bposim.contracts` prices them).
 
 Each client owns some call types (a call type belongs to at most one client; one owned by none is the provider's
-own, unbilled). Agents stay shared: routing is the scenario's. Checks against the centre (an unknown call type or
+own, unbilled). Agents stay shared: routing is the scenario's, within what a contract's `restrict_to` allows
+(`bposim.scenario.residency`). Checks against the centre (an unknown call type or
 group, a call type owned twice) are in `client_errors`, which the Scenario validator calls.
 """
 
@@ -17,6 +18,7 @@ from bposim.fields import FiniteFloat
 from bposim.scenario.call_types import PERIODS
 from bposim.scenario.common import Model
 from bposim.scenario.errors import listed
+from bposim.scenario.residency import Residency, residency_errors
 
 if TYPE_CHECKING:
     from bposim.scenario.centre import Scenario
@@ -105,6 +107,9 @@ class ClientContract(Model):
 
     billing: Billing
     service_levels: list[ServiceLevelClause] = []
+    restrict_to: Residency | None = Field(
+        None, description="data residency and security: the sites and clearances of the groups that may serve it"
+    )
 
 
 class Client(Model):
@@ -148,3 +153,4 @@ def client_errors(clients: list[Client], scenario: Scenario) -> Iterator[tuple[t
                 loc = ("clients", c, "contract", "service_levels", s, "period")
                 message = f"period '{clause.period}' needs horizon.start_date (weeks and months are of dates); or day"
                 yield loc, message, clause.period
+    yield from residency_errors(scenario)

@@ -49,6 +49,7 @@ from bposim.optimise.requirement.result import RequirementError
 from bposim.scenario import Scenario
 from bposim.scenario.call_types import CHANNELS
 from bposim.scenario.common import clock_seconds
+from bposim.scenario.residency import resident_centre
 from bposim.tables import exempt_mask
 
 BOUND_FACTOR = 10  # the search never staffs a group above 10 × its Erlang number (at least Erlang + 10)
@@ -92,6 +93,7 @@ class Centre:
 
     def __init__(self, scenario: Scenario, method: str, occupancy_cap: float | None) -> None:
         self.scenario = scenario
+        self.served_by = resident_centre(scenario)  # the skills as run: a client's restrict_to takes some away
         horizon = scenario.horizon
         self.intervals = horizon.intervals
         self.groups = [g.name for g in scenario.agent_groups]
@@ -106,7 +108,7 @@ class Centre:
         self.proficiency = np.ones(shape)
         self.priority = np.zeros(shape, int)
         self.delay = np.zeros(shape)
-        for g, group in enumerate(scenario.agent_groups):
+        for g, group in enumerate(self.served_by.agent_groups):
             for skill in group.skills:
                 k = self.types.index(skill.call_type)
                 self.holds[g, k] = True
@@ -129,7 +131,7 @@ class Centre:
         self.queues = self._queues(method)
         self.service_level = cache(lambda g, t, agents, threshold: self.queues[g][t].service_level(agents, threshold))
         self.live_erlang, self.floor = self._erlang_start(occupancy_cap)
-        self.deferred = DeferredStart(scenario, self.live_erlang, self.busy, self.cost)
+        self.deferred = DeferredStart(self.served_by, self.live_erlang, self.busy, self.cost)
         try:
             self.deferred_plan: DeferredSolution = self.deferred.solve()
         except ValueError as exc:
@@ -151,7 +153,7 @@ class Centre:
         """Chat sessions per agent of each group × call type (1 for voice), and per group (the largest over the
         chat types it serves first; 1 without), as the last column."""
         caps = np.ones((len(self.groups), len(self.types) + 1), int)
-        for g, group in enumerate(self.scenario.agent_groups):
+        for g, group in enumerate(self.served_by.agent_groups):
             for skill in group.skills:
                 k = self.types.index(skill.call_type)
                 if self.channels[k] == "chat":

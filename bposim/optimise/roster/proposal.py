@@ -12,6 +12,7 @@ import pandas as pd
 
 from bposim.optimise.schedule import TOLERANCE, Schedule, solve_schedule
 from bposim.scenario import Scenario
+from bposim.scenario.residency import resident_centre
 
 # The programme's search for one roster stops after SOLVE_NODES branch-and-bound nodes, so that the roster is the same
 # whatever the machine's load (a time limit makes it depend on it: on the programme-sized site, two runs of 20 s each
@@ -76,7 +77,7 @@ def group_to_raise(scenario: Scenario, call_type: str, groups: list[str]) -> str
     rates = {entry.group: entry.per_paid_hour for entry in scenario.costs.groups} if scenario.costs else {}
     candidates = [
         (skill.priority, skill.delay_seconds, rates.get(group.name, 1.0), index, group.name)
-        for index, group in enumerate(scenario.agent_groups)
+        for index, group in enumerate(resident_centre(scenario).agent_groups)  # the skills as run
         if group.name in groups
         for skill in group.skills
         if skill.call_type == call_type

@@ -34,6 +34,7 @@ from bposim.optimise.roster.evaluation import interval_levels, search_deferred, 
 from bposim.optimise.roster.proposal import propose, roster_scenario
 from bposim.optimise.schedule import Schedule, ScheduleError
 from bposim.scenario import Scenario
+from bposim.scenario.residency import resident_centre
 
 
 class Trim:
@@ -58,9 +59,9 @@ class Trim:
         self.trials = self.accepted = 0
         self.saving = 0.0
         self._proposed: dict[bytes, Schedule | None] = {}
+        served_by = resident_centre(scenario).agent_groups  # the skills as run
         self.serves = [
-            [skill.call_type for group in scenario.agent_groups if group.name == name for skill in group.skills]
-            for name in groups
+            [skill.call_type for group in served_by if group.name == name for skill in group.skills] for name in groups
         ]
         rates = {entry.group: entry.per_paid_hour for entry in scenario.costs.groups} if scenario.costs else {}
         self.rates = [rates.get(name, 1.0) for name in groups]
