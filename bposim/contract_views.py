@@ -25,9 +25,8 @@ HEADER = [
     "Client",
     *(label for _, label in FIGURES),
     "Margin %",
-    "Busy share",
-    "Service level (its clauses)",
-    "P(credit in a period)",
+    "Service level",
+    "P(credit)",
 ]
 CLAUSE_HEADER = [
     "Client",
@@ -53,7 +52,7 @@ def has_clients(summary: dict) -> bool:
 
 def client_rows(summary: dict, pooled: bool) -> list[ClientRow]:
     """A row per client, then the provider's: each figure (± its 95% half-width when `pooled`), the margin as a
-    share of net revenue, the client's share of the agents' busy time, its service level over its clauses and the
+    share of net revenue, its service level over its clauses and the
     horizon, P(a period owes a credit)."""
     clients = summary["clients"]
     rows = [_row(name, own, pooled) for name, own in clients["by_client"].items()]
@@ -69,7 +68,6 @@ def _row(name: str, own: dict, pooled: bool) -> ClientRow:
 
     cells = [name, *(estimate(own[key], half(key)) for key, _ in FIGURES)]
     cells.append(share(own["margin_share"], half("margin_share")))
-    cells.append(share(own["busy_share"], half("busy_share")) if "busy_share" in own else "")
     cells.append(share(own["service_level"], half("service_level")) if "service_level" in own else "")
     cells.append(_probability(own, "p_penalty") if "p_penalty" in own else "")
     margin = own["margin"]
