@@ -46,6 +46,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/replications_speed.py
 	$(BIN)/python benchmarks/scale_speed.py
 	$(BIN)/python benchmarks/validation_speed.py
+	$(BIN)/python benchmarks/sweep_speed.py --replications 100 --workers 1 2 --repeat 1 --save
 
 bench-staff: $(VENV)/.installed
 	$(BIN)/python benchmarks/staff_speed.py

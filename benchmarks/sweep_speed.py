@@ -1,12 +1,14 @@
 """Sweep throughput: simulated days per second of an experiment on the multi-skill model, with 1 and 2 workers.
 
-Usage: ``python benchmarks/sweep_speed.py [--replications 8] [--workers 1 2] [--dask] [--json]``
+Usage: ``python benchmarks/sweep_speed.py [--replications 8] [--workers 1 2] [--dask] [--save] [--json]``
 
 The grid is 2 staffing levels of the generalist pool × AI assist off/on, each cell `--replications` days. With
 1 worker the tasks run in this process; with more, in a process pool (or a Dask LocalCluster with ``--dask``).
 The per-task overhead is the sweep's wall time per task (× workers) minus one in-process `simulate` of a day; it
 includes starting the process pool or cluster, so it shrinks as sweeps grow.
-Timings are wall-clock, best of ``--repeat``; results are kept in memory, so no disk writes are timed.
+Timings are wall-clock, best of ``--repeat``; results are kept in memory, so no disk writes are timed, unless
+``--save``: then each sweep also saves its results as `bposim sweep --out DIR` does (a row per task as it finishes,
+the combined tables at the end), in a new temporary directory each time.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import json
 import math
 import platform
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,6 +53,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to time")
     parser.add_argument("--repeat", type=int, default=2, help="timings per setting; the best is kept")
     parser.add_argument("--dask", action="store_true", help="run the multi-worker sweeps on a Dask LocalCluster")
+    parser.add_argument("--save", action="store_true", help="save the results as `bposim sweep --out` does")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
 
@@ -60,7 +64,12 @@ def main() -> None:
     for workers in args.workers:
         scheduler = "local" if args.dask and workers > 1 else None
         options = {"workers": workers, "scheduler": scheduler, "progress": False}
-        seconds = best_time(args.repeat, lambda options=options: sweep.run(**options))
+        with tempfile.TemporaryDirectory() as folder:
+            outs = iter(Path(folder) / f"run{i}" for i in range(args.repeat))
+            seconds = best_time(
+                args.repeat,
+                lambda options=options, outs=outs: sweep.run(**options, out=next(outs) if args.save else None),
+            )
         executor = "in-process" if workers == 1 else "dask" if scheduler else "processes"
         rows.append(
             {
@@ -79,6 +88,7 @@ def main() -> None:
         "bposim": bposim.__version__,
         "tasks": tasks,
         "one_day_in_process_seconds": one_day,
+        "saved": args.save,
         "runs": rows,
     }
     if args.json:
@@ -86,7 +96,7 @@ def main() -> None:
         return
     print(
         f"Sweep of {tasks} tasks (4 cells × {args.replications} days, multi-skill model); one day in-process: "
-        f"{one_day * 1000:.0f} ms"
+        f"{one_day * 1000:.0f} ms" + ("; results saved as `bposim sweep --out` does" if args.save else "")
     )
     print(f"{'workers':>8} {'executor':>11} {'seconds':>8} {'days/s':>8} {'scaling':>8} {'overhead/task':>14}")
     for row in rows:
