@@ -65,7 +65,9 @@ UNITS = {
     "per_productive_hour": "productive hours",
     "per_fte_hour": "logged-in hours",
     "fixed_monthly": "months",
+    "none": "",
 }
+NO_CONTRACT = "none"  # the billing of a client without a contract: nothing billed, credited or rewarded
 SHARED_COMPONENTS = ("agents", "overtime", "technology")  # shared out by busy share; the others are per call type
 _LIVE_OFFERED = ("answered", "abandoned", "blocked", "unserved", "dropped", "balked", "message", "disconnected")
 
@@ -132,13 +134,14 @@ def _replication(
     own_items = costs[~costs["component"].isin(SHARED_COMPONENTS)] if costs is not None else None
     rows, clients = [], {}
     for client in scenario.clients:
-        billing = client.contract.billing
+        contract = client.contract
         seconds = float(sum(work.get(name, 0.0) for name in client.call_types))
-        units = _billed_units(client, scenario, answered, agents, seconds)
-        revenue = units * (billing.rate if billing.rate is not None else billing.amount or 0.0)
-        clauses = [
-            _clause(scenario, client, clause, counted, backlog, revenue) for clause in client.contract.service_levels
-        ]
+        if contract is None:
+            model, units, revenue, clauses = NO_CONTRACT, 0.0, 0.0, []
+        else:
+            model, units = contract.billing.model, _billed_units(client, scenario, answered, agents, seconds)
+            revenue = units * (contract.billing.rate if contract.billing.rate is not None else contract.billing.amount)
+            clauses = [_clause(scenario, client, clause, counted, backlog, revenue) for clause in contract.service_levels]
         credits = sum(clause["credits"] for clause in clauses)
         bonuses = sum(clause["bonuses"] for clause in clauses)
         net = revenue - credits + bonuses
@@ -150,9 +153,9 @@ def _replication(
         margin = net - cost
         row = {
             "client": client.name,
-            "billing": billing.model,
+            "billing": model,
             "billed_units": units,
-            "unit": UNITS[billing.model],
+            "unit": UNITS[model],
             "revenue": revenue,
             "credits": credits,
             "bonuses": bonuses,
@@ -207,6 +210,20 @@ def clause_levels(
     backlog: pd.DataFrame | None,
 ) -> tuple[list, np.ndarray]:
     """The clause's periods and each one's pooled service level (NaN: nothing counted), for one replication."""
+    periods, counted, within = clause_counts(scenario, clause, call_types, calls, backlog)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return periods, np.where(counted > 0, within / np.where(counted > 0, counted, 1), math.nan)
+
+
+def clause_counts(
+    scenario: Scenario,
+    clause: ServiceLevelClause,
+    call_types: Sequence[str],
+    calls: pd.DataFrame,
+    backlog: pd.DataFrame | None,
+) -> tuple[list, np.ndarray, np.ndarray]:
+    """The clause's periods, each one's contacts counted (the service level's denominator) and those within its
+    threshold (or items met by their due time), for one replication."""
     periods, grid = horizon_periods(scenario.horizon, clause.period)
     live = [ct.name for ct in scenario.call_types if ct.name in call_types and ct.live]
     deferred = [ct.name for ct in scenario.call_types if ct.name in call_types and not ct.live]
@@ -234,8 +251,7 @@ def clause_levels(
         kept = period >= 0
         counted += np.bincount(period[kept], weights=items["due"].to_numpy(float)[kept], minlength=len(periods))
         within += np.bincount(period[kept], weights=items["met_due"].to_numpy(float)[kept], minlength=len(periods))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return periods, np.where(counted > 0, within / np.where(counted > 0, counted, 1), math.nan)
+    return periods, counted, within
 
 
 def _clause(
@@ -250,7 +266,6 @@ def _clause(
     call_types = clause.call_types or client.call_types
     periods, levels = clause_levels(scenario, clause, call_types, calls, backlog)
     days = scenario.horizon.days
-    tiers = sorted(clause.tiers, key=lambda tier: tier.below)  # the worst first
     below = dict.fromkeys((f"{tier.below:g}" for tier in clause.tiers), 0)
     credits = bonuses = 0.0
     credited = measured = 0
@@ -261,12 +276,10 @@ def _clause(
         period_revenue = revenue * (period.last_day - period.first_day + 1) / days
         for tier in clause.tiers:
             below[f"{tier.below:g}"] += int(level < tier.below)
-        worst = next((tier for tier in tiers if level < tier.below), None)
-        if worst is not None:
-            credited += 1
-            credits += worst.credit_amount if worst.credit_amount is not None else worst.credit_share * period_revenue
-        elif clause.bonus is not None and level >= clause.bonus.at_least:
-            bonuses += clause.bonus.share * period_revenue
+        credit, bonus = period_owed(clause, level, period_revenue)
+        credited += int(any(level < tier.below for tier in clause.tiers))
+        credits += credit
+        bonuses += bonus
     return {
         "call_types": list(call_types),
         "period": clause.period,
@@ -278,6 +291,19 @@ def _clause(
         "credits": credits,
         "bonuses": bonuses,
     }
+
+
+def period_owed(clause: ServiceLevelClause, level: float, period_revenue: float) -> tuple[float, float]:
+    """(credit, bonus) of one measured period at service level `level`: the worst tier it is below (the lowest
+    `below`) owes its amount or share of the period's revenue; a period owing nothing and reaching the bonus's
+    `at_least` earns its share."""
+    worst = min((tier for tier in clause.tiers if level < tier.below), key=lambda tier: tier.below, default=None)
+    if worst is not None:
+        credit = worst.credit_amount if worst.credit_amount is not None else worst.credit_share * period_revenue
+        return credit, 0.0
+    if clause.bonus is not None and level >= clause.bonus.at_least:
+        return 0.0, clause.bonus.share * period_revenue
+    return 0.0, 0.0
 
 
 def pooled(summaries: Sequence[dict]) -> dict:

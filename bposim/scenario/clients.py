@@ -108,11 +108,12 @@ class ClientContract(Model):
 
 
 class Client(Model):
-    """A client of the provider: its name, the call types it owns and its contract."""
+    """A client of the provider: its name, the call types it owns and its contract (none: its work is counted and
+    costed, but neither billed nor credited)."""
 
     name: str = Field(min_length=1)
     call_types: list[str] = Field(min_length=1)
-    contract: ClientContract
+    contract: ClientContract | None = None
 
 
 def client_errors(clients: list[Client], scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
@@ -133,6 +134,8 @@ def client_errors(clients: list[Client], scenario: Scenario) -> Iterator[tuple[t
                 yield loc, f"call type '{name}' already belongs to client '{owner[name]}'; give it to one client", name
             else:
                 owner[name] = client.name
+        if client.contract is None:
+            continue
         billing = client.contract.billing
         for g, group in enumerate(billing.groups or []):
             if group not in groups:
