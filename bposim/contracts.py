@@ -141,7 +141,9 @@ def _replication(
         else:
             model, units = contract.billing.model, _billed_units(client, scenario, answered, agents, seconds)
             revenue = units * (contract.billing.rate if contract.billing.rate is not None else contract.billing.amount)
-            clauses = [_clause(scenario, client, clause, counted, backlog, revenue) for clause in contract.service_levels]
+            clauses = [
+                _clause(scenario, client, clause, counted, backlog, revenue) for clause in contract.service_levels
+            ]
         credits = sum(clause["credits"] for clause in clauses)
         bonuses = sum(clause["bonuses"] for clause in clauses)
         net = revenue - credits + bonuses
