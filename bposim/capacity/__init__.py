@@ -38,7 +38,8 @@ class CapacityResult:
     available FTE, P(meets)), `months` (per month: mean service level, P(meets), revenue, credits, bonuses, cost and
     margin) and the totals; what it earns (`bposim.capacity.margin`): `margin` (per week: means of revenue,
     credits, bonuses, cost and margin, with the margin's 10th-90th percentile band), `accounts` (per replication,
-    week and paying client) and `clauses` (per replication, clause and period judged)."""
+    week and paying client) and `clauses` (per replication, clause and period judged); `tenure` the agents present
+    per replication, week, group and tenure band (`workforce.tenure_headcount`)."""
 
     plan: CapacityPlan
     replications: pd.DataFrame
@@ -50,6 +51,7 @@ class CapacityResult:
     margin: pd.DataFrame = field(default_factory=pd.DataFrame)
     accounts: pd.DataFrame = field(default_factory=pd.DataFrame)
     clauses: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tenure: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def priced(self) -> bool:
@@ -66,9 +68,10 @@ def plan_capacity(plan: CapacityPlan, scenario: Scenario, *, replications: int =
     rates = _wages(scenario)
     hours_per_interval = scenario.horizon.interval_minutes / 60.0
     prices = margin.pricing(plan, scenario)
-    frames, accounts, clauses = [], [], []
+    frames, accounts, clauses, tenure = [], [], [], []
     for replication in range(replications):
         table = workforce.headcount(plan, seed, replication)
+        tenure.append(workforce.tenure_headcount(plan, seed, replication))
         factors = week_factors(plan, seed, replication)
         table["week_start"] = table["week"].map(lambda w: plan.week_start(int(w)).isoformat())
         table["factor"] = factors[table["week"].to_numpy()]
@@ -89,7 +92,10 @@ def plan_capacity(plan: CapacityPlan, scenario: Scenario, *, replications: int =
     weeks = _weekly(rows, target)
     months = _months(rows, target).merge(_money_months(money), on="month", how="left")
     totals = _totals(rows, months, target) | _money_totals(money)
-    return CapacityResult(plan, rows, weeks, months, target, seed, totals, _money_weeks(money), accounts, clauses)
+    tenure = pd.concat(tenure, ignore_index=True)
+    return CapacityResult(
+        plan, rows, weeks, months, target, seed, totals, _money_weeks(money), accounts, clauses, tenure
+    )
 
 
 def week_factors(plan: CapacityPlan, seed: int, replication: int) -> np.ndarray:
