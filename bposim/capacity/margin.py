@@ -238,7 +238,8 @@ def account_weeks(
             if clause.period == "month":
                 clause_rows += _month_clause(account, k, clause, own, usages, open_days, replication)
                 continue
-            for row, usage in zip(own, usages, strict=True):
+            for row, week in zip(own, usages, strict=True):
+                usage = week[account.client]
                 found = _week_clause(clause, usage.counted[k], usage.within[k], row["revenue"], open_days)
                 if found is None:
                     continue
