@@ -18,6 +18,7 @@ EXPECTED = {
     "dedicated_vs_blended_digital.ipynb",
     "quality_vs_speed.ipynb",
     "period_objective.ipynb",
+    "hiring_plan.ipynb",
 }
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
