@@ -226,3 +226,8 @@ def test_bad_pricing_is_refused_naming_the_field(tmp_path):
     with pytest.raises(ScenarioError):
         load_plan(path)
     assert_refused(bposim("plan", path), "revenue: per_handled_contact needs rate", source=path)
+
+
+def test_a_bad_workbook_path_is_refused_before_the_plan_is_played(tmp_path):
+    assert_refused(bposim("plan", PLAN, "--xlsx", tmp_path / "plan.txt"), "--xlsx:", "ends in .xlsx")
+    assert_refused(bposim("plan", PLAN, "--xlsx", tmp_path / "nowhere" / "plan.xlsx"), "--xlsx:", "does not exist")
