@@ -31,6 +31,7 @@ margin = revenue − credits + bonuses − cost, the cost being the plan's (paid
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,31 +152,52 @@ def erlang_usage(
         counted = np.zeros(len(account.clauses))
         within = np.zeros(len(account.clauses))
         for name in account.call_types:
+            measured = [k for k, clause in enumerate(account.clauses) if name in account.clause_types(clause)]
             for group, rates in prices.shares[name].items():
-                load, agents = loads[group], staffed.get(group, np.zeros(len(rates), dtype=int))
-                for interval, rate in enumerate(rates):
-                    calls = rate * factor * interval_hours
-                    count, total = int(agents[interval]), round(load.rates[interval] * factor, 3)
-                    if calls <= 0 or total <= 0:
-                        continue
-                    answered = calls * (1.0 - service.abandon_share(count, total, load))
-                    capacity = count * interval_hours * 3600.0 / load.handle_seconds * calls / (total * interval_hours)
-                    answered = min(answered, capacity)
-                    handled += answered
-                    work += answered * prices.handle_seconds[name]
-                    for k, clause in enumerate(account.clauses):
-                        if name not in account.clause_types(clause):
-                            continue
-                        if prices.definition == "answered":
-                            counted[k] += answered
-                            within[k] += answered * service.level_at(count, total, load, clause.threshold_seconds, True)
-                        else:
-                            counted[k] += calls
-                            within[k] += calls * service.level_at(count, total, load, clause.threshold_seconds, False)
+                agents = staffed.get(group, np.zeros(len(rates), dtype=int))
+                for served in _intervals(loads[group], agents, rates, factor, interval_hours):
+                    handled += served.answered
+                    work += served.answered * prices.handle_seconds[name]
+                    answered = prices.definition == "answered"
+                    base = served.answered if answered else served.calls
+                    for k in measured:
+                        counted[k] += base
+                        within[k] += base * served.level(account.clauses[k].threshold_seconds, answered)
         found[account.client] = Usage(
             handled, work, tuple((float(c),) for c in counted), tuple((float(w),) for w in within)
         )
     return found
+
+
+@dataclass(frozen=True)
+class _Served:
+    """A call type's calls on one group in one interval: offered, answered, and the group's queue behind them."""
+
+    calls: float
+    answered: float
+    agents: int
+    rate_per_hour: float
+    load: service.GroupLoad
+
+    def level(self, threshold_seconds: float, answered: bool) -> float:
+        """The group's interval service level at a threshold (of calls offered, or answered)."""
+        return service.level_at(self.agents, self.rate_per_hour, self.load, threshold_seconds, answered)
+
+
+def _intervals(
+    load: service.GroupLoad, agents: np.ndarray, rates: np.ndarray, factor: float, interval_hours: float
+) -> Iterator[_Served]:
+    """A call type's calls on a group, interval by interval: all but the Erlang A abandons at the group's agents
+    are answered, and no more than the agents' capacity (the call type's share of it)."""
+    for interval, rate in enumerate(rates):
+        calls = rate * factor * interval_hours
+        count, total = int(agents[interval]), round(load.rates[interval] * factor, 3)
+        if calls <= 0 or total <= 0:
+            continue
+        answered = calls * (1.0 - service.abandon_share(count, total, load))
+        share = rate * factor / total  # the call type's share of the group's calls
+        capacity = count * interval_hours * 3600.0 / load.handle_seconds * share
+        yield _Served(calls, min(answered, capacity), count, total, load)
 
 
 def simulated_usage(prices: Pricing, scenario: Scenario, calls: pd.DataFrame, days: int) -> dict[str, Usage]:
