@@ -8,7 +8,8 @@ Definitions (per replication; contacts of the warm-up left out, like the KPIs):
 - billed units, by billing model: per_handled_contact the answered rows; per_handle_minute the work seconds / 60;
   per_productive_hour the work seconds / 3,600; per_fte_hour the logged-in hours of the agents of `groups`;
   fixed_monthly one month's fee × the horizon's days / 30.4. A `minimum_volume` (units a month) bills at least
-  minimum × days / 30.4 units; a `volume_cap` at most cap × days / 30.4. revenue = billed units × rate.
+  minimum × days / 30.4 units; a `volume_cap` at most cap × days / 30.4. revenue = billed units × rate. A client
+  without a contract is billed nothing (billing `none`) and has no clauses; its work and cost count as any's.
 - a service-level clause is measured on each period (day, week or month of `bposim.periods.horizon_periods`) by
   the pooled service level of its call types: live ones answered within its threshold_seconds over the
   scenario's definition's denominator (offered; answered; offered less abandons within the threshold), deferred
