@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from cli_runner import ROOT, assert_refused, bposim
 from openpyxl import load_workbook
 from test_capacity_plan import DAY, plan_of
@@ -231,3 +232,22 @@ def test_bad_pricing_is_refused_naming_the_field(tmp_path):
 def test_a_bad_workbook_path_is_refused_before_the_plan_is_played(tmp_path):
     assert_refused(bposim("plan", PLAN, "--xlsx", tmp_path / "plan.txt"), "--xlsx:", "ends in .xlsx")
     assert_refused(bposim("plan", PLAN, "--xlsx", tmp_path / "nowhere" / "plan.xlsx"), "--xlsx:", "does not exist")
+
+
+def test_the_command_costs_a_plan_nobody_pays_without_margin_columns(tmp_path):
+    (tmp_path / "day.yaml").write_text(yaml.safe_dump(DAY), encoding="utf-8")
+    plan = plan_of(weeks=4).model_dump(mode="json", exclude={"what_ifs", "revenue"})
+    (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan), encoding="utf-8")
+    done = bposim("plan", tmp_path / "plan.yaml", "--replications", 1, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert "Margin" not in done.stdout and "revenue" not in done.stdout
+    margin = pd.read_csv(tmp_path / "out" / "margin.csv")
+    assert margin["margin"].isna().all() and margin["cost"].gt(0).all()
+    assert not (tmp_path / "out" / "accounts.csv").exists()
+    priced = plan | {"revenue": {"model": "fixed_monthly", "amount": 30400}}
+    (tmp_path / "plan.yaml").write_text(yaml.safe_dump(priced), encoding="utf-8")
+    done = bposim("plan", tmp_path / "plan.yaml", "--replications", 1, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    accounts = pd.read_csv(tmp_path / "out" / "accounts.csv")
+    assert np.allclose(accounts["revenue"], 30400 * 7 / 30.4)  # a month's fee, a week at a time
+    assert "Margin" in done.stdout
