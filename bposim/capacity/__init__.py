@@ -13,6 +13,9 @@ differing in their classes are compared under common random numbers (`compare_pl
 
 A month meets its target when its service level, pooled over the weeks starting in it (by calls), reaches the
 scenario's target; P(month meets) is the share of replications in which it did.
+
+What the weeks earn, under the scenario's contracts (or the plan's `revenue`), and the margin over the plan's cost
+are `bposim.capacity.margin`'s.
 """
 
 from __future__ import annotations
