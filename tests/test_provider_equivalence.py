@@ -2,8 +2,9 @@
 the tables and summary of today (same seed) on several bundled models; each billing model's revenue and credits
 are redone from the run's tables; a credit is owed exactly when a period's pooled service level is below its tier.
 
-(A site outage taking only that site's agents off the phones is tests/test_sites.py's; the capacity plan's
-headcount conservation over random plans is tests/test_capacity_plan.py's.)"""
+A site outage leaves that site's agents idle through it and only them (tests/test_sites.py checks the calls it
+cuts off, at random times); the capacity plan's headcount conservation over random plans is
+tests/test_capacity_plan.py's."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from cli_runner import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_contracts import DAYS, OFFERED, client_run, clients, counted, expected_revenue, priced
+from test_sites import centre
 
 from bposim import load_scenario, simulate
 from bposim.run import Run, jsonable
@@ -121,3 +123,17 @@ def test_a_credit_is_owed_exactly_when_the_periods_pooled_level_is_below_the_tie
         assert row["credits"] == pytest.approx(amount * sum(below_tier))
         owed += below_tier
     assert summary["by_client"]["b"]["p_penalty"] == pytest.approx(np.mean(owed))
+
+
+def test_a_site_outage_idles_that_sites_agents_and_only_theirs():
+    """Manila's power is out 09:00-10:00 (intervals 2 and 3 of 30 minutes from 08:00): its agents are busy with
+    nothing through those intervals (the calls in progress at 09:00 cut off), Lisbon's keep working, and both are
+    busy before and after."""
+    outage = {"name": "power", "start": "09:00", "minutes": 60}
+    run = simulate(Scenario.model_validate(centre(manila={"outages": [outage]})), seed=3)
+    busy = run.staffing.pivot_table(index="interval", columns="group", values="busy", aggfunc="sum")
+    assert np.allclose(busy.loc[[2, 3], "offshore"], 0.0, atol=1e-9)
+    assert (busy.loc[[2, 3], "onshore"] > 1).all()
+    assert (busy.loc[[0, 1, 4, 5], "offshore"] > 1).all()
+    plain = simulate(Scenario.model_validate(centre()), seed=3)  # the negative control: no outage, no idle hour
+    assert (plain.staffing.pivot_table(index="interval", columns="group", values="busy").loc[[2, 3]] > 1).all().all()
