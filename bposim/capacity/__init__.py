@@ -93,11 +93,11 @@ def plan_capacity(plan: CapacityPlan, scenario: Scenario, *, replications: int =
     money = margin.margin_weeks(rows, accounts)
     target = scenario.service_level.target
     weeks = _weekly(rows, target)
-    months = _months(rows, target).merge(_money_months(money), on="month", how="left")
-    totals = _totals(rows, months, target) | _money_totals(money)
+    months = _months(rows, target).merge(margin.monthly(money), on="month", how="left")
+    totals = _totals(rows, months, target) | margin.totals(money)
     tenure = pd.concat(tenure, ignore_index=True)
     return CapacityResult(
-        plan, rows, weeks, months, target, seed, totals, _money_weeks(money), accounts, clauses, tenure
+        plan, rows, weeks, months, target, seed, totals, margin.weekly(money), accounts, clauses, tenure
     )
 
 
@@ -276,29 +276,3 @@ def _totals(rows: pd.DataFrame, months: pd.DataFrame, target: float) -> dict:
         "months_meeting_share": float(months["p_meets"].mean()),
         "min_gap_fte": float(rows.groupby(["replication", "week"])["gap_fte"].sum().groupby("week").mean().min()),
     }
-
-
-MONEY = ["revenue", "credits", "bonuses", "cost", "margin"]
-
-
-def _money_weeks(money: pd.DataFrame) -> pd.DataFrame:
-    """Per week across replications: the means of revenue, credits, bonuses, cost and margin, and the margin's
-    10th-90th percentile band."""
-    by_week = money.groupby(["week", "week_start"], sort=True)
-    weeks = by_week[MONEY].mean()
-    weeks["margin_low"] = by_week["margin"].quantile(0.1)
-    weeks["margin_high"] = by_week["margin"].quantile(0.9)
-    return weeks.reset_index()
-
-
-def _money_months(money: pd.DataFrame) -> pd.DataFrame:
-    """Per month (of the weeks' start dates): the sums over its weeks, mean over replications."""
-    months = money.assign(month=money["week_start"].str[:7])
-    summed = months.groupby(["replication", "month"], sort=True)[MONEY].sum(min_count=1)
-    return summed.groupby("month").mean().reset_index()
-
-
-def _money_totals(money: pd.DataFrame) -> dict:
-    """The plan's revenue, credits, bonuses and margin over its weeks (means over replications; NaN unpriced)."""
-    summed = money.groupby("replication")[["revenue", "credits", "bonuses", "margin"]].sum(min_count=1)
-    return {key: float(summed[key].mean()) for key in summed.columns}

@@ -73,6 +73,10 @@ CLAUSE_COLUMNS = [
     "bonuses",
 ]
 
+MONEY = (("revenue", "Revenue"), ("credits", "Credits"), ("bonuses", "Bonuses"), ("cost", "Cost"), ("margin", "Margin"))
+"""The money columns of the weeks, months and options, with their labels."""
+_KEYS = [key for key, _ in MONEY]
+
 
 @dataclass(frozen=True)
 class Account:
@@ -375,3 +379,26 @@ def margin_weeks(rows: pd.DataFrame, accounts: pd.DataFrame | None) -> pd.DataFr
         weeks = weeks.merge(summed, on=["replication", "week"], how="left")
     weeks["margin"] = weeks["revenue"] - weeks["credits"] + weeks["bonuses"] - weeks["cost"]
     return weeks[["replication", "week", "week_start", *money, "cost", "margin"]]
+
+
+def weekly(money: pd.DataFrame) -> pd.DataFrame:
+    """Per week across replications: the means of revenue, credits, bonuses, cost and margin, and the margin's
+    10th-90th percentile band."""
+    by_week = money.groupby(["week", "week_start"], sort=True)
+    weeks = by_week[_KEYS].mean()
+    weeks["margin_low"] = by_week["margin"].quantile(0.1)
+    weeks["margin_high"] = by_week["margin"].quantile(0.9)
+    return weeks.reset_index()
+
+
+def monthly(money: pd.DataFrame) -> pd.DataFrame:
+    """Per month (of the weeks' start dates): the sums over its weeks, mean over replications."""
+    months = money.assign(month=money["week_start"].str[:7])
+    summed = months.groupby(["replication", "month"], sort=True)[_KEYS].sum(min_count=1)
+    return summed.groupby("month").mean().reset_index()
+
+
+def totals(money: pd.DataFrame) -> dict:
+    """The plan's revenue, credits, bonuses and margin over its weeks (means over replications; NaN unpriced)."""
+    summed = money.groupby("replication")[["revenue", "credits", "bonuses", "margin"]].sum(min_count=1)
+    return {key: float(summed[key].mean()) for key in summed.columns}

@@ -178,12 +178,11 @@ def print_weeks(result: CapacityResult) -> None:
     out.print(table)
 
 
-MONEY = (("revenue", "Revenue"), ("credits", "Credits"), ("bonuses", "Bonuses"), ("cost", "Cost"), ("margin", "Margin"))
-
-
 def print_months(result: CapacityResult) -> None:
     """Each month's pooled service level and P(meets); when the plan is priced its revenue, credits, bonuses, cost
     and margin (means over replications)."""
+    from bposim.capacity.margin import MONEY
+
     table = Table(title=f"Months (target {share(result.target, digits=0)})")
     money = MONEY if result.priced else ()
     for label in ("Month", "Weeks", "Service level", "P(meets)", *(label for _, label in money)):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
+from bposim.capacity.margin import MONEY
 from bposim.charts import PALETTE, TEMPLATE
 from bposim.formatting import amount, share
 from bposim.report.html import Section, html_table, write_page
@@ -185,9 +186,6 @@ def options_chart(options: pd.DataFrame, by: str = "cost") -> go.Figure:
         yaxis={"title": "P(every month meets)", "range": [-0.05, 1.05], "tickformat": ".0%"},
     )
     return figure
-
-
-MONEY = (("revenue", "Revenue"), ("credits", "Credits"), ("bonuses", "Bonuses"), ("cost", "Cost"), ("margin", "Margin"))
 
 
 def _months_table(months: pd.DataFrame, priced: bool) -> str:
