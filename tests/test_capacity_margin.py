@@ -251,3 +251,23 @@ def test_the_command_costs_a_plan_nobody_pays_without_margin_columns(tmp_path):
     accounts = pd.read_csv(tmp_path / "out" / "accounts.csv")
     assert np.allclose(accounts["revenue"], 30400 * 7 / 30.4)  # a month's fee, a week at a time
     assert "Margin" in done.stdout
+
+
+def test_callers_who_wait_for_ever_are_handled_no_faster_than_the_agents_work():
+    """Without patience nobody abandons, but an understaffed week's agents answer no more than they can handle:
+    the work billed never exceeds the week's staffed agent hours, and with too few agents it fills them."""
+    from bposim.capacity import service
+
+    data = copy.deepcopy(DAY)
+    del data["call_types"][0]["patience"]
+    scenario = Scenario.model_validate(data)
+    team = [{"group": "team", "bands": [{"tenure_weeks": 60, "agents": 3}]}]
+    plan = plan_of(weeks=2, hiring_classes=[], headcount=team, revenue={"model": "per_handled_contact", "rate": 1})
+    result = plan_capacity(plan, scenario, replications=1, seed=0)
+    load = service.group_loads(scenario)["team"]
+    for week in result.replications.itertuples():
+        required = service.required_per_interval(load, week.factor)
+        hours = service.staffing(required, week.available_fte, week.required_fte).sum() * plan.open_days_per_week
+        worked = result.accounts.loc[result.accounts["week"] == week.week, "work_hours"].item()
+        assert worked == pytest.approx(hours)  # every agent busy all day: the queue never empties
+        assert result.accounts.loc[result.accounts["week"] == week.week, "handled"].item() < week.calls * 5
