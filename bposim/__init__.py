@@ -6,7 +6,11 @@
     run.summary["service_level"], run.intervals.head()
     bposim.compare(scenario, scenario.updated({"agent_groups.team.agents": 13}), replications=20)  # B − A, ± 95%
 
-`simulate`, `Run`, `analytic` and `requirement` (agents required per interval, `bposim.planning`) are imported on
+    plan, day = bposim.load_plan("models/plans/capacity_plan.yaml")   # months of hiring over a representative day
+    options, results = bposim.compare_plans(plan.options(), day, replications=3)   # cost, margin, P(months meet)
+
+`simulate`, `Run`, `analytic`, `requirement` (agents required per interval, `bposim.planning`) and the capacity
+plan (`load_plan`, `plan_capacity`, `what_if`, `compare_plans`, `bposim.capacity`) are imported on
 first use, so that reading and checking scenario files (`bposim validate`) starts without loading pandas and SciPy.
 """
 
@@ -23,10 +27,14 @@ __all__ = [
     "analytic",
     "cell_summary",
     "compare",
+    "compare_plans",
+    "load_plan",
     "load_scenario",
+    "plan_capacity",
     "requirement",
     "run_experiment",
     "simulate",
+    "what_if",
 ]
 __version__ = "0.1.0"
 
@@ -39,6 +47,10 @@ _LAZY = {
     "cell_summary": ("bposim.experiment", "cell_summary"),
     "compare": ("bposim.comparison", "compare"),
     "requirement": ("bposim.planning", "requirement"),
+    "load_plan": ("bposim.capacity", "load_plan"),
+    "plan_capacity": ("bposim.capacity", "plan_capacity"),
+    "what_if": ("bposim.capacity", "what_if"),
+    "compare_plans": ("bposim.capacity", "compare_plans"),
 }
 
 

@@ -165,7 +165,7 @@ def residency_lines(scenario: Scenario) -> list[str]:
     under them (it keeps its other skills; the restricted call types are not routed to it)."""
     lines = []
     for client in scenario.clients or ():
-        residency = client.contract.restrict_to
+        residency = client.restriction
         if residency is None:
             continue
         names = ", ".join(residency.call_types or client.call_types)

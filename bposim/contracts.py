@@ -8,7 +8,8 @@ Definitions (per replication; contacts of the warm-up left out, like the KPIs):
 - billed units, by billing model: per_handled_contact the answered rows; per_handle_minute the work seconds / 60;
   per_productive_hour the work seconds / 3,600; per_fte_hour the logged-in hours of the agents of `groups`;
   fixed_monthly one month's fee × the horizon's days / 30.4. A `minimum_volume` (units a month) bills at least
-  minimum × days / 30.4 units; a `volume_cap` at most cap × days / 30.4. revenue = billed units × rate.
+  minimum × days / 30.4 units; a `volume_cap` at most cap × days / 30.4. revenue = billed units × rate. A client
+  without a contract is billed nothing (billing `none`) and has no clauses; its work and cost count as any's.
 - a service-level clause is measured on each period (day, week or month of `bposim.periods.horizon_periods`) by
   the pooled service level of its call types: live ones answered within its threshold_seconds over the
   scenario's definition's denominator (offered; answered; offered less abandons within the threshold), deferred
@@ -77,7 +78,9 @@ UNITS = {
     "per_productive_hour": "productive hours",
     "per_fte_hour": "logged-in hours",
     "fixed_monthly": "months",
+    "none": "",
 }
+NO_CONTRACT = "none"  # the billing of a client without a contract: nothing billed, credited or rewarded
 SHARED_COMPONENTS = ("agents", "overtime", "technology")  # shared out by busy share; the others are per call type
 _LIVE_OFFERED = ("answered", "abandoned", "blocked", "unserved", "dropped", "balked", "message", "disconnected")
 
@@ -144,13 +147,18 @@ def _replication(
     own_items = costs[~costs["component"].isin(SHARED_COMPONENTS)] if costs is not None else None
     rows, clients = [], {}
     for client in scenario.clients:
-        billing = client.contract.billing
+        contract = client.contract
         seconds = float(sum(work.get(name, 0.0) for name in client.call_types))
-        units = _billed_units(client, scenario, answered, agents, seconds)
-        revenue = units * (billing.rate if billing.rate is not None else billing.amount or 0.0)
-        clauses = [
-            _clause(scenario, client, clause, counted, backlog, revenue) for clause in client.contract.service_levels
-        ]
+        if contract is None:
+            model, units, revenue, clauses = NO_CONTRACT, 0.0, 0.0, []
+        else:
+            model, units = contract.billing.model, _billed_units(client, scenario, answered, agents, seconds)
+            revenue = units * (
+                contract.billing.rate if contract.billing.rate is not None else contract.billing.amount or 0.0
+            )
+            clauses = [
+                _clause(scenario, client, clause, counted, backlog, revenue) for clause in contract.service_levels
+            ]
         contacts = sum(clause.pop("counted") for clause in clauses)
         level = sum(clause.pop("within") for clause in clauses) / contacts if contacts else math.nan
         credits = sum(clause["credits"] for clause in clauses)
@@ -164,9 +172,9 @@ def _replication(
         margin = net - cost
         row = {
             "client": client.name,
-            "billing": billing.model,
+            "billing": model,
             "billed_units": units,
-            "unit": UNITS[billing.model],
+            "unit": UNITS[model],
             "revenue": revenue,
             "credits": credits,
             "bonuses": bonuses,
@@ -242,8 +250,8 @@ def clause_counts(
     calls: pd.DataFrame,
     backlog: pd.DataFrame | None,
 ) -> tuple[list, np.ndarray, np.ndarray]:
-    """The clause's periods, and each one's contacts counted and those within the threshold (met by their due
-    time), for one replication."""
+    """The clause's periods, each one's contacts counted (the service level's denominator) and those within its
+    threshold (or items met by their due time), for one replication."""
     periods, grid = horizon_periods(scenario.horizon, clause.period)
     live = [ct.name for ct in scenario.call_types if ct.name in call_types and ct.live]
     deferred = [ct.name for ct in scenario.call_types if ct.name in call_types and not ct.live]
@@ -287,7 +295,6 @@ def _clause(
     periods, counted, within = clause_counts(scenario, clause, call_types, calls, backlog)
     levels = _levels(counted, within)
     days = scenario.horizon.days
-    tiers = sorted(clause.tiers, key=lambda tier: tier.below)  # the worst first
     below = dict.fromkeys((f"{tier.below:g}" for tier in clause.tiers), 0)
     credits = bonuses = 0.0
     credited = measured = 0
@@ -298,12 +305,10 @@ def _clause(
         period_revenue = revenue * (period.last_day - period.first_day + 1) / days
         for tier in clause.tiers:
             below[f"{tier.below:g}"] += int(level < tier.below)
-        worst = next((tier for tier in tiers if level < tier.below), None)
-        if worst is not None:
-            credited += 1
-            credits += worst.credit_amount if worst.credit_amount is not None else worst.credit_share * period_revenue
-        elif clause.bonus is not None and level >= clause.bonus.at_least:
-            bonuses += clause.bonus.share * period_revenue
+        credit, bonus = period_owed(clause, level, period_revenue)
+        credited += int(any(level < tier.below for tier in clause.tiers))
+        credits += credit
+        bonuses += bonus
     return {
         "call_types": list(call_types),
         "period": clause.period,
@@ -317,6 +322,19 @@ def _clause(
         "counted": float(counted.sum()),
         "within": float(within.sum()),
     }
+
+
+def period_owed(clause: ServiceLevelClause, level: float, period_revenue: float) -> tuple[float, float]:
+    """(credit, bonus) of one measured period at service level `level`: the worst tier it is below (the lowest
+    `below`) owes its amount or share of the period's revenue; a period owing nothing and reaching the bonus's
+    `at_least` earns its share."""
+    worst = min((tier for tier in clause.tiers if level < tier.below), key=lambda tier: tier.below, default=None)
+    if worst is not None:
+        credit = worst.credit_amount if worst.credit_amount is not None else worst.credit_share * period_revenue
+        return credit, 0.0
+    if clause.bonus is not None and level >= clause.bonus.at_least:
+        return 0.0, clause.bonus.share * period_revenue
+    return 0.0, 0.0
 
 
 def pooled(summaries: Sequence[dict]) -> dict:

@@ -302,3 +302,60 @@ def test_the_command_refuses_a_bad_plan_and_bad_what_if_flags(tmp_path):
     assert_refused(bposim("plan", path), "attrition[0].weekly_probability", source=path)
     outside = bposim("plan", PLAN, "--class-start", "2027-04-12,2029-01-05", "--class-size", "3,4")
     assert_refused(outside, "--class-start/--class-size: hiring_classes[1].start_date: 2029-01-05 is outside the plan")
+
+
+@st.composite
+def random_plans(draw) -> CapacityPlan:
+    """A plan of one to three groups, each with starting tenure bands, zero to three hiring classes in any group,
+    and attrition bands over tenure."""
+    weeks = draw(st.integers(1, 30))
+    groups = [f"g{n}" for n in range(draw(st.integers(1, 3)))]
+    headcount = [
+        {
+            "group": group,
+            "bands": [
+                {"tenure_weeks": tenure, "agents": agents}
+                for tenure, agents in draw(
+                    st.lists(st.tuples(st.integers(0, 200), st.integers(0, 40)), min_size=1, max_size=3)
+                )
+            ],
+        }
+        for group in groups
+    ]
+    classes = [
+        {
+            "group": draw(st.sampled_from(groups)),
+            "size": draw(st.integers(1, 25)),
+            "start_date": START + datetime.timedelta(days=draw(st.integers(0, 7 * weeks - 1))),
+            "training_weeks": draw(st.integers(0, 8)),
+            "nesting_weeks": draw(st.integers(0, 8)),
+            "graduation_rate": draw(st.floats(0, 1)),
+        }
+        for _ in range(draw(st.integers(0, 3)))
+    ]
+    edges = sorted(set(draw(st.lists(st.integers(1, 100), max_size=3))))
+    spans = list(zip([0, *edges], [*edges, None], strict=True))
+    attrition = [{"tenure_weeks": list(span), "weekly_probability": draw(st.floats(0, 0.3))} for span in spans]
+    return plan_of(weeks=weeks, headcount=headcount, hiring_classes=classes, attrition=attrition)
+
+
+@settings(max_examples=60, deadline=None)
+@given(plan=random_plans(), seed=st.integers(0, 2**16))
+def test_random_plans_conserve_headcount_per_group_and_week(plan, seed):
+    """Per group and week: end = start + hires − attrition − washouts, the next week starts at this week's end, the
+    hires are the classes' sizes, and the tenure bands hold exactly the agents present."""
+    table = workforce.headcount(plan, seed, 0)
+    tenure = workforce.tenure_headcount(plan, seed, 0)
+    groups = list(dict.fromkeys([s.group for s in plan.headcount] + [h.group for h in plan.hiring_classes]))
+    assert len(table) == plan.weeks * len(groups)
+    assert (table["start"] + table["hires"] - table["attrition"] - table["washouts"] == table["end"]).all()
+    assert (table[["start", "hires", "attrition", "washouts", "end"]] >= 0).all().all()
+    for group, rows in table.groupby("group"):
+        assert (rows["start"].iloc[1:].to_numpy() == rows["end"].iloc[:-1].to_numpy()).all()
+        starting = sum(band.agents for s in plan.headcount if s.group == group for band in s.bands)
+        assert rows["start"].iloc[0] == starting
+        assert rows["hires"].sum() == sum(c.size for c in plan.hiring_classes if c.group == group)
+    present = table.set_index(["week", "group"])["start"] + table.set_index(["week", "group"])["hires"]
+    banded = tenure.groupby(["week", "group"])["agents"].sum()
+    assert (banded.reindex(present.index) == present).all()
+    assert (table["training"] + table["nesting"] + table["tenured"] == present.to_numpy()).all()

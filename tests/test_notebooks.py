@@ -19,6 +19,7 @@ EXPECTED = {
     "quality_vs_speed.ipynb",
     "period_objective.ipynb",
     "bpo_provider.ipynb",
+    "hiring_plan.ipynb",
 }
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 

@@ -13,6 +13,9 @@ differing in their classes are compared under common random numbers (`compare_pl
 
 A month meets its target when its service level, pooled over the weeks starting in it (by calls), reaches the
 scenario's target; P(month meets) is the share of replications in which it did.
+
+What the weeks earn, under the scenario's contracts (or the plan's `revenue`), and the margin over the plan's cost
+are `bposim.capacity.margin`'s.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bposim.capacity import service, workforce
+from bposim.capacity import margin, service, workforce
 from bposim.scenario import Scenario
 from bposim.scenario.capacity import CapacityPlan, HiringClass, load_plan
 
@@ -35,7 +38,11 @@ class CapacityResult:
     """A plan's outcome: `replications` (one row per replication, week and group: the headcount table's columns,
     then week_start, factor, paid_hours, cost, available_fte, required_fte, gap_fte, calls, within,
     service_level), `weekly` (per week and group across replications: means, the 10th-90th percentile band of
-    available FTE, P(meets)), `months` (per month: mean service level and P(meets)) and the totals."""
+    available FTE, P(meets)), `months` (per month: mean service level, P(meets), revenue, credits, bonuses, cost and
+    margin) and the totals; what it earns (`bposim.capacity.margin`): `margin` (per week: means of revenue,
+    credits, bonuses, cost and margin, with the margin's 10th-90th percentile band), `accounts` (per replication,
+    week and paying client) and `clauses` (per replication, clause and period judged); `tenure` the agents present
+    per replication, week, group and tenure band (`workforce.tenure_headcount`)."""
 
     plan: CapacityPlan
     replications: pd.DataFrame
@@ -44,6 +51,15 @@ class CapacityResult:
     target: float
     seed: int
     totals: dict = field(default_factory=dict)
+    margin: pd.DataFrame = field(default_factory=pd.DataFrame)
+    accounts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    clauses: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tenure: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def priced(self) -> bool:
+        """Whether anybody pays (the scenario's clients with contracts, or the plan's `revenue`)."""
+        return not self.accounts.empty
 
 
 def plan_capacity(plan: CapacityPlan, scenario: Scenario, *, replications: int = 3, seed: int = 0) -> CapacityResult:
@@ -54,23 +70,35 @@ def plan_capacity(plan: CapacityPlan, scenario: Scenario, *, replications: int =
     shrinkage = _shrinkage(plan, scenario)
     rates = _wages(scenario)
     hours_per_interval = scenario.horizon.interval_minutes / 60.0
-    frames = []
+    prices = margin.pricing(plan, scenario)
+    frames, accounts, clauses, tenure = [], [], [], []
     for replication in range(replications):
         table = workforce.headcount(plan, seed, replication)
+        tenure.append(workforce.tenure_headcount(plan, seed, replication))
         factors = week_factors(plan, seed, replication)
         table["week_start"] = table["week"].map(lambda w: plan.week_start(int(w)).isoformat())
         table["factor"] = factors[table["week"].to_numpy()]
         table["paid_hours"] = (table["start"] + table["hires"]) * plan.paid_hours_per_week
         table["cost"] = table["paid_hours"] * table["group"].map(lambda g: rates.get(g, math.nan))
         table["available_fte"] = table["productive"] * (1.0 - table["group"].map(shrinkage))
-        _serve(table, plan, scenario, loads, hours_per_interval, seed, replication)
+        usages = _serve(table, plan, scenario, loads, hours_per_interval, seed, replication, prices)
         frames.append(table)
+        if prices is not None:
+            own, judged = margin.account_weeks(prices, plan, table, usages, replication)
+            accounts.append(own)
+            clauses.append(judged)
     rows = pd.concat(frames, ignore_index=True)
+    accounts = pd.concat(accounts, ignore_index=True) if accounts else pd.DataFrame(columns=margin.ACCOUNT_COLUMNS)
+    clauses = pd.concat(clauses, ignore_index=True) if clauses else pd.DataFrame(columns=margin.CLAUSE_COLUMNS)
+    money = margin.margin_weeks(rows, accounts)
     target = scenario.service_level.target
     weeks = _weekly(rows, target)
-    months = _months(rows, target)
-    totals = _totals(rows, months, target)
-    return CapacityResult(plan, rows, weeks, months, target, seed, totals)
+    months = _months(rows, target).merge(margin.monthly(money), on="month", how="left")
+    totals = _totals(rows, months, target) | margin.totals(money)
+    tenure = pd.concat(tenure, ignore_index=True)
+    return CapacityResult(
+        plan, rows, weeks, months, target, seed, totals, margin.weekly(money), accounts, clauses, tenure
+    )
 
 
 def week_factors(plan: CapacityPlan, seed: int, replication: int) -> np.ndarray:
@@ -143,12 +171,15 @@ def _serve(
     hours_per_interval: float,
     seed: int,
     replication: int,
-) -> None:
-    """Fill required_fte, gap_fte, calls, within and service_level for each week of one replication."""
+    prices: margin.Pricing | None = None,
+) -> list[dict[str, margin.Usage]]:
+    """Fill required_fte, gap_fte, calls, within and service_level for each week of one replication; with
+    `prices`, return each week's usage per account (`bposim.capacity.margin`)."""
     day_fte = hours_per_interval * plan.open_days_per_week / plan.paid_hours_per_week
     required_fte = np.zeros(len(table))
     calls = np.zeros(len(table))
     within = np.zeros(len(table))
+    usages = []
     for week, rows in table.groupby("week", sort=True):
         factor = float(rows["factor"].iloc[0])
         staffed = {}
@@ -163,16 +194,22 @@ def _serve(
                 calls[index], within[index] = service.erlang_week(load, factor, staffed[row["group"]])
         if plan.service_level == "simulation":
             seed_week = int(np.random.SeedSequence([seed, replication, 3, int(week)]).generate_state(1)[0])
-            offered, met = service.simulated_week(scenario, factor, staffed, seed_week, plan.simulated_days)
+            days = plan.simulated_days
+            simulated = service.simulated_week(scenario, factor, staffed, seed_week, days, prices is not None)
             first = rows.index[0]
-            calls[first], within[first] = offered, met  # the centre's pooled figure, on the week's first group
+            calls[first], within[first] = simulated.offered, simulated.within  # the centre's, on the first group
             for index in rows.index[1:]:
                 calls[index] = within[index] = math.nan
+            if prices is not None:
+                usages.append(margin.simulated_usage(prices, scenario, simulated.calls, days))
+        elif prices is not None:
+            usages.append(margin.erlang_usage(prices, loads, factor, staffed, hours_per_interval))
     table["required_fte"] = required_fte
     table["gap_fte"] = table["available_fte"] - table["required_fte"]
     table["calls"] = calls
     table["within"] = within
     table["service_level"] = np.where(calls > 0, within / np.where(calls > 0, calls, 1), np.nan)
+    return usages
 
 
 def _weekly(rows: pd.DataFrame, target: float) -> pd.DataFrame:

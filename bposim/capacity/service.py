@@ -22,12 +22,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 
 from bposim.analytic import erlang_a_metrics, required_agents
 from bposim.arrivals import day_rates
-from bposim.scenario import Scenario
+from bposim.scenario import AgentGroup, CallType, Scenario
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,7 @@ def group_loads(scenario: Scenario) -> dict[str, GroupLoad]:
     for ct in scenario.call_types:
         if not ct.live:
             continue
-        serving = [g for g in scenario.agent_groups if any(s.call_type == ct.name for s in g.skills)]
-        first = [g for g in serving if any(s.call_type == ct.name and s.priority == 1 for s in g.skills)] or serving
+        first = first_groups(scenario, ct)
         rates = np.asarray(day_rates(ct.arrivals, scenario.horizon)[0], dtype=float) / max(len(first), 1)
         handle = ct.handle_time.mean + (ct.after_call_work.mean if ct.after_call_work is not None else 0.0)
         patience = ct.patience.mean if ct.patience is not None else math.inf
@@ -77,6 +78,12 @@ def group_loads(scenario: Scenario) -> dict[str, GroupLoad]:
     return loads
 
 
+def first_groups(scenario: Scenario, call_type: CallType) -> list[AgentGroup]:
+    """The groups a call type's calls are planned on: those serving it at priority 1, else all serving it."""
+    serving = [g for g in scenario.agent_groups if any(s.call_type == call_type.name for s in g.skills)]
+    return [g for g in serving if any(s.call_type == call_type.name and s.priority == 1 for s in g.skills)] or serving
+
+
 @lru_cache(maxsize=200_000)
 def _required(rate_per_hour: float, load: GroupLoad) -> int:
     if rate_per_hour <= 0:
@@ -95,6 +102,28 @@ def _service_level(agents: int, rate_per_hour: float, load: GroupLoad) -> float:
         agents, rate_per_hour / 3600.0, load.handle_seconds, load.patience_seconds, load.threshold_seconds
     )
     return metrics.service_level
+
+
+@lru_cache(maxsize=200_000)
+def _metrics(agents: int, rate_per_hour: float, load: GroupLoad, threshold_seconds: float):
+    return erlang_a_metrics(
+        agents, rate_per_hour / 3600.0, load.handle_seconds, load.patience_seconds, threshold_seconds
+    )
+
+
+def abandon_share(agents: int, rate_per_hour: float, load: GroupLoad) -> float:
+    """The share of a group's calls abandoning in an interval at `agents` (Erlang A; all of them without agents)."""
+    if agents < 1:
+        return 1.0
+    return _metrics(agents, rate_per_hour, load, load.threshold_seconds).p_abandon
+
+
+def level_at(agents: int, rate_per_hour: float, load: GroupLoad, threshold_seconds: float, answered: bool) -> float:
+    """A group's interval service level at `threshold_seconds`: of the calls offered, or of those answered."""
+    if agents < 1:
+        return 0.0
+    metrics = _metrics(agents, rate_per_hour, load, threshold_seconds)
+    return metrics.service_level_answered if answered else metrics.service_level
 
 
 def required_per_interval(load: GroupLoad, factor: float) -> np.ndarray:
@@ -119,10 +148,19 @@ def erlang_week(load: GroupLoad, factor: float, agents: np.ndarray) -> tuple[flo
     return calls, within
 
 
+class SimulatedWeek(NamedTuple):
+    """The week's simulated days: calls offered, answered within threshold, and the calls table when asked for."""
+
+    offered: float
+    within: float
+    calls: pd.DataFrame | None
+
+
 def simulated_week(
-    scenario: Scenario, factor: float, agents: dict[str, np.ndarray], seed: int, days: int
-) -> tuple[float, float]:
-    """(calls offered, answered within threshold) over `days` simulated days at `factor` and `agents` per group."""
+    scenario: Scenario, factor: float, agents: dict[str, np.ndarray], seed: int, days: int, calls: bool = False
+) -> SimulatedWeek:
+    """The calls offered and answered within threshold over `days` simulated days at `factor` and `agents` per
+    group (and the calls table with `calls`)."""
     from bposim.planning import on_the_phones
     from bposim.run import simulate
 
@@ -137,5 +175,8 @@ def simulated_week(
         if counts is not None:
             changes[f"agent_groups.{group.name}.agents"] = {"per_interval": [int(c) for c in counts]}
     week = on_the_phones(scenario).updated(changes)
-    summary = simulate(week, seed=seed, replications=days, tables=()).summary
-    return float(summary["offered"]), float(summary["answered_within_threshold"])
+    run = simulate(week, seed=seed, replications=days, tables=("calls",) if calls else ())
+    summary = run.summary
+    return SimulatedWeek(
+        float(summary["offered"]), float(summary["answered_within_threshold"]), run.calls if calls else None
+    )

@@ -15,7 +15,9 @@ starting agents' leavers as they were (common random numbers across what-ifs).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -96,34 +98,75 @@ def cohorts(plan: CapacityPlan, seed: int, replication: int) -> list[Cohort]:
     return found
 
 
-def headcount(plan: CapacityPlan, seed: int, replication: int) -> pd.DataFrame:
-    """One replication's headcount table (`COLUMNS`), one row per week and group in the plan's group order."""
-    groups = list(dict.fromkeys([s.group for s in plan.headcount] + [h.group for h in plan.hiring_classes]))
+class CohortWeek(NamedTuple):
+    """One cohort in one week it is employed: agents joining (a class's first week), present, leaving."""
+
+    week: int
+    cohort: Cohort
+    joined: int
+    present: int
+    attrition: int
+    washouts: int
+
+
+def cohort_weeks(plan: CapacityPlan, seed: int, replication: int) -> Iterator[CohortWeek]:
+    """Play one replication: each week, each cohort employed that week (in the plan's cohort order), with its
+    joiners, agents present and leavers drawn from its own stream."""
     crew = cohorts(plan, seed, replication)
-    rows = []
     for week in range(plan.weeks):
-        tally = {group: dict.fromkeys(COLUMNS[3:], 0.0) for group in groups}
         for cohort in crew:
+            joined = 0
             if cohort.hiring is not None and cohort.hired == week:
-                cohort.agents = cohort.hiring.size
-                tally[cohort.group]["hires"] += cohort.agents
-            elif cohort.hired <= week:
-                tally[cohort.group]["start"] += cohort.agents
+                cohort.agents = joined = cohort.hiring.size
             if cohort.hired > week or cohort.agents == 0:
                 continue
             present = cohort.agents
-            tally[cohort.group][cohort.phase(week)] += present
-            tally[cohort.group]["productive"] += present * cohort.productivity(week, plan)
             leave = tenure_value(plan.attrition, week - cohort.hired, "weekly_probability", 0.0)
             attrition = int(cohort.stream.binomial(present, leave))
             washouts = 0
             if cohort.hiring is not None and week - cohort.hired == cohort.hiring.training_weeks - 1:
                 washouts = int(cohort.stream.binomial(present - attrition, 1.0 - cohort.hiring.graduation_rate))
             cohort.agents = present - attrition - washouts
-            tally[cohort.group]["attrition"] += attrition
-            tally[cohort.group]["washouts"] += washouts
-            tally[cohort.group]["end"] += cohort.agents
-        rows += [{"replication": replication, "week": week, "group": group, **tally[group]} for group in groups]
+            yield CohortWeek(week, cohort, joined, present, attrition, washouts)
+
+
+def plan_groups(plan: CapacityPlan) -> list[str]:
+    """The plan's groups: those of its starting headcount, then those only its classes hire into."""
+    return list(dict.fromkeys([s.group for s in plan.headcount] + [h.group for h in plan.hiring_classes]))
+
+
+def headcount(plan: CapacityPlan, seed: int, replication: int) -> pd.DataFrame:
+    """One replication's headcount table (`COLUMNS`), one row per week and group in the plan's group order."""
+    groups = plan_groups(plan)
+    tally = {(week, group): dict.fromkeys(COLUMNS[3:], 0.0) for week in range(plan.weeks) for group in groups}
+    for step in cohort_weeks(plan, seed, replication):
+        cohort, own = step.cohort, tally[step.week, step.cohort.group]
+        own["hires"] += step.joined
+        own["start"] += step.present - step.joined
+        own[cohort.phase(step.week)] += step.present
+        own["productive"] += step.present * cohort.productivity(step.week, plan)
+        own["attrition"] += step.attrition
+        own["washouts"] += step.washouts
+        own["end"] += step.present - step.attrition - step.washouts
+    rows = [{"replication": replication, "week": week, "group": group, **own} for (week, group), own in tally.items()]
     table = pd.DataFrame(rows, columns=COLUMNS)
     counts = ["start", "hires", "attrition", "washouts", "end", "training", "nesting", "tenured"]
     return table.astype(dict.fromkeys(counts, "int64"))
+
+
+def tenure_headcount(
+    plan: CapacityPlan, seed: int, replication: int, edges: tuple[int, ...] = (12, 26, 52)
+) -> pd.DataFrame:
+    """One replication's agents present per week, group and tenure band (weeks since hire: [0, 12), [12, 26), ...,
+    52+ with the default `edges`), the same agents as `headcount` (same seed, same draws)."""
+    labels = [f"{low}-{high} weeks" for low, high in zip((0, *edges), edges, strict=False)] + [f"{edges[-1]}+ weeks"]
+    groups = plan_groups(plan)
+    tally = {(week, group, label): 0 for week in range(plan.weeks) for group in groups for label in labels}
+    for step in cohort_weeks(plan, seed, replication):
+        band = sum(step.week - step.cohort.hired >= edge for edge in edges)
+        tally[step.week, step.cohort.group, labels[band]] += step.present
+    rows = [
+        {"replication": replication, "week": week, "group": group, "tenure": label, "agents": agents}
+        for (week, group, label), agents in tally.items()
+    ]
+    return pd.DataFrame(rows, columns=["replication", "week", "group", "tenure", "agents"])

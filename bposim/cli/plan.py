@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from bposim.cli.common import cannot_write, fail, out, prepare_directory
+from bposim.cli.common import cannot_write, check_xlsx, fail, out, prepare_directory, write_xlsx
 from bposim.formatting import amount, share
 
 if TYPE_CHECKING:
@@ -27,9 +27,11 @@ def plan(
     replications: Annotated[int, typer.Option(min=1, max=1000, help="plays of the plan (attrition, volume)")] = 3,
     seed: Annotated[int, typer.Option(min=0, help="random seed; the same seed gives the same plan")] = 0,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="write weeks.csv, replications.csv, months.csv (and options.csv)")
+        Path | None,
+        typer.Option("--out", help="write weeks.csv, margin.csv, months.csv, replications.csv (and options.csv)"),
     ] = None,
     report: Annotated[Path | None, typer.Option("--report", help="write an HTML report")] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="also write the tables as an Excel workbook")] = None,
     class_start: Annotated[
         str | None,
         typer.Option(help="what-if: hiring classes starting on these dates instead, e.g. 2027-04-05,2027-05-03"),
@@ -62,6 +64,7 @@ def plan(
     options = capacity.options()
     if class_start is not None or class_size is not None:
         options["what-if"] = _what_if(capacity, scenario, class_start, class_size, what_if)
+    check_xlsx(xlsx)
     for flag, path in (("--out", out_dir), ("--report", report.parent if report else None)):
         if path is not None:
             prepare_directory(path, flag)
@@ -69,17 +72,19 @@ def plan(
     result = results["plan"]
     print_weeks(result)
     print_months(result)
-    print_options(compared)
+    print_options(compared, result.priced)
+    tables = plan_tables(result, compared)
     if out_dir is not None:
-        tables = {"weeks.csv": result.weekly, "replications.csv": result.replications, "months.csv": result.months}
-        if len(options) > 1:
-            tables["options.csv"] = compared
         for name, table in tables.items():
             try:
                 table.to_csv(out_dir / name, index=False)
             except OSError as exc:
                 fail([cannot_write(exc, out_dir / name)])
         out.print(f"Tables written to {out_dir}/ ({', '.join(tables)})", highlight=False)
+    if xlsx is not None:
+        currency = scenario.costs.currency if scenario.costs is not None else None
+        sheets = {name.removesuffix(".csv").capitalize(): table for name, table in tables.items()}
+        write_xlsx(xlsx, sheets, currency)
     if report is not None:
         from bposim.report.capacity import capacity_report
 
@@ -88,6 +93,18 @@ def plan(
         except OSError as exc:
             fail([cannot_write(exc, report)])
         out.print(f"Report: {report}", highlight=False)
+
+
+def plan_tables(result: CapacityResult, compared: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The tables `--out` writes (and `--xlsx` as sheets): weeks, margin, months, replications; accounts and
+    clauses when the plan is priced; options with a what-if."""
+    tables = {"weeks.csv": result.weekly, "margin.csv": result.margin, "months.csv": result.months}
+    if result.priced:
+        tables |= {"accounts.csv": result.accounts, "clauses.csv": result.clauses}
+    tables["replications.csv"] = result.replications
+    if len(compared) > 1:
+        tables["options.csv"] = compared
+    return tables
 
 
 def _what_if(
@@ -129,10 +146,22 @@ def print_weeks(result: CapacityResult) -> None:
     groups = weekly["group"].nunique() > 1
     table = Table(title=f"{result.plan.name} — {result.replications['replication'].nunique()} replications")
     labels = ["Week", *(["Group"] if groups else []), "Start", "Hires", "Left", "End", "Train", "Nest"]
-    for label in [*labels, "FTE avail", "FTE req", "Gap", "SL", "P(met)", "Cost"]:
+    money = result.margin.set_index("week")["margin"] if result.priced else None
+    for label in [
+        *labels,
+        "FTE avail",
+        "FTE req",
+        "Gap",
+        "SL",
+        "P(met)",
+        "Cost",
+        *(["Margin"] if result.priced else []),
+    ]:
         table.add_column(label, justify="left" if label in ("Week", "Group") else "right", no_wrap=label == "Week")
-    for row in weekly.itertuples(index=False):
+    first = ~weekly["week"].duplicated()
+    for row, opens in zip(weekly.itertuples(index=False), first, strict=True):
         heads = (row.start, row.hires, row.leavers + row.washouts, row.end, row.training, row.nesting)
+        margin = [amount(money[row.week]) if opens else ""] if money is not None else []
         table.add_row(
             row.week_start,
             *([row.group] if groups else []),
@@ -143,28 +172,35 @@ def print_weeks(result: CapacityResult) -> None:
             share(row.service_level),
             share(row.p_meets, digits=0),
             amount(row.cost),
+            *margin,
             style="red" if row.gap_fte < 0 else None,
         )
     out.print(table)
 
 
 def print_months(result: CapacityResult) -> None:
-    """Each month's pooled service level and P(meets)."""
+    """Each month's pooled service level and P(meets); when the plan is priced its revenue, credits, bonuses, cost
+    and margin (means over replications)."""
+    from bposim.capacity.margin import MONEY
+
     table = Table(title=f"Months (target {share(result.target, digits=0)})")
-    for label in ("Month", "Weeks", "Service level", "P(meets)"):
+    money = MONEY if result.priced else ()
+    for label in ("Month", "Weeks", "Service level", "P(meets)", *(label for _, label in money)):
         table.add_column(label, justify="left" if label == "Month" else "right")
-    for row in result.months.itertuples(index=False):
-        table.add_row(row.month, str(row.weeks), share(row.service_level), share(row.p_meets, digits=0))
+    for row in result.months.to_dict("records"):
+        cells = [row["month"], str(row["weeks"]), share(row["service_level"]), share(row["p_meets"], digits=0)]
+        table.add_row(*cells, *(amount(row[key]) for key, _ in money))
     out.print(table)
 
 
-def print_options(compared: pd.DataFrame) -> None:
-    """Each option's hiring, cost, leavers and P(every month meets)."""
+def print_options(compared: pd.DataFrame, priced: bool = False) -> None:
+    """Each option's hiring, cost (and margin when priced), leavers and P(every month meets)."""
     for row in compared.itertuples(index=False):
+        earned = f"; revenue {amount(row.revenue)}, credits {amount(row.credits)}, margin {amount(row.margin)}"
         out.print(
-            f"{row.option}: {row.classes}; cost {amount(row.cost)}; {row.hires:.1f} hires, {row.leavers:.1f} leavers; "
-            f"P(every month meets) {share(row.p_all_months_meet, digits=0)}; months meeting "
-            f"{share(row.months_meeting_share, digits=0)}; smallest weekly gap {row.min_gap_fte:+.1f} FTE",
+            f"{row.option}: {row.classes}; cost {amount(row.cost)}{earned if priced else ''}; {row.hires:.1f} hires, "
+            f"{row.leavers:.1f} leavers; P(every month meets) {share(row.p_all_months_meet, digits=0)}; months "
+            f"meeting {share(row.months_meeting_share, digits=0)}; smallest weekly gap {row.min_gap_fte:+.1f} FTE",
             highlight=False,
             soft_wrap=True,
         )

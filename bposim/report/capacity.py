@@ -1,5 +1,6 @@
 """The report of `bposim plan`: FTE available against required week by week (with the band across replications),
-the service level and P(meets) per week, the headcount, the months, and the what-ifs' P(meets) against cost."""
+the service level and P(meets) per week, the headcount, the months, and the what-ifs' P(meets) against cost; when
+the plan is priced, its margin by week and the what-ifs' P(meets) against margin."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
+from bposim.capacity.margin import MONEY
 from bposim.charts import PALETTE, TEMPLATE
 from bposim.formatting import amount, share
 from bposim.report.html import Section, html_table, write_page
@@ -42,11 +44,24 @@ def capacity_report(result: CapacityResult, path: str | Path, options: pd.DataFr
         ),
         Section(
             "Months",
-            "Each month's service level pooled over its weeks, and P(month meets the target).",
-            table=_months_table(result.months),
+            "Each month's service level pooled over its weeks, and P(month meets the target); when the plan is priced, "
+            "its revenue, credits, bonuses, cost and margin (means over replications).",
+            table=_months_table(result.months, result.priced),
         ),
         Section("Weeks", "", table=_weeks_table(weekly)),
     ]
+    if result.priced:
+        sections.insert(
+            0,
+            Section(
+                "Margin by week",
+                "What the plan earns each week (mean over replications): revenue billed under the contracts, credits "
+                "owed and bonuses earned by their service-level clauses (a month's shared over its weeks by "
+                "revenue), the plan's cost (paid hours × wage), and the margin = revenue − credits + bonuses − cost "
+                "with its 10th-90th percentile band across replications.",
+                figure=margin_chart(result.margin),
+            ),
+        )
     if options is not None and len(options) > 1:
         sections.insert(
             0,
@@ -55,9 +70,19 @@ def capacity_report(result: CapacityResult, path: str | Path, options: pd.DataFr
                 "Each option's hiring classes under the same random numbers: its cost over the plan against the "
                 "chance that every month meets its target.",
                 figure=options_chart(options),
-                table=_options_table(options),
+                table=_options_table(options, result.priced),
             ),
         )
+        if result.priced:
+            sections.insert(
+                1,
+                Section(
+                    "What-if: P(every month meets) against margin",
+                    "The same options by their margin over the plan (revenue − credits + bonuses − cost): hiring "
+                    "more costs more but may save credits and earn bonuses.",
+                    figure=options_chart(options, "margin"),
+                ),
+            )
     return write_page(path, f"{result.plan.name} — capacity plan", sections)
 
 
@@ -117,11 +142,36 @@ def headcount_chart(weekly: pd.DataFrame) -> go.Figure:
     return figure
 
 
-def options_chart(options: pd.DataFrame) -> go.Figure:
-    """One point per plan: cost against P(every month meets)."""
+def margin_chart(margin: pd.DataFrame) -> go.Figure:
+    """Revenue, cost and margin per week, the margin with its band across replications, and credits as bars."""
+    x = margin["week_start"].tolist()
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=x + x[::-1],
+            y=margin["margin_high"].tolist() + margin["margin_low"].tolist()[::-1],
+            fill="toself",
+            line={"width": 0},
+            fillcolor=PALETTE[2],
+            opacity=0.2,
+            name="margin, 10th-90th percentile",
+            hoverinfo="skip",
+        )
+    )
+    figure.add_trace(go.Scatter(x=x, y=margin["margin"], name="margin", line={"color": PALETTE[2]}))
+    figure.add_trace(go.Scatter(x=x, y=margin["revenue"], name="revenue", line={"color": PALETTE[0]}))
+    figure.add_trace(go.Scatter(x=x, y=margin["cost"], name="cost", line={"color": PALETTE[1], "dash": "dash"}))
+    figure.add_trace(go.Bar(x=x, y=margin["credits"], name="credits", marker_color=PALETTE[3], opacity=0.6))
+    figure.add_hline(y=0, line_dash="dot")
+    figure.update_layout(template=TEMPLATE, xaxis_title="week", yaxis_title="per week")
+    return figure
+
+
+def options_chart(options: pd.DataFrame, by: str = "cost") -> go.Figure:
+    """One point per plan: its cost (or margin, `by`) over the plan against P(every month meets)."""
     figure = go.Figure(
         go.Scatter(
-            x=options["cost"],
+            x=options[by],
             y=options["p_all_months_meet"],
             mode="markers+text",
             text=options["option"],
@@ -132,18 +182,21 @@ def options_chart(options: pd.DataFrame) -> go.Figure:
     )
     figure.update_layout(
         template=TEMPLATE,
-        xaxis_title="cost over the plan",
+        xaxis_title=f"{by} over the plan",
         yaxis={"title": "P(every month meets)", "range": [-0.05, 1.05], "tickformat": ".0%"},
     )
     return figure
 
 
-def _months_table(months: pd.DataFrame) -> str:
+def _months_table(months: pd.DataFrame, priced: bool) -> str:
+    money = MONEY if priced else ()
     rows = [
-        [row.month, str(row.weeks), share(row.service_level), share(row.p_meets, digits=0)]
-        for row in months.itertuples(index=False)
+        [row["month"], str(row["weeks"]), share(row["service_level"]), share(row["p_meets"], digits=0)]
+        + [amount(row[key]) for key, _ in money]
+        for row in months.to_dict("records")
     ]
-    return html_table(["Month", "Weeks", "Service level", "P(meets)"], rows, None, 1)
+    header = ["Month", "Weeks", "Service level", "P(meets)", *(label for _, label in money)]
+    return html_table(header, rows, None, 1)
 
 
 def _weeks_table(weekly: pd.DataFrame) -> str:
@@ -185,15 +238,13 @@ def _weeks_table(weekly: pd.DataFrame) -> str:
     return html_table(header, rows, None, 2)
 
 
-def _options_table(options: pd.DataFrame) -> str:
+def _options_table(options: pd.DataFrame, priced: bool) -> str:
+    money = ("revenue", "credits", "margin") if priced else ()
     rows = [
-        [
-            row.option,
-            row.classes,
-            amount(row.cost),
-            share(row.p_all_months_meet, digits=0),
-            share(row.months_meeting_share, digits=0),
-        ]
-        for row in options.itertuples(index=False)
+        [row["option"], row["classes"], amount(row["cost"])]
+        + [amount(row[key]) for key in money]
+        + [share(row["p_all_months_meet"], digits=0), share(row["months_meeting_share"], digits=0)]
+        for row in options.to_dict("records")
     ]
-    return html_table(["Option", "Hiring classes", "Cost", "P(every month meets)", "Months meeting"], rows, None, 2)
+    header = ["Option", "Hiring classes", "Cost", *(key.capitalize() for key in money)]
+    return html_table([*header, "P(every month meets)", "Months meeting"], rows, None, 2)

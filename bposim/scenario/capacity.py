@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from bposim.fields import FiniteFloat, PositiveWholeNumber, WholeNumber
 from bposim.scenario.calendar import read_date
 from bposim.scenario.centre import Scenario
+from bposim.scenario.clients import Billing
 from bposim.scenario.common import Model
 from bposim.scenario.errors import ScenarioError, format_validation_error, listed
 
@@ -130,6 +131,9 @@ class CapacityPlan(Model):
     proficiency_by_tenure: list[ProficiencyBand] = Field(default_factory=list)
     volume: Volume = Volume()
     what_ifs: list[WhatIf] = Field(default_factory=list, description="other hiring classes, compared with the plan's")
+    revenue: Billing | None = Field(
+        None, description="what the live calls earn when the scenario has no clients with contracts (bposim.contracts)"
+    )
 
     @field_validator("what_ifs")
     @classmethod
@@ -203,10 +207,26 @@ def plan_errors(plan: CapacityPlan, scenario: Scenario) -> list[str]:
                 f"scenario: call type '{ct.name}' has arrivals on dates; a plan's scenario is one representative "
                 "day with per_hour or per_interval arrivals"
             )
+    problems += _revenue_errors(plan, scenario, groups)
     if scenario.roster:
         problems.append("scenario: has a roster; a plan's scenario staffs its groups by plan (agents:)")
     if scenario.horizon.days != 1:
         problems.append(f"scenario: horizon.days is {scenario.horizon.days}; a plan's scenario is one day")
+    return problems
+
+
+def _revenue_errors(plan: CapacityPlan, scenario: Scenario, groups: list[str]) -> list[str]:
+    """The plan's `revenue` goes with a scenario whose clients have no contract, and bills known groups."""
+    if plan.revenue is None:
+        return []
+    problems = []
+    if any(client.contract is not None for client in scenario.clients or []):
+        problems.append(
+            "revenue: the scenario's clients have contracts, which price the plan; drop revenue (or the contracts)"
+        )
+    for n, group in enumerate(plan.revenue.groups or []):
+        if group not in groups:
+            problems.append(f"revenue.groups[{n}]: unknown agent group '{group}'; known: {listed(groups)}")
     return problems
 
 

@@ -113,11 +113,17 @@ class ClientContract(Model):
 
 
 class Client(Model):
-    """A client of the provider: its name, the call types it owns and its contract."""
+    """A client of the provider: its name, the call types it owns and its contract (none: its work is counted and
+    costed, but neither billed nor credited)."""
 
     name: str = Field(min_length=1)
     call_types: list[str] = Field(min_length=1)
-    contract: ClientContract
+    contract: ClientContract | None = None
+
+    @property
+    def restriction(self) -> Residency | None:
+        """Its contract's data-residency restriction (`restrict_to`); None without a contract or a restriction."""
+        return self.contract.restrict_to if self.contract is not None else None
 
 
 def client_errors(clients: list[Client], scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
@@ -138,6 +144,8 @@ def client_errors(clients: list[Client], scenario: Scenario) -> Iterator[tuple[t
                 yield loc, f"call type '{name}' already belongs to client '{owner[name]}'; give it to one client", name
             else:
                 owner[name] = client.name
+        if client.contract is None:
+            continue
         billing = client.contract.billing
         for g, group in enumerate(billing.groups or []):
             if group not in groups:

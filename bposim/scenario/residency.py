@@ -54,7 +54,7 @@ def restricted_call_types(scenario: Scenario) -> dict[str, Residency]:
     """Call type → the restriction its client's contract puts on it (restricted call types only)."""
     found: dict[str, Residency] = {}
     for client in scenario.clients or ():
-        residency = client.contract.restrict_to
+        residency = client.restriction
         if residency is not None:
             for name in residency.call_types or client.call_types:
                 found.setdefault(name, residency)
@@ -79,7 +79,7 @@ def resident_centre(scenario: Scenario) -> Scenario:
     scenario itself when nothing is withdrawn). A group left with no chat skill takes one session at a time; one
     left with no email or case skill keeps no agents on them. Worked out once per scenario object, so that every
     replication of a cell runs (and memoises by) the same one."""
-    if not any(client.contract.restrict_to is not None for client in scenario.clients or ()):
+    if not any(client.restriction is not None for client in scenario.clients or ()):
         return scenario
     return _restricted_centre(scenario)
 
@@ -112,7 +112,7 @@ def residency_errors(scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...]
     sites = [site.name for site in scenario.sites]
     held = list(dict.fromkeys(tag for group in scenario.agent_groups for tag in group.clearances))
     for c, client in enumerate(scenario.clients or ()):
-        residency = client.contract.restrict_to
+        residency = client.restriction
         if residency is None:
             continue
         loc = ("clients", c, "contract", "restrict_to")
