@@ -122,7 +122,16 @@ def service_chart(weekly: pd.DataFrame, target: float) -> go.Figure:
     figure.update_layout(
         template=TEMPLATE,
         yaxis={"title": "service level", "tickformat": ".0%"},
-        yaxis2={"title": "P(meets)", "overlaying": "y", "side": "right", "range": [0, 1], "tickformat": ".0%"},
+        yaxis2={
+            "title": "P(meets)",
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, 1.05],
+            "tickvals": [0, 0.25, 0.5, 0.75, 1],
+            "tickformat": ".0%",
+            "showgrid": False,
+        },
+        legend={"orientation": "h", "y": -0.2},
     )
     return figure
 
@@ -183,7 +192,12 @@ def options_chart(options: pd.DataFrame, by: str = "cost") -> go.Figure:
     figure.update_layout(
         template=TEMPLATE,
         xaxis_title=f"{by} over the plan",
-        yaxis={"title": "P(every month meets)", "range": [-0.05, 1.05], "tickformat": ".0%"},
+        yaxis={
+            "title": "P(every month meets)",
+            "range": [-0.05, 1.15],
+            "tickvals": [0, 0.25, 0.5, 0.75, 1],
+            "tickformat": ".0%",
+        },
     )
     return figure
 
