@@ -152,8 +152,9 @@ def explanation(currency: str) -> str:
     return (
         f"Revenue{unit} is what each client's billing model bills over the horizon; credits are owed for each "
         "period (day, week, month) whose pooled service level falls below a tier of a clause (the worst tier "
-        "applies), bonuses earned for periods reaching a clause's bonus level. Cost is the agent and technology "
-        "cost shared out by each client's share of the agents' busy time, plus the penalties of its call types; "
+        "applies), bonuses earned for periods reaching a clause's bonus level. Cost is each group's pay shared "
+        "out by the client's share of that group's busy time (onshore work bears onshore wages), technology by its "
+        "share of the busy time (a site's tool: of the site's agents), plus the penalties of its call types; "
         "margin = net revenue - cost. A client's service level pools its clauses' contacts within their thresholds "
         "over the horizon. P(credit) is the share of measured periods, over all replications, that owed a credit, "
         "with its 95% Wilson interval."

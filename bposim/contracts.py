@@ -19,8 +19,11 @@ Definitions (per replication; contacts of the warm-up left out, like the KPIs):
   credit_amount; a period with no credit reaching the bonus's `at_least` earns share × the period's revenue.
 - service level of a client: its clauses' contacts within their thresholds (items met by their due time) over those
   counted, pooled over its clauses and every period of the horizon; NaN without a clause or nothing counted.
-- net revenue = revenue − credits + bonuses. cost: with a `costs` section, the agent, overtime and technology cost
-  shared out by busy share, plus the abandoned-call and service-level penalty items of the client's call types;
+- net revenue = revenue − credits + bonuses. cost: with a `costs` section (or sites' wages), each agent group's pay
+  (agents and overtime lines) shared out by the client's share of that group's busy time (a client served by an
+  onshore team bears its wages, one served offshore the offshore wages), a site's technology by its share of the
+  site's groups' busy time, other technology by its share of all busy time (a line whose pool did no work: by its
+  share of all busy time), plus the abandoned-call and service-level penalty items of the client's call types;
   NaN without one. margin = net revenue − cost; margin_share = margin / net revenue.
 - the provider: every client's revenue, credits, bonuses and net revenue summed; its cost is the run's total cost
   (work of call types no client owns included).
@@ -81,7 +84,8 @@ UNITS = {
     "none": "",
 }
 NO_CONTRACT = "none"  # the billing of a client without a contract: nothing billed, credited or rewarded
-SHARED_COMPONENTS = ("agents", "overtime", "technology")  # shared out by busy share; the others are per call type
+SHARED_COMPONENTS = ("agents", "overtime", "technology")  # shared out by busy time; the others are per call type
+PEOPLE = ("agents", "overtime")  # a group's pay: shared out by the busy time of that group's agents
 _LIVE_OFFERED = ("answered", "abandoned", "blocked", "unserved", "dropped", "balked", "message", "disconnected")
 
 
@@ -141,9 +145,11 @@ def _replication(
     assert scenario.clients
     counted = calls[~calls["warmup"].to_numpy(dtype=bool)]
     answered = counted[counted["outcome"] == "answered"]
-    work = (answered["handle_seconds"] + answered["wrap_seconds"]).groupby(answered["call_type"].astype(str)).sum()
+    busy = answered["handle_seconds"] + answered["wrap_seconds"]
+    work = busy.groupby(answered["call_type"].astype(str)).sum()
     total_work = float(work.sum())
-    shared = float(costs[costs["component"].isin(SHARED_COMPONENTS)]["amount"].sum()) if costs is not None else 0.0
+    by_group = busy.groupby([answered["group"].astype(str), answered["call_type"].astype(str)]).sum()
+    pools = _cost_pools(scenario, costs, by_group) if costs is not None else []
     own_items = costs[~costs["component"].isin(SHARED_COMPONENTS)] if costs is not None else None
     rows, clients = [], {}
     for client in scenario.clients:
@@ -168,7 +174,9 @@ def _replication(
         if own_items is None:
             cost = math.nan
         else:
-            cost = shared * share + float(own_items[own_items["item"].isin(client.call_types)]["amount"].sum())
+            mine = set(client.call_types)
+            cost = sum(amount * _share(pool, mine, share) for amount, pool in pools)
+            cost += float(own_items[own_items["item"].isin(client.call_types)]["amount"].sum())
         margin = net - cost
         row = {
             "client": client.name,
@@ -199,6 +207,38 @@ def _replication(
     provider |= {"cost": total_cost, "margin": provider["net_revenue"] - total_cost}
     provider["margin_share"] = provider["margin"] / provider["net_revenue"] if provider["net_revenue"] else math.nan
     return table, {"provider": provider, "by_client": clients}
+
+
+def _cost_pools(scenario: Scenario, costs: pd.DataFrame, by_group: pd.Series) -> list[tuple[float, pd.Series]]:
+    """Each shared cost line's amount with the busy seconds it is shared out by, per call type: a group's pay (agents,
+    overtime) by the work of that group's agents, so a client served onshore bears onshore wages; a site's tool by
+    the work of the site's groups; any other tool by all the work."""
+    site_groups: dict[str, set[str]] = {}
+    for group in scenario.agent_groups:
+        if group.site is not None:
+            site_groups.setdefault(group.site, set()).add(group.name)
+    groups = by_group.index.get_level_values(0)
+    everyone = by_group.groupby(level=1).sum()
+    pools = []
+    for row in costs[costs["component"].isin(SHARED_COMPONENTS)].itertuples(index=False):
+        if row.component in PEOPLE:
+            within = {str(row.item)}
+        elif isinstance(row.site, str) and row.site in site_groups:
+            within = site_groups[str(row.site)]
+        else:
+            within = None
+        pool = everyone if within is None else by_group[groups.isin(within)].groupby(level=1).sum()
+        pools.append((float(row.amount), pool))
+    return pools
+
+
+def _share(pool: pd.Series, mine: set[str], fallback: float) -> float:
+    """A client's share of a cost line: its call types' busy seconds in the line's pool over the pool's; where the
+    pool did no work at all (a group that answered nothing), the client's share of all the work (`fallback`)."""
+    total = float(pool.sum())
+    if not total:
+        return fallback
+    return float(pool[pool.index.isin(mine)].sum()) / total
 
 
 def _billed_units(

@@ -87,9 +87,9 @@ def kpi_rows(summary: dict) -> list[list[str]]:
                 kpis["time_zone"] or "-",
                 f"{kpis['agents']:g}",
                 f"{kpis['paid_hours']:,.1f}",
-                "-" if math.isnan(kpis["cost"]) else f"{kpis['cost']:,.2f}",
+                "-" if math.isnan(kpis["cost"]) else f"{kpis['cost']:,.0f}",
                 "-" if math.isnan(kpis["occupancy"]) else f"{kpis['occupancy']:.1%}",
-                f"{kpis['calls_handled']:g}",
+                f"{kpis['calls_handled']:,.0f}",
                 "-" if math.isnan(kpis["aht_seconds"]) else f"{kpis['aht_seconds']:.0f}",
             ]
         )

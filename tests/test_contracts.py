@@ -283,25 +283,61 @@ def test_a_monthly_clause_pools_the_month_rather_than_averaging_days():
 # --- cost and margin -------------------------------------------------------------------------------------------
 
 
-def test_cost_shares_agents_and_technology_by_busy_time_and_adds_each_clients_own_penalties():
+def expected_cost(calls: pd.DataFrame, costs: pd.DataFrame, own: list[str]) -> float:
+    """A client's cost by hand: each group's pay (agents, overtime lines) by the client's share of that group's busy
+    seconds, technology by its share of all busy seconds, plus its own call types' penalty lines."""
+    everything = ["voice_a", "chat_a", "voice_b", "case_b", "voice_c"]
+    overall = work_seconds(calls, own) / work_seconds(calls, everything)
+    cost = float(costs[costs["item"].isin(own)]["amount"].sum())
+    for line in costs.itertuples(index=False):
+        if line.component in ("agents", "overtime"):
+            in_group = calls[calls["group"] == line.item]
+            pool = work_seconds(in_group, everything)
+            cost += line.amount * (work_seconds(in_group, own) / pool if pool else overall)
+        elif line.component == "technology":
+            cost += line.amount * overall
+    return cost
+
+
+def test_cost_shares_each_groups_pay_by_its_busy_time_and_adds_each_clients_own_penalties():
     run = client_run()
     for replication in (0, 1):
         calls = run.calls[run.calls["replication"] == replication]
         costs = run.costs[run.costs["replication"] == replication]
-        shared = float(costs[costs["component"].isin(["agents", "overtime", "technology"])]["amount"].sum())
-        everything = work_seconds(calls, ["voice_a", "chat_a", "voice_b", "case_b", "voice_c"])
         rows = run.clients[run.clients["replication"] == replication].set_index("client")
         for client, own in (("a", ["voice_a", "chat_a"]), ("b", ["voice_b", "case_b"])):
-            penalties = float(costs[costs["item"].isin(own)]["amount"].sum())
-            cost = shared * work_seconds(calls, own) / everything + penalties
+            cost = expected_cost(calls, costs, own)
             assert rows.loc[client, "cost"] == pytest.approx(cost)
             assert rows.loc[client, "margin"] == pytest.approx(rows.loc[client, "net_revenue"] - cost)
-        unowned = shared * work_seconds(calls, ["voice_c"]) / everything
-        unowned += float(costs[costs["item"] == "voice_c"]["amount"].sum())
+        unowned = expected_cost(calls, costs, ["voice_c"])
         assert rows["cost"].sum() + unowned == pytest.approx(float(costs["amount"].sum()))
     provider = run.summary["clients"]["provider"]
     assert provider["cost"] == pytest.approx(run.summary["total_cost"])
     assert provider["margin"] == pytest.approx(provider["net_revenue"] - provider["cost"])
+
+
+def test_a_client_served_by_its_own_team_bears_that_teams_pay_whatever_the_others_earn():
+    """Two clients, each served only by its own team, one team paid three times the other: each client's cost is its
+    own team's pay (the wage gap is not averaged away by busy time)."""
+    data = centre_data(clients())
+    for group in data["agent_groups"]:
+        group["skills"] = {"team_a": ["voice_a", "chat_a"], "team_b": ["voice_b", "case_b"]}.get(
+            group["name"], ["voice_c"]
+        )
+    data["costs"]["groups"] = [
+        {"group": "team_a", "per_paid_hour": 60},
+        {"group": "team_b", "per_paid_hour": 20},
+        {"group": "shared", "per_paid_hour": 20},
+    ]
+    data["costs"].pop("technology", None)
+    run = simulate(Scenario.model_validate(data), seed=SEED)
+    pay = run.costs[run.costs["component"].isin(["agents", "overtime"])].groupby("item", observed=True)["amount"].sum()
+    penalties = run.costs[~run.costs["component"].isin(["agents", "overtime"])]
+    rows = run.clients.set_index("client")
+    for client, team, own in (("a", "team_a", ["voice_a", "chat_a"]), ("b", "team_b", ["voice_b", "case_b"])):
+        own_penalties = float(penalties[penalties["item"].isin(own)]["amount"].sum())
+        assert rows.loc[client, "cost"] == pytest.approx(float(pay[team]) + own_penalties)
+    assert rows.loc["a", "cost"] > 2 * rows.loc["b", "cost"] - 1e-9
 
 
 # --- nothing else changes --------------------------------------------------------------------------------------

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -18,6 +20,7 @@ from bposim.costs import COLUMNS, COMPONENTS, cost_summary, cost_table
 from bposim.scenario.common import custom_error
 from bposim.scenario.costs import Costs, cost_errors
 from bposim.scenario.loading import format_validation_error
+from bposim.scenario.sites import site_costs
 
 SHIFT_HOURS = 4.0
 UNPAID_LUNCH_HOURS = 0.5
@@ -356,8 +359,24 @@ def test_a_tool_must_cost_something_and_narrow_only_what_it_prices() -> None:
 
 
 def test_a_costs_section_with_nothing_to_cost_is_refused() -> None:
-    with pytest.raises(ValidationError, match="costs lists nothing to cost"):
-        Costs.model_validate({"currency": "EUR"})
+    assert cross_errors(Costs.model_validate({"currency": "EUR"})) == [
+        "costs: costs lists nothing to cost; give groups, technology, abandoned_call or service_level_penalty (or "
+        "a site's wage_per_hour)"
+    ]
+
+
+def test_sites_wages_give_a_costs_section_of_its_currency_alone_something_to_cost() -> None:
+    data = yaml.safe_load(
+        (Path(__file__).resolve().parents[1] / "models" / "two_sites.yaml").read_text(encoding="utf-8")
+    )
+    data["costs"] = {"currency": "PHP"}
+    scenario = bposim.Scenario.model_validate(data)
+    priced = site_costs(scenario)
+    assert priced.currency == "PHP"
+    wages = {site["name"]: site["wage_per_hour"] for site in data["sites"]}
+    assert {entry.group: entry.per_paid_hour for entry in priced.groups} == {
+        group["name"]: wages[group["site"]] for group in data["agent_groups"]
+    }
 
 
 def test_unknown_group_is_named_with_the_known_ones() -> None:

@@ -100,15 +100,11 @@ class Costs(Model):
             raise ValueError(f"technology {_quoted(twice)} listed more than once; give each tool once")
         return value
 
-    @model_validator(mode="after")
-    def _something(self) -> Costs:
-        if not (
+    def lists_something(self) -> bool:
+        """Whether the section prices anything itself (else only sites' wages can give it something to cost)."""
+        return bool(
             self.groups or self.technology or self.abandoned_call is not None or self.service_level_penalty is not None
-        ):
-            raise ValueError(
-                "costs lists nothing to cost; give groups, technology, abandoned_call or service_level_penalty"
-            )
-        return self
+        )
 
 
 def cost_errors(costs: Costs, scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
@@ -116,6 +112,13 @@ def cost_errors(costs: Costs, scenario: Scenario) -> Iterator[tuple[tuple[str | 
     groups = [group.name for group in scenario.agent_groups]
     call_types = [call_type.name for call_type in scenario.call_types]
     group_names, type_names = set(groups), set(call_types)
+    if not costs.lists_something() and not any(site.wage_per_hour is not None for site in scenario.sites):
+        yield (
+            ("costs",),
+            "costs lists nothing to cost; give groups, technology, abandoned_call or service_level_penalty (or a "
+            "site's wage_per_hour)",
+            None,
+        )
     for i, entry in enumerate(costs.groups):
         if entry.group not in group_names:
             yield (
