@@ -258,11 +258,7 @@ def _billed_units(
     else:
         logged_in = agents[agents["group"].astype(str).isin(billing.groups or [])]["logged_in_seconds"]
         units = float(logged_in.sum()) / 3600.0
-    if billing.minimum_volume is not None:
-        units = max(units, billing.minimum_volume * months)
-    if billing.volume_cap is not None:
-        units = min(units, billing.volume_cap * months)
-    return units
+    return billing.within_volume(units, months)
 
 
 def clause_levels(

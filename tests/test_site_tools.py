@@ -14,6 +14,7 @@ import yaml
 from cli_runner import assert_refused, bposim
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scenario_texts import changed
 from test_sites import answered_by, centre
 
 from bposim import simulate
@@ -409,13 +410,7 @@ BAD = [
 
 @pytest.mark.parametrize(("changes", "pieces"), BAD)
 def test_bad_site_tools_clocks_and_labels_are_refused_naming_the_field(changes, pieces, tmp_path):
-    data = centre()
-    for path, value in changes.items():
-        *parents, last = path.split(".")
-        node = data
-        for part in parents:
-            node = node[int(part)] if part.isdigit() else node[part]
-        node[int(last) if last.isdigit() else last] = value
+    data = changed(centre(), changes)
     with pytest.raises(ScenarioError):
         Scenario.model_validate(data)
     file = tmp_path / "bad.yaml"

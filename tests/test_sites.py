@@ -19,6 +19,7 @@ import pytest
 from cli_runner import ROOT, assert_refused, bposim
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scenario_texts import changed
 
 from bposim import simulate
 from bposim.experiment.tables import kpi_row
@@ -311,13 +312,7 @@ BAD = [
 def test_bad_sites_are_refused_naming_the_field(changes, pieces, tmp_path):
     import yaml
 
-    data = centre()
-    for path, value in changes.items():
-        *parents, last = path.split(".")
-        node = data
-        for part in parents:
-            node = node[int(part)] if part.isdigit() else node[part]
-        node[int(last) if last.isdigit() else last] = value
+    data = changed(centre(), changes)
     with pytest.raises(ScenarioError):
         Scenario.model_validate(data)
     file = tmp_path / "bad.yaml"

@@ -296,11 +296,7 @@ def _units(billing: Billing, usage: Usage, week: pd.DataFrame, plan: CapacityPla
     else:
         billed = week[week["group"].isin(billing.groups or [])]
         units = float((billed["nesting"] + billed["tenured"]).sum()) * plan.paid_hours_per_week
-    if billing.minimum_volume is not None:
-        units = max(units, billing.minimum_volume * WEEK_MONTHS)
-    if billing.volume_cap is not None:
-        units = min(units, billing.volume_cap * WEEK_MONTHS)
-    return units
+    return billing.within_volume(units, WEEK_MONTHS)
 
 
 def _week_clause(

@@ -59,6 +59,14 @@ class Billing(Model):
             raise ValueError(f"volume_cap {self.volume_cap:g} is below minimum_volume {self.minimum_volume:g}")
         return self
 
+    def within_volume(self, units: float, months: float) -> float:
+        """`units` billed over `months` months: at least the minimum volume and at most the cap, pro-rated."""
+        if self.minimum_volume is not None:
+            units = max(units, self.minimum_volume * months)
+        if self.volume_cap is not None:
+            units = min(units, self.volume_cap * months)
+        return units
+
 
 class Tier(Model):
     """A credit owed for a period whose service level is below `below`: a share of the period's revenue or an
