@@ -99,3 +99,75 @@ def test_a_restriction_raises_the_eligible_groups_required_fte_and_lowers_the_ot
     for week in range(plan.weeks):
         assert kept.loc[(week, "onshore"), "required_fte"] > free.loc[(week, "onshore"), "required_fte"]
         assert kept.loc[(week, "offshore"), "required_fte"] < free.loc[(week, "offshore"), "required_fte"]
+
+
+BANK_AND_TELCO = """\
+name: Two sites, a restricted bank
+horizon: {start: "08:00", end: "14:00", interval_minutes: 30}
+service_level: {threshold_seconds: 20, target: 0.80}
+sites: [{name: onshore}, {name: offshore}]
+call_types:
+  - name: telco
+    arrivals: {per_interval: [40, 60, 80, 90, 90, 80, 70, 60, 60, 50, 40, 30]}
+    handle_time: {distribution: exponential, mean_seconds: 180}
+    patience: {distribution: exponential, mean_seconds: 90}
+  - name: bank
+    arrivals: {per_interval: [20, 30, 40, 50, 50, 40, 40, 30, 30, 20, 20, 10]}
+    handle_time: {distribution: exponential, mean_seconds: 240}
+    patience: {distribution: exponential, mean_seconds: 120}
+agent_groups:
+  - {name: cleared, site: onshore, clearances: [pci], skills: [bank, telco], agents: 0}
+  - {name: shared, site: offshore, skills: [telco, bank], agents: 0}
+  - {name: bank_offshore, site: offshore, skills: [bank], agents: 0}   # cheapest, but not cleared for the bank
+costs:
+  currency: EUR
+  groups:
+    - {group: cleared, per_paid_hour: 30}
+    - {group: shared, per_paid_hour: 10}
+    - {group: bank_offshore, per_paid_hour: 8}
+clients:
+  - {name: telco, call_types: [telco]}
+  - name: bank
+    call_types: [bank]
+    contract:
+      billing: {model: per_handled_contact, rate: 3}
+      restrict_to: {clearances: [pci]}
+scheduling:
+  shifts:
+    - name: full
+      length_hours: 6
+      starts: {earliest: "08:00", latest: "08:00", every_minutes: 30}
+      breaks:
+        - {name: coffee, minutes: 15, after_hours: [2, 3], every_minutes: 30}
+    - name: part
+      length_hours: 3
+      starts: {earliest: "08:00", latest: "11:00", every_minutes: 60}
+"""
+
+
+def test_staff_rosters_the_restricted_work_on_the_eligible_groups_and_meets_the_target(tmp_path):
+    """`bposim staff` with the bank kept to PCI-cleared agents: exit 0, nobody rostered on the offshore bank team
+    (the cheapest, but it may serve nothing), the cleared group rostered, and the written roster, simulated on
+    days neither the search nor the verification saw, answers every bank call on the cleared group and meets both
+    call types' targets."""
+    from cli_runner import bposim as cli
+
+    import bposim
+    from bposim.optimise.roster import call_type_service_levels
+
+    model, roster = tmp_path / "bank_and_telco.yaml", tmp_path / "roster.yaml"
+    model.write_text(BANK_AND_TELCO, encoding="utf-8")
+    result = cli("staff", model, "--out", roster, "--replications", 5, "--workers", 1, timeout=180)
+    assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-2000:])
+    assert "Every interval met its target" in result.stdout
+    rostered = bposim.load_scenario(roster)
+    agents = {group.name: 0 for group in rostered.agent_groups}
+    for shift in rostered.roster:
+        agents[shift.group] += shift.agents
+    assert agents["bank_offshore"] == 0 and agents["cleared"] > 0, agents
+    fresh = bposim.simulate(rostered, seed=515_151, replications=5, tables=("calls", "intervals", "staffing"))
+    calls = fresh.calls
+    bank = calls[(calls["call_type"].astype(str) == "bank") & (calls["outcome"].astype(str) == "answered")]
+    assert len(bank) > 0 and set(bank["group"].astype(str)) == {"cleared"}
+    levels = call_type_service_levels(fresh).set_index("call_type")
+    assert (levels["service_level"] >= levels["target"]).all(), levels
