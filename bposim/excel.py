@@ -7,7 +7,8 @@
 
 Each sheet has a bold header row frozen at the top with a filter on it, and columns wide enough for what they
 hold. Headers read as words with their units: `asa_seconds` is "ASA (s)", `oldest_age_hours` "Oldest age (h)",
-`total_cost` "Total cost (EUR)" (the scenario's currency), `service_level_ci` "Service level ± 95% CI", a sweep's
+`total_cost` "Total cost (EUR)" (the scenario's currency; revenue, credits, bonuses and margin too),
+`service_level_ci` "Service level ± 95% CI", a probability `p_penalty` "P(penalty)", a sweep's
 `sales.service_level` "sales: Service level". Values stay numbers (never text): shares (service level,
 occupancy, rates, targets) in a percent format, seconds with a decimal, money with two; pandas datetimes are dates
 and times ("Mon 2027-03-01 08:30"), `datetime.time` values clock times, time spans hours ("32:30:00"); NaN is an
@@ -32,7 +33,7 @@ _SAMPLE_ROWS = 500  # rows looked at to size a column
 _WORDS = {"asa": "ASA", "aht": "AHT", "fcr": "FCR", "id": "ID", "ci": "CI", "kpi": "KPI"}
 _UNITS = {"seconds": "s", "hours": "h", "minutes": "min"}
 _SHARES = ("service_level", "occupancy", "target", "fcr", "share", "rate", "level_excluding_exempt")
-_MONEY = ("cost", "amount", "unit_cost")
+_MONEY = ("cost", "amount", "unit_cost", "revenue", "net_revenue", "credits", "bonuses", "margin")
 _BAD_SHEET_CHARACTERS = str.maketrans({character: " " for character in "[]:*?/\\"})
 
 
@@ -85,7 +86,7 @@ def header(column: str, currency: str | None = None) -> str:
     elif _money(key) and currency:
         unit = currency
     text = " ".join(_WORDS.get(word, word) for word in words)
-    text = text[:1].upper() + text[1:]
+    text = f"P({text[2:]})" if words[0] == "p" and len(words) > 1 else text[:1].upper() + text[1:]
     return text + (f" ({unit})" if unit else "") + (" ± 95% CI" if ci else "")
 
 

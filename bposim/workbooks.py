@@ -5,8 +5,9 @@ interval numbers, ready for `bposim.excel.write_workbook`.
   where the run has them Backlog, Backlog by interval, Periods, Outages, Costs, Clients and Sites (a row per
   replication and site). The calls table stays in the CSV and Parquet files (a day of a large centre is more rows
   than a sheet reads comfortably).
-- `bposim sweep`: Cells (the per-cell summary: means and 95% CI half-widths) and Replications (one row per cell ×
-  replication).
+- `bposim sweep`: Cells (the per-cell summary: means and 95% CI half-widths), with sites Sites (one row per cell ×
+  site: cost, occupancy, paid hours, calls handled) and with clients Clients (one row per cell × client: revenue to
+  service level), each KPI's mean and CI side by side, and Replications (one row per cell × replication).
 - `bposim staff`: Shifts (a daily roster) or Schedule and Shift starts (weekly rosters: the named schedule),
   Service level (per call type on the fresh days) and Intervals (per call type and interval).
 - `bposim compare`: Comparison (`bposim.compare`).
@@ -98,8 +99,46 @@ def with_moments(table: pd.DataFrame, columns: tuple[str, ...], horizon: Horizon
 
 
 def sweep_sheets(cells: pd.DataFrame, results: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The sheets of `bposim sweep --xlsx`: the per-cell summary and the results, one row per cell × replication."""
-    return {"Cells": cells, "Replications": results}
+    """The sheets of `bposim sweep --xlsx`: the per-cell summary and the results, one row per cell × replication;
+    with sites and clients, their KPIs one row per cell × site and per cell × client (`per_owner`)."""
+    from bposim.contracts import CELL_KPIS as CLIENT_KPIS
+    from bposim.experiment.tables import factor_columns
+    from bposim.sites import CELL_KPIS as SITE_KPIS
+
+    sheets = {"Cells": cells}
+    factors = factor_columns(results)
+    for title, owner, kpis in (("Sites", "site", SITE_KPIS), ("Clients", "client", CLIENT_KPIS)):
+        table = per_owner(cells, factors, owner, kpis)
+        if not table.empty:
+            sheets[title] = table
+    sheets["Replications"] = results
+    return sheets
+
+
+def per_owner(cells: pd.DataFrame, factors: list[str], owner: str, kpis: tuple[str, ...]) -> pd.DataFrame:
+    """The cells' `<owner>.<name>.<kpi>` columns (and their `_ci`) as one row per cell and name: cell, the
+    factors, `owner` (the site's or client's name), then each KPI's mean and 95% CI half-width (empty: none)."""
+    first = f".{kpis[0]}"
+    names = [
+        column[len(owner) + 1 : -len(first)]
+        for column in cells.columns
+        if column.startswith(f"{owner}.") and column.endswith(first)
+    ]
+    rows = [
+        {
+            "cell": cell["cell"],
+            **{factor: cell[factor] for factor in factors},
+            owner: name,
+            **{
+                column: cell.get(f"{owner}.{name}.{column}", float("nan"))
+                for kpi in kpis
+                for column in (kpi, f"{kpi}_ci")
+            },
+        }
+        for _, cell in cells.iterrows()
+        for name in names
+    ]
+    return pd.DataFrame(rows)
 
 
 def requirement_sheets(requirement: pd.DataFrame, achieved: pd.DataFrame) -> dict[str, pd.DataFrame]:

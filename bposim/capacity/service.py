@@ -1,9 +1,10 @@
 """Each week's requirement and service level: the scenario's representative day at the week's volume and staffing.
 
 Load per group. Each live call type's hourly rate per interval (the scenario's day) is split evenly over the groups
-serving it at priority 1 (all its groups when none does); a group's calls are pooled into one queue with the
-rate-weighted mean handle time (talk + wrap-up), mean patience (none: callers wait for ever) and the strictest
-threshold and target of its call types. The week's factor multiplies every rate.
+serving it at priority 1 (all its groups when none does), with the skills as run (`resident_centre`: a group a
+client's contract does not allow to serve a call type is not planned for it); a group's calls are pooled into one
+queue with the rate-weighted mean handle time (talk + wrap-up), mean patience (none: callers wait for ever) and the
+strictest threshold and target of its call types. The week's factor multiplies every rate.
 
 Required FTE (net, on the phones): Erlang A (C without patience) agents per interval meeting the group's target,
 × interval hours × open days per week / paid hours per FTE. Available FTE: the week's productive heads ×
@@ -30,6 +31,7 @@ import pandas as pd
 from bposim.analytic import erlang_a_metrics, required_agents
 from bposim.arrivals import day_rates
 from bposim.scenario import AgentGroup, CallType, Scenario
+from bposim.scenario.residency import resident_centre
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,10 @@ def group_loads(scenario: Scenario) -> dict[str, GroupLoad]:
 
 
 def first_groups(scenario: Scenario, call_type: CallType) -> list[AgentGroup]:
-    """The groups a call type's calls are planned on: those serving it at priority 1, else all serving it."""
-    serving = [g for g in scenario.agent_groups if any(s.call_type == call_type.name for s in g.skills)]
+    """The groups a call type's calls are planned on: those serving it at priority 1, else all serving it, with the
+    skills as run (a client's `restrict_to` takes its call types from the groups not allowed to serve them)."""
+    served_by = resident_centre(scenario).agent_groups
+    serving = [g for g in served_by if any(s.call_type == call_type.name for s in g.skills)]
     return [g for g in serving if any(s.call_type == call_type.name and s.priority == 1 for s in g.skills)] or serving
 
 

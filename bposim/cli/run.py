@@ -135,6 +135,13 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def _tools(scenario: Scenario) -> str:
+    """ "3 tools (2 of sites)": the scenario's tools and the sites' own (`sites[].tools`), counted together."""
+    of_sites = sum(len(site.tools) for site in scenario.sites)
+    counted = _count(len(scenario.tools) + of_sites, "tool")
+    return f"{counted} ({of_sites} of sites)" if of_sites else counted
+
+
 def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")]) -> None:
     """Check a scenario file and say what it describes, with the calls (or contacts, with chat, email or cases) a
     day it expects."""
@@ -149,7 +156,7 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
         ([f"up to {_count(planned, 'agent')} by plan"] if planned else [])
         + ([f"{_count(rostered, 'agent')} on {_count(lines, 'shift')}"] if rostered else [])
     ) or ("no agents yet: bposim staff schedules them" if scenario.scheduling is not None else "no agents")
-    extras = [f"{len(scenario.tools)} tools"] if scenario.tools else []
+    extras = [_tools(scenario)] if scenario.tools or any(site.tools for site in scenario.sites) else []
     if scenario.scheduling is not None:
         extras.append(f"{len(scenario.scheduling.shifts)} shift patterns to schedule")
     extras += [
