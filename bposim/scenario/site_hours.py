@@ -123,12 +123,24 @@ def hours_errors(scenario: Scenario) -> Iterator[Problem]:
             if not any(opens <= start and end <= closes for opens, closes in windows[site.name]):
                 on = f" on {first + datetime.timedelta(days=day)}" if first is not None else ""
                 message = (
-                    f"shift {shift.start}-{shift.end} of {shift.group} is outside site '{site.name}''s hours, "
-                    f"{site.hours.open}-{site.hours.close} local ({horizon_hours_text(scenario, site, day)} on the "
-                    f"horizon's clock{on}); a site's agents work inside its hours only: move the shift or the hours"
+                    f"shift {shift.start}-{shift.end} of {shift.group} is outside the hours of site '{site.name}', "
+                    f"{site.hours.open}-{site.hours.close} local, open {day_hours_text(scenario, site, day)} on the "
+                    f"horizon's clock{on}; a site's agents work inside its hours only: move the shift or the hours"
                 )
                 yield ("roster", r), message, f"{shift.start}-{shift.end}"
                 break
+
+
+def day_hours_text(scenario: Scenario, site: Site, day: int) -> str:
+    """The parts of the horizon's day `day` (midnight to midnight on its clock) inside the site's hours, as
+    HH:MM-HH:MM on the horizon's clock ("closed" when none)."""
+    midnight = day * SECONDS_PER_DAY - scenario.horizon.start_seconds
+    parts = []
+    for opens, closes in site_windows(scenario, site):
+        start, end = max(opens, midnight), min(closes, midnight + SECONDS_PER_DAY)
+        if start < end:
+            parts.append(f"{hhmm(start - midnight)}-{hhmm(end - midnight)}")
+    return " and ".join(parts) or "closed"
 
 
 def horizon_hours_text(scenario: Scenario, site: Site, day: int) -> str:

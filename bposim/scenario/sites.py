@@ -105,6 +105,13 @@ class Site(Model):
     def _time_zone(cls, value: Any) -> Any:
         return read_time_zone(value)
 
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _hours(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, dict):
+            raise ValueError('write the hours as {open: "08:00", close: "20:00"} (HH:MM on the site\'s local clock)')
+        return value
+
     @field_validator("holidays", mode="before")
     @classmethod
     def _holidays(cls, value: Any) -> Any:
