@@ -200,3 +200,28 @@ def test_bad_hours_are_refused_naming_the_field(hours, pieces, tmp_path):
     file = tmp_path / "bad.yaml"
     file.write_text(yaml.safe_dump(centre(day={"hours": hours})))
     assert_refused(bposim("validate", file), *pieces, source=file)
+
+
+def test_a_shift_pattern_allowing_shifts_outside_a_sites_hours_is_refused(tmp_path):
+    data = centre(day={"hours": {"open": "08:00", "close": "20:00"}})
+    data["scheduling"] = {
+        "shifts": [
+            {"name": "late", "groups": ["night_team"], "length_hours": 8, "starts": {"earliest": "14:00"}},
+            {
+                "name": "day",
+                "groups": ["day_team"],
+                "length_hours": 8,
+                "starts": {"earliest": "08:00", "latest": "12:00"},
+            },
+        ]
+    }
+    Scenario.model_validate(data)  # inside the hours, and the other site's group has none
+    data["scheduling"]["shifts"][1]["starts"]["latest"] = "12:30"
+    file = tmp_path / "late.yaml"
+    file.write_text(yaml.safe_dump(data))
+    assert_refused(
+        bposim("validate", file),
+        "scheduling.shifts[1].starts: pattern 'day' allows shift 12:30-20:30 of day_team, outside the hours of site "
+        "'day', 08:00-20:00 local, open 08:00-20:00 on the horizon's clock",
+        source=file,
+    )

@@ -7,7 +7,8 @@ zone moves them by an hour on the horizon's clock from the change date; a site w
 horizon's clock. An interval of the horizon's grid is the site's when it lies wholly inside the hours of one of the
 site's local days (an interval cut by opening or closing is not). Outside them the site's plan agents (`agents`) are
 logged out, as on its holidays; a roster line of its groups outside them is refused (`hours_errors`) rather than
-cut, so the roster a planner reads is the one that runs. The centre's own hours are not touched: calls still
+cut, so the roster a planner reads is the one that runs, and so is a shift pattern (`scheduling.shifts`) that
+would let `bposim staff` propose one (`pattern_errors`). The centre's own hours are not touched: calls still
 arrive, and another site serves them or they wait.
 """
 
@@ -128,6 +129,47 @@ def hours_errors(scenario: Scenario) -> Iterator[Problem]:
                     f"horizon's clock{on}; a site's agents work inside its hours only: move the shift or the hours"
                 )
                 yield ("roster", r), message, f"{shift.start}-{shift.end}"
+                break
+
+
+def pattern_errors(scenario: Scenario) -> Iterator[Problem]:
+    """Shift patterns (`scheduling.shifts`) of a site's groups that allow a shift outside the site's hours on an open
+    day: `bposim staff` could not propose it, so it is refused here (the first such shift and day)."""
+    if scenario.scheduling is None or scenario.horizon.length_hours is not None:
+        return
+    sites = {site.name: site for site in scenario.sites if site.hours is not None}
+    groups = {group.name: sites[group.site] for group in scenario.agent_groups if group.site in sites}
+    horizon = scenario.horizon
+    days = [day for day in range(horizon.days) if horizon.open_intervals(day)]
+    for p, pattern in enumerate(scenario.scheduling.shifts):
+        for name in pattern.groups or list(groups):
+            site = groups.get(name)
+            if site is None:
+                continue
+            windows = site_windows(scenario, site)
+            found = next(
+                (
+                    (start, end, day)
+                    for start, end in pattern.shift_times(horizon)
+                    for day in days
+                    if not any(
+                        opens <= day * SECONDS_PER_DAY + start - horizon.start_seconds
+                        and day * SECONDS_PER_DAY + end - horizon.start_seconds <= closes
+                        for opens, closes in windows
+                    )
+                ),
+                None,
+            )
+            if found is not None:
+                start, end, day = found
+                on = f" on {horizon.start_date + datetime.timedelta(days=day)}" if horizon.start_date else ""
+                message = (
+                    f"pattern '{pattern.name}' allows shift {hhmm(start)}-{hhmm(end)} of {name}, outside the hours of "
+                    f"site '{site.name}', {site.hours.open}-{site.hours.close} local, open "
+                    f"{day_hours_text(scenario, site, day)} on the horizon's clock{on}; narrow the pattern's starts "
+                    "or lengths, or give the group a pattern of its own"
+                )
+                yield ("scheduling", "shifts", p, "starts"), message, pattern.starts.earliest
                 break
 
 
