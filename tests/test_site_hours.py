@@ -225,3 +225,18 @@ def test_a_shift_pattern_allowing_shifts_outside_a_sites_hours_is_refused(tmp_pa
         "'day', 08:00-20:00 local, open 08:00-20:00 on the horizon's clock",
         source=file,
     )
+
+
+def test_without_dates_a_sites_hours_are_read_on_a_winter_monday_every_day():
+    data = centre(
+        days=2,
+        time_zone="Europe/London",
+        night={"time_zone": "Asia/Manila", "hours": {"open": "04:00", "close": "16:00"}},
+    )
+    run = simulate(Scenario.model_validate(data), seed=4)
+    monday = datetime.date(2026, 1, 5)
+    windows = horizon_windows(monday, 2, "Europe/London", "Asia/Manila", 4, 16)
+    starts = np.arange(2 * 24) * HOUR
+    expected = np.array([any(a <= t and t + HOUR <= b for a, b in windows) for t in starts], float) * 4.0
+    assert (scheduled(run, "night_team").to_numpy().ravel() == expected).all()
+    assert 0 < expected.sum() < 4.0 * 48

@@ -62,11 +62,16 @@ def hours_seconds(scenario: Scenario, site: Site, day: int, clock: str) -> float
 
 def site_windows(scenario: Scenario, site: Site) -> list[tuple[float, float]]:
     """The site's hours as (open, close) in the engine's seconds, one per local day from the day before the
-    horizon to the day after (a site ahead of or behind the horizon's clock reaches into its first and last day)."""
+    horizon to the day after (a site ahead of or behind the horizon's clock reaches into its first and last day):
+    local day d at index d + 1, so the horizon's day d meets the site's days at indexes d to d + 2."""
     hours = site.hours
+    days = range(-1, scenario.horizon.days + 1)
+    if scenario.horizon.start_date is None:  # every day alike: day 0's hours, a day apart
+        opens, closes = hours_seconds(scenario, site, 0, hours.open), hours_seconds(scenario, site, 0, hours.close)
+        return [(opens + day * SECONDS_PER_DAY, closes + day * SECONDS_PER_DAY) for day in days]
     return [
         (hours_seconds(scenario, site, day, hours.open), hours_seconds(scenario, site, day, hours.close))
-        for day in range(-1, scenario.horizon.days + 1)
+        for day in days
     ]
 
 
@@ -121,7 +126,7 @@ def hours_errors(scenario: Scenario) -> Iterator[Problem]:
                 continue
             start = day * SECONDS_PER_DAY + clock_seconds(shift.start) - horizon.start_seconds
             end = day * SECONDS_PER_DAY + clock_seconds(shift.end) - horizon.start_seconds
-            if not any(opens <= start and end <= closes for opens, closes in windows[site.name]):
+            if not any(opens <= start and end <= closes for opens, closes in windows[site.name][day : day + 3]):
                 on = f" on {first + datetime.timedelta(days=day)}" if first is not None else ""
                 message = (
                     f"shift {shift.start}-{shift.end} of {shift.group} is outside the hours of site '{site.name}', "
@@ -155,7 +160,7 @@ def pattern_errors(scenario: Scenario) -> Iterator[Problem]:
                     if not any(
                         opens <= day * SECONDS_PER_DAY + start - horizon.start_seconds
                         and day * SECONDS_PER_DAY + end - horizon.start_seconds <= closes
-                        for opens, closes in windows
+                        for opens, closes in windows[day : day + 3]  # the site's local days around it
                     )
                 ),
                 None,
