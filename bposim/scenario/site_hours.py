@@ -117,7 +117,7 @@ def hours_errors(scenario: Scenario) -> Iterator[Problem]:
         if site is None:
             continue
         if shift.days is not None and first is not None:
-            days = sorted((date - first).days for date in shift.days)
+            days = sorted(d for d in ((date - first).days for date in shift.days) if 0 <= d < horizon.days)
         else:
             days = [day for day in range(horizon.days) if horizon.open_intervals(day)]
         holidays = {(date - first).days for date in site.holidays} if first is not None else set()
