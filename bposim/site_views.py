@@ -20,13 +20,15 @@ from bposim.scenario.site_clock import (
     scenario_time_zone,
     spans_text,
 )
+from bposim.scenario.site_hours import horizon_hours_text
 from bposim.scenario.sites import Site, SiteOutage, site_groups
 
 KPI_HEADER = ["Site", "Time zone", "Agents", "Paid hours", "Cost", "Occupancy", "Calls handled", "AHT (s)"]
 
 
 def opening_lines(scenario: Scenario) -> list[str]:
-    """One line per site: its groups, time zone, the horizon's grid on its local clock, holidays and outages."""
+    """One line per site: its groups, time zone, the horizon's grid on its local clock, its own hours, holidays and
+    outages."""
     if not scenario.sites:
         return []
     horizon = scenario.horizon
@@ -42,6 +44,8 @@ def opening_lines(scenario: Scenario) -> list[str]:
             ),
         )
         parts = [f"  {site.name} ({site.time_zone or 'no time zone'}): {groups}; open {spans_text(hours, ' local')}"]
+        if site.hours is not None:
+            parts.append(_hours_text(scenario, site))
         if site.wage_per_hour is not None:
             parts.append(f"wage {site.wage_per_hour:g}/h")
         if site.holidays:
@@ -50,6 +54,16 @@ def opening_lines(scenario: Scenario) -> list[str]:
         parts += [f"own tool {tool.name} (runs as {site.name}/{tool.name})" for tool in site.tools]
         lines.append("; ".join(parts))
     return lines
+
+
+def _hours_text(scenario: Scenario, site: Site) -> str:
+    """A site's own hours for `bposim validate`: on its local clock, then on the horizon's (date by date)."""
+    first = scenario.horizon.start_date
+    spans = by_date(
+        scenario.horizon,
+        lambda date: horizon_hours_text(scenario, site, (date - first).days if date is not None else 0),
+    )
+    return f"site hours {site.hours.open}-{site.hours.close} local ({spans_text(spans, ' horizon')})"
 
 
 def _outage_text(scenario: Scenario, site: Site, outage: SiteOutage) -> str:

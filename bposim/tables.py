@@ -29,6 +29,7 @@ from bposim.scenario import SECONDS_PER_DAY, Horizon, Scenario
 from bposim.scenario.calendar import WEEKDAYS
 from bposim.scenario.call_types import CHANNELS
 from bposim.scenario.residency import resident_centre
+from bposim.scenario.site_hours import open_hours
 from bposim.scenario.sites import holiday_days
 
 BUILT = ("calls", "intervals", "agents", "staffing", "activities", "outages", "backlog", "periods", "outbound")
@@ -518,13 +519,14 @@ def _interval_edges(scenario: Scenario) -> np.ndarray:
 def scheduled(scenario: Scenario) -> np.ndarray:
     """Agents scheduled per day, interval and group (the staffing table's `scheduled` for one replication): the
     plan's agents, and the rostered ones as agent-equivalents over each interval; none on a holiday of the group's
-    site. It depends on the scenario
+    site or outside its hours. It depends on the scenario
     alone (absence is counted apart), so a task that needs only its total builds no staffing table."""
     horizon = scenario.horizon
     edges = _interval_edges(scenario)
     day_starts = np.arange(horizon.days) * float(SECONDS_PER_DAY) - horizon.start_seconds  # each day's midnight
     index = {group.name: i for i, group in enumerate(scenario.agent_groups)}
     holidays = holiday_days(scenario)
+    hours = open_hours(scenario)
     rostered = np.array(
         [
             [index[shift.group], shift.start_seconds, shift.end_seconds]
@@ -547,6 +549,8 @@ def scheduled(scenario: Scenario) -> np.ndarray:
             agents = agents.reshape(horizon.days, -1)
             agents[sorted(holidays[group.name])] = 0.0
             agents = agents.ravel()
+        if group.name in hours:  # outside its site's hours: no one scheduled (`scenario.site_hours`)
+            agents = agents * hours[group.name].ravel()
         out.append(agents)
     return np.stack(out, axis=1).ravel()
 

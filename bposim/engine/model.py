@@ -83,6 +83,7 @@ from bposim.engine.sources import Callers, call_source, draw_day, first_uniform,
 from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
 from bposim.scenario.residency import resident_centre
+from bposim.scenario.site_hours import shut_intervals
 from bposim.scenario.sites import holiday_days
 
 INF = math.inf
@@ -140,6 +141,8 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
         self.plans = [g.agents.per_interval_counts(self.intervals) for g in scenario.agent_groups]
         holidays = holiday_days(scenario)  # the days each group's site is on holiday: its plan agents stay away
         self.days_off = [holidays.get(g.name, frozenset()) for g in scenario.agent_groups]
+        shut = shut_intervals(scenario)  # the (day, interval)s outside each group's site's hours: logged out too
+        self.hours_off = [shut.get(g.name, frozenset()) for g in scenario.agent_groups]
         self.factors = busyness_factors(scenario.busyness, self.days, rng("busyness"), calendar_weeks(horizon))
         self.sources = [call_source(ct, i, horizon, rng) for i, ct in enumerate(scenario.call_types)]
         self.live_sources = [source for source, ct in zip(self.sources, scenario.call_types, strict=True) if ct.live]
@@ -235,8 +238,9 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
             self.block = range(0)
             if self.dialers is not None:
                 self.dialers.open_day(now, self.close_time, now - span.start * self.interval_seconds)
-        for group, plan, off in zip(self.router.groups, self.plans, self.days_off, strict=True):
-            self.workforce.set_staff(group, 0 if self.day in off else plan[interval], now)
+        day = self.day
+        for group, plan, off, shut in zip(self.router.groups, self.plans, self.days_off, self.hours_off, strict=True):
+            self.workforce.set_staff(group, 0 if day in off or (day, interval) in shut else plan[interval], now)
             if group.reserve is not None:
                 self._fill_reserve(group, now)
         if interval not in self.block:

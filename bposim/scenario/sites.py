@@ -7,10 +7,11 @@ site's agent groups, so it is switched, recorded (the outages table) and reporte
 site's own clock (converted date by date, `scenario.site_clock`, so daylight saving is kept); with a `date` it
 happens on that day only, without one every day, and `failures` makes it random as a tool's. A site's `tools` are
 tools as `tools:` has them (a CRM, the site's telephony) run as `<site>/<tool>`, whose `down` and `slow` effects
-cover the site's groups only: the offshore CRM fails on its own while the onshore one keeps working. A site's
-holidays are dates its agents do not work (the other sites' agents do); its `wage_per_hour` sets the cost of its
-groups' paid hours (`costs.groups[].per_paid_hour`, for those groups). Checks against the centre are in
-`site_errors` and `scenario.site_checks`.
+cover the site's groups only: the offshore CRM fails on its own while the onshore one keeps working. A site's `hours`
+are when its agents work, on its own clock (`scenario.site_hours`). A site's holidays are dates its agents do
+not work (the other sites' agents do); its `wage_per_hour` sets the cost of its groups' paid hours
+(`costs.groups[].per_paid_hour`, for those groups). Checks against the centre are in `site_errors` and
+`scenario.site_checks`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from bposim.scenario.errors import listed
 from bposim.scenario.site_clock import horizon_dates, horizon_seconds
 from bposim.scenario.site_clock import local_clock as local_clock  # where it was first
 from bposim.scenario.site_clock import scenario_time_zone as scenario_time_zone
+from bposim.scenario.site_hours import SiteHours
 from bposim.scenario.technology import Effect, Failures, Maintenance, Tool
 
 if TYPE_CHECKING:
@@ -82,10 +84,13 @@ class SiteOutage(Model):
 
 
 class Site(Model):
-    """A place agents work: its time zone, holidays, wage and outages."""
+    """A place agents work: its time zone, opening hours, holidays, wage and outages."""
 
     name: str = Field(min_length=1)
     time_zone: str | None = Field(None, description="IANA time zone, e.g. Europe/Lisbon or Asia/Manila")
+    hours: SiteHours | None = Field(
+        None, description="the site's opening hours on its local clock: its agents work inside them only"
+    )
     holidays: list[datetime.date] = Field([], description="dates the site's agents do not work; needs start_date")
     wage_per_hour: FiniteFloat | None = Field(
         None, ge=0, description="cost of a paid agent hour of the site's groups (instead of costs.groups)"
@@ -99,6 +104,13 @@ class Site(Model):
     @classmethod
     def _time_zone(cls, value: Any) -> Any:
         return read_time_zone(value)
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _hours(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, dict):
+            raise ValueError('write the hours as {open: "08:00", close: "20:00"} (HH:MM on the site\'s local clock)')
+        return value
 
     @field_validator("holidays", mode="before")
     @classmethod
