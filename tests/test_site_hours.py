@@ -145,6 +145,26 @@ def test_follow_the_sun_each_call_is_answered_by_the_site_that_is_open():
     assert (both.sum(axis=1) == 4.0).all()  # one site open at a time, around the clock
 
 
+def test_a_night_site_closes_the_next_local_day():
+    """London by day, Manila at night on its own clock: open 22:00, close 07:00 the next Manila day (14:00-23:00
+    London in winter). Each site answers only inside its own hours, computed with zoneinfo alone."""
+    data = centre(
+        days=2,
+        start_date="2027-01-11",
+        time_zone="Europe/London",
+        day={"time_zone": "Europe/London", "hours": {"open": "08:00", "close": "20:00"}},
+        night={"time_zone": "Asia/Manila", "hours": {"open": "22:00", "close": "07:00"}},
+    )
+    run = simulate(Scenario.model_validate(data), seed=11)
+    date = datetime.date(2027, 1, 11)
+    windows = horizon_windows(date, 2, "Europe/London", "Asia/Manila", 22, 7)
+    manila = [(opens, closes + 86_400 if closes < opens else closes) for opens, closes in windows]  # the next day
+    by_manila = answers(run, "night_team")
+    assert len(by_manila) > 50 and inside(by_manila, manila).all()
+    night = scheduled(run, "night_team")
+    assert (night.loc[0, 14:22] == 4.0).all() and (night.loc[0, [*range(0, 14), 23]] == 0.0).all()
+
+
 def test_a_daylight_saving_change_moves_a_sites_hours_on_the_horizons_clock_from_the_change_date(tmp_path):
     data = centre(
         days=5,
@@ -187,7 +207,7 @@ def test_a_roster_line_inside_the_hours_runs_and_one_outside_is_refused(tmp_path
 
 
 BAD = [
-    ({"open": "20:00", "close": "08:00"}, ["sites[0].hours: close 08:00 must be after open 20:00"]),
+    ({"open": "08:00", "close": "08:00"}, ["sites[0].hours: close 08:00 is open 08:00"]),
     ({"open": "8am", "close": "20:00"}, ["sites[0].hours.open: '8am' is not a clock time"]),
     ({"open": "08:00", "close": "25:00"}, ["sites[0].hours.close: '25:00' is not a clock time"]),
     ({"open": "08:00"}, ["sites[0].hours.close"]),

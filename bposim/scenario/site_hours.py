@@ -1,7 +1,8 @@
 """A site's own opening hours: when its agents may work, on the site's local clock.
 
 `sites[].hours: {open: "08:00", close: "20:00"}` is one stretch of the site's local day, the same every day (a
-planner reads a site's hours as "Manila works 08:00 to 20:00"; the centre's weekly hours stay in `horizon`). The
+planner reads a site's hours as "Manila works 08:00 to 20:00"; the centre's weekly hours stay in `horizon`); a
+close before the open is a night site's, closing the next local day ("22:00" to "07:00"). The
 hours are read date by date on the site's clock (`scenario.site_clock`), so a daylight saving change in either
 zone moves them by an hour on the horizon's clock from the change date; a site without `time_zone` keeps the
 horizon's clock. An interval of the horizon's grid is the site's when it lies wholly inside the hours of one of the
@@ -39,12 +40,17 @@ class SiteHours(Model):
 
     @model_validator(mode="after")
     def _order(self) -> SiteHours:
-        if clock_seconds(self.close) <= clock_seconds(self.open):
+        if clock_seconds(self.close) == clock_seconds(self.open):
             raise ValueError(
-                f"close {self.close} must be after open {self.open}: the hours are one stretch of the site's "
-                "local day, 00:00 to 24:00"
+                f"close {self.close} is open {self.open}: give a stretch of the day (00:00 to 24:00 for all day; a "
+                "close before the open for a night site, e.g. 22:00 to 07:00)"
             )
         return self
+
+    @property
+    def overnight(self) -> bool:
+        """Whether the site closes on the local day after it opens (a night site: open 22:00, close 07:00)."""
+        return clock_seconds(self.close) < clock_seconds(self.open)
 
 
 def hours_seconds(scenario: Scenario, site: Site, day: int, clock: str) -> float:
@@ -65,12 +71,14 @@ def site_windows(scenario: Scenario, site: Site) -> list[tuple[float, float]]:
     horizon to the day after (a site ahead of or behind the horizon's clock reaches into its first and last day):
     local day d at index d + 1, so the horizon's day d meets the site's days at indexes d to d + 2."""
     hours = site.hours
+    later = 1 if hours.overnight else 0  # a night site closes on the next local day
     days = range(-1, scenario.horizon.days + 1)
     if scenario.horizon.start_date is None:  # every day alike: day 0's hours, a day apart
-        opens, closes = hours_seconds(scenario, site, 0, hours.open), hours_seconds(scenario, site, 0, hours.close)
+        opens = hours_seconds(scenario, site, 0, hours.open)
+        closes = hours_seconds(scenario, site, later, hours.close)
         return [(opens + day * SECONDS_PER_DAY, closes + day * SECONDS_PER_DAY) for day in days]
     return [
-        (hours_seconds(scenario, site, day, hours.open), hours_seconds(scenario, site, day, hours.close))
+        (hours_seconds(scenario, site, day, hours.open), hours_seconds(scenario, site, day + later, hours.close))
         for day in days
     ]
 
@@ -194,8 +202,8 @@ def horizon_hours_text(scenario: Scenario, site: Site, day: int) -> str:
     """The site's hours on the local day of the horizon's day `day` as the horizon's clock times (HH:MM-HH:MM, a
     +1d or -1d when the day differs)."""
     texts = []
-    for clock in (site.hours.open, site.hours.close):
-        seconds = hours_seconds(scenario, site, day, clock) + scenario.horizon.start_seconds - day * SECONDS_PER_DAY
+    for clock, on in ((site.hours.open, day), (site.hours.close, day + (1 if site.hours.overnight else 0))):
+        seconds = hours_seconds(scenario, site, on, clock) + scenario.horizon.start_seconds - day * SECONDS_PER_DAY
         shift = int(seconds // SECONDS_PER_DAY)
         rest = seconds - shift * SECONDS_PER_DAY
         if shift == 1 and rest == 0 and clock == site.hours.close:
