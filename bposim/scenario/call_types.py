@@ -27,6 +27,7 @@ from bposim.scenario.calendar import NEEDS_START_DATE, WEEKDAYS, read_date, week
 from bposim.scenario.common import Model, custom_error
 from bposim.scenario.journeys import Transfer
 from bposim.scenario.resolution import Resolution
+from bposim.scenario.site_shares import share_errors
 
 LIVE_CHANNELS = ("voice", "chat")
 DEFERRED_CHANNELS = ("email", "case")
@@ -307,6 +308,15 @@ class CallType(Model):
     resolution: Resolution | None = Field(
         None, description="first-contact resolution: unresolved contacts come back as repeats (none if left out)"
     )
+    site_shares: dict[str, FiniteFloat] | None = Field(
+        None,
+        min_length=1,
+        description="voice: sites (sites[].name) → the share of first attempts allotted to each, summing to 1; only "
+        "the allotted site's groups serve a caller (`bposim.scenario.site_shares`)",
+    )
+    site_overflow_after_seconds: FiniteFloat | None = Field(
+        None, gt=0, description="with site_shares: other sites' groups may take a caller still waiting this long"
+    )
 
     @model_validator(mode="after")
     def _channel_fields(self) -> CallType:
@@ -326,6 +336,10 @@ class CallType(Model):
                 misplaced.append(f"{name} (voice and chat only)")
         if self.channel == "chat" and self.message is not None and self.message.then == "callback":
             misplaced.append("message.then: callback (callbacks are voice only)")
+        if self.site_shares is not None and (problem := share_errors(self.site_shares)) is not None:
+            raise ValueError(f"site_shares: {problem}")
+        if self.site_overflow_after_seconds is not None and self.site_shares is None:
+            raise ValueError("site_overflow_after_seconds needs site_shares (the sites whose lines it overflows)")
         if self.message is not None and self.max_wait_seconds is None:
             raise ValueError("message needs max_wait_seconds (how long a caller waits before being sent to it)")
         override = self.service_level

@@ -46,6 +46,7 @@ from bposim.scenario.outbound import Campaign, campaign_errors
 from bposim.scenario.resolution import resolution_errors
 from bposim.scenario.scheduling import Scheduling, scheduling_errors
 from bposim.scenario.site_checks import site_check_errors
+from bposim.scenario.site_shares import site_share_errors
 from bposim.scenario.sites import Site, read_time_zone, site_errors, site_tools
 from bposim.scenario.technology import Technology, Tool
 from bposim.scenario.workforce import Absence, LearningCurve, Shift, Shrinkage, read_roster_csv, weekday_errors
@@ -488,6 +489,7 @@ class Scenario(Model):
         yield from self._technology_errors()
         yield from site_errors(self)
         yield from site_check_errors(self)
+        yield from site_share_errors(self)
         yield from behaviour_errors(self)
         if self.costs is not None:
             yield from cost_errors(self.costs, self)
