@@ -318,6 +318,13 @@ class CallType(Model):
         None, gt=0, description="with site_shares: other sites' groups may take a caller still waiting this long"
     )
 
+    @field_validator("site_shares")
+    @classmethod
+    def _shares(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is not None and (problem := share_errors(value)) is not None:
+            raise ValueError(problem)
+        return value
+
     @model_validator(mode="after")
     def _channel_fields(self) -> CallType:
         """Fields that belong to one kind of channel are refused on the others, naming the channel."""
@@ -336,8 +343,6 @@ class CallType(Model):
                 misplaced.append(f"{name} (voice and chat only)")
         if self.channel == "chat" and self.message is not None and self.message.then == "callback":
             misplaced.append("message.then: callback (callbacks are voice only)")
-        if self.site_shares is not None and (problem := share_errors(self.site_shares)) is not None:
-            raise ValueError(f"site_shares: {problem}")
         if self.site_overflow_after_seconds is not None and self.site_shares is None:
             raise ValueError("site_overflow_after_seconds needs site_shares (the sites whose lines it overflows)")
         if self.message is not None and self.max_wait_seconds is None:
