@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from bposim.scenario.errors import listed
+from bposim.scenario.residency import withdrawn_skills
 
 if TYPE_CHECKING:
     from bposim.scenario.centre import Scenario
@@ -67,18 +68,22 @@ def site_share_errors(scenario: Scenario) -> Iterator[Problem]:
                 at_site = [g.name for g in scenario.agent_groups if g.site == site]
                 held = f"its groups: {listed(at_site)}" if at_site else "no agent group works there"
                 message = (
-                    f"no agent group at site '{site}' holds the skill '{call_type.name}' ({held}); give one the "
-                    "skill (agent_groups[].skills), or leave the site out of the shares"
+                    f"no agent group at site '{site}' holds the skill '{call_type.name}' and may serve it ({held}); "
+                    "give one the skill (agent_groups[].skills), or leave the site out of the shares"
                 )
                 yield (*loc, site), message, site
 
 
 def serving_groups(scenario: Scenario, call_type: str, site: str) -> list[str]:
-    """The agent groups at a site that hold a call type's skill."""
+    """The agent groups at a site that hold a call type's skill and may serve it (a client's `restrict_to` takes
+    it from the groups it does not admit)."""
+    withdrawn = withdrawn_skills(scenario)
     return [
         group.name
         for group in scenario.agent_groups
-        if group.site == site and any(skill.call_type == call_type for skill in group.skills)
+        if group.site == site
+        and any(skill.call_type == call_type for skill in group.skills)
+        and call_type not in withdrawn.get(group.name, ())
     ]
 
 
