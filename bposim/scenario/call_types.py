@@ -27,7 +27,6 @@ from bposim.scenario.calendar import NEEDS_START_DATE, WEEKDAYS, read_date, week
 from bposim.scenario.common import Model, custom_error
 from bposim.scenario.journeys import Transfer
 from bposim.scenario.resolution import Resolution
-from bposim.scenario.site_shares import share_errors
 
 LIVE_CHANNELS = ("voice", "chat")
 DEFERRED_CHANNELS = ("email", "case")
@@ -40,6 +39,9 @@ PERIOD_HELP = (
     "week and month need horizon.start_date"
 )
 SHARE_TOLERANCE = 1e-6  # how far from 1 the weekday shares of a weekly volume may sum
+
+
+SHARE_SUM_TOLERANCE = 1e-6  # site shares: how far from 1 their sum may be (float sums)
 
 
 class ServiceLevel(Model):
@@ -373,6 +375,17 @@ class CallType(Model):
     def stretch(self) -> float:
         """Chat: the extra handle time per other session held (the sequential share; 0 when none is given)."""
         return self.sequential_share or 0.0
+
+
+def share_errors(shares: dict[str, float]) -> str | None:
+    """What is wrong with the shares alone (None: nothing): each from 0 to 1, summing to 1, one at least above 0."""
+    for site, share in shares.items():
+        if not 0 <= share <= 1:
+            return f"site '{site}': a share is from 0 to 1, got {share:g}"
+    total = math.fsum(shares.values())
+    if abs(total - 1) > SHARE_SUM_TOLERANCE:
+        return f"the shares must sum to 1, they sum to {total:g}"
+    return None
 
 
 def arrivals_calendar_errors(arrivals: Arrivals, loc: tuple, horizon: Any) -> Iterator[tuple[tuple, str, Any]]:

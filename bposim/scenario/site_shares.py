@@ -15,7 +15,6 @@ voice without a bot in front (`technology.self_service`); the checks against the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -26,18 +25,6 @@ if TYPE_CHECKING:
     from bposim.scenario.centre import Scenario
 
 Problem = tuple[tuple[str | int, ...], str, Any]
-SUM_TOLERANCE = 1e-6
-
-
-def share_errors(shares: dict[str, float]) -> str | None:
-    """What is wrong with the shares alone (None: nothing): each from 0 to 1, summing to 1, one at least above 0."""
-    for site, share in shares.items():
-        if not 0 <= share <= 1:
-            return f"site '{site}': a share is from 0 to 1, got {share:g}"
-    total = math.fsum(shares.values())
-    if abs(total - 1) > SUM_TOLERANCE:
-        return f"the shares must sum to 1, they sum to {total:g}"
-    return None
 
 
 def site_share_errors(scenario: Scenario) -> Iterator[Problem]:
