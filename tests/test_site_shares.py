@@ -228,3 +228,15 @@ def test_the_model_runs_with_each_site_answering_billing():
     calls = simulate(load_scenario(MODEL), seed=0).calls
     billing = calls[(calls["call_type"].astype(str) == "billing") & (calls["outcome"] == "answered")]
     assert {"lisbon_billing", "manila_billing"} <= set(billing["group"].astype(str))
+
+
+def test_the_split_sweep_runs_on_the_same_callers_in_every_cell(tmp_path):
+    """The sweep over the split: six cells, the same billing callers offered in each (common random numbers), and
+    the split moves the service level."""
+    out = tmp_path / "out"
+    result = bposim("sweep", ROOT / "experiments" / "site_shares_split.yaml", "--workers", "1", "--out", out)
+    assert result.returncode == 0, result.stderr
+    cells = pd.read_parquet(out / "cells.parquet")
+    assert len(cells) == 6 and set(cells["split"]) == {"lisbon_50", "lisbon_60", "lisbon_70"}
+    assert cells["billing.offered"].nunique() == 1
+    assert cells["billing.service_level"].nunique() > 1

@@ -42,7 +42,8 @@ a centre without transfers never enters it. Outbound campaigns (`engine.outbound
 agent left idle may be taken by a dialer; a centre without campaigns never enters that module. Chat sessions and
 deferred work (email, case) have events of their own, in `engine.channels`; voice enters them only where a call
 may stop an interruptible item (its queue is then `blended`), so a voice-only centre runs as it always did.
-Trunk lines and callbacks are voice only.
+Trunk lines and callbacks are voice only. A call type split between sites by share has a line per site
+(`engine.site_shares`): its first attempts are allotted to one as they reach `_attempt`.
 
 Random numbers come from one stream per source (`engine.sources`, which also draws each interval's callers and
 their retrials), so changing staffing or adding a call type leaves the other sources' draws unchanged (common
