@@ -193,6 +193,12 @@ def overflow_without_shares(data: dict) -> None:
     data["call_types"][1]["site_overflow_after_seconds"] = 60
 
 
+def manila_not_allowed(data: dict) -> None:
+    """A client whose contract keeps billing in Lisbon: Manila's group loses the skill, so takes no share."""
+    contract = {"billing": {"model": "per_handled_contact", "rate": 1}, "restrict_to": {"sites": ["lisbon"]}}
+    data["clients"] = [{"name": "utility", "call_types": ["billing"], "contract": contract}]
+
+
 def chat(data: dict) -> None:
     data["call_types"][0]["channel"] = "chat"
 
@@ -214,10 +220,14 @@ def chat(data: dict) -> None:
                 "its groups: manila_billing",
             ],
         ),
+        (
+            manila_not_allowed,
+            ["call_types[0].site_shares.manila", "no agent group at site 'manila' holds the skill 'billing' and may"],
+        ),
         (overflow_without_shares, ["call_types[1]", "site_overflow_after_seconds needs site_shares"]),
         (chat, ["call_types[0].site_shares", "site shares route voice calls; 'billing' is chat"]),
     ],
-    ids=["sum", "range", "unknown site", "no group with the skill", "overflow alone", "chat"],
+    ids=["sum", "range", "unknown site", "no group with the skill", "restricted", "overflow alone", "chat"],
 )
 def test_bad_shares_are_refused_by_the_command_line(tmp_path, change, pieces):
     path = bad_model(tmp_path, change)
