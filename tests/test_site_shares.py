@@ -250,3 +250,23 @@ def test_the_split_sweep_runs_on_the_same_callers_in_every_cell(tmp_path):
     assert len(cells) == 6 and set(cells["split"]) == {"lisbon_50", "lisbon_60", "lisbon_70"}
     assert cells["billing.offered"].nunique() == 1
     assert cells["billing.service_level"].nunique() > 1
+
+
+def test_a_closed_door_blocks_the_retrials_that_keep_their_site():
+    """While an outage blocks billing's arrivals, its callers' retrials (each in its site's line) are blocked too."""
+    data = centre(0.5, (2, 2), overflow=60, patience=100, retrial=True)
+    data["trunk_lines"] = 6
+    data["call_types"][0]["retrial"]["after_blocked"] = 0.8
+    data["tools"] = [
+        {
+            "name": "pbx",
+            "maintenance": [{"start": "09:30", "minutes": 30}],
+            "effects": [{"type": "arrivals_blocked", "call_types": ["billing"]}],
+        }
+    ]
+    calls = simulate(Scenario.model_validate(data), seed=3).calls
+    billing = calls[calls["call_type"].astype(str) == "billing"]
+    closed = billing[(billing["arrival"] >= 1800) & (billing["arrival"] < 3600)]
+    retrials = closed[closed["attempt"] > 1]
+    assert len(retrials) > 10
+    assert (closed["outcome"] == "blocked").all()
