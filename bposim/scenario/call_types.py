@@ -41,9 +41,6 @@ PERIOD_HELP = (
 SHARE_TOLERANCE = 1e-6  # how far from 1 the weekday shares of a weekly volume may sum
 
 
-SHARE_SUM_TOLERANCE = 1e-6  # site shares: how far from 1 their sum may be (float sums)
-
-
 class ServiceLevel(Model):
     """The service-level objective: `target` of calls answered within `threshold_seconds`, over each `period`
     (`bposim.periods`)."""
@@ -323,7 +320,7 @@ class CallType(Model):
     @field_validator("site_shares")
     @classmethod
     def _shares(cls, value: dict[str, float] | None) -> dict[str, float] | None:
-        if value is not None and (problem := share_errors(value)) is not None:
+        if value is not None and (problem := site_share_problem(value)) is not None:
             raise ValueError(problem)
         return value
 
@@ -377,13 +374,14 @@ class CallType(Model):
         return self.sequential_share or 0.0
 
 
-def share_errors(shares: dict[str, float]) -> str | None:
-    """What is wrong with the shares alone (None: nothing): each from 0 to 1, summing to 1, one at least above 0."""
+def site_share_problem(shares: dict[str, float]) -> str | None:
+    """What is wrong with a call type's site shares alone (None: nothing): each from 0 to 1, summing to 1. Their
+    checks against the centre are in `scenario.site_shares`."""
     for site, share in shares.items():
         if not 0 <= share <= 1:
             return f"site '{site}': a share is from 0 to 1, got {share:g}"
     total = math.fsum(shares.values())
-    if abs(total - 1) > SHARE_SUM_TOLERANCE:
+    if abs(total - 1) > SHARE_TOLERANCE:
         return f"the shares must sum to 1, they sum to {total:g}"
     return None
 
