@@ -205,9 +205,10 @@ def validate(file: Annotated[Path, typer.Argument(help="scenario file (YAML)")])
     )
     _print_planning_load(scenario)
     from bposim.contract_views import residency_lines
+    from bposim.scenario.site_shares import share_lines
     from bposim.site_views import opening_lines
 
-    for line in [*opening_lines(scenario), *residency_lines(scenario)]:
+    for line in [*opening_lines(scenario), *share_lines(scenario), *residency_lines(scenario)]:
         out.print(line, highlight=False, soft_wrap=True, markup=False)
 
 

@@ -42,7 +42,8 @@ a centre without transfers never enters it. Outbound campaigns (`engine.outbound
 agent left idle may be taken by a dialer; a centre without campaigns never enters that module. Chat sessions and
 deferred work (email, case) have events of their own, in `engine.channels`; voice enters them only where a call
 may stop an interruptible item (its queue is then `blended`), so a voice-only centre runs as it always did.
-Trunk lines and callbacks are voice only.
+Trunk lines and callbacks are voice only. A call type split between sites by share has a line per site
+(`engine.site_shares`): its first attempts are allotted to one as they reach `_attempt`.
 
 Random numbers come from one stream per source (`engine.sources`, which also draws each interval's callers and
 their retrials), so changing staffing or adding a call type leaves the other sources' draws unchanged (common
@@ -79,6 +80,7 @@ from bposim.engine.records import (
 )
 from bposim.engine.resolution import repeats_for
 from bposim.engine.routing import GONE, SERVED, WAITING, Agent, Call, CallQueue, Job, Overflow, Router
+from bposim.engine.site_shares import share_by_site
 from bposim.engine.sources import Callers, call_source, draw_day, first_uniform, stream
 from bposim.engine.technology import BotAssistCallbacks, Outages
 from bposim.scenario import SECONDS_PER_DAY, Scenario
@@ -136,6 +138,7 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
         self.interval = 0
         self.router = Router(scenario, rng, self._hung_up)
         self._set_up_behaviour()
+        site_lines = share_by_site(scenario, self.router, rng)  # call types routed by site shares
         self.records = CallRecords()
         self._write_call = self.records.writer()
         self.plans = [g.agents.per_interval_counts(self.intervals) for g in scenario.agent_groups]
@@ -147,7 +150,7 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
         self.sources = [call_source(ct, i, horizon, rng) for i, ct in enumerate(scenario.call_types)]
         self.live_sources = [source for source, ct in zip(self.sources, scenario.call_types, strict=True) if ct.live]
         self.deferred_sources = [s for s, ct in zip(self.sources, scenario.call_types, strict=True) if not ct.live]
-        self.live_queues = [q for q in self.router.queues if not q.deferred] + self.router.callback_queues
+        self.live_queues = [q for q in self.router.queues if not q.deferred] + self.router.callback_queues + site_lines
         self.deferred_queues = [q for q in self.router.queues if q.deferred]
         self._items: Iterator[Call] = iter(())
         self.pieces: list[PieceRow] = []  # the stretches of work on items interrupted at least once
@@ -355,6 +358,8 @@ class Centre(ChannelWork, CallerBehaviour, JourneyWork):
         call.arrival = now
         queue = call.queue
         if queue.entry_checks:
+            if queue.shares is not None:  # site shares: to the allotted site's line (`engine.site_shares`)
+                call.queue = queue = queue.shares.allot()
             if queue.door_closures or (queue.trunked and self.in_system >= self.trunks):
                 self._record_unanswered(call, BLOCKED)
                 self._maybe_retry(call, now, blocked=True)

@@ -279,6 +279,7 @@ class CallQueue:
         self.interrupts = False
         self.blended = self.chat
         self.behaviour = None  # balking, a maximum wait: `engine.behaviour.QueueBehaviour`
+        self.shares = None  # site shares: the sites' lines and the allotment, `engine.site_shares.SiteShares`
 
 
 class Router:
@@ -329,11 +330,7 @@ class Router:
             if spec.deferred_reserve is not None:
                 group.reserve = spec.deferred_reserve.per_interval_counts(scenario.horizon.intervals)
         for queue in self.queues:
-            entries = sorted(servers[queue.name], key=lambda item: (item[1], item[0]))
-            immediate = [e for e in entries if e[1] == 0]
-            queue.agent_tiers = _tiers(immediate)
-            if len(immediate) == 1 and not self.random:
-                queue.solo = immediate[0][2]
+            route(queue, servers[queue.name], self.random)
             call_type = scenario.call_types[queue.index]
             retrial = call_type.retrial
             no_retrial = retrial is None or retrial.after_abandon == 0
@@ -341,8 +338,6 @@ class Router:
             queue.lazy_patience = no_retrial and (scenario.trunk_lines is None or queue.chat or queue.deferred)
             queue.stretch = call_type.stretch
             queue.interruptible = call_type.interruptible
-            for delay, same in groupby([e for e in entries if e[1] > 0], key=lambda item: item[1]):
-                queue.delayed.append((delay, _tiers(list(same))))
         for bot in scenario.technology.self_service:
             by_name[bot.call_type].bot = Bot(bot, rng(f"{bot.call_type}/bot"))
         self.callback_queues: list[CallQueue] = []
@@ -484,6 +479,18 @@ class Router:
             if waiting and (earliest is None or waiting[0].arrival + delay < earliest):
                 earliest = waiting[0].arrival + delay
         return earliest
+
+
+def route(queue: CallQueue, servers: list[tuple[tuple, float, Group]], random: bool) -> None:
+    """Give a queue the groups that serve it, each entry (rank, overflow delay, group): at once in tiers of equal
+    rank, best first (one group alone, with idle-longest selection: its `solo`), and after each delay."""
+    entries = sorted(servers, key=lambda item: (item[1], item[0]))
+    immediate = [e for e in entries if e[1] == 0]
+    queue.agent_tiers = _tiers(immediate)
+    if len(immediate) == 1 and not random:
+        queue.solo = immediate[0][2]
+    for delay, same in groupby([e for e in entries if e[1] > 0], key=lambda item: item[1]):
+        queue.delayed.append((delay, _tiers(list(same))))
 
 
 def _mark_interrupting(queues: list[CallQueue]) -> None:

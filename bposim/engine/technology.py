@@ -212,6 +212,8 @@ class Outages:
         else:
             for queue in queues:
                 queue.door_closures += sign
+                for line in queue.shares.lines if queue.shares is not None else ():  # its sites' lines
+                    line.door_closures += sign
 
 
 class BotAssistCallbacks:

@@ -307,6 +307,22 @@ class CallType(Model):
     resolution: Resolution | None = Field(
         None, description="first-contact resolution: unresolved contacts come back as repeats (none if left out)"
     )
+    site_shares: dict[str, FiniteFloat] | None = Field(
+        None,
+        min_length=1,
+        description="voice: sites (sites[].name) → the share of first attempts allotted to each, summing to 1; only "
+        "the allotted site's groups serve a caller (`bposim.scenario.site_shares`)",
+    )
+    site_overflow_after_seconds: FiniteFloat | None = Field(
+        None, gt=0, description="with site_shares: other sites' groups may take a caller still waiting this long"
+    )
+
+    @field_validator("site_shares")
+    @classmethod
+    def _shares(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is not None and (problem := site_share_problem(value)) is not None:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _channel_fields(self) -> CallType:
@@ -326,6 +342,8 @@ class CallType(Model):
                 misplaced.append(f"{name} (voice and chat only)")
         if self.channel == "chat" and self.message is not None and self.message.then == "callback":
             misplaced.append("message.then: callback (callbacks are voice only)")
+        if self.site_overflow_after_seconds is not None and self.site_shares is None:
+            raise ValueError("site_overflow_after_seconds needs site_shares (the sites whose lines it overflows)")
         if self.message is not None and self.max_wait_seconds is None:
             raise ValueError("message needs max_wait_seconds (how long a caller waits before being sent to it)")
         override = self.service_level
@@ -354,6 +372,18 @@ class CallType(Model):
     def stretch(self) -> float:
         """Chat: the extra handle time per other session held (the sequential share; 0 when none is given)."""
         return self.sequential_share or 0.0
+
+
+def site_share_problem(shares: dict[str, float]) -> str | None:
+    """What is wrong with a call type's site shares alone (None: nothing): each from 0 to 1, summing to 1. Their
+    checks against the centre are in `scenario.site_shares`."""
+    for site, share in shares.items():
+        if not 0 <= share <= 1:
+            return f"site '{site}': a share is from 0 to 1, got {share:g}"
+    total = math.fsum(shares.values())
+    if abs(total - 1) > SHARE_TOLERANCE:
+        return f"the shares must sum to 1, they sum to {total:g}"
+    return None
 
 
 def arrivals_calendar_errors(arrivals: Arrivals, loc: tuple, horizon: Any) -> Iterator[tuple[tuple, str, Any]]:

@@ -47,6 +47,7 @@ from bposim.scenario.resolution import resolution_errors
 from bposim.scenario.scheduling import Scheduling, scheduling_errors
 from bposim.scenario.site_checks import site_check_errors
 from bposim.scenario.site_hours import hours_errors, pattern_errors
+from bposim.scenario.site_shares import site_share_errors
 from bposim.scenario.sites import Site, read_time_zone, site_errors, site_tools
 from bposim.scenario.technology import Technology, Tool
 from bposim.scenario.workforce import Absence, LearningCurve, Shift, Shrinkage, read_roster_csv, weekday_errors
@@ -491,6 +492,7 @@ class Scenario(Model):
         yield from site_check_errors(self)
         yield from hours_errors(self)
         yield from pattern_errors(self)
+        yield from site_share_errors(self)
         yield from behaviour_errors(self)
         if self.costs is not None:
             yield from cost_errors(self.costs, self)
