@@ -397,7 +397,7 @@ def test_report_without_output_names_the_page_it_cannot_write(tmp_path: Path) ->
 
 
 def test_a_second_sweep_on_the_same_directory_is_refused_naming_the_first(tmp_path: Path) -> None:
-    experiment = sweep_file(tmp_path / "inputs", replications=400, agents="[11]", end="10:00")  # tens of seconds
+    experiment = sweep_file(tmp_path / "inputs", replications=4000, agents="[11]", end="10:00")  # stopped early
     out = tmp_path / "out"
     first = start("sweep", experiment, "--out", out, "--workers", "1")
     try:
