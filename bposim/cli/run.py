@@ -216,10 +216,11 @@ def _print_planning_load(scenario: Scenario) -> None:
     """With transfers or resolution, the load planning counts per call type beyond its own arrivals: legs passed on
     to it and repeat contacts (`bposim.offered_load`), in mean calls an hour over the busiest day's open intervals."""
     from bposim.offered_load import has_journeys, load_lines, offered_load
-    from bposim.optimise.requirement.day_kinds import busiest_rates
 
     if not has_journeys(scenario):
         return
+    from bposim.optimise.requirement.day_kinds import busiest_rates  # the optimiser loads slowly: only when needed
+
     own = [busiest_rates(ct.arrivals, scenario.horizon) for ct in scenario.call_types]
     lines = load_lines(scenario, offered_load(scenario, own))
     if lines:
