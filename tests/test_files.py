@@ -75,7 +75,9 @@ def sweep_file(
 
 
 def start(*args: object) -> subprocess.Popen[str]:
-    """`python -m bposim ARGS` in the background, from the project root."""
+    """`python -m bposim ARGS` in the background, from the project root, taking Ctrl-C as a user's terminal would:
+    SIGINT's default action restored in the child, in case some library in this test process set it ignored (a
+    disposition a child inherits, and then Python raises no KeyboardInterrupt)."""
     return subprocess.Popen(
         command(*args),
         cwd=ROOT,
@@ -83,6 +85,7 @@ def start(*args: object) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509 (a test's one child)
     )
 
 
