@@ -508,6 +508,7 @@ class Scenario(Model):
         groups = [g.name for g in self.agent_groups]
         yield from _twice(("agent_groups",), groups, "agent group '{}' is defined twice")
         types = set(names)
+        channels = {ct.name: ct.channel for ct in self.call_types}
         served = set()
         for g, group in enumerate(self.agent_groups):
             seen: set[str] = set()
@@ -521,7 +522,7 @@ class Scenario(Model):
                 served.add(skill.call_type)
             plan = group.agents.per_interval
             yield from self._interval_list_errors(("agent_groups", g, "agents", "per_interval"), plan)
-            yield from self._channel_skill_errors(g, group)
+            yield from self._channel_skill_errors(g, group, channels)
         blocked_types, blocked_all = set(), False
         for effect in (effect for tool in self.tools for effect in tool.effects if effect.type == "arrivals_blocked"):
             blocked_all = blocked_all or effect.call_types is None
@@ -558,9 +559,11 @@ class Scenario(Model):
             if own in ("week", "month"):
                 yield ("call_types", c, "service_level", "period"), message.format(own), own
 
-    def _channel_skill_errors(self, g: int, group: AgentGroup) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
-        """Concurrency belongs to chat skills, reservations to groups with email or case skills."""
-        channels = {ct.name: ct.channel for ct in self.call_types}
+    def _channel_skill_errors(
+        self, g: int, group: AgentGroup, channels: dict[str, str]
+    ) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+        """Concurrency belongs to chat skills, reservations to groups with email or case skills (`channels`: each
+        call type's channel, made once for all groups)."""
         own = {channels.get(skill.call_type) for skill in group.skills}
         if group.max_concurrency > 1 and "chat" not in own:
             yield (

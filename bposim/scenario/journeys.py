@@ -125,6 +125,8 @@ def transfer_matrix(scenario: Scenario) -> list[list[float]]:
 def _endless_journeys(scenario: Scenario) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
     """Call types from which a journey may go on for ever: every caller of some group is passed on (probabilities
     summing to 1), and every call type it may reach is so too (a → a with probability 1; a → b → a)."""
+    if not any(ct.transfers for ct in scenario.call_types):
+        return  # no journey goes on: no matrix of every call type against every other to build
     names = [ct.name for ct in scenario.call_types]
     matrix = transfer_matrix(scenario)
     # a call type ends journeys if some of its callers stop there, even with the group passing most on
